@@ -1,0 +1,51 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+export PORT
+
+.PHONY: run test lint bench install clean e2e-deps
+
+$(PY):
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"' || \
+	  { echo "Python 3.11 or newer is required (set PYTHON=python3.11)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when pyproject.toml changed: a second `make run` starts at once.
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py compilemessages --verbosity 0 --ignore '.venv' 2>/dev/null || true
+	@echo ""
+	@echo "  Portal:        http://127.0.0.1:$(PORT)/"
+	@echo "  Admin:         http://127.0.0.1:$(PORT)/admin/   (create a staff user: $(PY) manage.py createsuperuser)"
+	@echo "  Health:        http://127.0.0.1:$(PORT)/healthz"
+	@echo "  API docs:      http://127.0.0.1:$(PORT)/api/docs/"
+	@echo "  E-mails land in var/mail/ (set EMAIL_URL for SMTP). Ctrl-C stops web, worker and beat."
+	@echo ""
+	$(VENV)/bin/honcho start -f Procfile -p $(PORT)
+
+test: $(STAMP)
+	$(PY) manage.py compilemessages --verbosity 0 --ignore '.venv' 2>/dev/null || true
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy portal requests_app abuse_app
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
+
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,35 @@
+"""Writing the audit trail. Every state change calls ``record`` in the same transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from portal.models import AuditEvent, ApiKey
+
+
+def actor_fields(actor: Any) -> dict[str, Any]:
+    """Map whoever acted (a user, an API key, a string like "system:beat") to AuditEvent fields."""
+    if actor is None:
+        return {"actor_type": AuditEvent.ActorType.SYSTEM, "actor_label": "system"}
+    if isinstance(actor, ApiKey):
+        return {"actor_type": AuditEvent.ActorType.HOST_APP, "actor_label": f"API key {actor.name} ({actor.prefix})"}
+    if isinstance(actor, str):
+        kind, _, label = actor.partition(":")
+        if kind == "requester":
+            return {"actor_type": AuditEvent.ActorType.REQUESTER, "actor_label": label or "requester"}
+        return {"actor_type": AuditEvent.ActorType.SYSTEM, "actor_label": label or actor}
+    if getattr(actor, "is_authenticated", False):
+        return {"actor_type": AuditEvent.ActorType.STAFF, "actor": actor, "actor_label": actor.get_username()}
+    return {"actor_type": AuditEvent.ActorType.SYSTEM, "actor_label": str(actor)}
+
+
+def record(*, subject_type: str, subject_id: Any, action: str, actor: Any = None, from_status: str = "",
+           to_status: str = "", reason: str = "", data: dict | None = None) -> AuditEvent:
+    return AuditEvent.objects.create(
+        subject_type=subject_type, subject_id=str(subject_id), action=action, from_status=from_status,
+        to_status=to_status, reason=reason, data=data or {}, **actor_fields(actor),
+    )
+
+
+def timeline(subject_type: str, subject_id: Any):
+    return AuditEvent.objects.filter(subject_type=subject_type, subject_id=str(subject_id)).select_related("actor")

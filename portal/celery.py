@@ -1,0 +1,53 @@
+"""The Celery app, configured from Django settings (CELERY_ namespace).
+
+Queues are split by kind so slow Azure calls never starve the rest:
+``default`` (mail, bookkeeping), ``stores`` (the host app's own stores) and
+``azure`` (calls to Azure services). A task picks its queue by its name prefix:
+``stores.*`` and ``azure.*``; everything else goes to ``default``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from celery import Celery
+from celery.beat import PersistentScheduler
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+app = Celery("portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+QUEUES = ("default", "stores", "azure")
+
+
+def route_task(name: str, args: Any, kwargs: Any, options: Any, task: Any = None, **kw: Any) -> dict[str, str]:
+    prefix = name.split(".", 1)[0]
+    if prefix in ("stores", "azure"):
+        return {"queue": prefix}
+    return {"queue": "default"}
+
+
+class HeartbeatScheduler(PersistentScheduler):
+    """The default beat scheduler, plus a row in the database saying beat is alive.
+
+    /healthz reads that row; writing it from beat itself (not from a task the
+    worker runs) lets the page tell a dead beat from a dead worker.
+    """
+
+    _last_beat = 0.0
+
+    def tick(self, *args: Any, **kwargs: Any) -> float:
+        now = time.monotonic()
+        if now - self._last_beat >= 10:
+            self._last_beat = now
+            try:
+                from portal.models import Heartbeat
+
+                Heartbeat.record("beat")
+            except Exception:  # beat must keep scheduling even if the database blips
+                self.logger.warning("beat heartbeat could not be recorded", exc_info=True)
+        return min(super().tick(*args, **kwargs), 10.0)

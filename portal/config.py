@@ -1,0 +1,122 @@
+"""Settings helpers that fail loudly, naming the variable.
+
+Every value an operator can set goes through these helpers so that a typo
+stops start-up with one line ("DATABASE_URL: ...") instead of a traceback
+deep inside a driver.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlparse
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+
+class ConfigError(ImproperlyConfigured):
+    """A bad operator-supplied setting. The message starts with the variable name."""
+
+
+env = environ.Env()
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_str(name: str, default: str | None = None) -> str:
+    value = os.environ.get(name)
+    if value is None:
+        if default is None:
+            raise ConfigError(f"{name}: is required but not set")
+        return default
+    return value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name}: expected true or false, got {raw!r}")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name}: expected a whole number, got {raw!r}")
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name}: must be at least {minimum}, got {value}")
+    return value
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+_DB_SCHEMES = {"sqlite", "postgres", "postgresql", "pgsql", "psql", "mysql", "mariadb"}
+
+
+def env_database(name: str, default: str) -> dict:
+    raw = os.environ.get(name, default)
+    scheme = urlparse(raw).scheme
+    if scheme not in _DB_SCHEMES:
+        raise ConfigError(
+            f"{name}: {_redact(raw)!r} is not a database URL; expected e.g. "
+            "postgres://user:pass@host:5432/dbname or sqlite:////absolute/path.sqlite3"
+        )
+    try:
+        config = env.db_url_config(raw)
+    except Exception as exc:  # environ raises several types for malformed URLs
+        raise ConfigError(f"{name}: cannot parse {_redact(raw)!r}: {exc}")
+    if scheme != "sqlite" and not config.get("NAME"):
+        raise ConfigError(f"{name}: the URL names no database (add /dbname at the end)")
+    return config
+
+
+_BROKER_SCHEMES = {"redis", "rediss", "amqp", "amqps", "pyamqp", "filesystem", "memory"}
+
+
+def env_broker(name: str, default: str) -> str:
+    raw = os.environ.get(name, default)
+    scheme = raw.split("://", 1)[0] if "://" in raw else ""
+    if scheme not in _BROKER_SCHEMES:
+        raise ConfigError(
+            f"{name}: {_redact(raw)!r} is not a broker URL; expected redis://host:6379/0, "
+            "amqp://user:pass@host:5672// or filesystem://"
+        )
+    return raw
+
+
+def env_email(name: str, default_dir: str) -> dict:
+    raw = os.environ.get(name)
+    if not raw:
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": default_dir,
+        }
+    scheme = urlparse(raw).scheme
+    if scheme not in {"smtp", "smtps", "smtp+tls", "smtp+ssl", "consolemail", "filemail", "memorymail", "dummymail"}:
+        raise ConfigError(f"{name}: {_redact(raw)!r} is not an e-mail URL; expected smtp://user:pass@host:587")
+    try:
+        return env.email_url_config(raw)
+    except Exception as exc:
+        raise ConfigError(f"{name}: cannot parse {_redact(raw)!r}: {exc}")
+
+
+def _redact(url: str) -> str:
+    parsed = urlparse(url)
+    if parsed.password:
+        return url.replace(parsed.password, "***")
+    return url

@@ -1,0 +1,69 @@
+"""GET /healthz: is every part of the system alive? 200 if so, 503 naming what is not."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+
+HEARTBEAT_MAX_AGE = timedelta(seconds=60)
+
+
+def _check_database() -> dict:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return {"ok": True}
+    except Exception as exc:
+        return {"ok": False, "error": type(exc).__name__}
+
+
+def _check_broker() -> dict:
+    from portal.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return {"ok": True, "transport": conn.transport_cls if isinstance(conn.transport_cls, str) else "custom"}
+    except Exception as exc:
+        return {"ok": False, "error": type(exc).__name__}
+
+
+def _check_heartbeat(name: str) -> dict:
+    from portal.models import Heartbeat
+
+    try:
+        beat = Heartbeat.objects.filter(name=name).first()
+    except Exception as exc:
+        return {"ok": False, "error": type(exc).__name__}
+    if beat is None:
+        return {"ok": False, "error": "never seen"}
+    age = (timezone.now() - beat.at).total_seconds()
+    return {"ok": age <= HEARTBEAT_MAX_AGE.total_seconds(), "last_seen_seconds_ago": round(age, 1)}
+
+
+def _check_stores() -> dict:
+    from requests_app.stores import registry
+
+    try:
+        errors = registry.config_errors()
+    except Exception as exc:  # a broken loader must not take the health page down
+        return {"ok": False, "error": type(exc).__name__}
+    return {"ok": not errors, **({"errors": errors} if errors else {})}
+
+
+@never_cache
+def healthz(request):
+    checks = {
+        "database": _check_database(),
+        "broker": _check_broker(),
+        "worker": _check_heartbeat("worker"),
+        "beat": _check_heartbeat("beat"),
+        "stores_config": _check_stores(),
+    }
+    ok = all(check["ok"] for check in checks.values())
+    return JsonResponse({"ok": ok, "checks": checks, "debug": settings.DEBUG}, status=200 if ok else 503)

@@ -1,0 +1,45 @@
+"""E-mail to people: text + HTML from templates, in their language, absolute links.
+
+Templates live in ``templates/email/<name>.txt``, ``.html`` and
+``<name>.subject.txt``. Context gets ``base_url`` and ``app_name``.
+Sending is done after the surrounding transaction commits, so a rolled-back
+request never e-mails anyone.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import translation
+
+
+def absolute(path: str) -> str:
+    return settings.PORTAL_BASE_URL + path
+
+
+def render(name: str, context: dict, language: str | None = None) -> tuple[str, str, str]:
+    ctx = {"base_url": settings.PORTAL_BASE_URL, "app_name": settings.PORTAL_APP_NAME,
+           "operator_name": settings.PORTAL_OPERATOR_NAME, "operator_contact": settings.PORTAL_OPERATOR_CONTACT,
+           **context}
+    with translation.override(language or settings.LANGUAGE_CODE):
+        subject = " ".join(render_to_string(f"email/{name}.subject.txt", ctx).split())
+        text = render_to_string(f"email/{name}.txt", ctx)
+        html = render_to_string(f"email/{name}.html", ctx)
+    return subject, text, html
+
+
+def send(name: str, to: list[str] | str, context: dict, language: str | None = None,
+         attachments: list[tuple[str, bytes, str]] | None = None) -> None:
+    recipients = [to] if isinstance(to, str) else list(to)
+    subject, text, html = render(name, context, language)
+
+    def _send() -> None:
+        message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, recipients)
+        message.attach_alternative(html, "text/html")
+        for filename, content, mimetype in attachments or []:
+            message.attach(filename, content, mimetype)
+        message.send()
+
+    transaction.on_commit(_send)

@@ -1,0 +1,113 @@
+"""Shared models: the append-only audit trail, host-app API keys, heartbeats."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from portal import tokens
+
+
+class AuditEvent(models.Model):
+    """One thing that happened to a request, case or key. Never updated, never deleted.
+
+    ``subject_type``/``subject_id`` name what it happened to (e.g.
+    ``privacy_request``/42) without a foreign key, so the trail survives the
+    purge of the thing's personal data. ``reason`` and ``data`` must not hold
+    personal data beyond what staff typed as a reason.
+    """
+
+    class ActorType(models.TextChoices):
+        STAFF = "staff", "Staff"
+        REQUESTER = "requester", "Requester"
+        HOST_APP = "host_app", "Host app"
+        SYSTEM = "system", "System"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor_type = models.CharField(max_length=16, choices=ActorType.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    actor_label = models.CharField(max_length=150, blank=True, help_text="Who, when not a staff user (API key name, task).")
+    subject_type = models.CharField(max_length=40)
+    subject_id = models.CharField(max_length=64)
+    action = models.CharField(max_length=60)
+    from_status = models.CharField(max_length=32, blank=True)
+    to_status = models.CharField(max_length=32, blank=True)
+    reason = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["subject_type", "subject_id", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.subject_type}#{self.subject_id} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("audit events are append-only")
+
+    @property
+    def who(self) -> str:
+        if self.actor_id:
+            return self.actor.get_username() if self.actor else f"user #{self.actor_id}"
+        return self.actor_label or self.get_actor_type_display()
+
+
+class ApiKey(models.Model):
+    """A host app's key. Shown once at creation; only its hash is stored."""
+
+    class Scope(models.TextChoices):
+        REQUESTS_WRITE = "requests:write", "File privacy requests for authenticated users"
+        REQUESTS_READ = "requests:read", "Read privacy request status"
+        TRANSMISSIONS_WRITE = "transmissions:write", "Record transmissions to Azure"
+        CONSENTS_READ = "consents:read", "Check consent"
+        CONSENTS_WRITE = "consents:write", "Grant and withdraw consent"
+        ABUSE_WRITE = "abuse:write", "File abuse reports"
+
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @classmethod
+    def issue(cls, *, name: str, scopes: list[str], created_by=None) -> tuple[ApiKey, str]:
+        """Create a key; returns (row, the raw key to show once)."""
+        raw = tokens.new_token("pk")
+        key = cls.objects.create(name=name, prefix=raw[3:11], key_hash=tokens.hash_token(raw), scopes=list(scopes),
+                                 created_by=created_by)
+        return key, raw
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def has_scope(self, scope: str) -> bool:
+        return self.is_active and scope in self.scopes
+
+
+class Heartbeat(models.Model):
+    """When a background process last proved it was alive (read by /healthz)."""
+
+    name = models.CharField(max_length=20, primary_key=True)
+    at = models.DateTimeField()
+
+    @classmethod
+    def record(cls, name: str) -> None:
+        cls.objects.update_or_create(name=name, defaults={"at": timezone.now()})

@@ -1,0 +1,49 @@
+"""Staff roles as Django groups, kept in sync after every migrate.
+
+Roles are defined by app, not by model, so a model added later is covered
+without touching this file:
+
+- Privacy officers: everything in requests_app (requests, consent, ledger).
+- Moderators: everything in abuse_app.
+- Auditors: read-only everywhere, including the audit trail.
+- Portal admins: everything in the portal's own apps, API keys included.
+
+Audit events are never changeable by anyone: only ``view`` is granted.
+"""
+
+from __future__ import annotations
+
+from django.db.models.signals import post_migrate
+
+PRIVACY_OFFICERS = "Privacy officers"
+MODERATORS = "Moderators"
+AUDITORS = "Auditors"
+ADMINS = "Portal admins"
+
+ROLE_APPS = {
+    PRIVACY_OFFICERS: {"requests_app": "all", "portal.auditevent": "view"},
+    MODERATORS: {"abuse_app": "all", "portal.auditevent": "view"},
+    AUDITORS: {"requests_app": "view", "abuse_app": "view", "portal": "view"},
+    ADMINS: {"requests_app": "all", "abuse_app": "all", "portal": "all"},
+}
+
+
+def sync_roles(**kwargs) -> None:
+    from django.contrib.auth.models import Group, Permission
+
+    for role, grants in ROLE_APPS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        perms = []
+        for target, level in grants.items():
+            app_label, _, model = target.partition(".")
+            qs = Permission.objects.filter(content_type__app_label=app_label)
+            if model:
+                qs = qs.filter(content_type__model=model)
+            if level == "view":
+                qs = qs.filter(codename__startswith="view_")
+            perms.extend(p for p in qs if not (p.content_type.model == "auditevent" and not p.codename.startswith("view_")))
+        group.permissions.set(perms)
+
+
+def connect() -> None:
+    post_migrate.connect(sync_roles, dispatch_uid="portal.roles.sync_roles")

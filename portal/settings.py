@@ -1,0 +1,327 @@
+"""Settings for the Privacy & Abuse Portal.
+
+Everything an operator sets comes from the environment (or an optional `.env`
+file next to manage.py) through the helpers in `portal.config`, which stop
+start-up with a one-line message naming the variable on a bad value.
+
+The defaults are the *embedded default*: SQLite and Celery's filesystem broker
+under `var/`, e-mail written to files in `var/mail/`. Set DATABASE_URL,
+CELERY_BROKER_URL and EMAIL_URL to run on PostgreSQL, Redis/RabbitMQ and SMTP.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+
+from portal.config import (
+    ConfigError,
+    env_bool,
+    env_broker,
+    env_database,
+    env_email,
+    env_int,
+    env_list,
+    env_str,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(str(BASE_DIR / ".env"))
+
+VAR_DIR = Path(env_str("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = env_bool("DJANGO_DEBUG", True)
+
+_DEV_SECRET = "dev-only-insecure-key-never-use-in-production-0123456789abcdefghijklmnopqrstuvwxyz"
+if DEBUG:
+    SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET)
+    ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+else:
+    SECRET_KEY = env_str("SECRET_KEY", "")
+    if len(SECRET_KEY) < 50 or SECRET_KEY == _DEV_SECRET:
+        raise ConfigError("SECRET_KEY: production (DJANGO_DEBUG=false) needs a random key of 50+ characters")
+    ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [])
+    if not ALLOWED_HOSTS:
+        raise ConfigError("ALLOWED_HOSTS: production (DJANGO_DEBUG=false) needs the site's host names, comma-separated")
+
+# Keys for HMAC signatures on receipts and webhooks. The first is used to sign;
+# all are accepted when verifying, so a key can be rotated without breaking
+# receipts already issued.
+PORTAL_SIGNING_KEYS = env_list("PORTAL_SIGNING_KEYS", [SECRET_KEY])
+
+# --- The portal's own settings ------------------------------------------------
+PORTAL_APP_NAME = env_str("PORTAL_APP_NAME", "Example App")
+PORTAL_OPERATOR_NAME = env_str("PORTAL_OPERATOR_NAME", "Example Ltd")
+PORTAL_OPERATOR_CONTACT = env_str("PORTAL_OPERATOR_CONTACT", "privacy@example.com")
+PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:" + env_str("PORT", "8000")).rstrip("/")
+PORTAL_DEFAULT_JURISDICTION = env_str("PORTAL_DEFAULT_JURISDICTION", "gdpr")
+if PORTAL_DEFAULT_JURISDICTION not in {"gdpr", "ccpa", "other"}:
+    raise ConfigError("PORTAL_DEFAULT_JURISDICTION: must be gdpr, ccpa or other")
+# Extra identifiers the request form asks for, e.g. "username,phone".
+PORTAL_EXTRA_IDENTIFIERS = env_list("PORTAL_EXTRA_IDENTIFIERS", ["username"])
+PORTAL_VERIFY_LINK_HOURS = env_int("PORTAL_VERIFY_LINK_HOURS", 72, minimum=1)
+PORTAL_AUTO_APPROVE = env_list("PORTAL_AUTO_APPROVE", ["access"])  # request kinds approved once verified
+PORTAL_DELETION_GRACE_HOURS = env_int("PORTAL_DELETION_GRACE_HOURS", 0, minimum=0)
+PORTAL_PACKAGE_DAYS = env_int("PORTAL_PACKAGE_DAYS", 7, minimum=1)
+PORTAL_PACKAGE_MAX_DOWNLOADS = env_int("PORTAL_PACKAGE_MAX_DOWNLOADS", 5, minimum=1)
+PORTAL_REQUEST_RETENTION_DAYS = env_int("PORTAL_REQUEST_RETENTION_DAYS", 730, minimum=1)
+PORTAL_STORES_FILE = env_str("PORTAL_STORES_FILE", str(BASE_DIR / "docs" / "examples" / "stores.toml"))
+PORTAL_PRIVATE_ROOT = VAR_DIR / "private"
+PORTAL_ONCALL_EMAIL = env_str("PORTAL_ONCALL_EMAIL", "oncall@example.com")
+PORTAL_REQUIRE_2FA = env_bool("PORTAL_REQUIRE_2FA", not DEBUG)
+if not DEBUG and not PORTAL_REQUIRE_2FA:
+    raise ConfigError("PORTAL_REQUIRE_2FA: may only be turned off when DJANGO_DEBUG=true")
+
+# --- Django ---------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "csp",
+    "portal",
+    "requests_app",
+    "abuse_app",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.portal",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Web, worker and beat share one SQLite file: wait for locks instead of
+    # failing, take the write lock up front, and let readers run beside a writer.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+_CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL")
+if _CACHE_URL:
+    try:
+        CACHES = {"default": environ.Env.cache_url_config(_CACHE_URL)}
+    except Exception as exc:
+        raise ConfigError(f"CACHE_URL: cannot parse {_CACHE_URL!r}: {exc}")
+else:
+    # Shared by web, worker and beat processes on one machine (rate limits, tokens buckets).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env_str("PORTAL_TIME_ZONE", "Europe/Berlin")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": str(PORTAL_PRIVATE_ROOT), "base_url": "/never-served/"}},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+if env_bool("PORTAL_PLAIN_STATIC", False):
+    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# --- E-mail ---------------------------------------------------------------------
+vars().update(env_email("EMAIL_URL", str(VAR_DIR / "mail")))
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{PORTAL_APP_NAME} privacy <{PORTAL_OPERATOR_CONTACT}>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Security -------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    if env_bool("BEHIND_PROXY", False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+SILENCED_SYSTEM_CHECKS = ["security.W008"] if not DEBUG and not env_bool("SECURE_SSL_REDIRECT", True) else []
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+
+# --- REST API -----------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["portal.api_keys.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {
+        "public": env_str("PORTAL_PUBLIC_RATE", "20/hour"),
+        "host_app": env_str("PORTAL_HOST_APP_RATE", "6000/minute"),
+    },
+    "EXCEPTION_HANDLER": "portal.api_errors.exception_handler",
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0, minimum=0) if "NUM_PROXIES" in os.environ else None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Privacy & Abuse Portal API",
+    "DESCRIPTION": "Privacy requests, consent, the Azure transmission ledger and abuse reports.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Celery ---------------------------------------------------------------------
+CELERY_BROKER_URL = env_broker("CELERY_BROKER_URL", "filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_dir = VAR_DIR / "broker"
+    for _sub in ("queue", "processed", "control"):
+        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
+        "store_processed": False,
+    }
+elif CELERY_BROKER_URL.startswith(("redis", "rediss")):
+    # A message not acknowledged within this time is delivered again (acks_late
+    # means a killed worker's task is re-run). Longer than the longest task.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 600, minimum=10)
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = ("portal.celery.route_task",)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULER = "portal.celery.HeartbeatScheduler"
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_TASK_ALWAYS_EAGER = False
+
+from portal.schedule import BEAT_SCHEDULE as _PORTAL_BEAT  # noqa: E402
+from requests_app.schedule import BEAT_SCHEDULE as _REQUESTS_BEAT  # noqa: E402
+from abuse_app.schedule import BEAT_SCHEDULE as _ABUSE_BEAT  # noqa: E402
+
+CELERY_BEAT_SCHEDULE = {**_PORTAL_BEAT, **_REQUESTS_BEAT, **_ABUSE_BEAT}
+
+# --- Logging ----------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact_personal_data": {"()": "portal.logging.RedactPersonalData"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_personal_data"]},
+    },
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.request": {"level": "WARNING"},
+        "azure": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,348 @@
+"""Privacy requests, the execution engine's rows, the Azure transmission ledger, consent.
+
+The database is the truth for every state: a Celery message only says "look
+at row N again". Status changes go through ``PrivacyRequest.transition`` which
+checks the state machine and writes the audit event in the same transaction.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from portal import audit
+
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud safely
+
+
+def new_reference(prefix: str = "PR") -> str:
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"{prefix}-{chars[:4]}-{chars[4:]}"
+
+
+class InvalidTransition(Exception):
+    """A status change the state machine does not allow (message is for people)."""
+
+
+class PrivacyRequest(models.Model):
+    class Kind(models.TextChoices):
+        ACCESS = "access", "Access (a copy of my data)"
+        DELETION = "deletion", "Deletion"
+
+    class Jurisdiction(models.TextChoices):
+        GDPR = "gdpr", "GDPR (EU/EEA/UK)"
+        CCPA = "ccpa", "CCPA (California)"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        UNVERIFIED = "unverified", "Waiting for e-mail confirmation"
+        VERIFIED = "verified", "Confirmed, waiting for review"
+        APPROVED = "approved", "Approved, scheduled"
+        RUNNING = "running", "In progress"
+        COMPLETED = "completed", "Completed"
+        NEEDS_ATTENTION = "needs_attention", "Needs staff attention"
+        DENIED = "denied", "Denied"
+        EXPIRED = "expired", "Expired (never confirmed)"
+        CANCELED = "canceled", "Canceled"
+
+    class Channel(models.TextChoices):
+        WEB = "web", "Web form"
+        API = "api", "Public API"
+        HOST_APP = "host_app", "Host app (authenticated user)"
+        CONSENT_WITHDRAWAL = "consent_withdrawal", "Consent withdrawn"
+        STAFF = "staff", "Staff"
+
+    S = Status
+    TRANSITIONS: dict[str, set[str]] = {
+        S.UNVERIFIED: {S.VERIFIED, S.EXPIRED, S.CANCELED},
+        S.VERIFIED: {S.APPROVED, S.DENIED, S.CANCELED},
+        S.APPROVED: {S.RUNNING, S.DENIED, S.CANCELED},
+        S.RUNNING: {S.COMPLETED, S.NEEDS_ATTENTION},
+        S.NEEDS_ATTENTION: {S.RUNNING, S.COMPLETED},
+        S.COMPLETED: set(),
+        S.DENIED: set(),
+        S.EXPIRED: set(),
+        S.CANCELED: set(),
+    }
+    OPEN_STATUSES = (S.UNVERIFIED, S.VERIFIED, S.APPROVED, S.RUNNING, S.NEEDS_ATTENTION)
+    CLOSED_STATUSES = (S.COMPLETED, S.DENIED, S.EXPIRED, S.CANCELED)
+
+    reference = models.CharField(max_length=16, unique=True, default=new_reference, editable=False)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.UNVERIFIED)
+    jurisdiction = models.CharField(max_length=8, choices=Jurisdiction.choices, default=Jurisdiction.GDPR)
+    channel = models.CharField(max_length=24, choices=Channel.choices, default=Channel.WEB)
+    # Requester personal data: blanked by the retention purge (pii_purged_at set).
+    email = models.EmailField(max_length=254, blank=True, db_index=True)
+    identifiers = models.JSONField(default=dict, blank=True, help_text="Extra identifiers, e.g. {'username': 'x'}.")
+    language = models.CharField(max_length=8, default="en")
+    # Consent withdrawal: only the Azure data sent under this purpose is erased.
+    scope_purpose = models.CharField(max_length=64, blank=True)
+
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    extended_due_at = models.DateTimeField(null=True, blank=True)
+    extension_reason = models.TextField(blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    run_after = models.DateTimeField(null=True, blank=True, help_text="End of the grace period before execution.")
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    closed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    pii_purged_at = models.DateTimeField(null=True, blank=True)
+    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="assigned_privacy_requests")
+    decision_reason = models.TextField(blank=True)
+    attention_reason = models.TextField(blank=True, help_text="Why the request needs staff (shown in admin).")
+
+    # Secrets from the e-mails; only hashes are stored (see portal.tokens).
+    verify_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    verify_expires_at = models.DateTimeField(null=True, blank=True)
+    status_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+
+    # Deletion receipt (kept after the personal data is purged; contains none).
+    receipt = models.JSONField(null=True, blank=True)
+    receipt_signature = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [
+            models.Index(fields=["status", "due_at"]),
+            models.Index(fields=["kind", "status"]),
+            models.Index(fields=["assigned_to", "status"]),
+            models.Index(fields=["status", "run_after"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def effective_due_at(self):
+        return self.extended_due_at or self.due_at
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        due = self.effective_due_at
+        return bool(due and self.is_open and due < timezone.now())
+
+    def transition(self, to: str, *, actor: Any, action: str, reason: str = "", data: dict | None = None,
+                   **fields: Any) -> None:
+        """Move to status ``to`` (checked), set ``fields``, save, and audit — one step.
+
+        Call inside ``transaction.atomic`` on a row locked with select_for_update.
+        """
+        if to not in self.TRANSITIONS[self.status]:
+            raise InvalidTransition(
+                f"A request that is “{self.get_status_display().lower()}” cannot become "
+                f"“{self.Status(to).label.lower()}”."
+            )
+        previous = self.status
+        self.status = to
+        for name, value in fields.items():
+            setattr(self, name, value)
+        if to in self.CLOSED_STATUSES and self.closed_at is None:
+            self.closed_at = timezone.now()
+        self.save()
+        audit.record(subject_type="privacy_request", subject_id=self.pk, action=action, actor=actor,
+                     from_status=previous, to_status=to, reason=reason, data=data)
+
+    def note(self, *, actor: Any, action: str, reason: str = "", data: dict | None = None) -> None:
+        """Audit something that happened without a status change (assign, extend, download...)."""
+        audit.record(subject_type="privacy_request", subject_id=self.pk, action=action, actor=actor,
+                     from_status=self.status, to_status=self.status, reason=reason, data=data)
+
+    def timeline(self):
+        return audit.timeline("privacy_request", self.pk)
+
+
+class StoreTask(models.Model):
+    """One (request, store, phase) unit of work. The row, not the broker message, is the truth."""
+
+    class Phase(models.TextChoices):
+        DISCOVER = "discover", "Discover"
+        EXPORT = "export", "Export"
+        ERASE = "erase", "Erase"
+        VERIFY = "verify", "Verify gone"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    request = models.ForeignKey(PrivacyRequest, on_delete=models.CASCADE, related_name="store_tasks")
+    store = models.CharField(max_length=64)
+    store_kind = models.CharField(max_length=32)
+    phase = models.CharField(max_length=16, choices=Phase.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    found_count = models.PositiveIntegerField(default=0)
+    exported_count = models.PositiveIntegerField(default=0)
+    erased_count = models.PositiveIntegerField(default=0)
+    anonymised_count = models.PositiveIntegerField(default=0)
+    verified_gone = models.BooleanField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True, help_text="Per-table/per-item counts; no personal data.")
+
+    class Meta:
+        ordering = ["request_id", "id"]
+        constraints = [models.UniqueConstraint(fields=["request", "store", "phase"], name="one_task_per_store_phase")]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["status", "heartbeat_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}/{self.store}/{self.phase}"
+
+
+class SubjectIdentity(models.Model):
+    """An identity of the subject known to the engine (e-mail, user_id, blob name...).
+
+    Persisted so discovery is not repeated on retry; purged when the request closes.
+    """
+
+    request = models.ForeignKey(PrivacyRequest, on_delete=models.CASCADE, related_name="identities")
+    kind = models.CharField(max_length=64)
+    value = models.CharField(max_length=512)
+    source = models.CharField(max_length=64, help_text="The store that provided it, or 'request'.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["request", "kind", "value"], name="unique_identity")]
+
+
+class AccessPackage(models.Model):
+    """The ZIP built for an access request; private, expiring, download-limited."""
+
+    request = models.OneToOneField(PrivacyRequest, on_delete=models.CASCADE, related_name="package")
+    path = models.CharField(max_length=500, help_text="Relative to PORTAL_PRIVATE_ROOT.")
+    size_bytes = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+    download_token_hash = models.CharField(max_length=64, db_index=True)
+    download_count = models.PositiveIntegerField(default=0)
+    max_downloads = models.PositiveIntegerField(default=5)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    @property
+    def is_available(self) -> bool:
+        return self.deleted_at is None and self.expires_at > timezone.now() and self.download_count < self.max_downloads
+
+
+class ConsentPurpose(models.Model):
+    """Why the host app sends someone's data to Microsoft, as configured by the operator."""
+
+    slug = models.SlugField(max_length=64, unique=True)
+    title = models.CharField(max_length=200)
+    services = models.JSONField(default=list, help_text="Azure services used, e.g. ['face'].")
+    requires_consent = models.BooleanField(default=True, help_text="Off only for purposes with another legal basis.")
+    active = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return self.title
+
+    def current_notice(self) -> ConsentNotice | None:
+        return self.notices.order_by("-version").first()
+
+
+class ConsentNotice(models.Model):
+    """A version of the notice text shown before consent. Published versions are never edited."""
+
+    purpose = models.ForeignKey(ConsentPurpose, on_delete=models.PROTECT, related_name="notices")
+    version = models.PositiveIntegerField()
+    text = models.TextField()
+    published_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["purpose", "version"], name="unique_notice_version")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose.slug} v{self.version}"
+
+
+class Consent(models.Model):
+    """One grant of consent by a subject for a purpose; withdrawal sets withdrawn_at."""
+
+    class Method(models.TextChoices):
+        WEB = "web", "Web page"
+        API = "api", "Host app API"
+
+    subject_kind = models.CharField(max_length=64, default="user_id")
+    subject_value = models.CharField(max_length=512)
+    purpose = models.ForeignKey(ConsentPurpose, on_delete=models.PROTECT, related_name="consents")
+    notice = models.ForeignKey(ConsentNotice, on_delete=models.PROTECT, related_name="consents")
+    notice_text = models.TextField(help_text="The exact text shown.")
+    granted_at = models.DateTimeField(default=timezone.now)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    method = models.CharField(max_length=8, choices=Method.choices)
+    withdrawn_method = models.CharField(max_length=8, choices=Method.choices, blank=True)
+    ip_hash = models.CharField(max_length=64, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["subject_kind", "subject_value", "purpose", "withdrawn_at"])]
+
+
+class Transmission(models.Model):
+    """One thing the host app sent to Azure (the ledger). Erasure deletes exactly these.
+
+    After erasure the row stays as a tombstone: ``subject_value`` is replaced by
+    a keyed hash, ``deleted_at`` and ``deleted_by_task`` say when and how.
+    """
+
+    class Service(models.TextChoices):
+        FACE = "face", "Azure AI Face"
+        BLOB = "blob", "Azure Blob Storage"
+        VIDEO_INDEXER = "video_indexer", "Azure AI Video Indexer"
+        SPEECH = "speech", "Azure AI Speech"
+        SPEAKER_RECOGNITION = "speaker_recognition", "Speaker Recognition (retired)"
+        MEDIA_SERVICES = "media_services", "Azure Media Services (retired; storage containers)"
+        OTHER = "other", "Other Azure AI service"
+
+    class PayloadKind(models.TextChoices):
+        IMAGE = "image", "Image"
+        AUDIO = "audio", "Audio"
+        VIDEO = "video", "Video"
+        TEXT = "text", "Text"
+        OTHER = "other", "Other"
+
+    client_id = models.CharField(max_length=128, unique=True, help_text="The host app's id for this record (idempotency).")
+    service = models.CharField(max_length=24, choices=Service.choices)
+    account = models.CharField(max_length=300, help_text="Endpoint, storage account or Video Indexer account.")
+    resource_kind = models.CharField(max_length=40, help_text="e.g. person, persisted_face, blob, video, transcription.")
+    resource_id = models.CharField(max_length=512)
+    parent_ids = models.JSONField(default=dict, blank=True, help_text="e.g. {'person_group': 'app-users'}.")
+    subject_kind = models.CharField(max_length=64, default="user_id")
+    subject_value = models.CharField(max_length=512, db_index=True)
+    purpose = models.CharField(max_length=64, db_index=True)
+    consent = models.ForeignKey(Consent, null=True, blank=True, on_delete=models.SET_NULL, related_name="transmissions")
+    payload_kind = models.CharField(max_length=8, choices=PayloadKind.choices)
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    sent_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    deleted_by_task = models.ForeignKey(StoreTask, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    deletion_note = models.CharField(max_length=300, blank=True,
+                                     help_text="e.g. 'no deletion API: request through Microsoft support'.")
+
+    class Meta:
+        indexes = [models.Index(fields=["subject_kind", "subject_value", "deleted_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.service}:{self.resource_kind}:{self.resource_id}"

@@ -1,0 +1,186 @@
+"""Load the operator's stores file (TOML), interpolate ``${VAR}``, validate, build stores.
+
+Errors name the file, the store and the field::
+
+    stores.toml: store "app-db" (sql): field "url": ${APP_DATABASE_URL} is not set
+
+The file is re-read when it changes (mtime), so ``check_stores`` and
+``/healthz`` always judge what is on disk.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from requests_app.stores.base import Store
+
+# kind → "module.Class"; one module per kind.
+KINDS: dict[str, str] = {
+    "sql": "requests_app.stores.sql.SqlStore",
+    "files": "requests_app.stores.files.FilesStore",
+    "webhook": "requests_app.stores.webhook.WebhookStore",
+    "azure_blob": "requests_app.stores.azure_blob.AzureBlobStore",
+    "azure_face": "requests_app.stores.azure_face.AzureFaceStore",
+    "azure_video_indexer": "requests_app.stores.azure_video_indexer.AzureVideoIndexerStore",
+    "azure_speech": "requests_app.stores.azure_speech.AzureSpeechStore",
+}
+
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,62}$")
+VAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class StoresConfigError(Exception):
+    def __init__(self, errors: list[str]):
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+@dataclass
+class Loaded:
+    stores: list[Store]
+    errors: list[str]
+    extra: dict[str, Any]  # other top-level tables (e.g. [[retention]]) for the engine
+
+
+_cache: dict[str, tuple[float, Loaded]] = {}
+
+
+def store_class(kind: str) -> type[Store]:
+    module_name, _, class_name = KINDS[kind].rpartition(".")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def _interpolate(value: Any, missing: list[str]) -> Any:
+    if isinstance(value, str):
+        def replace(match: re.Match) -> str:
+            name, default = match.group(1), match.group(2)
+            if name in os.environ:
+                return os.environ[name]
+            if default is not None:
+                return default
+            missing.append(name)
+            return match.group(0)
+        return VAR_RE.sub(replace, value)
+    if isinstance(value, list):
+        return [_interpolate(item, missing) for item in value]
+    if isinstance(value, dict):
+        return {key: _interpolate(item, missing) for key, item in value.items()}
+    return value
+
+
+def parse(text: str, source: str) -> Loaded:
+    """Parse and validate stores-file text; ``source`` is the file name used in messages."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return Loaded([], [f"{source}: not valid TOML: {exc}"], {})
+    errors: list[str] = []
+    stores: list[Store] = []
+    tables = data.pop("store", [])
+    if not isinstance(tables, list):
+        return Loaded([], [f"{source}: 'store' must be an array of tables: write [[store]], not [store]"], {})
+    seen: set[str] = set()
+    for index, table in enumerate(tables, start=1):
+        name = table.get("name")
+        label = f'store "{name}"' if isinstance(name, str) and name else f"store #{index}"
+        kind = table.get("kind")
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            errors.append(f'{source}: {label}: field "name": required; lowercase letters, digits, - and _')
+            continue
+        if name in seen:
+            errors.append(f'{source}: {label}: field "name": used by another store; names must be unique')
+            continue
+        seen.add(name)
+        if kind not in KINDS:
+            errors.append(f'{source}: {label}: field "kind": {kind!r} is not one of {", ".join(sorted(KINDS))}')
+            continue
+        label = f'store "{name}" ({kind})'
+        missing: list[str] = []
+        config = _interpolate({k: v for k, v in table.items() if k not in ("name", "kind")}, missing)
+        if missing:
+            for var in dict.fromkeys(missing):
+                field = _field_using(table, var)
+                errors.append(f'{source}: {label}: field "{field}": ${{{var}}} is not set in the environment')
+            continue
+        cls = store_class(kind)
+        problems = cls.config_errors(config)
+        if problems:
+            errors.extend(f'{source}: {label}: field "{field}": {message}' for field, message in problems)
+            continue
+        stores.append(cls(name, config))
+    errors.extend(_dependency_errors(stores, source))
+    return Loaded(stores, errors, data)
+
+
+def _field_using(table: dict, var: str, prefix: str = "") -> str:
+    for key, value in table.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, str) and "${" + var in value:
+            return path
+        if isinstance(value, dict):
+            found = _field_using(value, var, path + ".")
+            if found:
+                return found
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, str) and "${" + var in item:
+                    return f"{path}[{i}]"
+                if isinstance(item, dict):
+                    found = _field_using(item, var, f"{path}[{i}].")
+                    if found:
+                        return found
+    return prefix.rstrip(".") or "?"
+
+
+def _dependency_errors(stores: list[Store], source: str) -> list[str]:
+    available = {"email"} | set().union(*(s.provides for s in stores)) if stores else {"email"}
+    errors = []
+    for store in stores:
+        unknown = store.needs - available
+        if unknown:
+            errors.append(
+                f'{source}: store "{store.name}" ({store.kind}): needs identity kind(s) '
+                f'{", ".join(sorted(unknown))} that no store provides (add a "provides" mapping or fix the name)'
+            )
+    return errors
+
+
+def load(path: str | os.PathLike | None = None) -> Loaded:
+    path = Path(path or settings.PORTAL_STORES_FILE)
+    key = str(path)
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        return Loaded([], [f"{path}: stores file not found (set PORTAL_STORES_FILE)"], {})
+    cached = _cache.get(key)
+    if cached and cached[0] == mtime:
+        return cached[1]
+    loaded = parse(path.read_text(encoding="utf-8"), path.name)
+    _cache[key] = (mtime, loaded)
+    return loaded
+
+
+def config_errors(path: str | os.PathLike | None = None) -> list[str]:
+    return load(path).errors
+
+
+def stores(path: str | os.PathLike | None = None) -> list[Store]:
+    loaded = load(path)
+    if loaded.errors:
+        raise StoresConfigError(loaded.errors)
+    return loaded.stores
+
+
+def get(name: str) -> Store:
+    for store in stores():
+        if store.name == name:
+            return store
+    raise KeyError(f'no store named "{name}" in {settings.PORTAL_STORES_FILE}')

@@ -1,0 +1,124 @@
+"""Shared fixtures: named personas, a real Celery worker, service requirements.
+
+Personas (who may see what):
+- alice, bob: requesters (e-mail addresses only; no accounts)
+- officer: privacy officer (privacy requests, consent, ledger)
+- moderator: abuse moderator
+- moderator2: a second moderator (appeals must be decided by someone else)
+- auditor: read-only everywhere
+- admin: superuser
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from portal import roles
+
+ALICE = "alice@example.com"
+BOB = "bob@example.org"
+
+REQUIRE_SERVICES = os.environ.get("PORTAL_REQUIRE_SERVICES") == "1"
+
+
+def service_unavailable(what: str) -> None:
+    """Skip a test whose service is missing — or fail it when CI requires every service."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required (PORTAL_REQUIRE_SERVICES=1) but not available")
+    pytest.skip(f"{what} not available")
+
+
+@pytest.fixture
+def alice_email() -> str:
+    return ALICE
+
+
+@pytest.fixture
+def bob_email() -> str:
+    return BOB
+
+
+def _staff(username: str, role: str | None, superuser: bool = False):
+    roles.sync_roles()
+    user = get_user_model().objects.create_user(
+        username=username, email=f"{username}@staff.example", password="correct horse battery staple",
+        is_staff=True, is_superuser=superuser,
+    )
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def officer(db):
+    return _staff("olivia", roles.PRIVACY_OFFICERS)
+
+
+@pytest.fixture
+def moderator(db):
+    return _staff("mo", roles.MODERATORS)
+
+
+@pytest.fixture
+def moderator2(db):
+    return _staff("max", roles.MODERATORS)
+
+
+@pytest.fixture
+def auditor(db):
+    return _staff("audrey", roles.AUDITORS)
+
+
+@pytest.fixture
+def admin_user(db):
+    return _staff("root", None, superuser=True)
+
+
+@pytest.fixture
+def staff_client(client) -> Callable:
+    """``staff_client(user)`` → the test client logged in as that staff user, second factor done."""
+    from tests.helpers import login_staff
+
+    def _login(user):
+        login_staff(client, user)
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def api_key(db) -> Callable:
+    """``api_key("requests:write", ...)`` → (ApiKey, raw key) for host-app calls."""
+    from portal.models import ApiKey
+
+    def _make(*scopes: str, name: str = "host app"):
+        return ApiKey.issue(name=name, scopes=list(scopes))
+
+    return _make
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real Celery worker (in a thread) consuming every queue of the configured broker."""
+    from celery.contrib.testing.worker import start_worker
+
+    from portal.celery import QUEUES, app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=3)
+            for queue in QUEUES:
+                try:
+                    conn.default_channel.queue_purge(queue)
+                except Exception:
+                    pass  # the queue does not exist yet
+    except Exception as exc:
+        service_unavailable(f"Celery broker {app.conf.broker_url!r} ({type(exc).__name__})")
+    with start_worker(app, pool="solo", perform_ping_check=False, queues=list(QUEUES), shutdown_timeout=30,
+                      loglevel="WARNING") as worker:
+        yield worker

@@ -1,0 +1,69 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from portal.config import ConfigError, env_bool, env_broker, env_database, env_int
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _manage(*args, **env):
+    full_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
+    full_env.update(env)
+    full_env["DJANGO_SETTINGS_MODULE"] = "portal.settings"
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_bad_database_url_stops_with_one_line_naming_the_variable():
+    result = _manage("check", DATABASE_URL="nonsense")
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("Configuration error: DATABASE_URL:")
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_production_without_secret_key_names_it():
+    result = _manage("check", DJANGO_DEBUG="false", SECRET_KEY="", ALLOWED_HOSTS="portal.example")
+    assert result.returncode == 2
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_production_check_deploy_has_no_warnings(tmp_path):
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", DJANGO_DEBUG="false",
+                     SECRET_KEY="x" * 30 + "y" * 30 + "random-enough-0123456789", ALLOWED_HOSTS="portal.example",
+                     PORTAL_VAR_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "WARNINGS" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("raw", ["maybe", "2", "yes please"])
+def test_env_bool_rejects_unclear_values(monkeypatch, raw):
+    monkeypatch.setenv("X_FLAG", raw)
+    with pytest.raises(ConfigError, match="X_FLAG"):
+        env_bool("X_FLAG", False)
+
+
+def test_env_int_rejects_words_and_small_values(monkeypatch):
+    monkeypatch.setenv("X_NUM", "ten")
+    with pytest.raises(ConfigError, match="X_NUM: expected a whole number"):
+        env_int("X_NUM", 1)
+    monkeypatch.setenv("X_NUM", "0")
+    with pytest.raises(ConfigError, match="at least 1"):
+        env_int("X_NUM", 1, minimum=1)
+
+
+def test_database_url_without_name_is_refused(monkeypatch):
+    monkeypatch.setenv("X_DB", "postgres://u:secret@host:5432")
+    with pytest.raises(ConfigError) as info:
+        env_database("X_DB", "")
+    assert "secret" not in str(info.value)
+
+
+def test_broker_url_scheme_checked(monkeypatch):
+    monkeypatch.setenv("X_BROKER", "kafka://x")
+    with pytest.raises(ConfigError, match="X_BROKER"):
+        env_broker("X_BROKER", "")
