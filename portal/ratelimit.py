@@ -1,0 +1,117 @@
+"""Rate limits for public forms and token-checking endpoints, on the shared cache.
+
+With CACHE_URL pointing at Redis, limits hold across every web process and
+host; in the embedded default the file cache is shared by the processes of
+one machine.
+
+Two tools:
+- ``ratelimit(name, rate, key="ip"|"email"|callable)`` decorator for views:
+  over the limit the person gets a friendly 429 page with ``Retry-After``.
+- ``token_guard(name)`` for views that look up a secret from a URL: every
+  miss counts as a failure for the client IP; too many misses lock the IP
+  out for a cool-off period, whatever token it tries next.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.shortcuts import render
+
+from portal.tokens import pseudonymise
+
+_UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600,
+          "d": 86400, "day": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """"20/hour" → (20, 3600). Also "5/10m"."""
+    count, _, period = rate.partition("/")
+    digits = "".join(ch for ch in period if ch.isdigit())
+    unit = period[len(digits):] if digits else period
+    seconds = _UNITS.get(unit.strip().lower())
+    if not count.strip().isdigit() or seconds is None:
+        raise ValueError(f"rate {rate!r}: expected e.g. '20/hour' or '5/10m'")
+    return int(count), seconds * (int(digits) if digits else 1)
+
+
+def client_ip(request) -> str:
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None) and request.META.get("HTTP_X_FORWARDED_FOR"):
+        return request.META["HTTP_X_FORWARDED_FOR"].split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR", "")
+
+
+@dataclass
+class Decision:
+    allowed: bool
+    retry_after: int
+
+
+def hit(name: str, identity: str, rate: str, *, cost: int = 1) -> Decision:
+    """Count one hit against a fixed window; identities are stored pseudonymised."""
+    limit, period = parse_rate(rate)
+    window = int(time.time() // period)
+    key = f"rl:{name}:{pseudonymise(identity)}:{window}"
+    cache.add(key, 0, timeout=period + 5)
+    try:
+        count = cache.incr(key, cost)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, cost, timeout=period + 5)
+        count = cost
+    retry_after = max(1, int((window + 1) * period - time.time()))
+    return Decision(count <= limit, retry_after)
+
+
+def peek(name: str, identity: str, rate: str) -> Decision:
+    limit, period = parse_rate(rate)
+    window = int(time.time() // period)
+    count = cache.get(f"rl:{name}:{pseudonymise(identity)}:{window}", 0)
+    return Decision(count < limit, max(1, int((window + 1) * period - time.time())))
+
+
+def too_many(request, retry_after: int):
+    response = render(request, "429.html", {"retry_after_minutes": max(1, round(retry_after / 60))}, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def ratelimit(name: str, rate: str | Callable[[], str], *, key: str | Callable = "ip", methods=("POST",)):
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if request.method in methods:
+                actual_rate = rate() if callable(rate) else rate
+                identity = key(request) if callable(key) else client_ip(request)
+                decision = hit(name, identity or "-", actual_rate)
+                if not decision.allowed:
+                    return too_many(request, decision.retry_after)
+            return view(request, *args, **kwargs)
+        return wrapped
+    return decorator
+
+
+TOKEN_FAILURE_RATE = "20/15m"
+
+
+def token_guard(name: str):
+    """Decorate a view taking ``token``; the view returns 404 for an unknown token.
+
+    A client IP that produced too many 404s is refused (429) for the rest of the window.
+    """
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(request, *args, **kwargs):
+            ip = client_ip(request) or "-"
+            if not peek(f"tokenfail:{name}", ip, TOKEN_FAILURE_RATE).allowed:
+                return too_many(request, peek(f"tokenfail:{name}", ip, TOKEN_FAILURE_RATE).retry_after)
+            response = view(request, *args, **kwargs)
+            if response.status_code == 404:
+                hit(f"tokenfail:{name}", ip, TOKEN_FAILURE_RATE)
+            return response
+        return wrapped
+    return decorator
