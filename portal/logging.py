@@ -16,7 +16,8 @@ _PATTERNS = [
      r"\1\2[secret]"),
     (re.compile(r"\b(pk|tok|vt|st|dl)_[A-Za-z0-9_\-]{16,}"), "[token]"),
     (re.compile(r"(?i)(token|sig|signature|key|secret|password|sas)=([^&\s\"']+)"), r"\1=[secret]"),
-    (re.compile(r"\+?\d[\d \-]{8,}\d"), "[number]"),
+    # Phone numbers: international form, or grouped digits; not plain figures like durations.
+    (re.compile(r"\+\d[\d \-]{7,}\d|\b\d{2,5}[ \-]\d{3,4}[ \-]\d{3,6}\b"), "[phone]"),
 ]
 
 
