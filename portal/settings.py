@@ -76,6 +76,37 @@ PORTAL_REQUIRE_2FA = env_bool("PORTAL_REQUIRE_2FA", not DEBUG)
 if not DEBUG and not PORTAL_REQUIRE_2FA:
     raise ConfigError("PORTAL_REQUIRE_2FA: may only be turned off when DJANGO_DEBUG=true")
 
+# Abuse reports (abuse_app; docs/abuse.md).
+PORTAL_CHILD_SAFETY_HOTLINE_TEXT = env_str(
+    "PORTAL_CHILD_SAFETY_HOTLINE_TEXT",
+    "You can also report child sexual abuse material to your national hotline; INHOPE lists them by country. "
+    "If a child is in immediate danger, call your local emergency number.",
+)
+PORTAL_CHILD_SAFETY_HOTLINE_URL = env_str("PORTAL_CHILD_SAFETY_HOTLINE_URL",
+                                          "https://www.inhope.org/EN#hotlineReferral")
+PORTAL_ABUSE_WEBHOOK_URL = env_str("PORTAL_ABUSE_WEBHOOK_URL", "")
+if PORTAL_ABUSE_WEBHOOK_URL and not PORTAL_ABUSE_WEBHOOK_URL.startswith(("https://", "http://")):
+    raise ConfigError("PORTAL_ABUSE_WEBHOOK_URL: expected an http(s) URL of the host app's endpoint")
+PORTAL_ABUSE_EVIDENCE_MAX_BYTES = env_int("PORTAL_ABUSE_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+PORTAL_ABUSE_EVIDENCE_MAX_FILES = env_int("PORTAL_ABUSE_EVIDENCE_MAX_FILES", 5, minimum=0)
+PORTAL_ABUSE_EVIDENCE_TYPES = env_list("PORTAL_ABUSE_EVIDENCE_TYPES", [
+    "image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf", "text/plain",
+    "video/mp4", "video/quicktime", "video/webm",
+])
+_ABUSE_KNOWN_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf", "text/plain",
+                      "video/mp4", "video/quicktime", "video/webm"}
+_abuse_unknown_types = sorted(set(PORTAL_ABUSE_EVIDENCE_TYPES) - _ABUSE_KNOWN_TYPES)
+if _abuse_unknown_types:
+    raise ConfigError(f"PORTAL_ABUSE_EVIDENCE_TYPES: unknown {', '.join(_abuse_unknown_types)}; "
+                      f"choose from {', '.join(sorted(_ABUSE_KNOWN_TYPES))}")
+PORTAL_ABUSE_IP_RATE = env_str("PORTAL_ABUSE_IP_RATE", "20/day")  # notices per IP (form and API together)
+PORTAL_ABUSE_EMAIL_RATE = env_str("PORTAL_ABUSE_EMAIL_RATE", "10/day")  # notices per reporter e-mail
+PORTAL_ABUSE_APPEAL_DAYS = env_int("PORTAL_ABUSE_APPEAL_DAYS", 184, minimum=183)  # DSA Art. 20: >= 6 months
+PORTAL_ABUSE_LEGAL_HOLD_DAYS = env_int("PORTAL_ABUSE_LEGAL_HOLD_DAYS", 365, minimum=365)  # 18 USC 2258A(h)
+PORTAL_ABUSE_UNFOUNDED_WARN_AFTER = env_int("PORTAL_ABUSE_UNFOUNDED_WARN_AFTER", 2, minimum=1)
+PORTAL_ABUSE_UNFOUNDED_SUSPEND_AFTER = env_int("PORTAL_ABUSE_UNFOUNDED_SUSPEND_AFTER", 3, minimum=1)
+PORTAL_ABUSE_SUSPENSION_DAYS = env_int("PORTAL_ABUSE_SUSPENSION_DAYS", 30, minimum=1)
+
 # --- Django ---------------------------------------------------------------------
 INSTALLED_APPS = [
     "django.contrib.admin",
