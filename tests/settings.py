@@ -22,3 +22,7 @@ AXES_ENABLED = False  # turned on by the tests that exercise lockout
 PORTAL_BASE_URL = "http://testserver"
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+# Several test runs may share one PostgreSQL server (parallel developers, CI):
+# each run gets its own test database, dropped at the end of the run.
+if not DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": f"test_portal_{os.getpid()}"}  # noqa: F405
