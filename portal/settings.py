@@ -69,6 +69,9 @@ PORTAL_DELETION_GRACE_HOURS = env_int("PORTAL_DELETION_GRACE_HOURS", 0, minimum=
 PORTAL_PACKAGE_DAYS = env_int("PORTAL_PACKAGE_DAYS", 7, minimum=1)
 PORTAL_PACKAGE_MAX_DOWNLOADS = env_int("PORTAL_PACKAGE_MAX_DOWNLOADS", 5, minimum=1)
 PORTAL_REQUEST_RETENTION_DAYS = env_int("PORTAL_REQUEST_RETENTION_DAYS", 730, minimum=1)
+# Privacy-request forms (web): submissions per client IP, and per e-mail address entered.
+PORTAL_REQUEST_RATE = env_str("PORTAL_REQUEST_RATE", "10/hour")
+PORTAL_REQUEST_EMAIL_RATE = env_str("PORTAL_REQUEST_EMAIL_RATE", "5/day")
 PORTAL_STORES_FILE = env_str("PORTAL_STORES_FILE", str(BASE_DIR / "docs" / "examples" / "stores.toml"))
 PORTAL_PRIVATE_ROOT = VAR_DIR / "private"
 PORTAL_ONCALL_EMAIL = env_str("PORTAL_ONCALL_EMAIL", "oncall@example.com")

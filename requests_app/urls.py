@@ -1,3 +1,13 @@
-from django.urls import path  # noqa: F401
+"""Public URLs of privacy requests. Other parts of requests_app append their own includes below."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from requests_app import views
+
+urlpatterns: list = [
+    path("requests/new/<slug:kind>/", views.request_new, name="request-new"),
+    path("requests/submitted/", views.request_submitted, name="request-submitted"),
+    path("requests/verify/<str:token>/", views.request_verify, name="request-verify"),
+    path("requests/status/<str:token>/", views.request_status, name="request-status"),
+    path("requests/find/", views.request_find, name="request-find"),
+]

@@ -1,0 +1,90 @@
+"""Public forms for privacy requests. Validation rules live in ``services`` so the API shares them."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from requests_app import services
+from requests_app.models import PrivacyRequest
+
+JURISDICTION_CHOICES = [
+    ("gdpr", _("GDPR — I am in the EU, the EEA or the UK")),
+    ("ccpa", _("CCPA — I am a California resident")),
+    ("other", _("Somewhere else")),
+]
+
+# Labels for identifiers an operator may configure; anything else gets a generic label.
+IDENTIFIER_LABELS = {
+    "username": _("Username in the app"),
+    "phone": _("Phone number"),
+    "user_id": _("User ID"),
+    "customer_number": _("Customer number"),
+}
+
+
+def identifier_label(name: str) -> str:
+    return str(IDENTIFIER_LABELS.get(name, name.replace("_", " ").capitalize()))
+
+
+class RequestForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Your e-mail address"), max_length=254,
+        help_text=_("We send a confirmation link here. Use the address your account or data is linked to."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={"required": _("Enter the e-mail address the data is linked to."),
+                        "invalid": _("Enter a valid e-mail address, like name@example.com.")},
+    )
+    jurisdiction = forms.ChoiceField(
+        label=_("Which privacy law applies to you?"), choices=JURISDICTION_CHOICES, widget=forms.RadioSelect,
+        help_text=_("This decides the deadline we must answer by. If unsure, keep the suggested choice."),
+        error_messages={"required": _("Choose which privacy law applies to you."),
+                        "invalid_choice": _("Choose one of the listed options.")},
+    )
+    confirm = forms.BooleanField(required=True)
+
+    def __init__(self, *args, kind: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        self.fields["jurisdiction"].initial = settings.PORTAL_DEFAULT_JURISDICTION
+        self.identifier_names = list(settings.PORTAL_EXTRA_IDENTIFIERS)
+        for name in self.identifier_names:
+            self.fields[f"id_{name}"] = forms.CharField(
+                label=identifier_label(name), required=False, max_length=services.IDENTIFIER_MAX_LENGTH,
+                help_text=_("Optional. Helps us find data not linked to your e-mail address."),
+                error_messages={"max_length": _("Keep this under %(limit_value)d characters.")},
+            )
+        # The confirmation goes last, after the fields it is about.
+        self.fields["confirm"] = self.fields.pop("confirm")
+        if kind == PrivacyRequest.Kind.DELETION:
+            self.fields["confirm"].label = _(
+                "I understand that deletion cannot be undone: my data will be erased from %(app)s and from the "
+                "data %(app)s sent to Microsoft's AI services, and my account may stop working."
+            ) % {"app": settings.PORTAL_APP_NAME}
+            self.fields["confirm"].error_messages["required"] = _(
+                "Tick the box to confirm you understand the deletion cannot be undone.")
+        else:
+            self.fields["confirm"].label = _(
+                "I confirm I am asking for a copy of my own data. It will be available through a personal "
+                "download link for a limited time.")
+            self.fields["confirm"].error_messages["required"] = _(
+                "Tick the box to confirm you are asking for your own data.")
+
+    def clean_email(self):
+        try:
+            return services.normalise_email(self.cleaned_data["email"])
+        except services.RequestError as exc:
+            raise forms.ValidationError(str(exc))
+
+    def identifiers(self) -> dict[str, str]:
+        return {name: self.cleaned_data.get(f"id_{name}", "") for name in self.identifier_names}
+
+
+class FindRequestsForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Your e-mail address"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text=_("We e-mail the status links of your open requests to this address."),
+        error_messages={"required": _("Enter the e-mail address you used for your request."),
+                        "invalid": _("Enter a valid e-mail address, like name@example.com.")},
+    )

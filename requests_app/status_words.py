@@ -1,0 +1,76 @@
+"""Plain words for requesters: what a status means and what happened, without staff names or internals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils.translation import gettext as _
+
+from requests_app.models import PrivacyRequest
+
+Status = PrivacyRequest.Status
+
+
+def status_explanation(request: PrivacyRequest) -> str:
+    deletion = request.kind == PrivacyRequest.Kind.DELETION
+    texts = {
+        Status.UNVERIFIED: _("We are waiting for you to confirm your e-mail address with the link we sent. "
+                             "Nothing happens until you confirm."),
+        Status.VERIFIED: _("You confirmed your request. A member of our privacy team will review it."),
+        Status.APPROVED: (_("Your request is approved and your data will be deleted shortly. You can still "
+                            "cancel until the deletion starts.") if deletion else
+                          _("Your request is approved; we will start collecting your data shortly.")),
+        Status.RUNNING: (_("We are deleting your data in every place we keep it.") if deletion else
+                         _("We are collecting your data from every place we keep it.")),
+        Status.NEEDS_ATTENTION: _("Part of the work needs a person to look at it. Our team has been told; you do "
+                                  "not need to do anything."),
+        Status.COMPLETED: (_("Done: your data has been deleted. We sent you a receipt by e-mail.") if deletion else
+                           _("Done: we e-mailed you a personal link to download your data.")),
+        Status.DENIED: _("We could not carry out this request. The reason is below and in the e-mail we sent."),
+        Status.EXPIRED: _("This request expired because it was never confirmed. You can make a new one at any "
+                          "time."),
+        Status.CANCELED: _("This request was canceled. Nothing was changed in your data."),
+    }
+    return str(texts.get(request.status, request.get_status_display()))
+
+
+ACTION_WORDS = {
+    "request.received": lambda e: _("We received your request."),
+    "request.verification_resent": lambda e: _("We sent you a new confirmation link."),
+    "request.duplicate_submitted": lambda e: _("You asked again while this request was open; we pointed you "
+                                                "here instead of starting a second one."),
+    "request.verified": lambda e: _("Your request was confirmed."),
+    "request.approved": lambda e: _("Your request was approved."),
+    "request.denied": lambda e: _("Your request was denied: %(reason)s") % {"reason": e.reason},
+    "request.extended": lambda e: _("We extended the deadline: %(reason)s") % {"reason": e.reason},
+    "request.canceled": lambda e: _("The request was canceled."),
+    "request.expired": lambda e: _("The request expired because it was never confirmed."),
+}
+STATUS_WORDS = {
+    Status.RUNNING: lambda e: _("Work on your request started."),
+    Status.COMPLETED: lambda e: _("Your request was completed."),
+    Status.NEEDS_ATTENTION: lambda e: _("Part of the work needs a person to look at it."),
+}
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    text: str
+
+
+def public_timeline(request: PrivacyRequest) -> list[TimelineEntry]:
+    """The audit trail as a requester may see it: only events that concern them, no staff names.
+
+    Status changes made by the engine (whatever it names its actions) are
+    described by the status they led to.
+    """
+    entries = []
+    for event in request.timeline():
+        words = ACTION_WORDS.get(event.action)
+        if words is None and event.to_status != event.from_status:
+            words = STATUS_WORDS.get(event.to_status)
+        if words is not None:
+            entries.append(TimelineEntry(event.at, str(words(event))))
+    return entries

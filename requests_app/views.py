@@ -1,0 +1,159 @@
+"""Public pages of privacy requests: the form, confirmation, the status page, "I lost my link".
+
+Everything a requester does after submitting needs the secret link from the
+e-mail; the views that look a secret up are wrapped in ``token_guard`` (many
+misses from one address lock it out) and every POST is rate limited.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from portal.ratelimit import client_ip, ratelimit, token_guard
+from requests_app import forms, services
+from requests_app.models import InvalidTransition, PrivacyRequest, StoreTask
+from requests_app.status_words import public_timeline, status_explanation
+
+Kind = PrivacyRequest.Kind
+Status = PrivacyRequest.Status
+
+
+def _ip_rate() -> str:
+    return settings.PORTAL_REQUEST_RATE
+
+
+def _email_rate() -> str:
+    return settings.PORTAL_REQUEST_EMAIL_RATE
+
+
+def _posted_email(request) -> str:
+    return (request.POST.get("email") or "").strip().lower()[:254]
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit("request-form", _ip_rate)
+@ratelimit("request-form-email", _email_rate, key=_posted_email)
+def request_new(request, kind: str):
+    if kind not in Kind.values:
+        raise Http404("unknown request kind")
+    form = forms.RequestForm(request.POST or None, kind=kind)
+    if request.method == "POST" and form.is_valid():
+        try:
+            privacy_request = services.request_submit(
+                kind=kind, email=form.cleaned_data["email"], jurisdiction=form.cleaned_data["jurisdiction"],
+                identifiers=form.identifiers(), language=get_language() or settings.LANGUAGE_CODE,
+                channel=PrivacyRequest.Channel.WEB, ip=client_ip(request),
+            )
+        except services.RequestError as exc:
+            form.add_error(None, str(exc))
+        else:
+            request.session["submitted_request"] = {"reference": privacy_request.reference, "kind": kind}
+            return redirect("request-submitted")
+    return render(request, "requests_app/new.html", {"form": form, "kind": kind,
+                                                      "is_deletion": kind == Kind.DELETION})
+
+
+def request_submitted(request):
+    submitted = request.session.get("submitted_request")
+    if not submitted:
+        return redirect("home")
+    return render(request, "requests_app/submitted.html", {
+        "reference": submitted["reference"], "is_deletion": submitted["kind"] == Kind.DELETION,
+        "verify_hours": settings.PORTAL_VERIFY_LINK_HOURS,
+    })
+
+
+def _invalid_link(request, what: str):
+    return render(request, "requests_app/link_invalid.html", {"what": what}, status=404)
+
+
+@require_http_methods(["GET", "POST"])
+@token_guard("request-verify")
+@ratelimit("request-verify", _ip_rate)
+def request_verify(request, token: str):
+    """GET shows one button (mail scanners follow GET links); only the POST confirms."""
+    privacy_request = services.find_by_verify_token(token)
+    if privacy_request is None or privacy_request.status != Status.UNVERIFIED:
+        return _invalid_link(request, "verify")
+    if services.verify_link_expired(privacy_request):
+        if request.method == "POST" and request.POST.get("action") == "resend":
+            services.request_resend_verification(request=privacy_request)
+            return render(request, "requests_app/verify_resent.html", {"reference": privacy_request.reference})
+        return render(request, "requests_app/verify_expired.html", {"req": privacy_request}, status=410)
+    if request.method == "POST":
+        try:
+            privacy_request = services.request_verify(token=token)
+        except services.RequestError as exc:
+            return render(request, "requests_app/verify.html", {"req": privacy_request, "error": str(exc)},
+                          status=409)
+        messages.success(request, _("Thank you: your request is confirmed."))
+        return redirect("request-status", token=services.status_token(privacy_request))
+    return render(request, "requests_app/verify.html", {"req": privacy_request})
+
+
+def _progress(privacy_request: PrivacyRequest) -> dict | None:
+    tasks = list(StoreTask.objects.filter(request=privacy_request).only("store", "phase", "status")
+                 .order_by("id"))
+    if not tasks:
+        return None
+    done = sum(1 for t in tasks if t.status in (StoreTask.Status.SUCCEEDED, StoreTask.Status.SKIPPED))
+    return {"done": done, "total": len(tasks), "percent": round(100 * done / len(tasks)),
+            "tasks": [{"store": t.store, "phase": t.get_phase_display(), "status": t.get_status_display(),
+                       "state": t.status} for t in tasks]}
+
+
+@require_http_methods(["GET", "POST"])
+@token_guard("request-status")
+@ratelimit("request-status", _ip_rate)
+def request_status(request, token: str):
+    privacy_request = services.find_by_status_token(token)
+    if privacy_request is None:
+        return _invalid_link(request, "status")
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "cancel":
+                services.request_cancel(request=privacy_request, actor="requester")
+                messages.success(request, _("Your request is canceled. Nothing was changed in your data."))
+            elif action == "resend":
+                services.request_resend_verification(request=privacy_request)
+                messages.success(request, _("We sent a new confirmation link. Links sent earlier no longer work."))
+            else:
+                messages.error(request, _("That action is not available on this page."))
+        except (services.RequestError, InvalidTransition) as exc:
+            messages.error(request, str(exc))
+        return redirect(request.path)
+    return render(request, "requests_app/status.html", {
+        "req": privacy_request,
+        "explanation": status_explanation(privacy_request),
+        "timeline": public_timeline(privacy_request),
+        "progress": _progress(privacy_request),
+        "can_cancel": privacy_request.status in services.CANCELABLE_STATUSES,
+        "can_resend": privacy_request.status == Status.UNVERIFIED,
+        "link_expired": services.verify_link_expired(privacy_request),
+        "is_deletion": privacy_request.kind == Kind.DELETION,
+    })
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit("request-find", _ip_rate)
+@ratelimit("request-find-email", _email_rate, key=_posted_email)
+def request_find(request):
+    """"I lost my link": the same answer whether or not the address has requests."""
+    form = forms.FindRequestsForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.request_send_links(email=form.cleaned_data["email"])
+        except services.RequestError as exc:
+            form.add_error("email", str(exc))
+        else:
+            return render(request, "requests_app/find_sent.html")
+    return render(request, "requests_app/find.html", {"form": form, "new_access": reverse("request-new",
+                                                                                           args=["access"])})
