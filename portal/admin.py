@@ -1,9 +1,10 @@
 from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
+from django.utils.html import format_html
 
 from portal import audit
-from portal.models import ApiKey, AuditEvent, Heartbeat
+from portal.models import ApiKey, AuditEvent, Heartbeat, PolicyVersion
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -72,3 +73,75 @@ class ApiKeyAdmin(admin.ModelAdmin):
 @admin.register(Heartbeat)
 class HeartbeatAdmin(ReadOnlyAdmin):
     list_display = ["name", "at"]
+
+
+@admin.register(PolicyVersion)
+class PolicyVersionAdmin(admin.ModelAdmin):
+    """Drafts are edited freely; publishing freezes a version. "Copy as new draft" starts the next one."""
+
+    list_display = ["version", "language", "effective_date", "state", "summary_of_changes", "published_at"]
+    list_filter = ["language", ("published_at", admin.EmptyFieldListFilter)]
+    search_fields = ["summary_of_changes", "body"]
+    ordering = ["-version", "language"]
+    actions = ["publish", "copy_as_new_draft"]
+    list_select_related = ["published_by"]
+
+    @admin.display(description="State")
+    def state(self, obj):
+        if not obj.is_published:
+            return "draft"
+        return "in force or past" if obj.effective_date <= timezone.localdate() else "scheduled"
+
+    @admin.display(description="Preview")
+    def preview(self, obj):
+        if obj is None or not obj.pk:
+            return "Save to see a preview."
+        return format_html('<div class="policy-preview">{}</div>', obj.render())
+
+    def get_fields(self, request, obj=None):
+        if obj is not None and obj.is_published:
+            return ["version", "language", "effective_date", "summary_of_changes", "published_at",
+                    "published_by", "preview"]
+        return ["version", "language", "effective_date", "summary_of_changes", "body", "preview"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.is_published:
+            return self.get_fields(request, obj)
+        return ["preview"]
+
+    def get_changeform_initial_data(self, request):
+        latest = PolicyVersion.objects.order_by("-version").first()
+        return {"version": (latest.version + 1) if latest else 1, "effective_date": timezone.localdate()}
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_published:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        queryset.filter(published_at__isnull=True).delete()
+
+    @admin.action(description="Publish selected drafts (they can no longer be changed)")
+    def publish(self, request, queryset):
+        count = 0
+        for policy in queryset.filter(published_at__isnull=True):
+            policy.publish(actor=request.user)
+            audit.record(subject_type="privacy_policy", subject_id=policy.pk, action="policy.published",
+                         actor=request.user, data={"version": policy.version, "language": policy.language})
+            count += 1
+        if count:
+            messages.success(request, f"Published {count} version(s); each is shown from its effective date.")
+        else:
+            messages.warning(request, "Nothing to publish: the selected versions were already published.")
+
+    @admin.action(description="Copy as a new draft (next version number)")
+    def copy_as_new_draft(self, request, queryset):
+        versions = PolicyVersion.objects.order_by("-version").values_list("version", flat=True)
+        next_version = (versions.first() or 0) + 1
+        latest_per_language = {}
+        for policy in queryset.order_by("version"):
+            latest_per_language[policy.language] = policy
+        for policy in latest_per_language.values():
+            PolicyVersion.objects.create(version=next_version, language=policy.language, body=policy.body,
+                                         effective_date=timezone.localdate(), summary_of_changes="")
+        messages.success(request, f"Created draft version {next_version}. Edit it, then publish it.")

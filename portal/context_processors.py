@@ -17,5 +17,5 @@ def portal(request):
         "portal_app_name": settings.PORTAL_APP_NAME,
         "portal_operator_name": settings.PORTAL_OPERATOR_NAME,
         "portal_operator_contact": settings.PORTAL_OPERATOR_CONTACT,
-        "portal_report_abuse_url": _first_url("abuse:report", "abuse-report", "report-abuse", default="/report/"),
+        "portal_report_abuse_url": _first_url("abuse-report", "abuse:report", default="/report/"),
     }

@@ -111,3 +111,77 @@ class Heartbeat(models.Model):
     @classmethod
     def record(cls, name: str) -> None:
         cls.objects.update_or_create(name=name, defaults={"at": timezone.now()})
+
+
+class PolicyVersionQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(published_at__isnull=False)
+
+    def in_force(self, language: str, today=None):
+        """The published version in force today in ``language``, falling back to English."""
+        today = today or timezone.localdate()
+        current = self.published().filter(effective_date__lte=today).order_by("-version", "-effective_date")
+        return current.filter(language=language).first() or current.filter(language="en").first()
+
+
+class PolicyVersion(models.Model):
+    """One version of the privacy policy, in one language, written by the operator in admin.
+
+    A draft can be edited freely; once published it never changes (a change is a new
+    version), so what a person read on a given day can always be shown again at
+    ``/privacy/v/<version>/``. The version in force is the highest published one whose
+    effective date has come. The body is Markdown; raw HTML is shown as text, and
+    ``{app_name}``, ``{operator_name}`` and ``{operator_contact}`` are filled in from settings.
+    """
+
+    version = models.PositiveIntegerField(help_text="1, 2, 3… The same number in each language of a version.")
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
+    effective_date = models.DateField(help_text="The day this version takes effect.")
+    summary_of_changes = models.CharField(max_length=300, blank=True,
+                                          help_text="One line for the list of versions, e.g. 'Added Speech'.")
+    body = models.TextField(help_text="Markdown: ## headings, paragraphs, - lists, [links](https://…). "
+                                      "Placeholders: {app_name}, {operator_name}, {operator_contact}.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+", editable=False)
+
+    objects = PolicyVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-version", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "language"], name="policy_version_language_unique"),
+        ]
+        verbose_name = "privacy policy version"
+
+    def __str__(self) -> str:
+        state = "published" if self.is_published else "draft"
+        return f"Privacy policy v{self.version} ({self.language}, {state})"
+
+    def save(self, *args, **kwargs):
+        frozen = PolicyVersion.objects.filter(pk=self.pk, published_at__isnull=False)
+        if self.pk is not None and frozen.exists():
+            raise PermissionError("a published privacy policy version never changes; create a new version")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.is_published:
+            raise PermissionError("a published privacy policy version stays readable; it cannot be deleted")
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+    def publish(self, *, actor=None) -> None:
+        if self.is_published:
+            return
+        PolicyVersion.objects.filter(pk=self.pk, published_at__isnull=True).update(
+            published_at=timezone.now(), published_by=actor)
+        self.refresh_from_db()
+
+    def render(self) -> str:
+        from portal.policy import render_policy
+
+        return render_policy(self.body)

@@ -6,4 +6,5 @@ from portal import views
 
 urlpatterns = [
     path("privacy/", views.privacy_policy, name="privacy-policy"),
+    path("privacy/v/<int:version>/", views.privacy_policy_version, name="privacy-policy-version"),
 ]

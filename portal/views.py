@@ -1,9 +1,50 @@
+from django.http import Http404
 from django.shortcuts import render
+from django.utils import timezone, translation
+
+from portal.context_processors import _first_url
+from portal.models import PolicyVersion
 
 
 def home(request):
-    return render(request, "home.html")
+    # The flows live in other apps; resolve their URLs by name, with the documented paths as fallback.
+    return render(request, "home.html", {
+        "access_url": _first_url("request-new-access", default="/requests/new/access/"),
+        "deletion_url": _first_url("request-new-deletion", default="/requests/new/deletion/"),
+        "consent_url": _first_url("consent-overview", "consent-index", "consent-list", default="/consent/"),
+        "resend_url": _first_url("request-resend", "request-resend-verification", default=""),
+    })
+
+
+def _policy_context(request, policy: PolicyVersion | None) -> dict:
+    language = translation.get_language() or "en"
+    versions = PolicyVersion.objects.published().filter(language=language).only(
+        "version", "language", "effective_date", "summary_of_changes")
+    if not versions.exists():
+        versions = PolicyVersion.objects.published().filter(language="en").only(
+            "version", "language", "effective_date", "summary_of_changes")
+    in_force = PolicyVersion.objects.in_force(language)
+    upcoming = versions.filter(effective_date__gt=timezone.localdate(),
+                               version__gt=in_force.version if in_force else 0).order_by("version").first()
+    return {
+        "policy": policy,
+        "policy_html": policy.render() if policy else "",
+        "in_force": in_force,
+        "upcoming": upcoming,
+        "versions": versions,
+        "other_language": policy is not None and policy.language != language[:2],
+    }
 
 
 def privacy_policy(request):
-    return render(request, "privacy_policy.html")
+    policy = PolicyVersion.objects.in_force(translation.get_language() or "en")
+    return render(request, "privacy_policy.html", _policy_context(request, policy))
+
+
+def privacy_policy_version(request, version: int):
+    language = translation.get_language() or "en"
+    published = PolicyVersion.objects.published().filter(version=version)
+    policy = published.filter(language=language).first() or published.filter(language="en").first()
+    if policy is None:
+        raise Http404("no published privacy policy with that version")
+    return render(request, "privacy_policy.html", _policy_context(request, policy))
