@@ -1,12 +1,27 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class PortalConfig(AppConfig):
+    default = True
     name = "portal"
     verbose_name = "Portal"
 
     def ready(self) -> None:
-        from portal import checks  # noqa: F401  (registers system checks)
-        from portal import roles
+        from portal import (
+            checks,  # noqa: F401  (registers system checks)
+            roles,
+        )
 
         roles.connect()
+
+
+class PortalAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin, with the site that requires a verified second factor (portal.admin_site)."""
+
+    default = False  # listed explicitly in INSTALLED_APPS; "portal" itself means PortalConfig
+    default_site = "portal.admin_site.PortalAdminSite"
+
+    def ready(self) -> None:
+        super().ready()  # autodiscovers every app's admin module
+        from portal import admin_users  # noqa: F401  (replaces the User admin: 2FA status and recovery)

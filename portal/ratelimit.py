@@ -41,8 +41,18 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 
 def client_ip(request) -> str:
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None) and request.META.get("HTTP_X_FORWARDED_FOR"):
-        return request.META["HTTP_X_FORWARDED_FOR"].split(",")[0].strip()
+    """The client's address: REMOTE_ADDR, or the address our own proxies saw (NUM_PROXIES hops).
+
+    Only the right-most NUM_PROXIES entries of X-Forwarded-For were written by
+    proxies we run; anything left of them is whatever the client sent, so
+    trusting the first entry would let anyone dodge a limit by inventing one.
+    """
+    hops = getattr(settings, "PORTAL_NUM_PROXIES", 0)
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if hops and forwarded:
+        addresses = [part.strip() for part in forwarded.split(",") if part.strip()]
+        if addresses:
+            return addresses[-min(hops, len(addresses))]
     return request.META.get("REMOTE_ADDR", "")
 
 
@@ -75,7 +85,8 @@ def peek(name: str, identity: str, rate: str) -> Decision:
 
 
 def too_many(request, retry_after: int):
-    response = render(request, "429.html", {"retry_after_minutes": max(1, round(retry_after / 60))}, status=429)
+    context = {"retry_after_minutes": max(1, round(retry_after / 60))}
+    response = render(request, "429.html", context, status=429)
     response["Retry-After"] = str(retry_after)
     return response
 

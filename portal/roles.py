@@ -24,7 +24,10 @@ ROLE_APPS = {
     PRIVACY_OFFICERS: {"requests_app": "all", "portal.auditevent": "view"},
     MODERATORS: {"abuse_app": "all", "portal.auditevent": "view"},
     AUDITORS: {"requests_app": "view", "abuse_app": "view", "portal": "view"},
-    ADMINS: {"requests_app": "all", "abuse_app": "all", "portal": "all"},
+    # Staff accounts too (to reset a colleague's second factor), but never superuser status:
+    # see portal.admin_users.
+    ADMINS: {"requests_app": "all", "abuse_app": "all", "portal": "all", "auth.user": "all",
+             "auth.group": "view", "axes": "all"},
 }
 
 
@@ -41,7 +44,8 @@ def sync_roles(**kwargs) -> None:
                 qs = qs.filter(content_type__model=model)
             if level == "view":
                 qs = qs.filter(codename__startswith="view_")
-            perms.extend(p for p in qs if not (p.content_type.model == "auditevent" and not p.codename.startswith("view_")))
+            perms.extend(p for p in qs
+                         if not (p.content_type.model == "auditevent" and not p.codename.startswith("view_")))
         group.permissions.set(perms)
 
 

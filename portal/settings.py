@@ -75,6 +75,12 @@ PORTAL_REQUEST_EMAIL_RATE = env_str("PORTAL_REQUEST_EMAIL_RATE", "5/day")
 PORTAL_STORES_FILE = env_str("PORTAL_STORES_FILE", str(BASE_DIR / "docs" / "examples" / "stores.toml"))
 PORTAL_PRIVATE_ROOT = VAR_DIR / "private"
 PORTAL_ONCALL_EMAIL = env_str("PORTAL_ONCALL_EMAIL", "oncall@example.com")
+# Execution engine (requests_app.engine): a running store task whose heartbeat is
+# older than this is taken to be lost (worker killed) and run again; transient
+# errors are retried this many times with exponential backoff from the base delay.
+PORTAL_STORE_TASK_STALE_SECONDS = env_int("PORTAL_STORE_TASK_STALE_SECONDS", 120, minimum=2)
+PORTAL_STORE_TASK_MAX_ATTEMPTS = env_int("PORTAL_STORE_TASK_MAX_ATTEMPTS", 6, minimum=1)
+PORTAL_STORE_TASK_BACKOFF_SECONDS = env_int("PORTAL_STORE_TASK_BACKOFF_SECONDS", 10, minimum=1)
 PORTAL_REQUIRE_2FA = env_bool("PORTAL_REQUIRE_2FA", not DEBUG)
 if not DEBUG and not PORTAL_REQUIRE_2FA:
     raise ConfigError("PORTAL_REQUIRE_2FA: may only be turned off when DJANGO_DEBUG=true")
@@ -112,7 +118,7 @@ PORTAL_ABUSE_SUSPENSION_DAYS = env_int("PORTAL_ABUSE_SUSPENSION_DAYS", 30, minim
 
 # --- Django ---------------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "portal.apps.PortalAdminConfig",  # django.contrib.admin with the 2FA-enforcing site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -250,6 +256,8 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
     if env_bool("BEHIND_PROXY", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR).
+PORTAL_NUM_PROXIES = env_int("NUM_PROXIES", 1 if env_bool("BEHIND_PROXY", False) else 0, minimum=0)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SILENCED_SYSTEM_CHECKS = ["security.W008"] if not DEBUG and not env_bool("SECURE_SSL_REDIRECT", True) else []
 
@@ -273,6 +281,11 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimu
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+# One notion of "the client's address" for axes, our rate limits and DRF throttles
+# (portal.ratelimit.client_ip): X-Forwarded-For is trusted only for NUM_PROXIES hops.
+AXES_CLIENT_IP_CALLABLE = "portal.ratelimit.client_ip"
+AXES_LOCKOUT_CALLABLE = "portal.lockout.lockout_response"
+OTP_TOTP_ISSUER = PORTAL_APP_NAME + " portal"
 
 # --- REST API -----------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -290,7 +303,8 @@ REST_FRAMEWORK = {
         "host_app": env_str("PORTAL_HOST_APP_RATE", "6000/minute"),
     },
     "EXCEPTION_HANDLER": "portal.api_errors.exception_handler",
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0, minimum=0) if "NUM_PROXIES" in os.environ else None,
+    # Never None: DRF would then trust a client-sent X-Forwarded-For for throttling.
+    "NUM_PROXIES": PORTAL_NUM_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Privacy & Abuse Portal API",

@@ -1,0 +1,43 @@
+"""The admin site: Django's, plus a verified second factor and a per-IP limit on password attempts.
+
+Installed through ``portal.apps.PortalAdminConfig`` (``default_site``), so every
+``admin.site.register``/``@admin.register`` in the project lands here.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.shortcuts import redirect
+
+from portal import ratelimit
+
+# Password guesses from one address across many usernames (django-axes locks a
+# username+address pair; this stops spraying one password over many accounts).
+LOGIN_RATE = "30/15m"
+
+
+class PortalAdminSite(admin.AdminSite):
+    site_header = "Privacy & Abuse Portal"
+    site_title = "Portal admin"
+    index_title = "Staff"
+
+    def has_permission(self, request) -> bool:
+        from portal import two_factor
+
+        return super().has_permission(request) and not two_factor.needs_verification(request.user)
+
+    def login(self, request, extra_context=None):
+        from portal import two_factor
+
+        next_url = request.POST.get("next") or request.GET.get("next") or ""
+        if request.method == "GET" and two_factor.needs_verification(request.user):
+            return redirect(two_factor.next_step_url(request.user, next_url))
+        if request.method == "POST":
+            decision = ratelimit.hit("admin-login", ratelimit.client_ip(request) or "-", LOGIN_RATE)
+            if not decision.allowed:
+                return ratelimit.too_many(request, decision.retry_after)
+        response = super().login(request, extra_context)
+        logged_in = request.method == "POST" and response.status_code == 302
+        if logged_in and two_factor.needs_verification(request.user):
+            return redirect(two_factor.next_step_url(request.user, next_url))
+        return response

@@ -1,0 +1,79 @@
+"""Staff accounts in the admin: second-factor status and the audited "reset second factor" recovery.
+
+django-otp's own device admins are removed: they show TOTP secrets and backup
+codes to whoever may view them. Staff enrol through /account/2fa/ instead.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.admin.exceptions import NotRegistered
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from portal import two_factor
+
+User = get_user_model()
+
+for model in (User, TOTPDevice, StaticDevice):
+    try:
+        admin.site.unregister(model)
+    except NotRegistered:
+        pass
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    list_display = ["username", "email", "is_staff", "is_active", "second_factor", "last_login"]
+    list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
+    actions = ["reset_second_factor"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Portal admins manage staff accounts but cannot make anyone (themselves included) a superuser.
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += ["is_superuser", "user_permissions"]
+        return fields
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_queryset(self, request):
+        confirmed = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+        return super().get_queryset(request).annotate(has_2fa=Exists(confirmed))
+
+    @admin.display(boolean=True, description=_("Second factor"), ordering="has_2fa")
+    def second_factor(self, obj) -> bool:
+        return bool(getattr(obj, "has_2fa", False))
+
+    @admin.action(description=_("Reset second factor (lost phone): the user sets it up again at next login"),
+                  permissions=["change"])
+    def reset_second_factor(self, request, queryset):
+        done = 0
+        for user in queryset:
+            if user.is_superuser and not request.user.is_superuser:
+                messages.error(request, _("Only a superuser can reset a superuser's second factor "
+                                          "(%(name)s).") % {"name": user.get_username()})
+                continue
+            try:
+                two_factor.reset_second_factor(user=user, actor=request.user, reason="admin action")
+            except two_factor.CannotResetOwnFactor as exc:
+                messages.error(request, str(exc))
+                continue
+            done += 1
+        if done:
+            messages.success(request, _(
+                "Second factor reset for %(count)s account(s). Each must now set up an authenticator at "
+                "their next login; tell them so through a channel you trust (not e-mail alone)."
+            ) % {"count": done})

@@ -1,0 +1,122 @@
+"""Pages of the staff second-factor flow: enrol, verify, backup codes (see portal.two_factor)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from portal import two_factor
+from portal.ratelimit import ratelimit
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code"), max_length=32, strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True,
+                                      "spellcheck": "false", "autocapitalize": "off"}),
+    )
+
+
+def _by_user(request) -> str:
+    return f"user:{request.user.pk}"
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                   require_https=request.is_secure()):
+        return target
+    return reverse("admin:index")
+
+
+def _staff_only(request):
+    user = request.user
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+    return None
+
+
+def _context(request, **extra):
+    return {**admin.site.each_context(request), "next": _safe_next(request), **extra}
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@ratelimit("2fa-setup", "20/15m", key=_by_user)
+def setup(request: HttpRequest) -> HttpResponse:
+    if (refusal := _staff_only(request)) is not None:
+        return refusal
+    if two_factor.has_confirmed_device(request.user) and not request.user.is_verified():
+        # Replacing an authenticator needs the current one first (or an admin reset).
+        return redirect(two_factor.next_step_url(request.user, _safe_next(request)))
+    device = two_factor.pending_device(request.user)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = two_factor.confirm_enrolment(request, device, form.cleaned_data["code"])
+        if codes is not None:
+            request.session[two_factor.SESSION_FRESH_CODES] = codes
+            query = urlencode({"next": _safe_next(request)})
+            return redirect(f"{reverse('two-factor-backup-codes')}?{query}")
+        form.add_error("code", _("That code did not match. Check that the clock on your phone is right and "
+                                 "type the code the app shows now (it changes every 30 seconds)."))
+    return render(request, "two_factor/setup.html", _context(
+        request, form=form, title=_("Set up two-step verification"),
+        qr_code=two_factor.qr_code_data_uri(device), secret=two_factor.secret_for_display(device),
+    ))
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@ratelimit("2fa-verify", "20/15m", key=_by_user)
+def verify(request: HttpRequest) -> HttpResponse:
+    if (refusal := _staff_only(request)) is not None:
+        return refusal
+    if request.user.is_verified():
+        return redirect(_safe_next(request))
+    if not two_factor.has_confirmed_device(request.user):
+        return redirect(two_factor.next_step_url(request.user, _safe_next(request)))
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        wait = two_factor.throttled_seconds(request.user)
+        if wait:
+            form.add_error("code", _("Too many wrong codes. Wait %(seconds)s seconds, then try again.")
+                           % {"seconds": wait})
+        elif two_factor.verify(request, form.cleaned_data["code"]):
+            remaining = two_factor.remaining_backup_codes(request.user)
+            if remaining <= 3:
+                messages.warning(request, _("Only %(count)s backup codes left: make new ones under "
+                                            "“Backup codes”.") % {"count": remaining})
+            return redirect(_safe_next(request))
+        else:
+            form.add_error("code", _("That code is not right. Type the six digits your authenticator app "
+                                     "shows now, or one of your backup codes. Lost your phone? Ask another "
+                                     "admin to reset your second factor."))
+    return render(request, "two_factor/verify.html", _context(
+        request, form=form, title=_("Two-step verification")))
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@ratelimit("2fa-backup-codes", "10/hour", key=_by_user)
+def backup_codes(request: HttpRequest) -> HttpResponse:
+    """Shows fresh codes once (after enrolment), or makes new ones on request (verified sessions only)."""
+    if (refusal := _staff_only(request)) is not None:
+        return refusal
+    if two_factor.needs_verification(request.user):
+        return redirect(two_factor.next_step_url(request.user, request.get_full_path()))
+    codes = request.session.pop(two_factor.SESSION_FRESH_CODES, None)
+    if request.method == "POST":
+        codes = two_factor.issue_backup_codes(request.user)
+        two_factor.audit.record(subject_type="user", subject_id=request.user.pk,
+                                action="2fa.backup_codes_renewed", actor=request.user)
+    return render(request, "two_factor/backup_codes.html", _context(
+        request, title=_("Backup codes"), codes=codes,
+        remaining=two_factor.remaining_backup_codes(request.user)))
