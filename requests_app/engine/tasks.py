@@ -1,0 +1,52 @@
+"""Celery tasks of the engine: thin wrappers around ``services`` (load row → service → save).
+
+One implementation of "run a store task" is registered under two names so the
+router sends it to the right queue: ``stores.run_store_task`` (the host app's
+own stores) and ``azure.run_store_task`` (Azure kinds, slow and rate-limited).
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from requests_app.engine import finish, retention, services
+
+
+@shared_task(name="stores.run_store_task", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def run_store_task(task_id: int) -> str:
+    return services.execute_task(task_id)
+
+
+@shared_task(name="azure.run_store_task", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def run_azure_store_task(task_id: int) -> str:
+    return services.execute_task(task_id)
+
+
+@shared_task(name="requests.engine.start", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def start_request(request_id: int) -> bool:
+    return services.start(request_id)
+
+
+@shared_task(name="requests.engine.finish", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def finish_request(request_id: int) -> str:
+    return finish.finish(request_id)
+
+
+@shared_task(name="requests.engine.dispatch_due", acks_late=True, ignore_result=True)
+def dispatch_due() -> int:
+    return services.dispatch_due()
+
+
+@shared_task(name="requests.engine.sweep", acks_late=True, ignore_result=True)
+def sweep() -> dict:
+    return services.sweep()
+
+
+@shared_task(name="requests.engine.expire_packages", acks_late=True, ignore_result=True)
+def expire_packages() -> int:
+    return finish.expire_packages()
+
+
+@shared_task(name="requests.engine.run_retention", acks_late=True, ignore_result=True)
+def run_retention() -> list:
+    return retention.run_all()

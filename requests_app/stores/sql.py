@@ -1,0 +1,520 @@
+"""The ``sql`` store kind: any database Django can reach by URL (SQLite, PostgreSQL, MySQL/MariaDB).
+
+Configuration (see docs/stores.md)::
+
+    [[store]]
+    name = "app-db"
+    kind = "sql"
+    url = "${APP_DATABASE_URL}"
+    batch_size = 1000                   # optional: identity values per statement
+      [[store.table]]
+      name = "accounts_user"
+      key = "id"                        # optional, default "id"
+      match = { email = "email" }       # column = identity kind
+      provides = { user_id = "id" }     # identity kind = column
+      erase = "delete"                  # or "keep", or { anonymize = { col = value } }
+
+How it stays set-based: an identity a table provides to *another table of the
+same store* is never read into Python; the other table's statement uses a
+subquery (``photo_id IN (SELECT id FROM media_photo WHERE owner_id IN (...))``).
+Only identities known from outside (the e-mail, or what other stores
+provided) are bound as values, at most ``batch_size`` per statement. So the
+number of statements depends on the number of tables and identity values,
+never on the number of rows.
+
+Erasure runs in one database transaction per store: children first (order from
+the ``provides`` graph plus the database's own foreign keys), then parents. A
+worker killed half-way leaves nothing half-done; the engine runs it again.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from graphlib import CycleError, TopologicalSorter
+from typing import Any
+
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
+from django.db.utils import ConnectionHandler
+
+from portal.config import env
+from requests_app.stores.base import (
+    Discovery,
+    ExportSink,
+    Outcome,
+    PermanentStoreError,
+    Store,
+    Subject,
+    TransientStoreError,
+)
+
+IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$")
+SCHEMES = ("sqlite", "postgres", "postgresql", "pgsql", "psql", "mysql", "mariadb")
+DEFAULT_BATCH = 1000
+EXPORT_CHUNK = 2000
+
+_PERMANENT_HINTS = ("no such table", "no such column", "does not exist", "permission denied", "unknown column",
+                    "doesn't exist", "access denied", "password authentication failed", "unknown database",
+                    "syntax error", "readonly database", "read-only")
+
+
+class Table:
+    """One configured table, validated."""
+
+    def __init__(self, raw: dict[str, Any]):
+        self.name: str = raw["name"]
+        self.key: str = raw.get("key", "id")
+        self.match: dict[str, str] = dict(raw.get("match", {}))  # column → identity kind
+        self.provides: dict[str, str] = dict(raw.get("provides", {}))  # identity kind → column
+        erase = raw.get("erase", "delete")
+        self.mode = "anonymize" if isinstance(erase, dict) else erase
+        self.anonymize: dict[str, Any] = {}
+        if isinstance(erase, dict):
+            self.anonymize = {col: (None if isinstance(v, dict) and v.get("null") else v)
+                              for col, v in erase.get("anonymize", {}).items()}
+
+
+def _table_errors(index: int, raw: Any) -> list[tuple[str, str]]:
+    where = f"table[{index}]"
+    if not isinstance(raw, dict):
+        return [(where, "must be a table: write [[store.table]] with name = ...")]
+    errors: list[tuple[str, str]] = []
+    name = raw.get("name")
+    if not isinstance(name, str) or not IDENT_RE.match(name):
+        errors.append((f"{where}.name", "required: the table name (letters, digits, _; optional schema.)"))
+        return errors
+    where = f"table[{index}] ({name})"
+    allowed = {"name", "key", "match", "provides", "erase"}
+    for extra in sorted(set(raw) - allowed):
+        errors.append((f"{where}.{extra}", f"unknown field; expected one of {', '.join(sorted(allowed))}"))
+    key = raw.get("key", "id")
+    if not isinstance(key, str) or not IDENT_RE.match(key):
+        errors.append((f"{where}.key", "must be a column name"))
+    match = raw.get("match")
+    if not isinstance(match, dict) or not match:
+        errors.append((f"{where}.match", 'required: { column = "identity kind" }, e.g. { email = "email" }'))
+    else:
+        for col, kind in match.items():
+            if not IDENT_RE.match(col) or "." in col:
+                errors.append((f"{where}.match", f"{col!r} is not a column name"))
+            if not isinstance(kind, str) or not re.match(r"^[a-z][a-z0-9_]*$", kind):
+                errors.append((f"{where}.match.{col}", f"{kind!r} is not an identity kind (e.g. email, user_id)"))
+    provides = raw.get("provides", {})
+    if not isinstance(provides, dict):
+        errors.append((f"{where}.provides", '{ identity kind = "column" }, e.g. { user_id = "id" }'))
+    else:
+        for kind, col in provides.items():
+            if not re.match(r"^[a-z][a-z0-9_]*$", kind):
+                errors.append((f"{where}.provides", f"{kind!r} is not an identity kind (lowercase, digits, _)"))
+            if not isinstance(col, str) or not IDENT_RE.match(col) or "." in col:
+                errors.append((f"{where}.provides.{kind}", f"{col!r} is not a column name"))
+    erase = raw.get("erase", "delete")
+    if isinstance(erase, str):
+        if erase not in ("delete", "keep"):
+            errors.append((f"{where}.erase", f'{erase!r}: use "delete", "keep" or {{ anonymize = {{ column = value }} }}'))
+    elif isinstance(erase, dict):
+        anonymize = erase.get("anonymize")
+        if set(erase) != {"anonymize"} or not isinstance(anonymize, dict) or not anonymize:
+            errors.append((f"{where}.erase", 'anonymise needs { anonymize = { column = value, ... } }'))
+        else:
+            for col, value in anonymize.items():
+                if not IDENT_RE.match(col) or "." in col:
+                    errors.append((f"{where}.erase.anonymize", f"{col!r} is not a column name"))
+                if isinstance(value, dict) and value != {"null": True}:
+                    errors.append((f"{where}.erase.anonymize.{col}", "a value, or { null = true } for NULL"))
+                if isinstance(value, list):
+                    errors.append((f"{where}.erase.anonymize.{col}", "a single value, not a list"))
+    else:
+        errors.append((f"{where}.erase", 'use "delete", "keep" or { anonymize = { column = value } }'))
+    return errors
+
+
+class SqlStore(Store):
+    kind = "sql"
+
+    def __init__(self, name: str, config: dict[str, Any]):
+        super().__init__(name, config)
+        self.tables = [Table(t) for t in config["table"]]
+        self.batch_size = int(config.get("batch_size", DEFAULT_BATCH))
+        self._internal = {kind: t for t in self.tables for kind in t.provides}  # kind → providing table
+        self._fk_order: list[tuple[str, str]] | None = None
+
+    # --- configuration -----------------------------------------------------------
+    @classmethod
+    def config_errors(cls, config: dict[str, Any]) -> list[tuple[str, str]]:
+        errors: list[tuple[str, str]] = []
+        url = config.get("url")
+        if not isinstance(url, str) or not url:
+            errors.append(("url", "required: a database URL, e.g. postgres://user:pass@host:5432/app"))
+        elif url.split("://", 1)[0] not in SCHEMES:
+            errors.append(("url", f"scheme {url.split('://', 1)[0]!r} is not supported; use {', '.join(SCHEMES)}"))
+        else:
+            try:
+                env.db_url_config(url)
+            except Exception as exc:
+                errors.append(("url", f"cannot be parsed: {type(exc).__name__}"))
+        batch = config.get("batch_size", DEFAULT_BATCH)
+        if not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= 10000:
+            errors.append(("batch_size", "a whole number between 1 and 10000"))
+        for extra in sorted(set(config) - {"url", "table", "batch_size"}):
+            errors.append((extra, "unknown field; expected url, batch_size, table"))
+        tables = config.get("table")
+        if not isinstance(tables, list) or not tables:
+            errors.append(("table", "at least one [[store.table]] is required"))
+            return errors
+        for i, raw in enumerate(tables):
+            errors.extend(_table_errors(i, raw))
+        if errors:
+            return errors
+        names = [t["name"] for t in tables]
+        for dup in sorted({n for n in names if names.count(n) > 1}):
+            errors.append(("table", f"{dup!r} is listed twice; merge its settings into one [[store.table]]"))
+        providers: dict[str, str] = {}
+        for t in tables:
+            for kind in t.get("provides", {}):
+                if kind in providers:
+                    errors.append((f"table ({t['name']}).provides",
+                                   f"{kind!r} is already provided by table {providers[kind]!r}"))
+                providers[kind] = t["name"]
+        graph = {t["name"]: {providers[k] for k in t["match"].values() if k in providers and providers[k] != t["name"]}
+                 for t in tables}
+        try:
+            tuple(TopologicalSorter(graph).static_order())
+        except CycleError as exc:
+            errors.append(("table", f"tables depend on each other in a circle: {' → '.join(exc.args[1])}"))
+        return errors
+
+    @property
+    def needs(self) -> set[str]:
+        return {kind for t in self.tables for kind in t.match.values()} - set(self._internal)
+
+    @property
+    def provides(self) -> set[str]:
+        return set(self._internal)
+
+    # --- connection --------------------------------------------------------------
+    @contextmanager
+    def connect(self) -> Iterator[Any]:
+        settings_dict = env.db_url_config(self.config["url"])
+        alias = f"store_{self.name}"
+        handler = ConnectionHandler({alias: settings_dict})
+        conn = handler[alias]
+        try:
+            try:
+                conn.ensure_connection()
+            except Exception as exc:
+                raise self._error(exc, "connecting") from exc
+            yield conn
+        finally:
+            conn.close()
+
+    def _error(self, exc: Exception, doing: str, table: str | None = None):
+        where = f'store "{self.name}"' + (f', table "{table}"' if table else "")
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first_line = re.sub(r"\(.*?\)=\(.*?\)", "(…)", first_line)  # values in constraint messages
+        message = f"{where}: {doing} failed: {first_line}"
+        lowered = first_line.lower()
+        if isinstance(exc, IntegrityError):
+            return PermanentStoreError(
+                message + " — another table still references these rows; add it to the stores file "
+                          "(erase it first) or let the database cascade")
+        if any(hint in lowered for hint in _PERMANENT_HINTS):
+            return PermanentStoreError(message + " — check the stores file and the database")
+        if isinstance(exc, OperationalError | InterfaceError):
+            return TransientStoreError(message)
+        if isinstance(exc, DatabaseError):
+            return PermanentStoreError(message)
+        return TransientStoreError(message)
+
+    def check_connection(self) -> None:
+        with self.connect() as conn:
+            with conn.cursor() as cursor:
+                existing = set(conn.introspection.table_names(cursor))
+                for table in self.tables:
+                    plain = table.name.split(".")[-1]
+                    if table.name not in existing and plain not in existing:
+                        raise PermanentStoreError(
+                            f'store "{self.name}": table "{table.name}" does not exist in the database')
+                    try:
+                        cursor.execute(f"SELECT {self._columns_list(conn, table)} FROM {self._q(conn, table.name)} "
+                                       "WHERE 1 = 0")
+                    except DatabaseError as exc:
+                        raise self._error(exc, "reading the configured columns", table.name) from exc
+
+    # --- SQL building ------------------------------------------------------------
+    @staticmethod
+    def _q(conn: Any, name: str) -> str:
+        return ".".join(conn.ops.quote_name(part) for part in name.split("."))
+
+    def _columns_list(self, conn: Any, table: Table) -> str:
+        cols = dict.fromkeys([table.key, *table.match, *table.provides.values(), *table.anonymize])
+        return ", ".join(self._q(conn, c) for c in cols)
+
+    def _predicate(self, conn: Any, table: Table, subject: Subject, values_of: dict[str, list[str]],
+                   depth: int = 0) -> tuple[str, list[Any]] | None:
+        """SQL matching the subject's rows of ``table``, or None if it can match nothing.
+
+        Identity kinds provided inside this store become subqueries; others are
+        bound values (already cut to one batch by the caller via ``values_of``).
+        """
+        parts: list[str] = []
+        params: list[Any] = []
+        for column, kind in table.match.items():
+            col = self._q(conn, column)
+            values = values_of.get(kind, [])
+            if kind == "email" and values:
+                parts.append(f"LOWER({col}) IN ({', '.join(['%s'] * len(values))})")
+                params.extend(v.lower() for v in values)
+            elif values:
+                parts.append(f"{col} IN ({', '.join(['%s'] * len(values))})")
+                params.extend(values)
+            provider = self._internal.get(kind)
+            if provider is not None and provider is not table and depth < 10:
+                inner = self._predicate(conn, provider, subject, values_of, depth + 1)
+                if inner is not None:
+                    source = self._q(conn, provider.provides[kind])
+                    parts.append(f"{col} IN (SELECT {source} FROM {self._q(conn, provider.name)} WHERE {inner[0]})")
+                    params.extend(inner[1])
+        if not parts:
+            return None
+        return " OR ".join(f"({p})" for p in parts), params
+
+    def _batches(self, subject: Subject) -> Iterator[dict[str, list[str]]]:
+        """Split the externally known identity values into batches of ``batch_size`` values in total.
+
+        One batch when the subject has few identities (the usual case).
+        """
+        kinds = sorted({k for t in self.tables for k in t.match.values()} | {"email"})
+        pending = [(kind, value) for kind in kinds for value in sorted(subject.values(kind))]
+        if not pending:
+            return
+        for start in range(0, len(pending), self.batch_size):
+            batch: dict[str, list[str]] = {}
+            for kind, value in pending[start:start + self.batch_size]:
+                batch.setdefault(kind, []).append(value)
+            yield batch
+
+    def erase_order(self, conn: Any) -> list[Table]:
+        """Children before parents: the provides graph plus the database's foreign keys."""
+        by_name = {t.name: t for t in self.tables}
+        # graph: table → tables that must be erased BEFORE it (its dependants)
+        before: dict[str, set[str]] = {t.name: set() for t in self.tables}
+        for t in self.tables:
+            for kind in t.match.values():
+                provider = self._internal.get(kind)
+                if provider is not None and provider is not t:
+                    before[provider.name].add(t.name)
+        with conn.cursor() as cursor:
+            for t in self.tables:
+                try:
+                    relations = conn.introspection.get_relations(cursor, t.name.split(".")[-1])
+                except Exception:  # noqa: BLE001 - introspection is a refinement; config order still holds
+                    continue
+                for _col, (_ref_col, ref_table) in relations.items():
+                    for other in self.tables:
+                        if other is not t and other.name.split(".")[-1] == ref_table:
+                            before[other.name].add(t.name)
+        try:
+            order = list(TopologicalSorter(before).static_order())
+        except CycleError as exc:
+            raise PermanentStoreError(
+                f'store "{self.name}": the tables reference each other in a circle ({" → ".join(exc.args[1])}); '
+                "erase cannot pick an order — let the database cascade one side or split the store") from exc
+        return [by_name[name] for name in order]
+
+    # --- the four operations -----------------------------------------------------
+    def _count(self, conn: Any, subject: Subject, table: Table, *, pending_only: bool = False) -> int:
+        total = 0
+        with conn.cursor() as cursor:
+            for batch in self._batches(subject):
+                pred = self._predicate(conn, table, subject, batch)
+                if pred is None:
+                    continue
+                sql, params = pred
+                if pending_only and table.mode == "anonymize":
+                    sql, params = self._not_anonymised(conn, table, sql, params)
+                cursor.execute(f"SELECT COUNT(*) FROM {self._q(conn, table.name)} WHERE {sql}", params)
+                total += cursor.fetchone()[0]
+        return total
+
+    def _not_anonymised(self, conn: Any, table: Table, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+        vendor = conn.vendor
+        checks = []
+        extra: list[Any] = []
+        for column, value in table.anonymize.items():
+            col = self._q(conn, column)
+            if vendor == "postgresql":
+                checks.append(f"{col} IS DISTINCT FROM %s" if value is not None else f"{col} IS NOT NULL")
+            elif vendor == "mysql":
+                checks.append(f"NOT ({col} <=> %s)" if value is not None else f"{col} IS NOT NULL")
+            else:
+                checks.append(f"{col} IS NOT %s" if value is not None else f"{col} IS NOT NULL")
+            if value is not None:
+                extra.append(value)
+        return f"({sql}) AND ({' OR '.join(checks)})", params + extra
+
+    def discover(self, subject: Subject) -> Discovery:
+        result = Discovery(detail={"tables": {}})
+        try:
+            with self.connect() as conn:
+                for table in self.tables:
+                    count = self._count(conn, subject, table)
+                    result.detail["tables"][table.name] = count
+                    result.found += count
+                    provided = {k: c for k, c in table.provides.items()}
+                    if count and provided:
+                        for kind, values in self._read_provided(conn, subject, table, provided).items():
+                            result.provides.setdefault(kind, set()).update(values)
+        except (DatabaseError, InterfaceError) as exc:
+            raise self._error(exc, "discovery") from exc
+        return result
+
+    def _read_provided(self, conn: Any, subject: Subject, table: Table, provided: dict[str, str]) -> dict[str, set]:
+        out: dict[str, set[str]] = {kind: set() for kind in provided}
+        cols = ", ".join(self._q(conn, c) for c in provided.values())
+        with conn.cursor() as cursor:
+            for batch in self._batches(subject):
+                pred = self._predicate(conn, table, subject, batch)
+                if pred is None:
+                    continue
+                cursor.execute(f"SELECT DISTINCT {cols} FROM {self._q(conn, table.name)} WHERE {pred[0]}", pred[1])
+                while rows := cursor.fetchmany(EXPORT_CHUNK):
+                    for row in rows:
+                        for kind, value in zip(provided, row, strict=True):
+                            if value is not None and str(value) != "":
+                                out[kind].add(str(value))
+        return out
+
+    def verify_gone(self, subject: Subject) -> Discovery:
+        result = Discovery(detail={"tables": {}})
+        try:
+            with self.connect() as conn:
+                for table in self.tables:
+                    if table.mode == "keep":
+                        continue
+                    count = self._count(conn, subject, table, pending_only=True)
+                    result.detail["tables"][table.name] = count
+                    result.found += count
+        except (DatabaseError, InterfaceError) as exc:
+            raise self._error(exc, "verification") from exc
+        return result
+
+    def export(self, subject: Subject, sink: ExportSink) -> Outcome:
+        outcome = Outcome(detail={"tables": {}})
+        table_name = None
+        try:
+            with self.connect() as conn:
+                for table in self.tables:
+                    table_name = table.name
+                    count = 0
+                    with sink.records(table.name) as writer:
+                        for batch in self._batches(subject):
+                            pred = self._predicate(conn, table, subject, batch)
+                            if pred is None:
+                                continue
+                            with conn.chunked_cursor() as cursor:
+                                cursor.execute(f"SELECT * FROM {self._q(conn, table.name)} WHERE {pred[0]} "
+                                               f"ORDER BY {self._q(conn, table.key)}", pred[1])
+                                columns = [c[0] for c in cursor.description]
+                                while rows := cursor.fetchmany(EXPORT_CHUNK):
+                                    for row in rows:
+                                        writer.write({c: _jsonable(v) for c, v in zip(columns, row, strict=True)})
+                                    count += len(rows)
+                    outcome.detail["tables"][table.name] = count
+                    outcome.exported += count
+        except (DatabaseError, InterfaceError) as exc:
+            raise self._error(exc, "export", table_name) from exc
+        return outcome
+
+    def erase(self, subject: Subject) -> Outcome:
+        outcome = Outcome(detail={"tables": {}, "statements": 0})
+        table_name = None
+        with self.connect() as conn:
+            order = self.erase_order(conn)
+            conn.set_autocommit(False)
+            try:
+                with conn.cursor() as cursor:
+                    for table in order:
+                        table_name = table.name
+                        if table.mode == "keep":
+                            continue
+                        affected = 0
+                        for batch in self._batches(subject):
+                            pred = self._predicate(conn, table, subject, batch)
+                            if pred is None:
+                                continue
+                            sql, params = pred
+                            if table.mode == "delete":
+                                cursor.execute(f"DELETE FROM {self._q(conn, table.name)} WHERE {sql}", params)
+                            else:
+                                sql, params = self._not_anonymised(conn, table, sql, params)
+                                sets = ", ".join(f"{self._q(conn, c)} = %s" for c in table.anonymize)
+                                cursor.execute(f"UPDATE {self._q(conn, table.name)} SET {sets} WHERE {sql}",
+                                               [*table.anonymize.values(), *params])
+                            outcome.detail["statements"] += 1
+                            affected += max(cursor.rowcount, 0)
+                        outcome.detail["tables"][table.name] = {"mode": table.mode, "rows": affected}
+                        if table.mode == "delete":
+                            outcome.erased += affected
+                        else:
+                            outcome.anonymised += affected
+                conn.commit()
+            except (DatabaseError, InterfaceError) as exc:
+                _rollback_quietly(conn)
+                raise self._error(exc, "erasure", table_name) from exc
+            except BaseException:
+                _rollback_quietly(conn)
+                raise
+            finally:
+                _autocommit_quietly(conn)
+        return outcome
+
+    def erase_older_than(self, table_name: str, column: str, cutoff: Any) -> int:
+        """Retention: delete rows of one configured table whose ``column`` is older than ``cutoff``.
+
+        Batched by primary key (one DELETE per batch), each batch committed.
+        """
+        table = next((t for t in self.tables if t.name == table_name), None)
+        if table is None:
+            raise PermanentStoreError(f'store "{self.name}": retention names table "{table_name}", which is not '
+                                      "configured in this store")
+        deleted = 0
+        try:
+            with self.connect() as conn, conn.cursor() as cursor:
+                qt, qk, qc = self._q(conn, table.name), self._q(conn, table.key), self._q(conn, column)
+                while True:
+                    cursor.execute(f"SELECT {qk} FROM {qt} WHERE {qc} < %s ORDER BY {qk}", [cutoff])
+                    keys = [row[0] for row in cursor.fetchmany(self.batch_size)]
+                    if not keys:
+                        break
+                    cursor.execute(f"DELETE FROM {qt} WHERE {qk} IN ({', '.join(['%s'] * len(keys))})", keys)
+                    deleted += max(cursor.rowcount, 0)
+        except (DatabaseError, InterfaceError) as exc:
+            raise self._error(exc, "retention", table_name) from exc
+        return deleted
+
+
+def _rollback_quietly(conn: Any) -> None:
+    try:
+        conn.rollback()
+    except Exception:  # noqa: BLE001, S110 - the connection may already be gone; the database rolls back
+        pass
+
+
+def _autocommit_quietly(conn: Any) -> None:
+    try:
+        conn.set_autocommit(True)
+    except Exception:  # noqa: BLE001, S110 - closing the connection next anyway
+        pass
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    if isinstance(value, dict | list):
+        return json.loads(json.dumps(value, default=str))
+    return str(value)
