@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from abuse_app.api import AbuseReportView
+
+urlpatterns = [
+    path("abuse-reports/", AbuseReportView.as_view(), name="api-abuse-reports"),
+]

@@ -1,0 +1,360 @@
+"""Abuse reports, modelled on the EU Digital Services Act notice-and-action rules.
+
+- ``Notice``: one report from one person or the host app (DSA Art. 16 elements).
+- ``Case``: notices about the same target (normalised URL or content id) grouped,
+  so staff decide once and every reporter hears back (Art. 16(5), 17).
+- ``Evidence``: files attached to a notice, stored privately, sniffed, hashed.
+- ``Decision``: the statement of reasons (Art. 17).
+- ``Appeal``: the internal complaint (Art. 20), decided by a *different* moderator.
+- ``ReporterStanding``: misuse handling (Art. 23): warn, then suspend.
+- ``WebhookDelivery``: the outbox of signed calls telling the host app what to do.
+
+Invariants that the database can hold are constraints here; workflows that span
+models live in ``abuse_app.services``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud safely
+
+
+def new_reference(prefix: str) -> str:
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"{prefix}-{chars[:4]}-{chars[4:]}"
+
+
+def notice_reference() -> str:
+    return new_reference("AR")
+
+
+def case_reference() -> str:
+    return new_reference("AC")
+
+
+class Category(models.TextChoices):
+    PRIVACY = "privacy", _("Privacy invasion or harvesting personal data without consent")
+    MINORS = "minors", _("Harm or exploitation of minors")
+    HARASSMENT = "harassment", _("Harassment, stalking or threats")
+    DEFAMATION = "defamation", _("Defamation")
+    ILLEGAL = "illegal", _("Other illegal content")
+    AI_MISUSE = "ai_misuse", _("Misuse of AI features (e.g. faces or voices used without consent)")
+    SPAM = "spam", _("Spam or fraud")
+    OTHER = "other", _("Something else")
+
+
+class Priority(models.IntegerChoices):
+    CRITICAL = 1, _("Critical")
+    HIGH = 2, _("High")
+    NORMAL = 3, _("Normal")
+    LOW = 4, _("Low")
+
+
+# Priority and time to decision per category. Child safety first, then
+# categories where people are hurt while content stays up.
+CATEGORY_POLICY: dict[str, tuple[int, timedelta]] = {
+    Category.MINORS: (Priority.CRITICAL, timedelta(hours=24)),
+    Category.HARASSMENT: (Priority.HIGH, timedelta(hours=48)),
+    Category.PRIVACY: (Priority.HIGH, timedelta(hours=72)),
+    Category.AI_MISUSE: (Priority.HIGH, timedelta(hours=72)),
+    Category.ILLEGAL: (Priority.NORMAL, timedelta(days=5)),
+    Category.DEFAMATION: (Priority.NORMAL, timedelta(days=7)),
+    Category.SPAM: (Priority.LOW, timedelta(days=7)),
+    Category.OTHER: (Priority.LOW, timedelta(days=14)),
+}
+
+# Notices that claim content is illegal: the DSA expects the law concerned and,
+# except for child sexual abuse material, the notifier's name and e-mail.
+ILLEGAL_CONTENT_CATEGORIES = {Category.PRIVACY, Category.HARASSMENT, Category.DEFAMATION, Category.ILLEGAL}
+
+
+class Notice(models.Model):
+    class Channel(models.TextChoices):
+        WEB = "web", _("Web form")
+        API = "api", _("Public API")
+        HOST_APP = "host_app", _("Host app (in-app report)")
+        TRUSTED_FLAGGER = "trusted_flagger", _("Trusted flagger")
+
+    reference = models.CharField(max_length=16, unique=True, default=notice_reference, editable=False)
+    channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.WEB)
+    category = models.CharField(max_length=20, choices=Category.choices)
+    law = models.CharField(max_length=300, blank=True, help_text="The law the reporter says is broken.")
+    locations = models.JSONField(default=list, help_text="URLs or content ids exactly as reported.")
+    explanation = models.TextField()
+    good_faith = models.BooleanField(help_text="The reporter confirmed the notice is accurate and in good faith.")
+    # Reporter personal data: optional, never asked in the child-safety lane, never sent to the target.
+    reporter_name = models.CharField(max_length=200, blank=True)
+    reporter_email = models.EmailField(max_length=254, blank=True)
+    language = models.CharField(max_length=8, default="en")
+    ip_hash = models.CharField(max_length=32, blank=True, help_text="Keyed hash of the sender's IP address.")
+    # Host-app reports: the reported content's id, its owner's account and a snapshot
+    # taken when the report was made (so evidence survives the author deleting it).
+    content_id = models.CharField(max_length=200, blank=True)
+    target_account_id = models.CharField(max_length=200, blank=True)
+    snapshot = models.JSONField(null=True, blank=True)
+    api_key = models.ForeignKey("portal.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    status_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    manifestly_unfounded = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(good_faith=True), name="abuse_notice_good_faith"),
+            models.CheckConstraint(condition=~Q(category="minors") | (Q(reporter_name="") & Q(reporter_email="")),
+                                   name="abuse_notice_no_identity_in_child_safety_lane"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_child_safety(self) -> bool:
+        return self.category == Category.MINORS
+
+
+class Case(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("New")
+        IN_REVIEW = "in_review", _("In review")
+        DECIDED = "decided", _("Decided")
+        APPEALED = "appealed", _("Appeal pending")
+        CLOSED = "closed", _("Closed")
+
+    OPEN_STATUSES = (Status.OPEN, Status.IN_REVIEW)
+
+    reference = models.CharField(max_length=16, unique=True, default=case_reference, editable=False)
+    target_key = models.CharField(max_length=600, db_index=True,
+                                  help_text="Normalised URL ('url:…') or content id ('content:…').")
+    target_display = models.CharField(max_length=600)
+    target_account_id = models.CharField(max_length=200, blank=True)
+    category = models.CharField(max_length=20, choices=Category.choices)
+    is_child_safety = models.BooleanField(default=False, db_index=True)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    sla_due_at = models.DateTimeField(db_index=True)
+    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="assigned_abuse_cases")
+    first_received_at = models.DateTimeField(default=timezone.now)
+    last_received_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    legal_hold_until = models.DateTimeField(null=True, blank=True,
+                                            help_text="Evidence is kept at least until then and never auto-deleted.")
+    notices = models.ManyToManyField(Notice, related_name="cases")
+
+    class Meta:
+        ordering = ["-is_child_safety", "priority", "sla_due_at"]
+        indexes = [models.Index(fields=["status", "priority", "sla_due_at"])]
+        constraints = [
+            # One open case per target: later notices about it join that case.
+            models.UniqueConstraint(fields=["target_key"], condition=Q(status__in=["open", "in_review"]),
+                                    name="abuse_case_one_open_per_target"),
+            models.CheckConstraint(condition=Q(is_child_safety=False) | Q(legal_hold_until__isnull=False),
+                                   name="abuse_case_child_safety_on_legal_hold"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_open and self.sla_due_at < timezone.now()
+
+    @property
+    def latest_decision(self) -> Decision | None:
+        return self.decisions.order_by("-decided_at", "-id").first()
+
+
+class CaseNote(models.Model):
+    """An internal note by staff. Never shown outside admin, never edited."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"note on {self.case_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+def evidence_path(instance: Evidence, filename: str) -> str:
+    # The stored name never contains the uploader's file name.
+    return f"abuse/evidence/{timezone.now():%Y/%m}/{secrets.token_hex(16)}"
+
+
+class Evidence(models.Model):
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(upload_to=evidence_path, max_length=200, blank=True)
+    original_name = models.CharField(max_length=200, blank=True)
+    content_type = models.CharField(max_length=60, help_text="Sniffed from the content, not from the name.")
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    purged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "evidence"
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name or 'file'} ({self.content_type}, {self.size} bytes)"
+
+
+class Decision(models.Model):
+    """A statement of reasons (DSA Art. 17)."""
+
+    class Action(models.TextChoices):
+        NONE = "none", _("No action")
+        REMOVE_CONTENT = "remove_content", _("Remove or disable the content")
+        RESTRICT_ACCOUNT = "restrict_account", _("Restrict the account")
+        SUSPEND_ACCOUNT = "suspend_account", _("Suspend the account")
+        FORWARD_MICROSOFT = "forward_microsoft", _("Forward to Microsoft")
+        REFER_AUTHORITIES = "refer_authorities", _("Refer to the authorities")
+
+    class Ground(models.TextChoices):
+        NONE = "", _("No violation found")
+        ILLEGAL = "illegal", _("Illegal content")
+        TERMS = "terms", _("Incompatible with the terms of service")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="decisions")
+    action = models.CharField(max_length=24, choices=Action.choices)
+    ground = models.CharField(max_length=10, choices=Ground.choices, blank=True)
+    legal_reference = models.CharField(max_length=300, blank=True,
+                                       help_text="The law (for illegal content) or the terms' clause.")
+    facts = models.TextField(help_text="Facts and circumstances the decision relies on.")
+    automated = models.BooleanField(default=False, help_text="Taken or detected by automated means.")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now, db_index=True)
+    manifestly_unfounded = models.BooleanField(default=False,
+                                               help_text="The notices were manifestly unfounded (misuse).")
+    target_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(action="none") | ~Q(ground=""), name="abuse_decision_action_has_ground"),
+            models.CheckConstraint(condition=Q(ground="") | ~Q(legal_reference=""),
+                                   name="abuse_decision_ground_has_reference"),
+            models.CheckConstraint(condition=Q(automated=True) | Q(decided_by__isnull=False),
+                                   name="abuse_decision_human_has_decider"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} ({self.case_id})"
+
+    @property
+    def appeal_deadline(self):
+        return self.decided_at + timedelta(days=settings.PORTAL_ABUSE_APPEAL_DAYS)
+
+    @property
+    def appeal_window_open(self) -> bool:
+        return timezone.now() <= self.appeal_deadline
+
+
+class Appeal(models.Model):
+    """An internal complaint against a decision (DSA Art. 20)."""
+
+    class Appellant(models.TextChoices):
+        REPORTER = "reporter", _("Reporter")
+        TARGET = "target", _("Target (the reported person)")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        UPHELD = "upheld", _("Decision upheld")
+        OVERTURNED = "overturned", _("Decision overturned")
+
+    decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="appeals")
+    appellant = models.CharField(max_length=10, choices=Appellant.choices)
+    notice = models.ForeignKey(Notice, null=True, blank=True, on_delete=models.SET_NULL, related_name="appeals",
+                               help_text="The reporter's notice, when a reporter appeals.")
+    contact_email = models.EmailField(blank=True)
+    statement = models.TextField()
+    filed_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    outcome_reasons = models.TextField(blank=True)
+    new_action = models.CharField(max_length=24, choices=Decision.Action.choices, blank=True,
+                                  help_text="When overturned: what the host app should do now.")
+    # Copied from the decision so the database itself can refuse "same moderator".
+    original_decider = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                         related_name="+")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["filed_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(decided_by=F("original_decider")),
+                                   name="abuse_appeal_decided_by_another_moderator"),
+            models.UniqueConstraint(fields=["decision"], condition=Q(appellant="target"),
+                                    name="abuse_appeal_one_per_target"),
+            models.UniqueConstraint(fields=["decision", "notice"], condition=Q(appellant="reporter"),
+                                    name="abuse_appeal_one_per_notice"),
+        ]
+
+    def __str__(self) -> str:
+        return f"appeal #{self.pk} by {self.appellant}"
+
+
+class ReporterStanding(models.Model):
+    """How often a reporter (by pseudonymised e-mail or IP) sent manifestly unfounded notices."""
+
+    key = models.CharField(max_length=40, unique=True, help_text="'email:<hash>' or 'ip:<hash>'.")
+    unfounded_count = models.PositiveIntegerField(default=0)
+    warned_at = models.DateTimeField(null=True, blank=True)
+    suspended_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "reporter standing"
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def is_suspended(self) -> bool:
+        return bool(self.suspended_until and self.suspended_until > timezone.now())
+
+
+class WebhookDelivery(models.Model):
+    """One signed call to the host app; the row is the truth, the Celery message only a nudge."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed for good")
+        SKIPPED = "skipped", _("No webhook configured")
+
+    event = models.CharField(max_length=40)
+    case = models.ForeignKey(Case, null=True, on_delete=models.SET_NULL, related_name="webhook_deliveries")
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "webhook deliveries"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event} #{self.pk}"

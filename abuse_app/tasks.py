@@ -1,0 +1,31 @@
+"""Celery tasks of abuse_app: thin wrappers around ``abuse_app.services``."""
+
+from __future__ import annotations
+
+import random
+
+from celery import shared_task
+
+from abuse_app import services
+
+
+@shared_task(name="abuse.deliver_webhook", bind=True, acks_late=True, max_retries=services.MAX_WEBHOOK_ATTEMPTS)
+def deliver_webhook(self, delivery_id: int) -> str:
+    """Tell the host app about a decision; retried with exponential backoff and jitter."""
+    try:
+        return services.deliver(delivery_id).status
+    except services.TransientWebhookError as exc:
+        countdown = exc.retry_after or min(3600, 2 ** self.request.retries * 30) + random.randint(0, 15)
+        raise self.retry(countdown=countdown, exc=exc)
+
+
+@shared_task(name="abuse.redeliver_webhooks", acks_late=True)
+def redeliver_webhooks() -> int:
+    """Re-send deliveries whose Celery message was lost (pending for more than 2 hours)."""
+    return services.redeliver_stale_webhooks()
+
+
+@shared_task(name="abuse.purge_evidence", acks_late=True)
+def purge_evidence() -> int:
+    """Delete evidence files no case or appeal can need any more (never child-safety or legal hold)."""
+    return services.purge_evidence()

@@ -1,0 +1,200 @@
+"""Public pages: the report form, the receipt, the secret-link status page, appeals, transparency."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from abuse_app import services
+from abuse_app.forms import ILLEGAL_CATEGORY_VALUES, AppealForm, ReportForm
+from abuse_app.models import Appeal, Category, Decision, Notice
+from portal.ratelimit import client_ip, ratelimit, token_guard, too_many
+
+RECEIPT_SESSION_KEY = "abuse_receipt"
+
+
+def _hotline() -> dict:
+    return {"hotline_text": settings.PORTAL_CHILD_SAFETY_HOTLINE_TEXT,
+            "hotline_url": settings.PORTAL_CHILD_SAFETY_HOTLINE_URL}
+
+
+@require_http_methods(["GET", "POST"])
+def report(request):
+    lane = request.GET.get("lane") == "child-safety" or request.POST.get("lane") == "child-safety"
+    refused = None
+    if request.method == "POST":
+        form = ReportForm(request.POST, request.FILES, child_safety_lane=lane)
+        if form.is_valid():
+            try:
+                submitted = services.submit_notice(form.to_input(language=translation.get_language() or "en"),
+                                                   ip=client_ip(request), channel=Notice.Channel.WEB)
+            except services.NoticeRefused as exc:
+                if exc.retry_after:
+                    return too_many(request, exc.retry_after)
+                refused = exc.message
+            except ValidationError as exc:
+                for field, messages in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, messages)
+            else:
+                request.session[RECEIPT_SESSION_KEY] = {"reference": submitted.notice.reference,
+                                                        "token": submitted.status_token,
+                                                        "child_safety": submitted.notice.is_child_safety,
+                                                        "email": bool(submitted.notice.reporter_email)}
+                return redirect("abuse-received")
+    else:
+        form = ReportForm(child_safety_lane=lane, initial={"category": request.GET.get("category")})
+    return render(request, "abuse/report.html", {
+        "form": form, "lane": lane, "refused": refused, "minors": Category.MINORS,
+        "illegal_categories": ILLEGAL_CATEGORY_VALUES,
+        "max_files": settings.PORTAL_ABUSE_EVIDENCE_MAX_FILES,
+        "max_bytes": settings.PORTAL_ABUSE_EVIDENCE_MAX_BYTES, **_hotline(),
+    }, status=400 if request.method == "POST" else 200)
+
+
+def received(request):
+    receipt = request.session.pop(RECEIPT_SESSION_KEY, None)
+    if not receipt:
+        return redirect("abuse-report")
+    status_path = f"/report/status/{receipt['token']}/"
+    response = render(request, "abuse/received.html", {
+        "reference": receipt["reference"], "status_url": request.build_absolute_uri(status_path),
+        "child_safety": receipt["child_safety"], "emailed": receipt["email"], **_hotline(),
+    })
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _status_context(notice: Notice) -> dict:
+    cases = []
+    for case in notice.cases.order_by("first_received_at"):
+        decision = case.latest_decision
+        appeal = None
+        if decision:
+            appeal = decision.appeals.filter(appellant=Appeal.Appellant.REPORTER, notice=notice).first()
+        cases.append({"case": case, "decision": decision, "appeal": appeal,
+                      "can_appeal": bool(decision and decision.appeal_window_open and appeal is None)})
+    return {"notice": notice, "cases": cases, **_hotline()}
+
+
+@token_guard("abuse-status")
+def status(request, token: str):
+    notice = services.notice_by_token(token)
+    if notice is None:
+        raise Http404
+    response = render(request, "abuse/status.html", {**_status_context(notice), "token": token})
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@token_guard("abuse-status")
+@require_http_methods(["GET", "POST"])
+def reporter_appeal(request, token: str, decision_id: int):
+    notice = services.notice_by_token(token)
+    if notice is None:
+        raise Http404
+    decision = Decision.objects.filter(pk=decision_id, case__notices=notice).select_related("case").first()
+    if decision is None:
+        raise Http404
+    return _appeal(request, decision=decision, appellant=Appeal.Appellant.REPORTER, notice=notice,
+                   back=f"/report/status/{token}/")
+
+
+@token_guard("abuse-decision")
+@require_http_methods(["GET", "POST"])
+def target_decision(request, token: str):
+    """The reported person's view of a decision (link sent through the host app), with the appeal form."""
+    decision = services.decision_by_target_token(token)
+    if decision is None:
+        raise Http404
+    return _appeal(request, decision=decision, appellant=Appeal.Appellant.TARGET, notice=None, back=None)
+
+
+def _appeal(request, *, decision: Decision, appellant: str, notice: Notice | None, back: str | None):
+    existing = decision.appeals.filter(appellant=appellant)
+    if notice is not None:
+        existing = existing.filter(notice=notice)
+    appeal = existing.first()
+    form = AppealForm(request.POST or None, ask_email=appellant == Appeal.Appellant.TARGET)
+    error = None
+    if request.method == "POST" and appeal is None and form.is_valid():
+        try:
+            appeal = services.file_appeal(decision=decision, appellant=appellant, notice=notice,
+                                          statement=form.cleaned_data["statement"],
+                                          contact_email=form.cleaned_data.get("contact_email", ""))
+        except services.AbuseError as exc:
+            error = str(exc)
+        else:
+            return redirect(request.path)
+    response = render(request, "abuse/appeal.html", {
+        "decision": decision, "case": decision.case, "appeal": appeal, "form": form, "error": error,
+        "appellant": appellant, "back": back,
+    }, status=400 if request.method == "POST" else 200)
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _period(request) -> tuple[datetime, datetime, str | None]:
+    """The ?from=YYYY-MM-DD&to=YYYY-MM-DD period (inclusive days); the last 12 months by default."""
+    today = timezone.localdate()
+    error = None
+    try:
+        start_day = date.fromisoformat(request.GET["from"]) if request.GET.get("from") else today - timedelta(days=365)
+        end_day = date.fromisoformat(request.GET["to"]) if request.GET.get("to") else today
+    except ValueError:
+        error = _("Dates must look like 2025-01-31. Showing the last 12 months instead.")
+        start_day, end_day = today - timedelta(days=365), today
+    if end_day < start_day:
+        error = _("The end date is before the start date. Showing the last 12 months instead.")
+        start_day, end_day = today - timedelta(days=365), today
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(start_day, time.min, tzinfo=tz)
+    end = datetime.combine(end_day + timedelta(days=1), time.min, tzinfo=tz)
+    return start, end, error
+
+
+@ratelimit("abuse-transparency", "120/hour", methods=("GET",))
+def transparency(request):
+    start, end, error = _period(request)
+    figures = services.transparency_figures(start, end)
+    labels = {
+        "category": dict(Category.choices), "channel": dict(Notice.Channel.choices),
+        "action": dict(Decision.Action.choices), "ground": {**dict(Decision.Ground.choices), "none": _("None")},
+        "outcome": dict(Appeal.Status.choices), "appellant": dict(Appeal.Appellant.choices),
+    }
+    fmt = request.GET.get("format")
+    if fmt == "json":
+        return JsonResponse(figures, json_dumps_params={"indent": 2})
+    if fmt == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="transparency-{figures["period"]["from"]}-{figures["period"]["to"]}.csv"')
+        writer = csv.writer(response)
+        writer.writerow(["section", "key", "value"])
+        writer.writerows(services.transparency_rows(figures))
+        return response
+
+    def labelled(counts: dict, kind: str) -> list[tuple[str, int]]:
+        return [(str(labels[kind].get(key, key)), value) for key, value in counts.items()]
+
+    query = f"from={figures['period']['from']}&to={figures['period']['to']}"
+    return render(request, "abuse/transparency.html", {
+        "figures": figures, "error": error, "query": query,
+        "notices_by_category": labelled(figures["notices"]["by_category"], "category"),
+        "notices_by_channel": labelled(figures["notices"]["by_channel"], "channel"),
+        "decisions_by_action": labelled(figures["decisions"]["by_action"], "action"),
+        "decisions_by_ground": labelled(figures["decisions"]["by_ground"], "ground"),
+        "appeals_by_outcome": labelled(figures["appeals"]["by_outcome"], "outcome"),
+        "automated_percent": (round(figures["decisions"]["automated_share"] * 100, 1)
+                              if figures["decisions"]["automated_share"] is not None else None),
+    })
