@@ -62,6 +62,9 @@ DUE_SOON_DAYS = 7
 # Statuses in which staff may still extend the deadline or be reminded of it.
 DEADLINE_STATUSES = (Status.VERIFIED, Status.APPROVED, Status.RUNNING, Status.NEEDS_ATTENTION)
 CANCELABLE_STATUSES = (Status.UNVERIFIED, Status.VERIFIED, Status.APPROVED)
+# An unconfirmed request outlives its link by this long, so the person can still
+# ask for a new link from the status page; after that it expires and is purged.
+UNVERIFIED_KEEP_DAYS = 7
 
 
 class RequestError(Exception):
@@ -470,18 +473,21 @@ def request_retry(*, request: PrivacyRequest, actor: Any) -> PrivacyRequest:
 
 
 def request_expire_unverified(*, now: datetime | None = None) -> int:
-    """Expire requests whose confirmation link ran out, and purge their personal data at once.
+    """Expire requests never confirmed within UNVERIFIED_KEEP_DAYS after their last link ran out.
 
-    Nobody confirmed them, so there is nothing to keep but the count.
+    Their personal data is purged at once: nobody confirmed them, so there is
+    nothing to keep but the count.
     """
     now = now or timezone.now()
-    ids = list(PrivacyRequest.objects.filter(status=Status.UNVERIFIED, verify_expires_at__lte=now)
+    cutoff = now - timedelta(days=UNVERIFIED_KEEP_DAYS)
+    ids = list(PrivacyRequest.objects.filter(status=Status.UNVERIFIED, verify_expires_at__lte=cutoff)
                .values_list("pk", flat=True)[:5000])
     expired = 0
     for pk in ids:
         with transaction.atomic():
             request = PrivacyRequest.objects.select_for_update().get(pk=pk)
-            if request.status != Status.UNVERIFIED or not verify_link_expired(request):
+            if request.status != Status.UNVERIFIED or not request.verify_expires_at \
+                    or request.verify_expires_at > cutoff:
                 continue  # confirmed or re-sent meanwhile
             request.transition(Status.EXPIRED, actor="system:expiry", action="request.expired",
                                verify_token_hash="", verify_expires_at=None)

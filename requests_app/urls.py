@@ -5,9 +5,13 @@ from django.urls import path
 from requests_app import views
 
 urlpatterns: list = [
+    # Named per kind too, so pages can link without knowing the kinds (home page).
+    path("requests/new/access/", views.request_new, {"kind": "access"}, name="request-new-access"),
+    path("requests/new/deletion/", views.request_new, {"kind": "deletion"}, name="request-new-deletion"),
     path("requests/new/<slug:kind>/", views.request_new, name="request-new"),
     path("requests/submitted/", views.request_submitted, name="request-submitted"),
     path("requests/verify/<str:token>/", views.request_verify, name="request-verify"),
     path("requests/status/<str:token>/", views.request_status, name="request-status"),
     path("requests/find/", views.request_find, name="request-find"),
+    path("requests/resend/", views.request_find, name="request-resend"),  # the home page's "send my link again"
 ]
