@@ -35,9 +35,10 @@ def parse_rate(rate: str) -> tuple[int, int]:
     digits = "".join(ch for ch in period if ch.isdigit())
     unit = period[len(digits):] if digits else period
     seconds = _UNITS.get(unit.strip().lower())
-    if not count.strip().isdigit() or seconds is None:
+    multiplier = int(digits) if digits else 1
+    if not count.strip().isdigit() or seconds is None or multiplier == 0:
         raise ValueError(f"rate {rate!r}: expected e.g. '20/hour' or '5/10m'")
-    return int(count), seconds * (int(digits) if digits else 1)
+    return int(count), seconds * multiplier
 
 
 def client_ip(request) -> str:

@@ -15,3 +15,8 @@ urlpatterns: list = [
     path("requests/find/", views.request_find, name="request-find"),
     path("requests/resend/", views.request_find, name="request-resend"),  # the home page's "send my link again"
 ]
+
+# The execution engine's public pages (access-package download).
+from requests_app.engine.urls import urlpatterns as engine_urlpatterns  # noqa: E402
+
+urlpatterns += engine_urlpatterns

@@ -1,0 +1,130 @@
+"""Rate limits: the client address, the friendly 429 with Retry-After, the token guard, DRF throttles."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.http import HttpResponse, HttpResponseNotFound
+from hypothesis import example, given
+from hypothesis import strategies as st
+from rest_framework.response import Response
+from rest_framework.test import APIRequestFactory
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from portal import ratelimit
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_client_ip_ignores_forwarded_for_without_proxies(rf, settings):
+    settings.PORTAL_NUM_PROXIES = 0
+    request = rf.get("/", REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_FOR="1.2.3.4")
+    assert ratelimit.client_ip(request) == "203.0.113.5"
+
+
+def test_client_ip_takes_the_address_our_proxy_saw_not_the_client_supplied_one(rf, settings):
+    settings.PORTAL_NUM_PROXIES = 1
+    request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.5")
+    assert ratelimit.client_ip(request) == "203.0.113.5"
+
+
+def test_client_ip_with_more_hops_than_entries_takes_the_first(rf, settings):
+    settings.PORTAL_NUM_PROXIES = 3
+    request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.5")
+    assert ratelimit.client_ip(request) == "203.0.113.5"
+
+
+def test_ratelimit_returns_friendly_page_with_retry_after(rf, db):
+    @ratelimit.ratelimit("test-form", "3/hour")
+    def view(request):
+        return HttpResponse("ok")
+
+    for _ in range(3):
+        assert view(rf.post("/", REMOTE_ADDR="203.0.113.9")).status_code == 200
+    response = view(rf.post("/", REMOTE_ADDR="203.0.113.9"))
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 3600
+    assert "Please try again in" in response.content.decode()
+    assert view(rf.post("/", REMOTE_ADDR="203.0.113.10")).status_code == 200  # another address is unaffected
+    assert view(rf.get("/", REMOTE_ADDR="203.0.113.9")).status_code == 200  # reading the form is not limited
+
+
+def test_token_guard_locks_out_an_address_that_guesses(rf, db):
+    @ratelimit.token_guard("test-status")
+    def view(request, token):
+        return HttpResponse("found") if token == "st_right" else HttpResponseNotFound("no")
+
+    limit, _ = ratelimit.parse_rate(ratelimit.TOKEN_FAILURE_RATE)
+    for n in range(limit):
+        assert view(rf.get("/", REMOTE_ADDR="203.0.113.9"), token=f"st_guess{n}").status_code == 404
+    response = view(rf.get("/", REMOTE_ADDR="203.0.113.9"), token="st_right")
+    assert response.status_code == 429  # even the right token, once the address is locked out
+    assert int(response["Retry-After"]) > 0
+    assert view(rf.get("/", REMOTE_ADDR="198.51.100.1"), token="st_right").status_code == 200
+
+
+def test_token_guard_does_not_count_successes(rf, db):
+    @ratelimit.token_guard("test-status-ok")
+    def view(request, token):
+        return HttpResponse("found")
+
+    limit, _ = ratelimit.parse_rate(ratelimit.TOKEN_FAILURE_RATE)
+    for _ in range(limit + 5):
+        assert view(rf.get("/", REMOTE_ADDR="203.0.113.9"), token="st_right").status_code == 200
+
+
+class _Throttled(APIView):
+    authentication_classes: list = []
+    throttle_classes = [AnonRateThrottle]
+
+    def get(self, request):
+        return Response({"ok": True})
+
+
+def test_drf_throttle_answers_with_the_json_error_and_retry_after(settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
+                               "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                                                          "anon": "2/minute"}}
+    AnonRateThrottle.THROTTLE_RATES = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    try:
+        view = _Throttled.as_view()
+        factory = APIRequestFactory()
+        for _ in range(2):
+            assert view(factory.get("/", REMOTE_ADDR="203.0.113.9")).status_code == 200
+        response = view(factory.get("/", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="1.1.1.1"))
+        response.render()
+        assert response.status_code == 429
+        assert int(response["Retry-After"]) > 0
+        body = response.data["error"]
+        assert body["code"] == "throttled" and body["retry_after"] > 0 and body["message"]
+    finally:
+        from rest_framework.settings import api_settings
+
+        AnonRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+
+
+@given(count=st.integers(min_value=0, max_value=10**6), n=st.integers(min_value=1, max_value=999),
+       unit=st.sampled_from(sorted(ratelimit._UNITS)))
+def test_parse_rate_reads_every_documented_form(count, n, unit):
+    assert ratelimit.parse_rate(f"{count}/{unit}") == (count, ratelimit._UNITS[unit])
+    assert ratelimit.parse_rate(f"{count}/{n}{unit}") == (count, ratelimit._UNITS[unit] * n)
+
+
+@given(st.text(max_size=30))
+@example("1/0m")
+@example("5/")
+@example("/hour")
+@example("-1/hour")
+def test_parse_rate_either_parses_or_raises_value_error_naming_the_rate(text):
+    try:
+        count, seconds = ratelimit.parse_rate(text)
+    except ValueError as exc:
+        assert repr(text) in str(exc)
+    else:
+        assert count >= 0 and seconds > 0
