@@ -1,0 +1,73 @@
+"""Fixtures for abuse tests: clean rate-limit counters, sample files, a report, a host-app webhook receiver."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x01" * 64
+PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64 + b"This program cannot be run"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings, tmp_path):
+    """Rate-limit counters live in the shared cache; every test starts from zero, with its own file store."""
+    cache.clear()
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path / "private"), "base_url": "/never-served/"}}}
+    yield
+    cache.clear()
+
+
+def upload(name: str, content: bytes, content_type: str = "application/octet-stream") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def report_data(**overrides) -> dict:
+    data = {
+        "category": "privacy",
+        "locations": "https://App.Example.com/photos/123/?utm_source=mail#top",
+        "explanation": "My photo is used for face matching without my consent.",
+        "reporter_name": "Alice",
+        "reporter_email": "alice@example.com",
+        "good_faith": "on",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    def do_POST(self):  # noqa: N802
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.server.calls.append({"headers": dict(self.headers), "body": body, "json": json.loads(body)})
+        status = self.server.statuses.pop(0) if self.server.statuses else 204
+        self.send_response(status)
+        if status == 503:
+            self.send_header("Retry-After", "7")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def webhook(settings):
+    """A real HTTP endpoint standing in for the host app; ``webhook.calls`` lists what it received."""
+    server = HTTPServer(("127.0.0.1", 0), _Receiver)
+    server.calls = []
+    server.statuses = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    settings.PORTAL_ABUSE_WEBHOOK_URL = f"http://127.0.0.1:{server.server_port}/abuse-hook"
+    yield server
+    server.shutdown()
+    server.server_close()
