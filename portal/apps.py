@@ -12,8 +12,10 @@ class PortalConfig(AppConfig):
             checks,  # noqa: F401  (registers system checks)
             roles,
         )
+        from portal import logging as portal_logging
 
         roles.connect()
+        portal_logging.install()  # web, Celery worker and beat, gunicorn workers: every record redacted
 
 
 class PortalAdminConfig(admin_apps.AdminConfig):
