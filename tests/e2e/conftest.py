@@ -30,6 +30,7 @@ AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
+MAX_SHOT_HEIGHT = 1800
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
@@ -135,15 +136,26 @@ def check_a11y(axe_source) -> Callable:
 
 @pytest.fixture
 def screenshot() -> Callable:
-    """Save the current page at phone and desktop width to docs/screenshots/ (full page, small PNG)."""
+    """Save the current page at phone and desktop width to docs/screenshots/.
+
+    The top of the page (at most ``MAX_SHOT_HEIGHT`` CSS pixels), reduced to a 64-colour
+    palette so the PNGs stay small in the repository.
+    """
 
     def _shot(page, name: str) -> None:
+        from PIL import Image
+
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         original = page.viewport_size
         for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
             page.set_viewport_size(size)
-            page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True, scale="css",
-                            animations="disabled", caret="hide")
+            height = min(page.evaluate("document.documentElement.scrollHeight"), MAX_SHOT_HEIGHT)
+            path = SCREENSHOTS / f"{name}-{label}.png"
+            page.screenshot(path=str(path), full_page=True, scale="css", animations="disabled", caret="hide",
+                            clip={"x": 0, "y": 0, "width": size["width"], "height": height})
+            with Image.open(path) as image:
+                small = image.convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT)
+            small.save(path, optimize=True)
         if original:
             page.set_viewport_size(original)
 

@@ -4,11 +4,12 @@ import pytest
 from django.utils import timezone
 
 from portal.models import AuditEvent, PolicyVersion
+from tests.portal.policy import ensure_default_policy
 
 
 @pytest.fixture
 def shipped(db):
-    return PolicyVersion.objects.get(version=1, language="en")
+    return ensure_default_policy()
 
 
 def _publish(version, *, days_from_today=0, language="en", body="## Changed\n\nNew text for {app_name}."):
