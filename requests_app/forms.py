@@ -30,17 +30,24 @@ def identifier_label(name: str) -> str:
 
 class RequestForm(forms.Form):
     email = forms.EmailField(
-        label=_("Your e-mail address"), max_length=254,
+        label=_("Your e-mail address"),
+        max_length=254,
         help_text=_("We send a confirmation link here. Use the address your account or data is linked to."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-        error_messages={"required": _("Enter the e-mail address the data is linked to."),
-                        "invalid": _("Enter a valid e-mail address, like name@example.com.")},
+        error_messages={
+            "required": _("Enter the e-mail address the data is linked to."),
+            "invalid": _("Enter a valid e-mail address, like name@example.com."),
+        },
     )
     jurisdiction = forms.ChoiceField(
-        label=_("Which privacy law applies to you?"), choices=JURISDICTION_CHOICES, widget=forms.RadioSelect,
+        label=_("Which privacy law applies to you?"),
+        choices=JURISDICTION_CHOICES,
+        widget=forms.RadioSelect,
         help_text=_("This decides the deadline we must answer by. If unsure, keep the suggested choice."),
-        error_messages={"required": _("Choose which privacy law applies to you."),
-                        "invalid_choice": _("Choose one of the listed options.")},
+        error_messages={
+            "required": _("Choose which privacy law applies to you."),
+            "invalid_choice": _("Choose one of the listed options."),
+        },
     )
     confirm = forms.BooleanField(required=True)
 
@@ -51,7 +58,9 @@ class RequestForm(forms.Form):
         self.identifier_names = list(settings.PORTAL_EXTRA_IDENTIFIERS)
         for name in self.identifier_names:
             self.fields[f"id_{name}"] = forms.CharField(
-                label=identifier_label(name), required=False, max_length=services.IDENTIFIER_MAX_LENGTH,
+                label=identifier_label(name),
+                required=False,
+                max_length=services.IDENTIFIER_MAX_LENGTH,
                 help_text=_("Optional. Helps us find data not linked to your e-mail address."),
                 error_messages={"max_length": _("Keep this under %(limit_value)d characters.")},
             )
@@ -59,17 +68,20 @@ class RequestForm(forms.Form):
         self.fields["confirm"] = self.fields.pop("confirm")
         if kind == PrivacyRequest.Kind.DELETION:
             self.fields["confirm"].label = _(
-                "I understand that deletion cannot be undone: my data will be erased from %(app)s and from the "
-                "data %(app)s sent to Microsoft's AI services, and my account may stop working."
+                "I understand that deletion cannot be undone: my data will be erased from %(app)s and "
+                "from the data %(app)s sent to Microsoft's AI services, and my account may stop working."
             ) % {"app": settings.PORTAL_APP_NAME}
             self.fields["confirm"].error_messages["required"] = _(
-                "Tick the box to confirm you understand the deletion cannot be undone.")
+                "Tick the box to confirm you understand the deletion cannot be undone."
+            )
         else:
             self.fields["confirm"].label = _(
                 "I confirm I am asking for a copy of my own data. It will be available through a personal "
-                "download link for a limited time.")
+                "download link for a limited time."
+            )
             self.fields["confirm"].error_messages["required"] = _(
-                "Tick the box to confirm you are asking for your own data.")
+                "Tick the box to confirm you are asking for your own data."
+            )
 
     def clean_email(self):
         try:
@@ -83,8 +95,12 @@ class RequestForm(forms.Form):
 
 class FindRequestsForm(forms.Form):
     email = forms.EmailField(
-        label=_("Your e-mail address"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        label=_("Your e-mail address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         help_text=_("We e-mail the status links of your open requests to this address."),
-        error_messages={"required": _("Enter the e-mail address you used for your request."),
-                        "invalid": _("Enter a valid e-mail address, like name@example.com.")},
+        error_messages={
+            "required": _("Enter the e-mail address you used for your request."),
+            "invalid": _("Enter a valid e-mail address, like name@example.com."),
+        },
     )

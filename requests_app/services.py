@@ -37,7 +37,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Count, DateTimeField, Q, QuerySet
+from django.db.models import Count, DateTimeField, QuerySet
 from django.db.models.functions import Coalesce, TruncWeek
 from django.urls import reverse
 from django.utils import timezone
@@ -97,24 +97,30 @@ def clean_identifiers(raw: Any, *, allowed: list[str] | None) -> dict[str, str]:
     if raw in (None, ""):
         return {}
     if not isinstance(raw, dict):
-        raise RequestError(_("Identifiers must be an object of name → value, e.g. {\"username\": \"sam\"}."))
+        raise RequestError(_('Identifiers must be an object of name → value, e.g. {"username": "sam"}.'))
     limit = IDENTIFIER_MAX_LENGTH if allowed is not None else HOST_IDENTIFIER_MAX_LENGTH
     cleaned: dict[str, str] = {}
     for key, value in raw.items():
         if not isinstance(key, str) or not IDENTIFIER_KEY_RE.match(key):
-            raise RequestError(_("“%(name)s” is not a valid identifier name (lower-case letters, digits, "
-                                 "underscores).") % {"name": str(key)[:40]})
+            raise RequestError(
+                _("“%(name)s” is not a valid identifier name (lower-case letters, digits, underscores).")
+                % {"name": str(key)[:40]}
+            )
         if allowed is not None and key not in allowed:
-            raise RequestError(_("“%(name)s” is not an identifier this service asks for; use one of: %(names)s.")
-                               % {"name": key, "names": ", ".join(allowed) or "—"})
+            raise RequestError(
+                _("“%(name)s” is not an identifier this service asks for; use one of: %(names)s.")
+                % {"name": key, "names": ", ".join(allowed) or "—"}
+            )
         if value is None:
             continue
         if not isinstance(value, (str, int)) or isinstance(value, bool):
             raise RequestError(_("The value of “%(name)s” must be text.") % {"name": key})
         text = str(value).strip()
         if len(text) > limit:
-            raise RequestError(_("The value of “%(name)s” is too long (at most %(limit)s characters).")
-                               % {"name": key, "limit": limit})
+            raise RequestError(
+                _("The value of “%(name)s” is too long (at most %(limit)s characters).")
+                % {"name": key, "limit": limit}
+            )
         if text:
             cleaned[key] = text
     return cleaned
@@ -122,8 +128,10 @@ def clean_identifiers(raw: Any, *, allowed: list[str] | None) -> dict[str, str]:
 
 def clean_choice(value: Any, choices: type, what: str) -> str:
     if not isinstance(value, str) or value not in choices.values:
-        raise RequestError(_("Unknown %(what)s “%(value)s”; use one of: %(choices)s.")
-                           % {"what": what, "value": str(value)[:40], "choices": ", ".join(choices.values)})
+        raise RequestError(
+            _("Unknown %(what)s “%(value)s”; use one of: %(choices)s.")
+            % {"what": what, "value": str(value)[:40], "choices": ", ".join(choices.values)}
+        )
     return value
 
 
@@ -196,11 +204,20 @@ def verify_link_expired(request: PrivacyRequest) -> bool:
 def _email_requester(request: PrivacyRequest, template: str, **context: Any) -> None:
     if not request.email:
         return  # personal data already purged: nobody to write to
-    mail.send(template, request.email, {
-        "req": request, "reference": request.reference, "kind": request.kind,
-        "status_url": status_url(request), "due_at": request.effective_due_at,
-        "verify_hours": settings.PORTAL_VERIFY_LINK_HOURS, **context,
-    }, language=request.language)
+    mail.send(
+        template,
+        request.email,
+        {
+            "req": request,
+            "reference": request.reference,
+            "kind": request.kind,
+            "status_url": status_url(request),
+            "due_at": request.effective_due_at,
+            "verify_hours": settings.PORTAL_VERIFY_LINK_HOURS,
+            **context,
+        },
+        language=request.language,
+    )
 
 
 # --- Intake -------------------------------------------------------------------------------------
@@ -211,21 +228,42 @@ def _lock(request: PrivacyRequest) -> PrivacyRequest:
 
 
 def _open_duplicate(*, kind: str, email: str, scope_purpose: str = "") -> PrivacyRequest | None:
-    return (PrivacyRequest.objects.select_for_update()
-            .filter(kind=kind, email=email, scope_purpose=scope_purpose, status__in=PrivacyRequest.OPEN_STATUSES)
-            .order_by("received_at").first())
+    return (
+        PrivacyRequest.objects.select_for_update()
+        .filter(kind=kind, email=email, scope_purpose=scope_purpose, status__in=PrivacyRequest.OPEN_STATUSES)
+        .order_by("received_at")
+        .first()
+    )
 
 
 def _record_received(request: PrivacyRequest, *, actor: Any, ip: str = "") -> None:
-    data: dict[str, Any] = {"channel": request.channel, "kind": request.kind, "jurisdiction": request.jurisdiction}
+    data: dict[str, Any] = {
+        "channel": request.channel,
+        "kind": request.kind,
+        "jurisdiction": request.jurisdiction,
+    }
     if ip:
         data["ip_hash"] = tokens.pseudonymise(ip)
-    audit.record(subject_type=SUBJECT, subject_id=request.pk, action="request.received", actor=actor,
-                 to_status=request.status, data=data)
+    audit.record(
+        subject_type=SUBJECT,
+        subject_id=request.pk,
+        action="request.received",
+        actor=actor,
+        to_status=request.status,
+        data=data,
+    )
 
 
-def request_submit(*, kind: str, email: str, jurisdiction: str, identifiers: dict | None, language: str,
-                   channel: str = Channel.WEB, ip: str = "") -> PrivacyRequest:
+def request_submit(
+    *,
+    kind: str,
+    email: str,
+    jurisdiction: str,
+    identifiers: dict | None,
+    language: str,
+    channel: str = Channel.WEB,
+    ip: str = "",
+) -> PrivacyRequest:
     """A person (no account) asks for access or deletion: create an unverified request and e-mail the link.
 
     If the same e-mail already has an open request of the same kind, no second
@@ -236,8 +274,9 @@ def request_submit(*, kind: str, email: str, jurisdiction: str, identifiers: dic
     """
     kind = clean_choice(kind, Kind, _("request kind"))
     email = normalise_email(email)
-    jurisdiction = clean_choice(jurisdiction or settings.PORTAL_DEFAULT_JURISDICTION, PrivacyRequest.Jurisdiction,
-                                _("jurisdiction"))
+    jurisdiction = clean_choice(
+        jurisdiction or settings.PORTAL_DEFAULT_JURISDICTION, PrivacyRequest.Jurisdiction, _("jurisdiction")
+    )
     identifiers = clean_identifiers(identifiers, allowed=list(settings.PORTAL_EXTRA_IDENTIFIERS))
     language = clean_language(language)
     with transaction.atomic():
@@ -247,15 +286,26 @@ def request_submit(*, kind: str, email: str, jurisdiction: str, identifiers: dic
             if existing.status == Status.UNVERIFIED:
                 verify_url = _new_verify_link(existing)
                 existing.save(update_fields=["verify_token_hash", "verify_expires_at"])
-            existing.note(actor="requester", action="request.duplicate_submitted",
-                          data={"channel": channel, "ip_hash": tokens.pseudonymise(ip)} if ip else {"channel": channel})
+            existing.note(
+                actor="requester",
+                action="request.duplicate_submitted",
+                data={"channel": channel, "ip_hash": tokens.pseudonymise(ip)} if ip else {"channel": channel},
+            )
             _email_requester(existing, "request_duplicate", verify_url=verify_url)
             return existing
-        request = PrivacyRequest(kind=kind, email=email, jurisdiction=jurisdiction, identifiers=identifiers,
-                                 language=language, channel=channel, status=Status.UNVERIFIED)
+        request = PrivacyRequest(
+            kind=kind,
+            email=email,
+            jurisdiction=jurisdiction,
+            identifiers=identifiers,
+            language=language,
+            channel=channel,
+            status=Status.UNVERIFIED,
+        )
         verify_url = _new_verify_link(request)
-        request.status_token_hash = tokens.hash_token(_derive_status_token(request.reference,
-                                                                          settings.PORTAL_SIGNING_KEYS[0]))
+        request.status_token_hash = tokens.hash_token(
+            _derive_status_token(request.reference, settings.PORTAL_SIGNING_KEYS[0])
+        )
         request.save()
         _record_received(request, actor="requester", ip=ip)
         _email_requester(request, "request_received", verify_url=verify_url)
@@ -276,18 +326,28 @@ def request_resend_verification(*, request: PrivacyRequest) -> PrivacyRequest:
 
 
 def request_send_links(*, email: str) -> int:
-    """"I lost my link": e-mail the status links of this address's open requests.
+    """ "I lost my link": e-mail the status links of this address's open requests.
 
     Returns how many were found, for tests; callers must show the same page
     whatever the number, so nobody learns whether an address is known.
     """
     email = normalise_email(email)
-    open_requests = list(PrivacyRequest.objects.filter(email=email, status__in=PrivacyRequest.OPEN_STATUSES)
-                         .order_by("received_at")[:20])
+    open_requests = list(
+        PrivacyRequest.objects.filter(email=email, status__in=PrivacyRequest.OPEN_STATUSES).order_by(
+            "received_at"
+        )[:20]
+    )
     if open_requests:
         first = open_requests[0]
-        items = [{"reference": r.reference, "kind": r.kind, "status": r.get_status_display(),
-                  "status_url": status_url(r)} for r in open_requests]
+        items = [
+            {
+                "reference": r.reference,
+                "kind": r.kind,
+                "status": r.get_status_display(),
+                "status_url": status_url(r),
+            }
+            for r in open_requests
+        ]
         mail.send("request_links", email, {"items": items}, language=first.language)
         for r in open_requests:
             r.note(actor="requester", action="request.links_resent")
@@ -296,17 +356,29 @@ def request_send_links(*, email: str) -> int:
 
 def _auto_approves(request: PrivacyRequest) -> bool:
     policy = set(settings.PORTAL_AUTO_APPROVE)
-    return request.kind in policy or (request.channel == Channel.CONSENT_WITHDRAWAL and "consent_withdrawal" in policy)
+    return request.kind in policy or (
+        request.channel == Channel.CONSENT_WITHDRAWAL and "consent_withdrawal" in policy
+    )
 
 
 def _verify_locked(request: PrivacyRequest, *, actor: Any, reason: str = "") -> None:
     now = timezone.now()
-    request.transition(Status.VERIFIED, actor=actor, action="request.verified", reason=reason,
-                       verified_at=now, due_at=deadlines.first_due(request.jurisdiction, now),
-                       verify_token_hash="", verify_expires_at=None)
+    request.transition(
+        Status.VERIFIED,
+        actor=actor,
+        action="request.verified",
+        reason=reason,
+        verified_at=now,
+        due_at=deadlines.first_due(request.jurisdiction, now),
+        verify_token_hash="",
+        verify_expires_at=None,
+    )
     if _auto_approves(request):
-        _approve_locked(request, actor="system:auto-approval policy",
-                        reason=_("Approved automatically by the auto-approval setting for this kind of request."))
+        _approve_locked(
+            request,
+            actor="system:auto-approval policy",
+            reason=_("Approved automatically by the auto-approval setting for this kind of request."),
+        )
     _email_requester(request, "request_verified")
 
 
@@ -314,21 +386,38 @@ def request_verify(*, token: str) -> PrivacyRequest:
     """The requester pressed the button behind the e-mailed link (POST only)."""
     found = find_by_verify_token(token)
     if found is None:
-        raise RequestError(_("This confirmation link is not valid. It may have been used already or replaced "
-                             "by a newer one."))
+        raise RequestError(
+            _(
+                "This confirmation link is not valid. It may have been used already or replaced "
+                "by a newer one."
+            )
+        )
     with transaction.atomic():
         request = _lock(found)
         if request.verify_token_hash != tokens.hash_token(token) or request.status != Status.UNVERIFIED:
             raise RequestError(_("This confirmation link has already been used."))
         if verify_link_expired(request):
-            raise RequestError(_("This confirmation link has expired. Open the status link from the same e-mail "
-                                 "to get a new one."))
+            raise RequestError(
+                _(
+                    "This confirmation link has expired. Open the status link from the same e-mail "
+                    "to get a new one."
+                )
+            )
         _verify_locked(request, actor="requester", reason="")
     return request
 
 
-def request_file_verified(*, kind: str, email: str, identifiers: dict | None, jurisdiction: str, channel: str,
-                          actor: Any, scope_purpose: str = "", language: str = "en") -> PrivacyRequest:
+def request_file_verified(
+    *,
+    kind: str,
+    email: str,
+    identifiers: dict | None,
+    jurisdiction: str,
+    channel: str,
+    actor: Any,
+    scope_purpose: str = "",
+    language: str = "en",
+) -> PrivacyRequest:
     """File a request whose requester the caller has already authenticated (host app, consent withdrawal).
 
     Skips the e-mail confirmation; the audit records who vouched for the
@@ -337,8 +426,9 @@ def request_file_verified(*, kind: str, email: str, identifiers: dict | None, ju
     """
     kind = clean_choice(kind, Kind, _("request kind"))
     email = normalise_email(email)
-    jurisdiction = clean_choice(jurisdiction or settings.PORTAL_DEFAULT_JURISDICTION, PrivacyRequest.Jurisdiction,
-                                _("jurisdiction"))
+    jurisdiction = clean_choice(
+        jurisdiction or settings.PORTAL_DEFAULT_JURISDICTION, PrivacyRequest.Jurisdiction, _("jurisdiction")
+    )
     channel = clean_choice(channel, Channel, _("channel"))
     identifiers = clean_identifiers(identifiers, allowed=None)
     if not isinstance(scope_purpose, str) or len(scope_purpose) > 64:
@@ -353,11 +443,19 @@ def request_file_verified(*, kind: str, email: str, identifiers: dict | None, ju
             else:
                 existing.note(actor=actor, action="request.duplicate_submitted", data={"channel": channel})
             return existing
-        request = PrivacyRequest(kind=kind, email=email, jurisdiction=jurisdiction, identifiers=identifiers,
-                                 language=clean_language(language), channel=channel, scope_purpose=scope_purpose,
-                                 status=Status.UNVERIFIED)
-        request.status_token_hash = tokens.hash_token(_derive_status_token(request.reference,
-                                                                          settings.PORTAL_SIGNING_KEYS[0]))
+        request = PrivacyRequest(
+            kind=kind,
+            email=email,
+            jurisdiction=jurisdiction,
+            identifiers=identifiers,
+            language=clean_language(language),
+            channel=channel,
+            scope_purpose=scope_purpose,
+            status=Status.UNVERIFIED,
+        )
+        request.status_token_hash = tokens.hash_token(
+            _derive_status_token(request.reference, settings.PORTAL_SIGNING_KEYS[0])
+        )
         request.save()
         _record_received(request, actor=actor)
         _verify_locked(request, actor=actor, reason=reason)
@@ -370,8 +468,14 @@ def request_file_verified(*, kind: str, email: str, identifiers: dict | None, ju
 def _approve_locked(request: PrivacyRequest, *, actor: Any, reason: str = "") -> None:
     now = timezone.now()
     grace = settings.PORTAL_DELETION_GRACE_HOURS if request.kind == Kind.DELETION else 0
-    request.transition(Status.APPROVED, actor=actor, action="request.approved", reason=reason,
-                       approved_at=now, run_after=now + timedelta(hours=grace))
+    request.transition(
+        Status.APPROVED,
+        actor=actor,
+        action="request.approved",
+        reason=reason,
+        approved_at=now,
+        run_after=now + timedelta(hours=grace),
+    )
     engine.schedule_start(request)
 
 
@@ -385,7 +489,9 @@ def request_approve(*, request: PrivacyRequest, actor: Any) -> PrivacyRequest:
 def _required_reason(reason: Any, what: str) -> str:
     text = (reason or "").strip() if isinstance(reason, str) else ""
     if not text:
-        raise RequestError(_("A reason is required to %(what)s; it is sent to the requester.") % {"what": what})
+        raise RequestError(
+            _("A reason is required to %(what)s; it is sent to the requester.") % {"what": what}
+        )
     if len(text) > 2000:
         raise RequestError(_("The reason is too long (at most 2000 characters)."))
     return text
@@ -395,8 +501,9 @@ def request_deny(*, request: PrivacyRequest, actor: Any, reason: str) -> Privacy
     reason = _required_reason(reason, _("deny a request"))
     with transaction.atomic():
         request = _lock(request)
-        request.transition(Status.DENIED, actor=actor, action="request.denied", reason=reason,
-                           decision_reason=reason)
+        request.transition(
+            Status.DENIED, actor=actor, action="request.denied", reason=reason, decision_reason=reason
+        )
         _email_requester(request, "request_denied", reason=reason)
     return request
 
@@ -407,37 +514,62 @@ def request_extend(*, request: PrivacyRequest, actor: Any, reason: str) -> Priva
     with transaction.atomic():
         request = _lock(request)
         if request.status not in DEADLINE_STATUSES or request.due_at is None:
-            raise RequestError(_("Only a confirmed, open request has a deadline to extend (this one is “%(s)s”).")
-                               % {"s": request.get_status_display()})
+            raise RequestError(
+                _("Only a confirmed, open request has a deadline to extend (this one is “%(s)s”).")
+                % {"s": request.get_status_display()}
+            )
         if request.extended_due_at is not None:
-            raise RequestError(_("%(ref)s was already extended once (to %(date)s); the law allows one extension.")
-                               % {"ref": request.reference, "date": _date(request.extended_due_at)})
+            raise RequestError(
+                _("%(ref)s was already extended once (to %(date)s); the law allows one extension.")
+                % {"ref": request.reference, "date": _date(request.extended_due_at)}
+            )
         if timezone.now() >= request.due_at:
-            raise RequestError(_("%(ref)s can no longer be extended: an extension must be sent before the first "
-                                 "deadline (%(date)s) passes.") % {"ref": request.reference, "date": _date(request.due_at)})
+            raise RequestError(
+                _(
+                    "%(ref)s can no longer be extended: an extension must be sent before the first "
+                    "deadline (%(date)s) passes."
+                )
+                % {"ref": request.reference, "date": _date(request.due_at)}
+            )
         new_due = deadlines.extended_due(request.jurisdiction, request.due_at)
         request.extended_due_at = new_due
         request.extension_reason = reason
         request.save(update_fields=["extended_due_at", "extension_reason"])
-        request.note(actor=actor, action="request.extended", reason=reason,
-                     data={"from_due": request.due_at.isoformat(), "to_due": new_due.isoformat()})
-        _email_requester(request, "request_extended", reason=reason, new_due=new_due,
-                         extension=deadlines.extension_text(request.jurisdiction))
+        request.note(
+            actor=actor,
+            action="request.extended",
+            reason=reason,
+            data={"from_due": request.due_at.isoformat(), "to_due": new_due.isoformat()},
+        )
+        _email_requester(
+            request,
+            "request_extended",
+            reason=reason,
+            new_due=new_due,
+            extension=deadlines.extension_text(request.jurisdiction),
+        )
     return request
 
 
 def request_assign(*, request: PrivacyRequest, actor: Any, assignee: Any) -> PrivacyRequest:
     if assignee is not None and not (assignee.is_active and assignee.is_staff):
-        raise RequestError(_("%(user)s is not an active staff member; choose someone who can sign in to the admin.")
-                           % {"user": assignee.get_username()})
+        raise RequestError(
+            _("%(user)s is not an active staff member; choose someone who can sign in to the admin.")
+            % {"user": assignee.get_username()}
+        )
     with transaction.atomic():
         request = _lock(request)
         previous = request.assigned_to
         request.assigned_to = assignee
         request.save(update_fields=["assigned_to"])
-        request.note(actor=actor, action="request.assigned" if assignee else "request.unassigned",
-                     data={"from": previous.get_username() if previous else "",
-                           "to": assignee.get_username() if assignee else ""})
+        request.note(
+            actor=actor,
+            action="request.assigned" if assignee else "request.unassigned",
+            data={
+                "from": previous.get_username() if previous else "",
+                "to": assignee.get_username() if assignee else "",
+            },
+        )
     return request
 
 
@@ -446,10 +578,17 @@ def request_cancel(*, request: PrivacyRequest, actor: Any) -> PrivacyRequest:
     with transaction.atomic():
         request = _lock(request)
         if request.status not in CANCELABLE_STATUSES:
-            raise RequestError(_("This request can no longer be canceled: it is “%(s)s”.")
-                               % {"s": request.get_status_display().lower()})
-        request.transition(Status.CANCELED, actor=actor, action="request.canceled",
-                           verify_token_hash="", verify_expires_at=None)
+            raise RequestError(
+                _("This request can no longer be canceled: it is “%(s)s”.")
+                % {"s": request.get_status_display().lower()}
+            )
+        request.transition(
+            Status.CANCELED,
+            actor=actor,
+            action="request.canceled",
+            verify_token_hash="",
+            verify_expires_at=None,
+        )
         _email_requester(request, "request_canceled")
     return request
 
@@ -459,8 +598,10 @@ def request_retry(*, request: PrivacyRequest, actor: Any) -> PrivacyRequest:
     with transaction.atomic():
         request = _lock(request)
         if request.status != Status.NEEDS_ATTENTION:
-            raise RequestError(_("Only a request that needs attention can be retried (%(ref)s is “%(s)s”).")
-                               % {"ref": request.reference, "s": request.get_status_display().lower()})
+            raise RequestError(
+                _("Only a request that needs attention can be retried (%(ref)s is “%(s)s”).")
+                % {"ref": request.reference, "s": request.get_status_display().lower()}
+            )
         try:
             engine.retry(request, actor)
         except NotImplementedError as exc:
@@ -480,17 +621,28 @@ def request_expire_unverified(*, now: datetime | None = None) -> int:
     """
     now = now or timezone.now()
     cutoff = now - timedelta(days=UNVERIFIED_KEEP_DAYS)
-    ids = list(PrivacyRequest.objects.filter(status=Status.UNVERIFIED, verify_expires_at__lte=cutoff)
-               .values_list("pk", flat=True)[:5000])
+    ids = list(
+        PrivacyRequest.objects.filter(status=Status.UNVERIFIED, verify_expires_at__lte=cutoff).values_list(
+            "pk", flat=True
+        )[:5000]
+    )
     expired = 0
     for pk in ids:
         with transaction.atomic():
             request = PrivacyRequest.objects.select_for_update().get(pk=pk)
-            if request.status != Status.UNVERIFIED or not request.verify_expires_at \
-                    or request.verify_expires_at > cutoff:
+            if (
+                request.status != Status.UNVERIFIED
+                or not request.verify_expires_at
+                or request.verify_expires_at > cutoff
+            ):
                 continue  # confirmed or re-sent meanwhile
-            request.transition(Status.EXPIRED, actor="system:expiry", action="request.expired",
-                               verify_token_hash="", verify_expires_at=None)
+            request.transition(
+                Status.EXPIRED,
+                actor="system:expiry",
+                action="request.expired",
+                verify_token_hash="",
+                verify_expires_at=None,
+            )
             _purge_pii([request.pk], actor="system:expiry")
             expired += 1
     return expired
@@ -499,7 +651,9 @@ def request_expire_unverified(*, now: datetime | None = None) -> int:
 def _purge_pii(ids: list[int], *, actor: Any) -> None:
     """Blank requester data of these requests; the audit keeps a keyed hash of the e-mail."""
     now = timezone.now()
-    rows = list(PrivacyRequest.objects.filter(pk__in=ids, pii_purged_at__isnull=True).values_list("pk", "email"))
+    rows = list(
+        PrivacyRequest.objects.filter(pk__in=ids, pii_purged_at__isnull=True).values_list("pk", "email")
+    )
     if not rows:
         return
     purged = [pk for pk, _email in rows]
@@ -507,9 +661,14 @@ def _purge_pii(ids: list[int], *, actor: Any) -> None:
     SubjectIdentity.objects.filter(request_id__in=purged).delete()
     events = []
     for pk, email in rows:
-        event = AuditEvent(subject_type=SUBJECT, subject_id=str(pk), action="request.pii_purged", at=now,
-                           data={"email_pseudonym": tokens.pseudonymise(email)} if email else {},
-                           **audit.actor_fields(actor))
+        event = AuditEvent(
+            subject_type=SUBJECT,
+            subject_id=str(pk),
+            action="request.pii_purged",
+            at=now,
+            data={"email_pseudonym": tokens.pseudonymise(email)} if email else {},
+            **audit.actor_fields(actor),
+        )
         events.append(event)
     AuditEvent.objects.bulk_create(events)
 
@@ -525,8 +684,11 @@ def purge_closed_requests_pii(*, now: datetime | None = None, batch_size: int = 
     cutoff = now - timedelta(days=settings.PORTAL_REQUEST_RETENTION_DAYS)
     total = 0
     while True:
-        ids = list(PrivacyRequest.objects.filter(closed_at__lt=cutoff, pii_purged_at__isnull=True)
-                   .order_by("pk").values_list("pk", flat=True)[:batch_size])
+        ids = list(
+            PrivacyRequest.objects.filter(closed_at__lt=cutoff, pii_purged_at__isnull=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
         if not ids:
             return total
         with transaction.atomic():
@@ -535,17 +697,22 @@ def purge_closed_requests_pii(*, now: datetime | None = None, batch_size: int = 
 
 
 def with_effective_due(queryset: QuerySet) -> QuerySet:
-    return queryset.annotate(effective_due=Coalesce("extended_due_at", "due_at", output_field=DateTimeField()))
+    return queryset.annotate(
+        effective_due=Coalesce("extended_due_at", "due_at", output_field=DateTimeField())
+    )
 
 
 def due_soon_or_overdue(now: datetime | None = None) -> QuerySet:
     now = now or timezone.now()
-    return (with_effective_due(PrivacyRequest.objects.filter(status__in=DEADLINE_STATUSES))
-            .filter(effective_due__lt=now + timedelta(days=DUE_SOON_DAYS)))
+    return with_effective_due(PrivacyRequest.objects.filter(status__in=DEADLINE_STATUSES)).filter(
+        effective_due__lt=now + timedelta(days=DUE_SOON_DAYS)
+    )
 
 
 def privacy_officer_emails() -> list[str]:
-    users = get_user_model().objects.filter(is_active=True, groups__name=roles.PRIVACY_OFFICERS).exclude(email="")
+    users = (
+        get_user_model().objects.filter(is_active=True, groups__name=roles.PRIVACY_OFFICERS).exclude(email="")
+    )
     emails = sorted({u.email for u in users})
     return emails or [settings.PORTAL_OPERATOR_CONTACT]
 
@@ -559,10 +726,14 @@ def send_deadline_reminders(*, now: datetime | None = None) -> int:
     by_recipient: dict[str, list[dict]] = defaultdict(list)
     officers: list[str] | None = None
     for request in due_soon_or_overdue(now).select_related("assigned_to").order_by("effective_due"):
-        item = {"reference": request.reference, "kind": request.get_kind_display(),
-                "status": request.get_status_display(), "due": request.effective_due,
-                "overdue": request.effective_due < now,
-                "url": mail.absolute(reverse("admin:requests_app_privacyrequest_change", args=[request.pk]))}
+        item = {
+            "reference": request.reference,
+            "kind": request.get_kind_display(),
+            "status": request.get_status_display(),
+            "due": request.effective_due,
+            "overdue": request.effective_due < now,
+            "url": mail.absolute(reverse("admin:requests_app_privacyrequest_change", args=[request.pk])),
+        }
         if request.assigned_to and request.assigned_to.email and request.assigned_to.is_active:
             by_recipient[request.assigned_to.email].append(item)
         else:
@@ -571,10 +742,16 @@ def send_deadline_reminders(*, now: datetime | None = None) -> int:
             for email in officers:
                 by_recipient[email].append(item)
     for email, items in by_recipient.items():
-        mail.send("request_deadline_reminder", email, {
-            "items": items, "overdue_count": sum(1 for i in items if i["overdue"]),
-            "due_soon_count": sum(1 for i in items if not i["overdue"]),
-        }, language=settings.LANGUAGE_CODE)
+        mail.send(
+            "request_deadline_reminder",
+            email,
+            {
+                "items": items,
+                "overdue_count": sum(1 for i in items if i["overdue"]),
+                "due_soon_count": sum(1 for i in items if not i["overdue"]),
+            },
+            language=settings.LANGUAGE_CODE,
+        )
     return len(by_recipient)
 
 
@@ -594,35 +771,54 @@ class Dashboard:
 
 
 def _median_days(since: datetime) -> tuple[float | None, int]:
-    rows = (PrivacyRequest.objects.filter(completed_at__gte=since, status=Status.COMPLETED)
-            .values_list("received_at", "verified_at", "completed_at"))
-    days = [((completed - (verified or received)).total_seconds() / 86400) for received, verified, completed in rows]
+    rows = PrivacyRequest.objects.filter(completed_at__gte=since, status=Status.COMPLETED).values_list(
+        "received_at", "verified_at", "completed_at"
+    )
+    days = [
+        ((completed - (verified or received)).total_seconds() / 86400)
+        for received, verified, completed in rows
+    ]
     return (round(statistics.median(days), 1) if days else None), len(days)
 
 
 def dashboard_figures(*, now: datetime | None = None, weeks: int = 12) -> Dashboard:
     now = now or timezone.now()
-    counts = dict(PrivacyRequest.objects.filter(status__in=PrivacyRequest.OPEN_STATUSES)
-                  .values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
-    open_by_status = [(s.value, s.label, counts.get(s.value, 0)) for s in Status if s.value in counts or
-                      s in PrivacyRequest.OPEN_STATUSES]
+    counts = dict(
+        PrivacyRequest.objects.filter(status__in=PrivacyRequest.OPEN_STATUSES)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    open_by_status = [
+        (s.value, s.label, counts.get(s.value, 0))
+        for s in Status
+        if s.value in counts or s in PrivacyRequest.OPEN_STATUSES
+    ]
     deadline = with_effective_due(PrivacyRequest.objects.filter(status__in=DEADLINE_STATUSES))
     overdue = deadline.filter(effective_due__lt=now).count()
     due_week = deadline.filter(effective_due__gte=now, effective_due__lt=now + timedelta(days=7)).count()
     median_30, completed_30 = _median_days(now - timedelta(days=30))
     median_90, completed_90 = _median_days(now - timedelta(days=90))
     local_now = timezone.localtime(now)
-    this_week = (local_now - timedelta(days=local_now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    this_week = (local_now - timedelta(days=local_now.weekday())).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
     first_week = this_week - timedelta(weeks=weeks - 1)
-    per_week = {timezone.localtime(week).date(): n for week, n in
-                PrivacyRequest.objects.filter(received_at__gte=first_week)
-                .annotate(week=TruncWeek("received_at")).values_list("week").annotate(n=Count("pk"))
-                .values_list("week", "n")}
+    per_week = {
+        timezone.localtime(week).date(): n
+        for week, n in PrivacyRequest.objects.filter(received_at__gte=first_week)
+        .annotate(week=TruncWeek("received_at"))
+        .values_list("week")
+        .annotate(n=Count("pk"))
+        .values_list("week", "n")
+    }
     series = []
     for i in range(weeks):
         start = first_week + timedelta(weeks=i)
         series.append((start, per_week.get(start.date(), 0)))
-    return Dashboard(open_by_status, overdue, due_week, median_30, median_90, completed_30, completed_90, series)
+    return Dashboard(
+        open_by_status, overdue, due_week, median_30, median_90, completed_30, completed_90, series
+    )
 
 
 def _date(value: datetime) -> str:
@@ -630,8 +826,23 @@ def _date(value: datetime) -> str:
 
 
 __all__ = [
-    "InvalidTransition", "RequestError", "request_submit", "request_verify", "request_resend_verification",
-    "request_send_links", "request_file_verified", "request_approve", "request_deny", "request_extend",
-    "request_assign", "request_cancel", "request_retry", "request_expire_unverified", "purge_closed_requests_pii",
-    "send_deadline_reminders", "dashboard_figures", "status_token", "status_url",
+    "InvalidTransition",
+    "RequestError",
+    "request_submit",
+    "request_verify",
+    "request_resend_verification",
+    "request_send_links",
+    "request_file_verified",
+    "request_approve",
+    "request_deny",
+    "request_extend",
+    "request_assign",
+    "request_cancel",
+    "request_retry",
+    "request_expire_unverified",
+    "purge_closed_requests_pii",
+    "send_deadline_reminders",
+    "dashboard_figures",
+    "status_token",
+    "status_url",
 ]

@@ -15,21 +15,39 @@ Status = PrivacyRequest.Status
 def status_explanation(request: PrivacyRequest) -> str:
     deletion = request.kind == PrivacyRequest.Kind.DELETION
     texts = {
-        Status.UNVERIFIED: _("We are waiting for you to confirm your e-mail address with the link we sent. "
-                             "Nothing happens until you confirm."),
+        Status.UNVERIFIED: _(
+            "We are waiting for you to confirm your e-mail address with the link we sent. "
+            "Nothing happens until you confirm."
+        ),
         Status.VERIFIED: _("You confirmed your request. A member of our privacy team will review it."),
-        Status.APPROVED: (_("Your request is approved and your data will be deleted shortly. You can still "
-                            "cancel until the deletion starts.") if deletion else
-                          _("Your request is approved; we will start collecting your data shortly.")),
-        Status.RUNNING: (_("We are deleting your data in every place we keep it.") if deletion else
-                         _("We are collecting your data from every place we keep it.")),
-        Status.NEEDS_ATTENTION: _("Part of the work needs a person to look at it. Our team has been told; you do "
-                                  "not need to do anything."),
-        Status.COMPLETED: (_("Done: your data has been deleted. We sent you a receipt by e-mail.") if deletion else
-                           _("Done: we e-mailed you a personal link to download your data.")),
-        Status.DENIED: _("We could not carry out this request. The reason is below and in the e-mail we sent."),
-        Status.EXPIRED: _("This request expired because it was never confirmed. You can make a new one at any "
-                          "time."),
+        Status.APPROVED: (
+            _(
+                "Your request is approved and your data will be deleted shortly. You can still "
+                "cancel until the deletion starts."
+            )
+            if deletion
+            else _("Your request is approved; we will start collecting your data shortly.")
+        ),
+        Status.RUNNING: (
+            _("We are deleting your data in every place we keep it.")
+            if deletion
+            else _("We are collecting your data from every place we keep it.")
+        ),
+        Status.NEEDS_ATTENTION: _(
+            "Part of the work needs a person to look at it. Our team has been told; you do "
+            "not need to do anything."
+        ),
+        Status.COMPLETED: (
+            _("Done: your data has been deleted. We sent you a receipt by e-mail.")
+            if deletion
+            else _("Done: we e-mailed you a personal link to download your data.")
+        ),
+        Status.DENIED: _(
+            "We could not carry out this request. The reason is below and in the e-mail we sent."
+        ),
+        Status.EXPIRED: _(
+            "This request expired because it was never confirmed. You can make a new one at any time."
+        ),
         Status.CANCELED: _("This request was canceled. Nothing was changed in your data."),
     }
     return str(texts.get(request.status, request.get_status_display()))
@@ -38,8 +56,9 @@ def status_explanation(request: PrivacyRequest) -> str:
 ACTION_WORDS = {
     "request.received": lambda e: _("We received your request."),
     "request.verification_resent": lambda e: _("We sent you a new confirmation link."),
-    "request.duplicate_submitted": lambda e: _("You asked again while this request was open; we pointed you "
-                                                "here instead of starting a second one."),
+    "request.duplicate_submitted": lambda e: _(
+        "You asked again while this request was open; we pointed you here instead of starting a second one."
+    ),
     "request.verified": lambda e: _("Your request was confirmed."),
     "request.approved": lambda e: _("Your request was approved."),
     "request.denied": lambda e: _("Your request was denied: %(reason)s") % {"reason": e.reason},

@@ -47,27 +47,37 @@ def request_new(request, kind: str):
     if request.method == "POST" and form.is_valid():
         try:
             privacy_request = services.request_submit(
-                kind=kind, email=form.cleaned_data["email"], jurisdiction=form.cleaned_data["jurisdiction"],
-                identifiers=form.identifiers(), language=get_language() or settings.LANGUAGE_CODE,
-                channel=PrivacyRequest.Channel.WEB, ip=client_ip(request),
+                kind=kind,
+                email=form.cleaned_data["email"],
+                jurisdiction=form.cleaned_data["jurisdiction"],
+                identifiers=form.identifiers(),
+                language=get_language() or settings.LANGUAGE_CODE,
+                channel=PrivacyRequest.Channel.WEB,
+                ip=client_ip(request),
             )
         except services.RequestError as exc:
             form.add_error(None, str(exc))
         else:
             request.session["submitted_request"] = {"reference": privacy_request.reference, "kind": kind}
             return redirect("request-submitted")
-    return render(request, "requests_app/new.html", {"form": form, "kind": kind,
-                                                      "is_deletion": kind == Kind.DELETION})
+    return render(
+        request, "requests_app/new.html", {"form": form, "kind": kind, "is_deletion": kind == Kind.DELETION}
+    )
 
 
 def request_submitted(request):
     submitted = request.session.get("submitted_request")
     if not submitted:
         return redirect("home")
-    return render(request, "requests_app/submitted.html", {
-        "reference": submitted["reference"], "is_deletion": submitted["kind"] == Kind.DELETION,
-        "verify_hours": settings.PORTAL_VERIFY_LINK_HOURS,
-    })
+    return render(
+        request,
+        "requests_app/submitted.html",
+        {
+            "reference": submitted["reference"],
+            "is_deletion": submitted["kind"] == Kind.DELETION,
+            "verify_hours": settings.PORTAL_VERIFY_LINK_HOURS,
+        },
+    )
 
 
 def _invalid_link(request, what: str):
@@ -85,28 +95,43 @@ def request_verify(request, token: str):
     if services.verify_link_expired(privacy_request):
         if request.method == "POST" and request.POST.get("action") == "resend":
             services.request_resend_verification(request=privacy_request)
-            return render(request, "requests_app/verify_resent.html", {"reference": privacy_request.reference})
+            return render(
+                request, "requests_app/verify_resent.html", {"reference": privacy_request.reference}
+            )
         return render(request, "requests_app/verify_expired.html", {"req": privacy_request}, status=410)
     if request.method == "POST":
         try:
             privacy_request = services.request_verify(token=token)
         except services.RequestError as exc:
-            return render(request, "requests_app/verify.html", {"req": privacy_request, "error": str(exc)},
-                          status=409)
+            return render(
+                request, "requests_app/verify.html", {"req": privacy_request, "error": str(exc)}, status=409
+            )
         messages.success(request, _("Thank you: your request is confirmed."))
         return redirect("request-status", token=services.status_token(privacy_request))
     return render(request, "requests_app/verify.html", {"req": privacy_request})
 
 
 def _progress(privacy_request: PrivacyRequest) -> dict | None:
-    tasks = list(StoreTask.objects.filter(request=privacy_request).only("store", "phase", "status")
-                 .order_by("id"))
+    tasks = list(
+        StoreTask.objects.filter(request=privacy_request).only("store", "phase", "status").order_by("id")
+    )
     if not tasks:
         return None
     done = sum(1 for t in tasks if t.status in (StoreTask.Status.SUCCEEDED, StoreTask.Status.SKIPPED))
-    return {"done": done, "total": len(tasks), "percent": round(100 * done / len(tasks)),
-            "tasks": [{"store": t.store, "phase": t.get_phase_display(), "status": t.get_status_display(),
-                       "state": t.status} for t in tasks]}
+    return {
+        "done": done,
+        "total": len(tasks),
+        "percent": round(100 * done / len(tasks)),
+        "tasks": [
+            {
+                "store": t.store,
+                "phase": t.get_phase_display(),
+                "status": t.get_status_display(),
+                "state": t.status,
+            }
+            for t in tasks
+        ],
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -124,29 +149,35 @@ def request_status(request, token: str):
                 messages.success(request, _("Your request is canceled. Nothing was changed in your data."))
             elif action == "resend":
                 services.request_resend_verification(request=privacy_request)
-                messages.success(request, _("We sent a new confirmation link. Links sent earlier no longer work."))
+                messages.success(
+                    request, _("We sent a new confirmation link. Links sent earlier no longer work.")
+                )
             else:
                 messages.error(request, _("That action is not available on this page."))
         except (services.RequestError, InvalidTransition) as exc:
             messages.error(request, str(exc))
         return redirect(request.path)
-    return render(request, "requests_app/status.html", {
-        "req": privacy_request,
-        "explanation": status_explanation(privacy_request),
-        "timeline": public_timeline(privacy_request),
-        "progress": _progress(privacy_request),
-        "can_cancel": privacy_request.status in services.CANCELABLE_STATUSES,
-        "can_resend": privacy_request.status == Status.UNVERIFIED,
-        "link_expired": services.verify_link_expired(privacy_request),
-        "is_deletion": privacy_request.kind == Kind.DELETION,
-    })
+    return render(
+        request,
+        "requests_app/status.html",
+        {
+            "req": privacy_request,
+            "explanation": status_explanation(privacy_request),
+            "timeline": public_timeline(privacy_request),
+            "progress": _progress(privacy_request),
+            "can_cancel": privacy_request.status in services.CANCELABLE_STATUSES,
+            "can_resend": privacy_request.status == Status.UNVERIFIED,
+            "link_expired": services.verify_link_expired(privacy_request),
+            "is_deletion": privacy_request.kind == Kind.DELETION,
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
 @ratelimit("request-find", _ip_rate)
 @ratelimit("request-find-email", _email_rate, key=_posted_email)
 def request_find(request):
-    """"I lost my link": the same answer whether or not the address has requests."""
+    """ "I lost my link": the same answer whether or not the address has requests."""
     form = forms.FindRequestsForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -155,5 +186,8 @@ def request_find(request):
             form.add_error("email", str(exc))
         else:
             return render(request, "requests_app/find_sent.html")
-    return render(request, "requests_app/find.html", {"form": form, "new_access": reverse("request-new",
-                                                                                           args=["access"])})
+    return render(
+        request,
+        "requests_app/find.html",
+        {"form": form, "new_access": reverse("request-new", args=["access"])},
+    )

@@ -40,18 +40,31 @@ def token_of(path: str) -> str:
     return path.rstrip("/").rsplit("/", 1)[-1]
 
 
-def submit(email: str = "alice@example.com", kind: str = "access", jurisdiction: str = "gdpr",
-           identifiers: dict | None = None, language: str = "en") -> tuple[PrivacyRequest, str]:
+def submit(
+    email: str = "alice@example.com",
+    kind: str = "access",
+    jurisdiction: str = "gdpr",
+    identifiers: dict | None = None,
+    language: str = "en",
+) -> tuple[PrivacyRequest, str]:
     """Submit through the service; returns (request, verify token) read from the e-mail it sent."""
     mail.outbox.clear()
     with committed():
-        request = services.request_submit(kind=kind, email=email, jurisdiction=jurisdiction,
-                                          identifiers=identifiers or {}, language=language, channel="web",
-                                          ip="10.0.0.1")
+        request = services.request_submit(
+            kind=kind,
+            email=email,
+            jurisdiction=jurisdiction,
+            identifiers=identifiers or {},
+            language=language,
+            channel="web",
+            ip="10.0.0.1",
+        )
     return request, token_of(verify_path(mail.outbox[-1]))
 
 
-def verified(email: str = "alice@example.com", kind: str = "deletion", jurisdiction: str = "gdpr") -> PrivacyRequest:
+def verified(
+    email: str = "alice@example.com", kind: str = "deletion", jurisdiction: str = "gdpr"
+) -> PrivacyRequest:
     """A confirmed request (deletion by default, which is not auto-approved)."""
     request, token = submit(email=email, kind=kind, jurisdiction=jurisdiction)
     with committed():

@@ -1,0 +1,506 @@
+"""Privacy requests in the admin: triage list, decisions, read-only audit timeline, dashboard.
+
+Every decision goes through ``requests_app.services`` (shared with the API),
+so the admin never changes a status by editing a field: the detail page is
+read-only and the buttons/actions call the service functions, which audit.
+
+The changelist stays fast on a million rows: filters and search map to
+indexed columns (status/due_at, assigned_to/status, reference, e-mail stored
+lower-cased), ``list_select_related`` fetches the assignee in the same query,
+and no column runs a query per row.
+
+Other parts of requests_app extend this admin: the engine appends a
+``StoreTaskInline`` to ``PrivacyRequestAdmin.inlines``, and other modules are
+imported at the end of this file.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from requests_app import services
+from requests_app.models import InvalidTransition, PrivacyRequest
+
+REFERENCE_RE = re.compile(r"^PR-?[0-9A-Z]{4}-?[0-9A-Z]{4}$")
+
+
+def _due_q(*, before=None, after=None) -> Q:
+    """Effective due date (extended if extended) compared without an annotation, so indexes apply."""
+    q = Q()
+    if before is not None:
+        q &= Q(extended_due_at__lt=before) | Q(extended_due_at__isnull=True, due_at__lt=before)
+    if after is not None:
+        q &= Q(extended_due_at__gte=after) | Q(extended_due_at__isnull=True, due_at__gte=after)
+    return q
+
+
+class DeadlineFilter(admin.SimpleListFilter):
+    title = _("deadline")
+    parameter_name = "deadline"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", _("Overdue")), ("soon", _("Due within 7 days"))]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        open_ = queryset.filter(status__in=services.DEADLINE_STATUSES)
+        if self.value() == "overdue":
+            return open_.filter(_due_q(before=now))
+        if self.value() == "soon":
+            return open_.filter(_due_q(after=now, before=now + timedelta(days=services.DUE_SOON_DAYS)))
+        return queryset
+
+
+class AssigneeFilter(admin.SimpleListFilter):
+    title = _("assignee")
+    parameter_name = "assignee"
+
+    def lookups(self, request, model_admin):
+        return [("me", _("Assigned to me")), ("none", _("Unassigned"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "me":
+            return queryset.filter(assigned_to=request.user)
+        if self.value() == "none":
+            return queryset.filter(assigned_to__isnull=True)
+        return queryset
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=2000,
+        help_text=_("Sent to the requester by e-mail and shown on their status page. Write it for them."),
+        error_messages={"required": _("A reason is required; it is sent to the requester.")},
+    )
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        label=_("Assign to"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        empty_label=_("— nobody (unassign) —"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = (
+            get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username")
+        )
+
+
+# name → (label, form class or None, service call)
+def _run_approve(request, obj, data):
+    return services.request_approve(request=obj, actor=request.user)
+
+
+def _run_deny(request, obj, data):
+    return services.request_deny(request=obj, actor=request.user, reason=data["reason"])
+
+
+def _run_extend(request, obj, data):
+    return services.request_extend(request=obj, actor=request.user, reason=data["reason"])
+
+
+def _run_assign(request, obj, data):
+    return services.request_assign(request=obj, actor=request.user, assignee=data["assignee"])
+
+
+def _run_assign_me(request, obj, data):
+    return services.request_assign(request=obj, actor=request.user, assignee=request.user)
+
+
+def _run_retry(request, obj, data):
+    return services.request_retry(request=obj, actor=request.user)
+
+
+def _run_cancel(request, obj, data):
+    return services.request_cancel(request=obj, actor=request.user)
+
+
+DECISIONS = {
+    "approve": (_("Approve"), None, _run_approve),
+    "deny": (_("Deny"), ReasonForm, _run_deny),
+    "extend": (_("Extend deadline"), ReasonForm, _run_extend),
+    "assign_me": (_("Assign to me"), None, _run_assign_me),
+    "assign": (_("Assign to…"), AssignForm, _run_assign),
+    "retry": (_("Retry failed steps"), None, _run_retry),
+    "cancel": (_("Cancel"), None, _run_cancel),
+}
+DECISION_HELP = {
+    "deny": _("The requester is told the reason. A denied request cannot be reopened."),
+    "extend": _(
+        "Allowed once, before the first deadline passes: GDPR +2 months, CCPA +45 days. "
+        "The requester is told the reason and the new date."
+    ),
+    "cancel": _("Nothing will be done for the request; the requester is told."),
+    "approve": _("Execution starts (deletions after the configured grace period)."),
+    "retry": _("The failed store steps run again."),
+}
+
+
+@admin.register(PrivacyRequest)
+class PrivacyRequestAdmin(admin.ModelAdmin):
+    list_display = [
+        "reference",
+        "kind",
+        "status_column",
+        "jurisdiction",
+        "received_at",
+        "due_column",
+        "assigned_to",
+    ]
+    list_filter = ["status", "kind", "jurisdiction", DeadlineFilter, AssigneeFilter, "channel"]
+    search_fields = ["=reference", "=email"]
+    search_help_text = _("Exact reference (PR-XXXX-XXXX) or exact e-mail address.")
+    list_select_related = ["assigned_to"]
+    show_full_result_count = False
+    list_per_page = 50
+    date_hierarchy = None
+    ordering = ["-received_at"]
+    actions = ["approve", "deny", "extend", "assign_me", "assign", "retry", "cancel"]
+    inlines: list = []
+    change_form_template = "admin/requests_app/privacyrequest/change_form.html"
+    change_list_template = "admin/requests_app/privacyrequest/change_list.html"
+    readonly_fields = [
+        "reference",
+        "kind",
+        "status",
+        "jurisdiction",
+        "channel",
+        "scope_purpose",
+        "email",
+        "identifiers",
+        "language",
+        "received_at",
+        "verified_at",
+        "due_column",
+        "due_at",
+        "extended_due_at",
+        "extension_reason",
+        "approved_at",
+        "run_after",
+        "started_at",
+        "completed_at",
+        "closed_at",
+        "pii_purged_at",
+        "assigned_to",
+        "decision_reason",
+        "attention_reason",
+        "timeline",
+    ]
+    fieldsets = [
+        (
+            None,
+            {"fields": ["reference", "kind", "status", "attention_reason", "decision_reason", "assigned_to"]},
+        ),
+        (
+            _("Requester"),
+            {
+                "fields": [
+                    "email",
+                    "identifiers",
+                    "language",
+                    "jurisdiction",
+                    "channel",
+                    "scope_purpose",
+                    "pii_purged_at",
+                ]
+            },
+        ),
+        (_("Deadlines"), {"fields": ["due_column", "due_at", "extended_due_at", "extension_reason"]}),
+        (
+            _("Dates"),
+            {
+                "fields": [
+                    "received_at",
+                    "verified_at",
+                    "approved_at",
+                    "run_after",
+                    "started_at",
+                    "completed_at",
+                    "closed_at",
+                ]
+            },
+        ),
+        (_("Audit timeline"), {"fields": ["timeline"]}),
+    ]
+
+    class Media:
+        css = {"all": ["requests_app/admin.css"]}
+
+    # --- list columns -----------------------------------------------------------------------
+    @admin.display(description=_("status"), ordering="status")
+    def status_column(self, obj):
+        return format_html(
+            '<span class="pr-status pr-status-{}">{}</span>', obj.status, obj.get_status_display()
+        )
+
+    @admin.display(description=_("due"), ordering="due_at")
+    def due_column(self, obj):
+        due = obj.effective_due_at
+        if due is None:
+            return "—"
+        label = timezone.localtime(due).strftime("%Y-%m-%d")
+        extended = (
+            format_html(' <span class="pr-extended">{}</span>', _("extended")) if obj.extended_due_at else ""
+        )
+        if obj.status not in services.DEADLINE_STATUSES:
+            return format_html('<span class="pr-due">{}</span>{}', label, extended)
+        now = timezone.now()
+        if due < now:
+            css, title = "pr-due pr-overdue", _("Overdue")
+        elif due < now + timedelta(days=services.DUE_SOON_DAYS):
+            css, title = "pr-due pr-due-soon", _("Due within 7 days")
+        else:
+            css, title = "pr-due", ""
+        return format_html('<span class="{}" title="{}">{}</span>{}', css, title, label, extended)
+
+    @admin.display(description=_("what happened"))
+    def timeline(self, obj):
+        events = list(obj.timeline())
+        if not events:
+            return "—"
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M:%S"),
+                    e.who,
+                    e.action,
+                    f"{e.from_status or '∅'} → {e.to_status}"
+                    if e.from_status != e.to_status
+                    else e.to_status,
+                    e.reason,
+                )
+                for e in events
+            ),
+        )
+        return format_html(
+            '<table class="pr-timeline"><thead><tr>'
+            "<th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>"
+            "</tr></thead><tbody>{}</tbody></table>",
+            _("When"),
+            _("Who"),
+            _("Action"),
+            _("Status"),
+            _("Reason"),
+            rows,
+        )
+
+    # --- permissions: requests come from intake; staff decide, never edit or delete -------------
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_search_results(self, request, queryset, search_term):
+        """Exact, indexed lookups only: a reference, or an e-mail address (stored lower-cased)."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if "@" in term:
+            return queryset.filter(email=term.lower()), False
+        upper = term.upper()
+        if REFERENCE_RE.match(upper):
+            compact = upper.replace("-", "")[2:]
+            return queryset.filter(reference=f"PR-{compact[:4]}-{compact[4:]}"), False
+        if upper.startswith("PR-"):
+            return queryset.filter(reference__startswith=upper), False
+        return queryset.none(), False
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "show_delete": False,
+        }
+        if object_id:
+            obj = self.get_object(request, object_id)
+            if obj is not None and self.has_change_permission(request, obj):
+                extra_context["decisions"] = self._available_decisions(obj)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def _available_decisions(self, obj) -> list[tuple[str, str]]:
+        S = PrivacyRequest.Status
+        names = []
+        if obj.status == S.VERIFIED:
+            names.append("approve")
+        if obj.status in (S.VERIFIED, S.APPROVED):
+            names.append("deny")
+        if (
+            obj.status in services.DEADLINE_STATUSES
+            and obj.extended_due_at is None
+            and obj.due_at
+            and obj.due_at > timezone.now()
+        ):
+            names.append("extend")
+        if obj.is_open:
+            names += ["assign_me", "assign"]
+        if obj.status == S.NEEDS_ATTENTION:
+            names.append("retry")
+        if obj.status in services.CANCELABLE_STATUSES:
+            names.append("cancel")
+        return [(name, DECISIONS[name][0]) for name in names]
+
+    # --- decisions: list actions and detail-page buttons share one runner ----------------------
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "dashboard/",
+                self.admin_site.admin_view(self.dashboard_view),
+                name="{}_{}_dashboard".format(*info),
+            ),
+            path(
+                "<path:object_id>/decide/<str:name>/",
+                self.admin_site.admin_view(self.decision_view),
+                name="{}_{}_decide".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def _run(self, request, objects, name: str, data: dict) -> tuple[int, list[str]]:
+        done, errors = 0, []
+        runner = DECISIONS[name][2]
+        for obj in objects:
+            try:
+                runner(request, obj, data)
+                done += 1
+            except (services.RequestError, InvalidTransition) as exc:
+                errors.append(f"{obj.reference}: {exc}")
+        return done, errors
+
+    def _report(self, request, name: str, done: int, errors: list[str]) -> None:
+        if done:
+            self.message_user(
+                request,
+                _("%(action)s: done for %(n)d request(s).") % {"action": DECISIONS[name][0], "n": done},
+                messages.SUCCESS,
+            )
+        for error in errors:
+            self.message_user(request, error, messages.ERROR)
+
+    def _decision_page(self, request, name: str, form, objects, *, from_list: bool):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": DECISIONS[name][0],
+            "name": name,
+            "form": form,
+            "objects": objects,
+            "help": DECISION_HELP.get(name, ""),
+            "from_list": from_list,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "changelist_url": reverse("admin:requests_app_privacyrequest_changelist"),
+        }
+        return TemplateResponse(request, "admin/requests_app/privacyrequest/decision.html", context)
+
+    def _list_action(self, request, queryset, name: str):
+        form_class = DECISIONS[name][1]
+        objects = list(queryset.select_related("assigned_to")[:500])
+        if form_class is None:
+            self._report(request, name, *self._run(request, objects, name, {}))
+            return None
+        form = form_class(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            self._report(request, name, *self._run(request, objects, name, form.cleaned_data))
+            return None
+        return self._decision_page(request, name, form, objects, from_list=True)
+
+    @admin.action(description=_("Approve selected requests"), permissions=["change"])
+    def approve(self, request, queryset):
+        return self._list_action(request, queryset, "approve")
+
+    @admin.action(description=_("Deny selected requests (reason required)…"), permissions=["change"])
+    def deny(self, request, queryset):
+        return self._list_action(request, queryset, "deny")
+
+    @admin.action(
+        description=_("Extend the deadline of selected requests (reason required)…"), permissions=["change"]
+    )
+    def extend(self, request, queryset):
+        return self._list_action(request, queryset, "extend")
+
+    @admin.action(description=_("Assign selected requests to me"), permissions=["change"])
+    def assign_me(self, request, queryset):
+        return self._list_action(request, queryset, "assign_me")
+
+    @admin.action(description=_("Assign selected requests to…"), permissions=["change"])
+    def assign(self, request, queryset):
+        return self._list_action(request, queryset, "assign")
+
+    @admin.action(description=_("Retry failed steps of selected requests"), permissions=["change"])
+    def retry(self, request, queryset):
+        return self._list_action(request, queryset, "retry")
+
+    @admin.action(description=_("Cancel selected requests"), permissions=["change"])
+    def cancel(self, request, queryset):
+        return self._list_action(request, queryset, "cancel")
+
+    def decision_view(self, request, object_id, name):
+        obj = get_object_or_404(PrivacyRequest, pk=object_id)
+        if name not in DECISIONS:
+            raise PermissionDenied
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        change_url = reverse("admin:requests_app_privacyrequest_change", args=[obj.pk])
+        form_class = DECISIONS[name][1]
+        form = form_class(request.POST or None) if form_class else None
+        if request.method == "POST" and (form is None or form.is_valid()):
+            done, errors = self._run(request, [obj], name, form.cleaned_data if form else {})
+            self._report(request, name, done, errors)
+            return HttpResponseRedirect(change_url)
+        return self._decision_page(request, name, form, [obj], from_list=False)
+
+    # --- dashboard ------------------------------------------------------------------------------
+    def dashboard_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        figures = services.dashboard_figures()
+        peak = max([n for _week, n in figures.weeks] + [1])
+        bar_width, gap, height = 36, 8, 160
+        bars = [
+            {
+                "x": i * (bar_width + gap),
+                "height": round(height * n / peak),
+                "y": height - round(height * n / peak),
+                "count": n,
+                "label": timezone.localtime(week).strftime("%d %b"),
+                "text_x": i * (bar_width + gap) + bar_width // 2,
+            }
+            for i, (week, n) in enumerate(figures.weeks)
+        ]
+        changelist = reverse("admin:requests_app_privacyrequest_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Privacy requests dashboard"),
+            "figures": figures,
+            "bars": bars,
+            "bar_width": bar_width,
+            "chart_height": height,
+            "chart_width": len(bars) * (bar_width + gap),
+            "changelist_url": changelist,
+        }
+        return TemplateResponse(request, "admin/requests_app/privacyrequest/dashboard.html", context)
