@@ -71,3 +71,15 @@ def webhook(settings):
     yield server
     server.shutdown()
     server.server_close()
+
+
+def submit(*, category="privacy", locations="https://app.example.com/p/1", email="alice@example.com",
+           ip="192.0.2.10", name="Alice", channel="web", **extra):
+    """File a notice through the service, as the form does."""
+    from abuse_app import services
+    from abuse_app.targets import parse_locations
+
+    data = services.NoticeInput(category=category, locations=parse_locations(locations),
+                                explanation="Explanation of the problem.", good_faith=True,
+                                reporter_name=name, reporter_email=email, **extra)
+    return services.submit_notice(data, ip=ip, channel=channel)
