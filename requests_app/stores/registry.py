@@ -31,6 +31,7 @@ KINDS: dict[str, str] = {
     "azure_face": "requests_app.stores.azure_face.AzureFaceStore",
     "azure_video_indexer": "requests_app.stores.azure_video_indexer.AzureVideoIndexerStore",
     "azure_speech": "requests_app.stores.azure_speech.AzureSpeechStore",
+    "azure_ledger": "requests_app.stores.azure_ledger.AzureLedgerStore",
 }
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,62}$")

@@ -1,0 +1,490 @@
+"""The transmission ledger: what the host app sent to Azure, and proof of its deletion.
+
+Host apps that install our Django apps call ``record_transmission(...)``;
+others call ``POST /api/v1/transmissions/`` (``record_many``). Both check
+consent: a purpose that ``requires_consent`` needs an active consent of the
+subject, otherwise the record is refused (``ConsentRequired``), audited and
+logged — without the subject's identity.
+
+Erasure (the Azure store kinds) deletes every live row of the subject through
+the matching store, confirms each resource is gone, then turns the row into a
+tombstone: ``deleted_at``, ``deleted_by_task`` and ``subject_value`` replaced
+by a keyed hash (``portal.tokens.pseudonymise``), so the row proves *that*
+something was deleted and when, but no longer says whose it was.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal import audit, tokens
+from requests_app.models import Consent, ConsentPurpose, Transmission
+
+logger = logging.getLogger(__name__)
+
+MAX_BATCH = 1000
+TOMBSTONE_PREFIX = "pseudonym:"
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+
+SERVICE_FOR_KIND = {
+    "azure_face": {Transmission.Service.FACE},
+    "azure_blob": {Transmission.Service.BLOB, Transmission.Service.MEDIA_SERVICES},
+    "azure_video_indexer": {Transmission.Service.VIDEO_INDEXER},
+    "azure_speech": {Transmission.Service.SPEECH},
+}
+# Services with no deletion API: recorded as manual steps, never skipped.
+NO_DELETION_API = {
+    Transmission.Service.SPEAKER_RECOGNITION: _(
+        "Speaker Recognition was retired on 30 September 2025 and has no deletion API"
+    )
+}
+
+RESOURCE_KINDS = {
+    Transmission.Service.FACE: {
+        "person",
+        "persisted_face",
+        "large_person",
+        "large_persisted_face",
+        "face_list_face",
+        "large_face_list_face",
+        "directory_person",
+        "detection",
+    },
+    Transmission.Service.BLOB: {"blob", "container"},
+    Transmission.Service.MEDIA_SERVICES: {"asset", "container"},
+    Transmission.Service.VIDEO_INDEXER: {"video"},
+    Transmission.Service.SPEECH: {"transcription", "dataset"},
+}
+
+
+class LedgerError(Exception):
+    """A record the ledger refuses; ``fields`` says which field and why (for the API's error shape)."""
+
+    code = "invalid"
+
+    def __init__(self, message: str, fields: dict[str, list[str]] | None = None):
+        super().__init__(message)
+        self.fields = fields or {}
+
+
+class ConsentRequired(LedgerError):
+    code = "consent_required"
+
+
+class ClientIdConflict(LedgerError):
+    code = "client_id_conflict"
+
+
+def normalise_account(value: str) -> str:
+    """Compare accounts loosely: ``https://x.cognitiveservices.azure.com/`` == ``x.cognitiveservices.azure.com``.
+
+    Storage accounts: ``https://acct.blob.core.windows.net`` → ``acct``; Azurite's
+    ``http://127.0.0.1:10000/devstoreaccount1`` → ``devstoreaccount1``.
+    """
+    value = (value or "").strip().lower()
+    if "://" not in value:
+        value = "//" + value
+    parts = urlsplit(value)
+    host = parts.netloc
+    if ".blob.core." in host:
+        return host.split(".", 1)[0]
+    path = parts.path.strip("/")
+    if (
+        path
+        and parts.hostname in ("127.0.0.1", "localhost")
+        and not path.startswith(("face", "speechtotext"))
+    ):
+        return path.split("/")[0]
+    return host or path
+
+
+# --- recording ------------------------------------------------------------------
+@dataclass
+class Recorded:
+    transmission: Transmission
+    created: bool
+
+
+def _clean(item: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    errors: dict[str, list[str]] = {}
+
+    def need(name: str, max_len: int) -> str:
+        value = item.get(name)
+        if not isinstance(value, str) or not value.strip():
+            errors.setdefault(name, []).append(_("This field is required."))
+            return ""
+        if len(value) > max_len:
+            errors.setdefault(name, []).append(_("At most %(n)d characters.") % {"n": max_len})
+        return value.strip()
+
+    data: dict[str, Any] = {
+        "client_id": need("client_id", 128),
+        "account": need("account", 300),
+        "resource_kind": need("resource_kind", 40),
+        "resource_id": need("resource_id", 512),
+        "subject_value": need("subject_value", 512),
+        "purpose": need("purpose", 64),
+    }
+    service = item.get("service")
+    if service not in Transmission.Service.values:
+        errors["service"] = [
+            _("Use one of: %(choices)s.") % {"choices": ", ".join(Transmission.Service.values)}
+        ]
+    data["service"] = service
+    payload = item.get("payload_kind")
+    if payload not in Transmission.PayloadKind.values:
+        errors["payload_kind"] = [
+            _("Use one of: %(choices)s.") % {"choices": ", ".join(Transmission.PayloadKind.values)}
+        ]
+    data["payload_kind"] = payload
+    kinds = RESOURCE_KINDS.get(service or "")
+    if kinds and data["resource_kind"] and data["resource_kind"] not in kinds:
+        errors["resource_kind"] = [
+            _("For %(service)s use one of: %(choices)s.")
+            % {"service": service, "choices": ", ".join(sorted(kinds))}
+        ]
+    subject_kind = item.get("subject_kind", "user_id")
+    if not isinstance(subject_kind, str) or not re.match(r"^[a-z][a-z0-9_]{0,63}$", subject_kind):
+        errors["subject_kind"] = [_("A short identity kind such as user_id or email.")]
+    data["subject_kind"] = subject_kind
+    parent_ids = item.get("parent_ids") or {}
+    if not isinstance(parent_ids, dict) or not all(isinstance(v, str) for v in parent_ids.values()):
+        errors["parent_ids"] = [_('An object of strings, e.g. {"person_group": "app-users"}.')]
+    data["parent_ids"] = parent_ids if isinstance(parent_ids, dict) else {}
+    size = item.get("size_bytes")
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
+        errors["size_bytes"] = [_("A whole number of bytes, 0 or more.")]
+    data["size_bytes"] = size
+    sha = (item.get("sha256") or "").lower()
+    if sha and not SHA256_RE.match(sha):
+        errors["sha256"] = [_("64 hexadecimal characters.")]
+    data["sha256"] = sha
+    sent_at = item.get("sent_at")
+    if isinstance(sent_at, str):
+        from django.utils.dateparse import parse_datetime
+
+        try:
+            sent_at = parse_datetime(sent_at)
+        except ValueError:
+            sent_at = None
+        if sent_at is None:
+            errors["sent_at"] = [_("An ISO 8601 date and time, e.g. 2026-01-31T12:00:00Z.")]
+    if isinstance(sent_at, datetime):
+        if timezone.is_naive(sent_at):
+            sent_at = timezone.make_aware(sent_at, timezone.UTC)
+        if sent_at > timezone.now() + timezone.timedelta(minutes=5):
+            errors["sent_at"] = [_("Cannot be in the future.")]
+    elif sent_at is not None and "sent_at" not in errors:
+        errors["sent_at"] = [_("An ISO 8601 date and time, e.g. 2026-01-31T12:00:00Z.")]
+    data["sent_at"] = sent_at or timezone.now()
+    return data, errors
+
+
+def _same(row: Transmission, data: dict[str, Any]) -> bool:
+    return all(
+        getattr(row, name) == data[name]
+        for name in ("service", "resource_kind", "resource_id", "purpose", "subject_kind")
+    ) and (row.subject_value == data["subject_value"] or row.deleted_at is not None)
+
+
+def record_many(items: list[dict[str, Any]], *, actor: Any = None) -> list[Recorded]:
+    """Record up to 1,000 transmissions at once, all or nothing.
+
+    Idempotent on ``client_id``: sending the same record again returns the
+    existing row (``created=False``); the same ``client_id`` with different
+    content is a conflict. A query for existing ids, one for purposes, one for
+    consents, one ``bulk_create`` — whatever the batch size.
+    """
+    if not isinstance(items, list) or not items:
+        raise LedgerError(_("Send a non-empty list of transmissions."), {"items": [_("Must not be empty.")]})
+    if len(items) > MAX_BATCH:
+        raise LedgerError(
+            _("At most %(n)d transmissions per call; split the batch.") % {"n": MAX_BATCH},
+            {"items": [_("Too many items.")]},
+        )
+    cleaned: list[dict[str, Any]] = []
+    errors: dict[str, list[str]] = {}
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(items):
+        if not isinstance(raw, dict):
+            errors[f"items[{index}]"] = [_("Each item must be an object.")]
+            continue
+        data, item_errors = _clean(raw)
+        for name, messages in item_errors.items():
+            errors[f"items[{index}].{name}"] = messages
+        if data["client_id"] in seen:
+            errors[f"items[{index}].client_id"] = [
+                _("Repeats item %(i)d in this batch.") % {"i": seen[data["client_id"]]}
+            ]
+        seen[data["client_id"]] = index
+        cleaned.append(data)
+    if errors:
+        raise LedgerError(_("Some transmissions are not valid; nothing was recorded."), errors)
+
+    with transaction.atomic():
+        existing = {row.client_id: row for row in Transmission.objects.filter(client_id__in=list(seen))}
+        conflicts = {
+            f"items[{seen[cid]}].client_id": [_("Already recorded with different content.")]
+            for cid, row in existing.items()
+            if not _same(row, cleaned[seen[cid]])
+        }
+        if conflicts:
+            raise ClientIdConflict(_("A client_id was already used for a different transmission."), conflicts)
+        new = [data for data in cleaned if data["client_id"] not in existing]
+        purposes = {p.slug: p for p in ConsentPurpose.objects.filter(slug__in={d["purpose"] for d in new})}
+        unknown = {
+            f"items[{seen[d['client_id']]}].purpose": [_("No such purpose; create it in the admin first.")]
+            for d in new
+            if d["purpose"] not in purposes
+        }
+        if unknown:
+            raise LedgerError(_("Some purposes are not configured; nothing was recorded."), unknown)
+        consents = _active_consents(new, purposes)
+        refused = [
+            d
+            for d in new
+            if purposes[d["purpose"]].requires_consent
+            and (d["subject_kind"], d["subject_value"], d["purpose"]) not in consents
+        ]
+        created_ids: set[str] = set()
+        by_client = dict(existing)
+        if not refused:
+            rows = [
+                Transmission(
+                    consent_id=consents.get((d["subject_kind"], d["subject_value"], d["purpose"])), **d
+                )
+                for d in new
+            ]
+            Transmission.objects.bulk_create(rows)
+            created_ids = {d["client_id"] for d in new}
+            by_client.update(
+                {row.client_id: row for row in Transmission.objects.filter(client_id__in=list(created_ids))}
+            )
+    if refused:
+        _audit_refusal(refused, actor)
+        raise ConsentRequired(
+            _(
+                "The subject has not consented to this purpose (or withdrew consent); nothing was recorded. "
+                "Ask for consent first, or mark the purpose as not needing consent if another legal basis applies."
+            ),
+            {
+                f"items[{seen[d['client_id']]}].purpose": [_("No active consent of this subject.")]
+                for d in refused
+            },
+        )
+    return [Recorded(by_client[data["client_id"]], data["client_id"] in created_ids) for data in cleaned]
+
+
+def record_transmission(
+    *,
+    client_id: str,
+    service: str,
+    account: str,
+    resource_kind: str,
+    resource_id: str,
+    subject_value: str,
+    purpose: str,
+    payload_kind: str,
+    subject_kind: str = "user_id",
+    parent_ids: dict[str, str] | None = None,
+    size_bytes: int | None = None,
+    sha256: str = "",
+    sent_at: datetime | None = None,
+    actor: Any = None,
+) -> Transmission:
+    """Record one transmission (for host apps that install our Django apps). See ``record_many``."""
+    item = {
+        "client_id": client_id,
+        "service": service,
+        "account": account,
+        "resource_kind": resource_kind,
+        "resource_id": resource_id,
+        "subject_kind": subject_kind,
+        "subject_value": subject_value,
+        "purpose": purpose,
+        "payload_kind": payload_kind,
+        "parent_ids": parent_ids or {},
+        "size_bytes": size_bytes,
+        "sha256": sha256,
+        "sent_at": sent_at,
+    }
+    return record_many([item], actor=actor)[0].transmission
+
+
+def _active_consents(items: list[dict[str, Any]], purposes: dict[str, ConsentPurpose]) -> dict[tuple, int]:
+    if not items:
+        return {}
+    condition = Q()
+    for d in items:
+        condition |= Q(
+            subject_kind=d["subject_kind"],
+            subject_value=d["subject_value"],
+            purpose_id=purposes[d["purpose"]].pk,
+        )
+    slugs = {p.pk: slug for slug, p in purposes.items()}
+    found: dict[tuple, int] = {}
+    for consent in Consent.objects.filter(condition, withdrawn_at__isnull=True).order_by("granted_at"):
+        found[(consent.subject_kind, consent.subject_value, slugs[consent.purpose_id])] = consent.pk
+    return found
+
+
+def _audit_refusal(refused: list[dict[str, Any]], actor: Any) -> None:
+    """Audit and log a refusal with purposes and counts only — never who the subject is."""
+    by_purpose: dict[str, int] = {}
+    for d in refused:
+        by_purpose[d["purpose"]] = by_purpose.get(d["purpose"], 0) + 1
+    logger.warning(
+        "ledger: refused %d transmission(s) without consent (purposes: %s)",
+        len(refused),
+        ", ".join(f"{slug} x{n}" for slug, n in sorted(by_purpose.items())),
+    )
+    audit.record(
+        subject_type="transmission",
+        subject_id="-",
+        action="transmission_refused",
+        actor=actor,
+        reason="no active consent for the purpose",
+        data={"count": len(refused), "purposes": by_purpose},
+    )
+
+
+# --- erasure helpers for the Azure stores ----------------------------------------------------
+def live_rows(
+    identities: dict[str, set[str]], services: Iterable[str], purpose: str | None = None
+) -> QuerySet:
+    """Live (not yet deleted) ledger rows of the subject for these services."""
+    condition = Q()
+    for kind, values in identities.items():
+        if values:
+            condition |= Q(subject_kind=kind, subject_value__in=list(values))
+    if not condition:
+        return Transmission.objects.none()
+    rows = Transmission.objects.filter(condition, service__in=list(services), deleted_at__isnull=True)
+    if purpose:
+        rows = rows.filter(purpose=purpose)
+    return rows.order_by("id")
+
+
+def tombstone(row_ids: Iterable[int], task_id: int | None, note: str = "") -> int:
+    """Mark rows deleted; replace the subject's identity by its keyed hash. Idempotent."""
+    ids = list(row_ids)
+    if not ids:
+        return 0
+    now = timezone.now()
+    count = 0
+    with transaction.atomic():
+        for row in Transmission.objects.select_for_update().filter(pk__in=ids, deleted_at__isnull=True):
+            row.subject_value = TOMBSTONE_PREFIX + tokens.pseudonymise(row.subject_value)
+            row.deleted_at = now
+            row.deleted_by_task_id = task_id
+            if note:
+                row.deletion_note = note[:300]
+            row.save(update_fields=["subject_value", "deleted_at", "deleted_by_task", "deletion_note"])
+            count += 1
+    return count
+
+
+def note_manual(row_ids: Iterable[int], note: str) -> None:
+    Transmission.objects.filter(pk__in=list(row_ids), deleted_at__isnull=True).update(
+        deletion_note=note[:300]
+    )
+
+
+# --- plain words for access packages ------------------------------------------------------------
+RESOURCE_WORDS = {
+    "person": _("a person entry (with face templates) in a Face person group"),
+    "large_person": _("a person entry (with face templates) in a Face large person group"),
+    "persisted_face": _("a face template stored with a person in Azure AI Face"),
+    "large_persisted_face": _("a face template stored with a person in Azure AI Face"),
+    "face_list_face": _("a face template in a Face list"),
+    "large_face_list_face": _("a face template in a Face large list"),
+    "directory_person": _("a person entry in the Face person directory"),
+    "detection": _("a photo checked once by Azure AI Face (not stored by Microsoft beyond 24 hours)"),
+    "blob": _("a file stored in Azure Blob Storage"),
+    "container": _("a folder of files stored in Azure Blob Storage"),
+    "asset": _("a media asset in the storage account of Azure Media Services (retired)"),
+    "video": _("a video analysed and stored by Azure AI Video Indexer"),
+    "transcription": _("a recording transcribed by Azure AI Speech (batch transcription)"),
+    "dataset": _("a recording used to train a custom Azure AI Speech model"),
+}
+PAYLOAD_WORDS = {
+    "image": _("an image"),
+    "audio": _("an audio recording"),
+    "video": _("a video"),
+    "text": _("text"),
+    "other": _("data"),
+}
+
+
+def describe(row: Transmission) -> str:
+    what = RESOURCE_WORDS.get(row.resource_kind, row.resource_kind.replace("_", " "))
+    service = (
+        Transmission.Service(row.service).label if row.service in Transmission.Service.values else row.service
+    )
+    sent = timezone.localtime(row.sent_at).strftime("%Y-%m-%d %H:%M")
+    text = _(
+        "On %(date)s this app sent %(payload)s to Microsoft (%(service)s) for the purpose “%(purpose)s”; "
+        "Microsoft keeps it as %(what)s."
+    ) % {
+        "date": sent,
+        "payload": PAYLOAD_WORDS.get(row.payload_kind, "data"),
+        "service": service,
+        "purpose": row.purpose,
+        "what": what,
+    }
+    if row.deleted_at:
+        text += " " + _("It was deleted on %(date)s.") % {
+            "date": timezone.localtime(row.deleted_at).strftime("%Y-%m-%d")
+        }
+    return text
+
+
+def ledger_records(identities: dict[str, set[str]]) -> Iterable[dict[str, Any]]:
+    """What this app sent to Microsoft about the subject, one plain record per item (for access packages)."""
+    condition = Q()
+    for kind, values in identities.items():
+        if values:
+            condition |= Q(subject_kind=kind, subject_value__in=list(values))
+    if not condition:
+        return
+    purposes = dict(ConsentPurpose.objects.values_list("slug", "title"))
+    for row in Transmission.objects.filter(condition).order_by("sent_at").iterator(chunk_size=500):
+        yield {
+            "what_happened": describe(row),
+            "service": row.get_service_display(),
+            "purpose": purposes.get(row.purpose, row.purpose),
+            "payload": row.get_payload_kind_display(),
+            "size_bytes": row.size_bytes,
+            "sha256": row.sha256,
+            "sent_at": row.sent_at.isoformat(),
+            "resource": {"kind": row.resource_kind, "id": row.resource_id, "parents": row.parent_ids},
+            "deleted_at": row.deleted_at.isoformat() if row.deleted_at else None,
+        }
+
+
+def ledger_section(request: Any, sink: Any) -> int:
+    """Write ``what-this-app-sent-to-microsoft.json`` into an access package; returns the item count."""
+    identities: dict[str, set[str]] = {}
+    if getattr(request, "email", ""):
+        identities.setdefault("email", set()).add(request.email)
+    for kind, value in (getattr(request, "identifiers", None) or {}).items():
+        identities.setdefault(kind, set()).update(value if isinstance(value, list) else [str(value)])
+    for identity in request.identities.all():
+        identities.setdefault(identity.kind, set()).add(identity.value)
+    count = 0
+    with sink.records("what-this-app-sent-to-microsoft") as writer:
+        for record in ledger_records(identities):
+            writer.write(record)
+            count += 1
+    return count

@@ -1,0 +1,382 @@
+"""Azure AI Face (v1.2): persons and face templates the host app stored.
+
+What Face keeps: persons (with their persisted face templates) in PersonGroups
+and LargePersonGroups, faces in FaceLists and LargeFaceLists, and persons in
+the PersonDirectory. Detection ``faceId``s are not stored: they expire by
+themselves within 24 hours.
+
+Found two ways, both always honoured:
+
+- the ledger: every row the host app recorded for the subject
+  (``resource_kind`` person, large_person, persisted_face, large_persisted_face,
+  face_list_face, large_face_list_face, directory_person, detection);
+- the configuration: persons whose ``userData`` is the subject's identity
+  (``match``, default ``user_id``; plain value or a JSON object holding it) in
+  ``person_groups`` / ``large_person_groups`` / the ``person_directory``, faces
+  whose ``userData`` matches in ``face_lists`` / ``large_face_lists``, and
+  persons named by a ``face_person_id`` identity another store provides.
+
+Deleting: 200 (or 404: already gone) per item; PersonDirectory answers 202
+and an ``Operation-Location`` polled until it succeeds; 409 while a group is
+training is transient (the engine retries later). Every call passes the shared
+token bucket (``max_tps``, default 10 = the S0 tier).
+
+```toml
+[[store]]
+name = "face"
+kind = "azure_face"
+endpoint = "${AZURE_FACE_ENDPOINT}"
+key = "${AZURE_FACE_KEY}"          # or auth = "entra"
+person_groups = ["app-users"]
+large_person_groups = []
+face_lists = []
+large_face_lists = []
+person_directory = false
+match = "user_id"
+max_tps = 10
+```
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from requests_app import ledger
+from requests_app.azure.auth import COGNITIVE_SCOPE, auth_config_errors, entra_credential
+from requests_app.azure.client import AzureRestClient
+from requests_app.azure.store import AzureStore, positive_number, str_list
+from requests_app.models import Transmission
+from requests_app.stores.base import Discovery, ExportSink, Outcome, Subject, TransientStoreError
+
+PAGE = 1000
+GROUP_PATHS = {"person": "persongroups", "large_person": "largepersongroups"}
+LIST_PATHS = {"face_list_face": "facelists", "large_face_list_face": "largefacelists"}
+
+
+@dataclass(frozen=True)
+class FaceItem:
+    """One thing in Face that can be read and deleted."""
+
+    kind: str
+    path: str  # relative to {endpoint}/face/v1.2
+
+    @classmethod
+    def from_row(cls, row: Transmission) -> FaceItem | None:
+        p, rid = row.parent_ids, row.resource_id
+        kind = row.resource_kind
+        if kind == "person":
+            return cls(kind, f"persongroups/{p.get('person_group', '')}/persons/{rid}")
+        if kind == "large_person":
+            return cls(
+                kind,
+                f"largepersongroups/{p.get('large_person_group', p.get('person_group', ''))}/persons/{rid}",
+            )
+        if kind == "persisted_face":
+            return cls(
+                kind,
+                f"persongroups/{p.get('person_group', '')}/persons/{p.get('person', '')}/persistedfaces/{rid}",
+            )
+        if kind == "large_persisted_face":
+            group = p.get("large_person_group", p.get("person_group", ""))
+            return cls(kind, f"largepersongroups/{group}/persons/{p.get('person', '')}/persistedfaces/{rid}")
+        if kind == "face_list_face":
+            return cls(kind, f"facelists/{p.get('face_list', '')}/persistedfaces/{rid}")
+        if kind == "large_face_list_face":
+            return cls(
+                kind,
+                f"largefacelists/{p.get('large_face_list', p.get('face_list', ''))}/persistedfaces/{rid}",
+            )
+        if kind == "directory_person":
+            return cls(kind, f"persons/{rid}")
+        return None  # "detection": nothing stored
+
+
+class AzureFaceStore(AzureStore):
+    kind = "azure_face"
+    services: ClassVar[set[str]] = {Transmission.Service.FACE}
+    service_label = "Azure AI Face"
+
+    @classmethod
+    def config_errors(cls, config: dict[str, Any]) -> list[tuple[str, str]]:
+        errors: list[tuple[str, str]] = []
+        endpoint = config.get("endpoint")
+        if not isinstance(endpoint, str) or not endpoint.startswith(("https://", "http://")):
+            errors.append(
+                (
+                    "endpoint",
+                    "required: the resource endpoint, e.g. https://<name>.cognitiveservices.azure.com",
+                )
+            )
+        errors += auth_config_errors(config)
+        for field in (
+            "person_groups",
+            "large_person_groups",
+            "face_lists",
+            "large_face_lists",
+            "ledger_accounts",
+        ):
+            str_list(config, field, errors)
+        if not isinstance(config.get("person_directory", False), bool):
+            errors.append(("person_directory", "must be true or false"))
+        if not isinstance(config.get("match", "user_id"), str):
+            errors.append(("match", "must be an identity kind, e.g. user_id"))
+        positive_number(config, "max_tps", 10, errors)
+        return errors
+
+    def __init__(self, name: str, config: dict[str, Any]):
+        super().__init__(name, config)
+        self._client: AzureRestClient | None = None
+
+    @property
+    def needs(self) -> set[str]:
+        return {self.config.get("match", "user_id")} if self._has_config_discovery() else set()
+
+    @property
+    def provides(self) -> set[str]:
+        return {"face_person_id"} if self._has_config_discovery() else set()
+
+    def _has_config_discovery(self) -> bool:
+        c = self.config
+        return bool(
+            c.get("person_groups")
+            or c.get("large_person_groups")
+            or c.get("face_lists")
+            or c.get("large_face_lists")
+            or c.get("person_directory")
+        )
+
+    def account_values(self) -> list[str]:
+        return [self.config.get("endpoint", "")]
+
+    @property
+    def client(self) -> AzureRestClient:
+        if self._client is None:
+            auth_entra = self.config.get("auth") == "entra" or not self.config.get("key")
+            self._client = AzureRestClient(
+                base_url=self.config["endpoint"].rstrip("/")
+                + "/face/"
+                + self.config.get("api_version", "v1.2"),
+                store=self.name,
+                service=self.service_label,
+                key=None if auth_entra else self.config["key"],
+                credential=entra_credential(self.config) if auth_entra else None,
+                scopes=(COGNITIVE_SCOPE,),
+                bucket=self.bucket(10),
+                backoff=float(self.config.get("retry_backoff", 0.5)),
+            )
+        return self._client
+
+    def check_connection(self) -> None:
+        for group in self.config.get("person_groups", []):
+            self.client.send("GET", f"persongroups/{group}/persons", params={"top": 1}, what="check")
+
+    # --- finding -----------------------------------------------------------------------------
+    def _matches(self, user_data: str | None, values: set[str], kind: str) -> bool:
+        if not user_data or not values:
+            return False
+        if user_data in values:
+            return True
+        try:
+            data = json.loads(user_data)
+        except ValueError:
+            return False
+        return isinstance(data, dict) and str(data.get(kind, "")) in values
+
+    def _paged(self, path: str, id_field: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        start = ""
+        while True:
+            params: dict[str, Any] = {"top": PAGE}
+            if start:
+                params["start"] = start
+            response = self.client.send("GET", path, params=params, what=path)
+            if response.status_code == 404:
+                return items  # the group/list no longer exists: nothing in it
+            chunk = self.client.json(response)
+            items.extend(chunk)
+            if len(chunk) < PAGE:
+                return items
+            start = chunk[-1][id_field]
+
+    def _configured_items(self, subject: Subject) -> list[FaceItem]:
+        """Items found through the configuration (not for purpose-scoped erasure: the ledger says which)."""
+        if subject.purpose:
+            return []
+        kind = self.config.get("match", "user_id")
+        values = subject.values(kind)
+        person_ids = subject.values("face_person_id")
+        found: list[FaceItem] = []
+        for item_kind, path_kind, field in (
+            ("person", "persongroups", "person_groups"),
+            ("large_person", "largepersongroups", "large_person_groups"),
+        ):
+            for group in self.config.get(field, []):
+                if values:
+                    for person in self._paged(f"{path_kind}/{group}/persons", "personId"):
+                        if self._matches(person.get("userData"), values, kind):
+                            found.append(
+                                FaceItem(item_kind, f"{path_kind}/{group}/persons/{person['personId']}")
+                            )
+                for person_id in person_ids:
+                    path = f"{path_kind}/{group}/persons/{person_id}"
+                    if self.client.send("GET", path, what="person").status_code == 200:
+                        found.append(FaceItem(item_kind, path))
+        if values:
+            for list_id in self.config.get("face_lists", []):
+                response = self.client.send("GET", f"facelists/{list_id}", what="face list")
+                if response.status_code == 200:
+                    for face in self.client.json(response).get("persistedFaces", []):
+                        if self._matches(face.get("userData"), values, kind):
+                            found.append(
+                                FaceItem(
+                                    "face_list_face",
+                                    f"facelists/{list_id}/persistedfaces/{face['persistedFaceId']}",
+                                )
+                            )
+            for list_id in self.config.get("large_face_lists", []):
+                for face in self._paged(f"largefacelists/{list_id}/persistedfaces", "persistedFaceId"):
+                    if self._matches(face.get("userData"), values, kind):
+                        found.append(
+                            FaceItem(
+                                "large_face_list_face",
+                                f"largefacelists/{list_id}/persistedfaces/{face['persistedFaceId']}",
+                            )
+                        )
+            if self.config.get("person_directory"):
+                for person in self._paged("persons", "personId"):
+                    if self._matches(person.get("userData"), values, kind):
+                        found.append(FaceItem("directory_person", f"persons/{person['personId']}"))
+        return list(dict.fromkeys(found))
+
+    def _read(self, item: FaceItem) -> dict[str, Any] | None:
+        response = self.client.send("GET", item.path, what=item.kind.replace("_", " "))
+        return self.client.json(response) if response.status_code == 200 else None
+
+    def _inventory(
+        self, subject: Subject
+    ) -> tuple[list[tuple[Transmission, FaceItem | None]], list[FaceItem]]:
+        rows = [(row, FaceItem.from_row(row)) for row in self.ledger_rows(subject)]
+        ledger_paths = {item.path for _, item in rows if item}
+        extra = [item for item in self._configured_items(subject) if item.path not in ledger_paths]
+        return rows, extra
+
+    # --- the contract -----------------------------------------------------------------------------
+    def discover(self, subject: Subject) -> Discovery:
+        rows, extra = self._inventory(subject)
+        detail: dict[str, int] = {}
+        found = 0
+        person_ids: set[str] = set()
+        for row, item in rows:
+            present = item is None or self._read(item) is not None
+            if present:
+                found += 1
+                detail[f"ledger_{row.resource_kind}"] = detail.get(f"ledger_{row.resource_kind}", 0) + 1
+        for item in extra:
+            found += 1
+            detail[item.kind] = detail.get(item.kind, 0) + 1
+            if item.kind in ("person", "large_person", "directory_person"):
+                person_ids.add(item.path.rsplit("/", 1)[-1])
+        return Discovery(
+            found=found, provides={"face_person_id": person_ids} if person_ids else {}, detail=detail
+        )
+
+    def export(self, subject: Subject, sink: ExportSink) -> Outcome:
+        rows, extra = self._inventory(subject)
+        count = 0
+        with sink.records("face") as writer:
+            for row, item in rows:
+                data = self._read(item) if item else None
+                writer.write(
+                    {
+                        "kind": row.resource_kind,
+                        "id": row.resource_id,
+                        "parents": row.parent_ids,
+                        "sent_at": row.sent_at.isoformat(),
+                        "stored_by_microsoft": _safe(data),
+                        "note": "" if item else "detection faceIds expire within 24 hours",
+                    }
+                )
+                count += 1
+            for item in extra:
+                writer.write(
+                    {"kind": item.kind, "path": item.path, "stored_by_microsoft": _safe(self._read(item))}
+                )
+                count += 1
+        return Outcome(exported=count, detail={"items": count})
+
+    def erase(self, subject: Subject) -> Outcome:
+        rows, extra = self._inventory(subject)
+        erased = 0
+        detail: dict[str, int] = {}
+        for item in extra:  # configured finds first: a person delete also removes its faces
+            self._delete(item)
+            erased += 1
+            detail[item.kind] = detail.get(item.kind, 0) + 1
+        for row, row_item in rows:
+            if row_item is None:
+                ledger.tombstone(
+                    [row.pk], subject.task_id, "detection faceIds expire within 24 hours by themselves"
+                )
+                detail["detection_expired"] = detail.get("detection_expired", 0) + 1
+                continue
+            self._delete(row_item)
+            ledger.tombstone([row.pk], subject.task_id)  # one row at a time: a crash loses nothing done
+            erased += 1
+            detail[f"ledger_{row.resource_kind}"] = detail.get(f"ledger_{row.resource_kind}", 0) + 1
+        return Outcome(erased=erased, detail=detail)
+
+    def verify_gone(self, subject: Subject) -> Discovery:
+        found = self.discover(subject)
+        still = 0
+        for row in self.tombstoned_rows(subject):
+            item = FaceItem.from_row(row)
+            if item and self._read(item) is not None:
+                still += 1
+        if still:
+            found.found += still
+            found.detail["deleted_but_still_readable"] = still
+        return found
+
+    def _delete(self, item: FaceItem) -> None:
+        response = self.client.send("DELETE", item.path, what=f"delete {item.kind.replace('_', ' ')}")
+        if response.status_code == 202:
+            self._wait_operation(response.headers.get("Operation-Location", ""), item)
+
+    def _wait_operation(self, location: str, item: FaceItem) -> None:
+        """Poll a PersonDirectory operation briefly; if still running, the engine retries (the delete is idempotent)."""
+        if not location:
+            return
+        if location.startswith("/face/"):
+            location = location.split("/", 3)[3]
+        for attempt in range(10):
+            response = self.client.send("GET", location, what="deletion status")
+            if response.status_code == 404:
+                return
+            status = str(self.client.json(response).get("status", "")).lower()
+            if status == "succeeded":
+                return
+            if status == "failed":
+                raise TransientStoreError(
+                    f'store "{self.name}" (azure_face): Face reported the deletion of a '
+                    "directory person as failed; retrying later"
+                )
+            time.sleep(min(0.05 * 2**attempt, 2.0))
+        raise TransientStoreError(
+            f'store "{self.name}" (azure_face): a directory person deletion is still running; '
+            "checking again later",
+            retry_after=30,
+        )
+
+
+def _safe(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What Face holds about the person: ids, name and userData (no face images exist to export)."""
+    if data is None:
+        return None
+    return {
+        k: v
+        for k, v in data.items()
+        if k in ("personId", "persistedFaceId", "name", "userData", "persistedFaceIds")
+    }

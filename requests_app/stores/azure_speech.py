@@ -1,0 +1,184 @@
+"""Azure AI Speech: batch transcriptions and Custom Speech datasets.
+
+Found by id (ledger rows ``resource_kind`` transcription/dataset) and by a
+``customProperties`` tag the host app sets when it creates them
+(``custom_property = "user_id"``: items whose ``customProperties.user_id`` is
+the subject's user id; the listing follows ``@nextLink``). Deleting answers 204,
+also when the item is already gone.
+
+```toml
+[[store]]
+name = "speech"
+kind = "azure_speech"
+endpoint = "${AZURE_SPEECH_ENDPOINT}"
+key = "${AZURE_SPEECH_KEY}"
+custom_property = "user_id"
+collections = ["transcriptions", "datasets"]
+api_version = "2024-11-15"   # or "v3.2"
+```
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from requests_app import ledger
+from requests_app.azure.auth import COGNITIVE_SCOPE, auth_config_errors, entra_credential
+from requests_app.azure.client import AzureRestClient
+from requests_app.azure.store import AzureStore, positive_number, str_list
+from requests_app.models import Transmission
+from requests_app.stores.base import Discovery, ExportSink, Outcome, Subject
+
+COLLECTION_OF = {"transcription": "transcriptions", "dataset": "datasets"}
+MAX_PAGES = 10_000
+
+
+class AzureSpeechStore(AzureStore):
+    kind = "azure_speech"
+    services: ClassVar[set[str]] = {Transmission.Service.SPEECH}
+    service_label = "Azure AI Speech"
+
+    @classmethod
+    def config_errors(cls, config: dict[str, Any]) -> list[tuple[str, str]]:
+        errors: list[tuple[str, str]] = []
+        endpoint = config.get("endpoint")
+        if not isinstance(endpoint, str) or not endpoint.startswith(("https://", "http://")):
+            errors.append(("endpoint", "required: e.g. https://<region>.api.cognitive.microsoft.com"))
+        errors += auth_config_errors(config)
+        collections = str_list(config, "collections", errors)
+        for name in collections:
+            if name not in ("transcriptions", "datasets"):
+                errors.append(("collections", f"{name!r} is not transcriptions or datasets"))
+        str_list(config, "ledger_accounts", errors)
+        if config.get("api_version", "2024-11-15") not in ("2024-11-15", "v3.2"):
+            errors.append(("api_version", 'use "2024-11-15" (or "v3.2" for older resources)'))
+        positive_number(config, "max_tps", 20, errors)
+        return errors
+
+    def __init__(self, name: str, config: dict[str, Any]):
+        super().__init__(name, config)
+        self._client: AzureRestClient | None = None
+
+    @property
+    def needs(self) -> set[str]:
+        return {self.config["custom_property"]} if self.config.get("custom_property") else set()
+
+    def account_values(self) -> list[str]:
+        return [self.config.get("endpoint", "")]
+
+    @property
+    def version(self) -> str:
+        return self.config.get("api_version", "2024-11-15")
+
+    @property
+    def client(self) -> AzureRestClient:
+        if self._client is None:
+            base = self.config["endpoint"].rstrip("/") + "/speechtotext"
+            if self.version.startswith("v3"):
+                base += "/" + self.version
+            entra = self.config.get("auth") == "entra" or not self.config.get("key")
+            self._client = AzureRestClient(
+                base_url=base,
+                store=self.name,
+                service=self.service_label,
+                key=None if entra else self.config["key"],
+                credential=entra_credential(self.config) if entra else None,
+                scopes=(COGNITIVE_SCOPE,),
+                bucket=self.bucket(20),
+                backoff=float(self.config.get("retry_backoff", 0.5)),
+            )
+        return self._client
+
+    def _params(self, **extra: Any) -> dict[str, Any]:
+        return extra if self.version.startswith("v3") else {"api-version": self.version, **extra}
+
+    def check_connection(self) -> None:
+        self.client.send("GET", "transcriptions", params=self._params(top=1), what="check")
+
+    # --- finding -------------------------------------------------------------------------------
+    def _tagged(self, subject: Subject) -> set[tuple[str, str]]:
+        prop = self.config.get("custom_property")
+        values = subject.values(prop) if prop else set()
+        if subject.purpose or not values:
+            return set()
+        found: set[tuple[str, str]] = set()
+        for collection in self.config.get("collections", ["transcriptions", "datasets"]):
+            url: str | None = collection
+            params: dict[str, Any] | None = self._params(top=100)
+            for _ in range(MAX_PAGES):
+                if not url:
+                    break
+                response = self.client.send("GET", url, params=params, what=f"list {collection}")
+                if response.status_code == 404:
+                    break
+                body = self.client.json(response)
+                for item in body.get("values", []):
+                    if str((item.get("customProperties") or {}).get(prop, "")) in values:
+                        found.add((collection, item["self"].split("?")[0].rstrip("/").rsplit("/", 1)[-1]))
+                url, params = body.get("@nextLink"), None  # the next link carries its own query
+        return found
+
+    def _items(self, subject: Subject) -> tuple[dict[tuple[str, str], list[int]], set[tuple[str, str]]]:
+        rows: dict[tuple[str, str], list[int]] = {}
+        for row in self.ledger_rows(subject):
+            rows.setdefault(
+                (COLLECTION_OF.get(row.resource_kind, "transcriptions"), row.resource_id), []
+            ).append(row.pk)
+        return rows, self._tagged(subject) - set(rows)
+
+    def _read(self, collection: str, item_id: str) -> dict[str, Any] | None:
+        response = self.client.send(
+            "GET", f"{collection}/{item_id}", params=self._params(), what=f"read {collection}"
+        )
+        return self.client.json(response) if response.status_code == 200 else None
+
+    def discover(self, subject: Subject) -> Discovery:
+        rows, tagged = self._items(subject)
+        present = [key for key in rows if self._read(*key) is not None] + sorted(tagged)
+        detail: dict[str, int] = {}
+        for collection, _ in present:
+            detail[collection] = detail.get(collection, 0) + 1
+        return Discovery(found=len(present), detail=detail)
+
+    def export(self, subject: Subject, sink: ExportSink) -> Outcome:
+        rows, tagged = self._items(subject)
+        count = 0
+        with sink.records("speech") as writer:
+            for collection, item_id in sorted({*rows, *tagged}):
+                item = self._read(collection, item_id)
+                if item is None:
+                    continue
+                writer.write(
+                    {
+                        "collection": collection,
+                        "id": item_id,
+                        "displayName": item.get("displayName"),
+                        "locale": item.get("locale"),
+                        "created": item.get("createdDateTime"),
+                        "status": item.get("status"),
+                        "properties": item.get("properties"),
+                    }
+                )
+                count += 1
+        return Outcome(exported=count, detail={"items": count})
+
+    def erase(self, subject: Subject) -> Outcome:
+        rows, tagged = self._items(subject)
+        erased = 0
+        for collection, item_id in [*rows, *sorted(tagged)]:
+            self.client.send(
+                "DELETE", f"{collection}/{item_id}", params=self._params(), what=f"delete {collection}"
+            )
+            erased += 1
+            ledger.tombstone(rows.get((collection, item_id), []), subject.task_id)
+        return Outcome(erased=erased, detail={"items": erased})
+
+    def verify_gone(self, subject: Subject) -> Discovery:
+        found = self.discover(subject)
+        still = sum(
+            1
+            for row in self.tombstoned_rows(subject)
+            if self._read(COLLECTION_OF.get(row.resource_kind, "transcriptions"), row.resource_id) is not None
+        )
+        found.found += still
+        return found

@@ -1,0 +1,194 @@
+"""Azure AI Video Indexer: uploaded videos, their insights and source files.
+
+Found by video id (ledger rows with ``resource_kind = "video"``, and a
+``video_id`` identity another store provides) and by ``externalId``
+(``external_ids = ["{user_id}"]`` patterns, looked up with
+``Videos/GetIdByExternalId``). Deleting a video removes its insights and
+source file (204; 404 = already gone); with ``delete = "source_file"`` only the
+source file goes and the insights stay (for apps that must keep them).
+
+Auth: an access token generated through ARM (``subscription_id``,
+``resource_group``, ``account_name``; Entra ID via azure-identity), renewed
+before its hour ends and after a 401. Every call passes the shared token bucket
+(``max_tps``, default 10 = Video Indexer's 10 requests per second).
+
+```toml
+[[store]]
+name = "videos"
+kind = "azure_video_indexer"
+location = "westeurope"
+account_id = "${VI_ACCOUNT_ID}"
+subscription_id = "${AZURE_SUBSCRIPTION_ID}"
+resource_group = "media"
+account_name = "app-vi"
+external_ids = ["{user_id}"]
+delete = "video"          # or "source_file"
+```
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from requests_app import ledger
+from requests_app.azure.client import AzureRestClient
+from requests_app.azure.store import AzureStore, expand, placeholders, positive_number, str_list
+from requests_app.azure.video_indexer import AccessTokenPolicy, AccessTokenProvider
+from requests_app.models import Transmission
+from requests_app.stores.base import Discovery, ExportSink, Outcome, PermanentStoreError, StoreError, Subject
+
+PAGE = 100
+
+
+class AzureVideoIndexerStore(AzureStore):
+    kind = "azure_video_indexer"
+    services: ClassVar[set[str]] = {Transmission.Service.VIDEO_INDEXER}
+    service_label = "Azure AI Video Indexer"
+
+    @classmethod
+    def config_errors(cls, config: dict[str, Any]) -> list[tuple[str, str]]:
+        errors: list[tuple[str, str]] = []
+        for field, what in (
+            ("location", "the account's region, e.g. westeurope (or trial)"),
+            ("account_id", "the Video Indexer account id (a GUID)"),
+        ):
+            if not isinstance(config.get(field), str) or not config.get(field):
+                errors.append((field, f"required: {what}"))
+        if not config.get("access_token"):
+            for field in ("subscription_id", "resource_group", "account_name"):
+                if not config.get(field):
+                    errors.append((field, "required to generate access tokens through ARM"))
+        str_list(config, "external_ids", errors)
+        str_list(config, "ledger_accounts", errors)
+        if config.get("delete", "video") not in ("video", "source_file"):
+            errors.append(("delete", 'must be "video" or "source_file"'))
+        positive_number(config, "max_tps", 10, errors)
+        return errors
+
+    def __init__(self, name: str, config: dict[str, Any]):
+        super().__init__(name, config)
+        self.tokens = AccessTokenProvider(config, name)
+        self._client: AzureRestClient | None = None
+
+    @property
+    def needs(self) -> set[str]:
+        return placeholders(self.config.get("external_ids", []))
+
+    def account_values(self) -> list[str]:
+        return [self.config.get("account_id", "")]
+
+    @property
+    def client(self) -> AzureRestClient:
+        if self._client is None:
+            base = self.config.get("endpoint", "https://api.videoindexer.ai").rstrip("/")
+            self._client = AzureRestClient(
+                base_url=f"{base}/{self.config['location']}/Accounts/{self.config['account_id']}",
+                store=self.name,
+                service=self.service_label,
+                auth_policy=AccessTokenPolicy(self.tokens),
+                bucket=self.bucket(10),
+                backoff=float(self.config.get("retry_backoff", 0.5)),
+            )
+        return self._client
+
+    def _send(self, method: str, path: str, **kwargs: Any):
+        """A call; on 401 the access token is renewed once (it may have expired)."""
+        try:
+            return self.client.send(method, path, **kwargs)
+        except PermanentStoreError as exc:
+            if getattr(exc, "status", None) != 401:
+                raise
+            self.tokens.token(force=True)
+            return self.client.send(method, path, **kwargs)
+
+    def check_connection(self) -> None:
+        self._send("GET", "Videos", params={"pageSize": 1}, what="check")
+
+    # --- finding -------------------------------------------------------------------------------
+    def _video_ids(self, subject: Subject) -> tuple[dict[str, list[int]], set[str]]:
+        """(ledger video id → row ids, other video ids found for the subject)."""
+        rows: dict[str, list[int]] = {}
+        for row in self.ledger_rows(subject):
+            rows.setdefault(row.resource_id, []).append(row.pk)
+        others: set[str] = set()
+        if not subject.purpose:
+            others |= subject.values("video_id")
+            for pattern in self.config.get("external_ids", []):
+                for external_id in expand(pattern, subject):
+                    response = self._send(
+                        "GET",
+                        "Videos/GetIdByExternalId",
+                        params={"externalId": external_id},
+                        what="find by externalId",
+                    )
+                    if response.status_code == 200:
+                        others.add(str(self.client.json(response)))
+        return rows, others - set(rows)
+
+    def _exists(self, video_id: str) -> dict[str, Any] | None:
+        response = self._send("GET", f"Videos/{video_id}/Index", what="read video")
+        return self.client.json(response) if response.status_code == 200 else None
+
+    def discover(self, subject: Subject) -> Discovery:
+        rows, others = self._video_ids(subject)
+        present = {video for video in [*rows, *others] if self._exists(video) is not None}
+        return Discovery(
+            found=len(present),
+            provides={"video_id": present} if present else {},
+            detail={"videos": len(present)},
+        )
+
+    def export(self, subject: Subject, sink: ExportSink) -> Outcome:
+        rows, others = self._video_ids(subject)
+        count = 0
+        with sink.records("videos") as writer:
+            for video in sorted({*rows, *others}):
+                index = self._exists(video)
+                if index is None:
+                    continue
+                writer.write(
+                    {
+                        "video_id": video,
+                        "name": index.get("name"),
+                        "created": index.get("created"),
+                        "insights": index.get("videos", []),
+                    }
+                )
+                count += 1
+        return Outcome(exported=count, detail={"videos": count})
+
+    def erase(self, subject: Subject) -> Outcome:
+        rows, others = self._video_ids(subject)
+        source_only = self.config.get("delete", "video") == "source_file"
+        erased = 0
+        for video in [*rows, *sorted(others)]:
+            path = f"Videos/{video}/SourceFile" if source_only else f"Videos/{video}"
+            response = self._send(
+                "DELETE", path, what="delete source file" if source_only else "delete video"
+            )
+            if response.status_code != 404:
+                erased += 1
+            ledger.tombstone(
+                rows.get(video, []),
+                subject.task_id,
+                "source file deleted; insights kept by configuration" if source_only else "",
+            )
+        return Outcome(
+            erased=erased,
+            detail={
+                "videos": erased,
+                "mode": "source_file" if source_only else "video",
+                "token_renewals": self.tokens.generated,
+            },
+        )
+
+    def verify_gone(self, subject: Subject) -> Discovery:
+        if self.config.get("delete", "video") == "source_file":
+            return Discovery(found=0, detail={"note": "source files deleted; insights kept by configuration"})
+        found = self.discover(subject)
+        still = sum(1 for row in self.tombstoned_rows(subject) if self._exists(row.resource_id) is not None)
+        found.found += still
+        return found
+
+
+__all__ = ["AzureVideoIndexerStore", "StoreError"]

@@ -1,0 +1,52 @@
+"""Pytest fixtures for the Azure fakes and Azurite. Import in a test module:
+
+from tests.fakes.fixtures import azurite, fake_face, fake_speech, fake_vi  # noqa: F401
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from requests_app.azure import ratelimit
+from tests.conftest import service_unavailable
+from tests.fakes import azurite as azurite_module
+from tests.fakes.face import FakeFace
+from tests.fakes.speech import FakeSpeech
+from tests.fakes.video_indexer import FakeVideoIndexer
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limiter():
+    """Each test gets its own in-process limiter unless it asks for Redis."""
+    ratelimit.reset_for_tests(local=True)
+    yield
+    ratelimit.reset_for_tests()
+
+
+@pytest.fixture
+def fake_face():
+    with FakeFace() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_vi():
+    with FakeVideoIndexer() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_speech():
+    with FakeSpeech() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def azurite():
+    try:
+        server = azurite_module.start()
+    except azurite_module.AzuriteUnavailable as exc:
+        service_unavailable(f"Azurite ({exc})")
+        return
+    yield server
+    server.stop()
