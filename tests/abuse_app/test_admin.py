@@ -1,0 +1,114 @@
+"""Moderators' admin: case list, case page, decision form, evidence view, roles."""
+
+import pytest
+from django.urls import reverse
+
+from abuse_app.models import Case, Decision, Evidence
+from portal.models import AuditEvent
+from tests.abuse_app.conftest import PNG, report_data, submit, upload
+
+pytestmark = pytest.mark.django_db
+
+
+def _report_with_evidence(client):
+    client.post("/report/", report_data(evidence=[upload("shot.png", PNG)]))
+    return Evidence.objects.get()
+
+
+def test_case_list_child_safety_first_with_counts(moderator, staff_client, django_assert_max_num_queries):
+    submit(category="spam", locations="https://app.example.com/s")
+    submit(category="spam", locations="https://app.example.com/s", email="b@example.com")
+    submit(category="minors", locations="https://app.example.com/m", email="", name="")
+    client = staff_client(moderator)
+    with django_assert_max_num_queries(20):
+        response = client.get("/admin/abuse_app/case/")
+    assert response.status_code == 200
+    rows = list(response.context["cl"].result_list)
+    assert rows[0].is_child_safety
+    assert rows[1].notice_count == 2
+
+
+def test_case_list_filters_and_search(moderator, staff_client):
+    submitted = submit(category="harassment")
+    client = staff_client(moderator)
+    assert client.get("/admin/abuse_app/case/?sla=overdue").status_code == 200
+    found = client.get(f"/admin/abuse_app/case/?q={submitted.notice.reference}")
+    assert list(found.context["cl"].result_list) == [Case.objects.get()]
+
+
+def test_case_page_shows_notices_evidence_and_decide_link(client, moderator, staff_client):
+    evidence = _report_with_evidence(client)
+    case = Case.objects.get()
+    html = staff_client(moderator).get(f"/admin/abuse_app/case/{case.pk}/change/").content.decode()
+    assert evidence.notice.reference in html
+    assert reverse("admin:abuse_app_evidence_download", args=[evidence.pk]) in html
+    assert reverse("admin:abuse_app_case_decide", args=[case.pk]) in html
+    assert "abuse.case_opened" in html  # timeline
+
+
+def test_case_decide_form_records_statement_of_reasons(moderator, staff_client):
+    submit()
+    case = Case.objects.get()
+    client = staff_client(moderator)
+    bad = client.post(f"/admin/abuse_app/case/{case.pk}/decide/", {"action": "remove_content", "facts": "x"})
+    assert bad.status_code == 200 and "Say on which ground" in bad.content.decode()
+    ok = client.post(f"/admin/abuse_app/case/{case.pk}/decide/", {
+        "action": "suspend_account", "ground": "illegal", "legal_reference": "GDPR Art. 9",
+        "facts": "Biometric data processed without consent."})
+    assert ok.status_code == 302
+    decision = Decision.objects.get()
+    assert decision.decided_by == moderator and not decision.automated
+
+
+def test_case_note_added_and_assignment_audited(moderator, staff_client):
+    submit()
+    case = Case.objects.get()
+    client = staff_client(moderator)
+    client.post(f"/admin/abuse_app/case/{case.pk}/note/", {"body": "Checked with host app."})
+    assert case.notes.get().body == "Checked with host app."
+    client.post("/admin/abuse_app/case/", {"action": "assign_to_me", "_selected_action": [case.pk]})
+    case.refresh_from_db()
+    assert case.assigned_to == moderator and case.status == Case.Status.IN_REVIEW
+    assert AuditEvent.objects.filter(action="abuse.assigned", subject_id=str(case.pk)).exists()
+
+
+def test_evidence_download_is_attachment_nosniff_and_audited(client, moderator, staff_client):
+    evidence = _report_with_evidence(client)
+    response = staff_client(moderator).get(reverse("admin:abuse_app_evidence_download", args=[evidence.pk]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Type"] == "application/octet-stream"
+    assert b"".join(response.streaming_content) == PNG
+    assert AuditEvent.objects.filter(action="abuse.evidence_viewed", actor=moderator).exists()
+
+
+def test_evidence_never_reachable_without_staff_login(client):
+    evidence = _report_with_evidence(client)
+    response = client.get(reverse("admin:abuse_app_evidence_download", args=[evidence.pk]))
+    assert response.status_code == 302 and "/login" in response["Location"]
+    assert client.get(f"/never-served/{evidence.file.name}").status_code == 404
+    assert not AuditEvent.objects.filter(action="abuse.evidence_viewed").exists()
+
+
+def test_auditor_reads_cases_but_cannot_decide_or_download(client, auditor, staff_client):
+    evidence = _report_with_evidence(client)
+    case = Case.objects.get()
+    admin = staff_client(auditor)
+    assert admin.get("/admin/abuse_app/case/").status_code == 200
+    page = admin.get(f"/admin/abuse_app/case/{case.pk}/change/").content.decode()
+    assert reverse("admin:abuse_app_case_decide", args=[case.pk]) not in page
+    assert admin.post(f"/admin/abuse_app/case/{case.pk}/decide/", {"action": "none", "facts": "x"}).status_code == 403
+    # Reading is their job, so they may open evidence, and that is logged like anyone's access.
+    assert admin.get(reverse("admin:abuse_app_evidence_download", args=[evidence.pk])).status_code == 200
+    assert AuditEvent.objects.filter(action="abuse.evidence_viewed", actor=auditor).exists()
+    assert admin.post("/admin/abuse_app/case/", {"action": "assign_to_me",
+                                                 "_selected_action": [case.pk]}).status_code in (200, 403)
+    case.refresh_from_db()
+    assert case.assigned_to is None
+
+
+def test_moderator_sees_abuse_not_privacy_requests(moderator, officer):
+    assert moderator.has_perm("abuse_app.change_case")
+    assert not moderator.has_perm("requests_app.view_privacyrequest")
+    assert not officer.has_perm("abuse_app.view_case")
