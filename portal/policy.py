@@ -42,5 +42,11 @@ def fill_placeholders(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=32)
+def _render(text: str) -> str:
+    return _markdown().render(text)
+
+
 def render_policy(body: str) -> SafeString:
-    return mark_safe(_markdown().render(fill_placeholders(body)))  # noqa: S308 - markdown-it escapes, HTML off
+    # Cached on the filled-in text: published versions never change, so this is rendered once per process.
+    return mark_safe(_render(fill_placeholders(body)))  # noqa: S308 - markdown-it escapes, HTML off

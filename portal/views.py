@@ -16,16 +16,17 @@ def home(request):
     })
 
 
-def _policy_context(request, policy: PolicyVersion | None) -> dict:
+def _policy_context(request, policy: PolicyVersion | None, in_force: PolicyVersion | None) -> dict:
     language = translation.get_language() or "en"
-    versions = PolicyVersion.objects.published().filter(language=language).only(
-        "version", "language", "effective_date", "summary_of_changes")
-    if not versions.exists():
-        versions = PolicyVersion.objects.published().filter(language="en").only(
-            "version", "language", "effective_date", "summary_of_changes")
-    in_force = PolicyVersion.objects.in_force(language)
-    upcoming = versions.filter(effective_date__gt=timezone.localdate(),
-                               version__gt=in_force.version if in_force else 0).order_by("version").first()
+    fields = ("version", "language", "effective_date", "summary_of_changes")
+    versions = list(PolicyVersion.objects.published().filter(language__in=[language, "en"]).only(*fields))
+    # One list per language: the person's own if it has any version, else English.
+    own = [v for v in versions if v.language == language]
+    versions = own or [v for v in versions if v.language == "en"]
+    today = timezone.localdate()
+    newest_in_force = in_force.version if in_force else 0
+    scheduled = [v for v in versions if v.effective_date > today and v.version > newest_in_force]
+    upcoming = min(scheduled, key=lambda v: v.version, default=None)
     return {
         "policy": policy,
         "policy_html": policy.render() if policy else "",
@@ -38,7 +39,7 @@ def _policy_context(request, policy: PolicyVersion | None) -> dict:
 
 def privacy_policy(request):
     policy = PolicyVersion.objects.in_force(translation.get_language() or "en")
-    return render(request, "privacy_policy.html", _policy_context(request, policy))
+    return render(request, "privacy_policy.html", _policy_context(request, policy, policy))
 
 
 def privacy_policy_version(request, version: int):
@@ -47,4 +48,5 @@ def privacy_policy_version(request, version: int):
     policy = published.filter(language=language).first() or published.filter(language="en").first()
     if policy is None:
         raise Http404("no published privacy policy with that version")
-    return render(request, "privacy_policy.html", _policy_context(request, policy))
+    in_force = PolicyVersion.objects.in_force(language)
+    return render(request, "privacy_policy.html", _policy_context(request, policy, in_force))
