@@ -20,3 +20,8 @@ urlpatterns: list = [
 from requests_app.engine.urls import urlpatterns as engine_urlpatterns  # noqa: E402
 
 urlpatterns += engine_urlpatterns
+
+# The execution engine's public pages (access-package download).
+from requests_app.engine.urls import urlpatterns as engine_urlpatterns  # noqa: E402
+
+urlpatterns += engine_urlpatterns

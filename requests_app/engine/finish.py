@@ -13,11 +13,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from requests_app.engine import download_path
 from django.utils import timezone
 
 from portal import mail, tokens
-from requests_app.engine import package, receipt
+from requests_app.engine import download_path, package, receipt
 from requests_app.models import AccessPackage, PrivacyRequest, StoreTask, SubjectIdentity
 
 logger = logging.getLogger(__name__)
@@ -31,8 +30,9 @@ def finish(request_id: int, *, manual_reason: str | None = None, actor: Any = AC
     if request.status not in allowed:
         return "nothing to do"
     tasks = list(request.store_tasks.order_by("id"))
-    if not manual_reason and not all(t.status in (StoreTask.Status.SUCCEEDED, StoreTask.Status.SKIPPED)
-                                     for t in tasks):
+    if not manual_reason and not all(
+        t.status in (StoreTask.Status.SUCCEEDED, StoreTask.Status.SKIPPED) for t in tasks
+    ):
         return "not done yet"
     if request.kind == PrivacyRequest.Kind.ACCESS:
         return _finish_access(request, tasks, manual_reason, actor)
@@ -41,8 +41,15 @@ def finish(request_id: int, *, manual_reason: str | None = None, actor: Any = AC
 
 def _close(request: PrivacyRequest, manual_reason: str | None, actor: Any, **fields: Any) -> None:
     action = "resolved_manually" if manual_reason else "execution_completed"
-    request.transition(PR.COMPLETED, actor=actor, action=action, reason=manual_reason or "",
-                       completed_at=timezone.now(), attention_reason="", **fields)
+    request.transition(
+        PR.COMPLETED,
+        actor=actor,
+        action=action,
+        reason=manual_reason or "",
+        completed_at=timezone.now(),
+        attention_reason="",
+        **fields,
+    )
     # Identities found during the run are personal data needed only while it runs.
     SubjectIdentity.objects.filter(request=request).delete()
 
@@ -60,16 +67,29 @@ def _finish_access(request, tasks, manual_reason, actor) -> str:
             (Path(settings.PORTAL_PRIVATE_ROOT) / previous.path).unlink(missing_ok=True)
             previous.delete()
         pkg = AccessPackage.objects.create(
-            request=locked, path=str(Path(path).relative_to(settings.PORTAL_PRIVATE_ROOT)), size_bytes=size,
-            sha256=sha256, expires_at=timezone.now() + timedelta(days=settings.PORTAL_PACKAGE_DAYS),
-            download_token_hash=tokens.hash_token(raw_token), max_downloads=settings.PORTAL_PACKAGE_MAX_DOWNLOADS)
+            request=locked,
+            path=str(Path(path).relative_to(settings.PORTAL_PRIVATE_ROOT)),
+            size_bytes=size,
+            sha256=sha256,
+            expires_at=timezone.now() + timedelta(days=settings.PORTAL_PACKAGE_DAYS),
+            download_token_hash=tokens.hash_token(raw_token),
+            max_downloads=settings.PORTAL_PACKAGE_MAX_DOWNLOADS,
+        )
         _close(locked, manual_reason, actor)
         if locked.email:
-            mail.send("request_completed_access", locked.email, {
-                "request": locked, "package": pkg,
-                "download_url": mail.absolute(download_path(raw_token)),
-                "days": settings.PORTAL_PACKAGE_DAYS, "max_downloads": pkg.max_downloads,
-            }, language=locked.language)
+            mail.send(
+                "request_completed_access",
+                locked.email,
+                {
+                    "request": locked,
+                    "reference": locked.reference,
+                    "package": pkg,
+                    "download_url": mail.absolute(download_path(raw_token)),
+                    "days": settings.PORTAL_PACKAGE_DAYS,
+                    "max_downloads": pkg.max_downloads,
+                },
+                language=locked.language,
+            )
         transaction.on_commit(lambda: package.remove_staging(request.pk))
     return "completed"
 
@@ -84,12 +104,20 @@ def _finish_deletion(request, tasks, manual_reason, actor) -> str:
         _close(locked, manual_reason, actor, receipt=document, receipt_signature=signature)
         if locked.email:
             html = receipt.as_html(document, signature, locked.language)
-            mail.send("request_completed_deletion", locked.email, {"request": locked, "receipt": document},
-                      language=locked.language, attachments=[
-                          (f"receipt-{locked.reference}.json", receipt.as_json(document, signature),
-                           "application/json"),
-                          (f"receipt-{locked.reference}.html", html.encode(), "text/html"),
-                      ])
+            mail.send(
+                "request_completed_deletion",
+                locked.email,
+                {"request": locked, "reference": locked.reference, "receipt": document},
+                language=locked.language,
+                attachments=[
+                    (
+                        f"receipt-{locked.reference}.json",
+                        receipt.as_json(document, signature),
+                        "application/json",
+                    ),
+                    (f"receipt-{locked.reference}.html", html.encode(), "text/html"),
+                ],
+            )
     return "completed"
 
 
@@ -99,13 +127,17 @@ def expire_packages(now=None) -> int:
     from django.db.models import F, Q
 
     expired = AccessPackage.objects.filter(deleted_at__isnull=True).filter(
-        Q(expires_at__lte=now) | Q(download_count__gte=F("max_downloads")))
+        Q(expires_at__lte=now) | Q(download_count__gte=F("max_downloads"))
+    )
     count = 0
     for pkg in expired:
         (Path(settings.PORTAL_PRIVATE_ROOT) / pkg.path).unlink(missing_ok=True)
         pkg.deleted_at = now
         pkg.save(update_fields=["deleted_at"])
-        pkg.request.note(actor=ACTOR, action="package_deleted",
-                         reason="expired" if pkg.expires_at <= now else "download limit reached")
+        pkg.request.note(
+            actor=ACTOR,
+            action="package_deleted",
+            reason="expired" if pkg.expires_at <= now else "download limit reached",
+        )
         count += 1
     return count

@@ -62,7 +62,9 @@ def safe_name(name: str) -> str:
 
 
 def safe_arcname(arcname: str) -> str:
-    parts = [safe_name(p) for p in PurePosixPath(arcname.replace("\\", "/")).parts if p not in ("", ".", "..", "/")]
+    parts = [
+        safe_name(p) for p in PurePosixPath(arcname.replace("\\", "/")).parts if p not in ("", ".", "..", "/")
+    ]
     return "/".join(parts) or "file"
 
 
@@ -153,22 +155,30 @@ def build_package(request, tasks) -> tuple[Path, int, str]:
             if task.phase != "export":
                 continue
             store_dir = staging / safe_name(task.store)
-            entry: dict[str, Any] = {"name": task.store, "kind": task.store_kind, "tables": [], "files": 0,
-                                     "manual_steps": (task.detail or {}).get("manual_steps", [])}
+            entry: dict[str, Any] = {
+                "name": task.store,
+                "kind": task.store_kind,
+                "tables": [],
+                "files": 0,
+                "manual_steps": (task.detail or {}).get("manual_steps", []),
+            }
             if store_dir.exists():
                 for path in sorted(store_dir.rglob("*")):
                     if not path.is_file():
                         continue
                     relative = path.relative_to(store_dir).as_posix()
-                    with open(path, "rb") as src, archive.open(f"{safe_name(task.store)}/{relative}", "w",
-                                                               force_zip64=True) as dst:
+                    with (
+                        open(path, "rb") as src,
+                        archive.open(f"{safe_name(task.store)}/{relative}", "w", force_zip64=True) as dst,
+                    ):
                         shutil.copyfileobj(src, dst, CHUNK)
                     if relative.startswith("files/"):
                         entry["files"] += 1
             tables = (task.detail or {}).get("tables", {})
             for table, count in tables.items():
-                entry["tables"].append({"name": table, "rows": count,
-                                        "file": f"{safe_name(task.store)}/{safe_name(table)}.json"})
+                entry["tables"].append(
+                    {"name": table, "rows": count, "file": f"{safe_name(task.store)}/{safe_name(table)}.json"}
+                )
             stores.append(entry)
         for section in PACKAGE_SECTIONS:
             folder_name = getattr(section, "folder", getattr(section, "__name__", "section"))
@@ -176,11 +186,18 @@ def build_package(request, tasks) -> tuple[Path, int, str]:
             if summary:
                 sections.append({**summary, "folder": safe_name(folder_name)})
         with translation.override(request.language or settings.LANGUAGE_CODE):
-            index = render_to_string("requests_app/package_index.html", {
-                "request": request, "stores": stores, "sections": sections, "generated_at": timezone.now(),
-                "app_name": settings.PORTAL_APP_NAME, "operator_name": settings.PORTAL_OPERATOR_NAME,
-                "operator_contact": settings.PORTAL_OPERATOR_CONTACT,
-            })
+            index = render_to_string(
+                "requests_app/package_index.html",
+                {
+                    "request": request,
+                    "stores": stores,
+                    "sections": sections,
+                    "generated_at": timezone.now(),
+                    "app_name": settings.PORTAL_APP_NAME,
+                    "operator_name": settings.PORTAL_OPERATOR_NAME,
+                    "operator_contact": settings.PORTAL_OPERATOR_CONTACT,
+                },
+            )
         archive.writestr("index.html", index)
     digest = hashlib.sha256()
     with open(partial, "rb") as handle:

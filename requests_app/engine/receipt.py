@@ -42,11 +42,22 @@ def _iso(value) -> str | None:
 def build(request, tasks, manual_reason: str | None = None) -> dict[str, Any]:
     by_store: dict[str, dict[str, Any]] = {}
     for task in tasks:
-        entry = by_store.setdefault(task.store, {
-            "store": task.store, "kind": task.store_kind, "found": 0, "found_by_table": {}, "erased": 0,
-            "anonymised": 0, "erased_at": None, "verified_gone": None, "verified_at": None, "manual_steps": [],
-            "status": "done",
-        })
+        entry = by_store.setdefault(
+            task.store,
+            {
+                "store": task.store,
+                "kind": task.store_kind,
+                "found": 0,
+                "found_by_table": {},
+                "erased": 0,
+                "anonymised": 0,
+                "erased_at": None,
+                "verified_gone": None,
+                "verified_at": None,
+                "manual_steps": [],
+                "status": "done",
+            },
+        )
         detail = task.detail or {}
         if task.phase == "discover":
             entry["found"] = task.found_count
@@ -72,8 +83,11 @@ def build(request, tasks, manual_reason: str | None = None) -> dict[str, Any]:
         "verified_at": _iso(request.verified_at),
         "started_at": _iso(request.started_at),
         "completed_at": _iso(timezone.now()),
-        "issued_by": {"operator": settings.PORTAL_OPERATOR_NAME, "app": settings.PORTAL_APP_NAME,
-                      "contact": settings.PORTAL_OPERATOR_CONTACT},
+        "issued_by": {
+            "operator": settings.PORTAL_OPERATOR_NAME,
+            "app": settings.PORTAL_APP_NAME,
+            "contact": settings.PORTAL_OPERATOR_CONTACT,
+        },
         "resolved_manually": manual_reason or None,
         "stores": list(by_store.values()),
         "key_id": key_id(),
@@ -93,10 +107,13 @@ def signed_document(receipt: dict[str, Any], signature: str) -> dict[str, Any]:
 
 
 def as_json(receipt: dict[str, Any], signature: str) -> bytes:
-    return json.dumps(signed_document(receipt, signature), indent=2, sort_keys=True, ensure_ascii=False).encode()
+    return json.dumps(
+        signed_document(receipt, signature), indent=2, sort_keys=True, ensure_ascii=False
+    ).encode()
 
 
 def as_html(receipt: dict[str, Any], signature: str, language: str | None = None) -> str:
     with translation.override(language or settings.LANGUAGE_CODE):
-        return render_to_string("requests_app/receipt.html", {"receipt": receipt, "signature": signature,
-                                                               "algorithm": ALGORITHM})
+        return render_to_string(
+            "requests_app/receipt.html", {"receipt": receipt, "signature": signature, "algorithm": ALGORITHM}
+        )

@@ -44,9 +44,13 @@ def policy_errors(loaded: registry.Loaded | None = None) -> list[str]:
         if store is None:
             errors.append(f'{label}: field "store": {policy.get("store")!r} is not a store in this file')
         elif store.kind != "sql":
-            errors.append(f'{label}: field "store": retention works on stores of kind "sql", not {store.kind!r}')
+            errors.append(
+                f'{label}: field "store": retention works on stores of kind "sql", not {store.kind!r}'
+            )
         elif policy.get("table") not in {t.name for t in store.tables}:
-            errors.append(f'{label}: field "table": {policy.get("table")!r} is not a table of store "{store.name}"')
+            errors.append(
+                f'{label}: field "table": {policy.get("table")!r} is not a table of store "{store.name}"'
+            )
         column = policy.get("column")
         if not isinstance(column, str) or not column.replace("_", "").isalnum():
             errors.append(f'{label}: field "column": required, the date/time column to compare')
@@ -67,17 +71,31 @@ def run_all(now=None) -> list[dict[str, Any]]:
     for policy in loaded.extra.get("retention", []):
         store = stores[policy["store"]]
         cutoff = now - timedelta(days=policy["older_than_days"])
-        subject_id = f'{policy["store"]}.{policy["table"]}'
-        data = {"column": policy["column"], "older_than_days": policy["older_than_days"],
-                "cutoff": cutoff.isoformat()}
+        subject_id = f"{policy['store']}.{policy['table']}"
+        data = {
+            "column": policy["column"],
+            "older_than_days": policy["older_than_days"],
+            "cutoff": cutoff.isoformat(),
+        }
         try:
             deleted = store.erase_older_than(policy["table"], policy["column"], cutoff)
         except StoreError as exc:
-            audit.record(subject_type="retention", subject_id=subject_id, action="retention_failed",
-                         actor="system:retention", reason=str(exc), data=data)
+            audit.record(
+                subject_type="retention",
+                subject_id=subject_id,
+                action="retention_failed",
+                actor="system:retention",
+                reason=str(exc),
+                data=data,
+            )
             results.append({"policy": subject_id, "error": str(exc)})
             continue
-        audit.record(subject_type="retention", subject_id=subject_id, action="retention_run",
-                     actor="system:retention", data={**data, "deleted": deleted})
+        audit.record(
+            subject_type="retention",
+            subject_id=subject_id,
+            action="retention_run",
+            actor="system:retention",
+            data={**data, "deleted": deleted},
+        )
         results.append({"policy": subject_id, "deleted": deleted})
     return results

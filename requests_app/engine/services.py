@@ -96,20 +96,31 @@ def subject_for(request: PrivacyRequest, task: StoreTask | None = None) -> Subje
     identities: dict[str, set[str]] = {}
     for kind, value in request.identities.values_list("kind", "value"):
         identities.setdefault(kind, set()).add(value)
-    return Subject(identities=identities, purpose=request.scope_purpose or None, request_id=request.pk,
-                   task_id=task.pk if task else None)
+    return Subject(
+        identities=identities,
+        purpose=request.scope_purpose or None,
+        request_id=request.pk,
+        task_id=task.pk if task else None,
+    )
 
 
 def seed_identities(request: PrivacyRequest) -> None:
     rows = []
     if request.email:
-        rows.append(SubjectIdentity(request=request, kind="email", value=request.email.strip().lower(),
-                                    source="request"))
+        rows.append(
+            SubjectIdentity(
+                request=request, kind="email", value=request.email.strip().lower(), source="request"
+            )
+        )
     for kind, value in (request.identifiers or {}).items():
         values = value if isinstance(value, list) else [value]
         for item in values:
             if item not in (None, "") and len(str(item)) <= 512:
-                rows.append(SubjectIdentity(request=request, kind=str(kind), value=str(item).strip(), source="request"))
+                rows.append(
+                    SubjectIdentity(
+                        request=request, kind=str(kind), value=str(item).strip(), source="request"
+                    )
+                )
     SubjectIdentity.objects.bulk_create(rows, ignore_conflicts=True)
 
 
@@ -125,8 +136,11 @@ def phases_for(request: PrivacyRequest, store: Store) -> list[str]:
 
 def plan(request: PrivacyRequest, stores: list[Store]) -> None:
     seed_identities(request)
-    rows = [StoreTask(request=request, store=store.name, store_kind=store.kind, phase=phase)
-            for store in stores for phase in phases_for(request, store)]
+    rows = [
+        StoreTask(request=request, store=store.name, store_kind=store.kind, phase=phase)
+        for store in stores
+        for phase in phases_for(request, store)
+    ]
     StoreTask.objects.bulk_create(rows, ignore_conflicts=True)
 
 
@@ -158,13 +172,22 @@ def start(request_id: int, actor: Any = ACTOR) -> bool:
         loaded = registry.load()
         if loaded.errors:
             request.transition(PR.RUNNING, actor=actor, action="execution_started", started_at=timezone.now())
-            request.transition(PR.NEEDS_ATTENTION, actor=actor, action="execution_failed",
-                               attention_reason="The stores file has errors; fix them (manage.py check_stores) "
-                                                "and retry: " + "; ".join(loaded.errors[:5]))
+            request.transition(
+                PR.NEEDS_ATTENTION,
+                actor=actor,
+                action="execution_failed",
+                attention_reason="The stores file has errors; fix them (manage.py check_stores) "
+                "and retry: " + "; ".join(loaded.errors[:5]),
+            )
             return False
         plan(request, loaded.stores)
-        request.transition(PR.RUNNING, actor=actor, action="execution_started", started_at=timezone.now(),
-                           data={"stores": [s.name for s in loaded.stores]})
+        request.transition(
+            PR.RUNNING,
+            actor=actor,
+            action="execution_started",
+            started_at=timezone.now(),
+            data={"stores": [s.name for s in loaded.stores]},
+        )
         advance(request)
     return True
 
@@ -186,9 +209,15 @@ def retry(request: PrivacyRequest, actor: Any) -> int:
                 raise PermanentStoreError("The stores file still has errors: " + "; ".join(loaded.errors[:5]))
             plan(request, loaded.stores)
         reset = request.store_tasks.filter(status__in=[ST.FAILED, ST.PENDING]).update(
-            status=ST.PENDING, attempts=0, next_attempt_at=None, dispatched_at=None, heartbeat_at=None)
-        request.transition(PR.RUNNING, actor=actor, action="execution_retried", attention_reason="",
-                           data={"tasks_reset": reset})
+            status=ST.PENDING, attempts=0, next_attempt_at=None, dispatched_at=None, heartbeat_at=None
+        )
+        request.transition(
+            PR.RUNNING,
+            actor=actor,
+            action="execution_retried",
+            attention_reason="",
+            data={"tasks_reset": reset},
+        )
         advance(request)
     return reset
 
@@ -209,9 +238,12 @@ def _dependencies(stores_by_name: dict[str, Store]) -> dict[str, set[str]]:
     for store in stores_by_name.values():
         for kind in store.provides:
             providers.setdefault(kind, set()).add(store.name)
-    return {name: set().union(*(providers.get(kind, set()) for kind in store.needs)) - {name}
-            if store.needs else set()
-            for name, store in stores_by_name.items()}
+    return {
+        name: set().union(*(providers.get(kind, set()) for kind in store.needs)) - {name}
+        if store.needs
+        else set()
+        for name, store in stores_by_name.items()
+    }
 
 
 def runnable(request: PrivacyRequest, tasks: list[StoreTask]) -> list[StoreTask]:
@@ -226,8 +258,9 @@ def runnable(request: PrivacyRequest, tasks: list[StoreTask]) -> list[StoreTask]
         if task.status != ST.PENDING or task.dispatched_at is not None:
             continue
         if task.phase == PH.DISCOVER:
-            ok = deps.get(task.store, set()) <= discover_done | (deps.get(task.store, set()) - {
-                t.store for t in tasks if t.phase == PH.DISCOVER})
+            ok = deps.get(task.store, set()) <= discover_done | (
+                deps.get(task.store, set()) - {t.store for t in tasks if t.phase == PH.DISCOVER}
+            )
         elif task.phase in (PH.EXPORT, PH.ERASE):
             ok = all_discovered
         else:
@@ -254,12 +287,20 @@ def advance(request: PrivacyRequest) -> list[StoreTask]:
         task.dispatched_at = now
         task.save(update_fields=["dispatched_at"])
         enqueue(task)
-    if not ready and not any(t.status in (ST.PENDING, ST.RUNNING) and t.dispatched_at for t in tasks) and any(
-            t.status == ST.PENDING for t in tasks) and not any(t.status == ST.FAILED for t in tasks):
-        request.transition(PR.NEEDS_ATTENTION, actor=ACTOR, action="execution_failed",
-                           attention_reason="No store task can start: the stores depend on each other in a "
-                                            "circle or a store was removed from the stores file. Fix the "
-                                            "file and retry.")
+    if (
+        not ready
+        and not any(t.status in (ST.PENDING, ST.RUNNING) and t.dispatched_at for t in tasks)
+        and any(t.status == ST.PENDING for t in tasks)
+        and not any(t.status == ST.FAILED for t in tasks)
+    ):
+        request.transition(
+            PR.NEEDS_ATTENTION,
+            actor=ACTOR,
+            action="execution_failed",
+            attention_reason="No store task can start: the stores depend on each other in a "
+            "circle or a store was removed from the stores file. Fix the "
+            "file and retry.",
+        )
     return ready
 
 
@@ -268,7 +309,11 @@ def enqueue(task: StoreTask, countdown: float | None = None) -> None:
         return
     from requests_app.engine import tasks as celery_tasks
 
-    job = celery_tasks.run_azure_store_task if task.store_kind.startswith("azure_") else celery_tasks.run_store_task
+    job = (
+        celery_tasks.run_azure_store_task
+        if task.store_kind.startswith("azure_")
+        else celery_tasks.run_store_task
+    )
     task_id = task.pk
     transaction.on_commit(lambda: job.apply_async(args=[task_id], countdown=countdown), robust=True)
 
@@ -295,8 +340,9 @@ class _HeartbeatThread(threading.Thread):
         try:
             while not self.stopped.wait(self.interval):
                 try:
-                    StoreTask.objects.filter(pk=self.task_id, status=ST.RUNNING, attempts=self.attempt).update(
-                        heartbeat_at=timezone.now())
+                    StoreTask.objects.filter(
+                        pk=self.task_id, status=ST.RUNNING, attempts=self.attempt
+                    ).update(heartbeat_at=timezone.now())
                 except Exception:  # a missed beat is fine; the next one may work
                     logger.warning("heartbeat for store task %s not recorded", self.task_id, exc_info=True)
         finally:
@@ -342,7 +388,8 @@ def operate(store: Store, task: StoreTask, subject: Subject) -> Discovery | Outc
     if found.found:
         raise TransientStoreError(
             f'store "{store.name}": still finds {found.found} item(s) after erasure '
-            f"({_short_detail(found.detail)}); trying again")
+            f"({_short_detail(found.detail)}); trying again"
+        )
     return found
 
 
@@ -355,10 +402,17 @@ def execute_task(task_id: int) -> str:
     try:
         store = registry.get(task.store)
     except registry.StoresConfigError as exc:
-        return fail(task_id, attempt, "The stores file has errors: " + "; ".join(exc.errors[:3]), permanent=True)
+        return fail(
+            task_id, attempt, "The stores file has errors: " + "; ".join(exc.errors[:3]), permanent=True
+        )
     except KeyError:
-        return fail(task_id, attempt, f'Store "{task.store}" is no longer in the stores file; add it back, or '
-                                      "resolve this request manually.", permanent=True)
+        return fail(
+            task_id,
+            attempt,
+            f'Store "{task.store}" is no longer in the stores file; add it back, or '
+            "resolve this request manually.",
+            permanent=True,
+        )
     subject = subject_for(task.request, task)
     heartbeat = _HeartbeatThread(task_id, attempt)
     heartbeat.start()
@@ -372,7 +426,9 @@ def execute_task(task_id: int) -> str:
         return fail(task_id, attempt, str(exc), retry_after=exc.retry_after)
     except Exception as exc:  # unknown errors are treated as transient (see stores.base)
         logger.warning("store task %s: %s", task_id, type(exc).__name__, exc_info=True)
-        return fail(task_id, attempt, f'store "{task.store}": unexpected {type(exc).__name__}; see the worker log')
+        return fail(
+            task_id, attempt, f'store "{task.store}": unexpected {type(exc).__name__}; see the worker log'
+        )
     finally:
         heartbeat.stop()
     return complete(task_id, attempt, result)
@@ -398,9 +454,15 @@ def complete(task_id: int, attempt: int | None, result: Discovery | Outcome) -> 
             task.detail = {**task.detail, **detail}
         else:
             task.exported_count, task.erased_count, task.anonymised_count = (
-                result.exported, result.erased, result.anonymised)
-            task.detail = {**{k: v for k, v in task.detail.items() if k != "awaiting_callback"}, **result.detail,
-                           "manual_steps": result.manual_steps}
+                result.exported,
+                result.erased,
+                result.anonymised,
+            )
+            task.detail = {
+                **{k: v for k, v in task.detail.items() if k != "awaiting_callback"},
+                **result.detail,
+                "manual_steps": result.manual_steps,
+            }
         task.status = ST.SUCCEEDED
         task.finished_at = now
         task.heartbeat_at = now
@@ -417,14 +479,19 @@ def needed_kinds() -> set[str]:
 
 def _persist_identities(request: PrivacyRequest, source: str, provides: dict[str, set[str]]) -> None:
     wanted = needed_kinds()
-    rows = [SubjectIdentity(request=request, kind=kind, value=value, source=source)
-            for kind, values in provides.items() if kind in wanted
-            for value in values if value and len(value) <= 512]
+    rows = [
+        SubjectIdentity(request=request, kind=kind, value=value, source=source)
+        for kind, values in provides.items()
+        if kind in wanted
+        for value in values
+        if value and len(value) <= 512
+    ]
     SubjectIdentity.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
 
 
-def fail(task_id: int, attempt: int, message: str, *, permanent: bool = False,
-         retry_after: float | None = None) -> str:
+def fail(
+    task_id: int, attempt: int, message: str, *, permanent: bool = False, retry_after: float | None = None
+) -> str:
     with transaction.atomic():
         request = _locked(StoreTask.objects.values_list("request_id", flat=True).get(pk=task_id))
         task = StoreTask.objects.select_for_update().get(pk=task_id)
@@ -439,9 +506,13 @@ def fail(task_id: int, attempt: int, message: str, *, permanent: bool = False,
             if request.status == PR.RUNNING:
                 why = "" if permanent else f" (gave up after {task.attempts} attempts)"
                 request.transition(
-                    PR.NEEDS_ATTENTION, actor=ACTOR, action="execution_failed",
-                    attention_reason=f'Store "{task.store}", {task.get_phase_display().lower()}: {message}{why}',
-                    data={"store": task.store, "phase": task.phase, "task": task.pk})
+                    PR.NEEDS_ATTENTION,
+                    actor=ACTOR,
+                    action="execution_failed",
+                    attention_reason=f'Store "{task.store}", {task.get_phase_display().lower()}: '
+                    f"{message}{why}",
+                    data={"store": task.store, "phase": task.phase, "task": task.pk},
+                )
             return "failed"
         delay = backoff_seconds(task.attempts, retry_after)
         task.status = ST.PENDING
@@ -472,15 +543,19 @@ def sweep(now=None) -> dict[str, int]:
     stale = now - stale_after()
     lost = now - max(stale_after(), timedelta(seconds=60))
     counts = {"stale": 0, "lost": 0, "finished": 0}
-    candidates = StoreTask.objects.filter(request__status=PR.RUNNING).filter(
-        # running, but the worker stopped beating (killed, machine gone)
-        (_q(status=ST.RUNNING, heartbeat_at__lt=stale) & ~_q(detail__has_key="awaiting_callback"))
-        # running, waiting for a callback that did not come in time
-        | _q(status=ST.RUNNING, detail__has_key="awaiting_callback", next_attempt_at__lt=now)
-        # handed out, but the message never arrived (broker restarted, enqueue failed)
-        | _q(status=ST.PENDING, dispatched_at__lt=lost, next_attempt_at__isnull=True)
-        | _q(status=ST.PENDING, dispatched_at__isnull=False, next_attempt_at__lt=lost)
-    ).values_list("pk", flat=True)
+    candidates = (
+        StoreTask.objects.filter(request__status=PR.RUNNING)
+        .filter(
+            # running, but the worker stopped beating (killed, machine gone)
+            (_q(status=ST.RUNNING, heartbeat_at__lt=stale) & ~_q(detail__has_key="awaiting_callback"))
+            # running, waiting for a callback that did not come in time
+            | _q(status=ST.RUNNING, detail__has_key="awaiting_callback", next_attempt_at__lt=now)
+            # handed out, but the message never arrived (broker restarted, enqueue failed)
+            | _q(status=ST.PENDING, dispatched_at__lt=lost, next_attempt_at__isnull=True)
+            | _q(status=ST.PENDING, dispatched_at__isnull=False, next_attempt_at__lt=lost)
+        )
+        .values_list("pk", flat=True)
+    )
     for task_id in list(candidates):
         with transaction.atomic():
             request = _locked(StoreTask.objects.values_list("request_id", flat=True).get(pk=task_id))
@@ -496,12 +571,19 @@ def sweep(now=None) -> dict[str, int]:
                     task.finished_at = now
                     task.last_error = "The worker stopped while running this task, too many times."
                     task.save()
-                    request.transition(PR.NEEDS_ATTENTION, actor=ACTOR, action="execution_failed",
-                                       attention_reason=f'Store "{task.store}", {task.phase}: {task.last_error}')
+                    request.transition(
+                        PR.NEEDS_ATTENTION,
+                        actor=ACTOR,
+                        action="execution_failed",
+                        attention_reason=f'Store "{task.store}", {task.phase}: {task.last_error}',
+                    )
                     continue
-                task.last_error = ("No callback from the store in time; asking again." if waited else
-                                   f"The worker stopped while running attempt {task.attempts} "
-                                   "(killed or lost); running it again.")
+                task.last_error = (
+                    "No callback from the store in time; asking again."
+                    if waited
+                    else f"The worker stopped while running attempt {task.attempts} "
+                    "(killed or lost); running it again."
+                )
                 task.detail = {k: v for k, v in task.detail.items() if k != "awaiting_callback"}
                 task.status = ST.PENDING
                 task.next_attempt_at = None
@@ -533,8 +615,11 @@ def _q(**kwargs):
 def dispatch_due() -> int:
     """Start approved requests whose grace period is over (beat, every ~30 s)."""
     started = 0
-    due = PrivacyRequest.objects.filter(status=PR.APPROVED).filter(
-        _q(run_after__isnull=True) | _q(run_after__lte=timezone.now())).values_list("pk", flat=True)
+    due = (
+        PrivacyRequest.objects.filter(status=PR.APPROVED)
+        .filter(_q(run_after__isnull=True) | _q(run_after__lte=timezone.now()))
+        .values_list("pk", flat=True)
+    )
     for request_id in list(due):
         try:
             started += start(request_id)
@@ -544,8 +629,12 @@ def dispatch_due() -> int:
 
 
 # --- running without Celery (commands, tests) --------------------------------------------
-def run_local(request: PrivacyRequest, progress: Callable[[StoreTask, str], None] | None = None,
-              *, sleep: Callable[[float], None] | None = None) -> PrivacyRequest:
+def run_local(
+    request: PrivacyRequest,
+    progress: Callable[[StoreTask, str], None] | None = None,
+    *,
+    sleep: Callable[[float], None] | None = None,
+) -> PrivacyRequest:
     """Drive a request to its end in this process, one task at a time (same code as the workers).
 
     Transient errors wait for their backoff with ``sleep`` (a management

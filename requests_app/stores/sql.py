@@ -37,7 +37,7 @@ from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
-from django.db.utils import ConnectionHandler
+from django.db.utils import ConnectionHandler, load_backend
 
 from portal.config import env
 from requests_app.stores.base import (
@@ -53,11 +53,23 @@ from requests_app.stores.base import (
 IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$")
 SCHEMES = ("sqlite", "postgres", "postgresql", "pgsql", "psql", "mysql", "mariadb")
 DEFAULT_BATCH = 1000
+INT_RE = re.compile(r"^-?[0-9]{1,18}$")
 EXPORT_CHUNK = 2000
 
-_PERMANENT_HINTS = ("no such table", "no such column", "does not exist", "permission denied", "unknown column",
-                    "doesn't exist", "access denied", "password authentication failed", "unknown database",
-                    "syntax error", "readonly database", "read-only")
+_PERMANENT_HINTS = (
+    "no such table",
+    "no such column",
+    "does not exist",
+    "permission denied",
+    "unknown column",
+    "doesn't exist",
+    "access denied",
+    "password authentication failed",
+    "unknown database",
+    "syntax error",
+    "readonly database",
+    "read-only",
+)
 
 
 class Table:
@@ -72,8 +84,10 @@ class Table:
         self.mode = "anonymize" if isinstance(erase, dict) else erase
         self.anonymize: dict[str, Any] = {}
         if isinstance(erase, dict):
-            self.anonymize = {col: (None if isinstance(v, dict) and v.get("null") else v)
-                              for col, v in erase.get("anonymize", {}).items()}
+            self.anonymize = {
+                col: (None if isinstance(v, dict) and v.get("null") else v)
+                for col, v in erase.get("anonymize", {}).items()
+            }
 
 
 def _table_errors(index: int, raw: Any) -> list[tuple[str, str]]:
@@ -100,24 +114,33 @@ def _table_errors(index: int, raw: Any) -> list[tuple[str, str]]:
             if not IDENT_RE.match(col) or "." in col:
                 errors.append((f"{where}.match", f"{col!r} is not a column name"))
             if not isinstance(kind, str) or not re.match(r"^[a-z][a-z0-9_]*$", kind):
-                errors.append((f"{where}.match.{col}", f"{kind!r} is not an identity kind (e.g. email, user_id)"))
+                errors.append(
+                    (f"{where}.match.{col}", f"{kind!r} is not an identity kind (e.g. email, user_id)")
+                )
     provides = raw.get("provides", {})
     if not isinstance(provides, dict):
         errors.append((f"{where}.provides", '{ identity kind = "column" }, e.g. { user_id = "id" }'))
     else:
         for kind, col in provides.items():
             if not re.match(r"^[a-z][a-z0-9_]*$", kind):
-                errors.append((f"{where}.provides", f"{kind!r} is not an identity kind (lowercase, digits, _)"))
+                errors.append(
+                    (f"{where}.provides", f"{kind!r} is not an identity kind (lowercase, digits, _)")
+                )
             if not isinstance(col, str) or not IDENT_RE.match(col) or "." in col:
                 errors.append((f"{where}.provides.{kind}", f"{col!r} is not a column name"))
     erase = raw.get("erase", "delete")
     if isinstance(erase, str):
         if erase not in ("delete", "keep"):
-            errors.append((f"{where}.erase", f'{erase!r}: use "delete", "keep" or {{ anonymize = {{ column = value }} }}'))
+            errors.append(
+                (
+                    f"{where}.erase",
+                    f'{erase!r}: use "delete", "keep" or {{ anonymize = {{ column = value }} }}',
+                )
+            )
     elif isinstance(erase, dict):
         anonymize = erase.get("anonymize")
         if set(erase) != {"anonymize"} or not isinstance(anonymize, dict) or not anonymize:
-            errors.append((f"{where}.erase", 'anonymise needs { anonymize = { column = value, ... } }'))
+            errors.append((f"{where}.erase", "anonymise needs { anonymize = { column = value, ... } }"))
         else:
             for col, value in anonymize.items():
                 if not IDENT_RE.match(col) or "." in col:
@@ -149,7 +172,9 @@ class SqlStore(Store):
         if not isinstance(url, str) or not url:
             errors.append(("url", "required: a database URL, e.g. postgres://user:pass@host:5432/app"))
         elif url.split("://", 1)[0] not in SCHEMES:
-            errors.append(("url", f"scheme {url.split('://', 1)[0]!r} is not supported; use {', '.join(SCHEMES)}"))
+            errors.append(
+                ("url", f"scheme {url.split('://', 1)[0]!r} is not supported; use {', '.join(SCHEMES)}")
+            )
         else:
             try:
                 env.db_url_config(url)
@@ -175,11 +200,19 @@ class SqlStore(Store):
         for t in tables:
             for kind in t.get("provides", {}):
                 if kind in providers:
-                    errors.append((f"table ({t['name']}).provides",
-                                   f"{kind!r} is already provided by table {providers[kind]!r}"))
+                    errors.append(
+                        (
+                            f"table ({t['name']}).provides",
+                            f"{kind!r} is already provided by table {providers[kind]!r}",
+                        )
+                    )
                 providers[kind] = t["name"]
-        graph = {t["name"]: {providers[k] for k in t["match"].values() if k in providers and providers[k] != t["name"]}
-                 for t in tables}
+        graph = {
+            t["name"]: {
+                providers[k] for k in t["match"].values() if k in providers and providers[k] != t["name"]
+            }
+            for t in tables
+        }
         try:
             tuple(TopologicalSorter(graph).static_order())
         except CycleError as exc:
@@ -199,8 +232,13 @@ class SqlStore(Store):
     def connect(self) -> Iterator[Any]:
         settings_dict = env.db_url_config(self.config["url"])
         alias = f"store_{self.name}"
-        handler = ConnectionHandler({alias: settings_dict})
-        conn = handler[alias]
+        # The handler fills in every default a DatabaseWrapper expects (it insists on a "default" alias).
+        full = ConnectionHandler({"default": settings_dict}).settings["default"]
+        conn = load_backend(full["ENGINE"]).DatabaseWrapper(full, alias)
+        if conn.vendor == "sqlite":
+            # Its feature probe opens transaction.atomic(alias), which looks the alias up in
+            # settings.DATABASES; this connection is not there. Table introspection needs no JSON.
+            conn.features.supports_json_field = False
         try:
             try:
                 conn.ensure_connection()
@@ -219,7 +257,8 @@ class SqlStore(Store):
         if isinstance(exc, IntegrityError):
             return PermanentStoreError(
                 message + " — another table still references these rows; add it to the stores file "
-                          "(erase it first) or let the database cascade")
+                "(erase it first) or let the database cascade"
+            )
         if any(hint in lowered for hint in _PERMANENT_HINTS):
             return PermanentStoreError(message + " — check the stores file and the database")
         if isinstance(exc, OperationalError | InterfaceError):
@@ -229,19 +268,52 @@ class SqlStore(Store):
         return TransientStoreError(message)
 
     def check_connection(self) -> None:
-        with self.connect() as conn:
-            with conn.cursor() as cursor:
-                existing = set(conn.introspection.table_names(cursor))
-                for table in self.tables:
-                    plain = table.name.split(".")[-1]
-                    if table.name not in existing and plain not in existing:
-                        raise PermanentStoreError(
-                            f'store "{self.name}": table "{table.name}" does not exist in the database')
+        with self.connect() as conn, conn.cursor() as cursor:
+            existing = set(conn.introspection.table_names(cursor))
+            for table in self.tables:
+                plain = table.name.split(".")[-1]
+                if table.name not in existing and plain not in existing:
+                    raise PermanentStoreError(
+                        f'store "{self.name}": table "{table.name}" does not exist in the database'
+                    )
+                try:
+                    columns = {c.name for c in conn.introspection.get_table_description(cursor, plain)}
+                except DatabaseError as exc:
+                    raise self._error(exc, "reading the table's columns", table.name) from exc
+                wanted = [table.key, *table.match, *table.provides.values(), *table.anonymize]
+                missing = [c for c in dict.fromkeys(wanted) if c not in columns]
+                if missing:
+                    raise PermanentStoreError(
+                        f'store "{self.name}": table "{table.name}" has no column(s) {", ".join(missing)}; '
+                        f"it has {', '.join(sorted(columns))}"
+                    )
+
+    def _integer_columns(self, conn: Any) -> dict[str, set[str]]:
+        """table → its integer columns, so a value like "abc" is never compared with one (PostgreSQL
+        would refuse the whole statement). Read once per connection."""
+        cached = getattr(conn, "_portal_integer_columns", None)
+        if cached is not None:
+            return cached
+        result: dict[str, set[str]] = {}
+        with conn.cursor() as cursor:
+            for table in self.tables:
+                try:
+                    description = conn.introspection.get_table_description(cursor, table.name.split(".")[-1])
+                except DatabaseError:
+                    if conn.vendor == "postgresql":
+                        conn.rollback() if not conn.get_autocommit() else None
+                    continue
+                ints = set()
+                for column in description:
                     try:
-                        cursor.execute(f"SELECT {self._columns_list(conn, table)} FROM {self._q(conn, table.name)} "
-                                       "WHERE 1 = 0")
-                    except DatabaseError as exc:
-                        raise self._error(exc, "reading the configured columns", table.name) from exc
+                        field_type = conn.introspection.get_field_type(column.type_code, column)
+                    except KeyError:
+                        continue
+                    if "Integer" in field_type or "AutoField" in field_type:
+                        ints.add(column.name)
+                result[table.name] = ints
+        conn._portal_integer_columns = result
+        return result
 
     # --- SQL building ------------------------------------------------------------
     @staticmethod
@@ -252,8 +324,9 @@ class SqlStore(Store):
         cols = dict.fromkeys([table.key, *table.match, *table.provides.values(), *table.anonymize])
         return ", ".join(self._q(conn, c) for c in cols)
 
-    def _predicate(self, conn: Any, table: Table, subject: Subject, values_of: dict[str, list[str]],
-                   depth: int = 0) -> tuple[str, list[Any]] | None:
+    def _predicate(
+        self, conn: Any, table: Table, subject: Subject, values_of: dict[str, list[str]], depth: int = 0
+    ) -> tuple[str, list[Any]] | None:
         """SQL matching the subject's rows of ``table``, or None if it can match nothing.
 
         Identity kinds provided inside this store become subqueries; others are
@@ -261,9 +334,12 @@ class SqlStore(Store):
         """
         parts: list[str] = []
         params: list[Any] = []
+        integer_columns = self._integer_columns(conn).get(table.name, set())
         for column, kind in table.match.items():
             col = self._q(conn, column)
             values = values_of.get(kind, [])
+            if column in integer_columns:
+                values = [v for v in values if INT_RE.match(v)]
             if kind == "email" and values:
                 parts.append(f"LOWER({col}) IN ({', '.join(['%s'] * len(values))})")
                 params.extend(v.lower() for v in values)
@@ -275,7 +351,9 @@ class SqlStore(Store):
                 inner = self._predicate(conn, provider, subject, values_of, depth + 1)
                 if inner is not None:
                     source = self._q(conn, provider.provides[kind])
-                    parts.append(f"{col} IN (SELECT {source} FROM {self._q(conn, provider.name)} WHERE {inner[0]})")
+                    parts.append(
+                        f"{col} IN (SELECT {source} FROM {self._q(conn, provider.name)} WHERE {inner[0]})"
+                    )
                     params.extend(inner[1])
         if not parts:
             return None
@@ -292,7 +370,7 @@ class SqlStore(Store):
             return
         for start in range(0, len(pending), self.batch_size):
             batch: dict[str, list[str]] = {}
-            for kind, value in pending[start:start + self.batch_size]:
+            for kind, value in pending[start : start + self.batch_size]:
                 batch.setdefault(kind, []).append(value)
             yield batch
 
@@ -310,7 +388,7 @@ class SqlStore(Store):
             for t in self.tables:
                 try:
                     relations = conn.introspection.get_relations(cursor, t.name.split(".")[-1])
-                except Exception:  # noqa: BLE001 - introspection is a refinement; config order still holds
+                except Exception:  # noqa: S112 - introspection refines the order; the config order still holds
                     continue
                 for _col, (_ref_col, ref_table) in relations.items():
                     for other in self.tables:
@@ -320,8 +398,10 @@ class SqlStore(Store):
             order = list(TopologicalSorter(before).static_order())
         except CycleError as exc:
             raise PermanentStoreError(
-                f'store "{self.name}": the tables reference each other in a circle ({" → ".join(exc.args[1])}); '
-                "erase cannot pick an order — let the database cascade one side or split the store") from exc
+                f'store "{self.name}": the tables reference each other in a circle '
+                f'({" → ".join(exc.args[1])}); '
+                "erase cannot pick an order — let the database cascade one side or split the store"
+            ) from exc
         return [by_name[name] for name in order]
 
     # --- the four operations -----------------------------------------------------
@@ -363,7 +443,7 @@ class SqlStore(Store):
                     count = self._count(conn, subject, table)
                     result.detail["tables"][table.name] = count
                     result.found += count
-                    provided = {k: c for k, c in table.provides.items()}
+                    provided = dict(table.provides)
                     if count and provided:
                         for kind, values in self._read_provided(conn, subject, table, provided).items():
                             result.provides.setdefault(kind, set()).update(values)
@@ -371,7 +451,9 @@ class SqlStore(Store):
             raise self._error(exc, "discovery") from exc
         return result
 
-    def _read_provided(self, conn: Any, subject: Subject, table: Table, provided: dict[str, str]) -> dict[str, set]:
+    def _read_provided(
+        self, conn: Any, subject: Subject, table: Table, provided: dict[str, str]
+    ) -> dict[str, set]:
         out: dict[str, set[str]] = {kind: set() for kind in provided}
         cols = ", ".join(self._q(conn, c) for c in provided.values())
         with conn.cursor() as cursor:
@@ -379,7 +461,9 @@ class SqlStore(Store):
                 pred = self._predicate(conn, table, subject, batch)
                 if pred is None:
                     continue
-                cursor.execute(f"SELECT DISTINCT {cols} FROM {self._q(conn, table.name)} WHERE {pred[0]}", pred[1])
+                cursor.execute(
+                    f"SELECT DISTINCT {cols} FROM {self._q(conn, table.name)} WHERE {pred[0]}", pred[1]
+                )
                 while rows := cursor.fetchmany(EXPORT_CHUNK):
                     for row in rows:
                         for kind, value in zip(provided, row, strict=True):
@@ -415,12 +499,17 @@ class SqlStore(Store):
                             if pred is None:
                                 continue
                             with conn.chunked_cursor() as cursor:
-                                cursor.execute(f"SELECT * FROM {self._q(conn, table.name)} WHERE {pred[0]} "
-                                               f"ORDER BY {self._q(conn, table.key)}", pred[1])
+                                cursor.execute(
+                                    f"SELECT * FROM {self._q(conn, table.name)} WHERE {pred[0]} "
+                                    f"ORDER BY {self._q(conn, table.key)}",
+                                    pred[1],
+                                )
                                 columns = [c[0] for c in cursor.description]
                                 while rows := cursor.fetchmany(EXPORT_CHUNK):
                                     for row in rows:
-                                        writer.write({c: _jsonable(v) for c, v in zip(columns, row, strict=True)})
+                                        writer.write(
+                                            {c: _jsonable(v) for c, v in zip(columns, row, strict=True)}
+                                        )
                                     count += len(rows)
                     outcome.detail["tables"][table.name] = count
                     outcome.exported += count
@@ -451,8 +540,10 @@ class SqlStore(Store):
                             else:
                                 sql, params = self._not_anonymised(conn, table, sql, params)
                                 sets = ", ".join(f"{self._q(conn, c)} = %s" for c in table.anonymize)
-                                cursor.execute(f"UPDATE {self._q(conn, table.name)} SET {sets} WHERE {sql}",
-                                               [*table.anonymize.values(), *params])
+                                cursor.execute(
+                                    f"UPDATE {self._q(conn, table.name)} SET {sets} WHERE {sql}",
+                                    [*table.anonymize.values(), *params],
+                                )
                             outcome.detail["statements"] += 1
                             affected += max(cursor.rowcount, 0)
                         outcome.detail["tables"][table.name] = {"mode": table.mode, "rows": affected}
@@ -478,8 +569,10 @@ class SqlStore(Store):
         """
         table = next((t for t in self.tables if t.name == table_name), None)
         if table is None:
-            raise PermanentStoreError(f'store "{self.name}": retention names table "{table_name}", which is not '
-                                      "configured in this store")
+            raise PermanentStoreError(
+                f'store "{self.name}": retention names table "{table_name}", which is not '
+                "configured in this store"
+            )
         deleted = 0
         try:
             with self.connect() as conn, conn.cursor() as cursor:

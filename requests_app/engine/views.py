@@ -1,0 +1,117 @@
+"""Public views of the engine: the access-package download, and store callbacks (webhook kind)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.http import FileResponse, Http404
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from rest_framework import status
+from rest_framework.decorators import api_view, authentication_classes, parser_classes, permission_classes
+from rest_framework.parsers import BaseParser
+from rest_framework.response import Response
+
+from portal import tokens
+from portal.ratelimit import client_ip, token_guard
+from requests_app.models import AccessPackage
+
+logger = logging.getLogger(__name__)
+
+
+def _package(token: str) -> AccessPackage:
+    if len(token) > 100:
+        raise Http404
+    pkg = (
+        AccessPackage.objects.select_related("request")
+        .filter(download_token_hash=tokens.hash_token(token))
+        .first()
+    )
+    if pkg is None:
+        raise Http404
+    return pkg
+
+
+def _gone(request, pkg: AccessPackage):
+    reason = (
+        "downloads"
+        if pkg.download_count >= pkg.max_downloads and pkg.expires_at > timezone.now()
+        else "expired"
+    )
+    return render(request, "requests_app/package_gone.html", {"reason": reason}, status=410)
+
+
+@never_cache
+@token_guard("package-download")
+def package_download(request, token: str):
+    """GET: a page with a button (link scanners in mail clients must not use up downloads). POST: the ZIP."""
+    try:
+        pkg = _package(token)
+    except Http404:
+        return render(request, "404.html", status=404)
+    if not pkg.is_available:
+        return _gone(request, pkg)
+    if request.method != "POST":
+        return render(
+            request,
+            "requests_app/package_download.html",
+            {"package": pkg, "downloads_left": pkg.max_downloads - pkg.download_count},
+        )
+    path = Path(settings.PORTAL_PRIVATE_ROOT) / pkg.path
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - FileResponse closes it
+    except OSError:
+        logger.error("access package file missing for request %s", pkg.request_id)
+        return _gone(request, pkg)
+    with transaction.atomic():
+        # Count atomically: two parallel clicks cannot both take the last download.
+        taken = AccessPackage.objects.filter(
+            pk=pkg.pk,
+            download_count__lt=F("max_downloads"),
+            expires_at__gt=timezone.now(),
+            deleted_at__isnull=True,
+        ).update(download_count=F("download_count") + 1)
+        if not taken:
+            handle.close()
+            return _gone(request, pkg)
+        pkg.request.note(
+            actor="requester:download link",
+            action="package_downloaded",
+            data={"download": pkg.download_count + 1, "ip": tokens.pseudonymise(client_ip(request))},
+        )
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"{pkg.request.reference}-data.zip",
+        content_type="application/zip",
+    )
+
+
+class RawBodyParser(BaseParser):
+    """Keeps the exact bytes: the signature covers them."""
+
+    media_type = "*/*"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return stream.read() if stream else b""
+
+
+@api_view(["POST"])
+@authentication_classes([])
+@permission_classes([])
+@parser_classes([RawBodyParser])
+def store_callback(request, store: str):
+    """The host app's signed answer to a webhook store request (see docs/webhook-protocol.md)."""
+    from requests_app.stores import webhook
+
+    body = request.data if isinstance(request.data, bytes) else b""
+    try:
+        result = webhook.handle_callback(store, body, request.headers)
+    except webhook.CallbackError as exc:
+        return Response({"error": {"code": exc.code, "message": str(exc), "fields": {}}}, status=exc.status)
+    return Response(result, status=status.HTTP_200_OK)
