@@ -1,0 +1,75 @@
+"""Transparency figures (DSA Art. 15): page, JSON and CSV for a period."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from abuse_app import services
+from abuse_app.models import Appeal, Case, Decision
+from tests.abuse_app.conftest import submit
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def history(moderator, moderator2):
+    submit(category="privacy", locations="https://a.example/1")
+    submit(category="privacy", locations="https://a.example/2", email="b@example.com")
+    submit(category="spam", locations="https://a.example/3", email="c@example.com", channel="api")
+    cases = list(Case.objects.order_by("id"))
+    first = services.decide(case=cases[0], actor=moderator, action="remove_content", ground="illegal",
+                            legal_reference="GDPR Art. 6", facts="No consent.")
+    services.decide(case=cases[1], actor=moderator, action="none", ground="", legal_reference="",
+                    facts="Nothing wrong.", automated=True)
+    Decision.objects.filter(pk=first.pk).update(decided_at=cases[0].first_received_at + timedelta(hours=10))
+    appeal = services.file_appeal(decision=first, appellant="target", statement="Mine.")
+    services.decide_appeal(appeal=appeal, actor=moderator2, outcome=Appeal.Status.UPHELD, reasons="Still no consent.")
+
+
+def test_transparency_figures_count_notices_decisions_appeals(history):
+    today = timezone.localdate()
+    figures = services.transparency_figures(*_day_range(today))
+    assert figures["notices"]["total"] == 3
+    assert figures["notices"]["by_category"] == {"privacy": 2, "spam": 1}
+    assert figures["notices"]["by_channel"] == {"api": 1, "web": 2}
+    assert figures["decisions"]["by_action"] == {"none": 1, "remove_content": 1}
+    assert figures["decisions"]["by_ground"] == {"illegal": 1, "none": 1}
+    assert figures["decisions"]["automated_share"] == 0.5
+    assert figures["decisions"]["median_hours_to_decision"] is not None
+    assert figures["appeals"] == {"total": 1, "by_outcome": {"upheld": 1}, "by_appellant": {"target": 1}}
+
+
+def _day_range(day):
+    from datetime import datetime, time
+    tz = timezone.get_current_timezone()
+    return datetime.combine(day, time.min, tzinfo=tz), datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+
+
+def test_transparency_page_json_and_csv(client, history):
+    page = client.get("/transparency/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Privacy invasion or harvesting personal data without consent" in html and "50.0 %" in html
+    data = client.get("/transparency/?format=json").json()
+    assert data["notices"]["total"] == 3
+    response = client.get("/transparency/?format=csv")
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["section", "key", "value"]
+    assert ["notices.by_category", "privacy", "2"] in rows
+
+
+def test_transparency_bad_dates_explained_not_500(client):
+    response = client.get("/transparency/?from=yesterday&to=2025-13-40")
+    assert response.status_code == 200
+    assert "Dates must look like" in response.content.decode()
+    reversed_range = client.get("/transparency/?from=2025-02-01&to=2025-01-01")
+    assert "end date is before the start date" in reversed_range.content.decode()
+
+
+def test_transparency_past_period_excludes_today(client, history):
+    data = client.get("/transparency/?from=2020-01-01&to=2020-12-31&format=json").json()
+    assert data["notices"]["total"] == 0 and data["decisions"]["median_hours_to_decision"] is None
