@@ -246,8 +246,8 @@ def _dependencies(stores_by_name: dict[str, Store]) -> dict[str, set[str]]:
     }
 
 
-def runnable(request: PrivacyRequest, tasks: list[StoreTask]) -> list[StoreTask]:
-    """Pending, not yet handed out, and everything they depend on is done."""
+def runnable(request: PrivacyRequest, tasks: list[StoreTask], *, handed_out_too: bool = False) -> list[StoreTask]:
+    """Pending, not yet handed out (unless ``handed_out_too``), and everything they depend on is done."""
     loaded = registry.load()
     deps = _dependencies({s.name: s for s in loaded.stores})
     discover_done = {t.store for t in tasks if t.phase == PH.DISCOVER and t.status in DONE}
@@ -255,7 +255,7 @@ def runnable(request: PrivacyRequest, tasks: list[StoreTask]) -> list[StoreTask]
     erased = {t.store for t in tasks if t.phase == PH.ERASE and t.status in DONE}
     ready = []
     for task in tasks:
-        if task.status != ST.PENDING or task.dispatched_at is not None:
+        if task.status != ST.PENDING or (task.dispatched_at is not None and not handed_out_too):
             continue
         if task.phase == PH.DISCOVER:
             ok = deps.get(task.store, set()) <= discover_done | (
@@ -655,7 +655,8 @@ def run_local(
                 tasks = list(locked.store_tasks.select_for_update().order_by("id"))
                 if all(t.status in DONE for t in tasks):
                     break
-                ready = runnable(locked, tasks)
+                ready = [t for t in runnable(locked, tasks, handed_out_too=True)
+                         if not t.next_attempt_at or t.next_attempt_at <= timezone.now()]
                 if not ready:
                     # only retries waiting for their backoff are left
                     waiting = [t for t in tasks if t.status == ST.PENDING and t.next_attempt_at]
