@@ -37,19 +37,29 @@ class SlaFilter(admin.SimpleListFilter):
         if self.value() == "overdue":
             return queryset.filter(status__in=Case.OPEN_STATUSES, sla_due_at__lt=now)
         if self.value() == "24h":
-            return queryset.filter(status__in=Case.OPEN_STATUSES, sla_due_at__gte=now,
-                                   sla_due_at__lt=now + timedelta(hours=24))
+            return queryset.filter(
+                status__in=Case.OPEN_STATUSES, sla_due_at__gte=now, sla_due_at__lt=now + timedelta(hours=24)
+            )
         return queryset
 
 
 def _evidence_links(notice: Notice) -> str:
     items = [
-        format_html('<li><a href="{}">{}</a> · {} · {} bytes · sha256 {}</li>',
-                    reverse("admin:abuse_app_evidence_download", args=[e.pk]), e.original_name or f"file {e.pk}",
-                    e.content_type, e.size, e.sha256[:16] + "…")
-        if not e.purged_at else
-        format_html("<li>{} · deleted {} (retention) · sha256 {}</li>", e.original_name, e.purged_at.date(),
-                    e.sha256[:16] + "…")
+        format_html(
+            '<li><a href="{}">{}</a> · {} · {} bytes · sha256 {}</li>',
+            reverse("admin:abuse_app_evidence_download", args=[e.pk]),
+            e.original_name or f"file {e.pk}",
+            e.content_type,
+            e.size,
+            e.sha256[:16] + "…",
+        )
+        if not e.purged_at
+        else format_html(
+            "<li>{} · deleted {} (retention) · sha256 {}</li>",
+            e.original_name,
+            e.purged_at.date(),
+            e.sha256[:16] + "…",
+        )
         for e in notice.evidence.all()
     ]
     return format_html("<ul>{}</ul>", format_html_join("", "{}", ((i,) for i in items))) if items else "—"
@@ -57,19 +67,47 @@ def _evidence_links(notice: Notice) -> str:
 
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
-    list_display = ["reference", "child_safety", "category", "priority", "notice_count", "first_received_at",
-                    "last_received_at", "sla_due", "status", "assigned_to"]
-    list_filter = ["status", "is_child_safety", "category", "priority", SlaFilter,
-                   ("assigned_to", admin.RelatedOnlyFieldListFilter)]
+    list_display = [
+        "reference",
+        "child_safety",
+        "category",
+        "priority",
+        "notice_count",
+        "first_received_at",
+        "last_received_at",
+        "sla_due",
+        "status",
+        "assigned_to",
+    ]
+    list_filter = [
+        "status",
+        "is_child_safety",
+        "category",
+        "priority",
+        SlaFilter,
+        ("assigned_to", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["reference", "target_display", "target_account_id", "notices__reference"]
     list_select_related = ["assigned_to"]
     ordering = ["-is_child_safety", "priority", "sla_due_at"]
     actions = ["assign_to_me", "place_legal_hold"]
     change_form_template = "abuse/admin/case_change_form.html"
     show_full_result_count = False
-    fields = ["reference", "target_display", "target_account_id", "category", "is_child_safety", "priority",
-              "status", "sla_due_at", "assigned_to", "first_received_at", "last_received_at", "decided_at",
-              "legal_hold_until"]
+    fields = [
+        "reference",
+        "target_display",
+        "target_account_id",
+        "category",
+        "is_child_safety",
+        "priority",
+        "status",
+        "sla_due_at",
+        "assigned_to",
+        "first_received_at",
+        "last_received_at",
+        "decided_at",
+        "legal_hold_until",
+    ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(notice_count=Count("notices", distinct=True))
@@ -88,8 +126,12 @@ class CaseAdmin(admin.ModelAdmin):
             from django.contrib.auth import get_user_model
             from django.db.models import Q
 
-            kwargs["queryset"] = get_user_model().objects.filter(is_active=True, is_staff=True).filter(
-                Q(is_superuser=True) | Q(groups__permissions__codename="change_case")).distinct()
+            kwargs["queryset"] = (
+                get_user_model()
+                .objects.filter(is_active=True, is_staff=True)
+                .filter(Q(is_superuser=True) | Q(groups__permissions__codename="change_case"))
+                .distinct()
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description=_("Notices"), ordering="notice_count")
@@ -116,20 +158,24 @@ class CaseAdmin(admin.ModelAdmin):
         extra_context = extra_context or {}
         if case is not None:
             notices = case.notices.prefetch_related("evidence").order_by("received_at")
-            extra_context.update({
-                "notices": [(n, _evidence_links(n)) for n in notices],
-                "decisions": case.decisions.select_related("decided_by").prefetch_related("appeals"),
-                "notes": case.notes.select_related("author"),
-                "timeline": audit.timeline("abuse_case", case.pk),
-                "note_form": NoteForm(),
-                "can_decide": case.is_open and request.user.has_perm("abuse_app.add_decision"),
-                "can_note": request.user.has_perm("abuse_app.add_casenote"),
-            })
+            extra_context.update(
+                {
+                    "notices": [(n, _evidence_links(n)) for n in notices],
+                    "decisions": case.decisions.select_related("decided_by").prefetch_related("appeals"),
+                    "notes": case.notes.select_related("author"),
+                    "timeline": audit.timeline("abuse_case", case.pk),
+                    "note_form": NoteForm(),
+                    "can_decide": case.is_open and request.user.has_perm("abuse_app.add_decision"),
+                    "can_note": request.user.has_perm("abuse_app.add_casenote"),
+                }
+            )
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
         return [
-            path("<int:pk>/decide/", self.admin_site.admin_view(self.decide_view), name="abuse_app_case_decide"),
+            path(
+                "<int:pk>/decide/", self.admin_site.admin_view(self.decide_view), name="abuse_app_case_decide"
+            ),
             path("<int:pk>/note/", self.admin_site.admin_view(self.note_view), name="abuse_app_case_note"),
             *super().get_urls(),
         ]
@@ -145,12 +191,21 @@ class CaseAdmin(admin.ModelAdmin):
             except services.AbuseError as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, _("Decision recorded; the reporters and the host app are being told."))
+                messages.success(
+                    request, _("Decision recorded; the reporters and the host app are being told.")
+                )
                 return HttpResponseRedirect(reverse("admin:abuse_app_case_change", args=[case.pk]))
-        return render(request, "abuse/admin/decide.html", {
-            **self.admin_site.each_context(request), "opts": self.model._meta, "case": case, "form": form,
-            "title": _("Decide case %(ref)s") % {"ref": case.reference},
-        })
+        return render(
+            request,
+            "abuse/admin/decide.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "case": case,
+                "form": form,
+                "title": _("Decide case %(ref)s") % {"ref": case.reference},
+            },
+        )
 
     def note_view(self, request, pk: int):
         if request.method != "POST" or not request.user.has_perm("abuse_app.add_casenote"):
@@ -170,17 +225,21 @@ class CaseAdmin(admin.ModelAdmin):
             services.assign(case=case, assignee=request.user, actor=request.user)
         messages.success(request, _("Assigned to you."))
 
-    @admin.action(description=_("Place on legal hold for one year (evidence kept, never auto-deleted)"),
-                  permissions=["change"])
+    @admin.action(
+        description=_("Place on legal hold for one year (evidence kept, never auto-deleted)"),
+        permissions=["change"],
+    )
     def place_legal_hold(self, request, queryset):
         for case in queryset:
-            services.place_legal_hold(case=case, actor=request.user, days=365, reason="placed from the case list")
+            services.place_legal_hold(
+                case=case, actor=request.user, days=365, reason="placed from the case list"
+            )
         messages.success(request, _("Legal hold placed."))
 
 
 class EvidenceInline(admin.TabularInline):
     model = Evidence
-    fields = ["original_name", "content_type", "size", "sha256", "uploaded_at", "purged_at", "download"]
+    fields = ("original_name", "content_type", "size", "sha256", "uploaded_at", "purged_at", "download")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -192,14 +251,24 @@ class EvidenceInline(admin.TabularInline):
     def download(self, obj):
         if obj.purged_at or not obj.pk:
             return "—"
-        return format_html('<a href="{}">{}</a>', reverse("admin:abuse_app_evidence_download", args=[obj.pk]),
-                           _("Download (logged)"))
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:abuse_app_evidence_download", args=[obj.pk]),
+            _("Download (logged)"),
+        )
 
 
 @admin.register(Notice)
 class NoticeAdmin(admin.ModelAdmin):
-    list_display = ["reference", "category", "channel", "received_at", "reporter_email", "evidence_count",
-                    "manifestly_unfounded"]
+    list_display = [
+        "reference",
+        "category",
+        "channel",
+        "received_at",
+        "reporter_email",
+        "evidence_count",
+        "manifestly_unfounded",
+    ]
     list_filter = ["category", "channel", "manifestly_unfounded"]
     search_fields = ["reference", "reporter_email", "content_id", "cases__reference"]
     date_hierarchy = "received_at"
@@ -228,8 +297,11 @@ class NoticeAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path("evidence/<int:pk>/download/", self.admin_site.admin_view(self.evidence_download),
-                 name="abuse_app_evidence_download"),
+            path(
+                "evidence/<int:pk>/download/",
+                self.admin_site.admin_view(self.evidence_download),
+                name="abuse_app_evidence_download",
+            ),
             *super().get_urls(),
         ]
 
@@ -244,15 +316,32 @@ class NoticeAdmin(admin.ModelAdmin):
             messages.error(request, str(exc))
             return HttpResponseRedirect(reverse("admin:abuse_app_notice_change", args=[evidence.notice_id]))
         except FileNotFoundError:
-            messages.error(request, _("The file of evidence %(pk)s is missing from private storage (%(root)s). "
-                                      "Restore it from backup; its sha256 is %(sha)s.")
-                           % {"pk": evidence.pk, "root": "PORTAL_PRIVATE_ROOT", "sha": evidence.sha256})
+            messages.error(
+                request,
+                _(
+                    "The file of evidence %(pk)s is missing from private storage (%(root)s). "
+                    "Restore it from backup; its sha256 is %(sha)s."
+                )
+                % {"pk": evidence.pk, "root": "PORTAL_PRIVATE_ROOT", "sha": evidence.sha256},
+            )
             return HttpResponseRedirect(reverse("admin:abuse_app_notice_change", args=[evidence.notice_id]))
-        extension = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp",
-                     "application/pdf": "pdf", "text/plain": "txt", "video/mp4": "mp4",
-                     "video/quicktime": "mov", "video/webm": "webm"}.get(evidence.content_type, "bin")
-        response = FileResponse(handle, as_attachment=True, content_type="application/octet-stream",
-                                filename=f"evidence-{evidence.notice.reference}-{evidence.pk}.{extension}")
+        extension = {
+            "image/jpeg": "jpg",
+            "image/png": "png",
+            "image/gif": "gif",
+            "image/webp": "webp",
+            "application/pdf": "pdf",
+            "text/plain": "txt",
+            "video/mp4": "mp4",
+            "video/quicktime": "mov",
+            "video/webm": "webm",
+        }.get(evidence.content_type, "bin")
+        response = FileResponse(
+            handle,
+            as_attachment=True,
+            content_type="application/octet-stream",
+            filename=f"evidence-{evidence.notice.reference}-{evidence.pk}.{extension}",
+        )
         response["X-Content-Type-Options"] = "nosniff"
         response["Cache-Control"] = "private, no-store"
         response["Content-Security-Policy"] = "default-src 'none'; sandbox"
@@ -283,8 +372,16 @@ class DecisionAdmin(admin.ModelAdmin):
 
 @admin.register(Appeal)
 class AppealAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "case_link", "appellant", "status", "filed_at", "original_decider", "decided_by",
-                    "decided_at"]
+    list_display = [
+        "__str__",
+        "case_link",
+        "appellant",
+        "status",
+        "filed_at",
+        "original_decider",
+        "decided_by",
+        "decided_at",
+    ]
     list_filter = ["status", "appellant"]
     search_fields = ["decision__case__reference", "notice__reference"]
     list_select_related = ["decision__case", "original_decider", "decided_by"]
@@ -302,46 +399,70 @@ class AppealAdmin(admin.ModelAdmin):
     @admin.display(description=_("Case"))
     def case_link(self, obj):
         case = obj.decision.case
-        return format_html('<a href="{}">{}</a>', reverse("admin:abuse_app_case_change", args=[case.pk]),
-                           case.reference)
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:abuse_app_case_change", args=[case.pk]), case.reference
+        )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         appeal = self.get_object(request, object_id)
         extra_context = extra_context or {}
         if appeal is not None:
-            extra_context["can_decide"] = (appeal.status == Appeal.Status.PENDING
-                                           and request.user.has_perm("abuse_app.change_appeal")
-                                           and appeal.original_decider_id != request.user.pk)
+            extra_context["can_decide"] = (
+                appeal.status == Appeal.Status.PENDING
+                and request.user.has_perm("abuse_app.change_appeal")
+                and appeal.original_decider_id != request.user.pk
+            )
             extra_context["same_moderator"] = appeal.original_decider_id == request.user.pk
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
         return [
-            path("<int:pk>/decide/", self.admin_site.admin_view(self.decide_view), name="abuse_app_appeal_decide"),
+            path(
+                "<int:pk>/decide/",
+                self.admin_site.admin_view(self.decide_view),
+                name="abuse_app_appeal_decide",
+            ),
             *super().get_urls(),
         ]
 
     def decide_view(self, request, pk: int):
         if not request.user.has_perm("abuse_app.change_appeal"):
             raise PermissionDenied
-        appeal = get_object_or_404(Appeal.objects.select_related("decision__case", "decision__decided_by"), pk=pk)
+        appeal = get_object_or_404(
+            Appeal.objects.select_related("decision__case", "decision__decided_by"), pk=pk
+        )
         form = AppealDecisionForm(request.POST or None)
         if appeal.original_decider_id == request.user.pk:
-            form.add_error(None, _("You took the original decision. Another moderator must decide this appeal."))
+            form.add_error(
+                None, _("You took the original decision. Another moderator must decide this appeal.")
+            )
         elif request.method == "POST" and form.is_valid():
             try:
-                services.decide_appeal(appeal=appeal, actor=request.user, outcome=form.cleaned_data["outcome"],
-                                       reasons=form.cleaned_data["reasons"],
-                                       new_action=form.cleaned_data.get("new_action", ""))
+                services.decide_appeal(
+                    appeal=appeal,
+                    actor=request.user,
+                    outcome=form.cleaned_data["outcome"],
+                    reasons=form.cleaned_data["reasons"],
+                    new_action=form.cleaned_data.get("new_action", ""),
+                )
             except services.AbuseError as exc:
                 form.add_error(None, str(exc))
             else:
                 messages.success(request, _("Appeal decided; the appellant and the host app are being told."))
                 return HttpResponseRedirect(reverse("admin:abuse_app_appeal_change", args=[appeal.pk]))
-        return render(request, "abuse/admin/appeal_decide.html", {
-            **self.admin_site.each_context(request), "opts": self.model._meta, "appeal": appeal, "form": form,
-            "decision": appeal.decision, "title": _("Decide appeal on %(ref)s") % {"ref": appeal.decision.case.reference},
-        }, status=403 if appeal.original_decider_id == request.user.pk else 200)
+        return render(
+            request,
+            "abuse/admin/appeal_decide.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "appeal": appeal,
+                "form": form,
+                "decision": appeal.decision,
+                "title": _("Decide appeal on %(ref)s") % {"ref": appeal.decision.case.reference},
+            },
+            status=403 if appeal.original_decider_id == request.user.pk else 200,
+        )
 
 
 @admin.register(ReporterStanding)
@@ -363,8 +484,12 @@ class ReporterStandingAdmin(admin.ModelAdmin):
         for standing in queryset.filter(suspended_until__gt=timezone.now()):
             standing.suspended_until = timezone.now()
             standing.save(update_fields=["suspended_until", "updated_at"])
-            audit.record(subject_type="abuse_reporter", subject_id=standing.pk, action="abuse.suspension_lifted",
-                         actor=request.user)
+            audit.record(
+                subject_type="abuse_reporter",
+                subject_id=standing.pk,
+                action="abuse.suspension_lifted",
+                actor=request.user,
+            )
         messages.success(request, _("Suspensions lifted."))
 
 
@@ -373,7 +498,16 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_display = ["__str__", "case", "status", "attempts", "last_error", "created_at", "delivered_at"]
     list_filter = ["status", "event"]
     list_select_related = ["case"]
-    readonly_fields = ["event", "case", "payload", "status", "attempts", "last_error", "created_at", "delivered_at"]
+    readonly_fields = [
+        "event",
+        "case",
+        "payload",
+        "status",
+        "attempts",
+        "last_error",
+        "created_at",
+        "delivered_at",
+    ]
     actions = ["retry"]
 
     def has_add_permission(self, request):
@@ -386,8 +520,9 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def retry(self, request, queryset):
         from abuse_app.tasks import deliver_webhook
 
-        count = queryset.filter(status=WebhookDelivery.Status.FAILED).update(status=WebhookDelivery.Status.PENDING,
-                                                                            attempts=0)
+        count = queryset.filter(status=WebhookDelivery.Status.FAILED).update(
+            status=WebhookDelivery.Status.PENDING, attempts=0
+        )
         for pk in queryset.filter(status=WebhookDelivery.Status.PENDING).values_list("pk", flat=True):
             deliver_webhook.delay(pk)
         messages.success(request, _("%(n)d failed deliveries queued again.") % {"n": count})

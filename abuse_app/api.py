@@ -53,29 +53,45 @@ class ReportRequestSerializer(serializers.Serializer):
     """Documentation of the request body (validation is the web form's)."""
 
     category = serializers.ChoiceField(choices=Category.choices)
-    locations = serializers.ListField(child=serializers.CharField(), help_text=(
-        "Web addresses (https://…) or content ids; a newline-separated string is accepted too."))
+    locations = serializers.ListField(
+        child=serializers.CharField(),
+        help_text=("Web addresses (https://…) or content ids; a newline-separated string is accepted too."),
+    )
     explanation = serializers.CharField(max_length=5000)
     good_faith = serializers.BooleanField(help_text="Must be true.")
     law = serializers.CharField(required=False, help_text="Required for category 'illegal'.")
     reporter_name = serializers.CharField(required=False, help_text="Ignored for category 'minors'.")
     reporter_email = serializers.EmailField(required=False, help_text="Ignored for category 'minors'.")
-    evidence = serializers.ListField(child=serializers.FileField(), required=False, help_text=(
-        "multipart/form-data only; never for category 'minors'. Types are sniffed from the content."))
+    evidence = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        help_text=(
+            "multipart/form-data only; never for category 'minors'. Types are sniffed from the content."
+        ),
+    )
     language = serializers.ChoiceField(choices=[c for c, _ in settings.LANGUAGES], required=False)
     content_id = serializers.CharField(required=False, help_text="Host app only: the reported content's id.")
-    target_account_id = serializers.CharField(required=False, help_text="Host app only: the content owner's account.")
-    snapshot = serializers.JSONField(required=False, help_text=(
-        "Host app only: the content as it was when reported (JSON, at most 64 KiB)."))
+    target_account_id = serializers.CharField(
+        required=False, help_text="Host app only: the content owner's account."
+    )
+    snapshot = serializers.JSONField(
+        required=False,
+        help_text=("Host app only: the content as it was when reported (JSON, at most 64 KiB)."),
+    )
 
 
-ReportResponse = inline_serializer("AbuseReportReceipt", {
-    "reference": serializers.CharField(),
-    "status_url": serializers.URLField(help_text="Secret link to the report's status page; give it to the reporter."),
-    "cases": serializers.ListField(child=serializers.CharField()),
-    "child_safety": serializers.BooleanField(),
-    "hotline": serializers.CharField(allow_null=True),
-})
+ReportResponse = inline_serializer(
+    "AbuseReportReceipt",
+    {
+        "reference": serializers.CharField(),
+        "status_url": serializers.URLField(
+            help_text="Secret link to the report's status page; give it to the reporter."
+        ),
+        "cases": serializers.ListField(child=serializers.CharField()),
+        "child_safety": serializers.BooleanField(),
+        "hotline": serializers.CharField(allow_null=True),
+    },
+)
 
 
 class AbuseReportView(APIView):
@@ -83,27 +99,43 @@ class AbuseReportView(APIView):
     permission_classes: list = []
 
     @extend_schema(
-        operation_id="abuse_reports_create", tags=["Abuse reports"],
+        operation_id="abuse_reports_create",
+        tags=["Abuse reports"],
         summary="File an abuse report (public, or the host app with scope abuse:write)",
         request={"application/json": ReportRequestSerializer, "multipart/form-data": ReportRequestSerializer},
         responses={
             201: ReportResponse,
-            400: OpenApiResponse(description="Invalid fields: error.fields names each field and what to fix."),
-            403: OpenApiResponse(description="The API key lacks the abuse:write scope, or the reporter is suspended."),
+            400: OpenApiResponse(
+                description="Invalid fields: error.fields names each field and what to fix."
+            ),
+            403: OpenApiResponse(
+                description="The API key lacks the abuse:write scope, or the reporter is suspended."
+            ),
             429: OpenApiResponse(description="Too many reports from this IP or e-mail; see retry_after."),
         },
-        examples=[OpenApiExample("Public report", request_only=True, value={
-            "category": "privacy", "locations": ["https://app.example.com/p/123"],
-            "explanation": "My photo is used to train face recognition without my consent.", "good_faith": True,
-            "reporter_email": "me@example.com"})],
+        examples=[
+            OpenApiExample(
+                "Public report",
+                request_only=True,
+                value={
+                    "category": "privacy",
+                    "locations": ["https://app.example.com/p/123"],
+                    "explanation": "My photo is used to train face recognition without my consent.",
+                    "good_faith": True,
+                    "reporter_email": "me@example.com",
+                },
+            )
+        ],
     )
     def post(self, request):
         key: ApiKey | None = api_key_of(request)
         if key is not None and not key.has_scope(ApiKey.Scope.ABUSE_WRITE):
             raise exceptions.PermissionDenied("This API key lacks the 'abuse:write' scope.")
         data = request.data
-        fields = {name: data.get(name) for name in ("category", "law", "explanation", "reporter_name",
-                                                     "reporter_email")}
+        fields = {
+            name: data.get(name)
+            for name in ("category", "law", "explanation", "reporter_name", "reporter_email")
+        }
         locations = data.getlist("locations") if hasattr(data, "getlist") else data.get("locations")
         if isinstance(locations, list):
             locations = "\n".join(str(item) for item in locations)
@@ -128,24 +160,38 @@ class AbuseReportView(APIView):
         notice_input.target_account_id = extra.get("target_account_id", "")
         notice_input.snapshot = extra.get("snapshot")
         try:
-            submitted = services.submit_notice(notice_input, ip=client_ip(request),
-                                               channel=Notice.Channel.HOST_APP if key else Notice.Channel.API,
-                                               api_key=key)
+            submitted = services.submit_notice(
+                notice_input,
+                ip=client_ip(request),
+                channel=Notice.Channel.HOST_APP if key else Notice.Channel.API,
+                api_key=key,
+            )
         except services.NoticeRefused as exc:
             if exc.retry_after:
-                return Response({"error": {"code": exc.code, "message": exc.message, "retry_after": exc.retry_after}},
-                                status=status.HTTP_429_TOO_MANY_REQUESTS, headers={"Retry-After": str(exc.retry_after)})
-            return Response({"error": {"code": exc.code, "message": exc.message}}, status=status.HTTP_403_FORBIDDEN)
+                return Response(
+                    {"error": {"code": exc.code, "message": exc.message, "retry_after": exc.retry_after}},
+                    status=status.HTTP_429_TOO_MANY_REQUESTS,
+                    headers={"Retry-After": str(exc.retry_after)},
+                )
+            return Response(
+                {"error": {"code": exc.code, "message": exc.message}}, status=status.HTTP_403_FORBIDDEN
+            )
         except DjangoValidationError as exc:
             raise exceptions.ValidationError(exc.message_dict)
-        return Response({
-            "reference": submitted.notice.reference,
-            "status_url": request.build_absolute_uri(submitted.status_url),
-            "cases": [c.reference for c in submitted.cases],
-            "child_safety": child_safety,
-            "hotline": (f"{settings.PORTAL_CHILD_SAFETY_HOTLINE_TEXT} {settings.PORTAL_CHILD_SAFETY_HOTLINE_URL}"
-                        if child_safety else None),
-        }, status=status.HTTP_201_CREATED)
+        return Response(
+            {
+                "reference": submitted.notice.reference,
+                "status_url": request.build_absolute_uri(submitted.status_url),
+                "cases": [c.reference for c in submitted.cases],
+                "child_safety": child_safety,
+                "hotline": (
+                    f"{settings.PORTAL_CHILD_SAFETY_HOTLINE_TEXT} {settings.PORTAL_CHILD_SAFETY_HOTLINE_URL}"
+                    if child_safety
+                    else None
+                ),
+            },
+            status=status.HTTP_201_CREATED,
+        )
 
     def _host_app_fields(self, data, key: ApiKey | None) -> dict:
         names = ("content_id", "target_account_id", "snapshot")
@@ -153,8 +199,9 @@ class AbuseReportView(APIView):
         if not given:
             return {}
         if key is None:
-            raise exceptions.ValidationError({n: ["Only the host app (with an API key) may send this field."]
-                                              for n in given})
+            raise exceptions.ValidationError(
+                {n: ["Only the host app (with an API key) may send this field."] for n in given}
+            )
         errors: dict[str, list[str]] = {}
         out: dict = {}
         for name in ("content_id", "target_account_id"):
@@ -178,7 +225,9 @@ class AbuseReportView(APIView):
                 except ValueError:
                     snapshot = {"text": snapshot}
             if len(json.dumps(snapshot)) > MAX_SNAPSHOT_BYTES:
-                errors["snapshot"] = [f"The snapshot is larger than {MAX_SNAPSHOT_BYTES // 1024} KiB; send less."]
+                errors["snapshot"] = [
+                    f"The snapshot is larger than {MAX_SNAPSHOT_BYTES // 1024} KiB; send less."
+                ]
             out["snapshot"] = snapshot
         if errors:
             raise exceptions.ValidationError(errors)

@@ -20,13 +20,26 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 TYPE_LABELS = {
-    "image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WebP",
-    "application/pdf": "PDF", "text/plain": gettext_lazy("plain text"),
-    "video/mp4": "MP4", "video/quicktime": "QuickTime (MOV)", "video/webm": "WebM",
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+    "image/gif": "GIF",
+    "image/webp": "WebP",
+    "application/pdf": "PDF",
+    "text/plain": gettext_lazy("plain text"),
+    "video/mp4": "MP4",
+    "video/quicktime": "QuickTime (MOV)",
+    "video/webm": "WebM",
 }
 # Programs and archives get their own message: they are the usual disguise.
-_EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF", b"\xfe\xed\xfa", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe",
-                     b"#!")
+_EXECUTABLE_MAGIC = (
+    b"MZ",
+    b"\x7fELF",
+    b"\xfe\xed\xfa",
+    b"\xce\xfa\xed\xfe",
+    b"\xcf\xfa\xed\xfe",
+    b"\xca\xfe\xba\xbe",
+    b"#!",
+)
 _QUICKTIME_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
 _TEXT_CONTROL_OK = {9, 10, 12, 13}
 _CHUNK = 64 * 1024
@@ -105,7 +118,10 @@ def check_file(upload: UploadedFile) -> CheckedFile:
     max_bytes = settings.PORTAL_ABUSE_EVIDENCE_MAX_BYTES
     if upload.size is not None and upload.size > max_bytes:
         raise ValidationError(
-            _("“%(name)s” is %(size)s; each file may be at most %(max)s. Send a smaller file or a link instead.")
+            _(
+                "“%(name)s” is %(size)s; each file may be at most %(max)s. "
+                "Send a smaller file or a link instead."
+            )
             % {"name": name, "size": filesizeformat(upload.size), "max": filesizeformat(max_bytes)}
         )
     upload.seek(0)
@@ -114,8 +130,12 @@ def check_file(upload: UploadedFile) -> CheckedFile:
         raise ValidationError(_("“%(name)s” is empty.") % {"name": name})
     if is_executable(head):
         raise ValidationError(
-            _("“%(name)s” is a program or script, not a picture, document or video. We do not accept programs, "
-              "whatever their name. Allowed: %(types)s.") % {"name": name, "types": _allowed_labels()}
+            _(
+                "“%(name)s” is a program or script, not a picture, document or video. "
+                "We do not accept programs, "
+                "whatever their name. Allowed: %(types)s."
+            )
+            % {"name": name, "types": _allowed_labels()}
         )
     content_type = sniff(head)
     text_check = _Utf8Check() if content_type is None else None
@@ -140,18 +160,25 @@ def check_file(upload: UploadedFile) -> CheckedFile:
     upload.seek(0)
     if content_type is None or content_type not in allowed_types():
         raise ValidationError(
-            _("We could not accept “%(name)s”: its content is not one of the allowed types (%(types)s). "
-              "The file name does not matter; the content does.") % {"name": name, "types": _allowed_labels()}
+            _(
+                "We could not accept “%(name)s”: its content is not one of the allowed types (%(types)s). "
+                "The file name does not matter; the content does."
+            )
+            % {"name": name, "types": _allowed_labels()}
         )
-    return CheckedFile(upload=upload, content_type=content_type, size=size, sha256=digest.hexdigest(),
-                       original_name=name)
+    return CheckedFile(
+        upload=upload, content_type=content_type, size=size, sha256=digest.hexdigest(), original_name=name
+    )
 
 
 def check_files(uploads: list[UploadedFile]) -> list[CheckedFile]:
     max_files = settings.PORTAL_ABUSE_EVIDENCE_MAX_FILES
     if len(uploads) > max_files:
         raise ValidationError(
-            _("You attached %(count)d files; at most %(max)d are accepted. Remove some, or send links instead.")
+            _(
+                "You attached %(count)d files; at most %(max)d are accepted. "
+                "Remove some, or send links instead."
+            )
             % {"count": len(uploads), "max": max_files}
         )
     checked, errors = [], []

@@ -26,39 +26,65 @@ class MultipleFileField(forms.FileField):
 
 class ReportForm(forms.Form):
     category = forms.ChoiceField(
-        label=_("What is wrong?"), choices=Category.choices, widget=forms.RadioSelect,
-        error_messages={"required": _("Choose what the report is about."),
-                        "invalid_choice": _("Choose one of the listed kinds of problem.")},
+        label=_("What is wrong?"),
+        choices=Category.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose what the report is about."),
+            "invalid_choice": _("Choose one of the listed kinds of problem."),
+        },
     )
     law = forms.CharField(
-        label=_("Which law does it break?"), required=False, max_length=300,
-        help_text=_("For illegal content: the law or legal provision, as far as you know it "
-                    "(e.g. “GDPR Art. 6”, “§ 186 StGB”)."),
+        label=_("Which law does it break?"),
+        required=False,
+        max_length=300,
+        help_text=_(
+            "For illegal content: the law or legal provision, as far as you know it "
+            "(e.g. “GDPR Art. 6”, “§ 186 StGB”)."
+        ),
     )
     locations = forms.CharField(
-        label=_("Where is it?"), widget=forms.Textarea(attrs={"rows": 3}), max_length=20 * 700,
+        label=_("Where is it?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=20 * 700,
         help_text=_("The exact web address(es), one per line, or the content id shown in the app."),
-        error_messages={"required": _("Tell us where the content is: at least one web address or content id.")},
+        error_messages={
+            "required": _("Tell us where the content is: at least one web address or content id.")
+        },
     )
     explanation = forms.CharField(
-        label=_("What happened?"), widget=forms.Textarea, max_length=5000,
-        help_text=_("Explain why this content is abusive or illegal. Do not include more personal data than needed."),
+        label=_("What happened?"),
+        widget=forms.Textarea,
+        max_length=5000,
+        help_text=_(
+            "Explain why this content is abusive or illegal. Do not include more personal data than needed."
+        ),
         error_messages={"required": _("Please explain what happened and why you report it.")},
     )
     evidence = MultipleFileField(
-        label=_("Evidence (optional)"), required=False,
+        label=_("Evidence (optional)"),
+        required=False,
         help_text=_("Screenshots, PDFs, text or short videos. Never for reports about harm to minors."),
     )
     reporter_name = forms.CharField(label=_("Your name"), required=False, max_length=200)
     reporter_email = forms.EmailField(
-        label=_("Your e-mail"), required=False, max_length=254,
-        help_text=_("We use it only to confirm receipt and tell you the decision. The reported person never sees it."),
-        error_messages={"invalid": _("This e-mail address looks incomplete; check it or leave the field empty.")},
+        label=_("Your e-mail"),
+        required=False,
+        max_length=254,
+        help_text=_(
+            "We use it only to confirm receipt and tell you the decision. The reported person never sees it."
+        ),
+        error_messages={
+            "invalid": _("This e-mail address looks incomplete; check it or leave the field empty.")
+        },
     )
     good_faith = forms.BooleanField(
         label=_("I believe in good faith that the information in this report is accurate and complete."),
-        error_messages={"required": _("Please confirm that you make this report in good faith; "
-                                      "we cannot process it otherwise.")},
+        error_messages={
+            "required": _(
+                "Please confirm that you make this report in good faith; we cannot process it otherwise."
+            )
+        },
     )
 
     def __init__(self, *args, child_safety_lane: bool = False, **kwargs):
@@ -84,9 +110,18 @@ class ReportForm(forms.Form):
         if self.child_safety_lane and category and category != Category.MINORS:
             self.add_error("category", _("This form is only for reports about harm to minors."))
         if category == Category.MINORS:
-            if self.files.getlist("evidence") if hasattr(self.files, "getlist") else self.files.get("evidence"):
-                self.add_error("evidence", _("Please do not upload anything for reports about harm to minors. "
-                                             "Give the web address only; we preserve the content ourselves."))
+            if (
+                self.files.getlist("evidence")
+                if hasattr(self.files, "getlist")
+                else self.files.get("evidence")
+            ):
+                self.add_error(
+                    "evidence",
+                    _(
+                        "Please do not upload anything for reports about harm to minors. "
+                        "Give the web address only; we preserve the content ourselves."
+                    ),
+                )
             data["reporter_name"] = data["reporter_email"] = ""
         if category == Category.ILLEGAL and not (data.get("law") or "").strip():
             self.add_error("law", _("For other illegal content, name the law you believe is broken."))
@@ -99,9 +134,15 @@ class ReportForm(forms.Form):
     def to_input(self, *, language: str) -> NoticeInput:
         data = self.cleaned_data
         return NoticeInput(
-            category=data["category"], locations=data["locations"], explanation=data["explanation"],
-            good_faith=data["good_faith"], law=data.get("law", ""), reporter_name=data.get("reporter_name", ""),
-            reporter_email=data.get("reporter_email", ""), language=language, files=data.get("evidence") or [],
+            category=data["category"],
+            locations=data["locations"],
+            explanation=data["explanation"],
+            good_faith=data["good_faith"],
+            law=data.get("law", ""),
+            reporter_name=data.get("reporter_name", ""),
+            reporter_email=data.get("reporter_email", ""),
+            language=language,
+            files=data.get("evidence") or [],
         )
 
 
@@ -110,11 +151,14 @@ ILLEGAL_CATEGORY_VALUES = [str(c) for c in ILLEGAL_CONTENT_CATEGORIES]
 
 class AppealForm(forms.Form):
     statement = forms.CharField(
-        label=_("Why should the decision change?"), widget=forms.Textarea, max_length=5000,
+        label=_("Why should the decision change?"),
+        widget=forms.Textarea,
+        max_length=5000,
         error_messages={"required": _("Tell us why the decision should change.")},
     )
     contact_email = forms.EmailField(
-        label=_("Your e-mail (optional)"), required=False,
+        label=_("Your e-mail (optional)"),
+        required=False,
         help_text=_("To tell you the outcome. You can also check this page again."),
     )
 
@@ -128,16 +172,25 @@ class DecisionForm(forms.Form):
     action = forms.ChoiceField(label=_("Action"), choices=Decision.Action.choices)
     ground = forms.ChoiceField(label=_("Ground"), choices=Decision.Ground.choices, required=False)
     legal_reference = forms.CharField(
-        label=_("Law or terms clause"), required=False, max_length=300,
-        help_text=_("For illegal content the law (e.g. “GDPR Art. 9”); for terms, the clause (e.g. “Terms §4.2”)."),
+        label=_("Law or terms clause"),
+        required=False,
+        max_length=300,
+        help_text=_(
+            "For illegal content the law (e.g. “GDPR Art. 9”); for terms, the clause (e.g. “Terms §4.2”)."
+        ),
     )
     facts = forms.CharField(
-        label=_("Facts and circumstances"), widget=forms.Textarea(attrs={"rows": 6}),
-        help_text=_("Sent to the reporters and to the reported person. Never name or describe the reporters."),
+        label=_("Facts and circumstances"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_(
+            "Sent to the reporters and to the reported person. Never name or describe the reporters."
+        ),
     )
     automated = forms.BooleanField(label=_("Automated means were used to detect or decide"), required=False)
     manifestly_unfounded = forms.BooleanField(
-        label=_("The notices were manifestly unfounded (counts towards warning and suspending the reporters)"),
+        label=_(
+            "The notices were manifestly unfounded (counts towards warning and suspending the reporters)"
+        ),
         required=False,
     )
 
@@ -149,20 +202,30 @@ class DecisionForm(forms.Form):
         if ground and not (data.get("legal_reference") or "").strip():
             self.add_error("legal_reference", _("Name the law or the terms' clause."))
         if data.get("manifestly_unfounded") and action != Decision.Action.NONE:
-            self.add_error("manifestly_unfounded", _("Only a decision to take no action can find notices "
-                                                     "manifestly unfounded."))
+            self.add_error(
+                "manifestly_unfounded",
+                _("Only a decision to take no action can find notices manifestly unfounded."),
+            )
         return data
 
 
 class AppealDecisionForm(forms.Form):
-    outcome = forms.ChoiceField(label=_("Outcome"), widget=forms.RadioSelect, choices=[
-        (Appeal.Status.UPHELD, Appeal.Status.UPHELD.label),
-        (Appeal.Status.OVERTURNED, Appeal.Status.OVERTURNED.label),
-    ])
-    reasons = forms.CharField(label=_("Reasons"), widget=forms.Textarea(attrs={"rows": 6}),
-                              help_text=_("Sent to the appellant; never name the reporters."))
-    new_action = forms.ChoiceField(label=_("New action (when overturned)"), required=False,
-                                   choices=[("", "—"), *Decision.Action.choices])
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        widget=forms.RadioSelect,
+        choices=[
+            (Appeal.Status.UPHELD, Appeal.Status.UPHELD.label),
+            (Appeal.Status.OVERTURNED, Appeal.Status.OVERTURNED.label),
+        ],
+    )
+    reasons = forms.CharField(
+        label=_("Reasons"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Sent to the appellant; never name the reporters."),
+    )
+    new_action = forms.ChoiceField(
+        label=_("New action (when overturned)"), required=False, choices=[("", "—"), *Decision.Action.choices]
+    )
 
     def clean(self):
         data = super().clean()
@@ -172,4 +235,6 @@ class AppealDecisionForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    body = forms.CharField(label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+    body = forms.CharField(
+        label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )

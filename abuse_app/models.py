@@ -89,7 +89,9 @@ class Notice(models.Model):
     law = models.CharField(max_length=300, blank=True, help_text="The law the reporter says is broken.")
     locations = models.JSONField(default=list, help_text="URLs or content ids exactly as reported.")
     explanation = models.TextField()
-    good_faith = models.BooleanField(help_text="The reporter confirmed the notice is accurate and in good faith.")
+    good_faith = models.BooleanField(
+        help_text="The reporter confirmed the notice is accurate and in good faith."
+    )
     # Reporter personal data: optional, never asked in the child-safety lane, never sent to the target.
     reporter_name = models.CharField(max_length=200, blank=True)
     reporter_email = models.EmailField(max_length=254, blank=True)
@@ -100,7 +102,9 @@ class Notice(models.Model):
     content_id = models.CharField(max_length=200, blank=True)
     target_account_id = models.CharField(max_length=200, blank=True)
     snapshot = models.JSONField(null=True, blank=True)
-    api_key = models.ForeignKey("portal.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    api_key = models.ForeignKey(
+        "portal.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
@@ -111,8 +115,10 @@ class Notice(models.Model):
         ordering = ["-received_at"]
         constraints = [
             models.CheckConstraint(condition=Q(good_faith=True), name="abuse_notice_good_faith"),
-            models.CheckConstraint(condition=~Q(category="minors") | (Q(reporter_name="") & Q(reporter_email="")),
-                                   name="abuse_notice_no_identity_in_child_safety_lane"),
+            models.CheckConstraint(
+                condition=~Q(category="minors") | (Q(reporter_name="") & Q(reporter_email="")),
+                name="abuse_notice_no_identity_in_child_safety_lane",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -134,8 +140,9 @@ class Case(models.Model):
     OPEN_STATUSES = (Status.OPEN, Status.IN_REVIEW)
 
     reference = models.CharField(max_length=16, unique=True, default=case_reference, editable=False)
-    target_key = models.CharField(max_length=600, db_index=True,
-                                  help_text="Normalised URL ('url:…') or content id ('content:…').")
+    target_key = models.CharField(
+        max_length=600, db_index=True, help_text="Normalised URL ('url:…') or content id ('content:…')."
+    )
     target_display = models.CharField(max_length=600)
     target_account_id = models.CharField(max_length=200, blank=True)
     category = models.CharField(max_length=20, choices=Category.choices)
@@ -143,13 +150,19 @@ class Case(models.Model):
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     sla_due_at = models.DateTimeField(db_index=True)
-    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="assigned_abuse_cases")
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_abuse_cases",
+    )
     first_received_at = models.DateTimeField(default=timezone.now)
     last_received_at = models.DateTimeField(default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
-    legal_hold_until = models.DateTimeField(null=True, blank=True,
-                                            help_text="Evidence is kept at least until then and never auto-deleted.")
+    legal_hold_until = models.DateTimeField(
+        null=True, blank=True, help_text="Evidence is kept at least until then and never auto-deleted."
+    )
     notices = models.ManyToManyField(Notice, related_name="cases")
 
     class Meta:
@@ -157,10 +170,15 @@ class Case(models.Model):
         indexes = [models.Index(fields=["status", "priority", "sla_due_at"])]
         constraints = [
             # One open case per target: later notices about it join that case.
-            models.UniqueConstraint(fields=["target_key"], condition=Q(status__in=["open", "in_review"]),
-                                    name="abuse_case_one_open_per_target"),
-            models.CheckConstraint(condition=Q(is_child_safety=False) | Q(legal_hold_until__isnull=False),
-                                   name="abuse_case_child_safety_on_legal_hold"),
+            models.UniqueConstraint(
+                fields=["target_key"],
+                condition=Q(status__in=["open", "in_review"]),
+                name="abuse_case_one_open_per_target",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_child_safety=False) | Q(legal_hold_until__isnull=False),
+                name="abuse_case_child_safety_on_legal_hold",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -183,7 +201,9 @@ class CaseNote(models.Model):
     """An internal note by staff. Never shown outside admin, never edited."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     body = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -236,25 +256,33 @@ class Decision(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="decisions")
     action = models.CharField(max_length=24, choices=Action.choices)
     ground = models.CharField(max_length=10, choices=Ground.choices, blank=True)
-    legal_reference = models.CharField(max_length=300, blank=True,
-                                       help_text="The law (for illegal content) or the terms' clause.")
+    legal_reference = models.CharField(
+        max_length=300, blank=True, help_text="The law (for illegal content) or the terms' clause."
+    )
     facts = models.TextField(help_text="Facts and circumstances the decision relies on.")
     automated = models.BooleanField(default=False, help_text="Taken or detected by automated means.")
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     decided_at = models.DateTimeField(default=timezone.now, db_index=True)
-    manifestly_unfounded = models.BooleanField(default=False,
-                                               help_text="The notices were manifestly unfounded (misuse).")
+    manifestly_unfounded = models.BooleanField(
+        default=False, help_text="The notices were manifestly unfounded (misuse)."
+    )
     target_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-decided_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(action="none") | ~Q(ground=""), name="abuse_decision_action_has_ground"),
-            models.CheckConstraint(condition=Q(ground="") | ~Q(legal_reference=""),
-                                   name="abuse_decision_ground_has_reference"),
-            models.CheckConstraint(condition=Q(automated=True) | Q(decided_by__isnull=False),
-                                   name="abuse_decision_human_has_decider"),
+            models.CheckConstraint(
+                condition=Q(action="none") | ~Q(ground=""), name="abuse_decision_action_has_ground"
+            ),
+            models.CheckConstraint(
+                condition=Q(ground="") | ~Q(legal_reference=""), name="abuse_decision_ground_has_reference"
+            ),
+            models.CheckConstraint(
+                condition=Q(automated=True) | Q(decided_by__isnull=False),
+                name="abuse_decision_human_has_decider",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -283,31 +311,49 @@ class Appeal(models.Model):
 
     decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="appeals")
     appellant = models.CharField(max_length=10, choices=Appellant.choices)
-    notice = models.ForeignKey(Notice, null=True, blank=True, on_delete=models.SET_NULL, related_name="appeals",
-                               help_text="The reporter's notice, when a reporter appeals.")
+    notice = models.ForeignKey(
+        Notice,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="appeals",
+        help_text="The reporter's notice, when a reporter appeals.",
+    )
     contact_email = models.EmailField(blank=True)
     statement = models.TextField()
     filed_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     outcome_reasons = models.TextField(blank=True)
-    new_action = models.CharField(max_length=24, choices=Decision.Action.choices, blank=True,
-                                  help_text="When overturned: what the host app should do now.")
+    new_action = models.CharField(
+        max_length=24,
+        choices=Decision.Action.choices,
+        blank=True,
+        help_text="When overturned: what the host app should do now.",
+    )
     # Copied from the decision so the database itself can refuse "same moderator".
-    original_decider = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                         related_name="+")
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
+    original_decider = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["filed_at", "id"]
         constraints = [
-            models.CheckConstraint(condition=~Q(decided_by=F("original_decider")),
-                                   name="abuse_appeal_decided_by_another_moderator"),
-            models.UniqueConstraint(fields=["decision"], condition=Q(appellant="target"),
-                                    name="abuse_appeal_one_per_target"),
-            models.UniqueConstraint(fields=["decision", "notice"], condition=Q(appellant="reporter"),
-                                    name="abuse_appeal_one_per_notice"),
+            models.CheckConstraint(
+                condition=~Q(decided_by=F("original_decider")),
+                name="abuse_appeal_decided_by_another_moderator",
+            ),
+            models.UniqueConstraint(
+                fields=["decision"], condition=Q(appellant="target"), name="abuse_appeal_one_per_target"
+            ),
+            models.UniqueConstraint(
+                fields=["decision", "notice"],
+                condition=Q(appellant="reporter"),
+                name="abuse_appeal_one_per_notice",
+            ),
         ]
 
     def __str__(self) -> str:

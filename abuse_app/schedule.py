@@ -7,6 +7,9 @@ from celery.schedules import crontab
 
 BEAT_SCHEDULE: dict[str, dict] = {
     "abuse-purge-evidence": {"task": "abuse.purge_evidence", "schedule": crontab(hour=3, minute=17)},
-    "abuse-redeliver-webhooks": {"task": "abuse.redeliver_webhooks", "schedule": 15 * 60.0,
-                                 "options": {"expires": 10 * 60}},
+    "abuse-redeliver-webhooks": {
+        "task": "abuse.redeliver_webhooks",
+        "schedule": 15 * 60.0,
+        "options": {"expires": 10 * 60},
+    },
 }

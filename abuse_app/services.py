@@ -7,6 +7,7 @@ after the commit.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import statistics
@@ -100,13 +101,18 @@ def check_reporter(*, email: str, ip: str, channel: str) -> None:
     """Refuse a notice from a suspended reporter or over the rate limits (before anything is stored)."""
     now = timezone.now()
     keys = _standing_keys(email, ip if channel != Notice.Channel.HOST_APP else "")
-    suspended = ReporterStanding.objects.filter(key__in=keys, suspended_until__gt=now).order_by("-suspended_until")
+    suspended = ReporterStanding.objects.filter(key__in=keys, suspended_until__gt=now).order_by(
+        "-suspended_until"
+    )
     standing = suspended.first()
     if standing is not None:
         until = timezone.localtime(standing.suspended_until)
         raise NoticeRefused(
-            _("Because several of your earlier reports were manifestly unfounded, we are not processing new "
-              "reports from you until %(date)s. If someone is in danger, contact the police.")
+            _(
+                "Because several of your earlier reports were manifestly unfounded, "
+                "we are not processing new "
+                "reports from you until %(date)s. If someone is in danger, contact the police."
+            )
             % {"date": until.strftime("%Y-%m-%d")},
             code="suspended",
         )
@@ -115,18 +121,31 @@ def check_reporter(*, email: str, ip: str, channel: str) -> None:
         decision = ratelimit.hit("abuse-ip", ip, settings.PORTAL_ABUSE_IP_RATE)
         if not decision.allowed:
             raise NoticeRefused(
-                _("We received many reports from your connection today. Please try again later; nothing you "
-                  "entered was stored."), retry_after=decision.retry_after, code="throttled")
+                _(
+                    "We received many reports from your connection today. "
+                    "Please try again later; nothing you "
+                    "entered was stored."
+                ),
+                retry_after=decision.retry_after,
+                code="throttled",
+            )
     if email:
         decision = ratelimit.hit("abuse-email", email, settings.PORTAL_ABUSE_EMAIL_RATE)
         if not decision.allowed:
             raise NoticeRefused(
-                _("We received many reports from this e-mail address today. Please try again later; nothing "
-                  "you entered was stored."), retry_after=decision.retry_after, code="throttled")
+                _(
+                    "We received many reports from this e-mail address today. "
+                    "Please try again later; nothing "
+                    "you entered was stored."
+                ),
+                retry_after=decision.retry_after,
+                code="throttled",
+            )
 
 
-def submit_notice(data: NoticeInput, *, ip: str, channel: str = Notice.Channel.WEB,
-                  api_key: Any = None) -> Submitted:
+def submit_notice(
+    data: NoticeInput, *, ip: str, channel: str = Notice.Channel.WEB, api_key: Any = None
+) -> Submitted:
     """Store a validated notice, group it into cases, and acknowledge it.
 
     ``data`` has passed the form's validation (locations parsed, files sniffed).
@@ -135,12 +154,19 @@ def submit_notice(data: NoticeInput, *, ip: str, channel: str = Notice.Channel.W
     if child_safety:
         if data.files:
             raise ValidationError(
-                {"evidence": _("Please do not upload anything for reports about harm to minors. Give the web "
-                               "address only; we preserve the content ourselves.")})
+                {
+                    "evidence": _(
+                        "Please do not upload anything for reports about harm to minors. Give the web "
+                        "address only; we preserve the content ourselves."
+                    )
+                }
+            )
         # Never asked in this lane; whatever a script sent is not kept either.
         data.reporter_name = data.reporter_email = ""
     if not data.good_faith:
-        raise ValidationError({"good_faith": _("Please confirm the report is accurate and made in good faith.")})
+        raise ValidationError(
+            {"good_faith": _("Please confirm the report is accurate and made in good faith.")}
+        )
     check_reporter(email=data.reporter_email, ip=ip, channel=channel)
 
     raw_token = tokens.new_token("st")
@@ -148,32 +174,69 @@ def submit_notice(data: NoticeInput, *, ip: str, channel: str = Notice.Channel.W
     actor = api_key if api_key is not None else "requester:reporter"
     with transaction.atomic():
         notice = Notice.objects.create(
-            channel=channel, category=data.category, law=data.law.strip(),
-            locations=[t.display for t in data.locations], explanation=data.explanation.strip(),
-            good_faith=True, reporter_name=data.reporter_name.strip(), reporter_email=data.reporter_email.strip(),
-            language=data.language, ip_hash=tokens.pseudonymise(ip) if ip else "", content_id=data.content_id,
-            target_account_id=data.target_account_id, snapshot=data.snapshot, api_key=api_key,
-            received_at=now, acknowledged_at=now, status_token_hash=tokens.hash_token(raw_token),
+            channel=channel,
+            category=data.category,
+            law=data.law.strip(),
+            locations=[t.display for t in data.locations],
+            explanation=data.explanation.strip(),
+            good_faith=True,
+            reporter_name=data.reporter_name.strip(),
+            reporter_email=data.reporter_email.strip(),
+            language=data.language,
+            ip_hash=tokens.pseudonymise(ip) if ip else "",
+            content_id=data.content_id,
+            target_account_id=data.target_account_id,
+            snapshot=data.snapshot,
+            api_key=api_key,
+            received_at=now,
+            acknowledged_at=now,
+            status_token_hash=tokens.hash_token(raw_token),
         )
         for checked in data.files:
-            evidence = Evidence(notice=notice, original_name=checked.original_name,
-                                content_type=checked.content_type, size=checked.size, sha256=checked.sha256,
-                                uploaded_at=now)
+            evidence = Evidence(
+                notice=notice,
+                original_name=checked.original_name,
+                content_type=checked.content_type,
+                size=checked.size,
+                sha256=checked.sha256,
+                uploaded_at=now,
+            )
             evidence.file.save("evidence", checked.upload, save=False)
             evidence.save()
         cases = [_join_case(notice, target, actor) for target in data.locations]
-        audit.record(subject_type="abuse_notice", subject_id=notice.pk, action="abuse.notice_received", actor=actor,
-                     data={"reference": notice.reference, "channel": channel, "category": data.category,
-                           "cases": [c.reference for c in cases], "evidence": len(data.files)})
+        audit.record(
+            subject_type="abuse_notice",
+            subject_id=notice.pk,
+            action="abuse.notice_received",
+            actor=actor,
+            data={
+                "reference": notice.reference,
+                "channel": channel,
+                "category": data.category,
+                "cases": [c.reference for c in cases],
+                "evidence": len(data.files),
+            },
+        )
         status_url = mail.absolute(reverse("abuse-status", args=[raw_token]))
         if notice.reporter_email:
-            mail.send("abuse_received", notice.reporter_email,
-                      {"notice": notice, "status_url": status_url, "cases": cases}, notice.language)
+            mail.send(
+                "abuse_received",
+                notice.reporter_email,
+                {"notice": notice, "status_url": status_url, "cases": cases},
+                notice.language,
+            )
         if child_safety:
-            mail.send("abuse_oncall", settings.PORTAL_ONCALL_EMAIL,
-                      {"notice": notice, "cases": cases,
-                       "admin_urls": [mail.absolute(reverse("admin:abuse_app_case_change", args=[c.pk]))
-                                      for c in cases]})
+            mail.send(
+                "abuse_oncall",
+                settings.PORTAL_ONCALL_EMAIL,
+                {
+                    "notice": notice,
+                    "cases": cases,
+                    "admin_urls": [
+                        mail.absolute(reverse("admin:abuse_app_case_change", args=[c.pk])) for c in cases
+                    ],
+                },
+            )
     return Submitted(notice=notice, status_token=raw_token, cases=cases)
 
 
@@ -183,23 +246,36 @@ def _join_case(notice: Notice, target: Target, actor: Any) -> Case:
     received = notice.received_at
     child_safety = notice.is_child_safety
     hold = received + timedelta(days=settings.PORTAL_ABUSE_LEGAL_HOLD_DAYS) if child_safety else None
-    case = Case.objects.select_for_update().filter(target_key=target.key, status__in=Case.OPEN_STATUSES).first()
+    case = (
+        Case.objects.select_for_update().filter(target_key=target.key, status__in=Case.OPEN_STATUSES).first()
+    )
     if case is None:
         try:
             with transaction.atomic():
                 case = Case.objects.create(
-                    target_key=target.key, target_display=target.display,
-                    target_account_id=notice.target_account_id, category=notice.category,
-                    is_child_safety=child_safety, priority=priority, sla_due_at=received + sla,
-                    first_received_at=received, last_received_at=received, legal_hold_until=hold,
+                    target_key=target.key,
+                    target_display=target.display,
+                    target_account_id=notice.target_account_id,
+                    category=notice.category,
+                    is_child_safety=child_safety,
+                    priority=priority,
+                    sla_due_at=received + sla,
+                    first_received_at=received,
+                    last_received_at=received,
+                    legal_hold_until=hold,
                 )
         except IntegrityError:  # another notice opened it a moment ago
             case = Case.objects.select_for_update().get(target_key=target.key, status__in=Case.OPEN_STATUSES)
         else:
             case.notices.add(notice)
-            audit.record(subject_type="abuse_case", subject_id=case.pk, action="abuse.case_opened", actor=actor,
-                         to_status=case.status, data={"notice": notice.reference, "category": notice.category,
-                                                      "priority": priority})
+            audit.record(
+                subject_type="abuse_case",
+                subject_id=case.pk,
+                action="abuse.case_opened",
+                actor=actor,
+                to_status=case.status,
+                data={"notice": notice.reference, "category": notice.category, "priority": priority},
+            )
             return case
     case.notices.add(notice)
     changed = ["last_received_at"]
@@ -220,8 +296,13 @@ def _join_case(notice: Notice, target: Target, actor: Any) -> Case:
         case.target_account_id = notice.target_account_id
         changed.append("target_account_id")
     case.save(update_fields=changed)
-    audit.record(subject_type="abuse_case", subject_id=case.pk, action="abuse.notice_joined", actor=actor,
-                 data={"notice": notice.reference, "category": notice.category})
+    audit.record(
+        subject_type="abuse_case",
+        subject_id=case.pk,
+        action="abuse.notice_joined",
+        actor=actor,
+        data={"notice": notice.reference, "category": notice.category},
+    )
     return case
 
 
@@ -234,7 +315,9 @@ def notice_by_token(raw_token: str) -> Notice | None:
 def decision_by_target_token(raw_token: str) -> Decision | None:
     if not raw_token.startswith("tok_"):
         return None
-    return Decision.objects.select_related("case").filter(target_token_hash=tokens.hash_token(raw_token)).first()
+    return (
+        Decision.objects.select_related("case").filter(target_token_hash=tokens.hash_token(raw_token)).first()
+    )
 
 
 # --- Staff work on cases ------------------------------------------------------------------------
@@ -252,9 +335,15 @@ def assign(*, case: Case, assignee: Any, actor: Any) -> Case:
         if case.status == Case.Status.OPEN and assignee is not None:
             case.status = Case.Status.IN_REVIEW
         case.save(update_fields=["assigned_to", "status"])
-        audit.record(subject_type="abuse_case", subject_id=case.pk, action="abuse.assigned", actor=actor,
-                     from_status=previous, to_status=case.status,
-                     data={"assignee": assignee.get_username() if assignee else ""})
+        audit.record(
+            subject_type="abuse_case",
+            subject_id=case.pk,
+            action="abuse.assigned",
+            actor=actor,
+            from_status=previous,
+            to_status=case.status,
+            data={"assignee": assignee.get_username() if assignee else ""},
+        )
     return case
 
 
@@ -275,18 +364,37 @@ def place_legal_hold(*, case: Case, actor: Any, days: int, reason: str) -> Case:
         if case.legal_hold_until is None or case.legal_hold_until < until:
             case.legal_hold_until = until
             case.save(update_fields=["legal_hold_until"])
-        audit.record(subject_type="abuse_case", subject_id=case.pk, action="abuse.legal_hold", actor=actor,
-                     reason=reason, data={"until": case.legal_hold_until.isoformat()})
+        audit.record(
+            subject_type="abuse_case",
+            subject_id=case.pk,
+            action="abuse.legal_hold",
+            actor=actor,
+            reason=reason,
+            data={"until": case.legal_hold_until.isoformat()},
+        )
     return case
 
 
-def decide(*, case: Case, actor: Any, action: str, ground: str, legal_reference: str, facts: str,
-           automated: bool = False, manifestly_unfounded: bool = False) -> Decision:
+def decide(
+    *,
+    case: Case,
+    actor: Any,
+    action: str,
+    ground: str,
+    legal_reference: str,
+    facts: str,
+    automated: bool = False,
+    manifestly_unfounded: bool = False,
+) -> Decision:
     """Record a statement of reasons, notify reporters and the target, and handle misuse."""
     action = Decision.Action(action)
     if action != Decision.Action.NONE and not ground:
-        raise AbuseError(_("Say on which ground: illegal content (with the law) or the terms of service "
-                           "(with the clause)."))
+        raise AbuseError(
+            _(
+                "Say on which ground: illegal content (with the law) or the terms of service "
+                "(with the clause)."
+            )
+        )
     if ground and not legal_reference.strip():
         raise AbuseError(_("Name the law or the terms' clause the decision relies on."))
     if not facts.strip():
@@ -300,20 +408,39 @@ def decide(*, case: Case, actor: Any, action: str, ground: str, legal_reference:
     with transaction.atomic():
         case = _locked(case)
         if not case.is_open:
-            raise AbuseError(_("Case %(ref)s is already decided; an appeal is the way to change the outcome.")
-                             % {"ref": case.reference})
+            raise AbuseError(
+                _("Case %(ref)s is already decided; an appeal is the way to change the outcome.")
+                % {"ref": case.reference}
+            )
         decision = Decision.objects.create(
-            case=case, action=action, ground=ground, legal_reference=legal_reference.strip(), facts=facts.strip(),
-            automated=automated, decided_by=decider, manifestly_unfounded=manifestly_unfounded,
+            case=case,
+            action=action,
+            ground=ground,
+            legal_reference=legal_reference.strip(),
+            facts=facts.strip(),
+            automated=automated,
+            decided_by=decider,
+            manifestly_unfounded=manifestly_unfounded,
             target_token_hash=tokens.hash_token(target_token),
         )
         previous = case.status
         case.status, case.decided_at = Case.Status.DECIDED, decision.decided_at
         case.save(update_fields=["status", "decided_at"])
-        audit.record(subject_type="abuse_case", subject_id=case.pk, action="abuse.decided", actor=actor,
-                     from_status=previous, to_status=case.status,
-                     data={"decision": decision.pk, "action": action, "ground": ground, "automated": automated,
-                           "manifestly_unfounded": manifestly_unfounded})
+        audit.record(
+            subject_type="abuse_case",
+            subject_id=case.pk,
+            action="abuse.decided",
+            actor=actor,
+            from_status=previous,
+            to_status=case.status,
+            data={
+                "decision": decision.pk,
+                "action": action,
+                "ground": ground,
+                "automated": automated,
+                "manifestly_unfounded": manifestly_unfounded,
+            },
+        )
         notices = list(case.notices.all())
         _notify_reporters_of_decision(case, decision, notices)
         queue_webhook("abuse.decision", case, decision_payload(decision, target_token))
@@ -329,8 +456,12 @@ def _notify_reporters_of_decision(case: Case, decision: Decision, notices: list[
         if not email or email in seen:
             continue
         seen.add(email)
-        mail.send("abuse_decision", notice.reporter_email, {"notice": notice, "case": case, "decision": decision},
-                  notice.language)
+        mail.send(
+            "abuse_decision",
+            notice.reporter_email,
+            {"notice": notice, "case": case, "decision": decision},
+            notice.language,
+        )
 
 
 def decision_payload(decision: Decision, target_token: str | None) -> dict:
@@ -341,8 +472,11 @@ def decision_payload(decision: Decision, target_token: str | None) -> dict:
         "event": "abuse.decision",
         "case": case.reference,
         "decision_id": decision.pk,
-        "target": {"url": value if kind == "url" else None, "content_id": value if kind == "content" else None,
-                   "account_id": case.target_account_id or None},
+        "target": {
+            "url": value if kind == "url" else None,
+            "content_id": value if kind == "content" else None,
+            "account_id": case.target_account_id or None,
+        },
         "category": case.category,
         "action": decision.action,
         "ground": decision.ground or None,
@@ -382,27 +516,49 @@ def _record_unfounded(notices: list[Notice], actor: Any) -> None:
                 standing.warned_at = now
                 action = "abuse.reporter_warned"
             standing.save()
-            audit.record(subject_type="abuse_reporter", subject_id=standing.pk,
-                         action=action or "abuse.notice_unfounded", actor=actor,
-                         data={"notice": notice.reference, "unfounded_count": standing.unfounded_count,
-                               "suspended_until": standing.suspended_until.isoformat()
-                               if standing.suspended_until else None})
+            audit.record(
+                subject_type="abuse_reporter",
+                subject_id=standing.pk,
+                action=action or "abuse.notice_unfounded",
+                actor=actor,
+                data={
+                    "notice": notice.reference,
+                    "unfounded_count": standing.unfounded_count,
+                    "suspended_until": standing.suspended_until.isoformat()
+                    if standing.suspended_until
+                    else None,
+                },
+            )
             if action and key.startswith("email:"):
-                mail.send("abuse_reporter_warned" if action == "abuse.reporter_warned" else "abuse_reporter_suspended",
-                          notice.reporter_email, {"notice": notice, "standing": standing}, notice.language)
+                mail.send(
+                    "abuse_reporter_warned"
+                    if action == "abuse.reporter_warned"
+                    else "abuse_reporter_suspended",
+                    notice.reporter_email,
+                    {"notice": notice, "standing": standing},
+                    notice.language,
+                )
 
 
 # --- Appeals ----------------------------------------------------------------------------------------
 
 
-def file_appeal(*, decision: Decision, appellant: str, statement: str, notice: Notice | None = None,
-                contact_email: str = "") -> Appeal:
+def file_appeal(
+    *,
+    decision: Decision,
+    appellant: str,
+    statement: str,
+    notice: Notice | None = None,
+    contact_email: str = "",
+) -> Appeal:
     statement = statement.strip()
     if not statement:
         raise AbuseError(_("Tell us why the decision should change."))
     if not decision.appeal_window_open:
-        raise AbuseError(_("The time to appeal this decision ended on %(date)s.")
-                         % {"date": timezone.localtime(decision.appeal_deadline).strftime("%Y-%m-%d")})
+        raise AbuseError(
+            _("The time to appeal this decision ended on %(date)s.")
+            % {"date": timezone.localtime(decision.appeal_deadline).strftime("%Y-%m-%d")}
+        )
     if appellant == Appeal.Appellant.REPORTER and notice is None:
         raise AbuseError(_("A reporter's appeal needs their report."))
     if appellant == Appeal.Appellant.REPORTER:
@@ -414,17 +570,33 @@ def file_appeal(*, decision: Decision, appellant: str, statement: str, notice: N
             existing = existing.filter(notice=notice)
         if existing.exists():
             raise AbuseError(_("You have already appealed this decision; we will write when it is decided."))
-        appeal = Appeal.objects.create(decision=decision, appellant=appellant, notice=notice, statement=statement,
-                                       contact_email=contact_email, original_decider=decision.decided_by)
+        appeal = Appeal.objects.create(
+            decision=decision,
+            appellant=appellant,
+            notice=notice,
+            statement=statement,
+            contact_email=contact_email,
+            original_decider=decision.decided_by,
+        )
         previous = case.status
         case.status = Case.Status.APPEALED
         case.save(update_fields=["status"])
-        audit.record(subject_type="abuse_case", subject_id=case.pk, action="abuse.appeal_filed",
-                     actor=f"requester:{appellant}", from_status=previous, to_status=case.status,
-                     data={"appeal": appeal.pk, "decision": decision.pk, "appellant": appellant})
+        audit.record(
+            subject_type="abuse_case",
+            subject_id=case.pk,
+            action="abuse.appeal_filed",
+            actor=f"requester:{appellant}",
+            from_status=previous,
+            to_status=case.status,
+            data={"appeal": appeal.pk, "decision": decision.pk, "appellant": appellant},
+        )
         if contact_email:
-            mail.send("abuse_appeal_received", contact_email, {"appeal": appeal, "case": case},
-                      notice.language if notice else None)
+            mail.send(
+                "abuse_appeal_received",
+                contact_email,
+                {"appeal": appeal, "case": case},
+                notice.language if notice else None,
+            )
     return appeal
 
 
@@ -453,18 +625,37 @@ def decide_appeal(*, appeal: Appeal, actor: Any, outcome: str, reasons: str, new
         if not case.decisions.filter(appeals__status=Appeal.Status.PENDING).exists():
             case.status = Case.Status.CLOSED
             case.save(update_fields=["status"])
-        audit.record(subject_type="abuse_case", subject_id=case.pk, action="abuse.appeal_decided", actor=actor,
-                     from_status=previous, to_status=case.status,
-                     data={"appeal": appeal.pk, "outcome": outcome, "new_action": appeal.new_action})
+        audit.record(
+            subject_type="abuse_case",
+            subject_id=case.pk,
+            action="abuse.appeal_decided",
+            actor=actor,
+            from_status=previous,
+            to_status=case.status,
+            data={"appeal": appeal.pk, "outcome": outcome, "new_action": appeal.new_action},
+        )
         if appeal.contact_email:
-            mail.send("abuse_appeal_decided", appeal.contact_email, {"appeal": appeal, "case": case},
-                      appeal.notice.language if appeal.notice else None)
-        queue_webhook("abuse.appeal_decided", case, {
-            "event": "abuse.appeal_decided", "case": case.reference, "decision_id": appeal.decision_id,
-            "appeal_id": appeal.pk, "appellant": appeal.appellant, "outcome": outcome,
-            "new_action": appeal.new_action or None, "reasons": appeal.outcome_reasons,
-            "decided_at": appeal.decided_at.isoformat(),
-        })
+            mail.send(
+                "abuse_appeal_decided",
+                appeal.contact_email,
+                {"appeal": appeal, "case": case},
+                appeal.notice.language if appeal.notice else None,
+            )
+        queue_webhook(
+            "abuse.appeal_decided",
+            case,
+            {
+                "event": "abuse.appeal_decided",
+                "case": case.reference,
+                "decision_id": appeal.decision_id,
+                "appeal_id": appeal.pk,
+                "appellant": appeal.appellant,
+                "outcome": outcome,
+                "new_action": appeal.new_action or None,
+                "reasons": appeal.outcome_reasons,
+                "decided_at": appeal.decided_at.isoformat(),
+            },
+        )
     return appeal
 
 
@@ -474,10 +665,17 @@ def decide_appeal(*, appeal: Appeal, actor: Any, outcome: str, reasons: str, new
 def open_evidence(*, evidence: Evidence, actor: Any):
     """Open a stored file for a staff member; every access is audited."""
     if evidence.purged_at or not evidence.file:
-        raise AbuseError(_("This file was deleted on %(date)s under the retention rules.")
-                         % {"date": evidence.purged_at.strftime("%Y-%m-%d") if evidence.purged_at else "?"})
-    audit.record(subject_type="abuse_notice", subject_id=evidence.notice_id, action="abuse.evidence_viewed",
-                 actor=actor, data={"evidence": evidence.pk, "sha256": evidence.sha256})
+        raise AbuseError(
+            _("This file was deleted on %(date)s under the retention rules.")
+            % {"date": evidence.purged_at.strftime("%Y-%m-%d") if evidence.purged_at else "?"}
+        )
+    audit.record(
+        subject_type="abuse_notice",
+        subject_id=evidence.notice_id,
+        action="abuse.evidence_viewed",
+        actor=actor,
+        data={"evidence": evidence.pk, "sha256": evidence.sha256},
+    )
     return evidence.file.open("rb")
 
 
@@ -491,9 +689,11 @@ def purgeable_evidence(now: datetime | None = None):
     now = now or timezone.now()
     window_start = now - timedelta(days=settings.PORTAL_ABUSE_APPEAL_DAYS)
     needed_cases = Case.objects.filter(
-        Q(is_child_safety=True) | Q(legal_hold_until__gt=now) | Q(status__in=[*Case.OPEN_STATUSES,
-                                                                             Case.Status.APPEALED])
-        | Q(decided_at__isnull=True) | Q(decided_at__gt=window_start)
+        Q(is_child_safety=True)
+        | Q(legal_hold_until__gt=now)
+        | Q(status__in=[*Case.OPEN_STATUSES, Case.Status.APPEALED])
+        | Q(decided_at__isnull=True)
+        | Q(decided_at__gt=window_start)
     )
     return Evidence.objects.filter(purged_at__isnull=True).exclude(notice__cases__in=needed_cases)
 
@@ -509,11 +709,15 @@ def purge_evidence(*, now: datetime | None = None, dry_run: bool = False) -> int
             evidence.file = ""
             evidence.purged_at = now
             evidence.save(update_fields=["file", "purged_at"])
-            audit.record(subject_type="abuse_notice", subject_id=evidence.notice_id, action="abuse.evidence_purged",
-                         actor="system:evidence-retention", data={"evidence": evidence.pk, "sha256": evidence.sha256})
+            audit.record(
+                subject_type="abuse_notice",
+                subject_id=evidence.notice_id,
+                action="abuse.evidence_purged",
+                actor="system:evidence-retention",
+                data={"evidence": evidence.pk, "sha256": evidence.sha256},
+            )
             if name:
-                storage = evidence.file.storage
-                transaction.on_commit(lambda n=name, s=storage: s.delete(n))
+                transaction.on_commit(functools.partial(evidence.file.storage.delete, name))
     return len(rows)
 
 
@@ -522,8 +726,12 @@ def purge_evidence(*, now: datetime | None = None, dry_run: bool = False) -> int
 
 def queue_webhook(event: str, case: Case | None, payload: dict) -> WebhookDelivery:
     delivery = WebhookDelivery.objects.create(
-        event=event, case=case, payload=payload,
-        status=WebhookDelivery.Status.PENDING if settings.PORTAL_ABUSE_WEBHOOK_URL else WebhookDelivery.Status.SKIPPED,
+        event=event,
+        case=case,
+        payload=payload,
+        status=WebhookDelivery.Status.PENDING
+        if settings.PORTAL_ABUSE_WEBHOOK_URL
+        else WebhookDelivery.Status.SKIPPED,
     )
     if delivery.status == WebhookDelivery.Status.PENDING:
         from abuse_app.tasks import deliver_webhook
@@ -536,8 +744,12 @@ def signed_body(payload: dict) -> tuple[bytes, dict[str, str]]:
     timestamp = str(int(timezone.now().timestamp()))
     body = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
     signature = tokens.hmac_sign(timestamp.encode() + b"." + body)
-    return body, {"Content-Type": "application/json", "X-Portal-Event": payload.get("event", ""),
-                  "X-Portal-Timestamp": timestamp, "X-Portal-Signature": f"sha256={signature}"}
+    return body, {
+        "Content-Type": "application/json",
+        "X-Portal-Event": payload.get("event", ""),
+        "X-Portal-Timestamp": timestamp,
+        "X-Portal-Signature": f"sha256={signature}",
+    }
 
 
 class TransientWebhookError(Exception):
@@ -572,10 +784,13 @@ def deliver(delivery_id: int) -> WebhookDelivery:
     except (urllib.error.URLError, OSError) as exc:
         error = f"cannot reach the host app's webhook: {type(exc).__name__}: {getattr(exc, 'reason', exc)}"
     if not error:
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(status=WebhookDelivery.Status.DELIVERED,
-                                                              delivered_at=timezone.now(), last_error="")
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=WebhookDelivery.Status.DELIVERED, delivered_at=timezone.now(), last_error=""
+        )
     elif permanent or delivery.attempts >= MAX_WEBHOOK_ATTEMPTS:
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(status=WebhookDelivery.Status.FAILED, last_error=error)
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=WebhookDelivery.Status.FAILED, last_error=error
+        )
         log.warning("abuse webhook delivery %s failed for good: %s", delivery.pk, error)
     else:
         WebhookDelivery.objects.filter(pk=delivery.pk).update(last_error=error)
@@ -591,9 +806,11 @@ def redeliver_stale_webhooks(older_than: timedelta = timedelta(hours=2)) -> int:
     """
     from abuse_app.tasks import deliver_webhook
 
-    stale = list(WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING,
-                                                created_at__lt=timezone.now() - older_than)
-                 .values_list("pk", flat=True)[:500])
+    stale = list(
+        WebhookDelivery.objects.filter(
+            status=WebhookDelivery.Status.PENDING, created_at__lt=timezone.now() - older_than
+        ).values_list("pk", flat=True)[:500]
+    )
     for pk in stale:
         deliver_webhook.delay(pk)
     return len(stale)
@@ -602,11 +819,15 @@ def redeliver_stale_webhooks(older_than: timedelta = timedelta(hours=2)) -> int:
 # --- Transparency (DSA Art. 15) -----------------------------------------------------------------------
 
 
+def _count_by(queryset, field_name: str) -> dict:
+    rows = queryset.values(field_name).annotate(n=Count("id")).order_by(field_name)
+    return {row[field_name]: row["n"] for row in rows}
+
+
 def transparency_figures(start: datetime, end: datetime) -> dict:
     notices = Notice.objects.filter(received_at__gte=start, received_at__lt=end)
     decisions = Decision.objects.filter(decided_at__gte=start, decided_at__lt=end)
     appeals = Appeal.objects.filter(filed_at__gte=start, filed_at__lt=end)
-    by = lambda qs, f: {row[f]: row["n"] for row in qs.values(f).annotate(n=Count("id")).order_by(f)}  # noqa: E731
     hours = [
         (decided - first).total_seconds() / 3600
         for decided, first in decisions.values_list("decided_at", "case__first_received_at")
@@ -615,22 +836,32 @@ def transparency_figures(start: datetime, end: datetime) -> dict:
     automated = decisions.filter(automated=True).count()
     return {
         "period": {"from": start.date().isoformat(), "to": (end - timedelta(seconds=1)).date().isoformat()},
-        "notices": {"total": notices.count(), "by_category": by(notices, "category"),
-                    "by_channel": by(notices, "channel")},
-        "decisions": {"total": total_decisions, "by_action": by(decisions, "action"),
-                      "by_ground": {(k or "none"): v for k, v in by(decisions, "ground").items()},
-                      "automated_share": round(automated / total_decisions, 4) if total_decisions else None,
-                      "median_hours_to_decision": round(statistics.median(hours), 1) if hours else None},
-        "appeals": {"total": appeals.count(), "by_outcome": by(appeals, "status"),
-                    "by_appellant": by(appeals, "appellant")},
-        "reporters_suspended": ReporterStanding.objects.filter(suspended_until__gte=start).filter(
-            updated_at__gte=start, updated_at__lt=end).count(),
+        "notices": {
+            "total": notices.count(),
+            "by_category": _count_by(notices, "category"),
+            "by_channel": _count_by(notices, "channel"),
+        },
+        "decisions": {
+            "total": total_decisions,
+            "by_action": _count_by(decisions, "action"),
+            "by_ground": {(k or "none"): v for k, v in _count_by(decisions, "ground").items()},
+            "automated_share": round(automated / total_decisions, 4) if total_decisions else None,
+            "median_hours_to_decision": round(statistics.median(hours), 1) if hours else None,
+        },
+        "appeals": {
+            "total": appeals.count(),
+            "by_outcome": _count_by(appeals, "status"),
+            "by_appellant": _count_by(appeals, "appellant"),
+        },
+        "reporters_suspended": ReporterStanding.objects.filter(suspended_until__gte=start)
+        .filter(updated_at__gte=start, updated_at__lt=end)
+        .count(),
     }
 
 
 def transparency_rows(figures: dict) -> list[tuple[str, str, Any]]:
     """Flatten the figures to (section, key, value) rows for the CSV export."""
-    rows = []
+    rows: list[tuple[str, str, Any]] = []
     for section in ("notices", "decisions", "appeals"):
         for key, value in figures[section].items():
             if isinstance(value, dict):

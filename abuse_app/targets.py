@@ -18,8 +18,19 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsp
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-TRACKING_PARAMS = {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid", "_ga", "ref_src",
-                   "si"}
+TRACKING_PARAMS = {
+    "fbclid",
+    "gclid",
+    "dclid",
+    "msclkid",
+    "mc_cid",
+    "mc_eid",
+    "igshid",
+    "yclid",
+    "_ga",
+    "ref_src",
+    "si",
+}
 TRACKING_PREFIXES = ("utm_",)
 DEFAULT_PORTS = {"http": 80, "https": 443}
 CONTENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/\-]{0,199}$")
@@ -53,8 +64,11 @@ def normalise_url(raw: str) -> str:
     path = quote(path, safe="/:@!$&'()*+,;=-._~")
     if len(path) > 1:
         path = path.rstrip("/")
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)]
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)
+    ]
     return urlunsplit((scheme, netloc, path, urlencode(sorted(query)), ""))
 
 
@@ -67,13 +81,19 @@ def parse_location(raw: str) -> Target:
             url = normalise_url(value)
         except ValueError:
             raise ValidationError(
-                _("“%(value)s” is not a web address we can use. Copy the full address from your browser, "
-                  "starting with https://.") % {"value": raw.strip()[:80]}
+                _(
+                    "“%(value)s” is not a web address we can use. Copy the full address from your browser, "
+                    "starting with https://."
+                )
+                % {"value": raw.strip()[:80]}
             )
         return Target(key=f"url:{url}"[:600], display=url[:600])
     if not CONTENT_ID.match(value):
         raise ValidationError(
-            _("“%(value)s” is neither a web address (https://…) nor a content id (letters, digits and . _ : / -).")
+            _(
+                "“%(value)s” is neither a web address (https://…) nor a content id "
+                "(letters, digits and . _ : / -)."
+            )
             % {"value": value[:80]}
         )
     return Target(key=f"content:{value}", display=value)

@@ -9,13 +9,15 @@ from celery import shared_task
 from abuse_app import services
 
 
-@shared_task(name="abuse.deliver_webhook", bind=True, acks_late=True, max_retries=services.MAX_WEBHOOK_ATTEMPTS)
+@shared_task(
+    name="abuse.deliver_webhook", bind=True, acks_late=True, max_retries=services.MAX_WEBHOOK_ATTEMPTS
+)
 def deliver_webhook(self, delivery_id: int) -> str:
     """Tell the host app about a decision; retried with exponential backoff and jitter."""
     try:
         return services.deliver(delivery_id).status
     except services.TransientWebhookError as exc:
-        countdown = exc.retry_after or min(3600, 2 ** self.request.retries * 30) + random.randint(0, 15)
+        countdown = exc.retry_after or min(3600, 2**self.request.retries * 30) + random.randint(0, 15)
         raise self.retry(countdown=countdown, exc=exc)
 
 

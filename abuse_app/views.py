@@ -22,8 +22,10 @@ RECEIPT_SESSION_KEY = "abuse_receipt"
 
 
 def _hotline() -> dict:
-    return {"hotline_text": settings.PORTAL_CHILD_SAFETY_HOTLINE_TEXT,
-            "hotline_url": settings.PORTAL_CHILD_SAFETY_HOTLINE_URL}
+    return {
+        "hotline_text": settings.PORTAL_CHILD_SAFETY_HOTLINE_TEXT,
+        "hotline_url": settings.PORTAL_CHILD_SAFETY_HOTLINE_URL,
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -34,8 +36,11 @@ def report(request):
         form = ReportForm(request.POST, request.FILES, child_safety_lane=lane)
         if form.is_valid():
             try:
-                submitted = services.submit_notice(form.to_input(language=translation.get_language() or "en"),
-                                                   ip=client_ip(request), channel=Notice.Channel.WEB)
+                submitted = services.submit_notice(
+                    form.to_input(language=translation.get_language() or "en"),
+                    ip=client_ip(request),
+                    channel=Notice.Channel.WEB,
+                )
             except services.NoticeRefused as exc:
                 if exc.retry_after:
                     return too_many(request, exc.retry_after)
@@ -44,19 +49,30 @@ def report(request):
                 for field, messages in exc.message_dict.items():
                     form.add_error(field if field in form.fields else None, messages)
             else:
-                request.session[RECEIPT_SESSION_KEY] = {"reference": submitted.notice.reference,
-                                                        "token": submitted.status_token,
-                                                        "child_safety": submitted.notice.is_child_safety,
-                                                        "email": bool(submitted.notice.reporter_email)}
+                request.session[RECEIPT_SESSION_KEY] = {
+                    "reference": submitted.notice.reference,
+                    "token": submitted.status_token,
+                    "child_safety": submitted.notice.is_child_safety,
+                    "email": bool(submitted.notice.reporter_email),
+                }
                 return redirect("abuse-received")
     else:
         form = ReportForm(child_safety_lane=lane, initial={"category": request.GET.get("category")})
-    return render(request, "abuse/report.html", {
-        "form": form, "lane": lane, "refused": refused, "minors": Category.MINORS,
-        "illegal_categories": ILLEGAL_CATEGORY_VALUES,
-        "max_files": settings.PORTAL_ABUSE_EVIDENCE_MAX_FILES,
-        "max_bytes": settings.PORTAL_ABUSE_EVIDENCE_MAX_BYTES, **_hotline(),
-    }, status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "abuse/report.html",
+        {
+            "form": form,
+            "lane": lane,
+            "refused": refused,
+            "minors": Category.MINORS,
+            "illegal_categories": ILLEGAL_CATEGORY_VALUES,
+            "max_files": settings.PORTAL_ABUSE_EVIDENCE_MAX_FILES,
+            "max_bytes": settings.PORTAL_ABUSE_EVIDENCE_MAX_BYTES,
+            **_hotline(),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 def received(request):
@@ -64,10 +80,17 @@ def received(request):
     if not receipt:
         return redirect("abuse-report")
     status_path = f"/report/status/{receipt['token']}/"
-    response = render(request, "abuse/received.html", {
-        "reference": receipt["reference"], "status_url": request.build_absolute_uri(status_path),
-        "child_safety": receipt["child_safety"], "emailed": receipt["email"], **_hotline(),
-    })
+    response = render(
+        request,
+        "abuse/received.html",
+        {
+            "reference": receipt["reference"],
+            "status_url": request.build_absolute_uri(status_path),
+            "child_safety": receipt["child_safety"],
+            "emailed": receipt["email"],
+            **_hotline(),
+        },
+    )
     response["Cache-Control"] = "no-store"
     response["Referrer-Policy"] = "no-referrer"
     return response
@@ -80,8 +103,14 @@ def _status_context(notice: Notice) -> dict:
         appeal = None
         if decision:
             appeal = decision.appeals.filter(appellant=Appeal.Appellant.REPORTER, notice=notice).first()
-        cases.append({"case": case, "decision": decision, "appeal": appeal,
-                      "can_appeal": bool(decision and decision.appeal_window_open and appeal is None)})
+        cases.append(
+            {
+                "case": case,
+                "decision": decision,
+                "appeal": appeal,
+                "can_appeal": bool(decision and decision.appeal_window_open and appeal is None),
+            }
+        )
     return {"notice": notice, "cases": cases, **_hotline()}
 
 
@@ -105,8 +134,13 @@ def reporter_appeal(request, token: str, decision_id: int):
     decision = Decision.objects.filter(pk=decision_id, case__notices=notice).select_related("case").first()
     if decision is None:
         raise Http404
-    return _appeal(request, decision=decision, appellant=Appeal.Appellant.REPORTER, notice=notice,
-                   back=f"/report/status/{token}/")
+    return _appeal(
+        request,
+        decision=decision,
+        appellant=Appeal.Appellant.REPORTER,
+        notice=notice,
+        back=f"/report/status/{token}/",
+    )
 
 
 @token_guard("abuse-decision")
@@ -128,17 +162,31 @@ def _appeal(request, *, decision: Decision, appellant: str, notice: Notice | Non
     error = None
     if request.method == "POST" and appeal is None and form.is_valid():
         try:
-            appeal = services.file_appeal(decision=decision, appellant=appellant, notice=notice,
-                                          statement=form.cleaned_data["statement"],
-                                          contact_email=form.cleaned_data.get("contact_email", ""))
+            appeal = services.file_appeal(
+                decision=decision,
+                appellant=appellant,
+                notice=notice,
+                statement=form.cleaned_data["statement"],
+                contact_email=form.cleaned_data.get("contact_email", ""),
+            )
         except services.AbuseError as exc:
             error = str(exc)
         else:
             return redirect(request.path)
-    response = render(request, "abuse/appeal.html", {
-        "decision": decision, "case": decision.case, "appeal": appeal, "form": form, "error": error,
-        "appellant": appellant, "back": back,
-    }, status=400 if request.method == "POST" else 200)
+    response = render(
+        request,
+        "abuse/appeal.html",
+        {
+            "decision": decision,
+            "case": decision.case,
+            "appeal": appeal,
+            "form": form,
+            "error": error,
+            "appellant": appellant,
+            "back": back,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
     response["Cache-Control"] = "no-store"
     response["Referrer-Policy"] = "no-referrer"
     return response
@@ -149,7 +197,11 @@ def _period(request) -> tuple[datetime, datetime, str | None]:
     today = timezone.localdate()
     error = None
     try:
-        start_day = date.fromisoformat(request.GET["from"]) if request.GET.get("from") else today - timedelta(days=365)
+        start_day = (
+            date.fromisoformat(request.GET["from"])
+            if request.GET.get("from")
+            else today - timedelta(days=365)
+        )
         end_day = date.fromisoformat(request.GET["to"]) if request.GET.get("to") else today
     except ValueError:
         error = _("Dates must look like 2025-01-31. Showing the last 12 months instead.")
@@ -168,9 +220,12 @@ def transparency(request):
     start, end, error = _period(request)
     figures = services.transparency_figures(start, end)
     labels = {
-        "category": dict(Category.choices), "channel": dict(Notice.Channel.choices),
-        "action": dict(Decision.Action.choices), "ground": {**dict(Decision.Ground.choices), "none": _("None")},
-        "outcome": dict(Appeal.Status.choices), "appellant": dict(Appeal.Appellant.choices),
+        "category": dict(Category.choices),
+        "channel": dict(Notice.Channel.choices),
+        "action": dict(Decision.Action.choices),
+        "ground": {**dict(Decision.Ground.choices), "none": _("None")},
+        "outcome": dict(Appeal.Status.choices),
+        "appellant": dict(Appeal.Appellant.choices),
     }
     fmt = request.GET.get("format")
     if fmt == "json":
@@ -178,7 +233,8 @@ def transparency(request):
     if fmt == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = (
-            f'attachment; filename="transparency-{figures["period"]["from"]}-{figures["period"]["to"]}.csv"')
+            f'attachment; filename="transparency-{figures["period"]["from"]}-{figures["period"]["to"]}.csv"'
+        )
         writer = csv.writer(response)
         writer.writerow(["section", "key", "value"])
         writer.writerows(services.transparency_rows(figures))
@@ -188,13 +244,22 @@ def transparency(request):
         return [(str(labels[kind].get(key, key)), value) for key, value in counts.items()]
 
     query = f"from={figures['period']['from']}&to={figures['period']['to']}"
-    return render(request, "abuse/transparency.html", {
-        "figures": figures, "error": error, "query": query,
-        "notices_by_category": labelled(figures["notices"]["by_category"], "category"),
-        "notices_by_channel": labelled(figures["notices"]["by_channel"], "channel"),
-        "decisions_by_action": labelled(figures["decisions"]["by_action"], "action"),
-        "decisions_by_ground": labelled(figures["decisions"]["by_ground"], "ground"),
-        "appeals_by_outcome": labelled(figures["appeals"]["by_outcome"], "outcome"),
-        "automated_percent": (round(figures["decisions"]["automated_share"] * 100, 1)
-                              if figures["decisions"]["automated_share"] is not None else None),
-    })
+    return render(
+        request,
+        "abuse/transparency.html",
+        {
+            "figures": figures,
+            "error": error,
+            "query": query,
+            "notices_by_category": labelled(figures["notices"]["by_category"], "category"),
+            "notices_by_channel": labelled(figures["notices"]["by_channel"], "channel"),
+            "decisions_by_action": labelled(figures["decisions"]["by_action"], "action"),
+            "decisions_by_ground": labelled(figures["decisions"]["by_ground"], "ground"),
+            "appeals_by_outcome": labelled(figures["appeals"]["by_outcome"], "outcome"),
+            "automated_percent": (
+                round(figures["decisions"]["automated_share"] * 100, 1)
+                if figures["decisions"]["automated_share"] is not None
+                else None
+            ),
+        },
+    )

@@ -1,4 +1,4 @@
-"""Fixtures for abuse tests: clean rate-limit counters, sample files, a report, a host-app webhook receiver."""
+"""Fixtures for abuse tests: fresh rate limits, sample files, a report, a host-app webhook receiver."""
 
 from __future__ import annotations
 
@@ -13,16 +13,24 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x01" * 64
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
-EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64 + b"This program cannot be run"
+EXE = (
+    b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"
+    + b"\x00" * 64
+    + b"This program cannot be run"
+)
 
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits(settings, tmp_path):
     """Rate-limit counters live in the shared cache; every test starts from zero, with its own file store."""
     cache.clear()
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(tmp_path / "private"), "base_url": "/never-served/"}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "private"), "base_url": "/never-served/"},
+        },
+    }
     yield
     cache.clear()
 
@@ -73,13 +81,27 @@ def webhook(settings):
     server.server_close()
 
 
-def submit(*, category="privacy", locations="https://app.example.com/p/1", email="alice@example.com",
-           ip="192.0.2.10", name="Alice", channel="web", **extra):
+def submit(
+    *,
+    category="privacy",
+    locations="https://app.example.com/p/1",
+    email="alice@example.com",
+    ip="192.0.2.10",
+    name="Alice",
+    channel="web",
+    **extra,
+):
     """File a notice through the service, as the form does."""
     from abuse_app import services
     from abuse_app.targets import parse_locations
 
-    data = services.NoticeInput(category=category, locations=parse_locations(locations),
-                                explanation="Explanation of the problem.", good_faith=True,
-                                reporter_name=name, reporter_email=email, **extra)
+    data = services.NoticeInput(
+        category=category,
+        locations=parse_locations(locations),
+        explanation="Explanation of the problem.",
+        good_faith=True,
+        reporter_name=name,
+        reporter_email=email,
+        **extra,
+    )
     return services.submit_notice(data, ip=ip, channel=channel)

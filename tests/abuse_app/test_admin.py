@@ -52,9 +52,15 @@ def test_case_decide_form_records_statement_of_reasons(moderator, staff_client):
     client = staff_client(moderator)
     bad = client.post(f"/admin/abuse_app/case/{case.pk}/decide/", {"action": "remove_content", "facts": "x"})
     assert bad.status_code == 200 and "Say on which ground" in bad.content.decode()
-    ok = client.post(f"/admin/abuse_app/case/{case.pk}/decide/", {
-        "action": "suspend_account", "ground": "illegal", "legal_reference": "GDPR Art. 9",
-        "facts": "Biometric data processed without consent."})
+    ok = client.post(
+        f"/admin/abuse_app/case/{case.pk}/decide/",
+        {
+            "action": "suspend_account",
+            "ground": "illegal",
+            "legal_reference": "GDPR Art. 9",
+            "facts": "Biometric data processed without consent.",
+        },
+    )
     assert ok.status_code == 302
     decision = Decision.objects.get()
     assert decision.decided_by == moderator and not decision.automated
@@ -98,12 +104,16 @@ def test_auditor_reads_cases_but_cannot_decide_or_download(client, auditor, staf
     assert admin.get("/admin/abuse_app/case/").status_code == 200
     page = admin.get(f"/admin/abuse_app/case/{case.pk}/change/").content.decode()
     assert reverse("admin:abuse_app_case_decide", args=[case.pk]) not in page
-    assert admin.post(f"/admin/abuse_app/case/{case.pk}/decide/", {"action": "none", "facts": "x"}).status_code == 403
+    assert (
+        admin.post(f"/admin/abuse_app/case/{case.pk}/decide/", {"action": "none", "facts": "x"}).status_code
+        == 403
+    )
     # Reading is their job, so they may open evidence, and that is logged like anyone's access.
     assert admin.get(reverse("admin:abuse_app_evidence_download", args=[evidence.pk])).status_code == 200
     assert AuditEvent.objects.filter(action="abuse.evidence_viewed", actor=auditor).exists()
-    assert admin.post("/admin/abuse_app/case/", {"action": "assign_to_me",
-                                                 "_selected_action": [case.pk]}).status_code in (200, 403)
+    assert admin.post(
+        "/admin/abuse_app/case/", {"action": "assign_to_me", "_selected_action": [case.pk]}
+    ).status_code in (200, 403)
     case.refresh_from_db()
     assert case.assigned_to is None
 

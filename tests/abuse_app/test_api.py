@@ -13,9 +13,13 @@ URL = "/api/v1/abuse-reports/"
 
 
 def body(**overrides):
-    data = {"category": "harassment", "locations": ["https://app.example.com/u/42"],
-            "explanation": "Threatening messages every day.", "good_faith": True,
-            "reporter_email": "alice@example.com"}
+    data = {
+        "category": "harassment",
+        "locations": ["https://app.example.com/u/42"],
+        "explanation": "Threatening messages every day.",
+        "good_faith": True,
+        "reporter_email": "alice@example.com",
+    }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -37,29 +41,38 @@ def test_api_public_json_report_created(api):
 
 
 def test_api_public_multipart_with_evidence(api):
-    response = api.post(URL, {**body(locations="https://app.example.com/u/42"), "evidence": [upload("a.png", PNG)]},
-                        format="multipart")
+    response = api.post(
+        URL,
+        {**body(locations="https://app.example.com/u/42"), "evidence": [upload("a.png", PNG)]},
+        format="multipart",
+    )
     assert response.status_code == 201, response.content
     assert Evidence.objects.get().content_type == "image/png"
 
 
 def test_api_disguised_executable_refused_400_nothing_stored(api):
-    response = api.post(URL, {**body(locations="https://x.example/1"), "evidence": [upload("photo.jpg", EXE)]},
-                        format="multipart")
+    response = api.post(
+        URL,
+        {**body(locations="https://x.example/1"), "evidence": [upload("photo.jpg", EXE)]},
+        format="multipart",
+    )
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "invalid" and "program or script" in error["fields"]["evidence"][0]
     assert not Notice.objects.exists() and not Evidence.objects.exists()
 
 
-@pytest.mark.parametrize("overrides,field", [
-    ({"good_faith": None}, "good_faith"),
-    ({"good_faith": False}, "good_faith"),
-    ({"locations": []}, "locations"),
-    ({"category": "weird"}, "category"),
-    ({"explanation": ""}, "explanation"),
-    ({"reporter_email": "nope"}, "reporter_email"),
-])
+@pytest.mark.parametrize(
+    "overrides,field",
+    [
+        ({"good_faith": None}, "good_faith"),
+        ({"good_faith": False}, "good_faith"),
+        ({"locations": []}, "locations"),
+        ({"category": "weird"}, "category"),
+        ({"explanation": ""}, "explanation"),
+        ({"reporter_email": "nope"}, "reporter_email"),
+    ],
+)
 def test_api_bad_fields_400_with_field_named(api, overrides, field):
     response = api.post(URL, body(**overrides), format="json")
     assert response.status_code == 400
@@ -82,8 +95,11 @@ def test_api_child_safety_returns_hotline_and_refuses_uploads(api, settings):
     assert response.status_code == 201
     assert settings.PORTAL_CHILD_SAFETY_HOTLINE_TEXT in response.json()["hotline"]
     assert Notice.objects.get().reporter_email == ""
-    refused = api.post(URL, {**body(category="minors", locations="https://a.example/b"),
-                             "evidence": [upload("a.png", PNG)]}, format="multipart")
+    refused = api.post(
+        URL,
+        {**body(category="minors", locations="https://a.example/b"), "evidence": [upload("a.png", PNG)]},
+        format="multipart",
+    )
     assert refused.status_code == 400 and "evidence" in refused.json()["error"]["fields"]
 
 
@@ -91,8 +107,11 @@ def test_api_host_app_passes_content_id_account_and_snapshot(api, api_key):
     key, raw = api_key("abuse:write")
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     snapshot = {"text": "you will regret this", "author": "user-77"}
-    response = api.post(URL, body(locations=None, content_id="comment:991", target_account_id="user-77",
-                                  snapshot=snapshot), format="json")
+    response = api.post(
+        URL,
+        body(locations=None, content_id="comment:991", target_account_id="user-77", snapshot=snapshot),
+        format="json",
+    )
     assert response.status_code == 201, response.content
     notice = Notice.objects.get()
     assert notice.channel == "host_app" and notice.api_key == key
@@ -106,8 +125,12 @@ def test_api_host_app_reports_not_limited_by_its_server_ip(api, api_key, setting
     _key, raw = api_key("abuse:write")
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     for i in range(4):
-        assert api.post(URL, body(reporter_email=None, content_id=f"c-{i}", locations=None),
-                        format="json").status_code == 201
+        assert (
+            api.post(
+                URL, body(reporter_email=None, content_id=f"c-{i}", locations=None), format="json"
+            ).status_code
+            == 201
+        )
 
 
 def test_api_key_without_scope_403_and_bad_key_401(api, api_key):

@@ -15,14 +15,19 @@ pytestmark = pytest.mark.django_db
 
 
 def _decide(case, moderator, **overrides):
-    kwargs = {"action": "remove_content", "ground": "terms", "legal_reference": "Terms §4.2 (no faces without consent)",
-              "facts": "The photo shows a person who did not agree to face matching."}
+    kwargs = {
+        "action": "remove_content",
+        "ground": "terms",
+        "legal_reference": "Terms §4.2 (no faces without consent)",
+        "facts": "The photo shows a person who did not agree to face matching.",
+    }
     kwargs.update(overrides)
     return services.decide(case=case, actor=moderator, **kwargs)
 
 
 def test_decision_notifies_reporters_and_host_app_without_leaking_reporter(
-        moderator, webhook, django_capture_on_commit_callbacks):
+    moderator, webhook, django_capture_on_commit_callbacks
+):
     first = submit(email="alice@example.com", name="Alice Reporter", ip="198.51.100.7")
     submit(email="bob@example.org", name="Bob", ip="198.51.100.8", target_account_id=None or "")
     case = Case.objects.get()
@@ -48,7 +53,15 @@ def test_decision_notifies_reporters_and_host_app_without_leaking_reporter(
     assert payload["appeal_url"].startswith("http://testserver/report/decision/tok_")
     # Nothing about who reported: no names, e-mails, notice references, IP hashes.
     text = json.dumps(payload)
-    for secret in ("alice", "Alice", "bob@", "Bob", first.notice.reference, first.notice.ip_hash, "198.51.100"):
+    for secret in (
+        "alice",
+        "Alice",
+        "bob@",
+        "Bob",
+        first.notice.reference,
+        first.notice.ip_hash,
+        "198.51.100",
+    ):
         assert secret not in text
     assert decision.case.status == Case.Status.DECIDED
 
@@ -139,8 +152,9 @@ def _target_token_decision(case, moderator):
     return decision, payload
 
 
-def test_appeal_by_target_decided_by_another_moderator(client, moderator, moderator2, staff_client, webhook,
-                                                       django_capture_on_commit_callbacks):
+def test_appeal_by_target_decided_by_another_moderator(
+    client, moderator, moderator2, staff_client, webhook, django_capture_on_commit_callbacks
+):
     submitted = submit()
     case = Case.objects.get()
     decision, payload = _target_token_decision(case, moderator)
@@ -150,8 +164,10 @@ def test_appeal_by_target_decided_by_another_moderator(client, moderator, modera
     assert page.status_code == 200 and "Terms §4.2" in page.content.decode()
     assert "alice" not in page.content.decode().lower()
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(target_path, {"statement": "The person in the photo is me.",
-                                             "contact_email": "target@example.net"})
+        response = client.post(
+            target_path,
+            {"statement": "The person in the photo is me.", "contact_email": "target@example.net"},
+        )
     assert response.status_code == 302
     appeal = Appeal.objects.get()
     assert appeal.appellant == "target" and appeal.original_decider == moderator
@@ -159,25 +175,31 @@ def test_appeal_by_target_decided_by_another_moderator(client, moderator, modera
     assert mail.outbox[-1].to == ["target@example.net"]
     # The original moderator may not decide it: service, admin and database all refuse.
     with pytest.raises(services.AbuseError, match="Another moderator"):
-        services.decide_appeal(appeal=appeal, actor=moderator, outcome="overturned", reasons="x",
-                               new_action="none")
+        services.decide_appeal(
+            appeal=appeal, actor=moderator, outcome="overturned", reasons="x", new_action="none"
+        )
     admin = staff_client(moderator)
-    refused = admin.post(f"/admin/abuse_app/appeal/{appeal.pk}/decide/",
-                         {"outcome": "upheld", "reasons": "I was right."})
+    refused = admin.post(
+        f"/admin/abuse_app/appeal/{appeal.pk}/decide/", {"outcome": "upheld", "reasons": "I was right."}
+    )
     assert refused.status_code == 403 and "Another moderator" in refused.content.decode()
     with pytest.raises(IntegrityError), transaction.atomic():
         Appeal.objects.filter(pk=appeal.pk).update(decided_by=moderator)
     # A different moderator decides; both the appellant and the host app are told.
     admin = staff_client(moderator2)
     with django_capture_on_commit_callbacks(execute=True):
-        ok = admin.post(f"/admin/abuse_app/appeal/{appeal.pk}/decide/",
-                        {"outcome": "overturned", "reasons": "The uploader is the person shown.",
-                         "new_action": "none"})
+        ok = admin.post(
+            f"/admin/abuse_app/appeal/{appeal.pk}/decide/",
+            {"outcome": "overturned", "reasons": "The uploader is the person shown.", "new_action": "none"},
+        )
     assert ok.status_code == 302
     appeal.refresh_from_db()
     assert appeal.status == "overturned" and appeal.decided_by == moderator2
     assert Case.objects.get().status == Case.Status.CLOSED
-    assert mail.outbox[-1].to == ["target@example.net"] and "The uploader is the person shown." in mail.outbox[-1].body
+    assert (
+        mail.outbox[-1].to == ["target@example.net"]
+        and "The uploader is the person shown." in mail.outbox[-1].body
+    )
     outcome = WebhookDelivery.objects.get(event="abuse.appeal_decided").payload
     assert outcome["outcome"] == "overturned" and outcome["new_action"] == "none"
     assert submitted.notice.reference not in json.dumps(outcome)
@@ -185,8 +207,14 @@ def test_appeal_by_target_decided_by_another_moderator(client, moderator, modera
 
 def test_appeal_by_reporter_from_status_page(client, moderator):
     submitted = submit()
-    decision = _decide(Case.objects.get(), moderator, action="none", ground="", legal_reference="",
-                       facts="The photo shows no person.")
+    decision = _decide(
+        Case.objects.get(),
+        moderator,
+        action="none",
+        ground="",
+        legal_reference="",
+        facts="The photo shows no person.",
+    )
     url = f"{submitted.status_url}appeal/{decision.pk}/"
     assert client.post(url, {"statement": ""}).status_code == 400
     assert client.post(url, {"statement": "It clearly shows me."}).status_code == 302
@@ -196,7 +224,9 @@ def test_appeal_by_reporter_from_status_page(client, moderator):
     assert "Pending" in client.get(submitted.status_url).content.decode()
     # A second appeal on the same decision by the same reporter is refused.
     with pytest.raises(services.AbuseError, match="already appealed"):
-        services.file_appeal(decision=decision, appellant="reporter", notice=submitted.notice, statement="again")
+        services.file_appeal(
+            decision=decision, appellant="reporter", notice=submitted.notice, statement="again"
+        )
 
 
 def test_appeal_after_six_months_refused(moderator, settings):
@@ -209,7 +239,9 @@ def test_appeal_after_six_months_refused(moderator, settings):
     Decision.objects.filter(pk=decision.pk).update(decided_at=timezone.now() - timedelta(days=185))
     decision.refresh_from_db()
     with pytest.raises(services.AbuseError, match="time to appeal"):
-        services.file_appeal(decision=decision, appellant="reporter", notice=submitted.notice, statement="late")
+        services.file_appeal(
+            decision=decision, appellant="reporter", notice=submitted.notice, statement="late"
+        )
 
 
 def test_appeal_link_of_another_decision_is_404(client, moderator):

@@ -7,18 +7,21 @@ from tests.abuse_app.conftest import EXE, JPEG, PDF, PNG, upload
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("head,expected", [
-    (JPEG, "image/jpeg"),
-    (PNG, "image/png"),
-    (b"GIF89a\x01\x00", "image/gif"),
-    (b"RIFF\x24\x00\x00\x00WEBPVP8 ", "image/webp"),
-    (PDF, "application/pdf"),
-    (b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00", "video/mp4"),
-    (b"\x00\x00\x00\x14ftypqt  \x00\x00\x00\x00", "video/quicktime"),
-    (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm", "video/webm"),
-    (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x88matroska", None),
-    (EXE, None),
-])
+@pytest.mark.parametrize(
+    "head,expected",
+    [
+        (JPEG, "image/jpeg"),
+        (PNG, "image/png"),
+        (b"GIF89a\x01\x00", "image/gif"),
+        (b"RIFF\x24\x00\x00\x00WEBPVP8 ", "image/webp"),
+        (PDF, "application/pdf"),
+        (b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00", "video/mp4"),
+        (b"\x00\x00\x00\x14ftypqt  \x00\x00\x00\x00", "video/quicktime"),
+        (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm", "video/webm"),
+        (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x88matroska", None),
+        (EXE, None),
+    ],
+)
 def test_sniff_recognises_allowed_types_by_content(head, expected):
     assert sniff(head) == expected
 

@@ -34,7 +34,9 @@ def test_report_url_is_named_abuse_report_and_linked_from_pages(client):
     assert 'href="/report/"' in client.get("/").content.decode()
 
 
-def test_report_ordinary_full_path_receipt_email_case_and_status(client, settings, django_capture_on_commit_callbacks):
+def test_report_ordinary_full_path_receipt_email_case_and_status(
+    client, settings, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(URL, report_data(evidence=[upload("shot.png", PNG, "image/png")]))
     assert response.status_code == 302
@@ -64,8 +66,9 @@ def test_report_ordinary_full_path_receipt_email_case_and_status(client, setting
     status = client.get(status_url)
     assert status.status_code == 200 and "reviewing" in status.content.decode()
     assert client.get(reverse("abuse-received")).status_code == 302
-    assert AuditEvent.objects.filter(subject_type="abuse_case", subject_id=str(case.pk),
-                                     action="abuse.case_opened").exists()
+    assert AuditEvent.objects.filter(
+        subject_type="abuse_case", subject_id=str(case.pk), action="abuse.case_opened"
+    ).exists()
 
 
 def test_report_child_safety_lane_form_has_no_upload_and_no_identity_fields(client, settings):
@@ -76,13 +79,21 @@ def test_report_child_safety_lane_form_has_no_upload_and_no_identity_fields(clie
     assert "Call the national hotline XYZ." in html
 
 
-def test_report_child_safety_full_path_priority_oncall_legal_hold(client, settings,
-                                                                   django_capture_on_commit_callbacks):
+def test_report_child_safety_full_path_priority_oncall_legal_hold(
+    client, settings, django_capture_on_commit_callbacks
+):
     settings.PORTAL_ONCALL_EMAIL = "pager@example.com"
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(URL + "?lane=child-safety", {
-            "lane": "child-safety", "category": "minors", "locations": "https://app.example.com/v/9",
-            "explanation": "A video exploiting a child.", "good_faith": "on"})
+        response = client.post(
+            URL + "?lane=child-safety",
+            {
+                "lane": "child-safety",
+                "category": "minors",
+                "locations": "https://app.example.com/v/9",
+                "explanation": "A video exploiting a child.",
+                "good_faith": "on",
+            },
+        )
     assert response.status_code == 302
     receipt = client.get(response["Location"]).content.decode()
     assert settings.PORTAL_CHILD_SAFETY_HOTLINE_TEXT in receipt
@@ -113,8 +124,14 @@ def test_report_minors_category_name_and_email_not_kept(client, django_capture_o
 
 def test_report_duplicates_grouped_into_one_case_by_normalised_target(client):
     client.post(URL, report_data(locations="https://app.example.com/photos/123", category="spam"))
-    client.post(URL, report_data(locations="HTTPS://APP.example.com:443/photos/123/?fbclid=1",
-                                 reporter_email="bob@example.org", category="harassment"))
+    client.post(
+        URL,
+        report_data(
+            locations="HTTPS://APP.example.com:443/photos/123/?fbclid=1",
+            reporter_email="bob@example.org",
+            category="harassment",
+        ),
+    )
     client.post(URL, report_data(locations="https://app.example.com/photos/999"))
     assert Notice.objects.count() == 3
     grouped = Case.objects.get(target_display="https://app.example.com/photos/123")
@@ -127,17 +144,23 @@ def test_report_duplicates_grouped_into_one_case_by_normalised_target(client):
 def test_report_several_locations_open_several_cases(client):
     client.post(URL, report_data(locations="https://app.example.com/a\nphoto:77"))
     notice = Notice.objects.get()
-    assert sorted(c.target_key for c in notice.cases.all()) == ["content:photo:77", "url:https://app.example.com/a"]
+    assert sorted(c.target_key for c in notice.cases.all()) == [
+        "content:photo:77",
+        "url:https://app.example.com/a",
+    ]
 
 
-@pytest.mark.parametrize("overrides,field_message", [
-    ({"evidence": [upload("photo.jpg", EXE, "image/jpeg")]}, "is a program or script"),
-    ({"good_faith": None}, "good faith"),
-    ({"locations": "not a place"}, "neither a web address"),
-    ({"category": "illegal", "law": ""}, "name the law"),
-    ({"reporter_email": "alice@"}, "e-mail address looks incomplete"),
-    ({"category": "nonsense"}, "Choose one of the listed"),
-])
+@pytest.mark.parametrize(
+    "overrides,field_message",
+    [
+        ({"evidence": [upload("photo.jpg", EXE, "image/jpeg")]}, "is a program or script"),
+        ({"good_faith": None}, "good faith"),
+        ({"locations": "not a place"}, "neither a web address"),
+        ({"category": "illegal", "law": ""}, "name the law"),
+        ({"reporter_email": "alice@"}, "e-mail address looks incomplete"),
+        ({"category": "nonsense"}, "Choose one of the listed"),
+    ],
+)
 def test_report_bad_input_refused_with_message_nothing_stored(client, settings, overrides, field_message):
     response = client.post(URL, report_data(**overrides))
     assert response.status_code == 400

@@ -22,14 +22,22 @@ def _case_with_evidence(client, location):
 
 
 def _decided_long_ago(case, moderator, days=200):
-    decision = services.decide(case=case, actor=moderator, action="remove_content", ground="terms",
-                               legal_reference="§2", facts="Facts.")
+    decision = services.decide(
+        case=case,
+        actor=moderator,
+        action="remove_content",
+        ground="terms",
+        legal_reference="§2",
+        facts="Facts.",
+    )
     old = timezone.now() - timedelta(days=days)
     Decision.objects.filter(pk=decision.pk).update(decided_at=old)
     Case.objects.filter(pk=case.pk).update(decided_at=old)
 
 
-def test_purge_deletes_only_evidence_past_appeal_window(client, moderator, django_capture_on_commit_callbacks):
+def test_purge_deletes_only_evidence_past_appeal_window(
+    client, moderator, django_capture_on_commit_callbacks
+):
     old = _case_with_evidence(client, "https://app.example.com/old")
     recent = _case_with_evidence(client, "https://app.example.com/recent")
     _case_with_evidence(client, "https://app.example.com/open")
@@ -43,6 +51,7 @@ def test_purge_deletes_only_evidence_past_appeal_window(client, moderator, djang
     assert old_evidence.purged_at and not old_evidence.file
     assert old_evidence.sha256  # proof of what was received stays
     import os
+
     assert not os.path.exists(path)
     assert Evidence.objects.filter(purged_at__isnull=True).count() == 2
     assert AuditEvent.objects.filter(action="abuse.evidence_purged").count() == 1
@@ -54,9 +63,16 @@ def test_purge_never_touches_child_safety_or_legal_hold(client, moderator):
     _decided_long_ago(held, moderator)
     # A child-safety notice joining a case that already had evidence puts it all under hold.
     joined = _case_with_evidence(client, "https://app.example.com/joined")
-    client.post("/report/?lane=child-safety", {"lane": "child-safety", "category": "minors",
-                                               "locations": "https://app.example.com/joined",
-                                               "explanation": "A child is shown.", "good_faith": "on"})
+    client.post(
+        "/report/?lane=child-safety",
+        {
+            "lane": "child-safety",
+            "category": "minors",
+            "locations": "https://app.example.com/joined",
+            "explanation": "A child is shown.",
+            "good_faith": "on",
+        },
+    )
     joined.refresh_from_db()
     assert joined.is_child_safety and joined.legal_hold_until
     _decided_long_ago(joined, moderator, days=400)
@@ -77,5 +93,7 @@ def test_purged_evidence_download_explains_why(client, moderator, staff_client):
     _decided_long_ago(case, moderator)
     services.purge_evidence()
     evidence = Evidence.objects.get()
-    response = staff_client(moderator).get(f"/admin/abuse_app/notice/evidence/{evidence.pk}/download/", follow=True)
+    response = staff_client(moderator).get(
+        f"/admin/abuse_app/notice/evidence/{evidence.pk}/download/", follow=True
+    )
     assert "was deleted on" in response.content.decode()

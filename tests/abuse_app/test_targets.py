@@ -4,12 +4,15 @@ from django.core.exceptions import ValidationError
 from abuse_app.targets import normalise_url, parse_location, parse_locations
 
 
-@pytest.mark.parametrize("raw", [
-    "https://example.com/p/1",
-    "HTTPS://Example.COM:443/p/1/",
-    "https://example.com/p/1?utm_source=x&utm_medium=y#comments",
-    "https://example.com/p/./1/?fbclid=abc",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "https://example.com/p/1",
+        "HTTPS://Example.COM:443/p/1/",
+        "https://example.com/p/1?utm_source=x&utm_medium=y#comments",
+        "https://example.com/p/./1/?fbclid=abc",
+    ],
+)
 def test_normalise_url_variants_collapse_to_one(raw):
     assert normalise_url(raw) == "https://example.com/p/1"
 

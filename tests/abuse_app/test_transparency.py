@@ -20,13 +20,28 @@ def history(moderator, moderator2):
     submit(category="privacy", locations="https://a.example/2", email="b@example.com")
     submit(category="spam", locations="https://a.example/3", email="c@example.com", channel="api")
     cases = list(Case.objects.order_by("id"))
-    first = services.decide(case=cases[0], actor=moderator, action="remove_content", ground="illegal",
-                            legal_reference="GDPR Art. 6", facts="No consent.")
-    services.decide(case=cases[1], actor=moderator, action="none", ground="", legal_reference="",
-                    facts="Nothing wrong.", automated=True)
+    first = services.decide(
+        case=cases[0],
+        actor=moderator,
+        action="remove_content",
+        ground="illegal",
+        legal_reference="GDPR Art. 6",
+        facts="No consent.",
+    )
+    services.decide(
+        case=cases[1],
+        actor=moderator,
+        action="none",
+        ground="",
+        legal_reference="",
+        facts="Nothing wrong.",
+        automated=True,
+    )
     Decision.objects.filter(pk=first.pk).update(decided_at=cases[0].first_received_at + timedelta(hours=10))
     appeal = services.file_appeal(decision=first, appellant="target", statement="Mine.")
-    services.decide_appeal(appeal=appeal, actor=moderator2, outcome=Appeal.Status.UPHELD, reasons="Still no consent.")
+    services.decide_appeal(
+        appeal=appeal, actor=moderator2, outcome=Appeal.Status.UPHELD, reasons="Still no consent."
+    )
 
 
 def test_transparency_figures_count_notices_decisions_appeals(history):
@@ -44,8 +59,11 @@ def test_transparency_figures_count_notices_decisions_appeals(history):
 
 def _day_range(day):
     from datetime import datetime, time
+
     tz = timezone.get_current_timezone()
-    return datetime.combine(day, time.min, tzinfo=tz), datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+    return datetime.combine(day, time.min, tzinfo=tz), datetime.combine(
+        day + timedelta(days=1), time.min, tzinfo=tz
+    )
 
 
 def test_transparency_page_json_and_csv(client, history):
