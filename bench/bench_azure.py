@@ -1,0 +1,116 @@
+"""Azure erasure speed: Face under a 10 TPS limit, Blob batch deletes on Azurite.
+
+1. 500 Face persons (ledger rows of one subject) erased against the Face fake
+   at 20 ms latency enforcing 10 TPS: achieved TPS as % of the limit, 429 count.
+2. 1,000 blobs under one prefix erased on Azurite: HTTP calls made vs. the
+   bound "listing + ceil(1000/256) batch deletes".
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _django() -> None:
+    os.environ.setdefault("PORTAL_VAR_DIR", tempfile.mkdtemp(prefix="portal-bench-"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def bench_face(persons: int = 500, tps: int = 10, latency: float = 0.02) -> dict:
+    from django.utils import timezone
+
+    from requests_app.azure import ratelimit
+    from requests_app.models import ConsentPurpose, Transmission
+    from requests_app.stores.azure_face import AzureFaceStore
+    from requests_app.stores.base import Subject
+    from tests.fakes.face import FakeFace
+
+    ratelimit.reset_for_tests(local=not ratelimit.redis_url())
+    ConsentPurpose.objects.get_or_create(slug="bench", defaults={"title": "bench", "requires_consent": False})
+    with FakeFace(latency=latency, tps_limit=tps) as fake:
+        fake.add_group("app-users")
+        rows = []
+        for i in range(persons):
+            person, _ = fake.add_person("app-users", user_data="")
+            rows.append(Transmission(client_id=f"bench-face-{i}-{person}", service="face", account=fake.url,
+                                     resource_kind="person", resource_id=person,
+                                     parent_ids={"person_group": "app-users"}, subject_value="bench-subject",
+                                     purpose="bench", payload_kind="image", sent_at=timezone.now()))
+        Transmission.objects.bulk_create(rows)
+        store = AzureFaceStore("face", {"endpoint": fake.url, "key": fake.key, "max_tps": tps})
+        fake.reset_counters()
+        started = time.perf_counter()
+        outcome = store.erase(Subject(identities={"user_id": {"bench-subject"}}))
+        seconds = time.perf_counter() - started
+        achieved = fake.achieved_tps()
+        return {
+            "face_persons_erased": outcome.erased,
+            "face_persons_left": fake.person_count(),
+            "face_requests": fake.requests,
+            "face_seconds": round(seconds, 1),
+            "face_tps_limit": tps,
+            "face_achieved_tps": round(achieved, 2),
+            "face_pct_of_limit": round(100 * achieved / tps, 1),
+            "face_429s": fake.throttled,
+            "face_limiter": "redis" if ratelimit.redis_url() else "in-process",
+        }
+
+
+def bench_blob(blobs: int = 1000) -> dict:
+    from azure.storage.blob import BlobServiceClient
+
+    from requests_app.stores.azure_blob import AzureBlobStore
+    from requests_app.stores.base import Subject
+    from tests.fakes import azurite
+
+    try:
+        server = azurite.start()
+    except azurite.AzuriteUnavailable as exc:
+        return {"blob_skipped": str(exc)}
+    try:
+        service = BlobServiceClient.from_connection_string(server.connection_string)
+        container = service.create_container("media")
+        for i in range(blobs):
+            container.upload_blob(f"users/42/{i:05d}.jpg", b"x" * 64)
+        container.upload_blob("users/7/keep.jpg", b"x")
+        store = AzureBlobStore("blobs", {"connection_string": server.connection_string, "container": "media",
+                                         "blobs": ["users/{user_id}/"]})
+        store.counter.calls = 0
+        started = time.perf_counter()
+        outcome = store.erase(Subject(identities={"user_id": {"42"}}))
+        seconds = time.perf_counter() - started
+        left = sum(1 for _ in container.list_blobs(name_starts_with="users/42/"))
+        bound = 1 + math.ceil(blobs / 256)
+        return {
+            "blob_erased": outcome.erased,
+            "blob_left": left,
+            "blob_other_subject_kept": sum(1 for _ in container.list_blobs(name_starts_with="users/7/")),
+            "blob_calls": store.counter.calls,
+            "blob_call_bound_list_plus_batches": bound,
+            "blob_seconds": round(seconds, 2),
+        }
+    finally:
+        server.stop()
+
+
+def run() -> dict:
+    _django()
+    return {**bench_face(), **bench_blob()}
+
+
+if __name__ == "__main__":
+    for name, value in run().items():
+        print(f"{name:<40} {value}")
