@@ -20,4 +20,12 @@ BEAT_SCHEDULE: dict[str, dict] = {
                                "options": {"expires": 1800}},
     "engine-retention": {"task": "requests.engine.run_retention", "schedule": crontab(hour=3, minute=30),
                          "options": {"expires": 3 * 3600}},
+    # intake: unconfirmed requests expire (and are purged); closed requests lose their PII after retention;
+    # staff hear about deadlines once a day (times in CELERY_TIMEZONE = PORTAL_TIME_ZONE)
+    "requests-expire-unverified": {"task": "requests.expire_unverified", "schedule": 900.0,
+                                   "options": {"expires": 900}},
+    "requests-purge-closed-pii": {"task": "requests.purge_closed_pii", "schedule": crontab(hour=2, minute=45),
+                                  "options": {"expires": 6 * 3600}},
+    "requests-deadline-reminders": {"task": "requests.deadline_reminders",
+                                    "schedule": crontab(hour=7, minute=0), "options": {"expires": 6 * 3600}},
 }

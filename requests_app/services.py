@@ -47,6 +47,7 @@ from portal import audit, mail, roles, tokens
 from portal.models import AuditEvent
 from requests_app import deadlines, engine
 from requests_app.models import InvalidTransition, PrivacyRequest, SubjectIdentity
+from requests_app.stores.base import StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -604,8 +605,10 @@ def request_retry(*, request: PrivacyRequest, actor: Any) -> PrivacyRequest:
             )
         try:
             engine.retry(request, actor)
-        except NotImplementedError as exc:
-            raise RequestError(_("Retry is not available: %(why)s.") % {"why": exc})
+        except (NotImplementedError, StoreError) as exc:
+            raise RequestError(
+                _("%(ref)s cannot be retried yet: %(why)s") % {"ref": request.reference, "why": exc}
+            )
     request.refresh_from_db()
     return request
 

@@ -1,4 +1,31 @@
-"""Celery tasks of requests_app (autodiscovered). Engine tasks live in requests_app.engine.tasks."""
+"""Celery tasks of requests_app (autodiscovered). Engine tasks live in requests_app.engine.tasks.
+
+The intake tasks are thin: each calls one service function, which does its own
+locking and auditing, and is safe to run twice (beat may overlap a slow run).
+"""
+
+from celery import shared_task
 
 # Celery autodiscovery imports this module; the engine's tasks live in their own package.
 from requests_app.engine import tasks as engine_tasks  # noqa: E402,F401
+
+
+@shared_task(name="requests.expire_unverified", acks_late=True)
+def expire_unverified() -> int:
+    from requests_app.services import request_expire_unverified
+
+    return request_expire_unverified()
+
+
+@shared_task(name="requests.purge_closed_pii", acks_late=True)
+def purge_closed_pii() -> int:
+    from requests_app.services import purge_closed_requests_pii
+
+    return purge_closed_requests_pii()
+
+
+@shared_task(name="requests.deadline_reminders", acks_late=True)
+def deadline_reminders() -> int:
+    from requests_app.services import send_deadline_reminders
+
+    return send_deadline_reminders()
