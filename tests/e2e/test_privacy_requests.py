@@ -1,8 +1,14 @@
 """Privacy requests in a real browser: from the home page to the status page."""
 
+import json
 import re
+import zipfile
 
+import pytest
+
+from requests_app.engine.services import run_local
 from requests_app.models import PrivacyRequest
+from tests.requests_app.engine_fixtures import media_root, sqlite_host, write_stores  # noqa: F401, F811
 
 ALICE = "alice@example.com"
 
@@ -46,3 +52,37 @@ def test_deletion_request_home_to_verified_status(page, outbox, live_server, che
     assert page.locator("#reference").inner_text() == request.reference
     check_a11y(page, context="status page")
     screenshot(page, "request-status")
+
+
+@pytest.fixture
+def host_stores(settings, tmp_path, sqlite_host, media_root):  # noqa: F811
+    """The host app's data for Alice: a SQLite database and a media folder, described in a stores file."""
+    settings.PORTAL_STORES_FILE = str(write_stores(tmp_path / "stores.toml", sqlite_host, media_root))
+    return settings.PORTAL_STORES_FILE
+
+
+def test_access_request_to_download(page, outbox, live_server, host_stores, check_a11y, screenshot):
+    page.goto("/")
+    page.get_by_role("link", name="Get a copy of my data").first.click()
+    page.get_by_label("Your e-mail address").fill(ALICE)
+    page.locator("input[name=confirm]").check()
+    page.locator("form.stacked button[type=submit]").click()
+    page.goto(_link_from_mail(outbox, re.escape(live_server.url) + r"/requests/verify/\S+"))
+    page.get_by_role("button", name="Confirm my request").click()
+    request = PrivacyRequest.objects.get(email=ALICE)
+    assert request.status == PrivacyRequest.Status.APPROVED  # access requests are approved once verified
+
+    # The engine's work: the same code the Celery workers run, here in the test's thread.
+    run_local(request)
+    request.refresh_from_db()
+    assert request.status == PrivacyRequest.Status.COMPLETED
+
+    page.goto(_link_from_mail(outbox, re.escape(live_server.url) + r"/requests/download/\S+"))
+    check_a11y(page, context="download page")
+    screenshot(page, "download")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name=re.compile("Download")).click()
+    archive = zipfile.ZipFile(download_info.value.path())
+    assert "index.html" in archive.namelist()
+    assert [user["username"] for user in json.loads(archive.read("app-db/accounts_user.json"))] == ["alice"]
+    assert "uploads/files/avatars/1/me.png" in archive.namelist()
