@@ -664,20 +664,16 @@ def run_local(
                         advance(locked)  # flags a dead end as needs_attention
                         break
                     soonest = min(t.next_attempt_at for t in waiting)
-                    for t in waiting:
-                        t.dispatched_at = None
-                        t.save(update_fields=["dispatched_at"])
                     pause = max(0.0, (soonest - timezone.now()).total_seconds())
-                    ready = []
+                    ready = [t for t in waiting if t.next_attempt_at <= soonest]
                 else:
                     pause = 0.0
-                    now = timezone.now()
-                    for task in ready:
-                        task.dispatched_at = now
-                        task.save(update_fields=["dispatched_at"])
+                now = timezone.now()
+                for task in ready:
+                    task.dispatched_at = now
+                    task.save(update_fields=["dispatched_at"])
             if pause:
-                (sleep or time.sleep)(pause)
-                continue
+                (sleep or time.sleep)(pause)  # a command may wait; workers never do (they use countdown)
             for task in ready:
                 outcome = execute_task(task.pk)
                 if progress:
