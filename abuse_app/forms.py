@@ -62,7 +62,7 @@ class ReportForm(forms.Form):
         error_messages={"required": _("Please explain what happened and why you report it.")},
     )
     evidence = MultipleFileField(
-        label=_("Evidence (optional)"),
+        label=_("Evidence"),
         required=False,
         help_text=_("Screenshots, PDFs, text or short videos. Never for reports about harm to minors."),
     )
