@@ -1,6 +1,8 @@
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import timezone, translation
+from django.views.decorators.cache import cache_control
 
 from portal.context_processors import _first_url
 from portal.models import PolicyVersion
@@ -50,3 +52,8 @@ def privacy_policy_version(request, version: int):
         raise Http404("no published privacy policy with that version")
     in_force = PolicyVersion.objects.in_force(language)
     return render(request, "privacy_policy.html", _policy_context(request, policy, in_force))
+
+
+@cache_control(max_age=86400, public=True)
+def favicon(request):
+    return redirect(static("favicon.svg"))
