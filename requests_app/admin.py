@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -175,7 +177,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
     date_hierarchy = None
     ordering = ["-received_at"]
     actions = ["approve", "deny", "extend", "assign_me", "assign", "retry", "cancel"]
-    inlines: list = []
+    inlines: list = []  # type: ignore[misc]  # the engine appends StoreTaskInline
     change_form_template = "admin/requests_app/privacyrequest/change_form.html"
     change_list_template = "admin/requests_app/privacyrequest/change_list.html"
     readonly_fields = [
@@ -341,7 +343,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
                 extra_context["decisions"] = self._available_decisions(obj)
         return super().changeform_view(request, object_id, form_url, extra_context)
 
-    def _available_decisions(self, obj) -> list[tuple[str, str]]:
+    def _available_decisions(self, obj) -> list[tuple[str, Any]]:
         S = PrivacyRequest.Status
         names = []
         if obj.status == S.VERIFIED:
@@ -411,7 +413,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
             "objects": objects,
             "help": DECISION_HELP.get(name, ""),
             "from_list": from_list,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
             "changelist_url": reverse("admin:requests_app_privacyrequest_changelist"),
         }
         return TemplateResponse(request, "admin/requests_app/privacyrequest/decision.html", context)
@@ -504,3 +506,5 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
             "changelist_url": changelist,
         }
         return TemplateResponse(request, "admin/requests_app/privacyrequest/dashboard.html", context)
+
+from requests_app import admin_azure  # noqa: E402,F401  (consent, ledger)

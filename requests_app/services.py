@@ -127,7 +127,7 @@ def clean_identifiers(raw: Any, *, allowed: list[str] | None) -> dict[str, str]:
     return cleaned
 
 
-def clean_choice(value: Any, choices: type, what: str) -> str:
+def clean_choice(value: Any, choices: Any, what: str) -> str:
     if not isinstance(value, str) or value not in choices.values:
         raise RequestError(
             _("Unknown %(what)s “%(value)s”; use one of: %(choices)s.")
@@ -780,6 +780,7 @@ def _median_days(since: datetime) -> tuple[float | None, int]:
     days = [
         ((completed - (verified or received)).total_seconds() / 86400)
         for received, verified, completed in rows
+        if completed is not None
     ]
     return (round(statistics.median(days), 1) if days else None), len(days)
 

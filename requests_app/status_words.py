@@ -50,7 +50,7 @@ def status_explanation(request: PrivacyRequest) -> str:
         ),
         Status.CANCELED: _("This request was canceled. Nothing was changed in your data."),
     }
-    return str(texts.get(request.status, request.get_status_display()))
+    return str(texts.get(Status(request.status), request.get_status_display()))
 
 
 ACTION_WORDS = {
