@@ -45,10 +45,20 @@ def bench_face(persons: int = 500, tps: int = 10, latency: float = 0.02) -> dict
         rows = []
         for i in range(persons):
             person, _ = fake.add_person("app-users", user_data="")
-            rows.append(Transmission(client_id=f"bench-face-{i}-{person}", service="face", account=fake.url,
-                                     resource_kind="person", resource_id=person,
-                                     parent_ids={"person_group": "app-users"}, subject_value="bench-subject",
-                                     purpose="bench", payload_kind="image", sent_at=timezone.now()))
+            rows.append(
+                Transmission(
+                    client_id=f"bench-face-{i}-{person}",
+                    service="face",
+                    account=fake.url,
+                    resource_kind="person",
+                    resource_id=person,
+                    parent_ids={"person_group": "app-users"},
+                    subject_value="bench-subject",
+                    purpose="bench",
+                    payload_kind="image",
+                    sent_at=timezone.now(),
+                )
+            )
         Transmission.objects.bulk_create(rows)
         store = AzureFaceStore("face", {"endpoint": fake.url, "key": fake.key, "max_tps": tps})
         fake.reset_counters()
@@ -86,8 +96,14 @@ def bench_blob(blobs: int = 1000) -> dict:
         for i in range(blobs):
             container.upload_blob(f"users/42/{i:05d}.jpg", b"x" * 64)
         container.upload_blob("users/7/keep.jpg", b"x")
-        store = AzureBlobStore("blobs", {"connection_string": server.connection_string, "container": "media",
-                                         "blobs": ["users/{user_id}/"]})
+        store = AzureBlobStore(
+            "blobs",
+            {
+                "connection_string": server.connection_string,
+                "container": "media",
+                "blobs": ["users/{user_id}/"],
+            },
+        )
         store.counter.calls = 0
         started = time.perf_counter()
         outcome = store.erase(Subject(identities={"user_id": {"42"}}))

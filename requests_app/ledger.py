@@ -323,19 +323,26 @@ def record_transmission(
 
 
 def _active_consents(items: list[dict[str, Any]], purposes: dict[str, ConsentPurpose]) -> dict[tuple, int]:
+    """(subject_kind, subject_value, purpose slug) → active consent id, in one query (IN lists, exact match here)."""
     if not items:
         return {}
-    condition = Q()
-    for d in items:
-        condition |= Q(
-            subject_kind=d["subject_kind"],
-            subject_value=d["subject_value"],
-            purpose_id=purposes[d["purpose"]].pk,
-        )
+    wanted = {(d["subject_kind"], d["subject_value"], d["purpose"]) for d in items}
     slugs = {p.pk: slug for slug, p in purposes.items()}
     found: dict[tuple, int] = {}
-    for consent in Consent.objects.filter(condition, withdrawn_at__isnull=True).order_by("granted_at"):
-        found[(consent.subject_kind, consent.subject_value, slugs[consent.purpose_id])] = consent.pk
+    rows = (
+        Consent.objects.filter(
+            purpose_id__in=[purposes[d["purpose"]].pk for d in items],
+            subject_kind__in={d["subject_kind"] for d in items},
+            subject_value__in={d["subject_value"] for d in items},
+            withdrawn_at__isnull=True,
+        )
+        .order_by("granted_at")
+        .values_list("pk", "subject_kind", "subject_value", "purpose_id")
+    )
+    for pk, kind, value, purpose_id in rows:
+        key = (kind, value, slugs[purpose_id])
+        if key in wanted:
+            found[key] = pk
     return found
 
 

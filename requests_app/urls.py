@@ -1,6 +1,6 @@
 """Public URLs of privacy requests. Other parts of requests_app append their own includes below."""
 
-from django.urls import path
+from django.urls import include, path
 
 from requests_app import views
 
@@ -21,7 +21,5 @@ from requests_app.engine.urls import urlpatterns as engine_urlpatterns  # noqa: 
 
 urlpatterns += engine_urlpatterns
 
-# The execution engine's public pages (access-package download).
-from requests_app.engine.urls import urlpatterns as engine_urlpatterns  # noqa: E402
-
-urlpatterns += engine_urlpatterns
+# Consent pages (requests_app/views_consent.py).
+urlpatterns += [path("consent/", include("requests_app.urls_consent"))]

@@ -17,23 +17,49 @@ _ids = itertools.count(1)
 
 def purpose(slug: str = "face-verification", requires_consent: bool = True, text: str = "") -> ConsentPurpose:
     found, created = ConsentPurpose.objects.get_or_create(
-        slug=slug, defaults={"title": slug.replace("-", " ").title(), "services": ["face"],
-                             "requires_consent": requires_consent})
+        slug=slug,
+        defaults={
+            "title": slug.replace("-", " ").title(),
+            "services": ["face"],
+            "requires_consent": requires_consent,
+        },
+    )
     if created:
-        ConsentNotice.objects.create(purpose=found, version=1,
-                                     text=text or "Your photo is sent to Microsoft Azure AI Face to check it is you.")
+        ConsentNotice.objects.create(
+            purpose=found,
+            version=1,
+            text=text or "Your photo is sent to Microsoft Azure AI Face to check it is you.",
+        )
     return found
 
 
-def row(service: str, account: str, resource_kind: str, resource_id: str, subject: str = "42", *,
-        purpose_slug: str = "face-verification", parents: dict[str, str] | None = None,
-        subject_kind: str = "user_id", payload: str = "image") -> Transmission:
+def row(
+    service: str,
+    account: str,
+    resource_kind: str,
+    resource_id: str,
+    subject: str = "42",
+    *,
+    purpose_slug: str = "face-verification",
+    parents: dict[str, str] | None = None,
+    subject_kind: str = "user_id",
+    payload: str = "image",
+) -> Transmission:
     """A ledger row written directly (the ledger API itself is tested in test_ledger*.py)."""
     purpose(purpose_slug, requires_consent=False)
     return Transmission.objects.create(
-        client_id=f"c-{next(_ids)}-{resource_id}"[:128], service=service, account=account,
-        resource_kind=resource_kind, resource_id=resource_id, parent_ids=parents or {}, subject_kind=subject_kind,
-        subject_value=subject, purpose=purpose_slug, payload_kind=payload, sent_at=timezone.now())
+        client_id=f"c-{next(_ids)}-{resource_id}"[:128],
+        service=service,
+        account=account,
+        resource_kind=resource_kind,
+        resource_id=resource_id,
+        parent_ids=parents or {},
+        subject_kind=subject_kind,
+        subject_value=subject,
+        purpose=purpose_slug,
+        payload_kind=payload,
+        sent_at=timezone.now(),
+    )
 
 
 class MemorySink:

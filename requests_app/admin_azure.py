@@ -1,0 +1,97 @@
+"""Admin for consent purposes and notices, consent records and the transmission ledger.
+
+Notices are never edited once published: the purpose form has a "notice text"
+field; saving a changed text publishes a new version (``consent.publish_notice``).
+Consents and the ledger are read-only records.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from requests_app import consent
+from requests_app.models import Consent, ConsentNotice, ConsentPurpose, Transmission
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class NoticeInline(admin.TabularInline):
+    model = ConsentNotice
+    extra = 0
+    fields = ("version", "published_at", "text")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class PurposeForm(forms.ModelForm):
+    notice_text = forms.CharField(
+        label=_("Notice text"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        required=True,
+        help_text=_(
+            "Shown before consent, with the statement that data is sent to Microsoft. Changing it publishes "
+            "a new version; consents keep the version they were given for."
+        ),
+    )
+
+    class Meta:
+        model = ConsentPurpose
+        fields = ("slug", "title", "services", "requires_consent", "active")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.current_notice():
+            self.fields["notice_text"].initial = self.instance.current_notice().text
+
+
+@admin.register(ConsentPurpose)
+class ConsentPurposeAdmin(admin.ModelAdmin):
+    form = PurposeForm
+    list_display = ("title", "slug", "requires_consent", "active")
+    list_filter = ("active", "requires_consent")
+    search_fields = ("slug", "title")
+    inlines = [NoticeInline]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        consent.publish_notice(purpose=obj, text=form.cleaned_data["notice_text"], actor=request.user)
+
+
+@admin.register(Consent)
+class ConsentAdmin(ReadOnlyAdmin):
+    list_display = ("purpose", "subject_kind", "notice", "method", "granted_at", "withdrawn_at")
+    list_filter = ("purpose", "method", ("withdrawn_at", admin.EmptyFieldListFilter))
+    search_fields = ("=subject_value",)
+    list_select_related = ("purpose", "notice", "notice__purpose")
+    date_hierarchy = "granted_at"
+
+
+@admin.register(Transmission)
+class TransmissionAdmin(ReadOnlyAdmin):
+    list_display = (
+        "service",
+        "resource_kind",
+        "resource_id",
+        "purpose",
+        "payload_kind",
+        "sent_at",
+        "deleted_at",
+    )
+    list_filter = ("service", "purpose", ("deleted_at", admin.EmptyFieldListFilter), "payload_kind")
+    search_fields = ("=subject_value", "=resource_id", "=client_id")
+    date_hierarchy = "sent_at"
+    list_select_related = ("deleted_by_task",)

@@ -1,0 +1,189 @@
+"""Host-app API for the transmission ledger and consent.
+
+- ``POST /api/v1/transmissions/`` (``transmissions:write``): one record or
+  ``{"items": [...]}`` up to 1,000; idempotent on ``client_id``; all or nothing.
+- ``POST /api/v1/consents/`` (``consents:write``): grant.
+- ``POST /api/v1/consents/withdraw/`` (``consents:write``): withdraw (+ erasure).
+- ``GET /api/v1/consents/check?subject_kind=&subject=&purpose=`` (``consents:read``).
+- ``POST /api/v1/consents/links/`` (``consents:write``): a signed link to the consent page.
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from portal.api_keys import HasScope, api_key_of
+from portal.ratelimit import client_ip
+from requests_app import consent, ledger
+from requests_app.models import Consent
+
+
+def _error(
+    code: str, message: str, fields: dict | None = None, http: int = status.HTTP_400_BAD_REQUEST
+) -> Response:
+    body: dict = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return Response({"error": body}, status=http)
+
+
+def _consent_error(exc: consent.ConsentError) -> Response:
+    return _error("invalid", str(exc), {exc.field: [str(exc)]} if exc.field else None)
+
+
+class TransmissionsView(APIView):
+    permission_classes = [HasScope.for_("transmissions:write")]
+
+    def post(self, request):
+        data = request.data
+        items = data.get("items") if isinstance(data, dict) and "items" in data else [data]
+        try:
+            recorded = ledger.record_many(items, actor=api_key_of(request))
+        except ledger.ConsentRequired as exc:
+            return _error(exc.code, str(exc), exc.fields, status.HTTP_403_FORBIDDEN)
+        except ledger.ClientIdConflict as exc:
+            return _error(exc.code, str(exc), exc.fields, status.HTTP_409_CONFLICT)
+        except ledger.LedgerError as exc:
+            return _error(exc.code, str(exc), exc.fields)
+        created = sum(1 for r in recorded if r.created)
+        return Response(
+            {
+                "created": created,
+                "existing": len(recorded) - created,
+                "items": [
+                    {
+                        "client_id": r.transmission.client_id,
+                        "id": r.transmission.pk,
+                        "created": r.created,
+                        "consent_id": r.transmission.consent_id,
+                    }
+                    for r in recorded
+                ],
+            },
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class ConsentInput(serializers.Serializer):
+    purpose = serializers.SlugField(max_length=64)
+    subject_kind = serializers.RegexField(r"^[a-z][a-z0-9_]{0,63}$", required=False, default="user_id")
+    subject = serializers.CharField(max_length=512)
+    notice_version = serializers.IntegerField(required=False, min_value=1)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    jurisdiction = serializers.ChoiceField(choices=["gdpr", "ccpa", "other"], required=False)
+    ip = serializers.IPAddressField(
+        required=False, help_text="The end user's IP (stored only as a keyed hash)."
+    )
+    user_agent = serializers.CharField(required=False, max_length=300, allow_blank=True)
+
+
+def _consent_json(row: Consent | None) -> dict:
+    if row is None:
+        return {"consented": False}
+    return {
+        "consented": True,
+        "consent_id": row.pk,
+        "notice_version": row.notice.version if row.notice_id else None,
+        "granted_at": row.granted_at.isoformat(),
+    }
+
+
+class ConsentGrantView(APIView):
+    permission_classes = [HasScope.for_("consents:write")]
+
+    def post(self, request):
+        form = ConsentInput(data=request.data)
+        form.is_valid(raise_exception=True)
+        d = form.validated_data
+        try:
+            purpose = consent.get_purpose(d["purpose"])
+            row = consent.grant(
+                purpose=purpose,
+                subject_kind=d["subject_kind"],
+                subject_value=d["subject"],
+                method=Consent.Method.API,
+                actor=api_key_of(request),
+                ip=d.get("ip", ""),
+                user_agent=d.get("user_agent", ""),
+                notice_version=d.get("notice_version"),
+            )
+        except consent.ConsentError as exc:
+            return _consent_error(exc)
+        return Response(_consent_json(row), status=status.HTTP_201_CREATED)
+
+
+class ConsentWithdrawView(APIView):
+    permission_classes = [HasScope.for_("consents:write")]
+
+    def post(self, request):
+        form = ConsentInput(data=request.data)
+        form.is_valid(raise_exception=True)
+        d = form.validated_data
+        try:
+            purpose = consent.get_purpose(d["purpose"], active_only=False)
+            withdrawn, privacy_request = consent.withdraw(
+                purpose=purpose,
+                subject_kind=d["subject_kind"],
+                subject_value=d["subject"],
+                method=Consent.Method.API,
+                actor=api_key_of(request),
+                email=d.get("email", ""),
+                jurisdiction=d.get("jurisdiction", ""),
+            )
+        except consent.ConsentError as exc:
+            return _consent_error(exc)
+        return Response(
+            {
+                "withdrawn": withdrawn,
+                "erasure_request": privacy_request.reference if privacy_request else None,
+            }
+        )
+
+
+class ConsentCheckView(APIView):
+    permission_classes = [HasScope.for_("consents:read")]
+
+    def get(self, request):
+        subject = request.query_params.get("subject", "")
+        purpose = request.query_params.get("purpose", "")
+        kind = request.query_params.get("subject_kind", "user_id")
+        missing = {
+            name: ["This parameter is required."]
+            for name, value in (("subject", subject), ("purpose", purpose))
+            if not value
+        }
+        if missing:
+            return _error(
+                "invalid",
+                "Give subject and purpose, e.g. ?subject_kind=user_id&subject=42&purpose=x.",
+                missing,
+            )
+        row = consent.check(kind, subject, purpose)
+        return Response(_consent_json(row))
+
+
+class ConsentLinkView(APIView):
+    permission_classes = [HasScope.for_("consents:write")]
+
+    def post(self, request):
+        form = ConsentInput(data=request.data)
+        form.is_valid(raise_exception=True)
+        d = form.validated_data
+        try:
+            consent.get_purpose(d["purpose"])
+            url = consent.subject_link(d["purpose"], d["subject_kind"], d["subject"], d.get("email", ""))
+        except consent.ConsentError as exc:
+            return _consent_error(exc)
+        return Response({"url": url, "expires_in": consent.LINK_MAX_AGE}, status=status.HTTP_201_CREATED)
+
+
+__all__ = [
+    "ConsentCheckView",
+    "ConsentGrantView",
+    "ConsentLinkView",
+    "ConsentWithdrawView",
+    "TransmissionsView",
+    "client_ip",
+]

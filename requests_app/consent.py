@@ -1,0 +1,224 @@
+"""Consent services: purposes with versioned notices, grant, withdraw, check, subject links.
+
+How a browser user is identified without an account: the host app links to
+``/consent/<purpose>/?subject=<token>``, the token made by ``subject_link`` (or
+``POST /api/v1/consents/links/``): a signed, timestamped value naming the
+identity kind and value (and the e-mail address for the receipt). It expires
+after ``LINK_MAX_AGE`` (1 hour), so nobody can change someone else's consent
+by guessing; the page itself never asks who you are.
+
+Withdrawal starts the erasure of the Azure data sent under that purpose: a
+verified deletion request scoped to the purpose (``scope_purpose``), filed
+through ``requests_app.services.request_file_verified`` — the same engine,
+audited, receipt e-mailed. It runs at once when ``PORTAL_AUTO_APPROVE``
+contains ``consent_withdrawal``; otherwise a privacy officer approves it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core import signing
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal import audit, tokens
+from requests_app.models import Consent, ConsentNotice, ConsentPurpose, PrivacyRequest, Transmission
+
+LINK_MAX_AGE = 3600
+SALT = "requests_app.consent.subject"
+
+
+class ConsentError(Exception):
+    """Bad input for a consent action; the message is for people."""
+
+    def __init__(self, message: str, field: str = ""):
+        super().__init__(message)
+        self.field = field
+
+
+def get_purpose(slug: Any, *, active_only: bool = True) -> ConsentPurpose:
+    purpose = ConsentPurpose.objects.filter(slug=str(slug or "")).first()
+    if purpose is None or (active_only and not purpose.active):
+        raise ConsentError(_("There is no active purpose “%(slug)s”.") % {"slug": str(slug)[:64]}, "purpose")
+    return purpose
+
+
+def publish_notice(*, purpose: ConsentPurpose, text: str, actor: Any) -> ConsentNotice:
+    """A new notice version. Published versions are never edited: consent records point at the text shown."""
+    text = (text or "").strip()
+    if not text:
+        raise ConsentError(_("The notice text must not be empty."), "text")
+    with transaction.atomic():
+        current = ConsentPurpose.objects.select_for_update().get(pk=purpose.pk).current_notice()
+        if current and current.text == text:
+            return current
+        notice = ConsentNotice.objects.create(
+            purpose=purpose, version=(current.version + 1) if current else 1, text=text
+        )
+        audit.record(
+            subject_type="consent_purpose",
+            subject_id=purpose.pk,
+            action="consent.notice_published",
+            actor=actor,
+            data={"version": notice.version},
+        )
+    return notice
+
+
+def _clean_subject(subject_kind: Any, subject_value: Any) -> tuple[str, str]:
+    kind = str(subject_kind or "user_id").strip()
+    value = str(subject_value or "").strip()
+    if not value:
+        raise ConsentError(_("Say whose consent this is (subject)."), "subject")
+    if len(value) > 512 or len(kind) > 64:
+        raise ConsentError(_("The subject is too long (at most 512 characters)."), "subject")
+    return kind, value
+
+
+def check(subject_kind: str, subject_value: str, purpose_slug: str) -> Consent | None:
+    """The subject's active consent for the purpose, or None. One indexed query."""
+    return (
+        Consent.objects.filter(
+            subject_kind=subject_kind,
+            subject_value=subject_value,
+            purpose__slug=purpose_slug,
+            withdrawn_at__isnull=True,
+        )
+        .select_related("notice")
+        .order_by("-granted_at")
+        .first()
+    )
+
+
+def grant(
+    *,
+    purpose: ConsentPurpose,
+    subject_kind: str,
+    subject_value: str,
+    method: str,
+    actor: Any,
+    ip: str = "",
+    user_agent: str = "",
+    notice_version: int | None = None,
+) -> Consent:
+    kind, value = _clean_subject(subject_kind, subject_value)
+    notice = purpose.current_notice()
+    if notice is None:
+        raise ConsentError(_("This purpose has no notice yet; publish one in the admin first."), "purpose")
+    if notice_version is not None and notice_version != notice.version:
+        raise ConsentError(
+            _("The notice changed (now version %(v)d); show the new text and ask again.")
+            % {"v": notice.version},
+            "notice_version",
+        )
+    with transaction.atomic():
+        existing = check(kind, value, purpose.slug)
+        if existing and existing.notice_id == notice.pk:
+            return existing
+        consent = Consent.objects.create(
+            subject_kind=kind,
+            subject_value=value,
+            purpose=purpose,
+            notice=notice,
+            notice_text=notice.text,
+            method=method,
+            ip_hash=tokens.pseudonymise(ip) if ip else "",
+            user_agent=(user_agent or "")[:300],
+        )
+        audit.record(
+            subject_type="consent",
+            subject_id=consent.pk,
+            action="consent.granted",
+            actor=actor,
+            data={"purpose": purpose.slug, "notice_version": notice.version, "method": method},
+        )
+    return consent
+
+
+def withdraw(
+    *,
+    purpose: ConsentPurpose,
+    subject_kind: str,
+    subject_value: str,
+    method: str,
+    actor: Any,
+    email: str = "",
+    jurisdiction: str = "",
+    language: str = "en",
+) -> tuple[int, PrivacyRequest | None]:
+    """Withdraw; if Azure data was sent under the purpose, file its erasure. Returns (withdrawn, request)."""
+    from requests_app import services
+
+    kind, value = _clean_subject(subject_kind, subject_value)
+    now = timezone.now()
+    with transaction.atomic():
+        active = list(
+            Consent.objects.select_for_update().filter(
+                subject_kind=kind, subject_value=value, purpose=purpose, withdrawn_at__isnull=True
+            )
+        )
+        for consent in active:
+            consent.withdrawn_at = now
+            consent.withdrawn_method = method
+            consent.save(update_fields=["withdrawn_at", "withdrawn_method"])
+            audit.record(
+                subject_type="consent",
+                subject_id=consent.pk,
+                action="consent.withdrawn",
+                actor=actor,
+                data={"purpose": purpose.slug, "method": method},
+            )
+        sent = Transmission.objects.filter(
+            subject_kind=kind, subject_value=value, purpose=purpose.slug, deleted_at__isnull=True
+        ).exists()
+        request = None
+        if sent:
+            if not email:
+                raise ConsentError(
+                    _(
+                        "Data was sent to Microsoft under this purpose; give the e-mail address the "
+                        "deletion receipt should go to."
+                    ),
+                    "email",
+                )
+            request = services.request_file_verified(
+                kind="deletion",
+                email=email,
+                identifiers={kind: value},
+                jurisdiction=jurisdiction,
+                channel="consent_withdrawal",
+                actor=actor,
+                scope_purpose=purpose.slug,
+                language=language,
+            )
+    return len(active), request
+
+
+# --- the subject token for the public page ---------------------------------------------------
+def subject_token(subject_kind: str, subject_value: str, email: str = "") -> str:
+    kind, value = _clean_subject(subject_kind, subject_value)
+    return signing.dumps({"k": kind, "v": value, "e": email or ""}, salt=SALT, compress=True)
+
+
+def read_subject_token(token: str, max_age: int = LINK_MAX_AGE) -> dict[str, str]:
+    try:
+        data = signing.loads(token or "", salt=SALT, max_age=max_age)
+    except signing.SignatureExpired:
+        raise ConsentError(
+            _("This consent link has expired. Open the consent page again from the app."), "subject"
+        )
+    except signing.BadSignature:
+        raise ConsentError(
+            _("This consent link is not valid. Open the consent page from the app."), "subject"
+        )
+    return {"kind": data["k"], "value": data["v"], "email": data.get("e", "")}
+
+
+def subject_link(purpose_slug: str, subject_kind: str, subject_value: str, email: str = "") -> str:
+    from django.conf import settings
+    from django.urls import reverse
+
+    path = reverse("consent-purpose", args=[purpose_slug])
+    return f"{settings.PORTAL_BASE_URL}{path}?subject={subject_token(subject_kind, subject_value, email)}"
