@@ -480,18 +480,40 @@ def ledger_records(identities: dict[str, set[str]]) -> Iterable[dict[str, Any]]:
         }
 
 
-def ledger_section(request: Any, sink: Any) -> int:
-    """Write ``what-this-app-sent-to-microsoft.json`` into an access package; returns the item count."""
+def _request_identities(request: Any) -> dict[str, set[str]]:
     identities: dict[str, set[str]] = {}
     if getattr(request, "email", ""):
         identities.setdefault("email", set()).add(request.email)
     for kind, value in (getattr(request, "identifiers", None) or {}).items():
-        identities.setdefault(kind, set()).update(value if isinstance(value, list) else [str(value)])
-    for identity in request.identities.all():
-        identities.setdefault(identity.kind, set()).add(identity.value)
+        identities.setdefault(kind, set()).update(str(v) for v in (value if isinstance(value, list) else [value]))
+    for kind, value in request.identities.values_list("kind", "value"):
+        identities.setdefault(kind, set()).add(value)
+    return identities
+
+
+def sent_to_microsoft(request: Any, sink: Any) -> dict[str, Any] | None:
+    """Access-package section: what this app sent to Microsoft about the requester, in plain words per item."""
     count = 0
     with sink.records("what-this-app-sent-to-microsoft") as writer:
-        for record in ledger_records(identities):
+        for record in ledger_records(_request_identities(request)):
             writer.write(record)
             count += 1
-    return count
+    if not count:
+        text = _("Our records show nothing this app sent about you to Microsoft's AI services.")
+    else:
+        text = _(
+            "This app sent %(n)d item(s) about you to Microsoft's AI services. The file lists each one: what was "
+            "sent, when, why, and whether it has been deleted."
+        ) % {"n": count}
+    return {"title": _("What this app sent to Microsoft"), "text": text, "count": count}
+
+
+sent_to_microsoft.folder = "microsoft"  # type: ignore[attr-defined]
+
+
+def register_package_section() -> None:
+    """Add the ledger to every access package (called once from the app config)."""
+    from requests_app.engine.package import PACKAGE_SECTIONS
+
+    if sent_to_microsoft not in PACKAGE_SECTIONS:
+        PACKAGE_SECTIONS.append(sent_to_microsoft)
