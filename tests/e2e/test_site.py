@@ -75,14 +75,3 @@ def test_site_works_without_javascript(browser, live_server, transactional_db):
         assert "email_error" in email.get_attribute("aria-describedby")
     finally:
         context.close()
-
-
-def test_page_weight_under_50_kb_html_and_css(page, policy):
-    sizes = {}
-    for path in ("/", "/privacy/", "/requests/new/deletion/", "/requests/new/access/"):
-        response = page.goto(path)
-        total = len(response.body())
-        for href in page.eval_on_selector_all("link[rel=stylesheet]", "links => links.map(l => l.href)"):
-            total += len(page.request.get(href).body())
-        sizes[path] = total
-    assert all(size < 50_000 for size in sizes.values()), sizes
