@@ -28,7 +28,7 @@ def test_public_pages_accessible_with_footer_links(new_page, policy, check_a11y,
         assert footer.get_by_role("link", name="Privacy policy").count() == 1, path
         assert footer.get_by_role("link", name="Report abuse").count() == 1, path
         # Nothing wider than the screen: no sideways scrolling on a phone.
-        overflow = page.evaluate("document.documentElement.scrollWidth - innerWidth")
+        overflow = page.evaluate("(el => el.scrollWidth - el.clientWidth)(document.documentElement)")
         assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at {viewport['width']}px"
         check_a11y(page, context=f"{path} at {viewport['width']}px")
 
