@@ -25,7 +25,8 @@ _PATTERNS = [
     (_EMAIL, "[email]"),
     (re.compile(r"(?i)(bearer|api-key|apikey|ocp-apim-subscription-key|authorization)"
                 r"([\"']?\s*[:=]?\s*[\"']?)(?!\[secret\])[^\s\"',}]+"), r"\1\2[secret]"),
-    (re.compile(r"\b(pk|tok|vt|st|dl|sk)_[A-Za-z0-9_\-]{16,}"), "[token]"),
+    # Portal tokens: a short lowercase prefix (pk_, ps_, pv_, st_, dl_...) and a long random tail.
+    (re.compile(r"\b[a-z]{2,3}_(?=[A-Za-z0-9_\-]*[A-Z0-9])[A-Za-z0-9_\-]{20,}"), "[token]"),
     (re.compile(r"(?i)(token|sig|signature|key|secret|password|sas|code)=([^&\s\"']+)"), r"\1=[secret]"),
     # Phone numbers: international form, or grouped digits; not plain figures like durations.
     (re.compile(r"\+\d[\d \-]{7,}\d|\b\d{2,5}[ \-]\d{3,4}[ \-]\d{3,6}\b"), "[phone]"),

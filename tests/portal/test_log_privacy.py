@@ -23,6 +23,8 @@ SECRET_TOKEN = new_token("st")
     ("client 81.2.69.142 refused", "81.2.69.142"),
     ("client 2a00:1450:4001:81b::200e refused", "2a00:1450:4001:81b::200e"),
     ("verify?code=123456&next=/", "123456"),
+    ("GET /requests/verify/pv_Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZmdo/ 200", "pv_Zm9vYmFyYmF6cXV4"),
+    ("GET /requests/status/ps_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcd/ 200", "ps_AbCdEfGhIjKl"),
 ])
 def test_redact_removes_personal_data_and_secrets(text, leaked):
     assert leaked not in redact(text)
@@ -34,6 +36,7 @@ def test_redact_removes_personal_data_and_secrets(text, leaked):
     "request PR-7KQ2-M9XD moved to approved",
     "redis at 127.0.0.1:6379 and db at 10.0.0.5",
     "store app-db: 3 tables, attempt 2 of 5",
+    "task requests_app.run_store_task_for_request done",
 ])
 def test_redact_keeps_operational_figures(text):
     assert redact(text) == text
