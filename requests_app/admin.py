@@ -92,6 +92,16 @@ class ReasonForm(forms.Form):
     )
 
 
+class ResolveForm(ReasonForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].label = _("What was done by hand")
+        self.fields["reason"].help_text = _(
+            "E.g. which store was erased or exported manually and how it was checked. Goes into the audit "
+            "trail and the receipt the requester gets."
+        )
+
+
 class AssignForm(forms.Form):
     assignee = forms.ModelChoiceField(
         label=_("Assign to"),
@@ -132,6 +142,10 @@ def _run_retry(request, obj, data):
     return services.request_retry(request=obj, actor=request.user)
 
 
+def _run_resolve(request, obj, data):
+    return services.request_resolve_manually(request=obj, actor=request.user, reason=data["reason"])
+
+
 def _run_cancel(request, obj, data):
     return services.request_cancel(request=obj, actor=request.user)
 
@@ -143,6 +157,7 @@ DECISIONS = {
     "assign_me": (_("Assign to me"), None, _run_assign_me),
     "assign": (_("Assign to…"), AssignForm, _run_assign),
     "retry": (_("Retry failed steps"), None, _run_retry),
+    "resolve": (_("Resolve by hand"), ResolveForm, _run_resolve),
     "cancel": (_("Cancel"), None, _run_cancel),
 }
 DECISION_HELP = {
@@ -154,6 +169,7 @@ DECISION_HELP = {
     "cancel": _("Nothing will be done for the request; the requester is told."),
     "approve": _("Execution starts (deletions after the configured grace period)."),
     "retry": _("The failed store steps run again."),
+    "resolve": _("Marks the request completed although a step failed, because staff finished it by hand."),
 }
 
 
@@ -176,7 +192,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
     list_per_page = 50
     date_hierarchy = None
     ordering = ["-received_at"]
-    actions = ["approve", "deny", "extend", "assign_me", "assign", "retry", "cancel"]
+    actions = ["approve", "deny", "extend", "assign_me", "assign", "retry", "resolve", "cancel"]
     inlines: list = []  # type: ignore[misc]  # the engine appends StoreTaskInline
     change_form_template = "admin/requests_app/privacyrequest/change_form.html"
     change_list_template = "admin/requests_app/privacyrequest/change_list.html"
@@ -360,7 +376,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
         if obj.is_open:
             names += ["assign_me", "assign"]
         if obj.status == S.NEEDS_ATTENTION:
-            names.append("retry")
+            names += ["retry", "resolve"]
         if obj.status in services.CANCELABLE_STATUSES:
             names.append("cancel")
         return [(name, DECISIONS[name][0]) for name in names]
@@ -456,6 +472,12 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
     def retry(self, request, queryset):
         return self._list_action(request, queryset, "retry")
 
+    @admin.action(
+        description=_("Resolve selected requests by hand (say what was done)…"), permissions=["change"]
+    )
+    def resolve(self, request, queryset):
+        return self._list_action(request, queryset, "resolve")
+
     @admin.action(description=_("Cancel selected requests"), permissions=["change"])
     def cancel(self, request, queryset):
         return self._list_action(request, queryset, "cancel")
@@ -506,5 +528,6 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
             "changelist_url": changelist,
         }
         return TemplateResponse(request, "admin/requests_app/privacyrequest/dashboard.html", context)
+
 
 from requests_app import admin_azure  # noqa: E402,F401  (consent, ledger)

@@ -613,6 +613,22 @@ def request_retry(*, request: PrivacyRequest, actor: Any) -> PrivacyRequest:
     return request
 
 
+def request_resolve_manually(*, request: PrivacyRequest, actor: Any, reason: str) -> PrivacyRequest:
+    """Staff finished by hand what the engine could not (needs_attention → completed); the receipt says so."""
+    reason = _required_reason(reason, _("resolve a request by hand"))
+    if request.status != Status.NEEDS_ATTENTION:
+        raise RequestError(
+            _("Only a request that needs attention can be resolved by hand (%(ref)s is “%(s)s”).")
+            % {"ref": request.reference, "s": request.get_status_display().lower()}
+        )
+    try:
+        engine.resolve_manually(request, actor, reason)
+    except (ValueError, StoreError) as exc:
+        raise RequestError(str(exc))
+    request.refresh_from_db()
+    return request
+
+
 # --- Scheduled jobs -------------------------------------------------------------------------------
 
 
@@ -843,6 +859,7 @@ __all__ = [
     "request_assign",
     "request_cancel",
     "request_retry",
+    "request_resolve_manually",
     "request_expire_unverified",
     "purge_closed_requests_pii",
     "send_deadline_reminders",

@@ -271,3 +271,24 @@ def test_dashboard_figures(staff_client, officer):
     assert 'id="median-30">3.0<' in html
     assert "<svg" in html and "<script" not in html.split('id="content-main"')[1]
     assert html.count('class="pr-bar"') == 12
+
+
+def test_needs_attention_shows_attention_reason_retry_and_resolve(staff_client, officer):
+    obj = _row(
+        status="needs_attention", attention_reason="Store “face”: key rejected (401). Fix the key, retry."
+    )
+    html = staff_client(officer).get(f"{CHANGELIST}{obj.pk}/change/").content.decode()
+    assert "key rejected (401)" in html
+    assert f"{obj.pk}/decide/retry/" in html and f"{obj.pk}/decide/resolve/" in html
+
+
+def test_resolve_by_hand_requires_what_was_done(staff_client, officer):
+    obj = _row(status="needs_attention", kind="deletion")
+    client = staff_client(officer)
+    response = _decide(client, obj, "resolve", {"reason": ""})
+    assert response.status_code == 200 and "A reason is required" in response.content.decode()
+    _decide(client, obj, "resolve", {"reason": "Erased the face persons by hand in the Azure portal."})
+    obj.refresh_from_db()
+    assert obj.status == "completed"
+    event = AuditEvent.objects.get(subject_id=str(obj.pk), to_status="completed")
+    assert event.actor == officer and "by hand" in event.reason
