@@ -246,7 +246,9 @@ def _dependencies(stores_by_name: dict[str, Store]) -> dict[str, set[str]]:
     }
 
 
-def runnable(request: PrivacyRequest, tasks: list[StoreTask], *, handed_out_too: bool = False) -> list[StoreTask]:
+def runnable(
+    request: PrivacyRequest, tasks: list[StoreTask], *, handed_out_too: bool = False
+) -> list[StoreTask]:
     """Pending, not yet handed out (unless ``handed_out_too``), and everything they depend on is done."""
     loaded = registry.load()
     deps = _dependencies({s.name: s for s in loaded.stores})

@@ -1,5 +1,8 @@
 """Celery tasks of the engine: thin wrappers around ``services`` (load row → service → save).
 
+A database blip (lock timeout, lost connection) retries the message with
+backoff; every step re-checks the rows, so a retry never repeats work.
+
 One implementation of "run a store task" is registered under two names so the
 router sends it to the right queue: ``stores.run_store_task`` (the host app's
 own stores) and ``azure.run_store_task`` (Azure kinds, slow and rate-limited).
@@ -8,26 +11,43 @@ own stores) and ``azure.run_store_task`` (Azure kinds, slow and rate-limited).
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from requests_app.engine import finish, retention, services
 
+DB_RETRY = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
 
-@shared_task(name="stores.run_store_task", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+
+@shared_task(
+    name="stores.run_store_task", acks_late=True, reject_on_worker_lost=True, ignore_result=True, **DB_RETRY
+)
 def run_store_task(task_id: int) -> str:
     return services.execute_task(task_id)
 
 
-@shared_task(name="azure.run_store_task", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+@shared_task(
+    name="azure.run_store_task", acks_late=True, reject_on_worker_lost=True, ignore_result=True, **DB_RETRY
+)
 def run_azure_store_task(task_id: int) -> str:
     return services.execute_task(task_id)
 
 
-@shared_task(name="requests.engine.start", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+@shared_task(
+    name="requests.engine.start", acks_late=True, reject_on_worker_lost=True, ignore_result=True, **DB_RETRY
+)
 def start_request(request_id: int) -> bool:
     return services.start(request_id)
 
 
-@shared_task(name="requests.engine.finish", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+@shared_task(
+    name="requests.engine.finish", acks_late=True, reject_on_worker_lost=True, ignore_result=True, **DB_RETRY
+)
 def finish_request(request_id: int) -> str:
     return finish.finish(request_id)
 

@@ -58,7 +58,9 @@ def test_discover_sends_signed_identities_and_reads_the_answer(hostapp):
 
 
 def test_wrong_secret_is_a_permanent_error(hostapp):
-    with pytest.raises(PermanentStoreError, match=r'store "app-hook" \(discover\): the host app refused with 401'):
+    with pytest.raises(
+        PermanentStoreError, match=r'store "app-hook" \(discover\): the host app refused with 401'
+    ):
         store_for(hostapp, secret="x" * 40).discover(alice())
 
 
@@ -94,7 +96,9 @@ def test_deletion_through_the_webhook_completes_with_manual_steps(hook_stores, h
     assert ALICE not in hostapp.users and "bob@example.org" in hostapp.users
     [store] = request.receipt["stores"]
     assert store["erased"] == 3 and store["verified_gone"] is True
-    assert store["manual_steps"] == [{"what": "paper invoices", "how": "shredded by accounting within 30 days"}]
+    assert store["manual_steps"] == [
+        {"what": "paper invoices", "how": "shredded by accounting within 30 days"}
+    ]
 
 
 def test_transient_error_backs_off_honouring_retry_after(hook_stores, hostapp, approved_request):
@@ -158,8 +162,9 @@ def test_access_through_the_webhook_exports_records(hook_stores, hostapp, approv
 def _post_callback(client, store, payload, secret=SECRET, **headers):
     body = json.dumps(payload).encode()
     signed = {**webhook.signed_headers(secret, body), **headers}
-    return client.post(f"/api/v1/store-callbacks/{store}/", body, content_type="application/json",
-                       headers=signed)
+    return client.post(
+        f"/api/v1/store-callbacks/{store}/", body, content_type="application/json", headers=signed
+    )
 
 
 def test_callback_mode_waits_then_completes(hook_stores, hostapp, approved_request, client):
@@ -169,12 +174,16 @@ def test_callback_mode_waits_then_completes(hook_stores, hostapp, approved_reque
     assert request.status == PrivacyRequest.Status.RUNNING
     assert task.status == StoreTask.Status.RUNNING and task.detail["awaiting_callback"]
 
-    for phase, answer in (("discover", {"found": 3, "provides": {"user_id": ["1"]}}),
-                          ("erase", {"erased": 3}), ("verify", {"found": 0})):
+    for phase, answer in (
+        ("discover", {"found": 3, "provides": {"user_id": ["1"]}}),
+        ("erase", {"erased": 3}),
+        ("verify", {"found": 0}),
+    ):
         task = request.store_tasks.get(phase=phase)
         with TestCase.captureOnCommitCallbacks(execute=False):
-            response = _post_callback(client, "app-hook", {"task": task.pk, "action": phase, "status": "done",
-                                                           **answer})
+            response = _post_callback(
+                client, "app-hook", {"task": task.pk, "action": phase, "status": "done", **answer}
+            )
         assert response.status_code == 200, response.content
         assert response.json()["result"] == "succeeded"
         request = run(request)

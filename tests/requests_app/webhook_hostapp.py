@@ -22,7 +22,10 @@ class HostApp:
     def __init__(self, secret: str = SECRET):
         self.secret = secret
         self.users = {
-            "alice@example.com": {"user_id": "1", "orders": [{"id": 10, "total": "12.50"}, {"id": 11, "total": "3"}]},
+            "alice@example.com": {
+                "user_id": "1",
+                "orders": [{"id": 10, "total": "12.50"}, {"id": 11, "total": "3"}],
+            },
             "bob@example.org": {"user_id": "2", "orders": [{"id": 20, "total": "7"}]},
         }
         self.calls: list[dict[str, Any]] = []
@@ -41,8 +44,12 @@ class HostApp:
         mine = [self.users[e] for e in emails if e in self.users]
         action = call["action"]
         if action in ("discover", "verify"):
-            return {"status": "done", "found": sum(len(u["orders"]) + 1 for u in mine),
-                    "provides": {"user_id": [u["user_id"] for u in mine]}, "detail": {"orders": len(mine)}}
+            return {
+                "status": "done",
+                "found": sum(len(u["orders"]) + 1 for u in mine),
+                "provides": {"user_id": [u["user_id"] for u in mine]},
+                "detail": {"orders": len(mine)},
+            }
         if action == "export":
             return {"status": "done", "records": {"orders": [o for u in mine for o in u["orders"]]}}
         erased = 0
@@ -50,9 +57,13 @@ class HostApp:
             user = self.users.pop(email, None)
             if user:
                 erased += len(user["orders"]) + 1
-        return {"status": "done", "erased": erased,
-                "manual_steps": [{"what": "paper invoices", "how": "shredded by accounting within 30 days"}]
-                if erased else []}
+        return {
+            "status": "done",
+            "erased": erased,
+            "manual_steps": [{"what": "paper invoices", "how": "shredded by accounting within 30 days"}]
+            if erased
+            else [],
+        }
 
     def start(self) -> HostApp:
         app = self

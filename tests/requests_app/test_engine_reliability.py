@@ -1,0 +1,257 @@
+"""Nothing lost, nothing done twice: claims, duplicates, the sweeper, queues, a real worker."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from celery.signals import before_task_publish
+from django.test import TestCase
+from django.utils import timezone
+
+from portal.models import AuditEvent
+from requests_app.engine import retention, services
+from requests_app.models import PrivacyRequest, StoreTask
+from tests.helpers import wait_until
+from tests.requests_app.engine_fixtures import *  # noqa: F403
+from tests.requests_app.engine_fixtures import write_stores
+
+pytestmark = pytest.mark.django_db
+ST = StoreTask.Status
+
+
+@pytest.fixture
+def published():
+    """Messages really handed to the broker: (task name, queue)."""
+    sent: list[tuple[str, str]] = []
+
+    def record(sender=None, routing_key=None, headers=None, **kwargs):
+        sent.append((sender, routing_key))
+
+    before_task_publish.connect(record, weak=False)
+    yield sent
+    before_task_publish.disconnect(record)
+
+
+def started(approved_request, kind="deletion", **fields):
+    request = approved_request(kind, **fields)
+    with TestCase.captureOnCommitCallbacks(execute=False):
+        services.start(request.pk)
+    request.refresh_from_db()
+    return request
+
+
+def test_start_plans_one_task_per_store_and_phase_and_hands_out_discovery(stores_file, approved_request):
+    request = started(approved_request)
+    assert request.status == PrivacyRequest.Status.RUNNING
+    tasks = {(t.store, t.phase): t for t in request.store_tasks.all()}
+    assert len(tasks) == 6
+    assert tasks[("app-db", "discover")].dispatched_at is not None
+    # uploads needs user_id, which only app-db provides: it waits
+    assert tasks[("uploads", "discover")].dispatched_at is None
+    assert tasks[("app-db", "erase")].dispatched_at is None
+
+
+def test_start_twice_plans_once(stores_file, approved_request):
+    request = started(approved_request)
+    assert services.start(request.pk) is False
+    assert request.store_tasks.count() == 6
+
+
+def test_store_tasks_are_enqueued_on_the_stores_queue_after_commit(stores_file, approved_request, published):
+    request = approved_request()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.start(request.pk)
+    assert published == [("stores.run_store_task", "stores")]
+
+
+def test_azure_kinds_go_to_the_azure_queue(approved_request, published, db):
+    request = approved_request()
+    task = StoreTask.objects.create(request=request, store="faces", store_kind="azure_face", phase="erase")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.enqueue(task)
+    assert published == [("azure.run_store_task", "azure")]
+
+
+def test_a_duplicate_message_for_a_finished_task_does_nothing(stores_file, approved_request):
+    request = services.run_local(approved_request())
+    task = request.store_tasks.get(store="app-db", phase="erase")
+    assert services.execute_task(task.pk) == "skipped"
+    task.refresh_from_db()
+    assert task.attempts == 1
+
+
+def test_an_early_duplicate_of_a_retry_waits_for_its_countdown(stores_file, approved_request):
+    request = started(approved_request)
+    task = request.store_tasks.get(store="app-db", phase="discover")
+    StoreTask.objects.filter(pk=task.pk).update(next_attempt_at=timezone.now() + timedelta(minutes=5))
+    assert services.execute_task(task.pk) == "skipped"
+
+
+def test_a_result_from_a_superseded_attempt_is_ignored(stores_file, approved_request):
+    from requests_app.stores.base import Discovery
+
+    request = started(approved_request)
+    task = request.store_tasks.get(store="app-db", phase="discover")
+    _, first = services.claim(task.pk)
+    # the worker went quiet; the sweeper hands the task to another worker
+    StoreTask.objects.filter(pk=task.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    with TestCase.captureOnCommitCallbacks(execute=False):
+        services.sweep()
+    _, second = services.claim(task.pk)
+    assert (first, second) == (1, 2)
+    assert services.complete(task.pk, first, Discovery(found=999)) == "superseded"
+    assert services.complete(task.pk, second, Discovery(found=11)) == "succeeded"
+    task.refresh_from_db()
+    assert task.found_count == 11
+
+
+def test_sweep_redispatches_a_task_whose_worker_died(stores_file, approved_request, published):
+    request = started(approved_request)
+    task = request.store_tasks.get(store="app-db", phase="discover")
+    services.claim(task.pk)
+    StoreTask.objects.filter(pk=task.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=10))
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        counts = services.sweep()
+    task.refresh_from_db()
+    assert counts["stale"] == 1
+    assert task.status == ST.PENDING
+    assert "worker stopped" in task.last_error
+    assert published == [("stores.run_store_task", "stores")]
+
+
+def test_sweep_leaves_a_task_with_a_fresh_heartbeat_alone(stores_file, approved_request, published):
+    request = started(approved_request)
+    task = request.store_tasks.get(store="app-db", phase="discover")
+    services.claim(task.pk)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert services.sweep()["stale"] == 0
+    task.refresh_from_db()
+    assert task.status == ST.RUNNING and published == []
+
+
+def test_sweep_redispatches_a_message_the_broker_lost(stores_file, approved_request, published):
+    request = started(approved_request)
+    StoreTask.objects.filter(request=request, dispatched_at__isnull=False).update(
+        dispatched_at=timezone.now() - timedelta(minutes=10)
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert services.sweep()["lost"] == 1
+    assert published == [("stores.run_store_task", "stores")]
+
+
+def test_a_worker_killed_too_often_needs_attention(stores_file, approved_request, settings):
+    settings.PORTAL_STORE_TASK_MAX_ATTEMPTS = 1
+    request = started(approved_request)
+    task = request.store_tasks.get(store="app-db", phase="discover")
+    services.claim(task.pk)
+    StoreTask.objects.filter(pk=task.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=10))
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.sweep()
+    request.refresh_from_db()
+    assert request.status == PrivacyRequest.Status.NEEDS_ATTENTION
+    assert "worker stopped" in request.attention_reason
+
+
+def test_dispatch_due_respects_the_grace_period(stores_file, approved_request):
+    later = approved_request(run_after=timezone.now() + timedelta(hours=1))
+    due = approved_request(email="bob@example.org", run_after=timezone.now() - timedelta(seconds=1))
+    with TestCase.captureOnCommitCallbacks(execute=False):
+        assert services.dispatch_due() == 1
+    later.refresh_from_db()
+    due.refresh_from_db()
+    assert (later.status, due.status) == ("approved", "running")
+
+
+def test_schedule_start_enqueues_only_when_due(stores_file, approved_request, published):
+    later = approved_request(run_after=timezone.now() + timedelta(hours=1))
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.schedule_start(later)
+    assert published == []
+    now = approved_request(email="bob@example.org")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.schedule_start(now)
+    assert published == [("requests.engine.start", "default")]
+
+
+def test_broken_stores_file_needs_attention_naming_the_error(tmp_path, settings, approved_request):
+    path = tmp_path / "stores.toml"
+    path.write_text('[[store]]\nname = "app-db"\nkind = "sql"\n')
+    settings.PORTAL_STORES_FILE = str(path)
+    request = approved_request()
+    services.start(request.pk)
+    request.refresh_from_db()
+    assert request.status == PrivacyRequest.Status.NEEDS_ATTENTION
+    assert 'store "app-db" (sql): field "url"' in request.attention_reason
+
+
+def test_consent_withdrawal_only_discovers_in_the_apps_own_stores(stores_file, host_db, approved_request):
+    request = services.run_local(approved_request(scope_purpose="face-login"))
+    assert request.status == PrivacyRequest.Status.COMPLETED
+    assert set(request.store_tasks.values_list("phase", flat=True)) == {"discover"}
+    assert host_db.scalar("SELECT COUNT(*) FROM accounts_user") == 3
+
+
+def test_resolve_manually_closes_with_a_receipt_saying_so(tmp_path, settings, approved_request, officer):
+    path = tmp_path / "stores.toml"
+    path.write_text('[[store]]\nname = "app-db"\nkind = "sql"\n')
+    settings.PORTAL_STORES_FILE = str(path)
+    request = approved_request()
+    services.start(request.pk)
+    services.resolve_manually(request, officer, "Deleted by hand in the database console.")
+    request.refresh_from_db()
+    assert request.status == PrivacyRequest.Status.COMPLETED
+    assert request.receipt["resolved_manually"] == "Deleted by hand in the database console."
+
+
+def test_retention_policy_deletes_old_rows_and_is_audited(tmp_path, settings, sqlite_host, media_root):
+    extra = """
+[[retention]]
+store = "app-db"
+table = "media_photo_likes"
+column = "id"
+older_than_days = 1
+"""
+    path = write_stores(tmp_path / "stores.toml", sqlite_host, media_root, extra)
+    settings.PORTAL_STORES_FILE = str(path)
+    assert retention.policy_errors() == []
+    # "id < cutoff" compares ids with a date: every like is "older"; the point is the audited run
+    [result] = retention.run_all()
+    assert result["policy"] == "app-db.media_photo_likes"
+    event = AuditEvent.objects.get(subject_type="retention", action="retention_run")
+    assert event.data["deleted"] == result["deleted"]
+
+
+def test_retention_policy_errors_are_named(tmp_path, settings, sqlite_host, media_root):
+    extra = """
+[[retention]]
+store = "uploads"
+table = "x"
+column = "created_at"
+older_than_days = 0
+"""
+    settings.PORTAL_STORES_FILE = str(write_stores(tmp_path / "stores.toml", sqlite_host, media_root, extra))
+    errors = retention.policy_errors()
+    assert any('retention #1: field "store": retention works on stores of kind "sql"' in e for e in errors)
+    assert any('field "older_than_days"' in e for e in errors)
+
+
+def status_of(request) -> str | None:
+    from django.db import OperationalError
+
+    try:
+        return PrivacyRequest.objects.values_list("status", flat=True).get(pk=request.pk)
+    except OperationalError:  # SQLite's shared in-memory test database: the worker holds a table lock
+        return None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_runs_a_deletion_to_the_end(
+    tmp_path, settings, sqlite_host, media_root, approved_request, celery_worker
+):
+    host_db = sqlite_host
+    settings.PORTAL_STORES_FILE = str(write_stores(tmp_path / "stores.toml", sqlite_host, media_root))
+    request = approved_request()
+    services.dispatch_due()
+    assert wait_until(lambda: status_of(request) == "completed", timeout=60)
+    assert host_db.rows("SELECT id FROM accounts_user ORDER BY id") == [(2,), (3,)]
