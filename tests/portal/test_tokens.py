@@ -116,3 +116,71 @@ def test_signature_over_a_changed_payload_fails(settings):
     assert not tokens.hmac_verify(b'{"erased": 11}', signature)
     assert not tokens.hmac_verify(b'{"erased": 10}', signature.upper())
     assert not tokens.hmac_verify(b'{"erased": 10}', "")
+
+
+# --- The e-mailed links of a privacy request: replay, expiry, guessing -----------------------------
+
+def _submit(django_capture_on_commit_callbacks, mailoutbox, email="alice@example.com"):
+    import re
+
+    from requests_app import services
+
+    with django_capture_on_commit_callbacks(execute=True):
+        request = services.request_submit(kind="access", email=email, jurisdiction="gdpr", identifiers={},
+                                          language="en")
+    body = mailoutbox[-1].body
+    return request, re.search(r"/requests/verify/(pv_[\w-]+)/", body).group(1)
+
+
+def test_verification_link_cannot_be_replayed(client, db, django_capture_on_commit_callbacks,
+                                                mailoutbox):
+    request, token = _submit(django_capture_on_commit_callbacks, mailoutbox)
+    first = client.post(f"/requests/verify/{token}/")
+    assert first.status_code == 302
+    replay = client.post(f"/requests/verify/{token}/")
+    assert replay.status_code == 404
+    request.refresh_from_db()
+    assert request.status != "unverified"
+
+
+def test_expired_verification_link_does_not_verify(client, db, django_capture_on_commit_callbacks,
+                                                    mailoutbox):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    request, token = _submit(django_capture_on_commit_callbacks, mailoutbox)
+    past = timezone.now() - timedelta(seconds=1)
+    type(request).objects.filter(pk=request.pk).update(verify_expires_at=past)
+    response = client.post(f"/requests/verify/{token}/")
+    assert response.status_code == 410
+    request.refresh_from_db()
+    assert request.status == "unverified"
+
+
+def test_verification_token_is_stored_only_as_hash(db, django_capture_on_commit_callbacks, mailoutbox):
+    request, token = _submit(django_capture_on_commit_callbacks, mailoutbox)
+    assert request.verify_token_hash == tokens.hash_token(token)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM requests_app_privacyrequest WHERE id = %s", [request.pk])
+        row = " ".join(str(v) for v in cursor.fetchone())
+    assert token not in row
+
+
+def test_guessing_status_links_locks_the_address_out(client, db, django_capture_on_commit_callbacks,
+                                                     mailoutbox):
+    from django.core.cache import cache
+
+    from portal.ratelimit import TOKEN_FAILURE_RATE, parse_rate
+    from requests_app import services
+
+    cache.clear()
+    request, _ = _submit(django_capture_on_commit_callbacks, mailoutbox)
+    real = services.status_token(request)
+    limit, _ = parse_rate(TOKEN_FAILURE_RATE)
+    for n in range(limit):
+        assert client.get(f"/requests/status/{tokens.new_token('ps')}/").status_code == 404
+    locked = client.get(f"/requests/status/{real}/")
+    assert locked.status_code == 429 and int(locked["Retry-After"]) > 0
+    assert client.get(f"/requests/status/{real}/", REMOTE_ADDR="198.51.100.4").status_code == 200
+    cache.clear()
