@@ -24,6 +24,7 @@ install: $(STAMP)
 run: $(STAMP)
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py demo_hostapp  # the demo host app of docs/examples/stores.toml (idempotent)
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py compilemessages --verbosity 0 --ignore '.venv' 2>/dev/null || true
 	@echo ""

@@ -6,6 +6,7 @@ nothing (a package built by a losing duplicate is deleted again).
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from datetime import timedelta
 from pathlib import Path
@@ -20,6 +21,9 @@ from requests_app.engine import download_path, package, receipt
 from requests_app.models import AccessPackage, PrivacyRequest, StoreTask, SubjectIdentity
 
 logger = logging.getLogger(__name__)
+
+# Staff commands (erase_subject, export_subject) turn the requester e-mail off unless asked.
+NOTIFY: contextvars.ContextVar[bool] = contextvars.ContextVar("engine_notify", default=True)
 PR = PrivacyRequest.Status
 ACTOR = "system:engine"
 
@@ -76,7 +80,7 @@ def _finish_access(request, tasks, manual_reason, actor) -> str:
             max_downloads=settings.PORTAL_PACKAGE_MAX_DOWNLOADS,
         )
         _close(locked, manual_reason, actor)
-        if locked.email:
+        if locked.email and NOTIFY.get():
             mail.send(
                 "request_completed_access",
                 locked.email,
@@ -102,7 +106,7 @@ def _finish_deletion(request, tasks, manual_reason, actor) -> str:
         if locked.status not in ((PR.NEEDS_ATTENTION,) if manual_reason else (PR.RUNNING,)):
             return "nothing to do"
         _close(locked, manual_reason, actor, receipt=document, receipt_signature=signature)
-        if locked.email:
+        if locked.email and NOTIFY.get():
             html = receipt.as_html(document, signature, locked.language)
             mail.send(
                 "request_completed_deletion",

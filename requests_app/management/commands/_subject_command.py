@@ -1,0 +1,88 @@
+"""Shared by erase_subject and export_subject: a staff-initiated request run in this process."""
+
+from __future__ import annotations
+
+import getpass
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import CommandError
+from django.core.validators import validate_email
+from django.utils import timezone
+
+from requests_app.engine import cli, finish, services
+from requests_app.models import PrivacyRequest
+
+
+def actor(command: str) -> str:
+    try:
+        who = getpass.getuser()
+    except Exception:  # no user name in some containers
+        who = "unknown"
+    return f"command:manage.py {command} (OS user {who})"
+
+
+def clean_email(value: str) -> str:
+    try:
+        validate_email(value)
+    except ValidationError:
+        raise CommandError(f"--email: {value!r} is not an e-mail address")
+    return value.strip().lower()
+
+
+def create_request(kind: str, email: str, command: str, reason: str) -> PrivacyRequest:
+    now = timezone.now()
+    request = PrivacyRequest.objects.create(
+        kind=kind,
+        email=email,
+        channel=PrivacyRequest.Channel.STAFF,
+        status=PrivacyRequest.Status.APPROVED,
+        verified_at=now,
+        approved_at=now,
+        decision_reason=reason,
+    )
+    request.note(actor=actor(command), action="created_by_command", reason=reason)
+    return request
+
+
+def run(request: PrivacyRequest, stdout, notify: bool) -> PrivacyRequest:
+    loaded = services.registry.load()
+    if loaded.errors:
+        raise CommandError(
+            "The stores file has errors; run manage.py check_stores:\n" + "\n".join(loaded.errors)
+        )
+    total = sum(len(services.phases_for(request, s)) for s in loaded.stores)
+    bar = cli.ProgressBar(stdout, total)
+    token = finish.NOTIFY.set(notify)
+    try:
+        result = services.run_local(
+            request, progress=lambda task, outcome: bar.step(f"{task.store} · {task.phase} · {outcome}")
+        )
+    finally:
+        finish.NOTIFY.reset(token)
+        bar.close()
+    return result
+
+
+def summary(request: PrivacyRequest) -> str:
+    rows = {}
+    for task in request.store_tasks.order_by("id"):
+        row = rows.setdefault(
+            task.store,
+            {"found": 0, "exported": 0, "erased": 0, "anonymised": 0, "verified": "", "status": "ok"},
+        )
+        if task.phase == "discover":
+            row["found"] = task.found_count
+        row["exported"] += task.exported_count
+        row["erased"] += task.erased_count
+        row["anonymised"] += task.anonymised_count
+        if task.phase == "verify":
+            row["verified"] = "gone" if task.verified_gone else "NOT gone"
+        if task.status == "failed":
+            row["status"] = f"FAILED ({task.phase}): {task.last_error[:80]}"
+    return cli.table(
+        ["store", "found", "exported", "erased", "anonymised", "verified", "status"],
+        [
+            [name, r["found"], r["exported"], r["erased"], r["anonymised"], r["verified"], r["status"]]
+            for name, r in rows.items()
+        ],
+    )

@@ -1,0 +1,54 @@
+"""manage.py check_stores [--file PATH] [--no-connect]: validate the stores file and reach every store.
+
+Every problem names the file, the store, the field (or table) and what is wrong.
+Exits 1 if anything is wrong, so deploy scripts can stop on it.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from requests_app.engine import retention
+from requests_app.stores import registry
+from requests_app.stores.base import StoreError
+
+
+class Command(BaseCommand):
+    help = "Validate the stores file (PORTAL_STORES_FILE) and test the connection to every store."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--file", help="Stores file to check (default: PORTAL_STORES_FILE).")
+        parser.add_argument(
+            "--no-connect", action="store_true", help="Only validate; do not connect to stores."
+        )
+
+    def handle(self, *args, file=None, no_connect=False, **options):
+        path = file or settings.PORTAL_STORES_FILE
+        registry._cache.clear()
+        loaded = registry.load(path)
+        problems = list(loaded.errors)
+        if not loaded.errors:
+            problems += retention.policy_errors(loaded)
+        self.stdout.write(f"Stores file: {path}")
+        for error in problems:
+            self.stderr.write(self.style.ERROR(f"  ✗ {error}"))
+        failed = bool(problems)
+        for store in loaded.stores:
+            label = f'store "{store.name}" ({store.kind})'
+            if no_connect:
+                self.stdout.write(self.style.SUCCESS(f"  ✓ {label}: configuration valid"))
+                continue
+            try:
+                store.check_connection()
+            except StoreError as exc:
+                failed = True
+                self.stderr.write(self.style.ERROR(f"  ✗ {label}: {exc}"))
+            except Exception as exc:  # a driver error we did not classify: still name the store
+                failed = True
+                self.stderr.write(self.style.ERROR(f"  ✗ {label}: cannot connect: {type(exc).__name__}"))
+            else:
+                self.stdout.write(self.style.SUCCESS(f"  ✓ {label}: configuration valid, reachable"))
+        if failed:
+            raise CommandError(f"{path}: the stores configuration has problems (see above)")
+        self.stdout.write(self.style.SUCCESS(f"All {len(loaded.stores)} store(s) are ready."))
