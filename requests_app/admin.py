@@ -531,3 +531,8 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
 
 
 from requests_app import admin_azure  # noqa: E402,F401  (consent, ledger)
+
+# The engine's store tasks: an inline on each request and their own changelist.
+from requests_app.engine.admin import StoreTaskInline  # noqa: E402
+
+PrivacyRequestAdmin.inlines = [*PrivacyRequestAdmin.inlines, StoreTaskInline]

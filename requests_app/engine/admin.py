@@ -1,0 +1,150 @@
+"""The engine in the admin: each request's store tasks (inline), and a changelist of all store tasks.
+
+Read-only: the database row is the truth and only the engine writes it. Staff
+act through the request's "retry" and "resolve by hand" decisions (which call
+``requests_app.engine``); the store task list is where they see what failed,
+where, and what to do next.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from requests_app.models import StoreTask
+
+FIELDS = (
+    "store",
+    "store_kind",
+    "phase",
+    "status_badge",
+    "attempts",
+    "counts",
+    "verified_gone",
+    "last_error_text",
+    "manual_steps",
+    "started_at",
+    "finished_at",
+    "heartbeat_age",
+    "next_attempt_at",
+)
+
+
+class _StoreTaskDisplay:
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, obj: StoreTask):
+        waiting = obj.status == StoreTask.Status.RUNNING and "awaiting_callback" in (obj.detail or {})
+        label = _("waiting for the store's callback") if waiting else obj.get_status_display()
+        return format_html('<span class="store-task store-task-{}">{}</span>', obj.status, label)
+
+    @admin.display(description=_("found / exported / erased / anonymised"))
+    def counts(self, obj: StoreTask) -> str:
+        return f"{obj.found_count} / {obj.exported_count} / {obj.erased_count} / {obj.anonymised_count}"
+
+    @admin.display(description=_("last error"))
+    def last_error_text(self, obj: StoreTask):
+        if not obj.last_error:
+            return "—"
+        hint = ""
+        if obj.status == StoreTask.Status.FAILED:
+            hint = _("Fix the cause, then use “Retry” on the request (or “Resolve by hand”).")
+        elif obj.status == StoreTask.Status.PENDING and obj.next_attempt_at:
+            hint = _("Retried automatically.")
+        return format_html("{}<br><small>{}</small>", obj.last_error, hint)
+
+    @admin.display(description=_("manual steps"))
+    def manual_steps(self, obj: StoreTask):
+        steps = (obj.detail or {}).get("manual_steps") or []
+        if not steps:
+            return "—"
+        return format_html(
+            "<br>".join(["{} — {}"] * len(steps)),
+            *[part for step in steps for part in (step.get("what", ""), step.get("how", ""))],
+        )
+
+    @admin.display(description=_("last heartbeat"))
+    def heartbeat_age(self, obj: StoreTask) -> str:
+        if obj.status != StoreTask.Status.RUNNING or not obj.heartbeat_at:
+            return "—"
+        return _("%(seconds)d s ago") % {"seconds": (timezone.now() - obj.heartbeat_at).total_seconds()}
+
+
+class StoreTaskInline(_StoreTaskDisplay, admin.TabularInline):
+    model = StoreTask
+    extra = 0
+    can_delete = False
+    fields = FIELDS
+    readonly_fields = FIELDS
+    verbose_name = _("store task")
+    verbose_name_plural = _("store tasks (what the engine did in each store)")
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class FailedOrStuckFilter(admin.SimpleListFilter):
+    title = _("needs a look")
+    parameter_name = "look"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("failed", _("failed")),
+            ("retrying", _("retrying after an error")),
+            ("waiting", _("waiting for a callback")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "failed":
+            return queryset.filter(status=StoreTask.Status.FAILED)
+        if self.value() == "retrying":
+            return queryset.filter(status=StoreTask.Status.PENDING).exclude(last_error="")
+        if self.value() == "waiting":
+            return queryset.filter(status=StoreTask.Status.RUNNING, detail__has_key="awaiting_callback")
+        return queryset
+
+
+@admin.register(StoreTask)
+class StoreTaskAdmin(_StoreTaskDisplay, admin.ModelAdmin):
+    list_display = (
+        "request_link",
+        "store",
+        "phase",
+        "status_badge",
+        "attempts",
+        "counts",
+        "short_error",
+        "started_at",
+        "finished_at",
+    )
+    list_filter = (FailedOrStuckFilter, "status", "phase", "store", "store_kind")
+    search_fields = ("request__reference", "store")
+    list_select_related = ("request",)
+    ordering = ("-id",)
+    readonly_fields = ("request_link", *FIELDS, "dispatched_at", "detail")
+    fields = readonly_fields
+    show_full_result_count = False
+
+    @admin.display(description=_("request"), ordering="request__reference")
+    def request_link(self, obj: StoreTask):
+        url = reverse("admin:requests_app_privacyrequest_change", args=[obj.request_id])
+        return format_html('<a href="{}">{}</a>', url, obj.request.reference)
+
+    @admin.display(description=_("last error"))
+    def short_error(self, obj: StoreTask) -> str:
+        return (obj.last_error[:120] + "…") if len(obj.last_error) > 120 else (obj.last_error or "—")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
