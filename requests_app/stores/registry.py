@@ -112,7 +112,12 @@ def parse(text: str, source: str) -> Loaded:
                 errors.append(f'{source}: {label}: field "{field}": ${{{var}}} is not set in the environment')
             continue
         cls = store_class(kind)
-        problems = cls.config_errors(config)
+        try:
+            problems = cls.config_errors(config)
+        except Exception:  # a kind's validator tripping over a value of the wrong type (a number for a URL)
+            odd = [key for key, value in config.items() if not isinstance(value, str | list | dict)]
+            problems = [(odd[0] if odd else "?", "has the wrong type; write text in quotes (see the example "
+                         "stores file in docs/examples/stores.toml)")]
         if problems:
             errors.extend(f'{source}: {label}: field "{field}": {message}' for field, message in problems)
             continue
