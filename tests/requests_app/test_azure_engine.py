@@ -1,0 +1,166 @@
+"""The Azure kinds under the execution engine: consent withdrawal, throttling storms, manual steps, packages.
+
+Requests are driven with ``engine.services.run_local`` — the same claim/run/record
+code the Celery workers run — with backoff waits skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.test import override_settings
+
+from requests_app import consent, ledger
+from requests_app.engine import services as engine
+from requests_app.models import Consent, PrivacyRequest, StoreTask, Transmission
+from tests.fakes.fixtures import _fresh_rate_limiter, fake_face, fake_speech  # noqa: F401
+from tests.requests_app.azure_helpers import purpose
+
+pytestmark = pytest.mark.django_db
+
+ALICE, BOB = "alice@example.com", "bob@example.org"
+
+
+@pytest.fixture
+def azure_stores(tmp_path, settings, fake_face, fake_speech):
+    path = Path(tmp_path) / "stores.toml"
+    path.write_text(f"""
+[[store]]
+name = "face"
+kind = "azure_face"
+endpoint = "{fake_face.url}"
+key = "{fake_face.key}"
+person_groups = ["app-users"]
+match = "email"  # the registry requires needed kinds to be provided; e-mail always is
+max_tps = 1000
+retry_backoff = 0.01
+
+[[store]]
+name = "speech"
+kind = "azure_speech"
+endpoint = "{fake_speech.url}"
+key = "{fake_speech.key}"
+custom_property = "email"
+max_tps = 1000
+retry_backoff = 0.01
+
+[[store]]
+name = "azure-ledger"
+kind = "azure_ledger"
+""")
+    settings.PORTAL_STORES_FILE = str(path)
+    settings.PORTAL_STORE_TASK_BACKOFF_SECONDS = 0.01  # run_local waits real time for a retry's backoff
+    return path
+
+
+def send(fake_face, fake_speech, user_id: str, slug: str) -> None:
+    """What the host app does: send a photo and a recording to Azure, record both in the ledger."""
+    person, _ = fake_face.add_person("app-users", user_data="")
+    transcription = fake_speech.add_transcription()
+    ledger.record_transmission(client_id=f"{user_id}-{slug}-{person}", service="face", account=fake_face.url,
+                               resource_kind="person", resource_id=person, parent_ids={"person_group": "app-users"},
+                               subject_value=user_id, purpose=slug, payload_kind="image")
+    ledger.record_transmission(client_id=f"{user_id}-{slug}-{transcription}", service="speech", account=fake_speech.url,
+                               resource_kind="transcription", resource_id=transcription, subject_value=user_id,
+                               purpose=slug, payload_kind="audio")
+
+
+def run(request: PrivacyRequest) -> PrivacyRequest:
+    return engine.run_local(request, sleep=lambda seconds: None)
+
+
+@override_settings(PORTAL_AUTO_APPROVE=["access", "consent_withdrawal"])
+def test_withdrawn_consent_erases_that_subject_and_purpose_only(azure_stores, fake_face, fake_speech, mailoutbox,
+                                                             django_capture_on_commit_callbacks):
+    verify, other = purpose("face-verification"), purpose("voice-notes")
+    for user in ("42", "7"):
+        for p in (verify, other):
+            consent.grant(purpose=p, subject_kind="user_id", subject_value=user, method=Consent.Method.API, actor=None)
+            send(fake_face, fake_speech, user, p.slug)
+    with django_capture_on_commit_callbacks(execute=True):
+        _, request = consent.withdraw(purpose=verify, subject_kind="user_id", subject_value="42",
+                                      method=Consent.Method.WEB, actor="requester:consent page", email=ALICE)
+        assert request is not None
+        request = run(PrivacyRequest.objects.get(pk=request.pk))
+    assert request.status == PrivacyRequest.Status.COMPLETED, request.attention_reason
+    gone = Transmission.objects.filter(deleted_at__isnull=False)
+    assert gone.count() == 2 and set(gone.values_list("purpose", flat=True)) == {"face-verification"}
+    assert all(row.subject_value.startswith(ledger.TOMBSTONE_PREFIX) for row in gone)
+    assert all(row.deleted_by_task.request_id == request.pk for row in gone)
+    live = Transmission.objects.filter(deleted_at__isnull=True)
+    assert live.count() == 6  # 42's other purpose, and everything of subject 7
+    persons = fake_face.groups["persongroups"]["app-users"]["persons"]
+    assert {r.resource_id for r in live.filter(service="face")} == set(persons)
+    assert {r.resource_id for r in live.filter(service="speech")} == set(fake_speech.items["transcriptions"])
+    assert any(ALICE in m.to for m in mailoutbox)
+
+
+def test_deletion_survives_429_storm_and_5xx_with_nothing_lost(azure_stores, fake_face, fake_speech,
+                                                             approved_request, settings):
+    settings.PORTAL_STORE_TASK_MAX_ATTEMPTS = 20  # a storm: the engine keeps retrying (backoff skipped here)
+    p = purpose("face-verification", requires_consent=False)
+    for _ in range(5):
+        send(fake_face, fake_speech, "42", p.slug)
+    send(fake_face, fake_speech, "7", p.slug)
+    fake_face.throttle_rate, fake_face.fault_rate, fake_face.retry_after = 0.3, 0.15, 0
+    fake_speech.throttle_rate, fake_speech.fault_rate, fake_speech.retry_after = 0.3, 0.15, None
+    fake_face.fail_next(429, 20, retry_after=0)
+    request = run(approved_request(identifiers={"user_id": "42"}))
+    fake_face.throttle_rate = fake_face.fault_rate = fake_speech.throttle_rate = fake_speech.fault_rate = 0
+    assert request.status == PrivacyRequest.Status.COMPLETED, request.attention_reason
+    assert fake_face.throttled > 20
+    assert Transmission.objects.filter(deleted_at__isnull=True).count() == 2  # subject 7's
+    assert len(fake_face.groups["persongroups"]["app-users"]["persons"]) == 1
+    assert len(fake_speech.items["transcriptions"]) == 1
+    assert all(t.verified_gone for t in StoreTask.objects.filter(request=request, phase="verify"))
+
+
+def test_speaker_recognition_rows_become_manual_steps(azure_stores, approved_request):
+    purpose("voice-id", requires_consent=False)
+    ledger.record_transmission(client_id="sr-1", service="speaker_recognition", account="westus",
+                               resource_kind="profile", resource_id="prof-1", subject_value="42",
+                               purpose="voice-id", payload_kind="audio")
+    request = run(approved_request(identifiers={"user_id": "42"}))
+    assert request.status == PrivacyRequest.Status.COMPLETED, request.attention_reason
+    entry = next(s for s in request.receipt["stores"] if s.get("store") == "azure-ledger")
+    assert entry["manual_steps"][0]["ids"] == ["westus/profile/prof-1"]
+    assert "Microsoft support" in entry["manual_steps"][0]["how"]
+    row = Transmission.objects.get()
+    assert row.deleted_at is None and "needs a request to Microsoft" in row.deletion_note
+
+
+def test_ledger_row_without_store_needs_attention(azure_stores, approved_request):
+    purpose("videos", requires_consent=False)
+    ledger.record_transmission(client_id="vi-1", service="video_indexer", account="acct-9", resource_kind="video",
+                               resource_id="v1", subject_value="42", purpose="videos", payload_kind="video")
+    request = run(approved_request(identifiers={"user_id": "42"}))
+    assert request.status == PrivacyRequest.Status.NEEDS_ATTENTION
+    assert 'kind = "azure_video_indexer"' in request.attention_reason
+
+
+def test_access_package_says_what_was_sent_to_microsoft(azure_stores, fake_face, fake_speech, approved_request,
+                                                        settings):
+    p = purpose("face-verification", requires_consent=False)
+    send(fake_face, fake_speech, "42", p.slug)
+    request = run(approved_request(kind="access", identifiers={"user_id": "42"}))
+    assert request.status == PrivacyRequest.Status.COMPLETED, request.attention_reason
+    with zipfile.ZipFile(Path(settings.PORTAL_PRIVATE_ROOT) / request.package.path) as archive:
+        items = json.loads(archive.read("microsoft/what-this-app-sent-to-microsoft.json"))
+        index = archive.read("index.html").decode()
+    assert len(items) == 2 and "sent an image to Microsoft" in items[0]["what_happened"] + items[1]["what_happened"]
+    assert "What this app sent to Microsoft" in index
+
+
+@pytest.fixture
+def approved_request(db):
+    from django.utils import timezone
+
+    def _make(kind: str = "deletion", email: str = ALICE, **fields):
+        now = timezone.now()
+        return PrivacyRequest.objects.create(kind=kind, status=PrivacyRequest.Status.APPROVED, email=email,
+                                             verified_at=now, approved_at=now, **fields)
+
+    return _make
