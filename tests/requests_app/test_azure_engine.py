@@ -164,3 +164,27 @@ def approved_request(db):
                                              verified_at=now, approved_at=now, **fields)
 
     return _make
+
+
+def _status(request):
+    from django.db import OperationalError
+
+    try:
+        return PrivacyRequest.objects.values_list("status", flat=True).get(pk=request.pk)
+    except OperationalError:  # SQLite's shared in-memory test database: the worker may hold a lock
+        return None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_erases_azure_data_on_the_azure_queue(azure_stores, fake_face, fake_speech, approved_request,
+                                                            celery_worker):
+    from tests.helpers import wait_until
+
+    p = purpose("face-verification", requires_consent=False)
+    send(fake_face, fake_speech, "42", p.slug)
+    fake_face.fail_next(429, 2, retry_after=0)
+    request = approved_request(identifiers={"user_id": "42"})
+    engine.dispatch_due()
+    assert wait_until(lambda: _status(request) == "completed", timeout=60)
+    assert not fake_face.groups["persongroups"]["app-users"]["persons"]
+    assert not fake_speech.items["transcriptions"]

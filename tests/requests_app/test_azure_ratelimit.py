@@ -1,0 +1,55 @@
+"""The per-service token bucket shared by all workers: in-process, and in Redis across processes."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from requests_app.azure import ratelimit
+from tests.conftest import service_unavailable
+
+
+def redis_limiters(count: int):
+    import redis
+
+    url = "redis://127.0.0.1:6379/6"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except Exception as exc:
+        service_unavailable(f"Redis at {url} ({type(exc).__name__})")
+    return [ratelimit._RedisLimiter(url) for _ in range(count)]  # one per "worker process"
+
+
+@pytest.mark.parametrize("backend", ["local", "redis"])
+def test_reservations_are_spaced_by_the_rate_across_workers(backend):
+    limiters = redis_limiters(2) if backend == "redis" else [ratelimit._LocalLimiter()] * 2
+    bucket = ratelimit.Bucket(key=f"test:{uuid.uuid4().hex}", rate=10)
+    waits = [limiters[i % 2].reserve(bucket, max_wait=60) for i in range(12)]
+    # each reservation is 1/rate after the previous one, whichever worker asks
+    assert waits[0] == pytest.approx(0, abs=0.05)
+    assert waits[11] == pytest.approx(1.1, abs=0.1)
+    assert all(b > a for a, b in zip(waits, waits[1:], strict=False))
+
+
+@pytest.mark.parametrize("backend", ["local", "redis"])
+def test_too_long_a_wait_is_refused_with_retry_after(backend):
+    limiter = redis_limiters(1)[0] if backend == "redis" else ratelimit._LocalLimiter()
+    bucket = ratelimit.Bucket(key=f"test:{uuid.uuid4().hex}", rate=1)
+    for _ in range(3):
+        limiter.reserve(bucket, max_wait=5)
+    assert limiter.reserve(bucket, max_wait=0.5) < 0
+
+
+def test_acquire_raises_rate_limited_instead_of_parking_the_worker():
+    ratelimit.reset_for_tests(local=True)
+    bucket = ratelimit.Bucket(key=f"test:{uuid.uuid4().hex}", rate=0.5)
+    ratelimit.acquire(bucket)
+    with pytest.raises(ratelimit.RateLimited) as info:
+        ratelimit.acquire(bucket, max_wait=0.1)
+    assert info.value.retry_after > 1
+    ratelimit.reset_for_tests()
+
+
+def test_bucket_keeps_headroom_below_the_published_limit():
+    assert ratelimit.bucket_for("azure_face", "x", 10).rate == pytest.approx(9.5)
