@@ -118,10 +118,18 @@ class PolicyVersionQuerySet(models.QuerySet):
         return self.filter(published_at__isnull=False)
 
     def in_force(self, language: str, today=None):
-        """The published version in force today in ``language``, falling back to English."""
+        """The newest published version in force today: in ``language`` if translated, else in English.
+
+        A newer version published in English only wins over an older translation: the version in
+        force is what counts, shown in English with a note rather than an outdated text.
+        """
         today = today or timezone.localdate()
-        current = self.published().filter(effective_date__lte=today).order_by("-version", "-effective_date")
-        return current.filter(language=language).first() or current.filter(language="en").first()
+        current = self.published().filter(effective_date__lte=today)
+        newest = current.order_by("-version").values_list("version", flat=True).first()
+        if newest is None:
+            return None
+        candidates = {p.language: p for p in current.filter(version=newest)}
+        return candidates.get(language[:2]) or candidates.get("en") or next(iter(candidates.values()))
 
 
 class PolicyVersion(models.Model):

@@ -19,12 +19,16 @@ def home(request):
 
 
 def _policy_context(request, policy: PolicyVersion | None, in_force: PolicyVersion | None) -> dict:
-    language = translation.get_language() or "en"
+    language = (translation.get_language() or "en")[:2]
     fields = ("version", "language", "effective_date", "summary_of_changes")
-    versions = list(PolicyVersion.objects.published().filter(language__in=[language, "en"]).only(*fields))
-    # One list per language: the person's own if it has any version, else English.
-    own = [v for v in versions if v.language == language]
-    versions = own or [v for v in versions if v.language == "en"]
+    # One entry per version number: in the person's language where translated, else in English.
+    by_version: dict[int, PolicyVersion] = {}
+    for version in PolicyVersion.objects.published().only(*fields).order_by("-version"):
+        chosen = by_version.get(version.version)
+        if chosen is None or version.language == language or (chosen.language != language and
+                                                              version.language == "en"):
+            by_version[version.version] = version
+    versions = list(by_version.values())
     today = timezone.localdate()
     newest_in_force = in_force.version if in_force else 0
     scheduled = [v for v in versions if v.effective_date > today and v.version > newest_in_force]
@@ -35,7 +39,7 @@ def _policy_context(request, policy: PolicyVersion | None, in_force: PolicyVersi
         "in_force": in_force,
         "upcoming": upcoming,
         "versions": versions,
-        "other_language": policy is not None and policy.language != language[:2],
+        "other_language": policy is not None and policy.language != language,
     }
 
 
@@ -46,8 +50,8 @@ def privacy_policy(request):
 
 def privacy_policy_version(request, version: int):
     language = translation.get_language() or "en"
-    published = PolicyVersion.objects.published().filter(version=version)
-    policy = published.filter(language=language).first() or published.filter(language="en").first()
+    candidates = {p.language: p for p in PolicyVersion.objects.published().filter(version=version)}
+    policy = candidates.get(language[:2]) or candidates.get("en") or next(iter(candidates.values()), None)
     if policy is None:
         raise Http404("no published privacy policy with that version")
     in_force = PolicyVersion.objects.in_force(language)

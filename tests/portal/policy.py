@@ -8,14 +8,16 @@ from django.utils import timezone
 
 from portal.models import PolicyVersion
 
-_migration = importlib.import_module("portal.migrations.0003_default_privacy_policy")
-DEFAULT_POLICY: str = _migration.DEFAULT_POLICY
+_english = importlib.import_module("portal.migrations.0003_default_privacy_policy")
+_translations = importlib.import_module("portal.migrations.0005_default_privacy_policy_de_fr")
+DEFAULT_POLICY = {"en": _english.DEFAULT_POLICY, "de": _translations.POLICY_DE, "fr": _translations.POLICY_FR}
 
 
 def ensure_default_policy() -> PolicyVersion:
-    policy = PolicyVersion.objects.filter(version=1, language="en").first()
-    if policy is None:
-        policy = PolicyVersion.objects.create(version=1, language="en", effective_date=timezone.localdate(),
-                                              summary_of_changes="First version.", body=DEFAULT_POLICY,
-                                              published_at=timezone.now())
-    return policy
+    """Version 1 in every shipped language, as the migrations leave it; returns the English one."""
+    for language, body in DEFAULT_POLICY.items():
+        if not PolicyVersion.objects.filter(version=1, language=language).exists():
+            PolicyVersion.objects.create(version=1, language=language, effective_date=timezone.localdate(),
+                                         summary_of_changes="First version.", body=body,
+                                         published_at=timezone.now())
+    return PolicyVersion.objects.get(version=1, language="en")

@@ -76,17 +76,26 @@ def test_policy_body_html_is_escaped_and_unsafe_links_dropped(client, shipped):
     assert "<img" not in html
 
 
-def test_policy_in_german_falls_back_to_english_with_a_note(client, shipped):
+def test_default_policy_shipped_in_german_and_french(client, shipped):
+    german = client.get("/privacy/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Wer verantwortlich ist" in german and 'class="policy-body" lang' not in german
+    assert 'href="https://privacy.microsoft.com/privacystatement"' in german
+    french = client.get("/privacy/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Qui est responsable" in french
+
+
+def test_policy_without_a_translation_falls_back_to_english_with_a_note(client, shipped):
+    PolicyVersion.objects.filter(language="de").delete()  # an operator who publishes English only
     html = client.get("/privacy/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
-    assert 'lang="de"' in html
+    assert '<html lang="de">' in html
     assert 'class="policy-body" lang="en"' in html
+    assert "Who is responsible" in html
 
 
-def test_policy_in_own_language_when_published(client, shipped):
-    _publish(1, language="de", body="## Auf Deutsch\n\nText.", days_from_today=-30)
+def test_policy_newer_english_version_wins_over_older_translation(client, shipped):
+    _publish(2, days_from_today=-1, body="## Version two\n\nOnly in English so far.")
     html = client.get("/privacy/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
-    assert "Auf Deutsch" in html
-    assert 'class="policy-body" lang' not in html
+    assert "Version two" in html
 
 
 def test_admin_publish_action_freezes_and_audits(admin_user, staff_client, shipped):
