@@ -132,16 +132,31 @@ class AbuseReportView(APIView):
         if key is not None and not key.has_scope(ApiKey.Scope.ABUSE_WRITE):
             raise exceptions.PermissionDenied("This API key lacks the 'abuse:write' scope.")
         data = request.data
-        fields = {
-            name: data.get(name)
-            for name in ("category", "law", "explanation", "reporter_name", "reporter_email")
-        }
+        if not hasattr(data, "get"):
+            raise exceptions.ValidationError(
+                "The body must be a JSON object (or a form) with the report's fields."
+            )
+        fields, errors = {}, {}
+        for name in ("category", "law", "explanation", "reporter_name", "reporter_email", "language"):
+            value = data.get(name)
+            if value is None or isinstance(value, str):
+                fields[name] = value
+            else:
+                errors[name] = ["Must be text."]
         locations = data.getlist("locations") if hasattr(data, "getlist") else data.get("locations")
         if isinstance(locations, list):
+            if not all(isinstance(item, str) for item in locations):
+                errors["locations"] = ["Must be a list of web addresses or content ids (text)."]
             locations = "\n".join(str(item) for item in locations)
+        elif locations is not None and not isinstance(locations, str):
+            errors["locations"] = ["Must be a list of web addresses or content ids."]
+            locations = None
         fields["locations"] = locations
         good_faith = data.get("good_faith")
         fields["good_faith"] = "on" if good_faith in (True, "true", "True", "1", "on", "yes") else ""
+        if errors:
+            raise exceptions.ValidationError(errors)
+        language = fields.pop("language")
         extra = self._host_app_fields(data, key)
         if extra.get("content_id") and not (locations or "").strip():
             fields["locations"] = extra["content_id"]
@@ -150,7 +165,7 @@ class AbuseReportView(APIView):
         form = ReportForm({k: v for k, v in fields.items() if v is not None}, files)
         if not form.is_valid():
             raise exceptions.ValidationError({f: list(errors) for f, errors in form.errors.items()})
-        language = data.get("language") if data.get("language") in dict(settings.LANGUAGES) else None
+        language = language if language in dict(settings.LANGUAGES) else None
         notice_input = form.to_input(language=language or translation.get_language() or "en")
         if extra.get("content_id"):
             target = parse_location(extra["content_id"])
@@ -208,9 +223,14 @@ class AbuseReportView(APIView):
             value = data.get(name)
             if value in (None, ""):
                 continue
+            if not isinstance(value, str | int):
+                errors[name] = ["Must be text."]
+                continue
             value = str(value).strip()
             if len(value) > 200:
                 errors[name] = ["At most 200 characters."]
+            elif any(not ch.isprintable() for ch in value):
+                errors[name] = ["Must not contain control characters."]
             elif name == "content_id":
                 try:
                     parse_location(value)
@@ -224,7 +244,10 @@ class AbuseReportView(APIView):
                     snapshot = json.loads(snapshot)
                 except ValueError:
                     snapshot = {"text": snapshot}
-            if len(json.dumps(snapshot)) > MAX_SNAPSHOT_BYTES:
+            encoded = json.dumps(snapshot)
+            if "\\u0000" in encoded:
+                errors["snapshot"] = ["Must not contain NUL characters."]
+            elif len(encoded) > MAX_SNAPSHOT_BYTES:
                 errors["snapshot"] = [
                     f"The snapshot is larger than {MAX_SNAPSHOT_BYTES // 1024} KiB; send less."
                 ]

@@ -159,3 +159,26 @@ def test_api_schema_documents_abuse_reports(client):
     operation = paths["/api/v1/abuse-reports/"]["post"]
     assert "multipart/form-data" in operation["requestBody"]["content"]
     assert {"201", "400", "429"} <= set(operation["responses"])
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        ["not", "an", "object"],
+        {"category": {"x": 1}, "locations": ["https://a.example/1"], "explanation": "x", "good_faith": True},
+        {"category": "spam", "locations": [{"url": 1}], "explanation": "x", "good_faith": True},
+        {"category": "spam", "locations": "https://a.example/\u0000", "explanation": "x", "good_faith": True},
+    ],
+)
+def test_api_wrong_json_types_400_not_500(api, payload):
+    response = api.post(URL, payload, format="json")
+    assert response.status_code == 400
+    assert not Notice.objects.exists()
+
+
+def test_api_host_app_control_characters_refused(api, api_key):
+    _key, raw = api_key("abuse:write")
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    response = api.post(URL, body(target_account_id="user\u0000", snapshot={"t": "a\u0000"}), format="json")
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) == {"target_account_id", "snapshot"}
