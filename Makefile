@@ -36,7 +36,15 @@ run: $(STAMP)
 	@echo ""
 	$(VENV)/bin/honcho start -f Procfile -p $(PORT)
 
-test: $(STAMP)
+# Test tools from npm (Azurite for the Blob tests): installed again when package.json is newer;
+# without npm the Azure Blob tests are skipped (or fail under PORTAL_REQUIRE_SERVICES=1).
+NPM_STAMP := node_modules/.package-lock.json
+$(NPM_STAMP): package.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm install --no-audit --no-fund --loglevel=error && touch $(NPM_STAMP); \
+	else echo "npm not found: Azure Blob Storage tests need Azurite (npm install)"; fi
+
+test: $(STAMP) $(NPM_STAMP)
 	$(PY) manage.py compilemessages --verbosity 0 --ignore '.venv' 2>/dev/null || true
 	$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -75,7 +75,7 @@ class FakeAzureServer:
         self._thread: threading.Thread | None = None
 
     # --- lifecycle ---------------------------------------------------------------
-    def start(self) -> FakeAzureServer:
+    def start(self, port: int = 0) -> FakeAzureServer:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -90,7 +90,7 @@ class FakeAzureServer:
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
 
         self._routes = [(m, re.compile("^" + p + "$"), h) for m, p, h in self.routes()]
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, name=f"fake-{self.service}", daemon=True
