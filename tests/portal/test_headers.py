@@ -32,8 +32,9 @@ def test_pages_send_a_strict_csp_and_framing_and_referrer_headers(client, db, ur
 
 
 @pytest.mark.parametrize("url", ["/", "/privacy/", "/admin/login/", "/api/docs/"])
-def test_pages_contain_no_inline_script(client, db, url):
+def test_pages_contain_no_inline_script_or_style(client, db, url):
     html = client.get(url).content.decode()
+    assert "<style" not in html and " style=" not in html, url
     for chunk in html.split("<script")[1:]:
         tag = chunk.split(">", 1)[0]
         assert "src=" in tag or 'type="application/json"' in tag, f"inline script on {url}: <script{tag}>"
