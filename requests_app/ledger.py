@@ -19,7 +19,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -50,7 +50,7 @@ NO_DELETION_API = {
     )
 }
 
-RESOURCE_KINDS = {
+RESOURCE_KINDS: dict[str, set[str]] = {
     Transmission.Service.FACE: {
         "person",
         "persisted_face",
@@ -87,7 +87,7 @@ class ClientIdConflict(LedgerError):
 
 
 def normalise_account(value: str) -> str:
-    """Compare accounts loosely: ``https://x.cognitiveservices.azure.com/`` == ``x.cognitiveservices.azure.com``.
+    """Compare accounts loosely: ``https://x.example.com/`` is ``x.example.com``.
 
     Storage accounts: ``https://acct.blob.core.windows.net`` → ``acct``; Azurite's
     ``http://127.0.0.1:10000/devstoreaccount1`` → ``devstoreaccount1``.
@@ -182,8 +182,8 @@ def _clean(item: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
             errors["sent_at"] = [_("An ISO 8601 date and time, e.g. 2026-01-31T12:00:00Z.")]
     if isinstance(sent_at, datetime):
         if timezone.is_naive(sent_at):
-            sent_at = timezone.make_aware(sent_at, timezone.UTC)
-        if sent_at > timezone.now() + timezone.timedelta(minutes=5):
+            sent_at = timezone.make_aware(sent_at, UTC)
+        if sent_at > timezone.now() + timedelta(minutes=5):
             errors["sent_at"] = [_("Cannot be in the future.")]
     elif sent_at is not None and "sent_at" not in errors:
         errors["sent_at"] = [_("An ISO 8601 date and time, e.g. 2026-01-31T12:00:00Z.")]
@@ -276,7 +276,8 @@ def record_many(items: list[dict[str, Any]], *, actor: Any = None) -> list[Recor
         raise ConsentRequired(
             _(
                 "The subject has not consented to this purpose (or withdrew consent); nothing was recorded. "
-                "Ask for consent first, or mark the purpose as not needing consent if another legal basis applies."
+                "Ask for consent first, or mark the purpose as not needing consent if another legal basis "
+                "applies."
             ),
             {
                 f"items[{seen[d['client_id']]}].purpose": [_("No active consent of this subject.")]
@@ -323,7 +324,7 @@ def record_transmission(
 
 
 def _active_consents(items: list[dict[str, Any]], purposes: dict[str, ConsentPurpose]) -> dict[tuple, int]:
-    """(subject_kind, subject_value, purpose slug) → active consent id, in one query (IN lists, exact match here)."""
+    """(subject_kind, subject_value, purpose slug) → active consent id, in one query."""
     if not items:
         return {}
     wanted = {(d["subject_kind"], d["subject_value"], d["purpose"]) for d in items}
@@ -485,14 +486,16 @@ def _request_identities(request: Any) -> dict[str, set[str]]:
     if getattr(request, "email", ""):
         identities.setdefault("email", set()).add(request.email)
     for kind, value in (getattr(request, "identifiers", None) or {}).items():
-        identities.setdefault(kind, set()).update(str(v) for v in (value if isinstance(value, list) else [value]))
+        identities.setdefault(kind, set()).update(
+            str(v) for v in (value if isinstance(value, list) else [value])
+        )
     for kind, value in request.identities.values_list("kind", "value"):
         identities.setdefault(kind, set()).add(value)
     return identities
 
 
 def sent_to_microsoft(request: Any, sink: Any) -> dict[str, Any] | None:
-    """Access-package section: what this app sent to Microsoft about the requester, in plain words per item."""
+    """Access-package section: what this app sent to Microsoft about the requester, plain words per item."""
     count = 0
     with sink.records("what-this-app-sent-to-microsoft") as writer:
         for record in ledger_records(_request_identities(request)):
@@ -502,8 +505,8 @@ def sent_to_microsoft(request: Any, sink: Any) -> dict[str, Any] | None:
         text = _("Our records show nothing this app sent about you to Microsoft's AI services.")
     else:
         text = _(
-            "This app sent %(n)d item(s) about you to Microsoft's AI services. The file lists each one: what was "
-            "sent, when, why, and whether it has been deleted."
+            "This app sent %(n)d item(s) about you to Microsoft's AI services. The file lists each one: "
+            "what was sent, when, why, and whether it has been deleted."
         ) % {"n": count}
     return {"title": _("What this app sent to Microsoft"), "text": text, "count": count}
 

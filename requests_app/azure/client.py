@@ -124,7 +124,7 @@ class AzureRestClient:
         if auth is not None:
             policies.append(auth)
         policies += [ContentDecodePolicy(), logging_policy, NetworkTraceLoggingPolicy(logging_enable=False)]
-        self._client = PipelineClient(self.base_url, policies=policies)
+        self._client: Any = PipelineClient(self.base_url, policies=policies)
         self._timeout = timeout
         # azure-core refuses bearer tokens over plain http; allowed only for local fakes.
         self._options = (
@@ -187,8 +187,8 @@ class AzureRestClient:
             )
         if status in (401, 403):
             return PermanentStoreError(
-                f"{where}: Azure refused the credentials ({status} {code}). Check the store's key or Entra ID "
-                "role assignment in the stores file, then retry the request."
+                f"{where}: Azure refused the credentials ({status} {code}). Check the store's key or "
+                "Entra ID role assignment in the stores file, then retry the request."
             )
         return PermanentStoreError(f"{where}: Azure answered {status} {code}: {message[:200]}")
 

@@ -85,10 +85,10 @@ class AzureStore(Store):
         if uncovered:
             accounts = sorted({row.account for row in uncovered})
             raise PermanentStoreError(
-                f'store "{self.name}" ({self.kind}): {len(uncovered)} ledger item(s) of this subject were sent to '
-                f"{self.service_label} account(s) {', '.join(accounts)} that no store covers. Add a [[store]] with "
-                f'kind = "{self.kind}" for that account (or list it in "ledger_accounts" of this store) to the '
-                "stores file, then retry the request."
+                f'store "{self.name}" ({self.kind}): {len(uncovered)} ledger item(s) of this subject were '
+                f"sent to {self.service_label} account(s) {', '.join(accounts)} that no store covers. "
+                f'Add a [[store]] with kind = "{self.kind}" for that account (or list it in '
+                '"ledger_accounts" of this store) to the stores file, then retry the request.'
             )
         return [row for row in rows if ledger.normalise_account(row.account) in mine]
 

@@ -1,7 +1,8 @@
 """Video Indexer access tokens: generated through ARM, cached, renewed before they expire.
 
-An ARM-based Video Indexer account is called with an access token from
-``POST {arm}/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.VideoIndexer/accounts/{name}/generateAccessToken``
+An ARM-based Video Indexer account is called with an access token from ARM:
+``POST {arm}/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.VideoIndexer/accounts/{name}``
+``/generateAccessToken``
 (``{"permissionType": "Contributor", "scope": "Account"}``), which needs a
 Microsoft Entra ID token for ARM. The access token lives one hour; we renew it
 five minutes early, and at once when Video Indexer answers 401.

@@ -30,7 +30,7 @@ versions = false
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, ClassVar
+from typing import Any, BinaryIO, ClassVar, cast
 
 from azure.core.exceptions import (
     ClientAuthenticationError,
@@ -159,7 +159,7 @@ class AzureBlobStore(AzureStore):
         dict[tuple[str, str], list[int]],
         dict[str, list[int]],
     ]:
-        """(exact names by container, prefixes by container, whole containers, ledger rows by blob/container)."""
+        """Exact names and prefixes by container, whole containers, ledger rows by blob and by container."""
         exact: dict[str, set[str]] = defaultdict(set)
         prefixes: dict[str, set[str]] = defaultdict(set)
         containers: set[str] = set()
@@ -249,7 +249,7 @@ class AzureBlobStore(AzureStore):
                     client = self.container(container_name).get_blob_client(name)
                     try:
                         props = client.get_blob_properties()
-                        sink.add_file(f"{container_name}/{name}", client.download_blob())
+                        sink.add_file(f"{container_name}/{name}", cast(BinaryIO, client.download_blob()))
                     except ResourceNotFoundError:
                         continue
                     writer.write(
@@ -272,8 +272,8 @@ class AzureBlobStore(AzureStore):
         for container_name, names in exact.items():
             for name in names:
                 targets[container_name][(name, None)] = None
-        for container_name, names in found.items():
-            for name, entries in names.items():
+        for container_name, listed in found.items():
+            for name, entries in listed.items():
                 targets[container_name][(name, None)] = None
                 for entry in entries:
                     version = getattr(entry, "version_id", None)

@@ -75,10 +75,8 @@ class FaceItem:
                 f"largepersongroups/{p.get('large_person_group', p.get('person_group', ''))}/persons/{rid}",
             )
         if kind == "persisted_face":
-            return cls(
-                kind,
-                f"persongroups/{p.get('person_group', '')}/persons/{p.get('person', '')}/persistedfaces/{rid}",
-            )
+            group, person = p.get("person_group", ""), p.get("person", "")
+            return cls(kind, f"persongroups/{group}/persons/{person}/persistedfaces/{rid}")
         if kind == "large_persisted_face":
             group = p.get("large_person_group", p.get("person_group", ""))
             return cls(kind, f"largepersongroups/{group}/persons/{p.get('person', '')}/persistedfaces/{rid}")
@@ -346,7 +344,7 @@ class AzureFaceStore(AzureStore):
             self._wait_operation(response.headers.get("Operation-Location", ""), item)
 
     def _wait_operation(self, location: str, item: FaceItem) -> None:
-        """Poll a PersonDirectory operation briefly; if still running, the engine retries (the delete is idempotent)."""
+        """Poll a PersonDirectory operation briefly; if still running, the engine retries later."""
         if not location:
             return
         if location.startswith("/face/"):

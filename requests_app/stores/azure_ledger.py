@@ -26,10 +26,14 @@ KIND_FOR_SERVICE = {
     service: kind for kind, services in ledger.SERVICE_FOR_KIND.items() for service in services
 }
 MANUAL = {
-    Transmission.Service.SPEAKER_RECOGNITION: "Speaker Recognition (retired 30 September 2025) has no deletion "
-    "API: ask Microsoft support to delete these profiles",
-    Transmission.Service.OTHER: "no deletion API known to the portal: ask Microsoft support (or delete in the "
-    "Azure portal) and resolve the request manually",
+    Transmission.Service.SPEAKER_RECOGNITION: (
+        "Speaker Recognition (retired 30 September 2025) has no deletion API: ask Microsoft support to "
+        "delete these profiles"
+    ),
+    Transmission.Service.OTHER: (
+        "no deletion API known to the portal: ask Microsoft support (or delete in the Azure portal) and "
+        "resolve the request manually"
+    ),
 }
 
 
@@ -59,8 +63,8 @@ class AzureLedgerStore(Store):
         if missing:
             needed = sorted({(KIND_FOR_SERVICE[row.service], row.account) for row in missing})
             raise PermanentStoreError(
-                f'store "{self.name}" (azure_ledger): {len(missing)} ledger item(s) of this subject were sent to Azure '
-                "services the stores file has no store for: "
+                f'store "{self.name}" (azure_ledger): {len(missing)} ledger item(s) of this subject were '
+                "sent to Azure services the stores file has no store for: "
                 + "; ".join(f'add a [[store]] with kind = "{kind}" for {account}' for kind, account in needed)
                 + ". Then retry the request."
             )

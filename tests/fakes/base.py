@@ -41,7 +41,7 @@ class FakeRequest:
 
 
 class FakeAzureServer:
-    """Override ``routes()`` and ``authorised()``; call ``start()`` / ``stop()`` (or use as a context manager)."""
+    """Override ``routes()`` and ``authorised()``; ``start()``/``stop()`` it or use it in a ``with``."""
 
     service = "fake"
 

@@ -94,7 +94,7 @@ def subject(user_id: str = "42", purpose_slug: str | None = None, **more: set[st
 
 
 def until_done(operation, attempts: int = 50) -> Any:
-    """Call a store operation again after transient errors, like the engine's retries (without the backoff)."""
+    """Call a store operation again after transient errors, like the engine's retries (minus the backoff)."""
     last: Exception | None = None
     for _ in range(attempts):
         try:

@@ -13,24 +13,48 @@ pytestmark = pytest.mark.django_db
 def test_changing_notice_text_publishes_a_new_version(staff_client, officer):
     p = purpose()
     client = staff_client(officer)
-    response = client.post(f"/admin/requests_app/consentpurpose/{p.pk}/change/", {
-        "slug": p.slug, "title": p.title, "services": '["face"]', "requires_consent": "on", "active": "on",
-        "notice_text": "We now also keep the photo for 30 days.",
-        "notices-TOTAL_FORMS": "1", "notices-INITIAL_FORMS": "1", "notices-MIN_NUM_FORMS": "0",
-        "notices-MAX_NUM_FORMS": "1000", "notices-0-id": p.current_notice().pk, "notices-0-purpose": p.pk,
-    })
+    response = client.post(
+        f"/admin/requests_app/consentpurpose/{p.pk}/change/",
+        {
+            "slug": p.slug,
+            "title": p.title,
+            "services": '["face"]',
+            "requires_consent": "on",
+            "active": "on",
+            "notice_text": "We now also keep the photo for 30 days.",
+            "notices-TOTAL_FORMS": "1",
+            "notices-INITIAL_FORMS": "1",
+            "notices-MIN_NUM_FORMS": "0",
+            "notices-MAX_NUM_FORMS": "1000",
+            "notices-0-id": p.current_notice().pk,
+            "notices-0-purpose": p.pk,
+        },
+    )
     assert response.status_code == 302, response.content[:2000]
-    versions = list(ConsentNotice.objects.filter(purpose=p).order_by("version").values_list("version", "text"))
+    versions = list(
+        ConsentNotice.objects.filter(purpose=p).order_by("version").values_list("version", "text")
+    )
     assert versions[0][0] == 1 and versions[0][1].startswith("Your photo")
     assert versions[1] == (2, "We now also keep the photo for 30 days.")
 
 
 def test_new_purpose_gets_notice_version_1(staff_client, officer):
     client = staff_client(officer)
-    client.post("/admin/requests_app/consentpurpose/add/", {
-        "slug": "voice", "title": "Voice notes", "services": '["speech"]', "requires_consent": "on", "active": "on",
-        "notice_text": "Your voice is sent to Microsoft Azure AI Speech.", "notices-TOTAL_FORMS": "0",
-        "notices-INITIAL_FORMS": "0", "notices-MIN_NUM_FORMS": "0", "notices-MAX_NUM_FORMS": "1000"})
+    client.post(
+        "/admin/requests_app/consentpurpose/add/",
+        {
+            "slug": "voice",
+            "title": "Voice notes",
+            "services": '["speech"]',
+            "requires_consent": "on",
+            "active": "on",
+            "notice_text": "Your voice is sent to Microsoft Azure AI Speech.",
+            "notices-TOTAL_FORMS": "0",
+            "notices-INITIAL_FORMS": "0",
+            "notices-MIN_NUM_FORMS": "0",
+            "notices-MAX_NUM_FORMS": "1000",
+        },
+    )
     assert ConsentPurpose.objects.get(slug="voice").current_notice().version == 1
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+# ruff: noqa: F811  - pytest fixtures imported from tests.fakes.fixtures)
 import uuid
 
 import pytest

@@ -6,6 +6,7 @@ code the Celery workers run — with backoff waits skipped.
 
 from __future__ import annotations
 
+# ruff: noqa: F811  - pytest fixtures imported from tests.fakes.fixtures)
 import json
 import zipfile
 from pathlib import Path
@@ -60,12 +61,27 @@ def send(fake_face, fake_speech, user_id: str, slug: str) -> None:
     """What the host app does: send a photo and a recording to Azure, record both in the ledger."""
     person, _ = fake_face.add_person("app-users", user_data="")
     transcription = fake_speech.add_transcription()
-    ledger.record_transmission(client_id=f"{user_id}-{slug}-{person}", service="face", account=fake_face.url,
-                               resource_kind="person", resource_id=person, parent_ids={"person_group": "app-users"},
-                               subject_value=user_id, purpose=slug, payload_kind="image")
-    ledger.record_transmission(client_id=f"{user_id}-{slug}-{transcription}", service="speech", account=fake_speech.url,
-                               resource_kind="transcription", resource_id=transcription, subject_value=user_id,
-                               purpose=slug, payload_kind="audio")
+    ledger.record_transmission(
+        client_id=f"{user_id}-{slug}-{person}",
+        service="face",
+        account=fake_face.url,
+        resource_kind="person",
+        resource_id=person,
+        parent_ids={"person_group": "app-users"},
+        subject_value=user_id,
+        purpose=slug,
+        payload_kind="image",
+    )
+    ledger.record_transmission(
+        client_id=f"{user_id}-{slug}-{transcription}",
+        service="speech",
+        account=fake_speech.url,
+        resource_kind="transcription",
+        resource_id=transcription,
+        subject_value=user_id,
+        purpose=slug,
+        payload_kind="audio",
+    )
 
 
 def run(request: PrivacyRequest) -> PrivacyRequest:
@@ -73,16 +89,25 @@ def run(request: PrivacyRequest) -> PrivacyRequest:
 
 
 @override_settings(PORTAL_AUTO_APPROVE=["access", "consent_withdrawal"])
-def test_withdrawn_consent_erases_that_subject_and_purpose_only(azure_stores, fake_face, fake_speech, mailoutbox,
-                                                             django_capture_on_commit_callbacks):
+def test_withdrawn_consent_erases_that_subject_and_purpose_only(
+    azure_stores, fake_face, fake_speech, mailoutbox, django_capture_on_commit_callbacks
+):
     verify, other = purpose("face-verification"), purpose("voice-notes")
     for user in ("42", "7"):
         for p in (verify, other):
-            consent.grant(purpose=p, subject_kind="user_id", subject_value=user, method=Consent.Method.API, actor=None)
+            consent.grant(
+                purpose=p, subject_kind="user_id", subject_value=user, method=Consent.Method.API, actor=None
+            )
             send(fake_face, fake_speech, user, p.slug)
     with django_capture_on_commit_callbacks(execute=True):
-        _, request = consent.withdraw(purpose=verify, subject_kind="user_id", subject_value="42",
-                                      method=Consent.Method.WEB, actor="requester:consent page", email=ALICE)
+        _, request = consent.withdraw(
+            purpose=verify,
+            subject_kind="user_id",
+            subject_value="42",
+            method=Consent.Method.WEB,
+            actor="requester:consent page",
+            email=ALICE,
+        )
         assert request is not None
         request = run(PrivacyRequest.objects.get(pk=request.pk))
     assert request.status == PrivacyRequest.Status.COMPLETED, request.attention_reason
@@ -98,8 +123,9 @@ def test_withdrawn_consent_erases_that_subject_and_purpose_only(azure_stores, fa
     assert any(ALICE in m.to for m in mailoutbox)
 
 
-def test_deletion_survives_429_storm_and_5xx_with_nothing_lost(azure_stores, fake_face, fake_speech,
-                                                             approved_request, settings):
+def test_deletion_survives_429_storm_and_5xx_with_nothing_lost(
+    azure_stores, fake_face, fake_speech, approved_request, settings
+):
     settings.PORTAL_STORE_TASK_MAX_ATTEMPTS = 20  # a storm: the engine keeps retrying (backoff skipped here)
     p = purpose("face-verification", requires_consent=False)
     for _ in range(5):
@@ -120,9 +146,16 @@ def test_deletion_survives_429_storm_and_5xx_with_nothing_lost(azure_stores, fak
 
 def test_speaker_recognition_rows_become_manual_steps(azure_stores, approved_request):
     purpose("voice-id", requires_consent=False)
-    ledger.record_transmission(client_id="sr-1", service="speaker_recognition", account="westus",
-                               resource_kind="profile", resource_id="prof-1", subject_value="42",
-                               purpose="voice-id", payload_kind="audio")
+    ledger.record_transmission(
+        client_id="sr-1",
+        service="speaker_recognition",
+        account="westus",
+        resource_kind="profile",
+        resource_id="prof-1",
+        subject_value="42",
+        purpose="voice-id",
+        payload_kind="audio",
+    )
     request = run(approved_request(identifiers={"user_id": "42"}))
     assert request.status == PrivacyRequest.Status.COMPLETED, request.attention_reason
     entry = next(s for s in request.receipt["stores"] if s.get("store") == "azure-ledger")
@@ -134,15 +167,24 @@ def test_speaker_recognition_rows_become_manual_steps(azure_stores, approved_req
 
 def test_ledger_row_without_store_needs_attention(azure_stores, approved_request):
     purpose("videos", requires_consent=False)
-    ledger.record_transmission(client_id="vi-1", service="video_indexer", account="acct-9", resource_kind="video",
-                               resource_id="v1", subject_value="42", purpose="videos", payload_kind="video")
+    ledger.record_transmission(
+        client_id="vi-1",
+        service="video_indexer",
+        account="acct-9",
+        resource_kind="video",
+        resource_id="v1",
+        subject_value="42",
+        purpose="videos",
+        payload_kind="video",
+    )
     request = run(approved_request(identifiers={"user_id": "42"}))
     assert request.status == PrivacyRequest.Status.NEEDS_ATTENTION
     assert 'kind = "azure_video_indexer"' in request.attention_reason
 
 
-def test_access_package_says_what_was_sent_to_microsoft(azure_stores, fake_face, fake_speech, approved_request,
-                                                        settings):
+def test_access_package_says_what_was_sent_to_microsoft(
+    azure_stores, fake_face, fake_speech, approved_request, settings
+):
     p = purpose("face-verification", requires_consent=False)
     send(fake_face, fake_speech, "42", p.slug)
     request = run(approved_request(kind="access", identifiers={"user_id": "42"}))
@@ -150,7 +192,10 @@ def test_access_package_says_what_was_sent_to_microsoft(azure_stores, fake_face,
     with zipfile.ZipFile(Path(settings.PORTAL_PRIVATE_ROOT) / request.package.path) as archive:
         items = json.loads(archive.read("microsoft/what-this-app-sent-to-microsoft.json"))
         index = archive.read("index.html").decode()
-    assert len(items) == 2 and "sent an image to Microsoft" in items[0]["what_happened"] + items[1]["what_happened"]
+    assert (
+        len(items) == 2
+        and "sent an image to Microsoft" in items[0]["what_happened"] + items[1]["what_happened"]
+    )
     assert "What this app sent to Microsoft" in index
 
 
@@ -160,8 +205,14 @@ def approved_request(db):
 
     def _make(kind: str = "deletion", email: str = ALICE, **fields):
         now = timezone.now()
-        return PrivacyRequest.objects.create(kind=kind, status=PrivacyRequest.Status.APPROVED, email=email,
-                                             verified_at=now, approved_at=now, **fields)
+        return PrivacyRequest.objects.create(
+            kind=kind,
+            status=PrivacyRequest.Status.APPROVED,
+            email=email,
+            verified_at=now,
+            approved_at=now,
+            **fields,
+        )
 
     return _make
 
@@ -176,8 +227,9 @@ def _status(request):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_erases_azure_data_on_the_azure_queue(azure_stores, fake_face, fake_speech, approved_request,
-                                                            celery_worker):
+def test_a_real_worker_erases_azure_data_on_the_azure_queue(
+    azure_stores, fake_face, fake_speech, approved_request, celery_worker
+):
     from tests.helpers import wait_until
 
     p = purpose("face-verification", requires_consent=False)

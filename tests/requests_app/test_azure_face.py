@@ -1,7 +1,8 @@
-"""azure_face against the Face fake: discovery, export, erasure, verify-gone, idempotence, throttling, faults."""
+"""azure_face against the Face fake: discovery, export, erasure, verify-gone, repeats, throttling, faults."""
 
 from __future__ import annotations
 
+# ruff: noqa: F811  - pytest fixtures imported from tests.fakes.fixtures)
 import json
 
 import pytest
@@ -10,14 +11,23 @@ from requests_app.models import Transmission
 from requests_app.stores.azure_face import AzureFaceStore
 from requests_app.stores.base import PermanentStoreError, TransientStoreError
 from tests.fakes.fixtures import _fresh_rate_limiter, fake_face  # noqa: F401
-from tests.requests_app.azure_helpers import MemorySink, erase_and_verify, row, subject, until_done
+from tests.requests_app.azure_helpers import MemorySink, erase_and_verify, row, subject
 
 pytestmark = pytest.mark.django_db
 
 
 def make_store(fake, **config):
-    return AzureFaceStore("face", {"endpoint": fake.url, "key": fake.key, "person_groups": ["app-users"],
-                                   "max_tps": 1000, "retry_backoff": 0.01, **config})
+    return AzureFaceStore(
+        "face",
+        {
+            "endpoint": fake.url,
+            "key": fake.key,
+            "person_groups": ["app-users"],
+            "max_tps": 1000,
+            "retry_backoff": 0.01,
+            **config,
+        },
+    )
 
 
 @pytest.fixture
@@ -29,8 +39,14 @@ def seeded(fake_face):
     list_face = fake_face.add_list_face("lookalikes", user_data="42", large=True)
     bob_list_face = fake_face.add_list_face("lookalikes", user_data="7", large=True)
     row("face", fake_face.url, "large_person", large_person, parents={"large_person_group": "vip"})
-    return {"alice": alice_person, "json": json_person, "bob": bob_person, "large": large_person,
-            "list_face": list_face, "bob_list_face": bob_list_face}
+    return {
+        "alice": alice_person,
+        "json": json_person,
+        "bob": bob_person,
+        "large": large_person,
+        "list_face": list_face,
+        "bob_list_face": bob_list_face,
+    }
 
 
 def test_discover_finds_config_and_ledger_items(fake_face, seeded):
@@ -57,7 +73,11 @@ def test_erase_deletes_subject_only_and_tombstones_ledger(fake_face, seeded):
     assert set(persons) == {seeded["bob"]}
     assert set(fake_face.lists["largefacelists"]["lookalikes"]) == {seeded["bob_list_face"]}
     tomb = Transmission.objects.get(resource_id=seeded["large"])
-    assert tomb.deleted_at is not None and tomb.subject_value.startswith("pseudonym:") and tomb.subject_value != "42"
+    assert (
+        tomb.deleted_at is not None
+        and tomb.subject_value.startswith("pseudonym:")
+        and tomb.subject_value != "42"
+    )
 
 
 def test_repeat_erase_is_a_noop(fake_face, seeded):
@@ -70,7 +90,13 @@ def test_repeat_erase_is_a_noop(fake_face, seeded):
 
 
 def test_delete_of_missing_person_counts_as_gone(fake_face):
-    row("face", fake_face.url, "person", "00000000-dead-beef-0000-000000000000", parents={"person_group": "app-users"})
+    row(
+        "face",
+        fake_face.url,
+        "person",
+        "00000000-dead-beef-0000-000000000000",
+        parents={"person_group": "app-users"},
+    )
     fake_face.add_group("app-users")
     outcome, gone = erase_and_verify(make_store(fake_face), subject())
     assert gone.found == 0
@@ -123,7 +149,9 @@ def test_person_directory_delete_polls_operation(fake_face):
 
 
 def test_wrong_key_is_permanent_and_names_the_store(fake_face, seeded):
-    store = AzureFaceStore("face", {"endpoint": fake_face.url, "key": "wrong", "person_groups": ["app-users"]})
+    store = AzureFaceStore(
+        "face", {"endpoint": fake_face.url, "key": "wrong", "person_groups": ["app-users"]}
+    )
     with pytest.raises(PermanentStoreError, match='store "face".*key'):
         store.discover(subject())
 
@@ -138,7 +166,14 @@ def test_purpose_scoped_erasure_touches_only_that_purpose(fake_face):
     fake_face.add_group("app-users")
     kept, _ = fake_face.add_person("app-users", user_data="")
     gone_person, _ = fake_face.add_person("app-users", user_data="")
-    row("face", fake_face.url, "person", gone_person, parents={"person_group": "app-users"}, purpose_slug="verify")
+    row(
+        "face",
+        fake_face.url,
+        "person",
+        gone_person,
+        parents={"person_group": "app-users"},
+        purpose_slug="verify",
+    )
     row("face", fake_face.url, "person", kept, parents={"person_group": "app-users"}, purpose_slug="other")
     erase_and_verify(make_store(fake_face), subject(purpose_slug="verify"))
     assert set(fake_face.groups["persongroups"]["app-users"]["persons"]) == {kept}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+# ruff: noqa: F811  - pytest fixtures imported from tests.fakes.fixtures)
 import pytest
 
 from requests_app.models import Transmission

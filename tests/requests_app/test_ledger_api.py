@@ -150,3 +150,33 @@ def test_withdrawn_consent_refuses_new_records(consented):
             purpose="face-verification",
             payload_kind="image",
         )
+
+
+def test_naive_sent_at_is_taken_as_utc_and_future_refused(consented):
+    from datetime import datetime, timedelta
+
+    row = ledger.record_transmission(
+        client_id="fn-3",
+        service="face",
+        account="x",
+        resource_kind="person",
+        resource_id="p",
+        subject_value="42",
+        purpose="face-verification",
+        payload_kind="image",
+        sent_at=datetime(2026, 1, 1, 12, 0),
+    )
+    assert row.sent_at.utcoffset() == timedelta(0)
+    with pytest.raises(ledger.LedgerError) as info:
+        ledger.record_transmission(
+            client_id="fn-4",
+            service="face",
+            account="x",
+            resource_kind="person",
+            resource_id="p",
+            subject_value="42",
+            purpose="face-verification",
+            payload_kind="image",
+            sent_at=datetime(2999, 1, 1),
+        )
+    assert "items[0].sent_at" in info.value.fields

@@ -20,7 +20,9 @@ class Command(BaseCommand):
     help = "Run local fakes of Azure AI Face, Video Indexer and Speech (for demos; never for production)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--port", type=int, default=7101, help="First port (Face); VI and Speech use the next two.")
+        parser.add_argument(
+            "--port", type=int, default=7101, help="First port (Face); VI and Speech use the next two."
+        )
         parser.add_argument("--latency", type=float, default=0.0, help="Seconds added to every reply.")
         parser.add_argument("--tps", type=float, default=None, help="Requests per second before 429s.")
         parser.add_argument("--seed", action="store_true", help="Create demo data for user_id 1.")
