@@ -543,7 +543,7 @@ def sweep(now=None) -> dict[str, int]:
     and running requests that are done but never finished. Safe to run any time, anywhere."""
     now = now or timezone.now()
     stale = now - stale_after()
-    lost = now - max(stale_after(), timedelta(seconds=60))
+    lost = now - 2 * stale_after()  # a message not picked up in that time is taken as lost
     counts = {"stale": 0, "lost": 0, "finished": 0}
     candidates = (
         StoreTask.objects.filter(request__status=PR.RUNNING)
