@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -79,7 +80,7 @@ def received(request):
     receipt = request.session.pop(RECEIPT_SESSION_KEY, None)
     if not receipt:
         return redirect("abuse-report")
-    status_path = f"/report/status/{receipt['token']}/"
+    status_path = reverse("abuse-status", args=[receipt["token"]])
     response = render(
         request,
         "abuse/received.html",
@@ -139,7 +140,7 @@ def reporter_appeal(request, token: str, decision_id: int):
         decision=decision,
         appellant=Appeal.Appellant.REPORTER,
         notice=notice,
-        back=f"/report/status/{token}/",
+        back=reverse("abuse-status", args=[token]),
     )
 
 
