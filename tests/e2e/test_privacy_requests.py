@@ -86,3 +86,24 @@ def test_access_request_to_download(page, outbox, live_server, host_stores, chec
     assert "index.html" in archive.namelist()
     assert [user["username"] for user in json.loads(archive.read("app-db/accounts_user.json"))] == ["alice"]
     assert "uploads/files/avatars/1/me.png" in archive.namelist()
+
+
+def test_german_deletion_request_with_german_email(new_page, outbox, live_server, check_a11y, screenshot):
+    page = new_page(locale="de-DE")
+    page.goto("/")
+    assert page.locator("html").get_attribute("lang") == "de"
+    page.get_by_role("link", name="Meine Daten löschen").first.click()
+    page.get_by_role("button", name="Löschanfrage senden").click()
+    assert "Es gibt ein Problem" in page.locator(".error-summary").inner_text()
+    check_a11y(page, context="German deletion form with errors")
+
+    page.get_by_label("Ihre E-Mail-Adresse").fill(ALICE)
+    page.locator("input[name=confirm]").check()
+    page.get_by_role("button", name="Löschanfrage senden").click()
+    screenshot(page, "submitted-de")
+    message = outbox[-1]
+    assert "Guten Tag," in message.body  # the e-mail is in the language the request was made in
+    page.goto(_link_from_mail(outbox, re.escape(live_server.url) + r"/requests/verify/\S+"))
+    page.get_by_role("button", name="Meine Anfrage bestätigen").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Ihre Löschanfrage"
+    check_a11y(page, context="German status page")
