@@ -29,6 +29,9 @@ def _hotline() -> dict:
     }
 
 
+# Every POST counts here (bounds floods of invalid submissions); accepted notices are
+# counted again per IP and per e-mail in services.check_reporter.
+@ratelimit("abuse-form", "60/hour")
 @require_http_methods(["GET", "POST"])
 def report(request):
     lane = request.GET.get("lane") == "child-safety" or request.POST.get("lane") == "child-safety"
