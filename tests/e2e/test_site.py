@@ -75,3 +75,14 @@ def test_site_works_without_javascript(browser, live_server, transactional_db):
         assert "email_error" in email.get_attribute("aria-describedby")
     finally:
         context.close()
+
+
+def test_print_shows_the_content_without_navigation(page, policy):
+    page.goto("/privacy/")
+    page.emulate_media(media="print")
+    assert not page.locator(".site-header").is_visible()
+    assert not page.locator(".lang").is_visible()
+    assert page.locator("main h1").is_visible()
+    # The attribution stays on paper; the footer's navigation links do not.
+    assert page.locator(".attribution").is_visible()
+    assert not page.locator(".site-footer nav").is_visible()
