@@ -1,0 +1,206 @@
+"""Shared by the engine benchmarks: a host-app schema on PostgreSQL with one subject owning N rows.
+
+Not a benchmark itself (bench/run.py only runs bench_*.py).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PG_URL = os.environ.get("HOSTAPP_BENCH_DATABASE_URL") or os.environ.get(
+    "HOSTAPP_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hostapp"
+)
+
+SCHEMA = """
+CREATE TABLE accounts_user (id INTEGER PRIMARY KEY, email VARCHAR(254) NOT NULL,
+    username VARCHAR(50) NOT NULL,
+    created_at TIMESTAMP NOT NULL);
+CREATE INDEX ON accounts_user (lower(email));
+CREATE TABLE accounts_profile (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES accounts_user (id),
+    bio TEXT NOT NULL, phone VARCHAR(30) NOT NULL);
+CREATE INDEX ON accounts_profile (user_id);
+CREATE TABLE media_photo (id INTEGER PRIMARY KEY, owner_id INTEGER NOT NULL REFERENCES accounts_user (id),
+    blob_path VARCHAR(200) NOT NULL, caption TEXT NOT NULL, created_at TIMESTAMP NOT NULL);
+CREATE INDEX ON media_photo (owner_id);
+CREATE TABLE media_photo_likes (id INTEGER PRIMARY KEY, photo_id INTEGER NOT NULL REFERENCES media_photo (id),
+    user_id INTEGER NOT NULL REFERENCES accounts_user (id));
+CREATE INDEX ON media_photo_likes (photo_id);
+CREATE INDEX ON media_photo_likes (user_id);
+CREATE TABLE forum_comment (id INTEGER PRIMARY KEY, author_id INTEGER NULL REFERENCES accounts_user (id),
+    author_name VARCHAR(100) NOT NULL, body TEXT NOT NULL, created_at TIMESTAMP NOT NULL);
+CREATE INDEX ON forum_comment (author_id);
+CREATE TABLE social_follow (id INTEGER PRIMARY KEY,
+    follower_id INTEGER NOT NULL REFERENCES accounts_user (id),
+    followee_id INTEGER NOT NULL REFERENCES accounts_user (id));
+CREATE INDEX ON social_follow (follower_id);
+CREATE INDEX ON social_follow (followee_id);
+"""
+
+STORE_TOML = """
+[[store]]
+name = "app-db"
+kind = "sql"
+url = "{url}"
+  [[store.table]]
+  name = "accounts_user"
+  match = {{ email = "email" }}
+  provides = {{ user_id = "id" }}
+  [[store.table]]
+  name = "accounts_profile"
+  match = {{ user_id = "user_id" }}
+  [[store.table]]
+  name = "media_photo"
+  match = {{ owner_id = "user_id" }}
+  provides = {{ photo_id = "id" }}
+  [[store.table]]
+  name = "media_photo_likes"
+  match = {{ user_id = "user_id", photo_id = "photo_id" }}
+  [[store.table]]
+  name = "forum_comment"
+  match = {{ author_id = "user_id" }}
+  erase = {{ anonymize = {{ author_id = {{ null = true }}, author_name = "", body = "[removed]" }} }}
+  [[store.table]]
+  name = "social_follow"
+  match = {{ follower_id = "user_id", followee_id = "user_id" }}
+"""
+
+HAND_WRITTEN_ERASURE = [
+    "DELETE FROM social_follow WHERE follower_id = 1 OR followee_id = 1",
+    "UPDATE forum_comment SET author_id = NULL, author_name = '', body = '[removed]' WHERE author_id = 1",
+    "DELETE FROM media_photo_likes WHERE user_id = 1 "
+    "OR photo_id IN (SELECT id FROM media_photo WHERE owner_id = 1)",
+    "DELETE FROM media_photo WHERE owner_id = 1",
+    "DELETE FROM accounts_profile WHERE user_id = 1",
+    "DELETE FROM accounts_user WHERE id = 1",
+]
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    import django
+
+    django.setup()
+
+
+def connect(schema: str | None = None):
+    import psycopg
+
+    return psycopg.connect(
+        PG_URL.replace("postgres://", "postgresql://", 1),
+        connect_timeout=3,
+        **({"options": f"-csearch_path={schema}"} if schema else {}),
+    )
+
+
+@contextmanager
+def pg_schema():
+    """A fresh schema in the host-app database; yields (schema, store URL). Dropped afterwards."""
+    schema = f"bench_{secrets.token_hex(4)}"
+    admin = connect()
+    admin.execute(f"CREATE SCHEMA {schema}")
+    admin.commit()
+    try:
+        yield schema, f"{PG_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        admin.execute(f"DROP SCHEMA {schema} CASCADE")
+        admin.commit()
+        admin.close()
+
+
+def split(rows: int) -> dict[str, int]:
+    """How a subject's rows spread over the tables (adds up to ``rows``)."""
+    photos = rows * 3 // 10
+    likes = rows * 2 // 10
+    comments = rows * 3 // 10
+    follows = rows - 2 - photos - likes - comments
+    return {"photos": photos, "likes": likes, "comments": comments, "follows": follows}
+
+
+def populate(schema: str, rows: int, others: int = 50_000) -> None:
+    """User 1 (alice) owns ``rows`` rows; users 2..1001 own ``others`` rows that must survive."""
+    s = split(rows)
+    conn = connect(schema)
+    with conn.cursor() as c:
+        c.execute(SCHEMA)
+        c.execute(
+            "INSERT INTO accounts_user SELECT g, CASE WHEN g = 1 THEN 'alice@example.com' "
+            "ELSE 'user' || g || '@example.org' END, 'user' || g, now() FROM generate_series(1, 2001) g"
+        )
+        c.execute("INSERT INTO accounts_profile SELECT g, g, 'bio', '+1 555' FROM generate_series(1, 2001) g")
+        # alice's photos, then others' photos
+        c.execute(
+            "INSERT INTO media_photo SELECT g, 1, 'users/1/' || g || '.jpg', 'caption', now() "
+            "FROM generate_series(1, %s) g",
+            [s["photos"]],
+        )
+        c.execute(
+            "INSERT INTO media_photo SELECT 10000000 + g, 2 + g %% 1000, 'x.jpg', 'c', now() "
+            "FROM generate_series(1, %s) g",
+            [others // 4],
+        )
+        # likes of alice's photos by other users (half) and alice's likes of others' photos (half)
+        half = s["likes"] // 2
+        c.execute(
+            "INSERT INTO media_photo_likes SELECT g, 1 + (g - 1) %% %s, 2 + g %% 1000 "
+            "FROM generate_series(1, %s) g",
+            [max(s["photos"], 1), half],
+        )
+        c.execute(
+            "INSERT INTO media_photo_likes SELECT 1000000 + g, 10000001 + g %% %s, 1 "
+            "FROM generate_series(1, %s) g",
+            [others // 4, s["likes"] - half],
+        )
+        c.execute(
+            "INSERT INTO media_photo_likes SELECT 5000000 + g, 10000001 + g %% %s, 2 + g %% 1000 "
+            "FROM generate_series(1, %s) g",
+            [others // 4, others // 4],
+        )
+        c.execute(
+            "INSERT INTO forum_comment SELECT g, 1, 'alice', 'hello ' || g, now() "
+            "FROM generate_series(1, %s) g",
+            [s["comments"]],
+        )
+        c.execute(
+            "INSERT INTO forum_comment SELECT 10000000 + g, 2 + g %% 1000, 'someone', 'hi', now() "
+            "FROM generate_series(1, %s) g",
+            [others // 4],
+        )
+        half = s["follows"] // 2
+        c.execute(
+            "INSERT INTO social_follow SELECT g, 1, 2 + g %% 2000 FROM generate_series(1, %s) g", [half]
+        )
+        c.execute(
+            "INSERT INTO social_follow SELECT 1000000 + g, 2 + g %% 2000, 1 FROM generate_series(1, %s) g",
+            [s["follows"] - half],
+        )
+        c.execute(
+            "INSERT INTO social_follow SELECT 5000000 + g, 2 + g %% 1000, 1002 + g %% 999 "
+            "FROM generate_series(1, %s) g",
+            [others // 4],
+        )
+    conn.commit()
+    conn.autocommit = True
+    conn.execute("ANALYZE")
+    conn.close()
+
+
+def subject_rows(schema: str) -> int:
+    conn = connect(schema)
+    with conn.cursor() as c:
+        c.execute("""SELECT (SELECT count(*) FROM accounts_user WHERE id = 1)
+            + (SELECT count(*) FROM accounts_profile WHERE user_id = 1)
+            + (SELECT count(*) FROM media_photo WHERE owner_id = 1)
+            + (SELECT count(*) FROM media_photo_likes WHERE user_id = 1
+               OR photo_id IN (SELECT id FROM media_photo WHERE owner_id = 1))
+            + (SELECT count(*) FROM forum_comment WHERE author_id = 1)
+            + (SELECT count(*) FROM social_follow WHERE follower_id = 1 OR followee_id = 1)""")
+        total = c.fetchone()[0]
+    conn.close()
+    return total
