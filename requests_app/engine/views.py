@@ -109,6 +109,25 @@ def store_callback(request, store: str):
     """The host app's signed answer to a webhook store request (see docs/webhook-protocol.md)."""
     from requests_app.stores import webhook
 
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+        return Response(
+            {
+                "error": {
+                    "code": "too_large",
+                    "fields": {},
+                    "message": (
+                        f"The callback body is larger than "
+                        f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 2**20} MB; "
+                        "answer the call with 200 and the result instead."
+                    ),
+                }
+            },
+            status=413,
+        )
     body = request.data if isinstance(request.data, bytes) else b""
     try:
         result = webhook.handle_callback(store, body, request.headers)

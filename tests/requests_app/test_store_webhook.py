@@ -215,3 +215,10 @@ def test_callback_without_task_is_a_400_naming_the_field(hook_stores, client, db
     response = _post_callback(client, "app-hook", {"status": "done"})
     assert response.status_code == 400
     assert '"task" is required' in response.json()["error"]["message"]
+
+
+def test_callback_larger_than_the_upload_limit_is_413(hook_stores, client, db, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    response = _post_callback(client, "app-hook", {"task": 1, "status": "done", "padding": "x" * 200})
+    assert response.status_code == 413
+    assert "answer the call with 200" in response.json()["error"]["message"]
