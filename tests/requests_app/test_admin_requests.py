@@ -292,3 +292,15 @@ def test_resolve_by_hand_requires_what_was_done(staff_client, officer):
     assert obj.status == "completed"
     event = AuditEvent.objects.get(subject_id=str(obj.pk), to_status="completed")
     assert event.actor == officer and "by hand" in event.reason
+
+
+def test_changelist_count_is_capped_for_huge_lists(staff_client, officer, monkeypatch):
+    from requests_app.admin import CappedCountPaginator
+
+    monkeypatch.setattr(CappedCountPaginator, "CAP", 5)
+    for _ in range(7):
+        _row()
+    html = staff_client(officer).get(CHANGELIST).content.decode()
+    assert "more than 5 privacy requests" in html
+    html = staff_client(officer).get(CHANGELIST + "?deadline=overdue").content.decode()
+    assert "0 privacy requests" in html
