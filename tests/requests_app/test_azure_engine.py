@@ -20,7 +20,9 @@ from requests_app.models import Consent, PrivacyRequest, StoreTask, Transmission
 from tests.fakes.fixtures import _fresh_rate_limiter, fake_face, fake_speech  # noqa: F401
 from tests.requests_app.azure_helpers import purpose
 
-pytestmark = pytest.mark.django_db
+# transaction=True: run_local closes obsolete connections between steps like a worker does, which
+# would close the connection of a test wrapped in a transaction on PostgreSQL.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 ALICE, BOB = "alice@example.com", "bob@example.org"
 
