@@ -65,7 +65,7 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.CAP + 1].count()
+        return self.object_list[: self.CAP + 1].count()  # type: ignore[attr-defined]  # a QuerySet here
 
     @property
     def is_capped(self) -> bool:

@@ -13,7 +13,8 @@ urlpatterns: list = [
     path("requests/verify/<str:token>/", views.request_verify, name="request-verify"),
     path("requests/status/<str:token>/", views.request_status, name="request-status"),
     path("requests/find/", views.request_find, name="request-find"),
-    path("requests/resend/", views.request_find, name="request-resend"),  # the home page's "send my link again"
+    # the home page's "send me my link again"
+    path("requests/resend/", views.request_find, name="request-resend"),
 ]
 
 # The execution engine's public pages (access-package download).
