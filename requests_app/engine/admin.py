@@ -8,6 +8,8 @@ where, and what to do next.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
@@ -48,7 +50,7 @@ class _StoreTaskDisplay:
     def last_error_text(self, obj: StoreTask):
         if not obj.last_error:
             return "—"
-        hint = ""
+        hint: Any = ""
         if obj.status == StoreTask.Status.FAILED:
             hint = _("Fix the cause, then use “Retry” on the request (or “Resolve by hand”).")
         elif obj.status == StoreTask.Status.PENDING and obj.next_attempt_at:

@@ -23,6 +23,7 @@ from django.utils import timezone
 from portal import audit
 from requests_app.stores import registry
 from requests_app.stores.base import StoreError
+from requests_app.stores.sql import SqlStore
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +41,10 @@ def policy_errors(loaded: registry.Loaded | None = None) -> list[str]:
         if not isinstance(policy, dict):
             errors.append(f"{label}: must be a table with store, table, column, older_than_days")
             continue
-        store = stores.get(policy.get("store"))
+        store = stores.get(str(policy.get("store")))
         if store is None:
             errors.append(f'{label}: field "store": {policy.get("store")!r} is not a store in this file')
-        elif store.kind != "sql":
+        elif not isinstance(store, SqlStore):
             errors.append(
                 f'{label}: field "store": retention works on stores of kind "sql", not {store.kind!r}'
             )
@@ -66,10 +67,11 @@ def run_all(now=None) -> list[dict[str, Any]]:
         logger.warning("retention skipped: the stores file has errors (run manage.py check_stores)")
         return []
     now = now or timezone.now()
-    results = []
+    results: list[dict[str, Any]] = []
     stores = {s.name: s for s in loaded.stores}
     for policy in loaded.extra.get("retention", []):
         store = stores[policy["store"]]
+        assert isinstance(store, SqlStore)  # checked by policy_errors
         cutoff = now - timedelta(days=policy["older_than_days"])
         subject_id = f"{policy['store']}.{policy['table']}"
         data = {

@@ -317,7 +317,7 @@ def enqueue(task: StoreTask, countdown: float | None = None) -> None:
         else celery_tasks.run_store_task
     )
     task_id = task.pk
-    transaction.on_commit(lambda: job.apply_async(args=[task_id], countdown=countdown), robust=True)
+    transaction.on_commit(lambda: job.apply_async(args=(task_id,), countdown=countdown or 0), robust=True)
 
 
 def _enqueue_finish(request_id: int) -> None:
@@ -657,17 +657,22 @@ def run_local(
                 tasks = list(locked.store_tasks.select_for_update().order_by("id"))
                 if all(t.status in DONE for t in tasks):
                     break
-                ready = [t for t in runnable(locked, tasks, handed_out_too=True)
-                         if not t.next_attempt_at or t.next_attempt_at <= timezone.now()]
+                ready = [
+                    t
+                    for t in runnable(locked, tasks, handed_out_too=True)
+                    if not t.next_attempt_at or t.next_attempt_at <= timezone.now()
+                ]
                 if not ready:
                     # only retries waiting for their backoff are left
                     waiting = [t for t in tasks if t.status == ST.PENDING and t.next_attempt_at]
                     if not waiting:
                         advance(locked)  # flags a dead end as needs_attention
                         break
-                    soonest = min(t.next_attempt_at for t in waiting)
+                    soonest = min(t.next_attempt_at for t in waiting if t.next_attempt_at is not None)
                     pause = max(0.0, (soonest - timezone.now()).total_seconds())
-                    ready = [t for t in waiting if t.next_attempt_at <= soonest]
+                    ready = [
+                        t for t in waiting if t.next_attempt_at is not None and t.next_attempt_at <= soonest
+                    ]
                 else:
                     pause = 0.0
                 now = timezone.now()

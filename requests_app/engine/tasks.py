@@ -15,38 +15,64 @@ from django.db import InterfaceError, OperationalError
 
 from requests_app.engine import finish, retention, services
 
-DB_RETRY = {
-    "autoretry_for": (OperationalError, InterfaceError),
-    "retry_backoff": 5,
-    "retry_backoff_max": 300,
-    "retry_jitter": True,
-    "max_retries": 8,
-}
+DB_ERRORS = (OperationalError, InterfaceError)
 
 
 @shared_task(
-    name="stores.run_store_task", acks_late=True, reject_on_worker_lost=True, ignore_result=True, **DB_RETRY
+    name="stores.run_store_task",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    autoretry_for=DB_ERRORS,
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=8,
 )
 def run_store_task(task_id: int) -> str:
     return services.execute_task(task_id)
 
 
 @shared_task(
-    name="azure.run_store_task", acks_late=True, reject_on_worker_lost=True, ignore_result=True, **DB_RETRY
+    name="azure.run_store_task",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    autoretry_for=DB_ERRORS,
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=8,
 )
 def run_azure_store_task(task_id: int) -> str:
     return services.execute_task(task_id)
 
 
 @shared_task(
-    name="requests.engine.start", acks_late=True, reject_on_worker_lost=True, ignore_result=True, **DB_RETRY
+    name="requests.engine.start",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    autoretry_for=DB_ERRORS,
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=8,
 )
 def start_request(request_id: int) -> bool:
     return services.start(request_id)
 
 
 @shared_task(
-    name="requests.engine.finish", acks_late=True, reject_on_worker_lost=True, ignore_result=True, **DB_RETRY
+    name="requests.engine.finish",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    autoretry_for=DB_ERRORS,
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=8,
 )
 def finish_request(request_id: int) -> str:
     return finish.finish(request_id)

@@ -264,7 +264,8 @@ def discovery_from(answer: dict[str, Any], allowed: set[str]) -> Discovery:
     for kind, values in (answer.get("provides") or {}).items():
         if kind in allowed and isinstance(values, list):
             provides[kind] = {str(v) for v in values if v not in (None, "")}
-    detail = answer.get("detail") if isinstance(answer.get("detail"), dict) else {}
+    raw_detail = answer.get("detail")
+    detail = raw_detail if isinstance(raw_detail, dict) else {}
     return Discovery(found=int(answer.get("found", 0)), provides=provides, detail=_counts_only(detail))
 
 
@@ -286,7 +287,8 @@ def export_from(answer: dict[str, Any], sink: ExportSink) -> Outcome:
 
 
 def outcome_from(answer: dict[str, Any]) -> Outcome:
-    detail = answer.get("detail") if isinstance(answer.get("detail"), dict) else {}
+    raw_detail = answer.get("detail")
+    detail = raw_detail if isinstance(raw_detail, dict) else {}
     return Outcome(
         erased=int(answer.get("erased", 0)),
         anonymised=int(answer.get("anonymised", 0)),

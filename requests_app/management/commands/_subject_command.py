@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
@@ -64,7 +65,7 @@ def run(request: PrivacyRequest, stdout, notify: bool) -> PrivacyRequest:
 
 
 def summary(request: PrivacyRequest) -> str:
-    rows = {}
+    rows: dict[str, dict[str, Any]] = {}
     for task in request.store_tasks.order_by("id"):
         row = rows.setdefault(
             task.store,

@@ -9,6 +9,8 @@ it shows what would be erased and changes nothing.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from portal import audit
@@ -57,7 +59,7 @@ class Command(BaseCommand):
             raise CommandError("The stores file has errors; run manage.py check_stores:\n" + str(exc))
         subject = Subject(identities={"email": {email}})
         pending = list(stores)
-        rows = []
+        rows: list[list[Any]] = []
         bar = cli.ProgressBar(self.stdout, len(pending))
         # dependency order: a store runs once every kind it needs has been looked for
         while pending:
