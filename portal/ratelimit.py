@@ -15,6 +15,7 @@ Two tools:
 from __future__ import annotations
 
 import functools
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,16 +30,17 @@ _UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 
           "d": 86400, "day": 86400}
 
 
+_RATE_RE = re.compile(r"\s*([0-9]+)\s*/\s*([0-9]*)\s*([A-Za-z]+)\s*", re.ASCII)
+
+
 def parse_rate(rate: str) -> tuple[int, int]:
     """"20/hour" → (20, 3600). Also "5/10m"."""
-    count, _, period = rate.partition("/")
-    digits = "".join(ch for ch in period if ch.isdigit())
-    unit = period[len(digits):] if digits else period
-    seconds = _UNITS.get(unit.strip().lower())
-    multiplier = int(digits) if digits else 1
-    if not count.strip().isdigit() or seconds is None or multiplier == 0:
+    match = _RATE_RE.fullmatch(rate)
+    seconds = _UNITS.get(match.group(3).lower()) if match else None
+    multiplier = int(match.group(2) or 1) if match else 0
+    if match is None or seconds is None or multiplier == 0:
         raise ValueError(f"rate {rate!r}: expected e.g. '20/hour' or '5/10m'")
-    return int(count), seconds * multiplier
+    return int(match.group(1)), seconds * multiplier
 
 
 def client_ip(request) -> str:
@@ -103,6 +105,7 @@ def ratelimit(name: str, rate: str | Callable[[], str], *, key: str | Callable =
                 if not decision.allowed:
                     return too_many(request, decision.retry_after)
             return view(request, *args, **kwargs)
+        wrapped.portal_rate_limited = True  # type: ignore[attr-defined]  (checked by tests/portal/test_ratelimit.py)
         return wrapped
     return decorator
 
@@ -125,5 +128,6 @@ def token_guard(name: str):
             if response.status_code == 404:
                 hit(f"tokenfail:{name}", ip, TOKEN_FAILURE_RATE)
             return response
+        wrapped.portal_rate_limited = True  # type: ignore[attr-defined]
         return wrapped
     return decorator

@@ -298,7 +298,10 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Views that name no throttles of their own get these (see portal/throttles.py).
+    "DEFAULT_THROTTLE_CLASSES": ["portal.throttles.HostAppThrottle", "portal.throttles.AnonymousApiThrottle"],
     "DEFAULT_THROTTLE_RATES": {
+        "api_anonymous": env_str("PORTAL_API_ANONYMOUS_RATE", "600/minute"),
         "public": env_str("PORTAL_PUBLIC_RATE", "20/hour"),
         "host_app": env_str("PORTAL_HOST_APP_RATE", "6000/minute"),
     },

@@ -118,6 +118,8 @@ def test_parse_rate_reads_every_documented_form(count, n, unit):
 
 @given(st.text(max_size=30))
 @example("1/0m")
+@example("/¹")
+@example("5/h1our")
 @example("5/")
 @example("/hour")
 @example("-1/hour")
@@ -128,3 +130,76 @@ def test_parse_rate_either_parses_or_raises_value_error_naming_the_rate(text):
         assert repr(text) in str(exc)
     else:
         assert count >= 0 and seconds > 0
+
+
+# --- Every endpoint has a limit -------------------------------------------------------------------
+
+# Public pages that take no input worth limiting (or limit inside their service, named here).
+UNLIMITED_BY_DESIGN = {
+    "portal.views.home", "portal.views.privacy_policy", "portal.views.privacy_policy_version",
+    "portal.views.favicon", "portal.health.healthz", "django.views.i18n.set_language",
+    "django.contrib.auth.views.view",  # the 2FA page's logout button
+    "requests_app.views.request_submitted", "requests_app.views_consent.overview",
+    "abuse_app.views.received",
+    "abuse_app.views.report",  # limited per address and e-mail inside abuse_app.services
+}
+
+
+def _routes():
+    from django.urls import URLResolver, get_resolver
+
+    def walk(patterns, prefix=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if str(pattern.pattern).startswith("admin/"):
+                    continue  # the admin login: axes + PortalAdminSite.LOGIN_RATE (test_lockout.py)
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            else:
+                yield prefix + str(pattern.pattern), pattern.callback
+
+    return list(walk(get_resolver().url_patterns))
+
+
+def test_every_public_page_is_rate_limited_or_listed_as_safe():
+    missing = []
+    for route, callback in _routes():
+        if hasattr(callback, "cls") or route.startswith("account/2fa/") and route != "account/2fa/logout/":
+            continue  # API views: next test; 2FA pages: per user (below)
+        name = f"{callback.__module__}.{callback.__name__}"
+        if name not in UNLIMITED_BY_DESIGN and not getattr(callback, "portal_rate_limited", False):
+            missing.append(f"/{route} ({name})")
+    assert not missing, "no rate limit on: " + ", ".join(missing)
+
+
+def test_two_factor_pages_are_rate_limited():
+    from portal import two_factor_views
+
+    for view in (two_factor_views.setup, two_factor_views.verify, two_factor_views.backup_codes):
+        assert getattr(view, "portal_rate_limited", False), view.__name__
+
+
+def test_every_api_endpoint_has_a_throttle():
+    missing = []
+    for route, callback in _routes():
+        cls = getattr(callback, "cls", None)
+        if cls is None or route.startswith("api/schema") or route.startswith("api/docs"):
+            continue
+        if not cls().get_throttles():
+            missing.append(f"/{route}")
+    assert not missing, "no throttle on: " + ", ".join(missing)
+
+
+def test_host_app_calls_are_throttled_per_key(db, settings):
+    from portal.models import ApiKey
+    from portal.throttles import HostAppThrottle
+
+    key_a, _ = ApiKey.issue(name="a", scopes=[])
+    key_b, _ = ApiKey.issue(name="b", scopes=[])
+    throttle = HostAppThrottle()
+
+    class _Request:
+        def __init__(self, key):
+            self.auth = key
+
+    assert throttle.get_cache_key(_Request(key_a), None) != throttle.get_cache_key(_Request(key_b), None)
+    assert throttle.get_cache_key(_Request(None), None) is None

@@ -1,0 +1,46 @@
+"""Default API throttles: every DRF view is limited unless it names its own throttles.
+
+- ``HostAppThrottle``: calls with an API key, counted per key (rate ``host_app``).
+- ``AnonymousApiThrottle``: calls without a key, counted per client address
+  (rate ``api_anonymous``): a generous net for endpoints such as signed store
+  callbacks; public endpoints that people use directly set stricter ones.
+
+Over the limit DRF answers 429 with ``Retry-After`` and our JSON error
+(``portal.api_errors``: ``{"error": {"code": "throttled", "retry_after": n}}``).
+"""
+
+from __future__ import annotations
+
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+
+from portal.api_keys import api_key_of
+from portal.ratelimit import client_ip
+
+# Used when the settings (or a test overriding them) name no rate for the scope.
+FALLBACK_RATES = {"host_app": "6000/minute", "api_anonymous": "600/minute"}
+
+
+class _DefaultThrottle(SimpleRateThrottle):
+    def get_rate(self):
+        for rates in (self.THROTTLE_RATES, api_settings.DEFAULT_THROTTLE_RATES, FALLBACK_RATES):
+            if self.scope in rates:
+                return rates[self.scope]
+        return None
+
+
+class HostAppThrottle(_DefaultThrottle):
+    scope = "host_app"
+
+    def get_cache_key(self, request, view):
+        key = api_key_of(request)
+        return f"throttle_host_app_{key.pk}" if key else None
+
+
+class AnonymousApiThrottle(_DefaultThrottle):
+    scope = "api_anonymous"
+
+    def get_cache_key(self, request, view):
+        if api_key_of(request) is not None:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": client_ip(request) or "-"}
