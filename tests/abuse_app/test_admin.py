@@ -122,3 +122,11 @@ def test_moderator_sees_abuse_not_privacy_requests(moderator, officer):
     assert moderator.has_perm("abuse_app.change_case")
     assert not moderator.has_perm("requests_app.view_privacyrequest")
     assert not officer.has_perm("abuse_app.view_case")
+
+
+def test_moderator_admin_index_lists_abuse_only(moderator, staff_client):
+    client = staff_client(moderator)
+    index = client.get("/admin/").content.decode()
+    assert "/admin/abuse_app/case/" in index
+    assert "/admin/requests_app/" not in index
+    assert client.get("/admin/requests_app/privacyrequest/").status_code == 403
