@@ -111,3 +111,10 @@ def test_staff_without_a_role_sees_nothing(staff_client, db):
     client = staff_client(nobody)
     for model, _ in REQUESTS + ABUSE:
         assert client.get(_changelist(model)).status_code == 403
+
+
+def test_role_names_in_the_migration_match_the_roles_module():
+    import importlib
+
+    migration = importlib.import_module("portal.migrations.0006_role_groups")
+    assert set(migration.ROLE_NAMES) == set(roles.ROLE_APPS)
