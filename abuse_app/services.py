@@ -19,6 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.urls import reverse
@@ -172,6 +173,28 @@ def submit_notice(
     raw_token = tokens.new_token("st")
     now = timezone.now()
     actor = api_key if api_key is not None else "requester:reporter"
+    stored: list[str] = []
+    try:
+        submitted = _store_notice(data, ip, channel, api_key, actor, raw_token, now, stored)
+    except BaseException:
+        # The rows were rolled back; files written to private storage must not outlive them.
+        for name in stored:
+            default_storage.delete(name)
+        raise
+    return submitted
+
+
+def _store_notice(
+    data: NoticeInput,
+    ip: str,
+    channel: str,
+    api_key: Any,
+    actor: Any,
+    raw_token: str,
+    now: datetime,
+    stored: list[str],
+) -> Submitted:
+    child_safety = data.category == Category.MINORS
     with transaction.atomic():
         notice = Notice.objects.create(
             channel=channel,
@@ -202,6 +225,7 @@ def submit_notice(
                 uploaded_at=now,
             )
             evidence.file.save("evidence", checked.upload, save=False)
+            stored.append(evidence.file.name)
             evidence.save()
         cases = [_join_case(notice, target, actor) for target in data.locations]
         audit.record(

@@ -205,3 +205,16 @@ def test_report_flood_from_one_email_refused_across_ips(client, settings):
 
 def test_status_unknown_token_is_404(client):
     assert client.get("/report/status/st_unknown/").status_code == 404
+
+
+def test_report_failure_after_upload_leaves_no_file_behind(client, settings, monkeypatch):
+    from abuse_app import services
+
+    def broken_join(*args, **kwargs):  # fault injection: the database fails after the file was written
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(services, "_join_case", broken_join)
+    client.raise_request_exception = False
+    response = client.post(URL, report_data(evidence=[upload("shot.png", PNG, "image/png")]))
+    assert response.status_code == 500
+    _nothing_stored(settings)
