@@ -36,6 +36,11 @@ def test_abuse_report_with_evidence_from_home(page, check_a11y, screenshot):
     evidence = Evidence.objects.get(notice=notice)
     assert evidence.original_name == "screenshot.png"
 
+    # The private status link on the receipt page leads to the report's status.
+    page.locator("main a[href*='/report/status/']").first.click()
+    assert "/report/status/" in page.url
+    check_a11y(page, context="report status")
+
 
 def test_child_safety_choice_hides_uploads_and_identity(page, check_a11y):
     page.goto("/report/")
