@@ -105,7 +105,8 @@ def ratelimit(name: str, rate: str | Callable[[], str], *, key: str | Callable =
                 if not decision.allowed:
                     return too_many(request, decision.retry_after)
             return view(request, *args, **kwargs)
-        wrapped.portal_rate_limited = True  # type: ignore[attr-defined]  (checked by tests/portal/test_ratelimit.py)
+        # Marker checked by tests/portal/test_ratelimit.py (every public page is limited).
+        wrapped.portal_rate_limited = True  # type: ignore[attr-defined]
         return wrapped
     return decorator
 

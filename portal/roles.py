@@ -36,7 +36,7 @@ def sync_roles(**kwargs) -> None:
 
     for role, grants in ROLE_APPS.items():
         group, _ = Group.objects.get_or_create(name=role)
-        perms = []
+        perms: list = []
         for target, level in grants.items():
             app_label, _, model = target.partition(".")
             qs = Permission.objects.filter(content_type__app_label=app_label)

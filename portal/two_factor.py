@@ -149,7 +149,8 @@ def remaining_backup_codes(user) -> int:
 
 
 def _verify_backup_code(user, code: str) -> StaticDevice | None:
-    hashes = [hash_backup_code(code)] + [hash_backup_code(code, key) for key in settings.SECRET_KEY_FALLBACKS]
+    fallbacks = [str(key) for key in settings.SECRET_KEY_FALLBACKS]
+    hashes = [hash_backup_code(code)] + [hash_backup_code(code, key) for key in fallbacks]
     with transaction.atomic():
         for device in StaticDevice.objects.select_for_update().filter(user=user, confirmed=True):
             allowed, _ = device.verify_is_allowed()

@@ -37,6 +37,10 @@ def _safe_next(request: HttpRequest) -> str:
     return reverse("admin:index")
 
 
+def _is_verified(user) -> bool:
+    return bool(getattr(user, "is_verified", lambda: False)())
+
+
 def _staff_only(request):
     user = request.user
     if not (user.is_authenticated and user.is_active and user.is_staff):
@@ -54,7 +58,7 @@ def _context(request, **extra):
 def setup(request: HttpRequest) -> HttpResponse:
     if (refusal := _staff_only(request)) is not None:
         return refusal
-    if two_factor.has_confirmed_device(request.user) and not request.user.is_verified():
+    if two_factor.has_confirmed_device(request.user) and not _is_verified(request.user):
         # Replacing an authenticator needs the current one first (or an admin reset).
         return redirect(two_factor.next_step_url(request.user, _safe_next(request)))
     device = two_factor.pending_device(request.user)
@@ -79,7 +83,7 @@ def setup(request: HttpRequest) -> HttpResponse:
 def verify(request: HttpRequest) -> HttpResponse:
     if (refusal := _staff_only(request)) is not None:
         return refusal
-    if request.user.is_verified():
+    if _is_verified(request.user):
         return redirect(_safe_next(request))
     if not two_factor.has_confirmed_device(request.user):
         return redirect(two_factor.next_step_url(request.user, _safe_next(request)))
