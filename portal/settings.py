@@ -48,6 +48,9 @@ else:
     if not ALLOWED_HOSTS:
         raise ConfigError("ALLOWED_HOSTS: production (DJANGO_DEBUG=false) needs the site's host names, comma-separated")
 
+# Previous SECRET_KEYs, still accepted (sessions, backup codes) while a new one is rolled out.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
+
 # Keys for HMAC signatures on receipts and webhooks. The first is used to sign;
 # all are accepted when verifying, so a key can be rotated without breaking
 # receipts already issued.
