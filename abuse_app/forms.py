@@ -15,7 +15,8 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class MultipleFileField(forms.FileField):
-    widget = MultipleFileInput
+    # A hint for the browser's file picker only; the server sniffs every file's content.
+    widget = MultipleFileInput(attrs={"accept": "image/*,video/*,application/pdf,text/plain"})
 
     def clean(self, data, initial=None):
         if not data:
