@@ -35,7 +35,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from requests_app.models import PrivacyRequest, StoreTask, SubjectIdentity
@@ -649,7 +649,6 @@ def run_local(
         if request.status == PR.APPROVED:
             start(request.pk)
         while True:
-            close_old_connections()
             with transaction.atomic():
                 locked = _locked(request.pk)
                 if locked.status != PR.RUNNING:

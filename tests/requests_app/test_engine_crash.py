@@ -78,7 +78,7 @@ def start_worker(env: dict, log: Path) -> subprocess.Popen:
             "--without-gossip",
             "--without-mingle",
             "--loglevel",
-            "WARNING",
+            "INFO",
         ],
         cwd=ROOT,
         env=env,
@@ -86,6 +86,12 @@ def start_worker(env: dict, log: Path) -> subprocess.Popen:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+
+
+def diagnose(request, log: Path) -> str:
+    request.refresh_from_db()
+    tasks = [(t.store, t.phase, t.status, t.attempts, t.last_error[:100]) for t in request.store_tasks.all()]
+    return f"request {request.status} {request.attention_reason!r}; tasks {tasks}\n{log.read_text()[-4000:]}"
 
 
 def kill(process: subprocess.Popen | None) -> None:
@@ -147,7 +153,7 @@ def test_worker_killed_mid_erasure_and_broker_restart_end_in_an_exact_completed_
                     )
                     return cursor.fetchone()[0] > 0
 
-            assert wait_until(erasure_waits_on_the_lock, timeout=90), log.read_text()[-3000:]
+            assert wait_until(erasure_waits_on_the_lock, timeout=90), diagnose(request, log)
 
             kill(worker)  # SIGKILL, mid-erasure
             redis.kill()  # the broker goes away with every message in it ...
@@ -158,7 +164,7 @@ def test_worker_killed_mid_erasure_and_broker_restart_end_in_an_exact_completed_
 
             assert wait_until(
                 lambda: PrivacyRequest.objects.get(pk=request.pk).status == "completed", timeout=120
-            ), log.read_text()[-3000:]
+            ), diagnose(request, log)
         finally:
             kill(worker)
             if redis and redis.poll() is None:
