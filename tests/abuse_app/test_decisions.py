@@ -187,6 +187,8 @@ def test_appeal_by_target_decided_by_another_moderator(
         Appeal.objects.filter(pk=appeal.pk).update(decided_by=moderator)
     # A different moderator decides; both the appellant and the host app are told.
     admin = staff_client(moderator2)
+    form_page = admin.get(f"/admin/abuse_app/appeal/{appeal.pk}/decide/")
+    assert form_page.status_code == 200 and "The person in the photo is me." in form_page.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         ok = admin.post(
             f"/admin/abuse_app/appeal/{appeal.pk}/decide/",
