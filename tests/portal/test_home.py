@@ -41,3 +41,12 @@ def test_pages_send_strict_csp_without_inline_allowances(client):
 def test_favicon_ico_redirects_to_the_svg_icon(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 302 and response["Location"].endswith("favicon.svg")
+
+
+def test_server_error_page_keeps_attribution_policy_and_abuse_links():
+    from django.template import loader
+
+    html = loader.get_template("500.html").render()
+    attribution = '<a lang="en" href="https://azure.microsoft.com/products/ai-services/">'
+    assert attribution + "using Microsoft Cognitive Services</a>" in html
+    assert 'href="/privacy/"' in html and 'href="/report/"' in html
