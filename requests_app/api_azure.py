@@ -10,12 +10,14 @@
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.api_keys import HasScope, api_key_of
-from portal.ratelimit import client_ip
+from portal.throttles import HostAppThrottle
 from requests_app import consent, ledger
 from requests_app.models import Consent
 
@@ -33,9 +35,76 @@ def _consent_error(exc: consent.ConsentError) -> Response:
     return _error("invalid", str(exc), {exc.field: [str(exc)]} if exc.field else None)
 
 
+ERROR = inline_serializer(
+    "AzureApiError",
+    {
+        "error": inline_serializer(
+            "AzureApiErrorBody",
+            {
+                "code": serializers.CharField(),
+                "message": serializers.CharField(),
+                "fields": serializers.DictField(
+                    child=serializers.ListField(child=serializers.CharField()), required=False
+                ),
+            },
+        )
+    },
+)
+TRANSMISSION = inline_serializer(
+    "Transmission",
+    {
+        "client_id": serializers.CharField(max_length=128),
+        "service": serializers.CharField(),
+        "account": serializers.CharField(),
+        "resource_kind": serializers.CharField(),
+        "resource_id": serializers.CharField(),
+        "parent_ids": serializers.DictField(required=False),
+        "subject_kind": serializers.CharField(required=False),
+        "subject_value": serializers.CharField(),
+        "purpose": serializers.SlugField(),
+        "payload_kind": serializers.CharField(),
+        "size_bytes": serializers.IntegerField(required=False),
+        "sha256": serializers.CharField(required=False),
+        "sent_at": serializers.DateTimeField(required=False),
+    },
+)
+RECORDED = inline_serializer(
+    "TransmissionsRecorded",
+    {
+        "created": serializers.IntegerField(),
+        "existing": serializers.IntegerField(),
+        "items": serializers.ListField(child=serializers.DictField()),
+    },
+)
+CONSENT_STATE = inline_serializer(
+    "ConsentState",
+    {
+        "consented": serializers.BooleanField(),
+        "consent_id": serializers.IntegerField(required=False),
+        "notice_version": serializers.IntegerField(required=False),
+        "granted_at": serializers.DateTimeField(required=False),
+    },
+)
+
+
 class TransmissionsView(APIView):
     permission_classes = [HasScope.for_("transmissions:write")]
+    throttle_classes = [HostAppThrottle]
 
+    @extend_schema(
+        operation_id="transmissions_record",
+        summary="Record what the host app sent to Azure (1 or up to 1,000)",
+        request=OpenApiTypes.OBJECT,
+        description='One transmission object, or {"items": [...]} with up to 1,000. Idempotent on client_id; '
+        "all or nothing. See docs/api.md (Transmissions).",
+        responses={
+            201: RECORDED,
+            200: RECORDED,
+            400: ERROR,
+            403: OpenApiResponse(ERROR, "consent_required"),
+            409: OpenApiResponse(ERROR, "client_id_conflict"),
+        },
+    )
     def post(self, request):
         data = request.data
         items = data.get("items") if isinstance(data, dict) and "items" in data else [data]
@@ -92,7 +161,14 @@ def _consent_json(row: Consent | None) -> dict:
 
 class ConsentGrantView(APIView):
     permission_classes = [HasScope.for_("consents:write")]
+    throttle_classes = [HostAppThrottle]
 
+    @extend_schema(
+        operation_id="consents_grant",
+        summary="Record a consent",
+        request=ConsentInput,
+        responses={201: CONSENT_STATE, 400: ERROR},
+    )
     def post(self, request):
         form = ConsentInput(data=request.data)
         form.is_valid(raise_exception=True)
@@ -116,7 +192,23 @@ class ConsentGrantView(APIView):
 
 class ConsentWithdrawView(APIView):
     permission_classes = [HasScope.for_("consents:write")]
+    throttle_classes = [HostAppThrottle]
 
+    @extend_schema(
+        operation_id="consents_withdraw",
+        summary="Withdraw a consent (and erase what was sent under it)",
+        request=ConsentInput,
+        responses={
+            200: inline_serializer(
+                "ConsentWithdrawn",
+                {
+                    "withdrawn": serializers.IntegerField(),
+                    "erasure_request": serializers.CharField(allow_null=True),
+                },
+            ),
+            400: ERROR,
+        },
+    )
     def post(self, request):
         form = ConsentInput(data=request.data)
         form.is_valid(raise_exception=True)
@@ -144,7 +236,18 @@ class ConsentWithdrawView(APIView):
 
 class ConsentCheckView(APIView):
     permission_classes = [HasScope.for_("consents:read")]
+    throttle_classes = [HostAppThrottle]
 
+    @extend_schema(
+        operation_id="consents_check",
+        summary="Has the subject consented to the purpose? (one indexed query)",
+        parameters=[
+            OpenApiParameter("subject_kind", str, default="user_id"),
+            OpenApiParameter("subject", str, required=True),
+            OpenApiParameter("purpose", str, required=True),
+        ],
+        responses={200: CONSENT_STATE, 400: ERROR},
+    )
     def get(self, request):
         subject = request.query_params.get("subject", "")
         purpose = request.query_params.get("purpose", "")
@@ -166,7 +269,19 @@ class ConsentCheckView(APIView):
 
 class ConsentLinkView(APIView):
     permission_classes = [HasScope.for_("consents:write")]
+    throttle_classes = [HostAppThrottle]
 
+    @extend_schema(
+        operation_id="consents_link",
+        summary="A signed link to the consent page for one subject",
+        request=ConsentInput,
+        responses={
+            201: inline_serializer(
+                "ConsentLink", {"url": serializers.URLField(), "expires_in": serializers.IntegerField()}
+            ),
+            400: ERROR,
+        },
+    )
     def post(self, request):
         form = ConsentInput(data=request.data)
         form.is_valid(raise_exception=True)
@@ -177,13 +292,3 @@ class ConsentLinkView(APIView):
         except consent.ConsentError as exc:
             return _consent_error(exc)
         return Response({"url": url, "expires_in": consent.LINK_MAX_AGE}, status=status.HTTP_201_CREATED)
-
-
-__all__ = [
-    "ConsentCheckView",
-    "ConsentGrantView",
-    "ConsentLinkView",
-    "ConsentWithdrawView",
-    "TransmissionsView",
-    "client_ip",
-]
