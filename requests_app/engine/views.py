@@ -12,6 +12,8 @@ from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view, authentication_classes, parser_classes, permission_classes
 from rest_framework.parsers import BaseParser
@@ -101,6 +103,14 @@ class RawBodyParser(BaseParser):
         return stream.read() if stream else b""
 
 
+@extend_schema(
+    operation_id="store_callback",
+    tags=["Store callbacks"],
+    summary="The host app's signed answer to a webhook store request",
+    request={"application/json": OpenApiTypes.OBJECT},
+    responses={200: OpenApiTypes.OBJECT, 400: OpenApiResponse(description="Bad signature or body."),
+               404: OpenApiResponse(description="Unknown store or task.")},
+)
 @api_view(["POST"])
 @authentication_classes([])
 @permission_classes([])
