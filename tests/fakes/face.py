@@ -50,7 +50,7 @@ class FakeFace(FakeAzureServer):
                 "personId": person_id,
                 "name": name,
                 "userData": user_data,
-                "persistedFaceIds": face_ids,
+                "persistedFaceIds": list(face_ids),
             }
         return person_id, face_ids
 

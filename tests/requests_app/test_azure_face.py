@@ -182,3 +182,27 @@ def test_purpose_scoped_erasure_touches_only_that_purpose(fake_face):
 def test_config_errors_name_the_field():
     errors = dict(AzureFaceStore.config_errors({"endpoint": "nope", "person_groups": "x"}))
     assert set(errors) == {"endpoint", "person_groups"}
+
+
+def test_face_list_faces_are_found_by_user_data_and_deleted(fake_face):
+    mine = fake_face.add_list_face("known-faces", user_data="42")
+    other = fake_face.add_list_face("known-faces", user_data="7")
+    store = make_store(fake_face, person_groups=[], face_lists=["known-faces"])
+    assert store.discover(subject()).found == 1
+    _, gone = erase_and_verify(store, subject())
+    assert gone.found == 0 and set(fake_face.lists["facelists"]["known-faces"]) == {other}
+    assert mine not in fake_face.lists["facelists"]["known-faces"]
+
+
+def test_persisted_face_ledger_row_deletes_only_that_face(fake_face):
+    person, faces = fake_face.add_person("app-users", user_data="", faces=2)
+    row(
+        "face",
+        fake_face.url,
+        "persisted_face",
+        faces[0],
+        parents={"person_group": "app-users", "person": person},
+    )
+    _, gone = erase_and_verify(make_store(fake_face), subject())
+    assert gone.found == 0
+    assert fake_face.groups["persongroups"]["app-users"]["persons"][person]["persistedFaceIds"] == [faces[1]]
