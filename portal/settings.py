@@ -323,8 +323,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # One name for the jurisdiction choices, whichever serializer lists them (check --deploy stays clean).
-    "ENUM_NAME_OVERRIDES": {"JurisdictionEnum": ["gdpr", "ccpa", "other"]},
     # One name for the jurisdiction choices, whichever serializer uses them.
     "ENUM_NAME_OVERRIDES": {"JurisdictionEnum": "requests_app.models.PrivacyRequest.Jurisdiction"},
 }
