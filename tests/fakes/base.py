@@ -208,9 +208,11 @@ class FakeAzureServer:
         request = FakeRequest(
             handler.command, split.path, query, {k.lower(): v for k, v in handler.headers.items()}, body
         )
+        # Throttling is decided on arrival (as a gateway does); the latency is the service's processing time.
+        gate = self._gate(request)
         if self.latency:
             time.sleep(self.latency)
-        reply = self._gate(request) or self.authorised(request) or self._route(request)
+        reply = gate or self.authorised(request) or self._route(request)
         with self.lock:
             self.by_status[reply.status] += 1
         payload = b"" if reply.body is None else json.dumps(reply.body).encode()
