@@ -67,7 +67,9 @@ if PORTAL_DEFAULT_JURISDICTION not in {"gdpr", "ccpa", "other"}:
 # Extra identifiers the request form asks for, e.g. "username,phone".
 PORTAL_EXTRA_IDENTIFIERS = env_list("PORTAL_EXTRA_IDENTIFIERS", ["username"])
 PORTAL_VERIFY_LINK_HOURS = env_int("PORTAL_VERIFY_LINK_HOURS", 72, minimum=1)
-PORTAL_AUTO_APPROVE = env_list("PORTAL_AUTO_APPROVE", ["access"])  # request kinds approved once verified
+# Approved as soon as verified: access requests, and the erasure a consent withdrawal starts
+# (the subject's own act, limited to the data sent under that purpose).
+PORTAL_AUTO_APPROVE = env_list("PORTAL_AUTO_APPROVE", ["access", "consent_withdrawal"])  # request kinds approved once verified
 PORTAL_DELETION_GRACE_HOURS = env_int("PORTAL_DELETION_GRACE_HOURS", 0, minimum=0)
 PORTAL_PACKAGE_DAYS = env_int("PORTAL_PACKAGE_DAYS", 7, minimum=1)
 PORTAL_PACKAGE_MAX_DOWNLOADS = env_int("PORTAL_PACKAGE_MAX_DOWNLOADS", 5, minimum=1)

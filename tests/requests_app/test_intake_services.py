@@ -68,7 +68,19 @@ def test_new_and_duplicate_submissions_do_the_same_work():
     assert measure("known@example.com") == measure("unknown@example.com")
 
 
-def test_file_verified_for_consent_withdrawal_scoped_and_audited(api_key):
+def test_consent_withdrawal_is_approved_at_once_by_default(api_key):
+    key, _raw = api_key("consents:write", name="consent center")
+    with committed():
+        request = services.request_file_verified(
+            kind="deletion", email="alice@example.com", identifiers={"user_id": "42"}, jurisdiction="gdpr",
+            channel="consent_withdrawal", actor=key, scope_purpose="face-login",
+        )
+    request.refresh_from_db()
+    assert request.status in ("approved", "running", "completed")
+
+
+def test_file_verified_for_consent_withdrawal_scoped_and_audited(api_key, settings):
+    settings.PORTAL_AUTO_APPROVE = ["access"]  # staff approve withdrawals in this deployment
     key, _raw = api_key("consents:write", name="consent center")
     with committed():
         request = services.request_file_verified(
