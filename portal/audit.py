@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.models import AuditEvent, ApiKey
+from portal.models import ApiKey, AuditEvent
 
 
 def actor_fields(actor: Any) -> dict[str, Any]:

@@ -8,6 +8,7 @@ Queues are split by kind so slow Azure calls never starve the rest:
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from typing import Any
@@ -22,6 +23,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 QUEUES = ("default", "stores", "azure")
+logger = logging.getLogger(__name__)
 
 
 def route_task(name: str, args: Any, kwargs: Any, options: Any, task: Any = None, **kw: Any) -> dict[str, str]:
@@ -49,5 +51,5 @@ class HeartbeatScheduler(PersistentScheduler):
 
                 Heartbeat.record("beat")
             except Exception:  # beat must keep scheduling even if the database blips
-                self.logger.warning("beat heartbeat could not be recorded", exc_info=True)
-        return min(super().tick(*args, **kwargs), 10.0)
+                logger.warning("beat heartbeat could not be recorded", exc_info=True)
+        return min(super().tick(*args, **kwargs), 10.0)  # type: ignore[misc]

@@ -28,7 +28,8 @@ def _check_broker() -> dict:
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
-        return {"ok": True, "transport": conn.transport_cls if isinstance(conn.transport_cls, str) else "custom"}
+        transport = getattr(conn, "transport_cls", "")
+        return {"ok": True, "transport": transport if isinstance(transport, str) else "custom"}
     except Exception as exc:
         return {"ok": False, "error": type(exc).__name__}
 

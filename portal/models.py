@@ -28,7 +28,8 @@ class AuditEvent(models.Model):
     actor_type = models.CharField(max_length=16, choices=ActorType.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+")
-    actor_label = models.CharField(max_length=150, blank=True, help_text="Who, when not a staff user (API key name, task).")
+    actor_label = models.CharField(max_length=150, blank=True,
+                                   help_text="Who, when not a staff user (API key name, task).")
     subject_type = models.CharField(max_length=40)
     subject_id = models.CharField(max_length=64)
     action = models.CharField(max_length=60)
@@ -107,6 +108,9 @@ class Heartbeat(models.Model):
 
     name = models.CharField(max_length=20, primary_key=True)
     at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"
 
     @classmethod
     def record(cls, name: str) -> None:

@@ -69,7 +69,7 @@ PORTAL_EXTRA_IDENTIFIERS = env_list("PORTAL_EXTRA_IDENTIFIERS", ["username"])
 PORTAL_VERIFY_LINK_HOURS = env_int("PORTAL_VERIFY_LINK_HOURS", 72, minimum=1)
 # Approved as soon as verified: access requests, and the erasure a consent withdrawal starts
 # (the subject's own act, limited to the data sent under that purpose).
-PORTAL_AUTO_APPROVE = env_list("PORTAL_AUTO_APPROVE", ["access", "consent_withdrawal"])  # request kinds approved once verified
+PORTAL_AUTO_APPROVE = env_list("PORTAL_AUTO_APPROVE", ["access", "consent_withdrawal"])
 PORTAL_DELETION_GRACE_HOURS = env_int("PORTAL_DELETION_GRACE_HOURS", 0, minimum=0)
 PORTAL_PACKAGE_DAYS = env_int("PORTAL_PACKAGE_DAYS", 7, minimum=1)
 PORTAL_PACKAGE_MAX_DOWNLOADS = env_int("PORTAL_PACKAGE_MAX_DOWNLOADS", 5, minimum=1)
@@ -298,7 +298,10 @@ OTP_TOTP_ISSUER = PORTAL_APP_NAME + " portal"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["portal.api_keys.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
@@ -364,9 +367,9 @@ CELERY_BEAT_SCHEDULER = "portal.celery.HeartbeatScheduler"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = False
 
+from abuse_app.schedule import BEAT_SCHEDULE as _ABUSE_BEAT  # noqa: E402
 from portal.schedule import BEAT_SCHEDULE as _PORTAL_BEAT  # noqa: E402
 from requests_app.schedule import BEAT_SCHEDULE as _REQUESTS_BEAT  # noqa: E402
-from abuse_app.schedule import BEAT_SCHEDULE as _ABUSE_BEAT  # noqa: E402
 
 CELERY_BEAT_SCHEDULE = {**_PORTAL_BEAT, **_REQUESTS_BEAT, **_ABUSE_BEAT}
 

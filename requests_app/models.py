@@ -224,6 +224,9 @@ class SubjectIdentity(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["request", "kind", "value"], name="unique_identity")]
 
+    def __str__(self) -> str:
+        return f"{self.kind} from {self.source}"
+
 
 class AccessPackage(models.Model):
     """The ZIP built for an access request; private, expiring, download-limited."""
@@ -238,6 +241,9 @@ class AccessPackage(models.Model):
     download_count = models.PositiveIntegerField(default=0)
     max_downloads = models.PositiveIntegerField(default=5)
     deleted_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"package of request #{self.request_id}"
 
     @property
     def is_available(self) -> bool:
@@ -297,6 +303,10 @@ class Consent(models.Model):
     class Meta:
         indexes = [models.Index(fields=["subject_kind", "subject_value", "purpose", "withdrawn_at"])]
 
+    def __str__(self) -> str:
+        state = "withdrawn" if self.withdrawn_at else "granted"
+        return f"{self.purpose_id}: {state} {self.granted_at:%Y-%m-%d}"
+
 
 class Transmission(models.Model):
     """One thing the host app sent to Azure (the ledger). Erasure deletes exactly these.
@@ -321,10 +331,12 @@ class Transmission(models.Model):
         TEXT = "text", "Text"
         OTHER = "other", "Other"
 
-    client_id = models.CharField(max_length=128, unique=True, help_text="The host app's id for this record (idempotency).")
+    client_id = models.CharField(max_length=128, unique=True,
+                                 help_text="The host app's id for this record (idempotency).")
     service = models.CharField(max_length=24, choices=Service.choices)
     account = models.CharField(max_length=300, help_text="Endpoint, storage account or Video Indexer account.")
-    resource_kind = models.CharField(max_length=40, help_text="e.g. person, persisted_face, blob, video, transcription.")
+    resource_kind = models.CharField(max_length=40,
+                                     help_text="e.g. person, persisted_face, blob, video, transcription.")
     resource_id = models.CharField(max_length=512)
     parent_ids = models.JSONField(default=dict, blank=True, help_text="e.g. {'person_group': 'app-users'}.")
     subject_kind = models.CharField(max_length=64, default="user_id")

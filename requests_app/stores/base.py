@@ -124,7 +124,7 @@ class Store(ABC):
         """Identity kinds this store can reveal for other stores."""
         return set()
 
-    def check_connection(self) -> None:
+    def check_connection(self) -> None:  # noqa: B027  (optional hook: most kinds override it)
         """Raise StoreError if the store cannot be reached with this configuration."""
 
     # --- the four operations ---------------------------------------------------

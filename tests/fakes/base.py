@@ -113,7 +113,7 @@ class FakeAzureServer:
     @property
     def url(self) -> str:
         assert self._server, "start() the fake first"
-        host, port = self._server.server_address[:2]
+        host, port = str(self._server.server_address[0]), self._server.server_address[1]
         return f"http://{host}:{port}"
 
     # --- knobs -------------------------------------------------------------------

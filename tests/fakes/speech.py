@@ -72,7 +72,7 @@ class FakeSpeech(FakeAzureServer):
         chunk = [item for _, item in ordered[skip : skip + top]]
         body: dict[str, Any] = {"values": chunk}
         if skip + top < len(ordered):
-            query = {"skip": skip + top, "top": top}
+            query: dict[str, Any] = {"skip": skip + top, "top": top}
             if "/v3." not in request.path:
                 query["api-version"] = API_VERSION
             body["@nextLink"] = f"{self.url}{request.path}?{urlencode(query)}"

@@ -33,10 +33,9 @@ class Command(BaseCommand):
         from tests.fakes.video_indexer import FakeVideoIndexer
 
         knobs = {"latency": options["latency"], "tps_limit": options["tps"]}
-        fakes = [FakeFace(**knobs), FakeVideoIndexer(**knobs), FakeSpeech(**knobs)]
-        for offset, fake in enumerate(fakes):
+        face, vi, speech = FakeFace(**knobs), FakeVideoIndexer(**knobs), FakeSpeech(**knobs)
+        for offset, fake in enumerate((face, vi, speech)):
             fake.start(port=options["port"] + offset)
-        face, vi, speech = fakes
         if options["seed"]:
             face.add_person("app-users", user_data="1", faces=2)
             face.add_person("app-users", user_data="2")
@@ -81,5 +80,5 @@ kind = "azure_ledger"
             stop.wait()
         except KeyboardInterrupt:
             pass
-        for fake in fakes:
+        for fake in (face, vi, speech):
             fake.stop()
