@@ -8,6 +8,7 @@ deep inside a driver.
 from __future__ import annotations
 
 import os
+import re
 from urllib.parse import urlparse
 
 import environ
@@ -120,3 +121,22 @@ def _redact(url: str) -> str:
     if parsed.password:
         return url.replace(parsed.password, "***")
     return url
+
+
+_DRF_RATE = re.compile(r"^\d+/(s|sec|second|m|min|minute|h|hour|d|day)$")
+
+
+def env_rate(name: str, default: str, *, drf: bool = False) -> str:
+    """A rate like "20/hour" ("5/10m" too, except for DRF throttles, which read only the unit)."""
+    raw = os.environ.get(name, default).strip()
+    if drf:
+        if not _DRF_RATE.match(raw):
+            raise ConfigError(f"{name}: {raw!r} is not a rate; expected e.g. 20/hour, 600/minute or 5/second")
+        return raw
+    from portal.ratelimit import parse_rate
+
+    try:
+        parse_rate(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: {raw!r} is not a rate; expected e.g. 20/hour, 5/10m or 100/day")
+    return raw

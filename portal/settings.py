@@ -25,6 +25,7 @@ from portal.config import (
     env_email,
     env_int,
     env_list,
+    env_rate,
     env_str,
 )
 
@@ -75,8 +76,8 @@ PORTAL_PACKAGE_DAYS = env_int("PORTAL_PACKAGE_DAYS", 7, minimum=1)
 PORTAL_PACKAGE_MAX_DOWNLOADS = env_int("PORTAL_PACKAGE_MAX_DOWNLOADS", 5, minimum=1)
 PORTAL_REQUEST_RETENTION_DAYS = env_int("PORTAL_REQUEST_RETENTION_DAYS", 730, minimum=1)
 # Privacy-request forms (web): submissions per client IP, and per e-mail address entered.
-PORTAL_REQUEST_RATE = env_str("PORTAL_REQUEST_RATE", "10/hour")
-PORTAL_REQUEST_EMAIL_RATE = env_str("PORTAL_REQUEST_EMAIL_RATE", "5/day")
+PORTAL_REQUEST_RATE = env_rate("PORTAL_REQUEST_RATE", "10/hour")
+PORTAL_REQUEST_EMAIL_RATE = env_rate("PORTAL_REQUEST_EMAIL_RATE", "5/day")
 PORTAL_STORES_FILE = env_str("PORTAL_STORES_FILE", str(BASE_DIR / "docs" / "examples" / "stores.toml"))
 PORTAL_PRIVATE_ROOT = VAR_DIR / "private"
 PORTAL_ONCALL_EMAIL = env_str("PORTAL_ONCALL_EMAIL", "oncall@example.com")
@@ -113,8 +114,8 @@ _abuse_unknown_types = sorted(set(PORTAL_ABUSE_EVIDENCE_TYPES) - _ABUSE_KNOWN_TY
 if _abuse_unknown_types:
     raise ConfigError(f"PORTAL_ABUSE_EVIDENCE_TYPES: unknown {', '.join(_abuse_unknown_types)}; "
                       f"choose from {', '.join(sorted(_ABUSE_KNOWN_TYPES))}")
-PORTAL_ABUSE_IP_RATE = env_str("PORTAL_ABUSE_IP_RATE", "20/day")  # notices per IP (form and API together)
-PORTAL_ABUSE_EMAIL_RATE = env_str("PORTAL_ABUSE_EMAIL_RATE", "10/day")  # notices per reporter e-mail
+PORTAL_ABUSE_IP_RATE = env_rate("PORTAL_ABUSE_IP_RATE", "20/day")  # notices per IP (form and API together)
+PORTAL_ABUSE_EMAIL_RATE = env_rate("PORTAL_ABUSE_EMAIL_RATE", "10/day")  # notices per reporter e-mail
 PORTAL_ABUSE_APPEAL_DAYS = env_int("PORTAL_ABUSE_APPEAL_DAYS", 184, minimum=183)  # DSA Art. 20: >= 6 months
 PORTAL_ABUSE_LEGAL_HOLD_DAYS = env_int("PORTAL_ABUSE_LEGAL_HOLD_DAYS", 365, minimum=365)  # 18 USC 2258A(h)
 PORTAL_ABUSE_UNFOUNDED_WARN_AFTER = env_int("PORTAL_ABUSE_UNFOUNDED_WARN_AFTER", 2, minimum=1)
@@ -311,9 +312,9 @@ REST_FRAMEWORK = {
     # Views that name no throttles of their own get these (see portal/throttles.py).
     "DEFAULT_THROTTLE_CLASSES": ["portal.throttles.HostAppThrottle", "portal.throttles.AnonymousApiThrottle"],
     "DEFAULT_THROTTLE_RATES": {
-        "api_anonymous": env_str("PORTAL_API_ANONYMOUS_RATE", "600/minute"),
-        "public": env_str("PORTAL_PUBLIC_RATE", "20/hour"),
-        "host_app": env_str("PORTAL_HOST_APP_RATE", "6000/minute"),
+        "api_anonymous": env_rate("PORTAL_API_ANONYMOUS_RATE", "600/minute", drf=True),
+        "public": env_rate("PORTAL_PUBLIC_RATE", "20/hour", drf=True),
+        "host_app": env_rate("PORTAL_HOST_APP_RATE", "6000/minute", drf=True),
     },
     "EXCEPTION_HANDLER": "portal.api_errors.exception_handler",
     # Never None: DRF would then trust a client-sent X-Forwarded-For for throttling.

@@ -67,3 +67,18 @@ def test_broker_url_scheme_checked(monkeypatch):
     monkeypatch.setenv("X_BROKER", "kafka://x")
     with pytest.raises(ConfigError, match="X_BROKER"):
         env_broker("X_BROKER", "")
+
+
+def test_bad_rate_setting_stops_start_up_naming_it():
+    result = _manage("check", PORTAL_ABUSE_IP_RATE="lots")
+    assert result.returncode == 2
+    assert "PORTAL_ABUSE_IP_RATE" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_every_setting_is_documented():
+    import re
+
+    names = set(re.findall(r'env_\w+\(\s*"([A-Z_0-9]+)"', (ROOT / "portal" / "settings.py").read_text()))
+    documented = (ROOT / "docs" / "configuration.md").read_text()
+    missing = sorted(name for name in names if f"`{name}`" not in documented)
+    assert not missing, f"add these to docs/configuration.md: {missing}"
