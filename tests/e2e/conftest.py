@@ -177,8 +177,9 @@ def screenshot() -> Callable:
             page.set_viewport_size(size)
             height = min(page.evaluate("document.documentElement.scrollHeight"), MAX_SHOT_HEIGHT)
             path = SCREENSHOTS / f"{name}-{label}.png"
-            previous = None
+            previous, previous_bytes = None, b""
             if path.exists():
+                previous_bytes = path.read_bytes()
                 with Image.open(path) as committed:
                     previous = committed.copy()
             page.screenshot(path=str(path), full_page=True, scale="css", animations="disabled", caret="hide",
@@ -186,7 +187,7 @@ def screenshot() -> Callable:
             with Image.open(path) as image:
                 small = image.convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT)
             if previous is not None and _nearly_same(previous, small):
-                previous.save(path, optimize=True)  # only a reference or a date changed: keep the committed file
+                path.write_bytes(previous_bytes)  # only a reference or a date changed: keep the committed file
             else:
                 small.save(path, optimize=True)
         if original:
