@@ -25,7 +25,22 @@ FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 
 
 @pytest.fixture
-def api_schema(db):
+def keep_test_connection():
+    """Calls go straight to the WSGI app, not through Django's test client, so Django's
+    ``close_old_connections`` would run at the end of each request and close the connection
+    that holds the test's transaction (PostgreSQL). Django's test client disconnects it too."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_schema(db, keep_test_connection):
     from portal.wsgi import application
 
     # The coverage phase (hundreds of boundary cases per operation) is left to manual runs:
