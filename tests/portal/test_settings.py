@@ -82,3 +82,10 @@ def test_every_setting_is_documented():
     documented = (ROOT / "docs" / "configuration.md").read_text()
     missing = sorted(name for name in names if f"`{name}`" not in documented)
     assert not missing, f"add these to docs/configuration.md: {missing}"
+
+
+def test_stores_file_without_ledger_store_warns(tmp_path):
+    stores = tmp_path / "stores.toml"
+    stores.write_text('[[store]]\nname = "uploads"\nkind = "files"\nroot = "%s"\npaths = ["{email}/"]\n' % tmp_path)
+    result = _manage("check", PORTAL_STORES_FILE=str(stores), PORTAL_VAR_DIR=str(tmp_path))
+    assert "portal.W001" in result.stdout + result.stderr
