@@ -86,6 +86,6 @@ def test_every_setting_is_documented():
 
 def test_stores_file_without_ledger_store_warns(tmp_path):
     stores = tmp_path / "stores.toml"
-    stores.write_text('[[store]]\nname = "uploads"\nkind = "files"\nroot = "%s"\npaths = ["{email}/"]\n' % tmp_path)
+    stores.write_text(f'[[store]]\nname = "uploads"\nkind = "files"\nroot = "{tmp_path}"\npaths = ["{{email}}/"]\n')
     result = _manage("check", PORTAL_STORES_FILE=str(stores), PORTAL_VAR_DIR=str(tmp_path))
     assert "portal.W001" in result.stdout + result.stderr
