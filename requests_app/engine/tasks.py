@@ -10,6 +10,8 @@ own stores) and ``azure.run_store_task`` (Azure kinds, slow and rate-limited).
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
@@ -17,63 +19,36 @@ from requests_app.engine import finish, retention, services
 
 DB_ERRORS = (OperationalError, InterfaceError)
 
+# Options of every task whose work must not be lost: redelivered if the worker dies,
+# retried with backoff on a database blip.
+RELIABLE: dict[str, Any] = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "ignore_result": True,
+    "autoretry_for": DB_ERRORS,
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
 
-@shared_task(
-    name="stores.run_store_task",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    ignore_result=True,
-    autoretry_for=DB_ERRORS,
-    retry_backoff=5,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=8,
-)
+
+@shared_task(name="stores.run_store_task", **RELIABLE)
 def run_store_task(task_id: int) -> str:
     return services.execute_task(task_id)
 
 
-@shared_task(
-    name="azure.run_store_task",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    ignore_result=True,
-    autoretry_for=DB_ERRORS,
-    retry_backoff=5,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(name="azure.run_store_task", **RELIABLE)
 def run_azure_store_task(task_id: int) -> str:
     return services.execute_task(task_id)
 
 
-@shared_task(
-    name="requests.engine.start",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    ignore_result=True,
-    autoretry_for=DB_ERRORS,
-    retry_backoff=5,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(name="requests.engine.start", **RELIABLE)
 def start_request(request_id: int) -> bool:
     return services.start(request_id)
 
 
-@shared_task(
-    name="requests.engine.finish",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    ignore_result=True,
-    autoretry_for=DB_ERRORS,
-    retry_backoff=5,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(name="requests.engine.finish", **RELIABLE)
 def finish_request(request_id: int) -> str:
     return finish.finish(request_id)
 
