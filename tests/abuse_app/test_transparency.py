@@ -2,9 +2,10 @@
 
 import csv
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from abuse_app import services
@@ -16,6 +17,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def history(moderator, moderator2):
+    # Decisions land 10 h after the notice: freeze the clock early in the day so "today" holds them
+    # whatever hour the suite runs at (it failed every afternoon before).
+    with time_machine.travel(datetime(2026, 6, 15, 6, 0, tzinfo=UTC), tick=True):
+        yield _history(moderator, moderator2)
+
+
+def _history(moderator, moderator2):
     submit(category="privacy", locations="https://a.example/1")
     submit(category="privacy", locations="https://a.example/2", email="b@example.com")
     submit(category="spam", locations="https://a.example/3", email="c@example.com", channel="api")
