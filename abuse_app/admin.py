@@ -23,6 +23,7 @@ from abuse_app import services
 from abuse_app.forms import AppealDecisionForm, DecisionForm, NoteForm
 from abuse_app.models import Appeal, Case, Decision, Evidence, Notice, ReporterStanding, WebhookDelivery
 from portal import audit
+from portal.admin import ReadOnlyAdmin
 
 
 class SlaFilter(admin.SimpleListFilter):
@@ -259,7 +260,9 @@ class EvidenceInline(admin.TabularInline):
 
 
 @admin.register(Notice)
-class NoticeAdmin(admin.ModelAdmin):
+class NoticeAdmin(ReadOnlyAdmin):
+    """A notice is what the reporter sent: nobody changes it; staff notes go on the case."""
+
     list_display = [
         "reference",
         "category",
@@ -285,15 +288,6 @@ class NoticeAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in Notice._meta.fields if f.name != "status_token_hash"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False  # a notice is what the reporter sent; staff notes go on the case
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         return [
@@ -349,7 +343,9 @@ class NoticeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Decision)
-class DecisionAdmin(admin.ModelAdmin):
+class DecisionAdmin(ReadOnlyAdmin):
+    """A statement of reasons is final (appeals change outcomes); decide from the case page."""
+
     list_display = ["case", "action", "ground", "legal_reference", "automated", "decided_by", "decided_at"]
     list_filter = ["action", "ground", "automated"]
     search_fields = ["case__reference", "legal_reference"]
@@ -359,15 +355,6 @@ class DecisionAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in Decision._meta.fields if f.name != "target_token_hash"]
-
-    def has_add_permission(self, request):
-        return False  # decide from the case page
-
-    def has_change_permission(self, request, obj=None):
-        return False  # a statement of reasons is final; appeals change outcomes
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Appeal)

@@ -23,6 +23,7 @@ from abuse_app import services
 from abuse_app.forms import ReportForm
 from abuse_app.models import Category, Notice
 from abuse_app.targets import parse_location
+from portal.api_errors import api_error
 from portal.api_keys import api_key_of
 from portal.models import ApiKey
 from portal.ratelimit import client_ip
@@ -183,14 +184,10 @@ class AbuseReportView(APIView):
             )
         except services.NoticeRefused as exc:
             if exc.retry_after:
-                return Response(
-                    {"error": {"code": exc.code, "message": exc.message, "retry_after": exc.retry_after}},
-                    status=status.HTTP_429_TOO_MANY_REQUESTS,
-                    headers={"Retry-After": str(exc.retry_after)},
+                return api_error(
+                    exc.code, exc.message, status=status.HTTP_429_TOO_MANY_REQUESTS, retry_after=exc.retry_after
                 )
-            return Response(
-                {"error": {"code": exc.code, "message": exc.message}}, status=status.HTTP_403_FORBIDDEN
-            )
+            return api_error(exc.code, exc.message, status=status.HTTP_403_FORBIDDEN)
         except DjangoValidationError as exc:
             raise exceptions.ValidationError(exc.message_dict)
         return Response(

@@ -24,12 +24,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud safely
-
-
-def new_reference(prefix: str) -> str:
-    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
-    return f"{prefix}-{chars[:4]}-{chars[4:]}"
+from portal.references import new_reference
 
 
 def notice_reference() -> str:

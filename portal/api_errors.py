@@ -3,14 +3,38 @@
 ``{"error": {"code": "...", "message": "...", "fields": {"email": ["..."]}}}``
 with a 4xx status for anything the caller can fix. Parse errors and Django
 validation errors that escape a view become 400, never 500.
+
+Views that answer an error themselves (a refusal that is not an exception)
+build it with ``api_error()``; exceptions go through ``exception_handler``.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def api_error(
+    code: str,
+    message: str,
+    *,
+    status: int = status.HTTP_400_BAD_REQUEST,
+    fields: dict[str, Any] | None = None,
+    retry_after: int | None = None,
+) -> Response:
+    """The error envelope as a response; ``retry_after`` also sets the ``Retry-After`` header."""
+    body: dict[str, Any] = {"code": code, "message": message}
+    if fields is not None:
+        body["fields"] = fields
+    headers = None
+    if retry_after is not None:
+        body["retry_after"] = retry_after
+        headers = {"Retry-After": str(retry_after)}
+    return Response({"error": body}, status=status, headers=headers)
 
 
 def _flatten(detail):
@@ -27,8 +51,7 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         if isinstance(exc, (ValueError, UnicodeError)):
-            return Response({"error": {"code": "invalid", "message": "The request could not be read."}},
-                            status=status.HTTP_400_BAD_REQUEST)
+            return api_error("invalid", "The request could not be read.")
         return None
     body: dict = {"code": getattr(exc, "default_code", "error")}
     detail = getattr(exc, "detail", None)

@@ -11,19 +11,9 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from portal.admin import ReadOnlyAdmin
 from requests_app import consent
 from requests_app.models import Consent, ConsentNotice, ConsentPurpose, Transmission
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class NoticeInline(admin.TabularInline):

@@ -16,7 +16,6 @@ JSON error (``portal.api_errors``), never a 5xx.
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Count, Q
 from django.utils.translation import get_language
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -29,10 +28,11 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
+from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from portal.api_keys import HasScope, api_key_of
+from portal.throttles import HostAppThrottle
 from requests_app import services
 from requests_app.models import PrivacyRequest, StoreTask
 
@@ -43,16 +43,6 @@ class PublicThrottle(AnonRateThrottle):
     """Calls without an API key, per client address (rate "public")."""
 
     scope = "public"
-
-
-class HostAppThrottle(SimpleRateThrottle):
-    """Calls with an API key, per key (rate "host_app")."""
-
-    scope = "host_app"
-
-    def get_cache_key(self, request, view):
-        key = api_key_of(request)
-        return f"throttle_host_app_{key.pk}" if key else None
 
 
 def _service_errors():
@@ -153,16 +143,6 @@ class AcceptedSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-def _progress(request: PrivacyRequest) -> dict:
-    done = Q(status__in=[StoreTask.Status.SUCCEEDED, StoreTask.Status.SKIPPED])
-    counts = StoreTask.objects.filter(request=request).aggregate(
-        total=Count("pk"),
-        done=Count("pk", filter=done),
-        failed=Count("pk", filter=Q(status=StoreTask.Status.FAILED)),
-    )
-    return {"steps_total": counts["total"], "steps_done": counts["done"], "steps_failed": counts["failed"]}
-
-
 class ProgressSerializer(serializers.Serializer):
     steps_total = serializers.IntegerField(
         help_text="Store steps planned by the engine (0 before it starts)."
@@ -200,7 +180,8 @@ class RequestStatusSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ProgressSerializer)
     def get_progress(self, obj) -> dict:
-        return _progress(obj)
+        progress = StoreTask.objects.filter(request=obj).progress()
+        return {"steps_total": progress.total, "steps_done": progress.done, "steps_failed": progress.failed}
 
 
 class HostAppCreatedSerializer(RequestStatusSerializer):

@@ -16,23 +16,15 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.api_errors import api_error
 from portal.api_keys import HasScope, api_key_of
 from portal.throttles import HostAppThrottle
 from requests_app import consent, ledger
 from requests_app.models import Consent
 
 
-def _error(
-    code: str, message: str, fields: dict | None = None, http: int = status.HTTP_400_BAD_REQUEST
-) -> Response:
-    body: dict = {"code": code, "message": message}
-    if fields:
-        body["fields"] = fields
-    return Response({"error": body}, status=http)
-
-
 def _consent_error(exc: consent.ConsentError) -> Response:
-    return _error("invalid", str(exc), {exc.field: [str(exc)]} if exc.field else None)
+    return api_error("invalid", str(exc), fields={exc.field: [str(exc)]} if exc.field else None)
 
 
 ERROR = inline_serializer(
@@ -111,11 +103,11 @@ class TransmissionsView(APIView):
         try:
             recorded = ledger.record_many(items, actor=api_key_of(request))
         except ledger.ConsentRequired as exc:
-            return _error(exc.code, str(exc), exc.fields, status.HTTP_403_FORBIDDEN)
+            return api_error(exc.code, str(exc), fields=exc.fields or None, status=status.HTTP_403_FORBIDDEN)
         except ledger.ClientIdConflict as exc:
-            return _error(exc.code, str(exc), exc.fields, status.HTTP_409_CONFLICT)
+            return api_error(exc.code, str(exc), fields=exc.fields or None, status=status.HTTP_409_CONFLICT)
         except ledger.LedgerError as exc:
-            return _error(exc.code, str(exc), exc.fields)
+            return api_error(exc.code, str(exc), fields=exc.fields or None)
         created = sum(1 for r in recorded if r.created)
         return Response(
             {
@@ -258,10 +250,10 @@ class ConsentCheckView(APIView):
             if not value
         }
         if missing:
-            return _error(
+            return api_error(
                 "invalid",
                 "Give subject and purpose, e.g. ?subject_kind=user_id&subject=42&purpose=x.",
-                missing,
+                fields=missing,
             )
         row = consent.check(kind, subject, purpose)
         return Response(_consent_json(row))

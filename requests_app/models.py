@@ -7,21 +7,19 @@ checks the state machine and writes the audit event in the same transaction.
 
 from __future__ import annotations
 
-import secrets
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from portal import audit
-
-REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud safely
+from portal import audit, references
 
 
-def new_reference(prefix: str = "PR") -> str:
-    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
-    return f"{prefix}-{chars[:4]}-{chars[4:]}"
+def new_reference() -> str:
+    """A privacy request's reference, ``PR-XXXX-XXXX`` (the field default the migrations name)."""
+    return references.new_reference("PR")
 
 
 class InvalidTransition(Exception):
@@ -163,6 +161,41 @@ class PrivacyRequest(models.Model):
         return audit.timeline("privacy_request", self.pk)
 
 
+@dataclass(frozen=True)
+class Progress:
+    """How far a request's store tasks are: for the status page (a bar and a table) and the API."""
+
+    done: int = 0  # succeeded or skipped
+    failed: int = 0
+    total: int = 0
+    tasks: list[dict[str, str]] = field(default_factory=list)  # store, phase, status (words), state
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+class StoreTaskQuerySet(models.QuerySet["StoreTask"]):
+    def progress(self) -> Progress:
+        """The progress of these tasks, in one query (``Progress.total`` is 0 before the engine plans)."""
+        tasks = list(self.only("store", "phase", "status").order_by("id"))
+        finished = (StoreTask.Status.SUCCEEDED, StoreTask.Status.SKIPPED)
+        return Progress(
+            done=sum(1 for t in tasks if t.status in finished),
+            failed=sum(1 for t in tasks if t.status == StoreTask.Status.FAILED),
+            total=len(tasks),
+            tasks=[
+                {
+                    "store": t.store,
+                    "phase": t.get_phase_display(),
+                    "status": t.get_status_display(),
+                    "state": t.status,
+                }
+                for t in tasks
+            ],
+        )
+
+
 class StoreTask(models.Model):
     """One (request, store, phase) unit of work. The row, not the broker message, is the truth."""
 
@@ -197,6 +230,8 @@ class StoreTask(models.Model):
     anonymised_count = models.PositiveIntegerField(default=0)
     verified_gone = models.BooleanField(null=True, blank=True)
     detail = models.JSONField(default=dict, blank=True, help_text="Per-table/per-item counts; no personal data.")
+
+    objects = StoreTaskQuerySet.as_manager()
 
     class Meta:
         ordering = ["request_id", "id"]

@@ -463,6 +463,29 @@ def request_file_verified(
     return request
 
 
+def request_file_approved(*, kind: str, email: str, actor: Any, reason: str) -> PrivacyRequest:
+    """A request staff received outside the portal (letter, phone), filed as approved and not scheduled.
+
+    For ``manage.py erase_subject`` / ``export_subject``, which run it at once in
+    their own process with ``engine.run_local``; the audit says who filed it and why.
+    """
+    kind = clean_choice(kind, Kind, _("request kind"))
+    email = normalise_email(email)
+    now = timezone.now()
+    with transaction.atomic():
+        request = PrivacyRequest.objects.create(
+            kind=kind,
+            email=email,
+            channel=Channel.STAFF,
+            status=Status.APPROVED,
+            verified_at=now,
+            approved_at=now,
+            decision_reason=reason,
+        )
+        request.note(actor=actor, action="created_by_command", reason=reason)
+    return request
+
+
 # --- Staff decisions ------------------------------------------------------------------------------
 
 

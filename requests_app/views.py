@@ -111,29 +111,6 @@ def request_verify(request, token: str):
     return render(request, "requests_app/verify.html", {"req": privacy_request})
 
 
-def _progress(privacy_request: PrivacyRequest) -> dict | None:
-    tasks = list(
-        StoreTask.objects.filter(request=privacy_request).only("store", "phase", "status").order_by("id")
-    )
-    if not tasks:
-        return None
-    done = sum(1 for t in tasks if t.status in (StoreTask.Status.SUCCEEDED, StoreTask.Status.SKIPPED))
-    return {
-        "done": done,
-        "total": len(tasks),
-        "percent": round(100 * done / len(tasks)),
-        "tasks": [
-            {
-                "store": t.store,
-                "phase": t.get_phase_display(),
-                "status": t.get_status_display(),
-                "state": t.status,
-            }
-            for t in tasks
-        ],
-    }
-
-
 @require_http_methods(["GET", "POST"])
 @token_guard("request-status")
 @ratelimit("request-status", _ip_rate)
@@ -157,6 +134,7 @@ def request_status(request, token: str):
         except (services.RequestError, InvalidTransition) as exc:
             messages.error(request, str(exc))
         return redirect(request.path)
+    progress = StoreTask.objects.filter(request=privacy_request).progress()
     return render(
         request,
         "requests_app/status.html",
@@ -164,7 +142,7 @@ def request_status(request, token: str):
             "req": privacy_request,
             "explanation": status_explanation(privacy_request),
             "timeline": public_timeline(privacy_request),
-            "progress": _progress(privacy_request),
+            "progress": progress if progress.total else None,
             "can_cancel": privacy_request.status in services.CANCELABLE_STATUSES,
             "can_resend": privacy_request.status == Status.UNVERIFIED,
             "link_expired": services.verify_link_expired(privacy_request),

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from portal.admin import ReadOnlyAdmin
 from requests_app.models import StoreTask
 
 FIELDS = (
@@ -113,7 +114,7 @@ class FailedOrStuckFilter(admin.SimpleListFilter):
 
 
 @admin.register(StoreTask)
-class StoreTaskAdmin(_StoreTaskDisplay, admin.ModelAdmin):
+class StoreTaskAdmin(_StoreTaskDisplay, ReadOnlyAdmin):
     list_display = (
         "request_link",
         "store",
@@ -141,12 +142,3 @@ class StoreTaskAdmin(_StoreTaskDisplay, admin.ModelAdmin):
     @admin.display(description=_("last error"))
     def short_error(self, obj: StoreTask) -> str:
         return (obj.last_error[:120] + "…") if len(obj.last_error) > 120 else (obj.last_error or "—")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -232,26 +232,12 @@ def resolve_manually(request: PrivacyRequest, actor: Any, reason: str) -> None:
 
 
 # --- advancing ----------------------------------------------------------------------------
-def _dependencies(stores_by_name: dict[str, Store]) -> dict[str, set[str]]:
-    """store → stores whose discovery must succeed before its discovery runs."""
-    providers: dict[str, set[str]] = {}
-    for store in stores_by_name.values():
-        for kind in store.provides:
-            providers.setdefault(kind, set()).add(store.name)
-    return {
-        name: set().union(*(providers.get(kind, set()) for kind in store.needs)) - {name}
-        if store.needs
-        else set()
-        for name, store in stores_by_name.items()
-    }
-
-
 def runnable(
     request: PrivacyRequest, tasks: list[StoreTask], *, handed_out_too: bool = False
 ) -> list[StoreTask]:
     """Pending, not yet handed out (unless ``handed_out_too``), and everything they depend on is done."""
     loaded = registry.load()
-    deps = _dependencies({s.name: s for s in loaded.stores})
+    deps = registry.discovery_dependencies(loaded.stores)
     discover_done = {t.store for t in tasks if t.phase == PH.DISCOVER and t.status in DONE}
     all_discovered = all(t.status in DONE for t in tasks if t.phase == PH.DISCOVER)
     erased = {t.store for t in tasks if t.phase == PH.ERASE and t.status in DONE}

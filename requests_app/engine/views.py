@@ -20,6 +20,7 @@ from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 
 from portal import tokens
+from portal.api_errors import api_error
 from portal.ratelimit import client_ip, token_guard
 from requests_app.models import AccessPackage
 
@@ -124,23 +125,16 @@ def store_callback(request, store: str):
     except ValueError:
         length = 0
     if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-        return Response(
-            {
-                "error": {
-                    "code": "too_large",
-                    "fields": {},
-                    "message": (
-                        f"The callback body is larger than "
-                        f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 2**20} MB; "
-                        "answer the call with 200 and the result instead."
-                    ),
-                }
-            },
-            status=413,
+        return api_error(
+            "too_large",
+            f"The callback body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 2**20} MB; "
+            "answer the call with 200 and the result instead.",
+            fields={},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
     body = request.data if isinstance(request.data, bytes) else b""
     try:
         result = webhook.handle_callback(store, body, request.headers)
     except webhook.CallbackError as exc:
-        return Response({"error": {"code": exc.code, "message": str(exc), "fields": {}}}, status=exc.status)
+        return api_error(exc.code, str(exc), fields={}, status=exc.status)
     return Response(result, status=status.HTTP_200_OK)

@@ -14,6 +14,7 @@ import importlib
 import os
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -157,6 +158,37 @@ def _dependency_errors(stores: list[Store], source: str) -> list[str]:
                 f'{", ".join(sorted(unknown))} that no store provides (add a "provides" mapping or fix the name)'
             )
     return errors
+
+
+def discovery_dependencies(stores: Iterable[Store]) -> dict[str, set[str]]:
+    """Store name → the other stores whose discovery must come first: those providing a kind it needs.
+
+    The engine hands out a store's discovery once these are done; ``discovery_order`` lines the
+    stores up for a run in one process (``manage.py erase_subject --dry-run``). Pure: no I/O.
+    """
+    stores = list(stores)
+    providers: dict[str, set[str]] = {}
+    for store in stores:
+        for kind in store.provides:
+            providers.setdefault(kind, set()).add(store.name)
+    return {
+        store.name: set[str]().union(*(providers.get(kind, set()) for kind in store.needs)) - {store.name}
+        for store in stores
+    }
+
+
+def discovery_order(stores: list[Store]) -> list[Store]:
+    """The stores, each after those it depends on; a circle is broken at the first store left."""
+    dependencies = discovery_dependencies(stores)
+    pending = list(stores)
+    ordered: list[Store] = []
+    while pending:
+        waiting = {store.name for store in pending}
+        ready = [store for store in pending if not dependencies[store.name] & waiting] or pending[:1]
+        for store in ready:
+            pending.remove(store)
+            ordered.append(store)
+    return ordered
 
 
 def load(path: str | os.PathLike | None = None) -> Loaded:

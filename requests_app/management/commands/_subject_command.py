@@ -8,8 +8,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 from django.core.validators import validate_email
-from django.utils import timezone
 
+from requests_app import services as request_services
 from requests_app.engine import cli, finish, services
 from requests_app.models import PrivacyRequest
 
@@ -31,18 +31,10 @@ def clean_email(value: str) -> str:
 
 
 def create_request(kind: str, email: str, command: str, reason: str) -> PrivacyRequest:
-    now = timezone.now()
-    request = PrivacyRequest.objects.create(
-        kind=kind,
-        email=email,
-        channel=PrivacyRequest.Channel.STAFF,
-        status=PrivacyRequest.Status.APPROVED,
-        verified_at=now,
-        approved_at=now,
-        decision_reason=reason,
-    )
-    request.note(actor=actor(command), action="created_by_command", reason=reason)
-    return request
+    try:
+        return request_services.request_file_approved(kind=kind, email=email, actor=actor(command), reason=reason)
+    except request_services.RequestError as exc:
+        raise CommandError(f"--email: {exc}")
 
 
 def run(request: PrivacyRequest, stdout, notify: bool) -> PrivacyRequest:

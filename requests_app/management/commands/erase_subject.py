@@ -58,35 +58,28 @@ class Command(BaseCommand):
         except registry.StoresConfigError as exc:
             raise CommandError("The stores file has errors; run manage.py check_stores:\n" + str(exc))
         subject = Subject(identities={"email": {email}})
-        pending = list(stores)
         rows: list[list[Any]] = []
-        bar = cli.ProgressBar(self.stdout, len(pending))
-        # dependency order: a store runs once every kind it needs has been looked for
-        while pending:
-            provided_later = set().union(*(s.provides for s in pending))
-            ready = [s for s in pending if not (s.needs & provided_later - s.provides)] or pending[:1]
-            for store in ready:
-                pending.remove(store)
-                try:
-                    found = store.discover(subject)
-                except StoreError as exc:
-                    rows.append([store.name, store.kind, "error", str(exc)[:100]])
-                    bar.step(f"{store.name} · error")
-                    continue
-                for kind, values in found.provides.items():
-                    subject.identities.setdefault(kind, set()).update(values)
-                detail = found.detail.get("tables") or {
-                    k: v for k, v in found.detail.items() if isinstance(v, int)
-                }
-                rows.append(
-                    [
-                        store.name,
-                        store.kind,
-                        found.found,
-                        ", ".join(f"{k}: {v}" for k, v in detail.items() if v) or "-",
-                    ]
-                )
-                bar.step(f"{store.name} · found {found.found}")
+        bar = cli.ProgressBar(self.stdout, len(stores))
+        # the engine's order: a store runs once every kind it needs has been looked for
+        for store in registry.discovery_order(stores):
+            try:
+                found = store.discover(subject)
+            except StoreError as exc:
+                rows.append([store.name, store.kind, "error", str(exc)[:100]])
+                bar.step(f"{store.name} · error")
+                continue
+            for kind, values in found.provides.items():
+                subject.identities.setdefault(kind, set()).update(values)
+            detail = found.detail.get("tables") or {k: v for k, v in found.detail.items() if isinstance(v, int)}
+            rows.append(
+                [
+                    store.name,
+                    store.kind,
+                    found.found,
+                    ", ".join(f"{k}: {v}" for k, v in detail.items() if v) or "-",
+                ]
+            )
+            bar.step(f"{store.name} · found {found.found}")
         bar.close()
         audit.record(
             subject_type="command",
