@@ -51,6 +51,7 @@ test: $(STAMP) $(NPM_STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy portal requests_app abuse_app
+	$(VENV)/bin/lint-imports --no-logo  # the layering contracts of docs/architecture.md (pyproject.toml)
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
 
 bench: $(STAMP)
