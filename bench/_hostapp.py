@@ -1,4 +1,4 @@
-"""Shared by the engine benchmarks: a host-app schema on PostgreSQL with one subject owning N rows.
+"""Shared by the engine benchmarks: the demo host app (requests_app.demo) on PostgreSQL, one subject owning N rows.
 
 Not a benchmark itself (bench/run.py only runs bench_*.py).
 """
@@ -6,70 +6,22 @@ Not a benchmark itself (bench/run.py only runs bench_*.py).
 from __future__ import annotations
 
 import os
-import secrets
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from requests_app import demo  # noqa: E402  (plain module: no Django needed)
+
 PG_URL = os.environ.get("HOSTAPP_BENCH_DATABASE_URL") or os.environ.get(
     "HOSTAPP_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hostapp"
 )
 
-SCHEMA = """
-CREATE TABLE accounts_user (id INTEGER PRIMARY KEY, email VARCHAR(254) NOT NULL,
-    username VARCHAR(50) NOT NULL,
-    created_at TIMESTAMP NOT NULL);
-CREATE INDEX ON accounts_user (lower(email));
-CREATE TABLE accounts_profile (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES accounts_user (id),
-    bio TEXT NOT NULL, phone VARCHAR(30) NOT NULL);
-CREATE INDEX ON accounts_profile (user_id);
-CREATE TABLE media_photo (id INTEGER PRIMARY KEY, owner_id INTEGER NOT NULL REFERENCES accounts_user (id),
-    blob_path VARCHAR(200) NOT NULL, caption TEXT NOT NULL, created_at TIMESTAMP NOT NULL);
-CREATE INDEX ON media_photo (owner_id);
-CREATE TABLE media_photo_likes (id INTEGER PRIMARY KEY, photo_id INTEGER NOT NULL REFERENCES media_photo (id),
-    user_id INTEGER NOT NULL REFERENCES accounts_user (id));
-CREATE INDEX ON media_photo_likes (photo_id);
-CREATE INDEX ON media_photo_likes (user_id);
-CREATE TABLE forum_comment (id INTEGER PRIMARY KEY, author_id INTEGER NULL REFERENCES accounts_user (id),
-    author_name VARCHAR(100) NOT NULL, body TEXT NOT NULL, created_at TIMESTAMP NOT NULL);
-CREATE INDEX ON forum_comment (author_id);
-CREATE TABLE social_follow (id INTEGER PRIMARY KEY,
-    follower_id INTEGER NOT NULL REFERENCES accounts_user (id),
-    followee_id INTEGER NOT NULL REFERENCES accounts_user (id));
-CREATE INDEX ON social_follow (follower_id);
-CREATE INDEX ON social_follow (followee_id);
-"""
-
-STORE_TOML = """
-[[store]]
-name = "app-db"
-kind = "sql"
-url = "{url}"
-  [[store.table]]
-  name = "accounts_user"
-  match = {{ email = "email" }}
-  provides = {{ user_id = "id" }}
-  [[store.table]]
-  name = "accounts_profile"
-  match = {{ user_id = "user_id" }}
-  [[store.table]]
-  name = "media_photo"
-  match = {{ owner_id = "user_id" }}
-  provides = {{ photo_id = "id" }}
-  [[store.table]]
-  name = "media_photo_likes"
-  match = {{ user_id = "user_id", photo_id = "photo_id" }}
-  [[store.table]]
-  name = "forum_comment"
-  match = {{ author_id = "user_id" }}
-  erase = {{ anonymize = {{ author_id = {{ null = true }}, author_name = "", body = "[removed]" }} }}
-  [[store.table]]
-  name = "social_follow"
-  match = {{ follower_id = "user_id", followee_id = "user_id" }}
-"""
+# The schema and the SQL store are the demo host app's (requests_app.demo), shared with the tests.
+STORE_TOML = demo.SQL_STORE_TOML
 
 HAND_WRITTEN_ERASURE = [
     "DELETE FROM social_follow WHERE follower_id = 1 OR followee_id = 1",
@@ -89,29 +41,12 @@ def setup_django() -> None:
     django.setup()
 
 
-def connect(schema: str | None = None):
-    import psycopg
-
-    return psycopg.connect(
-        PG_URL.replace("postgres://", "postgresql://", 1),
-        connect_timeout=3,
-        **({"options": f"-csearch_path={schema}"} if schema else {}),
-    )
-
-
 @contextmanager
-def pg_schema():
-    """A fresh schema in the host-app database; yields (schema, store URL). Dropped afterwards."""
-    schema = f"bench_{secrets.token_hex(4)}"
-    admin = connect()
-    admin.execute(f"CREATE SCHEMA {schema}")
-    admin.commit()
-    try:
-        yield schema, f"{PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        admin.execute(f"DROP SCHEMA {schema} CASCADE")
-        admin.commit()
-        admin.close()
+def pg_schema() -> Iterator[demo.HostDb]:
+    """A fresh schema in the host-app database with the demo tables (no rows); dropped afterwards."""
+    with demo.pg_schema_host(PG_URL, prefix="bench") as host:
+        host.create()
+        yield host
 
 
 def split(rows: int) -> dict[str, int]:
@@ -123,12 +58,11 @@ def split(rows: int) -> dict[str, int]:
     return {"photos": photos, "likes": likes, "comments": comments, "follows": follows}
 
 
-def populate(schema: str, rows: int, others: int = 50_000) -> None:
+def populate(host: demo.HostDb, rows: int, others: int = 50_000) -> None:
     """User 1 (alice) owns ``rows`` rows; users 2..1001 own ``others`` rows that must survive."""
     s = split(rows)
-    conn = connect(schema)
+    conn = host.connect()
     with conn.cursor() as c:
-        c.execute(SCHEMA)
         c.execute(
             "INSERT INTO accounts_user SELECT g, CASE WHEN g = 1 THEN 'alice@example.com' "
             "ELSE 'user' || g || '@example.org' END, 'user' || g, now() FROM generate_series(1, 2001) g"
@@ -191,8 +125,8 @@ def populate(schema: str, rows: int, others: int = 50_000) -> None:
     conn.close()
 
 
-def subject_rows(schema: str) -> int:
-    conn = connect(schema)
+def subject_rows(host: demo.HostDb) -> int:
+    conn = host.connect()
     with conn.cursor() as c:
         c.execute("""SELECT (SELECT count(*) FROM accounts_user WHERE id = 1)
             + (SELECT count(*) FROM accounts_profile WHERE user_id = 1)

@@ -20,7 +20,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _hostapp import (  # noqa: E402
     HAND_WRITTEN_ERASURE,
     STORE_TOML,
-    connect,
     pg_schema,
     populate,
     setup_django,
@@ -44,9 +43,9 @@ def engine_erase(url: str) -> tuple[float, dict]:
     }
 
 
-def hand_erase(schema: str) -> float:
+def hand_erase(host) -> float:
     started = time.perf_counter()
-    conn = connect(schema)
+    conn = host.connect()
     with conn.cursor() as cursor:
         for statement in HAND_WRITTEN_ERASURE:
             cursor.execute(statement)
@@ -61,17 +60,17 @@ def run() -> dict:
     detail: dict = {}
     found = 0
     for _ in range(ROUNDS):
-        with pg_schema() as (schema, _url):
-            populate(schema, ROWS)
-            found = subject_rows(schema)
-            hand_times.append(hand_erase(schema))
-        with pg_schema() as (schema, url):
-            populate(schema, ROWS)
-            seconds, detail = engine_erase(url)
+        with pg_schema() as host:
+            populate(host, ROWS)
+            found = subject_rows(host)
+            hand_times.append(hand_erase(host))
+        with pg_schema() as host:
+            populate(host, ROWS)
+            seconds, detail = engine_erase(host.url)
             engine_times.append(seconds)
-    with pg_schema() as (schema, url):
-        populate(schema, 1_000)
-        _, small = engine_erase(url)
+    with pg_schema() as host:
+        populate(host, 1_000)
+        _, small = engine_erase(host.url)
     engine, hand = statistics.median(engine_times), statistics.median(hand_times)
     return {
         "subject_rows": found,

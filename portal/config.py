@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urlparse
 
 import environ
@@ -46,17 +48,30 @@ def env_bool(name: str, default: bool) -> bool:
     raise ConfigError(f"{name}: expected true or false, got {raw!r}")
 
 
-def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+_Number = TypeVar("_Number", int, float)
+
+
+def _env_number(
+    name: str, default: _Number, convert: Callable[[str], _Number], expected: str, minimum: _Number | None
+) -> _Number:
     raw = os.environ.get(name)
     if raw is None:
         return default
     try:
-        value = int(raw.strip())
+        value = convert(raw.strip())
     except ValueError:
-        raise ConfigError(f"{name}: expected a whole number, got {raw!r}")
+        raise ConfigError(f"{name}: expected {expected}, got {raw!r}")
     if minimum is not None and value < minimum:
         raise ConfigError(f"{name}: must be at least {minimum}, got {value}")
     return value
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    return _env_number(name, default, int, "a whole number", minimum)
+
+
+def env_float(name: str, default: float, *, minimum: float | None = None) -> float:
+    return _env_number(name, default, float, "a number", minimum)
 
 
 def env_list(name: str, default: list[str]) -> list[str]:

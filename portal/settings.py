@@ -11,7 +11,6 @@ CELERY_BROKER_URL and EMAIL_URL to run on PostgreSQL, Redis/RabbitMQ and SMTP.
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -194,7 +193,10 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-_CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL")
+# Also read by the Azure rate limiter, which shares the portal's Redis (cache first, then broker).
+PORTAL_CACHE_URL = env_str("CACHE_URL", "")
+PORTAL_REDIS_URL = env_str("REDIS_URL", "")
+_CACHE_URL = PORTAL_CACHE_URL or PORTAL_REDIS_URL
 if _CACHE_URL:
     try:
         CACHES = {"default": environ.Env.cache_url_config(_CACHE_URL)}

@@ -4,11 +4,11 @@ Kept free of model imports: settings import it before apps are ready.
 ``PORTAL_ENGINE_SWEEP_SECONDS`` shortens the dispatcher/sweeper period (tests).
 """
 
-import os
-
 from celery.schedules import crontab
 
-_SWEEP = float(os.environ.get("PORTAL_ENGINE_SWEEP_SECONDS", "30"))
+from portal.config import env_float
+
+_SWEEP = env_float("PORTAL_ENGINE_SWEEP_SECONDS", 30.0, minimum=0.1)
 
 BEAT_SCHEDULE: dict[str, dict] = {
     # approved requests whose grace period is over

@@ -25,6 +25,10 @@ BOB = "bob@example.org"
 
 REQUIRE_SERVICES = os.environ.get("PORTAL_REQUIRE_SERVICES") == "1"
 
+# Fixture modules shared by several test packages (pytest only honours this in the root conftest).
+# Each package's own fixtures live in its conftest.py.
+pytest_plugins = ["tests.requests_app.engine_fixtures", "tests.fakes.fixtures"]
+
 
 def service_unavailable(what: str) -> None:
     """Skip a test whose service is missing — or fail it when CI requires every service."""

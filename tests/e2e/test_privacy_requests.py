@@ -6,9 +6,9 @@ import zipfile
 
 import pytest
 
+from requests_app.demo import write_stores
 from requests_app.engine.services import run_local
 from requests_app.models import PrivacyRequest
-from tests.requests_app.engine_fixtures import media_root, sqlite_host, write_stores  # noqa: F401, F811
 
 ALICE = "alice@example.com"
 
@@ -55,7 +55,7 @@ def test_deletion_request_home_to_verified_status(page, outbox, live_server, che
 
 
 @pytest.fixture
-def host_stores(settings, tmp_path, sqlite_host, media_root):  # noqa: F811
+def host_stores(settings, tmp_path, sqlite_host, media_root):
     """The host app's data for Alice: a SQLite database and a media folder, described in a stores file."""
     settings.PORTAL_STORES_FILE = str(write_stores(tmp_path / "stores.toml", sqlite_host, media_root))
     return settings.PORTAL_STORES_FILE

@@ -1,6 +1,7 @@
-"""Pytest fixtures for the Azure fakes and Azurite. Import in a test module:
+"""Pytest fixtures for the Azure fakes and Azurite: ``fake_face``, ``fake_vi``, ``fake_speech``, ``azurite``.
 
-from tests.fakes.fixtures import azurite, fake_face, fake_speech, fake_vi  # noqa: F401
+Registered for every test by ``pytest_plugins`` in tests/conftest.py: ask for them by name.
+Every test starts with a fresh in-process Azure rate limiter (``_fresh_rate_limiter``).
 """
 
 from __future__ import annotations

@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from urllib.parse import urlparse
 
-import pytest
 from django.core import mail
 from django.test import TestCase
 
 from requests_app import services
 from requests_app.models import PrivacyRequest
+
+# The fixture lives in this package's conftest.py; re-exported for modules that still import it from here.
+from tests.requests_app.conftest import fresh_rate_limits as fresh_rate_limits
 
 LINK_RE = re.compile(r"https?://[^\s\"<>]+")
 
@@ -69,13 +71,3 @@ def verified(
     request, token = submit(email=email, kind=kind, jurisdiction=jurisdiction)
     with committed():
         return services.request_verify(token=token)
-
-
-@pytest.fixture(autouse=False)
-def fresh_rate_limits():
-    """Rate-limit counters live in the shared cache; start each test from zero."""
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()

@@ -7,7 +7,7 @@ from django.core import mail
 
 from portal.models import AuditEvent
 from requests_app.models import PrivacyRequest
-from tests.requests_app.intake_helpers import committed, fresh_rate_limits, verify_path  # noqa: F401
+from tests.requests_app.intake_helpers import committed, verify_path
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 

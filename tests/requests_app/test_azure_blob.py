@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-# ruff: noqa: F811  - pytest fixtures imported from tests.fakes.fixtures)
 import uuid
 
 import pytest
@@ -11,7 +10,6 @@ from azure.storage.blob import BlobServiceClient
 from requests_app.models import Transmission
 from requests_app.stores.azure_blob import AzureBlobStore
 from requests_app.stores.base import PermanentStoreError
-from tests.fakes.fixtures import _fresh_rate_limiter, azurite  # noqa: F401
 from tests.requests_app.azure_helpers import MemorySink, erase_and_verify, row, subject
 
 pytestmark = [pytest.mark.django_db, pytest.mark.services]

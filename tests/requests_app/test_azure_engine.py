@@ -6,7 +6,6 @@ code the Celery workers run — with backoff waits skipped.
 
 from __future__ import annotations
 
-# ruff: noqa: F811  - pytest fixtures imported from tests.fakes.fixtures)
 import json
 import zipfile
 from pathlib import Path
@@ -17,7 +16,6 @@ from django.test import override_settings
 from requests_app import consent, ledger
 from requests_app.engine import services as engine
 from requests_app.models import Consent, PrivacyRequest, StoreTask, Transmission
-from tests.fakes.fixtures import _fresh_rate_limiter, fake_face, fake_speech  # noqa: F401
 from tests.requests_app.azure_helpers import purpose
 
 # transaction=True: run_local closes obsolete connections between steps like a worker does, which

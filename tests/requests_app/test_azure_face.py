@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-# ruff: noqa: F811  - pytest fixtures imported from tests.fakes.fixtures)
 import json
 
 import pytest
@@ -10,7 +9,6 @@ import pytest
 from requests_app.models import Transmission
 from requests_app.stores.azure_face import AzureFaceStore
 from requests_app.stores.base import PermanentStoreError, TransientStoreError
-from tests.fakes.fixtures import _fresh_rate_limiter, fake_face  # noqa: F401
 from tests.requests_app.azure_helpers import MemorySink, erase_and_verify, row, subject
 
 pytestmark = pytest.mark.django_db

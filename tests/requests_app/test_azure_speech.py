@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-# ruff: noqa: F811  - pytest fixtures imported from tests.fakes.fixtures)
 import pytest
 
 from requests_app.models import Transmission
 from requests_app.stores.azure_speech import AzureSpeechStore
 from requests_app.stores.base import PermanentStoreError
-from tests.fakes.fixtures import _fresh_rate_limiter, fake_speech  # noqa: F401
 from tests.requests_app.azure_helpers import MemorySink, erase_and_verify, row, subject
 
 pytestmark = pytest.mark.django_db

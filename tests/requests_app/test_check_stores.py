@@ -6,9 +6,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from requests_app.demo import write_stores
 from requests_app.stores import registry
-from tests.requests_app.engine_fixtures import *  # noqa: F403
-from tests.requests_app.engine_fixtures import write_stores
 
 MISTAKES = """
 [[store]]

@@ -13,7 +13,6 @@ from django.test import TestCase
 
 from portal.models import AuditEvent
 from requests_app.models import PrivacyRequest
-from tests.requests_app.engine_fixtures import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db
 

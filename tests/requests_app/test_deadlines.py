@@ -11,7 +11,7 @@ from django.utils import timezone
 from requests_app import deadlines, services
 from requests_app.models import PrivacyRequest, new_reference
 from tests.helpers import wait_until
-from tests.requests_app.intake_helpers import committed, fresh_rate_limits, verified  # noqa: F401
+from tests.requests_app.intake_helpers import committed, verified
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 

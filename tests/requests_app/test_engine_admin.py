@@ -6,7 +6,6 @@ import pytest
 from django.test import TestCase
 
 from requests_app.engine import services
-from tests.requests_app.engine_fixtures import *  # noqa: F403
 from tests.requests_app.webhook_hostapp import HostApp, stores_toml
 
 pytestmark = pytest.mark.django_db

@@ -26,11 +26,11 @@ import pytest
 from django.db import connection
 
 from portal.models import AuditEvent
+from requests_app.demo import write_stores
 from requests_app.models import PrivacyRequest, StoreTask
 from tests.conftest import service_unavailable
 from tests.helpers import wait_until
-from tests.requests_app.engine_fixtures import *  # noqa: F403
-from tests.requests_app.engine_fixtures import pg_schema_host, write_stores
+from tests.requests_app.engine_fixtures import pg_schema_host
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

@@ -19,7 +19,6 @@ from django.utils import timezone
 from portal.models import AuditEvent
 from requests_app.engine import receipt, services
 from requests_app.models import AccessPackage, PrivacyRequest, StoreTask, SubjectIdentity
-from tests.requests_app.engine_fixtures import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db
 

@@ -10,11 +10,10 @@ from django.test import TestCase
 from django.utils import timezone
 
 from portal.models import AuditEvent
+from requests_app.demo import write_stores
 from requests_app.engine import retention, services
 from requests_app.models import PrivacyRequest, StoreTask
 from tests.helpers import wait_until
-from tests.requests_app.engine_fixtures import *  # noqa: F403
-from tests.requests_app.engine_fixtures import write_stores
 
 pytestmark = pytest.mark.django_db
 ST = StoreTask.Status

@@ -7,9 +7,8 @@ from django.core import mail
 from django.test import Client
 
 from requests_app.models import PrivacyRequest
-from tests.requests_app.intake_helpers import (  # noqa: F401
+from tests.requests_app.intake_helpers import (
     committed,
-    fresh_rate_limits,
     status_path,
     verify_path,
 )

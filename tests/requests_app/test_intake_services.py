@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from portal.models import AuditEvent
 from requests_app import services
 from requests_app.models import InvalidTransition, PrivacyRequest, StoreTask
-from tests.requests_app.intake_helpers import committed, fresh_rate_limits, submit, verify_path  # noqa: F401
+from tests.requests_app.intake_helpers import committed, submit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 

@@ -9,7 +9,7 @@ from portal import tokens
 from portal.models import AuditEvent
 from requests_app import services
 from requests_app.models import PrivacyRequest, SubjectIdentity, new_reference
-from tests.requests_app.intake_helpers import fresh_rate_limits, submit  # noqa: F401
+from tests.requests_app.intake_helpers import submit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 

@@ -8,9 +8,8 @@ from django.test import Client
 
 from requests_app import services
 from requests_app.models import PrivacyRequest, StoreTask
-from tests.requests_app.intake_helpers import (  # noqa: F401
+from tests.requests_app.intake_helpers import (
     committed,
-    fresh_rate_limits,
     status_path,
     submit,
     verified,

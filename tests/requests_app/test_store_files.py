@@ -9,7 +9,6 @@ import pytest
 from requests_app.stores import registry
 from requests_app.stores.base import PermanentStoreError, Subject
 from requests_app.stores.files import FilesStore
-from tests.requests_app.engine_fixtures import *  # noqa: F403
 
 
 def store(root, paths=("avatars/{user_id}/", "voice/{user_id}.wav", "exports/{user_id}-*")) -> FilesStore:

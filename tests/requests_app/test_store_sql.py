@@ -7,12 +7,11 @@ from contextlib import contextmanager
 
 import pytest
 
+from requests_app.demo import STORES_TOML
 from requests_app.stores import registry
 from requests_app.stores.base import PermanentStoreError, Subject
 from requests_app.stores.sql import SqlStore
 from tests.conftest import ALICE
-from tests.requests_app.engine_fixtures import *  # noqa: F403
-from tests.requests_app.engine_fixtures import STORES_TOML
 
 pytestmark = pytest.mark.django_db  # the store connects through Django's database layer
 

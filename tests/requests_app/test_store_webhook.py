@@ -13,7 +13,6 @@ from requests_app.models import PrivacyRequest, StoreTask
 from requests_app.stores import registry, webhook
 from requests_app.stores.base import PermanentStoreError, Subject, TransientStoreError
 from tests.conftest import ALICE
-from tests.requests_app.engine_fixtures import *  # noqa: F403
 from tests.requests_app.webhook_hostapp import SECRET, HostApp, stores_toml
 
 pytestmark = pytest.mark.django_db

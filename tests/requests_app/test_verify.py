@@ -10,9 +10,8 @@ from django.utils import timezone
 from portal.models import AuditEvent
 from requests_app import services
 from requests_app.models import PrivacyRequest
-from tests.requests_app.intake_helpers import (  # noqa: F401
+from tests.requests_app.intake_helpers import (
     committed,
-    fresh_rate_limits,
     status_path,
     submit,
     verify_path,
