@@ -26,7 +26,7 @@ run: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo_hostapp  # the demo host app of docs/examples/stores.toml (idempotent)
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(PY) manage.py compilemessages --verbosity 0 --ignore '.venv' 2>/dev/null || true
+	$(PY) manage.py compile_translations  # the .mo files are build output (GNU msgfmt, or polib)
 	@echo ""
 	@echo "  Portal:        http://127.0.0.1:$(PORT)/"
 	@echo "  Admin:         http://127.0.0.1:$(PORT)/admin/   (create a staff user: $(PY) manage.py createsuperuser)"
@@ -45,7 +45,7 @@ $(NPM_STAMP): package.json
 	else echo "npm not found: Azure Blob Storage tests need Azurite (npm install)"; fi
 
 test: $(STAMP) $(NPM_STAMP)
-	$(PY) manage.py compilemessages --verbosity 0 --ignore '.venv' 2>/dev/null || true
+	$(PY) manage.py compile_translations  # the .mo files are build output (GNU msgfmt, or polib)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -37,6 +37,15 @@ def service_unavailable(what: str) -> None:
     pytest.skip(f"{what} not available")
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Build missing or stale .mo files (not in git), so a plain ``pytest`` sees German and French too."""
+    from django.conf import settings
+
+    from portal.translations import compile_all
+
+    compile_all(settings.LOCALE_PATHS)
+
+
 @pytest.fixture
 def alice_email() -> str:
     return ALICE

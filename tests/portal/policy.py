@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
-
 from django.utils import timezone
 
 from portal.models import PolicyVersion
+from portal.policy_texts import default_policy, languages
 
-_english = importlib.import_module("portal.migrations.0003_default_privacy_policy")
-_translations = importlib.import_module("portal.migrations.0005_default_privacy_policy_de_fr")
-DEFAULT_POLICY = {"en": _english.DEFAULT_POLICY, "de": _translations.POLICY_DE, "fr": _translations.POLICY_FR}
+DEFAULT_POLICY = {language: default_policy(language).body for language in languages()}
 
 
 def ensure_default_policy() -> PolicyVersion:

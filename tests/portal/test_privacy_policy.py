@@ -126,3 +126,22 @@ def test_admin_cannot_delete_published_version(admin_user, staff_client, shipped
     response = client.post(f"/admin/portal/policyversion/{shipped.pk}/delete/", {"post": "yes"})
     assert response.status_code == 403
     assert PolicyVersion.objects.filter(pk=shipped.pk).exists()
+
+
+def test_every_language_ships_a_default_policy_with_a_summary(settings):
+    from portal.policy_texts import default_policy, languages
+
+    assert languages() == [code for code, _name in settings.LANGUAGES]
+    for language in languages():
+        policy = default_policy(language)
+        assert policy.summary and "{app_name}" in policy.body and "Microsoft" in policy.body
+
+
+@pytest.mark.django_db
+def test_migrations_publish_the_policy_files_word_for_word():
+    from portal.policy_texts import default_policy, languages
+
+    for language in languages():
+        shipped = PolicyVersion.objects.get(version=1, language=language)
+        assert shipped.body == default_policy(language).body
+        assert shipped.summary_of_changes == default_policy(language).summary and shipped.is_published

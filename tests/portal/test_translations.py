@@ -1,6 +1,8 @@
 """German and French are complete, consistent with English, compiled, and used for pages and e-mails."""
 
+import gettext
 import re
+import shutil
 from pathlib import Path
 
 import polib
@@ -8,6 +10,7 @@ import pytest
 from django.conf import settings
 
 from portal import mail
+from portal.translations import compile_catalogue
 
 LOCALE = Path(settings.BASE_DIR) / "locale"
 LANGUAGES = ["de", "fr"]
@@ -50,11 +53,29 @@ def test_translations_keep_every_placeholder(language):
 def test_compiled_catalog_matches_the_po_file(language):
     po = _catalog(language)
     mo_path = LOCALE / language / "LC_MESSAGES" / "django.mo"
-    assert mo_path.exists(), f"run manage.py compilemessages ({mo_path} missing)"
+    assert mo_path.exists(), f"run manage.py compile_translations ({mo_path} missing)"
     compiled = {e.msgid: e.msgstr for e in polib.mofile(str(mo_path)) if not e.msgid_plural}
     stale = [e.msgid for e in po.translated_entries()
              if not e.msgid_plural and compiled.get(e.msgid) != e.msgstr]
-    assert not stale, f"{language}: .mo is older than .po for {len(stale)} entries; run compilemessages"
+    assert not stale, f"{language}: .mo is older than .po for {len(stale)} entries; run compile_translations"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_pure_python_fallback_compiles_what_msgfmt_compiles(language, tmp_path):
+    if shutil.which("msgfmt") is None:
+        pytest.skip("GNU gettext (msgfmt) not installed: nothing to compare the fallback with")
+    catalogs = {}
+    for tool in ("msgfmt", "polib"):
+        po = tmp_path / tool / "django.po"
+        po.parent.mkdir()
+        shutil.copy(LOCALE / language / "LC_MESSAGES" / "django.po", po)
+        assert compile_catalogue(po, use_msgfmt=tool == "msgfmt") == tool
+        with open(po.with_suffix(".mo"), "rb") as mo:
+            catalogs[tool] = gettext.GNUTranslations(mo)._catalog  # type: ignore[attr-defined]
+    # the header differs only in which dates msgfmt keeps; the plural rule must survive
+    assert "Plural-Forms: nplurals=2" in catalogs["polib"].pop("")
+    catalogs["msgfmt"].pop("")
+    assert catalogs["polib"] == catalogs["msgfmt"]
 
 
 @pytest.mark.django_db
