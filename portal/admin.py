@@ -1,5 +1,9 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -7,16 +11,16 @@ from portal import audit
 from portal.models import ApiKey, AuditEvent, Heartbeat, PolicyVersion
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in django-stubs
     """For append-only records: visible to whoever may view them, changeable by nobody."""
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -30,7 +34,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
     show_full_result_count = False
 
 
-class ApiKeyForm(forms.ModelForm):
+class ApiKeyForm(forms.ModelForm):  # type: ignore[type-arg]  # generic only in django-stubs
     scopes = forms.MultipleChoiceField(choices=ApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple)
 
     class Meta:
@@ -39,7 +43,7 @@ class ApiKeyForm(forms.ModelForm):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in django-stubs
     form = ApiKeyForm
     list_display = ["name", "prefix", "scopes", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["revoked_at"]
@@ -47,7 +51,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     readonly_fields = ["prefix", "created_at", "created_by", "last_used_at", "revoked_at"]
     actions = ["revoke"]
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
         if change:
             super().save_model(request, obj, form, change)
             return
@@ -58,11 +62,11 @@ class ApiKeyAdmin(admin.ModelAdmin):
                      data={"scopes": key.scopes})
         messages.warning(request, f"Copy this key now; it will not be shown again: {raw}")
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # revoke instead: the audit trail refers to keys
 
     @admin.action(description="Revoke selected keys")
-    def revoke(self, request, queryset):
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         for key in queryset.filter(revoked_at__isnull=True):
             key.revoked_at = timezone.now()
             key.save(update_fields=["revoked_at"])
@@ -76,7 +80,7 @@ class HeartbeatAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PolicyVersion)
-class PolicyVersionAdmin(admin.ModelAdmin):
+class PolicyVersionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in django-stubs
     """Drafts are edited freely; publishing freezes a version. "Copy as new draft" starts the next one."""
 
     list_display = ["version", "language", "effective_date", "state", "summary_of_changes", "published_at"]
@@ -87,42 +91,42 @@ class PolicyVersionAdmin(admin.ModelAdmin):
     list_select_related = ["published_by"]
 
     @admin.display(description="State")
-    def state(self, obj):
+    def state(self, obj: PolicyVersion) -> str:
         if not obj.is_published:
             return "draft"
         return "in force or past" if obj.effective_date <= timezone.localdate() else "scheduled"
 
     @admin.display(description="Preview")
-    def preview(self, obj):
+    def preview(self, obj: PolicyVersion | None) -> str:
         if obj is None or not obj.pk:
             return "Save to see a preview."
         return format_html('<div class="policy-preview">{}</div>', obj.render())
 
-    def get_fields(self, request, obj=None):
+    def get_fields(self, request: HttpRequest, obj: PolicyVersion | None = None) -> tuple[str, ...]:
         if obj is not None and obj.is_published:
-            return ["version", "language", "effective_date", "summary_of_changes", "published_at",
-                    "published_by", "preview"]
-        return ["version", "language", "effective_date", "summary_of_changes", "body", "preview"]
+            return ("version", "language", "effective_date", "summary_of_changes", "published_at",
+                    "published_by", "preview")
+        return ("version", "language", "effective_date", "summary_of_changes", "body", "preview")
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: PolicyVersion | None = None) -> tuple[str, ...]:
         if obj is not None and obj.is_published:
             return self.get_fields(request, obj)
-        return ["preview"]
+        return ("preview",)
 
-    def get_changeform_initial_data(self, request):
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         latest = PolicyVersion.objects.order_by("-version").first()
         return {"version": (latest.version + 1) if latest else 1, "effective_date": timezone.localdate()}
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: PolicyVersion | None = None) -> bool:
         if obj is not None and obj.is_published:
             return False
         return super().has_delete_permission(request, obj)
 
-    def delete_queryset(self, request, queryset):
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[PolicyVersion]) -> None:
         queryset.filter(published_at__isnull=True).delete()
 
     @admin.action(description="Publish selected drafts (they can no longer be changed)")
-    def publish(self, request, queryset):
+    def publish(self, request: HttpRequest, queryset: QuerySet[PolicyVersion]) -> None:
         count = 0
         for policy in queryset.filter(published_at__isnull=True):
             policy.publish(actor=request.user)
@@ -135,7 +139,7 @@ class PolicyVersionAdmin(admin.ModelAdmin):
             messages.warning(request, "Nothing to publish: the selected versions were already published.")
 
     @admin.action(description="Copy as a new draft (next version number)")
-    def copy_as_new_draft(self, request, queryset):
+    def copy_as_new_draft(self, request: HttpRequest, queryset: QuerySet[PolicyVersion]) -> None:
         versions = PolicyVersion.objects.order_by("-version").values_list("version", flat=True)
         next_version = (versions.first() or 0) + 1
         latest_per_language = {}

@@ -6,7 +6,10 @@ Installed through ``portal.apps.PortalAdminConfig`` (``default_site``), so every
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from portal import ratelimit
@@ -21,12 +24,12 @@ class PortalAdminSite(admin.AdminSite):
     site_title = "Portal admin"
     index_title = "Staff"
 
-    def has_permission(self, request) -> bool:
+    def has_permission(self, request: HttpRequest) -> bool:
         from portal import two_factor
 
         return super().has_permission(request) and not two_factor.needs_verification(request.user)
 
-    def login(self, request, extra_context=None):
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         from portal import two_factor
 
         next_url = request.POST.get("next") or request.GET.get("next") or ""
@@ -36,7 +39,7 @@ class PortalAdminSite(admin.AdminSite):
             decision = ratelimit.hit("admin-login", ratelimit.client_ip(request) or "-", LOGIN_RATE)
             if not decision.allowed:
                 return ratelimit.too_many(request, decision.retry_after)
-        response = super().login(request, extra_context)
+        response: HttpResponse = super().login(request, extra_context)
         logged_in = request.method == "POST" and response.status_code == 302
         if logged_in and two_factor.needs_verification(request.user):
             return redirect(two_factor.next_step_url(request.user, next_url))

@@ -6,11 +6,14 @@ codes to whoever may view them. Staff enrol through /account/2fa/ instead.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.contrib import admin, messages
 from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -27,39 +30,40 @@ for model in (User, TOTPDevice, StaticDevice):
 
 
 @admin.register(User)
-class StaffUserAdmin(UserAdmin):
+class StaffUserAdmin(UserAdmin):  # type: ignore[type-arg]  # generic only in django-stubs
     list_display = ["username", "email", "is_staff", "is_active", "second_factor", "last_login"]
     list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
     actions = ["reset_second_factor"]
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         # Portal admins manage staff accounts but cannot make anyone (themselves included) a superuser.
         fields = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
             fields += ["is_superuser", "user_permissions"]
         return fields
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None and obj.is_superuser and not request.user.is_superuser:
             return False
         return super().has_change_permission(request, obj)
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None and obj.is_superuser and not request.user.is_superuser:
             return False
         return super().has_delete_permission(request, obj)
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         confirmed = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
-        return super().get_queryset(request).annotate(has_2fa=Exists(confirmed))
+        users: QuerySet[Any] = super().get_queryset(request)
+        return cast("QuerySet[Any]", users.annotate(has_2fa=Exists(confirmed)))
 
     @admin.display(boolean=True, description=_("Second factor"), ordering="has_2fa")
-    def second_factor(self, obj) -> bool:
+    def second_factor(self, obj: Any) -> bool:
         return bool(getattr(obj, "has_2fa", False))
 
     @admin.action(description=_("Reset second factor (lost phone): the user sets it up again at next login"),
                   permissions=["change"])
-    def reset_second_factor(self, request, queryset):
+    def reset_second_factor(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         done = 0
         for user in queryset:
             if user.is_superuser and not request.user.is_superuser:

@@ -37,7 +37,7 @@ def api_error(
     return Response({"error": body}, status=status, headers=headers)
 
 
-def _flatten(detail):
+def _flatten(detail: Any) -> Any:
     if isinstance(detail, dict):
         return {k: _flatten(v) for k, v in detail.items()}
     if isinstance(detail, list):
@@ -45,7 +45,7 @@ def _flatten(detail):
     return str(detail)
 
 
-def exception_handler(exc, context):
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     response = drf_exception_handler(exc, context)
@@ -53,7 +53,7 @@ def exception_handler(exc, context):
         if isinstance(exc, (ValueError, UnicodeError)):
             return api_error("invalid", "The request could not be read.")
         return None
-    body: dict = {"code": getattr(exc, "default_code", "error")}
+    body: dict[str, Any] = {"code": getattr(exc, "default_code", "error")}
     detail = getattr(exc, "detail", None)
     if isinstance(exc, exceptions.ValidationError):
         body["code"] = "invalid"

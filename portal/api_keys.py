@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
+from rest_framework.request import Request
 
 from portal import tokens
 from portal.models import ApiKey
@@ -23,10 +26,10 @@ class HostApp:
         return f"host app {self.key.name}"
 
 
-class ApiKeyAuthentication(authentication.BaseAuthentication):
+class ApiKeyAuthentication(authentication.BaseAuthentication):  # type: ignore[misc]  # DRF ships no type hints
     keyword = "Bearer"
 
-    def authenticate(self, request):
+    def authenticate(self, request: Request) -> tuple[HostApp, ApiKey] | None:
         header = authentication.get_authorization_header(request).decode("latin-1")
         if not header:
             return None
@@ -42,23 +45,23 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         return HostApp(key), key
 
-    def authenticate_header(self, request):
+    def authenticate_header(self, request: Request) -> str:
         return self.keyword
 
 
-class ApiKeyScheme(OpenApiAuthenticationExtension):
+class ApiKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]  # registers itself
     target_class = "portal.api_keys.ApiKeyAuthentication"
     name = "apiKey"
 
-    def get_security_definition(self, auto_schema):
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
         return {"type": "http", "scheme": "bearer", "description": "A host-app API key created in the admin."}
 
 
-def api_key_of(request) -> ApiKey | None:
+def api_key_of(request: Request) -> ApiKey | None:
     return request.auth if isinstance(request.auth, ApiKey) else None
 
 
-class HasScope(permissions.BasePermission):
+class HasScope(permissions.BasePermission):  # type: ignore[misc]  # DRF ships no type hints
     """Use as ``permission_classes = [HasScope.for_("requests:write")]``."""
 
     scope = ""
@@ -69,7 +72,7 @@ class HasScope(permissions.BasePermission):
         return type(f"HasScope_{scope.replace(':', '_')}", (cls,), {"scope": scope,
                     "message": f"This API key lacks the '{scope}' scope."})
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view: Any) -> bool:
         key = api_key_of(request)
         if key is None:
             raise exceptions.NotAuthenticated("An API key is required: 'Authorization: Bearer <API key>'.")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
+
 from portal.models import ApiKey, AuditEvent
 
 
@@ -24,12 +26,12 @@ def actor_fields(actor: Any) -> dict[str, Any]:
 
 
 def record(*, subject_type: str, subject_id: Any, action: str, actor: Any = None, from_status: str = "",
-           to_status: str = "", reason: str = "", data: dict | None = None) -> AuditEvent:
+           to_status: str = "", reason: str = "", data: dict[str, Any] | None = None) -> AuditEvent:
     return AuditEvent.objects.create(
         subject_type=subject_type, subject_id=str(subject_id), action=action, from_status=from_status,
         to_status=to_status, reason=reason, data=data or {}, **actor_fields(actor),
     )
 
 
-def timeline(subject_type: str, subject_id: Any):
+def timeline(subject_type: str, subject_id: Any) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(subject_type=subject_type, subject_id=str(subject_id)).select_related("actor")

@@ -52,4 +52,4 @@ class HeartbeatScheduler(PersistentScheduler):
                 Heartbeat.record("beat")
             except Exception:  # beat must keep scheduling even if the database blips
                 logger.warning("beat heartbeat could not be recorded", exc_info=True)
-        return min(super().tick(*args, **kwargs), 10.0)  # type: ignore[misc]
+        return min(float(super().tick(*args, **kwargs)), 10.0)  # type: ignore[misc]

@@ -1,16 +1,20 @@
 """System checks run at start-up (runserver, migrate, check): the stores file must be valid."""
 
+from typing import Any
+
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import CheckMessage, Error, Warning, register
 
 
 @register("portal")
-def stores_file_is_valid(app_configs, **kwargs):
+def stores_file_is_valid(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     from requests_app.stores import registry
 
     loaded = registry.load()
-    problems = [Error(message, id="portal.E001", hint="Fix the stores file, then run: manage.py check_stores")
-                for message in loaded.errors]
+    problems: list[CheckMessage] = [
+        Error(message, id="portal.E001", hint="Fix the stores file, then run: manage.py check_stores")
+        for message in loaded.errors
+    ]
     if not loaded.errors and not any(store.kind == "azure_ledger" for store in loaded.stores):
         problems.append(Warning(
             f"{settings.PORTAL_STORES_FILE}: no store of kind \"azure_ledger\": items the host app recorded in "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 import environ
@@ -84,7 +84,7 @@ def env_list(name: str, default: list[str]) -> list[str]:
 _DB_SCHEMES = {"sqlite", "postgres", "postgresql", "pgsql", "psql", "mysql", "mariadb"}
 
 
-def env_database(name: str, default: str) -> dict:
+def env_database(name: str, default: str) -> dict[str, Any]:
     raw = os.environ.get(name, default)
     scheme = urlparse(raw).scheme
     if scheme not in _DB_SCHEMES:
@@ -93,7 +93,7 @@ def env_database(name: str, default: str) -> dict:
             "postgres://user:pass@host:5432/dbname or sqlite:////absolute/path.sqlite3"
         )
     try:
-        config = env.db_url_config(raw)
+        config: dict[str, Any] = env.db_url_config(raw)
     except Exception as exc:  # environ raises several types for malformed URLs
         raise ConfigError(f"{name}: cannot parse {_redact(raw)!r}: {exc}")
     if scheme != "sqlite" and not config.get("NAME"):
@@ -115,7 +115,7 @@ def env_broker(name: str, default: str) -> str:
     return raw
 
 
-def env_email(name: str, default_dir: str) -> dict:
+def env_email(name: str, default_dir: str) -> dict[str, Any]:
     raw = os.environ.get(name)
     if not raw:
         return {
@@ -126,7 +126,8 @@ def env_email(name: str, default_dir: str) -> dict:
     if scheme not in {"smtp", "smtps", "smtp+tls", "smtp+ssl", "consolemail", "filemail", "memorymail", "dummymail"}:
         raise ConfigError(f"{name}: {_redact(raw)!r} is not an e-mail URL; expected smtp://user:pass@host:587")
     try:
-        return env.email_url_config(raw)
+        config: dict[str, Any] = env.email_url_config(raw)
+        return config
     except Exception as exc:
         raise ConfigError(f"{name}: cannot parse {_redact(raw)!r}: {exc}")
 

@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.conf import settings
+from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
 
@@ -12,7 +15,7 @@ def _first_url(*names: str, default: str) -> str:
     return default
 
 
-def portal(request):
+def portal(request: HttpRequest) -> dict[str, Any]:
     return {
         "portal_app_name": settings.PORTAL_APP_NAME,
         "portal_operator_name": settings.PORTAL_OPERATOR_NAME,

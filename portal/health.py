@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 HEARTBEAT_MAX_AGE = timedelta(seconds=60)
 
 
-def _check_database() -> dict:
+def _check_database() -> dict[str, Any]:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -22,7 +23,7 @@ def _check_database() -> dict:
         return {"ok": False, "error": type(exc).__name__}
 
 
-def _check_broker() -> dict:
+def _check_broker() -> dict[str, Any]:
     from portal.celery import app
 
     try:
@@ -34,7 +35,7 @@ def _check_broker() -> dict:
         return {"ok": False, "error": type(exc).__name__}
 
 
-def _check_heartbeat(name: str) -> dict:
+def _check_heartbeat(name: str) -> dict[str, Any]:
     from portal.models import Heartbeat
 
     try:
@@ -47,7 +48,7 @@ def _check_heartbeat(name: str) -> dict:
     return {"ok": age <= HEARTBEAT_MAX_AGE.total_seconds(), "last_seen_seconds_ago": round(age, 1)}
 
 
-def _check_stores() -> dict:
+def _check_stores() -> dict[str, Any]:
     from requests_app.stores import registry
 
     try:
@@ -58,7 +59,7 @@ def _check_stores() -> dict:
 
 
 @never_cache
-def healthz(request):
+def healthz(request: HttpRequest) -> JsonResponse:
     checks = {
         "database": _check_database(),
         "broker": _check_broker(),

@@ -8,6 +8,8 @@ request never e-mails anyone.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -19,7 +21,7 @@ def absolute(path: str) -> str:
     return settings.PORTAL_BASE_URL + path
 
 
-def render(name: str, context: dict, language: str | None = None) -> tuple[str, str, str]:
+def render(name: str, context: dict[str, Any], language: str | None = None) -> tuple[str, str, str]:
     ctx = {"base_url": settings.PORTAL_BASE_URL, "app_name": settings.PORTAL_APP_NAME,
            "operator_name": settings.PORTAL_OPERATOR_NAME, "operator_contact": settings.PORTAL_OPERATOR_CONTACT,
            **context}
@@ -30,7 +32,7 @@ def render(name: str, context: dict, language: str | None = None) -> tuple[str, 
     return subject, text, html
 
 
-def send(name: str, to: list[str] | str, context: dict, language: str | None = None,
+def send(name: str, to: list[str] | str, context: dict[str, Any], language: str | None = None,
          attachments: list[tuple[str, bytes, str]] | None = None) -> None:
     recipients = [to] if isinstance(to, str) else list(to)
     subject, text, html = render(name, context, language)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -45,12 +48,12 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.subject_type}#{self.subject_id} {self.action}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise PermissionError("audit events are append-only")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("audit events are append-only")
 
     @property
@@ -88,7 +91,7 @@ class ApiKey(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
     @classmethod
-    def issue(cls, *, name: str, scopes: list[str], created_by=None) -> tuple[ApiKey, str]:
+    def issue(cls, *, name: str, scopes: list[str], created_by: Any = None) -> tuple[ApiKey, str]:
         """Create a key; returns (row, the raw key to show once)."""
         raw = tokens.new_token("pk")
         key = cls.objects.create(name=name, prefix=raw[3:11], key_hash=tokens.hash_token(raw), scopes=list(scopes),
@@ -117,11 +120,11 @@ class Heartbeat(models.Model):
         cls.objects.update_or_create(name=name, defaults={"at": timezone.now()})
 
 
-class PolicyVersionQuerySet(models.QuerySet):
-    def published(self):
+class PolicyVersionQuerySet(models.QuerySet["PolicyVersion"]):
+    def published(self) -> PolicyVersionQuerySet:
         return self.filter(published_at__isnull=False)
 
-    def in_force(self, language: str, today=None):
+    def in_force(self, language: str, today: datetime.date | None = None) -> PolicyVersion | None:
         """The newest published version in force today: in ``language`` if translated, else in English.
 
         A newer version published in English only wins over an older translation: the version in
@@ -171,13 +174,13 @@ class PolicyVersion(models.Model):
         state = "published" if self.is_published else "draft"
         return f"Privacy policy v{self.version} ({self.language}, {state})"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         frozen = PolicyVersion.objects.filter(pk=self.pk, published_at__isnull=False)
         if self.pk is not None and frozen.exists():
             raise PermissionError("a published privacy policy version never changes; create a new version")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         if self.is_published:
             raise PermissionError("a published privacy policy version stays readable; it cannot be deleted")
         return super().delete(*args, **kwargs)
@@ -186,7 +189,7 @@ class PolicyVersion(models.Model):
     def is_published(self) -> bool:
         return self.published_at is not None
 
-    def publish(self, *, actor=None) -> None:
+    def publish(self, *, actor: Any = None) -> None:
         if self.is_published:
             return
         PolicyVersion.objects.filter(pk=self.pk, published_at__isnull=True).update(

@@ -9,6 +9,7 @@ validation. Headings start at level 2 under the page's own ``<h1>``.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
 from django.utils.safestring import SafeString, mark_safe
@@ -22,7 +23,7 @@ def _markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.disable(["image", "html_inline", "html_block"])
 
-    def shift_headings(state) -> None:
+    def shift_headings(state: Any) -> None:
         for token in state.tokens:
             if token.type in ("heading_open", "heading_close") and token.tag == "h1":
                 token.tag = "h2"
@@ -44,7 +45,7 @@ def fill_placeholders(text: str) -> str:
 
 @lru_cache(maxsize=32)
 def _render(text: str) -> str:
-    return _markdown().render(text)
+    return str(_markdown().render(text))
 
 
 def render_policy(body: str) -> SafeString:

@@ -19,12 +19,16 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from portal.tokens import pseudonymise
+
+View = Callable[..., HttpResponse]
 
 _UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600,
           "d": 86400, "day": 86400}
@@ -43,7 +47,7 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(match.group(1)), seconds * multiplier
 
 
-def client_ip(request) -> str:
+def client_ip(request: HttpRequest) -> str:
     """The client's address: REMOTE_ADDR, or the address our own proxies saw (NUM_PROXIES hops).
 
     Only the right-most NUM_PROXIES entries of X-Forwarded-For were written by
@@ -51,12 +55,12 @@ def client_ip(request) -> str:
     trusting the first entry would let anyone dodge a limit by inventing one.
     """
     hops = getattr(settings, "PORTAL_NUM_PROXIES", 0)
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
     if hops and forwarded:
         addresses = [part.strip() for part in forwarded.split(",") if part.strip()]
         if addresses:
             return addresses[-min(hops, len(addresses))]
-    return request.META.get("REMOTE_ADDR", "")
+    return str(request.META.get("REMOTE_ADDR", ""))
 
 
 @dataclass
@@ -87,17 +91,23 @@ def peek(name: str, identity: str, rate: str) -> Decision:
     return Decision(count < limit, max(1, int((window + 1) * period - time.time())))
 
 
-def too_many(request, retry_after: int):
+def too_many(request: HttpRequest, retry_after: int) -> HttpResponse:
     context = {"retry_after_minutes": max(1, round(retry_after / 60))}
     response = render(request, "429.html", context, status=429)
     response["Retry-After"] = str(retry_after)
     return response
 
 
-def ratelimit(name: str, rate: str | Callable[[], str], *, key: str | Callable = "ip", methods=("POST",)):
-    def decorator(view):
+def ratelimit(
+    name: str,
+    rate: str | Callable[[], str],
+    *,
+    key: str | Callable[[HttpRequest], str] = "ip",
+    methods: tuple[str, ...] = ("POST",),
+) -> Callable[[View], View]:
+    def decorator(view: View) -> View:
         @functools.wraps(view)
-        def wrapped(request, *args, **kwargs):
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if request.method in methods:
                 actual_rate = rate() if callable(rate) else rate
                 identity = key(request) if callable(key) else client_ip(request)
@@ -114,14 +124,14 @@ def ratelimit(name: str, rate: str | Callable[[], str], *, key: str | Callable =
 TOKEN_FAILURE_RATE = "20/15m"
 
 
-def token_guard(name: str):
+def token_guard(name: str) -> Callable[[View], View]:
     """Decorate a view taking ``token``; the view returns 404 for an unknown token.
 
     A client IP that produced too many 404s is refused (429) for the rest of the window.
     """
-    def decorator(view):
+    def decorator(view: View) -> View:
         @functools.wraps(view)
-        def wrapped(request, *args, **kwargs):
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             ip = client_ip(request) or "-"
             if not peek(f"tokenfail:{name}", ip, TOKEN_FAILURE_RATE).allowed:
                 return too_many(request, peek(f"tokenfail:{name}", ip, TOKEN_FAILURE_RATE).retry_after)

@@ -13,6 +13,8 @@ Audit events are never changeable by anyone: only ``view`` is granted.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models.signals import post_migrate
 
 PRIVACY_OFFICERS = "Privacy officers"
@@ -31,12 +33,12 @@ ROLE_APPS = {
 }
 
 
-def sync_roles(**kwargs) -> None:
+def sync_roles(**kwargs: Any) -> None:
     from django.contrib.auth.models import Group, Permission
 
     for role, grants in ROLE_APPS.items():
         group, _ = Group.objects.get_or_create(name=role)
-        perms: list = []
+        perms: list[Permission] = []
         for target, level in grants.items():
             app_label, _, model = target.partition(".")
             qs = Permission.objects.filter(content_type__app_label=app_label)

@@ -11,6 +11,9 @@ Over the limit DRF answers 429 with ``Retry-After`` and our JSON error
 
 from __future__ import annotations
 
+from typing import Any
+
+from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -21,8 +24,8 @@ from portal.ratelimit import client_ip
 FALLBACK_RATES = {"host_app": "6000/minute", "api_anonymous": "600/minute"}
 
 
-class _DefaultThrottle(SimpleRateThrottle):
-    def get_rate(self):
+class _DefaultThrottle(SimpleRateThrottle):  # type: ignore[misc]  # DRF ships no type hints
+    def get_rate(self) -> str | None:
         for rates in (self.THROTTLE_RATES, api_settings.DEFAULT_THROTTLE_RATES, FALLBACK_RATES):
             if self.scope in rates:
                 return rates[self.scope]
@@ -32,7 +35,7 @@ class _DefaultThrottle(SimpleRateThrottle):
 class HostAppThrottle(_DefaultThrottle):
     scope = "host_app"
 
-    def get_cache_key(self, request, view):
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
         key = api_key_of(request)
         return f"throttle_host_app_{key.pk}" if key else None
 
@@ -40,7 +43,7 @@ class HostAppThrottle(_DefaultThrottle):
 class AnonymousApiThrottle(_DefaultThrottle):
     scope = "api_anonymous"
 
-    def get_cache_key(self, request, view):
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
         if api_key_of(request) is not None:
             return None
-        return self.cache_format % {"scope": self.scope, "ident": client_ip(request) or "-"}
+        return str(self.cache_format % {"scope": self.scope, "ident": client_ip(request) or "-"})

@@ -42,7 +42,7 @@ def compile_catalogue(po: Path, *, use_msgfmt: bool | None = None) -> str:
             raise TranslationsError(f"{po}: msgfmt failed: {result.stderr.strip()}")
         return "msgfmt"
     try:
-        import polib
+        import polib  # type: ignore[import-untyped]  # no stubs published
     except ImportError:
         raise TranslationsError(
             f"{po}: cannot compile: install GNU gettext (msgfmt) or polib (pip install polib)"

@@ -28,6 +28,8 @@ import functools
 import io
 import secrets
 from base64 import b32encode, b64encode
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 import qrcode
@@ -35,6 +37,7 @@ import qrcode.image.svg
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
@@ -57,18 +60,18 @@ def required() -> bool:
     return bool(getattr(settings, "PORTAL_REQUIRE_2FA", True))
 
 
-def needs_verification(user) -> bool:
+def needs_verification(user: Any) -> bool:
     """True for a logged-in staff member whose session has no verified second factor yet."""
     if not (user.is_authenticated and user.is_active and user.is_staff) or not required():
         return False
-    return not (hasattr(user, "is_verified") and user.is_verified())
+    return not (hasattr(user, "is_verified") and bool(user.is_verified()))
 
 
-def has_confirmed_device(user) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+def has_confirmed_device(user: Any) -> bool:
+    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
 
 
-def next_step_url(user, next_url: str = "") -> str:
+def next_step_url(user: Any, next_url: str = "") -> str:
     """Where an unverified staff member goes: enrolment if they have no device, else the code page."""
     name = "two-factor-verify" if has_confirmed_device(user) else "two-factor-setup"
     url = reverse(name)
@@ -78,7 +81,7 @@ def next_step_url(user, next_url: str = "") -> str:
 # --- Enrolment ----------------------------------------------------------------------
 
 
-def pending_device(user) -> TOTPDevice:
+def pending_device(user: Any) -> TOTPDevice:
     """The unconfirmed TOTP device being enrolled (created once, so reloading keeps the same QR code)."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False, name=PENDING_DEVICE_NAME).first()
     if device is None:
@@ -100,7 +103,7 @@ def qr_code_data_uri(device: TOTPDevice) -> str:
 
 
 @transaction.atomic
-def confirm_enrolment(request, device: TOTPDevice, token: str) -> list[str] | None:
+def confirm_enrolment(request: HttpRequest, device: TOTPDevice, token: str) -> list[str] | None:
     """Check the first code; on success confirm the device, verify the session, return fresh backup codes."""
     device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
     if device.confirmed or device.user_id != request.user.pk:
@@ -131,7 +134,7 @@ def hash_backup_code(code: str, secret: str | None = None) -> str:
     return digest.hexdigest()[:16]
 
 
-def issue_backup_codes(user) -> list[str]:
+def issue_backup_codes(user: Any) -> list[str]:
     """Replace the user's backup codes with ten new ones; return them (the only time they exist in clear)."""
     device, _ = StaticDevice.objects.get_or_create(user=user, name=BACKUP_DEVICE_NAME,
                                                    defaults={"confirmed": True})
@@ -144,11 +147,11 @@ def issue_backup_codes(user) -> list[str]:
     return codes
 
 
-def remaining_backup_codes(user) -> int:
-    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+def remaining_backup_codes(user: Any) -> int:
+    return int(StaticToken.objects.filter(device__user=user, device__confirmed=True).count())
 
 
-def _verify_backup_code(user, code: str) -> StaticDevice | None:
+def _verify_backup_code(user: Any, code: str) -> StaticDevice | None:
     fallbacks = [str(key) for key in settings.SECRET_KEY_FALLBACKS]
     hashes = [hash_backup_code(code)] + [hash_backup_code(code, key) for key in fallbacks]
     with transaction.atomic():
@@ -174,7 +177,7 @@ def _digits(token: str) -> str:
 # --- Login with a second factor ------------------------------------------------------------
 
 
-def verify(request, token: str) -> bool:
+def verify(request: HttpRequest, token: str) -> bool:
     """Verify ``token`` (six digits from the app, or a backup code) and mark the session verified."""
     user = request.user
     token = token.strip()
@@ -196,7 +199,7 @@ def verify(request, token: str) -> bool:
     return True
 
 
-def throttled_seconds(user) -> int:
+def throttled_seconds(user: Any) -> int:
     """Seconds until django-otp's exponential back-off lets this user try a code again (0 = now)."""
     from django.utils import timezone
 
@@ -217,7 +220,7 @@ class CannotResetOwnFactor(Exception):
 
 
 @transaction.atomic
-def reset_second_factor(*, user, actor, reason: str = "") -> int:
+def reset_second_factor(*, user: Any, actor: Any, reason: str = "") -> int:
     """Delete every OTP device of ``user`` (lost phone); they enrol again at next login. Audited.
 
     Done by another admin: resetting one's own factor would let a stolen
@@ -225,7 +228,7 @@ def reset_second_factor(*, user, actor, reason: str = "") -> int:
     """
     if actor is not None and getattr(actor, "pk", None) == user.pk:
         raise CannotResetOwnFactor("You cannot reset your own second factor; ask another admin.")
-    removed = TOTPDevice.objects.filter(user=user).delete()[1].get("otp_totp.TOTPDevice", 0)
+    removed: int = TOTPDevice.objects.filter(user=user).delete()[1].get("otp_totp.TOTPDevice", 0)
     StaticDevice.objects.filter(user=user).delete()
     audit.record(subject_type="user", subject_id=user.pk, action="2fa.reset", actor=actor, reason=reason,
                  data={"username": user.get_username(), "authenticators_removed": removed})
@@ -235,11 +238,11 @@ def reset_second_factor(*, user, actor, reason: str = "") -> int:
 # --- For staff views outside the admin -----------------------------------------------------
 
 
-def verified_staff_required(view):
+def verified_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Decorator for staff-only views outside the admin: logged in, staff, and second factor verified."""
 
     @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = request.user
         if not (user.is_authenticated and user.is_active and user.is_staff):
             return redirect_to_login(request.get_full_path(), reverse("admin:login"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.views import redirect_to_login
@@ -13,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from portal import two_factor
+from portal import audit, two_factor
 from portal.ratelimit import ratelimit
 
 
@@ -25,7 +27,7 @@ class CodeForm(forms.Form):
     )
 
 
-def _by_user(request) -> str:
+def _by_user(request: HttpRequest) -> str:
     return f"user:{request.user.pk}"
 
 
@@ -37,18 +39,18 @@ def _safe_next(request: HttpRequest) -> str:
     return reverse("admin:index")
 
 
-def _is_verified(user) -> bool:
+def _is_verified(user: Any) -> bool:
     return bool(getattr(user, "is_verified", lambda: False)())
 
 
-def _staff_only(request):
+def _staff_only(request: HttpRequest) -> HttpResponse | None:
     user = request.user
     if not (user.is_authenticated and user.is_active and user.is_staff):
         return redirect_to_login(request.get_full_path(), reverse("admin:login"))
     return None
 
 
-def _context(request, **extra):
+def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     return {**admin.site.each_context(request), "next": _safe_next(request), **extra}
 
 
@@ -119,7 +121,7 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
     codes = request.session.pop(two_factor.SESSION_FRESH_CODES, None)
     if request.method == "POST":
         codes = two_factor.issue_backup_codes(request.user)
-        two_factor.audit.record(subject_type="user", subject_id=request.user.pk,
+        audit.record(subject_type="user", subject_id=request.user.pk,
                                 action="2fa.backup_codes_renewed", actor=request.user)
     return render(request, "two_factor/backup_codes.html", _context(
         request, title=_("Backup codes"), codes=codes,

@@ -1,4 +1,6 @@
-from django.http import Http404
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.utils import timezone, translation
@@ -8,7 +10,7 @@ from portal.context_processors import _first_url
 from portal.models import PolicyVersion
 
 
-def home(request):
+def home(request: HttpRequest) -> HttpResponse:
     # The flows live in other apps; resolve their URLs by name, with the documented paths as fallback.
     return render(request, "home.html", {
         "access_url": _first_url("request-new-access", default="/requests/new/access/"),
@@ -18,7 +20,8 @@ def home(request):
     })
 
 
-def _policy_context(request, policy: PolicyVersion | None, in_force: PolicyVersion | None) -> dict:
+def _policy_context(request: HttpRequest, policy: PolicyVersion | None, in_force: PolicyVersion | None
+) -> dict[str, Any]:
     language = (translation.get_language() or "en")[:2]
     fields = ("version", "language", "effective_date", "summary_of_changes")
     # One entry per version number: in the person's language where translated, else in English.
@@ -43,12 +46,12 @@ def _policy_context(request, policy: PolicyVersion | None, in_force: PolicyVersi
     }
 
 
-def privacy_policy(request):
+def privacy_policy(request: HttpRequest) -> HttpResponse:
     policy = PolicyVersion.objects.in_force(translation.get_language() or "en")
     return render(request, "privacy_policy.html", _policy_context(request, policy, policy))
 
 
-def privacy_policy_version(request, version: int):
+def privacy_policy_version(request: HttpRequest, version: int) -> HttpResponse:
     language = translation.get_language() or "en"
     candidates = {p.language: p for p in PolicyVersion.objects.published().filter(version=version)}
     policy = candidates.get(language[:2]) or candidates.get("en") or next(iter(candidates.values()), None)
@@ -59,5 +62,5 @@ def privacy_policy_version(request, version: int):
 
 
 @cache_control(max_age=86400, public=True)
-def favicon(request):
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
     return redirect(static("favicon.svg"))

@@ -177,11 +177,10 @@ def sqlite_host(path: Path) -> HostDb:
 def pg_connect(url: str, schema: str | None = None) -> Any:
     import psycopg
 
-    return psycopg.connect(
-        url.replace("postgres://", "postgresql://", 1),
-        connect_timeout=3,
-        **({"options": f"-csearch_path={schema}"} if schema else {}),
-    )
+    conninfo = url.replace("postgres://", "postgresql://", 1)
+    if schema:
+        return psycopg.connect(conninfo, connect_timeout=3, options=f"-csearch_path={schema}")
+    return psycopg.connect(conninfo, connect_timeout=3)
 
 
 def ensure_pg_database(url: str) -> None:

@@ -10,44 +10,46 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms, template
 
 register = template.Library()
 
 
-def _ids(field) -> tuple[str, str]:
+def _ids(field: Any) -> tuple[str, str]:
     base = field.auto_id or field.html_name
     return f"{base}_hint", f"{base}_error"
 
 
 @register.simple_tag
-def field_hint_id(field) -> str:
+def field_hint_id(field: Any) -> str:
     return _ids(field)[0]
 
 
 @register.simple_tag
-def field_error_id(field) -> str:
+def field_error_id(field: Any) -> str:
     return _ids(field)[1]
 
 
 @register.filter
-def is_group(field) -> bool:
+def is_group(field: Any) -> bool:
     """Radios and multiple checkboxes: rendered in a fieldset, labelled by a legend."""
     return isinstance(field.field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple)
 
 
 @register.filter
-def is_checkbox(field) -> bool:
+def is_checkbox(field: Any) -> bool:
     return isinstance(field.field.widget, forms.CheckboxInput)
 
 
 @register.filter
-def is_file(field) -> bool:
+def is_file(field: Any) -> bool:
     return isinstance(field.field.widget, forms.ClearableFileInput | forms.FileInput)
 
 
 @register.simple_tag
-def accessible_widget(field):
+def accessible_widget(field: Any) -> str:
     """The field's widget with its hint and error referenced by ``aria-describedby``."""
     hint_id, error_id = _ids(field)
     described = []
@@ -65,11 +67,11 @@ def accessible_widget(field):
         attrs["aria-invalid"] = "true"
     if field.field.required and not is_group(field) and not is_checkbox(field):
         attrs["aria-required"] = "true"
-    return field.as_widget(attrs=attrs)
+    return str(field.as_widget(attrs=attrs))
 
 
 @register.simple_tag
-def group_described_by(field) -> str:
+def group_described_by(field: Any) -> str:
     hint_id, error_id = _ids(field)
     ids = ([hint_id] if field.help_text else []) + ([error_id] if field.errors else [])
     return " ".join(ids)
