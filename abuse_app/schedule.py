@@ -3,9 +3,11 @@
 Kept free of model imports: settings import it before apps are ready.
 """
 
+from typing import Any
+
 from celery.schedules import crontab
 
-BEAT_SCHEDULE: dict[str, dict] = {
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "abuse-purge-evidence": {"task": "abuse.purge_evidence", "schedule": crontab(hour=3, minute=17)},
     "abuse-redeliver-webhooks": {
         "task": "abuse.redeliver_webhooks",

@@ -1,8 +1,8 @@
-from django.urls import path
+from django.urls import URLPattern, URLResolver, path
 
 from requests_app import api
 
-urlpatterns: list = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("privacy-requests/", api.PrivacyRequestCreateView.as_view(), name="api-privacy-request-create"),
     path("privacy-requests/<str:reference>/", api.PrivacyRequestDetailView.as_view(),
          name="api-privacy-request-detail"),

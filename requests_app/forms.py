@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -51,7 +53,7 @@ class RequestForm(forms.Form):
     )
     confirm = forms.BooleanField(required=True)
 
-    def __init__(self, *args, kind: str, **kwargs):
+    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.kind = kind
         self.fields["jurisdiction"].initial = settings.PORTAL_DEFAULT_JURISDICTION
@@ -83,7 +85,7 @@ class RequestForm(forms.Form):
                 "Tick the box to confirm you are asking for your own data."
             )
 
-    def clean_email(self):
+    def clean_email(self) -> str:
         try:
             return services.normalise_email(self.cleaned_data["email"])
         except services.RequestError as exc:

@@ -323,13 +323,15 @@ def record_transmission(
     return record_many([item], actor=actor)[0].transmission
 
 
-def _active_consents(items: list[dict[str, Any]], purposes: dict[str, ConsentPurpose]) -> dict[tuple, int]:
+def _active_consents(
+    items: list[dict[str, Any]], purposes: dict[str, ConsentPurpose]
+) -> dict[tuple[str, str, str], int]:
     """(subject_kind, subject_value, purpose slug) → active consent id, in one query."""
     if not items:
         return {}
     wanted = {(d["subject_kind"], d["subject_value"], d["purpose"]) for d in items}
     slugs = {p.pk: slug for slug, p in purposes.items()}
-    found: dict[tuple, int] = {}
+    found: dict[tuple[str, str, str], int] = {}
     rows = (
         Consent.objects.filter(
             purpose_id__in=[purposes[d["purpose"]].pk for d in items],

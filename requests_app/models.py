@@ -8,13 +8,16 @@ checks the state machine and writes the audit event in the same transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from portal import audit, references
+from portal.models import AuditEvent
 
 
 def new_reference() -> str:
@@ -119,7 +122,7 @@ class PrivacyRequest(models.Model):
         return self.reference
 
     @property
-    def effective_due_at(self):
+    def effective_due_at(self) -> datetime | None:
         return self.extended_due_at or self.due_at
 
     @property
@@ -131,8 +134,8 @@ class PrivacyRequest(models.Model):
         due = self.effective_due_at
         return bool(due and self.is_open and due < timezone.now())
 
-    def transition(self, to: str, *, actor: Any, action: str, reason: str = "", data: dict | None = None,
-                   **fields: Any) -> None:
+    def transition(self, to: str, *, actor: Any, action: str, reason: str = "",
+                   data: dict[str, Any] | None = None, **fields: Any) -> None:
         """Move to status ``to`` (checked), set ``fields``, save, and audit — one step.
 
         Call inside ``transaction.atomic`` on a row locked with select_for_update.
@@ -152,12 +155,12 @@ class PrivacyRequest(models.Model):
         audit.record(subject_type="privacy_request", subject_id=self.pk, action=action, actor=actor,
                      from_status=previous, to_status=to, reason=reason, data=data)
 
-    def note(self, *, actor: Any, action: str, reason: str = "", data: dict | None = None) -> None:
+    def note(self, *, actor: Any, action: str, reason: str = "", data: dict[str, Any] | None = None) -> None:
         """Audit something that happened without a status change (assign, extend, download...)."""
         audit.record(subject_type="privacy_request", subject_id=self.pk, action=action, actor=actor,
                      from_status=self.status, to_status=self.status, reason=reason, data=data)
 
-    def timeline(self):
+    def timeline(self) -> QuerySet[AuditEvent]:
         return audit.timeline("privacy_request", self.pk)
 
 

@@ -4,13 +4,15 @@ Kept free of model imports: settings import it before apps are ready.
 ``PORTAL_ENGINE_SWEEP_SECONDS`` shortens the dispatcher/sweeper period (tests).
 """
 
+from typing import Any
+
 from celery.schedules import crontab
 
 from portal.config import env_float
 
 _SWEEP = env_float("PORTAL_ENGINE_SWEEP_SECONDS", 30.0, minimum=0.1)
 
-BEAT_SCHEDULE: dict[str, dict] = {
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # approved requests whose grace period is over
     "engine-dispatch-due": {"task": "requests.engine.dispatch_due", "schedule": _SWEEP,
                             "options": {"expires": _SWEEP * 2}},

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils.translation import gettext as _
 
+from portal.models import AuditEvent
 from requests_app.models import PrivacyRequest
 
 Status = PrivacyRequest.Status
@@ -53,7 +55,9 @@ def status_explanation(request: PrivacyRequest) -> str:
     return str(texts.get(Status(request.status), request.get_status_display()))
 
 
-ACTION_WORDS = {
+Words = Callable[[AuditEvent], str]
+
+ACTION_WORDS: dict[str, Words] = {
     "request.received": lambda e: _("We received your request."),
     "request.verification_resent": lambda e: _("We sent you a new confirmation link."),
     "request.duplicate_submitted": lambda e: _(
@@ -66,7 +70,7 @@ ACTION_WORDS = {
     "request.canceled": lambda e: _("The request was canceled."),
     "request.expired": lambda e: _("The request expired because it was never confirmed."),
 }
-STATUS_WORDS = {
+STATUS_WORDS: dict[str, Words] = {
     Status.RUNNING: lambda e: _("Work on your request started."),
     Status.COMPLETED: lambda e: _("Your request was completed."),
     Status.NEEDS_ATTENTION: lambda e: _("Part of the work needs a person to look at it."),

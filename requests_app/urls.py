@@ -1,10 +1,10 @@
 """Public URLs of privacy requests. Other parts of requests_app append their own includes below."""
 
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from requests_app import views
 
-urlpatterns: list = [
+urlpatterns: list[URLPattern | URLResolver] = [
     # Named per kind too, so pages can link without knowing the kinds (home page).
     path("requests/new/access/", views.request_new, {"kind": "access"}, name="request-new-access"),
     path("requests/new/deletion/", views.request_new, {"kind": "deletion"}, name="request-new-deletion"),

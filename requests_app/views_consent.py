@@ -8,7 +8,7 @@ and explains how to get there from the app — nobody can change someone else's 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -18,14 +18,14 @@ from requests_app import consent
 from requests_app.models import Consent, ConsentPurpose
 
 
-def overview(request):
+def overview(request: HttpRequest) -> HttpResponse:
     purposes = ConsentPurpose.objects.filter(active=True).order_by("title")
     return render(request, "consent/overview.html", {"purposes": purposes})
 
 
 @require_http_methods(["GET", "POST"])
 @ratelimit("consent", "30/hour")
-def purpose_page(request, slug: str):
+def purpose_page(request: HttpRequest, slug: str) -> HttpResponse:
     purpose = ConsentPurpose.objects.filter(slug=slug, active=True).first()
     if purpose is None:
         raise Http404

@@ -15,13 +15,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from portal import tokens
+
+if TYPE_CHECKING:
+    from requests_app.models import PrivacyRequest, StoreTask
 
 ALGORITHM = "HMAC-SHA256"
 VERSION = 1
@@ -35,11 +40,11 @@ def key_id(key: str | None = None) -> str:
     return hashlib.sha256((key or settings.PORTAL_SIGNING_KEYS[0]).encode()).hexdigest()[:12]
 
 
-def _iso(value) -> str | None:
+def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def build(request, tasks, manual_reason: str | None = None) -> dict[str, Any]:
+def build(request: PrivacyRequest, tasks: Iterable[StoreTask], manual_reason: str | None = None) -> dict[str, Any]:
     by_store: dict[str, dict[str, Any]] = {}
     for task in tasks:
         entry = by_store.setdefault(

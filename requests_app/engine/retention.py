@@ -15,7 +15,7 @@ primary keys). Every run is audited (subject_type "retention"), with counts only
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -61,7 +61,7 @@ def policy_errors(loaded: registry.Loaded | None = None) -> list[str]:
     return errors
 
 
-def run_all(now=None) -> list[dict[str, Any]]:
+def run_all(now: datetime | None = None) -> list[dict[str, Any]]:
     loaded = registry.load()
     if loaded.errors or policy_errors(loaded):
         logger.warning("retention skipped: the stores file has errors (run manage.py check_stores)")

@@ -4,7 +4,9 @@ Never touches child-safety cases or cases under legal hold; the rows stay (hash,
 type) as proof of what was received, only the file goes.
 """
 
-from django.core.management.base import BaseCommand
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
 
 from abuse_app import services
 
@@ -12,10 +14,10 @@ from abuse_app import services
 class Command(BaseCommand):
     help = "Delete evidence files whose case is decided and whose appeal window has closed."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--dry-run", action="store_true", help="Only count what would be deleted.")
 
-    def handle(self, *args, dry_run: bool = False, **options):
+    def handle(self, *args: Any, dry_run: bool = False, **options: Any) -> None:
         count = services.purge_evidence(dry_run=dry_run)
         verb = "would delete" if dry_run else "deleted"
         self.stdout.write(f"{verb} {count} evidence file(s)")

@@ -6,12 +6,13 @@ import getpass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, OutputWrapper
 from django.core.validators import validate_email
 
 from requests_app import services as request_services
 from requests_app.engine import cli, finish, services
 from requests_app.models import PrivacyRequest
+from requests_app.stores import registry
 
 
 def actor(command: str) -> str:
@@ -37,8 +38,8 @@ def create_request(kind: str, email: str, command: str, reason: str) -> PrivacyR
         raise CommandError(f"--email: {exc}")
 
 
-def run(request: PrivacyRequest, stdout, notify: bool) -> PrivacyRequest:
-    loaded = services.registry.load()
+def run(request: PrivacyRequest, stdout: OutputWrapper, notify: bool) -> PrivacyRequest:
+    loaded = registry.load()
     if loaded.errors:
         raise CommandError(
             "The stores file has errors; run manage.py check_stores:\n" + "\n".join(loaded.errors)

@@ -6,8 +6,10 @@ Exits 1 if anything is wrong, so deploy scripts can stop on it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from requests_app.engine import retention
 from requests_app.stores import registry
@@ -17,13 +19,13 @@ from requests_app.stores.base import StoreError
 class Command(BaseCommand):
     help = "Validate the stores file (PORTAL_STORES_FILE) and test the connection to every store."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--file", help="Stores file to check (default: PORTAL_STORES_FILE).")
         parser.add_argument(
             "--no-connect", action="store_true", help="Only validate; do not connect to stores."
         )
 
-    def handle(self, *args, file=None, no_connect=False, **options):
+    def handle(self, *args: Any, file: str | None = None, no_connect: bool = False, **options: Any) -> None:
         path = file or settings.PORTAL_STORES_FILE
         registry._cache.clear()
         loaded = registry.load(path)

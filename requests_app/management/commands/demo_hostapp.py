@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from portal.config import env_str
 from requests_app import demo
@@ -27,10 +28,10 @@ def demo_dir() -> Path:
 class Command(BaseCommand):
     help = "Create the demo host app (SQLite database and files) used by docs/examples/stores.toml."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--reset", action="store_true", help="Recreate it from scratch.")
 
-    def handle(self, *args, reset=False, **options):
+    def handle(self, *args: Any, reset: bool = False, **options: Any) -> None:
         root = demo_dir()
         database = root / "hostapp.sqlite3"
         if reset:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from portal import audit
 from requests_app.engine import cli
@@ -23,7 +23,7 @@ from requests_app.stores.base import StoreError, Subject
 class Command(BaseCommand):
     help = "Erase a person's data from every configured store (audited; --dry-run shows what would go)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--email", required=True, help="The person's e-mail address.")
         parser.add_argument("--dry-run", action="store_true", help="Only find and count; change nothing.")
         parser.add_argument("--notify", action="store_true", help="E-mail the receipt to the person.")
@@ -31,7 +31,9 @@ class Command(BaseCommand):
             "--reason", default="Erasure requested outside the portal", help="Why (kept in the audit trail)."
         )
 
-    def handle(self, *args, email, dry_run=False, notify=False, reason="", **options):
+    def handle(
+        self, *args: Any, email: str, dry_run: bool = False, notify: bool = False, reason: str = "", **options: Any
+    ) -> None:
         email = common.clean_email(email)
         if dry_run:
             return self.dry_run(email, reason)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from requests_app.management.commands import _subject_command as common
@@ -21,14 +22,14 @@ from requests_app.models import AccessPackage
 class Command(BaseCommand):
     help = "Export a person's data from every configured store into a ZIP file (audited)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--email", required=True, help="The person's e-mail address.")
         parser.add_argument("--out", required=True, help="Where to write the ZIP file.")
         parser.add_argument(
             "--reason", default="Access requested outside the portal", help="Why (kept in the audit trail)."
         )
 
-    def handle(self, *args, email, out, reason="", **options):
+    def handle(self, *args: Any, email: str, out: str, reason: str = "", **options: Any) -> None:
         email = common.clean_email(email)
         target = Path(out)
         if target.exists() and target.is_dir():

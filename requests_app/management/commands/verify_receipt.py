@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from requests_app.engine import receipt
 from requests_app.models import PrivacyRequest
@@ -19,11 +20,11 @@ from requests_app.models import PrivacyRequest
 class Command(BaseCommand):
     help = "Verify the HMAC signature of a deletion receipt (a JSON file, or one stored on a request)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", nargs="?", help="receipt-<reference>.json")
         parser.add_argument("--reference", help="Check the receipt stored on this request instead.")
 
-    def handle(self, *args, file=None, reference=None, **options):
+    def handle(self, *args: Any, file: str | None = None, reference: str | None = None, **options: Any) -> None:
         if bool(file) == bool(reference):
             raise CommandError("Give either a receipt FILE or --reference PR-XXXX-XXXX.")
         if reference:
@@ -33,7 +34,7 @@ class Command(BaseCommand):
             document, signature = request.receipt, request.receipt_signature
         else:
             try:
-                data = json.loads(Path(file).read_text(encoding="utf-8"))
+                data = json.loads(Path(str(file)).read_text(encoding="utf-8"))
             except FileNotFoundError:
                 raise CommandError(f"{file}: no such file")
             except (ValueError, UnicodeDecodeError):
