@@ -199,24 +199,6 @@ def test_access_package_says_what_was_sent_to_microsoft(
     assert "What this app sent to Microsoft" in index
 
 
-@pytest.fixture
-def approved_request(db):
-    from django.utils import timezone
-
-    def _make(kind: str = "deletion", email: str = ALICE, **fields):
-        now = timezone.now()
-        return PrivacyRequest.objects.create(
-            kind=kind,
-            status=PrivacyRequest.Status.APPROVED,
-            email=email,
-            verified_at=now,
-            approved_at=now,
-            **fields,
-        )
-
-    return _make
-
-
 def _status(request):
     from django.db import OperationalError
 
