@@ -33,13 +33,10 @@ class SlaFilter(admin.SimpleListFilter):
         return [("overdue", _("Overdue")), ("24h", _("Due within 24 hours"))]
 
     def queryset(self, request, queryset):
-        now = timezone.now()
         if self.value() == "overdue":
-            return queryset.filter(status__in=Case.OPEN_STATUSES, sla_due_at__lt=now)
+            return queryset.overdue()
         if self.value() == "24h":
-            return queryset.filter(
-                status__in=Case.OPEN_STATUSES, sla_due_at__gte=now, sla_due_at__lt=now + timedelta(hours=24)
-            )
+            return queryset.due_within(24)
         return queryset
 
 
@@ -187,7 +184,7 @@ class CaseAdmin(admin.ModelAdmin):
         form = DecisionForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                services.decide(case=case, actor=request.user, **form.cleaned_data)
+                services.decide(case=case, actor=request.user, **form.decide_kwargs())
             except services.AbuseError as exc:
                 form.add_error(None, str(exc))
             else:

@@ -14,7 +14,7 @@ import statistics
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -24,11 +24,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from abuse_app.evidence import CheckedFile
 from abuse_app.models import (
     CATEGORY_POLICY,
+    RESTRICTING_ACTIONS,
     Appeal,
     Case,
     CaseNote,
@@ -38,6 +40,7 @@ from abuse_app.models import (
     Notice,
     ReporterStanding,
     WebhookDelivery,
+    mask_email,
 )
 from abuse_app.targets import Target
 from portal import audit, mail, ratelimit, tokens
@@ -102,11 +105,17 @@ def check_reporter(*, email: str, ip: str, channel: str) -> None:
     """Refuse a notice from a suspended reporter or over the rate limits (before anything is stored)."""
     now = timezone.now()
     keys = _standing_keys(email, ip if channel != Notice.Channel.HOST_APP else "")
-    suspended = ReporterStanding.objects.filter(key__in=keys, suspended_until__gt=now).order_by(
-        "-suspended_until"
-    )
-    standing = suspended.first()
-    if standing is not None:
+    for standing in ReporterStanding.objects.active_for(keys, now):
+        if standing.is_address:
+            raise NoticeRefused(
+                _(
+                    "Several reports from your connection were manifestly unfounded. Please wait a "
+                    "little before reporting again; nothing you entered was stored. If someone is in "
+                    "danger, contact the police."
+                ),
+                retry_after=max(1, int((standing.suspended_until - now).total_seconds())),
+                code="cooldown",
+            )
         until = timezone.localtime(standing.suspended_until)
         raise NoticeRefused(
             _(
@@ -271,7 +280,7 @@ def _join_case(notice: Notice, target: Target, actor: Any) -> Case:
     child_safety = notice.is_child_safety
     hold = received + timedelta(days=settings.PORTAL_ABUSE_LEGAL_HOLD_DAYS) if child_safety else None
     case = (
-        Case.objects.select_for_update().filter(target_key=target.key, status__in=Case.OPEN_STATUSES).first()
+        Case.objects.select_for_update().open().filter(target_key=target.key).first()
     )
     if case is None:
         try:
@@ -289,7 +298,7 @@ def _join_case(notice: Notice, target: Target, actor: Any) -> Case:
                     legal_hold_until=hold,
                 )
         except IntegrityError:  # another notice opened it a moment ago
-            case = Case.objects.select_for_update().get(target_key=target.key, status__in=Case.OPEN_STATUSES)
+            case = Case.objects.select_for_update().open().get(target_key=target.key)
         else:
             case.notices.add(notice)
             audit.record(
@@ -408,10 +417,26 @@ def decide(
     legal_reference: str,
     facts: str,
     automated: bool = False,
+    automated_detection: bool = False,
     manifestly_unfounded: bool = False,
+    territorial_scope: str = "",
+    restricted_until: date | None = None,
+    target_email: str = "",
 ) -> Decision:
-    """Record a statement of reasons, notify reporters and the target, and handle misuse."""
+    """Record a statement of reasons, notify reporters and the target, and handle misuse.
+
+    ``target_email``, when the moderator knows the reported person's address, gets the
+    statement of reasons with the appeal link; it is not stored.
+    """
     action = Decision.Action(action)
+    restricts = action in RESTRICTING_ACTIONS
+    territorial_scope = territorial_scope.strip() or (settings.PORTAL_ABUSE_TERRITORIAL_SCOPE if restricts else "")
+    if not restricts:
+        territorial_scope, restricted_until = "", None
+    if restricted_until is not None and restricted_until <= timezone.localdate():
+        raise AbuseError(
+            _("The restriction must end after today; leave the date empty for an indefinite restriction.")
+        )
     if action != Decision.Action.NONE and not ground:
         raise AbuseError(
             _(
@@ -442,6 +467,9 @@ def decide(
             ground=ground,
             legal_reference=legal_reference.strip(),
             facts=facts.strip(),
+            territorial_scope=territorial_scope,
+            restricted_until=restricted_until,
+            automated_detection=automated_detection,
             automated=automated,
             decided_by=decider,
             manifestly_unfounded=manifestly_unfounded,
@@ -457,20 +485,43 @@ def decide(
             actor=actor,
             from_status=previous,
             to_status=case.status,
+            reason=_decision_summary(decision),
             data={
                 "decision": decision.pk,
                 "action": action,
                 "ground": ground,
+                "legal_reference": decision.legal_reference,
+                "territorial_scope": territorial_scope,
+                "restricted_until": restricted_until.isoformat() if restricted_until else None,
+                "automated_detection": automated_detection,
                 "automated": automated,
                 "manifestly_unfounded": manifestly_unfounded,
+                "target_emailed": bool(target_email),
             },
         )
         notices = list(case.notices.all())
         _notify_reporters_of_decision(case, decision, notices)
+        if target_email:
+            mail.send(
+                "abuse_decision_target",
+                target_email,
+                {
+                    "case": case,
+                    "decision": decision,
+                    "appeal_url": mail.absolute(reverse("abuse-target-decision", args=[target_token])),
+                },
+            )
         queue_webhook("abuse.decision", case, decision_payload(decision, target_token))
         if manifestly_unfounded:
             _record_unfounded(notices, actor)
     return decision
+
+
+def _decision_summary(decision: Decision) -> str:
+    """One line for the case timeline: what was decided, on which ground, and why."""
+    ground = f"{decision.get_ground_display()}: {decision.legal_reference}" if decision.ground else ""
+    parts = [str(decision.get_action_display()), ground, decision.facts]
+    return " — ".join(p for p in parts if p)[:2000]
 
 
 def _notify_reporters_of_decision(case: Case, decision: Decision, notices: list[Notice]) -> None:
@@ -509,10 +560,18 @@ def decision_payload(decision: Decision, target_token: str | None) -> dict:
         "automated": decision.automated,
         "decided_at": decision.decided_at.isoformat(),
         "appeal_deadline": decision.appeal_deadline.isoformat(),
+        # The full DSA Art. 17 statement, to pass on to the reported person as it is.
+        "statement_of_reasons": _statement_in_default_language(decision),
     }
     if target_token:
         payload["appeal_url"] = mail.absolute(reverse("abuse-target-decision", args=[target_token]))
     return payload
+
+
+def _statement_in_default_language(decision: Decision) -> dict:
+    # The host app stores and forwards it; the moderator's admin language must not leak in.
+    with translation.override(settings.LANGUAGE_CODE):
+        return decision.statement()
 
 
 def _record_unfounded(notices: list[Notice], actor: Any) -> None:
@@ -526,14 +585,23 @@ def _record_unfounded(notices: list[Notice], actor: Any) -> None:
         Notice.objects.filter(pk=notice.pk).update(manifestly_unfounded=True)
         keys = []
         if notice.reporter_email:
-            keys.append("email:" + tokens.pseudonymise(notice.reporter_email))
+            keys.append(("email:" + tokens.pseudonymise(notice.reporter_email), mask_email(notice.reporter_email)))
         if notice.ip_hash and notice.channel != Notice.Channel.HOST_APP:
-            keys.append("ip:" + notice.ip_hash)
-        for key in keys:
+            keys.append(("ip:" + notice.ip_hash, ""))
+        for key, label in keys:
             standing, _created = ReporterStanding.objects.select_for_update().get_or_create(key=key)
+            if label and not standing.label:
+                standing.label = label
             standing.unfounded_count += 1
             action = ""
-            if standing.warned_at and standing.unfounded_count >= suspend_after:
+            if key.startswith("ip:"):
+                # An address is shared (NAT, mobile carriers, offices): it only ever gets a short
+                # cooldown, never a warning or a suspension that would hit everyone behind it.
+                if standing.unfounded_count >= suspend_after:
+                    standing.suspended_until = now + timedelta(hours=settings.PORTAL_ABUSE_IP_COOLDOWN_HOURS)
+                    action = "abuse.address_cooldown"
+            elif standing.warned_at and standing.unfounded_count >= suspend_after:
+                standing.suspended_at = now
                 standing.suspended_until = now + timedelta(days=settings.PORTAL_ABUSE_SUSPENSION_DAYS)
                 action = "abuse.reporter_suspended"
             elif not standing.warned_at and standing.unfounded_count >= warn_after:
@@ -553,7 +621,7 @@ def _record_unfounded(notices: list[Notice], actor: Any) -> None:
                     else None,
                 },
             )
-            if action and key.startswith("email:"):
+            if action in ("abuse.reporter_warned", "abuse.reporter_suspended"):
                 mail.send(
                     "abuse_reporter_warned"
                     if action == "abuse.reporter_warned"
@@ -656,6 +724,7 @@ def decide_appeal(*, appeal: Appeal, actor: Any, outcome: str, reasons: str, new
             actor=actor,
             from_status=previous,
             to_status=case.status,
+            reason=f"{appeal.get_status_display()}: {appeal.outcome_reasons}"[:2000],
             data={"appeal": appeal.pk, "outcome": outcome, "new_action": appeal.new_action},
         )
         if appeal.contact_email:
@@ -703,28 +772,9 @@ def open_evidence(*, evidence: Evidence, actor: Any):
     return evidence.file.open("rb")
 
 
-def purgeable_evidence(now: datetime | None = None):
-    """Evidence no case or appeal can need any more.
-
-    Kept: anything on a child-safety case or under legal hold (never auto-deleted),
-    anything whose case is undecided or has a pending appeal, and anything whose
-    decision can still be appealed.
-    """
-    now = now or timezone.now()
-    window_start = now - timedelta(days=settings.PORTAL_ABUSE_APPEAL_DAYS)
-    needed_cases = Case.objects.filter(
-        Q(is_child_safety=True)
-        | Q(legal_hold_until__gt=now)
-        | Q(status__in=[*Case.OPEN_STATUSES, Case.Status.APPEALED])
-        | Q(decided_at__isnull=True)
-        | Q(decided_at__gt=window_start)
-    )
-    return Evidence.objects.filter(purged_at__isnull=True).exclude(notice__cases__in=needed_cases)
-
-
 def purge_evidence(*, now: datetime | None = None, dry_run: bool = False) -> int:
     now = now or timezone.now()
-    rows = list(purgeable_evidence(now).select_related("notice"))
+    rows = list(Evidence.objects.purgeable(now).select_related("notice"))
     if dry_run:
         return len(rows)
     for evidence in rows:
@@ -743,6 +793,53 @@ def purge_evidence(*, now: datetime | None = None, dry_run: bool = False) -> int
             if name:
                 transaction.on_commit(functools.partial(evidence.file.storage.delete, name))
     return len(rows)
+
+
+def purge_reporter_identities(*, now: datetime | None = None, dry_run: bool = False) -> int:
+    """Blank reporters' names and e-mails (and their appeals' contact e-mail) once no case needs them.
+
+    The notice keeps a pseudonym (the keyed hash ReporterStanding uses), so misuse
+    history and the audit trail still connect; the audit event holds only that pseudonym.
+    """
+    now = now or timezone.now()
+    ids = list(Notice.objects.reporter_purgeable(now).values_list("pk", flat=True).distinct())
+    target_appeals = Appeal.objects.filter(appellant=Appeal.Appellant.TARGET).exclude(contact_email="").exclude(
+        decision__case__in=Case.objects.needing_reporter(
+            now - timedelta(days=settings.PORTAL_ABUSE_REPORTER_RETENTION_DAYS), now
+        )
+    )
+    if dry_run:
+        return len(ids)
+    for appeal_id in list(target_appeals.values_list("pk", flat=True)):
+        with transaction.atomic():
+            Appeal.objects.filter(pk=appeal_id).update(contact_email="")
+            audit.record(
+                subject_type="abuse_appeal",
+                subject_id=appeal_id,
+                action="abuse.appellant_contact_purged",
+                actor="system:reporter-retention",
+            )
+    for start in range(0, len(ids), 500):
+        with transaction.atomic():
+            notices = list(Notice.objects.select_for_update().filter(pk__in=ids[start : start + 500]))
+            for notice in notices:
+                if notice.reporter_email:
+                    notice.reporter_pseudonym = "email:" + tokens.pseudonymise(notice.reporter_email)
+                notice.reporter_name = notice.reporter_email = ""
+                notice.reporter_purged_at = now
+            Notice.objects.bulk_update(
+                notices, ["reporter_name", "reporter_email", "reporter_pseudonym", "reporter_purged_at"]
+            )
+            Appeal.objects.filter(notice__in=notices).exclude(contact_email="").update(contact_email="")
+            for notice in notices:
+                audit.record(
+                    subject_type="abuse_notice",
+                    subject_id=notice.pk,
+                    action="abuse.reporter_purged",
+                    actor="system:reporter-retention",
+                    data={"pseudonym": notice.reporter_pseudonym},
+                )
+    return len(ids)
 
 
 # --- The host app's webhook ----------------------------------------------------------------------------
@@ -831,9 +928,7 @@ def redeliver_stale_webhooks(older_than: timedelta = timedelta(hours=2)) -> int:
     from abuse_app.tasks import deliver_webhook
 
     stale = list(
-        WebhookDelivery.objects.filter(
-            status=WebhookDelivery.Status.PENDING, created_at__lt=timezone.now() - older_than
-        ).values_list("pk", flat=True)[:500]
+        WebhookDelivery.objects.stale(older_than).values_list("pk", flat=True)[:500]
     )
     for pk in stale:
         deliver_webhook.delay(pk)
@@ -877,9 +972,8 @@ def transparency_figures(start: datetime, end: datetime) -> dict:
             "by_outcome": _count_by(appeals, "status"),
             "by_appellant": _count_by(appeals, "appellant"),
         },
-        "reporters_suspended": ReporterStanding.objects.filter(suspended_until__gte=start)
-        .filter(updated_at__gte=start, updated_at__lt=end)
-        .count(),
+        # People, not keys: a suspension is by e-mail; an address only ever gets a cooldown.
+        "reporters_suspended": ReporterStanding.objects.suspended_between(start, end).count(),
     }
 
 
