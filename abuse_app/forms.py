@@ -189,7 +189,8 @@ class DecisionForm(forms.Form):
         label=_("Facts and circumstances"),
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_(
-            "Sent to the reporters and to the reported person. Never name or describe the reporters."
+            "Sent to the reporters and the reported person, and published in the transparency report: "
+            "never name or describe the reporters, and leave out personal data."
         ),
     )
     territorial_scope = forms.CharField(

@@ -21,10 +21,9 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.urls import reverse
-from django.utils import timezone
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from abuse_app.evidence import CheckedFile
@@ -632,6 +631,24 @@ def _record_unfounded(notices: list[Notice], actor: Any) -> None:
                 )
 
 
+def lift_suspensions(*, standings: Any, actor: Any) -> int:
+    """End the running suspensions (or cooldowns) among ``standings``; each one audited."""
+    now = timezone.now()
+    lifted = 0
+    with transaction.atomic():
+        for standing in standings.select_for_update().filter(suspended_until__gt=now):
+            standing.suspended_until = now
+            standing.save(update_fields=["suspended_until", "updated_at"])
+            audit.record(
+                subject_type="abuse_reporter",
+                subject_id=standing.pk,
+                action="abuse.suspension_lifted",
+                actor=actor,
+            )
+            lifted += 1
+    return lifted
+
+
 # --- Appeals ----------------------------------------------------------------------------------------
 
 
@@ -920,6 +937,29 @@ def deliver(delivery_id: int) -> WebhookDelivery:
     return delivery
 
 
+def retry_webhook_deliveries(*, deliveries: Any, actor: Any) -> int:
+    """Queue failed ``deliveries`` again from attempt zero (and nudge pending ones); returns the failed count."""
+    from abuse_app.tasks import deliver_webhook
+
+    with transaction.atomic():
+        failed = list(
+            deliveries.select_for_update()
+            .filter(status=WebhookDelivery.Status.FAILED)
+            .values_list("pk", flat=True)
+        )
+        WebhookDelivery.objects.filter(pk__in=failed).update(
+            status=WebhookDelivery.Status.PENDING, attempts=0
+        )
+        for pk in failed:
+            audit.record(
+                subject_type="abuse_webhook", subject_id=pk, action="abuse.webhook_retried", actor=actor
+            )
+        pending = list(deliveries.filter(status=WebhookDelivery.Status.PENDING).values_list("pk", flat=True))
+        for pk in pending:
+            transaction.on_commit(functools.partial(deliver_webhook.delay, pk))
+    return len(failed)
+
+
 def redeliver_stale_webhooks(older_than: timedelta = timedelta(hours=2)) -> int:
     """Nudge deliveries still pending after the longest retry backoff (a lost message, a dead worker).
 
@@ -975,6 +1015,15 @@ def transparency_figures(start: datetime, end: datetime) -> dict:
         # People, not keys: a suspension is by e-mail; an address only ever gets a cooldown.
         "reporters_suspended": ReporterStanding.objects.suspended_between(start, end).count(),
     }
+
+
+def transparency_statements(start: datetime, end: datetime) -> list[dict]:
+    """Every statement of reasons of the period, with the case's category and no one's identity."""
+    decisions = Decision.objects.filter(decided_at__gte=start, decided_at__lt=end).select_related("case")
+    return [
+        {"case": d.case.reference, "category": d.case.category, **d.statement()}
+        for d in decisions.order_by("decided_at", "id")
+    ]
 
 
 def transparency_rows(figures: dict) -> list[tuple[str, str, Any]]:

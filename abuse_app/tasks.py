@@ -31,3 +31,9 @@ def redeliver_webhooks() -> int:
 def purge_evidence() -> int:
     """Delete evidence files no case or appeal can need any more (never child-safety or legal hold)."""
     return services.purge_evidence()
+
+
+@shared_task(name="abuse.purge_reporters", acks_late=True)
+def purge_reporters() -> int:
+    """Blank reporters' names and e-mails once their cases and appeal windows are closed (retention)."""
+    return services.purge_reporter_identities()

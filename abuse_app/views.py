@@ -233,6 +233,8 @@ def transparency(request):
     }
     fmt = request.GET.get("format")
     if fmt == "json":
+        # The statements of reasons themselves (DSA Art. 17, 24(5)), without anything about reporters.
+        figures["statements_of_reasons"] = services.transparency_statements(start, end)
         return JsonResponse(figures, json_dumps_params={"indent": 2})
     if fmt == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
