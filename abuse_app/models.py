@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud safely
@@ -392,7 +393,7 @@ class Decision(models.Model):
             return str(_("Not applicable (nothing is restricted)"))
         if self.restricted_until is None:
             return str(_("Indefinite"))
-        return str(_("Until %(date)s") % {"date": self.restricted_until.isoformat()})
+        return str(_("Until %(date)s") % {"date": date_format(self.restricted_until, "DATE_FORMAT")})
 
     def redress_routes(self) -> list[dict[str, Any]]:
         """Every way to challenge the decision (DSA Art. 17(3)(f)), in the active language.
@@ -400,7 +401,7 @@ class Decision(models.Model):
         The operator's details come from settings (docs/abuse.md, "Redress"); the
         sentences are translated in locale/.
         """
-        operator = settings.PORTAL_OPERATOR_NAME
+        operator = f"{settings.PORTAL_OPERATOR_NAME} ({settings.PORTAL_OPERATOR_CONTACT})"
         deadline = timezone.localtime(self.appeal_deadline).date()
         body = settings.PORTAL_ABUSE_DISPUTE_BODY
         courts = settings.PORTAL_ABUSE_COURTS
@@ -414,7 +415,7 @@ class Decision(models.Model):
                         "You can appeal to %(operator)s until %(date)s, free of charge. "
                         "A moderator who did not take this decision reviews it."
                     )
-                    % {"operator": operator, "date": deadline.isoformat()}
+                    % {"operator": operator, "date": date_format(deadline, "DATE_FORMAT")}
                 ),
             },
             {

@@ -23,11 +23,13 @@ pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 UNTIL = date(2026, 9, 30)
 APPEAL_DEADLINE = "2026-09-02"  # 184 days after NOW
+APPEAL_DEADLINE_TEXT = "Sept. 2, 2026"
 
 
 @pytest.fixture
 def redress_settings(settings):
     settings.PORTAL_OPERATOR_NAME = "Example Ltd, 1 Main Street, Dublin"
+    settings.PORTAL_OPERATOR_CONTACT = "dsa@example.com"
     settings.PORTAL_ABUSE_DISPUTE_BODY = "User Rights GmbH"
     settings.PORTAL_ABUSE_DISPUTE_URL = "https://ods.example/certified"
     settings.PORTAL_ABUSE_COURTS = "the courts of Dublin"
@@ -62,19 +64,19 @@ def _assert_statement_text(text: str) -> None:
     expected = [
         "Suspend the account",  # the decision
         "EU/EEA",  # territorial scope
-        "Until 2026-09-30",  # duration
+        "Until Sept. 30, 2026",  # duration
         "The account posted faces of people who did not agree.",  # facts and circumstances
         "Incompatible with the terms of service",  # the ground
         "Terms §4.2",  # the clause
         "Automated detection",
         "Automated decision",
         "No, a person decided" if "No, a person decided" in flat else "no, a person decided",
-        APPEAL_DEADLINE,  # internal appeal with its deadline
+        APPEAL_DEADLINE_TEXT,  # internal appeal with its deadline
         "Art. 21",  # certified out-of-court dispute settlement
         "User Rights GmbH",
         "https://ods.example/certified",
         "the courts of Dublin",  # judicial redress
-        "Example Ltd, 1 Main Street, Dublin",  # the operator
+        "Example Ltd, 1 Main Street, Dublin (dsa@example.com)",  # the operator and how to reach them
     ]
     missing = [item for item in expected if item not in flat]
     assert not missing, f"missing {missing} in: {flat[:3000]}"
