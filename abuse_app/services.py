@@ -300,9 +300,7 @@ def _join_case(notice: Notice, target: Target, actor: Any) -> Case:
             case = Case.objects.select_for_update().open().get(target_key=target.key)
         else:
             case.notices.add(notice)
-            audit.record(
-                subject_type="abuse_case",
-                subject_id=case.pk,
+            case.note(
                 action="abuse.case_opened",
                 actor=actor,
                 to_status=case.status,
@@ -328,12 +326,8 @@ def _join_case(notice: Notice, target: Target, actor: Any) -> Case:
         case.target_account_id = notice.target_account_id
         changed.append("target_account_id")
     case.save(update_fields=changed)
-    audit.record(
-        subject_type="abuse_case",
-        subject_id=case.pk,
-        action="abuse.notice_joined",
-        actor=actor,
-        data={"notice": notice.reference, "category": notice.category},
+    case.note(
+        action="abuse.notice_joined", actor=actor, data={"notice": notice.reference, "category": notice.category}
     )
     return case
 
@@ -362,20 +356,17 @@ def _locked(case: Case) -> Case:
 def assign(*, case: Case, assignee: Any, actor: Any) -> Case:
     with transaction.atomic():
         case = _locked(case)
-        previous = case.status
-        case.assigned_to = assignee
+        data = {"assignee": assignee.get_username() if assignee else ""}
         if case.status == Case.Status.OPEN and assignee is not None:
-            case.status = Case.Status.IN_REVIEW
-        case.save(update_fields=["assigned_to", "status"])
-        audit.record(
-            subject_type="abuse_case",
-            subject_id=case.pk,
-            action="abuse.assigned",
-            actor=actor,
-            from_status=previous,
-            to_status=case.status,
-            data={"assignee": assignee.get_username() if assignee else ""},
-        )
+            case.transition(
+                Case.Status.IN_REVIEW, actor=actor, action="abuse.assigned", data=data, assigned_to=assignee
+            )
+        else:
+            case.assigned_to = assignee
+            case.save(update_fields=["assigned_to"])
+            case.note(
+                action="abuse.assigned", actor=actor, from_status=case.status, to_status=case.status, data=data
+            )
     return case
 
 
@@ -385,7 +376,7 @@ def add_note(*, case: Case, author: Any, body: str) -> CaseNote:
         raise AbuseError(_("The note is empty."))
     with transaction.atomic():
         note = CaseNote.objects.create(case=case, author=author, body=body)
-        audit.record(subject_type="abuse_case", subject_id=case.pk, action="abuse.note_added", actor=author)
+        case.note(action="abuse.note_added", actor=author)
     return note
 
 
@@ -396,13 +387,11 @@ def place_legal_hold(*, case: Case, actor: Any, days: int, reason: str) -> Case:
         if case.legal_hold_until is None or case.legal_hold_until < until:
             case.legal_hold_until = until
             case.save(update_fields=["legal_hold_until"])
-        audit.record(
-            subject_type="abuse_case",
-            subject_id=case.pk,
+        case.note(
             action="abuse.legal_hold",
             actor=actor,
             reason=reason,
-            data={"until": case.legal_hold_until.isoformat()},
+            data={"until": case.legal_hold_until.isoformat() if case.legal_hold_until else None},
         )
     return case
 
@@ -474,16 +463,11 @@ def decide(
             manifestly_unfounded=manifestly_unfounded,
             target_token_hash=tokens.hash_token(target_token),
         )
-        previous = case.status
-        case.status, case.decided_at = Case.Status.DECIDED, decision.decided_at
-        case.save(update_fields=["status", "decided_at"])
-        audit.record(
-            subject_type="abuse_case",
-            subject_id=case.pk,
-            action="abuse.decided",
+        case.transition(
+            Case.Status.DECIDED,
             actor=actor,
-            from_status=previous,
-            to_status=case.status,
+            action="abuse.decided",
+            decided_at=decision.decided_at,
             reason=_decision_summary(decision),
             data={
                 "decision": decision.pk,
@@ -687,16 +671,10 @@ def file_appeal(
             contact_email=contact_email,
             original_decider=decision.decided_by,
         )
-        previous = case.status
-        case.status = Case.Status.APPEALED
-        case.save(update_fields=["status"])
-        audit.record(
-            subject_type="abuse_case",
-            subject_id=case.pk,
-            action="abuse.appeal_filed",
+        case.transition(
+            Case.Status.APPEALED,
             actor=f"requester:{appellant}",
-            from_status=previous,
-            to_status=case.status,
+            action="abuse.appeal_filed",
             data={"appeal": appeal.pk, "decision": decision.pk, "appellant": appellant},
         )
         if contact_email:
@@ -730,17 +708,12 @@ def decide_appeal(*, appeal: Appeal, actor: Any, outcome: str, reasons: str, new
         appeal.new_action = new_action if outcome == Appeal.Status.OVERTURNED else ""
         appeal.decided_by, appeal.decided_at = actor, timezone.now()
         appeal.save()
-        previous = case.status
-        if not case.decisions.filter(appeals__status=Appeal.Status.PENDING).exists():
-            case.status = Case.Status.CLOSED
-            case.save(update_fields=["status"])
-        audit.record(
-            subject_type="abuse_case",
-            subject_id=case.pk,
-            action="abuse.appeal_decided",
+        still_pending = case.decisions.filter(appeals__status=Appeal.Status.PENDING).exists()
+        # Another appeal still pending keeps the case appealed; the step is audited either way.
+        case.transition(
+            Case.Status.APPEALED if still_pending else Case.Status.CLOSED,
             actor=actor,
-            from_status=previous,
-            to_status=case.status,
+            action="abuse.appeal_decided",
             reason=f"{appeal.get_status_display()}: {appeal.outcome_reasons}"[:2000],
             data={"appeal": appeal.pk, "outcome": outcome, "new_action": appeal.new_action},
         )
