@@ -147,7 +147,7 @@ class CaseAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change and "assigned_to" in form.changed_data:
-            services.assign(case=obj, assignee=obj.assigned_to, actor=request.user)
+            services.case_assign(case=obj, assignee=obj.assigned_to, actor=request.user)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         case = self.get_object(request, object_id)
@@ -183,7 +183,7 @@ class CaseAdmin(admin.ModelAdmin):
         form = DecisionForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                services.decide(case=case, actor=request.user, **form.decide_kwargs())
+                services.case_decide(case=case, actor=request.user, **form.decide_kwargs())
             except services.AbuseError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -209,7 +209,7 @@ class CaseAdmin(admin.ModelAdmin):
         case = get_object_or_404(Case, pk=pk)
         form = NoteForm(request.POST)
         if form.is_valid():
-            services.add_note(case=case, author=request.user, body=form.cleaned_data["body"])
+            services.case_add_note(case=case, author=request.user, body=form.cleaned_data["body"])
             messages.success(request, _("Note added."))
         else:
             messages.error(request, _("The note is empty or too long (5000 characters at most)."))
@@ -219,7 +219,7 @@ class CaseAdmin(admin.ModelAdmin):
     def assign_to_me(self, request, queryset):
         cases = list(queryset)
         for case in cases:
-            services.assign(case=case, assignee=request.user, actor=request.user)
+            services.case_assign(case=case, assignee=request.user, actor=request.user)
         messages.success(
             request,
             ngettext("%(n)d case assigned to you.", "%(n)d cases assigned to you.", len(cases)) % {"n": len(cases)},
@@ -232,7 +232,7 @@ class CaseAdmin(admin.ModelAdmin):
     def place_legal_hold(self, request, queryset):
         cases = list(queryset)
         for case in cases:
-            services.place_legal_hold(
+            services.case_place_legal_hold(
                 case=case, actor=request.user, days=365, reason="placed from the case list"
             )
         messages.success(
@@ -320,7 +320,7 @@ class NoticeAdmin(admin.ModelAdmin):
             raise PermissionDenied
         evidence = get_object_or_404(Evidence, pk=pk)
         try:
-            handle = services.open_evidence(evidence=evidence, actor=request.user)
+            handle = services.evidence_open(evidence=evidence, actor=request.user)
         except services.AbuseError as exc:
             messages.error(request, str(exc))
             return HttpResponseRedirect(reverse("admin:abuse_app_notice_change", args=[evidence.notice_id]))
@@ -447,7 +447,7 @@ class AppealAdmin(admin.ModelAdmin):
             )
         elif request.method == "POST" and form.is_valid():
             try:
-                services.decide_appeal(
+                services.appeal_decide(
                     appeal=appeal,
                     actor=request.user,
                     outcome=form.cleaned_data["outcome"],
@@ -536,7 +536,7 @@ class ReporterStandingAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Lift the suspension of the selected reporters"), permissions=["change"])
     def lift_suspension(self, request, queryset):
-        count = services.lift_suspensions(standings=queryset, actor=request.user)
+        count = services.reporters_lift_suspensions(standings=queryset, actor=request.user)
         messages.success(
             request,
             ngettext(
@@ -573,7 +573,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Send the selected deliveries again"), permissions=["change"])
     def retry(self, request, queryset):
-        count = services.retry_webhook_deliveries(deliveries=queryset, actor=request.user)
+        count = services.webhooks_retry(deliveries=queryset, actor=request.user)
         messages.success(
             request,
             ngettext(

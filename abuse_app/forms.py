@@ -253,7 +253,7 @@ class DecisionForm(forms.Form):
         return data
 
     def decide_kwargs(self) -> dict:
-        """The cleaned data as ``services.decide`` takes it."""
+        """The cleaned data as ``services.case_decide`` takes it."""
         data = dict(self.cleaned_data)
         data.pop("duration", None)
         return data

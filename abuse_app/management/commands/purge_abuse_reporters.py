@@ -18,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Only count what would be purged.")
 
     def handle(self, *args, dry_run: bool = False, **options):
-        count = services.purge_reporter_identities(dry_run=dry_run)
+        count = services.reporter_identities_purge(dry_run=dry_run)
         if dry_run:
             self.stdout.write(f"would purge the reporter's name and e-mail of {count} notice(s)")
         else:
