@@ -55,13 +55,20 @@ def transparency_figures(start: datetime, end: datetime) -> dict:
     }
 
 
-def transparency_statements(start: datetime, end: datetime) -> list[dict]:
-    """Every statement of reasons of the period, with the case's category and no one's identity."""
-    decisions = Decision.objects.filter(decided_at__gte=start, decided_at__lt=end).select_related("case")
-    return [
+# One JSON answer stays a reasonable size; a busy service narrows the period to get the rest.
+MAX_STATEMENTS = 1000
+
+
+def transparency_statements(start: datetime, end: datetime) -> dict:
+    """The statements of reasons of the period (oldest first, at most ``MAX_STATEMENTS``),
+    each with its case's reference and category and nothing about anyone's identity."""
+    decisions = Decision.objects.filter(decided_at__gte=start, decided_at__lt=end)
+    total = decisions.count()
+    items = [
         {"case": d.case.reference, "category": d.case.category, **d.statement()}
-        for d in decisions.order_by("decided_at", "id")
+        for d in decisions.select_related("case").order_by("decided_at", "id")[:MAX_STATEMENTS]
     ]
+    return {"total": total, "truncated": total > len(items), "items": items}
 
 
 def transparency_rows(figures: dict) -> list[tuple[str, str, Any]]:

@@ -138,7 +138,8 @@ def test_webhook_payload_carries_every_element(webhook, decided):
 def test_transparency_json_carries_every_element(client, decided):
     with time_machine.travel(NOW, tick=False):
         data = client.get("/transparency/?from=2026-03-01&to=2026-03-31&format=json").json()
-    [statement] = data["statements_of_reasons"]
+    assert data["statements_of_reasons"]["total"] == 1 and not data["statements_of_reasons"]["truncated"]
+    [statement] = data["statements_of_reasons"]["items"]
     _assert_statement_data(statement)
     assert "alice" not in str(data).lower()
 
@@ -192,3 +193,12 @@ def test_statement_translated_in_french(decided):
         routes = decision.redress_routes()
     assert "tribunaux" in routes[2]["text"]
     assert "règlement extrajudiciaire" in routes[1]["text"]
+
+
+def test_transparency_json_caps_statements_and_says_so(client, decided, monkeypatch):
+    from abuse_app.services import transparency
+
+    monkeypatch.setattr(transparency, "MAX_STATEMENTS", 0)
+    with time_machine.travel(NOW, tick=False):
+        data = client.get("/transparency/?from=2026-03-01&to=2026-03-31&format=json").json()
+    assert data["statements_of_reasons"] == {"total": 1, "truncated": True, "items": []}
