@@ -202,3 +202,20 @@ def test_transparency_json_caps_statements_and_says_so(client, decided, monkeypa
     with time_machine.travel(NOW, tick=False):
         data = client.get("/transparency/?from=2026-03-01&to=2026-03-31&format=json").json()
     assert data["statements_of_reasons"] == {"total": 1, "truncated": True, "items": []}
+
+
+def test_appeal_outcome_email_keeps_external_redress_without_a_second_internal_appeal(
+    decided, moderator2, django_capture_on_commit_callbacks
+):
+    _submitted, decision = decided
+    with time_machine.travel(NOW, tick=False):
+        appeal = services.file_appeal(
+            decision=decision, appellant="target", statement="Mine.", contact_email="owner@example.net"
+        )
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            services.decide_appeal(appeal=appeal, actor=moderator2, outcome="upheld", reasons="Stays.")
+    [message] = [m for m in mail.outbox if m.to == ["owner@example.net"]]
+    for body in (message.body, message.alternatives[0][0]):
+        assert "Art. 21" in body and "the courts of Dublin" in body and "Terms §4.2" in body
+        assert "You can appeal to" not in body
