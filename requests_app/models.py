@@ -345,6 +345,14 @@ class Consent(models.Model):
         state = "withdrawn" if self.withdrawn_at else "granted"
         return f"{self.purpose_id}: {state} {self.granted_at:%Y-%m-%d}"
 
+    def withdraw(self, *, method: str, actor: Any, at: datetime | None = None) -> None:
+        """Mark withdrawn, save and audit — one step (inside the caller's transaction)."""
+        self.withdrawn_at = at or timezone.now()
+        self.withdrawn_method = method
+        self.save(update_fields=["withdrawn_at", "withdrawn_method"])
+        audit.record(subject_type="consent", subject_id=self.pk, action="consent.withdrawn", actor=actor,
+                     data={"purpose": self.purpose.slug, "method": method})
+
 
 class Transmission(models.Model):
     """One thing the host app sent to Azure (the ledger). Erasure deletes exactly these.
