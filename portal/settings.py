@@ -56,6 +56,11 @@ SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 # all are accepted when verifying, so a key can be rotated without breaking
 # receipts already issued.
 PORTAL_SIGNING_KEYS = env_list("PORTAL_SIGNING_KEYS", [SECRET_KEY])
+# Deletion receipts are signed with Ed25519 keys kept in this file (requests_app/engine/receipt_keys.py).
+# The embedded default creates it under var/ on first use; production sets a path that every web and
+# worker machine shares, and creates it once with `manage.py rotate_receipt_key`.
+PORTAL_RECEIPT_KEY_FILE = env_str("PORTAL_RECEIPT_KEY_FILE", str(VAR_DIR / "receipt-signing-keys.json"))
+PORTAL_RECEIPT_KEY_CREATE_ON_FIRST_USE = DEBUG  # never in production: see requests_app/engine/receipt_keys.py
 
 # --- The portal's own settings ------------------------------------------------
 PORTAL_APP_NAME = env_str("PORTAL_APP_NAME", "Example App")

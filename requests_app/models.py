@@ -106,7 +106,7 @@ class PrivacyRequest(models.Model):
 
     # Deletion receipt (kept after the personal data is purged; contains none).
     receipt = models.JSONField(null=True, blank=True)
-    receipt_signature = models.CharField(max_length=64, blank=True)
+    receipt_signature = models.CharField(max_length=128, blank=True)  # Ed25519 hex; 64 for HMAC (v1)
 
     class Meta:
         ordering = ["-received_at"]
