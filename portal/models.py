@@ -37,6 +37,10 @@ class AuditEvent(models.Model):
     to_status = models.CharField(max_length=32, blank=True)
     reason = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
+    # The hash chain (portal/audit_chain.py): set once, right after the writing transaction commits.
+    seq = models.PositiveBigIntegerField(null=True, blank=True, unique=True, editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["at", "id"]
@@ -49,6 +53,9 @@ class AuditEvent(models.Model):
         if self.pk is not None:
             raise PermissionError("audit events are append-only")
         super().save(*args, **kwargs)
+        from portal import audit_chain
+
+        audit_chain.seal_after_commit()
 
     def delete(self, *args, **kwargs):
         raise PermissionError("audit events are append-only")

@@ -86,6 +86,8 @@ PORTAL_REQUEST_EMAIL_RATE = env_rate("PORTAL_REQUEST_EMAIL_RATE", "5/day")
 PORTAL_STORES_FILE = env_str("PORTAL_STORES_FILE", str(BASE_DIR / "docs" / "examples" / "stores.toml"))
 PORTAL_PRIVATE_ROOT = VAR_DIR / "private"
 PORTAL_ONCALL_EMAIL = env_str("PORTAL_ONCALL_EMAIL", "oncall@example.com")
+# Where the daily anchor of the audit hash chain goes (portal/audit_chain.py): a mailbox outside the portal.
+PORTAL_AUDIT_ANCHOR_EMAIL = env_str("PORTAL_AUDIT_ANCHOR_EMAIL", PORTAL_ONCALL_EMAIL)
 # Execution engine (requests_app.engine): a running store task whose heartbeat is
 # older than this is taken to be lost (worker killed) and run again; transient
 # errors are retried this many times with exponential backoff from the base delay.

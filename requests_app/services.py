@@ -42,7 +42,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal import audit, mail, roles, tokens
+from portal import audit, audit_chain, mail, roles, tokens
 from portal.models import AuditEvent
 from requests_app import deadlines, engine
 from requests_app.models import InvalidTransition, PrivacyRequest, StatusLink, SubjectIdentity
@@ -706,6 +706,7 @@ def _purge_pii(ids: list[int], *, actor: Any) -> None:
         )
         events.append(event)
     AuditEvent.objects.bulk_create(events)
+    audit_chain.seal_after_commit()
 
 
 def purge_closed_requests_pii(*, now: datetime | None = None, batch_size: int = 1000) -> int:
