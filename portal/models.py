@@ -204,3 +204,27 @@ class PolicyVersion(models.Model):
         from portal.policy import render_policy
 
         return render_policy(self.body)
+
+
+class EnrolmentInvite(models.Model):
+    """Permission to set up a second factor, issued by an admin: a stolen password alone cannot enrol.
+
+    The link (or the code in it) is shown once to the admin who issues it and handed to the staff
+    member through a channel the admin trusts; only its SHA-256 is stored. It works once, for that
+    account only, until ``expires_at``. Issuing a new invite cancels the account's earlier ones.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by_label = models.CharField(max_length=150, blank=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"second-factor invite for user #{self.user_id}"
+
+    @property
+    def usable(self) -> bool:
+        return self.used_at is None and self.canceled_at is None and self.expires_at > timezone.now()

@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from portal import two_factor
-from portal.ratelimit import ratelimit
+from portal.ratelimit import ratelimit, token_guard
 
 
 class CodeForm(forms.Form):
@@ -22,6 +22,14 @@ class CodeForm(forms.Form):
         label=_("Code"), max_length=32, strip=True,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True,
                                       "spellcheck": "false", "autocapitalize": "off"}),
+    )
+
+
+class InviteForm(forms.Form):
+    invite = forms.CharField(
+        label=_("Invite code"), max_length=100, strip=True,
+        help_text=_("The code at the end of the invite link an admin gave you (it starts with “ei_”)."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "off"}),
     )
 
 
@@ -61,6 +69,8 @@ def setup(request: HttpRequest) -> HttpResponse:
     if two_factor.has_confirmed_device(request.user) and not _is_verified(request.user):
         # Replacing an authenticator needs the current one first (or an admin reset).
         return redirect(two_factor.next_step_url(request.user, _safe_next(request)))
+    if not two_factor.may_enrol(request):
+        return _invite_needed(request)
     device = two_factor.pending_device(request.user)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -75,6 +85,36 @@ def setup(request: HttpRequest) -> HttpResponse:
         request, form=form, title=_("Set up two-step verification"),
         qr_code=two_factor.qr_code_data_uri(device), secret=two_factor.secret_for_display(device),
     ))
+
+
+def _invite_needed(request: HttpRequest) -> HttpResponse:
+    """No invite yet: a password alone does not unlock enrolment. Paste the invite code, or open the link."""
+    form = InviteForm(request.POST if "invite" in request.POST else None)
+    if form.is_bound and form.is_valid():
+        invite = two_factor.find_invite(form.cleaned_data["invite"])
+        if invite is not None and invite.user_id == request.user.pk:
+            two_factor.remember_invite(request, invite)
+            return redirect(f"{reverse('two-factor-setup')}?{urlencode({'next': _safe_next(request)})}")
+        form.add_error("invite", _("This invite code is not valid for your account, was used already, or has "
+                                   "expired. Ask an admin for a new invite."))
+    return render(request, "two_factor/invite_needed.html", _context(
+        request, form=form, title=_("Set up two-step verification")), status=403 if form.errors else 200)
+
+
+@never_cache
+@require_http_methods(["GET"])
+@token_guard("2fa-invite")
+def invite(request: HttpRequest, token: str) -> HttpResponse:
+    """The admin's invite link: remembered in the session, then on to login or enrolment (token off the URL)."""
+    found = two_factor.find_invite(token)
+    if found is None:
+        return render(request, "two_factor/invite_invalid.html", _context(
+            request, title=_("This invite does not work")), status=404)
+    two_factor.remember_invite(request, found)
+    if not request.user.is_authenticated:
+        # After the password, the admin login sends a staff member without a device to enrolment.
+        return redirect(f"{reverse('admin:login')}?{urlencode({'next': reverse('admin:index')})}")
+    return redirect(f"{reverse('two-factor-setup')}?{urlencode({'next': reverse('admin:index')})}")
 
 
 @never_cache

@@ -6,6 +6,8 @@ import pytest
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from portal import two_factor
+
 PASSWORD = "correct horse battery staple"
 
 
@@ -18,8 +20,25 @@ def _require_2fa(settings):
     settings.PORTAL_REQUIRE_2FA = True
 
 
-def test_new_staff_member_enrols_a_second_factor_and_reaches_the_admin(page, officer):
+def test_password_alone_cannot_enrol_a_second_factor(page, officer):
     page.goto("/admin/")
+    page.fill("#id_username", officer.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url("**/account/2fa/setup/**")
+    assert page.get_by_text("you need an invite from an admin").is_visible()
+    assert page.locator("img.two-factor-qr").count() == 0
+    page.fill("#id_invite", "ei_" + "x" * 43)
+    page.click("input[type=submit]")
+    assert page.get_by_text("not valid for your account").is_visible()
+    assert not TOTPDevice.objects.filter(user=officer).exists()
+
+
+def test_new_staff_member_enrols_with_an_invite_and_reaches_the_admin(page, officer):
+    token = two_factor.issue_invite(user=officer, actor="system:test")
+    page.goto(f"/account/2fa/invite/{token}/")  # the link the admin handed over
+    page.wait_for_url("**/admin/login/**")
+    assert token not in page.url
     page.fill("#id_username", officer.username)
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
