@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django_otp.models import Device
 
 from portal import tokens
 
@@ -228,3 +229,20 @@ class EnrolmentInvite(models.Model):
     @property
     def usable(self) -> bool:
         return self.used_at is None and self.canceled_at is None and self.expires_at > timezone.now()
+
+
+class PasskeyDevice(Device):
+    """A WebAuthn passkey as a django-otp device, so a passkey login verifies the session like a TOTP code.
+
+    Only the public key is stored; the private key never leaves the person's authenticator.
+    """
+
+    # django-otp ships no type information, so the field types are spelled out for mypy.
+    credential_id: models.CharField = models.CharField(max_length=1400, unique=True, help_text="base64url")
+    public_key: models.BinaryField = models.BinaryField()
+    sign_count: models.PositiveBigIntegerField = models.PositiveBigIntegerField(default=0)
+    created_at: models.DateTimeField = models.DateTimeField(default=timezone.now)
+    last_used_at: models.DateTimeField = models.DateTimeField(null=True, blank=True)
+
+    def verify_token(self, token) -> bool:
+        return False  # a passkey answers a challenge (portal/passkeys.py), never a typed code

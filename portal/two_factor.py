@@ -306,6 +306,9 @@ def reset_second_factor(*, user, actor, reason: str = "") -> int:
         raise CannotResetOwnFactor("You cannot reset your own second factor; ask another admin.")
     removed = TOTPDevice.objects.filter(user=user).delete()[1].get("otp_totp.TOTPDevice", 0)
     StaticDevice.objects.filter(user=user).delete()
+    from portal.models import PasskeyDevice
+
+    PasskeyDevice.objects.filter(user=user).delete()
     audit.record(subject_type="user", subject_id=user.pk, action="2fa.reset", actor=actor, reason=reason,
                  data={"username": user.get_username(), "authenticators_removed": removed})
     return removed

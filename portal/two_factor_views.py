@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from portal import two_factor
+from portal import passkeys, two_factor
+from portal.models import PasskeyDevice
 from portal.ratelimit import ratelimit, token_guard
 
 
@@ -144,7 +145,7 @@ def verify(request: HttpRequest) -> HttpResponse:
                                      "shows now, or one of your backup codes. Lost your phone? Ask another "
                                      "admin to reset your second factor."))
     return render(request, "two_factor/verify.html", _context(
-        request, form=form, title=_("Two-step verification")))
+        request, form=form, title=_("Two-step verification"), has_passkey=passkeys.has_passkey(request.user)))
 
 
 @never_cache
@@ -164,3 +165,76 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
     return render(request, "two_factor/backup_codes.html", _context(
         request, title=_("Backup codes"), codes=codes,
         remaining=two_factor.remaining_backup_codes(request.user)))
+
+
+# --- Passkeys (portal/passkeys.py) ---------------------------------------------------------------
+
+def _json_error(message: str, status: int = 400) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def _verified_staff_json(request):
+    user = request.user
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return _json_error(str(_("Log in first.")), 403)
+    if not _is_verified(user):
+        return _json_error(str(_("Verify with your authenticator first; then you can add a passkey.")), 403)
+    return None
+
+
+@never_cache
+@require_http_methods(["GET"])
+def passkeys_page(request: HttpRequest) -> HttpResponse:
+    if (refusal := _staff_only(request)) is not None:
+        return refusal
+    if two_factor.needs_verification(request.user):
+        return redirect(two_factor.next_step_url(request.user, request.get_full_path()))
+    devices = PasskeyDevice.objects.filter(user=request.user).order_by("created_at")
+    return render(request, "two_factor/passkeys.html", _context(request, title=_("Passkeys"), devices=devices))
+
+
+@never_cache
+@require_http_methods(["POST"])
+@ratelimit("2fa-passkey", "30/15m", key=_by_user)
+def passkey_register_options(request: HttpRequest) -> HttpResponse:
+    if (refusal := _verified_staff_json(request)) is not None:
+        return refusal
+    return HttpResponse(passkeys.registration_options(request), content_type="application/json")
+
+
+@never_cache
+@require_http_methods(["POST"])
+@ratelimit("2fa-passkey", "30/15m", key=_by_user)
+def passkey_register(request: HttpRequest) -> HttpResponse:
+    if (refusal := _verified_staff_json(request)) is not None:
+        return refusal
+    try:
+        data = passkeys.parse_body(request)
+        device = passkeys.register(request, data.get("credential") or {}, str(data.get("name") or "passkey"))
+    except passkeys.PasskeyError as exc:
+        return _json_error(str(exc))
+    return JsonResponse({"name": device.name})
+
+
+@never_cache
+@require_http_methods(["POST"])
+@ratelimit("2fa-verify", "20/15m", key=_by_user)
+def passkey_login_options(request: HttpRequest) -> HttpResponse:
+    if _staff_only(request) is not None:
+        return _json_error(str(_("Log in first.")), 403)
+    if not passkeys.has_passkey(request.user):
+        return _json_error(str(_("You have no passkey yet: use your authenticator app.")))
+    return HttpResponse(passkeys.authentication_options(request), content_type="application/json")
+
+
+@never_cache
+@require_http_methods(["POST"])
+@ratelimit("2fa-verify", "20/15m", key=_by_user)
+def passkey_login(request: HttpRequest) -> HttpResponse:
+    if _staff_only(request) is not None:
+        return _json_error(str(_("Log in first.")), 403)
+    try:
+        passkeys.authenticate(request, passkeys.parse_body(request).get("credential") or {})
+    except passkeys.PasskeyError as exc:
+        return _json_error(str(exc))
+    return JsonResponse({"redirect": _safe_next(request)})

@@ -341,3 +341,28 @@ def test_invite_command_prints_a_link_for_the_first_admin(admin_user, capsys):
 
     call_command("invite_second_factor", admin_user.username)
     assert "/account/2fa/invite/ei_" in capsys.readouterr().out
+
+
+# --- passkeys (the browser ceremony itself: tests/e2e/test_staff_security.py) -----------------------
+def test_passkey_endpoints_refuse_unverified_sessions_and_bad_input(client, officer):
+    import json
+
+    password_login(client, officer)
+    response = client.post(reverse("passkey-register-options"))
+    assert response.status_code == 403 and "Verify with your authenticator first" in response.json()["error"]
+    response = client.post(reverse("passkey-login-options"))
+    assert response.status_code == 400 and "no passkey" in response.json()["error"]
+    response = client.post(reverse("passkey-login"), "not json", content_type="application/json")
+    assert response.status_code == 400 and "not JSON" in response.json()["error"]
+    response = client.post(reverse("passkey-login"), json.dumps({"credential": {"id": "x"}}),
+                           content_type="application/json")
+    assert response.status_code == 400 and "Start again" in response.json()["error"]
+    assert client.get("/admin/").status_code == 302  # still not verified
+
+
+def test_reset_second_factor_removes_passkeys_too(admin_user, officer):
+    from portal.models import PasskeyDevice
+
+    PasskeyDevice.objects.create(user=officer, name="laptop", confirmed=True, credential_id="abc", public_key=b"k")
+    two_factor.reset_second_factor(user=officer, actor=admin_user)
+    assert not PasskeyDevice.objects.filter(user=officer).exists()
