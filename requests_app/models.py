@@ -240,6 +240,11 @@ class AccessPackage(models.Model):
     download_count = models.PositiveIntegerField(default=0)
     max_downloads = models.PositiveIntegerField(default=5)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Re-authentication before a download (requests_app/engine/reauth.py): a one-time code e-mailed
+    # to the confirmed address; only its keyed hash is kept, with its expiry and the wrong tries.
+    code_hash = models.CharField(max_length=64, blank=True)
+    code_expires_at = models.DateTimeField(null=True, blank=True)
+    code_attempts = models.PositiveSmallIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"package of request #{self.request_id}"
