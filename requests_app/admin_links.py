@@ -1,4 +1,4 @@
-"""Secret links in the admin: status links of privacy requests and consent links, revocable one by one.
+"""Secret links in the admin: status, download and consent links, revocable one by one.
 
 Staff never see a token (only its hash is stored); they see when a link was
 issued, how, when it was last used, and can revoke it at once — for example
@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from requests_app import consent, services
-from requests_app.models import ConsentLink, StatusLink
+from requests_app.models import AccessPackage, ConsentLink, StatusLink
 
 
 class _LinkAdmin(admin.ModelAdmin):
@@ -60,6 +60,37 @@ class StatusLinkAdmin(_LinkAdmin):
                                                   reason="revoked by staff in the admin")
         self.message_user(request, ngettext("%(n)d link revoked.", "%(n)d links revoked.", total) % {"n": total},
                           messages.SUCCESS)
+
+
+@admin.register(AccessPackage)
+class AccessPackageAdmin(_LinkAdmin):
+    """Access packages: staff see size, expiry and downloads, and can revoke the download link at once."""
+
+    list_display = ["request", "created_at", "expires_at", "download_count", "max_downloads", "state"]
+    list_filter = [("deleted_at", admin.EmptyFieldListFilter)]
+    search_fields = ["=request__reference"]
+    search_help_text = _("Exact request reference (PR-XXXX-XXXX).")
+    list_select_related = ["request"]
+    exclude = ["download_token_hash", "code_hash", "path"]
+
+    @admin.display(description=_("state"))
+    def state(self, obj):
+        return _("available") if obj.is_available else _("no longer available")
+
+    @admin.action(description=_("Revoke the download link of the selected packages"))
+    def revoke(self, request, queryset):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        now, total = timezone.now(), 0
+        for package in queryset.select_related("request"):
+            if package.is_available:
+                AccessPackage.objects.filter(pk=package.pk).update(expires_at=now, code_hash="")
+                package.request.note(actor=request.user, action="package_link_revoked",
+                                     reason="revoked by staff in the admin")
+                total += 1
+        self.message_user(request, ngettext("%(n)d link revoked; the file is deleted within the hour.",
+                                            "%(n)d links revoked; the files are deleted within the hour.", total)
+                          % {"n": total}, messages.SUCCESS)
 
 
 @admin.register(ConsentLink)

@@ -264,3 +264,15 @@ def test_the_browser_that_confirmed_the_request_needs_no_code(stores_file, appro
     session.save()
     assert b"Download the ZIP file" in client.get(path).content
     assert client.post(path).status_code == 200
+
+
+def test_staff_revokes_a_download_link_and_it_stops_at_once(stores_file, approved_request, client, staff_client,
+                                                            officer):
+    request = run(approved_request("access"))
+    path = _download_path()
+    package = AccessPackage.objects.get(request=request)
+    response = staff_client(officer).post("/admin/requests_app/accesspackage/",
+                                          {"action": "revoke", "_selected_action": [package.pk]})
+    assert response.status_code == 302
+    assert client.get(path).status_code == 410
+    assert request.timeline().filter(action="package_link_revoked").exists()
