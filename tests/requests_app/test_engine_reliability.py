@@ -255,3 +255,34 @@ def test_a_real_worker_runs_a_deletion_to_the_end(
     services.dispatch_due()
     assert wait_until(lambda: status_of(request) == "completed", timeout=60)
     assert host_db.rows("SELECT id FROM accounts_user ORDER BY id") == [(2,), (3,)]
+
+
+def test_a_worker_runs_the_next_steps_itself_without_broker_round_trips(
+    tmp_path, settings, sqlite_host, media_root, approved_request, celery_worker, published
+):
+    """A worker consuming every queue: after the first message of each store, erase, verify and
+    finish follow in the same worker, each claimed and recorded as if it had come by message."""
+    settings.PORTAL_STORES_FILE = str(write_stores(tmp_path / "stores.toml", sqlite_host, media_root))
+    request = approved_request()
+    services.dispatch_due()  # starts here, in the test: one discovery message per store (they run in parallel)
+    assert wait_until(lambda: status_of(request) == "completed", timeout=60)
+    stores = set(StoreTask.objects.filter(request=request).values_list("store", flat=True))
+    assert published == [("stores.run_store_task", "stores")] * len(stores)
+    assert set(StoreTask.objects.filter(request=request).values_list("status", "attempts")) == {(ST.SUCCEEDED, 1)}
+
+
+def test_steps_for_a_queue_this_worker_does_not_consume_go_by_message(stores_file, approved_request, published):
+    request = approved_request()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.run_chain(lambda: services.start(request.pk), frozenset({"default"}))
+    assert ("stores.run_store_task", "stores") in published
+    assert not StoreTask.objects.filter(request=request, status=ST.RUNNING).exists()
+
+
+def test_a_kept_step_not_run_is_handed_back_to_the_broker(stores_file, approved_request, published, monkeypatch):
+    request = approved_request()
+    monkeypatch.setattr(services, "chain_budget", lambda: 0)  # the budget is spent at once
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.run_chain(lambda: services.start(request.pk), frozenset({"default", "stores", "azure"}))
+    assert ("stores.run_store_task", "stores") in published
+    assert not StoreTask.objects.filter(request=request, status=ST.RUNNING).exists()
