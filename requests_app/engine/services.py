@@ -27,8 +27,9 @@ duplicated, late or lost message never does work twice nor skips work:
 - ``run_chain`` (what the Celery tasks call): when a step hands out a task
   whose queue this worker consumes, the worker keeps one such task and runs it
   next, after the commit, instead of a broker round trip; so does ``finish``.
-  The kept task was handed out like any other (``dispatched_at``, then claimed),
-  so a worker killed in between leaves a pending task the sweeper sends again.
+  The kept task was handed out like any other (``dispatched_at``, then claimed)
+  and is kept only once that hand-out commits, so a worker killed in between
+  leaves a pending task the sweeper sends again.
   Other tasks handed out at the same time still go through the broker, to run in
   parallel on other workers.
 
@@ -81,8 +82,15 @@ class _Chain:
 
     def __init__(self, queues: frozenset[str]):
         self.queues = queues
-        self.next_task: int | None = None
+        self.keeping = False  # a task was kept in the current step (one per step)
+        self.next_task: int | None = None  # set only once the hand-out is committed
         self.finish: int | None = None
+
+    def keep(self, task_id: int) -> None:
+        self.next_task = task_id
+
+    def keep_finish(self, request_id: int) -> None:
+        self.finish = request_id
 
 
 _chain: contextvars.ContextVar[_Chain | None] = contextvars.ContextVar("engine_chain", default=None)
@@ -344,8 +352,11 @@ def enqueue(task: StoreTask, countdown: float | None = None) -> None:
     if _local.get():
         return
     chain = _chain.get()
-    if chain is not None and not countdown and chain.next_task is None and _queue_of(task) in chain.queues:
-        chain.next_task = task.pk  # this worker runs it next, after the commit
+    if chain is not None and not countdown and not chain.keeping and _queue_of(task) in chain.queues:
+        # this worker runs it next — only if the hand-out commits (a rolled-back step hands out nothing)
+        chain.keeping = True
+        task_id = task.pk
+        transaction.on_commit(lambda: chain.keep(task_id))
         return
     _send(task.pk, task.store_kind, countdown)
 
@@ -366,7 +377,7 @@ def _enqueue_finish(request_id: int) -> None:
         return
     chain = _chain.get()
     if chain is not None and "default" in chain.queues:
-        chain.finish = request_id
+        transaction.on_commit(lambda: chain.keep_finish(request_id))
         return
     from requests_app.engine import tasks as celery_tasks
 
@@ -610,7 +621,7 @@ def run_chain(first: Callable[[], Any], queues: frozenset[str]) -> Any:
         result = first()
         while time.monotonic() - started < chain_budget():
             if chain.next_task is not None:
-                task_id, chain.next_task = chain.next_task, None
+                task_id, chain.next_task, chain.keeping = chain.next_task, None, False
                 execute_task(task_id)
             elif chain.finish is not None:
                 request_id, chain.finish = chain.finish, None
