@@ -1,0 +1,101 @@
+"""The ledger's ``account`` spellings documented in docs/azure.md ("The `account` of a ledger row")
+are the ones the Azure stores match — through each store's own ``accounts()``."""
+
+from __future__ import annotations
+
+import pytest
+
+from requests_app import ledger
+from requests_app.stores.azure_blob import AzureBlobStore
+from requests_app.stores.azure_face import AzureFaceStore
+from requests_app.stores.azure_speech import AzureSpeechStore
+from requests_app.stores.azure_video_indexer import AzureVideoIndexerStore
+
+KEY = "a2V5LW9mLXRoZS1hY2NvdW50"  # base64, as a storage account key is
+VI_ID = "7b1f0c52-5a3e-4b7e-9a3c-2f4d8e6a9b10"
+
+FACE = AzureFaceStore("face", {"endpoint": "https://myface.cognitiveservices.azure.com", "key": "k"})
+SPEECH = AzureSpeechStore("speech", {"endpoint": "https://westeurope.api.cognitive.microsoft.com", "key": "k"})
+BLOB = AzureBlobStore("media", {
+    "connection_string": f"DefaultEndpointsProtocol=https;AccountName=mediaacct;AccountKey={KEY};"
+                         "EndpointSuffix=core.windows.net",
+    "container": "media",
+})
+AZURITE = AzureBlobStore("media", {
+    "connection_string": f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={KEY};"
+                         "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;",
+    "container": "media",
+})
+VIDEO = AzureVideoIndexerStore("videos", {"location": "westeurope", "account_id": VI_ID, "access_token": "t"})
+
+
+def matches(store, account: str) -> bool:
+    return ledger.normalise_account(account) in store.accounts()
+
+
+@pytest.mark.parametrize(
+    ("store", "account"),
+    [
+        (FACE, "https://myface.cognitiveservices.azure.com"),
+        (FACE, "https://MyFace.cognitiveservices.azure.com/face/v1.2/"),
+        (FACE, "myface.cognitiveservices.azure.com"),
+        (SPEECH, "https://westeurope.api.cognitive.microsoft.com"),
+        (SPEECH, "https://westeurope.api.cognitive.microsoft.com/speechtotext/v3.2"),
+        (BLOB, "mediaacct"),
+        (BLOB, "https://mediaacct.blob.core.windows.net"),
+        (BLOB, "https://mediaacct.blob.core.windows.net/media/users/42/a.jpg"),
+        (BLOB, "mediaacct.privatelink.blob.core.windows.net"),
+        (AZURITE, "http://127.0.0.1:10000/devstoreaccount1"),
+        (AZURITE, "devstoreaccount1"),
+        (VIDEO, VI_ID),
+        (VIDEO, VI_ID.upper()),
+    ],
+)
+def test_documented_spellings_match_the_store(store, account):
+    assert matches(store, account)
+
+
+@pytest.mark.parametrize(
+    ("store", "account"),
+    [
+        (FACE, "myface"),  # the resource name alone is not the endpoint's host
+        (BLOB, "https://mediaacct.dfs.core.windows.net"),  # Data Lake endpoint: list it in ledger_accounts
+        (VIDEO, f"https://api.videoindexer.ai/westeurope/Accounts/{VI_ID}"),  # a URL is not the account id
+        (VIDEO, "my-vi-account"),  # nor is the account's name
+        (SPEECH, "https://myspeech.cognitiveservices.azure.com"),  # another host than the store's endpoint
+    ],
+)
+def test_documented_non_matches(store, account):
+    assert not matches(store, account)
+
+
+def test_ledger_accounts_adds_another_spelling():
+    store = AzureVideoIndexerStore("videos", {"location": "westeurope", "account_id": VI_ID, "access_token": "t",
+                                              "ledger_accounts": ["my-vi-account"]})
+    assert matches(store, "my-vi-account") and matches(store, VI_ID)
+
+
+def _documented_examples() -> list[dict]:
+    import json
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "azure.md").read_text()
+    section = text[text.index("### The `account` of a ledger row"):text.index("## Retired services")]
+    return [json.loads(body) for body in re.findall(r"-d '(\{.*?\})'", section, re.S)]
+
+
+@pytest.mark.django_db
+def test_documented_example_posts_are_accepted_and_match_a_store(client, api_key):
+    from tests.requests_app.azure_helpers import purpose
+
+    examples = _documented_examples()
+    assert {e["service"] for e in examples} == {"face", "blob", "media_services", "video_indexer", "speech"}
+    stores = {"face": FACE, "blob": BLOB, "media_services": BLOB, "video_indexer": VIDEO, "speech": SPEECH}
+    _, raw = api_key("transmissions:write")
+    for example in examples:
+        purpose(example["purpose"], requires_consent=False)
+        response = client.post("/api/v1/transmissions/", example, content_type="application/json",
+                               HTTP_AUTHORIZATION=f"Bearer {raw}")
+        assert response.status_code == 201, response.json()
+        assert matches(stores[example["service"]], example["account"]), example["service"]
