@@ -13,6 +13,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from requests_app.engine import receipt
+from requests_app.management.commands._files import file_errors
 from requests_app.models import PrivacyRequest
 
 
@@ -32,12 +33,11 @@ class Command(BaseCommand):
                 raise CommandError(f"{reference}: no request with a receipt has this reference")
             document, signature = request.receipt, request.receipt_signature
         else:
-            try:
-                data = json.loads(Path(file).read_text(encoding="utf-8"))
-            except FileNotFoundError:
-                raise CommandError(f"{file}: no such file")
-            except (ValueError, UnicodeDecodeError):
-                raise CommandError(f"{file}: not a JSON file")
+            with file_errors(file, "give the receipt file, e.g. receipt-PR-XXXX-XXXX.json"):
+                try:
+                    data = json.loads(Path(file).read_text(encoding="utf-8"))
+                except (ValueError, UnicodeDecodeError):
+                    raise CommandError(f"{file}: not a JSON file")
             if not isinstance(data, dict) or not isinstance(data.get("receipt"), dict):
                 raise CommandError(f'{file}: expected {{"receipt": {{...}}, "signature": "..."}}')
             document, signature = data["receipt"], str(data.get("signature", ""))
