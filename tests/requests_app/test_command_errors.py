@@ -27,8 +27,15 @@ def test_verify_receipt_of_a_folder_says_so(tmp_path):
 def test_verify_receipt_of_a_binary_file(tmp_path):
     path = tmp_path / "receipt.json"
     path.write_bytes(b"\xff\xfe\x00garbage")
-    with pytest.raises(CommandError, match="not a JSON file"):
+    with pytest.raises(CommandError, match="receipt.json: This is not a receipt"):
         run("verify_receipt", str(path))
+
+
+def test_verify_receipt_key_list_that_is_a_folder(tmp_path):
+    from requests_app.management.commands.verify_receipt import load_public_keys
+
+    with pytest.raises(CommandError, match="is a folder; give the saved key list"):
+        load_public_keys(str(tmp_path))
 
 
 # --- check_stores ------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portal', '0006_role_groups'),
+        ('portal', '0009_passkeys'),
     ]
 
     operations = [
