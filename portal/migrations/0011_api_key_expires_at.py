@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portal', '0009_passkeys'),
+        ('portal', '0010_metric_counter'),
     ]
 
     operations = [
