@@ -1,4 +1,4 @@
-"""Shared by the engine benchmarks: the demo host app (requests_app.demo) on PostgreSQL, one subject owning N rows.
+"""Shared by the engine benchmarks: a host-app schema on PostgreSQL with one subject owning N rows.
 
 Not a benchmark itself (bench/run.py only runs bench_*.py).
 """
@@ -6,21 +6,23 @@ Not a benchmark itself (bench/run.py only runs bench_*.py).
 from __future__ import annotations
 
 import os
+import secrets
 import sys
-from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from requests_app import demo  # noqa: E402  (plain module: no Django needed)
+from requests_app import demo  # noqa: E402  (a plain module: no Django needed)
 
 PG_URL = os.environ.get("HOSTAPP_BENCH_DATABASE_URL") or os.environ.get(
     "HOSTAPP_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hostapp"
 )
 
-# The schema and the SQL store are the demo host app's (requests_app.demo), shared with the tests.
+# The schema and the SQL store are the demo host app's (requests_app.demo), shared with the tests
+# and manage.py demo_hostapp.
+SCHEMA = demo.SCHEMA
 STORE_TOML = demo.SQL_STORE_TOML
 
 HAND_WRITTEN_ERASURE = [
@@ -41,12 +43,37 @@ def setup_django() -> None:
     django.setup()
 
 
+def connect(schema: str | None = None):
+    import psycopg
+
+    try:
+        return psycopg.connect(
+            PG_URL.replace("postgres://", "postgresql://", 1),
+            connect_timeout=3,
+            **({"options": f"-csearch_path={schema}"} if schema else {}),
+        )
+    except psycopg.OperationalError as exc:
+        from _stack import BenchUnavailable
+
+        raise BenchUnavailable(
+            f"the host-app PostgreSQL database {PG_URL} ({str(exc).strip()[:120]}): "
+            "start PostgreSQL and create it, or set HOSTAPP_BENCH_DATABASE_URL"
+        )
+
+
 @contextmanager
-def pg_schema() -> Iterator[demo.HostDb]:
-    """A fresh schema in the host-app database with the demo tables (no rows); dropped afterwards."""
-    with demo.pg_schema_host(PG_URL, prefix="bench") as host:
-        host.create()
-        yield host
+def pg_schema():
+    """A fresh schema in the host-app database; yields (schema, store URL). Dropped afterwards."""
+    schema = f"bench_{secrets.token_hex(4)}"
+    admin = connect()
+    admin.execute(f"CREATE SCHEMA {schema}")
+    admin.commit()
+    try:
+        yield schema, f"{PG_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        admin.execute(f"DROP SCHEMA {schema} CASCADE")
+        admin.commit()
+        admin.close()
 
 
 def split(rows: int) -> dict[str, int]:
@@ -58,11 +85,12 @@ def split(rows: int) -> dict[str, int]:
     return {"photos": photos, "likes": likes, "comments": comments, "follows": follows}
 
 
-def populate(host: demo.HostDb, rows: int, others: int = 50_000) -> None:
+def populate(schema: str, rows: int, others: int = 50_000) -> None:
     """User 1 (alice) owns ``rows`` rows; users 2..1001 own ``others`` rows that must survive."""
     s = split(rows)
-    conn = host.connect()
+    conn = connect(schema)
     with conn.cursor() as c:
+        c.execute(SCHEMA)
         c.execute(
             "INSERT INTO accounts_user SELECT g, CASE WHEN g = 1 THEN 'alice@example.com' "
             "ELSE 'user' || g || '@example.org' END, 'user' || g, now() FROM generate_series(1, 2001) g"
@@ -125,8 +153,8 @@ def populate(host: demo.HostDb, rows: int, others: int = 50_000) -> None:
     conn.close()
 
 
-def subject_rows(host: demo.HostDb) -> int:
-    conn = host.connect()
+def subject_rows(schema: str) -> int:
+    conn = connect(schema)
     with conn.cursor() as c:
         c.execute("""SELECT (SELECT count(*) FROM accounts_user WHERE id = 1)
             + (SELECT count(*) FROM accounts_profile WHERE user_id = 1)
@@ -138,3 +166,41 @@ def subject_rows(host: demo.HostDb) -> int:
         total = c.fetchone()[0]
     conn.close()
     return total
+
+
+def populate_many(schema: str, subjects: int, rows: int, background: int = 2000) -> None:
+    """Users 1..``subjects`` (subject<i>@example.com) own ``rows`` rows each, spread as ``split``;
+    ``background`` more users own rows that must survive. For the throughput benchmark."""
+    s = split(rows)
+    first_bg, last_bg = subjects + 1, subjects + background
+    conn = connect(schema)
+    with conn.cursor() as c:
+        c.execute(SCHEMA)
+        c.execute(
+            "INSERT INTO accounts_user SELECT g, CASE WHEN g <= %s THEN 'subject' || g || '@example.com' "
+            "ELSE 'user' || g || '@example.org' END, 'user' || g, now() FROM generate_series(1, %s) g",
+            [subjects, last_bg],
+        )
+        c.execute("INSERT INTO accounts_profile SELECT g, g, 'bio', '+1 555' FROM generate_series(1, %s) g",
+                  [last_bg])
+        photos = subjects * s["photos"]
+        c.execute("INSERT INTO media_photo SELECT g, 1 + (g - 1) / %s, 'p/' || g || '.jpg', 'c', now() "
+                  "FROM generate_series(1, %s) g", [max(s["photos"], 1), photos])
+        c.execute("INSERT INTO media_photo SELECT 100000000 + g, %s + g %% %s, 'x.jpg', 'c', now() "
+                  "FROM generate_series(1, %s) g", [first_bg, background, background * 5])
+        # likes of the subjects' photos by background users (erased with the photos)
+        c.execute("INSERT INTO media_photo_likes SELECT g, 1 + (g - 1) %% %s, %s + g %% %s "
+                  "FROM generate_series(1, %s) g", [max(photos, 1), first_bg, background, subjects * s["likes"]])
+        c.execute("INSERT INTO forum_comment SELECT g, 1 + (g - 1) / %s, 'someone', 'hello', now() "
+                  "FROM generate_series(1, %s) g", [max(s["comments"], 1), subjects * s["comments"]])
+        c.execute("INSERT INTO forum_comment SELECT 100000000 + g, %s + g %% %s, 'someone', 'hi', now() "
+                  "FROM generate_series(1, %s) g", [first_bg, background, background * 5])
+        c.execute("INSERT INTO social_follow SELECT g, 1 + (g - 1) / %s, %s + g %% %s "
+                  "FROM generate_series(1, %s) g", [max(s["follows"], 1), first_bg, background,
+                                                     subjects * s["follows"]])
+        c.execute("INSERT INTO social_follow SELECT 100000000 + g, %s + g %% %s, %s + (g + 7) %% %s "
+                  "FROM generate_series(1, %s) g", [first_bg, background, first_bg, background, background * 5])
+    conn.commit()
+    conn.autocommit = True
+    conn.execute("ANALYZE")
+    conn.close()

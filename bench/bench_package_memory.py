@@ -62,9 +62,9 @@ def run() -> dict:
     figures: dict = {}
     peaks = {}
     for size in SIZES:
-        with pg_schema() as host:
-            populate(host, size, others=1_000)
-            result = measure(host.url, pk=900_000 + size)
+        with pg_schema() as (schema, url):
+            populate(schema, size, others=1_000)
+            result = measure(url, pk=900_000 + size)
         label = f"{size // 1000}k"
         peaks[size] = result["peak_kb"]
         figures[f"rows_exported_{label}"] = result["rows"]

@@ -39,6 +39,8 @@ def service_unavailable(what: str) -> None:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Build missing or stale .mo files (not in git), so a plain ``pytest`` sees German and French too."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return  # the controller compiled them before it started the workers
     from django.conf import settings
 
     from portal.translations import compile_all
