@@ -79,6 +79,12 @@ def test_report_child_safety_lane_form_has_no_upload_and_no_identity_fields(clie
     assert "Call the national hotline XYZ." in html
 
 
+def test_report_child_safety_lane_page_carries_the_minors_category(client):
+    # The browser posts back what the page holds: the hidden category must say "minors".
+    html = client.get(URL + "?lane=child-safety").content.decode()
+    assert re.search(r'<input type="hidden" name="category" value="minors"', html), html
+
+
 def test_report_child_safety_full_path_priority_oncall_legal_hold(
     client, settings, django_capture_on_commit_callbacks
 ):
