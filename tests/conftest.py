@@ -24,6 +24,10 @@ ALICE = "alice@example.com"
 BOB = "bob@example.org"
 
 REQUIRE_SERVICES = os.environ.get("PORTAL_REQUIRE_SERVICES") == "1"
+# Clock audit (README, "Testing"): PORTAL_TEST_FROZEN_AT=2028-02-29T23:59:59Z starts every test at that
+# instant (the clock then ticks on), so a test that silently depends on the time of day, the date or
+# the month fails here instead of on some afternoon. Tests that matter set their own clock.
+FROZEN_AT = os.environ.get("PORTAL_TEST_FROZEN_AT", "")
 
 
 def service_unavailable(what: str) -> None:
@@ -31,6 +35,32 @@ def service_unavailable(what: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"{what} is required (PORTAL_REQUIRE_SERVICES=1) but not available")
     pytest.skip(f"{what} not available")
+
+
+@pytest.fixture(autouse=True)
+def _postgres_where_required(request):
+    """Tests marked ``postgres`` (hostile input) must not pass on SQLite where CI promises PostgreSQL."""
+    if request.node.get_closest_marker("postgres") and REQUIRE_SERVICES:
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            pytest.fail(f"this test must run on PostgreSQL (PORTAL_REQUIRE_SERVICES=1), not {connection.vendor}")
+
+
+@pytest.fixture(autouse=True)
+def _frozen_clock_audit():
+    if not FROZEN_AT:
+        yield
+        return
+    import time_machine
+    from django.utils.dateparse import parse_datetime
+
+    when = parse_datetime(FROZEN_AT.replace("Z", "+00:00"))
+    if when is None or when.tzinfo is None:
+        pytest.fail(f"PORTAL_TEST_FROZEN_AT={FROZEN_AT!r}: expected an ISO date-time with zone, "
+                    "e.g. 2028-02-29T23:59:59Z")
+    with time_machine.travel(when, tick=True):
+        yield
 
 
 @pytest.fixture
