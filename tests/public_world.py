@@ -2,8 +2,9 @@
 
 ``build_world()`` creates, through the services people's actions go through:
 an unverified privacy request (verify and status links), a completed access package
-(download link), a consent purpose with a signed subject link, an abuse notice (status link)
-whose case is decided (the reported person's decision link, the reporter's appeal page).
+(download link), a consent purpose with a signed subject link, an abuse notice with a
+screenshot as evidence (status link) whose case is decided (the reported person's decision
+link, the reporter's appeal page).
 ``world.path(url_name)`` gives a working path for every public URL pattern.
 """
 
@@ -16,7 +17,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core import mail
+from django.core.cache import cache
 from django.test import TestCase
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -74,6 +77,7 @@ def build_world() -> World:
 
     world = World()
     mail.outbox.clear()
+    cache.clear()  # rate limits of earlier tests (per IP, per e-mail) must not refuse these submissions
     with _committed():
         request = requests.request_submit(kind="deletion", email="alice@example.com", jurisdiction="gdpr",
                                           identifiers={}, language="en", channel="web", ip="10.0.0.1")
@@ -102,15 +106,22 @@ def build_world() -> World:
     link = consent.subject_link("face-tagging", "user_id", "1", email="alice@example.com")
     world.paths["consent-purpose"] = link.split("testserver", 1)[-1]
 
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils.datastructures import MultiValueDict
+
+    from tests.abuse_app.conftest import PNG
+
     form = ReportForm({"category": "privacy", "locations": "https://app.example.com/photos/1",
                        "explanation": "My photo is used without consent.", "reporter_email": "carol@example.net",
-                       "good_faith": "on"})
+                       "good_faith": "on"},
+                      MultiValueDict({"evidence": [SimpleUploadedFile("shot.png", PNG, "image/png")]}))
     assert form.is_valid(), form.errors
     with _committed():
         submitted = abuse.submit_notice(form.to_input(language="en"), ip="10.0.0.3")
     world.paths["abuse-status"] = reverse("abuse-status", args=[submitted.status_token])
     roles.sync_roles()
     moderator, _ = get_user_model().objects.get_or_create(username="world-moderator", defaults={"is_staff": True})
+    moderator.groups.add(Group.objects.get(name=roles.MODERATORS))
     case = Case.objects.get(notices=submitted.notice)
     with _committed():
         decision = abuse.decide(case=case, actor=moderator, action="remove_content", ground="terms",
