@@ -69,7 +69,8 @@ def _parse_int(text: str) -> int:
     if len(text.lstrip("-")) > 19 or not -INT64 <= (value := int(text)) < INT64:
         raise InputRefused(
             _("A number in the body is too large: integers must fit in 64 bits (at most %(max)d).")
-            % {"max": INT64 - 1}
+            % {"max": INT64 - 1},
+            code="out_of_range",
         )
     return value
 
@@ -77,12 +78,14 @@ def _parse_int(text: str) -> int:
 def _parse_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise InputRefused(_("A number in the body is too large to be represented (%(n)s).") % {"n": text[:40]})
+        raise InputRefused(
+            _("A number in the body is too large to be represented (%(n)s).") % {"n": text[:40]}, code="out_of_range"
+        )
     return value
 
 
 def _parse_constant(name: str) -> float:
-    raise InputRefused(_("%(name)s is not a JSON number; send a finite number.") % {"name": name})
+    raise InputRefused(_("%(name)s is not a JSON number; send a finite number.") % {"name": name}, code="invalid_json")
 
 
 _CONTROL_MESSAGE = gettext_noop(
