@@ -14,11 +14,17 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+import hypothesis
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from portal import roles
+
+# Tests never assert timings: Hypothesis' default 200 ms deadline per example fails tests at random
+# on a loaded CI machine (seen with test_ratelimit.py::test_parse_rate_reads_every_documented_form).
+hypothesis.settings.register_profile("portal", deadline=None)
+hypothesis.settings.load_profile("portal")
 
 ALICE = "alice@example.com"
 BOB = "bob@example.org"
