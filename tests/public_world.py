@@ -117,14 +117,14 @@ def build_world() -> World:
                       MultiValueDict({"evidence": [SimpleUploadedFile("shot.png", PNG, "image/png")]}))
     assert form.is_valid(), form.errors
     with _committed():
-        submitted = abuse.submit_notice(form.to_input(language="en"), ip="10.0.0.3")
+        submitted = abuse.notice_submit(form.to_input(language="en"), ip="10.0.0.3")
     world.paths["abuse-status"] = reverse("abuse-status", args=[submitted.status_token])
     roles.sync_roles()
     moderator, _ = get_user_model().objects.get_or_create(username="world-moderator", defaults={"is_staff": True})
     moderator.groups.add(Group.objects.get(name=roles.MODERATORS))
     case = Case.objects.get(notices=submitted.notice)
     with _committed():
-        decision = abuse.decide(case=case, actor=moderator, action="remove_content", ground="terms",
+        decision = abuse.case_decide(case=case, actor=moderator, action="remove_content", ground="terms",
                                 legal_reference="Terms §4.2", facts="The photo shows a person who did not agree.")
     world.decision_id = decision.pk
     world.paths["abuse-appeal"] = reverse("abuse-appeal", args=[submitted.status_token, decision.pk])

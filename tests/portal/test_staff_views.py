@@ -51,7 +51,7 @@ def staffed_world(moderator, moderator2):
     world = build_world()
     decision = Decision.objects.get(pk=world.decision_id)
     # An appeal the original decider may not decide (another world moderator took the decision).
-    abuse.file_appeal(decision=decision, appellant=Appeal.Appellant.TARGET, notice=None,
+    abuse.appeal_file(decision=decision, appellant=Appeal.Appellant.TARGET, notice=None,
                       statement="It was me in the photo.", contact_email="")
     return world
 
@@ -137,7 +137,7 @@ def test_admin_actions_never_500(client, staffed_world, persona, request, admin_
 def test_original_moderator_opening_the_appeal_gets_a_403_saying_why(client, moderator, moderator2):
     world = build_world()
     decision = Decision.objects.get(pk=world.decision_id)
-    appeal = abuse.file_appeal(decision=decision, appellant=Appeal.Appellant.TARGET, notice=None,
+    appeal = abuse.appeal_file(decision=decision, appellant=Appeal.Appellant.TARGET, notice=None,
                                statement="It was me.", contact_email="")
     login_staff(client, decision.decided_by)
     for response in (client.get(f"/admin/abuse_app/appeal/{appeal.pk}/decide/"),
