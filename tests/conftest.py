@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import hypothesis
 import pytest
@@ -66,6 +67,20 @@ def _frozen_clock_audit():
         pytest.fail(f"PORTAL_TEST_FROZEN_AT={FROZEN_AT!r}: expected an ISO date-time with zone, "
                     "e.g. 2028-02-29T23:59:59Z")
     with time_machine.travel(when, tick=True):
+        yield
+
+
+@pytest.fixture
+def one_rate_window():
+    """A still clock in the middle of every rate-limit window (15 min, hour, day).
+
+    Rate limits count in fixed windows aligned to the clock (``portal.ratelimit.hit``): a test that
+    sends N+1 requests to see the 429 fails whenever its requests straddle a window boundary —
+    at 23:00:00, on the quarter hour, or at any instant a slow machine happens to cross.
+    """
+    import time_machine
+
+    with time_machine.travel(datetime(2026, 3, 2, 10, 7, 30, tzinfo=UTC), tick=False):
         yield
 
 

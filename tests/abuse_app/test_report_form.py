@@ -190,6 +190,7 @@ def test_report_too_many_files_refused_nothing_stored(client, settings):
     _nothing_stored(settings)
 
 
+@pytest.mark.usefixtures("one_rate_window")
 def test_report_flood_from_one_ip_refused_with_429_after_limit(client, settings):
     settings.PORTAL_ABUSE_IP_RATE = "3/day"
     for i in range(3):
@@ -201,6 +202,7 @@ def test_report_flood_from_one_ip_refused_with_429_after_limit(client, settings)
     assert Notice.objects.count() == 3
 
 
+@pytest.mark.usefixtures("one_rate_window")
 def test_report_flood_from_one_email_refused_across_ips(client, settings):
     settings.PORTAL_ABUSE_EMAIL_RATE = "2/day"
     for ip in ("10.0.0.1", "10.0.0.2"):
