@@ -83,7 +83,7 @@ def build_world() -> World:
                                           identifiers={}, language="en", channel="web", ip="10.0.0.1")
     verify = next(m for m in re.findall(r"https?://\S+", mail.outbox[-1].body) if "/requests/verify/" in m)
     world.paths["request-verify"] = verify.split("testserver", 1)[-1]
-    world.paths["request-status"] = reverse("request-status", args=[requests.status_token(request)])
+    world.paths["request-status"] = reverse("request-status", args=[requests.issue_status_token(request)])
     world.request_reference = request.reference
 
     # A finished access request's package (the engine's result, made directly).

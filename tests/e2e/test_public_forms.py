@@ -138,3 +138,11 @@ def test_language_switch_keeps_the_page(page):
     page.locator("#lang-select").select_option("en")
     page.locator("form.lang button[type=submit]").click()
     assert page.locator("html").get_attribute("lang") == "en"
+
+
+@pytest.mark.submits("receipt-verify")
+def test_receipt_check_says_a_forged_receipt_is_not_genuine(page):
+    page.goto("/receipts/verify/")
+    page.get_by_label("Receipt (JSON)").fill('{"receipt": {"reference": "PR-AAAA-BBBB"}, "signature": "forged"}')
+    page.get_by_role("button", name="Check the receipt").click()
+    assert page.locator("#verdict h2").inner_text() == "Not genuine"

@@ -99,6 +99,8 @@ def _bodies(fields: list[str]) -> list[tuple[str, bytes | str]]:
     form_bad_utf8 = "&".join(f"{name}=%ff%fe" for name in fields)
     form_numbers = "&".join(f"{name}={2**70}" for name in fields)
     form_float = "&".join(f"{name}=1e400" for name in fields)
+    form_nested = "&".join(f"{name}={'%5B' * 5000}{'%5D' * 5000}" for name in fields[:5])
+    form_nested += "&receipt=" + "%5B" * 5000 + "%5D" * 5000
     boundary = "XyZ"
     multipart = "".join(
         f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\na\x00b\r\n' for name in fields
@@ -131,6 +133,7 @@ def _bodies(fields: list[str]) -> list[tuple[str, bytes | str]]:
         ("application/x-www-form-urlencoded", form_bad_utf8),
         ("application/x-www-form-urlencoded", form_numbers),
         ("application/x-www-form-urlencoded", form_float),
+        ("application/x-www-form-urlencoded", form_nested),
         ("application/x-www-form-urlencoded", "a=" + "b" * (LIMIT + 10)),
         (f"multipart/form-data; boundary={boundary}", multipart),
         (f"multipart/form-data; boundary={boundary}", multipart_bad),
