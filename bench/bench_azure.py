@@ -32,11 +32,11 @@ def _django() -> None:
 def bench_face(persons: int = 500, tps: int = 10, latency: float = 0.02) -> dict:
     from django.utils import timezone
 
-    from requests_app.azure import ratelimit
     from requests_app.models import ConsentPurpose, Transmission
-    from requests_app.stores.azure_face import AzureFaceStore
+    from requests_app.stores.azure import ratelimit
+    from requests_app.stores.azure.face import AzureFaceStore
+    from requests_app.stores.azure.fakes.face import FakeFace
     from requests_app.stores.base import Subject
-    from tests.fakes.face import FakeFace
 
     ratelimit.reset_for_tests(local=not ratelimit.redis_url())
     ConsentPurpose.objects.get_or_create(slug="bench", defaults={"title": "bench", "requires_consent": False})
@@ -82,7 +82,7 @@ def bench_face(persons: int = 500, tps: int = 10, latency: float = 0.02) -> dict
 def bench_blob(blobs: int = 1000) -> dict:
     from azure.storage.blob import BlobServiceClient
 
-    from requests_app.stores.azure_blob import AzureBlobStore
+    from requests_app.stores.azure.blob import AzureBlobStore
     from requests_app.stores.base import Subject
     from tests.fakes import azurite
 

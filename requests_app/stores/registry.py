@@ -27,11 +27,11 @@ KINDS: dict[str, str] = {
     "sql": "requests_app.stores.sql.SqlStore",
     "files": "requests_app.stores.files.FilesStore",
     "webhook": "requests_app.stores.webhook.WebhookStore",
-    "azure_blob": "requests_app.stores.azure_blob.AzureBlobStore",
-    "azure_face": "requests_app.stores.azure_face.AzureFaceStore",
-    "azure_video_indexer": "requests_app.stores.azure_video_indexer.AzureVideoIndexerStore",
-    "azure_speech": "requests_app.stores.azure_speech.AzureSpeechStore",
-    "azure_ledger": "requests_app.stores.azure_ledger.AzureLedgerStore",
+    "azure_blob": "requests_app.stores.azure.blob.AzureBlobStore",
+    "azure_face": "requests_app.stores.azure.face.AzureFaceStore",
+    "azure_video_indexer": "requests_app.stores.azure.video_indexer.AzureVideoIndexerStore",
+    "azure_speech": "requests_app.stores.azure.speech.AzureSpeechStore",
+    "azure_ledger": "requests_app.stores.azure.ledger.AzureLedgerStore",
 }
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,62}$")

@@ -9,7 +9,7 @@ import pytest
 from azure.storage.blob import BlobServiceClient
 
 from requests_app.models import Transmission
-from requests_app.stores.azure_blob import AzureBlobStore
+from requests_app.stores.azure.blob import AzureBlobStore
 from requests_app.stores.base import PermanentStoreError
 from tests.fakes.fixtures import _fresh_rate_limiter, azurite  # noqa: F401
 from tests.requests_app.azure_helpers import MemorySink, erase_and_verify, row, subject

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from requests_app.models import Transmission
-from requests_app.stores.azure_face import AzureFaceStore
+from requests_app.stores.azure.face import AzureFaceStore
 from requests_app.stores.base import PermanentStoreError, TransientStoreError
 from tests.fakes.fixtures import _fresh_rate_limiter, fake_face  # noqa: F401
 from tests.requests_app.azure_helpers import MemorySink, erase_and_verify, row, subject

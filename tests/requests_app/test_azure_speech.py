@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from requests_app.models import Transmission
-from requests_app.stores.azure_speech import AzureSpeechStore
+from requests_app.stores.azure.speech import AzureSpeechStore
 from requests_app.stores.base import PermanentStoreError
 from tests.fakes.fixtures import _fresh_rate_limiter, fake_speech  # noqa: F401
 from tests.requests_app.azure_helpers import MemorySink, erase_and_verify, row, subject

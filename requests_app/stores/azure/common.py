@@ -8,8 +8,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
 from requests_app import ledger
-from requests_app.azure import ratelimit
 from requests_app.models import Transmission
+from requests_app.stores.azure import ratelimit
 from requests_app.stores.base import PermanentStoreError, Store, Subject
 
 PLACEHOLDER_RE = re.compile(r"\{([a-z][a-z0-9_]*)\}")

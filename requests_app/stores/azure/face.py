@@ -45,10 +45,10 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from requests_app import ledger
-from requests_app.azure.auth import COGNITIVE_SCOPE, auth_config_errors, entra_credential
-from requests_app.azure.client import AzureRestClient
-from requests_app.azure.store import AzureStore, positive_number, str_list
 from requests_app.models import Transmission
+from requests_app.stores.azure.auth import COGNITIVE_SCOPE, auth_config_errors, entra_credential
+from requests_app.stores.azure.client import AzureRestClient
+from requests_app.stores.azure.common import AzureStore, positive_number, str_list
 from requests_app.stores.base import Discovery, ExportSink, Outcome, Subject, TransientStoreError
 
 PAGE = 1000

@@ -31,10 +31,10 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from requests_app import ledger
-from requests_app.azure.client import AzureRestClient
-from requests_app.azure.store import AzureStore, expand, placeholders, positive_number, str_list
-from requests_app.azure.video_indexer import AccessTokenPolicy, AccessTokenProvider
 from requests_app.models import Transmission
+from requests_app.stores.azure.client import AzureRestClient
+from requests_app.stores.azure.common import AzureStore, expand, placeholders, positive_number, str_list
+from requests_app.stores.azure.video_indexer_token import AccessTokenPolicy, AccessTokenProvider
 from requests_app.stores.base import Discovery, ExportSink, Outcome, PermanentStoreError, StoreError, Subject
 
 PAGE = 100

@@ -42,9 +42,9 @@ from azure.core.exceptions import (
 from azure.storage.blob import BlobServiceClient, ContainerClient
 
 from requests_app import ledger
-from requests_app.azure.auth import auth_config_errors, entra_credential
-from requests_app.azure.store import AzureStore, expand, placeholders, str_list
 from requests_app.models import Transmission
+from requests_app.stores.azure.auth import auth_config_errors, entra_credential
+from requests_app.stores.azure.common import AzureStore, expand, placeholders, str_list
 from requests_app.stores.base import (
     Discovery,
     ExportSink,
