@@ -59,6 +59,29 @@ def store_class(kind: str) -> type[Store]:
     return getattr(importlib.import_module(module_name), class_name)
 
 
+def kind_for_service() -> dict[str, str]:
+    """Ledger service → the store kind that deletes its rows (each kind declares its ``services``)."""
+    found: dict[str, str] = {}
+    for kind in KINDS:
+        cls = store_class(kind)
+        if not cls.ledger_catch_all:
+            found.update(dict.fromkeys(cls.services, kind))
+    return found
+
+
+LEDGER_KIND = "azure_ledger"
+LEDGER_NAME = "azure-ledger"
+
+
+def with_ledger_store(stores: list[Store]) -> list[Store]:
+    """The stores plus the catch-all ledger store when the file names none: ledger rows are always honoured."""
+    if any(store.ledger_catch_all for store in stores):
+        return stores
+    names = {store.name for store in stores}
+    name = LEDGER_NAME if LEDGER_NAME not in names else LEDGER_NAME + "-auto"
+    return [*stores, store_class(LEDGER_KIND)(name, {})]
+
+
 def _interpolate(value: Any, missing: list[str]) -> Any:
     if isinstance(value, str):
         def replace(match: re.Match) -> str:
@@ -123,7 +146,7 @@ def parse(text: str, source: str) -> Loaded:
             continue
         stores.append(cls(name, config))
     errors.extend(_dependency_errors(stores, source))
-    return Loaded(stores, errors, data)
+    return Loaded(with_ledger_store(stores), errors, data)
 
 
 def _field_using(table: dict, var: str, prefix: str = "") -> str:

@@ -9,7 +9,7 @@ from requests_app.models import Transmission
 from requests_app.stores.azure.video_indexer import AzureVideoIndexerStore
 from requests_app.stores.base import PermanentStoreError
 from tests.fakes.fixtures import _fresh_rate_limiter, fake_vi  # noqa: F401
-from tests.requests_app.azure_helpers import MemorySink, erase_and_verify, row, subject
+from tests.requests_app.azure_helpers import MemorySink, erase_and_verify, handed, row, subject
 
 pytestmark = pytest.mark.django_db
 
@@ -44,14 +44,14 @@ def seeded(fake_vi):
 
 
 def test_discover_by_external_id_and_ledger(fake_vi, seeded):
-    found = make_store(fake_vi).discover(subject())
+    found = (store := make_store(fake_vi)).discover(handed(store, subject()))
     assert found.found == 2 and found.provides["video_id"] == {seeded["external"], seeded["ledger"]}
     assert fake_vi.tokens_issued == 1
 
 
 def test_export_writes_insights(fake_vi, seeded):
     sink = MemorySink()
-    assert make_store(fake_vi).export(subject(), sink).exported == 2
+    assert (store := make_store(fake_vi)).export(handed(store, subject()), sink).exported == 2
     assert {r["video_id"] for r in sink.records_by_name["videos"]} == {seeded["external"], seeded["ledger"]}
 
 
@@ -65,7 +65,7 @@ def test_erase_deletes_videos_of_subject_only(fake_vi, seeded):
 def test_repeat_erase_is_a_noop(fake_vi, seeded):
     store = make_store(fake_vi)
     erase_and_verify(store, subject())
-    assert store.erase(subject()).erased == 0
+    assert store.erase(handed(store, subject())).erased == 0
     assert set(fake_vi.videos) == {seeded["other"]}
 
 
@@ -78,7 +78,7 @@ def test_source_file_mode_keeps_insights(fake_vi, seeded):
 
 def test_expired_access_token_is_renewed(fake_vi, seeded):
     store = make_store(fake_vi)
-    store.discover(subject())
+    store.discover(handed(store, subject()))
     fake_vi.expire_tokens()
     erase_and_verify(store, subject())
     assert fake_vi.tokens_issued == 2
@@ -94,7 +94,7 @@ def test_429_and_5xx_storm_completes(fake_vi, seeded):
 
 def test_wrong_arm_token_is_permanent(fake_vi, seeded):
     with pytest.raises(PermanentStoreError, match='store "videos"'):
-        make_store(fake_vi, bearer_token="nope").discover(subject())
+        (store := make_store(fake_vi, bearer_token="nope")).discover(handed(store, subject()))
 
 
 def test_config_errors_name_missing_arm_fields():

@@ -14,10 +14,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from portal import audit
-from requests_app.engine import cli
+from requests_app.engine import cli, services
 from requests_app.management.commands import _subject_command as common
 from requests_app.stores import registry
-from requests_app.stores.base import StoreError, Subject
+from requests_app.stores.base import StoreError
 
 
 class Command(BaseCommand):
@@ -53,40 +53,26 @@ class Command(BaseCommand):
         )
 
     def dry_run(self, email: str, reason: str) -> None:
+        """Discovery only, through the engine's own steps (``services.discover_all``): what workers would find."""
         try:
             stores = registry.stores()
         except registry.StoresConfigError as exc:
             raise CommandError("The stores file has errors; run manage.py check_stores:\n" + str(exc))
-        subject = Subject(identities={"email": {email}})
-        pending = list(stores)
         rows: list[list[Any]] = []
-        bar = cli.ProgressBar(self.stdout, len(pending))
-        # dependency order: a store runs once every kind it needs has been looked for
-        while pending:
-            provided_later = set().union(*(s.provides for s in pending))
-            ready = [s for s in pending if not (s.needs & provided_later - s.provides)] or pending[:1]
-            for store in ready:
-                pending.remove(store)
-                try:
-                    found = store.discover(subject)
-                except StoreError as exc:
-                    rows.append([store.name, store.kind, "error", str(exc)[:100]])
-                    bar.step(f"{store.name} · error")
-                    continue
-                for kind, values in found.provides.items():
-                    subject.identities.setdefault(kind, set()).update(values)
-                detail = found.detail.get("tables") or {
-                    k: v for k, v in found.detail.items() if isinstance(v, int)
-                }
-                rows.append(
-                    [
-                        store.name,
-                        store.kind,
-                        found.found,
-                        ", ".join(f"{k}: {v}" for k, v in detail.items() if v) or "-",
-                    ]
-                )
-                bar.step(f"{store.name} · found {found.found}")
+        bar = cli.ProgressBar(self.stdout, len(stores))
+
+        def show(store, found) -> None:
+            if isinstance(found, StoreError):
+                rows.append([store.name, store.kind, "error", str(found)[:100]])
+                bar.step(f"{store.name} · error")
+                return
+            detail = found.detail.get("tables") or {k: v for k, v in found.detail.items() if isinstance(v, int)}
+            rows.append(
+                [store.name, store.kind, found.found, ", ".join(f"{k}: {v}" for k, v in detail.items() if v) or "-"]
+            )
+            bar.step(f"{store.name} · found {found.found}")
+
+        services.discover_all({"email": {email}}, progress=show)
         bar.close()
         audit.record(
             subject_type="command",

@@ -1,4 +1,4 @@
-"""What the Azure store kinds share: ledger rows, coverage check, tombstones, config helpers."""
+"""What the Azure store kinds share: account names, the rate-limit bucket, config and pattern helpers."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
-from requests_app import ledger
-from requests_app.models import Transmission
 from requests_app.stores.azure import ratelimit
-from requests_app.stores.base import PermanentStoreError, Store, Subject
+from requests_app.stores.base import Store, Subject
 
 PLACEHOLDER_RE = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+TEMPLATE_PIECE_RE = re.compile(r"(\{[a-z][a-z0-9_]*\}|\*)")
 
 
 def placeholders(patterns: Iterable[str]) -> set[str]:
@@ -36,6 +36,44 @@ def expand(pattern: str, subject: Subject) -> Iterator[str]:
             yield value
 
 
+def template_matches(template: str, value: str | None, subject: Subject) -> bool:
+    """Whether ``value`` is what ``template`` gives for one of the subject's identities.
+
+    Templates are the host app's own formats: ``{kind}`` stands for an identity
+    of the subject, ``*`` for any text (``"user:{user_id}"`` matches
+    ``user:42``; ``"user-{user_id}-*"`` matches ``user-42-holiday.mp4``, never
+    ``user-420-…``).
+    """
+    if not value:
+        return False
+    pieces = TEMPLATE_PIECE_RE.split(template)
+    kinds = PLACEHOLDER_RE.findall(template)
+    for combination in itertools.product(*(sorted(subject.values(kind)) for kind in kinds)):
+        values = iter(combination)
+        regex = ""
+        for piece in pieces:
+            if piece == "*":
+                regex += ".*"
+            elif PLACEHOLDER_RE.fullmatch(piece):
+                item = next(values)
+                if not item:
+                    break
+                regex += re.escape(item)  # an identity is matched literally, "*" in it included
+            else:
+                regex += re.escape(piece)
+        else:
+            if re.fullmatch(regex, value, re.S):
+                return True
+    return False
+
+
+def template_errors(field: str, value: Any, errors: list[tuple[str, str]], example: str) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or not placeholders([value]):
+        errors.append((field, f"must be a template naming an identity, e.g. {example!r}"))
+
+
 def str_list(config: dict[str, Any], field: str, errors: list[tuple[str, str]]) -> list[str]:
     value = config.get(field, [])
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
@@ -54,10 +92,39 @@ def positive_number(
     return float(value)
 
 
-class AzureStore(Store):
-    """Base for the Azure kinds. Subclasses set ``services`` and ``account_label``."""
+def normalise_account(value: str) -> str:
+    """Compare accounts loosely: ``https://x.example.com/`` is ``x.example.com``.
 
-    services: ClassVar[set[str]]
+    Storage accounts: ``https://acct.blob.core.windows.net`` → ``acct``; Azurite's
+    ``http://127.0.0.1:10000/devstoreaccount1`` → ``devstoreaccount1``.
+    """
+    value = (value or "").strip().lower()
+    if "://" not in value:
+        value = "//" + value
+    parts = urlsplit(value)
+    host = parts.netloc
+    if ".blob.core." in host:
+        return host.split(".", 1)[0]
+    path = parts.path.strip("/")
+    if (
+        path
+        and parts.hostname in ("127.0.0.1", "localhost")
+        and not path.startswith(("face", "speechtotext"))
+    ):
+        return path.split("/")[0]
+    return host or path
+
+
+class AzureStore(Store):
+    """Base for the Azure kinds. Subclasses set ``services`` (ledger services) and ``service_label``.
+
+    The engine hands every Azure store the live ledger rows of the subject for
+    its services and accounts (``Subject.ledger``) and writes the tombstones
+    from ``Outcome.ledger``; rows of an account no store covers go to the
+    catch-all ledger store, which reports them as left.
+    """
+
+    queue: ClassVar[str] = "azure"
     service_label: ClassVar[str]
 
     # --- the account this store covers -------------------------------------------------
@@ -67,58 +134,10 @@ class AzureStore(Store):
 
     def accounts(self) -> set[str]:
         names = [*self.account_values(), *self.config.get("ledger_accounts", [])]
-        return {ledger.normalise_account(name) for name in names if name}
+        return {normalise_account(name) for name in names if name}
 
     def bucket(self, default_tps: float) -> ratelimit.Bucket:
         tps = float(self.config.get("max_tps", default_tps))
         return ratelimit.bucket_for(
             self.kind, sorted(self.accounts())[0] if self.accounts() else self.name, tps
         )
-
-    # --- ledger ------------------------------------------------------------------------------
-    def ledger_rows(self, subject: Subject) -> list[Transmission]:
-        """Live ledger rows of the subject that this store deletes; raise for rows no store covers."""
-        rows = list(ledger.live_rows(subject.identities, self.services, subject.purpose))
-        mine = self.accounts()
-        covered = mine | _covered_by_registry(self.kind)
-        uncovered = [row for row in rows if ledger.normalise_account(row.account) not in covered]
-        if uncovered:
-            accounts = sorted({row.account for row in uncovered})
-            raise PermanentStoreError(
-                f'store "{self.name}" ({self.kind}): {len(uncovered)} ledger item(s) of this subject were '
-                f"sent to {self.service_label} account(s) {', '.join(accounts)} that no store covers. "
-                f'Add a [[store]] with kind = "{self.kind}" for that account (or list it in '
-                '"ledger_accounts" of this store) to the stores file, then retry the request.'
-            )
-        return [row for row in rows if ledger.normalise_account(row.account) in mine]
-
-    def tombstoned_rows(self, subject: Subject) -> list[Transmission]:
-        """Rows of the subject already deleted (their identity is pseudonymised): for verify_gone."""
-        pseudonyms = {
-            ledger.TOMBSTONE_PREFIX + ledger.tokens.pseudonymise(value)
-            for values in subject.identities.values()
-            for value in values
-        }
-        rows = Transmission.objects.filter(
-            subject_value__in=list(pseudonyms), service__in=list(self.services), deleted_at__isnull=False
-        )
-        if subject.request_id:
-            rows = rows.filter(deleted_by_task__request_id=subject.request_id)
-        if subject.purpose:
-            rows = rows.filter(purpose=subject.purpose)
-        mine = self.accounts()
-        return [row for row in rows.order_by("id") if ledger.normalise_account(row.account) in mine]
-
-
-def _covered_by_registry(kind: str) -> set[str]:
-    from requests_app.stores import registry
-
-    try:
-        loaded = registry.load()
-    except Exception:  # a broken stores file is reported by check_stores; coverage falls back to this store
-        return set()
-    covered: set[str] = set()
-    for store in loaded.stores:
-        if store.kind == kind and isinstance(store, AzureStore):
-            covered |= store.accounts()
-    return covered
