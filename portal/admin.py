@@ -64,9 +64,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke selected keys")
     def revoke(self, request, queryset):
         for key in queryset.filter(revoked_at__isnull=True):
-            key.revoked_at = timezone.now()
-            key.save(update_fields=["revoked_at"])
-            audit.record(subject_type="api_key", subject_id=key.pk, action="api_key.revoked", actor=request.user)
+            key.revoke(actor=request.user)
         messages.success(request, "Revoked.")
 
 

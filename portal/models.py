@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -98,6 +100,17 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    def revoke(self, *, actor: Any) -> bool:
+        """Revoke the key (audited); False if it was already revoked."""
+        from portal import audit
+
+        if self.revoked_at is not None:
+            return False
+        self.revoked_at = timezone.now()
+        self.save(update_fields=["revoked_at"])
+        audit.record(subject_type="api_key", subject_id=self.pk, action="api_key.revoked", actor=actor)
+        return True
 
     def has_scope(self, scope: str) -> bool:
         return self.is_active and scope in self.scopes

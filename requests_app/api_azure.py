@@ -5,10 +5,13 @@
 - ``POST /api/v1/consents/`` (``consents:write``): grant.
 - ``POST /api/v1/consents/withdraw/`` (``consents:write``): withdraw (+ erasure).
 - ``GET /api/v1/consents/check?subject_kind=&subject=&purpose=`` (``consents:read``).
+- ``GET /api/v1/consents/purposes/`` (``consents:read``): purposes, current notice version, text hash.
 - ``POST /api/v1/consents/links/`` (``consents:write``): a signed link to the consent page.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -265,6 +268,49 @@ class ConsentCheckView(APIView):
             )
         row = consent.check(kind, subject, purpose)
         return Response(_consent_json(row))
+
+
+PURPOSES = inline_serializer(
+    name="ConsentPurposeNotice",
+    many=True,
+    fields={
+        "slug": serializers.CharField(),
+        "title": serializers.CharField(),
+        "services": serializers.ListField(child=serializers.CharField()),
+        "requires_consent": serializers.BooleanField(),
+        "notice_version": serializers.IntegerField(allow_null=True),
+        "notice_sha256": serializers.CharField(allow_null=True, help_text="SHA-256 of the notice text (UTF-8)."),
+        "notice_published_at": serializers.DateTimeField(allow_null=True),
+    },
+)
+
+
+class ConsentPurposesView(APIView):
+    """The configured purposes with their current notice version, so callers never guess it."""
+
+    permission_classes = [HasScope.for_("consents:read")]
+    throttle_classes = [HostAppThrottle]
+
+    @extend_schema(
+        operation_id="consents_purposes",
+        summary="Active consent purposes with the current notice version and the SHA-256 of its text",
+        responses={200: inline_serializer(name="ConsentPurposes", fields={"results": PURPOSES})},
+    )
+    def get(self, request):
+        return Response({"results": [_purpose_json(p) for p in consent.active_purposes()]})
+
+
+def _purpose_json(purpose) -> dict:
+    notice = purpose.current_notice()
+    return {
+        "slug": purpose.slug,
+        "title": purpose.title,
+        "services": list(purpose.services or []),
+        "requires_consent": purpose.requires_consent,
+        "notice_version": notice.version if notice else None,
+        "notice_sha256": hashlib.sha256(notice.text.encode()).hexdigest() if notice else None,
+        "notice_published_at": notice.published_at.isoformat() if notice else None,
+    }
 
 
 class ConsentLinkView(APIView):
