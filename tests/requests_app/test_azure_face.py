@@ -214,3 +214,13 @@ def test_persisted_face_ledger_row_deletes_only_that_face(fake_face):
     _, gone = erase_and_verify(make_store(fake_face), subject())
     assert gone.found == 0
     assert fake_face.groups["persongroups"]["app-users"]["persons"][person]["persistedFaceIds"] == [faces[1]]
+
+
+def test_user_data_template_matches_the_host_apps_format_only(fake_face):
+    mine, _ = fake_face.add_person("app-users", user_data="user:42")
+    others = [fake_face.add_person("app-users", user_data=d)[0] for d in ("user:420", "42", '{"user_id": "42"}')]
+    store = make_store(fake_face, user_data="user:{user_id}")
+    outcome, gone = erase_and_verify(store, subject())
+    assert outcome.erased == 1 and gone.found == 0
+    assert sorted(fake_face.groups["persongroups"]["app-users"]["persons"]) == sorted(others)
+    assert dict(AzureFaceStore.config_errors({**store.config, "user_data": "user:"}))["user_data"]

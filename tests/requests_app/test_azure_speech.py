@@ -77,3 +77,13 @@ def test_throttling_and_faults_complete(fake_speech, seeded):
 def test_bad_key_is_permanent(fake_speech, seeded):
     with pytest.raises(PermanentStoreError, match="key"):
         (store := make_store(fake_speech, key="bad")).discover(handed(store, subject()))
+
+
+def test_custom_properties_template_matches_the_host_apps_format(fake_speech):
+    mine = fake_speech.add_transcription({"owner": "user:42"})
+    others = [fake_speech.add_transcription({"owner": o}) for o in ("user:420", "42", "user:7")]
+    store = make_store(fake_speech, custom_property=None, custom_properties={"owner": "user:{user_id}"})
+    outcome, gone = erase_and_verify(store, subject())
+    assert outcome.erased == 1 and gone.found == 0
+    assert mine not in fake_speech.items["transcriptions"]
+    assert set(fake_speech.items["transcriptions"]) == set(others)

@@ -100,3 +100,14 @@ def test_wrong_arm_token_is_permanent(fake_vi, seeded):
 def test_config_errors_name_missing_arm_fields():
     errors = dict(AzureVideoIndexerStore.config_errors({"location": "trial", "account_id": "a"}))
     assert {"subscription_id", "resource_group", "account_name"} <= set(errors)
+
+
+def test_external_id_template_with_wildcard_matches_the_host_apps_format(fake_vi):
+    mine = [fake_vi.add_video(external_id=f"user-42-{name}") for name in ("holiday.mp4", "talk.mp4")]
+    others = [fake_vi.add_video(external_id=e) for e in ("user-420-x.mp4", "user-7-42.mp4", "42")]
+    store = make_store(fake_vi, external_ids=["user-{user_id}-*"])
+    found = store.discover(handed(store, subject()))
+    assert found.provides["video_id"] == set(mine)
+    outcome, gone = erase_and_verify(store, subject())
+    assert outcome.erased == 2 and gone.found == 0
+    assert set(fake_vi.videos) == set(others)
