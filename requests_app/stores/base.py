@@ -74,6 +74,20 @@ class LedgerRow:
     store_kind: str = ""
 
 
+@dataclass(frozen=True)
+class ScanHit:
+    """A resource a store's configured subject pattern points at, found by an orphan scan.
+
+    ``identity_kind``/``identity_value`` say whose it is by the pattern (e.g.
+    user_id 42 from userData ``user:42``); ``where`` locates it (no content).
+    """
+
+    what: str
+    where: str
+    identity_kind: str
+    identity_value: str
+
+
 @dataclass
 class Subject:
     """Who the request is about: identity kind → values, e.g. {"email": {"a@b.c"}, "user_id": {"42"}}.
@@ -227,6 +241,13 @@ class Store(ABC):
 
     def verify_gone(self, subject: Subject) -> Discovery:
         return self.discover(subject)
+
+    def scan(self) -> Iterator[ScanHit]:
+        """Everything the configured subject patterns match, for everyone (orphan scan; read-only).
+
+        Only kinds that hold data sent to Azure scan; the others have nothing to report.
+        """
+        return iter(())
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"

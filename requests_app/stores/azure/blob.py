@@ -30,6 +30,7 @@ versions = false
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, ClassVar, cast
 
@@ -43,13 +44,14 @@ from azure.core.exceptions import (
 from azure.storage.blob import BlobServiceClient, ContainerClient
 
 from requests_app.stores.azure.auth import auth_config_errors, entra_credential
-from requests_app.stores.azure.common import AzureStore, expand, placeholders, str_list
+from requests_app.stores.azure.common import AzureStore, expand, placeholders, str_list, template_identity
 from requests_app.stores.base import (
     Discovery,
     ExportSink,
     LedgerRow,
     Outcome,
     PermanentStoreError,
+    ScanHit,
     Subject,
     TransientStoreError,
     batched,
@@ -272,6 +274,33 @@ class AzureBlobStore(AzureStore):
                     found[container_name][blob.name].append(blob)
         except ResourceNotFoundError:
             pass  # the container is gone: nothing in it
+
+    def scan(self) -> Iterator[ScanHit]:
+        """Blobs and containers the ``blobs``/``containers`` patterns point at, for everyone (listings only)."""
+        default = self.config.get("container", "")
+        with self._errors("scan"):
+            for pattern in self.config.get("blobs", []):
+                if len(placeholders([pattern])) != 1 or not default:
+                    continue
+                prefix = pattern.split("{", 1)[0]
+                template = pattern + "*" if pattern.endswith("/") else pattern
+                try:
+                    for blob in self.container(default).list_blobs(
+                        name_starts_with=prefix or None, results_per_page=LIST_PAGE
+                    ):
+                        identity = template_identity(template, blob.name)
+                        if identity:
+                            yield ScanHit("blob", f"{default}/{blob.name}", *identity)
+                except ResourceNotFoundError:
+                    pass
+            for pattern in self.config.get("containers", []):
+                if len(placeholders([pattern])) != 1:
+                    continue
+                prefix = pattern.split("{", 1)[0]
+                for container in self.service_client.list_containers(name_starts_with=prefix or None):
+                    identity = template_identity(pattern, container.name)
+                    if identity:
+                        yield ScanHit("container", container.name, *identity)
 
     # --- the contract --------------------------------------------------------------------------
     def discover(self, subject: Subject) -> Discovery:

@@ -67,6 +67,25 @@ def template_matches(template: str, value: str | None, subject: Subject) -> bool
     return False
 
 
+def template_identity(template: str, value: str | None) -> tuple[str, str] | None:
+    """The (identity kind, value) a template reads out of ``value``, e.g. ("user_id", "42") from "user:42"."""
+    if not value:
+        return None
+    kinds = PLACEHOLDER_RE.findall(template)
+    if len(kinds) != 1:
+        return None  # a scan reads one identity per pattern
+    regex = ""
+    for piece in TEMPLATE_PIECE_RE.split(template):
+        if piece == "*":
+            regex += ".*"
+        elif PLACEHOLDER_RE.fullmatch(piece):
+            regex += "(?P<identity>[^/]+?)"
+        else:
+            regex += re.escape(piece)
+    match = re.fullmatch(regex, value, re.S)
+    return (kinds[0], match.group("identity")) if match else None
+
+
 def template_errors(field: str, value: Any, errors: list[tuple[str, str]], example: str) -> None:
     if value is None:
         return

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -52,9 +53,18 @@ from requests_app.stores.azure.common import (
     positive_number,
     str_list,
     template_errors,
+    template_identity,
     template_matches,
 )
-from requests_app.stores.base import Discovery, ExportSink, LedgerRow, Outcome, Subject, TransientStoreError
+from requests_app.stores.base import (
+    Discovery,
+    ExportSink,
+    LedgerRow,
+    Outcome,
+    ScanHit,
+    Subject,
+    TransientStoreError,
+)
 
 PAGE = 1000
 GROUP_PATHS = {"person": "persongroups", "large_person": "largepersongroups"}
@@ -275,6 +285,39 @@ class AzureFaceStore(AzureStore):
                     if self._matches(person.get("userData"), subject):
                         found.append(FaceItem("directory_person", f"persons/{person['personId']}"))
         return list(dict.fromkeys(found))
+
+    def _identity(self, user_data: str | None) -> tuple[str, str] | None:
+        """Whose a person or face is by its ``userData`` (the inverse of ``_matches``)."""
+        if not user_data:
+            return None
+        if self.config.get("user_data"):
+            return template_identity(self.config["user_data"], user_data)
+        kind = self.config.get("match", "user_id")
+        try:
+            data = json.loads(user_data)
+        except ValueError:
+            return kind, user_data
+        if isinstance(data, dict) and data.get(kind) not in (None, ""):
+            return kind, str(data[kind])
+        return (kind, user_data) if not isinstance(data, dict) else None
+
+    def scan(self) -> Iterator[ScanHit]:
+        """Persons and large-list faces whose userData names a subject (GET listings only, paged)."""
+        for item_kind, path_kind, field in (
+            ("person", "persongroups", "person_groups"),
+            ("large_person", "largepersongroups", "large_person_groups"),
+        ):
+            for group in self.config.get(field, []):
+                for person in self._paged(f"{path_kind}/{group}/persons", "personId"):
+                    identity = self._identity(person.get("userData"))
+                    if identity:
+                        yield ScanHit(item_kind, f"{path_kind}/{group}/persons/{person['personId']}", *identity)
+        for list_id in self.config.get("large_face_lists", []):
+            for face in self._paged(f"largefacelists/{list_id}/persistedfaces", "persistedFaceId"):
+                identity = self._identity(face.get("userData"))
+                if identity:
+                    where = f"largefacelists/{list_id}/persistedfaces/{face['persistedFaceId']}"
+                    yield ScanHit("large_face_list_face", where, *identity)
 
     def _read(self, item: FaceItem) -> dict[str, Any] | None:
         response = self.client.send("GET", item.path, what=item.kind.replace("_", " "))

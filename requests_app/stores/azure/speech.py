@@ -22,6 +22,7 @@ api_version = "2024-11-15"   # or "v3.2"
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from requests_app.stores.azure.auth import COGNITIVE_SCOPE, auth_config_errors, entra_credential
@@ -32,9 +33,10 @@ from requests_app.stores.azure.common import (
     positive_number,
     str_list,
     template_errors,
+    template_identity,
     template_matches,
 )
-from requests_app.stores.base import Discovery, ExportSink, Outcome, Subject
+from requests_app.stores.base import Discovery, ExportSink, Outcome, ScanHit, Subject
 
 COLLECTION_OF = {"transcription": "transcriptions", "dataset": "datasets"}
 MAX_PAGES = 10_000
@@ -121,7 +123,14 @@ class AzureSpeechStore(AzureStore):
         values = set().union(*(subject.values(kind) for kind in placeholders(templates.values())))
         if subject.purpose or not values:
             return set()
-        found: set[tuple[str, str]] = set()
+        return {
+            (collection, item_id)
+            for collection, item_id, props in self._listed()
+            if any(template_matches(t, str(props.get(k, "")), subject) for k, t in templates.items())
+        }
+
+    def _listed(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(collection, id, customProperties) of every item, following ``@nextLink``."""
         for collection in self.config.get("collections", ["transcriptions", "datasets"]):
             url: str | None = collection
             params: dict[str, Any] | None = self._params(top=100)
@@ -133,11 +142,21 @@ class AzureSpeechStore(AzureStore):
                     break
                 body = self.client.json(response)
                 for item in body.get("values", []):
-                    props = item.get("customProperties") or {}
-                    if any(template_matches(t, str(props.get(k, "")), subject) for k, t in templates.items()):
-                        found.add((collection, item["self"].split("?")[0].rstrip("/").rsplit("/", 1)[-1]))
+                    item_id = item["self"].split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+                    yield collection, item_id, item.get("customProperties") or {}
                 url, params = body.get("@nextLink"), None  # the next link carries its own query
-        return found
+
+    def scan(self) -> Iterator[ScanHit]:
+        """Items whose customProperties fit a configured template (paged listings only)."""
+        templates = self._property_templates()
+        if not templates:
+            return
+        for collection, item_id, props in self._listed():
+            for key, template in templates.items():
+                identity = template_identity(template, str(props.get(key, "")))
+                if identity:
+                    yield ScanHit(collection.rstrip("s"), f"{collection}/{item_id}", *identity)
+                    break
 
     def _items(self, subject: Subject) -> tuple[dict[tuple[str, str], list[int]], set[tuple[str, str]]]:
         rows: dict[tuple[str, str], list[int]] = {}

@@ -29,6 +29,7 @@ delete = "video"          # or "source_file"
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from requests_app.stores.azure.client import AzureRestClient
@@ -38,10 +39,19 @@ from requests_app.stores.azure.common import (
     placeholders,
     positive_number,
     str_list,
+    template_identity,
     template_matches,
 )
 from requests_app.stores.azure.video_indexer_token import AccessTokenPolicy, AccessTokenProvider
-from requests_app.stores.base import Discovery, ExportSink, Outcome, PermanentStoreError, StoreError, Subject
+from requests_app.stores.base import (
+    Discovery,
+    ExportSink,
+    Outcome,
+    PermanentStoreError,
+    ScanHit,
+    StoreError,
+    Subject,
+)
 
 PAGE = 100
 LIST_PAGE = 1000  # the most videos List Videos returns per call
@@ -143,20 +153,37 @@ class AzureVideoIndexerStore(AzureStore):
 
         ``GET /Videos?pageSize=&skip=`` (Video Indexer "List Videos") pages until ``nextPage.done``.
         """
-        found: set[str] = set()
+        return {
+            str(video["id"])
+            for video in self._all_videos()
+            if any(template_matches(t, video.get("externalId"), subject) for t in templates)
+        }
+
+    def _all_videos(self) -> Iterator[dict[str, Any]]:
+        """Every video of the account: ``GET /Videos?pageSize=&skip=`` (List Videos) until ``nextPage.done``."""
         skip = 0
         while True:
             response = self._send(
                 "GET", "Videos", params={"pageSize": LIST_PAGE, "skip": skip}, what="list videos"
             )
             body = self.client.json(response)
-            for video in body.get("results", []):
-                if any(template_matches(t, video.get("externalId"), subject) for t in templates):
-                    found.add(str(video["id"]))
+            yield from body.get("results", [])
             page = body.get("nextPage") or {}
             if page.get("done", True) or not body.get("results"):
-                return found
+                return
             skip = int(page.get("skip", skip + LIST_PAGE))
+
+    def scan(self) -> Iterator[ScanHit]:
+        """Videos whose externalId fits an ``external_ids`` template (one paged listing)."""
+        templates = self.config.get("external_ids", [])
+        if not templates:
+            return
+        for video in self._all_videos():
+            for template in templates:
+                identity = template_identity(template, video.get("externalId"))
+                if identity:
+                    yield ScanHit("video", f"Videos/{video['id']}", *identity)
+                    break
 
     def _exists(self, video_id: str) -> dict[str, Any] | None:
         response = self._send("GET", f"Videos/{video_id}/Index", what="read video")
