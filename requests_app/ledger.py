@@ -74,6 +74,13 @@ class ClientIdConflict(LedgerError):
     code = "client_id_conflict"
 
 
+def known_services() -> set[str]:
+    """Ledger services: the model's, plus any a store kind declares (a new Azure kind needs no model change)."""
+    from requests_app.stores.registry import kind_for_service
+
+    return set(Transmission.Service.values) | set(kind_for_service())
+
+
 # --- recording ------------------------------------------------------------------
 @dataclass
 class Recorded:
@@ -102,10 +109,8 @@ def _clean(item: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
         "purpose": need("purpose", 64),
     }
     service = item.get("service")
-    if service not in Transmission.Service.values:
-        errors["service"] = [
-            _("Use one of: %(choices)s.") % {"choices": ", ".join(Transmission.Service.values)}
-        ]
+    if service not in known_services():
+        errors["service"] = [_("Use one of: %(choices)s.") % {"choices": ", ".join(sorted(known_services()))}]
     data["service"] = service
     payload = item.get("payload_kind")
     if payload not in Transmission.PayloadKind.values:
@@ -391,7 +396,7 @@ def rows_for(store: Store, subject: Subject, stores: list[Store]) -> list[Ledger
         others = [s for s in stores if not s.ledger_catch_all]
         return [
             as_row(row, kinds.get(row.service, ""))
-            for row in live_rows(subject.identities, Transmission.Service.values, subject.purpose)
+            for row in live_rows(subject.identities, known_services(), subject.purpose)
             if row.service in store.services or not any(_covers(other, row) for other in others)
         ]
     return [
