@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('requests_app', '0001_initial'),
+        ('requests_app', '0004_download_reauth_code'),
     ]
 
     operations = [
