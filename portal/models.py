@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -89,6 +87,7 @@ class ApiKey(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: the key does not expire.")
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -98,27 +97,20 @@ class ApiKey(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
     @classmethod
-    def issue(cls, *, name: str, scopes: list[str], created_by=None) -> tuple[ApiKey, str]:
+    def issue(cls, *, name: str, scopes: list[str], created_by=None, expires_at=None) -> tuple[ApiKey, str]:
         """Create a key; returns (row, the raw key to show once)."""
         raw = tokens.new_token("pk")
         key = cls.objects.create(name=name, prefix=raw[3:11], key_hash=tokens.hash_token(raw), scopes=list(scopes),
-                                 created_by=created_by)
+                                 created_by=created_by, expires_at=expires_at)
         return key, raw
 
     @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
-
-    def revoke(self, *, actor: Any) -> bool:
-        """Revoke the key (audited); False if it was already revoked."""
-        from portal import audit
-
-        if self.revoked_at is not None:
-            return False
-        self.revoked_at = timezone.now()
-        self.save(update_fields=["revoked_at"])
-        audit.record(subject_type="api_key", subject_id=self.pk, action="api_key.revoked", actor=actor)
-        return True
+        return self.revoked_at is None and not self.is_expired
 
     def has_scope(self, scope: str) -> bool:
         return self.is_active and scope in self.scopes
@@ -259,3 +251,21 @@ class PasskeyDevice(Device):
 
     def verify_token(self, token) -> bool:
         return False  # a passkey answers a challenge (portal/passkeys.py), never a typed code
+
+
+class MetricCounter(models.Model):
+    """A counter that every process adds to (Prometheus /metrics reads them; see portal.metrics).
+
+    In the database rather than in process memory: gunicorn and Celery run many
+    processes on many hosts, and a scrape must see the sum of all of them.
+    """
+
+    name = models.CharField(max_length=64)
+    labels = models.CharField(max_length=200, blank=True, help_text='Sorted "key=value" pairs, comma separated.')
+    value = models.FloatField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "labels"], name="one_counter_per_name_labels")]
+
+    def __str__(self) -> str:
+        return f"{self.name}{{{self.labels}}} = {self.value:g}"

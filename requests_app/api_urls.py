@@ -21,6 +21,6 @@ urlpatterns += [
     path("consents/", api_azure.ConsentGrantView.as_view(), name="api-consent-grant"),
     path("consents/withdraw/", api_azure.ConsentWithdrawView.as_view(), name="api-consent-withdraw"),
     path("consents/check", api_azure.ConsentCheckView.as_view(), name="api-consent-check"),
-    path("consents/purposes/", api_azure.ConsentPurposesView.as_view(), name="api-consent-purposes"),
     path("consents/links/", api_azure.ConsentLinkView.as_view(), name="api-consent-link"),
+    path("consents/purposes/", api_azure.ConsentPurposeListView.as_view(), name="api-consent-purposes"),
 ]

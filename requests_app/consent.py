@@ -53,11 +53,6 @@ def get_purpose(slug: Any, *, active_only: bool = True) -> ConsentPurpose:
     return purpose
 
 
-def active_purposes() -> list[ConsentPurpose]:
-    """The purposes the host app may ask consent for, by slug (the API lists them with their notice)."""
-    return list(ConsentPurpose.objects.filter(active=True).order_by("slug"))
-
-
 def publish_notice(*, purpose: ConsentPurpose, text: str, actor: Any) -> ConsentNotice:
     """A new notice version. Published versions are never edited: consent records point at the text shown."""
     text = (text or "").strip()

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from graphlib import CycleError, TopologicalSorter
@@ -55,6 +56,7 @@ SCHEMES = ("sqlite", "postgres", "postgresql", "pgsql", "psql", "mysql", "mariad
 DEFAULT_BATCH = 1000
 INT_RE = re.compile(r"^-?[0-9]{1,18}$")
 EXPORT_CHUNK = 2000
+INTROSPECTION_TTL = 300.0  # seconds a store keeps the column types it read (schema changes are rare)
 
 _PERMANENT_HINTS = (
     "no such table",
@@ -290,10 +292,16 @@ class SqlStore(Store):
 
     def _integer_columns(self, conn: Any) -> dict[str, set[str]]:
         """table → its integer columns, so a value like "abc" is never compared with one (PostgreSQL
-        would refuse the whole statement). Read once per connection."""
+        would refuse the whole statement). Read once per connection, and kept by this store for
+        INTROSPECTION_TTL seconds: discover, erase and verify of one request need it only once
+        (six catalogue queries each time were a good part of a small request's cost)."""
         cached = getattr(conn, "_portal_integer_columns", None)
         if cached is not None:
             return cached
+        kept = getattr(self, "_kept_integer_columns", None)
+        if kept is not None and time.monotonic() - kept[0] < INTROSPECTION_TTL:
+            conn._portal_integer_columns = kept[1]
+            return kept[1]
         result: dict[str, set[str]] = {}
         with conn.cursor() as cursor:
             for table in self.tables:
@@ -313,6 +321,7 @@ class SqlStore(Store):
                         ints.add(column.name)
                 result[table.name] = ints
         conn._portal_integer_columns = result
+        self._kept_integer_columns = (time.monotonic(), result)
         return result
 
     # --- SQL building ------------------------------------------------------------
