@@ -165,7 +165,7 @@ class AzureBlobStore(AzureStore):
     @property
     def service_client(self) -> BlobServiceClient:
         if self._service is None:
-            from requests_app.azure.client import MetricsPolicy
+            from requests_app.stores.azure.client import MetricsPolicy
 
             options: dict[str, Any] = {"raw_request_hook": self.counter, "per_retry_policies": [MetricsPolicy("blob")]}
             if self.config.get("api_version"):
