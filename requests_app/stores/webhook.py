@@ -353,6 +353,3 @@ def _short(raw: bytes) -> str:
     except ValueError:
         message = None
     return f": {str(message)[:200]}" if message else ""
-
-
-# --- callbacks (POST /api/v1/store-callbacks/<store>/) --------------------------------------
