@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Warning, register
+from django.core.checks import CheckMessage, Error, register
 
 
 @register("portal")
@@ -15,14 +15,7 @@ def stores_file_is_valid(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
         Error(message, id="portal.E001", hint="Fix the stores file, then run: manage.py check_stores")
         for message in loaded.errors
     ]
-    if not loaded.errors and not any(store.kind == "azure_ledger" for store in loaded.stores):
-        problems.append(Warning(
-            f"{settings.PORTAL_STORES_FILE}: no store of kind \"azure_ledger\": items the host app recorded in "
-            "the transmission ledger for services with no deletion API (Speaker Recognition) or with no store "
-            "in this file would not be reported on deletion receipts",
-            id="portal.W001",
-            hint='Add  [[store]] name = "azure-ledger" kind = "azure_ledger"  (see docs/stores.md).',
-        ))
+    # No warning for a missing azure_ledger store: the registry always adds it (ledger rows are always honoured).
     return problems
 
 

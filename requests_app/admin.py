@@ -169,6 +169,10 @@ def _run_resolve(request, obj, data):
     return services.request_resolve_manually(request=obj, actor=request.user, reason=data["reason"])
 
 
+def _run_close_with_exceptions(request, obj, data):
+    return services.request_close_with_exceptions(request=obj, actor=request.user, reason=data["reason"])
+
+
 def _run_cancel(request, obj, data):
     return services.request_cancel(request=obj, actor=request.user)
 
@@ -181,6 +185,7 @@ DECISIONS = {
     "assign": (_("Assign to…"), AssignForm, _run_assign),
     "retry": (_("Retry failed steps"), None, _run_retry),
     "resolve": (_("Resolve by hand"), ResolveForm, _run_resolve),
+    "close_with_exceptions": (_("Close as completed with exceptions"), ResolveForm, _run_close_with_exceptions),
     "cancel": (_("Cancel"), None, _run_cancel),
 }
 # What a list action or button did, as a sentence with its plural forms (``n`` picks the form).
@@ -210,6 +215,10 @@ DECISION_HELP = {
     "approve": _("Execution starts (deletions after the configured grace period)."),
     "retry": _("The failed store steps run again."),
     "resolve": _("Marks the request completed although a step failed, because staff finished it by hand."),
+    "close_with_exceptions": _(
+        "Closes a deletion although the erasure left items (listed under “Needs attention”). The reason and "
+        "the list go into the audit trail and the signed receipt, and the requester is told in plain words."
+    ),
 }
 
 
@@ -262,13 +271,19 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
         "assigned_to",
         "decision_reason",
         "attention_reason",
+        "left_items",
         "timeline",
         "receipt_panel",
     ]
     fieldsets = [
         (
             None,
-            {"fields": ["reference", "kind", "status", "attention_reason", "decision_reason", "assigned_to"]},
+            {
+                "fields": [
+                    "reference", "kind", "status", "attention_reason", "left_items", "decision_reason",
+                    "assigned_to",
+                ]
+            },
         ),
         (
             _("Requester"),
@@ -454,9 +469,37 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
             names += ["assign_me", "assign"]
         if obj.status == S.NEEDS_ATTENTION:
             names += ["retry", "resolve"]
+            if self._left(obj):
+                names.append("close_with_exceptions")
         if obj.status in services.CANCELABLE_STATUSES:
             names.append("cancel")
         return [(name, DECISIONS[name][0]) for name in names]
+
+    def _left(self, obj: PrivacyRequest) -> list[dict[str, Any]]:
+        from requests_app.engine.finish import leftovers
+
+        if obj.kind != PrivacyRequest.Kind.DELETION:
+            return []
+        if obj.status == PrivacyRequest.Status.COMPLETED and obj.receipt:
+            return ((obj.receipt or {}).get("completed_with_exceptions") or {}).get("left") or []
+        return leftovers(list(obj.store_tasks.order_by("id")))
+
+    @admin.display(description=_("What the erasure left"))
+    def left_items(self, obj: PrivacyRequest):
+        left = self._left(obj) if obj.pk else []
+        if not left:
+            return "—"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li><strong>{}</strong>: {} — {}<br><small>{}</small></li>",
+                (
+                    (item["store"], item["what"], item["why"], ", ".join(map(str, item.get("ids", [])[:50])))
+                    for item in left
+                ),
+            ),
+        )
 
     # --- decisions: list actions and detail-page buttons share one runner ----------------------
     def get_urls(self):

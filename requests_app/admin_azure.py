@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from portal.admin import ReadOnlyAdmin
 from requests_app import consent
-from requests_app.models import Consent, ConsentNotice, ConsentPurpose, Transmission
+from requests_app.models import AzureScan, Consent, ConsentNotice, ConsentPurpose, Transmission
 
 
 class NoticeInline(admin.TabularInline):
@@ -85,3 +86,37 @@ class TransmissionAdmin(ReadOnlyAdmin):
     search_fields = ("=subject_value", "=resource_id", "=client_id")
     date_hierarchy = "sent_at"
     list_select_related = ("deleted_by_task",)
+
+
+@admin.register(AzureScan)
+class AzureScanAdmin(ReadOnlyAdmin):
+    """Results of the orphan scans (manage.py azure_scan, weekly beat). Read-only: the scan changes nothing."""
+
+    list_display = ["started_at", "finished_at", "scanned", "orphan_count", "error_count"]
+    readonly_fields = ("started_at", "finished_at", "scanned", "orphan_table", "errors")
+    fields = ("started_at", "finished_at", "scanned", "orphan_table", "errors")
+
+    @admin.display(description=_("orphans"))
+    def orphan_count(self, obj: AzureScan) -> int:
+        return len(obj.orphans or [])
+
+    @admin.display(description=_("store errors"))
+    def error_count(self, obj: AzureScan) -> int:
+        return len(obj.errors or [])
+
+    @admin.display(description=_("Orphans"))
+    def orphan_table(self, obj: AzureScan):
+        if not obj.orphans:
+            return "—"
+        return format_html(
+            "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
+            _("store"), _("what"), _("where"), _("subject"), _("why"),
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}={}</td><td>{}</td></tr>",
+                (
+                    (o["store"], o["what"], o["where"], o["identity_kind"], o["identity_value"], o["why"])
+                    for o in obj.orphans
+                ),
+            ),
+        )

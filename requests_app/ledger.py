@@ -21,7 +21,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -30,25 +29,14 @@ from django.utils.translation import gettext as _
 
 from portal import audit, tokens
 from requests_app.models import Consent, ConsentPurpose, Transmission
+from requests_app.stores.azure.common import normalise_account
+from requests_app.stores.base import LedgerResult, LedgerRow, Store, Subject
 
 logger = logging.getLogger(__name__)
 
 MAX_BATCH = 1000
 TOMBSTONE_PREFIX = "pseudonym:"
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
-
-SERVICE_FOR_KIND = {
-    "azure_face": {Transmission.Service.FACE},
-    "azure_blob": {Transmission.Service.BLOB, Transmission.Service.MEDIA_SERVICES},
-    "azure_video_indexer": {Transmission.Service.VIDEO_INDEXER},
-    "azure_speech": {Transmission.Service.SPEECH},
-}
-# Services with no deletion API: recorded as manual steps, never skipped.
-NO_DELETION_API = {
-    Transmission.Service.SPEAKER_RECOGNITION: _(
-        "Speaker Recognition was retired on 30 September 2025 and has no deletion API"
-    )
-}
 
 RESOURCE_KINDS: dict[str, set[str]] = {
     Transmission.Service.FACE: {
@@ -86,27 +74,11 @@ class ClientIdConflict(LedgerError):
     code = "client_id_conflict"
 
 
-def normalise_account(value: str) -> str:
-    """Compare accounts loosely: ``https://x.example.com/`` is ``x.example.com``.
+def known_services() -> set[str]:
+    """Ledger services: the model's, plus any a store kind declares (a new Azure kind needs no model change)."""
+    from requests_app.stores.registry import kind_for_service
 
-    Storage accounts: ``https://acct.blob.core.windows.net`` → ``acct``; Azurite's
-    ``http://127.0.0.1:10000/devstoreaccount1`` → ``devstoreaccount1``.
-    """
-    value = (value or "").strip().lower()
-    if "://" not in value:
-        value = "//" + value
-    parts = urlsplit(value)
-    host = parts.netloc
-    if ".blob.core." in host:
-        return host.split(".", 1)[0]
-    path = parts.path.strip("/")
-    if (
-        path
-        and parts.hostname in ("127.0.0.1", "localhost")
-        and not path.startswith(("face", "speechtotext"))
-    ):
-        return path.split("/")[0]
-    return host or path
+    return set(Transmission.Service.values) | set(kind_for_service())
 
 
 # --- recording ------------------------------------------------------------------
@@ -137,10 +109,8 @@ def _clean(item: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
         "purpose": need("purpose", 64),
     }
     service = item.get("service")
-    if service not in Transmission.Service.values:
-        errors["service"] = [
-            _("Use one of: %(choices)s.") % {"choices": ", ".join(Transmission.Service.values)}
-        ]
+    if service not in known_services():
+        errors["service"] = [_("Use one of: %(choices)s.") % {"choices": ", ".join(sorted(known_services()))}]
     data["service"] = service
     payload = item.get("payload_kind")
     if payload not in Transmission.PayloadKind.values:
@@ -384,6 +354,93 @@ def live_rows(
     if purpose:
         rows = rows.filter(purpose=purpose)
     return rows.order_by("id")
+
+
+def subject_kinds() -> set[str]:
+    """The identity kinds ledger rows name their subject by (user_id, email...): the engine keeps those."""
+    return set(Transmission.objects.filter(deleted_at__isnull=True).values_list("subject_kind", flat=True).distinct())
+
+
+def as_row(row: Transmission, store_kind: str = "") -> LedgerRow:
+    return LedgerRow(
+        id=row.pk,
+        service=row.service,
+        account=row.account,
+        resource_kind=row.resource_kind,
+        resource_id=row.resource_id,
+        parent_ids=dict(row.parent_ids or {}),
+        purpose=row.purpose,
+        sent_at=row.sent_at,
+        store_kind=store_kind,
+    )
+
+
+def _covers(store: Store, row: Transmission) -> bool:
+    if row.service not in store.services:
+        return False
+    accounts = store.accounts()
+    return not accounts or normalise_account(row.account) in accounts
+
+
+def rows_for(store: Store, subject: Subject, stores: list[Store]) -> list[LedgerRow]:
+    """The live ledger rows of the subject that ``store`` must delete (the engine hands them in).
+
+    A store gets the rows of its ``services`` and accounts. The catch-all
+    (``ledger_catch_all``) gets the rows of its own services (no deletion API)
+    and every row no other configured store covers.
+    """
+    if not store.services and not store.ledger_catch_all:
+        return []
+    if store.ledger_catch_all:
+        from requests_app.stores.registry import kind_for_service
+
+        kinds = kind_for_service()
+        others = [s for s in stores if not s.ledger_catch_all]
+        return [
+            as_row(row, kinds.get(row.service, ""))
+            for row in live_rows(subject.identities, known_services(), subject.purpose)
+            if row.service in store.services or not any(_covers(other, row) for other in others)
+        ]
+    return [
+        as_row(row, store.kind)
+        for row in live_rows(subject.identities, store.services, subject.purpose)
+        if _covers(store, row)
+    ]
+
+
+def erased_rows_for(store: Store, subject: Subject) -> list[LedgerRow]:
+    """Rows this request already deleted through ``store``: ``verify_gone`` checks they are gone."""
+    if not subject.request_id or not store.services or store.ledger_catch_all:
+        return []
+    rows = Transmission.objects.filter(
+        deleted_by_task__request_id=subject.request_id,
+        deleted_by_task__store=store.name,
+        service__in=list(store.services),
+        deleted_at__isnull=False,
+    )
+    if subject.purpose:
+        rows = rows.filter(purpose=subject.purpose)
+    return [as_row(row, store.kind) for row in rows.order_by("id") if _covers(store, row)]
+
+
+def record_result(result: LedgerResult, task_id: int | None) -> dict[str, int]:
+    """Write what a store did with its ledger rows: tombstones for erased/gone rows, notes for manual ones."""
+    by_note: dict[str, list[int]] = {}
+    for row_id in [*result.erased, *result.gone]:
+        by_note.setdefault(result.notes.get(row_id, ""), []).append(row_id)
+    tombstoned = sum(tombstone(ids, task_id, note) for note, ids in by_note.items())
+    by_manual: dict[str, list[int]] = {}
+    for row_id, note in result.manual.items():
+        by_manual.setdefault(note, []).append(row_id)
+    for note, ids in by_manual.items():
+        note_manual(ids, note)
+    return {
+        "ledger_erased": len(result.erased),
+        "ledger_already_gone": len(result.gone),
+        "ledger_not_erased": len(result.failed),
+        "ledger_manual": len(result.manual),
+        "ledger_tombstoned": tombstoned,
+    }
 
 
 def tombstone(row_ids: Iterable[int], task_id: int | None, note: str = "") -> int:

@@ -410,6 +410,29 @@ class Transmission(models.Model):
         return f"{self.service}:{self.resource_kind}:{self.resource_id}"
 
 
+class AzureScan(models.Model):
+    """One orphan scan of the Azure stores (``manage.py azure_scan``, weekly beat).
+
+    Lists Azure resources that a configured subject pattern points at (userData,
+    externalId, customProperties, blob names) whose subject has no live ledger row
+    or was already erased. The scan only reads; staff decide what to do.
+    """
+
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    scanned = models.PositiveIntegerField(default=0, help_text="Resources matching a subject pattern.")
+    orphans = models.JSONField(default=list, blank=True,
+                               help_text="[{store, what, where, identity_kind, identity_value, why}]")
+    errors = models.JSONField(default=list, blank=True, help_text="[{store, error}] for stores that failed.")
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = "Azure orphan scan"
+
+    def __str__(self) -> str:
+        return f"Azure scan {self.started_at:%Y-%m-%d %H:%M}: {len(self.orphans)} orphan(s)"
+
+
 class StatusLinkQuerySet(models.QuerySet):
     def active(self):
         return self.filter(revoked_at__isnull=True)

@@ -28,6 +28,9 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
                                    "options": {"expires": 900}},
     "requests-purge-closed-pii": {"task": "requests.purge_closed_pii", "schedule": crontab(hour=2, minute=45),
                                   "options": {"expires": 6 * 3600}},
+    # Azure resources whose subject the ledger does not cover (read-only; results in the admin)
+    "requests-azure-scan": {"task": "azure.scan", "schedule": crontab(hour=4, minute=15, day_of_week=0),
+                            "options": {"expires": 12 * 3600}},
     "requests-deadline-reminders": {"task": "requests.deadline_reminders",
                                     "schedule": crontab(hour=7, minute=0), "options": {"expires": 6 * 3600}},
 }

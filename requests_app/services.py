@@ -655,17 +655,32 @@ def request_retry(*, request: PrivacyRequest, actor: Any) -> PrivacyRequest:
 def request_resolve_manually(*, request: PrivacyRequest, actor: Any, reason: str) -> PrivacyRequest:
     """Staff finished by hand what the engine could not (needs_attention → completed); the receipt says so."""
     reason = _required_reason(reason, _("resolve a request by hand"))
+    return _close_needing_attention(
+        request,
+        lambda: engine.resolve_manually(request, actor, reason),
+        _("Only a request that needs attention can be resolved by hand (%(ref)s is “%(s)s”)."),
+    )
+
+
+def _close_needing_attention(request: PrivacyRequest, close: Any, refusal: Any) -> PrivacyRequest:
     if request.status != Status.NEEDS_ATTENTION:
-        raise RequestError(
-            _("Only a request that needs attention can be resolved by hand (%(ref)s is “%(s)s”).")
-            % {"ref": request.reference, "s": request.get_status_display().lower()}
-        )
+        raise RequestError(refusal % {"ref": request.reference, "s": request.get_status_display().lower()})
     try:
-        engine.resolve_manually(request, actor, reason)
+        close()
     except (ValueError, StoreError) as exc:
         raise RequestError(str(exc))
     request.refresh_from_db()
     return request
+
+
+def request_close_with_exceptions(*, request: PrivacyRequest, actor: Any, reason: str) -> PrivacyRequest:
+    """Staff close a deletion whose erasure left items (listed on the request): completed with exceptions."""
+    reason = _required_reason(reason, _("close a request with exceptions"))
+    return _close_needing_attention(
+        request,
+        lambda: engine.close_with_exceptions(request, actor, reason),
+        _("Only a request that needs attention can be closed with exceptions (%(ref)s is “%(s)s”)."),
+    )
 
 
 # --- Scheduled jobs -------------------------------------------------------------------------------
@@ -915,6 +930,7 @@ __all__ = [
     "request_cancel",
     "request_retry",
     "request_resolve_manually",
+    "request_close_with_exceptions",
     "request_expire_unverified",
     "purge_closed_requests_pii",
     "send_deadline_reminders",

@@ -52,6 +52,17 @@ def status_explanation(request: PrivacyRequest) -> str:
         ),
         Status.CANCELED: _("This request was canceled. Nothing was changed in your data."),
     }
+    exceptions = (request.receipt or {}).get("completed_with_exceptions") if deletion else None
+    if request.status == Status.COMPLETED and exceptions:
+        return str(
+            _(
+                "Done, with exceptions: we deleted your data wherever we could, but %(n)d item(s) could not "
+                "be deleted by us (for example, a service of Microsoft's that offers no way to delete). "
+                "Our privacy team closed the request with this reason: %(reason)s. The receipt we e-mailed "
+                "you lists each item."
+            )
+            % {"n": len(exceptions.get("left") or []), "reason": exceptions.get("reason", "")}
+        )
     return str(texts.get(Status(request.status), request.get_status_display()))
 
 

@@ -29,3 +29,11 @@ def deadline_reminders() -> int:
     from requests_app.services import send_deadline_reminders
 
     return send_deadline_reminders()
+
+
+@shared_task(name="azure.scan", acks_late=True, ignore_result=True)
+def azure_scan() -> int:
+    """Weekly orphan scan (on the azure queue: it calls Azure, paced by the shared rate limit)."""
+    from requests_app import azure_scan as scanning
+
+    return scanning.run().pk

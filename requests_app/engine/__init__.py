@@ -10,6 +10,9 @@ Entry points used by the rest of the app (services, admin, API, beat):
 - ``resolve_manually(request, actor, reason)``: staff did by hand what the
   engine could not; closes the request (needs_attention → completed) with a
   receipt or package saying so.
+- ``close_with_exceptions(request, actor, reason)``: staff accept what an
+  erasure left (listed on the request) and close it as completed with
+  exceptions; the receipt and the requester's page say what was left.
 - ``run_local(request)``: drive a request to its end in this process (commands).
 
 The workflow lives in ``services``; the Celery tasks in ``tasks``; the package
@@ -37,6 +40,12 @@ def resolve_manually(request: Any, actor: Any, reason: str) -> None:
     from requests_app.engine import services
 
     services.resolve_manually(request, actor, reason)
+
+
+def close_with_exceptions(request: Any, actor: Any, reason: str) -> None:
+    from requests_app.engine import services
+
+    services.close_with_exceptions(request, actor, reason)
 
 
 def run_local(request: Any, progress: Any = None) -> Any:

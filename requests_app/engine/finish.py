@@ -28,7 +28,38 @@ PR = PrivacyRequest.Status
 ACTOR = "system:engine"
 
 
-def finish(request_id: int, *, manual_reason: str | None = None, actor: Any = ACTOR) -> str:
+def leftovers(tasks: list[StoreTask]) -> list[dict[str, Any]]:
+    """What an erasure left, per store: found but not erased, known but unreachable, no deletion API.
+
+    (A webhook's ``manual_steps`` are the host app's own declared processes, e.g. "paper invoices
+    shredded within 30 days": shown on the receipt, not counted as left.)
+
+    Each ``{"store", "what", "ids", "why"}``; empty when everything found is gone.
+    """
+    left: list[dict[str, Any]] = []
+    for task in tasks:
+        if task.phase != StoreTask.Phase.ERASE:
+            continue
+        detail = task.detail or {}
+        for item in detail.get("left") or []:
+            left.append({"store": task.store, **item})
+    return left
+
+
+def describe_leftovers(left: list[dict[str, Any]]) -> str:
+    items = "; ".join(
+        f'store "{item["store"]}": {item["what"]} — {item["why"]}' for item in left[:10]
+    )
+    more = f" (and {len(left) - 10} more)" if len(left) > 10 else ""
+    return (
+        f"The erasure left {len(left)} thing(s) it could not delete: {items}{more}. "
+        "Fix and retry, or close the request as completed with exceptions, giving the reason."
+    )
+
+
+def finish(
+    request_id: int, *, manual_reason: str | None = None, actor: Any = ACTOR, exceptions: bool = False
+) -> str:
     request = PrivacyRequest.objects.get(pk=request_id)
     allowed = (PR.NEEDS_ATTENTION,) if manual_reason else (PR.RUNNING,)
     if request.status not in allowed:
@@ -40,11 +71,31 @@ def finish(request_id: int, *, manual_reason: str | None = None, actor: Any = AC
         return "not done yet"
     if request.kind == PrivacyRequest.Kind.ACCESS:
         return _finish_access(request, tasks, manual_reason, actor)
-    return _finish_deletion(request, tasks, manual_reason, actor)
+    left = leftovers(tasks)
+    if left and not manual_reason:
+        # Anything left means the request is not "completed": a person decides.
+        with transaction.atomic():
+            locked = PrivacyRequest.objects.select_for_update().get(pk=request.pk)
+            if locked.status != PR.RUNNING:
+                return "nothing to do"
+            locked.transition(
+                PR.NEEDS_ATTENTION,
+                actor=actor,
+                action="execution_left_items",
+                attention_reason=describe_leftovers(left),
+                data={"left": left},
+            )
+        return "needs attention"
+    return _finish_deletion(request, tasks, manual_reason, actor, left if exceptions else None)
 
 
-def _close(request: PrivacyRequest, manual_reason: str | None, actor: Any, **fields: Any) -> None:
-    action = "resolved_manually" if manual_reason else "execution_completed"
+def _close(
+    request: PrivacyRequest, manual_reason: str | None, actor: Any, *, exceptions: bool = False, **fields: Any
+) -> None:
+    if exceptions:
+        action = "completed_with_exceptions"
+    else:
+        action = "resolved_manually" if manual_reason else "execution_completed"
     request.transition(
         PR.COMPLETED,
         actor=actor,
@@ -98,13 +149,16 @@ def _finish_access(request, tasks, manual_reason, actor) -> str:
     return "completed"
 
 
-def _finish_deletion(request, tasks, manual_reason, actor) -> str:
-    document, signature = receipt.sign(receipt.build(request, tasks, manual_reason))
+def _finish_deletion(request, tasks, manual_reason, actor, left: list[dict[str, Any]] | None = None) -> str:
+    document, signature = receipt.sign(receipt.build(request, tasks, manual_reason, left=left))
     with transaction.atomic():
         locked = PrivacyRequest.objects.select_for_update().get(pk=request.pk)
         if locked.status not in ((PR.NEEDS_ATTENTION,) if manual_reason else (PR.RUNNING,)):
             return "nothing to do"
-        _close(locked, manual_reason, actor, receipt=document, receipt_signature=signature)
+        _close(
+            locked, manual_reason, actor, exceptions=left is not None, receipt=document,
+            receipt_signature=signature,
+        )
         if locked.email and NOTIFY.get():
             html = receipt.as_html(document, signature, locked.language)
             mail.send(

@@ -62,7 +62,13 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def build(request: PrivacyRequest, tasks: Iterable[StoreTask], manual_reason: str | None = None) -> dict[str, Any]:
+def build(
+    request: PrivacyRequest,
+    tasks: Iterable[StoreTask],
+    manual_reason: str | None = None,
+    *,
+    left: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     by_store: dict[str, dict[str, Any]] = {}
     for task in tasks:
         entry = by_store.setdefault(
@@ -89,6 +95,8 @@ def build(request: PrivacyRequest, tasks: Iterable[StoreTask], manual_reason: st
             entry["erased"], entry["anonymised"] = task.erased_count, task.anonymised_count
             entry["erased_at"] = _iso(task.finished_at) if task.status == "succeeded" else None
             entry["manual_steps"] = detail.get("manual_steps", [])
+            entry["left"] = detail.get("left", [])
+            entry["already_gone"] = detail.get("ledger_already_gone", 0)
         elif task.phase == "verify":
             entry["verified_gone"] = task.verified_gone if task.status == "succeeded" else None
             entry["verified_at"] = _iso(task.finished_at) if task.status == "succeeded" else None
@@ -111,7 +119,9 @@ def build(request: PrivacyRequest, tasks: Iterable[StoreTask], manual_reason: st
             "app": settings.PORTAL_APP_NAME,
             "contact": settings.PORTAL_OPERATOR_CONTACT,
         },
-        "resolved_manually": manual_reason or None,
+        "resolved_manually": manual_reason if manual_reason and left is None else None,
+        # Closed by staff although something was left: the reason and the list, in the signed receipt.
+        "completed_with_exceptions": {"reason": manual_reason, "left": left} if left is not None else None,
         "stores": list(by_store.values()),
     }
 

@@ -56,6 +56,7 @@ from portal import metrics
 from requests_app.models import PrivacyRequest, StoreTask, SubjectIdentity
 from requests_app.stores import registry
 from requests_app.stores.base import (
+    Deferred,
     Discovery,
     Outcome,
     PermanentStoreError,
@@ -94,18 +95,6 @@ class _Chain:
 
 
 _chain: contextvars.ContextVar[_Chain | None] = contextvars.ContextVar("engine_chain", default=None)
-
-
-class Deferred(StoreError):
-    """Raised by a store whose work finishes later (a webhook answering by callback).
-
-    The task stays running, waiting for ``complete_deferred``; the sweeper
-    re-sends it if no answer arrived by ``wait_seconds``.
-    """
-
-    def __init__(self, message: str = "waiting for the store's callback", wait_seconds: float = 3600):
-        super().__init__(message)
-        self.wait_seconds = wait_seconds
 
 
 # --- settings ---------------------------------------------------------------------------
@@ -169,7 +158,7 @@ def seed_identities(request: PrivacyRequest) -> None:
 def phases_for(request: PrivacyRequest, store: Store) -> list[str]:
     if request.kind == PrivacyRequest.Kind.ACCESS:
         return [PH.DISCOVER, PH.EXPORT]
-    if request.scope_purpose and not store.kind.startswith("azure_"):
+    if request.scope_purpose and not store.services:
         # Consent withdrawal: only the Azure data sent under the purpose is erased;
         # the host app's own stores are only asked who the subject is.
         return [PH.DISCOVER]
@@ -264,6 +253,15 @@ def retry(request: PrivacyRequest, actor: Any) -> int:
     return reset
 
 
+def close_with_exceptions(request: PrivacyRequest, actor: Any, reason: str) -> None:
+    """Staff accept what an erasure left (listed on the request) and close it; the receipt lists it."""
+    if not reason.strip():
+        raise ValueError("Say why the request may close with items left; it goes into the audit and the receipt.")
+    from requests_app.engine import finish as finishing
+
+    finishing.finish(request.pk, manual_reason=reason.strip(), actor=actor, exceptions=True)
+
+
 def resolve_manually(request: PrivacyRequest, actor: Any, reason: str) -> None:
     """Staff closed what the engine could not (e.g. erased by hand). The receipt says so."""
     if not reason.strip():
@@ -350,12 +348,19 @@ def enqueue(task: StoreTask, countdown: float | None = None) -> None:
 def _send(task_id: int, store_kind: str, countdown: float | None = None) -> None:
     from requests_app.engine import tasks as celery_tasks
 
-    job = (
-        celery_tasks.run_azure_store_task
-        if store_kind.startswith("azure_")
-        else celery_tasks.run_store_task
+    queue = queue_for(store_kind)
+    transaction.on_commit(
+        lambda: celery_tasks.run_store_task.apply_async(args=(task_id,), countdown=countdown or 0, queue=queue),
+        robust=True,
     )
-    transaction.on_commit(lambda: job.apply_async(args=(task_id,), countdown=countdown or 0), robust=True)
+
+
+def queue_for(kind: str) -> str:
+    """The Celery queue of a store kind: its class says (``Store.queue``), e.g. "azure"."""
+    try:
+        return registry.store_class(kind).queue
+    except (KeyError, ImportError):
+        return Store.queue
 
 
 def _enqueue_finish(request_id: int) -> None:
@@ -419,7 +424,17 @@ def claim(task_id: int) -> tuple[StoreTask, int] | None:
         return task, task.attempts
 
 
+def with_ledger(store: Store, subject: Subject, stores: list[Store]) -> Subject:
+    """Hand a store the ledger rows it must delete (and, for verify, those it deleted)."""
+    from requests_app import ledger
+
+    subject.ledger = ledger.rows_for(store, subject, stores)
+    subject.erased_ledger = ledger.erased_rows_for(store, subject)
+    return subject
+
+
 def operate(store: Store, task: StoreTask, subject: Subject) -> Discovery | Outcome:
+    with_ledger(store, subject, registry.stores())
     if task.phase == PH.DISCOVER:
         return store.discover(subject)
     if task.phase == PH.EXPORT:
@@ -428,7 +443,12 @@ def operate(store: Store, task: StoreTask, subject: Subject) -> Discovery | Outc
         with StagingSink.for_task(task) as sink:
             return store.export(subject, sink)
     if task.phase == PH.ERASE:
-        return store.erase(subject)
+        from requests_app import ledger
+
+        outcome = store.erase(subject)
+        # The engine, not the store, turns what was deleted into tombstones.
+        outcome.detail = {**outcome.detail, **ledger.record_result(outcome.ledger, task.pk)}
+        return outcome
     found = store.verify_gone(subject)
     if found.found:
         raise TransientStoreError(
@@ -515,6 +535,7 @@ def complete(task_id: int, attempt: int | None, result: Discovery | Outcome) -> 
                 **{k: v for k, v in task.detail.items() if k != "awaiting_callback"},
                 **result.detail,
                 "manual_steps": result.manual_steps,
+                "left": result.left,
             }
         task.status = ST.SUCCEEDED
         task.finished_at = now
@@ -526,18 +547,28 @@ def complete(task_id: int, attempt: int | None, result: Discovery | Outcome) -> 
 
 
 def needed_kinds() -> set[str]:
+    """Identity kinds worth keeping: those a store uses, and those the ledger records subjects by."""
+    from requests_app import ledger
+
     loaded = registry.load()
-    return set().union(*(s.needs for s in loaded.stores)) if loaded.stores else set()
+    used = set().union(*(s.uses for s in loaded.stores)) if loaded.stores else set()
+    return used | ledger.subject_kinds()
+
+
+def kept_identities(provides: dict[str, set[str]], wanted: set[str]) -> dict[str, set[str]]:
+    """The provided identities the engine keeps for later stores (workers and dry runs alike)."""
+    return {
+        kind: {value for value in values if value and len(value) <= 512}
+        for kind, values in provides.items()
+        if kind in wanted
+    }
 
 
 def _persist_identities(request: PrivacyRequest, source: str, provides: dict[str, set[str]]) -> None:
-    wanted = needed_kinds()
     rows = [
         SubjectIdentity(request=request, kind=kind, value=value, source=source)
-        for kind, values in provides.items()
-        if kind in wanted
+        for kind, values in kept_identities(provides, needed_kinds()).items()
         for value in values
-        if value and len(value) <= 512
     ]
     SubjectIdentity.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
 
@@ -635,7 +666,7 @@ def _hand_back(chain: _Chain) -> None:
 
 # --- the sweeper -------------------------------------------------------------------------
 def _queue_of(task: StoreTask) -> str:
-    return "azure" if task.store_kind.startswith("azure_") else "stores"
+    return queue_for(task.store_kind)
 
 
 def sweep(now=None) -> dict[str, int]:
@@ -746,6 +777,43 @@ def dispatch_due() -> int:
         except Exception:  # one broken request must not stop the others
             logger.exception("could not start privacy request %s", request_id)
     return started
+
+
+# --- discovery without a request (erase_subject --dry-run) --------------------------------
+def discover_all(
+    identities: dict[str, set[str]], progress: Callable[[Store, Discovery | StoreError], None] | None = None
+) -> list[tuple[Store, Discovery | StoreError]]:
+    """Every store's discovery for these identities, changing nothing: what a deletion would find.
+
+    The same steps the workers take for a request's discover tasks: the same
+    stores (the ledger store included), the same dependency order
+    (``registry.discovery_dependencies``), the same ledger rows handed in (``with_ledger``) and
+    the same identities kept between stores (``kept_identities``).
+    """
+    stores = registry.stores()
+    deps = registry.discovery_dependencies(stores)
+    wanted = needed_kinds()
+    known = {kind: set(values) for kind, values in identities.items()}
+    done: set[str] = set()
+    results: list[tuple[Store, Discovery | StoreError]] = []
+    pending = list(stores)
+    while pending:
+        ready = [store for store in pending if deps.get(store.name, set()) <= done] or pending[:1]
+        for store in ready:
+            pending.remove(store)
+            done.add(store.name)
+            subject = Subject(identities={kind: set(values) for kind, values in known.items()})
+            try:
+                result: Discovery | StoreError = store.discover(with_ledger(store, subject, stores))
+            except StoreError as exc:
+                result = exc
+            if isinstance(result, Discovery):
+                for kind, values in kept_identities(result.provides, wanted).items():
+                    known.setdefault(kind, set()).update(values)
+            results.append((store, result))
+            if progress:
+                progress(store, result)
+    return results
 
 
 # --- running without Celery (commands, tests) --------------------------------------------

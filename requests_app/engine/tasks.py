@@ -3,9 +3,10 @@
 A database blip (lock timeout, lost connection) retries the message with
 backoff; every step re-checks the rows, so a retry never repeats work.
 
-One implementation of "run a store task" is registered under two names so the
-router sends it to the right queue: ``stores.run_store_task`` (the host app's
-own stores) and ``azure.run_store_task`` (Azure kinds, slow and rate-limited).
+"Run a store task" is sent to the queue its store kind names (``Store.queue``:
+``stores`` for the host app's own stores, ``azure`` for the Azure kinds, slow
+and rate-limited). ``azure.run_store_task`` stays registered for messages
+queued before that change.
 
 Starting a request and running a store task go through ``services.run_chain``:
 the next step, if it belongs to a queue this worker consumes, runs here without

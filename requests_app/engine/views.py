@@ -156,7 +156,7 @@ class RawBodyParser(BaseParser):
 @parser_classes([RawBodyParser])
 def store_callback(request, store: str):
     """The host app's signed answer to a webhook store request (see docs/webhook-protocol.md)."""
-    from requests_app.stores import webhook
+    from requests_app.engine import callbacks
 
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -172,7 +172,7 @@ def store_callback(request, store: str):
         )
     body = request.data if isinstance(request.data, bytes) else b""
     try:
-        result = webhook.handle_callback(store, body, request.headers)
-    except webhook.CallbackError as exc:
+        result = callbacks.handle_callback(store, body, request.headers)
+    except callbacks.CallbackError as exc:
         return api_error(exc.code, str(exc), fields={}, status=exc.status)
     return Response(result, status=status.HTTP_200_OK)

@@ -24,6 +24,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, BinaryIO, ClassVar, Protocol
 
 
@@ -41,19 +42,70 @@ class PermanentStoreError(StoreError):
     pass
 
 
+class Deferred(StoreError):
+    """Raised by a store whose work finishes later (a webhook answering by callback).
+
+    The task stays running, waiting for the callback (``requests_app.engine.callbacks``);
+    the sweeper re-sends it if no answer arrived by ``wait_seconds``.
+    """
+
+    def __init__(self, message: str = "waiting for the store's callback", wait_seconds: float = 3600):
+        super().__init__(message)
+        self.wait_seconds = wait_seconds
+
+
+@dataclass
+class LedgerRow:
+    """One thing the host app sent to Azure (a row of the transmission ledger), as a store sees it.
+
+    No identity of the subject: only what is needed to find and delete the
+    resource. ``store_kind`` names the kind that deletes rows of this service
+    (for the catch-all ledger store's "add a store" advice).
+    """
+
+    id: int
+    service: str
+    account: str
+    resource_kind: str
+    resource_id: str
+    parent_ids: dict[str, str] = field(default_factory=dict)
+    purpose: str = ""
+    sent_at: datetime | None = None
+    store_kind: str = ""
+
+
+@dataclass(frozen=True)
+class ScanHit:
+    """A resource a store's configured subject pattern points at, found by an orphan scan.
+
+    ``identity_kind``/``identity_value`` say whose it is by the pattern (e.g.
+    user_id 42 from userData ``user:42``); ``where`` locates it (no content).
+    """
+
+    what: str
+    where: str
+    identity_kind: str
+    identity_value: str
+
+
 @dataclass
 class Subject:
     """Who the request is about: identity kind → values, e.g. {"email": {"a@b.c"}, "user_id": {"42"}}.
 
     ``purpose`` limits an erasure to the Azure data sent under one consent
     purpose (consent withdrawal); stores that do not hold such data do nothing.
-    ``request_id`` lets Azure stores find ledger rows and mark them deleted.
+    ``ledger`` holds the live ledger rows of the subject this store must delete
+    (filled by the engine for stores with ``services``); ``erased_ledger`` the
+    rows this request already deleted through the store (``verify_gone`` checks
+    they are really gone).
     """
 
     identities: dict[str, set[str]]
     purpose: str | None = None
     request_id: int | None = None
     task_id: int | None = None
+    ledger: list[LedgerRow] = field(default_factory=list)
+    erased_ledger: list[LedgerRow] = field(default_factory=list)
 
     def values(self, kind: str) -> set[str]:
         return self.identities.get(kind, set())
@@ -69,6 +121,29 @@ class Discovery:
 
 
 @dataclass
+class LedgerResult:
+    """What happened to the ``Subject.ledger`` rows a store was handed (ids of ``LedgerRow``).
+
+    The engine turns ``erased`` and ``gone`` rows into tombstones (with the
+    ``notes`` given), keeps ``failed`` and ``manual`` rows live and lists them
+    in the request's account of what was left.
+    """
+
+    erased: list[int] = field(default_factory=list)  # deleted by this call
+    gone: list[int] = field(default_factory=list)  # already gone (404) or never stored (expired)
+    failed: dict[int, str] = field(default_factory=dict)  # found but not deleted: id → why
+    manual: dict[int, str] = field(default_factory=dict)  # no deletion API: id → what to do
+    notes: dict[int, str] = field(default_factory=dict)  # tombstone note per erased/gone id
+
+    def merge(self, other: LedgerResult) -> None:
+        self.erased += other.erased
+        self.gone += other.gone
+        self.failed.update(other.failed)
+        self.manual.update(other.manual)
+        self.notes.update(other.notes)
+
+
+@dataclass
 class Outcome:
     """What an export or erase did, for the receipt and the admin."""
 
@@ -79,6 +154,10 @@ class Outcome:
     # Items that could not be deleted by API and need a manual step (e.g. a
     # retired Azure service): each {"what": ..., "ids": [...], "how": ...}.
     manual_steps: list[dict[str, Any]] = field(default_factory=list)
+    # Items found but not erased (each {"what": ..., "ids": [...], "why": ...}): the request is then
+    # not completed but needs attention.
+    left: list[dict[str, Any]] = field(default_factory=list)
+    ledger: LedgerResult = field(default_factory=LedgerResult)
 
 
 class JsonArrayWriter(Protocol):
@@ -100,9 +179,19 @@ class ExportSink(Protocol):
 
 
 class Store(ABC):
-    """Base class. Subclasses set ``kind`` and implement the four operations."""
+    """Base class. Subclasses set ``kind`` and implement the four operations.
+
+    ``queue`` is the Celery queue its tasks run on (slow, rate-limited services
+    get their own so they never starve the rest). ``services`` are the ledger
+    services (``Transmission.service``) whose rows this kind deletes: the engine
+    hands it those rows of the subject in ``Subject.ledger``.
+    """
 
     kind: ClassVar[str]
+    queue: ClassVar[str] = "stores"
+    services: ClassVar[frozenset[str]] = frozenset()
+    # True for the one kind that is handed the ledger rows no other store covers (azure_ledger).
+    ledger_catch_all: ClassVar[bool] = False
 
     def __init__(self, name: str, config: dict[str, Any]):
         self.name = name
@@ -120,8 +209,21 @@ class Store(ABC):
         return set()
 
     @property
+    def uses(self) -> set[str]:
+        """Identity kinds this store looks at when some store provides them (``needs`` and optional ones).
+
+        The engine keeps these identities and runs this store's discovery after
+        the stores that provide them; unlike ``needs``, none is required.
+        """
+        return self.needs
+
+    @property
     def provides(self) -> set[str]:
         """Identity kinds this store can reveal for other stores."""
+        return set()
+
+    def accounts(self) -> set[str]:
+        """Ledger accounts (normalised) whose rows this store deletes; empty = every account."""
         return set()
 
     def check_connection(self) -> None:  # noqa: B027  (optional hook: most kinds override it)
@@ -139,6 +241,13 @@ class Store(ABC):
 
     def verify_gone(self, subject: Subject) -> Discovery:
         return self.discover(subject)
+
+    def scan(self) -> Iterator[ScanHit]:
+        """Everything the configured subject patterns match, for everyone (orphan scan; read-only).
+
+        Only kinds that hold data sent to Azure scan; the others have nothing to report.
+        """
+        return iter(())
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"

@@ -28,11 +28,11 @@ KINDS: dict[str, str] = {
     "sql": "requests_app.stores.sql.SqlStore",
     "files": "requests_app.stores.files.FilesStore",
     "webhook": "requests_app.stores.webhook.WebhookStore",
-    "azure_blob": "requests_app.stores.azure_blob.AzureBlobStore",
-    "azure_face": "requests_app.stores.azure_face.AzureFaceStore",
-    "azure_video_indexer": "requests_app.stores.azure_video_indexer.AzureVideoIndexerStore",
-    "azure_speech": "requests_app.stores.azure_speech.AzureSpeechStore",
-    "azure_ledger": "requests_app.stores.azure_ledger.AzureLedgerStore",
+    "azure_blob": "requests_app.stores.azure.blob.AzureBlobStore",
+    "azure_face": "requests_app.stores.azure.face.AzureFaceStore",
+    "azure_video_indexer": "requests_app.stores.azure.video_indexer.AzureVideoIndexerStore",
+    "azure_speech": "requests_app.stores.azure.speech.AzureSpeechStore",
+    "azure_ledger": "requests_app.stores.azure.ledger.AzureLedgerStore",
 }
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,62}$")
@@ -58,6 +58,29 @@ _cache: dict[str, tuple[float, Loaded]] = {}
 def store_class(kind: str) -> type[Store]:
     module_name, _, class_name = KINDS[kind].rpartition(".")
     return getattr(importlib.import_module(module_name), class_name)
+
+
+def kind_for_service() -> dict[str, str]:
+    """Ledger service → the store kind that deletes its rows (each kind declares its ``services``)."""
+    found: dict[str, str] = {}
+    for kind in KINDS:
+        cls = store_class(kind)
+        if not cls.ledger_catch_all:
+            found.update(dict.fromkeys(cls.services, kind))
+    return found
+
+
+LEDGER_KIND = "azure_ledger"
+LEDGER_NAME = "azure-ledger"
+
+
+def with_ledger_store(stores: list[Store]) -> list[Store]:
+    """The stores plus the catch-all ledger store when the file names none: ledger rows are always honoured."""
+    if any(store.ledger_catch_all for store in stores):
+        return stores
+    names = {store.name for store in stores}
+    name = LEDGER_NAME if LEDGER_NAME not in names else LEDGER_NAME + "-auto"
+    return [*stores, store_class(LEDGER_KIND)(name, {})]
 
 
 def _interpolate(value: Any, missing: list[str]) -> Any:
@@ -124,7 +147,7 @@ def parse(text: str, source: str) -> Loaded:
             continue
         stores.append(cls(name, config))
     errors.extend(_dependency_errors(stores, source))
-    return Loaded(stores, errors, data)
+    return Loaded(with_ledger_store(stores), errors, data)
 
 
 def _field_using(table: dict, var: str, prefix: str = "") -> str:
@@ -161,18 +184,30 @@ def _dependency_errors(stores: list[Store], source: str) -> list[str]:
 
 
 def discovery_dependencies(stores: Iterable[Store]) -> dict[str, set[str]]:
-    """Store name → the other stores whose discovery must come first: those providing a kind it needs.
+    """Store name → the other stores whose discovery must come first.
 
+    A store waits for the providers of the kinds it uses. A store that is handed ledger rows
+    also waits for every other store that provides identities: the ledger names subjects by
+    any kind (user_id, email...), so its discovery counts what the request will erase.
     The engine hands out a store's discovery once these are done; ``discovery_order`` lines the
-    stores up for a run in one process (``manage.py erase_subject --dry-run``). Pure: no I/O.
+    stores up for a run in one process. Pure: no I/O.
     """
     stores = list(stores)
     providers: dict[str, set[str]] = {}
     for store in stores:
         for kind in store.provides:
             providers.setdefault(kind, set()).add(store.name)
+
+    def reads_ledger(store: Store) -> bool:
+        return bool(store.services) or store.ledger_catch_all
+
+    identity_sources = {store.name for store in stores if store.provides and not reads_ledger(store)}
     return {
-        store.name: set[str]().union(*(providers.get(kind, set()) for kind in store.needs)) - {store.name}
+        store.name: (
+            set[str]().union(*(providers.get(kind, set()) for kind in store.uses))
+            | (identity_sources if reads_ledger(store) else set())
+        )
+        - {store.name}
         for store in stores
     }
 

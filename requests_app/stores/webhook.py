@@ -33,6 +33,7 @@ from urllib.parse import urlparse
 from django.conf import settings
 
 from requests_app.stores.base import (
+    Deferred,
     Discovery,
     ExportSink,
     Outcome,
@@ -201,9 +202,7 @@ class WebhookStore(Store):
         return validate_answer(answer, action, where)
 
     # --- operations --------------------------------------------------------------
-    def _deferred(self):
-        from requests_app.engine.services import Deferred
-
+    def _deferred(self) -> Deferred:
         return Deferred(
             f'store "{self.name}": accepted, waiting for its callback',
             float(self.config.get("callback_wait", 3600)),
@@ -232,6 +231,29 @@ class WebhookStore(Store):
         if answer is None:
             raise self._deferred()
         return outcome_from(answer)
+
+    # --- callbacks (requests_app.engine.callbacks hands the answer here) -----------------------
+    def callback_problem(self, body: bytes, headers: Mapping[str, str]) -> str | None:
+        """Why a callback body is not from the host app (bad signature), or None."""
+        return check_signature(self.config["secret"], body, headers)
+
+    def callback_result(
+        self, action: str, answer: dict[str, Any], sink: ExportSink | None = None
+    ) -> Discovery | Outcome:
+        """The result of a deferred operation answered by callback; raises store errors like a call."""
+        where = f'store "{self.name}" ({action}, callback)'
+        validated = validate_answer(answer, action, where)
+        if action == "discover":
+            return discovery_from(validated, self.provides)
+        if action == "verify":
+            result = discovery_from(validated, set())
+            if result.found:
+                raise TransientStoreError(f"{where}: still finds {result.found} item(s) after erasure")
+            return result
+        if action == "export":
+            assert sink is not None, "an export callback needs the staging sink"
+            return export_from(validated, sink)
+        return outcome_from(validated)
 
 
 # --- answers --------------------------------------------------------------------------
@@ -331,69 +353,3 @@ def _short(raw: bytes) -> str:
     except ValueError:
         message = None
     return f": {str(message)[:200]}" if message else ""
-
-
-# --- callbacks (POST /api/v1/store-callbacks/<store>/) --------------------------------------
-class CallbackError(Exception):
-    def __init__(self, message: str, status: int = 400, code: str = "invalid"):
-        super().__init__(message)
-        self.status, self.code = status, code
-
-
-def handle_callback(store_name: str, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
-    from requests_app.engine import services
-    from requests_app.engine.package import StagingSink
-    from requests_app.models import StoreTask
-    from requests_app.stores import registry
-
-    try:
-        store = registry.get(store_name)
-    except (KeyError, registry.StoresConfigError):
-        raise CallbackError(f'No webhook store named "{store_name}" is configured.', 404, "not_found")
-    if not isinstance(store, WebhookStore):
-        raise CallbackError(f'Store "{store_name}" is not a webhook store.', 404, "not_found")
-    problem = check_signature(store.config["secret"], body, headers)
-    if problem:
-        raise CallbackError(f"Signature check failed: {problem}.", 401, "bad_signature")
-    from portal.input_limits import InputRefused, load_json
-
-    try:
-        answer = load_json(body)  # the API's limits: size, nesting depth, numbers, control characters
-    except InputRefused as exc:
-        raise CallbackError(f"The body must be JSON within the API's limits: {exc}", 400, exc.code)
-    if not isinstance(answer, dict) or not isinstance(answer.get("task"), int):
-        raise CallbackError('"task" is required: the task number from the portal\'s call.', 400, "invalid")
-    task = StoreTask.objects.filter(pk=answer["task"], store=store.name).first()
-    if task is None:
-        raise CallbackError(
-            f'Task {answer["task"]} does not belong to store "{store.name}".', 404, "not_found"
-        )
-    if task.status != StoreTask.Status.RUNNING or "awaiting_callback" not in (task.detail or {}):
-        return {"ok": True, "task": task.pk, "result": "ignored: the task is not waiting for a callback"}
-    action = {"discover": "discover", "export": "export", "erase": "erase", "verify": "verify"}[task.phase]
-    if answer.get("action") not in (None, action):
-        raise CallbackError(f'"action" is {answer.get("action")!r} but task {task.pk} is a {action} task.')
-    where = f'store "{store.name}" ({action}, callback)'
-    try:
-        validated = validate_answer(answer, action, where)
-        if action == "discover":
-            result: Discovery | Outcome = discovery_from(validated, store.provides)
-        elif action == "verify":
-            result = discovery_from(validated, set())
-            if result.found:
-                raise TransientStoreError(f"{where}: still finds {result.found} item(s) after erasure")
-        elif action == "export":
-            with StagingSink.for_task(task) as sink:
-                result = export_from(validated, sink)
-        else:
-            result = outcome_from(validated)
-    except (PermanentStoreError, TransientStoreError) as exc:
-        outcome = services.fail(
-            task.pk,
-            task.attempts,
-            str(exc),
-            permanent=isinstance(exc, PermanentStoreError),
-            retry_after=getattr(exc, "retry_after", None),
-        )
-        return {"ok": True, "task": task.pk, "result": outcome}
-    return {"ok": True, "task": task.pk, "result": services.complete(task.pk, None, result)}

@@ -1,5 +1,5 @@
-"""Local stand-ins for Azure services without an emulator (Face, Video Indexer, Speech).
+"""Test-only Azure plumbing: Azurite (``azurite.py``) and pytest fixtures (``fixtures.py``).
 
-Used by the tests, the benchmarks and ``manage.py azure_fakes`` (``make run`` demos).
-Azure Blob Storage is not faked: the tests run Azurite (see ``tests/fakes/azurite.py``).
+The fakes of Face, Video Indexer and Speech ship with the code in
+``requests_app/stores/azure/fakes/`` (``manage.py azure_fakes`` needs them).
 """

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from requests_app.azure import ratelimit
+from requests_app.stores.azure import ratelimit
+from requests_app.stores.azure.fakes.face import FakeFace
+from requests_app.stores.azure.fakes.speech import FakeSpeech
+from requests_app.stores.azure.fakes.video_indexer import FakeVideoIndexer
 from tests.conftest import service_unavailable
 from tests.fakes import azurite as azurite_module
-from tests.fakes.face import FakeFace
-from tests.fakes.speech import FakeSpeech
-from tests.fakes.video_indexer import FakeVideoIndexer
 
 
 @pytest.fixture(autouse=True)

@@ -155,8 +155,10 @@ def test_documented_defaults_match_settings(page):
     assert "PORTAL_AUTO_APPROVE" in compared  # the one that once disagreed (issue 12)
 
 
-def test_stores_file_without_ledger_store_warns(tmp_path):
+def test_stores_file_without_ledger_store_gets_one_without_a_warning(tmp_path):
     stores = tmp_path / "stores.toml"
     stores.write_text(f'[[store]]\nname = "uploads"\nkind = "files"\nroot = "{tmp_path}"\npaths = ["{{email}}/"]\n')
     result = _manage("check", PORTAL_STORES_FILE=str(stores), PORTAL_VAR_DIR=str(tmp_path))
-    assert "portal.W001" in result.stdout + result.stderr
+    assert result.returncode == 0 and "portal.W001" not in result.stdout + result.stderr
+    listed = _manage("check_stores", PORTAL_STORES_FILE=str(stores), PORTAL_VAR_DIR=str(tmp_path))
+    assert "azure-ledger" in listed.stdout

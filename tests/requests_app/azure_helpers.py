@@ -104,7 +104,21 @@ def until_done(operation, attempts: int = 50) -> Any:
     raise AssertionError(f"still failing after {attempts} attempts: {last}")
 
 
+def handed(store: Store, subj: Subject) -> Subject:
+    """The subject as the engine hands it to ``store``: with the ledger rows it must delete."""
+    from requests_app.engine import services
+
+    return services.with_ledger(store, subj, [store])
+
+
 def erase_and_verify(store: Store, subj: Subject) -> tuple[Outcome, Discovery]:
-    outcome = until_done(lambda: store.erase(subj))
+    """Erase and verify like the engine: ledger rows handed in, tombstones written from the outcome."""
+    from requests_app import ledger
+
+    outcome = until_done(lambda: store.erase(handed(store, subj)))
+    ledger.record_result(outcome.ledger, None)
+    handed(store, subj)
+    settled = [*outcome.ledger.erased, *outcome.ledger.gone]
+    subj.erased_ledger = [ledger.as_row(row) for row in Transmission.objects.filter(pk__in=settled)]
     gone = until_done(lambda: store.verify_gone(subj))
     return outcome, gone

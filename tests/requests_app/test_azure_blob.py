@@ -8,9 +8,9 @@ import pytest
 from azure.storage.blob import BlobServiceClient
 
 from requests_app.models import Transmission
-from requests_app.stores.azure_blob import AzureBlobStore
+from requests_app.stores.azure.blob import AzureBlobStore
 from requests_app.stores.base import PermanentStoreError
-from tests.requests_app.azure_helpers import MemorySink, erase_and_verify, row, subject
+from tests.requests_app.azure_helpers import MemorySink, erase_and_verify, handed, row, subject
 
 pytestmark = [pytest.mark.django_db, pytest.mark.services]
 
@@ -68,13 +68,13 @@ def test_config_errors_refuse_patterns_without_identity():
 def test_discover_finds_prefix_exact_and_tags(azurite, container):
     seed(container)
     store = make_store(azurite, container, tags={"owner": "{user_id}"})
-    assert store.discover(subject()).found == 4
+    assert store.discover(handed(store, subject())).found == 4
 
 
 def test_export_copies_files(azurite, container):
     seed(container)
     sink = MemorySink()
-    outcome = make_store(azurite, container).export(subject(), sink)
+    outcome = (store := make_store(azurite, container)).export(handed(store, subject()), sink)
     assert outcome.exported == 3
     assert sink.files[f"{container.container_name}/avatars/42.png"] == b"data of avatars/42.png"
 
@@ -91,7 +91,7 @@ def test_repeat_erase_is_a_noop(azurite, container):
     seed(container)
     store = make_store(azurite, container)
     erase_and_verify(store, subject())
-    assert store.erase(subject()).erased == 0
+    assert store.erase(handed(store, subject())).erased == 0
     assert len(names(container)) == 4
 
 
@@ -117,7 +117,7 @@ def test_more_than_256_blobs_use_several_batches(azurite, container):
         container.upload_blob(f"users/42/{i:04d}", b"x")
     store = make_store(azurite, container)
     store.counter.calls = 0
-    outcome = store.erase(subject())
+    outcome = store.erase(handed(store, subject()))
     assert outcome.erased == 300
     assert (
         store.counter.calls == 1 + 2
@@ -131,4 +131,38 @@ def test_bad_key_is_permanent(azurite, container):
         {"connection_string": bad, "container": container.container_name, "blobs": ["users/{user_id}/"]},
     )
     with pytest.raises(PermanentStoreError, match='store "blobs"'):
-        store.discover(subject())
+        store.discover(handed(store, subject()))
+
+
+def test_pinned_api_version_the_sdk_does_not_speak_names_the_accepted_ones():
+    errors = dict(
+        AzureBlobStore.config_errors(
+            {"connection_string": "AccountName=x;", "container": "c", "api_version": "2099-01-01"}
+        )
+    )
+    assert "2099-01-01" in errors["api_version"] and "2025-01-05" in errors["api_version"]
+    assert not AzureBlobStore.config_errors(
+        {"connection_string": "AccountName=x;", "container": "c", "api_version": "2025-01-05"}
+    )
+
+
+def test_600_ledgered_blobs_cost_one_listing_three_batches_and_one_verifying_listing(azurite, container):
+    """n ledgered blobs under one prefix: ceil(n/5000) lists, ceil(n/256) batch deletes, ceil(n/5000) lists."""
+    n = 600
+    account = azurite.blob_endpoint
+    for i in range(n):
+        name = f"users/42/photo-{i:04}.jpg"
+        container.upload_blob(name, b"x")
+        row("blob", account, "blob", name, parents={"container": container.container_name})
+    container.upload_blob("users/42-not-mine/keep.jpg", b"k")
+    store = AzureBlobStore("blobs", {"connection_string": azurite.connection_string})
+
+    found = store.discover(handed(store, subject()))
+    discover_calls = store.counter.calls
+    outcome, gone = erase_and_verify(store, subject())
+
+    assert found.found == n and discover_calls == 1  # ceil(600/5000)
+    assert outcome.erased == n and outcome.detail["calls"] - discover_calls == 3  # ceil(600/256)
+    assert gone.found == 0 and store.counter.calls - outcome.detail["calls"] == 1  # ceil(600/5000)
+    assert Transmission.objects.filter(deleted_at__isnull=True).count() == 0
+    assert names(container) == ["users/42-not-mine/keep.jpg"]

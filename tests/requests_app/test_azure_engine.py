@@ -14,8 +14,10 @@ import pytest
 from django.test import override_settings
 
 from requests_app import consent, ledger
+from requests_app import services as request_services
 from requests_app.engine import services as engine
 from requests_app.models import Consent, PrivacyRequest, StoreTask, Transmission
+from requests_app.status_words import status_explanation
 from tests.requests_app.azure_helpers import purpose
 
 # transaction=True: run_local closes obsolete connections between steps like a worker does, which
@@ -84,6 +86,21 @@ def send(fake_face, fake_speech, user_id: str, slug: str) -> None:
     )
 
 
+def record_speaker_profile(profile: str) -> None:
+    """A Speaker Recognition profile (retired service, no deletion API) sent for user 42."""
+    purpose("voice-id", requires_consent=False)
+    ledger.record_transmission(
+        client_id=f"sr-{profile}",
+        service="speaker_recognition",
+        account="westus",
+        resource_kind="profile",
+        resource_id=profile,
+        subject_value="42",
+        purpose="voice-id",
+        payload_kind="audio",
+    )
+
+
 def run(request: PrivacyRequest) -> PrivacyRequest:
     return engine.run_local(request, sleep=lambda seconds: None)
 
@@ -144,25 +161,41 @@ def test_deletion_survives_429_storm_and_5xx_with_nothing_lost(
     assert all(t.verified_gone for t in StoreTask.objects.filter(request=request, phase="verify"))
 
 
-def test_speaker_recognition_rows_become_manual_steps(azure_stores, approved_request):
-    purpose("voice-id", requires_consent=False)
-    ledger.record_transmission(
-        client_id="sr-1",
-        service="speaker_recognition",
-        account="westus",
-        resource_kind="profile",
-        resource_id="prof-1",
-        subject_value="42",
-        purpose="voice-id",
-        payload_kind="audio",
-    )
+def test_speaker_recognition_rows_leave_the_request_needing_attention_with_the_list(
+    azure_stores, approved_request
+):
+    record_speaker_profile("prof-1")
     request = run(approved_request(identifiers={"user_id": "42"}))
-    assert request.status == PrivacyRequest.Status.COMPLETED, request.attention_reason
-    entry = next(s for s in request.receipt["stores"] if s.get("store") == "azure-ledger")
-    assert entry["manual_steps"][0]["ids"] == ["westus/profile/prof-1"]
-    assert "Microsoft support" in entry["manual_steps"][0]["how"]
+    # Something left: not "completed", but needs_attention with the list.
+    assert request.status == PrivacyRequest.Status.NEEDS_ATTENTION
+    assert "Speaker Recognition: 1 item(s)" in request.attention_reason
+    assert "Microsoft support" in request.attention_reason
     row = Transmission.objects.get()
     assert row.deleted_at is None and "needs a request to Microsoft" in row.deletion_note
+
+    request_services.request_close_with_exceptions(
+        request=request, actor="staff:alice", reason="Asked Microsoft support on 2026-12-04 (case 123)"
+    )
+    request.refresh_from_db()
+    assert request.status == PrivacyRequest.Status.COMPLETED
+    exceptions = request.receipt["completed_with_exceptions"]
+    assert exceptions["reason"].startswith("Asked Microsoft support")
+    assert exceptions["left"][0]["ids"] == ["westus/profile/prof-1"]
+    assert any(event.action == "completed_with_exceptions" for event in request.timeline())
+    assert "with exceptions" in status_explanation(request)
+    assert "1 item(s) could not be deleted" in status_explanation(request)
+
+
+def test_the_ledger_is_honoured_when_the_stores_file_does_not_name_it(
+    azure_stores, approved_request
+):
+    azure_stores.write_text(azure_stores.read_text().split("[[store]]\nname = \"azure-ledger\"")[0])
+    record_speaker_profile("prof-2")
+    request = run(approved_request(identifiers={"user_id": "42"}))
+    assert "azure-ledger" in set(request.store_tasks.values_list("store", flat=True))
+    assert request.status == PrivacyRequest.Status.NEEDS_ATTENTION
+    left = next(event for event in request.timeline() if event.action == "execution_left_items")
+    assert "prof-2" in json.dumps(left.data)
 
 
 def test_ledger_row_without_store_needs_attention(azure_stores, approved_request):

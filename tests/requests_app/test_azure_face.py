@@ -6,10 +6,12 @@ import json
 
 import pytest
 
+from requests_app.engine import services
 from requests_app.models import Transmission
-from requests_app.stores.azure_face import AzureFaceStore
+from requests_app.stores.azure.face import AzureFaceStore
+from requests_app.stores.azure.ledger import AzureLedgerStore
 from requests_app.stores.base import PermanentStoreError, TransientStoreError
-from tests.requests_app.azure_helpers import MemorySink, erase_and_verify, row, subject
+from tests.requests_app.azure_helpers import MemorySink, erase_and_verify, handed, row, subject
 
 pytestmark = pytest.mark.django_db
 
@@ -49,14 +51,14 @@ def seeded(fake_face):
 
 def test_discover_finds_config_and_ledger_items(fake_face, seeded):
     store = make_store(fake_face, large_face_lists=["lookalikes"])
-    found = store.discover(subject())
+    found = store.discover(handed(store, subject()))
     assert found.found == 4  # two persons by userData, one large-list face, one ledger person
     assert found.provides["face_person_id"] == {seeded["alice"], seeded["json"]}
 
 
 def test_export_writes_what_face_holds(fake_face, seeded):
     sink = MemorySink()
-    outcome = make_store(fake_face).export(subject(), sink)
+    outcome = (store := make_store(fake_face)).export(handed(store, subject()), sink)
     assert outcome.exported == 3
     ids = {r.get("id") or r["path"].rsplit("/", 1)[-1] for r in sink.records_by_name["face"]}
     assert seeded["large"] in ids and seeded["alice"] in ids
@@ -82,7 +84,7 @@ def test_repeat_erase_is_a_noop(fake_face, seeded):
     store = make_store(fake_face)
     erase_and_verify(store, subject())
     deletes_before = fake_face.by_status[200]
-    again = store.erase(subject())
+    again = store.erase(handed(store, subject()))
     assert again.erased == 0
     assert fake_face.by_status[200] - deletes_before == 0 or again.erased == 0
 
@@ -99,14 +101,14 @@ def test_delete_of_missing_person_counts_as_gone(fake_face):
     outcome, gone = erase_and_verify(make_store(fake_face), subject())
     assert gone.found == 0
     assert Transmission.objects.get().deleted_at is not None
-    assert outcome.erased == 1
+    assert outcome.erased == 0 and outcome.ledger.gone == [Transmission.objects.get().pk]
 
 
 def test_training_conflict_is_transient_then_completes(fake_face, seeded):
     fake_face.set_training("app-users", True)
     store = make_store(fake_face)
     with pytest.raises(TransientStoreError):
-        store.erase(subject())
+        store.erase(handed(store, subject()))
     fake_face.set_training("app-users", False)
     _, gone = erase_and_verify(store, subject())
     assert gone.found == 0
@@ -151,13 +153,19 @@ def test_wrong_key_is_permanent_and_names_the_store(fake_face, seeded):
         "face", {"endpoint": fake_face.url, "key": "wrong", "person_groups": ["app-users"]}
     )
     with pytest.raises(PermanentStoreError, match='store "face".*key'):
-        store.discover(subject())
+        store.discover(handed(store, subject()))
 
 
-def test_ledger_row_for_unconfigured_account_is_a_permanent_error(fake_face):
-    row("face", "https://other.cognitiveservices.azure.com", "person", "p1", parents={"person_group": "g"})
-    with pytest.raises(PermanentStoreError, match="other.cognitiveservices.azure.com.*no store covers"):
-        make_store(fake_face).discover(subject())
+def test_ledger_row_for_unconfigured_account_is_left_with_the_store_to_add(fake_face):
+    other = row("face", "https://other.cognitiveservices.azure.com", "person", "p1", parents={"person_group": "g"})
+    store = make_store(fake_face)
+    catch_all = AzureLedgerStore("azure-ledger", {})
+    assert handed(store, subject()).ledger == []
+    subj = services.with_ledger(catch_all, subject(), [store, catch_all])
+    outcome = catch_all.erase(subj)
+    assert list(outcome.ledger.failed) == [other.pk]
+    assert "other.cognitiveservices.azure.com" in outcome.left[0]["why"]
+    assert 'kind = "azure_face"' in outcome.left[0]["why"]
 
 
 def test_purpose_scoped_erasure_touches_only_that_purpose(fake_face):
@@ -186,7 +194,7 @@ def test_face_list_faces_are_found_by_user_data_and_deleted(fake_face):
     mine = fake_face.add_list_face("known-faces", user_data="42")
     other = fake_face.add_list_face("known-faces", user_data="7")
     store = make_store(fake_face, person_groups=[], face_lists=["known-faces"])
-    assert store.discover(subject()).found == 1
+    assert store.discover(handed(store, subject())).found == 1
     _, gone = erase_and_verify(store, subject())
     assert gone.found == 0 and set(fake_face.lists["facelists"]["known-faces"]) == {other}
     assert mine not in fake_face.lists["facelists"]["known-faces"]
@@ -204,3 +212,13 @@ def test_persisted_face_ledger_row_deletes_only_that_face(fake_face):
     _, gone = erase_and_verify(make_store(fake_face), subject())
     assert gone.found == 0
     assert fake_face.groups["persongroups"]["app-users"]["persons"][person]["persistedFaceIds"] == [faces[1]]
+
+
+def test_user_data_template_matches_the_host_apps_format_only(fake_face):
+    mine, _ = fake_face.add_person("app-users", user_data="user:42")
+    others = [fake_face.add_person("app-users", user_data=d)[0] for d in ("user:420", "42", '{"user_id": "42"}')]
+    store = make_store(fake_face, user_data="user:{user_id}")
+    outcome, gone = erase_and_verify(store, subject())
+    assert outcome.erased == 1 and gone.found == 0
+    assert sorted(fake_face.groups["persongroups"]["app-users"]["persons"]) == sorted(others)
+    assert dict(AzureFaceStore.config_errors({**store.config, "user_data": "user:"}))["user_data"]

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from requests_app.azure import ratelimit
+from requests_app.stores.azure import ratelimit
 from tests.conftest import service_unavailable
 
 

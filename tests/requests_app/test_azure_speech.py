@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from requests_app.models import Transmission
-from requests_app.stores.azure_speech import AzureSpeechStore
+from requests_app.stores.azure.speech import AzureSpeechStore
 from requests_app.stores.base import PermanentStoreError
-from tests.requests_app.azure_helpers import MemorySink, erase_and_verify, row, subject
+from tests.requests_app.azure_helpers import MemorySink, erase_and_verify, handed, row, subject
 
 pytestmark = pytest.mark.django_db
 
@@ -38,13 +38,13 @@ def seeded(fake_speech):
 
 
 def test_discover_follows_next_link(fake_speech, seeded):
-    found = make_store(fake_speech).discover(subject())
+    found = (store := make_store(fake_speech)).discover(handed(store, subject()))
     assert found.found == 4 and found.detail == {"transcriptions": 3, "datasets": 1}
 
 
 def test_export_lists_items(fake_speech, seeded):
     sink = MemorySink()
-    assert make_store(fake_speech).export(subject(), sink).exported == 4
+    assert (store := make_store(fake_speech)).export(handed(store, subject()), sink).exported == 4
 
 
 def test_erase_deletes_subject_items_only(fake_speech, seeded):
@@ -57,7 +57,7 @@ def test_erase_deletes_subject_items_only(fake_speech, seeded):
 def test_repeat_erase_is_a_noop(fake_speech, seeded):
     store = make_store(fake_speech)
     erase_and_verify(store, subject())
-    assert store.erase(subject()).erased == 0
+    assert store.erase(handed(store, subject())).erased == 0
 
 
 def test_v32_paths_work(fake_speech, seeded):
@@ -74,4 +74,14 @@ def test_throttling_and_faults_complete(fake_speech, seeded):
 
 def test_bad_key_is_permanent(fake_speech, seeded):
     with pytest.raises(PermanentStoreError, match="key"):
-        make_store(fake_speech, key="bad").discover(subject())
+        (store := make_store(fake_speech, key="bad")).discover(handed(store, subject()))
+
+
+def test_custom_properties_template_matches_the_host_apps_format(fake_speech):
+    mine = fake_speech.add_transcription({"owner": "user:42"})
+    others = [fake_speech.add_transcription({"owner": o}) for o in ("user:420", "42", "user:7")]
+    store = make_store(fake_speech, custom_property=None, custom_properties={"owner": "user:{user_id}"})
+    outcome, gone = erase_and_verify(store, subject())
+    assert outcome.erased == 1 and gone.found == 0
+    assert mine not in fake_speech.items["transcriptions"]
+    assert set(fake_speech.items["transcriptions"]) == set(others)

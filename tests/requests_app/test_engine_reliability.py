@@ -45,8 +45,10 @@ def test_start_plans_one_task_per_store_and_phase_and_hands_out_discovery(stores
     request = started(approved_request)
     assert request.status == PrivacyRequest.Status.RUNNING
     tasks = {(t.store, t.phase): t for t in request.store_tasks.all()}
-    assert len(tasks) == 6
+    assert len(tasks) == 9  # app-db, uploads and the always-planned azure-ledger × discover, erase, verify
     assert tasks[("app-db", "discover")].dispatched_at is not None
+    # the ledger store waits for the stores that provide identities (the ledger names subjects by them)
+    assert tasks[("azure-ledger", "discover")].dispatched_at is None
     # uploads needs user_id, which only app-db provides: it waits
     assert tasks[("uploads", "discover")].dispatched_at is None
     assert tasks[("app-db", "erase")].dispatched_at is None
@@ -55,7 +57,7 @@ def test_start_plans_one_task_per_store_and_phase_and_hands_out_discovery(stores
 def test_start_twice_plans_once(stores_file, approved_request):
     request = started(approved_request)
     assert services.start(request.pk) is False
-    assert request.store_tasks.count() == 6
+    assert request.store_tasks.count() == 9
 
 
 def test_store_tasks_are_enqueued_on_the_stores_queue_after_commit(stores_file, approved_request, published):
@@ -70,7 +72,7 @@ def test_azure_kinds_go_to_the_azure_queue(approved_request, published, db):
     task = StoreTask.objects.create(request=request, store="faces", store_kind="azure_face", phase="erase")
     with TestCase.captureOnCommitCallbacks(execute=True):
         services.enqueue(task)
-    assert published == [("azure.run_store_task", "azure")]
+    assert published == [("stores.run_store_task", "azure")]
 
 
 def test_a_duplicate_message_for_a_finished_task_does_nothing(stores_file, approved_request):
@@ -188,7 +190,8 @@ def test_broken_stores_file_needs_attention_naming_the_error(tmp_path, settings,
 def test_consent_withdrawal_only_discovers_in_the_apps_own_stores(stores_file, host_db, approved_request):
     request = services.run_local(approved_request(scope_purpose="face-login"))
     assert request.status == PrivacyRequest.Status.COMPLETED
-    assert set(request.store_tasks.values_list("phase", flat=True)) == {"discover"}
+    # the app's own stores only discover; the ledger store erases what was sent under the purpose
+    assert set(request.store_tasks.exclude(store="azure-ledger").values_list("phase", flat=True)) == {"discover"}
     assert host_db.scalar("SELECT COUNT(*) FROM accounts_user") == 3
 
 
@@ -266,8 +269,12 @@ def test_a_worker_runs_the_next_steps_itself_without_broker_round_trips(
     request = approved_request()
     services.dispatch_due()  # starts here, in the test: one discovery message per store (they run in parallel)
     assert wait_until(lambda: status_of(request) == "completed", timeout=60)
-    stores = set(StoreTask.objects.filter(request=request).values_list("store", flat=True))
-    assert published == [("stores.run_store_task", "stores")] * len(stores)
+    kinds = dict(StoreTask.objects.filter(request=request).values_list("store", "store_kind"))
+    own = [k for k in kinds.values() if services.queue_for(k) == "stores"]
+    # one discovery message per host-app store; the always-planned ledger store's steps live on the azure
+    # queue, so a hand-off to it from a stores-queue step is a message too (its discovery and its erase)
+    assert [m for m in published if m[1] == "stores"] == [("stores.run_store_task", "stores")] * len(own)
+    assert [m for m in published if m[1] != "stores"] == [("stores.run_store_task", "azure")] * 2
     assert set(StoreTask.objects.filter(request=request).values_list("status", "attempts")) == {(ST.SUCCEEDED, 1)}
 
 

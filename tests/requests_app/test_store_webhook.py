@@ -93,7 +93,7 @@ def test_deletion_through_the_webhook_completes_with_manual_steps(hook_stores, h
     request = run(approved_request("deletion"))
     assert request.status == PrivacyRequest.Status.COMPLETED
     assert ALICE not in hostapp.users and "bob@example.org" in hostapp.users
-    [store] = request.receipt["stores"]
+    [store] = [s for s in request.receipt["stores"] if s["store"] == "app-hook"]
     assert store["erased"] == 3 and store["verified_gone"] is True
     assert store["manual_steps"] == [
         {"what": "paper invoices", "how": "shredded by accounting within 30 days"}
@@ -106,7 +106,7 @@ def test_transient_error_backs_off_honouring_retry_after(hook_stores, hostapp, a
     request = run(approved_request("deletion"), sleep=pauses.append)
     assert request.status == PrivacyRequest.Status.COMPLETED
     assert len(pauses) == 1 and pauses[0] >= 6.5  # at least the Retry-After (minus the time already spent)
-    discover = request.store_tasks.get(phase="discover")
+    discover = request.store_tasks.get(store="app-hook", phase="discover")
     assert discover.attempts == 2
 
 
@@ -126,7 +126,7 @@ def test_permanent_error_needs_attention_with_the_error_shown(hook_stores, hosta
     assert 'Store "app-hook", discover: store "app-hook" (discover): the host app refused with 400' in (
         request.attention_reason
     )
-    task = request.store_tasks.get(phase="discover")
+    task = request.store_tasks.get(store="app-hook", phase="discover")
     assert task.status == StoreTask.Status.FAILED and "refused with 400" in task.last_error
 
 
@@ -169,7 +169,7 @@ def _post_callback(client, store, payload, secret=SECRET, **headers):
 def test_callback_mode_waits_then_completes(hook_stores, hostapp, approved_request, client):
     hostapp.mode = "callback"
     request = run(approved_request("deletion"))
-    task = request.store_tasks.get(phase="discover")
+    task = request.store_tasks.get(store="app-hook", phase="discover")
     assert request.status == PrivacyRequest.Status.RUNNING
     assert task.status == StoreTask.Status.RUNNING and task.detail["awaiting_callback"]
 
@@ -178,7 +178,7 @@ def test_callback_mode_waits_then_completes(hook_stores, hostapp, approved_reque
         ("erase", {"erased": 3}),
         ("verify", {"found": 0}),
     ):
-        task = request.store_tasks.get(phase=phase)
+        task = request.store_tasks.get(store="app-hook", phase=phase)
         with TestCase.captureOnCommitCallbacks(execute=False):
             response = _post_callback(
                 client, "app-hook", {"task": task.pk, "action": phase, "status": "done", **answer}
@@ -187,7 +187,7 @@ def test_callback_mode_waits_then_completes(hook_stores, hostapp, approved_reque
         assert response.json()["result"] == "succeeded"
         request = run(request)
     assert request.status == PrivacyRequest.Status.COMPLETED
-    assert request.receipt["stores"][0]["erased"] == 3
+    assert next(s for s in request.receipt["stores"] if s["store"] == "app-hook")["erased"] == 3
 
 
 def test_callback_with_a_bad_signature_is_refused(hook_stores, client, db):
@@ -203,7 +203,7 @@ def test_callback_for_an_unknown_store_is_404(hook_stores, client, db):
 
 def test_callback_for_a_task_not_waiting_is_ignored(hook_stores, hostapp, approved_request, client):
     request = run(approved_request("deletion"))
-    task = request.store_tasks.get(phase="erase")
+    task = request.store_tasks.get(store="app-hook", phase="erase")
     response = _post_callback(client, "app-hook", {"task": task.pk, "status": "done", "erased": 99})
     assert response.status_code == 200 and response.json()["result"].startswith("ignored")
     task.refresh_from_db()

@@ -4,7 +4,7 @@
     python manage.py azure_fakes --latency 0.02 --tps 10
 
 Prints a stores-file snippet pointing at them. The fakes follow the REST
-contracts of the real services (see tests/fakes/); nothing leaves this machine.
+contracts of the real services (see requests_app/stores/azure/fakes/); nothing leaves this machine.
 """
 
 from __future__ import annotations
@@ -53,9 +53,9 @@ class Command(BaseCommand):
         parser.add_argument("--seed", action="store_true", help="Create demo data for user_id 1.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from tests.fakes.face import FakeFace
-        from tests.fakes.speech import FakeSpeech
-        from tests.fakes.video_indexer import FakeVideoIndexer
+        from requests_app.stores.azure.fakes.face import FakeFace
+        from requests_app.stores.azure.fakes.speech import FakeSpeech
+        from requests_app.stores.azure.fakes.video_indexer import FakeVideoIndexer
 
         knobs = {"latency": options["latency"], "tps_limit": options["tps"]}
         face, vi, speech = FakeFace(**knobs), FakeVideoIndexer(**knobs), FakeSpeech(**knobs)

@@ -14,10 +14,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from portal import audit
-from requests_app.engine import cli
+from requests_app.engine import cli, services
 from requests_app.management.commands import _subject_command as common
 from requests_app.stores import registry
-from requests_app.stores.base import StoreError, Subject
+from requests_app.stores.base import Discovery, Store, StoreError
 
 
 class Command(BaseCommand):
@@ -55,33 +55,26 @@ class Command(BaseCommand):
         )
 
     def dry_run(self, email: str, reason: str) -> None:
+        """Discovery only, through the engine's own steps (``services.discover_all``): what workers would find."""
         try:
             stores = registry.stores()
         except registry.StoresConfigError as exc:
             raise CommandError("The stores file has errors; run manage.py check_stores:\n" + str(exc))
-        subject = Subject(identities={"email": {email}})
         rows: list[list[Any]] = []
         bar = cli.ProgressBar(self.stdout, len(stores))
-        # the engine's order: a store runs once every kind it needs has been looked for
-        for store in registry.discovery_order(stores):
-            try:
-                found = store.discover(subject)
-            except StoreError as exc:
-                rows.append([store.name, store.kind, "error", str(exc)[:100]])
+
+        def show(store: Store, found: Discovery | StoreError) -> None:
+            if isinstance(found, StoreError):
+                rows.append([store.name, store.kind, "error", str(found)[:100]])
                 bar.step(f"{store.name} · error")
-                continue
-            for kind, values in found.provides.items():
-                subject.identities.setdefault(kind, set()).update(values)
+                return
             detail = found.detail.get("tables") or {k: v for k, v in found.detail.items() if isinstance(v, int)}
             rows.append(
-                [
-                    store.name,
-                    store.kind,
-                    found.found,
-                    ", ".join(f"{k}: {v}" for k, v in detail.items() if v) or "-",
-                ]
+                [store.name, store.kind, found.found, ", ".join(f"{k}: {v}" for k, v in detail.items() if v) or "-"]
             )
             bar.step(f"{store.name} · found {found.found}")
+
+        services.discover_all({"email": {email}}, progress=show)
         bar.close()
         audit.record(
             subject_type="command",

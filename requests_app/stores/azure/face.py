@@ -41,15 +41,30 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from requests_app import ledger
-from requests_app.azure.auth import COGNITIVE_SCOPE, auth_config_errors, entra_credential
-from requests_app.azure.client import AzureRestClient
-from requests_app.azure.store import AzureStore, positive_number, str_list
-from requests_app.models import Transmission
-from requests_app.stores.base import Discovery, ExportSink, Outcome, Subject, TransientStoreError
+from requests_app.stores.azure.auth import COGNITIVE_SCOPE, auth_config_errors, entra_credential
+from requests_app.stores.azure.client import AzureRestClient
+from requests_app.stores.azure.common import (
+    AzureStore,
+    placeholders,
+    positive_number,
+    str_list,
+    template_errors,
+    template_identity,
+    template_matches,
+)
+from requests_app.stores.base import (
+    Discovery,
+    ExportSink,
+    LedgerRow,
+    Outcome,
+    ScanHit,
+    Subject,
+    TransientStoreError,
+)
 
 PAGE = 1000
 GROUP_PATHS = {"person": "persongroups", "large_person": "largepersongroups"}
@@ -64,7 +79,7 @@ class FaceItem:
     path: str  # relative to {endpoint}/face/v1.2
 
     @classmethod
-    def from_row(cls, row: Transmission) -> FaceItem | None:
+    def from_row(cls, row: LedgerRow) -> FaceItem | None:
         p, rid = row.parent_ids, row.resource_id
         kind = row.resource_kind
         if kind == "person":
@@ -94,7 +109,7 @@ class FaceItem:
 
 class AzureFaceStore(AzureStore):
     kind = "azure_face"
-    services: ClassVar[set[str]] = {Transmission.Service.FACE}
+    services: ClassVar[frozenset[str]] = frozenset({"face"})
     service_label = "Azure AI Face"
 
     @classmethod
@@ -121,6 +136,7 @@ class AzureFaceStore(AzureStore):
             errors.append(("person_directory", "must be true or false"))
         if not isinstance(config.get("match", "user_id"), str):
             errors.append(("match", "must be an identity kind, e.g. user_id"))
+        template_errors("user_data", config.get("user_data"), errors, "user:{user_id}")
         positive_number(config, "max_tps", 10, errors)
         return errors
 
@@ -130,7 +146,19 @@ class AzureFaceStore(AzureStore):
 
     @property
     def needs(self) -> set[str]:
-        return {self.config.get("match", "user_id")} if self._has_config_discovery() else set()
+        return self._match_kinds() if self._has_config_discovery() else set()
+
+    def _match_kinds(self) -> set[str]:
+        if self.config.get("user_data"):
+            return placeholders([self.config["user_data"]])
+        return {self.config.get("match", "user_id")}
+
+    @property
+    def uses(self) -> set[str]:
+        # A person id another store keeps (the host DB's face_person_id column) is looked up
+        # directly in the configured groups: workers and dry runs alike.
+        groups = self.config.get("person_groups") or self.config.get("large_person_groups")
+        return self.needs | ({"face_person_id"} if groups else set())
 
     @property
     def provides(self) -> set[str]:
@@ -172,7 +200,17 @@ class AzureFaceStore(AzureStore):
             self.client.send("GET", f"persongroups/{group}/persons", params={"top": 1}, what="check")
 
     # --- finding -----------------------------------------------------------------------------
-    def _matches(self, user_data: str | None, values: set[str], kind: str) -> bool:
+    def _matches(self, user_data: str | None, subject: Subject) -> bool:
+        """Whether a person's or face's ``userData`` names the subject.
+
+        With ``user_data = "user:{user_id}"`` (a template of the host app's own
+        format, ``*`` for any text) the template decides; otherwise ``match``:
+        the identity itself, or a JSON object holding it under that key.
+        """
+        if self.config.get("user_data"):
+            return template_matches(self.config["user_data"], user_data, subject)
+        kind = self.config.get("match", "user_id")
+        values = subject.values(kind)
         if not user_data or not values:
             return False
         if user_data in values:
@@ -203,8 +241,7 @@ class AzureFaceStore(AzureStore):
         """Items found through the configuration (not for purpose-scoped erasure: the ledger says which)."""
         if subject.purpose:
             return []
-        kind = self.config.get("match", "user_id")
-        values = subject.values(kind)
+        values = set().union(*(subject.values(kind) for kind in self._match_kinds()))
         person_ids = subject.values("face_person_id")
         found: list[FaceItem] = []
         for item_kind, path_kind, field in (
@@ -214,7 +251,7 @@ class AzureFaceStore(AzureStore):
             for group in self.config.get(field, []):
                 if values:
                     for person in self._paged(f"{path_kind}/{group}/persons", "personId"):
-                        if self._matches(person.get("userData"), values, kind):
+                        if self._matches(person.get("userData"), subject):
                             found.append(
                                 FaceItem(item_kind, f"{path_kind}/{group}/persons/{person['personId']}")
                             )
@@ -227,7 +264,7 @@ class AzureFaceStore(AzureStore):
                 response = self.client.send("GET", f"facelists/{list_id}", what="face list")
                 if response.status_code == 200:
                     for face in self.client.json(response).get("persistedFaces", []):
-                        if self._matches(face.get("userData"), values, kind):
+                        if self._matches(face.get("userData"), subject):
                             found.append(
                                 FaceItem(
                                     "face_list_face",
@@ -236,7 +273,7 @@ class AzureFaceStore(AzureStore):
                             )
             for list_id in self.config.get("large_face_lists", []):
                 for face in self._paged(f"largefacelists/{list_id}/persistedfaces", "persistedFaceId"):
-                    if self._matches(face.get("userData"), values, kind):
+                    if self._matches(face.get("userData"), subject):
                         found.append(
                             FaceItem(
                                 "large_face_list_face",
@@ -245,9 +282,42 @@ class AzureFaceStore(AzureStore):
                         )
             if self.config.get("person_directory"):
                 for person in self._paged("persons", "personId"):
-                    if self._matches(person.get("userData"), values, kind):
+                    if self._matches(person.get("userData"), subject):
                         found.append(FaceItem("directory_person", f"persons/{person['personId']}"))
         return list(dict.fromkeys(found))
+
+    def _identity(self, user_data: str | None) -> tuple[str, str] | None:
+        """Whose a person or face is by its ``userData`` (the inverse of ``_matches``)."""
+        if not user_data:
+            return None
+        if self.config.get("user_data"):
+            return template_identity(self.config["user_data"], user_data)
+        kind = self.config.get("match", "user_id")
+        try:
+            data = json.loads(user_data)
+        except ValueError:
+            return kind, user_data
+        if isinstance(data, dict) and data.get(kind) not in (None, ""):
+            return kind, str(data[kind])
+        return (kind, user_data) if not isinstance(data, dict) else None
+
+    def scan(self) -> Iterator[ScanHit]:
+        """Persons and large-list faces whose userData names a subject (GET listings only, paged)."""
+        for item_kind, path_kind, field in (
+            ("person", "persongroups", "person_groups"),
+            ("large_person", "largepersongroups", "large_person_groups"),
+        ):
+            for group in self.config.get(field, []):
+                for person in self._paged(f"{path_kind}/{group}/persons", "personId"):
+                    identity = self._identity(person.get("userData"))
+                    if identity:
+                        yield ScanHit(item_kind, f"{path_kind}/{group}/persons/{person['personId']}", *identity)
+        for list_id in self.config.get("large_face_lists", []):
+            for face in self._paged(f"largefacelists/{list_id}/persistedfaces", "persistedFaceId"):
+                identity = self._identity(face.get("userData"))
+                if identity:
+                    where = f"largefacelists/{list_id}/persistedfaces/{face['persistedFaceId']}"
+                    yield ScanHit("large_face_list_face", where, *identity)
 
     def _read(self, item: FaceItem) -> dict[str, Any] | None:
         response = self.client.send("GET", item.path, what=item.kind.replace("_", " "))
@@ -255,8 +325,8 @@ class AzureFaceStore(AzureStore):
 
     def _inventory(
         self, subject: Subject
-    ) -> tuple[list[tuple[Transmission, FaceItem | None]], list[FaceItem]]:
-        rows = [(row, FaceItem.from_row(row)) for row in self.ledger_rows(subject)]
+    ) -> tuple[list[tuple[LedgerRow, FaceItem | None]], list[FaceItem]]:
+        rows = [(row, FaceItem.from_row(row)) for row in subject.ledger]
         ledger_paths = {item.path for _, item in rows if item}
         extra = [item for item in self._configured_items(subject) if item.path not in ledger_paths]
         return rows, extra
@@ -292,7 +362,7 @@ class AzureFaceStore(AzureStore):
                         "kind": row.resource_kind,
                         "id": row.resource_id,
                         "parents": row.parent_ids,
-                        "sent_at": row.sent_at.isoformat(),
+                        "sent_at": row.sent_at.isoformat() if row.sent_at else None,
                         "stored_by_microsoft": _safe(data),
                         "note": "" if item else "detection faceIds expire within 24 hours",
                     }
@@ -307,29 +377,33 @@ class AzureFaceStore(AzureStore):
 
     def erase(self, subject: Subject) -> Outcome:
         rows, extra = self._inventory(subject)
-        erased = 0
-        detail: dict[str, int] = {}
+        outcome = Outcome()
+        detail = outcome.detail
+        deleted: set[str] = set()
         for item in extra:  # configured finds first: a person delete also removes its faces
-            self._delete(item)
-            erased += 1
-            detail[item.kind] = detail.get(item.kind, 0) + 1
+            if self._delete(item):
+                outcome.erased += 1
+                detail[item.kind] = detail.get(item.kind, 0) + 1
+            deleted.add(item.path)
         for row, row_item in rows:
             if row_item is None:
-                ledger.tombstone(
-                    [row.pk], subject.task_id, "detection faceIds expire within 24 hours by themselves"
-                )
+                outcome.ledger.gone.append(row.id)
+                outcome.ledger.notes[row.id] = "detection faceIds expire within 24 hours by themselves"
                 detail["detection_expired"] = detail.get("detection_expired", 0) + 1
                 continue
-            self._delete(row_item)
-            ledger.tombstone([row.pk], subject.task_id)  # one row at a time: a crash loses nothing done
-            erased += 1
-            detail[f"ledger_{row.resource_kind}"] = detail.get(f"ledger_{row.resource_kind}", 0) + 1
-        return Outcome(erased=erased, detail=detail)
+            if self._delete(row_item):
+                outcome.ledger.erased.append(row.id)
+                outcome.erased += 1
+                detail[f"ledger_{row.resource_kind}"] = detail.get(f"ledger_{row.resource_kind}", 0) + 1
+            else:  # 404: already gone (e.g. a face of a person deleted above)
+                outcome.ledger.gone.append(row.id)
+                detail["ledger_already_gone"] = detail.get("ledger_already_gone", 0) + 1
+        return outcome
 
     def verify_gone(self, subject: Subject) -> Discovery:
         found = self.discover(subject)
         still = 0
-        for row in self.tombstoned_rows(subject):
+        for row in subject.erased_ledger:
             item = FaceItem.from_row(row)
             if item and self._read(item) is not None:
                 still += 1
@@ -338,10 +412,12 @@ class AzureFaceStore(AzureStore):
             found.detail["deleted_but_still_readable"] = still
         return found
 
-    def _delete(self, item: FaceItem) -> None:
+    def _delete(self, item: FaceItem) -> bool:
+        """Delete one item: True if deleted now, False if it was already gone (404)."""
         response = self.client.send("DELETE", item.path, what=f"delete {item.kind.replace('_', ' ')}")
         if response.status_code == 202:
             self._wait_operation(response.headers.get("Operation-Location", ""), item)
+        return response.status_code != 404
 
     def _wait_operation(self, location: str, item: FaceItem) -> None:
         """Poll a PersonDirectory operation briefly; if still running, the engine retries later."""

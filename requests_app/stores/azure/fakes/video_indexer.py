@@ -15,7 +15,7 @@ import itertools
 import uuid
 from typing import Any
 
-from tests.fakes.base import FakeAzureServer, FakeRequest, Reply
+from requests_app.stores.azure.fakes.base import FakeAzureServer, FakeRequest, Reply
 
 ARM = (
     r"/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.VideoIndexer/"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.fakes.base import FakeAzureServer, FakeRequest, Reply, page
+from requests_app.stores.azure.fakes.base import FakeAzureServer, FakeRequest, Reply, page
 
 API = "/face/v1.2"
 ID = r"[A-Za-z0-9_\-]+"

@@ -30,6 +30,8 @@ versions = false
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO, ClassVar, cast
 
 from azure.core.exceptions import (
@@ -41,21 +43,45 @@ from azure.core.exceptions import (
 )
 from azure.storage.blob import BlobServiceClient, ContainerClient
 
-from requests_app import ledger
-from requests_app.azure.auth import auth_config_errors, entra_credential
-from requests_app.azure.store import AzureStore, expand, placeholders, str_list
-from requests_app.models import Transmission
+from requests_app.stores.azure.auth import auth_config_errors, entra_credential
+from requests_app.stores.azure.common import AzureStore, expand, placeholders, str_list, template_identity
 from requests_app.stores.base import (
     Discovery,
     ExportSink,
+    LedgerRow,
     Outcome,
     PermanentStoreError,
+    ScanHit,
     Subject,
     TransientStoreError,
     batched,
 )
 
+
+def _supported_api_versions() -> list[str]:
+    """The versions the installed azure-storage-blob accepts (it refuses others with a bare ValueError)."""
+    try:
+        from azure.storage.blob._serialize import _SUPPORTED_API_VERSIONS
+    except ImportError:  # pragma: no cover - a future release moved it: the SDK will judge
+        return []
+    return list(_SUPPORTED_API_VERSIONS)
+
+
+SUPPORTED_API_VERSIONS = _supported_api_versions()
+
 BATCH = 256  # the Blob service's limit of sub-requests per batch
+LIST_PAGE = 5000  # the most names List Blobs returns per call
+
+
+@dataclass
+class Plan:
+    """Where to look for the subject's blobs, and which ledger rows each one settles."""
+
+    exact: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    prefixes: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    containers: set[str] = field(default_factory=set)
+    rows_by_blob: dict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(list))
+    rows_by_container: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
 
 
 class CallCounter:
@@ -70,12 +96,22 @@ class CallCounter:
 
 class AzureBlobStore(AzureStore):
     kind = "azure_blob"
-    services: ClassVar[set[str]] = {Transmission.Service.BLOB, Transmission.Service.MEDIA_SERVICES}
+    services: ClassVar[frozenset[str]] = frozenset({"blob", "media_services"})
     service_label = "Azure Blob Storage"
 
     @classmethod
     def config_errors(cls, config: dict[str, Any]) -> list[tuple[str, str]]:
         errors: list[tuple[str, str]] = []
+        version = config.get("api_version")
+        if version is not None and SUPPORTED_API_VERSIONS and version not in SUPPORTED_API_VERSIONS:
+            errors.append(
+                (
+                    "api_version",
+                    f"{version!r} is not a storage API version this portal's azure-storage-blob speaks; "
+                    f"use one of {', '.join(SUPPORTED_API_VERSIONS[-6:])} (newest last; older ones back to "
+                    f"{SUPPORTED_API_VERSIONS[0]} work too), or leave it out for the newest",
+                )
+            )
         if not config.get("connection_string") and not config.get("account_url"):
             errors.append(("connection_string", 'set connection_string, or account_url with auth = "entra"'))
         if config.get("account_url") and not config.get("connection_string"):
@@ -98,11 +134,11 @@ class AzureBlobStore(AzureStore):
         tags = config.get("tags", {})
         if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
             errors.append(("tags", 'must be a table of tag name = pattern, e.g. { owner = "{user_id}" }'))
-        for field, patterns in (("blobs", blobs), ("containers", containers)):
+        for name, patterns in (("blobs", blobs), ("containers", containers)):
             for pattern in patterns:
                 if not placeholders([pattern]):
                     errors.append(
-                        (field, f"{pattern!r} names no identity (e.g. {{user_id}}); it would match everyone")
+                        (name, f"{pattern!r} names no identity (e.g. {{user_id}}); it would match everyone")
                     )
         if not isinstance(config.get("versions", False), bool):
             errors.append(("versions", "must be true or false"))
@@ -129,7 +165,7 @@ class AzureBlobStore(AzureStore):
     @property
     def service_client(self) -> BlobServiceClient:
         if self._service is None:
-            from requests_app.azure.client import MetricsPolicy
+            from requests_app.stores.azure.client import MetricsPolicy
 
             options: dict[str, Any] = {"raw_request_hook": self.counter, "per_retry_policies": [MetricsPolicy("blob")]}
             if self.config.get("api_version"):
@@ -152,37 +188,25 @@ class AzureBlobStore(AzureStore):
             self.service_client.get_service_properties()
 
     # --- finding -------------------------------------------------------------------------
-    def _plan(
-        self, subject: Subject
-    ) -> tuple[
-        dict[str, set[str]],
-        dict[str, set[str]],
-        set[str],
-        dict[tuple[str, str], list[int]],
-        dict[str, list[int]],
-    ]:
+    def _plan(self, subject: Subject) -> Plan:
         """Exact names and prefixes by container, whole containers, ledger rows by blob and by container."""
-        exact: dict[str, set[str]] = defaultdict(set)
-        prefixes: dict[str, set[str]] = defaultdict(set)
-        containers: set[str] = set()
-        rows_by_blob: dict[tuple[str, str], list[int]] = defaultdict(list)
-        rows_by_container: dict[str, list[int]] = defaultdict(list)
+        plan = Plan()
         default = self.config.get("container", "")
         if not subject.purpose:  # a consent withdrawal erases what the ledger says was sent under it, no more
             for pattern in self.config.get("blobs", []):
                 for value in expand(pattern, subject):
-                    (prefixes if value.endswith("/") else exact)[default].add(value)
+                    (plan.prefixes if value.endswith("/") else plan.exact)[default].add(value)
             for pattern in self.config.get("containers", []):
-                containers.update(expand(pattern, subject))
-        for row in self.ledger_rows(subject):
+                plan.containers.update(expand(pattern, subject))
+        for row in subject.ledger:
             if row.resource_kind == "blob":
                 container = row.parent_ids.get("container", default)
-                exact[container].add(row.resource_id)
-                rows_by_blob[(container, row.resource_id)].append(row.pk)
+                plan.exact[container].add(row.resource_id)
+                plan.rows_by_blob[(container, row.resource_id)].append(row.id)
             else:  # container / Media Services asset
-                containers.add(row.resource_id)
-                rows_by_container[row.resource_id].append(row.pk)
-        return exact, prefixes, containers, rows_by_blob, rows_by_container
+                plan.containers.add(row.resource_id)
+                plan.rows_by_container[row.resource_id].append(row.id)
+        return plan
 
     def _tag_queries(self, subject: Subject) -> list[str]:
         if subject.purpose or not self.config.get("tags"):
@@ -193,22 +217,46 @@ class AzureBlobStore(AzureStore):
                 queries.append(f"\"{tag}\" = '{value.replace(chr(39), chr(39) * 2)}'")
         return queries
 
-    def _listing(self, subject: Subject, *, exact_by_listing: bool) -> dict[str, dict[str, list[Any]]]:
-        """container → blob name → [BlobProperties of the current blob and its versions]."""
-        exact, prefixes, containers, _, _ = self._plan(subject)
+    def _listing(
+        self, plan: Plan, subject: Subject, *, exact_by_listing: bool, erased: list[LedgerRow] | None = None
+    ) -> dict[str, dict[str, list[Any]]]:
+        """container → blob name → [BlobProperties of the current blob and its versions].
+
+        Exact names are found by listing, not one call each: the names of a
+        container are grouped by folder ("users/42/a.jpg" → "users/42/") and
+        each folder is listed once (5,000 names per call), unless a configured
+        prefix or a whole container already covers it. So n ledgered blobs under
+        one prefix cost ceil(n/5000) calls, not n.
+        """
         include = ["versions", "tags"] if self.config.get("versions") else ["tags"]
         found: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+        exact: dict[str, set[str]] = defaultdict(set)
+        if exact_by_listing:
+            for container_name, names in plan.exact.items():
+                exact[container_name] |= names
+        default = self.config.get("container", "")
+        for row in erased or []:
+            if row.resource_kind == "blob":
+                exact[row.parent_ids.get("container", default)].add(row.resource_id)
         with self._errors("list"):
-            for container_name, names in prefixes.items():
+            for container_name in sorted(plan.containers):
+                self._collect(found, container_name, "", include, None)
+            for container_name, names in plan.prefixes.items():
+                if container_name in plan.containers:
+                    continue
                 for prefix in sorted(names):
                     self._collect(found, container_name, prefix, include, None)
-            if exact_by_listing:
-                for container_name, names in exact.items():
-                    for name in sorted(names):
-                        self._collect(found, container_name, name, include, {name})
-            for container_name in sorted(containers):
-                self._collect(found, container_name, "", include, None)
-            default = self.config.get("container", "")
+            for container_name, names in exact.items():
+                if container_name in plan.containers:
+                    continue
+                covered = tuple(plan.prefixes.get(container_name, ()))
+                folders: dict[str, set[str]] = defaultdict(set)
+                for name in names:
+                    if covered and name.startswith(covered):
+                        continue  # listed with its configured prefix above
+                    folders[name.rsplit("/", 1)[0] + "/" if "/" in name else name].add(name)
+                for folder, wanted in sorted(folders.items()):
+                    self._collect(found, container_name, folder, include, wanted)
             for query in self._tag_queries(subject):
                 try:
                     for blob in self.container(default).find_blobs_by_tags(query):
@@ -222,20 +270,47 @@ class AzureBlobStore(AzureStore):
     ) -> None:
         try:
             for blob in self.container(container_name).list_blobs(
-                name_starts_with=prefix or None, include=include, results_per_page=5000
+                name_starts_with=prefix or None, include=include, results_per_page=LIST_PAGE
             ):
                 if only is None or blob.name in only:
                     found[container_name][blob.name].append(blob)
         except ResourceNotFoundError:
             pass  # the container is gone: nothing in it
 
+    def scan(self) -> Iterator[ScanHit]:
+        """Blobs and containers the ``blobs``/``containers`` patterns point at, for everyone (listings only)."""
+        default = self.config.get("container", "")
+        with self._errors("scan"):
+            for pattern in self.config.get("blobs", []):
+                if len(placeholders([pattern])) != 1 or not default:
+                    continue
+                prefix = pattern.split("{", 1)[0]
+                template = pattern + "*" if pattern.endswith("/") else pattern
+                try:
+                    for blob in self.container(default).list_blobs(
+                        name_starts_with=prefix or None, results_per_page=LIST_PAGE
+                    ):
+                        identity = template_identity(template, blob.name)
+                        if identity:
+                            yield ScanHit("blob", f"{default}/{blob.name}", *identity)
+                except ResourceNotFoundError:
+                    pass
+            for pattern in self.config.get("containers", []):
+                if len(placeholders([pattern])) != 1:
+                    continue
+                prefix = pattern.split("{", 1)[0]
+                for container in self.service_client.list_containers(name_starts_with=prefix or None):
+                    identity = template_identity(pattern, container.name)
+                    if identity:
+                        yield ScanHit("container", container.name, *identity)
+
     # --- the contract --------------------------------------------------------------------------
     def discover(self, subject: Subject) -> Discovery:
-        found = self._listing(subject, exact_by_listing=True)
+        found = self._listing(self._plan(subject), subject, exact_by_listing=True)
         blobs = sum(len(names) for names in found.values())
         versions = sum(max(0, len(entries) - 1) for names in found.values() for entries in names.values())
         names = {f"{c}/{n}" for c, ns in found.items() for n in ns}
-        detail = {"blobs": blobs, "containers": len(found), "versions": versions}
+        detail = {"blobs": blobs, "containers": len(found), "versions": versions, "calls": self.counter.calls}
         return Discovery(
             found=blobs,
             provides={"blob_name": {n.split("/", 1)[1] for n in names}} if names else {},
@@ -243,7 +318,7 @@ class AzureBlobStore(AzureStore):
         )
 
     def export(self, subject: Subject, sink: ExportSink) -> Outcome:
-        found = self._listing(subject, exact_by_listing=True)
+        found = self._listing(self._plan(subject), subject, exact_by_listing=True)
         count = 0
         with sink.records("blobs") as writer, self._errors("export"):
             for container_name, names in sorted(found.items()):
@@ -267,62 +342,66 @@ class AzureBlobStore(AzureStore):
         return Outcome(exported=count, detail={"blobs": count})
 
     def erase(self, subject: Subject) -> Outcome:
-        exact, _, containers, rows_by_blob, rows_by_container = self._plan(subject)
+        plan = self._plan(subject)
         # Exact names need no listing (a batch answers 404 for a missing blob) unless versions must go too.
-        found = self._listing(subject, exact_by_listing=bool(self.config.get("versions")))
+        found = self._listing(plan, subject, exact_by_listing=bool(self.config.get("versions")))
         targets: dict[str, dict[tuple[str, str | None], None]] = defaultdict(dict)
-        for container_name, names in exact.items():
+        for container_name, names in plan.exact.items():
+            if container_name in plan.containers:
+                continue  # the whole container goes below
             for name in names:
                 targets[container_name][(name, None)] = None
         for container_name, listed in found.items():
+            if container_name in plan.containers:
+                continue
             for name, entries in listed.items():
                 targets[container_name][(name, None)] = None
                 for entry in entries:
                     version = getattr(entry, "version_id", None)
                     if version and not getattr(entry, "is_current_version", True):
                         targets[container_name][(name, version)] = None
-        erased = 0
+        outcome = Outcome()
         with self._errors("delete"):
             for container_name, items in targets.items():
                 container = self.container(container_name)
                 for chunk in batched(list(items), BATCH):
-                    erased += self._delete_batch(container, container_name, chunk)
-                    done_rows = [
-                        pk
-                        for name, version in chunk
-                        if version is None
-                        for pk in rows_by_blob.get((container_name, name), [])
-                    ]
-                    ledger.tombstone(done_rows, subject.task_id)
-            for container_name in sorted(containers):
+                    for (name, version), deleted in self._delete_batch(container, container_name, chunk):
+                        outcome.erased += deleted
+                        if version is None:
+                            ids = plan.rows_by_blob.get((container_name, name), [])
+                            (outcome.ledger.erased if deleted else outcome.ledger.gone).extend(ids)
+            for container_name in sorted(plan.containers):
+                ids = plan.rows_by_container.get(container_name, [])
                 try:
                     self.container(container_name).delete_container()
+                    outcome.ledger.erased += ids
                 except ResourceNotFoundError:
-                    pass
-                ledger.tombstone(rows_by_container.get(container_name, []), subject.task_id)
-        return Outcome(
-            erased=erased,
-            detail={
-                "blobs_deleted": erased,
-                "containers_deleted": len(containers),
-                "calls": self.counter.calls,
-            },
-        )
+                    outcome.ledger.gone += ids
+                for (c, _name), row_ids in plan.rows_by_blob.items():
+                    if c == container_name:
+                        outcome.ledger.erased += row_ids  # deleted with their container
+        outcome.detail = {
+            "blobs_deleted": outcome.erased,
+            "containers_deleted": len(plan.containers),
+            "calls": self.counter.calls,
+        }
+        return outcome
 
     def _delete_batch(
         self, container: ContainerClient, container_name: str, chunk: list[tuple[str, str | None]]
-    ) -> int:
+    ) -> list[tuple[tuple[str, str | None], int]]:
+        """Delete up to 256 blobs in one call: [(item, 1 if deleted now / 0 if already gone)]."""
         requests = [{"name": name, "version_id": version} if version else name for name, version in chunk]
         responses = list(
             container.delete_blobs(*requests, delete_snapshots="include", raise_on_any_failure=False)
         )
-        erased = 0
-        for response in responses:
+        results: list[tuple[tuple[str, str | None], int]] = []
+        for item, response in zip(chunk, responses, strict=False):  # sub-responses come in request order
             status = response.status_code
             if status == 202:
-                erased += 1
+                results.append((item, 1))
             elif status == 404:
-                continue  # already gone (or the container is): success
+                results.append((item, 0))  # already gone (or the container is): success
             elif status == 429 or status >= 500:
                 raise TransientStoreError(
                     f'store "{self.name}" (azure_blob): container "{container_name}": '
@@ -350,20 +429,16 @@ class AzureBlobStore(AzureStore):
                     f'store "{self.name}" (azure_blob): container "{container_name}": '
                     f"delete answered {status} {response.reason}"
                 )
-        return erased
+        return results
 
     def verify_gone(self, subject: Subject) -> Discovery:
-        found = self._listing(subject, exact_by_listing=True)
+        # What the configuration and the live ledger still find, plus the blobs this request
+        # deleted (they must not be listed any more) — by listing, not one call per blob.
+        found = self._listing(
+            self._plan(subject), subject, exact_by_listing=True, erased=subject.erased_ledger
+        )
         still = sum(len(names) for names in found.values())
-        # Tombstoned ledger blobs must not be readable either.
-        for row in self.tombstoned_rows(subject):
-            if row.resource_kind != "blob":
-                continue
-            client = self.container(row.parent_ids.get("container", self.config.get("container", "")))
-            with self._errors("verify"):
-                if client.get_blob_client(row.resource_id).exists():
-                    still += 1
-        return Discovery(found=still, detail={"blobs": still})
+        return Discovery(found=still, detail={"blobs": still, "calls": self.counter.calls})
 
     # --- errors -----------------------------------------------------------------------------------
     def _errors(self, what: str):

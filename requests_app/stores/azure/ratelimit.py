@@ -17,7 +17,6 @@ never parked for long — the engine retries the task later.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -97,8 +96,8 @@ def redis_url() -> str | None:
     from django.conf import settings
 
     for candidate in (
-        os.environ.get("CACHE_URL"),
-        os.environ.get("REDIS_URL"),
+        settings.PORTAL_CACHE_URL,
+        settings.PORTAL_REDIS_URL,
         getattr(settings, "CELERY_BROKER_URL", ""),
     ):
         if candidate and candidate.startswith(("redis://", "rediss://")):

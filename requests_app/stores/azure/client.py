@@ -36,7 +36,7 @@ from azure.core.pipeline.policies import (
 )
 from azure.core.rest import HttpRequest, HttpResponse
 
-from requests_app.azure import ratelimit
+from requests_app.stores.azure import ratelimit
 from requests_app.stores.base import PermanentStoreError, TransientStoreError
 
 logger = logging.getLogger(__name__)

@@ -3,7 +3,8 @@
 Found by video id (ledger rows with ``resource_kind = "video"``, and a
 ``video_id`` identity another store provides) and by ``externalId``
 (``external_ids = ["{user_id}"]`` patterns, looked up with
-``Videos/GetIdByExternalId``). Deleting a video removes its insights and
+``Videos/GetIdByExternalId``; a pattern with ``*``, e.g. ``"user-{user_id}-*"``,
+is matched against the externalId of every video in one paged listing). Deleting a video removes its insights and
 source file (204; 404 = already gone); with ``delete = "source_file"`` only the
 source file goes and the insights stay (for apps that must keep them).
 
@@ -28,21 +29,37 @@ delete = "video"          # or "source_file"
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from requests_app import ledger
-from requests_app.azure.client import AzureRestClient
-from requests_app.azure.store import AzureStore, expand, placeholders, positive_number, str_list
-from requests_app.azure.video_indexer import AccessTokenPolicy, AccessTokenProvider
-from requests_app.models import Transmission
-from requests_app.stores.base import Discovery, ExportSink, Outcome, PermanentStoreError, StoreError, Subject
+from requests_app.stores.azure.client import AzureRestClient
+from requests_app.stores.azure.common import (
+    AzureStore,
+    expand,
+    placeholders,
+    positive_number,
+    str_list,
+    template_identity,
+    template_matches,
+)
+from requests_app.stores.azure.video_indexer_token import AccessTokenPolicy, AccessTokenProvider
+from requests_app.stores.base import (
+    Discovery,
+    ExportSink,
+    Outcome,
+    PermanentStoreError,
+    ScanHit,
+    StoreError,
+    Subject,
+)
 
 PAGE = 100
+LIST_PAGE = 1000  # the most videos List Videos returns per call
 
 
 class AzureVideoIndexerStore(AzureStore):
     kind = "azure_video_indexer"
-    services: ClassVar[set[str]] = {Transmission.Service.VIDEO_INDEXER}
+    services: ClassVar[frozenset[str]] = frozenset({"video_indexer"})
     service_label = "Azure AI Video Indexer"
 
     @classmethod
@@ -108,12 +125,18 @@ class AzureVideoIndexerStore(AzureStore):
     def _video_ids(self, subject: Subject) -> tuple[dict[str, list[int]], set[str]]:
         """(ledger video id → row ids, other video ids found for the subject)."""
         rows: dict[str, list[int]] = {}
-        for row in self.ledger_rows(subject):
-            rows.setdefault(row.resource_id, []).append(row.pk)
+        for row in subject.ledger:
+            rows.setdefault(row.resource_id, []).append(row.id)
         others: set[str] = set()
         if not subject.purpose:
             others |= subject.values("video_id")
-            for pattern in self.config.get("external_ids", []):
+            patterns = self.config.get("external_ids", [])
+            wildcards = [pattern for pattern in patterns if "*" in pattern]
+            if wildcards:
+                others |= self._listed_by_external_id(wildcards, subject)
+            for pattern in patterns:
+                if "*" in pattern:
+                    continue
                 for external_id in expand(pattern, subject):
                     response = self._send(
                         "GET",
@@ -124,6 +147,43 @@ class AzureVideoIndexerStore(AzureStore):
                     if response.status_code == 200:
                         others.add(str(self.client.json(response)))
         return rows, others - set(rows)
+
+    def _listed_by_external_id(self, templates: list[str], subject: Subject) -> set[str]:
+        """Videos whose externalId fits a wildcard template ("user-{user_id}-*"): one listing, paged.
+
+        ``GET /Videos?pageSize=&skip=`` (Video Indexer "List Videos") pages until ``nextPage.done``.
+        """
+        return {
+            str(video["id"])
+            for video in self._all_videos()
+            if any(template_matches(t, video.get("externalId"), subject) for t in templates)
+        }
+
+    def _all_videos(self) -> Iterator[dict[str, Any]]:
+        """Every video of the account: ``GET /Videos?pageSize=&skip=`` (List Videos) until ``nextPage.done``."""
+        skip = 0
+        while True:
+            response = self._send(
+                "GET", "Videos", params={"pageSize": LIST_PAGE, "skip": skip}, what="list videos"
+            )
+            body = self.client.json(response)
+            yield from body.get("results", [])
+            page = body.get("nextPage") or {}
+            if page.get("done", True) or not body.get("results"):
+                return
+            skip = int(page.get("skip", skip + LIST_PAGE))
+
+    def scan(self) -> Iterator[ScanHit]:
+        """Videos whose externalId fits an ``external_ids`` template (one paged listing)."""
+        templates = self.config.get("external_ids", [])
+        if not templates:
+            return
+        for video in self._all_videos():
+            for template in templates:
+                identity = template_identity(template, video.get("externalId"))
+                if identity:
+                    yield ScanHit("video", f"Videos/{video['id']}", *identity)
+                    break
 
     def _exists(self, video_id: str) -> dict[str, Any] | None:
         response = self._send("GET", f"Videos/{video_id}/Index", what="read video")
@@ -160,33 +220,34 @@ class AzureVideoIndexerStore(AzureStore):
     def erase(self, subject: Subject) -> Outcome:
         rows, others = self._video_ids(subject)
         source_only = self.config.get("delete", "video") == "source_file"
-        erased = 0
+        outcome = Outcome()
         for video in [*rows, *sorted(others)]:
             path = f"Videos/{video}/SourceFile" if source_only else f"Videos/{video}"
             response = self._send(
                 "DELETE", path, what="delete source file" if source_only else "delete video"
             )
+            ids = rows.get(video, [])
             if response.status_code != 404:
-                erased += 1
-            ledger.tombstone(
-                rows.get(video, []),
-                subject.task_id,
-                "source file deleted; insights kept by configuration" if source_only else "",
-            )
-        return Outcome(
-            erased=erased,
-            detail={
-                "videos": erased,
-                "mode": "source_file" if source_only else "video",
-                "token_renewals": self.tokens.generated,
-            },
-        )
+                outcome.erased += 1
+                outcome.ledger.erased += ids
+            else:
+                outcome.ledger.gone += ids
+            if source_only:
+                outcome.ledger.notes.update(
+                    dict.fromkeys(ids, "source file deleted; insights kept by configuration")
+                )
+        outcome.detail = {
+            "videos": outcome.erased,
+            "mode": "source_file" if source_only else "video",
+            "token_renewals": self.tokens.generated,
+        }
+        return outcome
 
     def verify_gone(self, subject: Subject) -> Discovery:
         if self.config.get("delete", "video") == "source_file":
             return Discovery(found=0, detail={"note": "source files deleted; insights kept by configuration"})
         found = self.discover(subject)
-        still = sum(1 for row in self.tombstoned_rows(subject) if self._exists(row.resource_id) is not None)
+        still = sum(1 for row in subject.erased_ledger if self._exists(row.resource_id) is not None)
         found.found += still
         return found
 

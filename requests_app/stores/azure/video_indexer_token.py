@@ -16,8 +16,8 @@ from typing import Any
 
 from azure.core.pipeline.policies import SansIOHTTPPolicy
 
-from requests_app.azure.auth import ARM_SCOPE, entra_credential
-from requests_app.azure.client import AzureRestClient
+from requests_app.stores.azure.auth import ARM_SCOPE, entra_credential
+from requests_app.stores.azure.client import AzureRestClient
 from requests_app.stores.base import PermanentStoreError
 
 ARM_API_VERSION = "2024-01-01"

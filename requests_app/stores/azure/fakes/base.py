@@ -65,6 +65,8 @@ class FakeAzureServer:
         self.requests = 0
         self.by_status: collections.Counter[int] = collections.Counter()
         self.by_route: collections.Counter[str] = collections.Counter()
+        # Every call as "METHOD /path" (query left out): lets a test compare who asked for what.
+        self.calls: list[str] = []
         self.throttled = 0
         self.first_at: float | None = None
         self.last_at: float | None = None
@@ -133,6 +135,7 @@ class FakeAzureServer:
             self.requests = self.throttled = 0
             self.by_status.clear()
             self.by_route.clear()
+            self.calls.clear()
             self.first_at = self.last_at = None
             self._arrivals.clear()
 
@@ -215,6 +218,7 @@ class FakeAzureServer:
         reply = gate or self.authorised(request) or self._route(request)
         with self.lock:
             self.by_status[reply.status] += 1
+            self.calls.append(f"{handler.command} {split.path}")
         payload = b"" if reply.body is None else json.dumps(reply.body).encode()
         handler.send_response(reply.status)
         if payload:

@@ -3,7 +3,9 @@
 Found by id (ledger rows ``resource_kind`` transcription/dataset) and by a
 ``customProperties`` tag the host app sets when it creates them
 (``custom_property = "user_id"``: items whose ``customProperties.user_id`` is
-the subject's user id; the listing follows ``@nextLink``). Deleting answers 204,
+the subject's user id; or templates of the host app's own format,
+``custom_properties = { owner = "user:{user_id}" }``; the listing follows
+``@nextLink``). Deleting answers 204,
 also when the item is already gone.
 
 ```toml
@@ -20,14 +22,21 @@ api_version = "2024-11-15"   # or "v3.2"
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from requests_app import ledger
-from requests_app.azure.auth import COGNITIVE_SCOPE, auth_config_errors, entra_credential
-from requests_app.azure.client import AzureRestClient
-from requests_app.azure.store import AzureStore, positive_number, str_list
-from requests_app.models import Transmission
-from requests_app.stores.base import Discovery, ExportSink, Outcome, Subject
+from requests_app.stores.azure.auth import COGNITIVE_SCOPE, auth_config_errors, entra_credential
+from requests_app.stores.azure.client import AzureRestClient
+from requests_app.stores.azure.common import (
+    AzureStore,
+    placeholders,
+    positive_number,
+    str_list,
+    template_errors,
+    template_identity,
+    template_matches,
+)
+from requests_app.stores.base import Discovery, ExportSink, Outcome, ScanHit, Subject
 
 COLLECTION_OF = {"transcription": "transcriptions", "dataset": "datasets"}
 MAX_PAGES = 10_000
@@ -35,7 +44,7 @@ MAX_PAGES = 10_000
 
 class AzureSpeechStore(AzureStore):
     kind = "azure_speech"
-    services: ClassVar[set[str]] = {Transmission.Service.SPEECH}
+    services: ClassVar[frozenset[str]] = frozenset({"speech"})
     service_label = "Azure AI Speech"
 
     @classmethod
@@ -50,6 +59,12 @@ class AzureSpeechStore(AzureStore):
             if name not in ("transcriptions", "datasets"):
                 errors.append(("collections", f"{name!r} is not transcriptions or datasets"))
         str_list(config, "ledger_accounts", errors)
+        props = config.get("custom_properties", {})
+        if not isinstance(props, dict):
+            errors.append(("custom_properties", 'must be a table, e.g. { owner = "user:{user_id}" }'))
+        else:
+            for key, template in props.items():
+                template_errors(f"custom_properties.{key}", template, errors, "user:{user_id}")
         if config.get("api_version", "2024-11-15") not in ("2024-11-15", "v3.2"):
             errors.append(("api_version", 'use "2024-11-15" (or "v3.2" for older resources)'))
         positive_number(config, "max_tps", 20, errors)
@@ -61,7 +76,14 @@ class AzureSpeechStore(AzureStore):
 
     @property
     def needs(self) -> set[str]:
-        return {self.config["custom_property"]} if self.config.get("custom_property") else set()
+        return placeholders(self._property_templates().values())
+
+    def _property_templates(self) -> dict[str, str]:
+        """customProperties key → template: ``custom_property = "user_id"`` is ``{user_id = "{user_id}"}``."""
+        templates = dict(self.config.get("custom_properties") or {})
+        if self.config.get("custom_property"):
+            templates[self.config["custom_property"]] = "{" + self.config["custom_property"] + "}"
+        return templates
 
     def account_values(self) -> list[str]:
         return [self.config.get("endpoint", "")]
@@ -97,11 +119,18 @@ class AzureSpeechStore(AzureStore):
 
     # --- finding -------------------------------------------------------------------------------
     def _tagged(self, subject: Subject) -> set[tuple[str, str]]:
-        prop = self.config.get("custom_property")
-        values = subject.values(prop) if prop else set()
+        templates = self._property_templates()
+        values = set().union(*(subject.values(kind) for kind in placeholders(templates.values())))
         if subject.purpose or not values:
             return set()
-        found: set[tuple[str, str]] = set()
+        return {
+            (collection, item_id)
+            for collection, item_id, props in self._listed()
+            if any(template_matches(t, str(props.get(k, "")), subject) for k, t in templates.items())
+        }
+
+    def _listed(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(collection, id, customProperties) of every item, following ``@nextLink``."""
         for collection in self.config.get("collections", ["transcriptions", "datasets"]):
             url: str | None = collection
             params: dict[str, Any] | None = self._params(top=100)
@@ -113,17 +142,28 @@ class AzureSpeechStore(AzureStore):
                     break
                 body = self.client.json(response)
                 for item in body.get("values", []):
-                    if str((item.get("customProperties") or {}).get(prop, "")) in values:
-                        found.add((collection, item["self"].split("?")[0].rstrip("/").rsplit("/", 1)[-1]))
+                    item_id = item["self"].split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+                    yield collection, item_id, item.get("customProperties") or {}
                 url, params = body.get("@nextLink"), None  # the next link carries its own query
-        return found
+
+    def scan(self) -> Iterator[ScanHit]:
+        """Items whose customProperties fit a configured template (paged listings only)."""
+        templates = self._property_templates()
+        if not templates:
+            return
+        for collection, item_id, props in self._listed():
+            for key, template in templates.items():
+                identity = template_identity(template, str(props.get(key, "")))
+                if identity:
+                    yield ScanHit(collection.rstrip("s"), f"{collection}/{item_id}", *identity)
+                    break
 
     def _items(self, subject: Subject) -> tuple[dict[tuple[str, str], list[int]], set[tuple[str, str]]]:
         rows: dict[tuple[str, str], list[int]] = {}
-        for row in self.ledger_rows(subject):
+        for row in subject.ledger:
             rows.setdefault(
                 (COLLECTION_OF.get(row.resource_kind, "transcriptions"), row.resource_id), []
-            ).append(row.pk)
+            ).append(row.id)
         return rows, self._tagged(subject) - set(rows)
 
     def _read(self, collection: str, item_id: str) -> dict[str, Any] | None:
@@ -164,20 +204,22 @@ class AzureSpeechStore(AzureStore):
 
     def erase(self, subject: Subject) -> Outcome:
         rows, tagged = self._items(subject)
-        erased = 0
+        outcome = Outcome()
         for collection, item_id in [*rows, *sorted(tagged)]:
+            # 204 also when the item is already gone: Speech does not say which
             self.client.send(
                 "DELETE", f"{collection}/{item_id}", params=self._params(), what=f"delete {collection}"
             )
-            erased += 1
-            ledger.tombstone(rows.get((collection, item_id), []), subject.task_id)
-        return Outcome(erased=erased, detail={"items": erased})
+            outcome.erased += 1
+            outcome.ledger.erased += rows.get((collection, item_id), [])
+        outcome.detail = {"items": outcome.erased}
+        return outcome
 
     def verify_gone(self, subject: Subject) -> Discovery:
         found = self.discover(subject)
         still = sum(
             1
-            for row in self.tombstoned_rows(subject)
+            for row in subject.erased_ledger
             if self._read(COLLECTION_OF.get(row.resource_kind, "transcriptions"), row.resource_id) is not None
         )
         found.found += still

@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 from urllib.parse import urlencode
 
-from tests.fakes.base import FakeAzureServer, FakeRequest, Reply
+from requests_app.stores.azure.fakes.base import FakeAzureServer, FakeRequest, Reply
 
 API_VERSION = "2024-11-15"
 ID = r"[A-Za-z0-9\-]+"
