@@ -153,3 +153,17 @@ def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
             batch = []
     if batch:
         yield batch
+
+
+# Data categories for the access package's summary (GDPR Art. 15(1)(b)): stores-file
+# value → what the person reads. Declared per table (sql) or per store (files);
+# the Azure kinds have their own (face → biometric, speech → voice).
+CATEGORIES: dict[str, str] = {
+    "contact": "Contact details",
+    "photos": "Photos",
+    "biometric": "Biometric templates",
+    "voice": "Voice",
+    "content": "Content",
+    "activity": "Activity",
+    "other": "Other",
+}
