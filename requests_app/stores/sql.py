@@ -293,6 +293,18 @@ class SqlStore(Store):
     def provides(self) -> set[str]:
         return set(self._internal)
 
+    def table_meta(self, name: str) -> dict[str, Any]:
+        """Words for the access package: the table's label, description, category, column labels."""
+        table = next((t for t in self.tables if t.name == name), None)
+        if table is None:
+            return {}
+        return {
+            "label": table.label,
+            "describe": table.describe,
+            "category": table.category,
+            "columns": table.columns,
+        }
+
     # --- connection --------------------------------------------------------------
     @contextmanager
     def connect(self) -> Iterator[Any]:
@@ -430,6 +442,11 @@ class SqlStore(Store):
                         )
                         break
         return gaps
+
+    def coverage_messages(self) -> list[str]:
+        """One line per coverage gap, for check_stores and /healthz."""
+        with self.connect() as conn:
+            return [gap.message() for gap in self.coverage(conn)]
 
     def _gap_rows(self, conn: Any, subject: Subject, gap: Gap) -> int:
         """How many rows of an undeclared table are the subject's (by the link that named it)."""

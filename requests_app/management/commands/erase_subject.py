@@ -60,6 +60,7 @@ class Command(BaseCommand):
         subject = Subject(identities={"email": {email}})
         pending = list(stores)
         rows: list[list[Any]] = []
+        warnings: list[str] = []
         bar = cli.ProgressBar(self.stdout, len(pending))
         # dependency order: a store runs once every kind it needs has been looked for
         while pending:
@@ -86,6 +87,16 @@ class Command(BaseCommand):
                         ", ".join(f"{k}: {v}" for k, v in detail.items() if v) or "-",
                     ]
                 )
+                for gap in found.detail.get("not_covered", []):
+                    warnings.append(
+                        f"not covered: {store.name} · {gap['table']} ({gap.get('rows', 0)} row(s) of this "
+                        f"person) — {gap['why']}"
+                        + (
+                            "; the erasure would FAIL on it (its rows reference rows being deleted)"
+                            if gap.get("blocks_erasure")
+                            else ""
+                        )
+                    )
                 bar.step(f"{store.name} · found {found.found}")
         bar.close()
         audit.record(
@@ -98,4 +109,6 @@ class Command(BaseCommand):
         )
         self.stdout.write("")
         self.stdout.write(cli.table(["store", "kind", "found", "where"], rows))
+        for warning in warnings:
+            self.stdout.write(self.style.WARNING(warning))
         self.stdout.write(self.style.WARNING("Dry run: nothing was changed."))
