@@ -106,8 +106,7 @@ def read_schema(conn: Any, schemas: list[str] | tuple[str, ...] = ()) -> Schema:
 
 
 _PG_NAME = (
-    "CASE WHEN pg_catalog.pg_table_is_visible({c}.oid) THEN {c}.relname "
-    "ELSE {n}.nspname || '.' || {c}.relname END"
+    "CASE WHEN pg_catalog.pg_table_is_visible({c}.oid) THEN {c}.relname ELSE {n}.nspname || '.' || {c}.relname END"
 )
 _PG_SCOPE = "({n}.nspname = ANY (current_schemas(false)) OR {n}.nspname = ANY (%s))"
 
