@@ -160,7 +160,7 @@ def draft(schema: Schema, subject_table: str, url: str, store_name: str = "app-d
 
     links = [fk for fk in schema.foreign_keys if fk.table in tables and fk.ref_table in tables]
     for fk in sorted(links, key=lambda f: (depth[f.ref_table], f.table, f.column)):
-        child, parent = tables[fk.table], tables[fk.ref_table]
+        child, referenced = tables[fk.table], tables[fk.ref_table]
         if fk.table == fk.ref_table:
             child.comments.append(f"{fk.column} points to another row of this table: not used to match")
             continue
@@ -169,7 +169,7 @@ def draft(schema: Schema, subject_table: str, url: str, store_name: str = "app-d
             continue
         kind = kind_for(fk.ref_table, fk.ref_column)
         child.match[fk.column] = kind
-        parent.provides[kind] = fk.ref_column
+        referenced.provides[kind] = fk.ref_column
         depends[fk.table].add(fk.ref_table)
 
     # Tables with no foreign-key path but an e-mail column: found by the e-mail.
