@@ -402,3 +402,19 @@ url = "{url}"
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
         conn.commit()
         conn.close()
+
+
+def test_check_stores_on_the_demo_app_names_an_extra_undeclared_table(tmp_path, monkeypatch, settings, capsys):
+    import sqlite3
+
+    monkeypatch.setenv("PORTAL_DEMO_DIR", str(tmp_path / "demo"))
+    call_command("demo_hostapp")
+    with sqlite3.connect(tmp_path / "demo" / "hostapp.sqlite3") as conn:
+        conn.execute(INVOICES)
+    registry._cache.clear()
+    settings.PORTAL_STORES_FILE = str(Path(django_settings.BASE_DIR) / "docs" / "examples" / "stores.toml")
+    with pytest.raises(CommandError):
+        call_command("check_stores")
+    err = capsys.readouterr().err
+    assert 'store "app-db" (sql): billing_invoice.user_id references accounts_user.id but is not declared' in err
+    registry._cache.clear()
