@@ -26,6 +26,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, ClassVar, Protocol
 
+from django.utils.translation import gettext_noop
+
 
 class StoreError(Exception):
     """Base for errors raised by stores. The message is shown to staff: say what and where."""
@@ -158,12 +160,13 @@ def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 # Data categories for the access package's summary (GDPR Art. 15(1)(b)): stores-file
 # value → what the person reads. Declared per table (sql) or per store (files);
 # the Azure kinds have their own (face → biometric, speech → voice).
+# Marked with gettext_noop so makemessages keeps them; the package translates them.
 CATEGORIES: dict[str, str] = {
-    "contact": "Contact details",
-    "photos": "Photos",
-    "biometric": "Biometric templates",
-    "voice": "Voice",
-    "content": "Content",
-    "activity": "Activity",
-    "other": "Other",
+    "contact": gettext_noop("Contact details"),
+    "photos": gettext_noop("Photos"),
+    "biometric": gettext_noop("Biometric templates"),
+    "voice": gettext_noop("Voice"),
+    "content": gettext_noop("Content"),
+    "activity": gettext_noop("Activity"),
+    "other": gettext_noop("Other"),
 }
