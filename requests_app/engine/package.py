@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import re
 import shutil
@@ -67,6 +66,8 @@ PACKAGE_SECTIONS: list[PackageSection] = []
 
 CHUNK = 1024 * 1024
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+META = ".meta"  # staging-only folder (column lists, scratch copies); never copied into the ZIP
+HTML_ROWS_MAX = 5000  # a page with more rows is not readable; the CSV and JSON have them all
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".bmp")
 IMAGES_SHOWN_PER_STORE = 60
 # Kinds whose data has an obvious category when the stores file declares none.
@@ -92,8 +93,10 @@ class _JsonArrayWriter:
     def __init__(self, handle):
         self.handle = handle
         self.count = 0
+        self.columns: dict[str, None] = {}  # every key seen, in order: the CSV/HTML header
 
     def write(self, record: dict[str, Any]) -> None:
+        self.columns.update(dict.fromkeys(record))
         self.handle.write(("[\n" if self.count == 0 else ",\n").encode())
         self.handle.write(json.dumps(record, ensure_ascii=False, default=str).encode())
         self.count += 1
@@ -129,6 +132,9 @@ class StagingSink:
             yield writer
             writer.close()
         self.counts[name] = writer.count
+        meta = self.folder / META / f"{safe_name(name)}.columns.json"
+        meta.parent.mkdir(exist_ok=True)
+        meta.write_text(json.dumps(list(writer.columns)), encoding="utf-8")
 
     def add_file(self, arcname: str, fileobj: BinaryIO) -> None:
         target = self.folder / "files" / safe_arcname(arcname)
@@ -203,51 +209,75 @@ _NUMBER = re.compile(r"^-?[0-9]+([.,][0-9]+)?$")
 
 
 def _write_readable_copies(archive: zipfile.ZipFile, source: Path, arcbase: str, meta: dict[str, Any]) -> None:
-    """``<arcbase>.csv`` and ``<arcbase>.html`` from a staged JSON file, streaming."""
-    columns: dict[str, None] = {}
-    for record in _records(source):
-        columns.update(dict.fromkeys(record))
-    names = list(columns)
+    """``<arcbase>.csv`` and ``<arcbase>.html`` from a staged JSON file, in one streaming pass.
+
+    Both are written to scratch files first (a ZIP takes one open entry at a
+    time), then copied in chunks.
+    """
+    scratch = source.parent / META
+    scratch.mkdir(exist_ok=True)
+    sidecar = scratch / f"{source.stem}.columns.json"
+    if sidecar.exists():
+        names = json.loads(sidecar.read_text(encoding="utf-8"))
+    else:  # staged by an older version: one extra pass for the header
+        columns: dict[str, None] = {}
+        for record in _records(source):
+            columns.update(dict.fromkeys(record))
+        names = list(columns)
     labels = meta.get("columns", {})
-    with archive.open(f"{arcbase}.csv", "w", force_zip64=True) as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-        writer = csv.writer(text)
+    csv_path, rows_path = scratch / f"{source.stem}.csv", scratch / f"{source.stem}.rows.html"
+    total = 0
+    with (
+        open(csv_path, "w", encoding="utf-8-sig", newline="") as csv_file,
+        open(rows_path, "w", encoding="utf-8") as rows_file,
+    ):
+        writer = csv.writer(csv_file)
         writer.writerow(names)
         for record in _records(source):
-            writer.writerow([_spreadsheet_safe(_cell(record.get(name))) for name in names])
-        text.flush()
-        text.detach()
+            cells = [_cell(record.get(name)) for name in names]
+            writer.writerow([_spreadsheet_safe(cell) for cell in cells])
+            if total < HTML_ROWS_MAX:
+                rows_file.write("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in cells) + "</tr>\n")
+            total += 1
+    archive.write(csv_path, f"{arcbase}.csv")
     title = meta.get("label") or PurePosixPath(arcbase).name
-    with archive.open(f"{arcbase}.html", "w", force_zip64=True) as out:
-        head = [
-            '<!doctype html><html><head><meta charset="utf-8">',
-            f"<title>{escape(title)}</title>",
-            "<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1f24;line-height:1.5}"
-            "table{border-collapse:collapse}th,td{border:1px solid #d6dbe1;padding:.3rem .6rem;"
-            "text-align:left;vertical-align:top}td{white-space:pre-wrap}dt{font-weight:600}</style>",
-            f'</head><body><p><a href="../index.html">← {escape(str(_("Back to the overview")))}</a></p>',
-            f"<h1>{escape(title)}</h1>",
-        ]
-        if meta.get("describe"):
-            head.append(f"<p>{escape(meta['describe'])}</p>")
-        described = [(n, labels[n]) for n in names if labels.get(n, {}).get("describe")]
-        if described:
-            head.append("<dl>")
-            for name, column in described:
-                head.append(
-                    f"<dt>{escape(column.get('label') or name)}</dt><dd>{escape(column['describe'])}</dd>"
-                )
-            head.append("</dl>")
-        head.append("<table><thead><tr>")
-        for name in names:
-            label = labels.get(name, {}).get("label") or name
-            head.append(f'<th scope="col" title="{escape(name)}">{escape(label)}</th>')
-        head.append("</tr></thead><tbody>\n")
+    head = [
+        '<!doctype html><html><head><meta charset="utf-8">',
+        f"<title>{escape(title)}</title>",
+        "<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1f24;line-height:1.5}"
+        "table{border-collapse:collapse}th,td{border:1px solid #d6dbe1;padding:.3rem .6rem;"
+        "text-align:left;vertical-align:top}td{white-space:pre-wrap}dt{font-weight:600}</style>",
+        f'</head><body><p><a href="../index.html">← {escape(_("Back to the overview"))}</a></p>',
+        f"<h1>{escape(title)}</h1>",
+    ]
+    if meta.get("describe"):
+        head.append(f"<p>{escape(meta['describe'])}</p>")
+    described = [(n, labels[n]) for n in names if labels.get(n, {}).get("describe")]
+    if described:
+        head.append("<dl>")
+        for name, column in described:
+            head.append(f"<dt>{escape(column.get('label') or name)}</dt><dd>{escape(column['describe'])}</dd>")
+        head.append("</dl>")
+    if total > HTML_ROWS_MAX:
+        head.append(
+            "<p>"
+            + escape(
+                _("This page shows the first %(shown)s of %(total)s entries; the CSV and JSON files have all of them.")
+                % {"shown": HTML_ROWS_MAX, "total": total}
+            )
+            + "</p>"
+        )
+    head.append("<table><thead><tr>")
+    for name in names:
+        label = labels.get(name, {}).get("label") or name
+        head.append(f'<th scope="col" title="{escape(name)}">{escape(label)}</th>')
+    head.append("</tr></thead><tbody>\n")
+    with archive.open(f"{arcbase}.html", "w", force_zip64=True) as out, open(rows_path, "rb") as rows:
         out.write("".join(head).encode())
-        for record in _records(source):
-            cells = "".join(f"<td>{escape(_cell(record.get(name)))}</td>" for name in names)
-            out.write(f"<tr>{cells}</tr>\n".encode())
+        shutil.copyfileobj(rows, out, CHUNK)
         out.write(b"</tbody></table></body></html>\n")
+    csv_path.unlink()
+    rows_path.unlink()
 
 
 def build_package(request, tasks) -> tuple[Path, int, str]:
@@ -289,6 +319,8 @@ def build_package(request, tasks) -> tuple[Path, int, str]:
                     if not path.is_file():
                         continue
                     relative = path.relative_to(store_dir).as_posix()
+                    if relative.startswith(META + "/"):
+                        continue
                     with (
                         open(path, "rb") as src,
                         archive.open(f"{folder_name}/{relative}", "w", force_zip64=True) as dst,

@@ -109,3 +109,15 @@ url = "sqlite:///x.sqlite3"
     errors = registry.parse(text, "stores.toml").errors
     assert any("\"table[0] (accounts_user).category\": 'secrets': use one of contact, photos" in e for e in errors)
     assert any('"table[0] (accounts_user).columns.email": a label, or' in e for e in errors)
+
+
+def test_a_long_table_page_says_the_csv_and_json_hold_the_rest(stores_file, approved_request, monkeypatch):
+    from requests_app.engine import package
+
+    monkeypatch.setattr(package, "HTML_ROWS_MAX", 2)
+    archive = package_of(stores_file, approved_request)
+    page = archive.read("app-db/media_photo.html").decode()
+    assert page.count("<tr><td>") == 2
+    assert "This page shows the first 2 of 3 entries; the CSV and JSON files have all of them." in page
+    assert len(list(csv.reader(io.StringIO(archive.read("app-db/media_photo.csv").decode("utf-8-sig"))))) == 4
+    assert not [n for n in archive.namelist() if ".meta" in n]
