@@ -96,7 +96,7 @@ class FilesStore(Store):
         for text_field in ("label",):
             if text_field in config and (not isinstance(config[text_field], str) or len(config[text_field]) > 200):
                 errors.append((text_field, "a short text (at most 200 characters)"))
-        if "category" in config and config["category"] not in CATEGORIES:
+        if "category" in config and (not isinstance(config["category"], str) or config["category"] not in CATEGORIES):
             errors.append(("category", f"{config['category']!r}: use one of {', '.join(CATEGORIES)}"))
         for extra in sorted(set(config) - {"root", "paths", "label", "category"}):
             errors.append((extra, "unknown field; expected root, paths, label, category"))

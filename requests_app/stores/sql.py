@@ -9,10 +9,15 @@ Configuration (see docs/stores.md)::
     batch_size = 1000                   # optional: identity values per statement
       [[store.table]]
       name = "accounts_user"
-      key = "id"                        # optional, default "id"
+      key = "id"                        # optional: the database's primary key (composite too), else "id"
       match = { email = "email" }       # column = identity kind
       provides = { user_id = "id" }     # identity kind = column
       erase = "delete"                  # or "keep", or { anonymize = { col = value } }
+      label = "Your account"            # optional words and category for the access package
+      category = "contact"
+      [[store.table]]
+      name = "billing_invoice"
+      ignore = "kept by accounting"     # known, left out on purpose (silences the coverage check)
 
 How it stays set-based: an identity a table provides to *another table of the
 same store* is never read into Python; the other table's statement uses a
@@ -25,6 +30,11 @@ never on the number of rows.
 Erasure runs in one database transaction per store: children first (order from
 the ``provides`` graph plus the database's own foreign keys), then parents. A
 worker killed half-way leaves nothing half-done; the engine runs it again.
+
+Coverage: the schema (``sql_schema``) is read at every discovery; tables that
+reference declared ones, or have a column shaped like a declared match column,
+but are not declared are reported (``not_covered`` in the discovery detail),
+and a foreign-key failure during erasure names the table that blocked it.
 """
 
 from __future__ import annotations
@@ -102,10 +112,6 @@ class Table:
                 for col, v in erase.get("anonymize", {}).items()
             }
 
-    @property
-    def bare(self) -> str:
-        return self.name.split(".")[-1]
-
 
 @dataclass
 class Gap:
@@ -150,7 +156,7 @@ def _table_errors(index: int, raw: Any) -> list[tuple[str, str]]:
     for text_field in ("label", "describe"):
         if text_field in raw and (not isinstance(raw[text_field], str) or len(raw[text_field]) > 500):
             errors.append((f"{where}.{text_field}", "a short text (at most 500 characters)"))
-    if "category" in raw and raw["category"] not in CATEGORIES:
+    if "category" in raw and (not isinstance(raw["category"], str) or raw["category"] not in CATEGORIES):
         errors.append((f"{where}.category", f"{raw['category']!r}: use one of {', '.join(CATEGORIES)}"))
     columns = raw.get("columns", {})
     if not isinstance(columns, dict):
@@ -481,8 +487,14 @@ class SqlStore(Store):
         for gap in self.coverage(conn):
             entry: dict[str, Any] = {"table": gap.table, "why": gap.message()}
             if subject is not None:
-                entry["rows"] = self._gap_rows(conn, subject, gap)
-                if gap.parent and not gap.removes_itself and entry["rows"]:
+                try:
+                    entry["rows"] = self._gap_rows(conn, subject, gap)
+                except (DatabaseError, InterfaceError):
+                    # A least-privilege user may not read tables outside the file: say "unknown".
+                    if not conn.get_autocommit():
+                        _rollback_quietly(conn)
+                    entry["rows"] = None
+                if gap.parent and not gap.removes_itself and entry["rows"] != 0:
                     entry["blocks_erasure"] = True
             out.append(entry)
         return out

@@ -418,3 +418,45 @@ def test_check_stores_on_the_demo_app_names_an_extra_undeclared_table(tmp_path, 
     err = capsys.readouterr().err
     assert 'store "app-db" (sql): billing_invoice.user_id references accounts_user.id but is not declared' in err
     registry._cache.clear()
+
+
+def test_a_least_privilege_user_gets_unknown_counts_not_a_failed_discovery(pg_host, tmp_path):
+    import secrets
+
+    from tests.requests_app.engine_fixtures import STORES_TOML
+
+    invoices(pg_host)
+    role = f"limited_{secrets.token_hex(4)}"
+    schema = pg_host.url.split("search_path%3D", 1)[1]
+    add(
+        pg_host,
+        f"CREATE ROLE {role} LOGIN",
+        f"GRANT USAGE ON SCHEMA {schema} TO {role}",
+        *[
+            f"GRANT SELECT, UPDATE, DELETE ON {schema}.{table} TO {role}"
+            for table in (
+                "accounts_user",
+                "accounts_profile",
+                "media_photo",
+                "media_photo_likes",
+                "forum_comment",
+                "social_follow",
+            )
+        ],
+    )
+    try:
+        url = pg_host.url.replace("postgres://postgres@", f"postgres://{role}@", 1)
+        loaded = registry.parse(STORES_TOML.format(url=url, media=tmp_path, extra=""), "stores.toml")
+        store = next(s for s in loaded.stores if s.name == "app-db")
+        found = store.discover(Subject(identities={"email": {ALICE}}))
+        assert found.detail["not_covered"] == [
+            {
+                "table": "billing_invoice",
+                "why": "billing_invoice.user_id references accounts_user.id but is not declared",
+                "rows": None,
+                "blocks_erasure": True,
+            }
+        ]
+        assert found.detail["tables"]["accounts_user"] == 1
+    finally:
+        add(pg_host, f"DROP OWNED BY {role}", f"DROP ROLE {role}")

@@ -81,7 +81,13 @@ def summary(request: PrivacyRequest) -> str:
             row["found"] = task.found_count
             for gap in (task.detail or {}).get("not_covered", []):
                 rows_there = gap.get("rows")
-                count = f"{rows_there} row(s) of this person" if rows_there else "no rows of this person"
+                count = (
+                    "rows unknown: cannot read it"
+                    if rows_there is None
+                    else f"{rows_there} row(s) of this person"
+                    if rows_there
+                    else "no rows of this person"
+                )
                 not_covered.append(f"not covered: {task.store} · {gap['table']} ({count}) — {gap['why']}")
         row["exported"] += task.exported_count
         row["erased"] += task.erased_count

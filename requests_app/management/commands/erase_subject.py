@@ -88,11 +88,14 @@ class Command(BaseCommand):
                     ]
                 )
                 for gap in found.detail.get("not_covered", []):
+                    rows = gap.get("rows")
+                    count = "rows unknown: cannot read it" if rows is None else f"{rows} row(s) of this person"
                     warnings.append(
-                        f"not covered: {store.name} · {gap['table']} ({gap.get('rows', 0)} row(s) of this "
-                        f"person) — {gap['why']}"
+                        f"not covered: {store.name} · {gap['table']} ({count}) — {gap['why']}"
                         + (
                             "; the erasure would FAIL on it (its rows reference rows being deleted)"
+                            if gap.get("blocks_erasure") and rows
+                            else "; the erasure may fail on it (its rows may reference rows being deleted)"
                             if gap.get("blocks_erasure")
                             else ""
                         )
