@@ -88,13 +88,15 @@ class Command(BaseCommand):
                     ]
                 )
                 for gap in found.detail.get("not_covered", []):
-                    rows = gap.get("rows")
-                    count = "rows unknown: cannot read it" if rows is None else f"{rows} row(s) of this person"
+                    gap_rows = gap.get("rows")
+                    count = (
+                        "rows unknown: cannot read it" if gap_rows is None else f"{gap_rows} row(s) of this person"
+                    )
                     warnings.append(
                         f"not covered: {store.name} · {gap['table']} ({count}) — {gap['why']}"
                         + (
                             "; the erasure would FAIL on it (its rows reference rows being deleted)"
-                            if gap.get("blocks_erasure") and rows
+                            if gap.get("blocks_erasure") and gap_rows
                             else "; the erasure may fail on it (its rows may reference rows being deleted)"
                             if gap.get("blocks_erasure")
                             else ""
