@@ -45,6 +45,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
@@ -321,6 +322,11 @@ class SqlStore(Store):
         if "mysql" in full["ENGINE"]:
             _mysql_driver()
         conn = load_backend(full["ENGINE"]).DatabaseWrapper(full, alias)
+        name = str(full.get("NAME") or "")
+        if conn.vendor == "sqlite" and name != ":memory:" and not name.startswith("file:") and not Path(name).is_file():
+            # SQLite would create an empty database and every later look would find "nothing":
+            # a missing file is a mistake to name, never a place to start.
+            raise PermanentStoreError(f'store "{self.name}": the SQLite database file {name} does not exist')
         if conn.vendor == "sqlite":
             # Its feature probe opens transaction.atomic(alias), which looks the alias up in
             # settings.DATABASES; this connection is not there. Table introspection needs no JSON.

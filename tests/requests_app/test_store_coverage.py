@@ -460,3 +460,20 @@ def test_a_least_privilege_user_gets_unknown_counts_not_a_failed_discovery(pg_ho
         assert found.detail["tables"]["accounts_user"] == 1
     finally:
         add(pg_host, f"DROP OWNED BY {role}", f"DROP ROLE {role}")
+
+
+def test_a_missing_sqlite_file_is_named_and_never_created(tmp_path, client, settings):
+    missing = tmp_path / "nowhere.sqlite3"
+    path = tmp_path / "stores.toml"
+    path.write_text(
+        f'[[store]]\nname = "app-db"\nkind = "sql"\nurl = "sqlite:///{missing}"\n'
+        '  [[store.table]]\n  name = "accounts_user"\n  match = { email = "email" }\n'
+    )
+    settings.PORTAL_STORES_FILE = str(path)
+    registry._coverage_cache.clear()
+    assert "warnings" not in client.get("/healthz").json()["checks"]["stores_config"]
+    from requests_app.stores.base import PermanentStoreError
+
+    with pytest.raises(PermanentStoreError, match="the SQLite database file .*nowhere.sqlite3 does not exist"):
+        registry.get("app-db").check_connection()
+    assert not missing.exists()
