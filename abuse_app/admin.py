@@ -7,8 +7,6 @@ form and action here checks a change/add permission.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
@@ -18,6 +16,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from abuse_app import services
 from abuse_app.forms import AppealDecisionForm, DecisionForm, NoteForm
@@ -33,13 +32,10 @@ class SlaFilter(admin.SimpleListFilter):
         return [("overdue", _("Overdue")), ("24h", _("Due within 24 hours"))]
 
     def queryset(self, request, queryset):
-        now = timezone.now()
         if self.value() == "overdue":
-            return queryset.filter(status__in=Case.OPEN_STATUSES, sla_due_at__lt=now)
+            return queryset.overdue()
         if self.value() == "24h":
-            return queryset.filter(
-                status__in=Case.OPEN_STATUSES, sla_due_at__gte=now, sla_due_at__lt=now + timedelta(hours=24)
-            )
+            return queryset.due_within(24)
         return queryset
 
 
@@ -151,7 +147,7 @@ class CaseAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change and "assigned_to" in form.changed_data:
-            services.assign(case=obj, assignee=obj.assigned_to, actor=request.user)
+            services.case_assign(case=obj, assignee=obj.assigned_to, actor=request.user)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         case = self.get_object(request, object_id)
@@ -187,7 +183,7 @@ class CaseAdmin(admin.ModelAdmin):
         form = DecisionForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                services.decide(case=case, actor=request.user, **form.cleaned_data)
+                services.case_decide(case=case, actor=request.user, **form.decide_kwargs())
             except services.AbuseError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -213,7 +209,7 @@ class CaseAdmin(admin.ModelAdmin):
         case = get_object_or_404(Case, pk=pk)
         form = NoteForm(request.POST)
         if form.is_valid():
-            services.add_note(case=case, author=request.user, body=form.cleaned_data["body"])
+            services.case_add_note(case=case, author=request.user, body=form.cleaned_data["body"])
             messages.success(request, _("Note added."))
         else:
             messages.error(request, _("The note is empty or too long (5000 characters at most)."))
@@ -221,20 +217,33 @@ class CaseAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Assign selected cases to me"), permissions=["change"])
     def assign_to_me(self, request, queryset):
-        for case in queryset:
-            services.assign(case=case, assignee=request.user, actor=request.user)
-        messages.success(request, _("Assigned to you."))
+        cases = list(queryset)
+        for case in cases:
+            services.case_assign(case=case, assignee=request.user, actor=request.user)
+        messages.success(
+            request,
+            ngettext("%(n)d case assigned to you.", "%(n)d cases assigned to you.", len(cases)) % {"n": len(cases)},
+        )
 
     @admin.action(
         description=_("Place on legal hold for one year (evidence kept, never auto-deleted)"),
         permissions=["change"],
     )
     def place_legal_hold(self, request, queryset):
-        for case in queryset:
-            services.place_legal_hold(
+        cases = list(queryset)
+        for case in cases:
+            services.case_place_legal_hold(
                 case=case, actor=request.user, days=365, reason="placed from the case list"
             )
-        messages.success(request, _("Legal hold placed."))
+        messages.success(
+            request,
+            ngettext(
+                "%(n)d case placed on legal hold for one year.",
+                "%(n)d cases placed on legal hold for one year.",
+                len(cases),
+            )
+            % {"n": len(cases)},
+        )
 
 
 class EvidenceInline(admin.TabularInline):
@@ -311,7 +320,7 @@ class NoticeAdmin(admin.ModelAdmin):
             raise PermissionDenied
         evidence = get_object_or_404(Evidence, pk=pk)
         try:
-            handle = services.open_evidence(evidence=evidence, actor=request.user)
+            handle = services.evidence_open(evidence=evidence, actor=request.user)
         except services.AbuseError as exc:
             messages.error(request, str(exc))
             return HttpResponseRedirect(reverse("admin:abuse_app_notice_change", args=[evidence.notice_id]))
@@ -438,7 +447,7 @@ class AppealAdmin(admin.ModelAdmin):
             )
         elif request.method == "POST" and form.is_valid():
             try:
-                services.decide_appeal(
+                services.appeal_decide(
                     appeal=appeal,
                     actor=request.user,
                     outcome=form.cleaned_data["outcome"],
@@ -465,13 +474,33 @@ class AppealAdmin(admin.ModelAdmin):
         )
 
 
+def _short(moment) -> str:
+    """A compact local time for narrow list columns; it may wrap between day and time only."""
+    if not moment:
+        return "—"
+    local = timezone.localtime(moment)
+    return format_html('<span class="abuse-day">{}</span> {}', local.strftime("%Y-%m-%d"), local.strftime("%H:%M"))
+
+
 @admin.register(ReporterStanding)
 class ReporterStandingAdmin(admin.ModelAdmin):
-    list_display = ["key", "unfounded_count", "warned_at", "suspended_until", "updated_at"]
+    list_display = ["reporter", "kind", "unfounded", "warned", "suspended"]
     list_filter = [("suspended_until", admin.EmptyFieldListFilter), ("warned_at", admin.EmptyFieldListFilter)]
-    search_fields = ["key"]
-    readonly_fields = ["key", "unfounded_count", "warned_at", "suspended_until", "updated_at"]
+    search_fields = ["key", "label"]
+    search_help_text = _("Masked e-mail (a***@example.com) or the key's hash.")
+    readonly_fields = [
+        "label",
+        "key",
+        "unfounded_count",
+        "warned_at",
+        "suspended_at",
+        "suspended_until",
+        "updated_at",
+    ]
     actions = ["lift_suspension"]
+
+    class Media:
+        css = {"all": ["abuse_app/admin.css"]}
 
     def has_add_permission(self, request):
         return False
@@ -479,18 +508,44 @@ class ReporterStandingAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    @admin.display(description=_("Reporter"), ordering="label")
+    def reporter(self, obj):
+        # The label to recognise someone by, the hash (shortened) to tell equal labels apart.
+        return format_html(
+            '<span class="abuse-reporter">{}</span> <code class="abuse-key" title="{}">{}…</code>',
+            obj.label or (_("address") if obj.is_address else "—"),
+            obj.key,
+            obj.key[:14],
+        )
+
+    @admin.display(description=_("Kind"))
+    def kind(self, obj):
+        return _("Address (cooldown only)") if obj.is_address else _("E-mail")
+
+    @admin.display(description=_("Warned"), ordering="warned_at")
+    def warned(self, obj):
+        return _short(obj.warned_at)
+
+    @admin.display(description=_("Suspended until"), ordering="suspended_until")
+    def suspended(self, obj):
+        return _short(obj.suspended_until)
+
+    @admin.display(description=_("Unfounded"), ordering="unfounded_count")
+    def unfounded(self, obj):
+        return obj.unfounded_count
+
     @admin.action(description=_("Lift the suspension of the selected reporters"), permissions=["change"])
     def lift_suspension(self, request, queryset):
-        for standing in queryset.filter(suspended_until__gt=timezone.now()):
-            standing.suspended_until = timezone.now()
-            standing.save(update_fields=["suspended_until", "updated_at"])
-            audit.record(
-                subject_type="abuse_reporter",
-                subject_id=standing.pk,
-                action="abuse.suspension_lifted",
-                actor=request.user,
+        count = services.reporters_lift_suspensions(standings=queryset, actor=request.user)
+        messages.success(
+            request,
+            ngettext(
+                "The suspension of %(n)d reporter was lifted.",
+                "The suspensions of %(n)d reporters were lifted.",
+                count,
             )
-        messages.success(request, _("Suspensions lifted."))
+            % {"n": count},
+        )
 
 
 @admin.register(WebhookDelivery)
@@ -518,11 +573,11 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Send the selected deliveries again"), permissions=["change"])
     def retry(self, request, queryset):
-        from abuse_app.tasks import deliver_webhook
-
-        count = queryset.filter(status=WebhookDelivery.Status.FAILED).update(
-            status=WebhookDelivery.Status.PENDING, attempts=0
+        count = services.webhooks_retry(deliveries=queryset, actor=request.user)
+        messages.success(
+            request,
+            ngettext(
+                "%(n)d failed delivery queued again.", "%(n)d failed deliveries queued again.", count
+            )
+            % {"n": count},
         )
-        for pk in queryset.filter(status=WebhookDelivery.Status.PENDING).values_list("pk", flat=True):
-            deliver_webhook.delay(pk)
-        messages.success(request, _("%(n)d failed deliveries queued again.") % {"n": count})

@@ -175,7 +175,7 @@ class AbuseReportView(APIView):
         notice_input.target_account_id = extra.get("target_account_id", "")
         notice_input.snapshot = extra.get("snapshot")
         try:
-            submitted = services.submit_notice(
+            submitted = services.notice_submit(
                 notice_input,
                 ip=client_ip(request),
                 channel=Notice.Channel.HOST_APP if key else Notice.Channel.API,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from abuse_app import evidence, targets
@@ -158,7 +159,7 @@ class AppealForm(forms.Form):
         error_messages={"required": _("Tell us why the decision should change.")},
     )
     contact_email = forms.EmailField(
-        label=_("Your e-mail (optional)"),
+        label=_("Your e-mail"),
         required=False,
         help_text=_("To tell you the outcome. You can also check this page again."),
     )
@@ -170,6 +171,10 @@ class AppealForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["territorial_scope"].initial = settings.PORTAL_ABUSE_TERRITORIAL_SCOPE
+
     action = forms.ChoiceField(label=_("Action"), choices=Decision.Action.choices)
     ground = forms.ChoiceField(label=_("Ground"), choices=Decision.Ground.choices, required=False)
     legal_reference = forms.CharField(
@@ -184,10 +189,44 @@ class DecisionForm(forms.Form):
         label=_("Facts and circumstances"),
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_(
-            "Sent to the reporters and to the reported person. Never name or describe the reporters."
+            "Sent to the reporters and the reported person, and published in the transparency report: "
+            "never name or describe the reporters, and leave out personal data."
         ),
     )
-    automated = forms.BooleanField(label=_("Automated means were used to detect or decide"), required=False)
+    territorial_scope = forms.CharField(
+        label=_("Territorial scope"),
+        required=False,
+        max_length=200,
+        help_text=_(
+            "Where the restriction applies. Defaults to where the service is offered; "
+            "ignored when nothing is restricted."
+        ),
+    )
+    duration = forms.ChoiceField(
+        label=_("Duration"),
+        choices=[("indefinite", _("Indefinite")), ("until", _("Until the date below"))],
+        initial="indefinite",
+        required=False,  # empty means indefinite
+        widget=forms.RadioSelect,
+    )
+    restricted_until = forms.DateField(
+        label=_("Restricted until (last day)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Only with “Until the date below”."),
+    )
+    automated_detection = forms.BooleanField(
+        label=_("Automated means were used to detect or identify the content"), required=False
+    )
+    automated = forms.BooleanField(label=_("Automated means were used to take the decision"), required=False)
+    target_email = forms.EmailField(
+        label=_("Reported person's e-mail"),
+        required=False,
+        help_text=_(
+            "If you know it, the reported person gets the statement of reasons and the appeal link "
+            "by e-mail. Not stored."
+        ),
+    )
     manifestly_unfounded = forms.BooleanField(
         label=_(
             "The notices were manifestly unfounded (counts towards warning and suspending the reporters)"
@@ -207,6 +246,16 @@ class DecisionForm(forms.Form):
                 "manifestly_unfounded",
                 _("Only a decision to take no action can find notices manifestly unfounded."),
             )
+        if data.get("duration") == "until" and not data.get("restricted_until"):
+            self.add_error("restricted_until", _("Give the last day of the restriction, or choose indefinite."))
+        if data.get("duration") != "until":
+            data["restricted_until"] = None
+        return data
+
+    def decide_kwargs(self) -> dict:
+        """The cleaned data as ``services.case_decide`` takes it."""
+        data = dict(self.cleaned_data)
+        data.pop("duration", None)
         return data
 
 

@@ -16,13 +16,17 @@ models live in ``abuse_app.services``.
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+
+from portal import audit
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud safely
 
@@ -76,6 +80,24 @@ CATEGORY_POLICY: dict[str, tuple[int, timedelta]] = {
 ILLEGAL_CONTENT_CATEGORIES = {Category.PRIVACY, Category.HARASSMENT, Category.DEFAMATION, Category.ILLEGAL}
 
 
+class NoticeQuerySet(models.QuerySet):
+    def reporter_purgeable(self, now: datetime | None = None) -> NoticeQuerySet:
+        """Notices whose reporter's name and e-mail no case or appeal needs any more.
+
+        Every case of the notice is decided, no appeal is pending, the appeal window
+        closed ``PORTAL_ABUSE_REPORTER_RETENTION_DAYS`` ago (and so did the last appeal
+        decision), and no case is under legal hold (child-safety cases are, for a year
+        at least).
+        """
+        now = now or timezone.now()
+        retention = timedelta(days=settings.PORTAL_ABUSE_REPORTER_RETENTION_DAYS)
+        return (
+            self.filter(reporter_purged_at__isnull=True)
+            .exclude(reporter_name="", reporter_email="")
+            .exclude(cases__in=Case.objects.needing_reporter(now - retention, now))
+        )
+
+
 class Notice(models.Model):
     class Channel(models.TextChoices):
         WEB = "web", _("Web form")
@@ -110,6 +132,12 @@ class Notice(models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     status_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
     manifestly_unfounded = models.BooleanField(default=False)
+    # Set when the reporter's name and e-mail were purged under the retention rules;
+    # the pseudonym ('email:<keyed hash>', as in ReporterStanding) keeps the trail.
+    reporter_purged_at = models.DateTimeField(null=True, blank=True)
+    reporter_pseudonym = models.CharField(max_length=40, blank=True)
+
+    objects = NoticeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-received_at"]
@@ -129,6 +157,43 @@ class Notice(models.Model):
         return self.category == Category.MINORS
 
 
+class CaseQuerySet(models.QuerySet):
+    def open(self) -> CaseQuerySet:
+        return self.filter(status__in=Case.OPEN_STATUSES)
+
+    def overdue(self, now: datetime | None = None) -> CaseQuerySet:
+        return self.open().filter(sla_due_at__lt=now or timezone.now())
+
+    def due_within(self, hours: int, now: datetime | None = None) -> CaseQuerySet:
+        now = now or timezone.now()
+        return self.open().filter(sla_due_at__gte=now, sla_due_at__lt=now + timedelta(hours=hours))
+
+    def _unsettled(self, now: datetime, closed_before: datetime) -> CaseQuerySet:
+        """Cases that are undecided, appealed, under legal hold, or decided after ``closed_before``."""
+        return self.filter(
+            Q(legal_hold_until__gt=now)
+            | Q(status__in=[*Case.OPEN_STATUSES, Case.Status.APPEALED])
+            | Q(decided_at__isnull=True)
+            | Q(decided_at__gt=closed_before)
+        )
+
+    def needing_evidence(self, now: datetime | None = None) -> CaseQuerySet:
+        """Cases whose evidence must stay: child safety (never auto-deleted), legal hold,
+        undecided or appealed, or still within the appeal window."""
+        now = now or timezone.now()
+        window_start = now - timedelta(days=settings.PORTAL_ABUSE_APPEAL_DAYS)
+        return self._unsettled(now, window_start) | self.filter(is_child_safety=True)
+
+    def needing_reporter(self, closed_before: datetime, now: datetime | None = None) -> CaseQuerySet:
+        """Cases that still need their reporters' identity: unsettled, or whose appeal window
+        (or last appeal decision) ended after ``closed_before``."""
+        now = now or timezone.now()
+        window_start = closed_before - timedelta(days=settings.PORTAL_ABUSE_APPEAL_DAYS)
+        return self._unsettled(now, window_start) | self.filter(
+            decisions__appeals__decided_at__gt=closed_before
+        )
+
+
 class Case(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("New")
@@ -138,6 +203,14 @@ class Case(models.Model):
         CLOSED = "closed", _("Closed")
 
     OPEN_STATUSES = (Status.OPEN, Status.IN_REVIEW)
+    # A closed case is appealed again when the other side appeals within the window.
+    TRANSITIONS: dict[str, set[str]] = {
+        Status.OPEN: {Status.IN_REVIEW, Status.DECIDED},
+        Status.IN_REVIEW: {Status.DECIDED},
+        Status.DECIDED: {Status.APPEALED},
+        Status.APPEALED: {Status.APPEALED, Status.CLOSED},
+        Status.CLOSED: {Status.APPEALED},
+    }
 
     reference = models.CharField(max_length=16, unique=True, default=case_reference, editable=False)
     target_key = models.CharField(
@@ -164,6 +237,8 @@ class Case(models.Model):
         null=True, blank=True, help_text="Evidence is kept at least until then and never auto-deleted."
     )
     notices = models.ManyToManyField(Notice, related_name="cases")
+
+    objects = CaseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-is_child_safety", "priority", "sla_due_at"]
@@ -196,6 +271,63 @@ class Case(models.Model):
     def latest_decision(self) -> Decision | None:
         return self.decisions.order_by("-decided_at", "-id").first()
 
+    def transition(
+        self, to: str, *, actor: Any, action: str, reason: str = "", data: dict | None = None, **fields: Any
+    ) -> None:
+        """Move to status ``to`` (checked), set ``fields``, save, and audit — one step.
+
+        Call inside ``transaction.atomic`` on a row locked with select_for_update.
+        """
+        if to not in self.TRANSITIONS[self.status]:
+            raise InvalidCaseTransition(
+                f"A case that is “{self.get_status_display().lower()}” cannot become "
+                f"“{self.Status(to).label.lower()}”."
+            )
+        previous = self.status
+        self.status = to
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.save(update_fields=["status", *fields])
+        audit.record(
+            subject_type="abuse_case",
+            subject_id=self.pk,
+            action=action,
+            actor=actor,
+            from_status=previous,
+            to_status=to,
+            reason=reason,
+            data=data,
+        )
+
+    def note(
+        self,
+        *,
+        actor: Any,
+        action: str,
+        reason: str = "",
+        data: dict | None = None,
+        from_status: str = "",
+        to_status: str = "",
+    ) -> None:
+        """Audit something that happened to the case without a status change."""
+        audit.record(
+            subject_type="abuse_case",
+            subject_id=self.pk,
+            action=action,
+            actor=actor,
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason,
+            data=data,
+        )
+
+    def timeline(self):
+        return audit.timeline("abuse_case", self.pk)
+
+
+class InvalidCaseTransition(Exception):
+    """A status change the case's state machine does not allow."""
+
 
 class CaseNote(models.Model):
     """An internal note by staff. Never shown outside admin, never edited."""
@@ -219,6 +351,14 @@ def evidence_path(instance: Evidence, filename: str) -> str:
     return f"abuse/evidence/{timezone.now():%Y/%m}/{secrets.token_hex(16)}"
 
 
+class EvidenceQuerySet(models.QuerySet):
+    def purgeable(self, now: datetime | None = None) -> EvidenceQuerySet:
+        """Evidence no case or appeal can need any more (see ``CaseQuerySet.needing_evidence``)."""
+        return self.filter(purged_at__isnull=True).exclude(
+            notice__cases__in=Case.objects.needing_evidence(now)
+        )
+
+
 class Evidence(models.Model):
     notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="evidence")
     file = models.FileField(upload_to=evidence_path, max_length=200, blank=True)
@@ -228,6 +368,8 @@ class Evidence(models.Model):
     sha256 = models.CharField(max_length=64)
     uploaded_at = models.DateTimeField(default=timezone.now)
     purged_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EvidenceQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "evidence"
@@ -260,7 +402,18 @@ class Decision(models.Model):
         max_length=300, blank=True, help_text="The law (for illegal content) or the terms' clause."
     )
     facts = models.TextField(help_text="Facts and circumstances the decision relies on.")
-    automated = models.BooleanField(default=False, help_text="Taken or detected by automated means.")
+    # DSA Art. 17(3)(a): where and for how long a restriction applies.
+    territorial_scope = models.CharField(
+        max_length=200, blank=True, help_text="Where the restriction applies (empty when nothing is restricted)."
+    )
+    restricted_until = models.DateField(
+        null=True, blank=True, help_text="Last day of the restriction; empty means indefinite."
+    )
+    # DSA Art. 17(3)(c): automated means, for detection and for the decision, said separately.
+    automated_detection = models.BooleanField(
+        default=False, help_text="The content was detected or identified by automated means."
+    )
+    automated = models.BooleanField(default=False, help_text="The decision was taken by automated means.")
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -293,8 +446,115 @@ class Decision(models.Model):
         return self.decided_at + timedelta(days=settings.PORTAL_ABUSE_APPEAL_DAYS)
 
     @property
+    def restricts(self) -> bool:
+        """Whether the action restricts the content or the account (scope and duration apply)."""
+        return self.action in RESTRICTING_ACTIONS
+
+    @property
+    def scope_display(self) -> str:
+        return self.territorial_scope if self.restricts else str(_("Not applicable (nothing is restricted)"))
+
+    @property
+    def duration_display(self) -> str:
+        if not self.restricts:
+            return str(_("Not applicable (nothing is restricted)"))
+        if self.restricted_until is None:
+            return str(_("Indefinite"))
+        return str(_("Until %(date)s") % {"date": date_format(self.restricted_until, "DATE_FORMAT")})
+
+    def redress_routes(self) -> list[dict[str, Any]]:
+        """Every way to challenge the decision (DSA Art. 17(3)(f)), in the active language.
+
+        The operator's details come from settings (docs/abuse.md, "Redress"); the
+        sentences are translated in locale/.
+        """
+        operator = f"{settings.PORTAL_OPERATOR_NAME} ({settings.PORTAL_OPERATOR_CONTACT})"
+        deadline = timezone.localtime(self.appeal_deadline).date()
+        body = settings.PORTAL_ABUSE_DISPUTE_BODY
+        courts = settings.PORTAL_ABUSE_COURTS
+        return [
+            {
+                "route": "internal_appeal",
+                "title": str(_("Internal appeal")),
+                "deadline": deadline.isoformat(),
+                "text": str(
+                    _(
+                        "You can appeal to %(operator)s until %(date)s, free of charge. "
+                        "A moderator who did not take this decision reviews it."
+                    )
+                    % {"operator": operator, "date": date_format(deadline, "DATE_FORMAT")}
+                ),
+            },
+            {
+                "route": "out_of_court_dispute_settlement",
+                "title": str(_("Out-of-court dispute settlement")),
+                "url": settings.PORTAL_ABUSE_DISPUTE_URL,
+                "text": str(
+                    (
+                        _(
+                            "You can refer the dispute to a certified out-of-court dispute settlement "
+                            "body (Digital Services Act, Art. 21), for example %(body)s. "
+                            "%(operator)s will take part in good faith."
+                        )
+                        if body
+                        else _(
+                            "You can refer the dispute to a certified out-of-court dispute settlement "
+                            "body of your choice (Digital Services Act, Art. 21). "
+                            "%(operator)s will take part in good faith."
+                        )
+                    )
+                    % {"body": body, "operator": operator}
+                ),
+            },
+            {
+                "route": "courts",
+                "title": str(_("Courts")),
+                "text": str(
+                    (
+                        _("You can take the matter to court at any time, for example %(courts)s.")
+                        if courts
+                        else _("You can take the matter to the competent courts at any time.")
+                    )
+                    % {"courts": courts}
+                ),
+            },
+        ]
+
+    def statement(self) -> dict[str, Any]:
+        """The statement of reasons as data (webhook, transparency JSON); nothing about the reporters."""
+        return {
+            "decision_id": self.pk,
+            "decision": self.action,
+            "decision_label": str(self.get_action_display()),
+            "territorial_scope": self.territorial_scope if self.restricts else None,
+            "duration": (
+                None
+                if not self.restricts
+                else {"indefinite": self.restricted_until is None, "until": (
+                    self.restricted_until.isoformat() if self.restricted_until else None
+                )}
+            ),
+            "facts": self.facts,
+            "automated_detection": self.automated_detection,
+            "automated_decision": self.automated,
+            "ground": self.ground or None,
+            "legal_reference": self.legal_reference or None,
+            "decided_at": self.decided_at.isoformat(),
+            "appeal_deadline": self.appeal_deadline.isoformat(),
+            "redress": self.redress_routes(),
+        }
+
+    @property
     def appeal_window_open(self) -> bool:
         return timezone.now() <= self.appeal_deadline
+
+
+# Actions that restrict someone: the statement of reasons gives their scope and duration.
+RESTRICTING_ACTIONS = {
+    Decision.Action.REMOVE_CONTENT,
+    Decision.Action.RESTRICT_ACCOUNT,
+    Decision.Action.SUSPEND_ACCOUNT,
+}
 
 
 class Appeal(models.Model):
@@ -360,14 +620,35 @@ class Appeal(models.Model):
         return f"appeal #{self.pk} by {self.appellant}"
 
 
+class ReporterStandingQuerySet(models.QuerySet):
+    def people(self) -> ReporterStandingQuerySet:
+        """Standings of reporters (by e-mail), not of network addresses."""
+        return self.filter(key__startswith="email:")
+
+    def active_for(self, keys: list[str], now: datetime | None = None) -> ReporterStandingQuerySet:
+        """Suspensions and cooldowns in force for any of ``keys``, the longest first."""
+        return self.filter(key__in=keys, suspended_until__gt=now or timezone.now()).order_by("-suspended_until")
+
+    def suspended_between(self, start: datetime, end: datetime) -> ReporterStandingQuerySet:
+        return self.people().filter(suspended_at__gte=start, suspended_at__lt=end)
+
+
 class ReporterStanding(models.Model):
     """How often a reporter (by pseudonymised e-mail or IP) sent manifestly unfounded notices."""
 
     key = models.CharField(max_length=40, unique=True, help_text="'email:<hash>' or 'ip:<hash>'.")
+    label = models.CharField(
+        max_length=120, blank=True, help_text="Masked e-mail or address, to recognise the reporter (a***@example.com)."
+    )
     unfounded_count = models.PositiveIntegerField(default=0)
     warned_at = models.DateTimeField(null=True, blank=True)
-    suspended_until = models.DateTimeField(null=True, blank=True)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspended_until = models.DateTimeField(
+        null=True, blank=True, help_text="E-mail: a suspension. Address: only a short cooldown."
+    )
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ReporterStandingQuerySet.as_manager()
 
     class Meta:
         verbose_name = "reporter standing"
@@ -378,6 +659,26 @@ class ReporterStanding(models.Model):
     @property
     def is_suspended(self) -> bool:
         return bool(self.suspended_until and self.suspended_until > timezone.now())
+
+    @property
+    def is_address(self) -> bool:
+        return self.key.startswith("ip:")
+
+
+def mask_email(email: str) -> str:
+    """``alice@example.com`` → ``a***@example.com``: recognisable to staff, not a full address."""
+    local, _sep, domain = email.strip().partition("@")
+    if not domain:
+        return "***"
+    return f"{local[:1]}***@{domain.lower()}"
+
+
+class WebhookDeliveryQuerySet(models.QuerySet):
+    def stale(self, older_than: timedelta, now: datetime | None = None) -> WebhookDeliveryQuerySet:
+        """Pending deliveries older than ``older_than``: their Celery message was lost."""
+        return self.filter(
+            status=WebhookDelivery.Status.PENDING, created_at__lt=(now or timezone.now()) - older_than
+        )
 
 
 class WebhookDelivery(models.Model):
@@ -397,6 +698,8 @@ class WebhookDelivery(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     delivered_at = models.DateTimeField(null=True, blank=True)
+
+    objects = WebhookDeliveryQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "webhook deliveries"

@@ -15,7 +15,7 @@ from abuse_app import services
 def deliver_webhook(self, delivery_id: int) -> str:
     """Tell the host app about a decision; retried with exponential backoff and jitter."""
     try:
-        return services.deliver(delivery_id).status
+        return services.webhook_deliver(delivery_id).status
     except services.TransientWebhookError as exc:
         countdown = exc.retry_after or min(3600, 2**self.request.retries * 30) + random.randint(0, 15)
         raise self.retry(countdown=countdown, exc=exc)
@@ -24,10 +24,16 @@ def deliver_webhook(self, delivery_id: int) -> str:
 @shared_task(name="abuse.redeliver_webhooks", acks_late=True)
 def redeliver_webhooks() -> int:
     """Re-send deliveries whose Celery message was lost (pending for more than 2 hours)."""
-    return services.redeliver_stale_webhooks()
+    return services.webhooks_redeliver_stale()
 
 
 @shared_task(name="abuse.purge_evidence", acks_late=True)
 def purge_evidence() -> int:
     """Delete evidence files no case or appeal can need any more (never child-safety or legal hold)."""
-    return services.purge_evidence()
+    return services.evidence_purge()
+
+
+@shared_task(name="abuse.purge_reporters", acks_late=True)
+def purge_reporters() -> int:
+    """Blank reporters' names and e-mails once their cases and appeal windows are closed (retention)."""
+    return services.reporter_identities_purge()

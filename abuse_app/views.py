@@ -30,7 +30,7 @@ def _hotline() -> dict:
 
 
 # Every POST counts here (bounds floods of invalid submissions); accepted notices are
-# counted again per IP and per e-mail in services.check_reporter.
+# counted again per IP and per e-mail in services.reporter_check.
 @ratelimit("abuse-form", "60/hour")
 @require_http_methods(["GET", "POST"])
 def report(request):
@@ -40,7 +40,7 @@ def report(request):
         form = ReportForm(request.POST, request.FILES, child_safety_lane=lane)
         if form.is_valid():
             try:
-                submitted = services.submit_notice(
+                submitted = services.notice_submit(
                     form.to_input(language=translation.get_language() or "en"),
                     ip=client_ip(request),
                     channel=Notice.Channel.WEB,
@@ -120,7 +120,7 @@ def _status_context(notice: Notice) -> dict:
 
 @token_guard("abuse-status")
 def status(request, token: str):
-    notice = services.notice_by_token(token)
+    notice = services.notice_get_by_token(token)
     if notice is None:
         raise Http404
     response = render(request, "abuse/status.html", {**_status_context(notice), "token": token})
@@ -132,7 +132,7 @@ def status(request, token: str):
 @token_guard("abuse-status")
 @require_http_methods(["GET", "POST"])
 def reporter_appeal(request, token: str, decision_id: int):
-    notice = services.notice_by_token(token)
+    notice = services.notice_get_by_token(token)
     if notice is None:
         raise Http404
     decision = Decision.objects.filter(pk=decision_id, case__notices=notice).select_related("case").first()
@@ -151,7 +151,7 @@ def reporter_appeal(request, token: str, decision_id: int):
 @require_http_methods(["GET", "POST"])
 def target_decision(request, token: str):
     """The reported person's view of a decision (link sent through the host app), with the appeal form."""
-    decision = services.decision_by_target_token(token)
+    decision = services.decision_get_by_target_token(token)
     if decision is None:
         raise Http404
     return _appeal(request, decision=decision, appellant=Appeal.Appellant.TARGET, notice=None, back=None)
@@ -166,7 +166,7 @@ def _appeal(request, *, decision: Decision, appellant: str, notice: Notice | Non
     error = None
     if request.method == "POST" and appeal is None and form.is_valid():
         try:
-            appeal = services.file_appeal(
+            appeal = services.appeal_file(
                 decision=decision,
                 appellant=appellant,
                 notice=notice,
@@ -233,6 +233,8 @@ def transparency(request):
     }
     fmt = request.GET.get("format")
     if fmt == "json":
+        # The statements of reasons themselves (DSA Art. 17, 24(5)), without anything about reporters.
+        figures["statements_of_reasons"] = services.transparency_statements(start, end)
         return JsonResponse(figures, json_dumps_params={"indent": 2})
     if fmt == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")

@@ -121,6 +121,18 @@ PORTAL_ABUSE_LEGAL_HOLD_DAYS = env_int("PORTAL_ABUSE_LEGAL_HOLD_DAYS", 365, mini
 PORTAL_ABUSE_UNFOUNDED_WARN_AFTER = env_int("PORTAL_ABUSE_UNFOUNDED_WARN_AFTER", 2, minimum=1)
 PORTAL_ABUSE_UNFOUNDED_SUSPEND_AFTER = env_int("PORTAL_ABUSE_UNFOUNDED_SUSPEND_AFTER", 3, minimum=1)
 PORTAL_ABUSE_SUSPENSION_DAYS = env_int("PORTAL_ABUSE_SUSPENSION_DAYS", 30, minimum=1)
+# Misuse by an address (no e-mail): only a cooldown, never a suspension (NAT, shared networks).
+PORTAL_ABUSE_IP_COOLDOWN_HOURS = env_int("PORTAL_ABUSE_IP_COOLDOWN_HOURS", 1, minimum=1)
+# Reporters' names and e-mails are purged this many days after the case and its appeal window closed.
+PORTAL_ABUSE_REPORTER_RETENTION_DAYS = env_int("PORTAL_ABUSE_REPORTER_RETENTION_DAYS", 90, minimum=0)
+# Statement of reasons (DSA Art. 17): the default territorial scope of a restriction (where the
+# service is offered) and the redress routes beyond the internal appeal.
+PORTAL_ABUSE_TERRITORIAL_SCOPE = env_str("PORTAL_ABUSE_TERRITORIAL_SCOPE", "EU/EEA")
+PORTAL_ABUSE_DISPUTE_BODY = env_str("PORTAL_ABUSE_DISPUTE_BODY", "")
+PORTAL_ABUSE_DISPUTE_URL = env_str(
+    "PORTAL_ABUSE_DISPUTE_URL", "https://digital-strategy.ec.europa.eu/en/policies/dsa-out-court-dispute-settlement"
+)
+PORTAL_ABUSE_COURTS = env_str("PORTAL_ABUSE_COURTS", "")
 
 # --- Django ---------------------------------------------------------------------
 INSTALLED_APPS = [

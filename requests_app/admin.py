@@ -35,6 +35,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from requests_app import services
 from requests_app.models import InvalidTransition, PrivacyRequest
@@ -181,6 +182,23 @@ DECISIONS = {
     "retry": (_("Retry failed steps"), None, _run_retry),
     "resolve": (_("Resolve by hand"), ResolveForm, _run_resolve),
     "cancel": (_("Cancel"), None, _run_cancel),
+}
+# What a list action or button did, as a sentence with its plural forms (``n`` picks the form).
+DONE = {
+    "approve": ngettext_lazy("%(n)d request approved.", "%(n)d requests approved.", "n"),
+    "deny": ngettext_lazy("%(n)d request denied.", "%(n)d requests denied.", "n"),
+    "extend": ngettext_lazy(
+        "The deadline of %(n)d request was extended.", "The deadlines of %(n)d requests were extended.", "n"
+    ),
+    "assign_me": ngettext_lazy("%(n)d request assigned to you.", "%(n)d requests assigned to you.", "n"),
+    "assign": ngettext_lazy("%(n)d request assigned.", "%(n)d requests assigned.", "n"),
+    "retry": ngettext_lazy(
+        "The failed steps of %(n)d request run again.", "The failed steps of %(n)d requests run again.", "n"
+    ),
+    "resolve": ngettext_lazy(
+        "%(n)d request marked as resolved by hand.", "%(n)d requests marked as resolved by hand.", "n"
+    ),
+    "cancel": ngettext_lazy("%(n)d request canceled.", "%(n)d requests canceled.", "n"),
 }
 DECISION_HELP = {
     "deny": _("The requester is told the reason. A denied request cannot be reopened."),
@@ -442,7 +460,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
         if done:
             self.message_user(
                 request,
-                _("%(action)s: done for %(n)d request(s).") % {"action": DECISIONS[name][0], "n": done},
+                DONE[name] % {"n": done},
                 messages.SUCCESS,
             )
         for error in errors:

@@ -160,16 +160,8 @@ def withdraw(
             )
         )
         for consent in active:
-            consent.withdrawn_at = now
-            consent.withdrawn_method = method
-            consent.save(update_fields=["withdrawn_at", "withdrawn_method"])
-            audit.record(
-                subject_type="consent",
-                subject_id=consent.pk,
-                action="consent.withdrawn",
-                actor=actor,
-                data={"purpose": purpose.slug, "method": method},
-            )
+            consent.purpose = purpose  # already loaded: the audit entry names its slug
+            consent.withdraw(method=method, actor=actor, at=now)
         sent = Transmission.objects.filter(
             subject_kind=kind, subject_value=value, purpose=purpose.slug, deleted_at__isnull=True
         ).exists()

@@ -8,6 +8,7 @@ checks the state machine and writes the audit event in the same transaction.
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -306,6 +307,14 @@ class Consent(models.Model):
     def __str__(self) -> str:
         state = "withdrawn" if self.withdrawn_at else "granted"
         return f"{self.purpose_id}: {state} {self.granted_at:%Y-%m-%d}"
+
+    def withdraw(self, *, method: str, actor: Any, at: datetime | None = None) -> None:
+        """Mark withdrawn, save and audit — one step (inside the caller's transaction)."""
+        self.withdrawn_at = at or timezone.now()
+        self.withdrawn_method = method
+        self.save(update_fields=["withdrawn_at", "withdrawn_method"])
+        audit.record(subject_type="consent", subject_id=self.pk, action="consent.withdrawn", actor=actor,
+                     data={"purpose": self.purpose.slug, "method": method})
 
 
 class Transmission(models.Model):

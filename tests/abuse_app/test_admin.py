@@ -130,3 +130,93 @@ def test_moderator_admin_index_lists_abuse_only(moderator, staff_client):
     assert "/admin/abuse_app/case/" in index
     assert "/admin/requests_app/" not in index
     assert client.get("/admin/requests_app/privacyrequest/").status_code == 403
+
+
+def test_case_timeline_shows_reasons_of_decisions_and_appeals(moderator, moderator2, staff_client):
+    from abuse_app import services
+    from abuse_app.models import Case
+    from tests.abuse_app.conftest import submit
+
+    submit()
+    case = Case.objects.get()
+    decision = services.decide(
+        case=case,
+        actor=moderator,
+        action="remove_content",
+        ground="terms",
+        legal_reference="Terms §4.2",
+        facts="Faces shown without consent.",
+    )
+    appeal = services.file_appeal(decision=decision, appellant="target", statement="It is my own face.")
+    services.decide_appeal(appeal=appeal, actor=moderator2, outcome="upheld", reasons="The others did not agree.")
+    html = staff_client(moderator).get(f"/admin/abuse_app/case/{case.pk}/change/").content.decode()
+    timeline = html[html.index("Timeline") :]
+    assert "Terms §4.2" in timeline and "Faces shown without consent." in timeline
+    assert "Decision upheld: The others did not agree." in timeline
+
+
+def test_bulk_actions_say_what_they_did_in_a_sentence(moderator, staff_client):
+    from abuse_app.models import Case
+    from tests.abuse_app.conftest import submit
+
+    submit(locations="https://app.example.com/1")
+    submit(locations="https://app.example.com/2")
+    client = staff_client(moderator)
+    ids = list(Case.objects.values_list("pk", flat=True))
+    response = client.post(
+        "/admin/abuse_app/case/", {"action": "assign_to_me", "_selected_action": ids}, follow=True
+    )
+    assert "2 cases assigned to you." in response.content.decode()
+    response = client.post(
+        "/admin/abuse_app/case/", {"action": "place_legal_hold", "_selected_action": ids[:1]}, follow=True
+    )
+    assert "1 case placed on legal hold for one year." in response.content.decode()
+
+
+def test_webhook_retry_action_goes_through_the_service(
+    moderator, staff_client, settings, django_capture_on_commit_callbacks
+):
+    from unittest import mock
+
+    from abuse_app.models import WebhookDelivery
+    from portal.models import AuditEvent
+
+    settings.PORTAL_ABUSE_WEBHOOK_URL = "http://127.0.0.1:9/hook"
+    failed = WebhookDelivery.objects.create(event="abuse.decision", payload={}, status="failed", attempts=8)
+    with mock.patch("abuse_app.tasks.deliver_webhook.delay") as delay, django_capture_on_commit_callbacks(
+        execute=True
+    ):
+        response = staff_client(moderator).post(
+            "/admin/abuse_app/webhookdelivery/",
+            {"action": "retry", "_selected_action": [failed.pk]},
+            follow=True,
+        )
+    assert "1 failed delivery queued again." in response.content.decode()
+    failed.refresh_from_db()
+    assert failed.status == "pending" and failed.attempts == 0
+    delay.assert_called_once_with(failed.pk)
+    assert AuditEvent.objects.filter(action="abuse.webhook_retried").exists()
+
+
+def test_decide_form_offers_scope_and_duration_with_defaults(moderator, staff_client, settings):
+    from abuse_app.models import Case
+    from tests.abuse_app.conftest import submit
+
+    settings.PORTAL_ABUSE_TERRITORIAL_SCOPE = "EU/EEA and Switzerland"
+    submit()
+    case = Case.objects.get()
+    client = staff_client(moderator)
+    html = client.get(f"/admin/abuse_app/case/{case.pk}/decide/").content.decode()
+    assert 'value="EU/EEA and Switzerland"' in html and 'value="indefinite"' in html
+    response = client.post(
+        f"/admin/abuse_app/case/{case.pk}/decide/",
+        {
+            "action": "restrict_account",
+            "ground": "terms",
+            "legal_reference": "§3",
+            "facts": "Spam.",
+            "territorial_scope": "EU/EEA and Switzerland",
+            "duration": "until",
+        },
+    )
+    assert "Give the last day of the restriction" in response.content.decode()

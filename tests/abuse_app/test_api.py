@@ -182,3 +182,23 @@ def test_api_host_app_control_characters_refused(api, api_key):
     response = api.post(URL, body(target_account_id="user\u0000", snapshot={"t": "a\u0000"}), format="json")
     assert response.status_code == 400
     assert set(response.json()["error"]["fields"]) == {"target_account_id", "snapshot"}
+
+
+def test_api_address_in_cooldown_429_with_retry_after_nothing_stored(api):
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    from abuse_app.models import ReporterStanding
+    from portal import tokens
+
+    now = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+    ReporterStanding.objects.create(
+        key="ip:" + tokens.pseudonymise("198.51.100.77"), unfounded_count=3, suspended_until=now + timedelta(minutes=30)
+    )
+    with time_machine.travel(now, tick=False):
+        response = api.post(URL, body(reporter_email=""), format="json", REMOTE_ADDR="198.51.100.77")
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "cooldown"
+    assert response["Retry-After"] == "1800"
+    assert not Notice.objects.exists()

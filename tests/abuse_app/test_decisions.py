@@ -252,3 +252,12 @@ def test_appeal_link_of_another_decision_is_404(client, moderator):
     other_case = Case.objects.get(target_display="https://app.example.com/other")
     other = _decide(other_case, moderator)
     assert client.get(f"{submitted.status_url}appeal/{other.pk}/").status_code == 404
+
+
+def test_target_appeal_form_says_optional_once(client, moderator, webhook):
+    submit()
+    _decide(Case.objects.get(), moderator)
+    path = WebhookDelivery.objects.get().payload["appeal_url"].removeprefix("http://testserver")
+    html = client.get(path).content.decode()
+    assert "(optional) (optional)" not in html
+    assert html.count("(optional)") == 1

@@ -1,10 +1,13 @@
 """DSA Art. 23: repeated manifestly unfounded notices → warning, then suspension (audited)."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+import time_machine
 from django.core import mail
 
 from abuse_app import services
-from abuse_app.models import Case, Notice, ReporterStanding
+from abuse_app.models import Case, Notice, ReporterStanding, mask_email
 from portal import tokens
 from portal.models import AuditEvent
 from tests.abuse_app.conftest import report_data, submit
@@ -86,3 +89,69 @@ def test_misuse_suspension_lifted_by_admin_action_audited(moderator, staff_clien
     standing.refresh_from_db()
     assert not standing.is_suspended
     assert AuditEvent.objects.filter(action="abuse.suspension_lifted", actor=moderator).exists()
+
+
+def test_address_gets_only_a_short_cooldown_never_a_suspension(client, moderator, settings):
+    """Everyone behind one NAT address must not be locked out for a month by one person's misuse."""
+    settings.PORTAL_ABUSE_UNFOUNDED_WARN_AFTER = 1
+    settings.PORTAL_ABUSE_UNFOUNDED_SUSPEND_AFTER = 2
+    settings.PORTAL_ABUSE_IP_COOLDOWN_HOURS = 1
+    start = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        for i in range(2):  # anonymous notices (no e-mail) from one shared address
+            submit(email="", name="", locations=f"https://app.example.com/nat/{i}", ip="198.51.100.99")
+            case = Case.objects.open().get(target_display__endswith=f"/nat/{i}")
+            services.decide(
+                case=case, actor=moderator, action="none", ground="", legal_reference="",
+                facts="A recipe.", manifestly_unfounded=True,
+            )
+        standing = ReporterStanding.objects.get(key="ip:" + tokens.pseudonymise("198.51.100.99"))
+        assert standing.suspended_until == start + timedelta(hours=1)
+        assert standing.warned_at is None and standing.suspended_at is None
+        assert AuditEvent.objects.filter(action="abuse.address_cooldown").count() == 1
+        # During the cooldown: a 429 with Retry-After, nothing stored.
+        before = Notice.objects.count()
+        response = client.post("/report/", report_data(reporter_email=""), REMOTE_ADDR="198.51.100.99")
+        assert response.status_code == 429
+        assert Notice.objects.count() == before
+    with time_machine.travel(start + timedelta(hours=1, minutes=1), tick=False):
+        response = client.post("/report/", report_data(reporter_email=""), REMOTE_ADDR="198.51.100.99")
+        assert response.status_code == 302
+
+
+def test_suspension_by_email_does_not_block_the_address(client, moderator, settings):
+    settings.PORTAL_ABUSE_UNFOUNDED_WARN_AFTER = 1
+    settings.PORTAL_ABUSE_UNFOUNDED_SUSPEND_AFTER = 2
+    with time_machine.travel(datetime(2026, 5, 4, 10, 0, tzinfo=UTC), tick=False):
+        for i in range(2):
+            submit(email="troll@example.com", locations=f"https://app.example.com/t/{i}", ip="198.51.100.5")
+            case = Case.objects.open().get(target_display__endswith=f"/t/{i}")
+            services.decide(
+                case=case, actor=moderator, action="none", ground="", legal_reference="",
+                facts="A recipe.", manifestly_unfounded=True,
+            )
+    with time_machine.travel(datetime(2026, 5, 4, 13, 0, tzinfo=UTC), tick=False):
+        assert ReporterStanding.objects.get(key__startswith="email:").is_suspended
+        assert not ReporterStanding.objects.get(key__startswith="ip:").is_suspended
+        # Someone else behind the same address can still report.
+        response = client.post(
+            "/report/", report_data(reporter_email="neighbour@example.com"), REMOTE_ADDR="198.51.100.5"
+        )
+        assert response.status_code == 302
+
+
+def test_standing_shows_masked_email_beside_hash(moderator, staff_client, settings):
+    settings.PORTAL_ABUSE_UNFOUNDED_WARN_AFTER = 1
+    settings.PORTAL_ABUSE_UNFOUNDED_SUSPEND_AFTER = 5
+    _unfounded(moderator, 1, email="Alice.Smith@Example.com")
+    standing = ReporterStanding.objects.get(key__startswith="email:")
+    assert standing.label == "A***@example.com"
+    html = staff_client(moderator).get("/admin/abuse_app/reporterstanding/").content.decode()
+    assert "A***@example.com" in html and standing.key[:14] in html
+    assert "Alice.Smith" not in html
+    assert "abuse_app/admin.css" in html  # keeps the table beside the filter panel
+
+
+def test_mask_email_keeps_first_letter_and_domain():
+    assert mask_email("bob@example.org") == "b***@example.org"
+    assert mask_email("not-an-address") == "***"

@@ -208,12 +208,12 @@ def test_status_unknown_token_is_404(client):
 
 
 def test_report_failure_after_upload_leaves_no_file_behind(client, settings, monkeypatch):
-    from abuse_app import services
+    from abuse_app.services import intake
 
     def broken_join(*args, **kwargs):  # fault injection: the database fails after the file was written
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "_join_case", broken_join)
+    monkeypatch.setattr(intake, "_join_case", broken_join)
     client.raise_request_exception = False
     response = client.post(URL, report_data(evidence=[upload("shot.png", PNG, "image/png")]))
     assert response.status_code == 500

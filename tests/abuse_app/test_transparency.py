@@ -99,3 +99,30 @@ def test_transparency_bad_dates_explained_not_500(client):
 def test_transparency_past_period_excludes_today(client, history):
     data = client.get("/transparency/?from=2020-01-01&to=2020-12-31&format=json").json()
     assert data["notices"]["total"] == 0 and data["decisions"]["median_hours_to_decision"] is None
+
+
+def test_transparency_counts_people_suspended_not_keys(client, moderator, settings):
+    """One reporter suspended (e-mail + address behind them) is one person, not two."""
+    settings.PORTAL_ABUSE_UNFOUNDED_WARN_AFTER = 1
+    settings.PORTAL_ABUSE_UNFOUNDED_SUSPEND_AFTER = 2
+    with time_machine.travel(datetime(2026, 7, 1, 9, 0, tzinfo=UTC), tick=False):
+        for i in range(2):
+            submit(email="troll@example.com", locations=f"https://a.example/u/{i}", ip="198.51.100.4")
+            services.decide(
+                case=Case.objects.open().get(target_display__endswith=f"/u/{i}"),
+                actor=moderator,
+                action="none",
+                ground="",
+                legal_reference="",
+                facts="Nothing wrong.",
+                manifestly_unfounded=True,
+            )
+        data = client.get("/transparency/?from=2026-07-01&to=2026-07-31&format=json").json()
+    assert data["reporters_suspended"] == 1
+    earlier = client.get("/transparency/?from=2026-06-01&to=2026-06-30&format=json").json()
+    assert earlier["reporters_suspended"] == 0
+
+
+def test_transparency_numbers_right_aligned(client, history):
+    html = client.get("/transparency/").content.decode()
+    assert '<td class="num">2</td>' in html

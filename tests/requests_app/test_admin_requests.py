@@ -304,3 +304,15 @@ def test_changelist_count_is_capped_for_huge_lists(staff_client, officer, monkey
     assert "more than 5 privacy requests" in html
     html = staff_client(officer).get(CHANGELIST + "?deadline=overdue").content.decode()
     assert "0 privacy requests" in html
+
+
+def test_list_action_message_is_a_sentence_with_plural(staff_client, officer):
+    client = staff_client(officer)
+    one, two = _row(), _row()
+    response = _action(client, [one], "assign_me")
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert "1 request assigned to you." in messages
+    response = _action(client, [one, two], "assign_me")
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert "2 requests assigned to you." in messages
+    assert not any("(s)" in m for m in messages)

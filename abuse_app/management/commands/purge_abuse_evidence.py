@@ -16,6 +16,6 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Only count what would be deleted.")
 
     def handle(self, *args, dry_run: bool = False, **options):
-        count = services.purge_evidence(dry_run=dry_run)
+        count = services.evidence_purge(dry_run=dry_run)
         verb = "would delete" if dry_run else "deleted"
         self.stdout.write(f"{verb} {count} evidence file(s)")
