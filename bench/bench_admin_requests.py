@@ -46,11 +46,11 @@ def _fill(rows: int, assignee_id: int) -> float:
         sql = f"""
         INSERT INTO requests_app_privacyrequest (reference, kind, status, jurisdiction, channel, email,
             identifiers, language, scope_purpose, received_at, verified_at, due_at, extension_reason,
-            decision_reason, attention_reason, verify_token_hash, status_token_hash, receipt_signature,
+            decision_reason, attention_reason, verify_token_hash, receipt_signature,
             assigned_to_id, completed_at, closed_at)
         SELECT ref, kind, status, jurisdiction, 'web', email, '{{}}'::jsonb, 'en', '', received, received,
                CASE WHEN status IN ('verified','approved','running','needs_attention') THEN due END,
-               '', '', '', '', md5(ref) || md5(ref), '', assignee,
+               '', '', '', '', '', assignee,
                CASE WHEN status = 'completed' THEN received + (i % 30) * interval '1 day' END,
                CASE WHEN status IN ('completed','denied','canceled','expired')
                     THEN received + (i % 30) * interval '1 day' END

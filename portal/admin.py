@@ -22,7 +22,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["at", "subject_type", "subject_id", "action", "from_status", "to_status", "who"]
+    list_display = ["seq", "at", "subject_type", "subject_id", "action", "from_status", "to_status", "who"]
+    # The hash chain (portal/audit_chain.py; check it with manage.py verify_audit).
+    readonly_fields = ["seq", "prev_hash", "hash"]
     list_filter = ["subject_type", "action", "actor_type"]
     search_fields = ["subject_id", "action", "actor_label"]
     date_hierarchy = "at"

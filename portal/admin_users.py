@@ -6,11 +6,13 @@ codes to whoever may view them. Staff enrol through /account/2fa/ instead.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Exists, OuterRef
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -30,7 +32,7 @@ for model in (User, TOTPDevice, StaticDevice):
 class StaffUserAdmin(UserAdmin):
     list_display = ["username", "email", "is_staff", "is_active", "second_factor", "last_login"]
     list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
-    actions = ["reset_second_factor"]
+    actions = ["issue_second_factor_invite", "reset_second_factor"]
 
     def get_readonly_fields(self, request, obj=None):
         # Portal admins manage staff accounts but cannot make anyone (themselves included) a superuser.
@@ -57,6 +59,27 @@ class StaffUserAdmin(UserAdmin):
     def second_factor(self, obj) -> bool:
         return bool(getattr(obj, "has_2fa", False))
 
+    @admin.action(description=_("Issue a second-factor invite (shown once; needed to set up an authenticator)"),
+                  permissions=["change"])
+    def issue_second_factor_invite(self, request, queryset):
+        issued = []
+        for user in queryset[:20]:
+            if user.is_superuser and not request.user.is_superuser:
+                messages.error(request, _("Only a superuser can invite a superuser (%(name)s).")
+                               % {"name": user.get_username()})
+                continue
+            if user.pk == request.user.pk:
+                messages.error(request, _("You cannot invite yourself; ask another admin."))
+                continue
+            token = two_factor.issue_invite(user=user, actor=request.user)
+            issued.append({"user": user, "url": two_factor.invite_url(token)})
+        if not issued:
+            return None
+        return TemplateResponse(request, "admin/portal/second_factor_invites.html", {
+            **self.admin_site.each_context(request), "title": _("Second-factor invites"), "issued": issued,
+            "hours": settings.PORTAL_2FA_INVITE_HOURS, "opts": self.model._meta,
+        })
+
     @admin.action(description=_("Reset second factor (lost phone): the user sets it up again at next login"),
                   permissions=["change"])
     def reset_second_factor(self, request, queryset):
@@ -74,6 +97,6 @@ class StaffUserAdmin(UserAdmin):
             done += 1
         if done:
             messages.success(request, _(
-                "Second factor reset for %(count)s account(s). Each must now set up an authenticator at "
-                "their next login; tell them so through a channel you trust (not e-mail alone)."
+                "Second factor reset for %(count)s account(s). Each needs a new second-factor invite (the "
+                "action above) to set up an authenticator again; hand it over through a channel you trust."
             ) % {"count": done})

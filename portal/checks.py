@@ -20,3 +20,18 @@ def stores_file_is_valid(app_configs, **kwargs):
             hint='Add  [[store]] name = "azure-ledger" kind = "azure_ledger"  (see docs/stores.md).',
         ))
     return problems
+
+
+@register("portal", deploy=True)
+def receipt_key_file_exists(app_configs, **kwargs):
+    """Production never creates a signing key by itself: each machine would sign with a key of its own."""
+    from requests_app.engine import receipt_keys
+
+    if settings.PORTAL_RECEIPT_KEY_CREATE_ON_FIRST_USE:
+        return []
+    try:
+        receipt_keys.signing_key()
+    except receipt_keys.KeyFileError as exc:
+        return [Error(str(exc), id="portal.E002",
+                      hint="manage.py rotate_receipt_key creates the file; see docs/configuration.md.")]
+    return []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django_otp.models import Device
 
 from portal import tokens
 
@@ -37,6 +38,10 @@ class AuditEvent(models.Model):
     to_status = models.CharField(max_length=32, blank=True)
     reason = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
+    # The hash chain (portal/audit_chain.py): set once, right after the writing transaction commits.
+    seq = models.PositiveBigIntegerField(null=True, blank=True, unique=True, editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["at", "id"]
@@ -49,6 +54,9 @@ class AuditEvent(models.Model):
         if self.pk is not None:
             raise PermissionError("audit events are append-only")
         super().save(*args, **kwargs)
+        from portal import audit_chain
+
+        audit_chain.seal_after_commit()
 
     def delete(self, *args, **kwargs):
         raise PermissionError("audit events are append-only")
@@ -197,3 +205,44 @@ class PolicyVersion(models.Model):
         from portal.policy import render_policy
 
         return render_policy(self.body)
+
+
+class EnrolmentInvite(models.Model):
+    """Permission to set up a second factor, issued by an admin: a stolen password alone cannot enrol.
+
+    The link (or the code in it) is shown once to the admin who issues it and handed to the staff
+    member through a channel the admin trusts; only its SHA-256 is stored. It works once, for that
+    account only, until ``expires_at``. Issuing a new invite cancels the account's earlier ones.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by_label = models.CharField(max_length=150, blank=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"second-factor invite for user #{self.user_id}"
+
+    @property
+    def usable(self) -> bool:
+        return self.used_at is None and self.canceled_at is None and self.expires_at > timezone.now()
+
+
+class PasskeyDevice(Device):
+    """A WebAuthn passkey as a django-otp device, so a passkey login verifies the session like a TOTP code.
+
+    Only the public key is stored; the private key never leaves the person's authenticator.
+    """
+
+    # django-otp ships no type information, so the field types are spelled out for mypy.
+    credential_id: models.CharField = models.CharField(max_length=1400, unique=True, help_text="base64url")
+    public_key: models.BinaryField = models.BinaryField()
+    sign_count: models.PositiveBigIntegerField = models.PositiveBigIntegerField(default=0)
+    created_at: models.DateTimeField = models.DateTimeField(default=timezone.now)
+    last_used_at: models.DateTimeField = models.DateTimeField(null=True, blank=True)
+
+    def verify_token(self, token) -> bool:
+        return False  # a passkey answers a challenge (portal/passkeys.py), never a typed code

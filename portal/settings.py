@@ -56,6 +56,11 @@ SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 # all are accepted when verifying, so a key can be rotated without breaking
 # receipts already issued.
 PORTAL_SIGNING_KEYS = env_list("PORTAL_SIGNING_KEYS", [SECRET_KEY])
+# Deletion receipts are signed with Ed25519 keys kept in this file (requests_app/engine/receipt_keys.py).
+# The embedded default creates it under var/ on first use; production sets a path that every web and
+# worker machine shares, and creates it once with `manage.py rotate_receipt_key`.
+PORTAL_RECEIPT_KEY_FILE = env_str("PORTAL_RECEIPT_KEY_FILE", str(VAR_DIR / "receipt-signing-keys.json"))
+PORTAL_RECEIPT_KEY_CREATE_ON_FIRST_USE = DEBUG  # never in production: see requests_app/engine/receipt_keys.py
 
 # --- The portal's own settings ------------------------------------------------
 PORTAL_APP_NAME = env_str("PORTAL_APP_NAME", "Example App")
@@ -81,6 +86,8 @@ PORTAL_REQUEST_EMAIL_RATE = env_rate("PORTAL_REQUEST_EMAIL_RATE", "5/day")
 PORTAL_STORES_FILE = env_str("PORTAL_STORES_FILE", str(BASE_DIR / "docs" / "examples" / "stores.toml"))
 PORTAL_PRIVATE_ROOT = VAR_DIR / "private"
 PORTAL_ONCALL_EMAIL = env_str("PORTAL_ONCALL_EMAIL", "oncall@example.com")
+# Where the daily anchor of the audit hash chain goes (portal/audit_chain.py): a mailbox outside the portal.
+PORTAL_AUDIT_ANCHOR_EMAIL = env_str("PORTAL_AUDIT_ANCHOR_EMAIL", PORTAL_ONCALL_EMAIL)
 # Execution engine (requests_app.engine): a running store task whose heartbeat is
 # older than this is taken to be lost (worker killed) and run again; transient
 # errors are retried this many times with exponential backoff from the base delay.
@@ -88,6 +95,7 @@ PORTAL_STORE_TASK_STALE_SECONDS = env_int("PORTAL_STORE_TASK_STALE_SECONDS", 120
 PORTAL_STORE_TASK_MAX_ATTEMPTS = env_int("PORTAL_STORE_TASK_MAX_ATTEMPTS", 6, minimum=1)
 PORTAL_STORE_TASK_BACKOFF_SECONDS = env_int("PORTAL_STORE_TASK_BACKOFF_SECONDS", 10, minimum=1)
 PORTAL_REQUIRE_2FA = env_bool("PORTAL_REQUIRE_2FA", not DEBUG)
+PORTAL_2FA_INVITE_HOURS = env_int("PORTAL_2FA_INVITE_HOURS", 72, minimum=1)  # second-factor enrolment invites
 if not DEBUG and not PORTAL_REQUIRE_2FA:
     raise ConfigError("PORTAL_REQUIRE_2FA: may only be turned off when DJANGO_DEBUG=true")
 

@@ -7,3 +7,19 @@ from portal.models import Heartbeat
 def record_worker_heartbeat() -> None:
     """Proves to /healthz that a worker is consuming the default queue."""
     Heartbeat.record("worker")
+
+
+@shared_task(name="portal.audit_seal", acks_late=True)
+def audit_seal() -> int:
+    """Chain audit events a process wrote but could not seal (killed between commit and seal)."""
+    from portal import audit_chain
+
+    return audit_chain.seal()
+
+
+@shared_task(name="portal.audit_anchor", acks_late=True)
+def audit_anchor() -> bool:
+    """Once a day: the head of the audit chain to the operator's log and e-mail."""
+    from portal import audit_chain
+
+    return audit_chain.anchor().ok

@@ -6,7 +6,13 @@ whenever ``settings.PORTAL_REQUIRE_2FA`` is true (always, in production).
 
 The flow a new staff member follows:
 
-1. password login at /admin/login/ (django-axes counts failures);
+0. an admin issues a second-factor invite (user admin → "Issue a second-factor
+   invite", or ``manage.py invite_second_factor USERNAME`` for the first
+   admin); the link is shown once and handed over through a trusted channel;
+1. password login at /admin/login/ (django-axes counts failures), by opening
+   the invite link (/account/2fa/invite/<token>/) or pasting its code on the
+   setup page — a password alone never reaches the QR code, so whoever stole
+   a password cannot bind their own authenticator;
 2. no confirmed TOTP device yet → /account/2fa/setup/: a QR code and the
    secret, confirmed by typing one code from the authenticator app;
 3. the device is confirmed, the session verified, and ten backup codes are
@@ -18,8 +24,8 @@ not a list of working codes); django-otp stores them in clear by default, so
 this module verifies them itself rather than through ``django_otp.match_token``.
 
 Recovery: another admin runs "reset second factor" on the user in the admin
-(``reset_second_factor``), which deletes the user's devices and is audited;
-the user enrols again at the next login.
+(``reset_second_factor``), which deletes the user's devices and is audited,
+then issues a new invite; the user enrols again with it.
 """
 
 from __future__ import annotations
@@ -75,6 +81,73 @@ def next_step_url(user, next_url: str = "") -> str:
     return f"{url}?{urlencode({'next': next_url})}" if next_url else url
 
 
+# --- Invites: who may enrol ---------------------------------------------------------------
+
+SESSION_INVITE = "portal_2fa_invite"
+
+
+def issue_invite(*, user, actor, hours: int | None = None) -> str:
+    """A new single-use invite for ``user`` (earlier unused ones are canceled); returns the raw token."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from portal import tokens
+    from portal.models import EnrolmentInvite
+
+    hours = hours or settings.PORTAL_2FA_INVITE_HOURS
+    now = timezone.now()
+    with transaction.atomic():
+        EnrolmentInvite.objects.filter(user=user, used_at__isnull=True, canceled_at__isnull=True).update(
+            canceled_at=now)
+        token = tokens.new_token("ei")
+        EnrolmentInvite.objects.create(user=user, token_hash=tokens.hash_token(token),
+                                       created_by_label=audit.actor_fields(actor)["actor_label"][:150],
+                                       expires_at=now + timedelta(hours=hours))
+        audit.record(subject_type="user", subject_id=user.pk, action="2fa.invite_issued", actor=actor,
+                     data={"username": user.get_username(), "hours": hours})
+    return token
+
+
+def invite_url(token: str) -> str:
+    from portal import mail
+
+    return mail.absolute(reverse("two-factor-invite", args=[token]))
+
+
+def find_invite(token: str):
+    from portal import tokens
+    from portal.models import EnrolmentInvite
+
+    if not isinstance(token, str) or not token.strip().startswith("ei_") or len(token) > 100:
+        return None
+    invite = EnrolmentInvite.objects.filter(token_hash=tokens.hash_token(token.strip())).first()
+    return invite if invite is not None and invite.usable else None
+
+
+def remember_invite(request, invite) -> None:
+    """Keep the invite in the session (not in any URL) until enrolment is confirmed."""
+    request.session[SESSION_INVITE] = invite.pk
+
+
+def session_invite(request):
+    from portal.models import EnrolmentInvite
+
+    pk = request.session.get(SESSION_INVITE)
+    invite = EnrolmentInvite.objects.filter(pk=pk).first() if pk else None
+    if invite is None or not invite.usable or invite.user_id != request.user.pk:
+        return None
+    return invite
+
+
+def may_enrol(request) -> bool:
+    """An invite for this account in the session, or a session already verified with the current factor."""
+    if not required():
+        return True
+    user = request.user
+    return bool(getattr(user, "is_verified", lambda: False)()) or session_invite(request) is not None
+
+
 # --- Enrolment ----------------------------------------------------------------------
 
 
@@ -103,10 +176,16 @@ def qr_code_data_uri(device: TOTPDevice) -> str:
 def confirm_enrolment(request, device: TOTPDevice, token: str) -> list[str] | None:
     """Check the first code; on success confirm the device, verify the session, return fresh backup codes."""
     device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
-    if device.confirmed or device.user_id != request.user.pk:
+    if device.confirmed or device.user_id != request.user.pk or not may_enrol(request):
         return None
     if not device.verify_token(_digits(token)):
         return None
+    invite = session_invite(request)
+    if invite is not None:
+        from django.utils import timezone
+
+        type(invite).objects.filter(pk=invite.pk, used_at__isnull=True).update(used_at=timezone.now())
+        request.session.pop(SESSION_INVITE, None)
     TOTPDevice.objects.filter(user=request.user, confirmed=True).delete()  # one authenticator per person
     device.name = DEVICE_NAME
     device.confirmed = True
@@ -227,6 +306,9 @@ def reset_second_factor(*, user, actor, reason: str = "") -> int:
         raise CannotResetOwnFactor("You cannot reset your own second factor; ask another admin.")
     removed = TOTPDevice.objects.filter(user=user).delete()[1].get("otp_totp.TOTPDevice", 0)
     StaticDevice.objects.filter(user=user).delete()
+    from portal.models import PasskeyDevice
+
+    PasskeyDevice.objects.filter(user=user).delete()
     audit.record(subject_type="user", subject_id=user.pk, action="2fa.reset", actor=actor, reason=reason,
                  data={"username": user.get_username(), "authenticators_removed": removed})
     return removed

@@ -27,7 +27,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -38,6 +38,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from requests_app import services
+from requests_app.engine import receipt
 from requests_app.models import InvalidTransition, PrivacyRequest
 
 MAX_BATCH = 500  # requests per admin action
@@ -262,6 +263,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
         "decision_reason",
         "attention_reason",
         "timeline",
+        "receipt_panel",
     ]
     fieldsets = [
         (
@@ -298,6 +300,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
                 ]
             },
         ),
+        (_("Deletion receipt"), {"fields": ["receipt_panel"]}),
         (_("Audit timeline"), {"fields": ["timeline"]}),
     ]
 
@@ -370,6 +373,36 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
             rows,
         )
 
+    @admin.display(description=_("signed receipt"))
+    def receipt_panel(self, obj):
+        """The receipt as the requester got it, checked now against the published keys, with a download."""
+        if not obj.receipt:
+            return "—"
+        verdict = receipt.check_here(receipt.signed_document(obj.receipt, obj.receipt_signature))
+        download = reverse("admin:requests_app_privacyrequest_receipt", args=[obj.pk])
+        return format_html(
+            '<p class="pr-receipt-verdict pr-receipt-{}"><strong>{}</strong> {}</p>'
+            '<p><a class="button" href="{}" download>{}</a> <a href="{}">{}</a></p>'
+            '<details><summary>{}</summary><pre class="pr-receipt-json">{}</pre></details>',
+            "genuine" if verdict.genuine else "changed",
+            _("Verified now:") if verdict.genuine else _("Verification FAILED:"),
+            verdict.message,
+            download,
+            _("Download receipt-%(reference)s.json") % {"reference": obj.reference},
+            reverse("receipt-verify"),
+            _("Public verification page"),
+            _("Show the signed receipt"),
+            receipt.as_json(obj.receipt, obj.receipt_signature).decode(),
+        )
+
+    def receipt_download_view(self, request, object_id):
+        obj = get_object_or_404(PrivacyRequest, pk=object_id)
+        if not self.has_view_permission(request, obj) or not obj.receipt:
+            raise PermissionDenied
+        response = HttpResponse(receipt.as_json(obj.receipt, obj.receipt_signature), content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="receipt-{obj.reference}.json"'
+        return response
+
     # --- permissions: requests come from intake; staff decide, never edit or delete -------------
     def has_add_permission(self, request):
         return False
@@ -436,6 +469,11 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
                 "dashboard/",
                 self.admin_site.admin_view(self.dashboard_view),
                 name="{}_{}_dashboard".format(*info),
+            ),
+            path(
+                "<path:object_id>/receipt.json",
+                self.admin_site.admin_view(self.receipt_download_view),
+                name="{}_{}_receipt".format(*info),
             ),
             path(
                 "<path:object_id>/decide/<str:name>/",
@@ -587,8 +625,9 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
 
 
 from requests_app import admin_azure  # noqa: E402,F401  (consent, ledger)
+from requests_app.admin_links import StatusLinkInline  # noqa: E402
 
 # The engine's store tasks: an inline on each request and their own changelist.
 from requests_app.engine.admin import StoreTaskInline  # noqa: E402
 
-PrivacyRequestAdmin.inlines = [*PrivacyRequestAdmin.inlines, StoreTaskInline]
+PrivacyRequestAdmin.inlines = [*PrivacyRequestAdmin.inlines, StoreTaskInline, StatusLinkInline]

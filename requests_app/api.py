@@ -34,7 +34,7 @@ from rest_framework.views import APIView
 
 from portal.api_keys import HasScope, api_key_of
 from requests_app import services
-from requests_app.models import PrivacyRequest, StoreTask
+from requests_app.models import PrivacyRequest, StatusLink, StoreTask
 
 Kind = PrivacyRequest.Kind
 
@@ -210,7 +210,7 @@ class HostAppCreatedSerializer(RequestStatusSerializer):
         fields = [*RequestStatusSerializer.Meta.fields, "status_url"]
 
     def get_status_url(self, obj) -> str:
-        return services.status_url(obj)
+        return services.status_url(obj, origin=StatusLink.Origin.API)
 
 
 ERROR_RESPONSE = inline_serializer(

@@ -273,7 +273,7 @@ class ConsentLinkView(APIView):
 
     @extend_schema(
         operation_id="consents_link",
-        summary="A signed link to the consent page for one subject",
+        summary="A link to the consent page for one subject and purpose (random, expires in an hour, revocable)",
         request=ConsentInput,
         responses={
             201: inline_serializer(
@@ -288,7 +288,8 @@ class ConsentLinkView(APIView):
         d = form.validated_data
         try:
             consent.get_purpose(d["purpose"])
-            url = consent.subject_link(d["purpose"], d["subject_kind"], d["subject"], d.get("email", ""))
+            url = consent.subject_link(d["purpose"], d["subject_kind"], d["subject"], d.get("email", ""),
+                                       actor=api_key_of(request))
         except consent.ConsentError as exc:
             return _consent_error(exc)
         return Response({"url": url, "expires_in": consent.LINK_MAX_AGE}, status=status.HTTP_201_CREATED)

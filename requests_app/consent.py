@@ -1,11 +1,13 @@
 """Consent services: purposes with versioned notices, grant, withdraw, check, subject links.
 
 How a browser user is identified without an account: the host app links to
-``/consent/<purpose>/?subject=<token>``, the token made by ``subject_link`` (or
-``POST /api/v1/consents/links/``): a signed, timestamped value naming the
-identity kind and value (and the e-mail address for the receipt). It expires
-after ``LINK_MAX_AGE`` (1 hour), so nobody can change someone else's consent
-by guessing; the page itself never asks who you are.
+``/consent/<purpose>/?subject=<token>``, made by ``subject_link`` (or
+``POST /api/v1/consents/links/``). The token is random and says nothing (a
+``ConsentLink`` row, stored as its hash, holds the subject, the e-mail address
+for the receipt and the purposes the link was issued for); it expires after
+``LINK_MAX_AGE`` (1 hour) and staff can revoke it. The page swaps the token for
+a session entry and redirects to the bare URL, so the token leaves the address
+bar, history and Referer at once. The page itself never asks who you are.
 
 Withdrawal starts the erasure of the Azure data sent under that purpose: a
 verified deletion request scoped to the purpose (``scope_purpose``), filed
@@ -16,18 +18,24 @@ contains ``consent_withdrawal``; otherwise a privacy officer approves it.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal import audit, tokens
-from requests_app.models import Consent, ConsentNotice, ConsentPurpose, PrivacyRequest, Transmission
+from requests_app.models import (
+    Consent,
+    ConsentLink,
+    ConsentNotice,
+    ConsentPurpose,
+    PrivacyRequest,
+    Transmission,
+)
 
 LINK_MAX_AGE = 3600
-SALT = "requests_app.consent.subject"
 
 
 class ConsentError(Exception):
@@ -188,29 +196,65 @@ def withdraw(
     return len(active), request
 
 
-# --- the subject token for the public page ---------------------------------------------------
-def subject_token(subject_kind: str, subject_value: str, email: str = "") -> str:
+# --- the consent link for the public page ---------------------------------------------------
+def issue_link(*, purposes: list[str], subject_kind: str, subject_value: str, email: str = "",
+               actor: Any = None) -> str:
+    """A new random consent-link token for one subject and these purposes (only its hash is kept)."""
     kind, value = _clean_subject(subject_kind, subject_value)
-    return signing.dumps({"k": kind, "v": value, "e": email or ""}, salt=SALT, compress=True)
+    slugs = [get_purpose(slug).slug for slug in purposes]
+    if not slugs:
+        raise ConsentError(_("Name at least one purpose."), "purpose")
+    token = tokens.new_token("cl")
+    ConsentLink.objects.create(
+        token_hash=tokens.hash_token(token), subject_kind=kind, subject_value=value, email=email or "",
+        purposes=slugs, expires_at=timezone.now() + timedelta(seconds=LINK_MAX_AGE),
+        issued_by=audit.actor_fields(actor)["actor_label"][:150],
+    )
+    return token
 
 
-def read_subject_token(token: str, max_age: int = LINK_MAX_AGE) -> dict[str, str]:
-    try:
-        data = signing.loads(token or "", salt=SALT, max_age=max_age)
-    except signing.SignatureExpired:
-        raise ConsentError(
-            _("This consent link has expired. Open the consent page again from the app."), "subject"
-        )
-    except signing.BadSignature:
-        raise ConsentError(
-            _("This consent link is not valid. Open the consent page from the app."), "subject"
-        )
-    return {"kind": data["k"], "value": data["v"], "email": data.get("e", "")}
-
-
-def subject_link(purpose_slug: str, subject_kind: str, subject_value: str, email: str = "") -> str:
+def subject_link(purpose_slug: str, subject_kind: str, subject_value: str, email: str = "",
+                 *, actor: Any = None) -> str:
     from django.conf import settings
     from django.urls import reverse
 
-    path = reverse("consent-purpose", args=[purpose_slug])
-    return f"{settings.PORTAL_BASE_URL}{path}?subject={subject_token(subject_kind, subject_value, email)}"
+    token = issue_link(purposes=[purpose_slug], subject_kind=subject_kind, subject_value=subject_value,
+                       email=email, actor=actor)
+    return f"{settings.PORTAL_BASE_URL}{reverse('consent-purpose', args=[purpose_slug])}?subject={token}"
+
+
+def find_link(token: str, purpose_slug: str) -> ConsentLink:
+    """The link behind a token, if it may change this purpose now; else ConsentError saying why."""
+    link = None
+    if isinstance(token, str) and token.startswith("cl_") and len(token) < 100:
+        link = ConsentLink.objects.filter(token_hash=tokens.hash_token(token)).first()
+    return check_link(link, purpose_slug)
+
+
+def check_link(link: ConsentLink | None, purpose_slug: str) -> ConsentLink:
+    if link is None:
+        raise ConsentError(
+            _("This consent link is not valid. Open the consent page from the app."), "subject"
+        )
+    if link.revoked_at is not None or link.expires_at <= timezone.now():
+        raise ConsentError(
+            _("This consent link has expired. Open the consent page again from the app."), "subject"
+        )
+    if purpose_slug not in link.purposes:
+        raise ConsentError(
+            _("This consent link was made for another purpose. Open this purpose's page from the app."),
+            "subject",
+        )
+    return link
+
+
+def revoke_links(links, *, actor: Any) -> int:
+    count = 0
+    for link in links:
+        if link.revoked_at is None:
+            link.revoked_at = timezone.now()
+            link.save(update_fields=["revoked_at"])
+            audit.record(subject_type="consent_link", subject_id=link.pk, action="consent_link.revoked",
+                         actor=actor, data={"purposes": link.purposes})
+            count += 1
+    return count

@@ -104,3 +104,46 @@ class FindRequestsForm(forms.Form):
             "invalid": _("Enter a valid e-mail address, like name@example.com."),
         },
     )
+
+
+RECEIPT_MAX_BYTES = 256 * 1024
+
+
+class ReceiptVerifyForm(forms.Form):
+    """/receipts/verify/: paste a receipt's JSON or upload the file; ``document`` is the parsed receipt."""
+
+    receipt = forms.CharField(
+        label=_("Receipt (JSON)"),
+        required=False,
+        max_length=RECEIPT_MAX_BYTES,
+        widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false", "class": "mono"}),
+        help_text=_("Paste the whole contents of the receipt-PR-….json file from the e-mail."),
+    )
+    file = forms.FileField(
+        label=_("…or upload the receipt file"),
+        required=False,
+        help_text=_("The receipt-PR-….json attachment (not the HTML copy)."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        upload, text = data.get("file"), (data.get("receipt") or "").strip()
+        if self.errors:
+            return data
+        if upload and text:
+            raise forms.ValidationError(_("Paste the receipt or upload the file, not both."))
+        if upload:
+            if upload.size > RECEIPT_MAX_BYTES:
+                raise forms.ValidationError(_("That file is too large to be a receipt (at most 256 KB)."))
+            raw: bytes | str = upload.read()
+        elif text:
+            raw = text
+        else:
+            raise forms.ValidationError(_("Paste the receipt's JSON or choose the receipt file."))
+        from requests_app.engine import receipt
+
+        try:
+            data["document"] = receipt.parse(raw)
+        except receipt.ReceiptFormatError as exc:
+            raise forms.ValidationError(str(exc))
+        return data

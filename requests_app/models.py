@@ -100,14 +100,13 @@ class PrivacyRequest(models.Model):
     decision_reason = models.TextField(blank=True)
     attention_reason = models.TextField(blank=True, help_text="Why the request needs staff (shown in admin).")
 
-    # Secrets from the e-mails; only hashes are stored (see portal.tokens).
+    # Secrets from the e-mails; only hashes are stored (see portal.tokens; status links: StatusLink).
     verify_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
     verify_expires_at = models.DateTimeField(null=True, blank=True)
-    status_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
 
     # Deletion receipt (kept after the personal data is purged; contains none).
     receipt = models.JSONField(null=True, blank=True)
-    receipt_signature = models.CharField(max_length=64, blank=True)
+    receipt_signature = models.CharField(max_length=128, blank=True)  # Ed25519 hex; 64 for HMAC (v1)
 
     class Meta:
         ordering = ["-received_at"]
@@ -242,6 +241,11 @@ class AccessPackage(models.Model):
     download_count = models.PositiveIntegerField(default=0)
     max_downloads = models.PositiveIntegerField(default=5)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Re-authentication before a download (requests_app/engine/reauth.py): a one-time code e-mailed
+    # to the confirmed address; only its keyed hash is kept, with its expiry and the wrong tries.
+    code_hash = models.CharField(max_length=64, blank=True)
+    code_expires_at = models.DateTimeField(null=True, blank=True)
+    code_attempts = models.PositiveSmallIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"package of request #{self.request_id}"
@@ -367,3 +371,67 @@ class Transmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service}:{self.resource_kind}:{self.resource_id}"
+
+
+class StatusLinkQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class StatusLink(models.Model):
+    """One secret status-page link of a request: random, stored as its SHA-256, revocable alone.
+
+    Every e-mail that points at the status page carries a link of its own; they all work until
+    revoked (by staff in the admin, or by the requester asking for the links again, which
+    revokes the old ones). The raw token is never stored, so nobody — not even whoever holds the
+    signing keys — can compute a link.
+    """
+
+    class Origin(models.TextChoices):
+        EMAIL = "email", "e-mail"
+        RESENT = "resent", "sent again on request"
+        VERIFIED = "verified", "after confirming"
+        API = "api", "host app API"
+        LEGACY = "legacy", "HMAC-derived (before random links)"
+
+    request = models.ForeignKey(PrivacyRequest, on_delete=models.CASCADE, related_name="status_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    origin = models.CharField(max_length=16, choices=Origin.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.CharField(max_length=150, blank=True)
+
+    objects = StatusLinkQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["request", "revoked_at"])]
+
+    def __str__(self) -> str:
+        state = "revoked" if self.revoked_at else "active"
+        return f"status link {self.token_hash[:8]}… of request #{self.request_id} ({state})"
+
+
+class ConsentLink(models.Model):
+    """A link the host app hands a subject to the consent page: random, hashed, revocable.
+
+    Bound to one subject and the purposes it was issued for; it carries no personal data (the
+    old signed link decoded to the user id and e-mail address) and expires after an hour.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    subject_kind = models.CharField(max_length=64)
+    subject_value = models.CharField(max_length=512)
+    email = models.EmailField(max_length=254, blank=True, help_text="Where the deletion receipt goes.")
+    purposes = models.JSONField(default=list, help_text="Slugs of the purposes this link may change.")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    issued_by = models.CharField(max_length=150, blank=True)
+
+    def __str__(self) -> str:
+        return f"consent link {self.token_hash[:8]}… for {', '.join(self.purposes)}"
+
+    def usable_for(self, purpose_slug: str) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now() and purpose_slug in self.purposes

@@ -13,17 +13,16 @@ Secret links
 * The verification link carries a random token; only its hash is stored, it is
   single use (the hash is cleared when used) and expires after
   ``PORTAL_VERIFY_LINK_HOURS``. Re-sending replaces it.
-* The status link's token is derived with HMAC from the request's reference
-  and the signing key, and only its hash is stored. Deriving it (instead of
-  storing it) lets every later e-mail — verified, extended, denied… — carry
-  the same link, while a database leak alone still yields no usable link.
+* Status links are random tokens too (``StatusLink``), only their hash stored.
+  Each e-mail that points at the status page carries a link of its own, issued
+  only if the e-mail's text uses it; all stay valid until revoked — by staff in
+  the admin, or when the requester asks for the links again ("send me my link
+  again" revokes every older link of that request). Nobody can compute a link,
+  whatever keys they hold.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import logging
 import re
 import statistics
@@ -43,10 +42,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal import audit, mail, roles, tokens
+from portal import audit, audit_chain, mail, roles, tokens
 from portal.models import AuditEvent
 from requests_app import deadlines, engine
-from requests_app.models import InvalidTransition, PrivacyRequest, SubjectIdentity
+from requests_app.models import InvalidTransition, PrivacyRequest, StatusLink, SubjectIdentity
 from requests_app.stores.base import StoreError
 
 logger = logging.getLogger(__name__)
@@ -148,37 +147,56 @@ def clean_language(value: Any) -> str:
 # --- Secret links ------------------------------------------------------------------------------
 
 
-def _derive_status_token(reference: str, key: str) -> str:
-    digest = hmac.new(key.encode(), f"status-link:{reference}".encode(), hashlib.sha256).digest()
-    return "ps_" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def status_token(request: PrivacyRequest) -> str:
-    """The raw status-link token of a request (derived; see the module docstring).
-
-    Links issued under a retired signing key keep working (their hash is
-    stored); e-mails after a key rotation carry a link under the current key
-    and its hash replaces the stored one.
-    """
-    for key in settings.PORTAL_SIGNING_KEYS:
-        token = _derive_status_token(request.reference, key)
-        if request.status_token_hash and tokens.matches(token, request.status_token_hash):
-            return token
-    token = _derive_status_token(request.reference, settings.PORTAL_SIGNING_KEYS[0])
-    request.status_token_hash = tokens.hash_token(token)
-    if request.pk:
-        PrivacyRequest.objects.filter(pk=request.pk).update(status_token_hash=request.status_token_hash)
+def issue_status_token(request: PrivacyRequest, *, origin: str = StatusLink.Origin.EMAIL) -> str:
+    """A new random status-link token for this request (the only copy: only its hash is stored)."""
+    token = tokens.new_token("ps")
+    StatusLink.objects.create(request=request, token_hash=tokens.hash_token(token), origin=origin)
     return token
 
 
-def status_url(request: PrivacyRequest) -> str:
-    return mail.absolute(reverse("request-status", args=[status_token(request)]))
+def issue_status_link(request: PrivacyRequest, *, origin: str = StatusLink.Origin.EMAIL) -> str:
+    """A new random status link for this request, as an absolute URL."""
+    return mail.absolute(reverse("request-status", args=[issue_status_token(request, origin=origin)]))
+
+
+class _StatusUrl:
+    """The status URL of an e-mail, issued the first time the e-mail's text uses it (and only once)."""
+
+    def __init__(self, request: PrivacyRequest, origin: str):
+        self.request, self.origin, self.url = request, origin, ""
+
+    def __str__(self) -> str:
+        if not self.url:
+            self.url = issue_status_link(self.request, origin=self.origin)
+        return self.url
+
+
+def status_url(request: PrivacyRequest, *, origin: str = StatusLink.Origin.EMAIL) -> str:
+    return issue_status_link(request, origin=origin)
+
+
+def revoke_status_links(request: PrivacyRequest, *, actor: Any, reason: str, links=None) -> int:
+    """Revoke these (or all active) status links of a request; audited. Returns how many."""
+    qs = StatusLink.objects.active().filter(request=request)
+    if links is not None:
+        qs = qs.filter(pk__in=[link.pk for link in links])
+    count = qs.update(revoked_at=timezone.now(), revoked_by=audit.actor_fields(actor)["actor_label"][:150])
+    if count:
+        request.note(actor=actor, action="request.status_links_revoked", reason=reason, data={"count": count})
+    return count
 
 
 def find_by_status_token(token: str) -> PrivacyRequest | None:
     if not token.startswith("ps_") or len(token) > 100:
         return None
-    return PrivacyRequest.objects.filter(status_token_hash=tokens.hash_token(token)).first()
+    link = (StatusLink.objects.active().select_related("request")
+            .filter(token_hash=tokens.hash_token(token)).first())
+    if link is None:
+        return None
+    now = timezone.now()
+    if link.last_used_at is None or link.last_used_at < now - timedelta(minutes=5):
+        StatusLink.objects.filter(pk=link.pk).update(last_used_at=now)
+    return link.request
 
 
 def find_by_verify_token(token: str) -> PrivacyRequest | None:
@@ -212,7 +230,7 @@ def _email_requester(request: PrivacyRequest, template: str, **context: Any) -> 
             "req": request,
             "reference": request.reference,
             "kind": request.kind,
-            "status_url": status_url(request),
+            "status_url": _StatusUrl(request, StatusLink.Origin.EMAIL),
             "due_at": request.effective_due_at,
             "verify_hours": settings.PORTAL_VERIFY_LINK_HOURS,
             **context,
@@ -304,9 +322,6 @@ def request_submit(
             status=Status.UNVERIFIED,
         )
         verify_url = _new_verify_link(request)
-        request.status_token_hash = tokens.hash_token(
-            _derive_status_token(request.reference, settings.PORTAL_SIGNING_KEYS[0])
-        )
         request.save()
         _record_received(request, actor="requester", ip=ip)
         _email_requester(request, "request_received", verify_url=verify_url)
@@ -327,10 +342,12 @@ def request_resend_verification(*, request: PrivacyRequest) -> PrivacyRequest:
 
 
 def request_send_links(*, email: str) -> int:
-    """ "I lost my link": e-mail the status links of this address's open requests.
+    """ "I lost my link": e-mail new status links of this address's open requests.
 
-    Returns how many were found, for tests; callers must show the same page
-    whatever the number, so nobody learns whether an address is known.
+    The older links of those requests are revoked (the person may have lost
+    them somewhere others can find them). Returns how many were found, for
+    tests; callers must show the same page whatever the number, so nobody
+    learns whether an address is known.
     """
     email = normalise_email(email)
     open_requests = list(
@@ -340,12 +357,14 @@ def request_send_links(*, email: str) -> int:
     )
     if open_requests:
         first = open_requests[0]
+        for r in open_requests:
+            revoke_status_links(r, actor="requester", reason="the requester asked for the links again")
         items = [
             {
                 "reference": r.reference,
                 "kind": r.kind,
                 "status": r.get_status_display(),
-                "status_url": status_url(r),
+                "status_url": status_url(r, origin=StatusLink.Origin.RESENT),
             }
             for r in open_requests
         ]
@@ -481,9 +500,6 @@ def request_file_verified(
             channel=channel,
             scope_purpose=scope_purpose,
             status=Status.UNVERIFIED,
-        )
-        request.status_token_hash = tokens.hash_token(
-            _derive_status_token(request.reference, settings.PORTAL_SIGNING_KEYS[0])
         )
         request.save()
         _record_received(request, actor=actor)
@@ -718,6 +734,7 @@ def _purge_pii(ids: list[int], *, actor: Any) -> None:
         )
         events.append(event)
     AuditEvent.objects.bulk_create(events)
+    audit_chain.seal_after_commit()
 
 
 def purge_closed_requests_pii(*, now: datetime | None = None, batch_size: int = 1000) -> int:
@@ -907,6 +924,8 @@ __all__ = [
     "purge_closed_requests_pii",
     "send_deadline_reminders",
     "dashboard_figures",
-    "status_token",
+    "issue_status_link",
+    "issue_status_token",
+    "revoke_status_links",
     "status_url",
 ]

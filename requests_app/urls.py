@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from requests_app import views
+from requests_app import views, views_receipts
 
 urlpatterns: list = [
     # Named per kind too, so pages can link without knowing the kinds (home page).
@@ -15,6 +15,9 @@ urlpatterns: list = [
     path("requests/find/", views.request_find, name="request-find"),
     # the home page's "send me my link again"
     path("requests/resend/", views.request_find, name="request-resend"),
+    # Anyone checks a deletion receipt against the published Ed25519 keys.
+    path("receipts/verify/", views_receipts.verify, name="receipt-verify"),
+    path(".well-known/privacy-receipt-keys.json", views_receipts.public_keys, name="receipt-public-keys"),
 ]
 
 # The execution engine's public pages (access-package download).

@@ -18,7 +18,8 @@ from django.views.decorators.http import require_http_methods
 
 from portal.ratelimit import client_ip, ratelimit, token_guard
 from requests_app import forms, services
-from requests_app.models import InvalidTransition, PrivacyRequest, StoreTask
+from requests_app.engine import reauth
+from requests_app.models import InvalidTransition, PrivacyRequest, StatusLink, StoreTask
 from requests_app.status_words import public_timeline, status_explanation
 
 Kind = PrivacyRequest.Kind
@@ -106,8 +107,10 @@ def request_verify(request, token: str):
             return render(
                 request, "requests_app/verify.html", {"req": privacy_request, "error": str(exc)}, status=409
             )
+        reauth.remember_verified(request.session, privacy_request.pk)  # this browser may download later
         messages.success(request, _("Thank you: your request is confirmed."))
-        return redirect("request-status", token=services.status_token(privacy_request))
+        token = services.issue_status_token(privacy_request, origin=StatusLink.Origin.VERIFIED)
+        return redirect("request-status", token=token)
     return render(request, "requests_app/verify.html", {"req": privacy_request})
 
 

@@ -1,8 +1,12 @@
 """Public consent pages: an overview of purposes, and one page per purpose to grant or withdraw.
 
-Who is deciding comes from the signed ``subject`` token in the link the host
+Who is deciding comes from the random ``subject`` token in the link the host
 app gave (see ``requests_app.consent``); without one the page shows the notice
 and explains how to get there from the app — nobody can change someone else's consent.
+
+The token is swapped for a session entry on the first visit and the browser is
+redirected to the bare page URL: after that the token is in no address bar,
+history entry, Referer header or later access-log line.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from portal.ratelimit import client_ip, ratelimit
 from requests_app import consent
-from requests_app.models import Consent, ConsentPurpose
+from requests_app.models import Consent, ConsentLink, ConsentPurpose
 
 
 def overview(request):
@@ -30,13 +34,19 @@ def purpose_page(request, slug: str):
     if purpose is None:
         raise Http404
     notice = purpose.current_notice()
-    token = request.POST.get("subject") or request.GET.get("subject", "")
-    subject, error = None, ""
-    if token:
+    token = request.GET.get("subject", "")
+    if token and request.method == "GET":
         try:
-            subject = consent.read_subject_token(token)
+            link = consent.find_link(token, purpose.slug)
         except consent.ConsentError as exc:
-            error = str(exc)
+            return _page(request, purpose, notice, None, str(exc))
+        request.session[_SESSION_KEY] = [link.pk, *[pk for pk in request.session.get(_SESSION_KEY, [])
+                                                     if pk != link.pk]][:10]
+        return redirect(request.path)
+    link, error = _session_link(request, purpose.slug)
+    subject = {"kind": link.subject_kind, "value": link.subject_value, "email": link.email} if link else None
+    if request.method == "POST" and subject is None and not error:
+        error = _("This consent link is not valid. Open the consent page from the app.")
     if request.method == "POST" and subject is not None:
         action = request.POST.get("action")
         try:
@@ -76,21 +86,38 @@ def purpose_page(request, slug: str):
                         "receipt by e-mail."
                     ) % {"ref": privacy_request.reference}
                 messages.success(request, text)
-            return redirect(f"{request.path}?subject={token}")
+            return redirect(request.path)
         except consent.ConsentError as exc:
             error = str(exc)
+    return _page(request, purpose, notice, subject, error)
+
+
+_SESSION_KEY = "consent_links"
+
+
+def _session_link(request, slug: str):
+    """(the usable consent link this browser opened for this purpose, or None; an error if it lapsed)."""
+    ids = request.session.get(_SESSION_KEY, [])
+    if not ids:
+        return None, ""
+    links = ConsentLink.objects.filter(pk__in=ids)
+    error = ""
+    for link in sorted(links, key=lambda item: ids.index(item.pk)):
+        if slug not in link.purposes:
+            continue
+        try:
+            return consent.check_link(link, slug), ""
+        except consent.ConsentError as exc:
+            error = error or str(exc)
+    return None, error
+
+
+def _page(request, purpose, notice, subject, error):
     current = consent.check(subject["kind"], subject["value"], purpose.slug) if subject else None
-    status = 400 if error else 200
     return render(
         request,
         "consent/purpose.html",
-        {
-            "purpose": purpose,
-            "notice": notice,
-            "subject_token": token if subject else "",
-            "error": error,
-            "current": current,
-            "has_subject": subject is not None,
-        },
-        status=status,
+        {"purpose": purpose, "notice": notice, "error": error, "current": current,
+         "has_subject": subject is not None},
+        status=400 if error else 200,
     )

@@ -99,8 +99,7 @@ def _finish_access(request, tasks, manual_reason, actor) -> str:
 
 
 def _finish_deletion(request, tasks, manual_reason, actor) -> str:
-    document = receipt.build(request, tasks, manual_reason)
-    signature = receipt.sign(document)
+    document, signature = receipt.sign(receipt.build(request, tasks, manual_reason))
     with transaction.atomic():
         locked = PrivacyRequest.objects.select_for_update().get(pk=request.pk)
         if locked.status not in ((PR.NEEDS_ATTENTION,) if manual_reason else (PR.RUNNING,)):

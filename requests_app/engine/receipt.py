@@ -1,38 +1,56 @@
 """Deletion receipts: what each store found, erased or anonymised, when, and that it is verified gone.
 
 A receipt holds no personal data (the request reference, counts, times), so it
-is kept on the request after the requester's data is purged. It is signed with
-HMAC-SHA256 over its canonical JSON (keys sorted, no spaces, UTF-8) using the
-first key of ``PORTAL_SIGNING_KEYS``; every key in that list is accepted when
-verifying, so keys can be rotated without invalidating receipts already issued.
+is kept on the request after the requester's data is purged.
 
-The signed file (``receipt.json``) is ``{"receipt": {...}, "signature": "<hex>",
-"algorithm": "HMAC-SHA256"}``. Verify it with ``manage.py verify_receipt FILE``
-(see docs/receipts.md for doing it by hand).
+It is signed with **Ed25519** (``requests_app.engine.receipt_keys``) over its
+canonical JSON (keys sorted, no spaces, UTF-8). The key id (``kid``) and the
+algorithm (``alg``) are *inside* the signed receipt, so neither can be changed
+without breaking the signature. Anyone can verify with the public keys at
+``/.well-known/privacy-receipt-keys.json``: on ``/receipts/verify/``, with
+``manage.py verify_receipt FILE --keys privacy-receipt-keys.json`` (offline),
+or with the dozen lines of Python in docs/engine.md.
+
+The signed file (``receipt-<reference>.json``) is
+``{"receipt": {..., "kid": "...", "alg": "Ed25519"}, "signature": "<128 hex digits>"}``.
+
+Receipts issued before Ed25519 (``receipt_version`` 1) were signed with
+HMAC-SHA256 and carry ``"algorithm": "HMAC-SHA256"`` beside the receipt; they
+still verify, but only where the HMAC keys are (``PORTAL_SIGNING_KEYS``: this
+server's page and command), and only with that exact algorithm name.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import re
+from dataclasses import dataclass
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from portal import tokens
+from requests_app.engine import receipt_keys
+from requests_app.engine.receipt_keys import PublicKey
 
-ALGORITHM = "HMAC-SHA256"
-VERSION = 1
+ALG = receipt_keys.ALG
+LEGACY_ALGORITHM = "HMAC-SHA256"
+VERSION = 2
+_ED25519_SIGNATURE = re.compile(r"[0-9a-f]{128}")
+_HMAC_SIGNATURE = re.compile(r"[0-9a-f]{64}")
 
 
 def canonical(receipt: dict[str, Any]) -> bytes:
     return json.dumps(receipt, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def key_id(key: str | None = None) -> str:
-    return hashlib.sha256((key or settings.PORTAL_SIGNING_KEYS[0]).encode()).hexdigest()[:12]
+def legacy_key_id(key: str) -> str:
+    """How version-1 (HMAC) receipts named their key: 12 hex digits of SHA-256 of the key."""
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
 def _iso(value) -> str | None:
@@ -96,20 +114,135 @@ def build(request, tasks, manual_reason: str | None = None) -> dict[str, Any]:
         },
         "resolved_manually": manual_reason or None,
         "stores": list(by_store.values()),
-        "key_id": key_id(),
     }
 
 
-def sign(receipt: dict[str, Any]) -> str:
-    return tokens.hmac_sign(canonical(receipt))
+def sign(receipt: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """Sign whatever receipt dict the engine built: (the receipt with ``kid`` and ``alg`` added, hex signature)."""
+    kid, private_key = receipt_keys.signing_key()
+    signed = {**receipt, "kid": kid, "alg": ALG}
+    return signed, private_key.sign(canonical(signed)).hex()
+
+
+class ReceiptFormatError(ValueError):
+    """Not a receipt file at all; the message says what is wrong, for the person who pasted it."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    genuine: bool
+    message: str
+    reference: str | None = None
+    completed_at: str | None = None
+    alg: str | None = None
+    kid: str | None = None
+    key: PublicKey | None = None
+
+
+def parse(raw: bytes | str) -> dict[str, Any]:
+    """The JSON receipt file as a dict, or ReceiptFormatError saying why it is not one."""
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ReceiptFormatError("This is not a receipt: the file is not UTF-8 text.") from None
+    if not raw.strip():
+        raise ReceiptFormatError("Paste the contents of receipt-PR-….json, or choose the file.")
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise ReceiptFormatError(
+            f"This is not a receipt: it is not valid JSON (line {getattr(exc, 'lineno', '?')}). "
+            "Paste the whole receipt-PR-….json file, not the HTML copy."
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("receipt"), dict) or "signature" not in data:
+        raise ReceiptFormatError('This is not a receipt: expected {"receipt": {...}, "signature": "..."}.')
+    return data
+
+
+def check(document: dict[str, Any], *, public_keys: list[PublicKey],
+          hmac_keys: list[str] | None = None) -> Verdict:
+    """Is this parsed receipt file genuine and unchanged?
+
+    ``public_keys`` are the published Ed25519 keys; ``hmac_keys`` the operator's
+    HMAC keys for version-1 receipts (None where they are not available: a
+    verdict then says the receipt can only be checked by the operator).
+    """
+    receipt, signature = document.get("receipt"), document.get("signature")
+    if not isinstance(receipt, dict):
+        return Verdict(False, "Changed: the file holds no receipt.")
+    facts: dict[str, Any] = {"reference": _text(receipt.get("reference")),
+                             "completed_at": _text(receipt.get("completed_at"))}
+    if "alg" not in receipt:
+        return _check_legacy(document, receipt, signature, hmac_keys, facts)
+    alg, kid = receipt.get("alg"), _text(receipt.get("kid"))
+    extra = sorted(set(document) - {"receipt", "signature"})
+    if extra:
+        return Verdict(False, f"Changed: the file has fields a receipt never has ({', '.join(extra)}).",
+                       alg=_text(alg), kid=kid, **facts)
+    if alg != ALG:
+        return Verdict(False, f"Changed: the receipt names the algorithm {alg!r}; receipts are signed with {ALG}.",
+                       alg=_text(alg), kid=kid, **facts)
+    if not isinstance(signature, str) or not _ED25519_SIGNATURE.fullmatch(signature):
+        return Verdict(False, "Changed: the signature is not 128 lowercase hexadecimal digits.",
+                       alg=ALG, kid=kid, **facts)
+    key = next((k for k in public_keys if k.kid == kid), None)
+    if key is None:
+        return Verdict(False, f"Not verified: key {kid!r} is not among the published receipt keys "
+                              f"({', '.join(k.kid for k in public_keys) or 'none'}). The receipt was changed, "
+                              "or comes from another operator.", alg=ALG, kid=kid, **facts)
+    try:
+        key.verifier().verify(bytes.fromhex(signature), canonical(receipt))
+    except (InvalidSignature, ValueError):
+        return Verdict(False, "Changed: the signature does not match this receipt; something in it was altered "
+                              "after it was signed.", alg=ALG, kid=kid, key=key, **facts)
+    return Verdict(True, f"Genuine: signed with {ALG} key {kid} and not changed since.",
+                   alg=ALG, kid=kid, key=key, **facts)
+
+
+def _check_legacy(document, receipt, signature, hmac_keys, facts) -> Verdict:
+    # Version 1 did not sign the algorithm name, so only the exact name it used is accepted.
+    algorithm = document.get("algorithm")
+    extra = sorted(set(document) - {"receipt", "signature", "algorithm"})
+    kid = _text(receipt.get("key_id"))
+    if extra or algorithm != LEGACY_ALGORITHM:
+        return Verdict(False, f"Changed: the receipt names no algorithm, or an unknown one ({algorithm!r}).",
+                       alg=_text(algorithm), kid=kid, **facts)
+    if not isinstance(signature, str) or not _HMAC_SIGNATURE.fullmatch(signature):
+        return Verdict(False, "Changed: the signature is not 64 lowercase hexadecimal digits.",
+                       alg=LEGACY_ALGORITHM, kid=kid, **facts)
+    if hmac_keys is None:
+        return Verdict(False, "Not verified here: this is an older receipt signed with HMAC-SHA256, which only the "
+                              "operator can check (on its /receipts/verify/ page or with manage.py verify_receipt "
+                              "on its server).", alg=LEGACY_ALGORITHM, kid=kid, **facts)
+    payload = canonical(receipt)
+    for key in hmac_keys:
+        expected = hmac.new(key.encode(), payload, hashlib.sha256).hexdigest()
+        if hmac.compare_digest(expected, signature):
+            return Verdict(True, f"Genuine: an older receipt signed with HMAC-SHA256 (key id {legacy_key_id(key)}) "
+                                 "and not changed since.", alg=LEGACY_ALGORITHM, kid=legacy_key_id(key), **facts)
+    return Verdict(False, "Changed: the signature does not match this receipt (or it was signed with a key this "
+                          "operator no longer has).", alg=LEGACY_ALGORITHM, kid=kid, **facts)
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def check_here(document: dict[str, Any]) -> Verdict:
+    """Check with everything this server has: the published keys and the HMAC keys of version 1."""
+    return check(document, public_keys=receipt_keys.public_keys(), hmac_keys=list(settings.PORTAL_SIGNING_KEYS))
 
 
 def verify(receipt: dict[str, Any], signature: str) -> bool:
-    return bool(signature) and tokens.hmac_verify(canonical(receipt), signature)
+    """True if a receipt stored on a request (receipt, signature) is genuine."""
+    return check_here(signed_document(receipt, signature)).genuine
 
 
 def signed_document(receipt: dict[str, Any], signature: str) -> dict[str, Any]:
-    return {"receipt": receipt, "signature": signature, "algorithm": ALGORITHM}
+    if "alg" in receipt:
+        return {"receipt": receipt, "signature": signature}
+    return {"receipt": receipt, "signature": signature, "algorithm": LEGACY_ALGORITHM}
 
 
 def as_json(receipt: dict[str, Any], signature: str) -> bytes:
@@ -121,5 +254,8 @@ def as_json(receipt: dict[str, Any], signature: str) -> bytes:
 def as_html(receipt: dict[str, Any], signature: str, language: str | None = None) -> str:
     with translation.override(language or settings.LANGUAGE_CODE):
         return render_to_string(
-            "requests_app/receipt.html", {"receipt": receipt, "signature": signature, "algorithm": ALGORITHM}
+            "requests_app/receipt.html",
+            {"receipt": receipt, "signature": signature, "algorithm": receipt.get("alg", LEGACY_ALGORITHM),
+             "key_id": receipt.get("kid") or receipt.get("key_id"),
+             "verify_url": settings.PORTAL_BASE_URL + "/receipts/verify/"},
         )

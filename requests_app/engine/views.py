@@ -11,6 +11,7 @@ from django.db.models import F
 from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -20,7 +21,8 @@ from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 
 from portal import tokens
-from portal.ratelimit import client_ip, token_guard
+from portal.ratelimit import client_ip, hit, ratelimit, token_guard
+from requests_app.engine import reauth
 from requests_app.models import AccessPackage
 
 logger = logging.getLogger(__name__)
@@ -48,10 +50,32 @@ def _gone(request, pkg: AccessPackage):
     return render(request, "requests_app/package_gone.html", {"reason": reason}, status=410)
 
 
+def _download_page(request, pkg: AccessPackage, *, status: int = 200, **context):
+    return render(
+        request,
+        "requests_app/package_download.html",
+        {"package": pkg, "downloads_left": pkg.max_downloads - pkg.download_count,
+         "cleared": reauth.is_cleared(request.session, pkg), "code_minutes": reauth.CODE_MINUTES, **context},
+        status=status,
+    )
+
+
+_CODE_ERRORS = {
+    "wrong": _("That code is not right. Check the newest e-mail from us and type its six digits."),
+    "expired": _("That code has expired (codes work for %(minutes)d minutes). Ask for a new one below."),
+    "locked": _("Too many wrong codes. Ask for a new code below."),
+}
+
+
 @never_cache
 @token_guard("package-download")
+@ratelimit("package-download", "30/hour")
 def package_download(request, token: str):
-    """GET: a page with a button (link scanners in mail clients must not use up downloads). POST: the ZIP."""
+    """GET: a page with a button (link scanners in mail clients must not use up downloads). POST: the ZIP.
+
+    The ZIP needs a cleared session (requests_app/engine/reauth.py): the POST actions
+    ``send_code`` and ``check_code`` clear it with a code e-mailed to the confirmed address.
+    """
     try:
         pkg = _package(token)
     except Http404:
@@ -59,11 +83,25 @@ def package_download(request, token: str):
     if not pkg.is_available:
         return _gone(request, pkg)
     if request.method != "POST":
-        return render(
-            request,
-            "requests_app/package_download.html",
-            {"package": pkg, "downloads_left": pkg.max_downloads - pkg.download_count},
-        )
+        return _download_page(request, pkg)
+    action = request.POST.get("action", "download")
+    if action == "send_code":
+        if not hit(f"package-code:{pkg.pk}", "-", "3/hour").allowed:
+            return _download_page(request, pkg, status=429, error=_(
+                "We already sent three codes this hour. Use the newest one, or try again later."))
+        if not reauth.send_code(pkg):
+            return _download_page(request, pkg, status=409, error=_(
+                "We can no longer reach the address this request was confirmed with. Please contact us."))
+        return _download_page(request, pkg, code_sent=True)
+    if action == "check_code":
+        outcome = reauth.check_code(request.session, pkg, request.POST.get("code", ""))
+        if outcome != "ok":
+            return _download_page(request, pkg, status=400, code_sent=outcome == "wrong",
+                                  error=_CODE_ERRORS[outcome] % {"minutes": reauth.CODE_MINUTES})
+        return _download_page(request, pkg)
+    if not reauth.is_cleared(request.session, pkg):
+        return _download_page(request, pkg, status=403, error=_(
+            "First confirm it is you: we e-mail you a code."))
     path = Path(settings.PORTAL_PRIVATE_ROOT) / pkg.path
     try:
         handle = open(path, "rb")  # noqa: SIM115 - FileResponse closes it

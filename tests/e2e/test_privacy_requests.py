@@ -61,7 +61,7 @@ def host_stores(settings, tmp_path, sqlite_host, media_root):  # noqa: F811
     return settings.PORTAL_STORES_FILE
 
 
-def test_access_request_to_download(page, outbox, live_server, host_stores, check_a11y, screenshot):
+def test_access_request_to_download(page, new_page, outbox, live_server, host_stores, check_a11y, screenshot):
     page.goto("/")
     page.get_by_role("link", name="Get a copy of my data").first.click()
     page.get_by_label("Your e-mail address").fill(ALICE)
@@ -86,6 +86,23 @@ def test_access_request_to_download(page, outbox, live_server, host_stores, chec
     assert "index.html" in archive.namelist()
     assert [user["username"] for user in json.loads(archive.read("app-db/accounts_user.json"))] == ["alice"]
     assert "uploads/files/avatars/1/me.png" in archive.namelist()
+
+    # The same link opened in another browser (a forwarded e-mail): a code to the confirmed address first.
+    other = new_page()
+    other.goto(_link_from_mail(outbox, re.escape(live_server.url) + r"/requests/download/\S+"))
+    assert other.get_by_role("button", name=re.compile("Download")).count() == 0
+    other.get_by_role("button", name="E-mail me a code").click()
+    check_a11y(other, context="download code form")
+    code = re.search(r"^\s+(\d{6})$", outbox[-1].body, re.M).group(1)
+    assert outbox[-1].to == [ALICE]
+    other.get_by_label("Code from the e-mail").fill("000000" if code != "000000" else "111111")
+    other.get_by_role("button", name="Confirm").click()
+    assert "not right" in other.locator("#download-error").inner_text()
+    other.get_by_label("Code from the e-mail").fill(code)
+    other.get_by_role("button", name="Confirm").click()
+    with other.expect_download() as second:
+        other.get_by_role("button", name=re.compile("Download")).click()
+    assert "index.html" in zipfile.ZipFile(second.value.path()).namelist()
 
 
 def test_german_deletion_request_with_german_email(new_page, outbox, live_server, check_a11y, screenshot):

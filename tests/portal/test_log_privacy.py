@@ -110,3 +110,23 @@ def test_celery_worker_process_installs_redaction():
             "print(getattr(logging.getLogRecordFactory(), 'portal_redacting', False))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip().endswith("True"), result.stderr[-2000:]
+
+
+def test_every_url_that_carries_a_secret_is_redacted_whatever_the_token_looks_like():
+    """Walk the URLconf: any route with a ``<token>`` part, and the consent link's ``?subject=``."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def walk(patterns, prefix=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            elif isinstance(pattern, URLPattern):
+                yield prefix + str(pattern.pattern)
+
+    secret = "plainlowercasesecretvalue"  # no digits or capitals: the generic token pattern misses it
+    routes = [route for route in walk(get_resolver().url_patterns) if "<str:token>" in route]
+    assert len(routes) >= 4
+    for route in routes:
+        path = "/" + route.replace("<str:token>", secret).replace("<int:decision_id>", "7")
+        assert secret not in redact(f'"GET {path} HTTP/1.1" 200'), path
+    assert secret not in redact(f'"GET /consent/face/?subject={secret} HTTP/1.1" 302')

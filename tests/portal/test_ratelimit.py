@@ -141,6 +141,7 @@ UNLIMITED_BY_DESIGN = {
     "django.contrib.auth.views.view",  # the 2FA page's logout button
     "requests_app.views.request_submitted", "requests_app.views_consent.overview",
     "abuse_app.views.received",
+    "requests_app.views_receipts.public_keys",  # a small public file, cacheable, no lookup
     "abuse_app.views.report",  # limited per address and e-mail inside abuse_app.services
 }
 

@@ -32,12 +32,23 @@ def test_production_without_secret_key_names_it():
     assert "SECRET_KEY" in result.stderr
 
 
+_PRODUCTION = {"DJANGO_DEBUG": "false", "SECRET_KEY": "x" * 30 + "y" * 30 + "random-enough-0123456789",
+               "ALLOWED_HOSTS": "portal.example"}
+
+
 def test_production_check_deploy_has_no_warnings(tmp_path):
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", DJANGO_DEBUG="false",
-                     SECRET_KEY="x" * 30 + "y" * 30 + "random-enough-0123456789", ALLOWED_HOSTS="portal.example",
-                     PORTAL_VAR_DIR=str(tmp_path))
+    created = _manage("rotate_receipt_key", PORTAL_VAR_DIR=str(tmp_path), **_PRODUCTION)
+    assert created.returncode == 0, created.stdout + created.stderr
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", PORTAL_VAR_DIR=str(tmp_path), **_PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "WARNINGS" not in result.stdout + result.stderr
+
+
+def test_production_without_receipt_key_file_fails_check_deploy_naming_the_command(tmp_path):
+    result = _manage("check", "--deploy", PORTAL_VAR_DIR=str(tmp_path), **_PRODUCTION)
+    assert result.returncode == 1
+    assert "portal.E002" in result.stderr and "rotate_receipt_key" in result.stderr
+    assert not (tmp_path / "receipt-signing-keys.json").exists()
 
 
 @pytest.mark.parametrize("raw", ["maybe", "2", "yes please"])

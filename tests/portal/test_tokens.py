@@ -176,7 +176,7 @@ def test_guessing_status_links_locks_the_address_out(client, db, django_capture_
 
     cache.clear()
     request, _ = _submit(django_capture_on_commit_callbacks, mailoutbox)
-    real = services.status_token(request)
+    real = services.issue_status_token(request)
     limit, _ = parse_rate(TOKEN_FAILURE_RATE)
     for n in range(limit):
         assert client.get(f"/requests/status/{tokens.new_token('ps')}/").status_code == 404

@@ -26,7 +26,15 @@ def password_login(client, user, next_url="/admin/"):
                                                           "next": next_url})
 
 
+def invited(client, user, admin=None) -> str:
+    """An admin issues an invite and the staff member opens its link (as the e-mail/chat would give it)."""
+    token = two_factor.issue_invite(user=user, actor=admin or "system:test")
+    client.get(reverse("two-factor-invite", args=[token]))
+    return token
+
+
 def enrol(client, user) -> list[str]:
+    invited(client, user)
     client.get(reverse("two-factor-setup"))
     device = TOTPDevice.objects.get(user=user, confirmed=False)
     response = client.post(reverse("two-factor-setup"), {"code": current_code(device), "next": "/admin/"})
@@ -63,6 +71,7 @@ def test_admin_pages_refused_until_verified(client, officer):
 
 def test_setup_page_shows_qr_code_as_data_uri_and_secret(client, officer):
     client.force_login(officer)
+    invited(client, officer)
     page = client.get(reverse("two-factor-setup")).content.decode()
     assert 'src="data:image/svg+xml;base64,' in page
     device = TOTPDevice.objects.get(user=officer, confirmed=False)
@@ -72,6 +81,7 @@ def test_setup_page_shows_qr_code_as_data_uri_and_secret(client, officer):
 
 def test_setup_page_reload_keeps_the_same_secret(client, officer):
     client.force_login(officer)
+    invited(client, officer)
     client.get(reverse("two-factor-setup"))
     client.get(reverse("two-factor-setup"))
     assert TOTPDevice.objects.filter(user=officer).count() == 1
@@ -91,6 +101,7 @@ def test_enrolment_with_right_code_confirms_and_shows_backup_codes_once(client, 
 
 def test_enrolment_with_wrong_code_says_what_to_check(client, officer):
     client.force_login(officer)
+    invited(client, officer)
     client.get(reverse("two-factor-setup"))
     response = client.post(reverse("two-factor-setup"), {"code": "000000"})
     assert response.status_code == 200
@@ -245,3 +256,113 @@ def test_verified_staff_required_guards_staff_views(rf, officer):
 
 def test_login_staff_helper_still_gets_in(staff_client, officer):
     assert staff_client(officer).get("/admin/").status_code == 200
+
+
+# --- invites: a stolen password alone cannot enrol -------------------------------------------------
+def test_a_password_alone_does_not_reach_the_qr_code(client, officer):
+    password_login(client, officer)
+    page = client.get(reverse("two-factor-setup")).content.decode()
+    assert "invite from an admin" in page and "data:image/svg+xml" not in page
+    assert not TOTPDevice.objects.filter(user=officer).exists()
+    # Posting a code straight away does nothing either.
+    client.post(reverse("two-factor-setup"), {"code": "123456"})
+    assert not TOTPDevice.objects.filter(user=officer).exists()
+
+
+def test_invite_link_opened_before_login_leads_through_login_to_enrolment(client, officer):
+    token = two_factor.issue_invite(user=officer, actor="system:test")
+    response = client.get(reverse("two-factor-invite", args=[token]))
+    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+    assert token not in response["Location"]
+    login = client.post(response["Location"], {"username": officer.username, "password": PASSWORD,
+                                               "next": "/admin/"})
+    assert login["Location"].startswith(reverse("two-factor-setup"))
+    assert client.get(login["Location"]).content.decode().count("data:image/svg+xml") == 1
+
+
+def test_invite_works_once(client, officer, db):
+    token = two_factor.issue_invite(user=officer, actor="system:test")
+    password_login(client, officer)
+    client.get(reverse("two-factor-invite", args=[token]))
+    client.get(reverse("two-factor-setup"))
+    device = TOTPDevice.objects.get(user=officer, confirmed=False)
+    client.post(reverse("two-factor-setup"), {"code": current_code(device), "next": "/admin/"})
+    assert TOTPDevice.objects.get(user=officer).confirmed
+    other = type(client)()
+    password_login(other, officer)
+    assert other.get(reverse("two-factor-invite", args=[token])).status_code == 404
+
+
+def test_invite_for_another_account_is_refused(client, officer, moderator):
+    token = two_factor.issue_invite(user=moderator, actor="system:test")
+    password_login(client, officer)
+    response = client.post(reverse("two-factor-setup"), {"invite": token})
+    assert response.status_code == 403 and "not valid for your account" in response.content.decode()
+    client.get(reverse("two-factor-invite", args=[token]))
+    assert "data:image/svg+xml" not in client.get(reverse("two-factor-setup")).content.decode()
+
+
+def test_pasted_invite_code_unlocks_enrolment(client, officer):
+    token = two_factor.issue_invite(user=officer, actor="system:test")
+    password_login(client, officer)
+    response = client.post(reverse("two-factor-setup"), {"invite": f"  {token} "})
+    assert response.status_code == 302
+    assert "data:image/svg+xml" in client.get(reverse("two-factor-setup")).content.decode()
+
+
+def test_invite_expires(client, officer):
+    import time_machine
+
+    with time_machine.travel("2026-12-01 10:00:00+00:00", tick=False):
+        token = two_factor.issue_invite(user=officer, actor="system:test", hours=72)
+    with time_machine.travel("2026-12-04 10:00:01+00:00", tick=False):
+        assert client.get(reverse("two-factor-invite", args=[token])).status_code == 404
+
+
+def test_a_new_invite_cancels_the_old_one(client, officer):
+    old = two_factor.issue_invite(user=officer, actor="system:test")
+    two_factor.issue_invite(user=officer, actor="system:test")
+    assert client.get(reverse("two-factor-invite", args=[old])).status_code == 404
+
+
+def test_admin_issues_an_invite_shown_once_and_audited(staff_client, admin_user, officer):
+    client = staff_client(admin_user)
+    response = client.post("/admin/auth/user/", {"action": "issue_second_factor_invite",
+                                                 "_selected_action": [officer.pk]})
+    page = response.content.decode()
+    url = re.search(r'<code class="invite-url">([^<]+)</code>', page).group(1)
+    assert "/account/2fa/invite/ei_" in url and "shown only this once" in page
+    assert AuditEvent.objects.filter(action="2fa.invite_issued", subject_id=str(officer.pk)).exists()
+    assert url.rsplit("/", 2)[-2] not in str(list(AuditEvent.objects.values_list("data", flat=True)))
+
+
+def test_invite_command_prints_a_link_for_the_first_admin(admin_user, capsys):
+    from django.core.management import call_command
+
+    call_command("invite_second_factor", admin_user.username)
+    assert "/account/2fa/invite/ei_" in capsys.readouterr().out
+
+
+# --- passkeys (the browser ceremony itself: tests/e2e/test_staff_security.py) -----------------------
+def test_passkey_endpoints_refuse_unverified_sessions_and_bad_input(client, officer):
+    import json
+
+    password_login(client, officer)
+    response = client.post(reverse("passkey-register-options"))
+    assert response.status_code == 403 and "Verify with your authenticator first" in response.json()["error"]
+    response = client.post(reverse("passkey-login-options"))
+    assert response.status_code == 400 and "no passkey" in response.json()["error"]
+    response = client.post(reverse("passkey-login"), "not json", content_type="application/json")
+    assert response.status_code == 400 and "not JSON" in response.json()["error"]
+    response = client.post(reverse("passkey-login"), json.dumps({"credential": {"id": "x"}}),
+                           content_type="application/json")
+    assert response.status_code == 400 and "Start again" in response.json()["error"]
+    assert client.get("/admin/").status_code == 302  # still not verified
+
+
+def test_reset_second_factor_removes_passkeys_too(admin_user, officer):
+    from portal.models import PasskeyDevice
+
+    PasskeyDevice.objects.create(user=officer, name="laptop", confirmed=True, credential_id="abc", public_key=b"k")
+    two_factor.reset_second_factor(user=officer, actor=admin_user)
+    assert not PasskeyDevice.objects.filter(user=officer).exists()

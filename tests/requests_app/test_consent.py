@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
+from portal import tokens
+from portal.models import AuditEvent
 from requests_app import consent
-from requests_app.models import Consent, PrivacyRequest
+from requests_app.models import Consent, ConsentLink, PrivacyRequest
 from tests.requests_app.azure_helpers import purpose, row
 
 pytestmark = pytest.mark.django_db
@@ -102,19 +104,77 @@ def test_withdraw_with_sent_data_files_scoped_erasure(client, api_key):
     assert request.status in ("approved", "running")
 
 
-def test_consent_page_grant_and_withdraw_with_signed_link(client):
+def _token(url: str) -> str:
+    return url.split("subject=")[1]
+
+
+def test_consent_page_grant_and_withdraw_with_the_apps_link(client):
     p = purpose()
-    token = consent.subject_token("user_id", "42", "alice@example.com")
-    page = client.get(f"/consent/{p.slug}/?subject={token}")
-    assert page.status_code == 200 and b"sent to Microsoft" in page.content
-    client.post(f"/consent/{p.slug}/", {"subject": token, "action": "grant", "notice_version": "1"})
+    url = consent.subject_link(p.slug, "user_id", "42", "alice@example.com")
+    first = client.get(url.replace("http://testserver", ""))
+    # The token leaves the address bar at once: the page lives at its bare URL, bound by the session.
+    assert first.status_code == 302 and first["Location"] == f"/consent/{p.slug}/"
+    page = client.get(f"/consent/{p.slug}/")
+    assert page.status_code == 200 and b"sent to Microsoft" in page.content and b"I agree" in page.content
+    assert _token(url).encode() not in page.content
+    client.post(f"/consent/{p.slug}/", {"action": "grant", "notice_version": "1"})
     assert consent.check("user_id", "42", p.slug).method == "web"
-    client.post(f"/consent/{p.slug}/", {"subject": token, "action": "withdraw"})
+    done = client.post(f"/consent/{p.slug}/", {"action": "withdraw"}, follow=True)
     assert consent.check("user_id", "42", p.slug) is None
+    assert "Your consent is withdrawn" in done.content.decode()
+
+
+def test_consent_link_carries_no_personal_data_and_is_stored_hashed(client):
+    p = purpose()
+    url = consent.subject_link(p.slug, "user_id", "4242", "consent.subject@example.com")
+    assert "4242" not in url and "consent.subject" not in url and "eyJ" not in url
+    link = ConsentLink.objects.get()
+    assert link.token_hash == tokens.hash_token(_token(url)) and link.purposes == [p.slug]
+
+
+def test_consent_link_for_one_purpose_does_not_open_another(client):
+    face, voice = purpose(), purpose("voice-notes")
+    url = consent.subject_link(face.slug, "user_id", "42", "alice@example.com")
+    response = client.get(f"/consent/{voice.slug}/?subject={_token(url)}")
+    assert response.status_code == 400 and "made for another purpose" in response.content.decode()
+    client.get(f"/consent/{face.slug}/?subject={_token(url)}")
+    page = client.get(f"/consent/{voice.slug}/").content.decode()
+    assert "I agree" not in page
+    client.post(f"/consent/{voice.slug}/", {"action": "grant", "notice_version": "1"})
+    assert consent.check("user_id", "42", voice.slug) is None
+
+
+def test_revoked_consent_link_stops_working_at_once(client, officer):
+    p = purpose()
+    url = consent.subject_link(p.slug, "user_id", "42", "alice@example.com")
+    client.get(f"/consent/{p.slug}/?subject={_token(url)}")
+    consent.revoke_links(ConsentLink.objects.all(), actor=officer)
+    response = client.post(f"/consent/{p.slug}/", {"action": "grant", "notice_version": "1"})
+    assert response.status_code == 400 and "expired" in response.content.decode()
+    assert consent.check("user_id", "42", p.slug) is None
+    assert AuditEvent.objects.filter(action="consent_link.revoked").exists()
+
+
+def test_consent_link_expires_after_an_hour(client):
+    import time_machine
+
+    p = purpose()
+    with time_machine.travel("2026-12-01 10:00:00+00:00", tick=False):
+        url = consent.subject_link(p.slug, "user_id", "42", "alice@example.com")
+    with time_machine.travel("2026-12-01 11:00:01+00:00", tick=False):
+        response = client.get(f"/consent/{p.slug}/?subject={_token(url)}")
+    assert response.status_code == 400 and "expired" in response.content.decode()
+
+
+def test_old_signed_consent_links_are_refused_clearly(client):
+    p = purpose()
+    response = client.get(f"/consent/{p.slug}/?subject=eyJrIjoidXNlcl9pZCIsInYiOiI0MiJ9:1v:abc")
+    assert response.status_code == 400 and "not valid" in response.content.decode()
 
 
 def test_consent_page_refuses_forged_token(client):
     p = purpose()
+    assert client.get(f"/consent/{p.slug}/?subject=cl_forged").status_code == 400
     response = client.post(
         f"/consent/{p.slug}/", {"subject": "forged", "action": "grant", "notice_version": "1"}
     )
@@ -142,4 +202,7 @@ def test_link_api_returns_signed_url(client, api_key):
         client, raw, "post", "/api/v1/consents/links/", {"purpose": "face-verification", "subject": "42"}
     )
     url = response.json()["url"]
-    assert consent.read_subject_token(url.split("subject=")[1])["value"] == "42"
+    assert url.startswith("http://testserver/consent/face-verification/?subject=cl_")
+    link = ConsentLink.objects.get(token_hash=tokens.hash_token(_token(url)))
+    assert (link.subject_value, link.purposes) == ("42", ["face-verification"])
+    assert link.issued_by.startswith("API key")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -20,8 +21,9 @@ from portal.models import AuditEvent
 from requests_app.engine import receipt, services
 from requests_app.models import AccessPackage, PrivacyRequest, StoreTask, SubjectIdentity
 from tests.requests_app.engine_fixtures import *  # noqa: F403
+from tests.requests_app.intake_helpers import fresh_rate_limits  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
 
 def run(request):
@@ -127,6 +129,12 @@ def test_access_leaves_the_host_data_alone(stores_file, host_db, media_root, app
     assert (media_root / "avatars" / "1" / "me.png").exists()
 
 
+def _clear_with_code(client, path: str) -> None:
+    """What the requester does: ask for the e-mailed code and type it in."""
+    code = _send_code(client, path)
+    assert b"Download the ZIP file" in client.post(path, {"action": "check_code", "code": code}).content
+
+
 def test_access_email_links_to_the_download_page(stores_file, approved_request, client):
     run(approved_request("access"))
     [message] = mail.outbox
@@ -135,8 +143,10 @@ def test_access_email_links_to_the_download_page(stores_file, approved_request, 
 
     page = client.get(path)
     assert page.status_code == 200
-    assert b"Download the ZIP file" in page.content
+    assert b"E-mail me a code" in page.content and b"Download the ZIP file" not in page.content
+    assert client.post(path).status_code == 403  # the link alone does not hand the data over
 
+    _clear_with_code(client, path)
     download = client.post(path)
     assert download.status_code == 200
     assert download["Content-Type"] == "application/zip"
@@ -151,6 +161,7 @@ def test_download_is_audited_and_limited(stores_file, approved_request, client, 
     )
     AccessPackage.objects.filter(request=request).update(max_downloads=1)
 
+    _clear_with_code(client, path)
     assert client.post(path).status_code == 200
     again = client.post(path)
     assert again.status_code == 410
@@ -193,3 +204,75 @@ def test_staging_is_removed_after_the_package_is_built(stores_file, approved_req
 
     request = run(approved_request("access"))
     assert not staging_root(request.pk).exists()
+
+
+def _download_path() -> str:
+    return next(w for w in mail.outbox[0].body.split() if "/requests/download/" in w).replace("http://testserver", "")
+
+
+def _send_code(client, path: str) -> str:
+    """Ask for a code on the download page; returns the code from the e-mail it sent."""
+    mail.outbox.clear()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client.post(path, {"action": "send_code"})
+    return re.search(r"^\s+(\d{6})$", mail.outbox[-1].body, re.M).group(1)
+
+
+def test_download_code_goes_to_the_confirmed_address_only_and_is_single_use(stores_file, approved_request, client):
+    request = run(approved_request("access"))
+    path = _download_path()
+    code = _send_code(client, path)
+    [message] = mail.outbox
+    assert message.to == [request.email]
+    assert code not in AccessPackage.objects.get(request=request).code_hash
+    other = type(client)()
+    assert other.post(path, {"action": "check_code", "code": code}).status_code == 200
+    assert other.post(path).status_code == 200  # cleared in that browser...
+    assert client.post(path, {"action": "check_code", "code": code}).status_code == 400  # ...and used up
+
+
+def test_wrong_download_codes_lock_after_five_tries(stores_file, approved_request, client):
+    run(approved_request("access"))
+    path = _download_path()
+    code = _send_code(client, path)
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    for _ in range(4):
+        assert "not right" in client.post(path, {"action": "check_code", "code": wrong}).content.decode()
+    assert "Too many wrong codes" in client.post(path, {"action": "check_code", "code": wrong}).content.decode()
+    assert "Too many wrong codes" in client.post(path, {"action": "check_code", "code": code}).content.decode()
+    assert client.post(path).status_code == 403
+
+
+def test_download_code_expires_after_ten_minutes(stores_file, approved_request, client):
+    import time_machine
+
+    run(approved_request("access"))
+    path = _download_path()
+    code = _send_code(client, path)
+    with time_machine.travel(timezone.now() + timezone.timedelta(minutes=11)):
+        response = client.post(path, {"action": "check_code", "code": code})
+    assert response.status_code == 400 and "has expired" in response.content.decode()
+
+
+def test_the_browser_that_confirmed_the_request_needs_no_code(stores_file, approved_request, client):
+    from requests_app.engine import reauth
+
+    request = run(approved_request("access"))
+    path = _download_path()
+    session = client.session
+    reauth.remember_verified(session, request.pk)
+    session.save()
+    assert b"Download the ZIP file" in client.get(path).content
+    assert client.post(path).status_code == 200
+
+
+def test_staff_revokes_a_download_link_and_it_stops_at_once(stores_file, approved_request, client, staff_client,
+                                                            officer):
+    request = run(approved_request("access"))
+    path = _download_path()
+    package = AccessPackage.objects.get(request=request)
+    response = staff_client(officer).post("/admin/requests_app/accesspackage/",
+                                          {"action": "revoke", "_selected_action": [package.pk]})
+    assert response.status_code == 302
+    assert client.get(path).status_code == 410
+    assert request.timeline().filter(action="package_link_revoked").exists()

@@ -51,7 +51,7 @@ def test_form_submit_creates_unverified_request_and_sends_verify_mail(client):
     assert request.status == "unverified"
     assert request.email == "alice@example.com"
     assert request.identifiers == {"username": "alice1"}
-    assert request.verify_token_hash and request.status_token_hash
+    assert request.verify_token_hash and request.status_links.active().exists()
     page = client.get("/requests/submitted/").content.decode()
     assert request.reference in page
     (message,) = mail.outbox

@@ -25,7 +25,9 @@ def _without_secrets(content: bytes) -> str:
 
 
 def _status_url(request):
-    return f"/requests/status/{services.status_token(request)}/"
+    if not hasattr(request, "_test_status_token"):
+        request._test_status_token = services.issue_status_token(request)
+    return f"/requests/status/{request._test_status_token}/"
 
 
 def test_status_link_from_email_shows_state_and_timeline(client):
@@ -52,17 +54,57 @@ def test_status_page_after_verify_shows_due_date_and_no_staff_names(client, offi
     assert officer.username not in html
 
 
-def test_status_link_stays_the_same_in_later_emails(client, officer):
+def test_each_email_has_its_own_random_link_and_all_keep_working(client, officer):
     request, _token = submit(kind="deletion")
     first = status_path(mail.outbox[0])
     request = services.request_verify(token=_token)
     mail.outbox.clear()
     with committed():
         services.request_deny(request=request, actor=officer, reason="Not our data.")
-    assert status_path(mail.outbox[0]) == first
-    html = client.get(first).content.decode()
-    assert "Not our data." in html
-    assert 'id="cancel-request"' not in html
+    later = status_path(mail.outbox[0])
+    assert later != first
+    for path in (first, later):
+        html = client.get(path).content.decode()
+        assert "Not our data." in html
+        assert 'id="cancel-request"' not in html
+
+
+def test_status_link_tokens_are_random_not_derived_from_the_reference(settings):
+    request, _token = submit()
+    a, b = services.issue_status_token(request), services.issue_status_token(request)
+    assert a != b and a.startswith("ps_") and len(a) == 46
+    assert request.status_links.active().count() == 3  # the e-mail's, and these two
+    assert not any(link.token_hash in (a, b) for link in request.status_links.all())  # only hashes kept
+
+
+def test_staff_revokes_one_status_link_and_only_that_one_stops(client, officer):
+    request, _token = submit()
+    keep, drop = services.issue_status_token(request), services.issue_status_token(request)
+    from portal.tokens import hash_token
+
+    staff = Client()
+    staff.force_login(officer)
+    link = request.status_links.get(token_hash=hash_token(drop))
+    response = staff.post("/admin/requests_app/statuslink/", {"action": "revoke", "_selected_action": [link.pk]})
+    assert response.status_code == 302
+    assert client.get(f"/requests/status/{drop}/").status_code == 404
+    assert client.get(f"/requests/status/{keep}/").status_code == 200
+    link.refresh_from_db()
+    assert link.revoked_by == officer.username
+    assert request.timeline().filter(action="request.status_links_revoked").exists()
+
+
+def test_send_me_my_link_again_issues_a_new_one_and_revokes_the_old(client):
+    request, _token = submit()
+    old = status_path(mail.outbox[0])
+    mail.outbox.clear()
+    with committed():
+        client.post("/requests/find/", {"email": request.email})
+    new = status_path(mail.outbox[0])
+    assert new != old
+    assert client.get(old).status_code == 404
+    assert "Get your status links again by e-mail" in client.get(old).content.decode()
+    assert client.get(new).status_code == 200
 
 
 def test_requester_cancels_before_running(client):
@@ -122,7 +164,8 @@ def test_status_page_without_the_secret_is_404(client):
     request = verified()
     assert client.get(f"/requests/status/{request.reference}/").status_code == 404
     assert client.get("/requests/status/ps_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/").status_code == 404
-    assert client.get(f"/requests/status/{request.status_token_hash}/").status_code == 404
+    _status_url(request)
+    assert client.get(f"/requests/status/{request.status_links.first().token_hash}/").status_code == 404
 
 
 def test_guessing_status_links_locks_the_address_out(client):
