@@ -44,17 +44,22 @@ $(NPM_STAMP): package.json
 	  npm install --no-audit --no-fund --loglevel=error && touch $(NPM_STAMP); \
 	else echo "npm not found: Azure Blob Storage tests need Azurite (npm install)"; fi
 
+# The suite runs in parallel (pytest-xdist, one worker per core; PYTEST_WORKERS=0 runs it in one
+# process): browser, fuzz and subprocess tests overlap with the rest instead of running after them.
+PYTEST_WORKERS ?= auto
 test: $(STAMP) $(NPM_STAMP)
 	$(PY) manage.py compilemessages --verbosity 0 --ignore '.venv' 2>/dev/null || true
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy portal requests_app abuse_app
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
 
+# Needs PostgreSQL and redis-server (says so otherwise). BENCH_ARGS=--quick for a short run,
+# or name benchmarks: BENCH_ARGS="bench_e2e". Run it on an otherwise idle machine.
 bench: $(STAMP)
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var

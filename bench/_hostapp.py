@@ -92,11 +92,19 @@ def setup_django() -> None:
 def connect(schema: str | None = None):
     import psycopg
 
-    return psycopg.connect(
-        PG_URL.replace("postgres://", "postgresql://", 1),
-        connect_timeout=3,
-        **({"options": f"-csearch_path={schema}"} if schema else {}),
-    )
+    try:
+        return psycopg.connect(
+            PG_URL.replace("postgres://", "postgresql://", 1),
+            connect_timeout=3,
+            **({"options": f"-csearch_path={schema}"} if schema else {}),
+        )
+    except psycopg.OperationalError as exc:
+        from _stack import BenchUnavailable
+
+        raise BenchUnavailable(
+            f"the host-app PostgreSQL database {PG_URL} ({str(exc).strip()[:120]}): "
+            "start PostgreSQL and create it, or set HOSTAPP_BENCH_DATABASE_URL"
+        )
 
 
 @contextmanager
@@ -204,3 +212,41 @@ def subject_rows(schema: str) -> int:
         total = c.fetchone()[0]
     conn.close()
     return total
+
+
+def populate_many(schema: str, subjects: int, rows: int, background: int = 2000) -> None:
+    """Users 1..``subjects`` (subject<i>@example.com) own ``rows`` rows each, spread as ``split``;
+    ``background`` more users own rows that must survive. For the throughput benchmark."""
+    s = split(rows)
+    first_bg, last_bg = subjects + 1, subjects + background
+    conn = connect(schema)
+    with conn.cursor() as c:
+        c.execute(SCHEMA)
+        c.execute(
+            "INSERT INTO accounts_user SELECT g, CASE WHEN g <= %s THEN 'subject' || g || '@example.com' "
+            "ELSE 'user' || g || '@example.org' END, 'user' || g, now() FROM generate_series(1, %s) g",
+            [subjects, last_bg],
+        )
+        c.execute("INSERT INTO accounts_profile SELECT g, g, 'bio', '+1 555' FROM generate_series(1, %s) g",
+                  [last_bg])
+        photos = subjects * s["photos"]
+        c.execute("INSERT INTO media_photo SELECT g, 1 + (g - 1) / %s, 'p/' || g || '.jpg', 'c', now() "
+                  "FROM generate_series(1, %s) g", [max(s["photos"], 1), photos])
+        c.execute("INSERT INTO media_photo SELECT 100000000 + g, %s + g %% %s, 'x.jpg', 'c', now() "
+                  "FROM generate_series(1, %s) g", [first_bg, background, background * 5])
+        # likes of the subjects' photos by background users (erased with the photos)
+        c.execute("INSERT INTO media_photo_likes SELECT g, 1 + (g - 1) %% %s, %s + g %% %s "
+                  "FROM generate_series(1, %s) g", [max(photos, 1), first_bg, background, subjects * s["likes"]])
+        c.execute("INSERT INTO forum_comment SELECT g, 1 + (g - 1) / %s, 'someone', 'hello', now() "
+                  "FROM generate_series(1, %s) g", [max(s["comments"], 1), subjects * s["comments"]])
+        c.execute("INSERT INTO forum_comment SELECT 100000000 + g, %s + g %% %s, 'someone', 'hi', now() "
+                  "FROM generate_series(1, %s) g", [first_bg, background, background * 5])
+        c.execute("INSERT INTO social_follow SELECT g, 1 + (g - 1) / %s, %s + g %% %s "
+                  "FROM generate_series(1, %s) g", [max(s["follows"], 1), first_bg, background,
+                                                     subjects * s["follows"]])
+        c.execute("INSERT INTO social_follow SELECT 100000000 + g, %s + g %% %s, %s + (g + 7) %% %s "
+                  "FROM generate_series(1, %s) g", [first_bg, background, first_bg, background, background * 5])
+    conn.commit()
+    conn.autocommit = True
+    conn.execute("ANALYZE")
+    conn.close()

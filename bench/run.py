@@ -2,12 +2,18 @@
 
 Each module exposes ``run() -> dict`` of named figures. Benchmarks are not
 tests: they never fail on a number; they show it.
+
+    python bench/run.py [--quick] [bench_e2e bench_erasure ...]
+
+``--quick`` (or BENCH_QUICK=1) runs fewer rounds and requests. A benchmark whose
+services are missing (PostgreSQL, redis-server) says what it needs and is skipped.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -17,8 +23,16 @@ sys.path.insert(0, str(HERE.parent))
 
 
 def main() -> int:
-    only = sys.argv[1:]
+    args = sys.argv[1:]
+    if "--quick" in args:
+        args.remove("--quick")
+        os.environ["BENCH_QUICK"] = "1"
+    only = args
+    sys.path.insert(0, str(HERE))
+    from _stack import BenchUnavailable
+
     results: dict[str, dict] = {}
+    missing: list[str] = []
     for path in sorted(HERE.glob("bench_*.py")):
         if only and path.stem not in only:
             continue
@@ -28,13 +42,23 @@ def main() -> int:
         spec.loader.exec_module(module)
         started = time.perf_counter()
         print(f"== {path.stem}", flush=True)
-        figures = module.run()
+        try:
+            figures = module.run()
+        except BenchUnavailable as exc:
+            print(f"   skipped: needs {exc}", flush=True)
+            missing.append(f"{path.stem}: {exc}")
+            results[path.stem] = {"skipped": f"needs {exc}"}
+            continue
         figures["wall_seconds"] = round(time.perf_counter() - started, 2)
         for name, value in figures.items():
-            print(f"   {name:<48} {value}")
+            if not isinstance(value, dict):
+                print(f"   {name:<48} {value}")
         results[path.stem] = figures
     (HERE / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     print(f"wrote {HERE / 'results.json'}")
+    if missing:
+        print("\nNot measured, a service is missing:\n  " + "\n  ".join(missing))
+        return 2
     return 0
 
 

@@ -53,3 +53,30 @@ class HeartbeatScheduler(PersistentScheduler):
             except Exception:  # beat must keep scheduling even if the database blips
                 logger.warning("beat heartbeat could not be recorded", exc_info=True)
         return min(super().tick(*args, **kwargs), 10.0)  # type: ignore[misc]
+
+
+def queue_depth(queue: str) -> int | None:
+    """Messages waiting in ``queue`` (not those a worker holds), or None if the broker cannot tell.
+
+    kombu's virtual transports (Redis, filesystem, memory) count a queue with
+    ``_size`` (which honours Redis' ``global_keyprefix``); AMQP brokers answer a
+    passive declare, "no such queue" meaning empty.
+    """
+    from amqp.exceptions import NotFound  # type: ignore[attr-defined]
+    from kombu.exceptions import OperationalError
+
+    try:
+        with app.connection_for_read() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+            channel: Any = conn.default_channel  # type: ignore[attr-defined]
+            if hasattr(channel, "_size"):
+                return int(channel._size(queue))
+            try:
+                return int(channel.queue_declare(queue=queue, passive=True).message_count)
+            except NotFound:  # AMQP: no such queue, so nothing waiting
+                return 0
+    except (OperationalError, OSError, ConnectionError):
+        return None
+    except Exception:  # an exotic transport that cannot count: callers fall back to time alone
+        logger.warning("queue depth of %s unknown", queue, exc_info=True)
+        return None

@@ -246,3 +246,21 @@ class PasskeyDevice(Device):
 
     def verify_token(self, token) -> bool:
         return False  # a passkey answers a challenge (portal/passkeys.py), never a typed code
+
+
+class MetricCounter(models.Model):
+    """A counter that every process adds to (Prometheus /metrics reads them; see portal.metrics).
+
+    In the database rather than in process memory: gunicorn and Celery run many
+    processes on many hosts, and a scrape must see the sum of all of them.
+    """
+
+    name = models.CharField(max_length=64)
+    labels = models.CharField(max_length=200, blank=True, help_text='Sorted "key=value" pairs, comma separated.')
+    value = models.FloatField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "labels"], name="one_counter_per_name_labels")]
+
+    def __str__(self) -> str:
+        return f"{self.name}{{{self.labels}}} = {self.value:g}"

@@ -89,11 +89,16 @@ PORTAL_ONCALL_EMAIL = env_str("PORTAL_ONCALL_EMAIL", "oncall@example.com")
 # Where the daily anchor of the audit hash chain goes (portal/audit_chain.py): a mailbox outside the portal.
 PORTAL_AUDIT_ANCHOR_EMAIL = env_str("PORTAL_AUDIT_ANCHOR_EMAIL", PORTAL_ONCALL_EMAIL)
 # Execution engine (requests_app.engine): a running store task whose heartbeat is
-# older than this is taken to be lost (worker killed) and run again; transient
-# errors are retried this many times with exponential backoff from the base delay.
-PORTAL_STORE_TASK_STALE_SECONDS = env_int("PORTAL_STORE_TASK_STALE_SECONDS", 120, minimum=2)
+# older than this is taken to be lost (worker killed) and run again; a handed-out
+# task whose message nobody picked up within LOST seconds (its queue empty) is sent
+# again; transient errors are retried this many times with exponential backoff.
+# With the beat sweep every 15 s (PORTAL_ENGINE_SWEEP_SECONDS), lost work re-runs within a minute.
+PORTAL_STORE_TASK_STALE_SECONDS = env_int("PORTAL_STORE_TASK_STALE_SECONDS", 30, minimum=2)
+PORTAL_STORE_TASK_LOST_SECONDS = env_int("PORTAL_STORE_TASK_LOST_SECONDS", 30, minimum=1)
 PORTAL_STORE_TASK_MAX_ATTEMPTS = env_int("PORTAL_STORE_TASK_MAX_ATTEMPTS", 6, minimum=1)
 PORTAL_STORE_TASK_BACKOFF_SECONDS = env_int("PORTAL_STORE_TASK_BACKOFF_SECONDS", 10, minimum=1)
+# Prometheus /metrics answers only with "Authorization: Bearer <token>"; unset, it is off (404).
+PORTAL_METRICS_TOKEN = env_str("PORTAL_METRICS_TOKEN", "")
 PORTAL_REQUIRE_2FA = env_bool("PORTAL_REQUIRE_2FA", not DEBUG)
 PORTAL_2FA_INVITE_HOURS = env_int("PORTAL_2FA_INVITE_HOURS", 72, minimum=1)  # second-factor enrolment invites
 if not DEBUG and not PORTAL_REQUIRE_2FA:

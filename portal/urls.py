@@ -2,11 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from portal import health, views
+from portal import health, metrics, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("account/2fa/", include("portal.two_factor_urls")),
     path("admin/", admin.site.urls),

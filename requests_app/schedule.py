@@ -8,7 +8,7 @@ import os
 
 from celery.schedules import crontab
 
-_SWEEP = float(os.environ.get("PORTAL_ENGINE_SWEEP_SECONDS", "30"))
+_SWEEP = float(os.environ.get("PORTAL_ENGINE_SWEEP_SECONDS", "15"))
 
 BEAT_SCHEDULE: dict[str, dict] = {
     # approved requests whose grace period is over

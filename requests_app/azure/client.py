@@ -72,6 +72,18 @@ class RateLimitPolicy(SansIOHTTPPolicy):
             )
 
 
+class MetricsPolicy(SansIOHTTPPolicy):
+    """Count every attempt and every 429 per service (Prometheus /metrics, summed across processes)."""
+
+    def __init__(self, service: str):
+        self.service = service
+
+    def on_response(self, request, response):  # type: ignore[override]
+        from portal import metrics
+
+        metrics.azure_call(self.service, response.http_response.status_code)
+
+
 class KeyPolicy(SansIOHTTPPolicy):
     def __init__(self, header: str, key: str):
         self.header, self.key = header, key
@@ -120,6 +132,7 @@ class AzureRestClient:
                 retry_total=retry_total, retry_backoff_factor=backoff, retry_backoff_max=8, timeout=600
             ),
             RateLimitPolicy(bucket),
+            MetricsPolicy(service),
         ]
         if auth is not None:
             policies.append(auth)

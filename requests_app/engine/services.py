@@ -18,8 +18,20 @@ duplicated, late or lost message never does work twice nor skips work:
   exponentially with jitter via ``countdown``, honouring ``retry_after``;
   ``PermanentStoreError`` or exhausted attempts fail the task and move the
   request to needs_attention with the error.
-- ``sweep`` (beat) re-dispatches running tasks whose heartbeat went stale
-  (worker killed) and pending tasks whose message never arrived (broker lost it).
+- ``sweep`` (beat, every 15 s) re-dispatches running tasks whose heartbeat went
+  stale (worker killed: 30 s by default) and pending tasks whose message never
+  arrived (broker lost it: still pending 30 s after hand-out while their queue is
+  empty, or 10 × that whatever the queue holds). Lost work re-runs within a minute;
+  a task whose worker still beats is never handed out again.
+
+- ``run_chain`` (what the Celery tasks call): when a step hands out a task
+  whose queue this worker consumes, the worker keeps one such task and runs it
+  next, after the commit, instead of a broker round trip; so does ``finish``.
+  The kept task was handed out like any other (``dispatched_at``, then claimed)
+  and is kept only once that hand-out commits, so a worker killed in between
+  leaves a pending task the sweeper sends again.
+  Other tasks handed out at the same time still go through the broker, to run in
+  parallel on other workers.
 
 Lock order everywhere: the PrivacyRequest row, then StoreTask rows.
 """
@@ -30,14 +42,17 @@ import contextvars
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from portal import metrics
 from requests_app.models import PrivacyRequest, StoreTask, SubjectIdentity
 from requests_app.stores import registry
 from requests_app.stores.base import (
@@ -62,6 +77,25 @@ DONE = (ST.SUCCEEDED, ST.SKIPPED)
 _local: contextvars.ContextVar[bool] = contextvars.ContextVar("engine_local", default=False)
 
 
+class _Chain:
+    """What a worker keeps to run itself next (see ``run_chain``)."""
+
+    def __init__(self, queues: frozenset[str]):
+        self.queues = queues
+        self.keeping = False  # a task was kept in the current step (one per step)
+        self.next_task: int | None = None  # set only once the hand-out is committed
+        self.finish: int | None = None
+
+    def keep(self, task_id: int) -> None:
+        self.next_task = task_id
+
+    def keep_finish(self, request_id: int) -> None:
+        self.finish = request_id
+
+
+_chain: contextvars.ContextVar[_Chain | None] = contextvars.ContextVar("engine_chain", default=None)
+
+
 class Deferred(StoreError):
     """Raised by a store whose work finishes later (a webhook answering by callback).
 
@@ -80,7 +114,15 @@ def max_attempts() -> int:
 
 
 def stale_after() -> timedelta:
-    return timedelta(seconds=getattr(settings, "PORTAL_STORE_TASK_STALE_SECONDS", 120))
+    return timedelta(seconds=getattr(settings, "PORTAL_STORE_TASK_STALE_SECONDS", 30))
+
+
+def lost_after() -> timedelta:
+    return timedelta(seconds=getattr(settings, "PORTAL_STORE_TASK_LOST_SECONDS", 30))
+
+
+# A handed-out task waits at most this many lost periods behind a busy queue before it is sent again.
+LOST_CEILING = 10
 
 
 def backoff_seconds(attempt: int, retry_after: float | None = None) -> float:
@@ -309,19 +351,33 @@ def advance(request: PrivacyRequest) -> list[StoreTask]:
 def enqueue(task: StoreTask, countdown: float | None = None) -> None:
     if _local.get():
         return
+    chain = _chain.get()
+    if chain is not None and not countdown and not chain.keeping and _queue_of(task) in chain.queues:
+        # this worker runs it next — only if the hand-out commits (a rolled-back step hands out nothing)
+        chain.keeping = True
+        task_id = task.pk
+        transaction.on_commit(lambda: chain.keep(task_id))
+        return
+    _send(task.pk, task.store_kind, countdown)
+
+
+def _send(task_id: int, store_kind: str, countdown: float | None = None) -> None:
     from requests_app.engine import tasks as celery_tasks
 
     job = (
         celery_tasks.run_azure_store_task
-        if task.store_kind.startswith("azure_")
+        if store_kind.startswith("azure_")
         else celery_tasks.run_store_task
     )
-    task_id = task.pk
     transaction.on_commit(lambda: job.apply_async(args=(task_id,), countdown=countdown or 0), robust=True)
 
 
 def _enqueue_finish(request_id: int) -> None:
     if _local.get():
+        return
+    chain = _chain.get()
+    if chain is not None and "default" in chain.queues:
+        transaction.on_commit(lambda: chain.keep_finish(request_id))
         return
     from requests_app.engine import tasks as celery_tasks
 
@@ -336,7 +392,8 @@ class _HeartbeatThread(threading.Thread):
         super().__init__(daemon=True, name=f"heartbeat-{task_id}")
         self.task_id, self.attempt = task_id, attempt
         self.stopped = threading.Event()
-        self.interval = max(0.5, stale_after().total_seconds() / 4)
+        # six beats per stale period: a slow database may miss a few before anyone takes it for dead
+        self.interval = max(0.3, stale_after().total_seconds() / 6)
 
     def run(self) -> None:
         try:
@@ -416,6 +473,14 @@ def execute_task(task_id: int) -> str:
             permanent=True,
         )
     subject = subject_for(task.request, task)
+    started = time.monotonic()
+    outcome = _run(store, task, subject, attempt)
+    metrics.observe_store_task(task.store, task.phase, time.monotonic() - started, outcome)
+    return outcome
+
+
+def _run(store: Store, task: StoreTask, subject: Subject, attempt: int) -> str:
+    task_id = task.pk
     heartbeat = _HeartbeatThread(task_id, attempt)
     heartbeat.start()
     try:
@@ -537,13 +602,65 @@ def defer(task_id: int, attempt: int, exc: Deferred) -> str:
     return "deferred"
 
 
+# --- one worker running the next steps itself -------------------------------------------
+def chain_budget() -> float:
+    """Seconds a worker keeps running kept steps before it hands the rest to the broker."""
+    return getattr(settings, "CELERY_TASK_SOFT_TIME_LIMIT", 600) / 4
+
+
+def run_chain(first: Callable[[], Any], queues: frozenset[str]) -> Any:
+    """Run ``first`` (start a request, or run a store task), then what it handed to this worker.
+
+    Steps kept while the budget lasts run here; the rest (and anything kept when
+    an error stops the chain) is sent through the broker.
+    """
+    chain = _Chain(queues)
+    token = _chain.set(chain)
+    started = time.monotonic()
+    try:
+        result = first()
+        while time.monotonic() - started < chain_budget():
+            if chain.next_task is not None:
+                task_id, chain.next_task, chain.keeping = chain.next_task, None, False
+                execute_task(task_id)
+            elif chain.finish is not None:
+                request_id, chain.finish = chain.finish, None
+                from requests_app.engine import finish as finishing
+
+                finishing.finish(request_id)
+            else:
+                break
+        return result
+    finally:
+        _chain.reset(token)
+        _hand_back(chain)
+
+
+def _hand_back(chain: _Chain) -> None:
+    """Send what the chain kept but did not run (budget spent, or an error) through the broker."""
+    from requests_app.engine import tasks as celery_tasks
+
+    if chain.next_task is not None:
+        kind = StoreTask.objects.filter(pk=chain.next_task).values_list("store_kind", flat=True).first() or ""
+        _send(chain.next_task, kind)
+    if chain.finish is not None:
+        celery_tasks.finish_request.delay(chain.finish)
+
+
 # --- the sweeper -------------------------------------------------------------------------
+def _queue_of(task: StoreTask) -> str:
+    return "azure" if task.store_kind.startswith("azure_") else "stores"
+
+
 def sweep(now=None) -> dict[str, int]:
     """Re-dispatch what was lost: stale running tasks, pending tasks whose message never came,
     and running requests that are done but never finished. Safe to run any time, anywhere."""
+    from portal.celery import queue_depth
+
     now = now or timezone.now()
     stale = now - stale_after()
-    lost = now - 2 * stale_after()  # a message not picked up in that time is taken as lost
+    lost = now - lost_after()
+    long_lost = now - LOST_CEILING * lost_after()
     counts = {"stale": 0, "lost": 0, "finished": 0}
     candidates = (
         StoreTask.objects.filter(request__status=PR.RUNNING)
@@ -558,6 +675,7 @@ def sweep(now=None) -> dict[str, int]:
         )
         .values_list("pk", flat=True)
     )
+    depths: dict[str, int | None] = {}
     for task_id in list(candidates):
         with transaction.atomic():
             request = _locked(StoreTask.objects.values_list("request_id", flat=True).get(pk=task_id))
@@ -591,6 +709,14 @@ def sweep(now=None) -> dict[str, int]:
                 task.next_attempt_at = None
                 counts["stale"] += 1
             elif task.status == ST.PENDING and task.dispatched_at:
+                # Its message is lost only if nobody can still have it: the queue is empty (a worker
+                # holding it would have claimed it) — or it has waited far longer than any queue takes.
+                since = task.next_attempt_at or task.dispatched_at
+                queue = _queue_of(task)
+                if queue not in depths:
+                    depths[queue] = queue_depth(queue)
+                if depths[queue] != 0 and since >= long_lost:
+                    continue
                 counts["lost"] += 1
                 task.next_attempt_at = None
             else:
@@ -598,7 +724,13 @@ def sweep(now=None) -> dict[str, int]:
             task.dispatched_at = now
             task.save()
             enqueue(task)
-    for request_id in PrivacyRequest.objects.filter(status=PR.RUNNING).values_list("pk", flat=True):
+    # Requests with nothing running nor handed out: all done (finish message lost) or a dead end.
+    busy = StoreTask.objects.filter(request=OuterRef("pk")).filter(
+        _q(status=ST.RUNNING) | _q(status=ST.PENDING, dispatched_at__isnull=False)
+    )
+    recent = StoreTask.objects.filter(request=OuterRef("pk"), finished_at__gte=lost)
+    idle = PrivacyRequest.objects.filter(status=PR.RUNNING).exclude(Exists(busy)).exclude(Exists(recent))
+    for request_id in idle.values_list("pk", flat=True):
         with transaction.atomic():
             request = _locked(request_id)
             tasks = list(request.store_tasks.all())
@@ -642,7 +774,6 @@ def run_local(
     Transient errors wait for their backoff with ``sleep`` (a management
     command may wait; a worker never does). Returns the refreshed request.
     """
-    import time
 
     token = _local.set(True)
     try:

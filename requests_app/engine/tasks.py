@@ -6,6 +6,10 @@ backoff; every step re-checks the rows, so a retry never repeats work.
 One implementation of "run a store task" is registered under two names so the
 router sends it to the right queue: ``stores.run_store_task`` (the host app's
 own stores) and ``azure.run_store_task`` (Azure kinds, slow and rate-limited).
+
+Starting a request and running a store task go through ``services.run_chain``:
+the next step, if it belongs to a queue this worker consumes, runs here without
+a broker round trip (``consumed_queues``).
 """
 
 from __future__ import annotations
@@ -33,19 +37,27 @@ RELIABLE: dict[str, Any] = {
 }
 
 
-@shared_task(name="stores.run_store_task", **RELIABLE)
-def run_store_task(task_id: int) -> str:
-    return services.execute_task(task_id)
+def consumed_queues(task: Any) -> frozenset[str]:
+    """The queues this worker process takes messages from (``-Q``; every queue if not limited)."""
+    from portal.celery import QUEUES
+
+    chosen = frozenset(task.app.amqp.queues.consume_from or ()) & frozenset(QUEUES)
+    return chosen or frozenset(QUEUES)
 
 
-@shared_task(name="azure.run_store_task", **RELIABLE)
-def run_azure_store_task(task_id: int) -> str:
-    return services.execute_task(task_id)
+@shared_task(name="stores.run_store_task", bind=True, **RELIABLE)
+def run_store_task(self, task_id: int) -> str:
+    return services.run_chain(lambda: services.execute_task(task_id), consumed_queues(self))
 
 
-@shared_task(name="requests.engine.start", **RELIABLE)
-def start_request(request_id: int) -> bool:
-    return services.start(request_id)
+@shared_task(name="azure.run_store_task", bind=True, **RELIABLE)
+def run_azure_store_task(self, task_id: int) -> str:
+    return services.run_chain(lambda: services.execute_task(task_id), consumed_queues(self))
+
+
+@shared_task(name="requests.engine.start", bind=True, **RELIABLE)
+def start_request(self, request_id: int) -> bool:
+    return services.run_chain(lambda: services.start(request_id), consumed_queues(self))
 
 
 @shared_task(name="requests.engine.finish", **RELIABLE)

@@ -129,7 +129,9 @@ class AzureBlobStore(AzureStore):
     @property
     def service_client(self) -> BlobServiceClient:
         if self._service is None:
-            options: dict[str, Any] = {"raw_request_hook": self.counter}
+            from requests_app.azure.client import MetricsPolicy
+
+            options: dict[str, Any] = {"raw_request_hook": self.counter, "per_retry_policies": [MetricsPolicy("blob")]}
             if self.config.get("api_version"):
                 options["api_version"] = self.config["api_version"]
             if self.config.get("connection_string"):

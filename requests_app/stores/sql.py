@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -69,6 +70,7 @@ SCHEMES = ("sqlite", "postgres", "postgresql", "pgsql", "psql", "mysql", "mariad
 DEFAULT_BATCH = 1000
 INT_RE = re.compile(r"^-?[0-9]{1,18}$")
 EXPORT_CHUNK = 2000
+INTROSPECTION_TTL = 300.0  # seconds a store keeps the schema it read for erase/export/verify (changes are rare)
 
 _PERMANENT_HINTS = (
     "no such table",
@@ -360,16 +362,29 @@ class SqlStore(Store):
         return TransientStoreError(message)
 
     # --- the database's own schema ----------------------------------------------------
-    def schema(self, conn: Any) -> sql_schema.Schema:
-        """Tables, columns and keys of the database, read once per connection (three queries)."""
+    def schema(self, conn: Any, *, fresh: bool = False) -> sql_schema.Schema:
+        """Tables, columns and keys of the database (three catalogue queries).
+
+        Read once per connection and kept by this store for INTROSPECTION_TTL
+        seconds, so erase, export and verify of a request reuse what its
+        discovery read. ``fresh=True`` (discovery, check_stores, /healthz) always
+        looks again: a table added since must be seen by the coverage check.
+        """
         cached = getattr(conn, "_portal_schema", None)
-        if cached is None:
-            schemas = sorted({t.name.split(".")[0] for t in self.tables + self.ignored if "." in t.name})
-            try:
-                cached = sql_schema.read_schema(conn, schemas)
-            except (DatabaseError, InterfaceError) as exc:
-                raise self._error(exc, "reading the database's tables") from exc
-            conn._portal_schema = cached
+        if cached is not None and not fresh:
+            return cached
+        kept = getattr(self, "_kept_schema", None)
+        if not fresh and kept is not None and time.monotonic() - kept[0] < INTROSPECTION_TTL:
+            conn._portal_schema = kept[1]
+            return kept[1]
+        schemas = sorted({t.name.split(".")[0] for t in self.tables + self.ignored if "." in t.name})
+        try:
+            cached = sql_schema.read_schema(conn, schemas)
+        except (DatabaseError, InterfaceError) as exc:
+            raise self._error(exc, "reading the database's tables") from exc
+        conn._portal_schema = cached
+        conn._portal_integer_columns = None
+        self._kept_schema = (time.monotonic(), cached)
         return cached
 
     def keys(self, conn: Any, table: Table) -> list[str]:
@@ -386,7 +401,7 @@ class SqlStore(Store):
 
     def check_connection(self) -> None:
         with self.connect() as conn:
-            schema = self.schema(conn)
+            schema = self.schema(conn, fresh=True)
             for table in self.tables:
                 resolved = schema.resolve(table.name)
                 if resolved is None:
@@ -458,6 +473,7 @@ class SqlStore(Store):
     def coverage_messages(self) -> list[str]:
         """One line per coverage gap, for check_stores and /healthz."""
         with self.connect() as conn:
+            self.schema(conn, fresh=True)
             return [gap.message() for gap in self.coverage(conn)]
 
     def _gap_rows(self, conn: Any, subject: Subject, gap: Gap) -> int:
@@ -507,7 +523,7 @@ class SqlStore(Store):
 
     def _integer_columns(self, conn: Any) -> dict[str, set[str]]:
         """table → its integer columns, so a value like "abc" is never compared with one (PostgreSQL
-        would refuse the whole statement)."""
+        would refuse the whole statement). From the schema: no query of its own."""
         cached = getattr(conn, "_portal_integer_columns", None)
         if cached is None:
             cached = {
@@ -633,6 +649,7 @@ class SqlStore(Store):
         result = Discovery(detail={"tables": {}})
         try:
             with self.connect() as conn:
+                self.schema(conn, fresh=True)  # every request looks at the schema again (coverage)
                 for table in self.tables:
                     count = self._count(conn, subject, table)
                     result.detail["tables"][table.name] = count

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from celery.signals import before_task_publish
+from django.db import OperationalError, transaction
 from django.test import TestCase
 from django.utils import timezone
 
@@ -255,3 +256,64 @@ def test_a_real_worker_runs_a_deletion_to_the_end(
     services.dispatch_due()
     assert wait_until(lambda: status_of(request) == "completed", timeout=60)
     assert host_db.rows("SELECT id FROM accounts_user ORDER BY id") == [(2,), (3,)]
+
+
+def test_a_worker_runs_the_next_steps_itself_without_broker_round_trips(
+    tmp_path, settings, sqlite_host, media_root, approved_request, celery_worker, published
+):
+    """A worker consuming every queue: after the first message of each store, erase, verify and
+    finish follow in the same worker, each claimed and recorded as if it had come by message."""
+    settings.PORTAL_STORES_FILE = str(write_stores(tmp_path / "stores.toml", sqlite_host, media_root))
+    request = approved_request()
+    services.dispatch_due()  # starts here, in the test: one discovery message per store (they run in parallel)
+    assert wait_until(lambda: status_of(request) == "completed", timeout=60)
+    stores = set(StoreTask.objects.filter(request=request).values_list("store", flat=True))
+    assert published == [("stores.run_store_task", "stores")] * len(stores)
+    assert set(StoreTask.objects.filter(request=request).values_list("status", "attempts")) == {(ST.SUCCEEDED, 1)}
+
+
+ALL_QUEUES = frozenset({"default", "stores", "azure"})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_steps_for_a_queue_this_worker_does_not_consume_go_by_message(stores_file, approved_request, published):
+    request = approved_request()
+    services.run_chain(lambda: services.start(request.pk), frozenset({"default"}))
+    handed_out = request.store_tasks.filter(dispatched_at__isnull=False).count()
+    assert handed_out >= 1
+    assert published == [("stores.run_store_task", "stores")] * handed_out
+    assert not StoreTask.objects.filter(request=request, status=ST.RUNNING).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_step_not_run_is_handed_back_to_the_broker(stores_file, approved_request, published, monkeypatch):
+    request = approved_request()
+    monkeypatch.setattr(services, "chain_budget", lambda: 0)  # the budget is spent at once
+    services.run_chain(lambda: services.start(request.pk), ALL_QUEUES)
+    handed_out = request.store_tasks.filter(dispatched_at__isnull=False).count()
+    # one discovery was kept, not run, and handed back: every task handed out has its message
+    assert handed_out >= 1
+    assert published == [("stores.run_store_task", "stores")] * handed_out
+    assert set(request.store_tasks.values_list("status", flat=True)) == {ST.PENDING}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hand_out_that_rolls_back_is_not_kept(stores_file, approved_request, published, monkeypatch):
+    request = approved_request()
+    with TestCase.captureOnCommitCallbacks(execute=False):
+        services.start(request.pk)
+    published.clear()
+    task = request.store_tasks.filter(phase="discover").first()
+    ran: list[int] = []
+    monkeypatch.setattr(services, "execute_task", ran.append)
+
+    def step_whose_commit_fails():
+        try:
+            with transaction.atomic():
+                services.enqueue(task)
+                raise OperationalError("connection lost at commit")
+        except OperationalError:
+            pass
+
+    services.run_chain(step_whose_commit_fails, ALL_QUEUES)
+    assert ran == [] and published == []

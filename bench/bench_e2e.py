@@ -1,0 +1,302 @@
+"""Through the real path: host-app API POST → gunicorn → Celery worker on Redis → completed.
+
+Three parts, one portal (bench/_stack.py: production settings, its own PostgreSQL
+database, its own redis-server, gunicorn, prefork Celery workers):
+
+1. **Erasure, end to end vs hand-written SQL**, at 1k, 10k and 100k child rows of
+   one subject in the host-app schema of bench/_hostapp.py (users, profiles,
+   photos, likes, comments, key-only follows; 2,000 background users whose rows
+   must survive). *End to end* is from just before the API POST to the request's
+   ``completed_at`` (receipt signed, e-mail queued), with one idle worker process
+   waiting. *Hand SQL* is what a developer would write knowing the schema: connect,
+   look the user up by e-mail, six set-based statements, commit — the bar.
+   Median of ROUNDS rounds on freshly built, analysed data.
+2. **Throughput**: N deletion requests of 1k rows each (distinct subjects), filed
+   through the API while no worker runs; then 1, 2 and 4 worker processes take
+   them. Requests per minute = N ÷ (last completed − workers started); latency of
+   one request = its ``started_at`` (engine start) → ``completed_at``.
+3. **Intake**: requests per second of the public form POST and the host-app API
+   POST, against a bare Django view (same gunicorn, same middleware), closed loop
+   with CLIENTS concurrent clients for INTAKE_SECONDS each.
+
+``--quick`` (BENCH_QUICK=1): one round, N=50, 5 s of intake. Figures from a machine
+that is busy with anything else are noise: run it alone.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import statistics
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _hostapp import (  # noqa: E402
+    HAND_WRITTEN_ERASURE,
+    PG_URL,
+    STORE_TOML,
+    connect,
+    populate,
+    populate_many,
+    subject_rows,
+)
+from _stack import Stack, require_services  # noqa: E402
+
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+SIZES = tuple(int(x) for x in os.environ.get("BENCH_SIZES", "1000,10000,100000").split(","))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "1" if QUICK else "3"))
+THROUGHPUT_N = int(os.environ.get("BENCH_THROUGHPUT_N", "50" if QUICK else "1000"))
+WORKER_COUNTS = tuple(int(x) for x in os.environ.get("BENCH_WORKERS", "1,2,4").split(","))
+INTAKE_SECONDS = float(os.environ.get("BENCH_INTAKE_SECONDS", "5" if QUICK else "15"))
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
+PARTS = os.environ.get("BENCH_PARTS", "erasure,throughput,intake").split(",")
+
+
+# --- the host-app schema, under a fixed name (the stores file names it) -------------------------
+class HostSchema:
+    def __init__(self, name: str):
+        self.name = name
+        self.url = f"{PG_URL}?options=-csearch_path%3D{name}"
+
+    def reset(self) -> None:
+        admin = connect()
+        admin.execute(f"DROP SCHEMA IF EXISTS {self.name} CASCADE")
+        admin.execute(f"CREATE SCHEMA {self.name}")
+        admin.commit()
+        admin.close()
+
+    def drop(self) -> None:
+        admin = connect()
+        admin.execute(f"DROP SCHEMA IF EXISTS {self.name} CASCADE")
+        admin.commit()
+        admin.close()
+
+
+def hand_erase(schema: str) -> float:
+    started = time.perf_counter()
+    conn = connect(schema)
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT id FROM accounts_user WHERE lower(email) = lower(%s)", ["alice@example.com"])
+        user_id = cursor.fetchone()[0]
+        for statement in HAND_WRITTEN_ERASURE:
+            cursor.execute(statement.replace("= 1", "= %s"), [user_id] * statement.count("= 1"))
+    conn.commit()
+    conn.close()
+    return time.perf_counter() - started
+
+
+def portal_erase(stack: Stack, key: str) -> tuple[float, dict]:
+    started = time.time()
+    status, body = stack.post_json("/api/v1/privacy-requests/", {"kind": "deletion", "email": "alice@example.com"},
+                                   key)
+    posted = time.time() - started
+    assert status == 201, (status, body)
+    reference = body["reference"]
+    (_, _, engine_started, completed), = stack.wait_closed([reference], timeout=600).values()
+    (count, first_task, last_task, busy, erased, anonymised), = stack.query(
+        "SELECT count(*), extract(epoch from min(t.started_at)), extract(epoch from max(t.finished_at)), "
+        "sum(extract(epoch from t.finished_at - t.started_at)), sum(erased_count), sum(anonymised_count) "
+        "FROM requests_app_storetask t JOIN requests_app_privacyrequest r ON r.id = t.request_id "
+        "WHERE r.reference = %s", (reference,))
+    # where the time goes: POST and hand-over to a worker; planning; store work and the
+    # steps between the tasks; finish (receipt, e-mail)
+    return completed - started, {
+        "api_post_s": posted, "to_engine_start_s": engine_started - started,
+        "start_to_first_task_s": float(first_task) - engine_started,
+        "store_tasks_busy_s": float(busy), "between_tasks_s": float(last_task) - float(first_task) - float(busy),
+        "finish_s": completed - float(last_task), "store_tasks": count,
+        "rows_erased": erased, "rows_anonymised": anonymised,
+    }
+
+
+def end_to_end(stack: Stack, host: HostSchema, key: str) -> dict:
+    from _hostapp import pg_schema
+
+    results: dict = {}
+    stack.start_workers(1)
+    stack.wait_workers_ready()
+    # one request first: imports, connections, the stores file parsed (a worker's steady state)
+    host.reset()
+    populate(host.name, 1_000)
+    portal_erase(stack, key)
+    print("\n  Erasure of one subject, end to end (API POST → worker → completed) vs hand-written SQL")
+    print(f"  {'child rows':>10} {'portal e2e':>11} {'hand SQL':>9} {'ratio':>6} {'added':>9}   "
+          "breakdown: POST+hand-over / plan / store work / between steps / finish")
+    for rows in SIZES:
+        e2e_times, hand_times, detail, found = [], [], {}, 0
+        for _ in range(ROUNDS):
+            with pg_schema() as (schema, _url):
+                populate(schema, rows)
+                found = subject_rows(schema)
+                hand_times.append(hand_erase(schema))
+            host.reset()
+            populate(host.name, rows)
+            seconds, detail = portal_erase(stack, key)
+            e2e_times.append(seconds)
+        e2e, hand = statistics.median(e2e_times), statistics.median(hand_times)
+        results[f"{rows}"] = {
+            "subject_rows": found,
+            "portal_e2e_s": round(e2e, 3),
+            "hand_sql_s": round(hand, 3),
+            "ratio": round(e2e / hand, 1),
+            "added_ms": round((e2e - hand) * 1000),
+            "portal_e2e_all_rounds_s": [round(t, 3) for t in e2e_times],
+            "hand_sql_all_rounds_s": [round(t, 3) for t in hand_times],
+            **{k: (round(v, 3) if isinstance(v, float) else v) for k, v in detail.items()},
+        }
+        print(f"  {found:>10} {e2e:>10.3f}s {hand:>8.3f}s {e2e / hand:>5.1f}x {(e2e - hand) * 1000:>7.0f}ms   "
+              + " / ".join(f"{detail[k] * 1000:.0f}" for k in ("to_engine_start_s", "start_to_first_task_s",
+                                                              "store_tasks_busy_s", "between_tasks_s", "finish_s"))
+              + f" ms ({detail['store_tasks']} store tasks, last round)")
+    stack.stop_workers()
+    return results
+
+
+def throughput(stack: Stack, host: HostSchema, key: str) -> dict:
+    results: dict = {}
+    print(f"\n  Throughput: {THROUGHPUT_N} deletion requests of 1k rows each, filed first, then N worker processes")
+    print(f"  {'workers':>7} {'req/min':>8} {'p50':>8} {'p99':>8} {'max':>8} {'max/p50':>7} {'speed-up':>8}")
+    base = None
+    for count in WORKER_COUNTS:
+        stack.stop_workers()
+        host.reset()
+        populate_many(host.name, THROUGHPUT_N, 1_000)
+        references = []
+        for i in range(1, THROUGHPUT_N + 1):
+            status, body = stack.post_json("/api/v1/privacy-requests/",
+                                           {"kind": "deletion", "email": f"subject{i}@example.com"}, key)
+            assert status == 201, (status, body)
+            references.append(body["reference"])
+        started = time.time()
+        stack.start_workers(count)
+        closed = stack.wait_closed(references, timeout=3600)
+        last = max(v[3] for v in closed.values())
+        latencies = sorted(v[3] - v[2] for v in closed.values())
+        per_minute = THROUGHPUT_N / (last - started) * 60
+        p50 = statistics.median(latencies)
+        p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)]
+        base = base or per_minute
+        results[f"{count}_workers"] = {
+            "requests": THROUGHPUT_N, "requests_per_minute": round(per_minute, 1),
+            "latency_p50_s": round(p50, 3), "latency_p99_s": round(p99, 3), "latency_max_s": round(latencies[-1], 3),
+            "max_over_median": round(latencies[-1] / p50, 2), "speedup_vs_1": round(per_minute / base, 2),
+        }
+        print(f"  {count:>7} {per_minute:>8.1f} {p50:>7.2f}s {p99:>7.2f}s {latencies[-1]:>7.2f}s "
+              f"{latencies[-1] / p50:>7.1f} {per_minute / base:>7.2f}x")
+    stack.stop_workers()
+    return results
+
+
+# --- intake ----------------------------------------------------------------------------------
+def _load(base_url: str, make_request, seconds: float) -> tuple[float, int, int]:
+    """Closed loop, CLIENTS threads, fresh connection per request (gunicorn sync workers close them)."""
+    host, port = urllib.parse.urlsplit(base_url).netloc.split(":")
+    counts = {"ok": 0, "bad": 0}
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def client(n: int) -> None:
+        i = 0
+        while time.monotonic() < stop:
+            i += 1
+            method, path, body, headers, good = make_request(n, i)
+            conn = http.client.HTTPConnection(host, int(port), timeout=30)
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                status = conn.getresponse().status
+            finally:
+                conn.close()
+            with lock:
+                counts["ok" if status in good else "bad"] += 1
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    return counts["ok"] / elapsed, counts["ok"], counts["bad"]
+
+
+def _form_token(base_url: str) -> tuple[str, str]:
+    host, port = urllib.parse.urlsplit(base_url).netloc.split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    conn.request("GET", "/requests/new/deletion/")
+    response = conn.getresponse()
+    html = response.read().decode()
+    cookies = [v for k, v in response.getheaders() if k.lower() == "set-cookie" and v.startswith("csrftoken=")]
+    conn.close()
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    if response.status != 200 or not cookies or not found:
+        raise RuntimeError(f"the request form did not give a CSRF token: {response.status} {response.getheaders()}")
+    cookie, token = cookies[0], found.group(1)
+    return cookie.split(";", 1)[0], token
+
+
+def intake(stack: Stack, key: str) -> dict:
+    import json
+
+    url = stack.web_url
+    cookie, token = _form_token(url)
+    run_id = os.getpid()
+
+    def bare(n, i):
+        return "POST", "/bench/bare", b"x=1", {"Content-Type": "application/x-www-form-urlencoded"}, (200,)
+
+    def form(n, i):
+        body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "email": f"f{run_id}-{n}-{i}@example.com",
+                                       "jurisdiction": "gdpr", "confirm": "on"})
+        return "POST", "/requests/new/deletion/", body, {
+            "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}, (302,)
+
+    def api(n, i):
+        body = json.dumps({"kind": "access", "email": f"a{run_id}-{n}-{i}@example.com"})
+        return "POST", "/api/v1/privacy-requests/", body, {
+            "Content-Type": "application/json", "Authorization": f"Bearer {key}"}, (201,)
+
+    results: dict = {}
+    print(f"\n  Intake: {CLIENTS} clients, {INTAKE_SECONDS:.0f} s each, gunicorn with 2 sync workers")
+    print(f"  {'endpoint':<28} {'req/s':>7} {'vs bare':>8} {'refused':>8}")
+    base = None
+    for name, make in (("bare Django view", bare), ("public form POST", form), ("host-app API POST", api)):
+        rate, ok, bad = _load(url, make, INTAKE_SECONDS)
+        base = base or rate
+        results[name] = {"requests_per_second": round(rate, 1), "ratio_to_bare": round(rate / base, 2),
+                         "ok": ok, "refused_or_failed": bad}
+        print(f"  {name:<28} {rate:>7.1f} {rate / base:>7.0%} {bad:>8}")
+    return results
+
+
+def run() -> dict:
+    require_services()
+    host = HostSchema(f"bench_e2e_{os.getpid()}")
+    workdir = Path(os.environ.get("TMPDIR", "/tmp")) / f"portal-bench-stores-{os.getpid()}.toml"
+    workdir.write_text(STORE_TOML.format(url=host.url))
+    figures: dict = {"quick": QUICK, "rounds": ROUNDS}
+    try:
+        with Stack(workdir) as stack:
+            key = stack.api_key()
+            stack.start_web(workers=2)
+            if "erasure" in PARTS:
+                figures["erasure_end_to_end"] = end_to_end(stack, host, key)
+            if "throughput" in PARTS:
+                figures["throughput"] = throughput(stack, host, key)
+            if "intake" in PARTS:
+                figures["intake"] = intake(stack, key)
+    finally:
+        host.drop()
+        workdir.unlink(missing_ok=True)
+    return figures
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run(), indent=2))

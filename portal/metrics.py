@@ -1,0 +1,232 @@
+"""Prometheus metrics: GET /metrics, protected by ``PORTAL_METRICS_TOKEN`` (bearer token).
+
+Works with any number of gunicorn and Celery processes on any number of hosts:
+- gauges (requests by state, deadlines, queue depth, heartbeat ages) are
+  computed from the database and the broker when Prometheus scrapes;
+- counters (store-task durations and retries, Azure calls and 429s) are added
+  up in the database (``MetricCounter``) by whichever process did the work.
+
+Recording never breaks the work it measures: a failed write is logged and dropped.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Iterator
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+logger = logging.getLogger(__name__)
+
+# Upper bounds (seconds) of the store-task duration histogram.
+DURATION_BUCKETS = (0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0)
+DEADLINE_WINDOW = timedelta(days=7)
+
+
+# --- recording (any process) --------------------------------------------------------------
+def _labels(labels: dict[str, str]) -> str:
+    return ",".join(f"{k}={str(v).replace(',', '_').replace('=', '_')}" for k, v in sorted(labels.items()))[:200]
+
+
+def add(name: str, amount: float = 1.0, **labels: str) -> None:
+    """Add ``amount`` to a counter (created on first use). Safe to call from any process."""
+    from portal.models import MetricCounter
+
+    key = _labels(labels)
+    try:
+        if not MetricCounter.objects.filter(name=name, labels=key).update(value=F("value") + amount):
+            try:
+                with transaction.atomic():
+                    MetricCounter.objects.create(name=name, labels=key, value=amount)
+            except IntegrityError:  # another process created it first
+                MetricCounter.objects.filter(name=name, labels=key).update(value=F("value") + amount)
+    except Exception:
+        logger.warning("metric %s not recorded", name, exc_info=True)
+
+
+def observe_store_task(store: str, phase: str, seconds: float, outcome: str) -> None:
+    """One store-task run: its duration (histogram by store and phase); a retry if it will run again."""
+    bucket = next((str(b) for b in DURATION_BUCKETS if seconds <= b), "+Inf")
+    add("store_task_seconds_bucket", 1, store=store, phase=phase, le=bucket)
+    add("store_task_seconds_sum", seconds, store=store, phase=phase)
+    if outcome == "retrying":
+        add("store_task_retries", 1, store=store)
+
+
+def azure_call(service: str, status: int | None) -> None:
+    """One HTTP attempt to an Azure service (counted per attempt, retries included)."""
+    add("azure_calls", 1, service=service)
+    if status == 429:
+        add("azure_throttled", 1, service=service)
+
+
+# --- reading (at scrape time) ---------------------------------------------------------------
+def _parse(labels: str) -> dict[str, str]:
+    return dict(pair.split("=", 1) for pair in labels.split(",") if "=" in pair)
+
+
+class PortalCollector:
+    """Reads every figure from the database and the broker when Prometheus scrapes."""
+
+    def collect(self) -> Iterator:
+        yield from self._requests()
+        yield from self._counters()
+        yield from self._queues()
+        yield from self._heartbeats()
+
+    def _requests(self) -> Iterator:
+        from django.db.models import Count
+        from django.db.models.functions import Coalesce
+
+        from requests_app.models import PrivacyRequest
+
+        by_state = GaugeMetricFamily(
+            "portal_privacy_requests", "Privacy requests by state and kind.", labels=["state", "kind"]
+        )
+        counts = {
+            (row["status"], row["kind"]): row["n"]
+            for row in PrivacyRequest.objects.values("status", "kind").annotate(n=Count("id")).order_by()
+        }
+        for state in PrivacyRequest.Status.values:
+            for kind in PrivacyRequest.Kind.values:
+                by_state.add_metric([state, kind], counts.get((state, kind), 0))
+        yield by_state
+        due = GaugeMetricFamily(
+            "portal_privacy_requests_due_within_7_days",
+            "Open privacy requests whose deadline (extended if extended) is within 7 days or past.",
+            labels=["kind"],
+        )
+        overdue = GaugeMetricFamily(
+            "portal_privacy_requests_overdue", "Open privacy requests past their deadline.", labels=["kind"]
+        )
+        now = timezone.now()
+        open_requests = PrivacyRequest.objects.filter(status__in=PrivacyRequest.OPEN_STATUSES).annotate(
+            deadline=Coalesce("extended_due_at", "due_at")
+        )
+        soon = dict(
+            open_requests.filter(deadline__lte=now + DEADLINE_WINDOW).values_list("kind").annotate(n=Count("id"))
+        )
+        late = dict(open_requests.filter(deadline__lt=now).values_list("kind").annotate(n=Count("id")))
+        for kind in PrivacyRequest.Kind.values:
+            due.add_metric([kind], soon.get(kind, 0))
+            overdue.add_metric([kind], late.get(kind, 0))
+        yield due
+        yield overdue
+
+    def _counters(self) -> Iterator:
+        from portal.models import MetricCounter
+
+        rows = [(name, _parse(labels), value) for name, labels, value in
+                MetricCounter.objects.values_list("name", "labels", "value")]
+        retries = CounterMetricFamily(
+            "portal_store_task_retries", "Store-task runs that will be retried (transient errors).", labels=["store"]
+        )
+        calls = CounterMetricFamily(
+            "portal_azure_calls", "HTTP attempts to Azure services, retries included.", labels=["service"]
+        )
+        throttled = CounterMetricFamily(
+            "portal_azure_throttled", "Azure answers 429 (throttled).", labels=["service"]
+        )
+        simple = {"store_task_retries": (retries, "store"), "azure_calls": (calls, "service"),
+                  "azure_throttled": (throttled, "service")}
+        buckets: dict[tuple[str, str], dict[str, float]] = {}
+        sums: dict[tuple[str, str], float] = {}
+        for name, labels, value in rows:
+            if name in simple:
+                family, label = simple[name]
+                family.add_metric([labels.get(label, "")], value)
+            elif name == "store_task_seconds_bucket":
+                key = (labels.get("store", ""), labels.get("phase", ""))
+                buckets.setdefault(key, {})[labels.get("le", "+Inf")] = value
+            elif name == "store_task_seconds_sum":
+                sums[(labels.get("store", ""), labels.get("phase", ""))] = value
+        durations = HistogramMetricFamily(
+            "portal_store_task_duration_seconds", "How long one run of a store task took.",
+            labels=["store", "phase"],
+        )
+        for key in sorted(set(buckets) | set(sums)):
+            counts, cumulative, series = buckets.get(key, {}), 0.0, []
+            for bound in [*map(str, DURATION_BUCKETS), "+Inf"]:
+                cumulative += counts.get(bound, 0)
+                series.append((bound, cumulative))
+            durations.add_metric(list(key), series, sums.get(key, 0.0))
+        yield from (durations, retries, calls, throttled)
+
+    def _queues(self) -> Iterator:
+        from portal.celery import QUEUES, queue_depth
+
+        depth = GaugeMetricFamily(
+            "portal_queue_depth", "Messages waiting in each Celery queue (-1: the broker did not answer).",
+            labels=["queue"],
+        )
+        for queue in QUEUES:
+            found = queue_depth(queue)
+            depth.add_metric([queue], -1 if found is None else found)
+        yield depth
+
+    def _heartbeats(self) -> Iterator:
+        from portal.models import Heartbeat
+
+        age = GaugeMetricFamily(
+            "portal_heartbeat_age_seconds",
+            "Seconds since beat / a worker last proved alive (+Inf: never).",
+            labels=["process"],
+        )
+        seen = dict(Heartbeat.objects.values_list("name", "at"))
+        now = timezone.now()
+        for name in ("beat", "worker"):
+            at = seen.get(name)
+            age.add_metric([name], (now - at).total_seconds() if at else float("inf"))
+        yield age
+
+
+def render() -> bytes:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(PortalCollector())  # type: ignore[arg-type]
+    return generate_latest(registry)
+
+
+def _token_ok(request: HttpRequest, expected: str) -> bool:
+    header = request.headers.get("Authorization", "")
+    scheme, _, given = header.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected.encode())
+
+
+@never_cache
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    """Prometheus text format. 404 while ``PORTAL_METRICS_TOKEN`` is unset; 401 without the token.
+
+    An address that keeps sending wrong tokens is refused (429) for the rest of the window.
+    """
+    from portal import ratelimit
+
+    expected = getattr(settings, "PORTAL_METRICS_TOKEN", "")
+    if not expected:
+        return HttpResponse("Metrics are off: set PORTAL_METRICS_TOKEN to turn them on.\n", status=404,
+                            content_type="text/plain; charset=utf-8")
+    ip = ratelimit.client_ip(request) or "-"
+    guessing = ratelimit.peek("tokenfail:metrics", ip, ratelimit.TOKEN_FAILURE_RATE)
+    if not guessing.allowed:
+        return ratelimit.too_many(request, guessing.retry_after)
+    if not _token_ok(request, expected):
+        ratelimit.hit("tokenfail:metrics", ip, ratelimit.TOKEN_FAILURE_RATE)
+        response = HttpResponse("Send the metrics token: Authorization: Bearer <PORTAL_METRICS_TOKEN>.\n",
+                                status=401, content_type="text/plain; charset=utf-8")
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponse("Use GET.\n", status=405, content_type="text/plain; charset=utf-8")
+    return HttpResponse(render(), content_type=CONTENT_TYPE_LATEST)
+
+
+metrics_view.portal_rate_limited = True  # type: ignore[attr-defined]

@@ -1,0 +1,126 @@
+"""With the shipped settings, lost work re-runs within a minute and a live task never runs twice.
+
+The clock is frozen and moved by hand: each test walks the beat schedule
+(one sweep every ``PORTAL_ENGINE_SWEEP_SECONDS``) and looks at what the
+sweeper hands out, against the real queue (empty, or holding a message).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from celery.signals import before_task_publish
+from django.conf import settings
+from django.test import TestCase
+
+from portal.celery import app
+from requests_app.engine import services
+from requests_app.models import StoreTask
+from requests_app.schedule import BEAT_SCHEDULE
+from tests.requests_app.engine_fixtures import *  # noqa: F403
+
+pytestmark = pytest.mark.django_db
+ST = StoreTask.Status
+T0 = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
+SWEEP = BEAT_SCHEDULE["engine-sweep"]["schedule"]
+
+
+@pytest.fixture
+def published():
+    sent: list[str] = []
+
+    def record(sender=None, **kwargs):
+        sent.append(sender)
+
+    before_task_publish.connect(record, weak=False)
+    yield sent
+    before_task_publish.disconnect(record)
+
+
+@pytest.fixture
+def empty_queues():
+    with app.connection_for_write() as conn:
+        for queue in ("stores", "azure"):
+            try:
+                conn.default_channel.queue_purge(queue)
+            except Exception:
+                pass
+
+
+def first_sweep_that_hands_out(task: StoreTask, published: list, until: float = 600) -> float:
+    """Seconds after T0 of the first beat sweep that sends the task again (inf: none within ``until``)."""
+    elapsed = 0.0
+    while elapsed <= until:
+        elapsed += SWEEP
+        with (
+            time_machine.travel(T0 + timedelta(seconds=elapsed), tick=False),
+            TestCase.captureOnCommitCallbacks(execute=True),
+        ):
+            services.sweep()
+        if published:
+            return elapsed
+    return float("inf")
+
+
+def handed_out(approved_request) -> StoreTask:
+    with time_machine.travel(T0, tick=False):
+        request = approved_request()
+        with TestCase.captureOnCommitCallbacks(execute=False):  # the message is lost
+            services.start(request.pk)
+    return request.store_tasks.get(store="app-db", phase="discover")
+
+
+def test_shipped_defaults_promise_a_minute():
+    assert settings.PORTAL_STORE_TASK_STALE_SECONDS + SWEEP <= 60
+    assert settings.PORTAL_STORE_TASK_LOST_SECONDS + SWEEP <= 60
+
+
+def test_a_killed_worker_s_task_runs_again_within_a_minute(stores_file, approved_request, published, empty_queues):
+    task = handed_out(approved_request)
+    with time_machine.travel(T0, tick=False):
+        services.claim(task.pk)  # the worker started it, beat once, then was killed
+    after = first_sweep_that_hands_out(task, published)
+    assert settings.PORTAL_STORE_TASK_STALE_SECONDS < after <= 60
+    task.refresh_from_db()
+    assert task.status == ST.PENDING and "worker stopped" in task.last_error
+
+
+def test_a_task_whose_worker_still_beats_is_never_handed_out_again(stores_file, approved_request, published):
+    task = handed_out(approved_request)
+    with time_machine.travel(T0, tick=False):
+        _, attempt = services.claim(task.pk)
+    elapsed = 0.0
+    while elapsed < 3600:  # an hour-long store operation, beating as the heartbeat thread does
+        elapsed += SWEEP
+        with time_machine.travel(T0 + timedelta(seconds=elapsed), tick=False):
+            StoreTask.objects.filter(pk=task.pk).update(heartbeat_at=T0 + timedelta(seconds=elapsed - 5))
+            with TestCase.captureOnCommitCallbacks(execute=True):
+                services.sweep()
+    assert published == []
+    task.refresh_from_db()
+    assert (task.status, task.attempts) == (ST.RUNNING, attempt)
+
+
+def test_a_message_lost_with_the_broker_is_sent_again_within_a_minute(
+    stores_file, approved_request, published, empty_queues
+):
+    task = handed_out(approved_request)
+    after = first_sweep_that_hands_out(task, published)
+    assert settings.PORTAL_STORE_TASK_LOST_SECONDS < after <= 60
+    assert published == ["stores.run_store_task"]
+
+
+def test_a_message_waiting_behind_a_busy_queue_is_not_duplicated_early(
+    stores_file, approved_request, published, empty_queues
+):
+    task = handed_out(approved_request)
+    app.send_task("stores.run_store_task", args=(0,))  # other work still queued
+    published.clear()
+    try:
+        after = first_sweep_that_hands_out(task, published)
+    finally:
+        with app.connection_for_write() as conn:
+            conn.default_channel.queue_purge("stores")
+    assert after > 5 * 60  # sent again only after ten lost periods
