@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.html import format_html
 
-from portal import audit
+from portal import api_keys, audit
 from portal.models import ApiKey, AuditEvent, Heartbeat, PolicyVersion
 
 
@@ -37,13 +37,28 @@ class ApiKeyForm(forms.ModelForm):
 
     class Meta:
         model = ApiKey
-        fields = ["name", "scopes"]
+        fields = ["name", "scopes", "expires_at"]
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        if self.instance.pk is None:  # the same rule as manage.py api_key create
+            try:
+                name = api_keys.clean_name(name)
+            except api_keys.ApiKeyError as exc:
+                raise forms.ValidationError(str(exc)) from exc
+        return name
+
+    def clean_expires_at(self):
+        expires_at = self.cleaned_data.get("expires_at")
+        if self.instance.pk is None and expires_at is not None and expires_at <= timezone.now():
+            raise forms.ValidationError("Give a date in the future, or leave it empty for a key that does not expire.")
+        return expires_at
 
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     form = ApiKeyForm
-    list_display = ["name", "prefix", "scopes", "created_at", "last_used_at", "revoked_at"]
+    list_display = ["name", "prefix", "scopes", "created_at", "last_used_at", "expires_at", "revoked_at"]
     list_filter = ["revoked_at"]
     search_fields = ["name", "prefix"]
     readonly_fields = ["prefix", "created_at", "created_by", "last_used_at", "revoked_at"]
@@ -53,11 +68,11 @@ class ApiKeyAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        key, raw = ApiKey.issue(name=obj.name, scopes=form.cleaned_data["scopes"], created_by=request.user)
+        # The form already applied issue_key's checks (clean_name, scopes from the choices, future expiry).
+        key, raw = api_keys.issue_key(name=obj.name, scopes=form.cleaned_data["scopes"], actor=request.user,
+                                      expires_at=form.cleaned_data.get("expires_at"), created_by=request.user)
         obj.pk = key.pk
         obj.refresh_from_db()
-        audit.record(subject_type="api_key", subject_id=key.pk, action="api_key.created", actor=request.user,
-                     data={"scopes": key.scopes})
         messages.warning(request, f"Copy this key now; it will not be shown again: {raw}")
 
     def has_delete_permission(self, request, obj=None):
@@ -66,9 +81,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke selected keys")
     def revoke(self, request, queryset):
         for key in queryset.filter(revoked_at__isnull=True):
-            key.revoked_at = timezone.now()
-            key.save(update_fields=["revoked_at"])
-            audit.record(subject_type="api_key", subject_id=key.pk, action="api_key.revoked", actor=request.user)
+            api_keys.revoke_key(key, actor=request.user)
         messages.success(request, "Revoked.")
 
 

@@ -1,12 +1,21 @@
-"""Host-app authentication for the API: ``Authorization: Bearer pk_...`` and scopes."""
+"""Host-app authentication for the API: ``Authorization: Bearer pk_...`` and scopes.
+
+Keys are created and revoked through ``issue_key`` and ``revoke_key`` — by the
+admin and by ``manage.py api_key`` alike — so both check names and scopes the
+same way and write the same audit events.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
-from portal import tokens
+from portal import audit, tokens
 from portal.models import ApiKey
 
 
@@ -35,8 +44,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Use 'Authorization: Bearer <API key>'.")
         raw = raw.strip()
         key = ApiKey.objects.filter(key_hash=tokens.hash_token(raw)).first()
-        if key is None or not key.is_active:
+        if key is None or key.revoked_at is not None:
             raise exceptions.AuthenticationFailed("This API key is unknown or has been revoked.")
+        if key.is_expired:
+            raise exceptions.AuthenticationFailed(
+                f"This API key expired at {key.expires_at:%Y-%m-%d %H:%M} UTC; ask the operator for a new one."
+            )
         now = timezone.now()
         if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
@@ -51,7 +64,8 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
     name = "apiKey"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer", "description": "A host-app API key created in the admin."}
+        return {"type": "http", "scheme": "bearer",
+                "description": "A host-app API key created in the admin or with `manage.py api_key create`."}
 
 
 def api_key_of(request) -> ApiKey | None:
@@ -74,3 +88,66 @@ class HasScope(permissions.BasePermission):
         if key is None:
             raise exceptions.NotAuthenticated("An API key is required: 'Authorization: Bearer <API key>'.")
         return key.has_scope(self.scope)
+
+
+# --- creating and revoking keys (admin and manage.py api_key) -------------------------------------
+class ApiKeyError(ValueError):
+    """A key that cannot be created or revoked as asked; the message says why and what to do."""
+
+
+def clean_scopes(scopes: list[str]) -> list[str]:
+    """The scopes, stripped and de-duplicated; an unknown one is named together with the valid ones."""
+    cleaned = list(dict.fromkeys(s.strip() for s in scopes if s.strip()))
+    valid = ApiKey.Scope.values
+    if not cleaned:
+        raise ApiKeyError(f"Give at least one scope. Valid scopes: {', '.join(valid)}.")
+    unknown = [s for s in cleaned if s not in valid]
+    if unknown:
+        raise ApiKeyError(
+            f"Unknown scope{'s' if len(unknown) > 1 else ''} {', '.join(repr(s) for s in unknown)}. "
+            f"Valid scopes: {', '.join(valid)}."
+        )
+    return cleaned
+
+
+def clean_name(name: str) -> str:
+    """Names identify keys in the audit trail and in ``api_key revoke``: unique among keys not revoked."""
+    name = (name or "").strip()
+    max_length = ApiKey._meta.get_field("name").max_length
+    if not name:
+        raise ApiKeyError("Give the key a name that says who uses it, e.g. 'shop-backend'.")
+    if max_length and len(name) > max_length:
+        raise ApiKeyError(f"The name is too long ({len(name)} characters; at most {max_length}).")
+    if ApiKey.objects.filter(name=name, revoked_at__isnull=True).exists():
+        raise ApiKeyError(
+            f"A key named '{name}' already exists and is not revoked. Choose another name, "
+            f"or revoke the old key first (manage.py api_key revoke '{name}')."
+        )
+    return name
+
+
+def issue_key(*, name: str, scopes: list[str], actor: Any, expires_at: datetime | None = None,
+              created_by: Any = None) -> tuple[ApiKey, str]:
+    """Check, create and audit a key; returns (row, the raw key to show once — never stored or logged)."""
+    name = clean_name(name)
+    scopes = clean_scopes(scopes)
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ApiKeyError(f"The expiry {expires_at:%Y-%m-%d %H:%M %Z} is in the past; give a future date.")
+    with transaction.atomic():
+        key, raw = ApiKey.issue(name=name, scopes=scopes, created_by=created_by, expires_at=expires_at)
+        data: dict[str, Any] = {"scopes": key.scopes, "prefix": key.prefix}
+        if expires_at is not None:
+            data["expires_at"] = expires_at.isoformat()
+        audit.record(subject_type="api_key", subject_id=key.pk, action="api_key.created", actor=actor, data=data)
+    return key, raw
+
+
+def revoke_key(key: ApiKey, *, actor: Any) -> bool:
+    """Revoke and audit; False if it was already revoked (nothing changes then)."""
+    with transaction.atomic():
+        changed = ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        if changed:
+            audit.record(subject_type="api_key", subject_id=key.pk, action="api_key.revoked", actor=actor,
+                         data={"prefix": key.prefix})
+    key.refresh_from_db(fields=["revoked_at"])
+    return bool(changed)

@@ -87,6 +87,7 @@ class ApiKey(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: the key does not expire.")
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -96,16 +97,20 @@ class ApiKey(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
     @classmethod
-    def issue(cls, *, name: str, scopes: list[str], created_by=None) -> tuple[ApiKey, str]:
+    def issue(cls, *, name: str, scopes: list[str], created_by=None, expires_at=None) -> tuple[ApiKey, str]:
         """Create a key; returns (row, the raw key to show once)."""
         raw = tokens.new_token("pk")
         key = cls.objects.create(name=name, prefix=raw[3:11], key_hash=tokens.hash_token(raw), scopes=list(scopes),
-                                 created_by=created_by)
+                                 created_by=created_by, expires_at=expires_at)
         return key, raw
 
     @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired
 
     def has_scope(self, scope: str) -> bool:
         return self.is_active and scope in self.scopes

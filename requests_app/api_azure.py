@@ -6,20 +6,27 @@
 - ``POST /api/v1/consents/withdraw/`` (``consents:write``): withdraw (+ erasure).
 - ``GET /api/v1/consents/check?subject_kind=&subject=&purpose=`` (``consents:read``).
 - ``POST /api/v1/consents/links/`` (``consents:write``): a signed link to the consent page.
+- ``GET /api/v1/consents/purposes/`` (``consents:read``): every purpose with its current notice
+  version and the SHA-256 of that notice's text, so the host app can tell whether the text it shows
+  is the current one and send the right ``notice_version``.
 """
 
 from __future__ import annotations
 
+import hashlib
+
+from django.db.models import OuterRef, Subquery
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.api_keys import HasScope, api_key_of
+from portal.pagination import PagePagination
 from portal.throttles import HostAppThrottle
 from requests_app import consent, ledger
-from requests_app.models import Consent
+from requests_app.models import Consent, ConsentNotice, ConsentPurpose
 
 
 def _error(
@@ -293,3 +300,54 @@ class ConsentLinkView(APIView):
         except consent.ConsentError as exc:
             return _consent_error(exc)
         return Response({"url": url, "expires_in": consent.LINK_MAX_AGE}, status=status.HTTP_201_CREATED)
+
+
+class ConsentPurposeSerializer(serializers.ModelSerializer):
+    notice_version = serializers.IntegerField(
+        allow_null=True, help_text="The current notice version: send it as notice_version when granting."
+    )
+    notice_sha256 = serializers.SerializerMethodField(
+        help_text="SHA-256 (hex) of the current notice text, UTF-8 encoded; null when no notice is published."
+    )
+    notice_published_at = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        model = ConsentPurpose
+        fields = ["slug", "title", "active", "requires_consent", "notice_version", "notice_sha256",
+                  "notice_published_at"]
+
+    def get_notice_sha256(self, obj) -> str | None:
+        text = obj.notice_text
+        return hashlib.sha256(text.encode("utf-8")).hexdigest() if text is not None else None
+
+
+class ConsentPurposeListView(generics.ListAPIView):
+    """Every purpose with its current notice, in one query per page (the notice is a subquery)."""
+
+    permission_classes = [HasScope.for_("consents:read")]
+    throttle_classes = [HostAppThrottle]
+    pagination_class = PagePagination
+    serializer_class = ConsentPurposeSerializer
+
+    def get_queryset(self):
+        current = ConsentNotice.objects.filter(purpose=OuterRef("pk")).order_by("-version")
+        return ConsentPurpose.objects.annotate(
+            notice_version=Subquery(current.values("version")[:1]),
+            notice_text=Subquery(current.values("text")[:1]),
+            notice_published_at=Subquery(current.values("published_at")[:1]),
+        ).order_by("slug")
+
+    @extend_schema(
+        operation_id="consents_purposes_list",
+        summary="Consent purposes with their current notice version and text hash",
+        description="Every purpose, active or not, ordered by slug. Compare `notice_sha256` with the SHA-256 "
+        "of the notice text your app shows; grant consent with `notice_version`. See docs/api.md (Consent).",
+        responses={
+            200: ConsentPurposeSerializer,
+            401: OpenApiResponse(ERROR, "No, unknown, expired or revoked API key."),
+            403: OpenApiResponse(ERROR, "The API key lacks `consents:read`."),
+            404: OpenApiResponse(ERROR, "No such page."),
+        },
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)

@@ -22,4 +22,5 @@ urlpatterns += [
     path("consents/withdraw/", api_azure.ConsentWithdrawView.as_view(), name="api-consent-withdraw"),
     path("consents/check", api_azure.ConsentCheckView.as_view(), name="api-consent-check"),
     path("consents/links/", api_azure.ConsentLinkView.as_view(), name="api-consent-link"),
+    path("consents/purposes/", api_azure.ConsentPurposeListView.as_view(), name="api-consent-purposes"),
 ]

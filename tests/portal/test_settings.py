@@ -95,6 +95,66 @@ def test_every_setting_is_documented():
     assert not missing, f"add these to docs/configuration.md: {missing}"
 
 
+def _literal(node):
+    """The value of a default made only of literals and arithmetic (``20 * 1024 * 1024``), else a KeyError."""
+    import ast
+
+    allowed = (ast.Expression, ast.Constant, ast.List, ast.Tuple, ast.BinOp, ast.UnaryOp, ast.Mult, ast.Add,
+               ast.Sub, ast.USub, ast.Load)
+    if not all(isinstance(n, allowed) for n in ast.walk(ast.Expression(node))):
+        raise KeyError("not a literal")
+    return eval(compile(ast.Expression(node), "settings.py", "eval"), {"__builtins__": {}})  # literals only
+
+
+def _code_defaults() -> dict[str, str]:
+    """Setting name → its default in settings.py, written as the docs write it (lists comma-separated)."""
+    import ast
+
+    found: dict[str, set[str]] = {}
+    for node in ast.walk(ast.parse((ROOT / "portal" / "settings.py").read_text())):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id.startswith("env_")
+                and len(node.args) >= 2 and isinstance(node.args[0], ast.Constant)):
+            continue
+        try:
+            value = _literal(node.args[1])
+        except KeyError:
+            continue
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, list):
+            text = ",".join(value)
+        else:
+            text = str(value)
+        found.setdefault(node.args[0].value, set()).add(text)
+    # A setting with different defaults by mode (e.g. ALLOWED_HOSTS in debug or not) is not compared.
+    return {name: values.pop() for name, values in found.items() if len(values) == 1}
+
+
+def _documented_defaults(page: str) -> dict[str, str]:
+    """`NAME` | `value` rows (a note in brackets may follow the value); "empty" is the empty default."""
+    import re
+
+    rows = re.findall(r"^\| `([A-Z_0-9]+)` \| (.+?) \|", (ROOT / "docs" / page).read_text(), re.M)
+    defaults = {}
+    for name, cell in rows:
+        match = re.fullmatch(r"`([^`]*)`(?: \([^)]*\))?", cell.strip())
+        if match:
+            defaults[name] = match.group(1)
+        elif cell.strip() == "empty":
+            defaults[name] = ""
+    return defaults
+
+
+@pytest.mark.parametrize("page", ["configuration.md", "privacy-requests.md"])
+def test_documented_defaults_match_settings(page):
+    code = _code_defaults()
+    documented = _documented_defaults(page)
+    compared = {name: (text, code[name]) for name, text in documented.items() if name in code}
+    wrong = {name: f"docs say {doc!r}, settings.py {real!r}" for name, (doc, real) in compared.items() if doc != real}
+    assert not wrong, f"fix the defaults in docs/{page}: {wrong}"
+    assert "PORTAL_AUTO_APPROVE" in compared  # the one that once disagreed (issue 12)
+
+
 def test_stores_file_without_ledger_store_warns(tmp_path):
     stores = tmp_path / "stores.toml"
     stores.write_text(f'[[store]]\nname = "uploads"\nkind = "files"\nroot = "{tmp_path}"\npaths = ["{{email}}/"]\n')

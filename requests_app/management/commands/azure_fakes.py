@@ -9,11 +9,36 @@ contracts of the real services (see tests/fakes/); nothing leaves this machine.
 
 from __future__ import annotations
 
+import argparse
 import signal
 import threading
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+
+
+def _port(value: str) -> int:
+    """The first of three ports: all three must be valid TCP ports."""
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number")
+    if not 1 <= port <= 65533:
+        raise argparse.ArgumentTypeError(f"{port}: give a port from 1 to 65533 (three ports from it are used)")
+    return port
+
+
+def _at_least(minimum: float):
+    def parse(value: str) -> float:
+        try:
+            number = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a number")
+        if not number >= minimum:  # also refuses nan
+            raise argparse.ArgumentTypeError(f"{value}: give {minimum} or more")
+        return number
+
+    return parse
 
 
 class Command(BaseCommand):
@@ -21,10 +46,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--port", type=int, default=7101, help="First port (Face); VI and Speech use the next two."
+            "--port", type=_port, default=7101, help="First port (Face); VI and Speech use the next two."
         )
-        parser.add_argument("--latency", type=float, default=0.0, help="Seconds added to every reply.")
-        parser.add_argument("--tps", type=float, default=None, help="Requests per second before 429s.")
+        parser.add_argument("--latency", type=_at_least(0), default=0.0, help="Seconds added to every reply.")
+        parser.add_argument("--tps", type=_at_least(0.1), default=None, help="Requests per second before 429s.")
         parser.add_argument("--seed", action="store_true", help="Create demo data for user_id 1.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -35,7 +60,15 @@ class Command(BaseCommand):
         knobs = {"latency": options["latency"], "tps_limit": options["tps"]}
         face, vi, speech = FakeFace(**knobs), FakeVideoIndexer(**knobs), FakeSpeech(**knobs)
         for offset, fake in enumerate((face, vi, speech)):
-            fake.start(port=options["port"] + offset)
+            try:
+                fake.start(port=options["port"] + offset)
+            except OSError as exc:
+                for started in (face, vi, speech)[:offset]:
+                    started.stop()
+                raise CommandError(
+                    f"--port: cannot listen on 127.0.0.1:{options['port'] + offset} "
+                    f"({exc.strerror or exc}); choose another first port, e.g. --port 7201"
+                )
         if options["seed"]:
             face.add_person("app-users", user_data="1", faces=2)
             face.add_person("app-users", user_data="2")

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from requests_app.engine import retention
+from requests_app.management.commands._files import file_errors
 from requests_app.stores import registry
 from requests_app.stores.base import StoreError
 
@@ -32,7 +33,11 @@ class Command(BaseCommand):
     def handle(self, *args, file=None, no_connect=False, **options):
         path = file or settings.PORTAL_STORES_FILE
         registry._cache.clear()
-        loaded = registry.load(path)
+        with file_errors(path, f"give the stores file itself, e.g. {path}/stores.toml"):
+            try:
+                loaded = registry.load(path)
+            except UnicodeDecodeError:
+                raise CommandError(f"{path}: not a text file; a stores file is TOML in UTF-8 (docs/stores.md)")
         problems = list(loaded.errors)
         if not loaded.errors:
             problems += retention.policy_errors(loaded)

@@ -8,6 +8,7 @@ request (channel "staff"), runs it here with the same engine the workers use
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 from django.conf import settings
@@ -35,6 +36,11 @@ class Command(BaseCommand):
             raise CommandError(f"--out: {target} is a folder; give a file name like {target / 'export.zip'}")
         if not target.parent.exists():
             raise CommandError(f"--out: the folder {target.parent} does not exist")
+        try:  # before the export runs: a package that cannot be written would stay on the server
+            with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".export-check-"):
+                pass
+        except OSError as exc:
+            raise CommandError(f"--out: cannot write to {target.parent} ({exc.strerror or type(exc).__name__})")
         request = common.create_request("access", email, "export_subject", reason)
         self.stdout.write(f"Exporting the data of request {request.reference} ...")
         request = common.run(request, self.stdout, notify=False)
@@ -44,7 +50,13 @@ class Command(BaseCommand):
             raise CommandError(f"{request.reference} needs attention: {request.attention_reason}")
         package = AccessPackage.objects.get(request=request)
         source = Path(settings.PORTAL_PRIVATE_ROOT) / package.path
-        shutil.copyfile(source, target)
+        try:
+            shutil.copyfile(source, target)
+        except OSError as exc:  # e.g. the disk filled up meanwhile: the package is still on the request
+            raise CommandError(
+                f"--out: could not write {target} ({exc.strerror or type(exc).__name__}). The package is still "
+                f"on request {request.reference}; free the space and download it from the admin."
+            )
         # The staff copy replaces the download link: no second copy stays on the server.
         source.unlink(missing_ok=True)
         package.deleted_at = timezone.now()

@@ -20,15 +20,15 @@ from django.core.management.base import BaseCommand, CommandError
 
 from requests_app.engine import receipt
 from requests_app.engine.receipt_keys import PublicKey
+from requests_app.management.commands._files import file_errors
 
 
 def load_public_keys(path: str) -> list[PublicKey]:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CommandError(f"{path}: no such file")
-    except (ValueError, UnicodeDecodeError):
-        raise CommandError(f"{path}: not a JSON file")
+    with file_errors(path, "give the saved key list, e.g. privacy-receipt-keys.json"):
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            raise CommandError(f"{path}: not a JSON file")
     keys = data.get("keys") if isinstance(data, dict) else None
     if not isinstance(keys, list) or not all(isinstance(k, dict) and "kid" in k and "public_key" in k for k in keys):
         raise CommandError(f'{path}: expected the public key list {{"keys": [{{"kid", "public_key", ...}}]}} '
@@ -57,12 +57,11 @@ class Command(BaseCommand):
                 raise CommandError(f"{reference}: no request with a receipt has this reference")
             document = receipt.signed_document(request.receipt, request.receipt_signature)
         else:
-            try:
-                document = receipt.parse(Path(file).read_bytes())
-            except FileNotFoundError:
-                raise CommandError(f"{file}: no such file")
-            except receipt.ReceiptFormatError as exc:
-                raise CommandError(f"{file}: {exc}")
+            with file_errors(file, "give the receipt file, e.g. receipt-PR-XXXX-XXXX.json"):
+                try:
+                    document = receipt.parse(Path(file).read_bytes())
+                except receipt.ReceiptFormatError as exc:
+                    raise CommandError(f"{file}: {exc}")
         if keys:
             verdict = receipt.check(document, public_keys=load_public_keys(keys), hmac_keys=None)
         else:
