@@ -178,7 +178,7 @@ class CaseAdmin(admin.ModelAdmin):
 
     def decide_view(self, request, pk: int):
         if not request.user.has_perm("abuse_app.add_decision"):
-            raise PermissionDenied
+            raise PermissionDenied(_("Only moderators may decide cases; your account has no moderator role."))
         case = get_object_or_404(Case, pk=pk)
         form = DecisionForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -204,8 +204,10 @@ class CaseAdmin(admin.ModelAdmin):
         )
 
     def note_view(self, request, pk: int):
-        if request.method != "POST" or not request.user.has_perm("abuse_app.add_casenote"):
-            raise PermissionDenied
+        if not request.user.has_perm("abuse_app.add_casenote"):
+            raise PermissionDenied(_("Only moderators may add notes to cases; your account has no moderator role."))
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:abuse_app_case_change", args=[pk]))
         case = get_object_or_404(Case, pk=pk)
         form = NoteForm(request.POST)
         if form.is_valid():
@@ -317,7 +319,7 @@ class NoticeAdmin(admin.ModelAdmin):
     def evidence_download(self, request, pk: int):
         """Staff-only, permission-checked, audited; a download, never rendered in the browser."""
         if not request.user.has_perm("abuse_app.view_evidence"):
-            raise PermissionDenied
+            raise PermissionDenied(_("Only moderators and auditors may download evidence."))
         evidence = get_object_or_404(Evidence, pk=pk)
         try:
             handle = services.evidence_open(evidence=evidence, actor=request.user)
@@ -436,16 +438,17 @@ class AppealAdmin(admin.ModelAdmin):
 
     def decide_view(self, request, pk: int):
         if not request.user.has_perm("abuse_app.change_appeal"):
-            raise PermissionDenied
+            raise PermissionDenied(_("Only moderators may decide appeals; your account has no moderator role."))
         appeal = get_object_or_404(
             Appeal.objects.select_related("decision__case", "decision__decided_by"), pk=pk
         )
-        form = AppealDecisionForm(request.POST or None)
         if appeal.original_decider_id == request.user.pk:
-            form.add_error(
-                None, _("You took the original decision. Another moderator must decide this appeal.")
+            # Art. 20(6) DSA: the complaint is decided by someone other than the original decider.
+            raise PermissionDenied(
+                _("You took the original decision. Another moderator must decide this appeal.")
             )
-        elif request.method == "POST" and form.is_valid():
+        form = AppealDecisionForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
             try:
                 services.appeal_decide(
                     appeal=appeal,
@@ -470,7 +473,6 @@ class AppealAdmin(admin.ModelAdmin):
                 "decision": appeal.decision,
                 "title": _("Decide appeal on %(ref)s") % {"ref": appeal.decision.case.reference},
             },
-            status=403 if appeal.original_decider_id == request.user.pk else 200,
         )
 
 

@@ -24,6 +24,7 @@ from abuse_app.forms import ReportForm
 from abuse_app.models import Category, Notice
 from abuse_app.targets import parse_location
 from portal.api_keys import api_key_of
+from portal.input_limits import InputRefused, load_json
 from portal.models import ApiKey
 from portal.ratelimit import client_ip
 
@@ -241,8 +242,10 @@ class AbuseReportView(APIView):
         if snapshot not in (None, ""):
             if isinstance(snapshot, str):
                 try:
-                    snapshot = json.loads(snapshot)
-                except ValueError:
+                    snapshot = load_json(snapshot)
+                except InputRefused as exc:
+                    if exc.code != "invalid_json":
+                        raise exceptions.ValidationError({"snapshot": [str(exc)]})
                     snapshot = {"text": snapshot}
             encoded = json.dumps(snapshot)
             if "\\u0000" in encoded:

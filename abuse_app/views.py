@@ -61,7 +61,10 @@ def report(request):
                 }
                 return redirect("abuse-received")
     else:
-        form = ReportForm(child_safety_lane=lane, initial={"category": request.GET.get("category")})
+        # Only a category named in the link preselects a choice: an empty initial value would
+        # override the child-safety lane's own "minors" default (a hidden field) with nothing.
+        category = request.GET.get("category")
+        form = ReportForm(child_safety_lane=lane, initial={"category": category} if category else {})
     return render(
         request,
         "abuse/report.html",
@@ -96,7 +99,6 @@ def received(request):
         },
     )
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
     return response
 
 
@@ -125,7 +127,6 @@ def status(request, token: str):
         raise Http404
     response = render(request, "abuse/status.html", {**_status_context(notice), "token": token})
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
     return response
 
 
@@ -192,7 +193,6 @@ def _appeal(request, *, decision: Decision, appellant: str, notice: Notice | Non
         status=400 if request.method == "POST" else 200,
     )
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
     return response
 
 

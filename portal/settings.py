@@ -175,6 +175,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # NUL/control characters and invalid UTF-8 in path, query and forms → 400/404 (docs/security.md).
+    "portal.input_limits.RejectHostileInputMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -265,6 +267,9 @@ if env_bool("PORTAL_PLAIN_STATIC", False):
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# JSON bodies of the API (portal/input_limits.py): larger or deeper ones get a 400 that says so.
+PORTAL_MAX_JSON_BYTES = env_int("PORTAL_MAX_JSON_BYTES", DATA_UPLOAD_MAX_MEMORY_SIZE, minimum=1024)
+PORTAL_MAX_JSON_DEPTH = env_int("PORTAL_MAX_JSON_DEPTH", 32, minimum=4)
 
 # --- E-mail ---------------------------------------------------------------------
 vars().update(env_email("EMAIL_URL", str(VAR_DIR / "mail")))
@@ -329,7 +334,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "portal.input_limits.LimitedJSONParser",  # size, depth, numbers, control characters
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],

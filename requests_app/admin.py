@@ -27,8 +27,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -396,9 +395,13 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
         )
 
     def receipt_download_view(self, request, object_id):
-        obj = get_object_or_404(PrivacyRequest, pk=object_id)
-        if not self.has_view_permission(request, obj) or not obj.receipt:
-            raise PermissionDenied
+        if not self.has_view_permission(request):
+            raise PermissionDenied(
+                _("Deletion receipts are for privacy officers and auditors; your account has neither role.")
+            )
+        obj = self.get_object(request, object_id)  # None for an unknown or malformed id, never a 500
+        if obj is None or not obj.receipt:
+            raise Http404(f"No deletion receipt for privacy request {object_id!r}.")
         response = HttpResponse(receipt.as_json(obj.receipt, obj.receipt_signature), content_type="application/json")
         response["Content-Disposition"] = f'attachment; filename="receipt-{obj.reference}.json"'
         return response
@@ -577,11 +580,17 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
         return self._list_action(request, queryset, "cancel")
 
     def decision_view(self, request, object_id, name):
-        obj = get_object_or_404(PrivacyRequest, pk=object_id)
         if name not in DECISIONS:
-            raise PermissionDenied
-        if not self.has_change_permission(request, obj):
-            raise PermissionDenied
+            raise Http404(f"No decision called {name!r}.")
+        if not self.has_change_permission(request):
+            raise PermissionDenied(
+                _("Only privacy officers may act on privacy requests; your account may only look at them.")
+                if self.has_view_permission(request)
+                else _("Only privacy officers may act on privacy requests; your account has no privacy role.")
+            )
+        obj = self.get_object(request, object_id)  # None for an unknown or malformed id, never a 500
+        if obj is None:
+            raise Http404(f"No privacy request with id {object_id!r}.")
         change_url = reverse("admin:requests_app_privacyrequest_change", args=[obj.pk])
         form_class = DECISIONS[name][1]
         form = form_class(request.POST or None) if form_class else None
@@ -594,7 +603,10 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
     # --- dashboard ------------------------------------------------------------------------------
     def dashboard_view(self, request):
         if not self.has_view_permission(request):
-            raise PermissionDenied
+            raise PermissionDenied(
+                _("The privacy requests dashboard is for privacy officers and auditors; your account has "
+                  "neither role.")
+            )
         figures = services.dashboard_figures()
         peak = max([n for _week, n in figures.weeks] + [1])
         bar_width, gap, height = 36, 8, 160

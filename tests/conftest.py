@@ -13,17 +13,28 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from datetime import UTC, datetime
 
+import hypothesis
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from portal import roles
 
+# Tests never assert timings: Hypothesis' default 200 ms deadline per example fails tests at random
+# on a loaded CI machine (seen with test_ratelimit.py::test_parse_rate_reads_every_documented_form).
+hypothesis.settings.register_profile("portal", deadline=None)
+hypothesis.settings.load_profile("portal")
+
 ALICE = "alice@example.com"
 BOB = "bob@example.org"
 
 REQUIRE_SERVICES = os.environ.get("PORTAL_REQUIRE_SERVICES") == "1"
+# Clock audit (README, "Testing"): PORTAL_TEST_FROZEN_AT=2028-02-29T23:59:59Z starts every test at that
+# instant (the clock then ticks on), so a test that silently depends on the time of day, the date or
+# the month fails here instead of on some afternoon. Tests that matter set their own clock.
+FROZEN_AT = os.environ.get("PORTAL_TEST_FROZEN_AT", "")
 
 
 def service_unavailable(what: str) -> None:
@@ -31,6 +42,46 @@ def service_unavailable(what: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"{what} is required (PORTAL_REQUIRE_SERVICES=1) but not available")
     pytest.skip(f"{what} not available")
+
+
+@pytest.fixture(autouse=True)
+def _postgres_where_required(request):
+    """Tests marked ``postgres`` (hostile input) must not pass on SQLite where CI promises PostgreSQL."""
+    if request.node.get_closest_marker("postgres") and REQUIRE_SERVICES:
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            pytest.fail(f"this test must run on PostgreSQL (PORTAL_REQUIRE_SERVICES=1), not {connection.vendor}")
+
+
+@pytest.fixture(autouse=True)
+def _frozen_clock_audit():
+    if not FROZEN_AT:
+        yield
+        return
+    import time_machine
+    from django.utils.dateparse import parse_datetime
+
+    when = parse_datetime(FROZEN_AT.replace("Z", "+00:00"))
+    if when is None or when.tzinfo is None:
+        pytest.fail(f"PORTAL_TEST_FROZEN_AT={FROZEN_AT!r}: expected an ISO date-time with zone, "
+                    "e.g. 2028-02-29T23:59:59Z")
+    with time_machine.travel(when, tick=True):
+        yield
+
+
+@pytest.fixture
+def one_rate_window():
+    """A still clock in the middle of every rate-limit window (15 min, hour, day).
+
+    Rate limits count in fixed windows aligned to the clock (``portal.ratelimit.hit``): a test that
+    sends N+1 requests to see the 429 fails whenever its requests straddle a window boundary —
+    at 23:00:00, on the quarter hour, or at any instant a slow machine happens to cross.
+    """
+    import time_machine
+
+    with time_machine.travel(datetime(2026, 3, 2, 10, 7, 30, tzinfo=UTC), tick=False):
+        yield
 
 
 @pytest.fixture

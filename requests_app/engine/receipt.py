@@ -148,11 +148,15 @@ def parse(raw: bytes | str) -> dict[str, Any]:
             raise ReceiptFormatError("This is not a receipt: the file is not UTF-8 text.") from None
     if not raw.strip():
         raise ReceiptFormatError("Paste the contents of receipt-PR-….json, or choose the file.")
+    from portal.input_limits import InputRefused, load_json
+
     try:
-        data = json.loads(raw)
-    except ValueError as exc:
+        data = load_json(raw)  # bounded depth and numbers: a pasted "[[[[…" must not recurse into a 500
+    except InputRefused as exc:
+        if exc.code != "invalid_json":
+            raise ReceiptFormatError(f"This is not a receipt: {exc}") from None
         raise ReceiptFormatError(
-            f"This is not a receipt: it is not valid JSON (line {getattr(exc, 'lineno', '?')}). "
+            f"This is not a receipt: it is not valid JSON ({str(exc).removeprefix('The body is not valid JSON: ')}) "
             "Paste the whole receipt-PR-….json file, not the HTML copy."
         ) from None
     if not isinstance(data, dict) or not isinstance(data.get("receipt"), dict) or "signature" not in data:

@@ -355,10 +355,12 @@ def handle_callback(store_name: str, body: bytes, headers: Mapping[str, str]) ->
     problem = check_signature(store.config["secret"], body, headers)
     if problem:
         raise CallbackError(f"Signature check failed: {problem}.", 401, "bad_signature")
+    from portal.input_limits import InputRefused, load_json
+
     try:
-        answer = json.loads(body)
-    except ValueError:
-        raise CallbackError("The body must be JSON.", 400, "invalid_json")
+        answer = load_json(body)  # the API's limits: size, nesting depth, numbers, control characters
+    except InputRefused as exc:
+        raise CallbackError(f"The body must be JSON within the API's limits: {exc}", 400, exc.code)
     if not isinstance(answer, dict) or not isinstance(answer.get("task"), int):
         raise CallbackError('"task" is required: the task number from the portal\'s call.', 400, "invalid")
     task = StoreTask.objects.filter(pk=answer["task"], store=store.name).first()

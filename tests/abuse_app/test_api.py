@@ -143,6 +143,7 @@ def test_api_key_without_scope_403_and_bad_key_401(api, api_key):
     assert not Notice.objects.exists()
 
 
+@pytest.mark.usefixtures("one_rate_window")
 def test_api_flood_from_one_ip_429_with_retry_after(api, settings):
     settings.PORTAL_ABUSE_IP_RATE = "2/day"
     for i in range(2):
@@ -184,6 +185,7 @@ def test_api_host_app_control_characters_refused(api, api_key):
     assert set(response.json()["error"]["fields"]) == {"target_account_id", "snapshot"}
 
 
+@pytest.mark.usefixtures("one_rate_window")
 def test_api_address_in_cooldown_429_with_retry_after_nothing_stored(api):
     from datetime import UTC, datetime, timedelta
 

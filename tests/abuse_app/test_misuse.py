@@ -91,6 +91,7 @@ def test_misuse_suspension_lifted_by_admin_action_audited(moderator, staff_clien
     assert AuditEvent.objects.filter(action="abuse.suspension_lifted", actor=moderator).exists()
 
 
+@pytest.mark.usefixtures("one_rate_window")
 def test_address_gets_only_a_short_cooldown_never_a_suspension(client, moderator, settings):
     """Everyone behind one NAT address must not be locked out for a month by one person's misuse."""
     settings.PORTAL_ABUSE_UNFOUNDED_WARN_AFTER = 1

@@ -79,6 +79,12 @@ def test_report_child_safety_lane_form_has_no_upload_and_no_identity_fields(clie
     assert "Call the national hotline XYZ." in html
 
 
+def test_report_child_safety_lane_page_carries_the_minors_category(client):
+    # The browser posts back what the page holds: the hidden category must say "minors".
+    html = client.get(URL + "?lane=child-safety").content.decode()
+    assert re.search(r'<input type="hidden" name="category" value="minors"', html), html
+
+
 def test_report_child_safety_full_path_priority_oncall_legal_hold(
     client, settings, django_capture_on_commit_callbacks
 ):
@@ -184,6 +190,7 @@ def test_report_too_many_files_refused_nothing_stored(client, settings):
     _nothing_stored(settings)
 
 
+@pytest.mark.usefixtures("one_rate_window")
 def test_report_flood_from_one_ip_refused_with_429_after_limit(client, settings):
     settings.PORTAL_ABUSE_IP_RATE = "3/day"
     for i in range(3):
@@ -195,6 +202,7 @@ def test_report_flood_from_one_ip_refused_with_429_after_limit(client, settings)
     assert Notice.objects.count() == 3
 
 
+@pytest.mark.usefixtures("one_rate_window")
 def test_report_flood_from_one_email_refused_across_ips(client, settings):
     settings.PORTAL_ABUSE_EMAIL_RATE = "2/day"
     for ip in ("10.0.0.1", "10.0.0.2"):

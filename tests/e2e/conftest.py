@@ -68,12 +68,34 @@ class PageProblems(list):
 
 
 @pytest.fixture
-def new_page(browser, live_server, settings) -> Iterator[Callable]:
-    """``new_page(locale="en-GB", viewport=DESKTOP)`` → a page in a fresh context (own cookies)."""
+def new_page(browser, live_server, settings, request) -> Iterator[Callable]:
+    """``new_page(locale="en-GB", viewport=DESKTOP)`` → a page in a fresh context (own cookies).
+
+    A test marked ``@pytest.mark.submits("url-name", ...)`` must POST to each named URL from the
+    browser and get an answer below 400 (tests/portal/test_public_forms_covered.py compares
+    those names with the URLconf, so a new public form needs a browser test).
+    """
+    from urllib.parse import urlparse
+
+    from django.urls import Resolver404, resolve
+
     # Links in e-mails must point at the live server.
     settings.PORTAL_BASE_URL = live_server.url
     contexts = []
     problems = PageProblems()
+    posted: dict[str, int] = {}
+
+    def on_response(response):
+        if response.request.method != "POST" or not response.url.startswith(live_server.url):
+            return
+        try:
+            name = resolve(urlparse(response.url).path).url_name or ""
+        except Resolver404:
+            return
+        if response.status < 400:
+            posted[name] = response.status
+        else:
+            posted.setdefault(name, response.status)
 
     def _make(locale: str = "en-GB", viewport: dict | None = None):
         context = browser.new_context(locale=locale, viewport=viewport or DESKTOP, base_url=live_server.url,
@@ -98,12 +120,18 @@ def new_page(browser, live_server, settings) -> Iterator[Callable]:
 
         page.on("console", on_console)
         page.on("request", on_request)
+        page.on("response", on_response)
         return page
 
     yield _make
     for context in contexts:
         context.close()
     assert not problems, "\n".join(problems)
+    marker = request.node.get_closest_marker("submits")
+    for name in marker.args if marker else ():
+        status = posted.get(name)
+        assert status is not None, f"the test says it submits {name!r} but the browser never POSTed to it"
+        assert status < 400, f"the browser's POST to {name!r} was answered {status}"
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 import io
 
+import pytest
+
 from abuse_app.models import Evidence, Notice
 
 
@@ -13,6 +15,7 @@ def _png_bytes() -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.submits("abuse-report")
 def test_abuse_report_with_evidence_from_home(page, check_a11y, screenshot):
     page.goto("/")
     page.get_by_role("link", name="Report abuse").first.click()

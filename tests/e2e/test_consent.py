@@ -17,6 +17,7 @@ def face_purpose(transactional_db):
     return purpose
 
 
+@pytest.mark.submits("consent-purpose")
 def test_consent_grant_and_withdraw(page, live_server, face_purpose, check_a11y, screenshot):
     page.goto("/")
     page.get_by_role("link", name="Manage my consent").first.click()

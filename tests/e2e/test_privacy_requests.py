@@ -61,6 +61,7 @@ def host_stores(settings, tmp_path, sqlite_host, media_root):  # noqa: F811
     return settings.PORTAL_STORES_FILE
 
 
+@pytest.mark.submits("package-download")
 def test_access_request_to_download(page, new_page, outbox, live_server, host_stores, check_a11y, screenshot):
     page.goto("/")
     page.get_by_role("link", name="Get a copy of my data").first.click()

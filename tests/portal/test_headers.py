@@ -31,6 +31,23 @@ def test_pages_send_a_strict_csp_and_framing_and_referrer_headers(client, db, ur
     assert response["X-Content-Type-Options"] == "nosniff"
 
 
+def test_every_public_page_keeps_the_one_referrer_policy(client, db):
+    """``same-origin`` everywhere: a page answering ``no-referrer`` makes chromium send ``Origin: null``
+    with its forms, and Django's CSRF check refuses them (appeals once failed so). Secret-link pages
+    included: same-origin never sends their address to another site (docs/security.md)."""
+    from tests.public_world import build_world, public_patterns
+
+    world = build_world()
+    checked = []
+    for route, pattern in public_patterns():
+        response = client.get(world.path(pattern.name, route))
+        if response.status_code < 400 and "Referrer-Policy" in response:
+            checked.append(pattern.name)
+            assert response["Referrer-Policy"] == "same-origin", pattern.name
+    assert {"abuse-status", "abuse-appeal", "abuse-target-decision", "request-status", "consent-purpose"} <= set(
+        checked)
+
+
 @pytest.mark.parametrize("url", ["/", "/privacy/", "/admin/login/", "/api/docs/"])
 def test_pages_contain_no_inline_script_or_style(client, db, url):
     html = client.get(url).content.decode()

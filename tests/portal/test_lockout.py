@@ -31,6 +31,7 @@ def test_right_password_logs_in_with_axes_enabled(client, officer):
     assert response.status_code == 302  # on to the second factor
 
 
+@pytest.mark.usefixtures("one_rate_window")
 def test_five_wrong_passwords_lock_the_account_from_that_address(client, officer):
     for _ in range(4):
         assert login(client, "olivia", "wrong password").status_code == 200
@@ -50,12 +51,14 @@ def test_lockout_does_not_block_the_same_user_from_another_address(client, offic
     assert login(client, "olivia", PASSWORD, ip="198.51.100.20").status_code == 302
 
 
+@pytest.mark.usefixtures("one_rate_window")
 def test_spoofed_forwarded_for_does_not_dodge_the_lockout(client, officer):
     for n in range(5):
         login(client, "olivia", "wrong password", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")
     assert login(client, "olivia", PASSWORD, HTTP_X_FORWARDED_FOR="192.0.2.99").status_code == 429
 
 
+@pytest.mark.usefixtures("one_rate_window")
 def test_lockout_ends_after_the_cool_off(client, officer):
     for _ in range(5):
         login(client, "olivia", "wrong password")
@@ -74,6 +77,7 @@ def test_successful_login_resets_the_failure_count(client, officer):
         assert login(client, "olivia", "wrong password").status_code == 200
 
 
+@pytest.mark.usefixtures("one_rate_window")
 def test_password_spraying_from_one_address_hits_the_login_limit(client, settings, db):
     settings.AXES_ENABLED = False
     for n in range(30):

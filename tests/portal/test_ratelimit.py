@@ -40,6 +40,7 @@ def test_client_ip_with_more_hops_than_entries_takes_the_first(rf, settings):
     assert ratelimit.client_ip(request) == "203.0.113.5"
 
 
+@pytest.mark.usefixtures("one_rate_window")
 def test_ratelimit_returns_friendly_page_with_retry_after(rf, db):
     @ratelimit.ratelimit("test-form", "3/hour")
     def view(request):
@@ -55,6 +56,7 @@ def test_ratelimit_returns_friendly_page_with_retry_after(rf, db):
     assert view(rf.get("/", REMOTE_ADDR="203.0.113.9")).status_code == 200  # reading the form is not limited
 
 
+@pytest.mark.usefixtures("one_rate_window")
 def test_token_guard_locks_out_an_address_that_guesses(rf, db):
     @ratelimit.token_guard("test-status")
     def view(request, token):
@@ -87,6 +89,7 @@ class _Throttled(APIView):
         return Response({"ok": True})
 
 
+@pytest.mark.usefixtures("one_rate_window")
 def test_drf_throttle_answers_with_the_json_error_and_retry_after(settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
                                "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],

@@ -167,6 +167,7 @@ def test_verification_token_is_stored_only_as_hash(db, django_capture_on_commit_
     assert token not in row
 
 
+@pytest.mark.usefixtures("one_rate_window")
 def test_guessing_status_links_locks_the_address_out(client, db, django_capture_on_commit_callbacks,
                                                      mailoutbox):
     from django.core.cache import cache

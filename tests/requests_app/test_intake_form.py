@@ -137,6 +137,7 @@ def test_submitted_page_without_submission_redirects_home(client):
     assert client.get("/requests/submitted/")["Location"] == "/"
 
 
+@pytest.mark.usefixtures("one_rate_window")
 def test_form_flood_from_one_address_throttled(client, settings):
     settings.PORTAL_REQUEST_RATE = "3/hour"
     codes = [_post(client, email=f"person{i}@example.com").status_code for i in range(5)]
@@ -145,6 +146,7 @@ def test_form_flood_from_one_address_throttled(client, settings):
     assert PrivacyRequest.objects.count() == 3
 
 
+@pytest.mark.usefixtures("one_rate_window")
 def test_form_flood_for_one_email_throttled_across_addresses(client, settings):
     settings.PORTAL_REQUEST_EMAIL_RATE = "2/day"
     codes = [_post(client, meta={"REMOTE_ADDR": f"10.0.0.{i}"}).status_code for i in range(3)]

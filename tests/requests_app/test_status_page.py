@@ -168,6 +168,7 @@ def test_status_page_without_the_secret_is_404(client):
     assert client.get(f"/requests/status/{request.status_links.first().token_hash}/").status_code == 404
 
 
+@pytest.mark.usefixtures("one_rate_window")
 def test_guessing_status_links_locks_the_address_out(client):
     request = verified()
     for i in range(20):

@@ -115,6 +115,7 @@ def test_link_expiry_is_configurable(settings):
     assert timedelta(hours=1, minutes=59) < request.verify_expires_at - timezone.now() <= timedelta(hours=2)
 
 
+@pytest.mark.usefixtures("one_rate_window")
 def test_guessed_tokens_are_404_then_locked_out(client):
     submit()
     for i in range(20):
