@@ -55,7 +55,15 @@ def _check_stores() -> dict[str, Any]:
         errors = registry.config_errors()
     except Exception as exc:  # a broken loader must not take the health page down
         return {"ok": False, "error": type(exc).__name__}
-    return {"ok": not errors, **({"errors": errors} if errors else {})}
+    result: dict = {"ok": not errors, **({"errors": errors} if errors else {})}
+    try:
+        # A warning, not a failure: the portal works, but a table may be left out of requests.
+        warnings = registry.cached_coverage_warnings()
+    except Exception as exc:
+        warnings = [f"coverage check failed: {type(exc).__name__}"]
+    if warnings:
+        result["warnings"] = warnings
+    return result
 
 
 @never_cache

@@ -259,8 +259,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
         "received_at",
         "verified_at",
         "due_column",
-        "due_at",
-        "extended_due_at",
+        "first_due",
         "extension_reason",
         "approved_at",
         "run_after",
@@ -299,7 +298,8 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        (_("Deadlines"), {"fields": ["due_column", "due_at", "extended_due_at", "extension_reason"]}),
+        # One deadline line ("due", with its "extended" mark), and the first deadline only when it moved.
+        (_("Deadlines"), {"fields": ["due_column", "first_due", "extension_reason"]}),
         (
             _("Dates"),
             {
@@ -327,6 +327,12 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
         return format_html(
             '<span class="pr-status pr-status-{}">{}</span>', obj.status, obj.get_status_display()
         )
+
+    @admin.display(description=_("first deadline"))
+    def first_due(self, obj):
+        if not obj.extended_due_at or not obj.due_at:
+            return _("not extended")
+        return timezone.localtime(obj.due_at).strftime("%Y-%m-%d")
 
     @admin.display(description=_("due"), ordering="due_at")
     def due_column(self, obj):

@@ -381,6 +381,22 @@ def _auto_approves(request: PrivacyRequest) -> bool:
     )
 
 
+def unproven_identifiers(request: PrivacyRequest) -> list[str]:
+    """Identifier kinds the requester typed in (web form, public API) that a store finds data with.
+
+    The e-mail check proves the address, not these: anyone can type someone
+    else's username. So a request that would find data through them is not
+    approved automatically; staff check the identifier belongs to the requester.
+    """
+    if request.channel not in (Channel.WEB, Channel.API) or not request.identifiers:
+        return []
+    from requests_app.stores import registry
+
+    loaded = registry.load()
+    used: set[str] = set().union(*(s.needs for s in loaded.stores)) if loaded.stores else set()
+    return sorted(kind for kind in request.identifiers if kind in used)
+
+
 def _verify_locked(request: PrivacyRequest, *, actor: Any, reason: str = "") -> None:
     now = timezone.now()
     request.transition(
@@ -393,7 +409,19 @@ def _verify_locked(request: PrivacyRequest, *, actor: Any, reason: str = "") -> 
         verify_token_hash="",
         verify_expires_at=None,
     )
-    if _auto_approves(request):
+    unproven = unproven_identifiers(request) if _auto_approves(request) else []
+    if unproven:
+        request.note(
+            actor="system:auto-approval policy",
+            action="request.auto_approval_held",
+            reason=_(
+                "Not approved automatically: the requester gave %(kinds)s, which the e-mail check does "
+                "not prove. Check it belongs to them, then approve."
+            )
+            % {"kinds": ", ".join(unproven)},
+            data={"unproven_identifiers": unproven},
+        )
+    elif _auto_approves(request):
         _approve_locked(
             request,
             actor="system:auto-approval policy",

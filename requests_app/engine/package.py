@@ -7,10 +7,16 @@ chunks. Nothing holds a list of rows.
 
 ZIP layout::
 
-    index.html                 readable summary, plain words
-    <store>/<table>.json       one JSON array per store table (rows with column names)
+    index.html                 readable summary, plain words: by data category, per store,
+                               images shown inline, tables the stores file does not cover
+    <store>/<table>.html       the rows as a page a person can read (column labels from the stores file)
+    <store>/<table>.csv        the same rows for a spreadsheet
+    <store>/<table>.json       the same rows, machine-readable (GDPR Art. 20): one JSON array
     <store>/files/...          files found for the subject
     <section>/...              extra sections (see PACKAGE_SECTIONS)
+
+The HTML and CSV copies are written from the staged JSON while it is copied,
+one line (one record) at a time: memory stays flat for them too.
 
 Extension point — ``PACKAGE_SECTIONS``: a list of callables
 ``section(request, sink) -> dict | None`` appended to by other parts of the app
@@ -36,6 +42,7 @@ and ``sink.add_file(arcname, fileobj)``, streaming). Return
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import re
@@ -49,12 +56,22 @@ from typing import Any, BinaryIO
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.html import escape
+from django.utils.translation import gettext as _
+
+from requests_app.stores.base import CATEGORIES
 
 PackageSection = Callable[[Any, Any], "dict[str, Any] | None"]
 PACKAGE_SECTIONS: list[PackageSection] = []
 
 CHUNK = 1024 * 1024
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+META = ".meta"  # staging-only folder (column lists, scratch copies); never copied into the ZIP
+HTML_ROWS_MAX = 5000  # a page with more rows is not readable; the CSV and JSON have them all
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".bmp")
+IMAGES_SHOWN_PER_STORE = 60
+# Kinds whose data has an obvious category when the stores file declares none.
+KIND_CATEGORIES = {"azure_face": "biometric", "azure_speech": "voice"}
 
 
 def safe_name(name: str) -> str:
@@ -76,8 +93,10 @@ class _JsonArrayWriter:
     def __init__(self, handle):
         self.handle = handle
         self.count = 0
+        self.columns: dict[str, None] = {}  # every key seen, in order: the CSV/HTML header
 
     def write(self, record: dict[str, Any]) -> None:
+        self.columns.update(dict.fromkeys(record))
         self.handle.write(("[\n" if self.count == 0 else ",\n").encode())
         self.handle.write(json.dumps(record, ensure_ascii=False, default=str).encode())
         self.count += 1
@@ -113,6 +132,9 @@ class StagingSink:
             yield writer
             writer.close()
         self.counts[name] = writer.count
+        meta = self.folder / META / f"{safe_name(name)}.columns.json"
+        meta.parent.mkdir(exist_ok=True)
+        meta.write_text(json.dumps(list(writer.columns)), encoding="utf-8")
 
     def add_file(self, arcname: str, fileobj: BinaryIO) -> None:
         target = self.folder / "files" / safe_arcname(arcname)
@@ -140,6 +162,124 @@ class ZipSink:
             shutil.copyfileobj(fileobj, out, CHUNK)
 
 
+def _store_meta(name: str) -> Any:
+    """The configured store (for labels and categories), or None if the file no longer has it."""
+    from requests_app.stores import registry
+
+    try:
+        return registry.get(name)
+    except Exception:
+        return None
+
+
+def _table_meta(store: Any, table: str) -> dict[str, Any]:
+    describe = getattr(store, "table_meta", None)
+    meta = describe(table) if describe else {}
+    return {"label": "", "describe": "", "category": "", "columns": {}, **meta}
+
+
+def _records(path: Path) -> Iterator[dict[str, Any]]:
+    """Read back a staged JSON array written by _JsonArrayWriter: one record per line."""
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            line = line.strip()
+            if line in ("", "[", "]", "[]"):
+                continue
+            record = json.loads(line[:-1] if line.endswith(",") else line)
+            if isinstance(record, dict):
+                yield record
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _spreadsheet_safe(text: str) -> str:
+    # A cell starting with = + - @ is a formula to spreadsheet programs; a leading ' keeps it text.
+    if text[:1] in ("=", "+", "@", "\t", "\r") or (text[:1] == "-" and not _NUMBER.match(text)):
+        return "'" + text
+    return text
+
+
+_NUMBER = re.compile(r"^-?[0-9]+([.,][0-9]+)?$")
+
+
+def _write_readable_copies(archive: zipfile.ZipFile, source: Path, arcbase: str, meta: dict[str, Any]) -> None:
+    """``<arcbase>.csv`` and ``<arcbase>.html`` from a staged JSON file, in one streaming pass.
+
+    Both are written to scratch files first (a ZIP takes one open entry at a
+    time), then copied in chunks.
+    """
+    scratch = source.parent / META
+    scratch.mkdir(exist_ok=True)
+    sidecar = scratch / f"{source.stem}.columns.json"
+    if sidecar.exists():
+        names = json.loads(sidecar.read_text(encoding="utf-8"))
+    else:  # staged by an older version: one extra pass for the header
+        columns: dict[str, None] = {}
+        for record in _records(source):
+            columns.update(dict.fromkeys(record))
+        names = list(columns)
+    labels = meta.get("columns", {})
+    csv_path, rows_path = scratch / f"{source.stem}.csv", scratch / f"{source.stem}.rows.html"
+    total = 0
+    with (
+        open(csv_path, "w", encoding="utf-8-sig", newline="") as csv_file,
+        open(rows_path, "w", encoding="utf-8") as rows_file,
+    ):
+        writer = csv.writer(csv_file)
+        writer.writerow(names)
+        for record in _records(source):
+            cells = [_cell(record.get(name)) for name in names]
+            writer.writerow([_spreadsheet_safe(cell) for cell in cells])
+            if total < HTML_ROWS_MAX:
+                rows_file.write("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in cells) + "</tr>\n")
+            total += 1
+    archive.write(csv_path, f"{arcbase}.csv")
+    title = meta.get("label") or PurePosixPath(arcbase).name
+    head = [
+        '<!doctype html><html><head><meta charset="utf-8">',
+        f"<title>{escape(title)}</title>",
+        "<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1f24;line-height:1.5}"
+        "table{border-collapse:collapse}th,td{border:1px solid #d6dbe1;padding:.3rem .6rem;"
+        "text-align:left;vertical-align:top}td{white-space:pre-wrap}dt{font-weight:600}</style>",
+        f'</head><body><p><a href="../index.html">← {escape(_("Back to the overview"))}</a></p>',
+        f"<h1>{escape(title)}</h1>",
+    ]
+    if meta.get("describe"):
+        head.append(f"<p>{escape(meta['describe'])}</p>")
+    described = [(n, labels[n]) for n in names if labels.get(n, {}).get("describe")]
+    if described:
+        head.append("<dl>")
+        for name, column in described:
+            head.append(f"<dt>{escape(column.get('label') or name)}</dt><dd>{escape(column['describe'])}</dd>")
+        head.append("</dl>")
+    if total > HTML_ROWS_MAX:
+        head.append(
+            "<p>"
+            + escape(
+                _("This page shows the first %(shown)s of %(total)s entries; the CSV and JSON files have all of them.")
+                % {"shown": HTML_ROWS_MAX, "total": total}
+            )
+            + "</p>"
+        )
+    head.append("<table><thead><tr>")
+    for name in names:
+        label = labels.get(name, {}).get("label") or name
+        head.append(f'<th scope="col" title="{escape(name)}">{escape(label)}</th>')
+    head.append("</tr></thead><tbody>\n")
+    with archive.open(f"{arcbase}.html", "w", force_zip64=True) as out, open(rows_path, "rb") as rows:
+        out.write("".join(head).encode())
+        shutil.copyfileobj(rows, out, CHUNK)
+        out.write(b"</tbody></table></body></html>\n")
+    csv_path.unlink()
+    rows_path.unlink()
+
+
 def build_package(request, tasks) -> tuple[Path, int, str]:
     """Assemble the ZIP from the staging folders; returns (path, size, sha256)."""
     root = Path(settings.PORTAL_PRIVATE_ROOT)
@@ -150,34 +290,80 @@ def build_package(request, tasks) -> tuple[Path, int, str]:
     staging = staging_root(request.pk)
     stores: list[dict[str, Any]] = []
     sections: list[dict[str, Any]] = []
-    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+    categories: dict[str, list[dict[str, Any]]] = {}
+    not_covered = {
+        t.store: (t.detail or {}).get("not_covered", []) for t in tasks if t.phase == "discover"
+    }
+    language = request.language or settings.LANGUAGE_CODE
+    with (
+        zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive,
+        translation.override(language),
+    ):
         for task in tasks:
             if task.phase != "export":
                 continue
-            store_dir = staging / safe_name(task.store)
+            configured = _store_meta(task.store)
+            folder_name = safe_name(task.store)
+            store_dir = staging / folder_name
             entry: dict[str, Any] = {
                 "name": task.store,
                 "kind": task.store_kind,
                 "tables": [],
                 "files": 0,
+                "images": [],
                 "manual_steps": (task.detail or {}).get("manual_steps", []),
+                "not_covered": [g for g in not_covered.get(task.store, []) if g.get("rows") != 0],
             }
             if store_dir.exists():
                 for path in sorted(store_dir.rglob("*")):
                     if not path.is_file():
                         continue
                     relative = path.relative_to(store_dir).as_posix()
+                    if relative.startswith(META + "/"):
+                        continue
                     with (
                         open(path, "rb") as src,
-                        archive.open(f"{safe_name(task.store)}/{relative}", "w", force_zip64=True) as dst,
+                        archive.open(f"{folder_name}/{relative}", "w", force_zip64=True) as dst,
                     ):
                         shutil.copyfileobj(src, dst, CHUNK)
                     if relative.startswith("files/"):
                         entry["files"] += 1
+                        if (
+                            path.suffix.lower() in IMAGE_SUFFIXES
+                            and len(entry["images"]) < IMAGES_SHOWN_PER_STORE
+                        ):
+                            entry["images"].append(f"{folder_name}/{relative}")
             tables = (task.detail or {}).get("tables", {})
             for table, count in tables.items():
+                meta = _table_meta(configured, table)
+                base = f"{folder_name}/{safe_name(table)}"
+                staged = store_dir / f"{safe_name(table)}.json"
+                if staged.exists():
+                    _write_readable_copies(archive, staged, base, meta)
                 entry["tables"].append(
-                    {"name": table, "rows": count, "file": f"{safe_name(task.store)}/{safe_name(table)}.json"}
+                    {
+                        "name": table,
+                        "label": meta["label"] or table,
+                        "describe": meta["describe"],
+                        "rows": count,
+                        "file": f"{base}.json",
+                        "html": f"{base}.html" if staged.exists() else "",
+                        "csv": f"{base}.csv" if staged.exists() else "",
+                    }
+                )
+                category = meta["category"] or KIND_CATEGORIES.get(task.store_kind, "")
+                if category and count:
+                    categories.setdefault(category, []).append(
+                        {"what": meta["label"] or table, "count": count, "link": f"{base}.html"}
+                    )
+            store_category = getattr(configured, "category", "") or KIND_CATEGORIES.get(task.store_kind, "")
+            if store_category and entry["files"]:
+                categories.setdefault(store_category, []).append(
+                    {
+                        "what": getattr(configured, "label", "") or f"{task.store}/files",
+                        "count": entry["files"],
+                        "link": "",
+                    }
                 )
             stores.append(entry)
         for section in PACKAGE_SECTIONS:
@@ -185,19 +371,35 @@ def build_package(request, tasks) -> tuple[Path, int, str]:
             summary = section(request, ZipSink(archive, folder_name))
             if summary:
                 sections.append({**summary, "folder": safe_name(folder_name)})
-        with translation.override(request.language or settings.LANGUAGE_CODE):
-            index = render_to_string(
-                "requests_app/package_index.html",
-                {
-                    "request": request,
-                    "stores": stores,
-                    "sections": sections,
-                    "generated_at": timezone.now(),
-                    "app_name": settings.PORTAL_APP_NAME,
-                    "operator_name": settings.PORTAL_OPERATOR_NAME,
-                    "operator_contact": settings.PORTAL_OPERATOR_CONTACT,
-                },
-            )
+        now = timezone.localtime(timezone.now())
+        index = render_to_string(
+            "requests_app/package_index.html",
+            {
+                "request": request,
+                "stores": stores,
+                "sections": sections,
+                "categories": [
+                    {"name": _(CATEGORIES[key]), "items": items}
+                    for key, items in sorted(
+                        categories.items(), key=lambda kv: list(CATEGORIES).index(kv[0])
+                    )
+                    if key in CATEGORIES
+                ],
+                "not_covered": [
+                    {"store": store, **gap}
+                    for store, gaps in not_covered.items()
+                    for gap in gaps
+                    if gap.get("rows") != 0
+                ],
+                "generated_at": now,
+                "generated_on": now.date(),
+                "generated_time": now.strftime("%H:%M"),
+                "time_zone": now.tzname() or "UTC",
+                "app_name": settings.PORTAL_APP_NAME,
+                "operator_name": settings.PORTAL_OPERATOR_NAME,
+                "operator_contact": settings.PORTAL_OPERATOR_CONTACT,
+            },
+        )
         archive.writestr("index.html", index)
     digest = hashlib.sha256()
     with open(partial, "rb") as handle:

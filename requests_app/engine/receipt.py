@@ -84,6 +84,7 @@ def build(
                 "verified_gone": None,
                 "verified_at": None,
                 "manual_steps": [],
+                "not_covered": [],
                 "status": "done",
             },
         )
@@ -91,6 +92,11 @@ def build(
         if task.phase == "discover":
             entry["found"] = task.found_count
             entry["found_by_table"] = detail.get("tables", {})
+            # Tables the stores file does not declare: named, never silently left out.
+            entry["not_covered"] = [
+                {"table": gap["table"], "why": gap["why"], "rows": gap.get("rows")}
+                for gap in detail.get("not_covered", [])
+            ]
         elif task.phase == "erase":
             entry["erased"], entry["anonymised"] = task.erased_count, task.anonymised_count
             entry["erased_at"] = _iso(task.finished_at) if task.status == "succeeded" else None

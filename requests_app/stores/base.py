@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO, ClassVar, Protocol
 
+from django.utils.translation import gettext_noop
+
 
 class StoreError(Exception):
     """Base for errors raised by stores. The message is shown to staff: say what and where."""
@@ -262,3 +264,18 @@ def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
             batch = []
     if batch:
         yield batch
+
+
+# Data categories for the access package's summary (GDPR Art. 15(1)(b)): stores-file
+# value → what the person reads. Declared per table (sql) or per store (files);
+# the Azure kinds have their own (face → biometric, speech → voice).
+# Marked with gettext_noop so makemessages keeps them; the package translates them.
+CATEGORIES: dict[str, str] = {
+    "contact": gettext_noop("Contact details"),
+    "photos": gettext_noop("Photos"),
+    "biometric": gettext_noop("Biometric templates"),
+    "voice": gettext_noop("Voice"),
+    "content": gettext_noop("Content"),
+    "activity": gettext_noop("Activity"),
+    "other": gettext_noop("Other"),
+}

@@ -30,6 +30,7 @@ from string import Formatter
 from typing import Any
 
 from requests_app.stores.base import (
+    CATEGORIES,
     Discovery,
     ExportSink,
     Outcome,
@@ -92,9 +93,23 @@ class FilesStore(Store):
                 errors.append((where, f"{template!r} must stay inside root (no leading / and no ..)"))
             if "*" in template[:-1]:
                 errors.append((where, "* is allowed only at the very end (a file-name prefix)"))
-        for extra in sorted(set(config) - {"root", "paths"}):
-            errors.append((extra, "unknown field; expected root, paths"))
+        for text_field in ("label",):
+            if text_field in config and (not isinstance(config[text_field], str) or len(config[text_field]) > 200):
+                errors.append((text_field, "a short text (at most 200 characters)"))
+        if "category" in config and (not isinstance(config["category"], str) or config["category"] not in CATEGORIES):
+            errors.append(("category", f"{config['category']!r}: use one of {', '.join(CATEGORIES)}"))
+        for extra in sorted(set(config) - {"root", "paths", "label", "category"}):
+            errors.append((extra, "unknown field; expected root, paths, label, category"))
         return errors
+
+    @property
+    def label(self) -> str:
+        """What the files are, for the access package (e.g. "Your photos and voice notes")."""
+        return self.config.get("label", "")
+
+    @property
+    def category(self) -> str:
+        return self.config.get("category", "")
 
     @property
     def root(self) -> Path:

@@ -170,15 +170,21 @@ def _field_using(table: dict, var: str, prefix: str = "") -> str:
     return prefix.rstrip(".") or "?"
 
 
+def identity_kinds_from_requests() -> set[str]:
+    """What every request can bring: the e-mail, and each identifier the form asks for."""
+    return {"email", *getattr(settings, "PORTAL_EXTRA_IDENTIFIERS", [])}
+
+
 def _dependency_errors(stores: list[Store], source: str) -> list[str]:
-    available = {"email"} | set().union(*(s.provides for s in stores)) if stores else {"email"}
+    available = identity_kinds_from_requests() | set().union(*(s.provides for s in stores))
     errors = []
     for store in stores:
         unknown = store.needs - available
         if unknown:
             errors.append(
                 f'{source}: store "{store.name}" ({store.kind}): needs identity kind(s) '
-                f'{", ".join(sorted(unknown))} that no store provides (add a "provides" mapping or fix the name)'
+                f'{", ".join(sorted(unknown))} that no store provides and the request form does not ask '
+                f'for (add a "provides" mapping, add the kind to PORTAL_EXTRA_IDENTIFIERS, or fix the name)'
             )
     return errors
 
@@ -228,7 +234,8 @@ def discovery_order(stores: list[Store]) -> list[Store]:
 
 def load(path: str | os.PathLike | None = None) -> Loaded:
     path = Path(path or settings.PORTAL_STORES_FILE)
-    key = str(path)
+    # The identifiers the form asks for are part of what makes a file valid.
+    key = f"{path}|{','.join(sorted(identity_kinds_from_requests()))}"
     try:
         mtime = path.stat().st_mtime
     except OSError:
@@ -239,6 +246,49 @@ def load(path: str | os.PathLike | None = None) -> Loaded:
     loaded = parse(path.read_text(encoding="utf-8"), path.name)
     _cache[key] = (mtime, loaded)
     return loaded
+
+
+def coverage_warnings(loaded: Loaded) -> list[str]:
+    """Tables that may hold personal data but are in no store (connects to every sql store).
+
+    ``store "app-db" (sql): billing_invoice.user_id references accounts_user.id but is not declared``
+    A store that cannot be reached gives no warning here: check_connection reports it.
+    """
+    warnings: list[str] = []
+    for store in loaded.stores:
+        gaps = getattr(store, "coverage_messages", None)
+        if gaps is None:
+            continue
+        try:
+            warnings.extend(f'store "{store.name}" ({store.kind}): {message}' for message in gaps())
+        except Exception:  # noqa: S112 - unreachable stores are check_connection's to report
+            continue
+    return warnings
+
+
+_coverage_cache: dict[str, tuple[float, float, list[str]]] = {}
+COVERAGE_CACHE_SECONDS = 300
+
+
+def cached_coverage_warnings(path: str | os.PathLike | None = None) -> list[str]:
+    """coverage_warnings for /healthz: at most one look at the databases every five minutes."""
+    import time
+
+    path = Path(path or settings.PORTAL_STORES_FILE)
+    loaded = load(path)
+    if loaded.errors:
+        return []
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        return []
+    now = time.monotonic()
+    cached = _coverage_cache.get(str(path))
+    if cached and cached[0] == mtime and now - cached[1] < COVERAGE_CACHE_SECONDS:
+        return cached[2]
+    warnings = coverage_warnings(loaded)
+    _coverage_cache[str(path)] = (mtime, now, warnings)
+    return warnings
 
 
 def config_errors(path: str | os.PathLike | None = None) -> list[str]:

@@ -9,10 +9,15 @@ Configuration (see docs/stores.md)::
     batch_size = 1000                   # optional: identity values per statement
       [[store.table]]
       name = "accounts_user"
-      key = "id"                        # optional, default "id"
+      key = "id"                        # optional: the database's primary key (composite too), else "id"
       match = { email = "email" }       # column = identity kind
       provides = { user_id = "id" }     # identity kind = column
       erase = "delete"                  # or "keep", or { anonymize = { col = value } }
+      label = "Your account"            # optional words and category for the access package
+      category = "contact"
+      [[store.table]]
+      name = "billing_invoice"
+      ignore = "kept by accounting"     # known, left out on purpose (silences the coverage check)
 
 How it stays set-based: an identity a table provides to *another table of the
 same store* is never read into Python; the other table's statement uses a
@@ -25,6 +30,11 @@ never on the number of rows.
 Erasure runs in one database transaction per store: children first (order from
 the ``provides`` graph plus the database's own foreign keys), then parents. A
 worker killed half-way leaves nothing half-done; the engine runs it again.
+
+Coverage: the schema (``sql_schema``) is read at every discovery; tables that
+reference declared ones, or have a column shaped like a declared match column,
+but are not declared are reported (``not_covered`` in the discovery detail),
+and a foreign-key failure during erasure names the table that blocked it.
 """
 
 from __future__ import annotations
@@ -34,14 +44,18 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
 from django.db.utils import ConnectionHandler, load_backend
 
 from portal.config import env
+from requests_app.stores import sql_schema
 from requests_app.stores.base import (
+    CATEGORIES,
     Discovery,
     ExportSink,
     Outcome,
@@ -56,7 +70,7 @@ SCHEMES = ("sqlite", "postgres", "postgresql", "pgsql", "psql", "mysql", "mariad
 DEFAULT_BATCH = 1000
 INT_RE = re.compile(r"^-?[0-9]{1,18}$")
 EXPORT_CHUNK = 2000
-INTROSPECTION_TTL = 300.0  # seconds a store keeps the column types it read (schema changes are rare)
+INTROSPECTION_TTL = 300.0  # seconds a store keeps the schema it read for erase/export/verify (changes are rare)
 
 _PERMANENT_HINTS = (
     "no such table",
@@ -79,9 +93,19 @@ class Table:
 
     def __init__(self, raw: dict[str, Any]):
         self.name: str = raw["name"]
-        self.key: str = raw.get("key", "id")
+        key = raw.get("key")
+        # None: the database's primary key (detected), else "id"
+        self.declared_key: list[str] | None = [key] if isinstance(key, str) else (list(key) if key else None)
         self.match: dict[str, str] = dict(raw.get("match", {}))  # column → identity kind
         self.provides: dict[str, str] = dict(raw.get("provides", {}))  # identity kind → column
+        self.ignore: str = raw.get("ignore", "")
+        self.label: str = raw.get("label", "")
+        self.describe: str = raw.get("describe", "")
+        self.category: str = raw.get("category", "")
+        self.columns: dict[str, dict[str, str]] = {
+            col: ({"label": meta} if isinstance(meta, str) else dict(meta))
+            for col, meta in (raw.get("columns") or {}).items()
+        }
         erase = raw.get("erase", "delete")
         self.mode = "anonymize" if isinstance(erase, dict) else erase
         self.anonymize: dict[str, Any] = {}
@@ -90,6 +114,22 @@ class Table:
                 col: (None if isinstance(v, dict) and v.get("null") else v)
                 for col, v in erase.get("anonymize", {}).items()
             }
+
+
+@dataclass
+class Gap:
+    """A table that may hold the subject's data but is not in the stores file."""
+
+    table: str
+    reason: str  # e.g. "billing_invoice.user_id references accounts_user.id"
+    column: str
+    # how to find the subject's rows there: an identity kind, or (declared table, its column)
+    kind: str | None = None
+    parent: tuple[str, str] | None = None
+    removes_itself: bool = False  # ON DELETE CASCADE / SET NULL: erasure will not fail on it
+
+    def message(self) -> str:
+        return f"{self.reason} but is not declared"
 
 
 def _table_errors(index: int, raw: Any) -> list[tuple[str, str]]:
@@ -102,12 +142,39 @@ def _table_errors(index: int, raw: Any) -> list[tuple[str, str]]:
         errors.append((f"{where}.name", "required: the table name (letters, digits, _; optional schema.)"))
         return errors
     where = f"table[{index}] ({name})"
-    allowed = {"name", "key", "match", "provides", "erase"}
+    if "ignore" in raw:
+        reason = raw["ignore"]
+        if not isinstance(reason, str) or not reason.strip():
+            errors.append((f"{where}.ignore", 'say why the table is left out: ignore = "rows are not about people"'))
+        for extra in sorted(set(raw) - {"name", "ignore"}):
+            errors.append((f"{where}.{extra}", "an ignored table takes only name and ignore"))
+        return errors
+    allowed = {"name", "key", "match", "provides", "erase", "label", "describe", "category", "columns"}
     for extra in sorted(set(raw) - allowed):
         errors.append((f"{where}.{extra}", f"unknown field; expected one of {', '.join(sorted(allowed))}"))
     key = raw.get("key", "id")
-    if not isinstance(key, str) or not IDENT_RE.match(key):
-        errors.append((f"{where}.key", "must be a column name"))
+    keys = key if isinstance(key, list) else [key]
+    if not keys or not all(isinstance(k, str) and IDENT_RE.match(k) and "." not in k for k in keys):
+        errors.append((f"{where}.key", 'a column name, or a list of them for a composite key: ["a_id", "b_id"]'))
+    for text_field in ("label", "describe"):
+        if text_field in raw and (not isinstance(raw[text_field], str) or len(raw[text_field]) > 500):
+            errors.append((f"{where}.{text_field}", "a short text (at most 500 characters)"))
+    if "category" in raw and (not isinstance(raw["category"], str) or raw["category"] not in CATEGORIES):
+        errors.append((f"{where}.category", f"{raw['category']!r}: use one of {', '.join(CATEGORIES)}"))
+    columns = raw.get("columns", {})
+    if not isinstance(columns, dict):
+        errors.append((f"{where}.columns", '{ column = "label" } or { column = { label = "...", describe = "..." } }'))
+    else:
+        for col, meta in columns.items():
+            ok = isinstance(meta, str) or (
+                isinstance(meta, dict)
+                and set(meta) <= {"label", "describe"}
+                and all(isinstance(v, str) for v in meta.values())
+            )
+            if not IDENT_RE.match(col) or "." in col or not ok:
+                errors.append(
+                    (f"{where}.columns.{col}", 'a label, or { label = "...", describe = "..." }')
+                )
     match = raw.get("match")
     if not isinstance(match, dict) or not match:
         errors.append((f"{where}.match", 'required: { column = "identity kind" }, e.g. { email = "email" }'))
@@ -161,7 +228,9 @@ class SqlStore(Store):
 
     def __init__(self, name: str, config: dict[str, Any]):
         super().__init__(name, config)
-        self.tables = [Table(t) for t in config["table"]]
+        every = [Table(t) for t in config["table"]]
+        self.tables = [t for t in every if not t.ignore]
+        self.ignored = [t for t in every if t.ignore]
         self.batch_size = int(config.get("batch_size", DEFAULT_BATCH))
         self._internal = {kind: t for t in self.tables for kind in t.provides}  # kind → providing table
         self._fk_order: list[tuple[str, str]] | None = None
@@ -196,6 +265,10 @@ class SqlStore(Store):
         if errors:
             return errors
         names = [t["name"] for t in tables]
+        tables = [t for t in tables if "ignore" not in t]
+        if not tables:
+            errors.append(("table", "every table is ignored; declare at least one with match = { ... }"))
+            return errors
         for dup in sorted({n for n in names if names.count(n) > 1}):
             errors.append(("table", f"{dup!r} is listed twice; merge its settings into one [[store.table]]"))
         providers: dict[str, str] = {}
@@ -229,6 +302,18 @@ class SqlStore(Store):
     def provides(self) -> set[str]:
         return set(self._internal)
 
+    def table_meta(self, name: str) -> dict[str, Any]:
+        """Words for the access package: the table's label, description, category, column labels."""
+        table = next((t for t in self.tables if t.name == name), None)
+        if table is None:
+            return {}
+        return {
+            "label": table.label,
+            "describe": table.describe,
+            "category": table.category,
+            "columns": table.columns,
+        }
+
     # --- connection --------------------------------------------------------------
     @contextmanager
     def connect(self) -> Iterator[Any]:
@@ -236,7 +321,14 @@ class SqlStore(Store):
         alias = f"store_{self.name}"
         # The handler fills in every default a DatabaseWrapper expects (it insists on a "default" alias).
         full = ConnectionHandler({"default": settings_dict}).settings["default"]
+        if "mysql" in full["ENGINE"]:
+            _mysql_driver()
         conn = load_backend(full["ENGINE"]).DatabaseWrapper(full, alias)
+        name = str(full.get("NAME") or "")
+        if conn.vendor == "sqlite" and name != ":memory:" and not name.startswith("file:") and not Path(name).is_file():
+            # SQLite would create an empty database and every later look would find "nothing":
+            # a missing file is a mistake to name, never a place to start.
+            raise PermanentStoreError(f'store "{self.name}": the SQLite database file {name} does not exist')
         if conn.vendor == "sqlite":
             # Its feature probe opens transaction.atomic(alias), which looks the alias up in
             # settings.DATABASES; this connection is not there. Table introspection needs no JSON.
@@ -269,20 +361,55 @@ class SqlStore(Store):
             return PermanentStoreError(message)
         return TransientStoreError(message)
 
+    # --- the database's own schema ----------------------------------------------------
+    def schema(self, conn: Any, *, fresh: bool = False) -> sql_schema.Schema:
+        """Tables, columns and keys of the database (three catalogue queries).
+
+        Read once per connection and kept by this store for INTROSPECTION_TTL
+        seconds, so erase, export and verify of a request reuse what its
+        discovery read. ``fresh=True`` (discovery, check_stores, /healthz) always
+        looks again: a table added since must be seen by the coverage check.
+        """
+        cached = getattr(conn, "_portal_schema", None)
+        if cached is not None and not fresh:
+            return cached
+        kept = getattr(self, "_kept_schema", None)
+        if not fresh and kept is not None and time.monotonic() - kept[0] < INTROSPECTION_TTL:
+            conn._portal_schema = kept[1]
+            return kept[1]
+        schemas = sorted({t.name.split(".")[0] for t in self.tables + self.ignored if "." in t.name})
+        try:
+            cached = sql_schema.read_schema(conn, schemas)
+        except (DatabaseError, InterfaceError) as exc:
+            raise self._error(exc, "reading the database's tables") from exc
+        conn._portal_schema = cached
+        conn._portal_integer_columns = None
+        self._kept_schema = (time.monotonic(), cached)
+        return cached
+
+    def keys(self, conn: Any, table: Table) -> list[str]:
+        """The key columns: as declared, else the database's primary key (composite too), else "id"."""
+        if table.declared_key:
+            return table.declared_key
+        schema = self.schema(conn)
+        resolved = schema.resolve(table.name)
+        if resolved and schema.primary_keys.get(resolved):
+            return schema.primary_keys[resolved]
+        if resolved and schema.column(resolved, "id"):
+            return ["id"]
+        return []
+
     def check_connection(self) -> None:
-        with self.connect() as conn, conn.cursor() as cursor:
-            existing = set(conn.introspection.table_names(cursor))
+        with self.connect() as conn:
+            schema = self.schema(conn, fresh=True)
             for table in self.tables:
-                plain = table.name.split(".")[-1]
-                if table.name not in existing and plain not in existing:
+                resolved = schema.resolve(table.name)
+                if resolved is None:
                     raise PermanentStoreError(
                         f'store "{self.name}": table "{table.name}" does not exist in the database'
                     )
-                try:
-                    columns = {c.name for c in conn.introspection.get_table_description(cursor, plain)}
-                except DatabaseError as exc:
-                    raise self._error(exc, "reading the table's columns", table.name) from exc
-                wanted = [table.key, *table.match, *table.provides.values(), *table.anonymize]
+                columns = {c.name for c in schema.columns[resolved]}
+                wanted = [*(table.declared_key or []), *table.match, *table.provides.values(), *table.anonymize]
                 missing = [c for c in dict.fromkeys(wanted) if c not in columns]
                 if missing:
                     raise PermanentStoreError(
@@ -290,48 +417,126 @@ class SqlStore(Store):
                         f"it has {', '.join(sorted(columns))}"
                     )
 
+    def coverage(self, conn: Any) -> list[Gap]:
+        """Tables the file does not declare that may hold the subject's data.
+
+        A table is named when it has a foreign key to a declared table, or a
+        column with the name (or ``*_name``) and type of a declared match column
+        (``billing_email`` like ``accounts_user.email``). Tables declared with
+        ``ignore = "reason"`` are left out on purpose.
+        """
+        schema = self.schema(conn)
+        declared = {schema.resolve(t.name) for t in self.tables + self.ignored} - {None}
+        active = {r for t in self.tables if (r := schema.resolve(t.name))}
+        signatures: list[tuple[str, str, str, str]] = []  # (column, type family, kind, "table.column")
+        for t in self.tables:
+            resolved = schema.resolve(t.name)
+            for col, kind in t.match.items():
+                column = schema.column(resolved, col) if resolved else None
+                if column is not None and col != "id":
+                    signatures.append((col, column.family, kind, f"{resolved}.{col}"))
+        gaps: list[Gap] = []
+        for table, columns in schema.columns.items():
+            if table in declared:
+                continue
+            seen: set[str] = set()
+            for fk in schema.references(table):
+                if fk.ref_table in active and fk.column not in seen:
+                    seen.add(fk.column)
+                    gaps.append(
+                        Gap(
+                            table,
+                            str(fk),
+                            fk.column,
+                            parent=(fk.ref_table, fk.ref_column),
+                            removes_itself=fk.removes_itself,
+                        )
+                    )
+            for column in columns:
+                if column.name in seen:
+                    continue
+                for name, family, kind, source in signatures:
+                    if (column.name == name or column.name.endswith("_" + name)) and column.family == family:
+                        seen.add(column.name)
+                        gaps.append(
+                            Gap(
+                                table,
+                                f"{table}.{column.name} looks like {source} (identity kind {kind}, "
+                                "same name and type)",
+                                column.name,
+                                kind=kind,
+                            )
+                        )
+                        break
+        return gaps
+
+    def coverage_messages(self) -> list[str]:
+        """One line per coverage gap, for check_stores and /healthz."""
+        with self.connect() as conn:
+            self.schema(conn, fresh=True)
+            return [gap.message() for gap in self.coverage(conn)]
+
+    def _gap_rows(self, conn: Any, subject: Subject, gap: Gap) -> int:
+        """How many rows of an undeclared table are the subject's (by the link that named it)."""
+        total = 0
+        with conn.cursor() as cursor:
+            for batch in self._batches(subject):
+                pred = self._gap_predicate(conn, gap, subject, batch)
+                if pred is not None:
+                    cursor.execute(f"SELECT COUNT(*) FROM {self._q(conn, gap.table)} WHERE {pred[0]}", pred[1])
+                    total += cursor.fetchone()[0]
+        return total
+
+    def _gap_predicate(
+        self, conn: Any, gap: Gap, subject: Subject, batch: dict[str, list[str]]
+    ) -> tuple[str, list[Any]] | None:
+        if gap.kind:
+            return self._predicate(conn, Table({"name": gap.table, "match": {gap.column: gap.kind}}), subject, batch)
+        assert gap.parent is not None
+        parent = next((t for t in self.tables if self.schema(conn).resolve(t.name) == gap.parent[0]), None)
+        inner = self._predicate(conn, parent, subject, batch) if parent else None
+        if inner is None or parent is None:
+            return None
+        return (
+            f"{self._q(conn, gap.column)} IN (SELECT {self._q(conn, gap.parent[1])} "
+            f"FROM {self._q(conn, parent.name)} WHERE {inner[0]})",
+            inner[1],
+        )
+
+    def not_covered(self, conn: Any, subject: Subject | None = None) -> list[dict[str, Any]]:
+        """Coverage gaps as plain data (no personal data): table, why, and the subject's rows there."""
+        out: list[dict[str, Any]] = []
+        for gap in self.coverage(conn):
+            entry: dict[str, Any] = {"table": gap.table, "why": gap.message()}
+            if subject is not None:
+                try:
+                    entry["rows"] = self._gap_rows(conn, subject, gap)
+                except (DatabaseError, InterfaceError):
+                    # A least-privilege user may not read tables outside the file: say "unknown".
+                    if not conn.get_autocommit():
+                        _rollback_quietly(conn)
+                    entry["rows"] = None
+                if gap.parent and not gap.removes_itself and entry["rows"] != 0:
+                    entry["blocks_erasure"] = True
+            out.append(entry)
+        return out
+
     def _integer_columns(self, conn: Any) -> dict[str, set[str]]:
         """table → its integer columns, so a value like "abc" is never compared with one (PostgreSQL
-        would refuse the whole statement). Read once per connection, and kept by this store for
-        INTROSPECTION_TTL seconds: discover, erase and verify of one request need it only once
-        (six catalogue queries each time were a good part of a small request's cost)."""
+        would refuse the whole statement). From the schema: no query of its own."""
         cached = getattr(conn, "_portal_integer_columns", None)
-        if cached is not None:
-            return cached
-        kept = getattr(self, "_kept_integer_columns", None)
-        if kept is not None and time.monotonic() - kept[0] < INTROSPECTION_TTL:
-            conn._portal_integer_columns = kept[1]
-            return kept[1]
-        result: dict[str, set[str]] = {}
-        with conn.cursor() as cursor:
-            for table in self.tables:
-                try:
-                    description = conn.introspection.get_table_description(cursor, table.name.split(".")[-1])
-                except DatabaseError:
-                    if conn.vendor == "postgresql":
-                        conn.rollback() if not conn.get_autocommit() else None
-                    continue
-                ints = set()
-                for column in description:
-                    try:
-                        field_type = conn.introspection.get_field_type(column.type_code, column)
-                    except KeyError:
-                        continue
-                    if "Integer" in field_type or "AutoField" in field_type:
-                        ints.add(column.name)
-                result[table.name] = ints
-        conn._portal_integer_columns = result
-        self._kept_integer_columns = (time.monotonic(), result)
-        return result
+        if cached is None:
+            cached = {
+                table: {c.name for c in columns if c.family == "integer"}
+                for table, columns in self.schema(conn).columns.items()
+            }
+            conn._portal_integer_columns = cached
+        return cached
 
     # --- SQL building ------------------------------------------------------------
     @staticmethod
     def _q(conn: Any, name: str) -> str:
         return ".".join(conn.ops.quote_name(part) for part in name.split("."))
-
-    def _columns_list(self, conn: Any, table: Table) -> str:
-        cols = dict.fromkeys([table.key, *table.match, *table.provides.values(), *table.anonymize])
-        return ", ".join(self._q(conn, c) for c in cols)
 
     def _predicate(
         self, conn: Any, table: Table, subject: Subject, values_of: dict[str, list[str]], depth: int = 0
@@ -343,7 +548,7 @@ class SqlStore(Store):
         """
         parts: list[str] = []
         params: list[Any] = []
-        integer_columns = self._integer_columns(conn).get(table.name, set())
+        integer_columns = self._integer_columns(conn).get(self.schema(conn).resolve(table.name) or "", set())
         for column, kind in table.match.items():
             col = self._q(conn, column)
             values = values_of.get(kind, [])
@@ -393,16 +598,12 @@ class SqlStore(Store):
                 provider = self._internal.get(kind)
                 if provider is not None and provider is not t:
                     before[provider.name].add(t.name)
-        with conn.cursor() as cursor:
-            for t in self.tables:
-                try:
-                    relations = conn.introspection.get_relations(cursor, t.name.split(".")[-1])
-                except Exception:  # noqa: S112 - introspection refines the order; the config order still holds
-                    continue
-                for _col, (_ref_col, ref_table) in relations.items():
-                    for other in self.tables:
-                        if other is not t and other.name.split(".")[-1] == ref_table:
-                            before[other.name].add(t.name)
+        schema = self.schema(conn)
+        by_schema_name = {schema.resolve(t.name): t for t in self.tables}
+        for fk in schema.foreign_keys:
+            child, parent = by_schema_name.get(fk.table), by_schema_name.get(fk.ref_table)
+            if child is not None and parent is not None and child is not parent:
+                before[parent.name].add(child.name)
         try:
             order = list(TopologicalSorter(before).static_order())
         except CycleError as exc:
@@ -448,6 +649,7 @@ class SqlStore(Store):
         result = Discovery(detail={"tables": {}})
         try:
             with self.connect() as conn:
+                self.schema(conn, fresh=True)  # every request looks at the schema again (coverage)
                 for table in self.tables:
                     count = self._count(conn, subject, table)
                     result.detail["tables"][table.name] = count
@@ -456,6 +658,9 @@ class SqlStore(Store):
                     if count and provided:
                         for kind, values in self._read_provided(conn, subject, table, provided).items():
                             result.provides.setdefault(kind, set()).update(values)
+                # Every request looks again: a table added to the app since the file was
+                # written must show up on the receipt or in the package, not be left out silently.
+                result.detail["not_covered"] = self.not_covered(conn, subject)
         except (DatabaseError, InterfaceError) as exc:
             raise self._error(exc, "discovery") from exc
         return result
@@ -507,10 +712,11 @@ class SqlStore(Store):
                             pred = self._predicate(conn, table, subject, batch)
                             if pred is None:
                                 continue
+                            keys = self.keys(conn, table)
+                            order = f" ORDER BY {', '.join(self._q(conn, k) for k in keys)}" if keys else ""
                             with conn.chunked_cursor() as cursor:
                                 cursor.execute(
-                                    f"SELECT * FROM {self._q(conn, table.name)} WHERE {pred[0]} "
-                                    f"ORDER BY {self._q(conn, table.key)}",
+                                    f"SELECT * FROM {self._q(conn, table.name)} WHERE {pred[0]}{order}",
                                     pred[1],
                                 )
                                 columns = [c[0] for c in cursor.description]
@@ -561,6 +767,17 @@ class SqlStore(Store):
                         else:
                             outcome.anonymised += affected
                 conn.commit()
+            except IntegrityError as exc:
+                _rollback_quietly(conn)
+                _autocommit_quietly(conn)
+                failed = next((t for t in order if t.name == table_name), None)
+                blockers = self._blockers(conn, subject, failed) if failed else []
+                if not blockers:
+                    raise self._error(exc, "erasure", table_name) from exc
+                raise PermanentStoreError(
+                    f'store "{self.name}": erasure stopped and rolled back, nothing was changed: '
+                    + "; ".join(blockers)
+                ) from exc
             except (DatabaseError, InterfaceError) as exc:
                 _rollback_quietly(conn)
                 raise self._error(exc, "erasure", table_name) from exc
@@ -570,6 +787,56 @@ class SqlStore(Store):
             finally:
                 _autocommit_quietly(conn)
         return outcome
+
+    def _blockers(self, conn: Any, subject: Subject, failed: Table) -> list[str]:
+        """Why deleting ``failed``'s rows hit a foreign key: the tables whose rows still point at them.
+
+        Asked after the rollback, so the counts are of rows that exist. A declared
+        table blocks when it is kept, or anonymised without clearing the key.
+        """
+        schema = self.schema(conn)
+        parent = schema.resolve(failed.name)
+        declared = {schema.resolve(t.name): t for t in self.tables + self.ignored}
+        found: list[str] = []
+        if parent is None:
+            return found
+        for fk in schema.referencing(parent):
+            if fk.removes_itself or fk.table == parent:
+                continue
+            table = declared.get(fk.table)
+            if (
+                table is not None
+                and not table.ignore
+                and (table.mode == "delete" or (table.mode == "anonymize" and fk.column in table.anonymize))
+            ):
+                continue
+            gap = Gap(fk.table, str(fk), fk.column, parent=(parent, fk.ref_column))
+            try:
+                rows = self._gap_rows(conn, subject, gap)
+            except (DatabaseError, InterfaceError):
+                rows = -1
+            if rows == 0:
+                continue
+            count = f"{rows} of its rows" if rows > 0 else "its rows"
+            if table is None:
+                found.append(
+                    f'table "{fk.table}" is not declared in the stores file and {count} reference the '
+                    f"{parent} rows being deleted ({fk}); declare it (erase = \"delete\", \"keep\" or "
+                    'anonymize), let the database cascade, or add ignore = "reason" if that is intended'
+                )
+            elif table.ignore:
+                found.append(
+                    f'table "{fk.table}" is ignored (ignore = "{table.ignore}") but {count} reference the '
+                    f"{parent} rows being deleted ({fk}); declare it instead"
+                )
+            else:
+                how = "kept" if table.mode == "keep" else f"anonymised without clearing {fk.column}"
+                found.append(
+                    f'table "{fk.table}" is {how}, and {count} still reference the {parent} rows being '
+                    f"deleted ({fk}); anonymise {fk.column} to NULL ({{ null = true }}) or keep "
+                    f"{parent} instead of deleting it"
+                )
+        return found
 
     def erase_older_than(self, table_name: str, column: str, cutoff: Any) -> int:
         """Retention: delete rows of one configured table whose ``column`` is older than ``cutoff``.
@@ -585,17 +852,43 @@ class SqlStore(Store):
         deleted = 0
         try:
             with self.connect() as conn, conn.cursor() as cursor:
-                qt, qk, qc = self._q(conn, table.name), self._q(conn, table.key), self._q(conn, column)
+                key_columns = self.keys(conn, table)
+                if not key_columns:
+                    raise PermanentStoreError(
+                        f'store "{self.name}": table "{table.name}" has no primary key; set key = "column" '
+                        "(or a list of columns) so retention can delete it in batches"
+                    )
+                qt, qc = self._q(conn, table.name), self._q(conn, column)
+                qk = ", ".join(self._q(conn, k) for k in key_columns)
+                # One column: k IN (...); a composite key: (a, b) IN ((..), (..)) — row values.
+                target = qk if len(key_columns) == 1 else f"({qk})"
+                one = "%s" if len(key_columns) == 1 else f"({', '.join(['%s'] * len(key_columns))})"
                 while True:
                     cursor.execute(f"SELECT {qk} FROM {qt} WHERE {qc} < %s ORDER BY {qk}", [cutoff])
-                    keys = [row[0] for row in cursor.fetchmany(self.batch_size)]
-                    if not keys:
+                    rows = cursor.fetchmany(self.batch_size)
+                    if not rows:
                         break
-                    cursor.execute(f"DELETE FROM {qt} WHERE {qk} IN ({', '.join(['%s'] * len(keys))})", keys)
+                    params = [value for row in rows for value in row]
+                    cursor.execute(f"DELETE FROM {qt} WHERE {target} IN ({', '.join([one] * len(rows))})", params)
                     deleted += max(cursor.rowcount, 0)
         except (DatabaseError, InterfaceError) as exc:
             raise self._error(exc, "retention", table_name) from exc
         return deleted
+
+
+def _mysql_driver() -> None:
+    """Django's MySQL backend speaks mysqlclient (``MySQLdb``); without it, use pure-Python PyMySQL.
+
+    mysqlclient needs C headers to build; PyMySQL installs anywhere (``pip install PyMySQL``).
+    """
+    try:
+        import MySQLdb  # noqa: F401
+    except ImportError:
+        try:
+            import pymysql  # type: ignore[import-untyped]
+        except ImportError:
+            return  # Django's own error then says "Did you install mysqlclient?"
+        pymysql.install_as_MySQLdb()
 
 
 def _rollback_quietly(conn: Any) -> None:

@@ -58,7 +58,13 @@ def run(request: PrivacyRequest, stdout: OutputWrapper, notify: bool) -> Privacy
 
 
 def summary(request: PrivacyRequest) -> str:
+    """Per store: what was found and done, and a status that is true for every phase.
+
+    A store whose tasks never ran (another store failed first) says so; "gone"
+    or "NOT gone" appear only when verification actually ran.
+    """
     rows: dict[str, dict[str, Any]] = {}
+    not_covered: list[str] = []
     for task in request.store_tasks.order_by("id"):
         row = rows.setdefault(
             task.store,
@@ -66,17 +72,34 @@ def summary(request: PrivacyRequest) -> str:
         )
         if task.phase == "discover":
             row["found"] = task.found_count
+            for gap in (task.detail or {}).get("not_covered", []):
+                rows_there = gap.get("rows")
+                count = (
+                    "rows unknown: cannot read it"
+                    if rows_there is None
+                    else f"{rows_there} row(s) of this person"
+                    if rows_there
+                    else "no rows of this person"
+                )
+                not_covered.append(f"not covered: {task.store} · {gap['table']} ({count}) — {gap['why']}")
         row["exported"] += task.exported_count
         row["erased"] += task.erased_count
         row["anonymised"] += task.anonymised_count
-        if task.phase == "verify":
+        if task.phase == "verify" and task.status == "succeeded":
             row["verified"] = "gone" if task.verified_gone else "NOT gone"
+        elif task.phase == "verify" and task.status == "skipped":
+            row["verified"] = "not checked"
         if task.status == "failed":
             row["status"] = f"FAILED ({task.phase}): {task.last_error[:80]}"
-    return cli.table(
+        elif task.status in ("pending", "running") and not row["status"].startswith("FAILED"):
+            row["status"] = f"not run ({task.phase} did not start: the request stopped)"
+            if task.phase == "verify":
+                row["verified"] = "—"
+    out = cli.table(
         ["store", "found", "exported", "erased", "anonymised", "verified", "status"],
         [
             [name, r["found"], r["exported"], r["erased"], r["anonymised"], r["verified"], r["status"]]
             for name, r in rows.items()
         ],
     )
+    return "\n".join([out, *not_covered])

@@ -61,6 +61,7 @@ class Command(BaseCommand):
         except registry.StoresConfigError as exc:
             raise CommandError("The stores file has errors; run manage.py check_stores:\n" + str(exc))
         rows: list[list[Any]] = []
+        warnings: list[str] = []
         bar = cli.ProgressBar(self.stdout, len(stores))
 
         def show(store: Store, found: Discovery | StoreError) -> None:
@@ -72,6 +73,8 @@ class Command(BaseCommand):
             rows.append(
                 [store.name, store.kind, found.found, ", ".join(f"{k}: {v}" for k, v in detail.items() if v) or "-"]
             )
+            for gap in found.detail.get("not_covered", []):
+                warnings.append(_not_covered_line(store.name, gap))
             bar.step(f"{store.name} · found {found.found}")
 
         services.discover_all({"email": {email}}, progress=show)
@@ -86,4 +89,19 @@ class Command(BaseCommand):
         )
         self.stdout.write("")
         self.stdout.write(cli.table(["store", "kind", "found", "where"], rows))
+        for warning in warnings:
+            self.stdout.write(self.style.WARNING(warning))
         self.stdout.write(self.style.WARNING("Dry run: nothing was changed."))
+
+
+def _not_covered_line(store_name: str, gap: dict[str, Any]) -> str:
+    gap_rows = gap.get("rows")
+    count = "rows unknown: cannot read it" if gap_rows is None else f"{gap_rows} row(s) of this person"
+    line = f"not covered: {store_name} · {gap['table']} ({count}) — {gap['why']}"
+    if gap.get("blocks_erasure"):
+        line += (
+            "; the erasure would FAIL on it (its rows reference rows being deleted)"
+            if gap_rows
+            else "; the erasure may fail on it (its rows may reference rows being deleted)"
+        )
+    return line

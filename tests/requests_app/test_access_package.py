@@ -1,0 +1,123 @@
+"""The access package a person can read (GDPR Art. 15) and take elsewhere (Art. 20)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import TestCase
+
+from requests_app.engine import services
+from requests_app.models import AccessPackage
+from tests.requests_app.engine_fixtures import *  # noqa: F403
+
+pytestmark = pytest.mark.django_db
+
+LABELS = """
+  label = "Your account"
+  describe = "The account you sign in with."
+  category = "contact"
+  [store.table.columns]
+  email = { label = "E-mail address", describe = "Where we write to you." }
+  username = "User name"
+"""
+
+
+def labelled(stores_file: Path) -> None:
+    text = stores_file.read_text()
+    text = text.replace(
+        'name = "accounts_user"\n  match = { email = "email" }\n  provides = { user_id = "id" }',
+        'name = "accounts_user"\n  match = { email = "email" }\n  provides = { user_id = "id" }' + LABELS,
+        1,
+    )
+    text = text.replace('name = "media_photo"\n', 'name = "media_photo"\n  category = "photos"\n', 1)
+    text = text.replace('kind = "files"\n', 'kind = "files"\nlabel = "Avatars and voice notes"\ncategory = "photos"\n')
+    stores_file.write_text(text)
+
+
+def package_of(stores_file, approved_request) -> zipfile.ZipFile:
+    labelled(stores_file)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        request = services.run_local(approved_request("access"))
+    assert request.status == "completed", request.attention_reason
+    package = AccessPackage.objects.get(request=request)
+    return zipfile.ZipFile(Path(django_settings.PORTAL_PRIVATE_ROOT) / package.path)
+
+
+def test_every_table_comes_as_html_csv_and_json(stores_file, approved_request):
+    archive = package_of(stores_file, approved_request)
+    names = set(archive.namelist())
+    for table in ("accounts_user", "media_photo", "forum_comment"):
+        assert {f"app-db/{table}.json", f"app-db/{table}.csv", f"app-db/{table}.html"} <= names
+    rows = list(csv.DictReader(io.StringIO(archive.read("app-db/media_photo.csv").decode("utf-8-sig"))))
+    assert [r["caption"] for r in rows] == ["alice photo 1", "alice photo 2", "alice photo 3"]
+    assert len(json.loads(archive.read("app-db/media_photo.json"))) == 3
+
+
+def test_table_pages_use_the_labels_of_the_stores_file(stores_file, approved_request):
+    page = package_of(stores_file, approved_request).read("app-db/accounts_user.html").decode()
+    assert "<h1>Your account</h1>" in page
+    assert "The account you sign in with." in page
+    assert '<th scope="col" title="email">E-mail address</th>' in page
+    assert '<th scope="col" title="username">User name</th>' in page
+    assert "<dt>E-mail address</dt><dd>Where we write to you.</dd>" in page
+    assert "<td>alice</td>" in page
+
+
+def test_index_summarises_by_category_and_shows_images_inline(stores_file, approved_request):
+    index = package_of(stores_file, approved_request).read("index.html").decode()
+    assert '<strong>Contact details:</strong> <a href="app-db/accounts_user.html">Your account</a> (1)' in index
+    assert "<strong>Photos:</strong>" in index and "Avatars and voice notes (" in index
+    assert '<img src="uploads/files/avatars/1/me.png"' in index
+    assert 'href="app-db/media_photo.csv">CSV</a>' in index
+
+
+def test_index_date_sentence_ends_with_one_full_stop(stores_file, approved_request):
+    index = package_of(stores_file, approved_request).read("index.html").decode()
+    assert ".." not in index.replace("../", "")
+    assert "made on" in index
+
+
+def test_spreadsheet_formulas_in_values_stay_text(stores_file, host_db, approved_request):
+    with host_db.cursor() as cursor:
+        cursor.execute("UPDATE media_photo SET caption = '=HYPERLINK(1)' WHERE id = 1")
+    archive = package_of(stores_file, approved_request)
+    rows = list(csv.DictReader(io.StringIO(archive.read("app-db/media_photo.csv").decode("utf-8-sig"))))
+    assert rows[0]["caption"] == "'=HYPERLINK(1)"
+    assert json.loads(archive.read("app-db/media_photo.json"))[0]["caption"] == "=HYPERLINK(1)"
+
+
+def test_labels_and_categories_are_checked():
+    from requests_app.stores import registry
+
+    text = """
+[[store]]
+name = "db"
+kind = "sql"
+url = "sqlite:///x.sqlite3"
+  [[store.table]]
+  name = "accounts_user"
+  match = { email = "email" }
+  category = "secrets"
+  columns = { email = 3 }
+"""
+    errors = registry.parse(text, "stores.toml").errors
+    assert any("\"table[0] (accounts_user).category\": 'secrets': use one of contact, photos" in e for e in errors)
+    assert any('"table[0] (accounts_user).columns.email": a label, or' in e for e in errors)
+
+
+def test_a_long_table_page_says_the_csv_and_json_hold_the_rest(stores_file, approved_request, monkeypatch):
+    from requests_app.engine import package
+
+    monkeypatch.setattr(package, "HTML_ROWS_MAX", 2)
+    archive = package_of(stores_file, approved_request)
+    page = archive.read("app-db/media_photo.html").decode()
+    assert page.count("<tr><td>") == 2
+    assert "This page shows the first 2 of 3 entries; the CSV and JSON files have all of them." in page
+    assert len(list(csv.reader(io.StringIO(archive.read("app-db/media_photo.csv").decode("utf-8-sig"))))) == 4
+    assert not [n for n in archive.namelist() if ".meta" in n]
