@@ -55,7 +55,7 @@ def _check_stores() -> dict[str, Any]:
         errors = registry.config_errors()
     except Exception as exc:  # a broken loader must not take the health page down
         return {"ok": False, "error": type(exc).__name__}
-    result: dict = {"ok": not errors, **({"errors": errors} if errors else {})}
+    result: dict[str, Any] = {"ok": not errors, **({"errors": errors} if errors else {})}
     try:
         # A warning, not a failure: the portal works, but a table may be left out of requests.
         warnings = registry.cached_coverage_warnings()
