@@ -110,6 +110,7 @@ class Stack:
         wait_for(lambda: _answers_ping(self.redis_port), 10, "redis-server start")
         self.manage("migrate", "--noinput", "-v", "0")
         self.manage("collectstatic", "--noinput", "-v", "0")  # production pages need the manifest
+        self.manage("rotate_receipt_key")  # production mode: deletion receipts need a signing key
         return self
 
     def __exit__(self, *exc) -> None:
