@@ -109,11 +109,37 @@ class Table:
         erase = raw.get("erase", "delete")
         self.mode = "anonymize" if isinstance(erase, dict) else erase
         self.anonymize: dict[str, Any] = {}
+        self.author: list[str] = []
         if isinstance(erase, dict):
             self.anonymize = {
                 col: (None if isinstance(v, dict) and v.get("null") else v)
                 for col, v in erase.get("anonymize", {}).items()
             }
+            author = erase.get("author")
+            declared = [author] if isinstance(author, str) else list(author or [])
+            # One match column: the subject wrote every matched row (the file format before author).
+            self.author = declared or (list(self.match) if len(self.match) == 1 else [])
+
+    @property
+    def content(self) -> dict[str, Any]:
+        """Anonymised columns that are not match columns: the words of whoever wrote the row."""
+        return {c: v for c, v in self.anonymize.items() if c not in self.match}
+
+    def plans(self) -> list[tuple[str, dict[str, Any]]]:
+        """(match column, columns to overwrite where THAT column matched the subject), in match order.
+
+        A match column is cleared only on the rows where it names the subject (the
+        sender where they sent, the recipient where they received); content columns
+        only where an author column names them. One UPDATE per plan and batch.
+        """
+        out = []
+        for column in self.match:
+            sets = {column: self.anonymize[column]} if column in self.anonymize else {}
+            if column in self.author:
+                sets.update(self.content)
+            if sets:
+                out.append((column, sets))
+        return out
 
 
 @dataclass
@@ -208,8 +234,14 @@ def _table_errors(index: int, raw: Any) -> list[tuple[str, str]]:
             )
     elif isinstance(erase, dict):
         anonymize = erase.get("anonymize")
-        if set(erase) != {"anonymize"} or not isinstance(anonymize, dict) or not anonymize:
-            errors.append((f"{where}.erase", "anonymise needs { anonymize = { column = value, ... } }"))
+        if not set(erase) <= {"anonymize", "author"} or not isinstance(anonymize, dict) or not anonymize:
+            errors.append(
+                (
+                    f"{where}.erase",
+                    'anonymise needs { anonymize = { column = value, ... } } and, on a table matched '
+                    'through several columns, author = "column"',
+                )
+            )
         else:
             for col, value in anonymize.items():
                 if not IDENT_RE.match(col) or "." in col:
@@ -218,8 +250,59 @@ def _table_errors(index: int, raw: Any) -> list[tuple[str, str]]:
                     errors.append((f"{where}.erase.anonymize.{col}", "a value, or { null = true } for NULL"))
                 if isinstance(value, list):
                     errors.append((f"{where}.erase.anonymize.{col}", "a single value, not a list"))
+            if isinstance(match, dict) and match:
+                errors.extend(_anonymize_errors(where, match, anonymize, erase.get("author")))
     else:
         errors.append((f"{where}.erase", 'use "delete", "keep" or { anonymize = { column = value } }'))
+    return errors
+
+
+def _anonymize_errors(where: str, match: dict, anonymize: dict, author: Any) -> list[tuple[str, str]]:
+    """An anonymize must touch only the subject's part of a row shared with other people.
+
+    On a table matched through several columns (sender, recipient) each match
+    column is cleared only where it matched; content columns need an ``author``
+    column saying on which rows the subject wrote them.
+    """
+    errors: list[tuple[str, str]] = []
+    authors = [author] if isinstance(author, str) else author
+    if author is not None and (
+        not isinstance(authors, list) or not authors or not all(isinstance(a, str) for a in authors)
+    ):
+        return [(f"{where}.erase.author", 'a match column, or a list of them: author = "sender_id"')]
+    authors = authors or []
+    for column in authors:
+        if column not in match:
+            errors.append(
+                (
+                    f"{where}.erase.author",
+                    f"{column!r} is not one of the match columns ({', '.join(match)}); name the match "
+                    "column that holds the person who wrote the row",
+                )
+            )
+    if errors or len(match) < 2:
+        return errors
+    content = [c for c in anonymize if c not in match]
+    if content and not authors:
+        errors.append(
+            (
+                f"{where}.erase",
+                f"rows are matched through {' or '.join(match)}, so overwriting {', '.join(content)} on every "
+                "matched row would erase other people's words too (a message the person received). Add "
+                f'author = "{next(iter(match))}" (the match column naming who wrote the row): '
+                f"{', '.join(content)} would then be overwritten only on rows the person wrote",
+            )
+        )
+    for column in match:
+        if column not in anonymize and not (column in authors and content):
+            errors.append(
+                (
+                    f"{where}.erase.anonymize",
+                    f"{column} matches the person but is not anonymised: rows where only {column} names "
+                    f"them would keep pointing to them; add {column} = {{ null = true }} (or a value), "
+                    'or use erase = "delete"',
+                )
+            )
     return errors
 
 
@@ -416,6 +499,42 @@ class SqlStore(Store):
                         f'store "{self.name}": table "{table.name}" has no column(s) {", ".join(missing)}; '
                         f"it has {', '.join(sorted(columns))}"
                     )
+            problems = self.anonymize_problems(conn)
+            if problems:
+                raise PermanentStoreError("; ".join(problems))
+
+    def anonymize_problems(self, conn: Any) -> list[str]:
+        """Anonymise settings the database's keys make unsafe (check_stores, and before every erasure).
+
+        A key column identifies the row: overwriting it would merge or orphan rows
+        (or fail on PostgreSQL). A table whose every column is a key (a like, a
+        follow) has nothing to keep once the link is cut: it is deleted instead.
+        """
+        schema = self.schema(conn)
+        problems: list[str] = []
+        for table in self.tables:
+            resolved = schema.resolve(table.name)
+            if table.mode != "anonymize" or resolved is None:
+                continue
+            where = f'store "{self.name}", table "{table.name}"'
+            keys = self.keys(conn, table)
+            linked = {fk.column for fk in schema.references(resolved)}
+            columns = [c.name for c in schema.columns[resolved]]
+            if all(c in keys or c in linked for c in columns):
+                problems.append(
+                    f"{where}: every column ({', '.join(columns)}) is part of a key, so anonymising leaves "
+                    "nothing but a broken link and would overwrite other people's links too; use "
+                    'erase = "delete" (only the rows that match the person are deleted)'
+                )
+                continue
+            for column in table.anonymize:
+                if column in keys:
+                    problems.append(
+                        f"{where}: anonymize would overwrite column {column}, part of the primary key "
+                        f"({', '.join(keys)}); a key identifies the row and is never overwritten: remove "
+                        f'{column} from anonymize, or use erase = "delete"'
+                    )
+        return problems
 
     def coverage(self, conn: Any) -> list[Gap]:
         """Tables the file does not declare that may hold the subject's data.
@@ -539,17 +658,26 @@ class SqlStore(Store):
         return ".".join(conn.ops.quote_name(part) for part in name.split("."))
 
     def _predicate(
-        self, conn: Any, table: Table, subject: Subject, values_of: dict[str, list[str]], depth: int = 0
+        self,
+        conn: Any,
+        table: Table,
+        subject: Subject,
+        values_of: dict[str, list[str]],
+        depth: int = 0,
+        only: str | None = None,
     ) -> tuple[str, list[Any]] | None:
         """SQL matching the subject's rows of ``table``, or None if it can match nothing.
 
         Identity kinds provided inside this store become subqueries; others are
         bound values (already cut to one batch by the caller via ``values_of``).
+        ``only``: the rows where that one match column names the subject.
         """
         parts: list[str] = []
         params: list[Any] = []
         integer_columns = self._integer_columns(conn).get(self.schema(conn).resolve(table.name) or "", set())
         for column, kind in table.match.items():
+            if only is not None and column != only:
+                continue
             col = self._q(conn, column)
             values = values_of.get(kind, [])
             if column in integer_columns:
@@ -624,16 +752,36 @@ class SqlStore(Store):
                     continue
                 sql, params = pred
                 if pending_only and table.mode == "anonymize":
-                    sql, params = self._not_anonymised(conn, table, sql, params)
+                    pending = self._pending(conn, table, subject, batch)
+                    if pending is None:
+                        continue
+                    sql, params = pending
                 cursor.execute(f"SELECT COUNT(*) FROM {self._q(conn, table.name)} WHERE {sql}", params)
                 total += cursor.fetchone()[0]
         return total
 
-    def _not_anonymised(self, conn: Any, table: Table, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+    def _pending(
+        self, conn: Any, table: Table, subject: Subject, batch: dict[str, list[str]]
+    ) -> tuple[str, list[Any]] | None:
+        """Rows an erasure of ``table`` would still change: per match column, the rows where that
+        column names the subject and one of the columns its plan overwrites still differs."""
+        parts: list[str] = []
+        params: list[Any] = []
+        for column, sets in table.plans():
+            pred = self._predicate(conn, table, subject, batch, only=column)
+            if pred is not None:
+                sql, values = self._not_anonymised(conn, sets, *pred)
+                parts.append(f"({sql})")
+                params.extend(values)
+        return (" OR ".join(parts), params) if parts else None
+
+    def _not_anonymised(
+        self, conn: Any, sets: dict[str, Any], sql: str, params: list[Any]
+    ) -> tuple[str, list[Any]]:
         vendor = conn.vendor
         checks = []
         extra: list[Any] = []
-        for column, value in table.anonymize.items():
+        for column, value in sets.items():
             col = self._q(conn, column)
             if vendor == "postgresql":
                 checks.append(f"{col} IS DISTINCT FROM %s" if value is not None else f"{col} IS NOT NULL")
@@ -737,6 +885,9 @@ class SqlStore(Store):
         table_name = None
         with self.connect() as conn:
             order = self.erase_order(conn)
+            problems = self.anonymize_problems(conn)
+            if problems:  # refused before any statement: nothing of anyone's is changed
+                raise PermanentStoreError("erasure refused, nothing was changed: " + "; ".join(problems))
             conn.set_autocommit(False)
             try:
                 with conn.cursor() as cursor:
@@ -746,21 +897,30 @@ class SqlStore(Store):
                             continue
                         affected = 0
                         for batch in self._batches(subject):
-                            pred = self._predicate(conn, table, subject, batch)
-                            if pred is None:
-                                continue
-                            sql, params = pred
                             if table.mode == "delete":
-                                cursor.execute(f"DELETE FROM {self._q(conn, table.name)} WHERE {sql}", params)
-                            else:
-                                sql, params = self._not_anonymised(conn, table, sql, params)
-                                sets = ", ".join(f"{self._q(conn, c)} = %s" for c in table.anonymize)
+                                pred = self._predicate(conn, table, subject, batch)
+                                if pred is None:
+                                    continue
                                 cursor.execute(
-                                    f"UPDATE {self._q(conn, table.name)} SET {sets} WHERE {sql}",
-                                    [*table.anonymize.values(), *params],
+                                    f"DELETE FROM {self._q(conn, table.name)} WHERE {pred[0]}", pred[1]
                                 )
-                            outcome.detail["statements"] += 1
-                            affected += max(cursor.rowcount, 0)
+                                outcome.detail["statements"] += 1
+                                affected += max(cursor.rowcount, 0)
+                                continue
+                            # One UPDATE per match column: it clears that column (and, for an author
+                            # column, the content) only on the rows where that column names the subject.
+                            for column, sets in table.plans():
+                                pred = self._predicate(conn, table, subject, batch, only=column)
+                                if pred is None:
+                                    continue
+                                sql, params = self._not_anonymised(conn, sets, *pred)
+                                assignments = ", ".join(f"{self._q(conn, c)} = %s" for c in sets)
+                                cursor.execute(
+                                    f"UPDATE {self._q(conn, table.name)} SET {assignments} WHERE {sql}",
+                                    [*sets.values(), *params],
+                                )
+                                outcome.detail["statements"] += 1
+                                affected += max(cursor.rowcount, 0)
                         outcome.detail["tables"][table.name] = {"mode": table.mode, "rows": affected}
                         if table.mode == "delete":
                             outcome.erased += affected
