@@ -13,6 +13,7 @@ Configuration (see docs/stores.md)::
       match = { email = "email" }       # column = identity kind
       provides = { user_id = "id" }     # identity kind = column
       erase = "delete"                  # or "keep", or { anonymize = { col = value } }
+                                        # (+ author = "sender_id" on a table matched by several columns)
       label = "Your account"            # optional words and category for the access package
       category = "contact"
       [[store.table]]
@@ -26,6 +27,11 @@ Only identities known from outside (the e-mail, or what other stores
 provided) are bound as values, at most ``batch_size`` per statement. So the
 number of statements depends on the number of tables and identity values,
 never on the number of rows.
+
+Anonymising is per matched column: a match column is cleared only on rows where
+it names the subject, other columns only where the ``author`` column does (one
+UPDATE per match column); a primary-key column or a key-only table is never
+anonymised (``anonymize_problems``, checked by check_stores and before erasing).
 
 Erasure runs in one database transaction per store: children first (order from
 the ``provides`` graph plus the database's own foreign keys), then parents. A
@@ -53,7 +59,7 @@ from django.db import DatabaseError, IntegrityError, InterfaceError, Operational
 from django.db.utils import ConnectionHandler, load_backend
 
 from portal.config import env
-from requests_app.stores import sql_schema
+from requests_app.stores import sql_anonymize, sql_schema
 from requests_app.stores.base import (
     CATEGORIES,
     Discovery,
@@ -251,58 +257,9 @@ def _table_errors(index: int, raw: Any) -> list[tuple[str, str]]:
                 if isinstance(value, list):
                     errors.append((f"{where}.erase.anonymize.{col}", "a single value, not a list"))
             if isinstance(match, dict) and match:
-                errors.extend(_anonymize_errors(where, match, anonymize, erase.get("author")))
+                errors.extend(sql_anonymize.config_errors(where, match, anonymize, erase.get("author")))
     else:
         errors.append((f"{where}.erase", 'use "delete", "keep" or { anonymize = { column = value } }'))
-    return errors
-
-
-def _anonymize_errors(where: str, match: dict, anonymize: dict, author: Any) -> list[tuple[str, str]]:
-    """An anonymize must touch only the subject's part of a row shared with other people.
-
-    On a table matched through several columns (sender, recipient) each match
-    column is cleared only where it matched; content columns need an ``author``
-    column saying on which rows the subject wrote them.
-    """
-    errors: list[tuple[str, str]] = []
-    authors = [author] if isinstance(author, str) else author
-    if author is not None and (
-        not isinstance(authors, list) or not authors or not all(isinstance(a, str) for a in authors)
-    ):
-        return [(f"{where}.erase.author", 'a match column, or a list of them: author = "sender_id"')]
-    authors = authors or []
-    for column in authors:
-        if column not in match:
-            errors.append(
-                (
-                    f"{where}.erase.author",
-                    f"{column!r} is not one of the match columns ({', '.join(match)}); name the match "
-                    "column that holds the person who wrote the row",
-                )
-            )
-    if errors or len(match) < 2:
-        return errors
-    content = [c for c in anonymize if c not in match]
-    if content and not authors:
-        errors.append(
-            (
-                f"{where}.erase",
-                f"rows are matched through {' or '.join(match)}, so overwriting {', '.join(content)} on every "
-                "matched row would erase other people's words too (a message the person received). Add "
-                f'author = "{next(iter(match))}" (the match column naming who wrote the row): '
-                f"{', '.join(content)} would then be overwritten only on rows the person wrote",
-            )
-        )
-    for column in match:
-        if column not in anonymize and not (column in authors and content):
-            errors.append(
-                (
-                    f"{where}.erase.anonymize",
-                    f"{column} matches the person but is not anonymised: rows where only {column} names "
-                    f"them would keep pointing to them; add {column} = {{ null = true }} (or a value), "
-                    'or use erase = "delete"',
-                )
-            )
     return errors
 
 
@@ -504,37 +461,8 @@ class SqlStore(Store):
                 raise PermanentStoreError("; ".join(problems))
 
     def anonymize_problems(self, conn: Any) -> list[str]:
-        """Anonymise settings the database's keys make unsafe (check_stores, and before every erasure).
-
-        A key column identifies the row: overwriting it would merge or orphan rows
-        (or fail on PostgreSQL). A table whose every column is a key (a like, a
-        follow) has nothing to keep once the link is cut: it is deleted instead.
-        """
-        schema = self.schema(conn)
-        problems: list[str] = []
-        for table in self.tables:
-            resolved = schema.resolve(table.name)
-            if table.mode != "anonymize" or resolved is None:
-                continue
-            where = f'store "{self.name}", table "{table.name}"'
-            keys = self.keys(conn, table)
-            linked = {fk.column for fk in schema.references(resolved)}
-            columns = [c.name for c in schema.columns[resolved]]
-            if all(c in keys or c in linked for c in columns):
-                problems.append(
-                    f"{where}: every column ({', '.join(columns)}) is part of a key, so anonymising leaves "
-                    "nothing but a broken link and would overwrite other people's links too; use "
-                    'erase = "delete" (only the rows that match the person are deleted)'
-                )
-                continue
-            for column in table.anonymize:
-                if column in keys:
-                    problems.append(
-                        f"{where}: anonymize would overwrite column {column}, part of the primary key "
-                        f"({', '.join(keys)}); a key identifies the row and is never overwritten: remove "
-                        f'{column} from anonymize, or use erase = "delete"'
-                    )
-        return problems
+        """Anonymise settings the database's keys make unsafe (check_stores, and before every erasure)."""
+        return sql_anonymize.schema_problems(self.name, self.tables, self.schema(conn), lambda t: self.keys(conn, t))
 
     def coverage(self, conn: Any) -> list[Gap]:
         """Tables the file does not declare that may hold the subject's data.

@@ -4,9 +4,12 @@ Starting from the subject table (the accounts), every table that reaches it
 through foreign keys is listed with ``match`` and ``provides``, an erase
 suggestion and a comment naming the columns that look personal:
 
-- **delete** the person's own rows (profiles, photos, likes, follows, logs);
+- **delete** the person's own rows (profiles, photos, logs) and tables made
+  only of keys (likes, follows): a key is never anonymised;
 - **anonymise** rows other people need (comments, posts, messages): the link to
-  the person and their name go, the thread stays;
+  the person and their name go, the thread stays. A row shared by two people
+  (sender, recipient) loses each link only where it names the person, and the
+  words only where the author column does;
 - **keep** records kept by law (invoices, orders, payments): exported, not
   erased; where the link to the person can be NULL, it is cut instead so the
   account itself can still be deleted.
@@ -23,6 +26,7 @@ from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
 from urllib.parse import urlsplit
 
+from requests_app.stores.sql_anonymize import key_only
 from requests_app.stores.sql_schema import Column, Schema
 
 IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$")
@@ -239,12 +243,6 @@ def draft(schema: Schema, subject_table: str, url: str, store_name: str = "app-d
     return "\n".join(out) + "\n"
 
 
-def key_only(schema: Schema, table: str) -> bool:
-    """Every column is part of the primary key or a foreign key: a link (a like, a follow), nothing else."""
-    keys = set(schema.primary_keys.get(table, [])) | {fk.column for fk in schema.references(table)}
-    return all(column.name in keys for column in schema.columns.get(table, []))
-
-
 def _provider(tables: dict[str, DraftTable], kind: str) -> DraftTable | None:
     return next((t for t in tables.values() if kind in t.provides), None)
 
@@ -284,7 +282,7 @@ def _suggest_erase(schema: Schema, table: DraftTable, tables: dict[str, DraftTab
         (column := schema.column(table.name, c)) is not None and column.nullable and c not in primary
         for c in link_columns
     )
-    if key_only(schema, table.name) and not LEGAL.search(lowered):
+    if key_only(schema, table.name, primary) and not LEGAL.search(lowered):
         both = ", in both directions" if len(table.match) > 1 else ""
         table.comments.append(
             f"only keys (links between people or things): the rows that match the person are deleted{both}; "
@@ -311,7 +309,7 @@ def _suggest_erase(schema: Schema, table: DraftTable, tables: dict[str, DraftTab
                     f"WARNING: {', '.join(link_columns)} cannot be NULL, so deleting the rows it points "
                     "to will fail; allow NULL there and anonymise it, or keep those rows too"
                 )
-    elif SHARED.search(lowered) and not key_only(schema, table.name):
+    elif SHARED.search(lowered) and not key_only(schema, table.name, primary):
         _suggest_shared(schema, table, link_columns, nullable, primary)
     elif len(table.match) > 1 and len(schema.columns[table.name]) <= len(table.match) + 2:
         table.comments.append("links between people or things: deleted in both directions")

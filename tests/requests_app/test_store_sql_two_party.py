@@ -247,6 +247,11 @@ def test_the_old_draft_is_refused_by_check_stores_naming_what_to_do(two_party, t
     with pytest.raises(PermanentStoreError, match="erasure refused, nothing was changed: .*post_likes"):
         store.erase(Subject(identities={"email": {"ann@example.com"}}))
     assert dump(rows) == before
+    request = erase("ann@example.com")  # through the engine: the request waits for staff, saying why
+    assert request.status == "needs_attention"
+    assert "erasure refused, nothing was changed" in request.attention_reason
+    assert "post_likes" in request.attention_reason
+    assert dump(rows) == before
     registry._cache.clear()
 
 
