@@ -30,7 +30,7 @@ never on the number of rows.
 
 Anonymising is per matched column: a match column is cleared only on rows where
 it names the subject, other columns only where the ``author`` column does (one
-UPDATE per match column); a primary-key column or a key-only table is never
+UPDATE with a CASE per column); a primary-key column or a key-only table is never
 anonymised (``anonymize_problems``, checked by check_stores and before erasing).
 
 Erasure runs in one database transaction per store: children first (order from
@@ -136,7 +136,7 @@ class Table:
 
         A match column is cleared only on the rows where it names the subject (the
         sender where they sent, the recipient where they received); content columns
-        only where an author column names them. One UPDATE per plan and batch.
+        only where an author column names them. All plans go into one UPDATE per batch.
         """
         out = []
         for column in self.match:
@@ -703,6 +703,40 @@ class SqlStore(Store):
                 params.extend(values)
         return (" OR ".join(parts), params) if parts else None
 
+    def _anonymise_update(
+        self, conn: Any, table: Table, subject: Subject, batch: dict[str, list[str]]
+    ) -> tuple[str, list[Any]] | None:
+        """One UPDATE for the table and batch, each column overwritten only where its own plan matched.
+
+        ``SET sender = CASE WHEN <sender names the subject> THEN NULL ELSE sender END,
+        text = CASE WHEN <the author column names them> THEN '[deleted]' ELSE text END``
+        over the rows some plan still has to change: one statement (not one per match
+        column), and its row count is the number of rows changed. Content columns come
+        first: MySQL evaluates assignments left to right, so their conditions must read
+        the author column before it is cleared.
+        """
+        conditions: dict[str, list[tuple[str, list[Any]]]] = {}  # column → where it is overwritten
+        for column, sets in table.plans():
+            pred = self._predicate(conn, table, subject, batch, only=column)
+            if pred is not None:
+                for target in sets:
+                    conditions.setdefault(target, []).append(pred)
+        pending = self._pending(conn, table, subject, batch)
+        if pending is None or not conditions:
+            return None
+        assignments: list[str] = []
+        params: list[Any] = []
+        for column in sorted(conditions, key=lambda c: c in table.match):
+            col = self._q(conn, column)
+            when = " OR ".join(f"({sql})" for sql, _ in conditions[column])
+            assignments.append(f"{col} = CASE WHEN {when} THEN %s ELSE {col} END")
+            params.extend(value for _, values in conditions[column] for value in values)
+            params.append(table.anonymize.get(column))
+        return (
+            f"UPDATE {self._q(conn, table.name)} SET {', '.join(assignments)} WHERE {pending[0]}",
+            params + pending[1],
+        )
+
     def _not_anonymised(
         self, conn: Any, sets: dict[str, Any], sql: str, params: list[Any]
     ) -> tuple[str, list[Any]]:
@@ -835,20 +869,12 @@ class SqlStore(Store):
                                 outcome.detail["statements"] += 1
                                 affected += max(cursor.rowcount, 0)
                                 continue
-                            # One UPDATE per match column: it clears that column (and, for an author
-                            # column, the content) only on the rows where that column names the subject.
-                            for column, sets in table.plans():
-                                pred = self._predicate(conn, table, subject, batch, only=column)
-                                if pred is None:
-                                    continue
-                                sql, params = self._not_anonymised(conn, sets, *pred)
-                                assignments = ", ".join(f"{self._q(conn, c)} = %s" for c in sets)
-                                cursor.execute(
-                                    f"UPDATE {self._q(conn, table.name)} SET {assignments} WHERE {sql}",
-                                    [*sets.values(), *params],
-                                )
-                                outcome.detail["statements"] += 1
-                                affected += max(cursor.rowcount, 0)
+                            update = self._anonymise_update(conn, table, subject, batch)
+                            if update is None:
+                                continue
+                            cursor.execute(*update)
+                            outcome.detail["statements"] += 1
+                            affected += max(cursor.rowcount, 0)
                         outcome.detail["tables"][table.name] = {"mode": table.mode, "rows": affected}
                         if table.mode == "delete":
                             outcome.erased += affected
