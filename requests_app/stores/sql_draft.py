@@ -190,7 +190,7 @@ def draft(schema: Schema, subject_table: str, url: str, store_name: str = "app-d
             tables[name] = extra
 
     # Parents before children: a child's match may drop the link through an anonymised parent.
-    for name in TopologicalSorter(depends).static_order():
+    for name in TopologicalSorter({name: depends.get(name, set()) for name in tables}).static_order():
         if name != subject:
             _suggest_erase(schema, tables[name], tables)
     _drop_unused_provides(tables)

@@ -129,6 +129,8 @@ def test_a_draft_for_a_schema_never_seen_erases_and_verifies(shop, tmp_path, set
     assert "personal-looking columns: email_address (e-mail), full_name (name), phone (phone), " in text
     assert "date_of_birth (birth date)" in text and "ip_address (IP address)" in text
     assert "kept by law" in text and "#   shop_product" in text
+    # A table found only by its e-mail column gets an erase choice and its reason too.
+    assert "found by its e-mail column signup_email\n  # the person's own rows: deleted" in text
 
     settings.PORTAL_STORES_FILE = str(out)
     registry._cache.clear()
