@@ -161,6 +161,7 @@ def test_a_hand_written_file_erases_ann_and_leaves_ben_as_he_was(two_party, tmp_
     store = registry.get("app-db")
     ann = Subject(identities={"email": {"ann@example.com"}})
     assert store.verify_gone(ann).found == 0
+    assert store.discover(ann).found == 0  # a new request for Ann finds nothing of hers
     registry._cache.clear()
 
 
