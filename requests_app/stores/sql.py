@@ -13,6 +13,7 @@ Configuration (see docs/stores.md)::
       match = { email = "email" }       # column = identity kind
       provides = { user_id = "id" }     # identity kind = column
       erase = "delete"                  # or "keep", or { anonymize = { col = value } }
+                                        # (+ author = "sender_id" on a table matched by several columns)
       label = "Your account"            # optional words and category for the access package
       category = "contact"
       [[store.table]]
@@ -26,6 +27,11 @@ Only identities known from outside (the e-mail, or what other stores
 provided) are bound as values, at most ``batch_size`` per statement. So the
 number of statements depends on the number of tables and identity values,
 never on the number of rows.
+
+Anonymising is per matched column: a match column is cleared only on rows where
+it names the subject, other columns only where the ``author`` column does (one
+UPDATE with a CASE per column); a primary-key column or a key-only table is never
+anonymised (``anonymize_problems``, checked by check_stores and before erasing).
 
 Erasure runs in one database transaction per store: children first (order from
 the ``provides`` graph plus the database's own foreign keys), then parents. A
@@ -53,7 +59,7 @@ from django.db import DatabaseError, IntegrityError, InterfaceError, Operational
 from django.db.utils import ConnectionHandler, load_backend
 
 from portal.config import env
-from requests_app.stores import sql_schema
+from requests_app.stores import sql_anonymize, sql_schema
 from requests_app.stores.base import (
     CATEGORIES,
     Discovery,
@@ -109,11 +115,37 @@ class Table:
         erase = raw.get("erase", "delete")
         self.mode = "anonymize" if isinstance(erase, dict) else erase
         self.anonymize: dict[str, Any] = {}
+        self.author: list[str] = []
         if isinstance(erase, dict):
             self.anonymize = {
                 col: (None if isinstance(v, dict) and v.get("null") else v)
                 for col, v in erase.get("anonymize", {}).items()
             }
+            author = erase.get("author")
+            declared = [author] if isinstance(author, str) else list(author or [])
+            # One match column: the subject wrote every matched row (the file format before author).
+            self.author = declared or (list(self.match) if len(self.match) == 1 else [])
+
+    @property
+    def content(self) -> dict[str, Any]:
+        """Anonymised columns that are not match columns: the words of whoever wrote the row."""
+        return {c: v for c, v in self.anonymize.items() if c not in self.match}
+
+    def plans(self) -> list[tuple[str, dict[str, Any]]]:
+        """(match column, columns to overwrite where THAT column matched the subject), in match order.
+
+        A match column is cleared only on the rows where it names the subject (the
+        sender where they sent, the recipient where they received); content columns
+        only where an author column names them. All plans go into one UPDATE per batch.
+        """
+        out = []
+        for column in self.match:
+            sets = {column: self.anonymize[column]} if column in self.anonymize else {}
+            if column in self.author:
+                sets.update(self.content)
+            if sets:
+                out.append((column, sets))
+        return out
 
 
 @dataclass
@@ -208,8 +240,14 @@ def _table_errors(index: int, raw: Any) -> list[tuple[str, str]]:
             )
     elif isinstance(erase, dict):
         anonymize = erase.get("anonymize")
-        if set(erase) != {"anonymize"} or not isinstance(anonymize, dict) or not anonymize:
-            errors.append((f"{where}.erase", "anonymise needs { anonymize = { column = value, ... } }"))
+        if not set(erase) <= {"anonymize", "author"} or not isinstance(anonymize, dict) or not anonymize:
+            errors.append(
+                (
+                    f"{where}.erase",
+                    'anonymise needs { anonymize = { column = value, ... } } and, on a table matched '
+                    'through several columns, author = "column"',
+                )
+            )
         else:
             for col, value in anonymize.items():
                 if not IDENT_RE.match(col) or "." in col:
@@ -218,6 +256,8 @@ def _table_errors(index: int, raw: Any) -> list[tuple[str, str]]:
                     errors.append((f"{where}.erase.anonymize.{col}", "a value, or { null = true } for NULL"))
                 if isinstance(value, list):
                     errors.append((f"{where}.erase.anonymize.{col}", "a single value, not a list"))
+            if isinstance(match, dict) and match:
+                errors.extend(sql_anonymize.config_errors(where, match, anonymize, erase.get("author")))
     else:
         errors.append((f"{where}.erase", 'use "delete", "keep" or { anonymize = { column = value } }'))
     return errors
@@ -416,6 +456,13 @@ class SqlStore(Store):
                         f'store "{self.name}": table "{table.name}" has no column(s) {", ".join(missing)}; '
                         f"it has {', '.join(sorted(columns))}"
                     )
+            problems = self.anonymize_problems(conn)
+            if problems:
+                raise PermanentStoreError("; ".join(problems))
+
+    def anonymize_problems(self, conn: Any) -> list[str]:
+        """Anonymise settings the database's keys make unsafe (check_stores, and before every erasure)."""
+        return sql_anonymize.schema_problems(self.name, self.tables, self.schema(conn), lambda t: self.keys(conn, t))
 
     def coverage(self, conn: Any) -> list[Gap]:
         """Tables the file does not declare that may hold the subject's data.
@@ -539,17 +586,26 @@ class SqlStore(Store):
         return ".".join(conn.ops.quote_name(part) for part in name.split("."))
 
     def _predicate(
-        self, conn: Any, table: Table, subject: Subject, values_of: dict[str, list[str]], depth: int = 0
+        self,
+        conn: Any,
+        table: Table,
+        subject: Subject,
+        values_of: dict[str, list[str]],
+        depth: int = 0,
+        only: str | None = None,
     ) -> tuple[str, list[Any]] | None:
         """SQL matching the subject's rows of ``table``, or None if it can match nothing.
 
         Identity kinds provided inside this store become subqueries; others are
         bound values (already cut to one batch by the caller via ``values_of``).
+        ``only``: the rows where that one match column names the subject.
         """
         parts: list[str] = []
         params: list[Any] = []
         integer_columns = self._integer_columns(conn).get(self.schema(conn).resolve(table.name) or "", set())
         for column, kind in table.match.items():
+            if only is not None and column != only:
+                continue
             col = self._q(conn, column)
             values = values_of.get(kind, [])
             if column in integer_columns:
@@ -624,16 +680,70 @@ class SqlStore(Store):
                     continue
                 sql, params = pred
                 if pending_only and table.mode == "anonymize":
-                    sql, params = self._not_anonymised(conn, table, sql, params)
+                    pending = self._pending(conn, table, subject, batch)
+                    if pending is None:
+                        continue
+                    sql, params = pending
                 cursor.execute(f"SELECT COUNT(*) FROM {self._q(conn, table.name)} WHERE {sql}", params)
                 total += cursor.fetchone()[0]
         return total
 
-    def _not_anonymised(self, conn: Any, table: Table, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+    def _pending(
+        self, conn: Any, table: Table, subject: Subject, batch: dict[str, list[str]]
+    ) -> tuple[str, list[Any]] | None:
+        """Rows an erasure of ``table`` would still change: per match column, the rows where that
+        column names the subject and one of the columns its plan overwrites still differs."""
+        parts: list[str] = []
+        params: list[Any] = []
+        for column, sets in table.plans():
+            pred = self._predicate(conn, table, subject, batch, only=column)
+            if pred is not None:
+                sql, values = self._not_anonymised(conn, sets, *pred)
+                parts.append(f"({sql})")
+                params.extend(values)
+        return (" OR ".join(parts), params) if parts else None
+
+    def _anonymise_update(
+        self, conn: Any, table: Table, subject: Subject, batch: dict[str, list[str]]
+    ) -> tuple[str, list[Any]] | None:
+        """One UPDATE for the table and batch, each column overwritten only where its own plan matched.
+
+        ``SET sender = CASE WHEN <sender names the subject> THEN NULL ELSE sender END,
+        text = CASE WHEN <the author column names them> THEN '[deleted]' ELSE text END``
+        over the rows some plan still has to change: one statement (not one per match
+        column), and its row count is the number of rows changed. Content columns come
+        first: MySQL evaluates assignments left to right, so their conditions must read
+        the author column before it is cleared.
+        """
+        conditions: dict[str, list[tuple[str, list[Any]]]] = {}  # column → where it is overwritten
+        for column, sets in table.plans():
+            pred = self._predicate(conn, table, subject, batch, only=column)
+            if pred is not None:
+                for target in sets:
+                    conditions.setdefault(target, []).append(pred)
+        pending = self._pending(conn, table, subject, batch)
+        if pending is None or not conditions:
+            return None
+        assignments: list[str] = []
+        params: list[Any] = []
+        for column in sorted(conditions, key=lambda c: c in table.match):
+            col = self._q(conn, column)
+            when = " OR ".join(f"({sql})" for sql, _ in conditions[column])
+            assignments.append(f"{col} = CASE WHEN {when} THEN %s ELSE {col} END")
+            params.extend(value for _, values in conditions[column] for value in values)
+            params.append(table.anonymize.get(column))
+        return (
+            f"UPDATE {self._q(conn, table.name)} SET {', '.join(assignments)} WHERE {pending[0]}",
+            params + pending[1],
+        )
+
+    def _not_anonymised(
+        self, conn: Any, sets: dict[str, Any], sql: str, params: list[Any]
+    ) -> tuple[str, list[Any]]:
         vendor = conn.vendor
         checks = []
         extra: list[Any] = []
-        for column, value in table.anonymize.items():
+        for column, value in sets.items():
             col = self._q(conn, column)
             if vendor == "postgresql":
                 checks.append(f"{col} IS DISTINCT FROM %s" if value is not None else f"{col} IS NOT NULL")
@@ -737,6 +847,9 @@ class SqlStore(Store):
         table_name = None
         with self.connect() as conn:
             order = self.erase_order(conn)
+            problems = self.anonymize_problems(conn)
+            if problems:  # refused before any statement: nothing of anyone's is changed
+                raise PermanentStoreError("erasure refused, nothing was changed: " + "; ".join(problems))
             conn.set_autocommit(False)
             try:
                 with conn.cursor() as cursor:
@@ -746,19 +859,20 @@ class SqlStore(Store):
                             continue
                         affected = 0
                         for batch in self._batches(subject):
-                            pred = self._predicate(conn, table, subject, batch)
-                            if pred is None:
-                                continue
-                            sql, params = pred
                             if table.mode == "delete":
-                                cursor.execute(f"DELETE FROM {self._q(conn, table.name)} WHERE {sql}", params)
-                            else:
-                                sql, params = self._not_anonymised(conn, table, sql, params)
-                                sets = ", ".join(f"{self._q(conn, c)} = %s" for c in table.anonymize)
+                                pred = self._predicate(conn, table, subject, batch)
+                                if pred is None:
+                                    continue
                                 cursor.execute(
-                                    f"UPDATE {self._q(conn, table.name)} SET {sets} WHERE {sql}",
-                                    [*table.anonymize.values(), *params],
+                                    f"DELETE FROM {self._q(conn, table.name)} WHERE {pred[0]}", pred[1]
                                 )
+                                outcome.detail["statements"] += 1
+                                affected += max(cursor.rowcount, 0)
+                                continue
+                            update = self._anonymise_update(conn, table, subject, batch)
+                            if update is None:
+                                continue
+                            cursor.execute(*update)
                             outcome.detail["statements"] += 1
                             affected += max(cursor.rowcount, 0)
                         outcome.detail["tables"][table.name] = {"mode": table.mode, "rows": affected}

@@ -4,9 +4,12 @@ Starting from the subject table (the accounts), every table that reaches it
 through foreign keys is listed with ``match`` and ``provides``, an erase
 suggestion and a comment naming the columns that look personal:
 
-- **delete** the person's own rows (profiles, photos, likes, follows, logs);
+- **delete** the person's own rows (profiles, photos, logs) and tables made
+  only of keys (likes, follows): a key is never anonymised;
 - **anonymise** rows other people need (comments, posts, messages): the link to
-  the person and their name go, the thread stays;
+  the person and their name go, the thread stays. A row shared by two people
+  (sender, recipient) loses each link only where it names the person, and the
+  words only where the author column does;
 - **keep** records kept by law (invoices, orders, payments): exported, not
   erased; where the link to the person can be NULL, it is cut instead so the
   account itself can still be deleted.
@@ -20,8 +23,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from graphlib import TopologicalSorter
 from urllib.parse import urlsplit
 
+from requests_app.stores.sql_anonymize import key_only
 from requests_app.stores.sql_schema import Column, Schema
 
 IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$")
@@ -46,6 +51,8 @@ CATEGORY_HINTS = [
     ("contact", re.compile(r"user|account|profile|address|contact|customer|member|newsletter|person")),
 ]
 BLOB_HINT = re.compile(r"blob|(^|_)path$|file_?name|storage_key")
+# The column of a two-party row (a message) that names who wrote it; the other names who received it.
+AUTHOR_HINT = re.compile(r"(^|_)(sender|from|author|writer|poster|creator|created_by|posted_by|sent_by|owner)(_|$)")
 
 
 class DraftError(Exception):
@@ -182,9 +189,12 @@ def draft(schema: Schema, subject_table: str, url: str, store_name: str = "app-d
             extra.comments.append(f"no foreign key to {subject}; found by its e-mail column {found}")
             tables[name] = extra
 
+    # Parents before children: a child's match may drop the link through an anonymised parent.
+    for name in TopologicalSorter({name: depends.get(name, set()) for name in tables}).static_order():
+        if name != subject:
+            _suggest_erase(schema, tables[name], tables)
+    _drop_unused_provides(tables)
     for table in tables.values():
-        if table.name != subject:
-            _suggest_erase(schema, table, tables)
         cols = schema.columns[table.name]
         flagged = personal_columns(cols)
         if flagged:
@@ -233,10 +243,52 @@ def draft(schema: Schema, subject_table: str, url: str, store_name: str = "app-d
     return "\n".join(out) + "\n"
 
 
+def _provider(tables: dict[str, DraftTable], kind: str) -> DraftTable | None:
+    return next((t for t in tables.values() if kind in t.provides), None)
+
+
+def _drop_links_through_kept_rows(table: DraftTable, tables: dict[str, DraftTable]) -> None:
+    """A row with its own link to a person (post_likes.member_id) that also points at a row that
+    stays anonymised (a post) is the linking person's: matching it through the post would erase
+    another person's like. The link through the anonymised parent is dropped from match."""
+    if len(table.match) < 2:
+        return
+    for column, kind in list(table.match.items()):
+        parent = _provider(tables, kind)
+        others = [c for c in table.match if c != column]
+        if parent is None or not parent.erase.startswith("{ anonymize") or not others:
+            continue
+        del table.match[column]
+        table.comments.append(
+            f"{column} is not used to match: {parent.name} rows are anonymised, not deleted, so a row "
+            f"here pointing at the person's {parent.name} row belongs to whoever {', '.join(others)} names "
+            "and stays"
+        )
+
+
+def _drop_unused_provides(tables: dict[str, DraftTable]) -> None:
+    used = {kind for t in tables.values() for kind in t.match.values()}
+    for table in tables.values():
+        for kind in [k for k in table.provides if k not in used]:
+            del table.provides[kind]
+
+
 def _suggest_erase(schema: Schema, table: DraftTable, tables: dict[str, DraftTable]) -> None:
+    _drop_links_through_kept_rows(table, tables)
     lowered = table.name.lower()
     link_columns = [c for c in table.match if table.match[c] != "email"]
-    nullable = all((column := schema.column(table.name, c)) is not None and column.nullable for c in link_columns)
+    primary = set(schema.primary_keys.get(table.name, []))
+    nullable = all(
+        (column := schema.column(table.name, c)) is not None and column.nullable and c not in primary
+        for c in link_columns
+    )
+    if key_only(schema, table.name, primary) and not LEGAL.search(lowered):
+        both = ", in both directions" if len(table.match) > 1 else ""
+        table.comments.append(
+            f"only keys (links between people or things): the rows that match the person are deleted{both}; "
+            "a key is never anonymised, and other people's own links stay"
+        )
+        return
     if LEGAL.search(lowered):
         table.category = table.category or "other"
         if link_columns and nullable:
@@ -257,36 +309,79 @@ def _suggest_erase(schema: Schema, table: DraftTable, tables: dict[str, DraftTab
                     f"WARNING: {', '.join(link_columns)} cannot be NULL, so deleting the rows it points "
                     "to will fail; allow NULL there and anonymise it, or keep those rows too"
                 )
-    elif SHARED.search(lowered):
-        columns = schema.columns[table.name]
-        if link_columns and not nullable:
-            table.comments.append(
-                "other people may need these rows (threads), but anonymising needs "
-                f"{', '.join(link_columns)} to allow NULL: the draft deletes them"
-            )
-            return
-        overwrite: dict[str, str] = dict.fromkeys(link_columns, "__NULL__")
-        for column in columns:
-            name = column.name.lower()
-            if column.name in overwrite or column.family != "text":
-                continue
-            if PERSONAL[5][1].search(name) or "email" in name:
-                overwrite[column.name] = "__NULL__" if column.nullable else ""
-            elif FREE_TEXT_NAMES.search(name):
-                overwrite[column.name] = "[deleted]"
-        if not overwrite:
-            table.comments.append("the person's own rows: deleted")
-            return
-        table.erase = "{ anonymize = " + _inline(overwrite) + " }"
-        table.comments.append(
-            "other people need these rows (replies, threads): they stay, but nothing in them points to "
-            "the person any more"
-        )
+    elif SHARED.search(lowered) and not key_only(schema, table.name, primary):
+        _suggest_shared(schema, table, link_columns, nullable, primary)
     elif len(table.match) > 1 and len(schema.columns[table.name]) <= len(table.match) + 2:
         table.comments.append("links between people or things: deleted in both directions")
     else:
         table.comments.append("the person's own rows: deleted")
     table.erase = table.erase.replace('"__NULL__"', "{ null = true }")
+
+
+def _suggest_shared(
+    schema: Schema, table: DraftTable, link_columns: list[str], nullable: bool, primary: set[str]
+) -> None:
+    """Rows other people need (comments, posts, messages): cut the person's link, blank their words.
+
+    Matched through one column, the person wrote every matched row. Matched through
+    several (sender, recipient), each link is cleared only where it names the person,
+    and the words only where the author column does; with no recognisable author
+    column the words are left alone and the comment says how to add them.
+    """
+    if link_columns and not nullable:
+        table.comments.append(
+            "other people may need these rows (threads), but anonymising needs "
+            f"{', '.join(link_columns)} to allow NULL (and not be part of the primary key): the draft deletes them"
+        )
+        return
+    overwrite: dict[str, str] = dict.fromkeys(link_columns, "__NULL__")
+    for name in table.match:  # matched by e-mail: the address goes (empty where NULL is not allowed)
+        column = schema.column(table.name, name)
+        if name not in overwrite and column is not None and name not in primary:
+            overwrite[name] = "__NULL__" if column.nullable else ""
+    content: dict[str, str] = {}
+    for column in schema.columns[table.name]:
+        name = column.name.lower()
+        if column.name in overwrite or column.name in table.match or column.name in primary or column.family != "text":
+            continue
+        if PERSONAL[5][1].search(name) or "email" in name:
+            content[column.name] = "__NULL__" if column.nullable else ""
+        elif FREE_TEXT_NAMES.search(name):
+            content[column.name] = "[deleted]"
+    author = ""
+    if len(table.match) > 1:
+        authors = [c for c in link_columns if AUTHOR_HINT.search(c.lower())]
+        author = authors[0] if len(authors) == 1 else ""
+        if content and not author:
+            table.comments.append(
+                f"WARNING: {', '.join(content)} not anonymised: no match column looks like the writer's "
+                f'({", ".join(table.match)}); add them to anonymize with author = "<that column>" so they '
+                "are overwritten only on rows the person wrote"
+            )
+            content = {}
+    overwrite.update(content)
+    if not overwrite:
+        table.comments.append("the person's own rows: deleted")
+        return
+    if author:
+        table.erase = "{ anonymize = " + _inline(overwrite) + f", author = {_toml(author)} }}"
+        table.comments.append(
+            f"shared by two people: each of {', '.join(link_columns)} is cleared only on the rows where it "
+            f"names the person; {', '.join(content)} only where {author} does (what they wrote). "
+            "The other person's part of each row stays as it is"
+        )
+    elif len(table.match) > 1:
+        table.erase = "{ anonymize = " + _inline(overwrite) + " }"
+        table.comments.append(
+            f"shared by two people: each of {', '.join(link_columns)} is cleared only on the rows where it "
+            "names the person; the other person's part of each row stays as it is"
+        )
+    else:
+        table.erase = "{ anonymize = " + _inline(overwrite) + " }"
+        table.comments.append(
+            "other people need these rows (replies, threads): they stay, but nothing in them points to "
+            "the person any more"
+        )
 
 
 def _safe_url(url: str) -> str:

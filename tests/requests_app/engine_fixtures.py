@@ -8,6 +8,7 @@ fixtures by name. The schema, data and stores file are ``requests_app.demo``'s
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,6 +49,29 @@ def pg_schema_host() -> Iterator[HostDb]:
         service_unavailable(f"PostgreSQL host-app database {base} ({type(exc).__name__})")
     with demo.pg_schema_host(base) as db:
         yield db
+
+
+@contextmanager
+def scripted_host(vendor: str, tmp_path: Path, script: str) -> Iterator[tuple[str, Any]]:
+    """(url, rows(sql) sorted) of a fresh database built by ``script`` (statements split on ";"),
+    a SQLite file under ``tmp_path`` or a fresh PostgreSQL schema."""
+    if vendor == "sqlite":
+        path = tmp_path / "scripted.sqlite3"
+        with sqlite3.connect(path) as conn:
+            conn.executescript(script)
+
+        def rows(sql: str) -> list[tuple]:
+            with sqlite3.connect(path) as conn:
+                return sorted(tuple(r) for r in conn.execute(sql).fetchall())
+
+        yield f"sqlite:///{path}", rows
+        return
+    with pg_schema_host() as host:
+        with host.cursor() as cursor:
+            for statement in script.split(";"):
+                if statement.strip():
+                    cursor.execute(statement)
+        yield host.url, lambda sql: sorted(host.rows(sql))
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from django.test import TestCase
 from requests_app.engine import services
 from requests_app.models import PrivacyRequest
 from requests_app.stores import registry
-from tests.requests_app.engine_fixtures import pg_schema_host
+from tests.requests_app.engine_fixtures import scripted_host
 
 pytestmark = pytest.mark.django_db
 
@@ -116,22 +116,8 @@ INSERT INTO mailing_signup VALUES (2, 'eli@example.org')
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def shop(request, tmp_path):
-    if request.param == "sqlite":
-        path = tmp_path / "shop.sqlite3"
-        with sqlite3.connect(path) as conn:
-            conn.executescript(SHOP)
-
-        def rows(sql):
-            with sqlite3.connect(path) as conn:
-                return sorted(tuple(r) for r in conn.execute(sql).fetchall())
-
-        yield f"sqlite:///{path}", rows
-    else:
-        with pg_schema_host() as host:
-            with host.cursor() as cursor:
-                for statement in SHOP.split(";"):
-                    cursor.execute(statement)
-            yield host.url, lambda sql: sorted(host.rows(sql))
+    with scripted_host(request.param, tmp_path, SHOP) as host:
+        yield host
 
 
 def test_a_draft_for_a_schema_never_seen_erases_and_verifies(shop, tmp_path, settings, capsys):
@@ -143,6 +129,8 @@ def test_a_draft_for_a_schema_never_seen_erases_and_verifies(shop, tmp_path, set
     assert "personal-looking columns: email_address (e-mail), full_name (name), phone (phone), " in text
     assert "date_of_birth (birth date)" in text and "ip_address (IP address)" in text
     assert "kept by law" in text and "#   shop_product" in text
+    # A table found only by its e-mail column gets an erase choice and its reason too.
+    assert "found by its e-mail column signup_email\n  # the person's own rows: deleted" in text
 
     settings.PORTAL_STORES_FILE = str(out)
     registry._cache.clear()
