@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from privacy_portal_client import PortalClient, Subject
+
 from requests_app import consent
 from requests_app.models import Consent
 from tests.clients.portal_proxy import SwitchableProxy

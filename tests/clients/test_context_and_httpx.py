@@ -7,8 +7,8 @@ import threading
 
 import httpx
 import pytest
-
 from privacy_portal_client import ConsentRefused, NoSubject, current
+
 from tests.clients.conftest import outbox_records
 
 PERSONS = "/face/v1.2/persongroups/app-users/persons"
