@@ -62,6 +62,7 @@ class PortalClient:
         batch_size: int = 500,
         consent_ttl: float = 30.0,
         timeout: float = 5.0,
+        fsync: bool = True,
         clock: Callable[[], float] | None = None,
     ):
         self.api = PortalApi(portal_url, api_key, timeout=timeout)
@@ -69,7 +70,7 @@ class PortalClient:
         if clock is not None:
             cache_args["clock"] = clock
         self.consent = ConsentCache(self.api, **cache_args)
-        self.outbox = Outbox(outbox_path)
+        self.outbox = Outbox(outbox_path, fsync=fsync)
         self.flusher = Flusher(self.outbox, self.api, batch_size=batch_size, interval=flush_interval)
         self.autoflush = autoflush
         if autoflush:
