@@ -20,6 +20,7 @@ Not measured: the background flusher (it runs in its own thread, off the caller'
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import statistics
@@ -133,7 +134,7 @@ def run() -> dict:
         blob = _hook_samples(client, "https://acct.blob.core.windows.net/photos/users/42/a.jpg",
                              {"x-ms-version": "2025-07-05", "x-ms-blob-type": "BlockBlob"}, b"", "PUT")
         face = _hook_samples(client, "https://f.cognitiveservices.azure.com/face/v1.2/persongroups/app-users/persons",
-                             {}, ('{"personId": "%s"}' % uuid.uuid4()).encode(), "POST")
+                             {}, json.dumps({"personId": str(uuid.uuid4())}).encode(), "POST")
         blob_cpu = _hook_samples(client, "https://acct.blob.core.windows.net/photos/users/42/a.jpg",
                                  {"x-ms-version": "2025-07-05", "x-ms-blob-type": "BlockBlob"}, b"", "PUT",
                                  clock=time.thread_time)
