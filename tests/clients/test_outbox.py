@@ -117,6 +117,19 @@ def test_a_killed_process_loses_nothing(portal, azurite, container, tmp_path):
                                                                      "42")
 
 
+def test_the_background_flusher_sends_and_a_last_flush_runs_on_close(portal, azurite, container, tmp_path):
+    proxy, key = portal
+    client = PortalClient(proxy.url, key, tmp_path / "outbox.sqlite3", flush_interval=3600)
+    assert client.flusher._thread is not None and client.flusher._thread.is_alive()
+    blobs = blob_service(azurite, client)
+    with client.subject(user_id="42", purpose="profile-photos"):
+        blobs.get_blob_client(container, "users/42/a.jpg").upload_blob(b"photo")
+    client.close()  # joins the thread, then flushes whatever it had not sent yet
+    assert client.flusher._thread is None
+    assert Transmission.objects.filter(resource_id="users/42/a.jpg").count() == 1
+    assert client.outbox.counts()["pending"] == 0
+
+
 def test_a_record_refused_for_good_is_kept_aside_and_the_rest_is_sent(portal, tmp_path):
     proxy, key = portal
     client = PortalClient(proxy.url, key, tmp_path / "outbox.sqlite3", autoflush=False)

@@ -165,9 +165,9 @@ class PortalClient:
             )
         if not self.may_send(who):
             raise ConsentRefused(
-                f"{found.operation} not sent: {who.kind} {who.value!r} has no active consent for "
-                f"purpose {who.purpose!r} (or the portal could not confirm it). Ask for consent first "
-                "(client.consent_link)."
+                f"{found.operation} not sent: the subject (by {who.kind}) has no active consent for "
+                f"purpose {who.purpose!r}, or the portal could not confirm it. Ask for consent first "
+                "(client.consent_link). The message leaves out who it is, as it may end up in logs."
             )
         return Pending(found, who, "pc-" + uuid.uuid4().hex, size_bytes)
 
