@@ -91,3 +91,18 @@ def _type(content_type):
     from azure.storage.blob import ContentSettings
 
     return ContentSettings(content_type=content_type)
+
+
+def test_per_call_policy_on_an_azure_core_client_reads_the_id_from_the_answer(open_client, creating_face):
+    """What azure-ai-* clients are: an azure-core PipelineClient taking ``per_call_policies``."""
+    from azure.core import PipelineClient
+    from azure.core.rest import HttpRequest
+
+    client = PipelineClient(creating_face.url, per_call_policies=[open_client.azure_policy()])
+    request = HttpRequest("POST", f"{creating_face.url}/face/v1.2/persongroups/app-users/persons",
+                          json={"name": "a"}, headers={"Ocp-Apim-Subscription-Key": creating_face.key})
+    with open_client.subject(user_id="42", purpose="face-verification"):
+        answer = client.send_request(request)
+    [record] = outbox_records(open_client)
+    assert record["resource_id"] == answer.json()["personId"]
+    assert (record["resource_kind"], record["parent_ids"]) == ("person", {"person_group": "app-users"})
