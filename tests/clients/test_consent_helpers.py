@@ -55,6 +55,15 @@ def test_answers_are_cached_briefly(portal):
     assert client.has_consent("42", "face-verification") is False
 
 
+def test_a_no_is_kept_only_a_moment(portal):
+    client, _, clock, verify = portal
+    assert client.has_consent("7", "face-verification") is False
+    consent.grant(purpose=verify, subject_kind="user_id", subject_value="7", method=Consent.Method.API, actor=None)
+    assert client.has_consent("7", "face-verification") is False  # cached
+    clock.now += 2.5
+    assert client.has_consent("7", "face-verification") is True
+
+
 def test_fails_closed_when_the_portal_cannot_answer(portal):
     client, proxy, _, _ = portal
     proxy.up = False

@@ -111,12 +111,14 @@ class PortalApi:
 
 
 class ConsentCache:
-    """Consent answers kept ``ttl`` seconds; purposes ``purposes_ttl``. Errors are never cached and
-    count as *no consent* (fail closed)."""
+    """A "yes" is kept ``ttl`` seconds (a withdrawal takes effect within it), a "no" ``negative_ttl``
+    (someone who has just consented is not refused for long); purposes ``purposes_ttl``. Errors are never
+    cached and count as *no consent* (fail closed)."""
 
-    def __init__(self, api: PortalApi, *, ttl: float = 30.0, purposes_ttl: float = 300.0,
-                 clock: Callable[[], float] = time.monotonic):
-        self.api, self.ttl, self.purposes_ttl, self.clock = api, ttl, purposes_ttl, clock
+    def __init__(self, api: PortalApi, *, ttl: float = 30.0, negative_ttl: float = 2.0,
+                 purposes_ttl: float = 300.0, clock: Callable[[], float] = time.monotonic):
+        self.api, self.ttl, self.negative_ttl, self.purposes_ttl, self.clock = (
+            api, ttl, negative_ttl, purposes_ttl, clock)
         self._answers: dict[tuple[str, str, str], tuple[float, bool]] = {}
         self._purposes: tuple[float, dict[str, dict[str, Any]]] | None = None
         self._lock = threading.Lock()
@@ -132,7 +134,7 @@ class ConsentCache:
         except PortalError:
             return False
         with self._lock:
-            self._answers[key] = (now + self.ttl, answer)
+            self._answers[key] = (now + (self.ttl if answer else self.negative_ttl), answer)
         return answer
 
     def requires_consent(self, purpose: str) -> bool | None:
