@@ -7,6 +7,7 @@ the WAL, in ``var/`` on the working disk). Measured three ways:
 
 - ``pipeline_*``: an azure-core pipeline whose transport answers at once, with and without the policy —
   the difference is what a real call pays on top of its network time;
+- ``policy_added_fsync_off_*``: the same with ``PortalClient(fsync=False)`` (``synchronous=NORMAL``);
 - ``hooks_*``: the policy's two hooks alone, for a Put Blob (id from the URL) and a Face person
   (id from the JSON answer);
 - ``hooks_put_blob_cpu_only``: the same hooks timed with the thread's CPU clock: the work itself,
@@ -37,10 +38,11 @@ QUICK = os.environ.get("BENCH_QUICK") == "1"
 N = 300 if QUICK else 2000
 
 
-def _client(workdir: Path) -> Any:
+def _client(workdir: Path, fsync: bool = True) -> Any:
     from privacy_portal_client import PortalClient
 
-    client = PortalClient("http://127.0.0.1:9", "pk_bench", workdir / "outbox.sqlite3", autoflush=False)
+    client = PortalClient("http://127.0.0.1:9", "pk_bench", workdir / f"outbox-{fsync}.sqlite3", autoflush=False,
+                          fsync=fsync)
     far = time.monotonic() + 10**6  # a warm cache: what every call after a subject's first one sees
     client.consent._purposes = (far, {"face-verification": {"requires_consent": True}})
     client.consent._answers[("user_id", "42", "face-verification")] = (far, True)
@@ -131,6 +133,11 @@ def run() -> dict:
         figures["pipeline_with_policy_us_p50"] = round(pol_p50, 1)
         figures["policy_added_us_p50"] = round(pol_p50 - bare_p50, 1)
         figures["policy_added_us_p99"] = round(pol_p99 - bare_p99, 1)
+        quick = _client(workdir, fsync=False)
+        nofsync_p50, nofsync_p99 = _percentiles(_pipeline_samples(quick, with_policy=True))
+        figures["policy_added_fsync_off_us_p50"] = round(nofsync_p50 - bare_p50, 1)
+        figures["policy_added_fsync_off_us_p99"] = round(nofsync_p99 - bare_p99, 1)
+        quick.outbox.close()
         blob = _hook_samples(client, "https://acct.blob.core.windows.net/photos/users/42/a.jpg",
                              {"x-ms-version": "2025-07-05", "x-ms-blob-type": "BlockBlob"}, b"", "PUT")
         face = _hook_samples(client, "https://f.cognitiveservices.azure.com/face/v1.2/persongroups/app-users/persons",
