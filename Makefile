@@ -13,10 +13,11 @@ $(PY):
 	  { echo "Python 3.11 or newer is required (set PYTHON=python3.11)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when pyproject.toml changed: a second `make run` starts at once.
-$(STAMP): pyproject.toml | $(PY)
+# Reinstall only when a pyproject.toml changed: a second `make run` starts at once. The host-app client
+# package (clients/python, docs/host-app.md) is installed too, editable, so its tests run in `make test`.
+$(STAMP): pyproject.toml clients/python/pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]" -e ./clients/python
 	@touch $(STAMP)
 
 install: $(STAMP)
