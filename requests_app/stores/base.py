@@ -205,6 +205,18 @@ class Store(ABC):
     def config_errors(cls, config: dict[str, Any]) -> list[tuple[str, str]]:
         """Validate a (already interpolated) store table: return [(field, what is wrong), ...]."""
 
+    @classmethod
+    def ledger_id_errors(
+        cls, resource_kind: str, resource_id: str, parent_ids: dict[str, str]
+    ) -> dict[str, list[str]]:
+        """What is wrong with a ledger row's ids for this kind: ``{"resource_id": [why]}``; {} if fine.
+
+        The ledger asks the kind that deletes a service's rows before recording
+        one: each kind owns the id formats Azure documents for it, and refuses
+        anything that could reach outside its item once put into a URL.
+        """
+        return {}
+
     @property
     def needs(self) -> set[str]:
         """Identity kinds this store uses to find data."""
