@@ -484,9 +484,11 @@ class AzureBlobStore(AzureStore):
     def verify_gone(self, subject: Subject) -> Discovery:
         # What the configuration and the live ledger still find, plus the blobs this request
         # deleted (they must not be listed any more) — by listing, not one call per blob.
-        plan = self._plan(subject)
-        found = self._listing(plan, subject, exact_by_listing=True, erased=subject.erased_ledger)
-        still = sum(len(names) for names in found.values()) + len(plan.unsafe)
+        # Rows with unsafe names were never sent; erase reported them as left (not counted again here).
+        found = self._listing(
+            self._plan(subject), subject, exact_by_listing=True, erased=subject.erased_ledger
+        )
+        still = sum(len(names) for names in found.values())
         return Discovery(found=still, detail={"blobs": still, "calls": self.counter.calls})
 
     # --- errors -----------------------------------------------------------------------------------

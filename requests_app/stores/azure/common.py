@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -198,3 +199,16 @@ def report_unsafe(outcome: Outcome, unsafe: list[tuple[LedgerRow, str]]) -> None
         }
     )
     outcome.detail["ledger_unsafe_ids"] = len(unsafe)
+
+
+def without_unsafe(subject: Subject, build: Callable[[LedgerRow], Any]) -> Subject:
+    """The subject for ``verify_gone``: rows with unsafe ids were never sent, and erase reported them as left.
+
+    Counting them again as "still there" would only turn the clear "left: ids not safe to send"
+    into a vaguer verify failure.
+    """
+    return dataclasses.replace(
+        subject,
+        ledger=[row for row, _ in split_unsafe(subject.ledger, build)[0]],
+        erased_ledger=[row for row, _ in split_unsafe(subject.erased_ledger, build)[0]],
+    )

@@ -38,6 +38,7 @@ from requests_app.stores.azure.common import (
     template_errors,
     template_identity,
     template_matches,
+    without_unsafe,
 )
 from requests_app.stores.base import Discovery, ExportSink, LedgerRow, Outcome, ScanHit, Subject
 
@@ -230,9 +231,9 @@ class AzureSpeechStore(AzureStore):
         return outcome
 
     def verify_gone(self, subject: Subject) -> Discovery:
+        subject = without_unsafe(subject, _item_of)
         found = self.discover(subject)
-        erased, unsafe = split_unsafe(subject.erased_ledger, _item_of)
-        found.found += len(unsafe) + sum(1 for _, key in erased if self._read(*key) is not None)
+        found.found += sum(1 for row in subject.erased_ledger if self._read(*_item_of(row)) is not None)
         return found
 
 

@@ -45,6 +45,7 @@ from requests_app.stores.azure.common import (
     str_list,
     template_identity,
     template_matches,
+    without_unsafe,
 )
 from requests_app.stores.azure.video_indexer_token import AccessTokenPolicy, AccessTokenProvider
 from requests_app.stores.base import (
@@ -86,7 +87,9 @@ class AzureVideoIndexerStore(AzureStore):
         if isinstance(config.get("location"), str) and not LOCATION_RE.fullmatch(config["location"]):
             errors.append(("location", "must be an Azure region name such as westeurope (or trial)"))
         if isinstance(config.get("account_id"), str) and not ACCOUNT_ID_RE.fullmatch(config["account_id"]):
-            errors.append(("account_id", "must be the Video Indexer account id (a GUID: letters, digits, '-')"))
+            errors.append(
+                ("account_id", "must be the Video Indexer account id (a GUID: letters, digits, '-')")
+            )
         for field in ("subscription_id", "resource_group", "account_name"):
             value = config.get(field)
             if value and (not isinstance(value, str) or not ARM_NAME_RE.fullmatch(value)):
@@ -284,9 +287,9 @@ class AzureVideoIndexerStore(AzureStore):
     def verify_gone(self, subject: Subject) -> Discovery:
         if self.config.get("delete", "video") == "source_file":
             return Discovery(found=0, detail={"note": "source files deleted; insights kept by configuration"})
+        subject = without_unsafe(subject, _video_of)
         found = self.discover(subject)
-        erased, unsafe = split_unsafe(subject.erased_ledger, _video_of)
-        found.found += len(unsafe) + sum(1 for _, video in erased if self._exists(video) is not None)
+        found.found += sum(1 for row in subject.erased_ledger if self._exists(_video_of(row)) is not None)
         return found
 
 
