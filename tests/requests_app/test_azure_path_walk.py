@@ -17,7 +17,7 @@ from requests_app.stores.azure.blob import AzureBlobStore
 from requests_app.stores.azure.face import ROW_PATHS, AzureFaceStore
 from requests_app.stores.azure.speech import AzureSpeechStore
 from requests_app.stores.azure.video_indexer import AzureVideoIndexerStore
-from tests.requests_app.azure_helpers import MemorySink, handed, row, subject
+from tests.requests_app.azure_helpers import MemorySink, handed, row, subject, video_indexer_config
 
 pytestmark = pytest.mark.django_db
 
@@ -165,20 +165,7 @@ def test_video_indexer_hostile_ids_never_leave_their_item(fake_vi):
     for bad in HOSTILE:
         row("video_indexer", fake_vi.account_id, "video", bad)
     row("video_indexer", fake_vi.account_id, "video", mine)
-    store = AzureVideoIndexerStore(
-        "videos",
-        {
-            "endpoint": fake_vi.url,
-            "arm_endpoint": fake_vi.url,
-            "location": fake_vi.location,
-            "account_id": fake_vi.account_id,
-            "subscription_id": "sub",
-            "resource_group": "rg",
-            "account_name": "vi",
-            "bearer_token": fake_vi.arm_token,
-            "max_tps": 1000,
-        },
-    )
+    store = AzureVideoIndexerStore("videos", video_indexer_config(fake_vi))
     outcome = run_all(store, subject())["outcome"]
     assert_only(
         fake_vi,

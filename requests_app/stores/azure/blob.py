@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, BinaryIO, ClassVar, cast
 
 from azure.core.exceptions import (
@@ -42,6 +43,7 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 from azure.storage.blob import BlobServiceClient, ContainerClient
+from django.utils import timezone
 
 from requests_app.stores.azure import ids
 from requests_app.stores.azure.auth import auth_config_errors, entra_credential
@@ -59,6 +61,7 @@ from requests_app.stores.base import (
     LedgerRow,
     Outcome,
     PermanentStoreError,
+    Retention,
     ScanHit,
     Subject,
     TransientStoreError,
@@ -429,6 +432,10 @@ class AzureBlobStore(AzureStore):
                 for (c, _name), row_ids in plan.rows_by_blob.items():
                     if c == container_name:
                         outcome.ledger.erased += row_ids  # deleted with their container
+        if outcome.erased:  # one more call: the account's soft-delete policy
+            outcome.retention.append(self._soft_delete(outcome.erased))
+        if plan.containers:
+            outcome.retention.append(Retention("container_soft_delete", count=len(plan.containers)))
         outcome.detail = {
             **outcome.detail,
             "blobs_deleted": outcome.erased,
@@ -436,6 +443,26 @@ class AzureBlobStore(AzureStore):
             "calls": self.counter.calls,
         }
         return outcome
+
+    def _soft_delete(self, count: int) -> Retention:
+        """What the account's blob soft delete keeps of ``count`` deleted blobs, and until when.
+
+        Read from the blob service properties (``DeleteRetentionPolicy``): a
+        soft-deleted blob is purged when its retention days have passed, so
+        the last day Microsoft holds it is today + days. An identity that may
+        not read the properties (a data-only role) gets the honest "up to 365
+        days if soft delete is on".
+        """
+        try:
+            policy = self.service_client.get_service_properties().get("delete_retention_policy")
+        except (HttpResponseError, ServiceRequestError, ServiceResponseError):
+            return Retention("soft_delete_unknown", count=count)
+        if policy is None or not policy.enabled or not policy.days:
+            return Retention("deleted_no_soft_delete", count=count)
+        days = int(policy.days)
+        return Retention(
+            "soft_deleted", count=count, until=timezone.now().date() + timedelta(days=days), days=days
+        )
 
     def _delete_batch(
         self, container: ContainerClient, container_name: str, chunk: list[tuple[str, str | None]]

@@ -65,6 +65,7 @@ from requests_app.stores.base import (
     ExportSink,
     LedgerRow,
     Outcome,
+    Retention,
     ScanHit,
     Subject,
     TransientStoreError,
@@ -439,6 +440,10 @@ class AzureFaceStore(AzureStore):
             else:  # 404: already gone (e.g. a face of a person deleted above)
                 outcome.ledger.gone.append(row.id)
                 detail["ledger_already_gone"] = detail.get("ledger_already_gone", 0) + 1
+        if outcome.erased:
+            outcome.retention.append(Retention("face_deleted", count=outcome.erased))
+        if detail.get("detection_expired"):
+            outcome.retention.append(Retention("detection_expired", count=detail["detection_expired"]))
         return outcome
 
     def verify_gone(self, subject: Subject) -> Discovery:

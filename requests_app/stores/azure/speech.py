@@ -40,7 +40,7 @@ from requests_app.stores.azure.common import (
     template_matches,
     without_unsafe,
 )
-from requests_app.stores.base import Discovery, ExportSink, LedgerRow, Outcome, ScanHit, Subject
+from requests_app.stores.base import Discovery, ExportSink, LedgerRow, Outcome, Retention, ScanHit, Subject
 
 COLLECTION_OF = {"transcription": "transcriptions", "dataset": "datasets"}
 MAX_PAGES = 10_000
@@ -228,6 +228,8 @@ class AzureSpeechStore(AzureStore):
             outcome.ledger.erased += rows.get((collection, item_id), [])
         outcome.detail = {"items": outcome.erased}
         report_unsafe(outcome, unsafe)
+        if outcome.erased:  # a transcription's deletion removes the result files Speech stored for it
+            outcome.retention.append(Retention("speech_deleted", count=outcome.erased))
         return outcome
 
     def verify_gone(self, subject: Subject) -> Discovery:

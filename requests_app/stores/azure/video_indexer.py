@@ -54,6 +54,7 @@ from requests_app.stores.base import (
     LedgerRow,
     Outcome,
     PermanentStoreError,
+    Retention,
     ScanHit,
     StoreError,
     Subject,
@@ -282,6 +283,9 @@ class AzureVideoIndexerStore(AzureStore):
             "mode": "source_file" if source_only else "video",
             "token_renewals": self.tokens.generated,
         }
+        if outcome.erased:
+            code = "video_source_only" if source_only else "video_deleted"
+            outcome.retention.append(Retention(code, count=outcome.erased))
         return outcome
 
     def verify_gone(self, subject: Subject) -> Discovery:
