@@ -115,3 +115,43 @@ def test_partial_is_empty_without_retention():
 def test_retention_as_dict_is_plain_for_the_signed_receipt():
     item = Retention("soft_deleted", count=1, until=date(2027, 1, 1), days=7)
     assert item.as_dict() == {"code": "soft_deleted", "count": 1, "until": "2027-01-01", "days": 7}
+
+
+def test_stores_file_ids_that_would_climb_are_config_errors():
+    face = dict(
+        AzureFaceStore.config_errors(
+            {"endpoint": "https://x", "key": "k", "person_groups": ["app-users", "../largefacelists/x"]}
+        )
+    )
+    assert "lower-case letters" in face["person_groups"]
+    blob = dict(AzureBlobStore.config_errors({"connection_string": "AccountName=x;", "container": "../x"}))
+    assert "container" in blob
+    vi = dict(
+        AzureVideoIndexerStore.config_errors(
+            {"location": "west/../x", "account_id": "a?b", "access_token": "t", "account_name": "a/b"}
+        )
+    )
+    assert {"location", "account_id", "account_name"} <= set(vi)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_deletion_signs_the_retention_into_the_receipt_and_mails_it(
+    tmp_path, settings, fake_face, approved_request, mailoutbox
+):
+    from requests_app.engine import services as engine
+    from requests_app.models import PrivacyRequest
+
+    stores = tmp_path / "stores.toml"
+    stores.write_text(
+        f'[[store]]\nname = "face"\nkind = "azure_face"\nendpoint = "{fake_face.url}"\n'
+        f'key = "{fake_face.key}"\nmax_tps = 1000\n'
+    )
+    settings.PORTAL_STORES_FILE = str(stores)
+    person, _ = fake_face.add_person("app-users")
+    row("face", fake_face.url, "person", person, parents={"person_group": "app-users"})
+    request = engine.run_local(approved_request(identifiers={"user_id": "42"}), sleep=lambda seconds: None)
+    request.refresh_from_db()
+    assert request.status == PrivacyRequest.Status.COMPLETED, request.attention_reason
+    face = next(store for store in request.receipt["stores"] if store["store"] == "face")
+    assert face["retention"] == [{"code": "face_deleted", "count": 1, "until": None, "days": None}]
+    assert "the face templates went with each person" in mailoutbox[-1].body
