@@ -289,3 +289,10 @@ def test_ledger_api_accepts_the_ids_azure_issues(client, api_key):
         HTTP_AUTHORIZATION=f"Bearer {raw}",
     )
     assert response.status_code == 201, response.json()
+
+
+def test_client_follows_a_link_under_its_endpoint(fake_face):
+    fake_face.add_directory_person(user_data="42")
+    store = AzureFaceStore("face", {"endpoint": fake_face.url, "key": fake_face.key})
+    response = store.client.send("GET", f"{fake_face.url}/face/v1.2/persons")
+    assert response.status_code == 200 and fake_face.calls == ["GET /face/v1.2/persons"]

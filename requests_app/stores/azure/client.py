@@ -155,7 +155,7 @@ class AzureRestClient:
         link (``@nextLink``, ``Operation-Location``) must point under the same endpoint.
         """
         if path.startswith(("http://", "https://")):
-            if not path.startswith(self.base_url + "/"):
+            if not self._under_endpoint(path):
                 raise ids.UnsafeIdError(
                     f'store "{self.store}": {self.service} sent a link outside its endpoint; refused'
                 )
@@ -163,6 +163,14 @@ class AzureRestClient:
             return path
         ids.check_path(path)
         return f"{self.base_url}/{path}"
+
+    def _under_endpoint(self, link: str) -> bool:
+        """Whether a link Azure sent points below this client's base URL (host compared case-blind)."""
+        base, target = urlsplit(self.base_url), urlsplit(link)
+        return (
+            (target.scheme, target.netloc.lower()) == (base.scheme, base.netloc.lower())
+            and target.path.startswith(base.path.rstrip("/") + "/")
+        )
 
     def send(
         self,
