@@ -124,6 +124,9 @@ def _clean(item: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
             _("For %(service)s use one of: %(choices)s.")
             % {"service": service, "choices": ", ".join(sorted(kinds))}
         ]
+    if service in known_services() and data["resource_id"] and "resource_kind" not in errors:
+        for name, messages in _id_errors(service, data["resource_kind"], data["resource_id"], item).items():
+            errors.setdefault(name, []).extend(messages)
     subject_kind = item.get("subject_kind", "user_id")
     if not isinstance(subject_kind, str) or not re.match(r"^[a-z][a-z0-9_]{0,63}$", subject_kind):
         errors["subject_kind"] = [_("A short identity kind such as user_id or email.")]
@@ -159,6 +162,23 @@ def _clean(item: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
         errors["sent_at"] = [_("An ISO 8601 date and time, e.g. 2026-01-31T12:00:00Z.")]
     data["sent_at"] = sent_at or timezone.now()
     return data, errors
+
+
+def _id_errors(
+    service: str, resource_kind: str, resource_id: str, item: dict[str, Any]
+) -> dict[str, list[str]]:
+    """The store kind that deletes this service's rows judges its ids (formats Azure documents)."""
+    from requests_app.stores.registry import kind_for_service, store_class
+
+    parent_ids = item.get("parent_ids") or {}
+    if not isinstance(parent_ids, dict) or not all(isinstance(v, str) for v in parent_ids.values()):
+        return {}  # reported as parent_ids below
+    kind = kind_for_service().get(service)
+    if kind is None:
+        return {}  # no deletion API: the id never goes into a URL
+    if resource_id != item.get("resource_id"):
+        return {"resource_id": [_("Must not start or end with spaces.")]}
+    return store_class(kind).ledger_id_errors(resource_kind, resource_id, parent_ids)
 
 
 def _same(row: Transmission, data: dict[str, Any]) -> bool:
@@ -358,7 +378,9 @@ def live_rows(
 
 def subject_kinds() -> set[str]:
     """The identity kinds ledger rows name their subject by (user_id, email...): the engine keeps those."""
-    return set(Transmission.objects.filter(deleted_at__isnull=True).values_list("subject_kind", flat=True).distinct())
+    return set(
+        Transmission.objects.filter(deleted_at__isnull=True).values_list("subject_kind", flat=True).distinct()
+    )
 
 
 def as_row(row: Transmission, store_kind: str = "") -> LedgerRow:

@@ -103,6 +103,8 @@ def build(
             entry["manual_steps"] = detail.get("manual_steps", [])
             entry["left"] = detail.get("left", [])
             entry["already_gone"] = detail.get("ledger_already_gone", 0)
+            # What Microsoft still holds after the deletion, and until when (Azure kinds).
+            entry["retention"] = detail.get("retention", [])
         elif task.phase == "verify":
             entry["verified_gone"] = task.verified_gone if task.status == "succeeded" else None
             entry["verified_at"] = _iso(task.finished_at) if task.status == "succeeded" else None

@@ -536,6 +536,7 @@ def complete(task_id: int, attempt: int | None, result: Discovery | Outcome) -> 
                 **result.detail,
                 "manual_steps": result.manual_steps,
                 "left": result.left,
+                "retention": [item.as_dict() for item in result.retention],
             }
         task.status = ST.SUCCEEDED
         task.finished_at = now

@@ -24,7 +24,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, BinaryIO, ClassVar, Protocol
 
 from django.utils.translation import gettext_noop
@@ -145,6 +145,66 @@ class LedgerResult:
         self.notes.update(other.notes)
 
 
+@dataclass(frozen=True)
+class Retention:
+    """What Microsoft still holds after a store deleted something, and until when.
+
+    ``code`` names one of ``RETENTION_TEXTS`` (the receipt, the e-mail and the
+    status page render it in the requester's language); ``count`` is how many
+    items it covers; ``until`` the last day Microsoft may still hold a copy
+    (blob soft delete: deletion day + the account's retention days), ``days``
+    that retention. Signed into the receipt as plain values.
+    """
+
+    code: str
+    count: int = 0
+    until: date | None = None
+    days: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "count": self.count,
+            "until": self.until.isoformat() if self.until else None,
+            "days": self.days,
+        }
+
+
+# What a Retention code says (gettext_noop: translated where it is shown, in the reader's language).
+RETENTION_TEXTS: dict[str, str] = {
+    "soft_deleted": gettext_noop(
+        "deleted; Microsoft purges its soft-deleted copy by %(until)s (this storage account keeps deleted "
+        "files %(days)s days)"
+    ),
+    "container_soft_delete": gettext_noop(
+        "folder deleted; if container soft delete is on for the storage account, Microsoft keeps a "
+        "recoverable copy for the days set there"
+    ),
+    "deleted_no_soft_delete": gettext_noop(
+        "deleted; soft delete is off for this storage account, so Microsoft keeps no recoverable copy"
+    ),
+    "soft_delete_unknown": gettext_noop(
+        "deleted; if soft delete is on for the storage account, Microsoft keeps a recoverable copy for "
+        "up to 365 days (the portal could not read the account's setting)"
+    ),
+    "face_deleted": gettext_noop("deleted through Azure AI Face; the face templates went with each person"),
+    "detection_expired": gettext_noop(
+        "photo checks: Azure AI Face keeps a detection for at most 24 hours, then discards it by itself"
+    ),
+    "speech_deleted": gettext_noop(
+        "deleted through Azure AI Speech, together with the result files Microsoft stored for each "
+        "transcription"
+    ),
+    "video_deleted": gettext_noop(
+        "deleted through Azure AI Video Indexer, with the insights Microsoft derived from the video"
+    ),
+    "video_source_only": gettext_noop(
+        "video file deleted; Azure AI Video Indexer keeps the insights derived from it (the app is "
+        "configured so)"
+    ),
+}
+
+
 @dataclass
 class Outcome:
     """What an export or erase did, for the receipt and the admin."""
@@ -160,6 +220,8 @@ class Outcome:
     # not completed but needs attention.
     left: list[dict[str, Any]] = field(default_factory=list)
     ledger: LedgerResult = field(default_factory=LedgerResult)
+    # What Microsoft still holds after this erase, and until when (Azure kinds): the receipt says so.
+    retention: list[Retention] = field(default_factory=list)
 
 
 class JsonArrayWriter(Protocol):
@@ -204,6 +266,18 @@ class Store(ABC):
     @abstractmethod
     def config_errors(cls, config: dict[str, Any]) -> list[tuple[str, str]]:
         """Validate a (already interpolated) store table: return [(field, what is wrong), ...]."""
+
+    @classmethod
+    def ledger_id_errors(
+        cls, resource_kind: str, resource_id: str, parent_ids: dict[str, str]
+    ) -> dict[str, list[str]]:
+        """What is wrong with a ledger row's ids for this kind: ``{"resource_id": [why]}``; {} if fine.
+
+        The ledger asks the kind that deletes a service's rows before recording
+        one: each kind owns the id formats Azure documents for it, and refuses
+        anything that could reach outside its item once put into a URL.
+        """
+        return {}
 
     @property
     def needs(self) -> set[str]:

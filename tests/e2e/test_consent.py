@@ -41,7 +41,8 @@ def test_consent_grant_and_withdraw(page, live_server, face_purpose, check_a11y,
 
     # The host app sends Alice's photo to Face under this consent (recorded in the ledger).
     ledger.record_transmission(client_id="upload-1", service="face", account="https://face.example",
-                               resource_kind="person", resource_id="person-1", subject_value="1",
+                               resource_kind="person", resource_id="0e3c8d4a-5f1b-4a7e-9c2d-1b2a3c4d5e6f",
+                               subject_value="1",
                                purpose="face-tagging", payload_kind="image",
                                parent_ids={"person_group": "users"})
 

@@ -122,3 +122,19 @@ def erase_and_verify(store: Store, subj: Subject) -> tuple[Outcome, Discovery]:
     subj.erased_ledger = [ledger.as_row(row) for row in Transmission.objects.filter(pk__in=settled)]
     gone = until_done(lambda: store.verify_gone(subj))
     return outcome, gone
+
+
+def video_indexer_config(fake: Any, **config: Any) -> dict[str, Any]:
+    """A Video Indexer store table for the fake (ARM token generated against the fake too)."""
+    return {
+        "endpoint": fake.url,
+        "arm_endpoint": fake.url,
+        "location": fake.location,
+        "account_id": fake.account_id,
+        "subscription_id": "sub",
+        "resource_group": "rg",
+        "account_name": "vi",
+        "bearer_token": fake.arm_token,
+        "max_tps": 1000,
+        **config,
+    }

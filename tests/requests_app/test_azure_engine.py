@@ -205,7 +205,7 @@ def test_ledger_row_without_store_needs_attention(azure_stores, approved_request
         service="video_indexer",
         account="acct-9",
         resource_kind="video",
-        resource_id="v1",
+        resource_id="3a2e55f3d8",
         subject_value="42",
         purpose="videos",
         payload_kind="video",

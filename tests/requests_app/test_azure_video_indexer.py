@@ -7,7 +7,7 @@ import pytest
 from requests_app.models import Transmission
 from requests_app.stores.azure.video_indexer import AzureVideoIndexerStore
 from requests_app.stores.base import PermanentStoreError
-from tests.requests_app.azure_helpers import MemorySink, erase_and_verify, handed, row, subject
+from tests.requests_app.azure_helpers import MemorySink, erase_and_verify, handed, row, subject, video_indexer_config
 
 pytestmark = pytest.mark.django_db
 
@@ -15,20 +15,7 @@ pytestmark = pytest.mark.django_db
 def make_store(fake, **config):
     return AzureVideoIndexerStore(
         "videos",
-        {
-            "endpoint": fake.url,
-            "arm_endpoint": fake.url,
-            "location": fake.location,
-            "account_id": fake.account_id,
-            "subscription_id": "sub",
-            "resource_group": "rg",
-            "account_name": "vi",
-            "bearer_token": fake.arm_token,
-            "external_ids": ["{user_id}"],
-            "max_tps": 1000,
-            "retry_backoff": 0.01,
-            **config,
-        },
+        video_indexer_config(fake, **{"external_ids": ["{user_id}"], "retry_backoff": 0.01, **config}),
     )
 
 

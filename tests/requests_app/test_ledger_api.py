@@ -21,7 +21,7 @@ def item(n: int = 1, subject: str = "42", purpose_slug: str = "face-verification
         "service": "face",
         "account": "https://x.cognitiveservices.azure.com",
         "resource_kind": "person",
-        "resource_id": f"p-{n}",
+        "resource_id": f"00000000-0000-4000-8000-{n:012d}",
         "parent_ids": {"person_group": "app-users"},
         "subject_kind": "user_id",
         "subject_value": subject,
@@ -85,7 +85,7 @@ def test_same_client_id_twice_is_idempotent(client, api_key, consented):
 def test_same_client_id_other_content_is_conflict(client, api_key, consented):
     _, raw = api_key("transmissions:write")
     post(client, raw, item())
-    response = post(client, raw, item(resource_id="other"))
+    response = post(client, raw, item(resource_id="99999999-2222-4333-8444-555555555555"))
     assert response.status_code == 409
 
 
@@ -145,7 +145,8 @@ def test_withdrawn_consent_refuses_new_records(consented):
             service="face",
             account="x",
             resource_kind="person",
-            resource_id="p",
+            resource_id="11111111-2222-4333-8444-555555555555",
+            parent_ids={"person_group": "app-users"},
             subject_value="42",
             purpose="face-verification",
             payload_kind="image",
@@ -160,7 +161,8 @@ def test_naive_sent_at_is_taken_as_utc_and_future_refused(consented):
         service="face",
         account="x",
         resource_kind="person",
-        resource_id="p",
+        resource_id="11111111-2222-4333-8444-555555555555",
+        parent_ids={"person_group": "app-users"},
         subject_value="42",
         purpose="face-verification",
         payload_kind="image",
@@ -173,7 +175,8 @@ def test_naive_sent_at_is_taken_as_utc_and_future_refused(consented):
             service="face",
             account="x",
             resource_kind="person",
-            resource_id="p",
+            resource_id="11111111-2222-4333-8444-555555555555",
+            parent_ids={"person_group": "app-users"},
             subject_value="42",
             purpose="face-verification",
             payload_kind="image",

@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, BinaryIO, ClassVar, cast
 
 from azure.core.exceptions import (
@@ -42,15 +43,25 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 from azure.storage.blob import BlobServiceClient, ContainerClient
+from django.utils import timezone
 
+from requests_app.stores.azure import ids
 from requests_app.stores.azure.auth import auth_config_errors, entra_credential
-from requests_app.stores.azure.common import AzureStore, expand, placeholders, str_list, template_identity
+from requests_app.stores.azure.common import (
+    AzureStore,
+    expand,
+    placeholders,
+    report_unsafe,
+    str_list,
+    template_identity,
+)
 from requests_app.stores.base import (
     Discovery,
     ExportSink,
     LedgerRow,
     Outcome,
     PermanentStoreError,
+    Retention,
     ScanHit,
     Subject,
     TransientStoreError,
@@ -82,6 +93,16 @@ class Plan:
     containers: set[str] = field(default_factory=set)
     rows_by_blob: dict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(list))
     rows_by_container: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    unsafe: list[tuple[LedgerRow, str]] = field(default_factory=list)  # rows never sent to Azure
+
+
+def row_problem(row: LedgerRow, default_container: str) -> str | None:
+    """Why a blob/container row cannot be sent (a name Azure refuses, or one that climbs); None if fine."""
+    if row.resource_kind == "blob":
+        return ids.container_problem(
+            row.parent_ids.get("container", default_container)
+        ) or ids.blob_name_problem(row.resource_id)
+    return ids.container_problem(row.resource_id)
 
 
 class CallCounter:
@@ -124,8 +145,10 @@ class AzureBlobStore(AzureStore):
             errors.append(
                 ("connection_string", "not a storage connection string (AccountName=...;AccountKey=...)")
             )
-        if not isinstance(config.get("container", ""), str):
-            errors.append(("container", "must be a container name"))
+        if not isinstance(config.get("container", ""), str) or (
+            config.get("container") and ids.container_problem(config["container"])
+        ):
+            errors.append(("container", "must be a container name (3-63 lower-case letters, digits, '-')"))
         blobs = str_list(config, "blobs", errors)
         containers = str_list(config, "containers", errors)
         str_list(config, "ledger_accounts", errors)
@@ -167,7 +190,10 @@ class AzureBlobStore(AzureStore):
         if self._service is None:
             from requests_app.stores.azure.client import MetricsPolicy
 
-            options: dict[str, Any] = {"raw_request_hook": self.counter, "per_retry_policies": [MetricsPolicy("blob")]}
+            options: dict[str, Any] = {
+                "raw_request_hook": self.counter,
+                "per_retry_policies": [MetricsPolicy("blob")],
+            }
             if self.config.get("api_version"):
                 options["api_version"] = self.config["api_version"]
             if self.config.get("connection_string"):
@@ -183,6 +209,23 @@ class AzureBlobStore(AzureStore):
     def container(self, name: str) -> ContainerClient:
         return self.service_client.get_container_client(name)
 
+    @classmethod
+    def ledger_id_errors(
+        cls, resource_kind: str, resource_id: str, parent_ids: dict[str, str]
+    ) -> dict[str, list[str]]:
+        """Blob names by Azure's naming rules (never climbing out of the container); container names."""
+        if resource_kind == "blob":
+            errors = ids.problems({"resource_id": ids.blob_name_problem}, {"resource_id": resource_id})
+            if "container" in parent_ids:
+                errors.update(
+                    ids.problems(
+                        {"parent_ids.container": ids.container_problem},
+                        {"parent_ids.container": parent_ids["container"]},
+                    )
+                )
+            return errors
+        return ids.problems({"resource_id": ids.container_problem}, {"resource_id": resource_id})
+
     def check_connection(self) -> None:
         with self._errors("check"):
             self.service_client.get_service_properties()
@@ -195,11 +238,18 @@ class AzureBlobStore(AzureStore):
         if not subject.purpose:  # a consent withdrawal erases what the ledger says was sent under it, no more
             for pattern in self.config.get("blobs", []):
                 for value in expand(pattern, subject):
-                    (plan.prefixes if value.endswith("/") else plan.exact)[default].add(value)
+                    # An identity that makes no valid blob name (a "../" in it) names no blob of anyone's.
+                    if value.endswith("/") and not ids.blob_name_problem(value[:-1]):
+                        plan.prefixes[default].add(value)
+                    elif not ids.blob_name_problem(value):
+                        plan.exact[default].add(value)
             for pattern in self.config.get("containers", []):
-                plan.containers.update(expand(pattern, subject))
+                plan.containers.update(c for c in expand(pattern, subject) if not ids.container_problem(c))
         for row in subject.ledger:
-            if row.resource_kind == "blob":
+            problem = row_problem(row, default)
+            if problem:
+                plan.unsafe.append((row, problem))
+            elif row.resource_kind == "blob":
                 container = row.parent_ids.get("container", default)
                 plan.exact[container].add(row.resource_id)
                 plan.rows_by_blob[(container, row.resource_id)].append(row.id)
@@ -236,7 +286,7 @@ class AzureBlobStore(AzureStore):
                 exact[container_name] |= names
         default = self.config.get("container", "")
         for row in erased or []:
-            if row.resource_kind == "blob":
+            if row.resource_kind == "blob" and not row_problem(row, default):
                 exact[row.parent_ids.get("container", default)].add(row.resource_id)
         with self._errors("list"):
             for container_name in sorted(plan.containers):
@@ -306,8 +356,9 @@ class AzureBlobStore(AzureStore):
 
     # --- the contract --------------------------------------------------------------------------
     def discover(self, subject: Subject) -> Discovery:
-        found = self._listing(self._plan(subject), subject, exact_by_listing=True)
-        blobs = sum(len(names) for names in found.values())
+        plan = self._plan(subject)
+        found = self._listing(plan, subject, exact_by_listing=True)
+        blobs = sum(len(names) for names in found.values()) + len(plan.unsafe)
         versions = sum(max(0, len(entries) - 1) for names in found.values() for entries in names.values())
         names = {f"{c}/{n}" for c, ns in found.items() for n in ns}
         detail = {"blobs": blobs, "containers": len(found), "versions": versions, "calls": self.counter.calls}
@@ -361,6 +412,7 @@ class AzureBlobStore(AzureStore):
                     if version and not getattr(entry, "is_current_version", True):
                         targets[container_name][(name, version)] = None
         outcome = Outcome()
+        report_unsafe(outcome, plan.unsafe)
         with self._errors("delete"):
             for container_name, items in targets.items():
                 container = self.container(container_name)
@@ -368,24 +420,49 @@ class AzureBlobStore(AzureStore):
                     for (name, version), deleted in self._delete_batch(container, container_name, chunk):
                         outcome.erased += deleted
                         if version is None:
-                            ids = plan.rows_by_blob.get((container_name, name), [])
-                            (outcome.ledger.erased if deleted else outcome.ledger.gone).extend(ids)
+                            row_ids = plan.rows_by_blob.get((container_name, name), [])
+                            (outcome.ledger.erased if deleted else outcome.ledger.gone).extend(row_ids)
             for container_name in sorted(plan.containers):
-                ids = plan.rows_by_container.get(container_name, [])
+                row_ids = plan.rows_by_container.get(container_name, [])
                 try:
                     self.container(container_name).delete_container()
-                    outcome.ledger.erased += ids
+                    outcome.ledger.erased += row_ids
                 except ResourceNotFoundError:
-                    outcome.ledger.gone += ids
+                    outcome.ledger.gone += row_ids
                 for (c, _name), row_ids in plan.rows_by_blob.items():
                     if c == container_name:
                         outcome.ledger.erased += row_ids  # deleted with their container
+        if outcome.erased:  # one more call: the account's soft-delete policy
+            outcome.retention.append(self._soft_delete(outcome.erased))
+        if plan.containers:
+            outcome.retention.append(Retention("container_soft_delete", count=len(plan.containers)))
         outcome.detail = {
+            **outcome.detail,
             "blobs_deleted": outcome.erased,
             "containers_deleted": len(plan.containers),
             "calls": self.counter.calls,
         }
         return outcome
+
+    def _soft_delete(self, count: int) -> Retention:
+        """What the account's blob soft delete keeps of ``count`` deleted blobs, and until when.
+
+        Read from the blob service properties (``DeleteRetentionPolicy``): a
+        soft-deleted blob is purged when its retention days have passed, so
+        the last day Microsoft holds it is today + days. An identity that may
+        not read the properties (a data-only role) gets the honest "up to 365
+        days if soft delete is on".
+        """
+        try:
+            policy = self.service_client.get_service_properties().get("delete_retention_policy")
+        except (HttpResponseError, ServiceRequestError, ServiceResponseError):
+            return Retention("soft_delete_unknown", count=count)
+        if policy is None or not policy.enabled or not policy.days:
+            return Retention("deleted_no_soft_delete", count=count)
+        days = int(policy.days)
+        return Retention(
+            "soft_deleted", count=count, until=timezone.now().date() + timedelta(days=days), days=days
+        )
 
     def _delete_batch(
         self, container: ContainerClient, container_name: str, chunk: list[tuple[str, str | None]]
@@ -434,6 +511,7 @@ class AzureBlobStore(AzureStore):
     def verify_gone(self, subject: Subject) -> Discovery:
         # What the configuration and the live ledger still find, plus the blobs this request
         # deleted (they must not be listed any more) — by listing, not one call per blob.
+        # Rows with unsafe names were never sent; erase reported them as left (not counted again here).
         found = self._listing(
             self._plan(subject), subject, exact_by_listing=True, erased=subject.erased_ledger
         )

@@ -36,7 +36,7 @@ from azure.core.pipeline.policies import (
 )
 from azure.core.rest import HttpRequest, HttpResponse
 
-from requests_app.stores.azure import ratelimit
+from requests_app.stores.azure import ids, ratelimit
 from requests_app.stores.base import PermanentStoreError, TransientStoreError
 
 logger = logging.getLogger(__name__)
@@ -148,9 +148,29 @@ class AzureRestClient:
         self.calls = 0
 
     def url(self, path: str) -> str:
+        """The URL for a path under the endpoint (built by ``ids.item_path``) or a link Azure sent.
+
+        Every path is checked once more here (``ids.check_path``): whatever a
+        store did, no request leaves the endpoint or climbs out of its item. A
+        link (``@nextLink``, ``Operation-Location``) must point under the same endpoint.
+        """
         if path.startswith(("http://", "https://")):
+            if not self._under_endpoint(path):
+                raise ids.UnsafeIdError(
+                    f'store "{self.store}": {self.service} sent a link outside its endpoint; refused'
+                )
+            ids.check_path(path)
             return path
-        return f"{self.base_url}/{path.lstrip('/')}"
+        ids.check_path(path)
+        return f"{self.base_url}/{path}"
+
+    def _under_endpoint(self, link: str) -> bool:
+        """Whether a link Azure sent points below this client's base URL (host compared case-blind)."""
+        base, target = urlsplit(self.base_url), urlsplit(link)
+        return (
+            (target.scheme, target.netloc.lower()) == (base.scheme, base.netloc.lower())
+            and target.path.startswith(base.path.rstrip("/") + "/")
+        )
 
     def send(
         self,

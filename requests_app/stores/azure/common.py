@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
-from collections.abc import Iterable, Iterator
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
-from requests_app.stores.azure import ratelimit
-from requests_app.stores.base import Store, Subject
+from requests_app.stores.azure import ids, ratelimit
+from requests_app.stores.base import LedgerRow, Outcome, Store, Subject
+
+T = TypeVar("T")
 
 PLACEHOLDER_RE = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 TEMPLATE_PIECE_RE = re.compile(r"(\{[a-z][a-z0-9_]*\}|\*)")
@@ -160,3 +163,52 @@ class AzureStore(Store):
         return ratelimit.bucket_for(
             self.kind, sorted(self.accounts())[0] if self.accounts() else self.name, tps
         )
+
+
+UNSAFE_WHY = (
+    "the ledger row's id would reach outside its item in Azure (or is not an id Azure issues), so no "
+    "request was sent for it; check what the host app recorded, correct or delete the row, then retry"
+)
+
+
+def split_unsafe(
+    rows: Iterable[LedgerRow], build: Callable[[LedgerRow], T]
+) -> tuple[list[tuple[LedgerRow, T]], list[tuple[LedgerRow, str]]]:
+    """Build each row's item; rows whose ids cannot stay inside their item are set apart with why."""
+    safe: list[tuple[LedgerRow, T]] = []
+    unsafe: list[tuple[LedgerRow, str]] = []
+    for row in rows:
+        try:
+            safe.append((row, build(row)))
+        except ids.UnsafeIdError as exc:
+            unsafe.append((row, str(exc)))
+    return safe, unsafe
+
+
+def report_unsafe(outcome: Outcome, unsafe: list[tuple[LedgerRow, str]]) -> None:
+    """Ledger rows never sent to Azure: failed (kept live) and left, so the request is never "completed"."""
+    if not unsafe:
+        return
+    for row, reason in unsafe:
+        outcome.ledger.failed[row.id] = f"{UNSAFE_WHY} ({reason})"
+    outcome.left.append(
+        {
+            "what": f"{len(unsafe)} ledger item(s) with an id that is not safe to send",
+            "ids": [f"{row.resource_kind} {row.resource_id[:80]!r}" for row, _ in unsafe],
+            "why": UNSAFE_WHY,
+        }
+    )
+    outcome.detail["ledger_unsafe_ids"] = len(unsafe)
+
+
+def without_unsafe(subject: Subject, build: Callable[[LedgerRow], Any]) -> Subject:
+    """The subject for ``verify_gone``: rows with unsafe ids were never sent, and erase reported them as left.
+
+    Counting them again as "still there" would only turn the clear "left: ids not safe to send"
+    into a vaguer verify failure.
+    """
+    return dataclasses.replace(
+        subject,
+        ledger=[row for row, _ in split_unsafe(subject.ledger, build)[0]],
+        erased_ledger=[row for row, _ in split_unsafe(subject.erased_ledger, build)[0]],
+    )

@@ -45,22 +45,27 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from requests_app.stores.azure import ids
 from requests_app.stores.azure.auth import COGNITIVE_SCOPE, auth_config_errors, entra_credential
 from requests_app.stores.azure.client import AzureRestClient
 from requests_app.stores.azure.common import (
     AzureStore,
     placeholders,
     positive_number,
+    report_unsafe,
+    split_unsafe,
     str_list,
     template_errors,
     template_identity,
     template_matches,
+    without_unsafe,
 )
 from requests_app.stores.base import (
     Discovery,
     ExportSink,
     LedgerRow,
     Outcome,
+    Retention,
     ScanHit,
     Subject,
     TransientStoreError,
@@ -71,40 +76,56 @@ GROUP_PATHS = {"person": "persongroups", "large_person": "largepersongroups"}
 LIST_PATHS = {"face_list_face": "facelists", "large_face_list_face": "largefacelists"}
 
 
+# resource kind → (path template, parent_ids keys in template order); the resource id fills the last {}.
+ROW_PATHS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "person": ("persongroups/{}/persons/{}", ("person_group",)),
+    "large_person": ("largepersongroups/{}/persons/{}", ("large_person_group",)),
+    "persisted_face": ("persongroups/{}/persons/{}/persistedfaces/{}", ("person_group", "person")),
+    "large_persisted_face": (
+        "largepersongroups/{}/persons/{}/persistedfaces/{}",
+        ("large_person_group", "person"),
+    ),
+    "face_list_face": ("facelists/{}/persistedfaces/{}", ("face_list",)),
+    "large_face_list_face": ("largefacelists/{}/persistedfaces/{}", ("large_face_list",)),
+    "directory_person": ("persons/{}", ()),
+}
+# Host apps may name a large group/list by the plain key (kept for rows recorded that way).
+PARENT_ALIASES = {"large_person_group": "person_group", "large_face_list": "face_list"}
+
+
+def parent(parent_ids: dict[str, str], key: str) -> str | None:
+    value = parent_ids.get(key)
+    if value is None and key in PARENT_ALIASES:
+        value = parent_ids.get(PARENT_ALIASES[key])
+    return value
+
+
+def id_errors(resource_kind: str, resource_id: str, parent_ids: dict[str, str]) -> dict[str, list[str]]:
+    """What is wrong with a Face ledger row's ids (Face v1.2: GUIDs; group/list ids ``^[a-z0-9-_]{1,64}$``)."""
+    errors = ids.problems({"resource_id": ids.guid_problem}, {"resource_id": resource_id})
+    _, keys = ROW_PATHS.get(resource_kind, ("", ()))
+    for key in keys:
+        check = ids.guid_problem if key == "person" else ids.face_container_problem
+        value = parent(parent_ids, key)
+        errors.update(ids.problems({f"parent_ids.{key}": check}, {f"parent_ids.{key}": value or ""}))
+    return errors
+
+
 @dataclass(frozen=True)
 class FaceItem:
     """One thing in Face that can be read and deleted."""
 
     kind: str
-    path: str  # relative to {endpoint}/face/v1.2
+    path: str  # relative to {endpoint}/face/v1.2, every id one quoted segment
 
     @classmethod
     def from_row(cls, row: LedgerRow) -> FaceItem | None:
-        p, rid = row.parent_ids, row.resource_id
-        kind = row.resource_kind
-        if kind == "person":
-            return cls(kind, f"persongroups/{p.get('person_group', '')}/persons/{rid}")
-        if kind == "large_person":
-            return cls(
-                kind,
-                f"largepersongroups/{p.get('large_person_group', p.get('person_group', ''))}/persons/{rid}",
-            )
-        if kind == "persisted_face":
-            group, person = p.get("person_group", ""), p.get("person", "")
-            return cls(kind, f"persongroups/{group}/persons/{person}/persistedfaces/{rid}")
-        if kind == "large_persisted_face":
-            group = p.get("large_person_group", p.get("person_group", ""))
-            return cls(kind, f"largepersongroups/{group}/persons/{p.get('person', '')}/persistedfaces/{rid}")
-        if kind == "face_list_face":
-            return cls(kind, f"facelists/{p.get('face_list', '')}/persistedfaces/{rid}")
-        if kind == "large_face_list_face":
-            return cls(
-                kind,
-                f"largefacelists/{p.get('large_face_list', p.get('face_list', ''))}/persistedfaces/{rid}",
-            )
-        if kind == "directory_person":
-            return cls(kind, f"persons/{rid}")
-        return None  # "detection": nothing stored
+        """The row's item; None for a detection (nothing stored); ``UnsafeIdError`` if an id would climb."""
+        if row.resource_kind not in ROW_PATHS:
+            return None  # "detection": nothing stored
+        template, keys = ROW_PATHS[row.resource_kind]
+        parents = [parent(row.parent_ids, key) or "" for key in keys]
+        return cls(row.resource_kind, ids.item_path(template, *parents, row.resource_id, what="Face id"))
 
 
 class AzureFaceStore(AzureStore):
@@ -131,7 +152,10 @@ class AzureFaceStore(AzureStore):
             "large_face_lists",
             "ledger_accounts",
         ):
-            str_list(config, field, errors)
+            for group in str_list(config, field, errors):
+                problem = ids.face_container_problem(group)
+                if problem and field != "ledger_accounts":
+                    errors.append((field, f"{group[:80]!r}: {problem}"))
         if not isinstance(config.get("person_directory", False), bool):
             errors.append(("person_directory", "must be true or false"))
         if not isinstance(config.get("match", "user_id"), str):
@@ -195,9 +219,16 @@ class AzureFaceStore(AzureStore):
             )
         return self._client
 
+    @classmethod
+    def ledger_id_errors(
+        cls, resource_kind: str, resource_id: str, parent_ids: dict[str, str]
+    ) -> dict[str, list[str]]:
+        return id_errors(resource_kind, resource_id, parent_ids)
+
     def check_connection(self) -> None:
         for group in self.config.get("person_groups", []):
-            self.client.send("GET", f"persongroups/{group}/persons", params={"top": 1}, what="check")
+            path = ids.item_path("persongroups/{}/persons", group, what="person group")
+            self.client.send("GET", path, params={"top": 1}, what="check")
 
     # --- finding -----------------------------------------------------------------------------
     def _matches(self, user_data: str | None, subject: Subject) -> bool:
@@ -250,41 +281,42 @@ class AzureFaceStore(AzureStore):
         ):
             for group in self.config.get(field, []):
                 if values:
-                    for person in self._paged(f"{path_kind}/{group}/persons", "personId"):
+                    for person in self._paged(_path(path_kind + "/{}/persons", group), "personId"):
                         if self._matches(person.get("userData"), subject):
-                            found.append(
-                                FaceItem(item_kind, f"{path_kind}/{group}/persons/{person['personId']}")
-                            )
+                            path = _path(path_kind + "/{}/persons/{}", group, person["personId"])
+                            found.append(FaceItem(item_kind, path))
                 for person_id in person_ids:
-                    path = f"{path_kind}/{group}/persons/{person_id}"
+                    if ids.GUID_RE.fullmatch(person_id) is None:
+                        continue  # another store's value that cannot be a Face person id
+                    path = _path(path_kind + "/{}/persons/{}", group, person_id)
                     if self.client.send("GET", path, what="person").status_code == 200:
                         found.append(FaceItem(item_kind, path))
         if values:
-            for list_id in self.config.get("face_lists", []):
-                response = self.client.send("GET", f"facelists/{list_id}", what="face list")
-                if response.status_code == 200:
-                    for face in self.client.json(response).get("persistedFaces", []):
-                        if self._matches(face.get("userData"), subject):
-                            found.append(
-                                FaceItem(
-                                    "face_list_face",
-                                    f"facelists/{list_id}/persistedfaces/{face['persistedFaceId']}",
-                                )
-                            )
-            for list_id in self.config.get("large_face_lists", []):
-                for face in self._paged(f"largefacelists/{list_id}/persistedfaces", "persistedFaceId"):
-                    if self._matches(face.get("userData"), subject):
-                        found.append(
-                            FaceItem(
-                                "large_face_list_face",
-                                f"largefacelists/{list_id}/persistedfaces/{face['persistedFaceId']}",
-                            )
-                        )
+            for item, user_data in self._listed_faces():
+                if self._matches(user_data, subject):
+                    found.append(item)
             if self.config.get("person_directory"):
                 for person in self._paged("persons", "personId"):
                     if self._matches(person.get("userData"), subject):
-                        found.append(FaceItem("directory_person", f"persons/{person['personId']}"))
+                        found.append(FaceItem("directory_person", _path("persons/{}", person["personId"])))
         return list(dict.fromkeys(found))
+
+    def _listed_faces(self) -> Iterator[tuple[FaceItem, str | None]]:
+        """(item, userData) of every face in the configured FaceLists and LargeFaceLists.
+
+        A FaceList answers its faces in one ``GET facelists/{id}`` (at most 1,000,
+        no paging); a LargeFaceList pages ``persistedfaces`` with start/top.
+        """
+        for list_id in self.config.get("face_lists", []):
+            response = self.client.send("GET", _path("facelists/{}", list_id), what="face list")
+            if response.status_code == 200:
+                for face in self.client.json(response).get("persistedFaces", []):
+                    path = _path("facelists/{}/persistedfaces/{}", list_id, face["persistedFaceId"])
+                    yield FaceItem("face_list_face", path), face.get("userData")
+        for list_id in self.config.get("large_face_lists", []):
+            for face in self._paged(_path("largefacelists/{}/persistedfaces", list_id), "persistedFaceId"):
+                path = _path("largefacelists/{}/persistedfaces/{}", list_id, face["persistedFaceId"])
+                yield FaceItem("large_face_list_face", path), face.get("userData")
 
     def _identity(self, user_data: str | None) -> tuple[str, str] | None:
         """Whose a person or face is by its ``userData`` (the inverse of ``_matches``)."""
@@ -302,22 +334,26 @@ class AzureFaceStore(AzureStore):
         return (kind, user_data) if not isinstance(data, dict) else None
 
     def scan(self) -> Iterator[ScanHit]:
-        """Persons and large-list faces whose userData names a subject (GET listings only, paged)."""
+        """Persons (groups and PersonDirectory) and list faces whose userData names a subject (GET only, paged)."""
         for item_kind, path_kind, field in (
             ("person", "persongroups", "person_groups"),
             ("large_person", "largepersongroups", "large_person_groups"),
         ):
             for group in self.config.get(field, []):
-                for person in self._paged(f"{path_kind}/{group}/persons", "personId"):
+                for person in self._paged(_path(path_kind + "/{}/persons", group), "personId"):
                     identity = self._identity(person.get("userData"))
                     if identity:
-                        yield ScanHit(item_kind, f"{path_kind}/{group}/persons/{person['personId']}", *identity)
-        for list_id in self.config.get("large_face_lists", []):
-            for face in self._paged(f"largefacelists/{list_id}/persistedfaces", "persistedFaceId"):
-                identity = self._identity(face.get("userData"))
+                        where = _path(path_kind + "/{}/persons/{}", group, person["personId"])
+                        yield ScanHit(item_kind, where, *identity)
+        for item, user_data in self._listed_faces():
+            identity = self._identity(user_data)
+            if identity:
+                yield ScanHit(item.kind, item.path, *identity)
+        if self.config.get("person_directory"):
+            for person in self._paged("persons", "personId"):
+                identity = self._identity(person.get("userData"))
                 if identity:
-                    where = f"largefacelists/{list_id}/persistedfaces/{face['persistedFaceId']}"
-                    yield ScanHit("large_face_list_face", where, *identity)
+                    yield ScanHit("directory_person", _path("persons/{}", person["personId"]), *identity)
 
     def _read(self, item: FaceItem) -> dict[str, Any] | None:
         response = self.client.send("GET", item.path, what=item.kind.replace("_", " "))
@@ -325,17 +361,20 @@ class AzureFaceStore(AzureStore):
 
     def _inventory(
         self, subject: Subject
-    ) -> tuple[list[tuple[LedgerRow, FaceItem | None]], list[FaceItem]]:
-        rows = [(row, FaceItem.from_row(row)) for row in subject.ledger]
+    ) -> tuple[list[tuple[LedgerRow, FaceItem | None]], list[FaceItem], list[tuple[LedgerRow, str]]]:
+        """(ledger rows with their items, items found through the config, rows with unsafe ids)."""
+        rows, unsafe = split_unsafe(subject.ledger, FaceItem.from_row)
         ledger_paths = {item.path for _, item in rows if item}
         extra = [item for item in self._configured_items(subject) if item.path not in ledger_paths]
-        return rows, extra
+        return rows, extra, unsafe
 
     # --- the contract -----------------------------------------------------------------------------
     def discover(self, subject: Subject) -> Discovery:
-        rows, extra = self._inventory(subject)
+        rows, extra, unsafe = self._inventory(subject)
         detail: dict[str, int] = {}
-        found = 0
+        found = len(unsafe)  # cannot be looked up, so cannot be called gone
+        if unsafe:
+            detail["ledger_unsafe_ids"] = len(unsafe)
         person_ids: set[str] = set()
         for row, item in rows:
             present = item is None or self._read(item) is not None
@@ -352,10 +391,10 @@ class AzureFaceStore(AzureStore):
         )
 
     def export(self, subject: Subject, sink: ExportSink) -> Outcome:
-        rows, extra = self._inventory(subject)
+        rows, extra, unsafe = self._inventory(subject)
         count = 0
         with sink.records("face") as writer:
-            for row, item in rows:
+            for row, item in [*rows, *((row, None) for row, _ in unsafe)]:
                 data = self._read(item) if item else None
                 writer.write(
                     {
@@ -364,7 +403,9 @@ class AzureFaceStore(AzureStore):
                         "parents": row.parent_ids,
                         "sent_at": row.sent_at.isoformat() if row.sent_at else None,
                         "stored_by_microsoft": _safe(data),
-                        "note": "" if item else "detection faceIds expire within 24 hours",
+                        "note": ""
+                        if item or row.resource_kind in ROW_PATHS
+                        else "detection faceIds expire within 24 hours",
                     }
                 )
                 count += 1
@@ -376,9 +417,10 @@ class AzureFaceStore(AzureStore):
         return Outcome(exported=count, detail={"items": count})
 
     def erase(self, subject: Subject) -> Outcome:
-        rows, extra = self._inventory(subject)
+        rows, extra, unsafe = self._inventory(subject)
         outcome = Outcome()
         detail = outcome.detail
+        report_unsafe(outcome, unsafe)
         deleted: set[str] = set()
         for item in extra:  # configured finds first: a person delete also removes its faces
             if self._delete(item):
@@ -398,9 +440,14 @@ class AzureFaceStore(AzureStore):
             else:  # 404: already gone (e.g. a face of a person deleted above)
                 outcome.ledger.gone.append(row.id)
                 detail["ledger_already_gone"] = detail.get("ledger_already_gone", 0) + 1
+        if outcome.erased:
+            outcome.retention.append(Retention("face_deleted", count=outcome.erased))
+        if detail.get("detection_expired"):
+            outcome.retention.append(Retention("detection_expired", count=detail["detection_expired"]))
         return outcome
 
     def verify_gone(self, subject: Subject) -> Discovery:
+        subject = without_unsafe(subject, FaceItem.from_row)
         found = self.discover(subject)
         still = 0
         for row in subject.erased_ledger:
@@ -425,6 +472,8 @@ class AzureFaceStore(AzureStore):
             return
         if location.startswith("/face/"):
             location = location.split("/", 3)[3]
+        elif location.startswith("/"):
+            location = location.lstrip("/")
         for attempt in range(10):
             response = self.client.send("GET", location, what="deletion status")
             if response.status_code == 404:
@@ -439,8 +488,7 @@ class AzureFaceStore(AzureStore):
                 )
             time.sleep(min(0.05 * 2**attempt, 2.0))
         raise TransientStoreError(
-            f'store "{self.name}" (azure_face): a directory person deletion is still running; '
-            "checking again later",
+            f'store "{self.name}" (azure_face): a directory person deletion is still running; checking again later',
             retry_after=30,
         )
 
@@ -454,3 +502,7 @@ def _safe(data: dict[str, Any] | None) -> dict[str, Any] | None:
         for k, v in data.items()
         if k in ("personId", "persistedFaceId", "name", "userData", "persistedFaceIds")
     }
+
+
+def _path(template: str, *values: str) -> str:
+    return ids.item_path(template, *values, what="Face id")

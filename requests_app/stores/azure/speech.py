@@ -25,18 +25,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
+from requests_app.stores.azure import ids
 from requests_app.stores.azure.auth import COGNITIVE_SCOPE, auth_config_errors, entra_credential
 from requests_app.stores.azure.client import AzureRestClient
 from requests_app.stores.azure.common import (
     AzureStore,
     placeholders,
     positive_number,
+    report_unsafe,
+    split_unsafe,
     str_list,
     template_errors,
     template_identity,
     template_matches,
+    without_unsafe,
 )
-from requests_app.stores.base import Discovery, ExportSink, Outcome, ScanHit, Subject
+from requests_app.stores.base import Discovery, ExportSink, LedgerRow, Outcome, Retention, ScanHit, Subject
 
 COLLECTION_OF = {"transcription": "transcriptions", "dataset": "datasets"}
 MAX_PAGES = 10_000
@@ -111,6 +115,13 @@ class AzureSpeechStore(AzureStore):
             )
         return self._client
 
+    @classmethod
+    def ledger_id_errors(
+        cls, resource_kind: str, resource_id: str, parent_ids: dict[str, str]
+    ) -> dict[str, list[str]]:
+        """Speech transcriptions and datasets are GUIDs (Speech to text REST 2024-11-15 / v3.2)."""
+        return ids.problems({"resource_id": ids.guid_problem}, {"resource_id": resource_id})
+
     def _params(self, **extra: Any) -> dict[str, Any]:
         return extra if self.version.startswith("v3") else {"api-version": self.version, **extra}
 
@@ -143,7 +154,8 @@ class AzureSpeechStore(AzureStore):
                 body = self.client.json(response)
                 for item in body.get("values", []):
                     item_id = item["self"].split("?")[0].rstrip("/").rsplit("/", 1)[-1]
-                    yield collection, item_id, item.get("customProperties") or {}
+                    if ids.GUID_RE.fullmatch(item_id):  # Speech's own ids; anything else is not followed
+                        yield collection, item_id, item.get("customProperties") or {}
                 url, params = body.get("@nextLink"), None  # the next link carries its own query
 
     def scan(self) -> Iterator[ScanHit]:
@@ -155,33 +167,35 @@ class AzureSpeechStore(AzureStore):
             for key, template in templates.items():
                 identity = template_identity(template, str(props.get(key, "")))
                 if identity:
-                    yield ScanHit(collection.rstrip("s"), f"{collection}/{item_id}", *identity)
+                    yield ScanHit(collection.rstrip("s"), _path(collection, item_id), *identity)
                     break
 
-    def _items(self, subject: Subject) -> tuple[dict[tuple[str, str], list[int]], set[tuple[str, str]]]:
+    def _items(
+        self, subject: Subject
+    ) -> tuple[dict[tuple[str, str], list[int]], set[tuple[str, str]], list[tuple[LedgerRow, str]]]:
+        """(ledger items → row ids, tagged items not in the ledger, rows with unsafe ids)."""
         rows: dict[tuple[str, str], list[int]] = {}
-        for row in subject.ledger:
-            rows.setdefault(
-                (COLLECTION_OF.get(row.resource_kind, "transcriptions"), row.resource_id), []
-            ).append(row.id)
-        return rows, self._tagged(subject) - set(rows)
+        safe, unsafe = split_unsafe(subject.ledger, _item_of)
+        for row, key in safe:
+            rows.setdefault(key, []).append(row.id)
+        return rows, self._tagged(subject) - set(rows), unsafe
 
     def _read(self, collection: str, item_id: str) -> dict[str, Any] | None:
         response = self.client.send(
-            "GET", f"{collection}/{item_id}", params=self._params(), what=f"read {collection}"
+            "GET", _path(collection, item_id), params=self._params(), what=f"read {collection}"
         )
         return self.client.json(response) if response.status_code == 200 else None
 
     def discover(self, subject: Subject) -> Discovery:
-        rows, tagged = self._items(subject)
+        rows, tagged, unsafe = self._items(subject)
         present = [key for key in rows if self._read(*key) is not None] + sorted(tagged)
-        detail: dict[str, int] = {}
+        detail: dict[str, int] = {"ledger_unsafe_ids": len(unsafe)} if unsafe else {}
         for collection, _ in present:
             detail[collection] = detail.get(collection, 0) + 1
-        return Discovery(found=len(present), detail=detail)
+        return Discovery(found=len(present) + len(unsafe), detail=detail)
 
     def export(self, subject: Subject, sink: ExportSink) -> Outcome:
-        rows, tagged = self._items(subject)
+        rows, tagged, _ = self._items(subject)
         count = 0
         with sink.records("speech") as writer:
             for collection, item_id in sorted({*rows, *tagged}):
@@ -203,24 +217,34 @@ class AzureSpeechStore(AzureStore):
         return Outcome(exported=count, detail={"items": count})
 
     def erase(self, subject: Subject) -> Outcome:
-        rows, tagged = self._items(subject)
+        rows, tagged, unsafe = self._items(subject)
         outcome = Outcome()
         for collection, item_id in [*rows, *sorted(tagged)]:
             # 204 also when the item is already gone: Speech does not say which
             self.client.send(
-                "DELETE", f"{collection}/{item_id}", params=self._params(), what=f"delete {collection}"
+                "DELETE", _path(collection, item_id), params=self._params(), what=f"delete {collection}"
             )
             outcome.erased += 1
             outcome.ledger.erased += rows.get((collection, item_id), [])
         outcome.detail = {"items": outcome.erased}
+        report_unsafe(outcome, unsafe)
+        if outcome.erased:  # a transcription's deletion removes the result files Speech stored for it
+            outcome.retention.append(Retention("speech_deleted", count=outcome.erased))
         return outcome
 
     def verify_gone(self, subject: Subject) -> Discovery:
+        subject = without_unsafe(subject, _item_of)
         found = self.discover(subject)
-        still = sum(
-            1
-            for row in subject.erased_ledger
-            if self._read(COLLECTION_OF.get(row.resource_kind, "transcriptions"), row.resource_id) is not None
-        )
-        found.found += still
+        found.found += sum(1 for row in subject.erased_ledger if self._read(*_item_of(row)) is not None)
         return found
+
+
+def _item_of(row: LedgerRow) -> tuple[str, str]:
+    """(collection, id) of a ledger row; ``UnsafeIdError`` if the id cannot be one path segment."""
+    collection = COLLECTION_OF.get(row.resource_kind, "transcriptions")
+    _path(collection, row.resource_id)
+    return collection, row.resource_id
+
+
+def _path(collection: str, item_id: str) -> str:
+    return ids.item_path(collection + "/{}", item_id, what=f"Speech {collection.rstrip('s')} id")

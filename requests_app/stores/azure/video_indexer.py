@@ -29,31 +29,41 @@ delete = "video"          # or "source_file"
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
+from requests_app.stores.azure import ids
 from requests_app.stores.azure.client import AzureRestClient
 from requests_app.stores.azure.common import (
     AzureStore,
     expand,
     placeholders,
     positive_number,
+    report_unsafe,
+    split_unsafe,
     str_list,
     template_identity,
     template_matches,
+    without_unsafe,
 )
 from requests_app.stores.azure.video_indexer_token import AccessTokenPolicy, AccessTokenProvider
 from requests_app.stores.base import (
     Discovery,
     ExportSink,
+    LedgerRow,
     Outcome,
     PermanentStoreError,
+    Retention,
     ScanHit,
     StoreError,
     Subject,
 )
 
 PAGE = 100
+ACCOUNT_ID_RE = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+LOCATION_RE = re.compile(r"^[a-z0-9]{1,40}$")
+ARM_NAME_RE = re.compile(r"^[A-Za-z0-9_().-]{1,90}$")  # ARM names: no '/', nothing that climbs
 LIST_PAGE = 1000  # the most videos List Videos returns per call
 
 
@@ -75,6 +85,18 @@ class AzureVideoIndexerStore(AzureStore):
             for field in ("subscription_id", "resource_group", "account_name"):
                 if not config.get(field):
                     errors.append((field, "required to generate access tokens through ARM"))
+        if isinstance(config.get("location"), str) and not LOCATION_RE.fullmatch(config["location"]):
+            errors.append(("location", "must be an Azure region name such as westeurope (or trial)"))
+        if isinstance(config.get("account_id"), str) and not ACCOUNT_ID_RE.fullmatch(config["account_id"]):
+            errors.append(
+                ("account_id", "must be the Video Indexer account id (a GUID: letters, digits, '-')")
+            )
+        for field in ("subscription_id", "resource_group", "account_name"):
+            value = config.get(field)
+            if value and (not isinstance(value, str) or not ARM_NAME_RE.fullmatch(value)):
+                errors.append(
+                    (field, "must be an Azure resource name (letters, digits, '-', '_', '.', '(', ')')")
+                )
         str_list(config, "external_ids", errors)
         str_list(config, "ledger_accounts", errors)
         if config.get("delete", "video") not in ("video", "source_file"):
@@ -99,7 +121,8 @@ class AzureVideoIndexerStore(AzureStore):
         if self._client is None:
             base = self.config.get("endpoint", "https://api.videoindexer.ai").rstrip("/")
             self._client = AzureRestClient(
-                base_url=f"{base}/{self.config['location']}/Accounts/{self.config['account_id']}",
+                base_url=f"{base}/{ids.segment(self.config['location'], 'location')}/Accounts/"
+                f"{ids.segment(self.config['account_id'], 'account_id')}",
                 store=self.name,
                 service=self.service_label,
                 auth_policy=AccessTokenPolicy(self.tokens),
@@ -118,15 +141,25 @@ class AzureVideoIndexerStore(AzureStore):
             self.tokens.token(force=True)
             return self.client.send(method, path, **kwargs)
 
+    @classmethod
+    def ledger_id_errors(
+        cls, resource_kind: str, resource_id: str, parent_ids: dict[str, str]
+    ) -> dict[str, list[str]]:
+        """Video Indexer video ids are 10 letters or digits (e.g. ``3a2e55f3d8``)."""
+        return ids.problems({"resource_id": ids.video_id_problem}, {"resource_id": resource_id})
+
     def check_connection(self) -> None:
         self._send("GET", "Videos", params={"pageSize": 1}, what="check")
 
     # --- finding -------------------------------------------------------------------------------
-    def _video_ids(self, subject: Subject) -> tuple[dict[str, list[int]], set[str]]:
-        """(ledger video id → row ids, other video ids found for the subject)."""
+    def _video_ids(
+        self, subject: Subject
+    ) -> tuple[dict[str, list[int]], set[str], list[tuple[LedgerRow, str]]]:
+        """(ledger video id → row ids, other video ids found for the subject, rows with unsafe ids)."""
         rows: dict[str, list[int]] = {}
-        for row in subject.ledger:
-            rows.setdefault(row.resource_id, []).append(row.id)
+        safe, unsafe = split_unsafe(subject.ledger, _video_of)
+        for row, video in safe:
+            rows.setdefault(video, []).append(row.id)
         others: set[str] = set()
         if not subject.purpose:
             others |= subject.values("video_id")
@@ -146,7 +179,7 @@ class AzureVideoIndexerStore(AzureStore):
                     )
                     if response.status_code == 200:
                         others.add(str(self.client.json(response)))
-        return rows, others - set(rows)
+        return rows, others - set(rows), unsafe
 
     def _listed_by_external_id(self, templates: list[str], subject: Subject) -> set[str]:
         """Videos whose externalId fits a wildcard template ("user-{user_id}-*"): one listing, paged.
@@ -182,24 +215,24 @@ class AzureVideoIndexerStore(AzureStore):
             for template in templates:
                 identity = template_identity(template, video.get("externalId"))
                 if identity:
-                    yield ScanHit("video", f"Videos/{video['id']}", *identity)
+                    yield ScanHit("video", _path("Videos/{}", str(video["id"])), *identity)
                     break
 
     def _exists(self, video_id: str) -> dict[str, Any] | None:
-        response = self._send("GET", f"Videos/{video_id}/Index", what="read video")
+        response = self._send("GET", _path("Videos/{}/Index", video_id), what="read video")
         return self.client.json(response) if response.status_code == 200 else None
 
     def discover(self, subject: Subject) -> Discovery:
-        rows, others = self._video_ids(subject)
+        rows, others, unsafe = self._video_ids(subject)
         present = {video for video in [*rows, *others] if self._exists(video) is not None}
         return Discovery(
-            found=len(present),
+            found=len(present) + len(unsafe),
             provides={"video_id": present} if present else {},
             detail={"videos": len(present)},
         )
 
     def export(self, subject: Subject, sink: ExportSink) -> Outcome:
-        rows, others = self._video_ids(subject)
+        rows, others, _ = self._video_ids(subject)
         count = 0
         with sink.records("videos") as writer:
             for video in sorted({*rows, *others}):
@@ -218,14 +251,22 @@ class AzureVideoIndexerStore(AzureStore):
         return Outcome(exported=count, detail={"videos": count})
 
     def erase(self, subject: Subject) -> Outcome:
-        rows, others = self._video_ids(subject)
+        rows, others, unsafe = self._video_ids(subject)
         source_only = self.config.get("delete", "video") == "source_file"
         outcome = Outcome()
+        report_unsafe(outcome, unsafe)
         for video in [*rows, *sorted(others)]:
-            path = f"Videos/{video}/SourceFile" if source_only else f"Videos/{video}"
-            response = self._send(
-                "DELETE", path, what="delete source file" if source_only else "delete video"
-            )
+            if source_only:
+                response = self._send(
+                    "DELETE", _path("Videos/{}/SourceFile", video), what="delete source file"
+                )
+            else:  # Delete Video keeps the insights unless asked: deleteInsights=true removes them too
+                response = self._send(
+                    "DELETE",
+                    _path("Videos/{}", video),
+                    params={"deleteInsights": "true"},
+                    what="delete video",
+                )
             ids = rows.get(video, [])
             if response.status_code != 404:
                 outcome.erased += 1
@@ -237,19 +278,33 @@ class AzureVideoIndexerStore(AzureStore):
                     dict.fromkeys(ids, "source file deleted; insights kept by configuration")
                 )
         outcome.detail = {
+            **outcome.detail,
             "videos": outcome.erased,
             "mode": "source_file" if source_only else "video",
             "token_renewals": self.tokens.generated,
         }
+        if outcome.erased:
+            code = "video_source_only" if source_only else "video_deleted"
+            outcome.retention.append(Retention(code, count=outcome.erased))
         return outcome
 
     def verify_gone(self, subject: Subject) -> Discovery:
         if self.config.get("delete", "video") == "source_file":
             return Discovery(found=0, detail={"note": "source files deleted; insights kept by configuration"})
+        subject = without_unsafe(subject, _video_of)
         found = self.discover(subject)
-        still = sum(1 for row in subject.erased_ledger if self._exists(row.resource_id) is not None)
-        found.found += still
+        found.found += sum(1 for row in subject.erased_ledger if self._exists(_video_of(row)) is not None)
         return found
+
+
+def _path(template: str, video_id: str) -> str:
+    return ids.item_path(template, video_id, what="Video Indexer video id")
+
+
+def _video_of(row: LedgerRow) -> str:
+    """A ledger row's video id; ``UnsafeIdError`` if it cannot be one path segment."""
+    _path("Videos/{}", row.resource_id)
+    return row.resource_id
 
 
 __all__ = ["AzureVideoIndexerStore", "StoreError"]

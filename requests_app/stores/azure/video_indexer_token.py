@@ -16,6 +16,7 @@ from typing import Any
 
 from azure.core.pipeline.policies import SansIOHTTPPolicy
 
+from requests_app.stores.azure import ids
 from requests_app.stores.azure.auth import ARM_SCOPE, entra_credential
 from requests_app.stores.azure.client import AzureRestClient
 from requests_app.stores.base import PermanentStoreError
@@ -57,9 +58,12 @@ class AccessTokenProvider:
 
     def _generate(self) -> str:
         c = self.config
-        path = (
-            f"subscriptions/{c['subscription_id']}/resourceGroups/{c['resource_group']}/providers/"
-            f"Microsoft.VideoIndexer/accounts/{c['account_name']}/generateAccessToken"
+        path = ids.item_path(
+            "subscriptions/{}/resourceGroups/{}/providers/Microsoft.VideoIndexer/accounts/{}/generateAccessToken",
+            str(c["subscription_id"]),
+            str(c["resource_group"]),
+            str(c["account_name"]),
+            what="Video Indexer account",
         )
         response = self._arm_client().send(
             "POST",

@@ -91,6 +91,7 @@ class FakeFace(FakeAzureServer):
         groups = r"(?P<kind>persongroups|largepersongroups)/(?P<group>" + ID + ")"
         lists = r"(?P<kind>facelists|largefacelists)/(?P<list_id>" + ID + ")"
         return [
+            ("DELETE", f"{API}/{groups}", self.delete_group),
             ("GET", f"{API}/{groups}/persons", self.list_persons),
             ("GET", f"{API}/{groups}/persons/(?P<person>{ID})", self.get_person),
             ("DELETE", f"{API}/{groups}/persons/(?P<person>{ID})", self.delete_person),
@@ -105,6 +106,7 @@ class FakeFace(FakeAzureServer):
                 self.delete_person_face,
             ),
             ("GET", f"{API}/{lists}", self.get_list),
+            ("DELETE", f"{API}/{lists}", self.delete_list),
             ("GET", f"{API}/{lists}/persistedfaces", self.list_large_faces),
             ("GET", f"{API}/{lists}/persistedfaces/(?P<face>{ID})", self.get_list_face),
             ("DELETE", f"{API}/{lists}/persistedfaces/(?P<face>{ID})", self.delete_list_face),
@@ -120,6 +122,12 @@ class FakeFace(FakeAzureServer):
     def _group_missing(self, kind: str) -> Reply:
         code = "LargePersonGroupNotFound" if kind.startswith("large") else "PersonGroupNotFound"
         return self.error(404, code, "Person group is not found.")
+
+    def delete_group(self, request: FakeRequest, kind: str, group: str) -> Reply:
+        """Delete a whole (Large)PersonGroup with every person in it (200; 404 if unknown)."""
+        if self.groups[kind].pop(group, None) is None:
+            return self._group_missing(kind)
+        return Reply(200)
 
     def list_persons(self, request: FakeRequest, kind: str, group: str) -> Reply:
         found = self._group(kind, group)
@@ -201,6 +209,12 @@ class FakeFace(FakeAzureServer):
         if kind == "facelists":
             body["persistedFaces"] = [{"persistedFaceId": f, "userData": u} for f, u in faces.items()]
         return Reply(200, body)
+
+    def delete_list(self, request: FakeRequest, kind: str, list_id: str) -> Reply:
+        """Delete a whole (Large)FaceList with every face in it (200; 404 if unknown)."""
+        if self.lists[kind].pop(list_id, None) is None:
+            return self._list_missing(kind)
+        return Reply(200)
 
     def list_large_faces(self, request: FakeRequest, kind: str, list_id: str) -> Reply:
         faces = self.lists[kind].get(list_id)

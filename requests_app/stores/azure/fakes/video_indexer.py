@@ -138,8 +138,13 @@ class FakeVideoIndexer(FakeAzureServer):
         return Reply(200, {**record, "videos": [{"id": video, "insights": {"transcript": [], "faces": []}}]})
 
     def delete_video(self, request: FakeRequest, video: str) -> Reply:
-        if self.videos.pop(video, None) is None:
+        """Delete Video: the insights go only with ``deleteInsights=true``; otherwise they stay readable."""
+        if video not in self.videos:
             return self.error(404, "VIDEO_NOT_FOUND", "Video is not found.")
+        if request.query.get("deleteInsights", "").lower() == "true":
+            del self.videos[video]
+        else:
+            self.source_deleted.add(video)
         return Reply(204)
 
     def delete_source(self, request: FakeRequest, video: str) -> Reply:
