@@ -79,6 +79,10 @@ PORTAL_DELETION_GRACE_HOURS = env_int("PORTAL_DELETION_GRACE_HOURS", 0, minimum=
 PORTAL_PACKAGE_DAYS = env_int("PORTAL_PACKAGE_DAYS", 7, minimum=1)
 PORTAL_PACKAGE_MAX_DOWNLOADS = env_int("PORTAL_PACKAGE_MAX_DOWNLOADS", 5, minimum=1)
 PORTAL_REQUEST_RETENTION_DAYS = env_int("PORTAL_REQUEST_RETENTION_DAYS", 730, minimum=1)
+# Data Rights Protocol (requests_app/drp): the business id agents address (empty: DRP endpoints answer 404),
+# and whether status callbacks may go to plain http:// (only for a local test agent).
+PORTAL_DRP_BUSINESS_ID = env_str("PORTAL_DRP_BUSINESS_ID", "")
+PORTAL_DRP_ALLOW_HTTP_CALLBACKS = env_bool("PORTAL_DRP_ALLOW_HTTP_CALLBACKS", DEBUG)
 # Privacy-request forms (web): submissions per client IP, and per e-mail address entered.
 PORTAL_REQUEST_RATE = env_rate("PORTAL_REQUEST_RATE", "10/hour")
 PORTAL_REQUEST_EMAIL_RATE = env_rate("PORTAL_REQUEST_EMAIL_RATE", "5/day")
@@ -165,6 +169,7 @@ INSTALLED_APPS = [
     "csp",
     "portal",
     "requests_app",
+    "requests_app.drp",
     "abuse_app",
 ]
 

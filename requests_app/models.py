@@ -56,6 +56,7 @@ class PrivacyRequest(models.Model):
         HOST_APP = "host_app", "Host app (authenticated user)"
         CONSENT_WITHDRAWAL = "consent_withdrawal", "Consent withdrawn"
         STAFF = "staff", "Staff"
+        DRP = "drp", "Data Rights Protocol agent"
 
     S = Status
     TRANSITIONS: dict[str, set[str]] = {
@@ -120,6 +121,15 @@ class PrivacyRequest(models.Model):
     def __str__(self) -> str:
         return self.reference
 
+    # Called as listener(request, previous, to) after every transition, inside its transaction. Apps
+    # register from AppConfig.ready() (the DRP tells agents of status changes); keep listeners cheap.
+    _transition_listeners: list[Any] = []
+
+    @classmethod
+    def register_transition_listener(cls, listener: Any) -> None:
+        if listener not in cls._transition_listeners:
+            cls._transition_listeners.append(listener)
+
     @property
     def effective_due_at(self) -> datetime | None:
         return self.extended_due_at or self.due_at
@@ -153,6 +163,8 @@ class PrivacyRequest(models.Model):
         self.save()
         audit.record(subject_type="privacy_request", subject_id=self.pk, action=action, actor=actor,
                      from_status=previous, to_status=to, reason=reason, data=data)
+        for listener in self._transition_listeners:
+            listener(self, previous, to)
 
     def note(self, *, actor: Any, action: str, reason: str = "", data: dict[str, Any] | None = None) -> None:
         """Audit something that happened without a status change (assign, extend, download...)."""
@@ -299,6 +311,9 @@ class ConsentPurpose(models.Model):
     title = models.CharField(max_length=200)
     services = models.JSONField(default=list, help_text="Azure services used, e.g. ['face'].")
     requires_consent = models.BooleanField(default=True, help_text="Off only for purposes with another legal basis.")
+    sale_or_sharing = models.BooleanField(
+        default=False, help_text="Sale, sharing or targeted advertising: Global Privacy Control and DRP opt-outs "
+        "withdraw it (CCPA, 11 CCR §7025).")
     active = models.BooleanField(default=True)
 
     def __str__(self) -> str:
@@ -329,6 +344,8 @@ class Consent(models.Model):
     class Method(models.TextChoices):
         WEB = "web", "Web page"
         API = "api", "Host app API"
+        GPC = "gpc", "Global Privacy Control signal"
+        DRP = "drp", "Data Rights Protocol agent"
 
     subject_kind = models.CharField(max_length=64, default="user_id")
     subject_value = models.CharField(max_length=512)
