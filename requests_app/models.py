@@ -358,6 +358,9 @@ class Consent(models.Model):
     withdrawn_method = models.CharField(max_length=8, choices=Method.choices, blank=True)
     ip_hash = models.CharField(max_length=64, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
+    # Granted after the page said the browser's Global Privacy Control signal asks otherwise (11 CCR
+    # §7025(c)(3)): the person's explicit choice, which the same signal then no longer withdraws.
+    gpc_confirmed = models.BooleanField(default=False)
 
     class Meta:
         indexes = [models.Index(fields=["subject_kind", "subject_value", "purpose", "withdrawn_at"])]

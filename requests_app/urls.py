@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, include, path
 
-from requests_app import views, views_receipts
+from requests_app import views, views_consent, views_receipts
 
 urlpatterns: list[URLPattern | URLResolver] = [
     # Named per kind too, so pages can link without knowing the kinds (home page).
@@ -18,6 +18,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # Anyone checks a deletion receipt against the published Ed25519 keys.
     path("receipts/verify/", views_receipts.verify, name="receipt-verify"),
     path(".well-known/privacy-receipt-keys.json", views_receipts.public_keys, name="receipt-public-keys"),
+    # Global Privacy Control is honoured (requests_app/gpc.py).
+    path(".well-known/gpc.json", views_consent.gpc_well_known, name="gpc-well-known"),
 ]
 
 # The execution engine's public pages (access-package download).
