@@ -4,6 +4,7 @@ import pytest
 
 from requests_app import consent, ledger
 from requests_app.models import Consent, ConsentPurpose, PrivacyRequest
+from tests.requests_app.azure_helpers import face_store_toml
 
 NOTICE = ("We send the photos you upload to Microsoft's Face service to find the faces in them and to "
           "recognise you in new photos. We keep a face template for as long as you keep this feature on.")
@@ -57,21 +58,7 @@ def test_consent_grant_and_withdraw(page, live_server, face_purpose, check_a11y,
 @pytest.fixture
 def face_store(tmp_path, settings, fake_face):
     path = tmp_path / "stores.toml"
-    path.write_text(f"""
-[[store]]
-name = "face"
-kind = "azure_face"
-endpoint = "{fake_face.url}"
-key = "{fake_face.key}"
-person_groups = ["app-users"]
-match = "email"
-max_tps = 1000
-retry_backoff = 0.01
-
-[[store]]
-name = "azure-ledger"
-kind = "azure_ledger"
-""")
+    path.write_text(face_store_toml(fake_face) + '\n[[store]]\nname = "azure-ledger"\nkind = "azure_ledger"\n')
     settings.PORTAL_STORES_FILE = str(path)
     settings.PORTAL_STORE_TASK_BACKOFF_SECONDS = 0.01
     return path
