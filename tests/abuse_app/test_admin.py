@@ -51,7 +51,7 @@ def test_case_decide_form_records_statement_of_reasons(moderator, staff_client):
     case = Case.objects.get()
     client = staff_client(moderator)
     bad = client.post(f"/admin/abuse_app/case/{case.pk}/decide/", {"action": "remove_content", "facts": "x"})
-    assert bad.status_code == 200 and "Say on which ground" in bad.content.decode()
+    assert bad.status_code == 200 and "Choose a ground" in bad.content.decode()
     ok = client.post(
         f"/admin/abuse_app/case/{case.pk}/decide/",
         {

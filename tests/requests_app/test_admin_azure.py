@@ -18,7 +18,7 @@ def test_changing_notice_text_publishes_a_new_version(staff_client, officer):
         {
             "slug": p.slug,
             "title": p.title,
-            "services": '["face"]',
+            "services": "face",
             "requires_consent": "on",
             "active": "on",
             "notice_text": "We now also keep the photo for 30 days.",
@@ -45,7 +45,7 @@ def test_new_purpose_gets_notice_version_1(staff_client, officer):
         {
             "slug": "voice",
             "title": "Voice notes",
-            "services": '["speech"]',
+            "services": "speech",
             "requires_consent": "on",
             "active": "on",
             "notice_text": "Your voice is sent to Microsoft Azure AI Speech.",
