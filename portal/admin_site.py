@@ -25,6 +25,10 @@ class PortalAdminSite(admin.AdminSite):
     site_header = "Privacy & Abuse Portal"
     site_title = "Portal admin"
     index_title = "Staff"
+    # At 1280 px the navigation column (300 px) and a list's filter panel left ~630 px for the
+    # table, and the case and request lists hid their last columns (SLA due, Status, Assigned to).
+    # The home page, the breadcrumbs and the user menu lead everywhere the sidebar did.
+    enable_nav_sidebar = False
 
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[Any]:
         """Operators' plumbing (lockouts, beat heartbeats) only on a superuser's home page.

@@ -44,6 +44,18 @@ def _no_sideways_scroll(page, what: str) -> None:
     assert overflow <= 0, f"{what} scrolls sideways by {overflow}px at {page.viewport_size['width']}px"
 
 
+def _visible_within(page, selector: str, what: str) -> None:
+    """Inside the viewport and inside the visible part of the list's scroll box (not under the filters)."""
+    right_edge = page.evaluate(
+        "sel => { const el = document.querySelector(sel); if (!el) return null;"
+        " const box = el.closest('.results') || document.body;"
+        " return [el.getBoundingClientRect().right, box.getBoundingClientRect().right]; }",
+        selector,
+    )
+    assert right_edge is not None, f"{what}: nothing matches {selector}"
+    assert right_edge[0] <= min(right_edge[1], DESKTOP["width"]) + 0.5, f"{what} is cut off at 1280 px: {right_edge}"
+
+
 def _staff_page(new_page, live_server, user):
     client = Client()
     login_staff(client, user)
@@ -82,9 +94,8 @@ def test_report_decide_read_appeal(new_page, live_server, moderator, outbox, loc
     staff.goto("/admin/abuse_app/case/")
     _no_sideways_scroll(staff, "case list")
     for column in ("sla_due", "status", "assigned_to"):
-        cell = staff.locator(f"#result_list td.field-{column}").first
-        box = cell.bounding_box()
-        assert box and box["x"] + box["width"] <= DESKTOP["width"], f"case list hides the {column} column"
+        _visible_within(staff, f"#result_list td.field-{column}", f"the case list's {column} column")
+        _visible_within(staff, f"#result_list th.column-{column}", f"the case list's {column} heading")
     staff.goto(f"/admin/abuse_app/case/{case.pk}/change/")
     _no_sideways_scroll(staff, "case page")
     note = staff.locator("textarea#id_body").bounding_box()
