@@ -14,30 +14,15 @@ from requests_app.demo import write_stores
 from requests_app.models import PrivacyRequest
 from tests.conftest import ALICE
 from tests.e2e.conftest import DESKTOP
+from tests.e2e.layout import no_sideways_scroll, visible_within
 
 PASSWORD = "correct horse battery staple"
-SIDEWAYS = "(el => el.scrollWidth - el.clientWidth)(document.documentElement)"
 
 
 def _code(device: TOTPDevice) -> str:
     return f"{TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token():06d}"
 
 
-def _no_sideways_scroll(page, what: str) -> None:
-    overflow = page.evaluate(SIDEWAYS)
-    assert overflow <= 0, f"{what} scrolls sideways by {overflow}px"
-
-
-def _visible_within(page, selector: str, what: str) -> None:
-    """Inside the viewport and inside the visible part of the list's scroll box (not under the filters)."""
-    right_edge = page.evaluate(
-        "sel => { const el = document.querySelector(sel); if (!el) return null;"
-        " const box = el.closest('.results') || document.body;"
-        " return [el.getBoundingClientRect().right, box.getBoundingClientRect().right]; }",
-        selector,
-    )
-    assert right_edge is not None, f"{what}: nothing matches {selector}"
-    assert right_edge[0] <= min(right_edge[1], DESKTOP["width"]) + 0.5, f"{what} is cut off at 1280 px: {right_edge}"
 
 
 @pytest.fixture
@@ -77,7 +62,7 @@ def test_privacy_officer_first_day(new_page, officer, demo_stores):
     page.wait_for_url("**/admin/")
 
     # The admin home: the dashboard first, the second factor in the user menu, no operators' plumbing.
-    _no_sideways_scroll(page, "admin home")
+    no_sideways_scroll(page, "admin home")
     assert page.locator(".pr-index-dashboard-link").is_visible()
     assert page.locator("#user-tools a[href*='/account/2fa/']").is_visible()
     assert page.locator("a[href*='/admin/axes/']").count() == 0
@@ -86,24 +71,24 @@ def test_privacy_officer_first_day(new_page, officer, demo_stores):
     # Dashboard → the requests due within 7 days → the list shows every column.
     page.locator(".pr-index-dashboard-link").click()
     page.wait_for_url("**/dashboard/")
-    _no_sideways_scroll(page, "dashboard")
+    no_sideways_scroll(page, "dashboard")
     assert page.locator("#due-week-count").inner_text() == "1"
     page.locator("a.pr-card[href*='deadline=soon']").click()
     page.wait_for_url(lambda url: "deadline=soon" in url)
-    _no_sideways_scroll(page, "request list")
+    no_sideways_scroll(page, "request list")
     for column in ("assigned_to", "due_column", "status_column"):
-        _visible_within(page, f"#result_list td.field-{column}", f"the {column} column")
-        _visible_within(page, f"#result_list th.column-{column}", f"the {column} heading")
+        visible_within(page, f"#result_list td.field-{column}", f"the {column} column")
+        visible_within(page, f"#result_list th.column-{column}", f"the {column} heading")
     heading = page.locator("#result_list th.column-assigned_to")
     assert heading.evaluate("el => el.scrollWidth <= el.clientWidth"), "the 'Assigned to' heading is clipped"
     page.get_by_role("link", name=request.reference).click()
     page.wait_for_url(lambda url: f"/privacyrequest/{request.pk}/change/" in url)
-    _no_sideways_scroll(page, "request page")
+    no_sideways_scroll(page, "request page")
 
     # Approve: the page says when the deletion starts and what each store holds now.
     page.locator("a.pr-decision-approve").click()
     page.wait_for_url(lambda url: "/decide/approve/" in url)
-    _no_sideways_scroll(page, "approve page")
+    no_sideways_scroll(page, "approve page")
     assert "24" in page.locator("#content-main").inner_text()
     counts = page.locator(".pr-dry-run td.pr-count").all_inner_texts()
     assert counts and sum(int(c) for c in counts) > 0, "the dry run found none of Alice's data"

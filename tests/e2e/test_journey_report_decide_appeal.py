@@ -14,6 +14,7 @@ from django.test import Client
 
 from abuse_app.models import Appeal, Case, Decision, Notice
 from tests.e2e.conftest import DESKTOP, PHONE
+from tests.e2e.layout import no_sideways_scroll, visible_within
 from tests.helpers import login_staff
 
 
@@ -27,7 +28,6 @@ def fresh_rate_limits():
     cache.clear()
 
 
-SIDEWAYS = "(el => el.scrollWidth - el.clientWidth)(document.documentElement)"
 LONG_URL = "https://app.example/posts/" + "a-very-long-slug-without-spaces-" * 6 + "42"
 
 
@@ -39,21 +39,6 @@ def _png() -> bytes:
     return out.getvalue()
 
 
-def _no_sideways_scroll(page, what: str) -> None:
-    overflow = page.evaluate(SIDEWAYS)
-    assert overflow <= 0, f"{what} scrolls sideways by {overflow}px at {page.viewport_size['width']}px"
-
-
-def _visible_within(page, selector: str, what: str) -> None:
-    """Inside the viewport and inside the visible part of the list's scroll box (not under the filters)."""
-    right_edge = page.evaluate(
-        "sel => { const el = document.querySelector(sel); if (!el) return null;"
-        " const box = el.closest('.results') || document.body;"
-        " return [el.getBoundingClientRect().right, box.getBoundingClientRect().right]; }",
-        selector,
-    )
-    assert right_edge is not None, f"{what}: nothing matches {selector}"
-    assert right_edge[0] <= min(right_edge[1], DESKTOP["width"]) + 0.5, f"{what} is cut off at 1280 px: {right_edge}"
 
 
 def _staff_page(new_page, live_server, user):
@@ -75,7 +60,7 @@ def test_report_decide_read_appeal(new_page, live_server, moderator, outbox, loc
     # 1. The reporter files a report with a screenshot.
     reporter = new_page(locale=locale, viewport=viewport)
     reporter.goto("/report/")
-    _no_sideways_scroll(reporter, "report form")
+    no_sideways_scroll(reporter, "report form")
     reporter.locator("input[name=category][value=harassment]").check()
     reporter.locator("textarea[name=locations]").fill(LONG_URL)
     reporter.locator("textarea[name=explanation]").fill("This post publishes my home address and threatens me.")
@@ -85,26 +70,27 @@ def test_report_decide_read_appeal(new_page, live_server, moderator, outbox, loc
     reporter.locator("input[name=good_faith]").check()
     reporter.locator("form.stacked button[type=submit]").click()
     reporter.wait_for_url("**/report/received/")
-    _no_sideways_scroll(reporter, "report received")
+    no_sideways_scroll(reporter, "report received")
     notice = Notice.objects.get()
     case = Case.objects.get()
 
     # 2. The moderator finds the case in the list at 1280 px: every column visible, no sideways scroll.
     staff = _staff_page(new_page, live_server, moderator)
     staff.goto("/admin/abuse_app/case/")
-    _no_sideways_scroll(staff, "case list")
+    no_sideways_scroll(staff, "case list")
     for column in ("sla_due", "status", "assigned_to"):
-        _visible_within(staff, f"#result_list td.field-{column}", f"the case list's {column} column")
-        _visible_within(staff, f"#result_list th.column-{column}", f"the case list's {column} heading")
+        visible_within(staff, f"#result_list td.field-{column}", f"the case list's {column} column")
+        visible_within(staff, f"#result_list th.column-{column}", f"the case list's {column} heading")
     staff.goto(f"/admin/abuse_app/case/{case.pk}/change/")
-    _no_sideways_scroll(staff, "case page")
+    no_sideways_scroll(staff, "case page")
     note = staff.locator("textarea#id_body").bounding_box()
     assert note and note["width"] >= 300, f"the note box is squeezed to {note and note['width']}px"
 
     # 3. The decision page shows the report and a working preview of the image; nothing is preselected.
     staff.goto(f"/admin/abuse_app/case/{case.pk}/decide/")
-    _no_sideways_scroll(staff, "decision page")
+    no_sideways_scroll(staff, "decision page")
     assert "home address" in staff.locator(".abuse-report-text").inner_text()
+    staff.wait_for_function("document.querySelector('.abuse-preview img').complete")
     assert staff.evaluate("document.querySelector('.abuse-preview img').naturalWidth") == 64
     assert staff.locator("input[name=action]:checked").count() == 0
     staff.locator("input[type=submit].default").click()
@@ -124,17 +110,17 @@ def test_report_decide_read_appeal(new_page, live_server, moderator, outbox, loc
     link = re.search(r"https?://\S+/report/status/[^\s\"<>]+", received.body)
     assert link, received.body
     reporter.goto(link.group(0))
-    _no_sideways_scroll(reporter, "report status")
+    no_sideways_scroll(reporter, "report status")
     assert "Terms §4.2" in reporter.content()
 
     # 5. ...appeals, and is told it was sent under their own reference.
     reporter.locator("a[href*='/appeal/']").click()
     assert notice.reference in reporter.locator("h1").inner_text()
     assert case.reference not in reporter.locator("h1").inner_text()
-    _no_sideways_scroll(reporter, "appeal page")
+    no_sideways_scroll(reporter, "appeal page")
     reporter.locator("textarea[name=statement]").fill("The address is still online.")
     reporter.locator("form.stacked button[type=submit]").click()
     panel = reporter.locator(".confirmation-panel")
     assert panel.is_visible() and notice.reference in panel.inner_text()
-    _no_sideways_scroll(reporter, "appeal sent")
+    no_sideways_scroll(reporter, "appeal sent")
     assert Appeal.objects.get().notice == notice
