@@ -226,6 +226,9 @@ class DecisionForm(forms.Form):
     facts = forms.CharField(
         label=_("Facts and circumstances"),
         widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={
+            "required": _("Write the facts and circumstances: what you found and why it led to this decision.")
+        },
         help_text=_(
             "Sent to the reporters and the reported person, and published in the transparency report: "
             "never name or describe the reporters, and leave out personal data."
