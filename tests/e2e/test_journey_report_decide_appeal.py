@@ -7,12 +7,17 @@ Public pages at phone and desktop width in en/de/fr (no sideways scroll, asserte
 
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from abuse_app.models import Appeal, Case, Decision, Notice
+from portal.models import AuditEvent
+from tests.abuse_app.conftest import report_data
 from tests.e2e.conftest import DESKTOP, PHONE
 from tests.e2e.layout import no_sideways_scroll, visible_within
 from tests.helpers import login_staff
@@ -124,3 +129,19 @@ def test_report_decide_read_appeal(new_page, live_server, moderator, outbox, loc
     assert panel.is_visible() and notice.reference in panel.inner_text()
     no_sideways_scroll(reporter, "appeal sent")
     assert Appeal.objects.get().notice == notice
+
+
+def test_child_safety_preview_blurred_until_revealed(new_page, live_server, moderator):
+    """The child-safety lane takes no uploads from the public form; evidence may still reach a case
+    (a notice through the API joins it), so the preview is blurred and grey until revealed."""
+    Client().post("/report/", report_data(evidence=[SimpleUploadedFile("shot.png", _png(), "image/png")]))
+    case = Case.objects.get()
+    Case.objects.filter(pk=case.pk).update(is_child_safety=True, legal_hold_until=timezone.now() + timedelta(days=9))
+    staff = _staff_page(new_page, live_server, moderator)
+    staff.goto(f"/admin/abuse_app/case/{case.pk}/decide/")
+    image = staff.locator(".abuse-preview img")
+    assert "blur" in image.evaluate("el => getComputedStyle(el).filter")
+    staff.locator(".abuse-preview button[type=submit]").click()
+    staff.locator(".abuse-preview button[type=submit]").wait_for(state="detached")
+    assert staff.locator(".abuse-preview img").evaluate("el => getComputedStyle(el).filter") == "none"
+    assert AuditEvent.objects.filter(action="abuse.evidence_revealed", subject_id=str(case.pk)).count() == 1
