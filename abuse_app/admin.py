@@ -18,7 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from abuse_app import services
+from abuse_app import services, timeline_words
 from abuse_app.forms import AppealDecisionForm, DecisionForm, NoteForm
 from abuse_app.models import Appeal, Case, Decision, Evidence, Notice, ReporterStanding, WebhookDelivery
 from portal import audit
@@ -195,7 +195,7 @@ class CaseAdmin(admin.ModelAdmin):
                     "notices": [(n, _evidence_links(n)) for n in notices],
                     "decisions": case.decisions.select_related("decided_by").prefetch_related("appeals"),
                     "notes": case.notes.select_related("author"),
-                    "timeline": audit.timeline("abuse_case", case.pk),
+                    "timeline": timeline_words.timeline_rows(audit.timeline("abuse_case", case.pk)),
                     "note_form": NoteForm(),
                     "can_decide": case.is_open and request.user.has_perm("abuse_app.add_decision"),
                     "can_note": request.user.has_perm("abuse_app.add_casenote"),

@@ -37,12 +37,8 @@ ACTION_WORDS: dict[str, Any] = {
 
 
 def action_words(action: str) -> str:
-    """A known action's words, else the machine name made readable (``engine.task_failed`` → "Engine task failed")."""
-    known = ACTION_WORDS.get(action)
-    if known is not None:
-        return str(known)
-    text = action.replace(".", " ").replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
+    """Known actions in words; others readable (``engine.task_failed`` → "Engine task failed")."""
+    return audit.action_words(action, ACTION_WORDS)
 
 
 def status_words(value: str) -> str:
