@@ -68,9 +68,15 @@ def test_report_decide_read_appeal(new_page, live_server, moderator, outbox, loc
     no_sideways_scroll(reporter, "report form")
     reporter.locator("input[name=category][value=harassment]").check()
     reporter.locator("textarea[name=locations]").fill(LONG_URL)
+    screenshot = {"name": "screenshot.png", "mimeType": "image/png", "buffer": _png()}
+    # A first try without the explanation: the browser drops the chosen file, and the page says so there.
+    reporter.locator("input[type=file][name=evidence]").set_input_files(files=[screenshot])
+    reporter.locator("input[name=good_faith]").check()
+    reporter.locator("form.stacked button[type=submit]").click()
+    assert reporter.locator("#field-evidence .field-error").is_visible()
+    no_sideways_scroll(reporter, "report form with errors")
     reporter.locator("textarea[name=explanation]").fill("This post publishes my home address and threatens me.")
-    reporter.locator("input[type=file][name=evidence]").set_input_files(
-        files=[{"name": "screenshot.png", "mimeType": "image/png", "buffer": _png()}])
+    reporter.locator("input[type=file][name=evidence]").set_input_files(files=[screenshot])
     reporter.locator("input[name=reporter_email]").fill("reporter@example.net")
     reporter.locator("input[name=good_faith]").check()
     reporter.locator("form.stacked button[type=submit]").click()
