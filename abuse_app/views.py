@@ -20,6 +20,8 @@ from abuse_app.models import Appeal, Category, Decision, Notice
 from portal.ratelimit import client_ip, ratelimit, token_guard, too_many
 
 RECEIPT_SESSION_KEY = "abuse_receipt"
+# The appeal just filed from this browser: its page then opens with a confirmation.
+APPEAL_SENT_SESSION_KEY = "abuse_appeal_sent"
 
 
 def _hotline() -> dict:
@@ -60,6 +62,8 @@ def report(request):
                     "email": bool(submitted.notice.reporter_email),
                 }
                 return redirect("abuse-received")
+        if form.errors:
+            form.note_dropped_files()
     else:
         # Only a category named in the link preselects a choice: an empty initial value would
         # override the child-safety lane's own "minors" default (a hidden field) with nothing.
@@ -177,13 +181,19 @@ def _appeal(request, *, decision: Decision, appellant: str, notice: Notice | Non
         except services.AbuseError as exc:
             error = str(exc)
         else:
+            request.session[APPEAL_SENT_SESSION_KEY] = appeal.pk
             return redirect(request.path)
+    just_sent = appeal is not None and request.session.pop(APPEAL_SENT_SESSION_KEY, None) == appeal.pk
     response = render(
         request,
         "abuse/appeal.html",
         {
             "decision": decision,
             "case": decision.case,
+            # A reporter knows their report by its AR-… reference; the case number is internal.
+            "reference": notice.reference if notice is not None else decision.case.reference,
+            "notice": notice,
+            "just_sent": just_sent,
             "appeal": appeal,
             "form": form,
             "error": error,
