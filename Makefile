@@ -5,6 +5,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 export PORT
+# honcho hands each Procfile process its own PORT (web $(PORT), worker +100, beat +200): every
+# process must build e-mail links from the web's address, not from its own PORT.
+PORTAL_BASE_URL ?= http://127.0.0.1:$(PORT)
+export PORTAL_BASE_URL
 
 .PHONY: run test lint bench install clean e2e-deps
 
@@ -28,7 +32,7 @@ run: $(STAMP)
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py compile_translations  # the .mo files are build output (GNU msgfmt, or polib)
 	@echo ""
-	@echo "  Portal:        http://127.0.0.1:$(PORT)/"
+	@echo "  Portal:        http://127.0.0.1:$(PORT)/   (links in e-mails: $(PORTAL_BASE_URL))"
 	@echo "  Admin:         http://127.0.0.1:$(PORT)/admin/   (create a staff user: $(PY) manage.py createsuperuser)"
 	@echo "  Health:        http://127.0.0.1:$(PORT)/healthz"
 	@echo "  API docs:      http://127.0.0.1:$(PORT)/api/docs/"
