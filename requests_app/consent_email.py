@@ -92,9 +92,11 @@ def open_emailed_link(token: str) -> ConsentLink:
 
         link = ConsentLink.objects.filter(token_hash=tokens.hash_token(token)).first()
     if link is None:
-        raise consent.ConsentError(_("This consent link is not valid. Ask for a new one on the consent page."), "subject")
+        raise consent.ConsentError(
+            _("This consent link is not valid. Ask for a new one on the consent page."), "subject")
     if link.revoked_at is not None or link.expires_at <= timezone.now():
-        raise consent.ConsentError(_("This consent link has expired. Ask for a new one on the consent page."), "subject")
+        raise consent.ConsentError(
+            _("This consent link has expired. Ask for a new one on the consent page."), "subject")
     if link.issued_by == EMAIL_ISSUER:
         used = ConsentLink.objects.filter(pk=link.pk, last_used_at__isnull=True).update(
             last_used_at=timezone.now())

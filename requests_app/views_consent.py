@@ -42,11 +42,11 @@ def overview(request: HttpRequest) -> HttpResponse:
     error = ""
     if token and request.method == "GET":
         try:
-            link = consent_email.open_emailed_link(token)
+            opened = consent_email.open_emailed_link(token)
         except consent.ConsentError as exc:
             error = str(exc)
         else:
-            _remember(request, link)
+            _remember(request, opened)
             return redirect(request.path)
     form = forms.ConsentLinkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
