@@ -126,12 +126,18 @@ class Mailbox:
                 found.append(((path.name, index), message))  # type: ignore[arg-type]
         return found
 
-    def wait(self, to: str, pattern: str, timeout: float = 90, stack: Stack | None = None) -> EmailMessage:
-        """The next message to ``to`` whose text matches ``pattern`` (a regular expression)."""
+    def wait(self, to: str, pattern: str, timeout: float = 90, stack: Stack | None = None,
+             attachments: bool = False) -> EmailMessage:
+        """The next message to ``to`` whose text matches ``pattern`` (a regular expression).
+
+        ``attachments=True``: only a message that carries files (a receipt, not the e-mails before it).
+        """
         deadline = time.monotonic() + timeout
         while True:
             for key, message in self.messages():
                 if key in self.taken or to.lower() not in str(message["To"]).lower():
+                    continue
+                if attachments and not list(message.iter_attachments()):
                     continue
                 if re.search(pattern, text(message)):
                     self.taken.add(key)
