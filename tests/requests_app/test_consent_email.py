@@ -1,6 +1,5 @@
 """Consent from the portal: an e-mailed, single-use link for the address's account (issue 19)."""
 
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -9,17 +8,11 @@ from django.core.management import call_command
 
 from requests_app import consent_email, tasks
 from requests_app.models import ConsentLink, ConsentPurpose
-from requests_app.stores import registry
 
 
 @pytest.fixture
-def demo(tmp_path, monkeypatch, settings, db):
-    monkeypatch.setenv("PORTAL_DEMO_DIR", str(tmp_path / "demo"))
-    call_command("demo_hostapp")
-    registry._cache.clear()
-    settings.PORTAL_STORES_FILE = str(Path(settings.BASE_DIR) / "docs" / "examples" / "stores.toml")
-    yield
-    registry._cache.clear()
+def demo(db, demo_hostapp):
+    """The demo host app (tests/requests_app/conftest.py)."""
 
 
 def test_demo_hostapp_seeds_consent_purposes_once(demo):

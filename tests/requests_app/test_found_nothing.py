@@ -1,28 +1,20 @@
 """An address with no data: "we found nothing about you", not an empty ZIP behind a code (issue 19)."""
 
-from pathlib import Path
 
 import pytest
 from django.core import mail
-from django.core.management import call_command
 
 from requests_app import services
 from requests_app.engine.services import run_local
 from requests_app.models import PrivacyRequest
-from requests_app.stores import registry
 from tests.requests_app.intake_helpers import committed, verified
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_rate_limits")]
 
 
 @pytest.fixture
-def demo(tmp_path, monkeypatch, settings):
-    monkeypatch.setenv("PORTAL_DEMO_DIR", str(tmp_path / "demo"))
-    call_command("demo_hostapp")
-    registry._cache.clear()
-    settings.PORTAL_STORES_FILE = str(Path(settings.BASE_DIR) / "docs" / "examples" / "stores.toml")
-    yield
-    registry._cache.clear()
+def demo(transactional_db, demo_hostapp):
+    """The demo host app (tests/requests_app/conftest.py)."""
 
 
 @pytest.mark.parametrize(("email", "nothing"), [("nobody@example.net", True), ("bob@example.org", False)])
