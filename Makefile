@@ -5,10 +5,6 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 export PORT
-# honcho hands each Procfile process its own PORT (web $(PORT), worker +100, beat +200): every
-# process must build e-mail links from the web's address, not from its own PORT.
-PORTAL_BASE_URL ?= http://127.0.0.1:$(PORT)
-export PORTAL_BASE_URL
 
 .PHONY: run test lint bench install clean e2e-deps
 
@@ -25,6 +21,9 @@ $(STAMP): pyproject.toml | $(PY)
 
 install: $(STAMP)
 
+# honcho hands each Procfile process its own PORT (web $(PORT), worker +100, beat +200): every
+# process must build e-mail links from the web's address, not from its own PORT.
+run: export PORTAL_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: $(STAMP)
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput
