@@ -65,7 +65,10 @@ PORTAL_RECEIPT_KEY_CREATE_ON_FIRST_USE = DEBUG  # never in production: see reque
 PORTAL_APP_NAME = env_str("PORTAL_APP_NAME", "Example App")
 PORTAL_OPERATOR_NAME = env_str("PORTAL_OPERATOR_NAME", "Example Ltd")
 PORTAL_OPERATOR_CONTACT = env_str("PORTAL_OPERATOR_CONTACT", "privacy@example.com")
-PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:" + env_str("PORT", "8000")).rstrip("/")
+# Not derived from PORT: honcho gives every Procfile process its own PORT (web 8000, worker 8100,
+# beat 8200), and links in e-mails the worker sends must point at the web. `make run` exports
+# PORTAL_BASE_URL=http://127.0.0.1:$(PORT) so every process agrees (issue 19).
+PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 PORTAL_DEFAULT_JURISDICTION = env_str("PORTAL_DEFAULT_JURISDICTION", "gdpr")
 if PORTAL_DEFAULT_JURISDICTION not in {"gdpr", "ccpa", "other"}:
     raise ConfigError("PORTAL_DEFAULT_JURISDICTION: must be gdpr, ccpa or other")

@@ -7,7 +7,8 @@ How a browser user is identified without an account: the host app links to
 for the receipt and the purposes the link was issued for); it expires after
 ``LINK_MAX_AGE`` (1 hour) and staff can revoke it. The page swaps the token for
 a session entry and redirects to the bare URL, so the token leaves the address
-bar, history and Referer at once. The page itself never asks who you are.
+bar, history and Referer at once. A person who arrives at the portal without such a link asks
+for one by e-mail on ``/consent/`` (``requests_app.consent_email``: single-use links).
 
 Withdrawal starts the erasure of the Azure data sent under that purpose: a
 verified deletion request scoped to the purpose (``scope_purpose``), filed

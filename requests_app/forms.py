@@ -149,3 +149,18 @@ class ReceiptVerifyForm(forms.Form):
         except receipt.ReceiptFormatError as exc:
             raise forms.ValidationError(str(exc))
         return data
+
+
+class ConsentLinkForm(forms.Form):
+    """The consent page's "e-mail me a link": the address the person signed up to the app with."""
+
+    email = forms.EmailField(
+        label=_("Your e-mail address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text=_("The address you use for your account. We e-mail you a link that opens your consent choices."),
+        error_messages={
+            "required": _("Enter the e-mail address of your account."),
+            "invalid": _("Enter a valid e-mail address, like name@example.com."),
+        },
+    )

@@ -19,6 +19,7 @@ from django.utils import timezone
 from portal import mail, tokens
 from requests_app.engine import download_path, package, receipt
 from requests_app.models import AccessPackage, PrivacyRequest, StoreTask, SubjectIdentity
+from requests_app.status_words import found_nothing
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +143,8 @@ def _finish_access(request, tasks, manual_reason, actor) -> str:
                     "download_url": mail.absolute(download_path(raw_token)),
                     "days": settings.PORTAL_PACKAGE_DAYS,
                     "max_downloads": pkg.max_downloads,
+                    # Nothing anywhere: say so, rather than send the person through the code to an empty ZIP.
+                    "found_nothing": found_nothing(locked),
                 },
                 language=locked.language,
             )

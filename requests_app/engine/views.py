@@ -81,6 +81,11 @@ def package_download(request, token: str):
         pkg = _package(token)
     except Http404:
         return render(request, "404.html", status=404)
+    return serve_package(request, pkg)
+
+
+def serve_package(request, pkg: AccessPackage):
+    """The download page and its actions for a package found by the caller (e-mailed link, status page)."""
     if not pkg.is_available:
         return _gone(request, pkg)
     if request.method != "POST":
