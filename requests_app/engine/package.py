@@ -59,7 +59,8 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-from requests_app.stores.base import CATEGORIES
+from requests_app.stores.base import CATEGORIES, humanise
+from requests_app.stores.sql_export import WITHHELD
 
 PackageSection = Callable[[Any, Any], "dict[str, Any] | None"]
 PACKAGE_SECTIONS: list[PackageSection] = []
@@ -175,7 +176,30 @@ def _store_meta(name: str) -> Any:
 def _table_meta(store: Any, table: str) -> dict[str, Any]:
     describe = getattr(store, "table_meta", None)
     meta = describe(table) if describe else {}
-    return {"label": "", "describe": "", "category": "", "columns": {}, **meta}
+    return {"label": "", "describe": "", "category": "", "columns": {}, "people": [], "hidden": [], **meta}
+
+
+def column_label(name: str, meta: dict[str, Any]) -> str:
+    """The header a person reads: the stores file's label, else the name in words.
+
+    A column holding people's ids loses its "id": "followee_id" → "Followee".
+    """
+    given = meta.get("columns", {}).get(name, {}).get("label")
+    if given:
+        return given
+    if name in meta.get("people", ()) and name.lower().endswith("_id") and len(name) > 3:
+        return humanise(name[:-3])
+    return humanise(name)
+
+
+def _readable_cell(name: str, record: dict[str, Any], people: frozenset[str]) -> str:
+    """A cell of the readable copies: a person column left out of the record is the subject."""
+    if name in people:
+        if name not in record:
+            return _("you")
+        if record[name] == WITHHELD:
+            return _("another member")
+    return _cell(record.get(name))
 
 
 def _records(path: Path) -> Iterator[dict[str, Any]]:
@@ -225,6 +249,9 @@ def _write_readable_copies(archive: zipfile.ZipFile, source: Path, arcbase: str,
             columns.update(dict.fromkeys(record))
         names = list(columns)
     labels = meta.get("columns", {})
+    # The readable copies leave out the table's own internal id; the JSON keeps every column.
+    names = [n for n in names if n not in set(meta.get("hidden", ()))]
+    people = frozenset(meta.get("people", ()))
     csv_path, rows_path = scratch / f"{source.stem}.csv", scratch / f"{source.stem}.rows.html"
     total = 0
     with (
@@ -232,15 +259,15 @@ def _write_readable_copies(archive: zipfile.ZipFile, source: Path, arcbase: str,
         open(rows_path, "w", encoding="utf-8") as rows_file,
     ):
         writer = csv.writer(csv_file)
-        writer.writerow(names)
+        writer.writerow([column_label(name, meta) for name in names])
         for record in _records(source):
-            cells = [_cell(record.get(name)) for name in names]
+            cells = [_readable_cell(name, record, people) for name in names]
             writer.writerow([_spreadsheet_safe(cell) for cell in cells])
             if total < HTML_ROWS_MAX:
                 rows_file.write("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in cells) + "</tr>\n")
             total += 1
     archive.write(csv_path, f"{arcbase}.csv")
-    title = meta.get("label") or PurePosixPath(arcbase).name
+    title = meta.get("label") or humanise(PurePosixPath(arcbase).name)
     head = [
         '<!doctype html><html><head><meta charset="utf-8">',
         f"<title>{escape(title)}</title>",
@@ -256,7 +283,7 @@ def _write_readable_copies(archive: zipfile.ZipFile, source: Path, arcbase: str,
     if described:
         head.append("<dl>")
         for name, column in described:
-            head.append(f"<dt>{escape(column.get('label') or name)}</dt><dd>{escape(column['describe'])}</dd>")
+            head.append(f"<dt>{escape(column_label(name, meta))}</dt><dd>{escape(column['describe'])}</dd>")
         head.append("</dl>")
     if total > HTML_ROWS_MAX:
         head.append(
@@ -269,7 +296,7 @@ def _write_readable_copies(archive: zipfile.ZipFile, source: Path, arcbase: str,
         )
     head.append("<table><thead><tr>")
     for name in names:
-        label = labels.get(name, {}).get("label") or name
+        label = column_label(name, meta)
         head.append(f'<th scope="col" title="{escape(name)}">{escape(label)}</th>')
     head.append("</tr></thead><tbody>\n")
     with archive.open(f"{arcbase}.html", "w", force_zip64=True) as out, open(rows_path, "rb") as rows:
@@ -307,10 +334,12 @@ def build_package(request, tasks) -> tuple[Path, int, str]:
             store_dir = staging / folder_name
             entry: dict[str, Any] = {
                 "name": task.store,
+                "label": configured.label if configured is not None else humanise(task.store),
                 "kind": task.store_kind,
                 "tables": [],
                 "files": 0,
                 "images": [],
+                "links": [],  # the other files, to open from the index (first IMAGES_SHOWN_PER_STORE)
                 "manual_steps": (task.detail or {}).get("manual_steps", []),
                 "not_covered": [g for g in not_covered.get(task.store, []) if g.get("rows") != 0],
             }
@@ -333,6 +362,10 @@ def build_package(request, tasks) -> tuple[Path, int, str]:
                             and len(entry["images"]) < IMAGES_SHOWN_PER_STORE
                         ):
                             entry["images"].append(f"{folder_name}/{relative}")
+                        elif len(entry["links"]) < IMAGES_SHOWN_PER_STORE:
+                            entry["links"].append(
+                                {"href": f"{folder_name}/{relative}", "name": relative.removeprefix("files/")}
+                            )
             tables = (task.detail or {}).get("tables", {})
             for table, count in tables.items():
                 meta = _table_meta(configured, table)
@@ -343,7 +376,7 @@ def build_package(request, tasks) -> tuple[Path, int, str]:
                 entry["tables"].append(
                     {
                         "name": table,
-                        "label": meta["label"] or table,
+                        "label": meta["label"] or humanise(table),
                         "describe": meta["describe"],
                         "rows": count,
                         "file": f"{base}.json",
@@ -354,13 +387,13 @@ def build_package(request, tasks) -> tuple[Path, int, str]:
                 category = meta["category"] or KIND_CATEGORIES.get(task.store_kind, "")
                 if category and count:
                     categories.setdefault(category, []).append(
-                        {"what": meta["label"] or table, "count": count, "link": f"{base}.html"}
+                        {"what": meta["label"] or humanise(table), "count": count, "link": f"{base}.html"}
                     )
             store_category = getattr(configured, "category", "") or KIND_CATEGORIES.get(task.store_kind, "")
             if store_category and entry["files"]:
                 categories.setdefault(store_category, []).append(
                     {
-                        "what": getattr(configured, "label", "") or f"{task.store}/files",
+                        "what": entry["label"],
                         "count": entry["files"],
                         "link": "",
                     }

@@ -20,6 +20,7 @@ missing table); any other exception is treated as transient.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
@@ -251,8 +252,21 @@ class Store(ABC):
         """
         return iter(())
 
+    @property
+    def label(self) -> str:
+        """What the person reads for this store in the access package: ``label`` from the stores file,
+        else words made from the name ("app-db" → "App db")."""
+        return self.config.get("label") or humanise(self.name)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
+
+
+def humanise(name: str) -> str:
+    """A machine name as words: "blob_path" → "Blob path", "app-db" → "App db", "createdAt" → "Created at"."""
+    words = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
+    words = " ".join(re.split(r"[\s_\-.]+", words)).strip()
+    return (words[:1].upper() + words[1:].lower()) if words else name
 
 
 def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
