@@ -50,6 +50,7 @@ import shutil
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from html import escape as _escape
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
@@ -90,20 +91,39 @@ def staging_root(request_id: int) -> Path:
     return Path(settings.PORTAL_PRIVATE_ROOT) / "staging" / str(int(request_id))
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
 class _JsonArrayWriter:
-    def __init__(self, handle):
+    """One JSON array, one record per line; with ``readable`` (a staging sink), the CSV and HTML
+    rows are written in the same pass once the exporter ``declare``s its columns."""
+
+    def __init__(self, handle, readable: Callable[[list[str]], ReadableWriter] | None = None):
         self.handle = handle
         self.count = 0
         self.columns: dict[str, None] = {}  # every key seen, in order: the CSV/HTML header
+        self._readable_factory = readable
+        self.readable: ReadableWriter | None = None
+
+    def declare(self, columns: list[str]) -> None:
+        """Every key the records will have (a SQL cursor knows them): CSV/HTML are then written now."""
+        self.columns.update(dict.fromkeys(columns))
+        if self._readable_factory is not None and self.readable is None and self.count == 0:
+            self.readable = self._readable_factory(list(columns))
 
     def write(self, record: dict[str, Any]) -> None:
-        self.columns.update(dict.fromkeys(record))
+        if self.readable is None:
+            self.columns.update(dict.fromkeys(record))
         self.handle.write(("[\n" if self.count == 0 else ",\n").encode())
-        self.handle.write(json.dumps(record, ensure_ascii=False, default=str).encode())
+        self.handle.write(_ENCODER.encode(record).encode())
+        if self.readable is not None:
+            self.readable.write(record)
         self.count += 1
 
     def close(self) -> None:
         self.handle.write(b"[]\n" if self.count == 0 else b"\n]\n")
+        if self.readable is not None:
+            self.readable.close()
 
 
 class StagingSink:
@@ -112,10 +132,12 @@ class StagingSink:
     Starting an export clears the folder, so a re-run after a crash never duplicates records.
     """
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, store: Any = None, language: str = ""):
         self.folder = folder
         self.counts: dict[str, int] = {}
         self.files = 0
+        self.store = store  # the configured store: its table words make the CSV/HTML in the same pass
+        self.language = language or settings.LANGUAGE_CODE
 
     @classmethod
     @contextmanager
@@ -123,19 +145,34 @@ class StagingSink:
         folder = staging_root(task.request_id) / safe_name(task.store)
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True, exist_ok=True)
-        yield cls(folder)
+        language = getattr(getattr(task, "request", None), "language", "") or ""
+        yield cls(folder, _store_meta(task.store), language)
 
     @contextmanager
     def records(self, name: str) -> Iterator[_JsonArrayWriter]:
-        path = self.folder / f"{safe_name(name)}.json"
+        stem = safe_name(name)
+        path = self.folder / f"{stem}.json"
+        scratch = self.folder / META
+        scratch.mkdir(exist_ok=True)
+        (scratch / f"{stem}.readable.json").unlink(missing_ok=True)
+
+        def readable(columns: list[str]) -> ReadableWriter:
+            with translation.override(self.language):
+                return ReadableWriter(scratch, stem, _table_meta(self.store, name), columns)
+
         with open(path, "wb") as handle:
-            writer = _JsonArrayWriter(handle)
-            yield writer
-            writer.close()
+            writer = _JsonArrayWriter(handle, readable if self.store is not None else None)
+            try:
+                yield writer
+            finally:
+                writer.close()
         self.counts[name] = writer.count
-        meta = self.folder / META / f"{safe_name(name)}.columns.json"
-        meta.parent.mkdir(exist_ok=True)
-        meta.write_text(json.dumps(list(writer.columns)), encoding="utf-8")
+        (scratch / f"{stem}.columns.json").write_text(json.dumps(list(writer.columns)), encoding="utf-8")
+        if writer.readable is not None:
+            # Written last: build_package trusts the scratch CSV/HTML rows only when this is there.
+            (scratch / f"{stem}.readable.json").write_text(
+                json.dumps({"names": writer.readable.names, "total": writer.readable.total}), encoding="utf-8"
+            )
 
     def add_file(self, arcname: str, fileobj: BinaryIO) -> None:
         target = self.folder / "files" / safe_arcname(arcname)
@@ -192,16 +229,6 @@ def column_label(name: str, meta: dict[str, Any]) -> str:
     return humanise(name)
 
 
-def _readable_cell(name: str, record: dict[str, Any], people: frozenset[str]) -> str:
-    """A cell of the readable copies: a person column left out of the record is the subject."""
-    if name in people:
-        if name not in record:
-            return _("you")
-        if record[name] == WITHHELD:
-            return _("another member")
-    return _cell(record.get(name))
-
-
 def _records(path: Path) -> Iterator[dict[str, Any]]:
     """Read back a staged JSON array written by _JsonArrayWriter: one record per line."""
     with open(path, encoding="utf-8") as handle:
@@ -232,40 +259,79 @@ def _spreadsheet_safe(text: str) -> str:
 _NUMBER = re.compile(r"^-?[0-9]+([.,][0-9]+)?$")
 
 
-def _write_readable_copies(archive: zipfile.ZipFile, source: Path, arcbase: str, meta: dict[str, Any]) -> None:
-    """``<arcbase>.csv`` and ``<arcbase>.html`` from a staged JSON file, in one streaming pass.
+class ReadableWriter:
+    """The CSV and the HTML table rows of one table, written record by record to scratch files.
 
-    Both are written to scratch files first (a ZIP takes one open entry at a
-    time), then copied in chunks.
+    Used while exporting (the same pass that writes the JSON, see ``_JsonArrayWriter.declare``)
+    or, for a sink that did not declare its columns, in one pass over the staged JSON.
+    Translated words are looked up once, not per cell.
+    """
+
+    def __init__(self, scratch: Path, stem: str, meta: dict[str, Any], names: list[str]):
+        hidden = set(meta.get("hidden", ()))
+        # The readable copies leave out the table's own internal id; the JSON keeps every column.
+        self.names = [n for n in names if n not in hidden]
+        self.people = frozenset(meta.get("people", ()))
+        self.you, self.other = _("you"), _("another member")
+        self.csv_path, self.rows_path = scratch / f"{stem}.csv", scratch / f"{stem}.rows.html"
+        self.total = 0
+        self._csv_file = open(self.csv_path, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
+        self._rows_file = open(self.rows_path, "w", encoding="utf-8")  # noqa: SIM115
+        self._csv = csv.writer(self._csv_file)
+        self._csv.writerow([column_label(name, meta) for name in self.names])
+
+    def _cell(self, name: str, record: dict[str, Any]) -> str:
+        if name in self.people:  # a person column left out of the record is the subject
+            if name not in record:
+                return self.you
+            if record[name] == WITHHELD:
+                return self.other
+        return _cell(record.get(name))
+
+    def write(self, record: dict[str, Any]) -> None:
+        cells = [self._cell(name, record) for name in self.names]
+        self._csv.writerow([_spreadsheet_safe(cell) for cell in cells])
+        if self.total < HTML_ROWS_MAX:
+            # html.escape, not Django's lazy-aware escape: same output, a third of the cost per cell.
+            self._rows_file.write("<tr>" + "".join(f"<td>{_escape(cell)}</td>" for cell in cells) + "</tr>\n")
+        self.total += 1
+
+    def close(self) -> None:
+        self._csv_file.close()
+        self._rows_file.close()
+
+
+def _write_readable_copies(archive: zipfile.ZipFile, source: Path, arcbase: str, meta: dict[str, Any]) -> None:
+    """``<arcbase>.csv`` and ``<arcbase>.html`` into the ZIP.
+
+    Usually the export wrote their rows already (``.readable.json`` says so); otherwise one
+    streaming pass over the staged JSON writes them. Either way they are scratch files copied
+    in chunks (a ZIP takes one open entry at a time).
     """
     scratch = source.parent / META
     scratch.mkdir(exist_ok=True)
-    sidecar = scratch / f"{source.stem}.columns.json"
-    if sidecar.exists():
-        names = json.loads(sidecar.read_text(encoding="utf-8"))
-    else:  # staged by an older version: one extra pass for the header
-        columns: dict[str, None] = {}
-        for record in _records(source):
-            columns.update(dict.fromkeys(record))
-        names = list(columns)
-    labels = meta.get("columns", {})
-    # The readable copies leave out the table's own internal id; the JSON keeps every column.
-    names = [n for n in names if n not in set(meta.get("hidden", ()))]
-    people = frozenset(meta.get("people", ()))
+    done = scratch / f"{source.stem}.readable.json"
     csv_path, rows_path = scratch / f"{source.stem}.csv", scratch / f"{source.stem}.rows.html"
-    total = 0
-    with (
-        open(csv_path, "w", encoding="utf-8-sig", newline="") as csv_file,
-        open(rows_path, "w", encoding="utf-8") as rows_file,
-    ):
-        writer = csv.writer(csv_file)
-        writer.writerow([column_label(name, meta) for name in names])
-        for record in _records(source):
-            cells = [_readable_cell(name, record, people) for name in names]
-            writer.writerow([_spreadsheet_safe(cell) for cell in cells])
-            if total < HTML_ROWS_MAX:
-                rows_file.write("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in cells) + "</tr>\n")
-            total += 1
+    if done.exists() and csv_path.exists() and rows_path.exists():
+        written = json.loads(done.read_text(encoding="utf-8"))
+        names, total = list(written["names"]), int(written["total"])
+    else:
+        sidecar = scratch / f"{source.stem}.columns.json"
+        if sidecar.exists():
+            columns = json.loads(sidecar.read_text(encoding="utf-8"))
+        else:  # staged by an older version: one extra pass for the header
+            seen: dict[str, None] = {}
+            for record in _records(source):
+                seen.update(dict.fromkeys(record))
+            columns = list(seen)
+        readable = ReadableWriter(scratch, source.stem, meta, columns)
+        try:
+            for record in _records(source):
+                readable.write(record)
+        finally:
+            readable.close()
+        names, total = readable.names, readable.total
+    labels = meta.get("columns", {})
     archive.write(csv_path, f"{arcbase}.csv")
     title = meta.get("label") or humanise(PurePosixPath(arcbase).name)
     head = [

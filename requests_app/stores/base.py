@@ -173,7 +173,9 @@ class ExportSink(Protocol):
     ``records(name)`` opens a JSON array ``<store>/<name>.json`` and yields a
     writer; each ``write`` appends one record (no list is kept in memory).
     ``add_file(arcname, fileobj)`` copies a file into ``<store>/files/<arcname>``
-    in chunks.
+    in chunks. A writer may also have ``declare(columns)``: an exporter that knows
+    every key before the first record (a SQL cursor) calls it, and the package's
+    CSV and HTML rows are then written in the same pass as the JSON.
     """
 
     def records(self, name: str) -> AbstractContextManager[JsonArrayWriter]: ...

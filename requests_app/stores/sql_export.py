@@ -31,6 +31,7 @@ from requests_app.stores.base import ExportSink, Outcome, Subject
 if TYPE_CHECKING:
     from requests_app.stores.sql import SqlStore, Table
 
+_PLAIN = frozenset({str, int, float, bool})  # values JSON takes as they are (no _jsonable call per cell)
 WITHHELD = "another member"  # stable token in the JSON; the readable copies translate it
 
 
@@ -138,9 +139,15 @@ def export(store: SqlStore, subject: Subject, sink: ExportSink) -> Outcome:
                                 width = len(cursor.description) - 2 * len(people)
                                 columns = [c[0] for c in cursor.description[:width]]
                                 position = {name: columns.index(name) for name in people if name in columns}
+                                declare = getattr(writer, "declare", None)
+                                if declare is not None:
+                                    declare(columns)  # the package's CSV and HTML rows follow in this pass
                                 while rows := cursor.fetchmany(EXPORT_CHUNK):
                                     for row in rows:
-                                        record = {c: _jsonable(v) for c, v in zip(columns, row[:width], strict=True)}
+                                        record = {
+                                            c: v if v is None or type(v) in _PLAIN else _jsonable(v)
+                                            for c, v in zip(columns, row[:width], strict=True)
+                                        }
                                         for i, name in enumerate(people):
                                             if name not in position or record.get(name) is None:
                                                 continue

@@ -183,3 +183,38 @@ label = ""
     text = text.replace('label = ""\n', "")
     errors = registry.parse(text, "stores.toml").errors
     assert any('"table[0] (accounts_profile).shown_as": only a table that provides an id' in e for e in errors)
+
+
+def test_sql_rows_are_written_into_json_csv_and_html_in_one_pass(stores_file, approved_request, monkeypatch):
+    from requests_app.engine import package
+
+    read_back = []
+    original = package._records
+
+    def spy(path):
+        read_back.append(path.name)
+        return original(path)
+
+    monkeypatch.setattr(package, "_records", spy)
+    archive = package_of(stores_file, approved_request)
+    assert read_back == []  # the SQL export declared its columns: no second pass over the JSON
+    assert "<td>alice photo 1</td>" in archive.read("app-db/media_photo.html").decode()
+    assert archive.read("app-db/media_photo.csv").decode("utf-8-sig").count("alice photo") == 3
+
+
+def test_a_sink_that_does_not_declare_columns_gets_its_copies_from_the_json(tmp_path):
+    from requests_app.engine import package
+
+    sink = package.StagingSink(tmp_path / "hook")  # no configured store: nothing written beside the JSON
+    (tmp_path / "hook").mkdir()
+    with sink.records("orders") as writer:
+        writer.write({"id": 7, "item": "=SUM(A1)", "buyer_id": "another member"})
+        writer.write({"id": 8, "item": "tea", "extra": "late key"})
+    meta = {"label": "Your orders", "columns": {}, "people": ["buyer_id"], "hidden": ["id"]}
+    with zipfile.ZipFile(tmp_path / "out.zip", "w") as archive:
+        package._write_readable_copies(archive, tmp_path / "hook" / "orders.json", "hook/orders", meta)
+    with zipfile.ZipFile(tmp_path / "out.zip") as archive:
+        rows = list(csv.reader(io.StringIO(archive.read("hook/orders.csv").decode("utf-8-sig"))))
+        page = archive.read("hook/orders.html").decode()
+    assert rows == [["Item", "Buyer", "Extra"], ["'=SUM(A1)", "another member", ""], ["tea", "you", "late key"]]
+    assert "<h1>Your orders</h1>" in page
