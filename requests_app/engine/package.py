@@ -141,12 +141,14 @@ class StagingSink:
 
     @classmethod
     @contextmanager
-    def for_task(cls, task) -> Iterator[StagingSink]:
+    def for_task(cls, task, store: Any = None) -> Iterator[StagingSink]:
+        """The sink of an export task; ``store`` (the configured store, looked up if not given)
+        lends its table words to the CSV and HTML written in the same pass."""
         folder = staging_root(task.request_id) / safe_name(task.store)
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True, exist_ok=True)
         language = getattr(getattr(task, "request", None), "language", "") or ""
-        yield cls(folder, _store_meta(task.store), language)
+        yield cls(folder, store if store is not None else _store_meta(task.store), language)
 
     @contextmanager
     def records(self, name: str) -> Iterator[_JsonArrayWriter]:
@@ -242,6 +244,8 @@ def _records(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def _cell(value: Any) -> str:
+    if type(value) is str:  # the usual case first: called once per cell
+        return value
     if value is None:
         return ""
     if isinstance(value, dict | list):
@@ -249,9 +253,14 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+_FORMULA_START = frozenset("=+@-\t\r")
+
+
 def _spreadsheet_safe(text: str) -> str:
     # A cell starting with = + - @ is a formula to spreadsheet programs; a leading ' keeps it text.
-    if text[:1] in ("=", "+", "@", "\t", "\r") or (text[:1] == "-" and not _NUMBER.match(text)):
+    if not text or text[0] not in _FORMULA_START:
+        return text
+    if text[0] != "-" or not _NUMBER.match(text):
         return "'" + text
     return text
 
@@ -275,7 +284,9 @@ class ReadableWriter:
         self.you, self.other = _("you"), _("another member")
         self.csv_path, self.rows_path = scratch / f"{stem}.csv", scratch / f"{stem}.rows.html"
         self.total = 0
-        self._csv_file = open(self.csv_path, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
+        # utf-8 plus one BOM by hand: the utf-8-sig codec runs Python code on every write.
+        self._csv_file = open(self.csv_path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        self._csv_file.write("\ufeff")
         self._rows_file = open(self.rows_path, "w", encoding="utf-8")  # noqa: SIM115
         self._csv = csv.writer(self._csv_file)
         self._csv.writerow([column_label(name, meta) for name in self.names])
@@ -289,7 +300,8 @@ class ReadableWriter:
         return _cell(record.get(name))
 
     def write(self, record: dict[str, Any]) -> None:
-        cells = [self._cell(name, record) for name in self.names]
+        people, get = self.people, record.get
+        cells = [self._cell(name, record) if name in people else _cell(get(name)) for name in self.names]
         self._csv.writerow([_spreadsheet_safe(cell) for cell in cells])
         if self.total < HTML_ROWS_MAX:
             # html.escape, not Django's lazy-aware escape: same output, a third of the cost per cell.

@@ -464,7 +464,7 @@ def operate(store: Store, task: StoreTask, subject: Subject) -> Discovery | Outc
     if task.phase == PH.EXPORT:
         from requests_app.engine.package import StagingSink
 
-        with StagingSink.for_task(task) as sink:
+        with StagingSink.for_task(task, store) as sink:
             return store.export(subject, sink)
     if task.phase == PH.ERASE:
         from requests_app import ledger
