@@ -282,6 +282,13 @@ class ReadableWriter:
         self.names = [n for n in names if n not in hidden]
         self.people = frozenset(meta.get("people", ()))
         self.you, self.other = _("you"), _("another member")
+        # Columns naming a file another store carries (``file = "<store>[/folder]"``): the copies
+        # point at the file in the package, never at where the host app stores it.
+        self.files = {
+            name: column["file"]
+            for name, column in meta.get("columns", {}).items()
+            if isinstance(column, dict) and column.get("file") and name in self.names
+        }
         self.csv_path, self.rows_path = scratch / f"{stem}.csv", scratch / f"{stem}.rows.html"
         self.total = 0
         # utf-8 plus one BOM by hand: the utf-8-sig codec runs Python code on every write.
@@ -302,11 +309,33 @@ class ReadableWriter:
     def write(self, record: dict[str, Any]) -> None:
         people, get = self.people, record.get
         cells = [self._cell(name, record) if name in people else _cell(get(name)) for name in self.names]
+        if self.files:
+            cells = [self._in_package(name, cell) if name in self.files else cell
+                     for name, cell in zip(self.names, cells, strict=True)]
         self._csv.writerow([_spreadsheet_safe(cell) for cell in cells])
         if self.total < HTML_ROWS_MAX:
             # html.escape, not Django's lazy-aware escape: same output, a third of the cost per cell.
-            self._rows_file.write("<tr>" + "".join(f"<td>{_escape(cell)}</td>" for cell in cells) + "</tr>\n")
+            self._rows_file.write("<tr>" + "".join(
+                self._file_cell(cell) if name in self.files and cell else f"<td>{_escape(cell)}</td>"
+                for name, cell in zip(self.names, cells, strict=True)
+            ) + "</tr>\n")
         self.total += 1
+
+    def _in_package(self, name: str, value: str) -> str:
+        """Where the file of a ``file`` column is in the ZIP: ``<store>/files/[folder/]<value>``."""
+        if not value:
+            return ""
+        store, _slash, folder = self.files[name].partition("/")
+        return f"{safe_name(store)}/files/" + safe_arcname(f"{folder}/{value}" if folder else value)
+
+    @staticmethod
+    def _file_cell(path: str) -> str:
+        href = _escape("../" + path)
+        name = _escape(PurePosixPath(path).name)
+        if PurePosixPath(path).suffix.lower() in IMAGE_SUFFIXES:
+            return f'<td><a href="{href}"><img src="{href}" alt="{name}" loading="lazy"></a></td>'
+        return f'<td><a href="{href}">{name}</a></td>'
+
 
     def close(self) -> None:
         self._csv_file.close()
@@ -347,11 +376,13 @@ def _write_readable_copies(archive: zipfile.ZipFile, source: Path, arcbase: str,
     archive.write(csv_path, f"{arcbase}.csv")
     title = meta.get("label") or humanise(PurePosixPath(arcbase).name)
     head = [
-        '<!doctype html><html><head><meta charset="utf-8">',
+        '<!doctype html><html><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(title)}</title>",
         "<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1f24;line-height:1.5}"
         "table{border-collapse:collapse}th,td{border:1px solid #d6dbe1;padding:.3rem .6rem;"
-        "text-align:left;vertical-align:top}td{white-space:pre-wrap}dt{font-weight:600}</style>",
+        "text-align:left;vertical-align:top}td{white-space:pre-wrap}dt{font-weight:600}"
+        "td img{max-width:8rem;max-height:8rem}</style>",
         f'</head><body><p><a href="../index.html">← {escape(_("Back to the overview"))}</a></p>',
         f"<h1>{escape(title)}</h1>",
     ]

@@ -175,12 +175,16 @@ def _table_errors(index: int, raw: Any) -> list[tuple[str, str]]:
         for col, meta in columns.items():
             ok = isinstance(meta, str) or (
                 isinstance(meta, dict)
-                and set(meta) <= {"label", "describe"}
+                and set(meta) <= {"label", "describe", "file"}
                 and all(isinstance(v, str) for v in meta.values())
+                and (not meta.get("file") or re.match(r"^[a-z0-9_-]+(/[^/].*)?$", meta["file"]) is not None)
             )
             if not IDENT_RE.match(col) or "." in col or not ok:
                 errors.append(
-                    (f"{where}.columns.{col}", 'a label, or { label = "...", describe = "..." }')
+                    (
+                        f"{where}.columns.{col}",
+                        'a label, or { label = "...", describe = "...", file = "<store>[/folder]" }',
+                    )
                 )
     match = raw.get("match")
     if not isinstance(match, dict) or not match:

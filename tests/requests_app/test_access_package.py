@@ -218,3 +218,23 @@ def test_a_sink_that_does_not_declare_columns_gets_its_copies_from_the_json(tmp_
         page = archive.read("hook/orders.html").decode()
     assert rows == [["Item", "Buyer", "Extra"], ["'=SUM(A1)", "another member", ""], ["tea", "you", "late key"]]
     assert "<h1>Your orders</h1>" in page
+
+
+def test_a_file_column_points_at_the_file_in_the_package_not_the_storage_path(
+    stores_file, host_db, media_root, approved_request
+):
+    with host_db.cursor() as cursor:
+        cursor.execute("UPDATE media_photo SET blob_path = 'avatars/1/me.png' WHERE id = 1")
+    text = stores_file.read_text().replace(
+        'name = "media_photo"\n',
+        'name = "media_photo"\n  columns = { blob_path = { label = "Photo", file = "uploads" } }\n',
+        1,
+    )
+    stores_file.write_text(text)
+    archive = package_of(stores_file, approved_request)
+    page = archive.read("app-db/media_photo.html").decode()
+    assert '<th scope="col" title="blob_path">Photo</th>' in page
+    assert '<a href="../uploads/files/avatars/1/me.png"><img src="../uploads/files/avatars/1/me.png"' in page
+    assert "uploads/files/avatars/1/me.png" in archive.namelist()  # the link opens a file the ZIP carries
+    rows = list(csv.DictReader(io.StringIO(archive.read("app-db/media_photo.csv").decode("utf-8-sig"))))
+    assert rows[0]["Photo"] == "uploads/files/avatars/1/me.png"
