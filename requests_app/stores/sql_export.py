@@ -106,7 +106,7 @@ def _person_select(
 
 
 def export(store: SqlStore, subject: Subject, sink: ExportSink) -> Outcome:
-    from requests_app.stores.sql import EXPORT_CHUNK, _jsonable, _rollback_quietly
+    from requests_app.stores.sql import EXPORT_CHUNK, _autocommit_quietly, _jsonable, _rollback_quietly
 
     outcome = Outcome(detail={"tables": {}})
     table_name = None
@@ -161,8 +161,8 @@ def export(store: SqlStore, subject: Subject, sink: ExportSink) -> Outcome:
                     outcome.detail["tables"][table.name] = count
                     outcome.exported += count
             finally:
-                _rollback_quietly(conn)
-                conn.set_autocommit(True)
+                _rollback_quietly(conn)  # read-only: nothing to keep
+                _autocommit_quietly(conn)
     except (DatabaseError, InterfaceError) as exc:
         raise store._error(exc, "export", table_name) from exc
     return outcome
