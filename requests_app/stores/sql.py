@@ -315,18 +315,26 @@ class SqlStore(Store):
 
     def table_meta(self, name: str) -> dict[str, Any]:
         """Words for the access package: the table's label, description, category, column labels,
-        the columns that hold people's ids (``people``) and the internal ids left out of the
-        readable copies (``hidden``: the table's own key, unless the file gives it a label)."""
+        the columns that hold people's ids (``people``) and the columns left out of the readable
+        copies (``hidden``: the table's own key, and a person column that is the table's only
+        ``match`` — the subject's own id in every row — unless the file gives it a label)."""
         table = next((t for t in self.tables if t.name == name), None)
         if table is None:
             return {}
+        people = sql_export.person_columns(self, table)
+        # A table found through one person column alone (owner_id) has the subject there in every row.
+        always_theirs = [c for c in table.match if c in people] if len(table.match) == 1 else []
         return {
             "label": table.label,
             "describe": table.describe,
             "category": table.category,
             "columns": table.columns,
-            "people": sorted(sql_export.person_columns(self, table)),
-            "hidden": [k for k in (table.declared_key or ["id"]) if k not in table.columns],
+            "people": sorted(people),
+            "hidden": [
+                column
+                for column in [*(table.declared_key or ["id"]), *always_theirs]
+                if column not in table.columns
+            ],
         }
 
     # --- connection --------------------------------------------------------------

@@ -238,3 +238,11 @@ def test_a_file_column_points_at_the_file_in_the_package_not_the_storage_path(
     assert "uploads/files/avatars/1/me.png" in archive.namelist()  # the link opens a file the ZIP carries
     rows = list(csv.DictReader(io.StringIO(archive.read("app-db/media_photo.csv").decode("utf-8-sig"))))
     assert rows[0]["Photo"] == "uploads/files/avatars/1/me.png"
+
+
+def test_the_only_match_column_of_a_table_is_left_out_of_the_readable_copies(stores_file, approved_request):
+    archive = package_of(stores_file, approved_request)
+    header = next(csv.reader(io.StringIO(archive.read("app-db/media_photo.csv").decode("utf-8-sig"))))
+    assert "Owner" not in header and "Caption" in header  # owner_id = the subject in every row
+    page = archive.read("app-db/media_photo.html").decode()
+    assert 'title="owner_id"' not in page
