@@ -44,7 +44,12 @@ def run(request: PrivacyRequest, stdout: OutputWrapper, notify: bool) -> Privacy
         raise CommandError(
             "The stores file has errors; run manage.py check_stores:\n" + "\n".join(loaded.errors)
         )
-    total = sum(len(services.phases_for(request, s)) for s in loaded.stores)
+    services.seed_identities(request)  # plan() seeds them too (idempotent); the skip below needs them now
+    total = sum(
+        len(services.phases_for(request, s))
+        for s in loaded.stores
+        if not services.cannot_hold_anything(request, s)
+    )
     bar = cli.ProgressBar(stdout, total)
     token = finish.NOTIFY.set(notify)
     try:
