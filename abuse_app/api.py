@@ -25,6 +25,7 @@ from abuse_app.models import Category, Notice
 from abuse_app.targets import parse_location
 from portal.api_errors import api_error
 from portal.api_keys import api_key_of
+from portal.body_limits import allows_body, evidence_body_limit
 from portal.input_limits import InputRefused, load_json
 from portal.models import ApiKey
 from portal.ratelimit import client_ip
@@ -96,6 +97,7 @@ ReportResponse = inline_serializer(
 )
 
 
+@allows_body(evidence_body_limit)  # multipart with evidence files
 class AbuseReportView(APIView):
     throttle_classes = [AbuseReportThrottle]
     permission_classes: list = []

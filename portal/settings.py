@@ -174,10 +174,14 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
-    # NUL/control characters and invalid UTF-8 in path, query and forms → 400/404 (docs/security.md).
+    # Bodies over the route's limit → 413 before a byte is read (portal/body_limits.py).
+    "portal.body_limits.BodyLimitMiddleware",
+    # NUL/control characters and invalid UTF-8 in path and query → 400/404 (docs/security.md).
     "portal.input_limits.RejectHostileInputMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # The same for form bodies, read only after the CSRF check above (its process_view runs first).
+    "portal.input_limits.RejectHostileFormMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -267,10 +271,19 @@ STORAGES = {
 if env_bool("PORTAL_PLAIN_STATIC", False):
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
+# Body limits (portal/body_limits.py), checked on the declared Content-Length before any reading:
+# the abuse report form and API take the evidence files (PORTAL_ABUSE_EVIDENCE_MAX_FILES x _MAX_BYTES),
+# the rest of the API PORTAL_MAX_JSON_BYTES, every other form PORTAL_MAX_FORM_BYTES. A reverse proxy
+# in front enforces the largest of them too (docs/deploy.md).
+PORTAL_MAX_FORM_BYTES = env_int("PORTAL_MAX_FORM_BYTES", 1024 * 1024, minimum=16 * 1024)
+# Form fields other than files, held in memory (Django's own limit, a 400 over it).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Uploaded files up to this size stay in memory; larger ones are spooled to FILE_UPLOAD_TEMP_DIR.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = max(10, PORTAL_ABUSE_EVIDENCE_MAX_FILES + 1)
 # JSON bodies of the API (portal/input_limits.py): larger or deeper ones get a 400 that says so.
-PORTAL_MAX_JSON_BYTES = env_int("PORTAL_MAX_JSON_BYTES", DATA_UPLOAD_MAX_MEMORY_SIZE, minimum=1024)
+PORTAL_MAX_JSON_BYTES = env_int("PORTAL_MAX_JSON_BYTES", 5 * 1024 * 1024, minimum=1024)
 PORTAL_MAX_JSON_DEPTH = env_int("PORTAL_MAX_JSON_DEPTH", 32, minimum=4)
 
 # --- E-mail ---------------------------------------------------------------------
