@@ -29,11 +29,12 @@ from portal.body_limits import allows_body, evidence_body_limit
 from portal.input_limits import InputRefused, load_json
 from portal.models import ApiKey
 from portal.ratelimit import client_ip
+from portal.throttles import AtomicThrottleMixin
 
 MAX_SNAPSHOT_BYTES = 64 * 1024
 
 
-class AbuseReportThrottle(SimpleRateThrottle):
+class AbuseReportThrottle(AtomicThrottleMixin, SimpleRateThrottle):
     """Bounds every call (valid or not): ``public`` rate per IP, ``host_app`` rate per API key."""
 
     def get_rate(self):

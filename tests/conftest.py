@@ -89,9 +89,8 @@ def _frozen_clock_audit():
 def one_rate_window():
     """A still clock in the middle of every rate-limit window (15 min, hour, day).
 
-    Rate limits count in fixed windows aligned to the clock (``portal.ratelimit.hit``): a test that
-    sends N+1 requests to see the 429 fails whenever its requests straddle a window boundary —
-    at 23:00:00, on the quarter hour, or at any instant a slow machine happens to cross.
+    Rate limits count in sliding windows (``portal.ratelimit_store``); a still clock keeps a test
+    that sends N+1 requests to see the 429 independent of how long a slow machine takes.
     """
     import time_machine
 
