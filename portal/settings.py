@@ -224,7 +224,9 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Also read by the Azure rate limiter, which shares the portal's Redis (cache first, then broker).
+# Also read by the Azure rate limiter, which shares the portal's Redis (cache first, then broker)
+# and names its keys with PORTAL_REDIS_KEY_PREFIX (two portals, or test runs, on one Redis stay apart).
+PORTAL_REDIS_KEY_PREFIX = env_str("PORTAL_REDIS_KEY_PREFIX", "portal")
 PORTAL_CACHE_URL = env_str("CACHE_URL", "")
 PORTAL_REDIS_URL = env_str("REDIS_URL", "")
 _CACHE_URL = PORTAL_CACHE_URL or PORTAL_REDIS_URL

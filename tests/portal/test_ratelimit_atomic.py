@@ -9,7 +9,6 @@ cache of ``make run``, Redis).
 from __future__ import annotations
 
 import multiprocessing
-import os
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -22,9 +21,9 @@ from django.http import HttpResponse, HttpResponseNotFound
 from rest_framework.test import APIRequestFactory
 
 from portal import ratelimit, ratelimit_store
-from tests.conftest import service_unavailable
+from tests.conftest import TEST_REDIS_URL, service_unavailable
 
-REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
+REDIS_URL = TEST_REDIS_URL
 CLIENTS = 4
 TRIES = 12  # per client: 48 tries against a limit of 20
 
