@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 from abuse_app import services
 from abuse_app.forms import ILLEGAL_CATEGORY_VALUES, AppealForm, ReportForm
 from abuse_app.models import Appeal, Category, Decision, Notice
+from portal import mail
 from portal.body_limits import allows_body, evidence_body_limit
 from portal.ratelimit import client_ip, ratelimit, token_guard, too_many
 
@@ -94,7 +95,7 @@ def received(request):
         "abuse/received.html",
         {
             "reference": receipt["reference"],
-            "status_url": request.build_absolute_uri(status_path),
+            "status_url": mail.absolute(status_path),
             "child_safety": receipt["child_safety"],
             "emailed": receipt["email"],
             **_hotline(),
