@@ -336,6 +336,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimu
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_VERBOSE = False  # no "AXES: BEGIN version …" banner on every manage.py command
 # One notion of "the client's address" for axes, our rate limits and DRF throttles
 # (portal.ratelimit.client_ip): X-Forwarded-For is trusted only for NUM_PROXIES hops.
 AXES_CLIENT_IP_CALLABLE = "portal.ratelimit.client_ip"
@@ -425,14 +426,18 @@ CELERY_BEAT_SCHEDULE = {**_PORTAL_BEAT, **_REQUESTS_BEAT, **_ABUSE_BEAT}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_personal_data": {"()": "portal.logging.RedactPersonalData"}},
+    "filters": {"redact_personal_data": {"()": "portal.logging.RedactPersonalData"},
+                "quiet_routine_tasks": {"()": "portal.logging.QuietRoutineTasks"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_personal_data"]},
+        "console": {"class": "logging.StreamHandler", "formatter": "plain",
+                    "filters": ["redact_personal_data", "quiet_routine_tasks"]},
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.request": {"level": "WARNING"},
         "azure": {"level": "WARNING"},
+        # "AXES: BEGIN version …" on every manage.py command (see also AXES_VERBOSE).
+        "axes": {"level": "WARNING"},
     },
 }
