@@ -10,6 +10,7 @@ from django.utils.translation import ngettext
 from abuse_app import evidence, targets
 from abuse_app.models import ILLEGAL_CONTENT_CATEGORIES, Appeal, Category, Decision
 from abuse_app.services import NoticeInput
+from portal.email_address import EmailFormField
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -70,7 +71,7 @@ class ReportForm(forms.Form):
         help_text=_("Screenshots, PDFs, text or short videos. Never for reports about harm to minors."),
     )
     reporter_name = forms.CharField(label=_("Your name"), required=False, max_length=200)
-    reporter_email = forms.EmailField(
+    reporter_email = EmailFormField(
         label=_("Your e-mail"),
         required=False,
         max_length=254,
@@ -179,7 +180,7 @@ class AppealForm(forms.Form):
         max_length=5000,
         error_messages={"required": _("Tell us why the decision should change.")},
     )
-    contact_email = forms.EmailField(
+    contact_email = EmailFormField(
         label=_("Your e-mail"),
         required=False,
         help_text=_("To tell you the outcome. You can also check this page again."),
@@ -260,7 +261,7 @@ class DecisionForm(forms.Form):
         label=_("Automated means were used to detect or identify the content"), required=False
     )
     automated = forms.BooleanField(label=_("Automated means were used to take the decision"), required=False)
-    target_email = forms.EmailField(
+    target_email = EmailFormField(
         label=_("Reported person's e-mail"),
         required=False,
         help_text=_(

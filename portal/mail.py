@@ -4,6 +4,11 @@ Templates live in ``templates/email/<name>.txt``, ``.html`` and
 ``<name>.subject.txt``. Context gets ``base_url`` and ``app_name``.
 Sending is done after the surrounding transaction commits, so a rolled-back
 request never e-mails anyone.
+
+The subject and the text part are plain text: rendered without HTML autoescaping, so a
+reason such as ``Links "here" <x>`` reads as written instead of ``&quot;here&quot; &lt;x&gt;``.
+Only the HTML part is escaped. Absolute links come from ``absolute`` (``PORTAL_BASE_URL``),
+never from a request's Host header.
 """
 
 from __future__ import annotations
@@ -13,12 +18,27 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.utils import translation
 
 
 def absolute(path: str) -> str:
+    """The absolute URL of a site path ("/requests/status/…"), on PORTAL_BASE_URL only.
+
+    Every absolute link the portal hands out (e-mails, API answers, receipts) is built here: the
+    Host header of a request is whatever the client sent, so a link built from it could point
+    anywhere.
+    """
+    if not path.startswith("/") or path.startswith("//"):
+        raise ValueError(f"absolute() takes a site path starting with one '/', not {path!r}")
     return settings.PORTAL_BASE_URL + path
+
+
+def render_text(template_name: str, context: dict[str, Any]) -> str:
+    """A plain-text template rendered without HTML escaping (e-mail subjects and text parts)."""
+    template = get_template(template_name).template  # type: ignore[attr-defined]  # the Django engine's
+    return str(template.render(Context(context, autoescape=False)))
 
 
 def render(name: str, context: dict[str, Any], language: str | None = None) -> tuple[str, str, str]:
@@ -26,8 +46,8 @@ def render(name: str, context: dict[str, Any], language: str | None = None) -> t
            "operator_name": settings.PORTAL_OPERATOR_NAME, "operator_contact": settings.PORTAL_OPERATOR_CONTACT,
            **context}
     with translation.override(language or settings.LANGUAGE_CODE):
-        subject = " ".join(render_to_string(f"email/{name}.subject.txt", ctx).split())
-        text = render_to_string(f"email/{name}.txt", ctx)
+        subject = " ".join(render_text(f"email/{name}.subject.txt", ctx).split())
+        text = render_text(f"email/{name}.txt", ctx)
         html = render_to_string(f"email/{name}.html", ctx)
     return subject, text, html
 

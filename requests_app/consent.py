@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal import audit, tokens
+from portal import audit, mail, tokens
 from requests_app.models import (
     Consent,
     ConsentLink,
@@ -216,12 +216,11 @@ def issue_link(*, purposes: list[str], subject_kind: str, subject_value: str, em
 
 def subject_link(purpose_slug: str, subject_kind: str, subject_value: str, email: str = "",
                  *, actor: Any = None) -> str:
-    from django.conf import settings
     from django.urls import reverse
 
     token = issue_link(purposes=[purpose_slug], subject_kind=subject_kind, subject_value=subject_value,
                        email=email, actor=actor)
-    return f"{settings.PORTAL_BASE_URL}{reverse('consent-purpose', args=[purpose_slug])}?subject={token}"
+    return mail.absolute(f"{reverse('consent-purpose', args=[purpose_slug])}?subject={token}")
 
 
 def find_link(token: str, purpose_slug: str) -> ConsentLink:

@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from portal.email_address import EmailFormField
 from requests_app import services
 from requests_app.models import PrivacyRequest
 
@@ -31,7 +32,7 @@ def identifier_label(name: str) -> str:
 
 
 class RequestForm(forms.Form):
-    email = forms.EmailField(
+    email = EmailFormField(
         label=_("Your e-mail address"),
         max_length=254,
         help_text=_("We send a confirmation link here. Use the address your account or data is linked to."),
@@ -96,7 +97,7 @@ class RequestForm(forms.Form):
 
 
 class FindRequestsForm(forms.Form):
-    email = forms.EmailField(
+    email = EmailFormField(
         label=_("Your e-mail address"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),

@@ -34,7 +34,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.db.models import Count, DateTimeField, QuerySet
 from django.db.models.functions import Coalesce, TruncWeek
@@ -43,6 +42,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal import audit, audit_chain, mail, roles, tokens
+from portal.email_address import validate_email_address
 from portal.models import AuditEvent
 from requests_app import deadlines, engine
 from requests_app.models import InvalidTransition, PrivacyRequest, StatusLink, SubjectIdentity
@@ -86,9 +86,9 @@ def normalise_email(raw: Any) -> str:
     if len(email) > 254:
         raise RequestError(_("This e-mail address is too long (at most 254 characters)."))
     try:
-        validate_email(email)
-    except ValidationError:
-        raise RequestError(_("Enter a valid e-mail address, like name@example.com."))
+        validate_email_address(email)
+    except ValidationError as exc:
+        raise RequestError(str(exc.messages[0]))
     return email
 
 
