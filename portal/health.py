@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+logger = logging.getLogger(__name__)
 HEARTBEAT_MAX_AGE = timedelta(seconds=60)
 MAIL_CHECK_CACHE_SECONDS = 60
 
@@ -98,9 +100,9 @@ def _check_mail() -> dict[str, Any]:
     """
     backend = settings.EMAIL_BACKEND.rsplit(".", 2)[-2]
     if backend == "filebased":
-        directory = Path(settings.EMAIL_FILE_PATH)
+        directory = Path(getattr(settings, "EMAIL_FILE_PATH", ""))
         existing = next((p for p in (directory, *directory.parents) if p.exists()), directory)
-        if not os.access(existing, os.W_OK | os.X_OK):
+        if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
             return {"ok": False, "error": f"{directory}: the mail directory is not writable (EMAIL_URL)"}
         return {"ok": True, "transport": "file"}
     if backend == "smtp":
@@ -113,8 +115,8 @@ def _check_mail() -> dict[str, Any]:
             result = _smtp_reachable(settings.EMAIL_HOST, int(settings.EMAIL_PORT))
             try:
                 cache.set(key, result, MAIL_CHECK_CACHE_SECONDS)
-            except Exception:
-                pass  # the cache is down: the check still answers, just uncached
+            except Exception:  # the cache is down: the check still answers, just uncached
+                logger.warning("health: mail check not cached", exc_info=True)
         return result
     return {"ok": True, "transport": backend}
 

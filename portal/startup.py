@@ -6,15 +6,14 @@ requests for hours and fail each one. Apps add requirements from their
 AppConfig.ready() (the kernel imports no app); ``wsgi.py`` and the Celery
 ``worker_init`` signal call ``refuse_to_start_if_unmet``.
 
-In debug (``make run``) nothing is required: missing pieces are created on first use.
+Each requirement knows its own debug rule: in debug (``make run``) the receipt key is
+created on first use, so it is not required at start.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-
-from django.conf import settings
 
 # Each returns None when satisfied, else one line saying what is missing and how to fix it.
 Requirement = Callable[[], "str | None"]
@@ -27,8 +26,6 @@ def require(requirement: Requirement) -> None:
 
 
 def unmet() -> list[str]:
-    if settings.DEBUG:
-        return []
     return [problem for requirement in REQUIREMENTS if (problem := requirement())]
 
 

@@ -7,7 +7,7 @@ failures by task and error for /healthz and /metrics.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import Count
 from django.utils import timezone
@@ -36,13 +36,13 @@ def record(task: str, subject: object, exc: BaseException) -> None:
         logger.warning("failure of %s not recorded", task, exc_info=True)
 
 
-def count(task: str, subject: object, *, since) -> int:
+def count(task: str, subject: object, *, since: datetime) -> int:
     from portal.models import TaskFailure
 
     return TaskFailure.objects.filter(task=task, subject=str(subject)[:64], at__gte=since).count()
 
 
-def repeated(*, minimum: int, now=None) -> list[dict[str, object]]:
+def repeated(*, minimum: int, now: datetime | None = None) -> list[dict[str, object]]:
     """Each (task, error) that failed at least ``minimum`` times in the last hour, most frequent first."""
     from portal.models import TaskFailure
 

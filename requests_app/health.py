@@ -62,6 +62,8 @@ def store_task_failures() -> dict[str, Any]:
 
 def receipt_key_requirement() -> str | None:
     """Web and worker refuse to start in production without a usable signing key."""
+    if settings.PORTAL_RECEIPT_KEY_CREATE_ON_FIRST_USE:
+        return None  # debug: created when the first receipt is signed
     if not receipt_keys.path().exists():
         return (f"PORTAL_RECEIPT_KEY_FILE={receipt_keys.path()}: no receipt signing key file; "
                 "create it once with `manage.py rotate_receipt_key` and give every machine the same file")
