@@ -36,7 +36,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
-from django.db.models import Count, DateTimeField, QuerySet
+from django.db.models import Count, DateTimeField, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce, TruncWeek
 from django.urls import reverse
 from django.utils import timezone
@@ -45,7 +45,7 @@ from django.utils.translation import gettext as _
 from portal import audit, audit_chain, mail, roles, tokens
 from portal.models import AuditEvent
 from requests_app import deadlines, engine
-from requests_app.models import InvalidTransition, PrivacyRequest, StatusLink, SubjectIdentity
+from requests_app.models import AccessPackage, InvalidTransition, PrivacyRequest, StatusLink, SubjectIdentity
 from requests_app.stores.base import StoreError
 
 logger = logging.getLogger(__name__)
@@ -341,23 +341,50 @@ def request_resend_verification(*, request: PrivacyRequest) -> PrivacyRequest:
     return request
 
 
-def request_send_links(*, email: str) -> int:
-    """ "I lost my link": e-mail new status links of this address's open requests.
+def request_links_later(*, email: str) -> None:
+    """ "I lost my link", on the request path: hand the address to the queue and return.
 
-    The older links of those requests are revoked (the person may have lost
-    them somewhere others can find them). Returns how many were found, for
-    tests; callers must show the same page whatever the number, so nobody
-    learns whether an address is known.
+    Whether the address is known decides everything the task does (revoking old
+    links, issuing new ones, the e-mail), so none of it happens here: the reply
+    costs the same work and time for a known and an unknown address.
+    """
+    from requests_app import tasks
+
+    email = normalise_email(email)
+    transaction.on_commit(lambda: tasks.send_links.delay(email))
+
+
+def _links_to_resend(email: str) -> list[PrivacyRequest]:
+    """Open requests, and completed ones whose package can still be downloaded or whose receipt is kept."""
+    now = timezone.now()
+    package_available = AccessPackage.objects.filter(
+        request=OuterRef("pk"), deleted_at__isnull=True, expires_at__gt=now, download_count__lt=F("max_downloads")
+    )
+    return list(
+        PrivacyRequest.objects.filter(email=email)
+        .filter(
+            Q(status__in=PrivacyRequest.OPEN_STATUSES)
+            | Q(status=Status.COMPLETED) & (Q(Exists(package_available)) | Q(receipt__isnull=False))
+        )
+        .order_by("received_at")[:20]
+    )
+
+
+def request_send_links(*, email: str) -> int:
+    """The queue's half of "I lost my link": e-mail new status links of this address's requests.
+
+    Open requests, and completed ones whose download package or receipt is still
+    there (a person who lost the "data ready" e-mail can reach it again). The
+    older links of those requests are revoked (the person may have lost them
+    somewhere others can find them). Sent inside the transaction: a failed send
+    revokes nothing and the task retries. Returns how many were found.
     """
     email = normalise_email(email)
-    open_requests = list(
-        PrivacyRequest.objects.filter(email=email, status__in=PrivacyRequest.OPEN_STATUSES).order_by(
-            "received_at"
-        )[:20]
-    )
-    if open_requests:
-        first = open_requests[0]
-        for r in open_requests:
+    with transaction.atomic():
+        found = _links_to_resend(email)
+        if not found:
+            return 0
+        for r in found:
             revoke_status_links(r, actor="requester", reason="the requester asked for the links again")
         items = [
             {
@@ -366,12 +393,12 @@ def request_send_links(*, email: str) -> int:
                 "status": r.get_status_display(),
                 "status_url": status_url(r, origin=StatusLink.Origin.RESENT),
             }
-            for r in open_requests
+            for r in found
         ]
-        mail.send("request_links", email, {"items": items}, language=first.language)
-        for r in open_requests:
+        for r in found:
             r.note(actor="requester", action="request.links_resent")
-    return len(open_requests)
+        mail.send_now("request_links", email, {"items": items}, language=found[0].language)
+    return len(found)
 
 
 def _auto_approves(request: PrivacyRequest) -> bool:

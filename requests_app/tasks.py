@@ -4,10 +4,33 @@ The intake tasks are thin: each calls one service function, which does its own
 locking and auditing, and is safe to run twice (beat may overlap a slow run).
 """
 
+import smtplib
+
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 # Celery autodiscovery imports this module; the engine's tasks live in their own package.
 from requests_app.engine import tasks as engine_tasks  # noqa: E402,F401
+
+# E-mails to requesters: sent by the queue, off the request path. A transport or database
+# failure rolls the task's transaction back (nothing announced, nothing recorded) and retries.
+MAIL_RETRY = {
+    "acks_late": True,
+    "ignore_result": True,
+    "autoretry_for": (OSError, smtplib.SMTPException, OperationalError, InterfaceError),
+    "retry_backoff": 30,
+    "retry_backoff_max": 3600,
+    "retry_jitter": True,
+    "max_retries": 10,
+}
+
+
+@shared_task(name="requests.send_links", **MAIL_RETRY)
+def send_links(email: str) -> None:
+    """ "I lost my link": the work that depends on whether the address is known (see services)."""
+    from requests_app.services import request_send_links
+
+    request_send_links(email=email)
 
 
 @shared_task(name="requests.expire_unverified", acks_late=True)
