@@ -5,6 +5,7 @@ locking and auditing, and is safe to run twice (beat may overlap a slow run).
 """
 
 import smtplib
+from typing import Any
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
@@ -14,7 +15,7 @@ from requests_app.engine import tasks as engine_tasks  # noqa: E402,F401
 
 # E-mails to requesters: sent by the queue, off the request path. A transport or database
 # failure rolls the task's transaction back (nothing announced, nothing recorded) and retries.
-MAIL_RETRY = {
+MAIL_RETRY: dict[str, Any] = {
     "acks_late": True,
     "ignore_result": True,
     "autoretry_for": (OSError, smtplib.SMTPException, OperationalError, InterfaceError),
