@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import re
 import statistics
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -220,23 +221,63 @@ def verify_link_expired(request: PrivacyRequest) -> bool:
 # --- E-mail -------------------------------------------------------------------------------------
 
 
+def _requester_context(request: PrivacyRequest, **context: Any) -> dict[str, Any]:
+    return {
+        "req": request,
+        "reference": request.reference,
+        "kind": request.kind,
+        "status_url": _StatusUrl(request, StatusLink.Origin.EMAIL),
+        "due_at": request.effective_due_at,
+        "verify_hours": settings.PORTAL_VERIFY_LINK_HOURS,
+        **context,
+    }
+
+
 def _email_requester(request: PrivacyRequest, template: str, **context: Any) -> None:
     if not request.email:
         return  # personal data already purged: nobody to write to
-    mail.send(
-        template,
-        request.email,
-        {
-            "req": request,
-            "reference": request.reference,
-            "kind": request.kind,
-            "status_url": _StatusUrl(request, StatusLink.Origin.EMAIL),
-            "due_at": request.effective_due_at,
-            "verify_hours": settings.PORTAL_VERIFY_LINK_HOURS,
-            **context,
-        },
-        language=request.language,
-    )
+    mail.send(template, request.email, _requester_context(request, **context), language=request.language)
+
+
+# E-mails of intake: rendered and sent by the queue, after the reply. Those that carry a confirmation
+# link issue it there too (only its hash is stored; the raw token never goes through the broker).
+QUEUED_TEMPLATES = frozenset({"request_received", "request_duplicate", "request_verify_again", "request_verified"})
+_WITH_VERIFY_LINK = frozenset({"request_received", "request_duplicate", "request_verify_again"})
+
+
+def _email_requester_later(request: PrivacyRequest, template: str) -> None:
+    """Hand this e-mail to the queue when the surrounding transaction commits (never if it rolls back)."""
+    from requests_app import tasks
+
+    request_id, key = request.pk, uuid.uuid4().hex
+    transaction.on_commit(lambda: tasks.send_requester_mail.delay(request_id, template, key))
+
+
+def requester_mail_send(*, request_id: int, template: str, key: str) -> bool:
+    """The queue's half of an intake e-mail; ``key`` makes it idempotent (False: sent before).
+
+    Sent inside the transaction that records it: a transport failure rolls back
+    the new links and the record, and the task retries; a retry after success
+    finds the record and sends nothing.
+    """
+    if template not in QUEUED_TEMPLATES:
+        raise ValueError(f"{template!r} is not an e-mail the queue sends for intake")
+    with transaction.atomic():
+        request = PrivacyRequest.objects.select_for_update().filter(pk=request_id).first()
+        if request is None or not request.email:
+            return False  # deleted or purged meanwhile: nobody to write to
+        sent = AuditEvent.objects.filter(subject_type=SUBJECT, subject_id=str(request_id),
+                                         action="request.mail_sent", data__key=key)
+        if sent.exists():
+            return False
+        verify_url = ""
+        if template in _WITH_VERIFY_LINK and request.status == Status.UNVERIFIED:
+            verify_url = _new_verify_link(request)
+            request.save(update_fields=["verify_token_hash", "verify_expires_at"])
+        mail.send_now(template, request.email, _requester_context(request, verify_url=verify_url),
+                      language=request.language)
+        request.note(actor="system:mail", action="request.mail_sent", data={"key": key, "template": template})
+    return True
 
 
 # --- Intake -------------------------------------------------------------------------------------
@@ -289,7 +330,8 @@ def request_submit(
     request is made: the person is e-mailed a pointer to the open one (with a
     fresh confirmation link if it was never confirmed). The caller cannot tell
     the two cases apart: both return a request whose reference is shown, both
-    render and queue exactly one e-mail.
+    hand exactly one e-mail to the queue (rendered and sent after the reply, see
+    ``requester_mail_send``).
     """
     kind = clean_choice(kind, Kind, _("request kind"))
     email = normalise_email(email)
@@ -301,16 +343,16 @@ def request_submit(
     with transaction.atomic():
         existing = _open_duplicate(kind=kind, email=email)
         if existing is not None:
-            verify_url = ""
             if existing.status == Status.UNVERIFIED:
-                verify_url = _new_verify_link(existing)
-                existing.save(update_fields=["verify_token_hash", "verify_expires_at"])
+                # The old confirmation link stops working now; the queue e-mails a fresh one.
+                existing.verify_token_hash = ""
+                existing.save(update_fields=["verify_token_hash"])
             existing.note(
                 actor="requester",
                 action="request.duplicate_submitted",
                 data={"channel": channel, "ip_hash": tokens.pseudonymise(ip)} if ip else {"channel": channel},
             )
-            _email_requester(existing, "request_duplicate", verify_url=verify_url)
+            _email_requester_later(existing, "request_duplicate")
             return existing
         request = PrivacyRequest(
             kind=kind,
@@ -320,11 +362,12 @@ def request_submit(
             language=language,
             channel=channel,
             status=Status.UNVERIFIED,
+            # The link itself is issued by the queue with the e-mail; the deadline for using it starts now.
+            verify_expires_at=timezone.now() + timedelta(hours=settings.PORTAL_VERIFY_LINK_HOURS),
         )
-        verify_url = _new_verify_link(request)
         request.save()
         _record_received(request, actor="requester", ip=ip)
-        _email_requester(request, "request_received", verify_url=verify_url)
+        _email_requester_later(request, "request_received")
     return request
 
 
@@ -334,10 +377,10 @@ def request_resend_verification(*, request: PrivacyRequest) -> PrivacyRequest:
         request = _lock(request)
         if request.status != Status.UNVERIFIED:
             raise RequestError(_("This request is already confirmed; there is nothing to confirm again."))
-        verify_url = _new_verify_link(request)
-        request.save(update_fields=["verify_token_hash", "verify_expires_at"])
+        request.verify_token_hash = ""  # the old link stops working now; the queue e-mails a fresh one
+        request.save(update_fields=["verify_token_hash"])
         request.note(actor="requester", action="request.verification_resent")
-        _email_requester(request, "request_verify_again", verify_url=verify_url)
+        _email_requester_later(request, "request_verify_again")
     return request
 
 
@@ -454,7 +497,7 @@ def _verify_locked(request: PrivacyRequest, *, actor: Any, reason: str = "") -> 
             actor="system:auto-approval policy",
             reason=_("Approved automatically by the auto-approval setting for this kind of request."),
         )
-    _email_requester(request, "request_verified")
+    _email_requester_later(request, "request_verified")
 
 
 def request_verify(*, token: str) -> PrivacyRequest:

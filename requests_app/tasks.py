@@ -34,6 +34,14 @@ def send_links(email: str) -> None:
     request_send_links(email=email)
 
 
+@shared_task(name="requests.send_requester_mail", **MAIL_RETRY)
+def send_requester_mail(request_id: int, template: str, key: str) -> bool:
+    """An intake e-mail (received, duplicate, confirm again, confirmed); idempotent by ``key``."""
+    from requests_app.services import requester_mail_send
+
+    return requester_mail_send(request_id=request_id, template=template, key=key)
+
+
 @shared_task(name="requests.expire_unverified", acks_late=True)
 def expire_unverified() -> int:
     from requests_app.services import request_expire_unverified

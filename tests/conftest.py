@@ -62,7 +62,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 # The e-mail tasks that intake hands to the queue (on_commit). Tests without a real worker run them
 # in-process when they are enqueued — the task's own code, as a worker would — so a test that reads
 # mail.outbox after an intake keeps working; tests with ``celery_worker`` go through the broker.
-QUEUED_MAIL_TASKS = ("requests_app.tasks:send_links",)
+QUEUED_MAIL_TASKS = ("requests_app.tasks:send_links", "requests_app.tasks:send_requester_mail",
+                     "abuse_app.tasks:send_notice_acknowledgement")
 
 
 @pytest.fixture(autouse=True)
