@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import random
-import smtplib
-from typing import Any
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 
 from abuse_app import services
-
-MAIL_RETRY: dict[str, Any] = {
-    "acks_late": True,
-    "ignore_result": True,
-    "autoretry_for": (OSError, smtplib.SMTPException, OperationalError, InterfaceError),
-    "retry_backoff": 30,
-    "retry_backoff_max": 3600,
-    "retry_jitter": True,
-    "max_retries": 10,
-}
+from portal import mail
 
 
-@shared_task(name="abuse.send_notice_acknowledgement", **MAIL_RETRY)
+@shared_task(name="abuse.send_notice_acknowledgement", **mail.QUEUED_MAIL_TASK)
 def send_notice_acknowledgement(notice_id: int, sealed_token: str) -> bool:
     """The reporter's acknowledgement (and on-call alert), off the request path; idempotent."""
     return services.notice_acknowledge(notice_id=notice_id, sealed_token=sealed_token)

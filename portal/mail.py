@@ -8,13 +8,27 @@ request never e-mails anyone; ``send_now`` is for queue tasks (see there).
 
 from __future__ import annotations
 
+import smtplib
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.template.loader import render_to_string
 from django.utils import translation
+
+# Options of the Celery tasks that send e-mail off the request path (intake acknowledgements): a
+# transport or database failure rolls the task's transaction back (nothing announced, nothing
+# recorded) and retries with backoff, for about a day at most.
+QUEUED_MAIL_TASK: dict[str, Any] = {
+    "acks_late": True,
+    "ignore_result": True,
+    "autoretry_for": (OSError, smtplib.SMTPException, OperationalError, InterfaceError),
+    "retry_backoff": 30,
+    "retry_backoff_max": 3600,
+    "retry_jitter": True,
+    "max_retries": 10,
+}
 
 
 def absolute(path: str) -> str:

@@ -1,32 +1,19 @@
 """Celery tasks of requests_app (autodiscovered). Engine tasks live in requests_app.engine.tasks.
 
+E-mails of intake go through here, off the request path (options: ``mail.QUEUED_MAIL_TASK``).
 The intake tasks are thin: each calls one service function, which does its own
 locking and auditing, and is safe to run twice (beat may overlap a slow run).
 """
 
-import smtplib
-from typing import Any
-
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
+
+from portal import mail
 
 # Celery autodiscovery imports this module; the engine's tasks live in their own package.
 from requests_app.engine import tasks as engine_tasks  # noqa: E402,F401
 
-# E-mails to requesters: sent by the queue, off the request path. A transport or database
-# failure rolls the task's transaction back (nothing announced, nothing recorded) and retries.
-MAIL_RETRY: dict[str, Any] = {
-    "acks_late": True,
-    "ignore_result": True,
-    "autoretry_for": (OSError, smtplib.SMTPException, OperationalError, InterfaceError),
-    "retry_backoff": 30,
-    "retry_backoff_max": 3600,
-    "retry_jitter": True,
-    "max_retries": 10,
-}
 
-
-@shared_task(name="requests.send_links", **MAIL_RETRY)
+@shared_task(name="requests.send_links", **mail.QUEUED_MAIL_TASK)
 def send_links(email: str) -> None:
     """ "I lost my link": the work that depends on whether the address is known (see services)."""
     from requests_app.services import request_send_links
@@ -34,7 +21,7 @@ def send_links(email: str) -> None:
     request_send_links(email=email)
 
 
-@shared_task(name="requests.send_requester_mail", **MAIL_RETRY)
+@shared_task(name="requests.send_requester_mail", **mail.QUEUED_MAIL_TASK)
 def send_requester_mail(request_id: int, template: str, key: str) -> bool:
     """An intake e-mail (received, duplicate, confirm again, confirmed); idempotent by ``key``."""
     from requests_app.services import requester_mail_send
