@@ -106,3 +106,26 @@ def test_a_real_worker_sends_the_intake_e_mail(client, celery_worker):
     assert response.status_code == 302
     assert wait_until(lambda: len(mail.outbox) == 1)
     assert verify_path(mail.outbox[0]).startswith("/requests/verify/pv_")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("state", ["unverified", "verified"])
+def test_the_form_does_the_same_queries_for_a_known_and_an_unknown_address(settings, state):
+    """Whatever state the known address's request is in, its duplicate costs what a new request costs."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    settings.PORTAL_REQUEST_EMAIL_RATE = "100/hour"
+    known = PrivacyRequest.objects.create(kind="deletion", email="known@example.com", status=state)
+    shapes = {}
+    for email in ("known@example.com", "unknown@example.com"):
+        client = Client()  # each its own new session, as two strangers would arrive
+        with CaptureQueriesContext(connection) as queries:
+            _enqueued(lambda email=email: client.post("/requests/new/deletion/", {**FORM, "email": email}))
+        shapes[email] = [q["sql"].split()[0] for q in queries.captured_queries]
+    # The same statements in the same order; only the request row is updated instead of inserted.
+    assert shapes["known@example.com"] == [
+        "UPDATE" if i == 2 else word for i, word in enumerate(shapes["unknown@example.com"])
+    ]
+    assert PrivacyRequest.objects.filter(email="known@example.com").get() == known
