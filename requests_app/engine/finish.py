@@ -77,6 +77,8 @@ def finish_or_give_up(request_id: int) -> str:
     """
     from requests_app.engine.tasks import DB_ERRORS
 
+    if _retry_not_due(request_id):
+        return "retry scheduled"
     try:
         return finish(request_id)
     except DB_ERRORS:
@@ -85,6 +87,30 @@ def finish_or_give_up(request_id: int) -> str:
         logger.warning("finishing request %s failed: %s", request_id, task_failures.describe(exc))
         task_failures.record(FINISH_TASK, request_id, exc)
         return _after_failure(request_id, exc)
+
+
+def backoff_seconds(failures: int) -> int:
+    return min(3600, 30 * 2 ** max(0, failures - 1))
+
+
+def _retry_not_due(request_id: int) -> bool:
+    """True while the backoff after the last failure runs: the sweeper, which re-sends the finish
+    of every idle running request, must not turn the backoff into a retry every sweep."""
+    from portal.models import TaskFailure
+
+    recent = list(TaskFailure.objects.filter(task=FINISH_TASK, subject=str(request_id))
+                  .order_by("-at").values_list("at", flat=True)[:50])
+    if not recent:
+        return False  # the usual case: one indexed look-up
+    request = PrivacyRequest.objects.filter(pk=request_id).first()
+    if request is None or request.status != PR.RUNNING:
+        return False  # finish itself says what there is to do
+    since = _running_since(request)
+    failures = [at for at in recent if at >= since]
+    if not failures:
+        return False
+    due = failures[0] + timedelta(seconds=backoff_seconds(len(failures)))
+    return timezone.now() < due - timedelta(seconds=2)  # the task's own retry arrives right on time
 
 
 def _running_since(request: PrivacyRequest) -> Any:
@@ -98,7 +124,7 @@ def _after_failure(request_id: int, exc: Exception) -> str:
     failures = task_failures.count(FINISH_TASK, request_id, since=_running_since(request))
     limit = settings.PORTAL_FINISH_MAX_ATTEMPTS
     if failures < limit:
-        raise FinishRetry(min(3600, 30 * 2 ** (failures - 1)), exc) from exc
+        raise FinishRetry(backoff_seconds(failures), exc) from exc
     reason = (
         f"Finishing failed {failures} times; the last error: {task_failures.describe(exc)} "
         "Fix the cause (see /healthz), then retry the request."

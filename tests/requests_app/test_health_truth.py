@@ -7,12 +7,13 @@ import socket
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.test import TestCase
 from django.utils import timezone
 
 from portal.models import Heartbeat, TaskFailure
-from requests_app.engine import receipt_keys, services
+from requests_app.engine import finish, receipt_keys, services
 from requests_app.engine import tasks as engine_tasks
 from requests_app.models import PrivacyRequest
 
@@ -108,9 +109,14 @@ def test_a_finish_that_keeps_failing_needs_attention_and_emails_staff_once(setti
     settings.PORTAL_FINISH_MAX_ATTEMPTS = 3
     request = _running()
     mail.outbox.clear()
+    start = timezone.now()
+    waited = 0
     with TestCase.captureOnCommitCallbacks(execute=True):
-        # Eager: each retry runs at once, so one call walks through every attempt.
-        engine_tasks.finish_request.apply(args=(request.pk,))
+        for attempt in range(1, 4):
+            with time_machine.travel(start + timedelta(seconds=waited), tick=False):
+                # Eager: the task's own retry runs at once and finds its backoff not yet over.
+                engine_tasks.finish_request.apply(args=(request.pk,))
+            waited += finish.backoff_seconds(attempt)
     request.refresh_from_db()
     assert request.status == PR.NEEDS_ATTENTION
     assert "KeyFileError" in request.attention_reason and "3 times" in request.attention_reason
@@ -124,3 +130,16 @@ def test_a_finish_that_keeps_failing_needs_attention_and_emails_staff_once(setti
     assert len(mail.outbox) == 1
     assert TaskFailure.objects.filter(subject=str(request.pk)).count() == 3
 
+
+def test_a_finish_is_not_tried_again_before_its_backoff_is_over(settings, no_key):
+    """The sweeper re-sends the finish of every idle running request; that must not defeat the backoff."""
+    request = _running()
+    start = timezone.now()
+    with time_machine.travel(start, tick=False), pytest.raises(finish.FinishRetry):
+        finish.finish_or_give_up(request.pk)
+    with time_machine.travel(start + timedelta(seconds=10), tick=False):
+        assert finish.finish_or_give_up(request.pk) == "retry scheduled"
+    with time_machine.travel(start + timedelta(seconds=finish.backoff_seconds(1)), tick=False), \
+            pytest.raises(finish.FinishRetry):
+        finish.finish_or_give_up(request.pk)
+    assert TaskFailure.objects.filter(subject=str(request.pk)).count() == 2
