@@ -143,3 +143,20 @@ def test_a_finish_is_not_tried_again_before_its_backoff_is_over(settings, no_key
             pytest.raises(finish.FinishRetry):
         finish.finish_or_give_up(request.pk)
     assert TaskFailure.objects.filter(subject=str(request.pk)).count() == 2
+
+
+def test_metrics_tell_the_same_truth_as_healthz(client, settings, no_key):
+    from tests.portal.test_metrics import TOKEN, scrape, value
+
+    settings.PORTAL_METRICS_TOKEN = TOKEN
+    settings.PORTAL_HEALTH_REPEATED_FAILURES = 2
+    request = _running()
+    PrivacyRequest.objects.filter(pk=request.pk).update(started_at=timezone.now() - timedelta(minutes=10))
+    for _ in range(2):
+        TaskFailure.objects.create(task="requests.engine.finish", subject="1", error="KeyFileError: no key")
+    families = scrape(client)
+    assert value(families["portal_health_check_ok"], "portal_health_check_ok", check="receipt_key") == 0
+    assert value(families["portal_health_check_ok"], "portal_health_check_ok", check="database") == 1
+    assert value(families["portal_oldest_running_request_seconds"], "portal_oldest_running_request_seconds") >= 600
+    assert value(families["portal_repeated_task_failures"], "portal_repeated_task_failures",
+                 check="repeated_failures") == 1
