@@ -43,7 +43,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal import audit, audit_chain, mail, roles, tokens
+from portal import audit, audit_chain, mail, roles, sealed, tokens
 from portal.models import AuditEvent
 from requests_app import deadlines, engine
 from requests_app.models import AccessPackage, InvalidTransition, PrivacyRequest, StatusLink, SubjectIdentity
@@ -394,8 +394,8 @@ def request_links_later(*, email: str) -> None:
     """
     from requests_app import tasks
 
-    email = normalise_email(email)
-    transaction.on_commit(lambda: tasks.send_links.delay(email))
+    sealed_email = sealed.seal("e-mail address", normalise_email(email))  # no address in the broker
+    transaction.on_commit(lambda: tasks.send_links.delay(sealed_email))
 
 
 def _links_to_resend(email: str) -> list[PrivacyRequest]:

@@ -7,18 +7,18 @@ locking and auditing, and is safe to run twice (beat may overlap a slow run).
 
 from celery import shared_task
 
-from portal import mail
+from portal import mail, sealed
 
 # Celery autodiscovery imports this module; the engine's tasks live in their own package.
 from requests_app.engine import tasks as engine_tasks  # noqa: E402,F401
 
 
 @shared_task(name="requests.send_links", **mail.QUEUED_MAIL_TASK)
-def send_links(email: str) -> None:
+def send_links(sealed_email: str) -> None:
     """ "I lost my link": the work that depends on whether the address is known (see services)."""
     from requests_app.services import request_send_links
 
-    request_send_links(email=email)
+    request_send_links(email=sealed.unseal("e-mail address", sealed_email))
 
 
 @shared_task(name="requests.send_requester_mail", **mail.QUEUED_MAIL_TASK)

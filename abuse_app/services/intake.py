@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
@@ -29,6 +26,7 @@ from abuse_app.models import (
 from abuse_app.services.reporters import reporter_check
 from abuse_app.targets import Target
 from portal import audit, mail, tokens
+from portal import sealed as sealed_text
 from portal.models import AuditEvent
 
 
@@ -157,12 +155,6 @@ def _store_notice(
     return Submitted(notice=notice, status_token=raw_token, cases=cases)
 
 
-def _sealer() -> Fernet:
-    """The key that seals a status token for its trip through the broker (derived from SECRET_KEY)."""
-    digest = hashlib.sha256(b"abuse-ack-token:" + settings.SECRET_KEY.encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
-
-
 def _acknowledge_later(notice_id: int, raw_token: str) -> None:
     """Hand the acknowledgement (and the on-call alert) to the queue after the commit.
 
@@ -171,7 +163,7 @@ def _acknowledge_later(notice_id: int, raw_token: str) -> None:
     """
     from abuse_app import tasks
 
-    sealed = _sealer().encrypt(raw_token.encode()).decode()
+    sealed = sealed_text.seal("abuse status token", raw_token)
     transaction.on_commit(lambda: tasks.send_notice_acknowledgement.delay(notice_id, sealed))
 
 
@@ -181,10 +173,7 @@ def notice_acknowledge(*, notice_id: int, sealed_token: str) -> bool:
     Idempotent: sent inside the transaction that audits it, so a failed send is
     retried and a retry after success sends nothing (False).
     """
-    try:
-        raw_token = _sealer().decrypt(sealed_token.encode()).decode()
-    except InvalidToken:
-        raise ValueError("the sealed status token does not open with this SECRET_KEY") from None
+    raw_token = sealed_text.unseal("abuse status token", sealed_token)
     with transaction.atomic():
         notice = Notice.objects.select_for_update().filter(pk=notice_id).first()
         if notice is None:

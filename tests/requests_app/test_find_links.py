@@ -138,3 +138,18 @@ def test_find_is_limited_per_address_whatever_the_client_address(client, setting
         client.post("/requests/find/", {"email": KNOWN}, REMOTE_ADDR=f"10.0.0.{i}").status_code for i in range(3)
     ]
     assert answers == [200, 200, 429]
+
+
+def test_the_address_crosses_the_broker_sealed(client, monkeypatch):
+    from requests_app import tasks
+
+    sent = []
+    real_delay = tasks.send_links.delay
+    monkeypatch.setattr(tasks.send_links, "delay", lambda *args: sent.append(args) or real_delay(*args))
+    verified(email=KNOWN)
+    mail.outbox.clear()
+    with committed():
+        _find(client, KNOWN)
+    ((sealed_email,),) = sent
+    assert "alice" not in sealed_email and "example" not in sealed_email
+    assert mail.outbox[0].to == [KNOWN]
