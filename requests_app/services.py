@@ -206,11 +206,15 @@ def find_by_verify_token(token: str) -> PrivacyRequest | None:
     return PrivacyRequest.objects.filter(verify_token_hash=tokens.hash_token(token)).first()
 
 
+def _verify_link_deadline() -> datetime:
+    return timezone.now() + timedelta(hours=settings.PORTAL_VERIFY_LINK_HOURS)
+
+
 def _new_verify_link(request: PrivacyRequest) -> str:
     """Issue a fresh verification token (replacing any earlier one); returns the absolute URL."""
     token = tokens.new_token("pv")
     request.verify_token_hash = tokens.hash_token(token)
-    request.verify_expires_at = timezone.now() + timedelta(hours=settings.PORTAL_VERIFY_LINK_HOURS)
+    request.verify_expires_at = _verify_link_deadline()
     return mail.absolute(reverse("request-verify", args=[token]))
 
 
@@ -347,7 +351,11 @@ def request_submit(
             # request has none, but is written all the same: a known address costs the same work,
             # query for query, as an unknown one (one write to the request row, one audit event).
             existing.verify_token_hash = ""
-            existing.save(update_fields=["verify_token_hash"])
+            fields = ["verify_token_hash"]
+            if existing.status == Status.UNVERIFIED:  # the fresh link's time starts now, as it would have
+                existing.verify_expires_at = _verify_link_deadline()
+                fields.append("verify_expires_at")
+            existing.save(update_fields=fields)
             existing.note(
                 actor="requester",
                 action="request.duplicate_submitted",
@@ -364,7 +372,7 @@ def request_submit(
             channel=channel,
             status=Status.UNVERIFIED,
             # The link itself is issued by the queue with the e-mail; the deadline for using it starts now.
-            verify_expires_at=timezone.now() + timedelta(hours=settings.PORTAL_VERIFY_LINK_HOURS),
+            verify_expires_at=_verify_link_deadline(),
         )
         request.save()
         _record_received(request, actor="requester", ip=ip)
@@ -379,7 +387,8 @@ def request_resend_verification(*, request: PrivacyRequest) -> PrivacyRequest:
         if request.status != Status.UNVERIFIED:
             raise RequestError(_("This request is already confirmed; there is nothing to confirm again."))
         request.verify_token_hash = ""  # the old link stops working now; the queue e-mails a fresh one
-        request.save(update_fields=["verify_token_hash"])
+        request.verify_expires_at = _verify_link_deadline()  # ... and the expiry job must not close it first
+        request.save(update_fields=["verify_token_hash", "verify_expires_at"])
         request.note(actor="requester", action="request.verification_resent")
         _email_requester_later(request, "request_verify_again")
     return request
