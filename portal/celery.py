@@ -16,7 +16,7 @@ from typing import Any
 
 from celery import Celery
 from celery.beat import PersistentScheduler
-from celery.signals import worker_ready
+from celery.signals import worker_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -26,6 +26,14 @@ app.autodiscover_tasks()
 
 QUEUES = ("default", "stores", "azure")
 logger = logging.getLogger(__name__)
+
+
+@worker_init.connect
+def _refuse_to_start_if_unmet(**kwargs: Any) -> None:
+    """A production worker without what it needs (the receipt key...) exits before taking any message."""
+    from portal import startup
+
+    startup.refuse_to_start_if_unmet("celery worker")
 
 
 def route_task(name: str, args: Any, kwargs: Any, options: Any, task: Any = None, **kw: Any) -> dict[str, str]:

@@ -2,8 +2,8 @@
 
 Templates live in ``templates/email/<name>.txt``, ``.html`` and
 ``<name>.subject.txt``. Context gets ``base_url`` and ``app_name``.
-Sending is done after the surrounding transaction commits, so a rolled-back
-request never e-mails anyone.
+``send`` sends after the surrounding transaction commits, so a rolled-back
+request never e-mails anyone; ``send_now`` is for queue tasks (see there).
 
 The subject and the text part are plain text: rendered without HTML autoescaping, so a
 reason such as ``Links "here" <x>`` reads as written instead of ``&quot;here&quot; &lt;x&gt;``.
@@ -13,14 +13,28 @@ never from a request's Host header.
 
 from __future__ import annotations
 
+import smtplib
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.template import Context
 from django.template.loader import get_template, render_to_string
 from django.utils import translation
+
+# Options of the Celery tasks that send e-mail off the request path (intake acknowledgements): a
+# transport or database failure rolls the task's transaction back (nothing announced, nothing
+# recorded) and retries with backoff, for about a day at most.
+QUEUED_MAIL_TASK: dict[str, Any] = {
+    "acks_late": True,
+    "ignore_result": True,
+    "autoretry_for": (OSError, smtplib.SMTPException, OperationalError, InterfaceError),
+    "retry_backoff": 30,
+    "retry_backoff_max": 3600,
+    "retry_jitter": True,
+    "max_retries": 10,
+}
 
 
 def absolute(path: str) -> str:
@@ -52,16 +66,29 @@ def render(name: str, context: dict[str, Any], language: str | None = None) -> t
     return subject, text, html
 
 
-def send(name: str, to: list[str] | str, context: dict[str, Any], language: str | None = None,
-         attachments: list[tuple[str, bytes, str]] | None = None) -> None:
+def _message(name: str, to: list[str] | str, context: dict[str, Any], language: str | None,
+             attachments: list[tuple[str, bytes, str]] | None) -> EmailMultiAlternatives:
     recipients = [to] if isinstance(to, str) else list(to)
     subject, text, html = render(name, context, language)
+    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, recipients)
+    message.attach_alternative(html, "text/html")
+    for filename, content, mimetype in attachments or []:
+        message.attach(filename, content, mimetype)
+    return message
 
-    def _send() -> None:
-        message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, recipients)
-        message.attach_alternative(html, "text/html")
-        for filename, content, mimetype in attachments or []:
-            message.attach(filename, content, mimetype)
-        message.send()
 
-    transaction.on_commit(_send)
+def send(name: str, to: list[str] | str, context: dict[str, Any], language: str | None = None,
+         attachments: list[tuple[str, bytes, str]] | None = None) -> None:
+    message = _message(name, to, context, language, attachments)
+    transaction.on_commit(message.send)
+
+
+def send_now(name: str, to: list[str] | str, context: dict[str, Any], language: str | None = None,
+             attachments: list[tuple[str, bytes, str]] | None = None) -> None:
+    """Render and send at once, raising if the transport refuses.
+
+    For queue tasks that send inside their transaction: a failed send rolls back
+    what the e-mail announced (new links) and the task retries; a sent e-mail is
+    recorded by the same commit, so a retry does not send it twice.
+    """
+    _message(name, to, context, language, attachments).send()

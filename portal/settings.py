@@ -98,6 +98,12 @@ PORTAL_AUDIT_ANCHOR_EMAIL = env_str("PORTAL_AUDIT_ANCHOR_EMAIL", PORTAL_ONCALL_E
 PORTAL_STORE_TASK_STALE_SECONDS = env_int("PORTAL_STORE_TASK_STALE_SECONDS", 30, minimum=2)
 PORTAL_STORE_TASK_LOST_SECONDS = env_int("PORTAL_STORE_TASK_LOST_SECONDS", 30, minimum=1)
 PORTAL_STORE_TASK_MAX_ATTEMPTS = env_int("PORTAL_STORE_TASK_MAX_ATTEMPTS", 6, minimum=1)
+# Finishing a request (package or receipt) is retried with backoff this many times, then staff decide.
+PORTAL_FINISH_MAX_ATTEMPTS = env_int("PORTAL_FINISH_MAX_ATTEMPTS", 5, minimum=1)
+# /healthz: red when one task failed the same way this many times in the last hour ...
+PORTAL_HEALTH_REPEATED_FAILURES = env_int("PORTAL_HEALTH_REPEATED_FAILURES", 5, minimum=1)
+# ... or when a request has been running for longer than this (seconds).
+PORTAL_HEALTH_RUNNING_MAX_SECONDS = env_int("PORTAL_HEALTH_RUNNING_MAX_SECONDS", 6 * 3600, minimum=60)
 PORTAL_STORE_TASK_BACKOFF_SECONDS = env_int("PORTAL_STORE_TASK_BACKOFF_SECONDS", 10, minimum=1)
 # Prometheus /metrics answers only with "Authorization: Bearer <token>"; unset, it is off (404).
 PORTAL_METRICS_TOKEN = env_str("PORTAL_METRICS_TOKEN", "")

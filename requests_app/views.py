@@ -170,7 +170,7 @@ def request_find(request):
     form = forms.FindRequestsForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.request_send_links(email=form.cleaned_data["email"])
+            services.request_links_later(email=form.cleaned_data["email"])
         except services.RequestError as exc:
             form.add_error("email", str(exc))
         else:

@@ -61,6 +61,25 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     compile_all(settings.LOCALE_PATHS)
 
 
+# The e-mail tasks that intake hands to the queue (on_commit). Tests without a real worker run them
+# in-process when they are enqueued — the task's own code, as a worker would — so a test that reads
+# mail.outbox after an intake keeps working; tests with ``celery_worker`` go through the broker.
+QUEUED_MAIL_TASKS = ("requests_app.tasks:send_links", "requests_app.tasks:send_requester_mail",
+                     "abuse_app.tasks:send_notice_acknowledgement")
+
+
+@pytest.fixture(autouse=True)
+def _queued_mail_runs_in_process(request, monkeypatch):
+    if "celery_worker" in request.fixturenames:
+        return
+    import importlib
+
+    for path in QUEUED_MAIL_TASKS:
+        module, name = path.split(":")
+        task = getattr(importlib.import_module(module), name)
+        monkeypatch.setattr(task, "delay", lambda *args, _task=task, **kwargs: _task.apply(args, kwargs).get())
+
+
 @pytest.fixture(autouse=True)
 def _postgres_where_required(request):
     """Tests marked ``postgres`` (hostile input) must not pass on SQLite where CI promises PostgreSQL."""

@@ -31,6 +31,7 @@ from abuse_app.services.intake import (
     NoticeInput,
     Submitted,
     decision_get_by_target_token,
+    notice_acknowledge,
     notice_get_by_token,
     notice_submit,
 )
@@ -99,6 +100,7 @@ __all__ = [
     "file_appeal",
     "lift_suspensions",
     "notice_by_token",
+    "notice_acknowledge",
     "notice_get_by_token",
     "notice_submit",
     "open_evidence",

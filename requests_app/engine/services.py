@@ -669,7 +669,12 @@ def run_chain(first: Callable[[], Any], queues: frozenset[str]) -> Any:
                 request_id, chain.finish = chain.finish, None
                 from requests_app.engine import finish as finishing
 
-                finishing.finish(request_id)
+                try:
+                    finishing.finish_or_give_up(request_id)
+                except finishing.FinishRetry as exc:
+                    from requests_app.engine import tasks as celery_tasks
+
+                    celery_tasks.finish_request.apply_async((request_id,), countdown=exc.countdown)
             else:
                 break
         return result
