@@ -22,6 +22,9 @@ $(STAMP): pyproject.toml clients/python/pyproject.toml | $(PY)
 
 install: $(STAMP)
 
+# honcho hands each Procfile process its own PORT (web $(PORT), worker +100, beat +200): every
+# process must build e-mail links from the web's address, not from its own PORT.
+run: export PORTAL_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: $(STAMP)
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput
@@ -29,13 +32,16 @@ run: $(STAMP)
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py compile_translations  # the .mo files are build output (GNU msgfmt, or polib)
 	@echo ""
-	@echo "  Portal:        http://127.0.0.1:$(PORT)/"
+	@echo "  Portal:        http://127.0.0.1:$(PORT)/   (links in e-mails: $(PORTAL_BASE_URL))"
 	@echo "  Admin:         http://127.0.0.1:$(PORT)/admin/   (create a staff user: $(PY) manage.py createsuperuser)"
 	@echo "  Health:        http://127.0.0.1:$(PORT)/healthz"
 	@echo "  API docs:      http://127.0.0.1:$(PORT)/api/docs/"
 	@echo "  E-mails land in var/mail/ (set EMAIL_URL for SMTP). Ctrl-C stops web, worker and beat."
 	@echo ""
-	$(VENV)/bin/honcho start -f Procfile -p $(PORT)
+	@# honcho 2.0 SIGKILLs whatever still runs 5 s after Ctrl-C and has no option for it: give the
+	@# worker 30 s to finish its task and stop gracefully (a warm shutdown takes about 6 s).
+	$(PY) -c 'import sys, honcho.command, honcho.manager; honcho.manager.KILL_WAIT = 30; sys.exit(honcho.command.main())' \
+	  start -f Procfile -p $(PORT)
 
 # Test tools from npm (Azurite for the Blob tests): installed again when package.json is newer;
 # without npm the Azure Blob tests are skipped (or fail under PORTAL_REQUIRE_SERVICES=1).

@@ -1,5 +1,9 @@
 #!/usr/bin/env python
-"""Django's command-line utility. A bad setting ends with one line naming the variable."""
+"""Django's command-line utility.
+
+A bad setting ends with one line naming the variable; a database that was never migrated with
+one line saying to run ``migrate`` (portal/management/unmigrated.py), not a traceback.
+"""
 
 import os
 import sys
@@ -16,6 +20,14 @@ def main() -> None:
     except ConfigError as exc:
         sys.stderr.write(f"Configuration error: {exc}\n")
         sys.exit(2)
+    except Exception as exc:
+        from portal.management.unmigrated import missing_tables
+
+        message = missing_tables(exc)
+        if message is None:
+            raise
+        sys.stderr.write(message + "\n")
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import FileResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -18,7 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from abuse_app import services
+from abuse_app import services, timeline_words
 from abuse_app.forms import AppealDecisionForm, DecisionForm, NoteForm
 from abuse_app.models import Appeal, Case, Decision, Evidence, Notice, ReporterStanding, WebhookDelivery
 from portal import audit
@@ -62,6 +62,35 @@ def _evidence_links(notice: Notice) -> str:
     return format_html("<ul>{}</ul>", format_html_join("", "{}", ((i,) for i in items))) if items else "—"
 
 
+# Evidence a moderator chose to see unblurred in the child-safety lane (this session only).
+REVEALED_SESSION_KEY = "abuse_revealed_evidence"
+PREVIEW_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+
+
+def _notices_with_evidence(request, case: Case) -> list[dict]:
+    """The case's notices with their files, as the decision page shows them.
+
+    Images get an inline preview through the audited evidence view; in the child-safety lane
+    the preview stays greyscale and blurred until the moderator reveals it (audited too).
+    """
+    revealed = set(request.session.get(REVEALED_SESSION_KEY, []))
+    notices = case.notices.prefetch_related("evidence").order_by("received_at")
+    return [
+        {
+            "notice": notice,
+            "evidence": [
+                {
+                    "file": item,
+                    "preview": not item.purged_at and bool(item.file) and item.content_type in PREVIEW_TYPES,
+                    "blurred": case.is_child_safety and item.pk not in revealed,
+                }
+                for item in notice.evidence.all()
+            ],
+        }
+        for notice in notices
+    ]
+
+
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
     list_display = [
@@ -70,8 +99,7 @@ class CaseAdmin(admin.ModelAdmin):
         "category",
         "priority",
         "notice_count",
-        "first_received_at",
-        "last_received_at",
+        "received",
         "sla_due",
         "status",
         "assigned_to",
@@ -90,6 +118,9 @@ class CaseAdmin(admin.ModelAdmin):
     actions = ["assign_to_me", "place_legal_hold"]
     change_form_template = "abuse/admin/case_change_form.html"
     show_full_result_count = False
+
+    class Media:
+        css = {"all": ["abuse_app/admin.css"]}
     fields = [
         "reference",
         "target_display",
@@ -139,12 +170,16 @@ class CaseAdmin(admin.ModelAdmin):
     def child_safety(self, obj):
         return obj.is_child_safety
 
+    # Short dates that may wrap between day and time: the list fits 1280 px with the filters.
+    @admin.display(description=_("Last notice"), ordering="last_received_at")
+    def received(self, obj):
+        return _short(obj.last_received_at)
+
     @admin.display(description=_("SLA due"), ordering="sla_due_at")
     def sla_due(self, obj):
-        due = timezone.localtime(obj.sla_due_at).strftime("%Y-%m-%d %H:%M")
         if obj.is_overdue:
-            return format_html('<strong style="color:#8a1c1c">{} ({})</strong>', due, _("overdue"))
-        return due
+            return format_html('<strong class="abuse-overdue">{} ({})</strong>', _short(obj.sla_due_at), _("overdue"))
+        return _short(obj.sla_due_at)
 
     def save_model(self, request, obj, form, change):
         if change and "assigned_to" in form.changed_data:
@@ -160,7 +195,7 @@ class CaseAdmin(admin.ModelAdmin):
                     "notices": [(n, _evidence_links(n)) for n in notices],
                     "decisions": case.decisions.select_related("decided_by").prefetch_related("appeals"),
                     "notes": case.notes.select_related("author"),
-                    "timeline": audit.timeline("abuse_case", case.pk),
+                    "timeline": timeline_words.timeline_rows(audit.timeline("abuse_case", case.pk)),
                     "note_form": NoteForm(),
                     "can_decide": case.is_open and request.user.has_perm("abuse_app.add_decision"),
                     "can_note": request.user.has_perm("abuse_app.add_casenote"),
@@ -174,6 +209,11 @@ class CaseAdmin(admin.ModelAdmin):
                 "<int:pk>/decide/", self.admin_site.admin_view(self.decide_view), name="abuse_app_case_decide"
             ),
             path("<int:pk>/note/", self.admin_site.admin_view(self.note_view), name="abuse_app_case_note"),
+            path(
+                "<int:pk>/reveal/",
+                self.admin_site.admin_view(self.reveal_view),
+                name="abuse_app_case_reveal",
+            ),
             *super().get_urls(),
         ]
 
@@ -200,9 +240,25 @@ class CaseAdmin(admin.ModelAdmin):
                 "opts": self.model._meta,
                 "case": case,
                 "form": form,
+                "notices": _notices_with_evidence(request, case),
                 "title": _("Decide case %(ref)s") % {"ref": case.reference},
             },
         )
+
+    def reveal_view(self, request, pk: int):
+        """Un-blur one child-safety preview (POSTed ``evidence`` id) for this session; audited on the case."""
+        if not request.user.has_perm("abuse_app.view_evidence"):
+            raise PermissionDenied(_("Only moderators and auditors may look at evidence."))
+        decide_url = reverse("admin:abuse_app_case_decide", args=[pk])
+        evidence_pk = request.POST.get("evidence", "")
+        if request.method != "POST" or not evidence_pk.isdigit():
+            return HttpResponseRedirect(decide_url)
+        evidence = get_object_or_404(Evidence, pk=int(evidence_pk), notice__cases__pk=pk)
+        services.evidence_reveal(evidence=evidence, case_id=pk, actor=request.user)
+        revealed = set(request.session.get(REVEALED_SESSION_KEY, []))
+        revealed.add(evidence.pk)
+        request.session[REVEALED_SESSION_KEY] = sorted(revealed)
+        return HttpResponseRedirect(f"{decide_url}#evidence-{evidence.pk}")
 
     def note_view(self, request, pk: int):
         if not request.user.has_perm("abuse_app.add_casenote"):
@@ -307,14 +363,25 @@ class NoticeAdmin(ReadOnlyAdmin):
                 self.admin_site.admin_view(self.evidence_download),
                 name="abuse_app_evidence_download",
             ),
+            path(
+                "evidence/<int:pk>/preview/",
+                self.admin_site.admin_view(self.evidence_preview),
+                name="abuse_app_evidence_preview",
+            ),
             *super().get_urls(),
         ]
 
-    def evidence_download(self, request, pk: int):
-        """Staff-only, permission-checked, audited; a download, never rendered in the browser."""
+    def evidence_preview(self, request, pk: int):
+        """An image shown inline on the decision page: the same checks and audit as a download."""
+        return self.evidence_download(request, pk, inline=True)
+
+    def evidence_download(self, request, pk: int, inline: bool = False):
+        """Staff-only, permission-checked, audited; a download (or, for images only, an inline preview)."""
         if not request.user.has_perm("abuse_app.view_evidence"):
             raise PermissionDenied(_("Only moderators and auditors may download evidence."))
         evidence = get_object_or_404(Evidence, pk=pk)
+        if inline and evidence.content_type not in PREVIEW_TYPES:
+            raise Http404(_("Only images can be previewed; download other files."))
         try:
             handle = services.evidence_open(evidence=evidence, actor=request.user)
         except services.AbuseError as exc:
@@ -341,10 +408,12 @@ class NoticeAdmin(ReadOnlyAdmin):
             "video/quicktime": "mov",
             "video/webm": "webm",
         }.get(evidence.content_type, "bin")
+        # The content type was sniffed from the bytes at upload (abuse_app/evidence.py), so an
+        # inline image is what it says; scripts cannot run in it (sandbox, nosniff).
         response = FileResponse(
             handle,
-            as_attachment=True,
-            content_type="application/octet-stream",
+            as_attachment=not inline,
+            content_type=evidence.content_type if inline else "application/octet-stream",
             filename=f"evidence-{evidence.notice.reference}-{evidence.pk}.{extension}",
         )
         response["X-Content-Type-Options"] = "nosniff"

@@ -23,16 +23,20 @@ from abuse_app import services
 from abuse_app.forms import ReportForm
 from abuse_app.models import Category, Notice
 from abuse_app.targets import parse_location
+from portal import mail
 from portal.api_errors import api_error
 from portal.api_keys import api_key_of
+from portal.body_limits import allows_body, evidence_body_limit
+from portal.email_address import EmailSerializerField
 from portal.input_limits import InputRefused, load_json
 from portal.models import ApiKey
 from portal.ratelimit import client_ip
+from portal.throttles import AtomicThrottleMixin
 
 MAX_SNAPSHOT_BYTES = 64 * 1024
 
 
-class AbuseReportThrottle(SimpleRateThrottle):
+class AbuseReportThrottle(AtomicThrottleMixin, SimpleRateThrottle):
     """Bounds every call (valid or not): ``public`` rate per IP, ``host_app`` rate per API key."""
 
     def get_rate(self):
@@ -63,7 +67,7 @@ class ReportRequestSerializer(serializers.Serializer):
     good_faith = serializers.BooleanField(help_text="Must be true.")
     law = serializers.CharField(required=False, help_text="Required for category 'illegal'.")
     reporter_name = serializers.CharField(required=False, help_text="Ignored for category 'minors'.")
-    reporter_email = serializers.EmailField(required=False, help_text="Ignored for category 'minors'.")
+    reporter_email = EmailSerializerField(required=False, help_text="Ignored for category 'minors'.")
     evidence = serializers.ListField(
         child=serializers.FileField(),
         required=False,
@@ -96,6 +100,7 @@ ReportResponse = inline_serializer(
 )
 
 
+@allows_body(evidence_body_limit)  # multipart with evidence files
 class AbuseReportView(APIView):
     throttle_classes = [AbuseReportThrottle]
     permission_classes: list = []
@@ -194,7 +199,7 @@ class AbuseReportView(APIView):
         return Response(
             {
                 "reference": submitted.notice.reference,
-                "status_url": request.build_absolute_uri(submitted.status_url),
+                "status_url": mail.absolute(submitted.status_url),
                 "cases": [c.reference for c in submitted.cases],
                 "child_safety": child_safety,
                 "hotline": (

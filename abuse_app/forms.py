@@ -5,10 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from abuse_app import evidence, targets
 from abuse_app.models import ILLEGAL_CONTENT_CATEGORIES, Appeal, Category, Decision
 from abuse_app.services import NoticeInput
+from portal.email_address import EmailFormField
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -69,7 +71,7 @@ class ReportForm(forms.Form):
         help_text=_("Screenshots, PDFs, text or short videos. Never for reports about harm to minors."),
     )
     reporter_name = forms.CharField(label=_("Your name"), required=False, max_length=200)
-    reporter_email = forms.EmailField(
+    reporter_email = EmailFormField(
         label=_("Your e-mail"),
         required=False,
         max_length=254,
@@ -129,6 +131,26 @@ class ReportForm(forms.Form):
             self.add_error("law", _("For other illegal content, name the law you believe is broken."))
         return data
 
+    def note_dropped_files(self) -> None:
+        """Say at the evidence field that chosen files are gone (browsers never re-fill a file input).
+
+        Called once the form has errors elsewhere: without it the files vanish silently and the
+        reporter sends the report without them (GOV.UK: tell them to choose the file again).
+        """
+        if "evidence" not in self.fields or self.errors.get("evidence"):
+            return
+        chosen = self.files.getlist("evidence") if hasattr(self.files, "getlist") else []
+        if chosen:
+            self.add_error(
+                "evidence",
+                ngettext(
+                    "Your file was not kept because the form had errors; choose it again.",
+                    "Your %(n)d files were not kept because the form had errors; choose them again.",
+                    len(chosen),
+                )
+                % {"n": len(chosen)},
+            )
+
     @property
     def asks_identity(self) -> bool:
         return not self.child_safety_lane
@@ -158,7 +180,7 @@ class AppealForm(forms.Form):
         max_length=5000,
         error_messages={"required": _("Tell us why the decision should change.")},
     )
-    contact_email = forms.EmailField(
+    contact_email = EmailFormField(
         label=_("Your e-mail"),
         required=False,
         help_text=_("To tell you the outcome. You can also check this page again."),
@@ -170,13 +192,30 @@ class AppealForm(forms.Form):
             del self.fields["contact_email"]
 
 
+GROUND_NONE = "none"
+
+
 class DecisionForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["territorial_scope"].initial = settings.PORTAL_ABUSE_TERRITORIAL_SCOPE
 
-    action = forms.ChoiceField(label=_("Action"), choices=Decision.Action.choices)
-    ground = forms.ChoiceField(label=_("Ground"), choices=Decision.Ground.choices, required=False)
+    # No defaults: a moderator chooses both explicitly (a preselected "No action / No violation
+    # found" was too easy to send unread). "none" stands for the model's blank ground.
+    action = forms.ChoiceField(
+        label=_("Action"),
+        choices=Decision.Action.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose an action: what happens to the reported content or account.")},
+    )
+    ground = forms.ChoiceField(
+        label=_("Ground"),
+        choices=[(GROUND_NONE, Decision.Ground.NONE.label), *Decision.Ground.choices[1:]],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose a ground: illegal content, the terms of service, or no violation found.")
+        },
+    )
     legal_reference = forms.CharField(
         label=_("Law or terms clause"),
         required=False,
@@ -188,6 +227,9 @@ class DecisionForm(forms.Form):
     facts = forms.CharField(
         label=_("Facts and circumstances"),
         widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={
+            "required": _("Write the facts and circumstances: what you found and why it led to this decision.")
+        },
         help_text=_(
             "Sent to the reporters and the reported person, and published in the transparency report: "
             "never name or describe the reporters, and leave out personal data."
@@ -219,7 +261,7 @@ class DecisionForm(forms.Form):
         label=_("Automated means were used to detect or identify the content"), required=False
     )
     automated = forms.BooleanField(label=_("Automated means were used to take the decision"), required=False)
-    target_email = forms.EmailField(
+    target_email = EmailFormField(
         label=_("Reported person's e-mail"),
         required=False,
         help_text=_(
@@ -236,9 +278,12 @@ class DecisionForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        action, ground = data.get("action"), data.get("ground")
-        if action and action != Decision.Action.NONE and not ground:
-            self.add_error("ground", _("Say on which ground: illegal content or the terms of service."))
+        action = data.get("action")
+        ground = "" if data.get("ground") == GROUND_NONE else data.get("ground")
+        if "ground" in data:
+            data["ground"] = ground
+        if action and action != Decision.Action.NONE and "ground" in data and not ground:
+            self.add_error("ground", _("An action needs a ground: illegal content or the terms of service."))
         if ground and not (data.get("legal_reference") or "").strip():
             self.add_error("legal_reference", _("Name the law or the terms' clause."))
         if data.get("manifestly_unfounded") and action != Decision.Action.NONE:

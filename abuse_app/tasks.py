@@ -7,6 +7,13 @@ import random
 from celery import shared_task
 
 from abuse_app import services
+from portal import mail
+
+
+@shared_task(name="abuse.send_notice_acknowledgement", **mail.QUEUED_MAIL_TASK)
+def send_notice_acknowledgement(notice_id: int, sealed_token: str) -> bool:
+    """The reporter's acknowledgement (and on-call alert), off the request path; idempotent."""
+    return services.notice_acknowledge(notice_id=notice_id, sealed_token=sealed_token)
 
 
 @shared_task(

@@ -17,9 +17,13 @@ from django.views.decorators.http import require_http_methods
 from abuse_app import services
 from abuse_app.forms import ILLEGAL_CATEGORY_VALUES, AppealForm, ReportForm
 from abuse_app.models import Appeal, Category, Decision, Notice
+from portal import mail
+from portal.body_limits import allows_body, evidence_body_limit
 from portal.ratelimit import client_ip, ratelimit, token_guard, too_many
 
 RECEIPT_SESSION_KEY = "abuse_receipt"
+# The appeal just filed from this browser: its page then opens with a confirmation.
+APPEAL_SENT_SESSION_KEY = "abuse_appeal_sent"
 
 
 def _hotline() -> dict:
@@ -31,6 +35,7 @@ def _hotline() -> dict:
 
 # Every POST counts here (bounds floods of invalid submissions); accepted notices are
 # counted again per IP and per e-mail in services.reporter_check.
+@allows_body(evidence_body_limit)  # evidence files; every other form gets the small limit
 @ratelimit("abuse-form", "60/hour")
 @require_http_methods(["GET", "POST"])
 def report(request):
@@ -60,6 +65,8 @@ def report(request):
                     "email": bool(submitted.notice.reporter_email),
                 }
                 return redirect("abuse-received")
+        if form.errors:
+            form.note_dropped_files()
     else:
         # Only a category named in the link preselects a choice: an empty initial value would
         # override the child-safety lane's own "minors" default (a hidden field) with nothing.
@@ -92,7 +99,7 @@ def received(request):
         "abuse/received.html",
         {
             "reference": receipt["reference"],
-            "status_url": request.build_absolute_uri(status_path),
+            "status_url": mail.absolute(status_path),
             "child_safety": receipt["child_safety"],
             "emailed": receipt["email"],
             **_hotline(),
@@ -177,13 +184,19 @@ def _appeal(request, *, decision: Decision, appellant: str, notice: Notice | Non
         except services.AbuseError as exc:
             error = str(exc)
         else:
+            request.session[APPEAL_SENT_SESSION_KEY] = appeal.pk
             return redirect(request.path)
+    just_sent = appeal is not None and request.session.pop(APPEAL_SENT_SESSION_KEY, None) == appeal.pk
     response = render(
         request,
         "abuse/appeal.html",
         {
             "decision": decision,
             "case": decision.case,
+            # A reporter knows their report by its AR-… reference; the case number is internal.
+            "reference": notice.reference if notice is not None else decision.case.reference,
+            "notice": notice,
+            "just_sent": just_sent,
             "appeal": appeal,
             "form": form,
             "error": error,
@@ -196,23 +209,32 @@ def _appeal(request, *, decision: Decision, appellant: str, notice: Notice | Non
     return response
 
 
+# The transparency report covers days the site can count: from the DSA's first reports to a
+# century ahead (an end date of 9999-12-31 would overflow on "the day after").
+EARLIEST_REPORT_DAY = date(2000, 1, 1)
+LATEST_REPORT_DAY = date(2099, 12, 31)
+
+
 def _period(request) -> tuple[datetime, datetime, str | None]:
     """The ?from=YYYY-MM-DD&to=YYYY-MM-DD period (inclusive days); the last 12 months by default."""
     today = timezone.localdate()
+    default = (today - timedelta(days=365), today)
     error = None
     try:
-        start_day = (
-            date.fromisoformat(request.GET["from"])
-            if request.GET.get("from")
-            else today - timedelta(days=365)
-        )
+        start_day = date.fromisoformat(request.GET["from"]) if request.GET.get("from") else default[0]
         end_day = date.fromisoformat(request.GET["to"]) if request.GET.get("to") else today
     except ValueError:
         error = _("Dates must look like 2025-01-31. Showing the last 12 months instead.")
-        start_day, end_day = today - timedelta(days=365), today
+        start_day, end_day = default
+    if not EARLIEST_REPORT_DAY <= start_day <= LATEST_REPORT_DAY or not (
+        EARLIEST_REPORT_DAY <= end_day <= LATEST_REPORT_DAY
+    ):
+        error = _("Dates must lie between %(first)s and %(last)s. Showing the last 12 months instead.") % {
+            "first": EARLIEST_REPORT_DAY.isoformat(), "last": LATEST_REPORT_DAY.isoformat()}
+        start_day, end_day = default
     if end_day < start_day:
         error = _("The end date is before the start date. Showing the last 12 months instead.")
-        start_day, end_day = today - timedelta(days=365), today
+        start_day, end_day = default
     tz = timezone.get_current_timezone()
     start = datetime.combine(start_day, time.min, tzinfo=tz)
     end = datetime.combine(end_day + timedelta(days=1), time.min, tzinfo=tz)
@@ -232,6 +254,11 @@ def transparency(request):
         "appellant": dict(Appeal.Appellant.choices),
     }
     fmt = request.GET.get("format")
+    if error and fmt in ("json", "csv"):
+        # A program asked for a period: answer its mistake instead of silently sending another period.
+        message = _("from and to must be dates like 2025-01-31 between %(first)s and %(last)s, from not after to.") % {
+            "first": EARLIEST_REPORT_DAY.isoformat(), "last": LATEST_REPORT_DAY.isoformat()}
+        return JsonResponse({"error": {"code": "invalid_period", "message": message}}, status=400)
     if fmt == "json":
         # The statements of reasons themselves (DSA Art. 17, 24(5)), without anything about reporters.
         figures["statements_of_reasons"] = services.transparency_statements(start, end)

@@ -36,6 +36,18 @@ HAND_WRITTEN_ERASURE = [
 ]
 
 
+# What a developer who knows the schema would SELECT for an access export of user 1 (alice).
+HAND_WRITTEN_EXPORT = {
+    "accounts_user": "SELECT * FROM accounts_user WHERE lower(email) = 'alice@example.com' ORDER BY id",
+    "accounts_profile": "SELECT * FROM accounts_profile WHERE user_id = 1 ORDER BY id",
+    "media_photo": "SELECT * FROM media_photo WHERE owner_id = 1 ORDER BY id",
+    "media_photo_likes": "SELECT * FROM media_photo_likes WHERE user_id = 1 "
+    "OR photo_id IN (SELECT id FROM media_photo WHERE owner_id = 1) ORDER BY id",
+    "forum_comment": "SELECT * FROM forum_comment WHERE author_id = 1 ORDER BY id",
+    "social_follow": "SELECT * FROM social_follow WHERE follower_id = 1 OR followee_id = 1 ORDER BY id",
+}
+
+
 def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
     import django

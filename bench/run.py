@@ -1,4 +1,5 @@
-"""Run every benchmark in bench/ (files named bench_*.py), print figures, write bench/results.json.
+"""Run every benchmark in bench/ (files named bench_*.py), print figures, write bench/results.json
+and bench/results/<short sha>.json (kept per commit, so a regression shows).
 
 Each module exposes ``run() -> dict`` of named figures. Benchmarks are not
 tests: they never fail on a number; they show it.
@@ -20,6 +21,24 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+
+
+def keep_per_commit(text: str) -> Path | None:
+    """Also write bench/results/<short sha>.json (``-dirty`` when the work tree has changes)."""
+    import subprocess
+
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                             check=True, cwd=HERE).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                               text=True, check=True, cwd=HERE).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None  # not a git checkout: results.json only
+    folder = HERE / "results"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{sha}{'-dirty' if dirty else ''}.json"
+    path.write_text(text)
+    return path
 
 
 def main() -> int:
@@ -54,8 +73,12 @@ def main() -> int:
             if not isinstance(value, dict):
                 print(f"   {name:<48} {value}")
         results[path.stem] = figures
-    (HERE / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    text = json.dumps(results, indent=2, sort_keys=True) + "\n"
+    (HERE / "results.json").write_text(text)
     print(f"wrote {HERE / 'results.json'}")
+    kept = keep_per_commit(text)
+    if kept:
+        print(f"wrote {kept} (commit it: a regression then shows against the commit before)")
     if missing:
         print("\nNot measured, a service is missing:\n  " + "\n  ".join(missing))
         return 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import QuerySet
@@ -35,3 +36,13 @@ def record(*, subject_type: str, subject_id: Any, action: str, actor: Any = None
 
 def timeline(subject_type: str, subject_id: Any) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(subject_type=subject_type, subject_id=str(subject_id)).select_related("actor")
+
+
+def action_words(action: str, known: Mapping[str, Any], prefix: str = "") -> str:
+    """An audit action in staff words: the app's own words if known, else the machine name made readable
+    (``abuse.webhook_retried`` → "Webhook retried")."""
+    words = known.get(action)
+    if words is not None:
+        return str(words)
+    text = action.removeprefix(prefix).replace(".", " ").replace("_", " ").strip()
+    return text[:1].upper() + text[1:]

@@ -8,6 +8,7 @@ Queues are split by kind so slow Azure calls never starve the rest:
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import time
@@ -15,6 +16,7 @@ from typing import Any
 
 from celery import Celery
 from celery.beat import PersistentScheduler
+from celery.signals import worker_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -24,6 +26,14 @@ app.autodiscover_tasks()
 
 QUEUES = ("default", "stores", "azure")
 logger = logging.getLogger(__name__)
+
+
+@worker_init.connect
+def _refuse_to_start_if_unmet(**kwargs: Any) -> None:
+    """A production worker without what it needs (the receipt key...) exits before taking any message."""
+    from portal import startup
+
+    startup.refuse_to_start_if_unmet("celery worker")
 
 
 def route_task(name: str, args: Any, kwargs: Any, options: Any, task: Any = None, **kw: Any) -> dict[str, str]:
@@ -80,3 +90,13 @@ def queue_depth(queue: str) -> int | None:
     except Exception:  # an exotic transport that cannot count: callers fall back to time alone
         logger.warning("queue depth of %s unknown", queue, exc_info=True)
         return None
+
+
+@worker_ready.connect
+def _freeze_startup_objects(**kwargs: Any) -> None:
+    """Move everything loaded at start-up out of the collector's sight.
+
+    At exit CPython's final collection walked the whole start-up heap (Django, DRF, Celery, the
+    stores): 4 s of a stopping worker, past honcho's 5 s before SIGKILL (`make run`, Ctrl-C).
+    """
+    gc.freeze()

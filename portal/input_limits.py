@@ -4,8 +4,12 @@
   few places that read JSON outside DRF: a size limit, a nesting-depth limit, numbers that
   fit a 64-bit integer or a finite float, strings without control characters or lone
   surrogates, strict UTF-8.
-- ``RejectHostileInputMiddleware``: the path, the query string and form bodies
-  (urlencoded and multipart) must be valid UTF-8 without control characters.
+- ``RejectHostileInputMiddleware``: the path and the query string must be valid UTF-8 without
+  control characters; ``RejectHostileFormMiddleware`` (after the CSRF check: a body is read only
+  once the CSRF cookie is known good, and only up to ``portal.body_limits``) says the same of form
+  bodies, urlencoded and multipart. Multipart text fields are decoded with ``MULTIPART_ENCODING``:
+  invalid UTF-8 is kept as lone surrogates instead of Django's U+FFFD, so it is refused (400)
+  instead of being stored as replacement characters.
 
 PostgreSQL refuses NUL in text (a ``DataError``, i.e. a 500) and Python's JSON decoder
 recurses once per nesting level (a ``RecursionError``): both must be refused at the door
@@ -18,6 +22,7 @@ Settings: ``PORTAL_MAX_JSON_BYTES`` (default ``DATA_UPLOAD_MAX_MEMORY_SIZE``) an
 
 from __future__ import annotations
 
+import codecs
 import json
 import math
 import re
@@ -41,6 +46,23 @@ _BAD_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _BAD_IN_URL = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 INT64 = 2**63
 DEFAULT_MAX_DEPTH = 32
+# Django decodes multipart fields with errors="replace" whatever we ask: this codec ignores the
+# error mode and keeps invalid bytes as lone surrogates (PEP 383), which ``bad_text`` catches.
+MULTIPART_ENCODING = "portal-utf-8-surrogateescape"
+
+
+def _utf8_surrogateescape(name: str) -> codecs.CodecInfo | None:
+    if name.replace("-", "_") != MULTIPART_ENCODING.replace("-", "_"):
+        return None
+    return codecs.CodecInfo(
+        name=MULTIPART_ENCODING,
+        encode=lambda text, errors="strict": codecs.utf_8_encode(text, "surrogateescape"),
+        decode=lambda data, errors="strict": codecs.utf_8_decode(data, "surrogateescape", True),
+    )
+
+
+codecs.register(_utf8_surrogateescape)
+_INVALID_UTF8 = re.compile("[\udc80-\udcff]")
 
 
 class InputRefused(ValueError):
@@ -206,12 +228,17 @@ def _form_problem(request: HttpRequest) -> str | None:
 
 def _form_fields_problem(request: HttpRequest, content_type: str) -> str | None:
     if content_type.startswith("application/x-www-form-urlencoded"):
-        body = request.body  # bounded by DATA_UPLOAD_MAX_MEMORY_SIZE
+        body = request.body  # bounded by portal.body_limits and DATA_UPLOAD_MAX_MEMORY_SIZE
         try:
             unquote_to_bytes(body.replace(b"+", b" ")).decode("utf-8")
         except UnicodeDecodeError:
             return _("The form data is not valid UTF-8.")
-    for key, values in request.POST.lists():
+    texts = [(key, values) for key, values in request.POST.lists()]
+    texts += [(key, [upload.name or "" for upload in uploads]) for key, uploads in request.FILES.lists()]
+    for key, values in texts:
+        if any(_INVALID_UTF8.search(text) for text in (key, *values)):
+            return _("The form field %(field)s is not valid UTF-8.") % {"field": key.encode("utf-8", "replace")
+                                                                          .decode("utf-8")[:80]}
         if bad_text(key) or any(bad_text(value) for value in values):
             return _(
                 "A form field contains a control character (such as NUL); only tab, line feed and "
@@ -220,10 +247,17 @@ def _form_fields_problem(request: HttpRequest, content_type: str) -> str | None:
     return None
 
 
-class RejectHostileInputMiddleware:
-    """Refuses control characters and invalid UTF-8 in the path, the query and form bodies.
+def refuse(request: HttpRequest, status: int, message: str) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        code = "not_found" if status == 404 else "invalid"
+        return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+    return render(request, "404.html" if status == 404 else "400.html", {"message": message}, status=status)
 
-    JSON bodies are the parser's job (``LimitedJSONParser``): the middleware never reads them.
+
+class RejectHostileInputMiddleware:
+    """Refuses control characters and invalid UTF-8 in the path and the query string.
+
+    Reads no body: for multipart bodies it only chooses the decoding (``MULTIPART_ENCODING``).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -231,16 +265,32 @@ class RejectHostileInputMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         problem = _url_problem(request)
-        if problem is None and request.method in ("POST", "PUT", "PATCH"):
-            message = _form_problem(request)
-            problem = (400, message) if message else None
         if problem is not None:
-            return self.refuse(request, *problem)
+            return refuse(request, *problem)
+        content_type = request.META.get("CONTENT_TYPE", "")
+        if content_type.startswith("multipart/form-data") and "charset=" not in content_type.lower():
+            request.encoding = MULTIPART_ENCODING
         return self.get_response(request)
 
-    @staticmethod
-    def refuse(request: HttpRequest, status: int, message: str) -> HttpResponse:
-        if request.path.startswith("/api/"):
-            code = "not_found" if status == 404 else "invalid"
-            return JsonResponse({"error": {"code": code, "message": message}}, status=status)
-        return render(request, "404.html" if status == 404 else "400.html", {"message": message}, status=status)
+    refuse = staticmethod(refuse)
+
+
+class RejectHostileFormMiddleware:
+    """Refuses control characters and invalid UTF-8 in form bodies (urlencoded and multipart).
+
+    Runs as ``process_view`` after ``CsrfViewMiddleware``: a POST that fails the CSRF cookie check
+    is refused before anything reads its body. JSON bodies are the parser's job
+    (``LimitedJSONParser``): this middleware never reads them.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view: Any, args: Any, kwargs: Any) -> HttpResponse | None:
+        if request.method not in ("POST", "PUT", "PATCH"):
+            return None
+        message = _form_problem(request)
+        return refuse(request, 400, message) if message else None

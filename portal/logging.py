@@ -97,3 +97,36 @@ def install() -> None:
 
     factory.portal_redacting = True  # type: ignore[attr-defined]
     logging.setLogRecordFactory(factory)
+
+
+_CELERY_TASK_LOGGERS = {"celery.app.trace", "celery.worker.strategy", "celery.beat", "celery.worker.request"}
+
+
+def routine_task_names() -> frozenset[str]:
+    """Tasks beat sends every few seconds or minutes (heartbeat, engine sweep): bookkeeping, not news."""
+    from django.conf import settings
+
+    schedule = getattr(settings, "CELERY_BEAT_SCHEDULE", {})
+    return frozenset(entry["task"] for entry in schedule.values()
+                     if isinstance(entry.get("schedule"), int | float) and entry["schedule"] < 3600)
+
+
+class QuietRoutineTasks(logging.Filter):
+    """Lower Celery's "received", "succeeded" and "sending due task" lines of routine tasks to DEBUG.
+
+    ``make run`` printed about one INFO line a second for them. A routine task that fails still
+    logs at ERROR; with ``LOG_LEVEL=DEBUG`` the lines come back.
+    """
+
+    _names: frozenset[str] | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name not in _CELERY_TASK_LOGGERS or record.levelno != logging.INFO:
+            return True
+        if self._names is None:
+            self._names = routine_task_names()
+        message = record.getMessage()
+        if not any(name in message for name in self._names):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger().isEnabledFor(logging.DEBUG)

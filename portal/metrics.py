@@ -84,6 +84,7 @@ class PortalCollector:
         yield from self._counters()
         yield from self._queues()
         yield from self._heartbeats()
+        yield from self._health()
 
     def _requests(self) -> Iterator[Any]:
         from django.db.models import Count
@@ -189,6 +190,30 @@ class PortalCollector:
             at = seen.get(name)
             age.add_metric([name], (now - at).total_seconds() if at else float("inf"))
         yield age
+
+
+    def _health(self) -> Iterator[Any]:
+        """The /healthz checks as gauges, so an alert can fire on the same truth the page tells."""
+        from portal.health import all_checks
+
+        checks = all_checks()
+        ok = GaugeMetricFamily("portal_health_check_ok", "1 if the /healthz check passes, else 0.", labels=["check"])
+        for name, result in sorted(checks.items()):
+            ok.add_metric([name], 1 if result.get("ok") else 0)
+        yield ok
+        oldest = GaugeMetricFamily(
+            "portal_oldest_running_request_seconds", "Age of the oldest running privacy request (0: none)."
+        )
+        oldest.add_metric([], float(checks.get("running_requests", {}).get("oldest_running_seconds") or 0))
+        yield oldest
+        repeated = GaugeMetricFamily(
+            "portal_repeated_task_failures",
+            "Groups of identical failures in the last hour at or above PORTAL_HEALTH_REPEATED_FAILURES.",
+            labels=["check"],
+        )
+        for name in ("repeated_failures", "store_task_failures"):
+            repeated.add_metric([name], len(checks.get(name, {}).get("failing", [])))
+        yield repeated
 
 
 def render() -> bytes:

@@ -274,3 +274,23 @@ class MetricCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}{{{self.labels}}} = {self.value:g}"
+
+
+class TaskFailure(models.Model):
+    """One failed run of a background task (e.g. finishing a request), kept for a week.
+
+    /healthz and /metrics read these to tell "the same thing keeps failing" (a
+    missing key, a broken template) from one unlucky run; the engine counts them
+    per request to stop retrying and hand the request to staff.
+    """
+
+    task = models.CharField(max_length=64)
+    subject = models.CharField(max_length=64, blank=True, help_text="What the run was about, e.g. a request id.")
+    error = models.CharField(max_length=300, help_text="Exception class and message, shortened.")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["task", "subject", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.task}[{self.subject}] {self.error}"

@@ -10,22 +10,24 @@ Two tools:
 - ``token_guard(name)`` for views that look up a secret from a URL: every
   miss counts as a failure for the client IP; too many misses lock the IP
   out for a cool-off period, whatever token it tries next.
+
+Counting is a sliding window, atomic across threads and processes
+(``portal.ratelimit_store``): "20/hour" admits 20 hits in any hour, never more.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from portal import ratelimit_store
 from portal.tokens import pseudonymise
 
 View = Callable[..., HttpResponse]
@@ -67,28 +69,30 @@ def client_ip(request: HttpRequest) -> str:
 class Decision:
     allowed: bool
     retry_after: int
+    taken: ratelimit_store.Hit | None = None
+
+
+def _key(name: str, identity: str) -> str:
+    return f"rl2:{name}:{pseudonymise(identity)}"
 
 
 def hit(name: str, identity: str, rate: str, *, cost: int = 1) -> Decision:
-    """Count one hit against a fixed window; identities are stored pseudonymised."""
+    """Count hits in a sliding window, atomically (``portal.ratelimit_store``); identities are pseudonymised."""
     limit, period = parse_rate(rate)
-    window = int(time.time() // period)
-    key = f"rl:{name}:{pseudonymise(identity)}:{window}"
-    cache.add(key, 0, timeout=period + 5)
-    try:
-        count = cache.incr(key, cost)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, cost, timeout=period + 5)
-        count = cost
-    retry_after = max(1, int((window + 1) * period - time.time()))
-    return Decision(count <= limit, retry_after)
+    taken = ratelimit_store.hit(_key(name, identity), limit, period, cost=cost)
+    return Decision(taken.allowed, taken.retry_after or 1, taken)
+
+
+def release(name: str, identity: str, rate: str, decision: Decision) -> None:
+    """Take back a hit that turned out not to count (``token_guard``: the token was good)."""
+    if decision.taken is not None:
+        ratelimit_store.release(_key(name, identity), decision.taken, parse_rate(rate)[1])
 
 
 def peek(name: str, identity: str, rate: str) -> Decision:
     limit, period = parse_rate(rate)
-    window = int(time.time() // period)
-    count = cache.get(f"rl:{name}:{pseudonymise(identity)}:{window}", 0)
-    return Decision(count < limit, max(1, int((window + 1) * period - time.time())))
+    used, retry_after = ratelimit_store.count(_key(name, identity), period)
+    return Decision(used < limit, retry_after)
 
 
 def too_many(request: HttpRequest, retry_after: int) -> HttpResponse:
@@ -133,11 +137,14 @@ def token_guard(name: str) -> Callable[[View], View]:
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             ip = client_ip(request) or "-"
-            if not peek(f"tokenfail:{name}", ip, TOKEN_FAILURE_RATE).allowed:
-                return too_many(request, peek(f"tokenfail:{name}", ip, TOKEN_FAILURE_RATE).retry_after)
+            # Reserve a failure before the lookup and give it back when the token was good:
+            # parallel guesses cannot all pass a check made before any of them was counted.
+            reserved = hit(f"tokenfail:{name}", ip, TOKEN_FAILURE_RATE)
+            if not reserved.allowed:
+                return too_many(request, reserved.retry_after)
             response = view(request, *args, **kwargs)
-            if response.status_code == 404:
-                hit(f"tokenfail:{name}", ip, TOKEN_FAILURE_RATE)
+            if response.status_code != 404:
+                release(f"tokenfail:{name}", ip, TOKEN_FAILURE_RATE, reserved)
             return response
         wrapped.portal_rate_limited = True  # type: ignore[attr-defined]
         return wrapped

@@ -66,7 +66,10 @@ PORTAL_RECEIPT_KEY_CREATE_ON_FIRST_USE = DEBUG  # never in production: see reque
 PORTAL_APP_NAME = env_str("PORTAL_APP_NAME", "Example App")
 PORTAL_OPERATOR_NAME = env_str("PORTAL_OPERATOR_NAME", "Example Ltd")
 PORTAL_OPERATOR_CONTACT = env_str("PORTAL_OPERATOR_CONTACT", "privacy@example.com")
-PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:" + env_str("PORT", "8000")).rstrip("/")
+# Not derived from PORT: honcho gives every Procfile process its own PORT (web 8000, worker 8100,
+# beat 8200), and links in e-mails the worker sends must point at the web. `make run` exports
+# PORTAL_BASE_URL=http://127.0.0.1:$(PORT) so every process agrees (issue 19).
+PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 PORTAL_DEFAULT_JURISDICTION = env_str("PORTAL_DEFAULT_JURISDICTION", "gdpr")
 if PORTAL_DEFAULT_JURISDICTION not in {"gdpr", "ccpa", "other"}:
     raise ConfigError("PORTAL_DEFAULT_JURISDICTION: must be gdpr, ccpa or other")
@@ -105,6 +108,12 @@ PORTAL_AUDIT_ANCHOR_EMAIL = env_str("PORTAL_AUDIT_ANCHOR_EMAIL", PORTAL_ONCALL_E
 PORTAL_STORE_TASK_STALE_SECONDS = env_int("PORTAL_STORE_TASK_STALE_SECONDS", 30, minimum=2)
 PORTAL_STORE_TASK_LOST_SECONDS = env_int("PORTAL_STORE_TASK_LOST_SECONDS", 30, minimum=1)
 PORTAL_STORE_TASK_MAX_ATTEMPTS = env_int("PORTAL_STORE_TASK_MAX_ATTEMPTS", 6, minimum=1)
+# Finishing a request (package or receipt) is retried with backoff this many times, then staff decide.
+PORTAL_FINISH_MAX_ATTEMPTS = env_int("PORTAL_FINISH_MAX_ATTEMPTS", 5, minimum=1)
+# /healthz: red when one task failed the same way this many times in the last hour ...
+PORTAL_HEALTH_REPEATED_FAILURES = env_int("PORTAL_HEALTH_REPEATED_FAILURES", 5, minimum=1)
+# ... or when a request has been running for longer than this (seconds).
+PORTAL_HEALTH_RUNNING_MAX_SECONDS = env_int("PORTAL_HEALTH_RUNNING_MAX_SECONDS", 6 * 3600, minimum=60)
 PORTAL_STORE_TASK_BACKOFF_SECONDS = env_int("PORTAL_STORE_TASK_BACKOFF_SECONDS", 10, minimum=1)
 # Prometheus /metrics answers only with "Authorization: Bearer <token>"; unset, it is off (404).
 PORTAL_METRICS_TOKEN = env_str("PORTAL_METRICS_TOKEN", "")
@@ -185,10 +194,14 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
-    # NUL/control characters and invalid UTF-8 in path, query and forms → 400/404 (docs/security.md).
+    # Bodies over the route's limit → 413 before a byte is read (portal/body_limits.py).
+    "portal.body_limits.BodyLimitMiddleware",
+    # NUL/control characters and invalid UTF-8 in path and query → 400/404 (docs/security.md).
     "portal.input_limits.RejectHostileInputMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # The same for form bodies, read only after the CSRF check above (its process_view runs first).
+    "portal.input_limits.RejectHostileFormMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -231,7 +244,9 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Also read by the Azure rate limiter, which shares the portal's Redis (cache first, then broker).
+# Also read by the Azure rate limiter, which shares the portal's Redis (cache first, then broker)
+# and names its keys with PORTAL_REDIS_KEY_PREFIX (two portals, or test runs, on one Redis stay apart).
+PORTAL_REDIS_KEY_PREFIX = env_str("PORTAL_REDIS_KEY_PREFIX", "portal")
 PORTAL_CACHE_URL = env_str("CACHE_URL", "")
 PORTAL_REDIS_URL = env_str("REDIS_URL", "")
 _CACHE_URL = PORTAL_CACHE_URL or PORTAL_REDIS_URL
@@ -278,10 +293,19 @@ STORAGES = {
 if env_bool("PORTAL_PLAIN_STATIC", False):
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
+# Body limits (portal/body_limits.py), checked on the declared Content-Length before any reading:
+# the abuse report form and API take the evidence files (PORTAL_ABUSE_EVIDENCE_MAX_FILES x _MAX_BYTES),
+# the rest of the API PORTAL_MAX_JSON_BYTES, every other form PORTAL_MAX_FORM_BYTES. A reverse proxy
+# in front enforces the largest of them too (docs/deploy.md).
+PORTAL_MAX_FORM_BYTES = env_int("PORTAL_MAX_FORM_BYTES", 1024 * 1024, minimum=16 * 1024)
+# Form fields other than files, held in memory (Django's own limit, a 400 over it).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Uploaded files up to this size stay in memory; larger ones are spooled to FILE_UPLOAD_TEMP_DIR.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = max(10, PORTAL_ABUSE_EVIDENCE_MAX_FILES + 1)
 # JSON bodies of the API (portal/input_limits.py): larger or deeper ones get a 400 that says so.
-PORTAL_MAX_JSON_BYTES = env_int("PORTAL_MAX_JSON_BYTES", DATA_UPLOAD_MAX_MEMORY_SIZE, minimum=1024)
+PORTAL_MAX_JSON_BYTES = env_int("PORTAL_MAX_JSON_BYTES", 5 * 1024 * 1024, minimum=1024)
 PORTAL_MAX_JSON_DEPTH = env_int("PORTAL_MAX_JSON_DEPTH", 32, minimum=4)
 
 # --- E-mail ---------------------------------------------------------------------
@@ -332,6 +356,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimu
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_VERBOSE = False  # no "AXES: BEGIN version …" banner on every manage.py command
 # One notion of "the client's address" for axes, our rate limits and DRF throttles
 # (portal.ratelimit.client_ip): X-Forwarded-For is trusted only for NUM_PROXIES hops.
 AXES_CLIENT_IP_CALLABLE = "portal.ratelimit.client_ip"
@@ -421,14 +446,18 @@ CELERY_BEAT_SCHEDULE = {**_PORTAL_BEAT, **_REQUESTS_BEAT, **_ABUSE_BEAT}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_personal_data": {"()": "portal.logging.RedactPersonalData"}},
+    "filters": {"redact_personal_data": {"()": "portal.logging.RedactPersonalData"},
+                "quiet_routine_tasks": {"()": "portal.logging.QuietRoutineTasks"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_personal_data"]},
+        "console": {"class": "logging.StreamHandler", "formatter": "plain",
+                    "filters": ["redact_personal_data", "quiet_routine_tasks"]},
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.request": {"level": "WARNING"},
         "azure": {"level": "WARNING"},
+        # "AXES: BEGIN version …" on every manage.py command (see also AXES_VERBOSE).
+        "axes": {"level": "WARNING"},
     },
 }

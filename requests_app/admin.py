@@ -36,7 +36,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from requests_app import services
+from requests_app import admin_words, services
 from requests_app.engine import receipt
 from requests_app.models import InvalidTransition, PrivacyRequest
 
@@ -212,7 +212,10 @@ DECISION_HELP = {
         "The requester is told the reason and the new date."
     ),
     "cancel": _("Nothing will be done for the request; the requester is told."),
-    "approve": _("Execution starts (deletions after the configured grace period)."),
+    "approve": _(
+        "Work starts when you approve. A deletion waits for the grace period below (the requester may still "
+        "cancel); what each store holds now is listed, looked up without changing anything."
+    ),
     "retry": _("The failed store steps run again."),
     "resolve": _("Marks the request completed although a step failed, because staff finished it by hand."),
     "close_with_exceptions": _(
@@ -222,6 +225,10 @@ DECISION_HELP = {
 }
 
 
+def _when(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
 @admin.register(PrivacyRequest)
 class PrivacyRequestAdmin(admin.ModelAdmin):
     list_display = [
@@ -229,7 +236,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
         "kind",
         "status_column",
         "jurisdiction",
-        "received_at",
+        "received",
         "due_column",
         "assigned_to",
     ]
@@ -262,11 +269,11 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
         "first_due",
         "extension_reason",
         "approved_at",
-        "run_after",
+        "deletion_starts",
         "started_at",
         "completed_at",
         "closed_at",
-        "pii_purged_at",
+        "details_deleted",
         "assigned_to",
         "decision_reason",
         "attention_reason",
@@ -294,7 +301,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
                     "jurisdiction",
                     "channel",
                     "scope_purpose",
-                    "pii_purged_at",
+                    "details_deleted",
                 ]
             },
         ),
@@ -307,7 +314,7 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
                     "received_at",
                     "verified_at",
                     "approved_at",
-                    "run_after",
+                    "deletion_starts",
                     "started_at",
                     "completed_at",
                     "closed_at",
@@ -321,7 +328,22 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
     class Media:
         css = {"all": ["requests_app/admin.css"]}
 
+    # --- field labels in people's words ------------------------------------------------------
+    @admin.display(description=_("Work starts after (end of the grace period)"))
+    def deletion_starts(self, obj):
+        return _when(obj.run_after)
+
+    @admin.display(description=_("Requester's details deleted on"))
+    def details_deleted(self, obj):
+        return _when(obj.pii_purged_at)
+
     # --- list columns -----------------------------------------------------------------------
+    # A short date: with Django's "Dec. 7, 2026, 2:41 p.m." the list ran under the filter panel
+    # at 1280 px and hid "due" and "Assigned to".
+    @admin.display(description=_("received"), ordering="received_at")
+    def received(self, obj):
+        return timezone.localtime(obj.received_at).strftime("%Y-%m-%d")
+
     @admin.display(description=_("status"), ordering="status")
     def status_column(self, obj):
         return format_html(
@@ -366,10 +388,8 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
                 (
                     timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M:%S"),
                     e.who,
-                    e.action,
-                    f"{e.from_status or '∅'} → {e.to_status}"
-                    if e.from_status != e.to_status
-                    else e.to_status,
+                    admin_words.action_words(e.action),
+                    admin_words.status_change_words(e.from_status, e.to_status),
                     e.reason,
                 )
                 for e in events
@@ -560,6 +580,12 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
             "objects": objects,
             "help": DECISION_HELP.get(name, ""),
             "from_list": from_list,
+            # One request's page shows what approving it will do; a list action approves in bulk.
+            "preview": (
+                admin_words.approval_preview(objects[0], actor=request.user)
+                if name == "approve" and not from_list and len(objects) == 1
+                else None
+            ),
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
             "changelist_url": reverse("admin:requests_app_privacyrequest_changelist"),
         }

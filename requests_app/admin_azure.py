@@ -39,12 +39,27 @@ class PurposeForm(forms.ModelForm):
         ),
     )
 
+    # Ticked from the known services, not typed as JSON (the old field's own example was rejected).
+    services = forms.MultipleChoiceField(
+        label=_("Services"),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("The Azure services the host app sends this purpose's data to."),
+        error_messages={"invalid_choice": _("%(value)s is not a service the portal knows; tick the listed ones.")},
+    )
+
     class Meta:
         model = ConsentPurpose
         fields = ("slug", "title", "services", "requires_consent", "sale_or_sharing", "active")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        from requests_app.ledger import known_services
+
+        labels = dict(Transmission.Service.choices)
+        self.fields["services"].choices = [
+            (name, labels.get(name, name)) for name in sorted(known_services(), key=lambda n: str(labels.get(n, n)))
+        ]
         if self.instance.pk and self.instance.current_notice():
             self.fields["notice_text"].initial = self.instance.current_notice().text
 

@@ -32,14 +32,14 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from portal.api_keys import HasScope, api_key_of
-from portal.throttles import HostAppThrottle
+from portal.throttles import AtomicThrottleMixin, HostAppThrottle
 from requests_app import services
 from requests_app.models import PrivacyRequest, StatusLink, StoreTask
 
 Kind = PrivacyRequest.Kind
 
 
-class PublicThrottle(AnonRateThrottle):
+class PublicThrottle(AtomicThrottleMixin, AnonRateThrottle):
     """Calls without an API key, per client address (rate "public")."""
 
     scope = "public"

@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 
 from portal.api_errors import api_error
 from portal.api_keys import HasScope, api_key_of
+from portal.email_address import EmailSerializerField
 from portal.pagination import PagePagination
 from portal.throttles import HostAppThrottle
 from requests_app import consent, gpc, ledger
@@ -139,7 +140,7 @@ class ConsentInput(serializers.Serializer):
     subject_kind = serializers.RegexField(r"^[a-z][a-z0-9_]{0,63}$", required=False, default="user_id")
     subject = serializers.CharField(max_length=512)
     notice_version = serializers.IntegerField(required=False, min_value=1)
-    email = serializers.EmailField(required=False, allow_blank=True)
+    email = EmailSerializerField(required=False, allow_blank=True)
     jurisdiction = serializers.ChoiceField(choices=["gdpr", "ccpa", "other"], required=False)
     ip = serializers.IPAddressField(
         required=False, help_text="The end user's IP (stored only as a keyed hash)."

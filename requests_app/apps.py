@@ -7,6 +7,7 @@ class RequestsAppConfig(AppConfig):
 
     def ready(self) -> None:
         # The transmission ledger's section of access packages ("what this app sent to Microsoft").
-        from requests_app import ledger
+        from requests_app import health, ledger
 
         ledger.register_package_section()
+        health.register()

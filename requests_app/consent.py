@@ -7,7 +7,8 @@ How a browser user is identified without an account: the host app links to
 for the receipt and the purposes the link was issued for); it expires after
 ``LINK_MAX_AGE`` (1 hour) and staff can revoke it. The page swaps the token for
 a session entry and redirects to the bare URL, so the token leaves the address
-bar, history and Referer at once. The page itself never asks who you are.
+bar, history and Referer at once. A person who arrives at the portal without such a link asks
+for one by e-mail on ``/consent/`` (``requests_app.consent_email``: single-use links).
 
 Withdrawal starts the erasure of the Azure data sent under that purpose: a
 verified deletion request scoped to the purpose (``scope_purpose``), filed
@@ -25,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal import audit, tokens
+from portal import audit, mail, tokens
 from requests_app.models import (
     Consent,
     ConsentLink,
@@ -218,12 +219,11 @@ def issue_link(*, purposes: list[str], subject_kind: str, subject_value: str, em
 
 def subject_link(purpose_slug: str, subject_kind: str, subject_value: str, email: str = "",
                  *, actor: Any = None) -> str:
-    from django.conf import settings
     from django.urls import reverse
 
     token = issue_link(purposes=[purpose_slug], subject_kind=subject_kind, subject_value=subject_value,
                        email=email, actor=actor)
-    return f"{settings.PORTAL_BASE_URL}{reverse('consent-purpose', args=[purpose_slug])}?subject={token}"
+    return mail.absolute(f"{reverse('consent-purpose', args=[purpose_slug])}?subject={token}")
 
 
 def find_link(token: str, purpose_slug: str) -> ConsentLink:

@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from portal.email_address import EmailFormField
 from requests_app import services
 from requests_app.models import PrivacyRequest
 
@@ -31,7 +32,7 @@ def identifier_label(name: str) -> str:
 
 
 class RequestForm(forms.Form):
-    email = forms.EmailField(
+    email = EmailFormField(
         label=_("Your e-mail address"),
         max_length=254,
         help_text=_("We send a confirmation link here. Use the address your account or data is linked to."),
@@ -96,7 +97,7 @@ class RequestForm(forms.Form):
 
 
 class FindRequestsForm(forms.Form):
-    email = forms.EmailField(
+    email = EmailFormField(
         label=_("Your e-mail address"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
@@ -149,3 +150,18 @@ class ReceiptVerifyForm(forms.Form):
         except receipt.ReceiptFormatError as exc:
             raise forms.ValidationError(str(exc))
         return data
+
+
+class ConsentLinkForm(forms.Form):
+    """The consent page's "e-mail me a link": the address the person signed up to the app with."""
+
+    email = forms.EmailField(
+        label=_("Your e-mail address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text=_("The address you use for your account. We e-mail you a link that opens your consent choices."),
+        error_messages={
+            "required": _("Enter the e-mail address of your account."),
+            "invalid": _("Enter a valid e-mail address, like name@example.com."),
+        },
+    )

@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import re
 import statistics
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,18 +35,18 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import connection, transaction
-from django.db.models import Count, DateTimeField, QuerySet
+from django.db.models import Count, DateTimeField, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce, TruncWeek
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal import audit, audit_chain, mail, roles, tokens
+from portal import audit, audit_chain, mail, roles, sealed, tokens
+from portal.email_address import validate_email_address
 from portal.models import AuditEvent
 from requests_app import deadlines, engine
-from requests_app.models import InvalidTransition, PrivacyRequest, StatusLink, SubjectIdentity
+from requests_app.models import AccessPackage, InvalidTransition, PrivacyRequest, StatusLink, SubjectIdentity
 from requests_app.stores.base import StoreError
 
 logger = logging.getLogger(__name__)
@@ -86,9 +87,9 @@ def normalise_email(raw: Any) -> str:
     if len(email) > 254:
         raise RequestError(_("This e-mail address is too long (at most 254 characters)."))
     try:
-        validate_email(email)
-    except ValidationError:
-        raise RequestError(_("Enter a valid e-mail address, like name@example.com."))
+        validate_email_address(email)
+    except ValidationError as exc:
+        raise RequestError(str(exc.messages[0]))
     return email
 
 
@@ -205,11 +206,15 @@ def find_by_verify_token(token: str) -> PrivacyRequest | None:
     return PrivacyRequest.objects.filter(verify_token_hash=tokens.hash_token(token)).first()
 
 
+def _verify_link_deadline() -> datetime:
+    return timezone.now() + timedelta(hours=settings.PORTAL_VERIFY_LINK_HOURS)
+
+
 def _new_verify_link(request: PrivacyRequest) -> str:
     """Issue a fresh verification token (replacing any earlier one); returns the absolute URL."""
     token = tokens.new_token("pv")
     request.verify_token_hash = tokens.hash_token(token)
-    request.verify_expires_at = timezone.now() + timedelta(hours=settings.PORTAL_VERIFY_LINK_HOURS)
+    request.verify_expires_at = _verify_link_deadline()
     return mail.absolute(reverse("request-verify", args=[token]))
 
 
@@ -220,23 +225,63 @@ def verify_link_expired(request: PrivacyRequest) -> bool:
 # --- E-mail -------------------------------------------------------------------------------------
 
 
+def _requester_context(request: PrivacyRequest, **context: Any) -> dict[str, Any]:
+    return {
+        "req": request,
+        "reference": request.reference,
+        "kind": request.kind,
+        "status_url": _StatusUrl(request, StatusLink.Origin.EMAIL),
+        "due_at": request.effective_due_at,
+        "verify_hours": settings.PORTAL_VERIFY_LINK_HOURS,
+        **context,
+    }
+
+
 def _email_requester(request: PrivacyRequest, template: str, **context: Any) -> None:
     if not request.email:
         return  # personal data already purged: nobody to write to
-    mail.send(
-        template,
-        request.email,
-        {
-            "req": request,
-            "reference": request.reference,
-            "kind": request.kind,
-            "status_url": _StatusUrl(request, StatusLink.Origin.EMAIL),
-            "due_at": request.effective_due_at,
-            "verify_hours": settings.PORTAL_VERIFY_LINK_HOURS,
-            **context,
-        },
-        language=request.language,
-    )
+    mail.send(template, request.email, _requester_context(request, **context), language=request.language)
+
+
+# E-mails of intake: rendered and sent by the queue, after the reply. Those that carry a confirmation
+# link issue it there too (only its hash is stored; the raw token never goes through the broker).
+QUEUED_TEMPLATES = frozenset({"request_received", "request_duplicate", "request_verify_again", "request_verified"})
+_WITH_VERIFY_LINK = frozenset({"request_received", "request_duplicate", "request_verify_again"})
+
+
+def _email_requester_later(request: PrivacyRequest, template: str) -> None:
+    """Hand this e-mail to the queue when the surrounding transaction commits (never if it rolls back)."""
+    from requests_app import tasks
+
+    request_id, key = request.pk, uuid.uuid4().hex
+    transaction.on_commit(lambda: tasks.send_requester_mail.delay(request_id, template, key))
+
+
+def requester_mail_send(*, request_id: int, template: str, key: str) -> bool:
+    """The queue's half of an intake e-mail; ``key`` makes it idempotent (False: sent before).
+
+    Sent inside the transaction that records it: a transport failure rolls back
+    the new links and the record, and the task retries; a retry after success
+    finds the record and sends nothing.
+    """
+    if template not in QUEUED_TEMPLATES:
+        raise ValueError(f"{template!r} is not an e-mail the queue sends for intake")
+    with transaction.atomic():
+        request = PrivacyRequest.objects.select_for_update().filter(pk=request_id).first()
+        if request is None or not request.email:
+            return False  # deleted or purged meanwhile: nobody to write to
+        sent = AuditEvent.objects.filter(subject_type=SUBJECT, subject_id=str(request_id),
+                                         action="request.mail_sent", data__key=key)
+        if sent.exists():
+            return False
+        verify_url = ""
+        if template in _WITH_VERIFY_LINK and request.status == Status.UNVERIFIED:
+            verify_url = _new_verify_link(request)
+            request.save(update_fields=["verify_token_hash", "verify_expires_at"])
+        mail.send_now(template, request.email, _requester_context(request, verify_url=verify_url),
+                      language=request.language)
+        request.note(actor="system:mail", action="request.mail_sent", data={"key": key, "template": template})
+    return True
 
 
 # --- Intake -------------------------------------------------------------------------------------
@@ -289,7 +334,8 @@ def request_submit(
     request is made: the person is e-mailed a pointer to the open one (with a
     fresh confirmation link if it was never confirmed). The caller cannot tell
     the two cases apart: both return a request whose reference is shown, both
-    render and queue exactly one e-mail.
+    hand exactly one e-mail to the queue (rendered and sent after the reply, see
+    ``requester_mail_send``).
     """
     kind = clean_choice(kind, Kind, _("request kind"))
     email = normalise_email(email)
@@ -301,16 +347,21 @@ def request_submit(
     with transaction.atomic():
         existing = _open_duplicate(kind=kind, email=email)
         if existing is not None:
-            verify_url = ""
-            if existing.status == Status.UNVERIFIED:
-                verify_url = _new_verify_link(existing)
-                existing.save(update_fields=["verify_token_hash", "verify_expires_at"])
+            # The old confirmation link stops working now (the queue e-mails a fresh one). A confirmed
+            # request has none, but is written all the same: a known address costs the same work,
+            # query for query, as an unknown one (one write to the request row, one audit event).
+            existing.verify_token_hash = ""
+            fields = ["verify_token_hash"]
+            if existing.status == Status.UNVERIFIED:  # the fresh link's time starts now, as it would have
+                existing.verify_expires_at = _verify_link_deadline()
+                fields.append("verify_expires_at")
+            existing.save(update_fields=fields)
             existing.note(
                 actor="requester",
                 action="request.duplicate_submitted",
                 data={"channel": channel, "ip_hash": tokens.pseudonymise(ip)} if ip else {"channel": channel},
             )
-            _email_requester(existing, "request_duplicate", verify_url=verify_url)
+            _email_requester_later(existing, "request_duplicate")
             return existing
         request = PrivacyRequest(
             kind=kind,
@@ -320,11 +371,12 @@ def request_submit(
             language=language,
             channel=channel,
             status=Status.UNVERIFIED,
+            # The link itself is issued by the queue with the e-mail; the deadline for using it starts now.
+            verify_expires_at=_verify_link_deadline(),
         )
-        verify_url = _new_verify_link(request)
         request.save()
         _record_received(request, actor="requester", ip=ip)
-        _email_requester(request, "request_received", verify_url=verify_url)
+        _email_requester_later(request, "request_received")
     return request
 
 
@@ -334,30 +386,58 @@ def request_resend_verification(*, request: PrivacyRequest) -> PrivacyRequest:
         request = _lock(request)
         if request.status != Status.UNVERIFIED:
             raise RequestError(_("This request is already confirmed; there is nothing to confirm again."))
-        verify_url = _new_verify_link(request)
+        request.verify_token_hash = ""  # the old link stops working now; the queue e-mails a fresh one
+        request.verify_expires_at = _verify_link_deadline()  # ... and the expiry job must not close it first
         request.save(update_fields=["verify_token_hash", "verify_expires_at"])
         request.note(actor="requester", action="request.verification_resent")
-        _email_requester(request, "request_verify_again", verify_url=verify_url)
+        _email_requester_later(request, "request_verify_again")
     return request
 
 
-def request_send_links(*, email: str) -> int:
-    """ "I lost my link": e-mail new status links of this address's open requests.
+def request_links_later(*, email: str) -> None:
+    """ "I lost my link", on the request path: hand the address to the queue and return.
 
-    The older links of those requests are revoked (the person may have lost
-    them somewhere others can find them). Returns how many were found, for
-    tests; callers must show the same page whatever the number, so nobody
-    learns whether an address is known.
+    Whether the address is known decides everything the task does (revoking old
+    links, issuing new ones, the e-mail), so none of it happens here: the reply
+    costs the same work and time for a known and an unknown address.
+    """
+    from requests_app import tasks
+
+    sealed_email = sealed.seal("e-mail address", normalise_email(email))  # no address in the broker
+    transaction.on_commit(lambda: tasks.send_links.delay(sealed_email))
+
+
+def _links_to_resend(email: str) -> list[PrivacyRequest]:
+    """Open requests, and completed ones whose package can still be downloaded or whose receipt is kept."""
+    now = timezone.now()
+    package_available = AccessPackage.objects.filter(
+        request=OuterRef("pk"), deleted_at__isnull=True, expires_at__gt=now, download_count__lt=F("max_downloads")
+    )
+    return list(
+        PrivacyRequest.objects.filter(email=email)
+        .filter(
+            Q(status__in=PrivacyRequest.OPEN_STATUSES)
+            | Q(status=Status.COMPLETED) & (Q(Exists(package_available)) | Q(receipt__isnull=False))
+        )
+        .order_by("received_at")[:20]
+    )
+
+
+def request_send_links(*, email: str) -> int:
+    """The queue's half of "I lost my link": e-mail new status links of this address's requests.
+
+    Open requests, and completed ones whose download package or receipt is still
+    there (a person who lost the "data ready" e-mail can reach it again). The
+    older links of those requests are revoked (the person may have lost them
+    somewhere others can find them). Sent inside the transaction: a failed send
+    revokes nothing and the task retries. Returns how many were found.
     """
     email = normalise_email(email)
-    open_requests = list(
-        PrivacyRequest.objects.filter(email=email, status__in=PrivacyRequest.OPEN_STATUSES).order_by(
-            "received_at"
-        )[:20]
-    )
-    if open_requests:
-        first = open_requests[0]
-        for r in open_requests:
+    with transaction.atomic():
+        found = _links_to_resend(email)
+        if not found:
+            return 0
+        for r in found:
             revoke_status_links(r, actor="requester", reason="the requester asked for the links again")
         items = [
             {
@@ -366,12 +446,12 @@ def request_send_links(*, email: str) -> int:
                 "status": r.get_status_display(),
                 "status_url": status_url(r, origin=StatusLink.Origin.RESENT),
             }
-            for r in open_requests
+            for r in found
         ]
-        mail.send("request_links", email, {"items": items}, language=first.language)
-        for r in open_requests:
+        for r in found:
             r.note(actor="requester", action="request.links_resent")
-    return len(open_requests)
+        mail.send_now("request_links", email, {"items": items}, language=found[0].language)
+    return len(found)
 
 
 def _auto_approves(request: PrivacyRequest) -> bool:
@@ -427,7 +507,7 @@ def _verify_locked(request: PrivacyRequest, *, actor: Any, reason: str = "") -> 
             actor="system:auto-approval policy",
             reason=_("Approved automatically by the auto-approval setting for this kind of request."),
         )
-    _email_requester(request, "request_verified")
+    _email_requester_later(request, "request_verified")
 
 
 def request_verify(*, token: str) -> PrivacyRequest:

@@ -40,9 +40,9 @@ def status_explanation(request: PrivacyRequest) -> str:
             "not need to do anything."
         ),
         Status.COMPLETED: (
-            _("Done: your data has been deleted. We sent you a receipt by e-mail.")
+            _("Done: your data has been deleted. Your receipt is below; we also e-mailed it to you.")
             if deletion
-            else _("Done: we e-mailed you a personal link to download your data.")
+            else _("Done: your copy is ready. Download it below or with the link we e-mailed you.")
         ),
         Status.DENIED: _(
             "We could not carry out this request. The reason is below and in the e-mail we sent."
@@ -52,6 +52,12 @@ def status_explanation(request: PrivacyRequest) -> str:
         ),
         Status.CANCELED: _("This request was canceled. Nothing was changed in your data."),
     }
+    if request.status == Status.COMPLETED and found_nothing(request):
+        return str(
+            _("Done: we looked everywhere we keep data and found nothing about you, so there was nothing to delete.")
+            if deletion
+            else _("Done: we looked everywhere we keep data and found nothing about you. There is nothing to download.")
+        )
     exceptions = (request.receipt or {}).get("completed_with_exceptions") if deletion else None
     if request.status == Status.COMPLETED and exceptions:
         return str(
@@ -108,3 +114,74 @@ def public_timeline(request: PrivacyRequest) -> list[TimelineEntry]:
         if words is not None:
             entries.append(TimelineEntry(event.at, str(words(event))))
     return entries
+
+
+# --- where the work is, per place the data is kept ------------------------------------------
+@dataclass
+class StoreLine:
+    label: str  # "Your account data", or the store's own label from the stores file
+    state: str  # "collecting", "deleted", "nothing found"...
+    key: str  # working / done / nothing / attention: for styling and tests, not for people
+
+
+KIND_LABELS: dict[str, Callable[[], str]] = {
+    "sql": lambda: _("Your account data"),
+    "files": lambda: _("Your files"),
+    "webhook": lambda: _("Data in our other systems"),
+    "azure_blob": lambda: _("Your files in cloud storage"),
+    "azure_ledger": lambda: _("Data sent to Microsoft's AI services"),
+}
+
+
+def _store_label(name: str, kind: str) -> str:
+    from requests_app.stores import registry
+
+    try:
+        label = getattr(registry.get(name), "label", "")
+    except Exception:  # a store renamed or removed since: fall back on words for its kind
+        label = ""
+    if isinstance(label, str) and label:
+        return label
+    if kind.startswith("azure") and kind not in KIND_LABELS:
+        return str(KIND_LABELS["azure_ledger"]())
+    words = KIND_LABELS.get(kind)
+    return str(words()) if words else str(_("Other data we keep"))
+
+
+def store_lines(request: PrivacyRequest) -> list[StoreLine]:
+    """One line per store in plain words: "Your account data: collecting", "…: deleted"."""
+    from requests_app.models import StoreTask
+
+    ST, PH = StoreTask.Status, StoreTask.Phase
+    deletion = request.kind == PrivacyRequest.Kind.DELETION
+    by_store: dict[str, list[StoreTask]] = {}
+    for task in request.store_tasks.order_by("id"):
+        by_store.setdefault(task.store, []).append(task)
+    lines = []
+    for name, tasks in by_store.items():
+        finished = all(t.status in (ST.SUCCEEDED, ST.SKIPPED) for t in tasks)
+        found = sum(t.found_count for t in tasks if t.phase == PH.DISCOVER)
+        looked = [t for t in tasks if t.phase == PH.DISCOVER]
+        discovered = all(t.status in (ST.SUCCEEDED, ST.SKIPPED) for t in looked)
+        if any(t.status == ST.FAILED for t in tasks):
+            state, key = _("our team is looking at it"), "attention"
+        elif looked and discovered and found == 0:
+            state, key = _("nothing found"), "nothing"
+        elif finished:
+            state, key = (_("deleted"), "done") if deletion else (_("collected"), "done")
+        elif not discovered:
+            state, key = _("looking for your data"), "working"
+        else:
+            state, key = (_("deleting"), "working") if deletion else (_("collecting"), "working")
+        lines.append(StoreLine(_store_label(name, tasks[0].store_kind), str(state), key))
+    return lines
+
+
+def found_nothing(request: PrivacyRequest) -> bool:
+    """True when every store looked and none found anything about the person."""
+    from requests_app.models import StoreTask
+
+    discover = list(request.store_tasks.filter(phase=StoreTask.Phase.DISCOVER).only("status", "found_count"))
+    return bool(discover) and all(
+        t.status in (StoreTask.Status.SUCCEEDED, StoreTask.Status.SKIPPED) and t.found_count == 0 for t in discover
+    )

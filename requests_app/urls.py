@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, include, path
 
-from requests_app import views, views_consent, views_receipts
+from requests_app import views, views_consent, views_receipts, views_status
 
 urlpatterns: list[URLPattern | URLResolver] = [
     # Named per kind too, so pages can link without knowing the kinds (home page).
@@ -12,6 +12,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("requests/submitted/", views.request_submitted, name="request-submitted"),
     path("requests/verify/<str:token>/", views.request_verify, name="request-verify"),
     path("requests/status/<str:token>/", views.request_status, name="request-status"),
+    path("requests/status/<str:token>/download/", views_status.request_status_download,
+         name="request-status-download"),
+    path("requests/status/<str:token>/receipt.json", views_status.request_status_receipt, {"fmt": "json"},
+         name="request-status-receipt-json"),
+    path("requests/status/<str:token>/receipt.html", views_status.request_status_receipt, {"fmt": "html"},
+         name="request-status-receipt-html"),
     path("requests/find/", views.request_find, name="request-find"),
     # the home page's "send me my link again"
     path("requests/resend/", views.request_find, name="request-resend"),

@@ -20,7 +20,7 @@ from portal.ratelimit import client_ip, ratelimit, token_guard
 from requests_app import forms, services
 from requests_app.engine import reauth
 from requests_app.models import InvalidTransition, PrivacyRequest, StatusLink, StoreTask
-from requests_app.status_words import public_timeline, status_explanation
+from requests_app.status_words import found_nothing, public_timeline, status_explanation, store_lines
 
 Kind = PrivacyRequest.Kind
 Status = PrivacyRequest.Status
@@ -138,14 +138,22 @@ def request_status(request, token: str):
             messages.error(request, str(exc))
         return redirect(request.path)
     progress = StoreTask.objects.filter(request=privacy_request).progress()
+    completed = privacy_request.status == Status.COMPLETED
+    nothing = completed and found_nothing(privacy_request)
+    package = getattr(privacy_request, "package", None) if completed and not nothing else None
     return render(
         request,
         "requests_app/status.html",
         {
             "req": privacy_request,
+            "token": token,
             "explanation": status_explanation(privacy_request),
             "timeline": public_timeline(privacy_request),
             "progress": progress if progress.total else None,
+            "stores": store_lines(privacy_request) if progress.total else [],
+            "found_nothing": nothing,
+            "package": package,
+            "has_receipt": completed and bool(privacy_request.receipt and privacy_request.receipt_signature),
             "can_cancel": privacy_request.status in services.CANCELABLE_STATUSES,
             "can_resend": privacy_request.status == Status.UNVERIFIED,
             "link_expired": services.verify_link_expired(privacy_request),
@@ -162,7 +170,7 @@ def request_find(request):
     form = forms.FindRequestsForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.request_send_links(email=form.cleaned_data["email"])
+            services.request_links_later(email=form.cleaned_data["email"])
         except services.RequestError as exc:
             form.add_error("email", str(exc))
         else:

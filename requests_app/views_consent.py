@@ -1,8 +1,9 @@
 """Public consent pages: an overview of purposes, and one page per purpose to grant or withdraw.
 
 Who is deciding comes from the random ``subject`` token in the link the host
-app gave (see ``requests_app.consent``); without one the page shows the notice
-and explains how to get there from the app — nobody can change someone else's consent.
+app gave (see ``requests_app.consent``) or the portal e-mailed to the address the
+person typed on the overview (``requests_app.consent_email``); without one the page
+shows the notices and the e-mail form — nobody can change someone else's consent.
 
 The token is swapped for a session entry on the first visit and the browser is
 redirected to the bare page URL: after that the token is in no address bar,
@@ -11,20 +12,70 @@ history entry, Referer header or later access-log line.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from portal.ratelimit import client_ip, ratelimit
-from requests_app import consent, gpc
+from requests_app import consent, consent_email, forms, gpc
 from requests_app.models import Consent, ConsentLink, ConsentPurpose
 
 
+def _email_rate() -> str:
+    return settings.PORTAL_REQUEST_EMAIL_RATE
+
+
+def _posted_email(request) -> str:
+    return (request.POST.get("email") or "").strip().lower()[:254]
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit("consent", "30/hour")
+@ratelimit("consent-email", _email_rate, key=_posted_email)
 def overview(request: HttpRequest) -> HttpResponse:
-    purposes = ConsentPurpose.objects.filter(active=True).order_by("title")
-    return render(request, "consent/overview.html", {"purposes": purposes})
+    """The purposes; with a link opened in this browser, the person's choice for each."""
+    token = request.GET.get("subject", "")
+    error = ""
+    if token and request.method == "GET":
+        try:
+            opened = consent_email.open_emailed_link(token)
+        except consent.ConsentError as exc:
+            error = str(exc)
+        else:
+            _remember(request, opened)
+            return redirect(request.path)
+    form = forms.ConsentLinkForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        consent_email.request_link(email=form.cleaned_data["email"],
+                                   language=getattr(request, "LANGUAGE_CODE", "en"))
+        return render(request, "consent/link_sent.html", {"email": form.cleaned_data["email"]})
+    purposes = list(ConsentPurpose.objects.filter(active=True).order_by("title"))
+    link = _latest_link(request)
+    choices = None
+    if link is not None:
+        choices = [(purpose, consent.check(link.subject_kind, link.subject_value, purpose.slug))
+                   for purpose in purposes if purpose.slug in link.purposes]
+    return render(request, "consent/overview.html",
+                  {"purposes": purposes, "choices": choices, "form": form, "error": error},
+                  status=400 if error or form.errors else 200)
+
+
+def _remember(request: HttpRequest, link: ConsentLink) -> None:
+    request.session[_SESSION_KEY] = [link.pk, *[pk for pk in request.session.get(_SESSION_KEY, [])
+                                                 if pk != link.pk]][:10]
+
+
+def _latest_link(request: HttpRequest) -> ConsentLink | None:
+    """The most recent link this browser opened that still works, whatever its purposes."""
+    ids = request.session.get(_SESSION_KEY, [])
+    for link in sorted(ConsentLink.objects.filter(pk__in=ids), key=lambda item: ids.index(item.pk)):
+        if link.revoked_at is None and link.expires_at > timezone.now():
+            return link
+    return None
 
 
 @require_http_methods(["GET", "POST"])
@@ -37,11 +88,10 @@ def purpose_page(request: HttpRequest, slug: str) -> HttpResponse:
     token = request.GET.get("subject", "")
     if token and request.method == "GET":
         try:
-            link = consent.find_link(token, purpose.slug)
+            link = consent.check_link(consent_email.open_emailed_link(token), purpose.slug)
         except consent.ConsentError as exc:
             return _page(request, purpose, notice, None, str(exc))
-        request.session[_SESSION_KEY] = [link.pk, *[pk for pk in request.session.get(_SESSION_KEY, [])
-                                                     if pk != link.pk]][:10]
+        _remember(request, link)
         return redirect(request.path)
     link, error = _session_link(request, purpose.slug)
     subject = {"kind": link.subject_kind, "value": link.subject_value, "email": link.email} if link else None

@@ -31,6 +31,8 @@ ALICE = "alice@example.com"
 BOB = "bob@example.org"
 
 REQUIRE_SERVICES = os.environ.get("PORTAL_REQUIRE_SERVICES") == "1"
+# The Redis database tests talk to directly; every key they write carries the run's prefix or a uuid.
+TEST_REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/6")
 # Clock audit (README, "Testing"): PORTAL_TEST_FROZEN_AT=2028-02-29T23:59:59Z starts every test at that
 # instant (the clock then ticks on), so a test that silently depends on the time of day, the date or
 # the month fails here instead of on some afternoon. Tests that matter set their own clock.
@@ -57,6 +59,25 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     from portal.translations import compile_all
 
     compile_all(settings.LOCALE_PATHS)
+
+
+# The e-mail tasks that intake hands to the queue (on_commit). Tests without a real worker run them
+# in-process when they are enqueued — the task's own code, as a worker would — so a test that reads
+# mail.outbox after an intake keeps working; tests with ``celery_worker`` go through the broker.
+QUEUED_MAIL_TASKS = ("requests_app.tasks:send_links", "requests_app.tasks:send_requester_mail",
+                     "abuse_app.tasks:send_notice_acknowledgement")
+
+
+@pytest.fixture(autouse=True)
+def _queued_mail_runs_in_process(request, monkeypatch):
+    if "celery_worker" in request.fixturenames:
+        return
+    import importlib
+
+    for path in QUEUED_MAIL_TASKS:
+        module, name = path.split(":")
+        task = getattr(importlib.import_module(module), name)
+        monkeypatch.setattr(task, "delay", lambda *args, _task=task, **kwargs: _task.apply(args, kwargs).get())
 
 
 @pytest.fixture(autouse=True)
@@ -89,9 +110,8 @@ def _frozen_clock_audit():
 def one_rate_window():
     """A still clock in the middle of every rate-limit window (15 min, hour, day).
 
-    Rate limits count in fixed windows aligned to the clock (``portal.ratelimit.hit``): a test that
-    sends N+1 requests to see the 429 fails whenever its requests straddle a window boundary —
-    at 23:00:00, on the quarter hour, or at any instant a slow machine happens to cross.
+    Rate limits count in sliding windows (``portal.ratelimit_store``); a still clock keeps a test
+    that sends N+1 requests to see the 429 independent of how long a slow machine takes.
     """
     import time_machine
 

@@ -5,13 +5,15 @@ the same suite on PostgreSQL + Redis.
 """
 
 import os
+import secrets
 import tempfile
 
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 # One name per test run and xdist worker, inherited by the subprocesses a test starts (a Celery
 # worker, ``check --deploy``): it keeps runs that share a Redis server or a directory apart.
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
-os.environ.setdefault("PORTAL_TEST_RUN_ID", f"{os.getpid()}")
+# The pid alone is not unique where runs on several machines (CI jobs) share one Redis: add a random token.
+os.environ.setdefault("PORTAL_TEST_RUN_ID", f"{os.getpid()}-{secrets.token_hex(4)}")
 RUN_NAME = f"{os.environ['PORTAL_TEST_RUN_ID']}{_WORKER}"
 os.environ.setdefault("PORTAL_VAR_DIR", tempfile.mkdtemp(prefix="portal-test-"))
 if _WORKER and os.path.basename(os.environ["PORTAL_VAR_DIR"]) != _WORKER:
@@ -27,6 +29,9 @@ if os.environ.get("CACHE_URL"):
     CACHES = {"default": __import__("environ").Env.cache_url_config(os.environ["CACHE_URL"])}
     if CACHES["default"]["BACKEND"].endswith("RedisCache"):
         CACHES["default"].update(BACKEND="tests.cache.RunRedisCache", KEY_PREFIX=f"t{RUN_NAME}")
+# Never FLUSHDB: every key this run writes to a shared Redis carries the run's name (the cache's
+# KEY_PREFIX, tests.cache.RunRedisCache.clear deletes only those; the Azure limiter's prefix below).
+PORTAL_REDIS_KEY_PREFIX = f"t{RUN_NAME}"
 if CELERY_BROKER_URL.startswith(("redis", "rediss")):  # noqa: F405
     # Queues of their own: a worker of another run (or xdist worker) must not take our messages.
     CELERY_BROKER_TRANSPORT_OPTIONS = {  # noqa: F405

@@ -7,7 +7,7 @@ One module per part of the work, with ``entity_action`` names:
   ``reporters_lift_suspensions``, ``reporter_identities_purge`` (retention);
 - ``cases``: ``case_assign``, ``case_add_note``, ``case_place_legal_hold``, ``case_decide``;
 - ``appeals``: ``appeal_file``, ``appeal_decide``;
-- ``evidence``: ``evidence_open``, ``evidence_purge``;
+- ``evidence``: ``evidence_open``, ``evidence_reveal``, ``evidence_purge``;
 - ``webhooks``: ``webhook_queue``, ``webhook_deliver``, ``webhooks_retry``, ``webhooks_redeliver_stale``;
 - ``transparency``: figures, statements of reasons, CSV rows.
 
@@ -26,11 +26,12 @@ from abuse_app.services.cases import (
     decision_payload,
 )
 from abuse_app.services.errors import AbuseError, NoticeRefused
-from abuse_app.services.evidence import evidence_open, evidence_purge
+from abuse_app.services.evidence import evidence_open, evidence_purge, evidence_reveal
 from abuse_app.services.intake import (
     NoticeInput,
     Submitted,
     decision_get_by_target_token,
+    notice_acknowledge,
     notice_get_by_token,
     notice_submit,
 )
@@ -94,10 +95,12 @@ __all__ = [
     "decision_payload",
     "deliver",
     "evidence_open",
+    "evidence_reveal",
     "evidence_purge",
     "file_appeal",
     "lift_suspensions",
     "notice_by_token",
+    "notice_acknowledge",
     "notice_get_by_token",
     "notice_submit",
     "open_evidence",

@@ -34,6 +34,17 @@ def evidence_open(*, evidence: Evidence, actor: Any):
     return evidence.file.open("rb")
 
 
+def evidence_reveal(*, evidence: Evidence, case_id: int, actor: Any) -> None:
+    """A moderator un-blurs a child-safety preview: recorded on the case, once per click."""
+    audit.record(
+        subject_type="abuse_case",
+        subject_id=case_id,
+        action="abuse.evidence_revealed",
+        actor=actor,
+        data={"evidence": evidence.pk, "notice": evidence.notice_id, "sha256": evidence.sha256},
+    )
+
+
 def evidence_purge(*, now: datetime | None = None, dry_run: bool = False) -> int:
     now = now or timezone.now()
     rows = list(Evidence.objects.purgeable(now).select_related("notice"))

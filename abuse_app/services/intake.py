@@ -26,6 +26,8 @@ from abuse_app.models import (
 from abuse_app.services.reporters import reporter_check
 from abuse_app.targets import Target
 from portal import audit, mail, tokens
+from portal import sealed as sealed_text
+from portal.models import AuditEvent
 
 
 @dataclass
@@ -148,16 +150,49 @@ def _store_notice(
                 "evidence": len(data.files),
             },
         )
-        status_url = mail.absolute(reverse("abuse-status", args=[raw_token]))
+        if notice.reporter_email or child_safety:
+            _acknowledge_later(notice.pk, raw_token)
+    return Submitted(notice=notice, status_token=raw_token, cases=cases)
+
+
+def _acknowledge_later(notice_id: int, raw_token: str) -> None:
+    """Hand the acknowledgement (and the on-call alert) to the queue after the commit.
+
+    Only the token's hash is stored, so the e-mail's link must travel with the
+    message: sealed, so that the broker never holds a usable link.
+    """
+    from abuse_app import tasks
+
+    sealed = sealed_text.seal("abuse status token", raw_token)
+    transaction.on_commit(lambda: tasks.send_notice_acknowledgement.delay(notice_id, sealed))
+
+
+def notice_acknowledge(*, notice_id: int, sealed_token: str) -> bool:
+    """The queue's half of intake: e-mail the reporter's acknowledgement, and on-call for child safety.
+
+    Idempotent: sent inside the transaction that audits it, so a failed send is
+    retried and a retry after success sends nothing (False).
+    """
+    raw_token = sealed_text.unseal("abuse status token", sealed_token)
+    with transaction.atomic():
+        notice = Notice.objects.select_for_update().filter(pk=notice_id).first()
+        if notice is None:
+            return False
+        done = AuditEvent.objects.filter(subject_type="abuse_notice", subject_id=str(notice_id),
+                                         action="abuse.acknowledgement_sent")
+        if done.exists():
+            return False
+        cases = list(notice.cases.all())
         if notice.reporter_email:
-            mail.send(
+            mail.send_now(
                 "abuse_received",
                 notice.reporter_email,
-                {"notice": notice, "status_url": status_url, "cases": cases},
+                {"notice": notice, "status_url": mail.absolute(reverse("abuse-status", args=[raw_token])),
+                 "cases": cases},
                 notice.language,
             )
-        if child_safety:
-            mail.send(
+        if notice.category == Category.MINORS:
+            mail.send_now(
                 "abuse_oncall",
                 settings.PORTAL_ONCALL_EMAIL,
                 {
@@ -166,7 +201,9 @@ def _store_notice(
                     "admin_urls": [mail.absolute(reverse("admin:abuse_app_case_change", args=[c.pk])) for c in cases],
                 },
             )
-    return Submitted(notice=notice, status_token=raw_token, cases=cases)
+        audit.record(subject_type="abuse_notice", subject_id=notice.pk, action="abuse.acknowledgement_sent",
+                     actor="system:mail", data={"reporter": bool(notice.reporter_email)})
+    return True
 
 
 def _join_case(notice: Notice, target: Target, actor: Any) -> Case:

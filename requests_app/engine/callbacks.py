@@ -56,7 +56,7 @@ def handle_callback(store_name: str, body: bytes, headers: Mapping[str, str]) ->
         raise CallbackError(f'"action" is {answer.get("action")!r} but task {task.pk} is a {action} task.')
     try:
         if action == StoreTask.Phase.EXPORT:
-            with StagingSink.for_task(task) as sink:
+            with StagingSink.for_task(task, store) as sink:
                 result: Discovery | Outcome = store.callback_result(action, answer, sink)
         else:
             result = store.callback_result(action, answer)

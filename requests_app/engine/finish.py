@@ -16,9 +16,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from portal import mail, tokens
+from portal import mail, task_failures, tokens
 from requests_app.engine import download_path, package, receipt
 from requests_app.models import AccessPackage, PrivacyRequest, StoreTask, SubjectIdentity
+from requests_app.status_words import found_nothing
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,101 @@ def describe_leftovers(left: list[dict[str, Any]]) -> str:
     return (
         f"The erasure left {len(left)} thing(s) it could not delete: {items}{more}. "
         "Fix and retry, or close the request as completed with exceptions, giving the reason."
+    )
+
+
+FINISH_TASK = "requests.engine.finish"
+
+
+class FinishRetry(Exception):
+    """Finishing failed and should be tried again in ``countdown`` seconds."""
+
+    def __init__(self, countdown: int, error: BaseException):
+        super().__init__(f"retry in {countdown} s: {task_failures.describe(error)}")
+        self.countdown = countdown
+
+
+def finish_or_give_up(request_id: int) -> str:
+    """``finish``, bounded: a failure is recorded and retried with backoff (``FinishRetry``) until
+    ``PORTAL_FINISH_MAX_ATTEMPTS`` failures since the request last started running; then the
+    request goes to needs_attention with the error as its reason and staff get one e-mail.
+
+    A database blip is not counted: it propagates for the task's own retry.
+    """
+    from requests_app.engine.tasks import DB_ERRORS
+
+    if _retry_not_due(request_id):
+        return "retry scheduled"
+    try:
+        return finish(request_id)
+    except DB_ERRORS:
+        raise
+    except Exception as exc:
+        logger.warning("finishing request %s failed: %s", request_id, task_failures.describe(exc))
+        task_failures.record(FINISH_TASK, request_id, exc)
+        return _after_failure(request_id, exc)
+
+
+def backoff_seconds(failures: int) -> int:
+    return min(3600, 30 * 2 ** max(0, failures - 1))
+
+
+def _retry_not_due(request_id: int) -> bool:
+    """True while the backoff after the last failure runs: the sweeper, which re-sends the finish
+    of every idle running request, must not turn the backoff into a retry every sweep."""
+    from portal.models import TaskFailure
+
+    recent = list(TaskFailure.objects.filter(task=FINISH_TASK, subject=str(request_id))
+                  .order_by("-at").values_list("at", flat=True)[:50])
+    if not recent:
+        return False  # the usual case: one indexed look-up
+    request = PrivacyRequest.objects.filter(pk=request_id).first()
+    if request is None or request.status != PR.RUNNING:
+        return False  # finish itself says what there is to do
+    since = _running_since(request)
+    failures = [at for at in recent if at >= since]
+    if not failures:
+        return False
+    due = failures[0] + timedelta(seconds=backoff_seconds(len(failures)))
+    return timezone.now() < due - timedelta(seconds=2)  # the task's own retry arrives right on time
+
+
+def _running_since(request: PrivacyRequest) -> Any:
+    """When the request last became "running" (a staff retry starts the count again)."""
+    last = request.timeline().filter(to_status=PR.RUNNING).order_by("-at").values_list("at", flat=True).first()
+    return last or request.started_at or request.received_at
+
+
+def _after_failure(request_id: int, exc: Exception) -> str:
+    request = PrivacyRequest.objects.get(pk=request_id)
+    failures = task_failures.count(FINISH_TASK, request_id, since=_running_since(request))
+    limit = settings.PORTAL_FINISH_MAX_ATTEMPTS
+    if failures < limit:
+        raise FinishRetry(backoff_seconds(failures), exc) from exc
+    reason = (
+        f"Finishing failed {failures} times; the last error: {task_failures.describe(exc)} "
+        "Fix the cause (see /healthz), then retry the request."
+    )
+    with transaction.atomic():
+        locked = PrivacyRequest.objects.select_for_update().get(pk=request_id)
+        if locked.status != PR.RUNNING:
+            return "nothing to do"  # another run already gave up (or finished): one e-mail only
+        locked.transition(PR.NEEDS_ATTENTION, actor=ACTOR, action="finish_failed", attention_reason=reason,
+                          data={"failures": failures})
+        _tell_staff(locked, reason)
+    return "needs attention"
+
+
+def _tell_staff(request: PrivacyRequest, reason: str) -> None:
+    from django.urls import reverse
+
+    from requests_app.services import privacy_officer_emails
+
+    mail.send(
+        "staff_request_stuck",
+        privacy_officer_emails(),
+        {"reference": request.reference, "reason": reason,
+         "admin_url": mail.absolute(reverse("admin:requests_app_privacyrequest_change", args=[request.pk]))},
     )
 
 
@@ -142,6 +238,8 @@ def _finish_access(request, tasks, manual_reason, actor) -> str:
                     "download_url": mail.absolute(download_path(raw_token)),
                     "days": settings.PORTAL_PACKAGE_DAYS,
                     "max_downloads": pkg.max_downloads,
+                    # Nothing anywhere: say so, rather than send the person through the code to an empty ZIP.
+                    "found_nothing": found_nothing(locked),
                 },
                 language=locked.language,
             )

@@ -50,6 +50,7 @@ import shutil
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from html import escape as _escape
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
@@ -59,7 +60,8 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-from requests_app.stores.base import CATEGORIES
+from requests_app.stores.base import CATEGORIES, humanise
+from requests_app.stores.sql_export import WITHHELD
 
 PackageSection = Callable[[Any, Any], "dict[str, Any] | None"]
 PACKAGE_SECTIONS: list[PackageSection] = []
@@ -89,20 +91,39 @@ def staging_root(request_id: int) -> Path:
     return Path(settings.PORTAL_PRIVATE_ROOT) / "staging" / str(int(request_id))
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
 class _JsonArrayWriter:
-    def __init__(self, handle):
+    """One JSON array, one record per line; with ``readable`` (a staging sink), the CSV and HTML
+    rows are written in the same pass once the exporter ``declare``s its columns."""
+
+    def __init__(self, handle, readable: Callable[[list[str]], ReadableWriter] | None = None):
         self.handle = handle
         self.count = 0
         self.columns: dict[str, None] = {}  # every key seen, in order: the CSV/HTML header
+        self._readable_factory = readable
+        self.readable: ReadableWriter | None = None
+
+    def declare(self, columns: list[str]) -> None:
+        """Every key the records will have (a SQL cursor knows them): CSV/HTML are then written now."""
+        self.columns.update(dict.fromkeys(columns))
+        if self._readable_factory is not None and self.readable is None and self.count == 0:
+            self.readable = self._readable_factory(list(columns))
 
     def write(self, record: dict[str, Any]) -> None:
-        self.columns.update(dict.fromkeys(record))
+        if self.readable is None:
+            self.columns.update(dict.fromkeys(record))
         self.handle.write(("[\n" if self.count == 0 else ",\n").encode())
-        self.handle.write(json.dumps(record, ensure_ascii=False, default=str).encode())
+        self.handle.write(_ENCODER.encode(record).encode())
+        if self.readable is not None:
+            self.readable.write(record)
         self.count += 1
 
     def close(self) -> None:
         self.handle.write(b"[]\n" if self.count == 0 else b"\n]\n")
+        if self.readable is not None:
+            self.readable.close()
 
 
 class StagingSink:
@@ -111,30 +132,49 @@ class StagingSink:
     Starting an export clears the folder, so a re-run after a crash never duplicates records.
     """
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, store: Any = None, language: str = ""):
         self.folder = folder
         self.counts: dict[str, int] = {}
         self.files = 0
+        self.store = store  # the configured store: its table words make the CSV/HTML in the same pass
+        self.language = language or settings.LANGUAGE_CODE
 
     @classmethod
     @contextmanager
-    def for_task(cls, task) -> Iterator[StagingSink]:
+    def for_task(cls, task, store: Any = None) -> Iterator[StagingSink]:
+        """The sink of an export task; ``store`` (the configured store, looked up if not given)
+        lends its table words to the CSV and HTML written in the same pass."""
         folder = staging_root(task.request_id) / safe_name(task.store)
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True, exist_ok=True)
-        yield cls(folder)
+        language = getattr(getattr(task, "request", None), "language", "") or ""
+        yield cls(folder, store if store is not None else _store_meta(task.store), language)
 
     @contextmanager
     def records(self, name: str) -> Iterator[_JsonArrayWriter]:
-        path = self.folder / f"{safe_name(name)}.json"
+        stem = safe_name(name)
+        path = self.folder / f"{stem}.json"
+        scratch = self.folder / META
+        scratch.mkdir(exist_ok=True)
+        (scratch / f"{stem}.readable.json").unlink(missing_ok=True)
+
+        def readable(columns: list[str]) -> ReadableWriter:
+            with translation.override(self.language):
+                return ReadableWriter(scratch, stem, _table_meta(self.store, name), columns)
+
         with open(path, "wb") as handle:
-            writer = _JsonArrayWriter(handle)
-            yield writer
-            writer.close()
+            writer = _JsonArrayWriter(handle, readable if self.store is not None else None)
+            try:
+                yield writer
+            finally:
+                writer.close()
         self.counts[name] = writer.count
-        meta = self.folder / META / f"{safe_name(name)}.columns.json"
-        meta.parent.mkdir(exist_ok=True)
-        meta.write_text(json.dumps(list(writer.columns)), encoding="utf-8")
+        (scratch / f"{stem}.columns.json").write_text(json.dumps(list(writer.columns)), encoding="utf-8")
+        if writer.readable is not None:
+            # Written last: build_package trusts the scratch CSV/HTML rows only when this is there.
+            (scratch / f"{stem}.readable.json").write_text(
+                json.dumps({"names": writer.readable.names, "total": writer.readable.total}), encoding="utf-8"
+            )
 
     def add_file(self, arcname: str, fileobj: BinaryIO) -> None:
         target = self.folder / "files" / safe_arcname(arcname)
@@ -175,7 +215,20 @@ def _store_meta(name: str) -> Any:
 def _table_meta(store: Any, table: str) -> dict[str, Any]:
     describe = getattr(store, "table_meta", None)
     meta = describe(table) if describe else {}
-    return {"label": "", "describe": "", "category": "", "columns": {}, **meta}
+    return {"label": "", "describe": "", "category": "", "columns": {}, "people": [], "hidden": [], **meta}
+
+
+def column_label(name: str, meta: dict[str, Any]) -> str:
+    """The header a person reads: the stores file's label, else the name in words.
+
+    A column holding people's ids loses its "id": "followee_id" → "Followee".
+    """
+    given = meta.get("columns", {}).get(name, {}).get("label")
+    if given:
+        return given
+    if name in meta.get("people", ()) and name.lower().endswith("_id") and len(name) > 3:
+        return humanise(name[:-3])
+    return humanise(name)
 
 
 def _records(path: Path) -> Iterator[dict[str, Any]]:
@@ -191,6 +244,8 @@ def _records(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def _cell(value: Any) -> str:
+    if type(value) is str:  # the usual case first: called once per cell
+        return value
     if value is None:
         return ""
     if isinstance(value, dict | list):
@@ -198,9 +253,14 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+_FORMULA_START = frozenset("=+@-\t\r")
+
+
 def _spreadsheet_safe(text: str) -> str:
     # A cell starting with = + - @ is a formula to spreadsheet programs; a leading ' keeps it text.
-    if text[:1] in ("=", "+", "@", "\t", "\r") or (text[:1] == "-" and not _NUMBER.match(text)):
+    if not text or text[0] not in _FORMULA_START:
+        return text
+    if text[0] != "-" or not _NUMBER.match(text):
         return "'" + text
     return text
 
@@ -208,45 +268,121 @@ def _spreadsheet_safe(text: str) -> str:
 _NUMBER = re.compile(r"^-?[0-9]+([.,][0-9]+)?$")
 
 
-def _write_readable_copies(archive: zipfile.ZipFile, source: Path, arcbase: str, meta: dict[str, Any]) -> None:
-    """``<arcbase>.csv`` and ``<arcbase>.html`` from a staged JSON file, in one streaming pass.
+class ReadableWriter:
+    """The CSV and the HTML table rows of one table, written record by record to scratch files.
 
-    Both are written to scratch files first (a ZIP takes one open entry at a
-    time), then copied in chunks.
+    Used while exporting (the same pass that writes the JSON, see ``_JsonArrayWriter.declare``)
+    or, for a sink that did not declare its columns, in one pass over the staged JSON.
+    Translated words are looked up once, not per cell.
+    """
+
+    def __init__(self, scratch: Path, stem: str, meta: dict[str, Any], names: list[str]):
+        hidden = set(meta.get("hidden", ()))
+        # The readable copies leave out the table's own internal id; the JSON keeps every column.
+        self.names = [n for n in names if n not in hidden]
+        self.people = frozenset(meta.get("people", ()))
+        self.you, self.other = _("you"), _("another member")
+        # Columns naming a file another store carries (``file = "<store>[/folder]"``): the copies
+        # point at the file in the package, never at where the host app stores it.
+        self.files = {
+            name: column["file"]
+            for name, column in meta.get("columns", {}).items()
+            if isinstance(column, dict) and column.get("file") and name in self.names
+        }
+        self.csv_path, self.rows_path = scratch / f"{stem}.csv", scratch / f"{stem}.rows.html"
+        self.total = 0
+        # utf-8 plus one BOM by hand: the utf-8-sig codec runs Python code on every write.
+        self._csv_file = open(self.csv_path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        self._csv_file.write("\ufeff")
+        self._rows_file = open(self.rows_path, "w", encoding="utf-8")  # noqa: SIM115
+        self._csv = csv.writer(self._csv_file)
+        self._csv.writerow([column_label(name, meta) for name in self.names])
+
+    def _cell(self, name: str, record: dict[str, Any]) -> str:
+        if name in self.people:  # a person column left out of the record is the subject
+            if name not in record:
+                return self.you
+            if record[name] == WITHHELD:
+                return self.other
+        return _cell(record.get(name))
+
+    def write(self, record: dict[str, Any]) -> None:
+        people, get = self.people, record.get
+        cells = [self._cell(name, record) if name in people else _cell(get(name)) for name in self.names]
+        if self.files:
+            cells = [self._in_package(name, cell) if name in self.files else cell
+                     for name, cell in zip(self.names, cells, strict=True)]
+        self._csv.writerow([_spreadsheet_safe(cell) for cell in cells])
+        if self.total < HTML_ROWS_MAX:
+            # html.escape, not Django's lazy-aware escape: same output, a third of the cost per cell.
+            self._rows_file.write("<tr>" + "".join(
+                self._file_cell(cell) if name in self.files and cell else f"<td>{_escape(cell)}</td>"
+                for name, cell in zip(self.names, cells, strict=True)
+            ) + "</tr>\n")
+        self.total += 1
+
+    def _in_package(self, name: str, value: str) -> str:
+        """Where the file of a ``file`` column is in the ZIP: ``<store>/files/[folder/]<value>``."""
+        if not value:
+            return ""
+        store, _slash, folder = self.files[name].partition("/")
+        return f"{safe_name(store)}/files/" + safe_arcname(f"{folder}/{value}" if folder else value)
+
+    @staticmethod
+    def _file_cell(path: str) -> str:
+        href = _escape("../" + path)
+        name = _escape(PurePosixPath(path).name)
+        if PurePosixPath(path).suffix.lower() in IMAGE_SUFFIXES:
+            return f'<td><a href="{href}"><img src="{href}" alt="{name}" loading="lazy"></a></td>'
+        return f'<td><a href="{href}">{name}</a></td>'
+
+
+    def close(self) -> None:
+        self._csv_file.close()
+        self._rows_file.close()
+
+
+def _write_readable_copies(archive: zipfile.ZipFile, source: Path, arcbase: str, meta: dict[str, Any]) -> None:
+    """``<arcbase>.csv`` and ``<arcbase>.html`` into the ZIP.
+
+    Usually the export wrote their rows already (``.readable.json`` says so); otherwise one
+    streaming pass over the staged JSON writes them. Either way they are scratch files copied
+    in chunks (a ZIP takes one open entry at a time).
     """
     scratch = source.parent / META
     scratch.mkdir(exist_ok=True)
-    sidecar = scratch / f"{source.stem}.columns.json"
-    if sidecar.exists():
-        names = json.loads(sidecar.read_text(encoding="utf-8"))
-    else:  # staged by an older version: one extra pass for the header
-        columns: dict[str, None] = {}
-        for record in _records(source):
-            columns.update(dict.fromkeys(record))
-        names = list(columns)
-    labels = meta.get("columns", {})
+    done = scratch / f"{source.stem}.readable.json"
     csv_path, rows_path = scratch / f"{source.stem}.csv", scratch / f"{source.stem}.rows.html"
-    total = 0
-    with (
-        open(csv_path, "w", encoding="utf-8-sig", newline="") as csv_file,
-        open(rows_path, "w", encoding="utf-8") as rows_file,
-    ):
-        writer = csv.writer(csv_file)
-        writer.writerow(names)
-        for record in _records(source):
-            cells = [_cell(record.get(name)) for name in names]
-            writer.writerow([_spreadsheet_safe(cell) for cell in cells])
-            if total < HTML_ROWS_MAX:
-                rows_file.write("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in cells) + "</tr>\n")
-            total += 1
+    if done.exists() and csv_path.exists() and rows_path.exists():
+        written = json.loads(done.read_text(encoding="utf-8"))
+        names, total = list(written["names"]), int(written["total"])
+    else:
+        sidecar = scratch / f"{source.stem}.columns.json"
+        if sidecar.exists():
+            columns = json.loads(sidecar.read_text(encoding="utf-8"))
+        else:  # staged by an older version: one extra pass for the header
+            seen: dict[str, None] = {}
+            for record in _records(source):
+                seen.update(dict.fromkeys(record))
+            columns = list(seen)
+        readable = ReadableWriter(scratch, source.stem, meta, columns)
+        try:
+            for record in _records(source):
+                readable.write(record)
+        finally:
+            readable.close()
+        names, total = readable.names, readable.total
+    labels = meta.get("columns", {})
     archive.write(csv_path, f"{arcbase}.csv")
-    title = meta.get("label") or PurePosixPath(arcbase).name
+    title = meta.get("label") or humanise(PurePosixPath(arcbase).name)
     head = [
-        '<!doctype html><html><head><meta charset="utf-8">',
+        '<!doctype html><html><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(title)}</title>",
         "<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1f24;line-height:1.5}"
         "table{border-collapse:collapse}th,td{border:1px solid #d6dbe1;padding:.3rem .6rem;"
-        "text-align:left;vertical-align:top}td{white-space:pre-wrap}dt{font-weight:600}</style>",
+        "text-align:left;vertical-align:top}td{white-space:pre-wrap}dt{font-weight:600}"
+        "td img{max-width:8rem;max-height:8rem}</style>",
         f'</head><body><p><a href="../index.html">← {escape(_("Back to the overview"))}</a></p>',
         f"<h1>{escape(title)}</h1>",
     ]
@@ -256,7 +392,7 @@ def _write_readable_copies(archive: zipfile.ZipFile, source: Path, arcbase: str,
     if described:
         head.append("<dl>")
         for name, column in described:
-            head.append(f"<dt>{escape(column.get('label') or name)}</dt><dd>{escape(column['describe'])}</dd>")
+            head.append(f"<dt>{escape(column_label(name, meta))}</dt><dd>{escape(column['describe'])}</dd>")
         head.append("</dl>")
     if total > HTML_ROWS_MAX:
         head.append(
@@ -269,7 +405,7 @@ def _write_readable_copies(archive: zipfile.ZipFile, source: Path, arcbase: str,
         )
     head.append("<table><thead><tr>")
     for name in names:
-        label = labels.get(name, {}).get("label") or name
+        label = column_label(name, meta)
         head.append(f'<th scope="col" title="{escape(name)}">{escape(label)}</th>')
     head.append("</tr></thead><tbody>\n")
     with archive.open(f"{arcbase}.html", "w", force_zip64=True) as out, open(rows_path, "rb") as rows:
@@ -307,10 +443,12 @@ def build_package(request, tasks) -> tuple[Path, int, str]:
             store_dir = staging / folder_name
             entry: dict[str, Any] = {
                 "name": task.store,
+                "label": configured.label if configured is not None else humanise(task.store),
                 "kind": task.store_kind,
                 "tables": [],
                 "files": 0,
                 "images": [],
+                "links": [],  # the other files, to open from the index (first IMAGES_SHOWN_PER_STORE)
                 "manual_steps": (task.detail or {}).get("manual_steps", []),
                 "not_covered": [g for g in not_covered.get(task.store, []) if g.get("rows") != 0],
             }
@@ -333,6 +471,10 @@ def build_package(request, tasks) -> tuple[Path, int, str]:
                             and len(entry["images"]) < IMAGES_SHOWN_PER_STORE
                         ):
                             entry["images"].append(f"{folder_name}/{relative}")
+                        elif len(entry["links"]) < IMAGES_SHOWN_PER_STORE:
+                            entry["links"].append(
+                                {"href": f"{folder_name}/{relative}", "name": relative.removeprefix("files/")}
+                            )
             tables = (task.detail or {}).get("tables", {})
             for table, count in tables.items():
                 meta = _table_meta(configured, table)
@@ -343,7 +485,7 @@ def build_package(request, tasks) -> tuple[Path, int, str]:
                 entry["tables"].append(
                     {
                         "name": table,
-                        "label": meta["label"] or table,
+                        "label": meta["label"] or humanise(table),
                         "describe": meta["describe"],
                         "rows": count,
                         "file": f"{base}.json",
@@ -354,13 +496,13 @@ def build_package(request, tasks) -> tuple[Path, int, str]:
                 category = meta["category"] or KIND_CATEGORIES.get(task.store_kind, "")
                 if category and count:
                     categories.setdefault(category, []).append(
-                        {"what": meta["label"] or table, "count": count, "link": f"{base}.html"}
+                        {"what": meta["label"] or humanise(table), "count": count, "link": f"{base}.html"}
                     )
             store_category = getattr(configured, "category", "") or KIND_CATEGORIES.get(task.store_kind, "")
             if store_category and entry["files"]:
                 categories.setdefault(store_category, []).append(
                     {
-                        "what": getattr(configured, "label", "") or f"{task.store}/files",
+                        "what": entry["label"],
                         "count": entry["files"],
                         "link": "",
                     }

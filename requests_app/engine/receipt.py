@@ -36,6 +36,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from portal import mail
 from requests_app.engine import receipt_keys
 from requests_app.engine.receipt_keys import PublicKey
 
@@ -278,5 +279,5 @@ def as_html(receipt: dict[str, Any], signature: str, language: str | None = None
             "requests_app/receipt.html",
             {"receipt": receipt, "signature": signature, "algorithm": receipt.get("alg", LEGACY_ALGORITHM),
              "key_id": receipt.get("kid") or receipt.get("key_id"),
-             "verify_url": settings.PORTAL_BASE_URL + "/receipts/verify/"},
+             "verify_url": mail.absolute("/receipts/verify/")},
         )

@@ -49,7 +49,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from portal import metrics
@@ -165,11 +165,35 @@ def phases_for(request: PrivacyRequest, store: Store) -> list[str]:
     return [PH.DISCOVER, PH.ERASE, PH.VERIFY]
 
 
+def cannot_hold_anything(request: PrivacyRequest, store: Store) -> bool:
+    """True for the ledger catch-all store when the ledger cannot name this subject.
+
+    The catch-all only ever acts on ledger rows. It is skipped when no live row is
+    recorded by an identity of the subject known now, and no live row is recorded
+    by a kind the subject's identities are not known in yet (``user_id`` rows wait
+    for discovery to reveal the subject's id, so they keep the store planned).
+    One EXISTS query; the usual request of a person the app never sent to Azure
+    then plans no ledger tasks at all.
+    """
+    if not store.ledger_catch_all:
+        return False
+    from requests_app.models import Transmission
+
+    known: dict[str, set[str]] = {}
+    for kind, value in request.identities.values_list("kind", "value"):
+        known.setdefault(kind, set()).add(value)
+    could_be_theirs = ~Q(subject_kind__in=list(known))
+    for kind, values in known.items():
+        could_be_theirs |= Q(subject_kind=kind, subject_value__in=list(values))
+    return not Transmission.objects.filter(could_be_theirs, deleted_at__isnull=True).exists()
+
+
 def plan(request: PrivacyRequest, stores: list[Store]) -> None:
     seed_identities(request)
     rows = [
         StoreTask(request=request, store=store.name, store_kind=store.kind, phase=phase)
         for store in stores
+        if not cannot_hold_anything(request, store)
         for phase in phases_for(request, store)
     ]
     StoreTask.objects.bulk_create(rows, ignore_conflicts=True)
@@ -440,7 +464,7 @@ def operate(store: Store, task: StoreTask, subject: Subject) -> Discovery | Outc
     if task.phase == PH.EXPORT:
         from requests_app.engine.package import StagingSink
 
-        with StagingSink.for_task(task) as sink:
+        with StagingSink.for_task(task, store) as sink:
             return store.export(subject, sink)
     if task.phase == PH.ERASE:
         from requests_app import ledger
@@ -645,7 +669,12 @@ def run_chain(first: Callable[[], Any], queues: frozenset[str]) -> Any:
                 request_id, chain.finish = chain.finish, None
                 from requests_app.engine import finish as finishing
 
-                finishing.finish(request_id)
+                try:
+                    finishing.finish_or_give_up(request_id)
+                except finishing.FinishRetry as exc:
+                    from requests_app.engine import tasks as celery_tasks
+
+                    celery_tasks.finish_request.apply_async((request_id,), countdown=exc.countdown)
             else:
                 break
         return result

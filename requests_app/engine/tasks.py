@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from requests_app.engine import finish, retention, services
@@ -61,9 +62,14 @@ def start_request(self, request_id: int) -> bool:
     return services.run_chain(lambda: services.start(request_id), consumed_queues(self))
 
 
-@shared_task(name="requests.engine.finish", **RELIABLE)
-def finish_request(request_id: int) -> str:
-    return finish.finish(request_id)
+@shared_task(name="requests.engine.finish", bind=True, **RELIABLE)
+def finish_request(self, request_id: int) -> str:
+    """Bounded: after ``PORTAL_FINISH_MAX_ATTEMPTS`` failures the request goes to staff (see finish)."""
+    try:
+        return finish.finish_or_give_up(request_id)
+    except finish.FinishRetry as exc:
+        # The failures counted in the database bound the retries, not Celery's own count.
+        raise self.retry(countdown=exc.countdown, max_retries=settings.PORTAL_FINISH_MAX_ATTEMPTS + 8) from exc
 
 
 @shared_task(name="requests.engine.dispatch_due", acks_late=True, ignore_result=True)

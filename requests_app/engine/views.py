@@ -81,6 +81,11 @@ def package_download(request, token: str):
         pkg = _package(token)
     except Http404:
         return render(request, "404.html", status=404)
+    return serve_package(request, pkg)
+
+
+def serve_package(request, pkg: AccessPackage):
+    """The download page and its actions for a package found by the caller (e-mailed link, status page)."""
     if not pkg.is_available:
         return _gone(request, pkg)
     if request.method != "POST":
@@ -97,7 +102,10 @@ def package_download(request, token: str):
     if action == "check_code":
         outcome = reauth.check_code(request.session, pkg, request.POST.get("code", ""))
         if outcome != "ok":
+            # A wrong code is an error at the field (GOV.UK: summary + inline); an expired or
+            # locked code needs a new one, so the page offers that instead of the field.
             return _download_page(request, pkg, status=400, code_sent=outcome == "wrong",
+                                  error_field="code" if outcome == "wrong" else "",
                                   error=_CODE_ERRORS[outcome] % {"minutes": reauth.CODE_MINUTES})
         return _download_page(request, pkg)
     if not reauth.is_cleared(request.session, pkg):

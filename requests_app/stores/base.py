@@ -20,6 +20,7 @@ missing table); any other exception is treated as transient.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
@@ -234,7 +235,9 @@ class ExportSink(Protocol):
     ``records(name)`` opens a JSON array ``<store>/<name>.json`` and yields a
     writer; each ``write`` appends one record (no list is kept in memory).
     ``add_file(arcname, fileobj)`` copies a file into ``<store>/files/<arcname>``
-    in chunks.
+    in chunks. A writer may also have ``declare(columns)``: an exporter that knows
+    every key before the first record (a SQL cursor) calls it, and the package's
+    CSV and HTML rows are then written in the same pass as the JSON.
     """
 
     def records(self, name: str) -> AbstractContextManager[JsonArrayWriter]: ...
@@ -325,8 +328,21 @@ class Store(ABC):
         """
         return iter(())
 
+    @property
+    def label(self) -> str:
+        """What the person reads for this store in the access package: ``label`` from the stores file,
+        else words made from the name ("app-db" → "App db")."""
+        return self.config.get("label") or humanise(self.name)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
+
+
+def humanise(name: str) -> str:
+    """A machine name as words: "blob_path" → "Blob path", "app-db" → "App db", "createdAt" → "Created at"."""
+    words = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
+    words = " ".join(re.split(r"[\s_\-.]+", words)).strip()
+    return (words[:1].upper() + words[1:].lower()) if words else name
 
 
 def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -103,11 +103,6 @@ class FilesStore(Store):
         return errors
 
     @property
-    def label(self) -> str:
-        """What the files are, for the access package (e.g. "Your photos and voice notes")."""
-        return self.config.get("label", "")
-
-    @property
     def category(self) -> str:
         return self.config.get("category", "")
 

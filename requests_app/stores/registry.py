@@ -136,6 +136,11 @@ def parse(text: str, source: str) -> Loaded:
                 errors.append(f'{source}: {label}: field "{field}": ${{{var}}} is not set in the environment')
             continue
         cls = store_class(kind)
+        # Every kind takes ``label``: the words of the access package for this store.
+        words = config.pop("label", None)
+        if words is not None and (not isinstance(words, str) or not words.strip() or len(words) > 200):
+            errors.append(f'{source}: {label}: field "label": a short text (at most 200 characters)')
+            continue
         try:
             problems = cls.config_errors(config)
         except Exception:  # a kind's validator tripping over a value of the wrong type (a number for a URL)
@@ -145,7 +150,7 @@ def parse(text: str, source: str) -> Loaded:
         if problems:
             errors.extend(f'{source}: {label}: field "{field}": {message}' for field, message in problems)
             continue
-        stores.append(cls(name, config))
+        stores.append(cls(name, {**config, "label": words.strip()} if words else config))
     errors.extend(_dependency_errors(stores, source))
     return Loaded(with_ledger_store(stores), errors, data)
 

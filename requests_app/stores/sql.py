@@ -59,7 +59,7 @@ from django.db import DatabaseError, IntegrityError, InterfaceError, Operational
 from django.db.utils import ConnectionHandler, load_backend
 
 from portal.config import env
-from requests_app.stores import sql_anonymize, sql_schema
+from requests_app.stores import sql_anonymize, sql_export, sql_schema
 from requests_app.stores.base import (
     CATEGORIES,
     Discovery,
@@ -108,6 +108,7 @@ class Table:
         self.label: str = raw.get("label", "")
         self.describe: str = raw.get("describe", "")
         self.category: str = raw.get("category", "")
+        self.shown_as: str = raw.get("shown_as", "")  # the column other people's rows show instead of the id
         self.columns: dict[str, dict[str, str]] = {
             col: ({"label": meta} if isinstance(meta, str) else dict(meta))
             for col, meta in (raw.get("columns") or {}).items()
@@ -181,7 +182,7 @@ def _table_errors(index: int, raw: Any) -> list[tuple[str, str]]:
         for extra in sorted(set(raw) - {"name", "ignore"}):
             errors.append((f"{where}.{extra}", "an ignored table takes only name and ignore"))
         return errors
-    allowed = {"name", "key", "match", "provides", "erase", "label", "describe", "category", "columns"}
+    allowed = {"name", "key", "match", "provides", "erase", "label", "describe", "category", "columns", "shown_as"}
     for extra in sorted(set(raw) - allowed):
         errors.append((f"{where}.{extra}", f"unknown field; expected one of {', '.join(sorted(allowed))}"))
     key = raw.get("key", "id")
@@ -191,6 +192,12 @@ def _table_errors(index: int, raw: Any) -> list[tuple[str, str]]:
     for text_field in ("label", "describe"):
         if text_field in raw and (not isinstance(raw[text_field], str) or len(raw[text_field]) > 500):
             errors.append((f"{where}.{text_field}", "a short text (at most 500 characters)"))
+    shown_as = raw.get("shown_as")
+    if shown_as is not None and (not isinstance(shown_as, str) or not IDENT_RE.match(shown_as) or "." in shown_as):
+        errors.append((f"{where}.shown_as", 'a column of this table, e.g. shown_as = "username"'))
+    elif shown_as is not None and not raw.get("provides"):
+        errors.append((f"{where}.shown_as", "only a table that provides an id (provides = { user_id = \"id\" }) "
+                       "can name the column shown instead of that id"))
     if "category" in raw and (not isinstance(raw["category"], str) or raw["category"] not in CATEGORIES):
         errors.append((f"{where}.category", f"{raw['category']!r}: use one of {', '.join(CATEGORIES)}"))
     columns = raw.get("columns", {})
@@ -200,12 +207,16 @@ def _table_errors(index: int, raw: Any) -> list[tuple[str, str]]:
         for col, meta in columns.items():
             ok = isinstance(meta, str) or (
                 isinstance(meta, dict)
-                and set(meta) <= {"label", "describe"}
+                and set(meta) <= {"label", "describe", "file"}
                 and all(isinstance(v, str) for v in meta.values())
+                and (not meta.get("file") or re.match(r"^[a-z0-9_-]+(/[^/].*)?$", meta["file"]) is not None)
             )
             if not IDENT_RE.match(col) or "." in col or not ok:
                 errors.append(
-                    (f"{where}.columns.{col}", 'a label, or { label = "...", describe = "..." }')
+                    (
+                        f"{where}.columns.{col}",
+                        'a label, or { label = "...", describe = "...", file = "<store>[/folder]" }',
+                    )
                 )
     match = raw.get("match")
     if not isinstance(match, dict) or not match:
@@ -343,15 +354,27 @@ class SqlStore(Store):
         return set(self._internal)
 
     def table_meta(self, name: str) -> dict[str, Any]:
-        """Words for the access package: the table's label, description, category, column labels."""
+        """Words for the access package: the table's label, description, category, column labels,
+        the columns that hold people's ids (``people``) and the columns left out of the readable
+        copies (``hidden``: the table's own key, and a person column that is the table's only
+        ``match`` — the subject's own id in every row — unless the file gives it a label)."""
         table = next((t for t in self.tables if t.name == name), None)
         if table is None:
             return {}
+        people = sql_export.person_columns(self, table)
+        # A table found through one person column alone (owner_id) has the subject there in every row.
+        always_theirs = [c for c in table.match if c in people] if len(table.match) == 1 else []
         return {
             "label": table.label,
             "describe": table.describe,
             "category": table.category,
             "columns": table.columns,
+            "people": sorted(people),
+            "hidden": [
+                column
+                for column in [*(table.declared_key or ["id"]), *always_theirs]
+                if column not in table.columns
+            ],
         }
 
     # --- connection --------------------------------------------------------------
@@ -810,37 +833,7 @@ class SqlStore(Store):
         return result
 
     def export(self, subject: Subject, sink: ExportSink) -> Outcome:
-        outcome = Outcome(detail={"tables": {}})
-        table_name = None
-        try:
-            with self.connect() as conn:
-                for table in self.tables:
-                    table_name = table.name
-                    count = 0
-                    with sink.records(table.name) as writer:
-                        for batch in self._batches(subject):
-                            pred = self._predicate(conn, table, subject, batch)
-                            if pred is None:
-                                continue
-                            keys = self.keys(conn, table)
-                            order = f" ORDER BY {', '.join(self._q(conn, k) for k in keys)}" if keys else ""
-                            with conn.chunked_cursor() as cursor:
-                                cursor.execute(
-                                    f"SELECT * FROM {self._q(conn, table.name)} WHERE {pred[0]}{order}",
-                                    pred[1],
-                                )
-                                columns = [c[0] for c in cursor.description]
-                                while rows := cursor.fetchmany(EXPORT_CHUNK):
-                                    for row in rows:
-                                        writer.write(
-                                            {c: _jsonable(v) for c, v in zip(columns, row, strict=True)}
-                                        )
-                                    count += len(rows)
-                    outcome.detail["tables"][table.name] = count
-                    outcome.exported += count
-        except (DatabaseError, InterfaceError) as exc:
-            raise self._error(exc, "export", table_name) from exc
-        return outcome
+        return sql_export.export(self, subject, sink)
 
     def erase(self, subject: Subject) -> Outcome:
         outcome = Outcome(detail={"tables": {}, "statements": 0})

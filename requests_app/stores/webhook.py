@@ -32,6 +32,7 @@ from urllib.parse import urlparse
 
 from django.conf import settings
 
+from portal import mail
 from requests_app.stores.base import (
     Deferred,
     Discovery,
@@ -137,7 +138,7 @@ class WebhookStore(Store):
         return set(self.config.get("provides", []))
 
     def callback_url(self) -> str:
-        return f"{settings.PORTAL_BASE_URL}/api/v1/store-callbacks/{self.name}/"
+        return mail.absolute(f"/api/v1/store-callbacks/{self.name}/")
 
     # --- the call ----------------------------------------------------------------
     def call(self, action: str, subject: Subject) -> dict[str, Any] | None:

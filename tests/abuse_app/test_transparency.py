@@ -126,3 +126,35 @@ def test_transparency_counts_people_suspended_not_keys(client, moderator, settin
 def test_transparency_numbers_right_aligned(client, history):
     html = client.get("/transparency/").content.decode()
     assert '<td class="num">2</td>' in html
+
+
+# Every date parameter a person (or a fuzzer) can send: the page answers 200 with a form error, the
+# machine formats a 400 naming the rule; never a 500 (9999-12-31 overflowed "the day after").
+_ODD_DATES = [
+    "9999-12-31", "0001-01-01", "1999-12-31", "2100-01-01", "2026-02-30", "2026-13-01", "-2026-01-01",
+    "+2026-01-01", "20260101x", "2026-W01-1", "2026-01-01T00:00", "9" * 40, "", " ", "2026-01-01\u0660",
+    "%00", "2026-01-01\n", "0000-00-00", "2026-1-1",
+]
+
+
+@pytest.mark.parametrize("param", ["from", "to"])
+@pytest.mark.parametrize("value", _ODD_DATES)
+def test_transparency_dates_never_500(client, param, value):
+    other = {"from": "2026-01-01", "to": "2026-01-31"}
+    query = {**other, param: value}
+    page = client.get("/transparency/", query)
+    assert page.status_code in (200, 400)
+    for fmt in ("json", "csv"):
+        response = client.get("/transparency/", {**query, "format": fmt})
+        assert response.status_code in (200, 400), (value, fmt)
+        if response.status_code == 400 and response["Content-Type"].startswith("application/json"):
+            assert "2025-01-31" in response.json()["error"]["message"]
+
+
+def test_transparency_far_future_end_is_a_form_error(client):
+    page = client.get("/transparency/?to=9999-12-31")
+    assert page.status_code == 200
+    assert "Dates must lie between 2000-01-01 and 2099-12-31" in page.content.decode()
+    data = client.get("/transparency/?from=2026-01-01&to=9999-12-31&format=json")
+    assert data.status_code == 400
+    assert data.json()["error"]["code"] == "invalid_period"

@@ -21,3 +21,20 @@ def fresh_rate_limits() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def demo_hostapp(tmp_path, monkeypatch, settings) -> Iterator[None]:
+    """The demo host app of `make run` (manage.py demo_hostapp) behind docs/examples/stores.toml."""
+    from pathlib import Path
+
+    from django.core.management import call_command
+
+    from requests_app.stores import registry
+
+    monkeypatch.setenv("PORTAL_DEMO_DIR", str(tmp_path / "demo"))
+    call_command("demo_hostapp")
+    registry._cache.clear()
+    settings.PORTAL_STORES_FILE = str(Path(settings.BASE_DIR) / "docs" / "examples" / "stores.toml")
+    yield
+    registry._cache.clear()

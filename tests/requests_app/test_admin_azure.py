@@ -18,7 +18,7 @@ def test_changing_notice_text_publishes_a_new_version(staff_client, officer):
         {
             "slug": p.slug,
             "title": p.title,
-            "services": '["face"]',
+            "services": "face",
             "requires_consent": "on",
             "active": "on",
             "notice_text": "We now also keep the photo for 30 days.",
@@ -45,7 +45,7 @@ def test_new_purpose_gets_notice_version_1(staff_client, officer):
         {
             "slug": "voice",
             "title": "Voice notes",
-            "services": '["speech"]',
+            "services": "speech",
             "requires_consent": "on",
             "active": "on",
             "notice_text": "Your voice is sent to Microsoft Azure AI Speech.",
@@ -56,6 +56,31 @@ def test_new_purpose_gets_notice_version_1(staff_client, officer):
         },
     )
     assert ConsentPurpose.objects.get(slug="voice").current_notice().version == 1
+
+
+def _new_purpose_form(**fields):
+    return {
+        "slug": "faces", "title": "Face matching", "requires_consent": "on", "active": "on",
+        "notice_text": "Your photo is sent to Microsoft Azure AI Face.",
+        "notices-TOTAL_FORMS": "0", "notices-INITIAL_FORMS": "0",
+        "notices-MIN_NUM_FORMS": "0", "notices-MAX_NUM_FORMS": "1000", **fields,
+    }
+
+
+def test_purpose_services_are_ticked_from_known_services(staff_client, officer):
+    client = staff_client(officer)
+    form = client.get("/admin/requests_app/consentpurpose/add/").content.decode()
+    assert 'type="checkbox" name="services" value="face"' in form and "Azure AI Face" in form
+    client.post("/admin/requests_app/consentpurpose/add/", _new_purpose_form(services=["face", "speech"]))
+    assert sorted(ConsentPurpose.objects.get(slug="faces").services) == ["face", "speech"]
+
+
+def test_purpose_rejects_an_unknown_service_by_name(staff_client, officer):
+    response = staff_client(officer).post(
+        "/admin/requests_app/consentpurpose/add/", _new_purpose_form(services=["fcae"])
+    )
+    assert response.status_code == 200 and "fcae is not a service the portal knows" in response.content.decode()
+    assert not ConsentPurpose.objects.filter(slug="faces").exists()
 
 
 def test_ledger_is_listed_filtered_and_read_only(staff_client, officer):

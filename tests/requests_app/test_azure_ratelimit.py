@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import pytest
 
 from requests_app.stores.azure import ratelimit
-from tests.conftest import service_unavailable
+from tests.conftest import TEST_REDIS_URL, service_unavailable
 
 
 def redis_limiters(count: int):
     import redis
 
-    url = "redis://127.0.0.1:6379/6"
+    url = TEST_REDIS_URL
     try:
         redis.Redis.from_url(url, socket_connect_timeout=1).ping()
     except Exception as exc:
@@ -53,3 +54,17 @@ def test_acquire_raises_rate_limited_instead_of_parking_the_worker():
 
 def test_bucket_keeps_headroom_below_the_published_limit():
     assert ratelimit.bucket_for("azure_face", "x", 10).rate == pytest.approx(9.5)
+
+
+def test_redis_keys_carry_the_test_runs_prefix(settings):
+    """Concurrent suites on one Redis never share (or reset) each other's buckets and counters."""
+    import redis
+
+    assert settings.PORTAL_REDIS_KEY_PREFIX.startswith("t") and os.environ["PORTAL_TEST_RUN_ID"] in (
+        settings.PORTAL_REDIS_KEY_PREFIX)
+    limiter = redis_limiters(1)[0]
+    bucket = ratelimit.Bucket(key=f"test:{uuid.uuid4().hex}", rate=10)
+    limiter.reserve(bucket, max_wait=5)
+    client = redis.Redis.from_url(TEST_REDIS_URL)
+    assert client.exists(f"{settings.PORTAL_REDIS_KEY_PREFIX}:azure-rl:{bucket.key}")
+    assert not client.exists(f"portal:azure-rl:{bucket.key}")

@@ -93,7 +93,7 @@ def test_user_id_is_discovered_before_the_files_store_runs(stores_file, approved
 def test_every_task_records_counts_and_times(stores_file, approved_request):
     request = run(approved_request("deletion"))
     tasks = {(t.store, t.phase): t for t in request.store_tasks.all()}
-    stores = ("app-db", "uploads", "azure-ledger")  # the ledger store is always planned
+    stores = ("app-db", "uploads")  # the ledger has no row for this subject: its store is skipped at plan time
     assert set(tasks) == {(s, p) for s in stores for p in ("discover", "erase", "verify")}
     erase = tasks[("app-db", "erase")]
     assert erase.status == StoreTask.Status.SUCCEEDED
@@ -275,3 +275,28 @@ def test_staff_revokes_a_download_link_and_it_stops_at_once(stores_file, approve
     assert response.status_code == 302
     assert client.get(path).status_code == 410
     assert request.timeline().filter(action="package_link_revoked").exists()
+
+
+def test_ledger_store_is_planned_only_when_the_ledger_could_name_the_subject(stores_file, approved_request):
+    from tests.requests_app.azure_helpers import row as transmission
+
+    def planned(request):
+        services.plan(request, services.registry.load().stores)
+        return {t.store for t in request.store_tasks.all()}
+
+    # Rows of someone else, recorded by e-mail (a kind the subject is known by now): cannot be theirs.
+    transmission("face", "https://face.example", "person", "p-1", subject="bob@example.org", subject_kind="email")
+    assert "azure-ledger" not in planned(approved_request("deletion"))
+    # A row by the subject's own e-mail: planned.
+    transmission("face", "https://face.example", "person", "p-2", subject="alice@example.com", subject_kind="email")
+    assert "azure-ledger" in planned(approved_request("deletion"))
+
+
+def test_ledger_rows_by_an_id_not_known_yet_keep_the_ledger_store(stores_file, approved_request):
+    from tests.requests_app.azure_helpers import row as transmission
+
+    # Recorded by user_id: only discovery can tell whose it is, so the store stays in the plan.
+    transmission("face", "https://face.example", "person", "p-3", subject="99", subject_kind="user_id")
+    request = approved_request("access")
+    services.plan(request, services.registry.load().stores)
+    assert request.store_tasks.filter(store="azure-ledger").exists()

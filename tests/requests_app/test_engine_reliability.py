@@ -41,11 +41,19 @@ def started(approved_request, kind="deletion", **fields):
     return request
 
 
+def ledger_row_of_someone_by_user_id() -> None:
+    """A ledger row recorded by user_id: at plan time nobody knows whose, so the ledger store is planned."""
+    from tests.requests_app.azure_helpers import row
+
+    row("face", "https://face.example", "person", "p-999", subject="999", subject_kind="user_id")
+
+
 def test_start_plans_one_task_per_store_and_phase_and_hands_out_discovery(stores_file, approved_request):
+    ledger_row_of_someone_by_user_id()
     request = started(approved_request)
     assert request.status == PrivacyRequest.Status.RUNNING
     tasks = {(t.store, t.phase): t for t in request.store_tasks.all()}
-    assert len(tasks) == 9  # app-db, uploads and the always-planned azure-ledger × discover, erase, verify
+    assert len(tasks) == 9  # app-db, uploads and azure-ledger (the ledger has a user_id row) × 3 phases
     assert tasks[("app-db", "discover")].dispatched_at is not None
     # the ledger store waits for the stores that provide identities (the ledger names subjects by them)
     assert tasks[("azure-ledger", "discover")].dispatched_at is None
@@ -57,7 +65,7 @@ def test_start_plans_one_task_per_store_and_phase_and_hands_out_discovery(stores
 def test_start_twice_plans_once(stores_file, approved_request):
     request = started(approved_request)
     assert services.start(request.pk) is False
-    assert request.store_tasks.count() == 9
+    assert request.store_tasks.count() == 6  # app-db, uploads × 3 (an empty ledger: no ledger store)
 
 
 def test_store_tasks_are_enqueued_on_the_stores_queue_after_commit(stores_file, approved_request, published):
@@ -266,12 +274,13 @@ def test_a_worker_runs_the_next_steps_itself_without_broker_round_trips(
     """A worker consuming every queue: after the first message of each store, erase, verify and
     finish follow in the same worker, each claimed and recorded as if it had come by message."""
     settings.PORTAL_STORES_FILE = str(write_stores(tmp_path / "stores.toml", sqlite_host, media_root))
+    ledger_row_of_someone_by_user_id()  # keeps the ledger store (azure queue) in the plan
     request = approved_request()
     services.dispatch_due()  # starts here, in the test: one discovery message per store (they run in parallel)
     assert wait_until(lambda: status_of(request) == "completed", timeout=60)
     kinds = dict(StoreTask.objects.filter(request=request).values_list("store", "store_kind"))
     own = [k for k in kinds.values() if services.queue_for(k) == "stores"]
-    # one discovery message per host-app store; the always-planned ledger store's steps live on the azure
+    # one discovery message per host-app store; the ledger store's steps live on the azure
     # queue, so a hand-off to it from a stores-queue step is a message too (its discovery and its erase)
     assert [m for m in published if m[1] == "stores"] == [("stores.run_store_task", "stores")] * len(own)
     assert [m for m in published if m[1] != "stores"] == [("stores.run_store_task", "azure")] * 2

@@ -139,7 +139,57 @@ def test_progress_from_store_tasks(client):
     html = client.get(_status_url(request)).content.decode()
     assert "1 of 3 steps done" in html
     assert '<progress id="progress-bar" max="3" value="1">' in html
-    assert "uploads" in html and "We are deleting your data" in html
+    assert "We are deleting your data" in html
+    # Plain words per place, not the engine's store names, phases and task states.
+    assert "Your account data" in html and "deleting" in html and "deleted" in html
+    assert "app-db" not in html and "Succeeded" not in html
+
+
+def _completed(kind, found):
+    request = verified(kind=kind)
+    PrivacyRequest.objects.filter(pk=request.pk).update(status="completed")
+    StoreTask.objects.create(request=request, store="app-db", store_kind="sql", phase="discover",
+                             status="succeeded", found_count=found)
+    return request
+
+
+def test_completed_request_that_found_nothing_says_so(client):
+    html = client.get(_status_url(_completed("access", 0))).content.decode()
+    assert "found nothing about you" in html and "Download my data" not in html
+
+
+def test_completed_access_shows_the_download_while_the_package_is_valid(client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from requests_app.models import AccessPackage
+
+    request = _completed("access", 3)
+    package = AccessPackage.objects.create(request=request, path="x.zip", download_token_hash="h",
+                                           expires_at=timezone.now() + timedelta(days=1))
+    url = _status_url(request)
+    html = client.get(url).content.decode()
+    assert "Download my data" in html and f'{url}download/' in html
+    step = client.get(f"{url}download/")
+    assert step.status_code == 200 and b'value="send_code"' in step.content
+    AccessPackage.objects.filter(pk=package.pk).update(expires_at=timezone.now() - timedelta(days=1))
+    assert "Download my data" not in client.get(url).content.decode()
+
+
+def test_completed_deletion_shows_the_receipt(client):
+    from requests_app.engine import receipt
+
+    request = _completed("deletion", 2)
+    document, signature = receipt.sign({"reference": request.reference, "stores": []})
+    PrivacyRequest.objects.filter(pk=request.pk).update(receipt=document, receipt_signature=signature)
+    url = _status_url(request)
+    html = client.get(url).content.decode()
+    assert f"{url}receipt.json" in html and "/receipts/verify/" in html
+    signed = client.get(f"{url}receipt.json")
+    assert signed.status_code == 200 and receipt.check_here(receipt.parse(signed.content)).genuine
+    readable = client.get(f"{url}receipt.html")
+    assert readable.status_code == 200 and "sha256-" in readable["Content-Security-Policy"]
 
 
 def test_resend_from_status_page_replaces_link(client):

@@ -235,14 +235,16 @@ def test_a_declared_composite_key_orders_the_export_and_drives_retention(stores_
                 class W:
                     def write(self, record):
                         if name == "social_block":
-                            Sink.rows.append((record["blocker_id"], record["blocked_id"]))
+                            # Alice's own id is left out; whom she blocked is withheld (no name declared).
+                            assert "blocker_id" not in record and record["blocked_id"] == "another member"
+                            Sink.rows.append(str(record["created_at"])[:4])
 
                 yield W()
 
             return writer()
 
     store.export(Subject(identities={"email": {ALICE}}), Sink())
-    assert Sink.rows == [(1, 2), (1, 3)]
+    assert Sink.rows == ["2026", "2020"]  # (1, 2) before (1, 3): the declared key's order
     assert store.erase_older_than("social_block", "created_at", "2021-01-01 00:00:00") == 2
     assert host_db.rows("SELECT blocker_id, blocked_id FROM social_block") == [(1, 2)]
 

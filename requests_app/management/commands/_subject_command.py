@@ -5,10 +5,9 @@ from __future__ import annotations
 import getpass
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError, OutputWrapper
-from django.core.validators import validate_email
 
+from portal.email_address import is_valid_email_address
 from requests_app import services as request_services
 from requests_app.engine import cli, finish, services
 from requests_app.models import PrivacyRequest
@@ -24,10 +23,8 @@ def actor(command: str) -> str:
 
 
 def clean_email(value: str) -> str:
-    try:
-        validate_email(value)
-    except ValidationError:
-        raise CommandError(f"--email: {value!r} is not an e-mail address")
+    if not is_valid_email_address(value.strip()):
+        raise CommandError(f"--email: {value!r} is not an e-mail address (name@example.com, no quotes or spaces)")
     return value.strip().lower()
 
 
@@ -44,7 +41,12 @@ def run(request: PrivacyRequest, stdout: OutputWrapper, notify: bool) -> Privacy
         raise CommandError(
             "The stores file has errors; run manage.py check_stores:\n" + "\n".join(loaded.errors)
         )
-    total = sum(len(services.phases_for(request, s)) for s in loaded.stores)
+    services.seed_identities(request)  # plan() seeds them too (idempotent); the skip below needs them now
+    total = sum(
+        len(services.phases_for(request, s))
+        for s in loaded.stores
+        if not services.cannot_hold_anything(request, s)
+    )
     bar = cli.ProgressBar(stdout, total)
     token = finish.NOTIFY.set(notify)
     try:

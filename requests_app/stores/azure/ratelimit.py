@@ -83,7 +83,11 @@ class _RedisLimiter:
 
     def reserve(self, bucket: Bucket, max_wait: float) -> float:
         interval = 1.0 / bucket.rate
-        result = self._script(keys=[f"portal:azure-rl:{bucket.key}"], args=[interval, bucket.burst, max_wait])
+        from django.conf import settings
+
+        # The prefix keeps portals (and concurrent test runs) that share one Redis apart.
+        prefix = getattr(settings, "PORTAL_REDIS_KEY_PREFIX", "portal")
+        result = self._script(keys=[f"{prefix}:azure-rl:{bucket.key}"], args=[interval, bucket.burst, max_wait])
         return float(result)
 
 

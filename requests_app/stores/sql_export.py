@@ -1,0 +1,169 @@
+"""The ``sql`` store's export: each table read once, as a stream, with other people's ids replaced.
+
+One statement per table (and identity batch): ``SELECT t.*, <person columns> FROM t WHERE <the
+subject's rows> ORDER BY <key>`` through a server-side cursor on PostgreSQL (a plain
+``fetchmany`` loop on SQLite and MySQL), inside one read-only transaction, so a WITH HOLD
+cursor never materialises the result and every table is read from one snapshot. Rows go
+straight to the sink ``EXPORT_CHUNK`` at a time; nothing keeps a list of them.
+
+**People's ids.** A *person kind* is an identity kind a table of this store provides while
+being found by identities from outside the store (``accounts_user`` is matched by ``email``
+and provides ``user_id``). A *person column* holds such an id: a ``match`` column of that kind,
+or a column the database's foreign keys point at the providing column. For every person
+column the statement also selects whether the value is the subject's own id (the same
+predicate discovery uses, so no id is read into Python) and, when the providing table names a
+``shown_as`` column, that person's name. The record then carries:
+
+- nothing for a column that holds the subject's own id (``owner_id`` on their own photos is
+  no news to them; the readable copies show "you" where the column appears at all);
+- the other person's ``shown_as`` value (e.g. their user name) where the file declares one;
+- ``WITHHELD`` ("another member") otherwise: never another person's raw id.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import DatabaseError, InterfaceError
+
+from requests_app.stores.base import ExportSink, Outcome, Subject
+
+if TYPE_CHECKING:
+    from requests_app.stores.sql import SqlStore, Table
+
+_PLAIN = frozenset({str, int, float, bool})  # values JSON takes as they are (no _jsonable call per cell)
+WITHHELD = "another member"  # stable token in the JSON; the readable copies translate it
+
+
+def person_kinds(store: SqlStore) -> dict[str, Table]:
+    """Identity kinds that are people's ids → the table providing them (see the module doc)."""
+    internal = set(store.provides)
+    return {
+        kind: table
+        for table in store.tables
+        for kind in table.provides
+        if table.match and not set(table.match.values()) & internal
+    }
+
+
+def person_columns(store: SqlStore, table: Table, schema: Any = None) -> dict[str, str]:
+    """column → person kind, for the columns of ``table`` that hold people's ids.
+
+    From the stores file (match columns of a person kind) and, given the database ``schema``,
+    from foreign keys pointing at a person kind's providing column.
+    """
+    kinds = person_kinds(store)
+    found = {
+        column: kind
+        for column, kind in table.match.items()
+        if kind in kinds and kinds[kind] is not table
+    }
+    if schema is not None:
+        resolved = schema.resolve(table.name)
+        for kind, provider in kinds.items():
+            target = schema.resolve(provider.name)
+            if provider is table or target is None:
+                continue
+            for fk in schema.references(resolved or ""):
+                if fk.ref_table == target and fk.ref_column == provider.provides[kind]:
+                    found.setdefault(fk.column, kind)
+    return found
+
+
+def _person_select(
+    store: SqlStore, conn: Any, table: Table, subject: Subject, batch: dict[str, list[str]], schema: Any
+) -> tuple[list[str], list[str], list[Any]]:
+    """(person columns, extra SELECT expressions, their parameters) for one statement."""
+    from requests_app.stores.sql import Table as TableCls
+
+    q = store._q
+    columns = person_columns(store, table, schema)
+    kinds = person_kinds(store)
+    names: list[str] = []
+    exprs: list[str] = []
+    params: list[Any] = []
+    for column, kind in sorted(columns.items()):
+        provider = kinds[kind]
+        one = TableCls({"name": table.name, "match": {column: kind}})
+        mine = store._predicate(conn, one, subject, batch)
+        col = f"portal_t.{q(conn, column)}"
+        if mine is None:
+            exprs.append("0")
+        else:
+            # Bare column names in the predicate resolve to portal_t (the statement's only table);
+            # its subqueries name their own tables.
+            exprs.append(f"CASE WHEN {col} IS NULL THEN 0 WHEN ({mine[0]}) THEN 1 ELSE 0 END")
+            params.extend(mine[1])
+        if provider.shown_as:
+            exprs.append(
+                f"(SELECT portal_p.{q(conn, provider.shown_as)} FROM {q(conn, provider.name)} portal_p "
+                f"WHERE portal_p.{q(conn, provider.provides[kind])} = {col})"
+            )
+        else:
+            exprs.append("NULL")
+        names.append(column)
+    return names, exprs, params
+
+
+def export(store: SqlStore, subject: Subject, sink: ExportSink) -> Outcome:
+    from requests_app.stores.sql import EXPORT_CHUNK, _autocommit_quietly, _jsonable, _rollback_quietly
+
+    outcome = Outcome(detail={"tables": {}})
+    table_name = None
+    try:
+        with store.connect() as conn:
+            # One read-only transaction: PostgreSQL's server-side cursor then needs no WITH HOLD
+            # (which would compute the whole result before the first row) and all tables are
+            # read from the same moment.
+            conn.set_autocommit(False)
+            try:
+                schema = store.schema(conn)
+                for table in store.tables:
+                    table_name = table.name
+                    count = 0
+                    keys = store.keys(conn, table)
+                    order = f" ORDER BY {', '.join('portal_t.' + store._q(conn, k) for k in keys)}" if keys else ""
+                    with sink.records(table.name) as writer:
+                        for batch in store._batches(subject):
+                            pred = store._predicate(conn, table, subject, batch)
+                            if pred is None:
+                                continue
+                            people, exprs, extra = _person_select(store, conn, table, subject, batch, schema)
+                            select = ", ".join(["portal_t.*", *exprs])
+                            with conn.chunked_cursor() as cursor:
+                                cursor.execute(
+                                    f"SELECT {select} FROM {store._q(conn, table.name)} portal_t "
+                                    f"WHERE {pred[0]}{order}",
+                                    [*extra, *pred[1]],
+                                )
+                                width = len(cursor.description) - 2 * len(people)
+                                columns = [c[0] for c in cursor.description[:width]]
+                                position = {name: columns.index(name) for name in people if name in columns}
+                                declare = getattr(writer, "declare", None)
+                                if declare is not None:
+                                    declare(columns)  # the package's CSV and HTML rows follow in this pass
+                                while rows := cursor.fetchmany(EXPORT_CHUNK):
+                                    for row in rows:
+                                        record = {
+                                            c: v if v is None or type(v) in _PLAIN else _jsonable(v)
+                                            for c, v in zip(columns, row[:width], strict=True)
+                                        }
+                                        for i, name in enumerate(people):
+                                            if name not in position or record.get(name) is None:
+                                                continue
+                                            is_mine, shown = row[width + 2 * i], row[width + 2 * i + 1]
+                                            if is_mine:
+                                                del record[name]
+                                            else:
+                                                record[name] = _jsonable(shown) if shown not in (None, "") else WITHHELD
+                                        writer.write(record)
+                                    count += len(rows)
+                    outcome.detail["tables"][table.name] = count
+                    outcome.exported += count
+            finally:
+                _rollback_quietly(conn)  # read-only: nothing to keep
+                _autocommit_quietly(conn)
+    except (DatabaseError, InterfaceError) as exc:
+        raise store._error(exc, "export", table_name) from exc
+    return outcome
+
