@@ -706,9 +706,10 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
 
 
 from requests_app import admin_azure  # noqa: E402,F401  (consent, ledger)
+from requests_app.admin_agents import AgentFilingInline  # noqa: E402
 from requests_app.admin_links import StatusLinkInline  # noqa: E402
 
 # The engine's store tasks: an inline on each request and their own changelist.
 from requests_app.engine.admin import StoreTaskInline  # noqa: E402
 
-PrivacyRequestAdmin.inlines = [*PrivacyRequestAdmin.inlines, StoreTaskInline, StatusLinkInline]
+PrivacyRequestAdmin.inlines = [*PrivacyRequestAdmin.inlines, AgentFilingInline, StoreTaskInline, StatusLinkInline]

@@ -57,6 +57,7 @@ class PrivacyRequest(models.Model):
         CONSENT_WITHDRAWAL = "consent_withdrawal", "Consent withdrawn"
         STAFF = "staff", "Staff"
         DRP = "drp", "Data Rights Protocol agent"
+        AGENT = "agent", "Authorized agent (form or API)"
 
     S = Status
     TRANSITIONS: dict[str, set[str]] = {
@@ -473,6 +474,7 @@ class StatusLink(models.Model):
         VERIFIED = "verified", "after confirming"
         API = "api", "host app API"
         LEGACY = "legacy", "HMAC-derived (before random links)"
+        AGENT = "agent", "the authorized agent's (status only, never the data)"
 
     request = models.ForeignKey(PrivacyRequest, on_delete=models.CASCADE, related_name="status_links")
     token_hash = models.CharField(max_length=64, unique=True)
@@ -515,3 +517,24 @@ class ConsentLink(models.Model):
 
     def usable_for(self, purpose_slug: str) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now() and purpose_slug in self.purposes
+
+
+class AgentFiling(models.Model):
+    """Who filed a request for a consumer as their authorized agent (CCPA, 11 CCR §7063), and the proof.
+
+    The consumer's signed permission is kept in private storage for staff to check; the consumer
+    still confirms the request from their own mailbox before anything runs. See requests_app/agents.py.
+    """
+
+    request = models.OneToOneField(PrivacyRequest, on_delete=models.CASCADE, related_name="agent_filing")
+    agent_name = models.CharField(max_length=200)
+    agent_email = models.EmailField(max_length=254)
+    agent_organisation = models.CharField(max_length=200, blank=True)
+    permission = models.FileField(upload_to="agent-permissions/%Y/%m/", max_length=300,
+                                  help_text="The consumer's signed permission (PDF or image), private.")
+    permission_name = models.CharField(max_length=200, blank=True, help_text="The file name as uploaded.")
+    permission_sha256 = models.CharField(max_length=64)
+    filed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"filed by {self.agent_name} for request #{self.request_id}"

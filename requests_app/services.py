@@ -455,6 +455,8 @@ def request_send_links(*, email: str) -> int:
 
 
 def _auto_approves(request: PrivacyRequest) -> bool:
+    if request.channel == Channel.AGENT:
+        return False  # staff check the consumer's signed permission first (requests_app/agents.py)
     policy = set(settings.PORTAL_AUTO_APPROVE)
     return request.kind in policy or (
         request.channel == Channel.CONSENT_WITHDRAWAL and "consent_withdrawal" in policy

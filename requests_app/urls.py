@@ -9,6 +9,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("requests/new/access/", views.request_new, {"kind": "access"}, name="request-new-access"),
     path("requests/new/deletion/", views.request_new, {"kind": "deletion"}, name="request-new-deletion"),
     path("requests/new/<slug:kind>/", views.request_new, name="request-new"),
+    # An authorized agent files for a named consumer (requests_app/agents.py).
+    path("requests/new/<slug:kind>/agent/", views.request_new_by_agent, name="request-new-agent"),
     path("requests/submitted/", views.request_submitted, name="request-submitted"),
     path("requests/verify/<str:token>/", views.request_verify, name="request-verify"),
     path("requests/status/<str:token>/", views.request_status, name="request-status"),
