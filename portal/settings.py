@@ -81,6 +81,9 @@ PORTAL_VERIFY_LINK_HOURS = env_int("PORTAL_VERIFY_LINK_HOURS", 72, minimum=1)
 PORTAL_AUTO_APPROVE = env_list("PORTAL_AUTO_APPROVE", ["access", "consent_withdrawal"])
 PORTAL_DELETION_GRACE_HOURS = env_int("PORTAL_DELETION_GRACE_HOURS", 0, minimum=0)
 PORTAL_PACKAGE_DAYS = env_int("PORTAL_PACKAGE_DAYS", 7, minimum=1)
+# A repeat access request this many days after one completed is answered with that package while it is
+# still downloadable, instead of running again (0: always run again).
+PORTAL_REPEAT_ACCESS_DAYS = env_int("PORTAL_REPEAT_ACCESS_DAYS", 30, minimum=0)
 PORTAL_PACKAGE_MAX_DOWNLOADS = env_int("PORTAL_PACKAGE_MAX_DOWNLOADS", 5, minimum=1)
 PORTAL_REQUEST_RETENTION_DAYS = env_int("PORTAL_REQUEST_RETENTION_DAYS", 730, minimum=1)
 # Data Rights Protocol (requests_app/drp): the business id agents address (empty: DRP endpoints answer 404),

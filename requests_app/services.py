@@ -245,7 +245,8 @@ def _email_requester(request: PrivacyRequest, template: str, **context: Any) -> 
 
 # E-mails of intake: rendered and sent by the queue, after the reply. Those that carry a confirmation
 # link issue it there too (only its hash is stored; the raw token never goes through the broker).
-QUEUED_TEMPLATES = frozenset({"request_received", "request_duplicate", "request_verify_again", "request_verified"})
+QUEUED_TEMPLATES = frozenset({"request_received", "request_duplicate", "request_verify_again", "request_verified",
+                              "request_repeat_access"})
 _WITH_VERIFY_LINK = frozenset({"request_received", "request_duplicate", "request_verify_again"})
 
 
@@ -298,6 +299,29 @@ def _open_duplicate(*, kind: str, email: str, scope_purpose: str = "") -> Privac
         .order_by("received_at")
         .first()
     )
+
+
+def _recent_access(*, kind: str, email: str, scope_purpose: str = "") -> PrivacyRequest | None:
+    """A completed access request of this address whose package can still be downloaded, completed within
+    ``PORTAL_REPEAT_ACCESS_DAYS``: a repeat is answered with it instead of running again."""
+    days = settings.PORTAL_REPEAT_ACCESS_DAYS
+    if kind != Kind.ACCESS or scope_purpose or not days:
+        return None
+    recent = (
+        PrivacyRequest.objects.select_related("package")
+        .filter(kind=kind, email=email, scope_purpose="", status=Status.COMPLETED,
+                completed_at__gte=timezone.now() - timedelta(days=days), package__isnull=False)
+        .order_by("-completed_at")
+        .first()
+    )
+    package = getattr(recent, "package", None)
+    return recent if package is not None and package.is_available else None
+
+
+def _answer_repeat(request: PrivacyRequest, *, actor: Any, channel: str) -> PrivacyRequest:
+    request.note(actor=actor, action="request.repeat_answered", data={"channel": channel})
+    _email_requester_later(request, "request_repeat_access")
+    return request
 
 
 def _record_received(request: PrivacyRequest, *, actor: Any, ip: str = "") -> None:
@@ -363,6 +387,9 @@ def request_submit(
             )
             _email_requester_later(existing, "request_duplicate")
             return existing
+        recent = _recent_access(kind=kind, email=email)
+        if recent is not None:
+            return _answer_repeat(recent, actor="requester", channel=channel)
         request = PrivacyRequest(
             kind=kind,
             email=email,
@@ -573,6 +600,9 @@ def request_file_verified(
             else:
                 existing.note(actor=actor, action="request.duplicate_submitted", data={"channel": channel})
             return existing
+        recent = _recent_access(kind=kind, email=email, scope_purpose=scope_purpose)
+        if recent is not None:
+            return _answer_repeat(recent, actor=actor, channel=channel)
         request = PrivacyRequest(
             kind=kind,
             email=email,

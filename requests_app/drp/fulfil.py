@@ -61,8 +61,8 @@ def _file(drp: DrpRequest, *, email: str, email_verified: bool, jurisdiction: st
             drp.privacy_request = pr
             if linked:
                 drp.processing_details = _(
-                    "Linked to a request of the same kind for this consumer that is already open; "
-                    "it is carried out once."
+                    "Linked to a request of the same kind for this consumer that is open, or completed "
+                    "recently with its copy still available to the consumer; it is carried out once."
                 )
             drp.save(update_fields=["privacy_request", "processing_details"])
             pr.note(actor=_actor(drp), action="drp.received",
