@@ -10,6 +10,7 @@ on the ``DrpRequest`` row and in the audit trail.
 from __future__ import annotations
 
 import functools
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -277,3 +278,11 @@ def on_privacy_request_transition(request: PrivacyRequest, previous: str, to: st
     for drp in DrpRequest.objects.filter(privacy_request=request).select_related("privacy_request"):
         drp.privacy_request = request
         queue_callback(drp)
+
+
+def forget_expired_messages(*, now: Any = None) -> int:
+    """Drop replay records of messages past their ``expires-at`` (an hour's margin): the expiry check refuses
+    those anyway, so the table holds only what could still be replayed. Returns how many were dropped."""
+    cutoff = (now or timezone.now()) - timedelta(hours=1)
+    deleted, _ = DrpMessage.objects.filter(expires_at__lt=cutoff).delete()
+    return deleted

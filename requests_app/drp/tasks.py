@@ -22,3 +22,10 @@ def send_status_callback(self: Any, drp_id: int, seq: int, payload: dict[str, An
             return f"gave up: {exc}"
         countdown = exc.retry_after or min(600, 5 * 2**self.request.retries)
         raise self.retry(exc=exc, countdown=countdown, max_retries=MAX_ATTEMPTS - 1) from None
+
+
+@shared_task(name="drp.forget_expired_messages", ignore_result=True)
+def forget_expired_messages() -> int:
+    from requests_app.drp import services
+
+    return services.forget_expired_messages()

@@ -310,3 +310,68 @@ def test_staff_import_agents_in_the_admin(staff_client, officer, client):
     assert DrpAgent.objects.get().agent_id == "PASTED"
     assert AuditEvent.objects.filter(action="drp.agent_admitted").exists()
 
+
+
+# --- callbacks and housekeeping ----------------------------------------------------------------
+
+
+def test_callback_5xx_is_retried_and_an_older_status_never_overwrites_a_newer(paired, monkeypatch):
+    from requests_app.drp import callbacks
+
+    drp = DrpRequest.objects.get(request_id=paired.exercise(
+        "deletion", email=ALICE, callback="https://agent.example/cb").json()["request_id"])
+    sent: list[int] = []
+
+    class Answer:
+        def __init__(self, status: int):
+            self.status = status
+
+        def __enter__(self):
+            if self.status >= 400:
+                import urllib.error
+
+                raise urllib.error.HTTPError("https://agent.example/cb", self.status, "x", {}, None)  # type: ignore[arg-type]
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def read(self, n):
+            return b""
+
+    answers = iter([503, 200, 200])
+    monkeypatch.setattr(callbacks.urllib.request, "urlopen",
+                        lambda request, timeout: (sent.append(1), Answer(next(answers)))[1])
+
+    with pytest.raises(callbacks.TransientCallbackError):
+        callbacks.deliver(drp.pk, 2, {"status": "fulfilled"})
+    assert callbacks.deliver(drp.pk, 2, {"status": "fulfilled"}) == "delivered"
+    assert callbacks.deliver(drp.pk, 1, {"status": "in_progress"}) == "superseded"
+    assert len(sent) == 2
+
+
+def test_a_denied_request_is_called_back_with_the_reason(paired, officer, django_capture_on_commit_callbacks,
+                                                         monkeypatch):
+    from requests_app.drp import tasks
+
+    queued: list[dict] = []
+    monkeypatch.setattr(tasks.send_status_callback, "delay", lambda pk, seq, payload: queued.append(payload))
+    with django_capture_on_commit_callbacks(execute=True):
+        body = paired.exercise("deletion", email=ALICE, callback="https://agent.example/cb").json()
+        pr = DrpRequest.objects.get(request_id=body["request_id"]).privacy_request
+        intake.request_deny(request=pr, actor=officer, reason="No account with this address.")
+
+    assert [q["status"] for q in queued] == ["in_progress", "denied"]
+    assert queued[-1]["reason"] == "other" and queued[-1]["processing_details"] == "No account with this address."
+
+
+def test_expired_replay_records_are_forgotten(paired):
+    from requests_app.drp import services as drp_services
+    from requests_app.drp.models import DrpMessage
+
+    paired.exercise("deletion", email=ALICE)
+    seen = DrpMessage.objects.count()  # the pairing and the exercise
+
+    assert seen == 2 and drp_services.forget_expired_messages() == 0
+    assert drp_services.forget_expired_messages(now=timezone.now() + timedelta(hours=2)) == seen
+    assert not DrpMessage.objects.exists()
