@@ -56,11 +56,19 @@ def overview(request: HttpRequest) -> HttpResponse:
     purposes = list(ConsentPurpose.objects.filter(active=True).order_by("title"))
     link = _latest_link(request)
     choices = None
+    signal = False
     if link is not None:
-        choices = [(purpose, consent.check(link.subject_kind, link.subject_value, purpose.slug))
-                   for purpose in purposes if purpose.slug in link.purposes]
+        mine = [purpose for purpose in purposes if purpose.slug in link.purposes]
+        signal = gpc.signal_in(request) and any(purpose.sale_or_sharing for purpose in mine)
+        if signal and request.method == "GET":
+            try:
+                _honour_gpc(request, mine, {"kind": link.subject_kind, "value": link.subject_value,
+                                            "email": link.email})
+            except consent.ConsentError as exc:
+                error = str(exc)
+        choices = [(purpose, consent.check(link.subject_kind, link.subject_value, purpose.slug)) for purpose in mine]
     return render(request, "consent/overview.html",
-                  {"purposes": purposes, "choices": choices, "form": form, "error": error},
+                  {"purposes": purposes, "choices": choices, "form": form, "error": error, "gpc_signal": signal},
                   status=400 if error or form.errors else 200)
 
 
@@ -101,7 +109,7 @@ def purpose_page(request: HttpRequest, slug: str) -> HttpResponse:
     signal = purpose.sale_or_sharing and (gpc.signal_in(request) or request.POST.get("gpc") == "1")
     if signal and subject is not None and (request.method == "GET" or request.POST.get("action") == "gpc"):
         try:
-            _honour_gpc(request, purpose, subject)
+            _honour_gpc(request, [purpose], subject)
         except consent.ConsentError as exc:
             error = str(exc)
         if request.method == "POST":
@@ -155,8 +163,8 @@ def purpose_page(request: HttpRequest, slug: str) -> HttpResponse:
     return _page(request, purpose, notice, subject, error, gpc_signal=signal)
 
 
-def _honour_gpc(request: HttpRequest, purpose: ConsentPurpose, subject: dict) -> None:
-    for done in gpc.honour(purposes=[purpose], subject_kind=subject["kind"], subject_value=subject["value"],
+def _honour_gpc(request: HttpRequest, purposes: list[ConsentPurpose], subject: dict) -> None:
+    for done in gpc.honour(purposes=purposes, subject_kind=subject["kind"], subject_value=subject["value"],
                            email=subject["email"], language=getattr(request, "LANGUAGE_CODE", "en")):
         if done.erasure:
             messages.success(request, _(

@@ -144,3 +144,18 @@ def test_api_gpc_value_is_checked(client, api_key, ads):
     _, raw = api_key("consents:read", "consents:write")
 
     assert client.get(CHECK + "&gpc=yes", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 400
+
+
+def test_overview_with_sec_gpc_withdraws_every_sale_purpose_of_the_link(client, ads):
+    login = purpose("face-verification")
+    granted(ads)
+    granted(login)
+    link = consent.issue_link(purposes=["ads", "face-verification"], subject_kind="user_id", subject_value="42",
+                              email="alice@example.com")
+    client.get(f"/consent/?subject={link}")
+
+    response = client.get("/consent/", HTTP_SEC_GPC="1")
+
+    assert "we honoured it" in response.content.decode()
+    assert Consent.objects.get(purpose=ads).withdrawn_method == "gpc"
+    assert Consent.objects.get(purpose=login).withdrawn_at is None
