@@ -184,6 +184,7 @@ def test_unverified_email_waits_for_the_consumer_to_confirm(paired, mailoutbox, 
 
     assert body["status"] == "open" and "confirm" in body["processing_details"]
     assert PrivacyRequest.objects.get().status == "unverified" and len(mailoutbox) == 1
+    assert "Data Rights Protocol" in mailoutbox[0].body and mailoutbox[0].to == [ALICE]
 
 
 def test_revoke_cancels_the_privacy_request(paired):
