@@ -104,7 +104,8 @@ class _ReadableText(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         values = dict(attrs)
-        skip = tag in self.SKIPPED or (values.get("lang") or "").lower().startswith("en")
+        # <html lang> is the page's own language (checked apart); lang="en" inside it marks English on purpose
+        skip = tag in self.SKIPPED or (tag != "html" and (values.get("lang") or "").lower().startswith("en"))
         if not skip and not self._skip_depth:
             self.parts.extend(values[name] or "" for name in self.SPOKEN_ATTRIBUTES if name in values)
             if tag == "input" and values.get("type") in ("submit", "button"):
@@ -227,4 +228,57 @@ def test_request_and_abuse_emails_have_no_english_left(language):
         texts[f"{name} (text)"] = " ".join(text.split())
         texts[f"{name} (html)"] = _readable(html)
     assert len(texts) > 30
+    _assert_no_english(language, texts)
+
+
+def _completed(kind: str, found: int, email: str):
+    from requests_app.models import PrivacyRequest, StoreTask
+    from tests.requests_app.intake_helpers import verified
+
+    request = verified(email=email, kind=kind)
+    PrivacyRequest.objects.filter(pk=request.pk).update(status="completed")
+    StoreTask.objects.create(request=request, store="app-db", store_kind="sql", phase="discover",
+                             status="succeeded", found_count=found)
+    return request
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_status_download_and_receipt_pages_have_no_english_left(client, language):
+    """The pages a requester reaches from the e-mails: status (open, with the download, with the receipt),
+    the download-code step, the readable receipt and the receipt check accepting it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from requests_app import services
+    from requests_app.engine import receipt
+    from requests_app.models import AccessPackage, PrivacyRequest
+
+    def page(name: str, path: str, method: str = "get", **data) -> None:
+        response = getattr(client, method)(path, data or None, HTTP_ACCEPT_LANGUAGE=language)
+        assert response.status_code == 200, f"{name} ({path}): HTTP {response.status_code}"
+        texts[name] = _readable(response.content.decode())
+
+    texts: dict[str, str] = {}
+    open_deletion = _completed("deletion", 2, "running@example.com")
+    PrivacyRequest.objects.filter(pk=open_deletion.pk).update(status="running")
+    page("status, deletion running", f"/requests/status/{services.issue_status_token(open_deletion)}/")
+
+    access = _completed("access", 3, "access@example.com")
+    AccessPackage.objects.create(request=access, path="x.zip", download_token_hash="h",
+                                 expires_at=timezone.now() + timedelta(days=1))
+    status = f"/requests/status/{services.issue_status_token(access)}/"
+    page("status, access completed", status)
+    page("download-code step", f"{status}download/")
+
+    deletion = _completed("deletion", 2, "deleted@example.com")
+    document, signature = receipt.sign({"reference": deletion.reference, "stores": []})
+    PrivacyRequest.objects.filter(pk=deletion.pk).update(receipt=document, receipt_signature=signature)
+    status = f"/requests/status/{services.issue_status_token(deletion)}/"
+    page("status, deletion completed", status)
+    page("receipt (HTML)", f"{status}receipt.html")
+    signed = client.get(f"{status}receipt.json").content.decode()
+    page("receipt check, genuine", reverse("receipt-verify"), "post", receipt=signed)
+    assert "PR-" in texts["receipt check, genuine"]
     _assert_no_english(language, texts)
