@@ -282,3 +282,22 @@ def test_status_download_and_receipt_pages_have_no_english_left(client, language
     page("receipt check, genuine", reverse("receipt-verify"), "post", receipt=signed)
     assert "PR-" in texts["receipt check, genuine"]
     _assert_no_english(language, texts)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_child_safety_report_receipt_and_status_have_no_english_left(client, language):
+    """The reporter's pages after sending a report in the child-safety lane (the INHOPE pointer)."""
+    response = client.post("/report/?lane=child-safety", {
+        "lane": "child-safety", "category": "minors", "locations": "https://app.example.com/v/9",
+        "explanation": "A video exploiting a child.", "good_faith": "on",
+    }, HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 302, "the child-safety report was not accepted"
+    received = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    status = re.search(r'/report/status/[^/"]+/', received)
+    assert status, "the receipt page links to no status page"
+    texts = {"report received (child safety)": _readable(received),
+             "report status (child safety)": _readable(client.get(status.group(0),
+                                                                  HTTP_ACCEPT_LANGUAGE=language).content.decode())}
+    assert "INHOPE" in texts["report received (child safety)"], "the hotline pointer is missing"
+    _assert_no_english(language, texts)
