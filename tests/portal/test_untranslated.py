@@ -21,6 +21,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from portal import mail
+from tests.conftest import service_unavailable
 from tests.portal.policy import ensure_default_policy
 
 ROOT = Path(settings.BASE_DIR)
@@ -49,9 +50,7 @@ def _copy_sources(target: Path) -> None:
 
 def _fresh_catalogues(tmp_path: Path) -> dict[str, polib.POFile]:
     if shutil.which("xgettext") is None or shutil.which("msgmerge") is None:
-        if os.environ.get("CI"):
-            pytest.fail("GNU gettext (xgettext, msgmerge) is missing: CI must install it (apt-get install gettext)")
-        pytest.skip("GNU gettext (xgettext, msgmerge) not installed; CI installs it")
+        service_unavailable("GNU gettext (xgettext, msgmerge: apt-get install gettext)")
     tree = tmp_path / "tree"
     _copy_sources(tree)
     cwd = os.getcwd()
