@@ -300,3 +300,22 @@ def test_child_safety_report_receipt_and_status_have_no_english_left(client, lan
                                                                   HTTP_ACCEPT_LANGUAGE=language).content.decode())}
     assert "INHOPE" in texts["report received (child safety)"], "the hotline pointer is missing"
     _assert_no_english(language, texts)
+
+
+ATTRIBUTION = ('<a lang="en" href="https://azure.microsoft.com/products/ai-services/">'
+               "using Microsoft Cognitive Services</a>")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", *LANGUAGES])
+def test_attribution_keeps_the_required_linked_words_in_every_language(client, language):
+    """Microsoft's Code of Conduct: the attribution reads "using Microsoft Cognitive Services", linked.
+    A translation builds its own sentence around the quoted words but must keep them and the link."""
+    from django.template import loader
+    from django.utils import translation
+
+    home = client.get("/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    with translation.override(language):
+        error_page = loader.get_template("500.html").render()
+    for name, html in (("footer of every page", home), ("500 page", error_page)):
+        assert html.count(ATTRIBUTION) == 1, f"{language}, {name}: the attribution link is missing or changed"
