@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from abuse_app import services
+from abuse_app import hotline, services
 from abuse_app.forms import ReportForm
 from abuse_app.models import Category, Notice
 from abuse_app.targets import parse_location
@@ -203,7 +203,7 @@ class AbuseReportView(APIView):
                 "cases": [c.reference for c in submitted.cases],
                 "child_safety": child_safety,
                 "hotline": (
-                    f"{settings.PORTAL_CHILD_SAFETY_HOTLINE_TEXT} {settings.PORTAL_CHILD_SAFETY_HOTLINE_URL}"
+                    f"{hotline.hotline_text()} {settings.PORTAL_CHILD_SAFETY_HOTLINE_URL}"
                     if child_safety
                     else None
                 ),

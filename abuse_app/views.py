@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from abuse_app import services
+from abuse_app import hotline, services
 from abuse_app.forms import ILLEGAL_CATEGORY_VALUES, AppealForm, ReportForm
 from abuse_app.models import Appeal, Category, Decision, Notice
 from portal import mail
@@ -27,10 +27,7 @@ APPEAL_SENT_SESSION_KEY = "abuse_appeal_sent"
 
 
 def _hotline() -> dict:
-    return {
-        "hotline_text": settings.PORTAL_CHILD_SAFETY_HOTLINE_TEXT,
-        "hotline_url": settings.PORTAL_CHILD_SAFETY_HOTLINE_URL,
-    }
+    return hotline.hotline()
 
 
 # Every POST counts here (bounds floods of invalid submissions); accepted notices are

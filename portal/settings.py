@@ -126,11 +126,8 @@ if not DEBUG and not PORTAL_REQUIRE_2FA:
     raise ConfigError("PORTAL_REQUIRE_2FA: may only be turned off when DJANGO_DEBUG=true")
 
 # Abuse reports (abuse_app; docs/abuse.md).
-PORTAL_CHILD_SAFETY_HOTLINE_TEXT = env_str(
-    "PORTAL_CHILD_SAFETY_HOTLINE_TEXT",
-    "You can also report child sexual abuse material to your national hotline; INHOPE lists them by country. "
-    "If a child is in immediate danger, call your local emergency number.",
-)
+# Empty: the built-in pointer to national hotlines, translated (abuse_app/hotline.py); a text set here is shown as is.
+PORTAL_CHILD_SAFETY_HOTLINE_TEXT = env_str("PORTAL_CHILD_SAFETY_HOTLINE_TEXT", "")
 PORTAL_CHILD_SAFETY_HOTLINE_URL = env_str("PORTAL_CHILD_SAFETY_HOTLINE_URL",
                                           "https://www.inhope.org/EN#hotlineReferral")
 PORTAL_ABUSE_WEBHOOK_URL = env_str("PORTAL_ABUSE_WEBHOOK_URL", "")

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from portal import audit, references
 from portal.models import AuditEvent
@@ -40,15 +41,16 @@ class PrivacyRequest(models.Model):
         OTHER = "other", "Other"
 
     class Status(models.TextChoices):
-        UNVERIFIED = "unverified", "Waiting for e-mail confirmation"
-        VERIFIED = "verified", "Confirmed, waiting for review"
-        APPROVED = "approved", "Approved, scheduled"
-        RUNNING = "running", "In progress"
-        COMPLETED = "completed", "Completed"
-        NEEDS_ATTENTION = "needs_attention", "Needs staff attention"
-        DENIED = "denied", "Denied"
-        EXPIRED = "expired", "Expired (never confirmed)"
-        CANCELED = "canceled", "Canceled"
+        # Labels translated: the requester's status page shows them (get_status_display).
+        UNVERIFIED = "unverified", _("Waiting for e-mail confirmation")
+        VERIFIED = "verified", _("Confirmed, waiting for review")
+        APPROVED = "approved", _("Approved, scheduled")
+        RUNNING = "running", _("In progress")
+        COMPLETED = "completed", _("Completed")
+        NEEDS_ATTENTION = "needs_attention", _("Needs staff attention")
+        DENIED = "denied", _("Denied")
+        EXPIRED = "expired", _("Expired (never confirmed)")
+        CANCELED = "canceled", _("Canceled")
 
     class Channel(models.TextChoices):
         WEB = "web", "Web form"

@@ -1020,7 +1020,7 @@ def dashboard_figures(*, now: datetime | None = None, weeks: int = 12) -> Dashbo
         .values_list("status", "n")
     )
     open_by_status = [
-        (s.value, s.label, counts.get(s.value, 0))
+        (s.value, str(s.label), counts.get(s.value, 0))
         for s in Status
         if s.value in counts or s in PrivacyRequest.OPEN_STATUSES
     ]

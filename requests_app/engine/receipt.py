@@ -35,6 +35,7 @@ from cryptography.exceptions import InvalidSignature
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from portal import mail
 from requests_app.engine import receipt_keys
@@ -192,7 +193,7 @@ def check(document: dict[str, Any], *, public_keys: list[PublicKey],
     """
     receipt, signature = document.get("receipt"), document.get("signature")
     if not isinstance(receipt, dict):
-        return Verdict(False, "Changed: the file holds no receipt.")
+        return Verdict(False, _("Changed: the file holds no receipt."))
     facts: dict[str, Any] = {"reference": _text(receipt.get("reference")),
                              "completed_at": _text(receipt.get("completed_at"))}
     if "alg" not in receipt:
@@ -200,25 +201,29 @@ def check(document: dict[str, Any], *, public_keys: list[PublicKey],
     alg, kid = receipt.get("alg"), _text(receipt.get("kid"))
     extra = sorted(set(document) - {"receipt", "signature"})
     if extra:
-        return Verdict(False, f"Changed: the file has fields a receipt never has ({', '.join(extra)}).",
+        return Verdict(False, _("Changed: the file has fields a receipt never has (%(fields)s).")
+                       % {"fields": ", ".join(extra)},
                        alg=_text(alg), kid=kid, **facts)
     if alg != ALG:
-        return Verdict(False, f"Changed: the receipt names the algorithm {alg!r}; receipts are signed with {ALG}.",
+        return Verdict(False, _("Changed: the receipt names the algorithm %(alg)s; receipts are signed with %(ours)s.")
+                       % {"alg": repr(alg), "ours": ALG},
                        alg=_text(alg), kid=kid, **facts)
     if not isinstance(signature, str) or not _ED25519_SIGNATURE.fullmatch(signature):
-        return Verdict(False, "Changed: the signature is not 128 lowercase hexadecimal digits.",
+        return Verdict(False, _("Changed: the signature is not 128 lowercase hexadecimal digits."),
                        alg=ALG, kid=kid, **facts)
     key = next((k for k in public_keys if k.kid == kid), None)
     if key is None:
-        return Verdict(False, f"Not verified: key {kid!r} is not among the published receipt keys "
-                              f"({', '.join(k.kid for k in public_keys) or 'none'}). The receipt was changed, "
-                              "or comes from another operator.", alg=ALG, kid=kid, **facts)
+        return Verdict(False, _("Not verified: key %(kid)s is not among the published receipt keys (%(keys)s). "
+                                "The receipt was changed, or comes from another operator.")
+                       % {"kid": repr(kid), "keys": ", ".join(k.kid for k in public_keys) or _("none")},
+                       alg=ALG, kid=kid, **facts)
     try:
         key.verifier().verify(bytes.fromhex(signature), canonical(receipt))
     except (InvalidSignature, ValueError):
-        return Verdict(False, "Changed: the signature does not match this receipt; something in it was altered "
-                              "after it was signed.", alg=ALG, kid=kid, key=key, **facts)
-    return Verdict(True, f"Genuine: signed with {ALG} key {kid} and not changed since.",
+        return Verdict(False, _("Changed: the signature does not match this receipt; something in it was altered "
+                                "after it was signed."), alg=ALG, kid=kid, key=key, **facts)
+    return Verdict(True, _("Genuine: signed with %(alg)s key %(kid)s and not changed since.")
+                   % {"alg": ALG, "kid": kid},
                    alg=ALG, kid=kid, key=key, **facts)
 
 
@@ -228,23 +233,25 @@ def _check_legacy(document, receipt, signature, hmac_keys, facts) -> Verdict:
     extra = sorted(set(document) - {"receipt", "signature", "algorithm"})
     kid = _text(receipt.get("key_id"))
     if extra or algorithm != LEGACY_ALGORITHM:
-        return Verdict(False, f"Changed: the receipt names no algorithm, or an unknown one ({algorithm!r}).",
+        return Verdict(False, _("Changed: the receipt names no algorithm, or an unknown one (%(alg)s).")
+                       % {"alg": repr(algorithm)},
                        alg=_text(algorithm), kid=kid, **facts)
     if not isinstance(signature, str) or not _HMAC_SIGNATURE.fullmatch(signature):
-        return Verdict(False, "Changed: the signature is not 64 lowercase hexadecimal digits.",
+        return Verdict(False, _("Changed: the signature is not 64 lowercase hexadecimal digits."),
                        alg=LEGACY_ALGORITHM, kid=kid, **facts)
     if hmac_keys is None:
-        return Verdict(False, "Not verified here: this is an older receipt signed with HMAC-SHA256, which only the "
-                              "operator can check (on its /receipts/verify/ page or with manage.py verify_receipt "
-                              "on its server).", alg=LEGACY_ALGORITHM, kid=kid, **facts)
+        return Verdict(False, _("Not verified here: this is an older receipt signed with HMAC-SHA256, which only the "
+                                "operator can check (on its /receipts/verify/ page or with manage.py "
+                                "verify_receipt on its server)."), alg=LEGACY_ALGORITHM, kid=kid, **facts)
     payload = canonical(receipt)
     for key in hmac_keys:
         expected = hmac.new(key.encode(), payload, hashlib.sha256).hexdigest()
         if hmac.compare_digest(expected, signature):
-            return Verdict(True, f"Genuine: an older receipt signed with HMAC-SHA256 (key id {legacy_key_id(key)}) "
-                                 "and not changed since.", alg=LEGACY_ALGORITHM, kid=legacy_key_id(key), **facts)
-    return Verdict(False, "Changed: the signature does not match this receipt (or it was signed with a key this "
-                          "operator no longer has).", alg=LEGACY_ALGORITHM, kid=kid, **facts)
+            return Verdict(True, _("Genuine: an older receipt signed with HMAC-SHA256 (key id %(kid)s) and not "
+                                   "changed since.") % {"kid": legacy_key_id(key)},
+                           alg=LEGACY_ALGORITHM, kid=legacy_key_id(key), **facts)
+    return Verdict(False, _("Changed: the signature does not match this receipt (or it was signed with a key "
+                            "this operator no longer has)."), alg=LEGACY_ALGORITHM, kid=kid, **facts)
 
 
 def _text(value) -> str | None:
