@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods
 
 from portal.ratelimit import client_ip, ratelimit
@@ -173,6 +174,8 @@ def _honour_gpc(request: HttpRequest, purposes: list[ConsentPurpose], subject: d
             ) % {"ref": done.erasure.reference})
 
 
+@require_http_methods(["GET", "HEAD"])
+@cache_control(max_age=3600, public=True)
 def gpc_well_known(request: HttpRequest) -> JsonResponse:
     """``/.well-known/gpc.json``: this site honours Global Privacy Control."""
     response = JsonResponse(gpc.well_known())

@@ -10,8 +10,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from portal.ratelimit import ratelimit
 from requests_app.drp import services
 from requests_app.drp.messages import MessageRefused
+
+# Per client address. Pairing is the only endpoint without a token: a few a day is normal.
+PAIRING_RATE = "60/hour"
+REQUESTS_RATE = "6000/hour"
 
 
 def _error(exc: MessageRefused) -> JsonResponse:
@@ -23,6 +28,8 @@ def _error(exc: MessageRefused) -> JsonResponse:
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
+@ratelimit("drp-pair", PAIRING_RATE)
+@ratelimit("drp", REQUESTS_RATE, methods=("GET",))
 def agent(request: HttpRequest, agent_id: str) -> HttpResponse:
     if request.method == "POST":
         try:
@@ -42,6 +49,7 @@ def agent(request: HttpRequest, agent_id: str) -> HttpResponse:
 
 @csrf_exempt
 @require_http_methods(["POST"])
+@ratelimit("drp", REQUESTS_RATE)
 def exercise(request: HttpRequest) -> HttpResponse:
     try:
         token_agent = services.agent_for_token(request.headers.get("Authorization", ""))
@@ -53,6 +61,7 @@ def exercise(request: HttpRequest) -> HttpResponse:
 
 @csrf_exempt
 @require_http_methods(["GET", "DELETE"])
+@ratelimit("drp", REQUESTS_RATE, methods=("GET", "DELETE"))
 def request_detail(request: HttpRequest, request_id: str) -> HttpResponse:
     try:
         token_agent = services.agent_for_token(request.headers.get("Authorization", ""))

@@ -145,6 +145,7 @@ UNLIMITED_BY_DESIGN = {
     "requests_app.views.request_submitted", "requests_app.views_consent.overview",
     "abuse_app.views.received",
     "requests_app.views_receipts.public_keys",  # a small public file, cacheable, no lookup
+    "requests_app.views_consent.gpc_well_known",  # /.well-known/gpc.json: a constant, cacheable, no lookup
     "abuse_app.views.report",  # limited per address and e-mail inside abuse_app.services
 }
 

@@ -24,6 +24,7 @@ from tests.conftest import ALICE
 from tests.requests_app.drp_agent import DrpAgentClient
 
 BUSINESS = "EXAMPLE_APP"
+pytestmark = pytest.mark.usefixtures("fresh_rate_limits")
 
 
 class CallbackReceiver:
@@ -376,3 +377,11 @@ def test_expired_replay_records_are_forgotten(paired):
     assert seen == 2 and drp_services.forget_expired_messages() == 0
     assert drp_services.forget_expired_messages(now=timezone.now() + timedelta(hours=2)) == seen
     assert not DrpMessage.objects.exists()
+
+
+
+def test_pairing_is_rate_limited_per_address(agent):
+    impostor = DrpAgentClient(http=agent.http, agent_id="TEST_AGENT", business_id=BUSINESS)
+    answers = [impostor.pair().status_code for _ in range(61)]  # PAIRING_RATE is 60/hour
+
+    assert answers[:60] == [403] * 60 and answers[60] == 429
