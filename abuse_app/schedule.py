@@ -15,4 +15,10 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": 15 * 60.0,
         "options": {"expires": 10 * 60},
     },
+    # Statements of reasons a lost message or a killed worker left behind (the row is the truth).
+    "abuse-send-statements": {
+        "task": "abuse.send_statements",
+        "schedule": 5 * 60.0,
+        "options": {"expires": 4 * 60},
+    },
 }

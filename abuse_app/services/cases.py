@@ -20,6 +20,7 @@ from abuse_app.models import (
 )
 from abuse_app.services.errors import AbuseError
 from abuse_app.services.reporters import reporters_record_unfounded
+from abuse_app.services.transparency_db import statement_submission_queue
 from abuse_app.services.webhooks import webhook_queue
 from portal import mail, tokens
 
@@ -163,6 +164,7 @@ def case_decide(
                 },
             )
         webhook_queue("abuse.decision", case, decision_payload(decision, target_token))
+        statement_submission_queue(decision)
         if manifestly_unfounded:
             reporters_record_unfounded(notices, actor)
     return decision
