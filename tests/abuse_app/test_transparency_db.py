@@ -213,3 +213,21 @@ def test_every_payload_is_free_of_personal_data(fake, moderator):
         text = json.dumps(payload).lower()
         assert not [k for k in known if k.lower() in text], text
     assert {p["puid"] for p in fake.received} == {sor.puid_for(d) for d in decisions}
+
+
+def test_admin_shows_uuid_and_permalink_and_resends_failed(fake, moderator, staff_client):
+    (decision,) = decide_many(moderator, 1)
+    tdb.statements_send_due()
+    submission = StatementSubmission.objects.get()
+    client = staff_client(moderator)
+    page = client.get(f"/admin/abuse_app/decision/{decision.pk}/change/").content.decode()
+    assert submission.uuid in page and submission.permalink in page
+    listing = client.get("/admin/abuse_app/statementsubmission/").content.decode()
+    assert submission.puid in listing and submission.permalink in listing
+    StatementSubmission.objects.update(status="failed", last_error="refused")
+    response = client.post(
+        "/admin/abuse_app/statementsubmission/", {"action": "resend", "_selected_action": [submission.pk]}
+    )
+    assert response.status_code == 302
+    assert StatementSubmission.objects.get().status == "pending"
+    assert AuditEvent.objects.filter(action="abuse.sor_resend", actor=moderator).exists()
