@@ -11,6 +11,9 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import path
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -58,6 +61,10 @@ class StatementSubmissionAdmin(admin.ModelAdmin):
     @admin.display(description=_("permalink"))
     def link(self, obj: StatementSubmission) -> str:
         return _link(obj)
+
+    def get_urls(self) -> list[Any]:
+        report = self.admin_site.admin_view(transparency_report_view)
+        return [path("transparency-report/", report, name="abuse_app_transparency_report"), *super().get_urls()]
 
     def has_add_permission(self, request: Any) -> bool:
         return False
@@ -154,3 +161,38 @@ def notify_authorities(modeladmin: Any, request: Any, queryset: Any) -> Any:
 
 def has_notify_authorities_permission(request: Any) -> bool:
     return bool(request.user.has_perm(authorities.PERMISSION))
+
+
+class ReportPeriodForm(forms.Form):
+    first = forms.DateField(label=_("First day"))
+    last = forms.DateField(label=_("Last day (included)"))
+    format = forms.ChoiceField(choices=[("xlsx", "XLSX"), ("csv", "CSV")], initial="xlsx")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("first") and data.get("last") and data["last"] < data["first"]:
+            raise forms.ValidationError(_("The last day is before the first day."))
+        return data
+
+
+def transparency_report_view(request: Any) -> HttpResponse:
+    """Admin → Statement of reasons submissions → transparency report: pick a period, download."""
+    from abuse_app.dsa.report import build_report, period, report_csv, report_xlsx
+
+    if not request.user.has_perm("abuse_app.view_decision"):
+        raise PermissionDenied
+    form = ReportPeriodForm(request.GET or None)
+    if not form.is_valid():
+        context = {"form": form, "title": _("DSA transparency report")}
+        return render(request, "abuse/admin/transparency_report.html", context)
+    report = build_report(*period(form.cleaned_data["first"], form.cleaned_data["last"]))
+    name = f"dsa-transparency-report-{form.cleaned_data['first']}-{form.cleaned_data['last']}"
+    if form.cleaned_data["format"] == "csv":
+        response = HttpResponse(report_csv(report), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    else:
+        response = HttpResponse(
+            report_xlsx(report), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+    return response
