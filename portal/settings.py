@@ -168,6 +168,11 @@ if PORTAL_DSA_TDB_ENABLED and not (PORTAL_DSA_TDB_URL and PORTAL_DSA_TDB_TOKEN):
 PORTAL_DSA_TDB_TIMEOUT = env_float("PORTAL_DSA_TDB_TIMEOUT", 20.0, minimum=1.0)
 # Decisions wait this long before the first send, so that busy hours go out in batches of 100.
 PORTAL_DSA_TDB_DELAY_SECONDS = env_int("PORTAL_DSA_TDB_DELAY_SECONDS", 60, minimum=0)
+# A sender holds the rows of its call this long; a killed sender's rows are sent again after it.
+PORTAL_DSA_TDB_CLAIM_SECONDS = env_int("PORTAL_DSA_TDB_CLAIM_SECONDS", 300, minimum=1)
+if PORTAL_DSA_TDB_CLAIM_SECONDS <= PORTAL_DSA_TDB_TIMEOUT:
+    raise ConfigError("PORTAL_DSA_TDB_CLAIM_SECONDS: must be longer than PORTAL_DSA_TDB_TIMEOUT, or a slow call "
+                      "would be sent twice at once")
 PORTAL_DSA_TDB_CONTENT_TYPES = env_list("PORTAL_DSA_TDB_CONTENT_TYPES", ["CONTENT_TYPE_OTHER"])
 _tdb_unknown_types = sorted(set(PORTAL_DSA_TDB_CONTENT_TYPES) - set(_dsa_vocabulary.CONTENT_TYPES))
 if _tdb_unknown_types or not PORTAL_DSA_TDB_CONTENT_TYPES:

@@ -168,6 +168,7 @@ class FakeTransparencyDatabase:
         self.received: list[dict[str, Any]] = []  # every statement in every POST, valid or not
         self._scripted: list[int] = []
         self._lose = 0
+        self._hold: threading.Event | None = None
         self._server: ThreadingHTTPServer | None = None
 
     # --- lifecycle -----------------------------------------------------------------
@@ -212,6 +213,13 @@ class FakeTransparencyDatabase:
         with self.lock:
             self._scripted.extend([status] * count)
 
+    def hold_next_response(self) -> threading.Event:
+        """Store the next accepted statements but answer only once the returned event is set
+        (a test kills its client meanwhile: the database has them, the client never hears)."""
+        with self.lock:
+            self._hold = threading.Event()
+            return self._hold
+
     def lose_next_response(self, count: int = 1) -> None:
         with self.lock:
             self._lose += count
@@ -224,6 +232,9 @@ class FakeTransparencyDatabase:
         with self.lock:
             self.calls.append(f"{handler.command} {path}")
             status, body = self._answer(handler.command, path, handler.headers.get("Authorization", ""), raw)
+            hold, self._hold = (self._hold, None) if status == 201 else (None, self._hold)
+        if hold is not None:
+            hold.wait(timeout=120)
         payload = json.dumps(body).encode()
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json")

@@ -40,8 +40,6 @@ from portal.models import AuditEvent
 
 log = logging.getLogger(__name__)
 
-# Longer than one call can take (timeout) plus the bookkeeping around it.
-CLAIM_SECONDS = 300
 MAX_BACKOFF_SECONDS = 3600
 
 
@@ -124,7 +122,7 @@ def _claim(now: datetime) -> list[StatementSubmission]:
             .order_by("created_at", "id")[:MAX_STATEMENTS_PER_CALL]
         )
         StatementSubmission.objects.filter(pk__in=[r.pk for r in rows]).update(
-            claimed_until=now + timedelta(seconds=CLAIM_SECONDS), attempts=F("attempts") + 1
+            claimed_until=now + timedelta(seconds=settings.PORTAL_DSA_TDB_CLAIM_SECONDS), attempts=F("attempts") + 1
         )
     for row in rows:
         row.attempts += 1
