@@ -18,6 +18,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from abuse_app.dsa.vocabulary import EU_COUNTRY_CODES
 from abuse_app.models import AuthorityNotification, Case, StatementSubmission
 from abuse_app.services import authorities
 from abuse_app.services.errors import AbuseError
@@ -92,6 +93,15 @@ class AuthorityNotificationForm(forms.ModelForm):
     class Meta:
         model = AuthorityNotification
         fields = ["case", "recipient", "member_state", "authority", "channel", "authority_reference", "notice_text"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        recipient, state = data.get("recipient"), (data.get("member_state") or "").strip().upper()
+        if recipient and recipient != AuthorityNotification.Recipient.EUROPOL and state not in EU_COUNTRY_CODES:
+            self.add_error(
+                "member_state", _("Give the two-letter code of an EU member state (e.g. DE), or choose Europol.")
+            )
+        return data
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

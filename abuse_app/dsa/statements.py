@@ -223,13 +223,14 @@ def personal_data_findings(payload: dict[str, Any], known: list[str] | None = No
     """Every string in ``payload`` that looks like personal data, or contains one of ``known``
     (names, account ids, target URLs of the case), as ``"field: kind"``."""
     findings: list[str] = []
-    needles = [k.lower() for k in (known or []) if k and len(k) >= 3]
+    # Whole words only: a reporter called "Law" must not match "the law cited".
+    needles = [re.compile(rf"(?<!\w){re.escape(k)}(?!\w)", re.IGNORECASE) for k in (known or []) if len(k) >= 3]
     for key, value in payload.items():
         for item in value if isinstance(value, list) else [value]:
             if not isinstance(item, str) or _ISO_DATE.match(item):
                 continue
             findings.extend(f"{key}: {kind}" for kind, rx in _PERSONAL.items() if rx.search(item))
-            findings.extend(f"{key}: a known identifier" for n in needles if n in item.lower())
+            findings.extend(f"{key}: a known identifier" for n in needles if n.search(item))
     return findings
 
 

@@ -67,6 +67,10 @@ MAX_LENGTHS = {
     "category_specification_other": v.MAX_OTHER, "source_identity": v.MAX_OTHER,
     "decision_ground_reference_url": 500,
 }  # fmt: skip
+GROUND_FIELDS: dict[str, tuple[str, ...]] = {
+    "DECISION_GROUND_ILLEGAL_CONTENT": ("illegal_content_legal_ground", "illegal_content_explanation"),
+    "DECISION_GROUND_INCOMPATIBLE_CONTENT": ("incompatible_content_ground", "incompatible_content_explanation"),
+}
 DATES = {"content_date": "2000-01-01", "application_date": "2020-01-01"}
 END_DATES = (
     "end_date_account_restriction", "end_date_monetary_restriction",
@@ -129,10 +133,7 @@ def validate(statement: Any) -> dict[str, list[str]]:
     if present("puid") and not v.PUID_PATTERN.match(str(s["puid"])):
         error("puid", "The puid format is invalid.")
     ground = str(s.get("decision_ground") or "")
-    needs: tuple[str, ...] = {
-        "DECISION_GROUND_ILLEGAL_CONTENT": ("illegal_content_legal_ground", "illegal_content_explanation"),
-        "DECISION_GROUND_INCOMPATIBLE_CONTENT": ("incompatible_content_ground", "incompatible_content_explanation"),
-    }.get(ground, ())  # type: ignore[assignment]
+    needs = GROUND_FIELDS.get(ground, ())
     for field in needs:
         if not present(field):
             error(field, f"The {_label(field)} field is required when decision ground is {_label(ground)[15:]}.")

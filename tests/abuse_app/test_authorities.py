@@ -90,3 +90,13 @@ def test_admin_add_form_records_notification(liaison, staff_client):
 
 def test_moderator_without_role_gets_no_add_form(moderator, staff_client):
     assert staff_client(moderator).get("/admin/abuse_app/authoritynotification/add/").status_code == 403
+
+
+def test_admin_form_names_a_bad_member_state(liaison, staff_client):
+    case = _case()
+    response = staff_client(liaison).post("/admin/abuse_app/authoritynotification/add/", {
+        "case": case.pk, "recipient": "member_state", "member_state": "XX", "authority": "Police",
+        "channel": "e-mail", "authority_reference": "", "notice_text": "",
+    })
+    assert response.status_code == 200 and b"two-letter code of an EU member state" in response.content
+    assert not AuthorityNotification.objects.exists()

@@ -155,3 +155,10 @@ def test_puid_is_the_decisions_reference_and_valid(moderator):
     (decision,) = decide_many(moderator, 1)
     puid = sor.puid_for(decision)
     assert puid == f"{decision.case.reference}-D{decision.pk}" and v.PUID_PATTERN.match(puid)
+
+
+def test_personal_data_scan_matches_whole_words_only():
+    payload = {"decision_facts": "The decision relies on the law cited."}
+    assert sor.personal_data_findings(payload, ["Law Firm Ann", "Ann"]) == []
+    assert sor.personal_data_findings({"x": "Posted by Ann."}, ["Ann"]) == ["x: a known identifier"]
+    assert sor.personal_data_findings({"x": "mail ann@example.com"}) == ["x: e-mail address"]
