@@ -100,3 +100,21 @@ def test_admin_form_names_a_bad_member_state(liaison, staff_client):
     })
     assert response.status_code == 200 and b"two-letter code of an EU member state" in response.content
     assert not AuthorityNotification.objects.exists()
+
+
+def test_case_page_timeline_shows_the_notification(liaison, staff_client):
+    case = _case()
+    _notify(case, liaison, authority="LKA Berlin")
+    page = staff_client(liaison).get(f"/admin/abuse_app/case/{case.pk}/change/").content.decode()
+    assert "abuse.authorities_notified" in page and "Art. 18 notification to LKA Berlin" in page
+
+
+def test_notification_is_sealed_in_the_audit_hash_chain(liaison):
+    from portal import audit_chain
+    from portal.models import AuditEvent
+
+    _notify(_case(), liaison)
+    audit_chain.seal()
+    event = AuditEvent.objects.get(action="abuse.authorities_notified")
+    assert event.seq and event.data["authority"] == "BKA" and event.actor == liaison
+    assert audit_chain.verify().ok
