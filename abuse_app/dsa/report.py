@@ -121,6 +121,7 @@ def _notices(report: Report) -> None:
     report.add(NOTICES, "Actions taken on notices", acted.filter(ground="illegal").count(), "on the basis of the law")
     report.add(NOTICES, "Actions taken on notices", acted.filter(ground="terms").count(),
                "on the basis of the terms and conditions")  # fmt: skip
+    report.add(NOTICES, "Decisions on notices taking no action", on_notice.filter(action=Decision.Action.NONE).count())
     report.add(NOTICES, "Notices processed by automated means", on_notice.filter(automated=True).count())
     report.add(NOTICES, "Median time to take action (hours)",
                _median_hours(list(on_notice.values_list("case__first_received_at", "decided_at"))))  # fmt: skip

@@ -69,6 +69,7 @@ EXPECTED = [
     (r.NOTICES, "Notices submitted by trusted flaggers", "", 1),
     (r.NOTICES, "Actions taken on notices", "on the basis of the law", 2),
     (r.NOTICES, "Actions taken on notices", "on the basis of the terms and conditions", 1),
+    (r.NOTICES, "Decisions on notices taking no action", "", 1),
     (r.NOTICES, "Notices processed by automated means", "", 0),
     (r.NOTICES, "Median time to take action (hours)", "", 25.0),
     (r.OWN, "Measures taken on the provider's own initiative", "total", 0),
