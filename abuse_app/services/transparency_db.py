@@ -77,6 +77,20 @@ def statement_submission_queue(decision: Decision) -> StatementSubmission:
     return submission
 
 
+def statements_backfill(*, since: datetime, dry_run: bool = False) -> int:
+    """Queue decisions taken since ``since`` that have no submission row (taken before this feature
+    existed, or imported); returns how many restricting decisions that concerns."""
+    missing = Decision.objects.filter(decided_at__gte=since, sor_submission__isnull=True).select_related("case")
+    count = 0
+    for decision in missing.order_by("decided_at", "id").iterator():
+        if sor.is_required(decision):
+            count += 1
+        if not dry_run:
+            with transaction.atomic():
+                statement_submission_queue(decision)
+    return count
+
+
 def _token_fingerprint() -> str:
     return hashlib.sha256(settings.PORTAL_DSA_TDB_TOKEN.encode()).hexdigest()[:16]
 

@@ -140,3 +140,10 @@ def test_admin_page_downloads_the_report(seeded_march, moderator, staff_client):
     assert load_workbook(io.BytesIO(response.content))["B. Notices"]["C3"].value == 4
     bad = client.get(url, {"first": "2026-03-31", "last": "2026-03-01", "format": "csv"})
     assert b"before the first day" in bad.content
+
+
+def test_command_refuses_a_bad_date():
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="not a date"):
+        call_command("dsa_transparency_report", "--from", "2026-13-01", "--to", "2026-03-31", "--format", "csv")

@@ -231,3 +231,16 @@ def test_admin_shows_uuid_and_permalink_and_resends_failed(fake, moderator, staf
     assert response.status_code == 302
     assert StatementSubmission.objects.get().status == "pending"
     assert AuditEvent.objects.filter(action="abuse.sor_resend", actor=moderator).exists()
+
+
+def test_backfill_queues_decisions_without_a_row(fake, moderator):
+    from django.core.management import call_command
+
+    decisions = decide_many(moderator, 3)
+    StatementSubmission.objects.filter(decision=decisions[0]).delete()  # as if decided before the feature
+    call_command("transparency_db_backfill", "--since", "2000-01-01", "--dry-run")
+    assert StatementSubmission.objects.count() == 2
+    call_command("transparency_db_backfill", "--since", "2000-01-01")
+    call_command("transparency_db_backfill", "--since", "2000-01-01")  # a repeat finds nothing to add
+    assert StatementSubmission.objects.count() == 3
+    assert tdb.statements_send_due().sent == 3

@@ -10,25 +10,19 @@ listed (on stderr, and in the file).
 from __future__ import annotations
 
 import sys
-from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-
-def _day(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"{value!r} is not a date; expected YYYY-MM-DD")
+from abuse_app.management.commands._args import day
 
 
 class Command(BaseCommand):
     help = "Export the DSA transparency report for a period as XLSX or CSV (empty cells listed)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--from", dest="first", type=_day, required=True, help="First day (YYYY-MM-DD).")
-        parser.add_argument("--to", dest="last", type=_day, required=True, help="Last day included (YYYY-MM-DD).")
+        parser.add_argument("--from", dest="first", type=day, required=True, help="First day (YYYY-MM-DD).")
+        parser.add_argument("--to", dest="last", type=day, required=True, help="Last day included (YYYY-MM-DD).")
         parser.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
         parser.add_argument("-o", "--output", help="File to write (CSV: stdout when omitted).")
 
