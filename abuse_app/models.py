@@ -701,3 +701,7 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} #{self.pk}"
+
+
+# DSA duties outside the portal (Transparency Database, Art. 18): their own module, abuse_app models.
+from abuse_app.dsa.models import AuthorityNotification, StatementSubmission  # noqa: E402, F401

@@ -15,6 +15,7 @@ from abuse_app.models import (
     Decision,
     Notice,
 )
+from abuse_app.services.authorities import refuse_no_action_after_notification
 from abuse_app.services.errors import AbuseError
 from abuse_app.services.webhooks import webhook_queue
 from portal import mail
@@ -79,6 +80,8 @@ def appeal_decide(*, appeal: Appeal, actor: Any, outcome: str, reasons: str, new
         raise AbuseError(_("Give the reasons for the outcome; the appellant will read them."))
     if outcome == Appeal.Status.OVERTURNED and not new_action:
         raise AbuseError(_("When overturning, say what should happen now (the host app is told)."))
+    if outcome == Appeal.Status.OVERTURNED:
+        refuse_no_action_after_notification(appeal.decision.case, new_action)
     if not getattr(actor, "is_authenticated", False):
         raise PermissionDenied("appeals are decided by people")
     with transaction.atomic():

@@ -18,8 +18,10 @@ from abuse_app.models import (
     Decision,
     Notice,
 )
+from abuse_app.services.authorities import refuse_no_action_after_notification
 from abuse_app.services.errors import AbuseError
 from abuse_app.services.reporters import reporters_record_unfounded
+from abuse_app.services.transparency_db import statement_submission_queue
 from abuse_app.services.webhooks import webhook_queue
 from portal import mail, tokens
 
@@ -104,6 +106,7 @@ def case_decide(
         raise AbuseError(_("Name the law or the terms' clause the decision relies on."))
     if not facts.strip():
         raise AbuseError(_("Describe the facts and circumstances the decision relies on."))
+    refuse_no_action_after_notification(case, action)
     if manifestly_unfounded and action != Decision.Action.NONE:
         raise AbuseError(_("Only a decision to take no action can find the notices manifestly unfounded."))
     decider = actor if getattr(actor, "is_authenticated", False) else None
@@ -163,6 +166,7 @@ def case_decide(
                 },
             )
         webhook_queue("abuse.decision", case, decision_payload(decision, target_token))
+        statement_submission_queue(decision)
         if manifestly_unfounded:
             reporters_record_unfounded(notices, actor)
     return decision
