@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.db.models import QuerySet
 
 from portal.models import ApiKey, AuditEvent
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+# Whoever acted, as ``actor_fields`` reads it: a staff user, a host app's API key, a label such as
+# "system:beat" or "requester:consent page", or None for the system itself.
+Actor: TypeAlias = "User | ApiKey | str | None"
 
 
 def actor_fields(actor: Any) -> dict[str, Any]:

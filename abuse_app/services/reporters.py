@@ -4,10 +4,11 @@ and the retention purge of their names and e-mails."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,6 +37,7 @@ def reporter_check(*, email: str, ip: str, channel: str) -> None:
     now = timezone.now()
     keys = _standing_keys(email, ip if channel != Notice.Channel.HOST_APP else "")
     for standing in ReporterStanding.objects.active_for(keys, now):
+        assert standing.suspended_until is not None  # active_for selects running suspensions only
         if standing.is_address:
             raise NoticeRefused(
                 _(
@@ -83,7 +85,7 @@ def reporter_check(*, email: str, ip: str, channel: str) -> None:
             )
 
 
-def reporters_record_unfounded(notices: list[Notice], actor: Any) -> None:
+def reporters_record_unfounded(notices: list[Notice], actor: User) -> None:
     """DSA Art. 23: warn a reporter after repeated manifestly unfounded notices, then suspend them."""
     now = timezone.now()
     warn_after = settings.PORTAL_ABUSE_UNFOUNDED_WARN_AFTER
@@ -137,7 +139,7 @@ def reporters_record_unfounded(notices: list[Notice], actor: Any) -> None:
                 )
 
 
-def reporters_lift_suspensions(*, standings: Any, actor: Any) -> int:
+def reporters_lift_suspensions(*, standings: QuerySet[ReporterStanding], actor: User) -> int:
     """End the running suspensions (or cooldowns) among ``standings``; each one audited."""
     now = timezone.now()
     lifted = 0

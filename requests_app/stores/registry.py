@@ -57,7 +57,10 @@ _cache: dict[str, tuple[float, Loaded]] = {}
 
 def store_class(kind: str) -> type[Store]:
     module_name, _, class_name = KINDS[kind].rpartition(".")
-    return getattr(importlib.import_module(module_name), class_name)
+    cls = getattr(importlib.import_module(module_name), class_name)
+    if not (isinstance(cls, type) and issubclass(cls, Store)):
+        raise TypeError(f'store kind "{kind}": {KINDS[kind]} is not a Store subclass')
+    return cls
 
 
 def kind_for_service() -> dict[str, str]:
@@ -85,14 +88,16 @@ def with_ledger_store(stores: list[Store]) -> list[Store]:
 
 def _interpolate(value: Any, missing: list[str]) -> Any:
     if isinstance(value, str):
-        def replace(match: re.Match) -> str:
-            name, default = match.group(1), match.group(2)
+        def replace(match: re.Match[str]) -> str:
+            name: str = match.group(1)
+            default: str | None = match.group(2)
+            whole: str = match.group(0)
             if name in os.environ:
                 return os.environ[name]
             if default is not None:
                 return default
             missing.append(name)
-            return match.group(0)
+            return whole
         return VAR_RE.sub(replace, value)
     if isinstance(value, list):
         return [_interpolate(item, missing) for item in value]
@@ -155,7 +160,7 @@ def parse(text: str, source: str) -> Loaded:
     return Loaded(with_ledger_store(stores), errors, data)
 
 
-def _field_using(table: dict, var: str, prefix: str = "") -> str:
+def _field_using(table: dict[str, Any], var: str, prefix: str = "") -> str:
     for key, value in table.items():
         path = f"{prefix}{key}"
         if isinstance(value, str) and "${" + var in value:
@@ -237,7 +242,7 @@ def discovery_order(stores: list[Store]) -> list[Store]:
     return ordered
 
 
-def load(path: str | os.PathLike | None = None) -> Loaded:
+def load(path: str | os.PathLike[str] | None = None) -> Loaded:
     path = Path(path or settings.PORTAL_STORES_FILE)
     # The identifiers the form asks for are part of what makes a file valid.
     key = f"{path}|{','.join(sorted(identity_kinds_from_requests()))}"
@@ -275,7 +280,7 @@ _coverage_cache: dict[str, tuple[float, float, list[str]]] = {}
 COVERAGE_CACHE_SECONDS = 300
 
 
-def cached_coverage_warnings(path: str | os.PathLike | None = None) -> list[str]:
+def cached_coverage_warnings(path: str | os.PathLike[str] | None = None) -> list[str]:
     """coverage_warnings for /healthz: at most one look at the databases every five minutes."""
     import time
 
@@ -296,11 +301,11 @@ def cached_coverage_warnings(path: str | os.PathLike | None = None) -> list[str]
     return warnings
 
 
-def config_errors(path: str | os.PathLike | None = None) -> list[str]:
+def config_errors(path: str | os.PathLike[str] | None = None) -> list[str]:
     return load(path).errors
 
 
-def stores(path: str | os.PathLike | None = None) -> list[Store]:
+def stores(path: str | os.PathLike[str] | None = None) -> list[Store]:
     loaded = load(path)
     if loaded.errors:
         raise StoresConfigError(loaded.errors)

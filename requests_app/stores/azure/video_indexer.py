@@ -33,6 +33,8 @@ import re
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
+from azure.core.rest import HttpResponse
+
 from requests_app.stores.azure import ids
 from requests_app.stores.azure.client import AzureRestClient
 from requests_app.stores.azure.common import (
@@ -131,7 +133,7 @@ class AzureVideoIndexerStore(AzureStore):
             )
         return self._client
 
-    def _send(self, method: str, path: str, **kwargs: Any):
+    def _send(self, method: str, path: str, **kwargs: Any) -> HttpResponse:
         """A call; on 401 the access token is renewed once (it may have expired)."""
         try:
             return self.client.send(method, path, **kwargs)
