@@ -59,6 +59,27 @@ def _safe_value(value: str) -> bool:
     )
 
 
+def _template_problems(template: Any) -> list[str]:
+    """What is wrong with one entry of ``paths`` (nothing: an empty list)."""
+    if not isinstance(template, str) or not template.strip():
+        return ["must be a non-empty text"]
+    try:
+        names = _fields(template)
+    except ValueError as exc:
+        return [f"{template!r}: broken {{placeholder}}: {exc}"]
+    problems = []
+    if not names:
+        problems.append(f"{template!r} names no identity, e.g. {{user_id}}; it would match everyone")
+    problems += [
+        f"{{{name}}} is not an identity kind (lowercase, e.g. {{user_id}})" for name in names if not KIND_RE.match(name)
+    ]
+    if template.startswith("/") or ".." in Path(template).parts:
+        problems.append(f"{template!r} must stay inside root (no leading / and no ..)")
+    if "*" in template[:-1]:
+        problems.append("* is allowed only at the very end (a file-name prefix)")
+    return problems
+
+
 class FilesStore(Store):
     kind = "files"
 
@@ -73,28 +94,7 @@ class FilesStore(Store):
             errors.append(("paths", 'required: a list like ["avatars/{user_id}/", "voice/{user_id}.wav"]'))
             paths = []
         for i, template in enumerate(paths):
-            where = f"paths[{i}]"
-            if not isinstance(template, str) or not template.strip():
-                errors.append((where, "must be a non-empty text"))
-                continue
-            try:
-                names = _fields(template)
-            except ValueError as exc:
-                errors.append((where, f"{template!r}: broken {{placeholder}}: {exc}"))
-                continue
-            if not names:
-                errors.append(
-                    (where, f"{template!r} names no identity, e.g. {{user_id}}; it would match everyone")
-                )
-            for name in names:
-                if not KIND_RE.match(name):
-                    errors.append(
-                        (where, f"{{{name}}} is not an identity kind (lowercase, e.g. {{user_id}})")
-                    )
-            if template.startswith("/") or ".." in Path(template).parts:
-                errors.append((where, f"{template!r} must stay inside root (no leading / and no ..)"))
-            if "*" in template[:-1]:
-                errors.append((where, "* is allowed only at the very end (a file-name prefix)"))
+            errors += [(f"paths[{i}]", message) for message in _template_problems(template)]
         for text_field in ("label",):
             if text_field in config and (not isinstance(config[text_field], str) or len(config[text_field]) > 200):
                 errors.append((text_field, "a short text (at most 200 characters)"))

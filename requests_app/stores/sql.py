@@ -992,7 +992,7 @@ def _mysql_driver() -> None:
         import MySQLdb  # noqa: F401
     except ImportError:
         try:
-            import pymysql  # type: ignore[import-untyped]
+            import pymysql
         except ImportError:
             return  # Django's own error then says "Did you install mysqlclient?"
         pymysql.install_as_MySQLdb()
