@@ -45,8 +45,6 @@ FUNCTIONS_ALLOWED: dict[str, str] = {
     "requests_app/ledger.py::record_many": "validation, de-duplication and writing in one pass",
     "requests_app/management/commands/azure_fakes.py::handle": "starts every fake in one command",
     "requests_app/stores/sql.py::_table_errors": "one check per column rule",
-    "requests_app/stores/sql_draft.py::draft": "reads the schema and proposes every table in one walk",
-    "requests_app/stores/sql_draft.py::_suggest_shared": "one heuristic per kind of shared table",
     "abuse_app/api.py::post": "hand-written JSON validation, to become a DRF serializer (issue 25 §4)",
     "abuse_app/services/cases.py::case_decide": "decision rules, to have one source (issue 25 §4)",
 }
