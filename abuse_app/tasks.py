@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from abuse_app import services
 from abuse_app.services import transparency_db
@@ -20,7 +20,7 @@ def send_notice_acknowledgement(notice_id: int, sealed_token: str) -> bool:
 @shared_task(
     name="abuse.deliver_webhook", bind=True, acks_late=True, max_retries=services.MAX_WEBHOOK_ATTEMPTS
 )
-def deliver_webhook(self, delivery_id: int) -> str:
+def deliver_webhook(self: Task[[int], str], delivery_id: int) -> str:
     """Tell the host app about a decision; retried with exponential backoff and jitter."""
     try:
         return services.webhook_deliver(delivery_id).status

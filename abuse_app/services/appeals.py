@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
@@ -72,7 +71,7 @@ def appeal_file(
     return appeal
 
 
-def appeal_decide(*, appeal: Appeal, actor: Any, outcome: str, reasons: str, new_action: str = "") -> Appeal:
+def appeal_decide(*, appeal: Appeal, actor: User, outcome: str, reasons: str, new_action: str = "") -> Appeal:
     """Decide an appeal. Refused when ``actor`` took the original decision (also a database check)."""
     if outcome not in (Appeal.Status.UPHELD, Appeal.Status.OVERTURNED):
         raise AbuseError(_("Choose whether the decision is upheld or overturned."))

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -30,7 +31,7 @@ def _locked(case: Case) -> Case:
     return Case.objects.select_for_update().get(pk=case.pk)
 
 
-def case_assign(*, case: Case, assignee: Any, actor: Any) -> Case:
+def case_assign(*, case: Case, assignee: User | None, actor: User) -> Case:
     with transaction.atomic():
         case = _locked(case)
         data = {"assignee": assignee.get_username() if assignee else ""}
@@ -45,7 +46,7 @@ def case_assign(*, case: Case, assignee: Any, actor: Any) -> Case:
     return case
 
 
-def case_add_note(*, case: Case, author: Any, body: str) -> CaseNote:
+def case_add_note(*, case: Case, author: User, body: str) -> CaseNote:
     body = body.strip()
     if not body:
         raise AbuseError(_("The note is empty."))
@@ -55,7 +56,7 @@ def case_add_note(*, case: Case, author: Any, body: str) -> CaseNote:
     return note
 
 
-def case_place_legal_hold(*, case: Case, actor: Any, days: int, reason: str) -> Case:
+def case_place_legal_hold(*, case: Case, actor: User, days: int, reason: str) -> Case:
     with transaction.atomic():
         case = _locked(case)
         until = timezone.now() + timedelta(days=days)
@@ -74,7 +75,7 @@ def case_place_legal_hold(*, case: Case, actor: Any, days: int, reason: str) -> 
 def case_decide(
     *,
     case: Case,
-    actor: Any,
+    actor: User,
     action: str,
     ground: str,
     legal_reference: str,
@@ -194,7 +195,7 @@ def _notify_reporters_of_decision(case: Case, decision: Decision, notices: list[
         )
 
 
-def decision_payload(decision: Decision, target_token: str | None) -> dict:
+def decision_payload(decision: Decision, target_token: str | None) -> dict[str, Any]:
     """What the host app is told. Never the reporters, their notices or anything identifying them."""
     case = decision.case
     kind, _sep, value = case.target_key.partition(":")
@@ -223,7 +224,7 @@ def decision_payload(decision: Decision, target_token: str | None) -> dict:
     return payload
 
 
-def _statement_in_default_language(decision: Decision) -> dict:
+def _statement_in_default_language(decision: Decision) -> dict[str, Any]:
     # The host app stores and forwards it; the moderator's admin language must not leak in.
     with translation.override(settings.LANGUAGE_CODE):
         return decision.statement()
