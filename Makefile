@@ -58,9 +58,12 @@ test: $(STAMP) $(NPM_STAMP)
 	$(PY) manage.py compile_translations  # the .mo files are build output (GNU msgfmt, or polib)
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
+# The same checks run before each commit from .pre-commit-config.yaml (local hooks on this .venv).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy portal requests_app abuse_app
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy portal requests_app abuse_app  # strict module by module: [tool.mypy] in pyproject.toml
+	$(VENV)/bin/mypy --strict clients/python/src  # the host-app client package is strict as a whole
 	$(VENV)/bin/lint-imports --no-logo  # the layering contracts of docs/architecture.md (pyproject.toml)
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
 

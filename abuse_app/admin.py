@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from abuse_app import services, timeline_words
+from abuse_app.dsa.admin import StatementSubmissionInline, has_notify_authorities_permission, notify_authorities
 from abuse_app.forms import AppealDecisionForm, DecisionForm, NoteForm
 from abuse_app.models import Appeal, Case, Decision, Evidence, Notice, ReporterStanding, WebhookDelivery
 from portal import audit
@@ -115,7 +116,7 @@ class CaseAdmin(admin.ModelAdmin):
     search_fields = ["reference", "target_display", "target_account_id", "notices__reference"]
     list_select_related = ["assigned_to"]
     ordering = ["-is_child_safety", "priority", "sla_due_at"]
-    actions = ["assign_to_me", "place_legal_hold"]
+    actions = ["assign_to_me", "place_legal_hold", notify_authorities]
     change_form_template = "abuse/admin/case_change_form.html"
     show_full_result_count = False
 
@@ -142,6 +143,9 @@ class CaseAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f for f in self.fields if f != "assigned_to"]
+
+    def has_notify_authorities_permission(self, request):
+        return has_notify_authorities_permission(request)
 
     def has_add_permission(self, request):
         return False  # cases are opened by notices
@@ -432,6 +436,7 @@ class DecisionAdmin(ReadOnlyAdmin):
     list_select_related = ["case", "decided_by"]
     exclude = ["target_token_hash"]
     date_hierarchy = "decided_at"
+    inlines = [StatementSubmissionInline]
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in Decision._meta.fields if f.name != "target_token_hash"]

@@ -21,12 +21,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from portal import audit
+from portal.audit import Actor
+from portal.models import AuditEvent
 from portal.references import new_reference
 
 
@@ -74,7 +76,7 @@ CATEGORY_POLICY: dict[str, tuple[int, timedelta]] = {
 ILLEGAL_CONTENT_CATEGORIES = {Category.PRIVACY, Category.HARASSMENT, Category.DEFAMATION, Category.ILLEGAL}
 
 
-class NoticeQuerySet(models.QuerySet):
+class NoticeQuerySet(models.QuerySet["Notice"]):
     def reporter_purgeable(self, now: datetime | None = None) -> NoticeQuerySet:
         """Notices whose reporter's name and e-mail no case or appeal needs any more.
 
@@ -151,7 +153,7 @@ class Notice(models.Model):
         return self.category == Category.MINORS
 
 
-class CaseQuerySet(models.QuerySet):
+class CaseQuerySet(models.QuerySet["Case"]):
     def open(self) -> CaseQuerySet:
         return self.filter(status__in=Case.OPEN_STATUSES)
 
@@ -266,7 +268,7 @@ class Case(models.Model):
         return self.decisions.order_by("-decided_at", "-id").first()
 
     def transition(
-        self, to: str, *, actor: Any, action: str, reason: str = "", data: dict | None = None, **fields: Any
+        self, to: str, *, actor: Actor, action: str, reason: str = "", data: dict[str, Any] | None = None, **fields: Any
     ) -> None:
         """Move to status ``to`` (checked), set ``fields``, save, and audit — one step.
 
@@ -296,10 +298,10 @@ class Case(models.Model):
     def note(
         self,
         *,
-        actor: Any,
+        actor: Actor,
         action: str,
         reason: str = "",
-        data: dict | None = None,
+        data: dict[str, Any] | None = None,
         from_status: str = "",
         to_status: str = "",
     ) -> None:
@@ -315,7 +317,7 @@ class Case(models.Model):
             data=data,
         )
 
-    def timeline(self):
+    def timeline(self) -> QuerySet[AuditEvent]:
         return audit.timeline("abuse_case", self.pk)
 
 
@@ -345,7 +347,7 @@ def evidence_path(instance: Evidence, filename: str) -> str:
     return f"abuse/evidence/{timezone.now():%Y/%m}/{secrets.token_hex(16)}"
 
 
-class EvidenceQuerySet(models.QuerySet):
+class EvidenceQuerySet(models.QuerySet["Evidence"]):
     def purgeable(self, now: datetime | None = None) -> EvidenceQuerySet:
         """Evidence no case or appeal can need any more (see ``CaseQuerySet.needing_evidence``)."""
         return self.filter(purged_at__isnull=True).exclude(
@@ -436,7 +438,7 @@ class Decision(models.Model):
         return f"{self.get_action_display()} ({self.case_id})"
 
     @property
-    def appeal_deadline(self):
+    def appeal_deadline(self) -> datetime:
         return self.decided_at + timedelta(days=settings.PORTAL_ABUSE_APPEAL_DAYS)
 
     @property
@@ -614,7 +616,7 @@ class Appeal(models.Model):
         return f"appeal #{self.pk} by {self.appellant}"
 
 
-class ReporterStandingQuerySet(models.QuerySet):
+class ReporterStandingQuerySet(models.QuerySet["ReporterStanding"]):
     def people(self) -> ReporterStandingQuerySet:
         """Standings of reporters (by e-mail), not of network addresses."""
         return self.filter(key__startswith="email:")
@@ -667,7 +669,7 @@ def mask_email(email: str) -> str:
     return f"{local[:1]}***@{domain.lower()}"
 
 
-class WebhookDeliveryQuerySet(models.QuerySet):
+class WebhookDeliveryQuerySet(models.QuerySet["WebhookDelivery"]):
     def stale(self, older_than: timedelta, now: datetime | None = None) -> WebhookDeliveryQuerySet:
         """Pending deliveries older than ``older_than``: their Celery message was lost."""
         return self.filter(
@@ -701,3 +703,7 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} #{self.pk}"
+
+
+# DSA duties outside the portal (Transparency Database, Art. 18): their own module, abuse_app models.
+from abuse_app.dsa.models import AuthorityNotification, StatementSubmission  # noqa: E402, F401

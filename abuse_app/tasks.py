@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import random
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from abuse_app import services
+from abuse_app.services import transparency_db
 from portal import mail
 
 
@@ -19,7 +20,7 @@ def send_notice_acknowledgement(notice_id: int, sealed_token: str) -> bool:
 @shared_task(
     name="abuse.deliver_webhook", bind=True, acks_late=True, max_retries=services.MAX_WEBHOOK_ATTEMPTS
 )
-def deliver_webhook(self, delivery_id: int) -> str:
+def deliver_webhook(self: Task[[int], str], delivery_id: int) -> str:
     """Tell the host app about a decision; retried with exponential backoff and jitter."""
     try:
         return services.webhook_deliver(delivery_id).status
@@ -44,3 +45,12 @@ def purge_evidence() -> int:
 def purge_reporters() -> int:
     """Blank reporters' names and e-mails once their cases and appeal windows are closed (retention)."""
     return services.reporter_identities_purge()
+
+
+@shared_task(name="abuse.send_statements", bind=True, acks_late=True, max_retries=12)
+def send_statements(self) -> int:
+    """Send due statements of reasons to the DSA Transparency Database (100 per call); backoff on 5xx."""
+    try:
+        return transparency_db.statements_send_due().sent
+    except transparency_db.TransientSubmissionError as exc:
+        raise self.retry(countdown=exc.retry_in, exc=exc)

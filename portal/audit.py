@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.db.models import QuerySet
 
 from portal.models import ApiKey, AuditEvent
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
-def actor_fields(actor: Any) -> dict[str, Any]:
+# Whoever acted, as ``actor_fields`` reads it: a staff user (``request.user``, typed as possibly
+# anonymous), a host app's API key, a label such as "system:beat" or "requester:consent page", or None
+# for the system itself.
+Actor: TypeAlias = "User | AnonymousUser | ApiKey | str | None"
+
+
+def actor_fields(actor: Actor) -> dict[str, Any]:
     """Map whoever acted (a user, an API key, a string like "system:beat") to AuditEvent fields."""
     if actor is None:
         return {"actor_type": AuditEvent.ActorType.SYSTEM, "actor_label": "system"}
@@ -26,7 +34,7 @@ def actor_fields(actor: Any) -> dict[str, Any]:
     return {"actor_type": AuditEvent.ActorType.SYSTEM, "actor_label": str(actor)}
 
 
-def record(*, subject_type: str, subject_id: Any, action: str, actor: Any = None, from_status: str = "",
+def record(*, subject_type: str, subject_id: Any, action: str, actor: Actor = None, from_status: str = "",
            to_status: str = "", reason: str = "", data: dict[str, Any] | None = None) -> AuditEvent:
     return AuditEvent.objects.create(
         subject_type=subject_type, subject_id=str(subject_id), action=action, from_status=from_status,

@@ -156,3 +156,18 @@ def env_rate(name: str, default: str, *, drf: bool = False) -> str:
     except ValueError:
         raise ConfigError(f"{name}: {raw!r} is not a rate; expected e.g. 20/hour, 5/10m or 100/day")
     return raw
+
+
+def env_url(name: str, default: str) -> str:
+    """An http(s) base URL without a trailing slash (empty allowed: "not configured")."""
+    raw = os.environ.get(name, default).strip()
+    if raw and (urlparse(raw).scheme not in {"http", "https"} or not urlparse(raw).netloc):
+        raise ConfigError(f"{name}: {_redact(raw)!r} is not an http(s) URL; expected e.g. https://host.example")
+    return raw.rstrip("/")
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = os.environ.get(name, default).strip().lower()
+    if raw not in choices:
+        raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {raw!r}")
+    return raw

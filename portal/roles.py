@@ -7,6 +7,8 @@ without touching this file:
 - Moderators: everything in abuse_app.
 - Auditors: read-only everywhere, including the audit trail.
 - Portal admins: everything in the portal's own apps, API keys included.
+- Law-enforcement liaisons: notify authorities (DSA Art. 18). Moderators get this role
+  too when they should; an app-wide grant never includes the permissions in ``RESTRICTED``.
 
 Audit events are never changeable by anyone: only ``view`` is granted.
 """
@@ -21,6 +23,10 @@ PRIVACY_OFFICERS = "Privacy officers"
 MODERATORS = "Moderators"
 AUDITORS = "Auditors"
 ADMINS = "Portal admins"
+LIAISONS = "Law-enforcement liaisons"
+
+# Granted only by naming them (a model grant), never by an app-wide "all".
+RESTRICTED = {"notify_authorities", "add_authoritynotification"}
 
 ROLE_APPS = {
     PRIVACY_OFFICERS: {"requests_app": "all", "drp": "all", "portal.auditevent": "view"},
@@ -30,6 +36,7 @@ ROLE_APPS = {
     # see portal.admin_users.
     ADMINS: {"requests_app": "all", "drp": "all", "abuse_app": "all", "portal": "all", "auth.user": "all",
              "auth.group": "view", "axes": "all"},
+    LIAISONS: {"abuse_app.authoritynotification": "all"},
 }
 
 
@@ -46,6 +53,8 @@ def sync_roles(**kwargs: Any) -> None:
                 qs = qs.filter(content_type__model=model)
             if level == "view":
                 qs = qs.filter(codename__startswith="view_")
+            if not model:
+                qs = qs.exclude(codename__in=RESTRICTED)
             perms.extend(p for p in qs
                          if not (p.content_type.model == "auditevent" and not p.codename.startswith("view_")))
         group.permissions.set(perms)

@@ -21,12 +21,15 @@ from portal.config import (
     ConfigError,
     env_bool,
     env_broker,
+    env_choice,
     env_database,
     env_email,
+    env_float,
     env_int,
     env_list,
     env_rate,
     env_str,
+    env_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -164,6 +167,37 @@ PORTAL_ABUSE_DISPUTE_URL = env_str(
     "PORTAL_ABUSE_DISPUTE_URL", "https://digital-strategy.ec.europa.eu/en/policies/dsa-out-court-dispute-settlement"
 )
 PORTAL_ABUSE_COURTS = env_str("PORTAL_ABUSE_COURTS", "")
+from abuse_app.dsa import vocabulary as _dsa_vocabulary  # noqa: E402  (plain lists, no Django)
+
+# DSA Transparency Database (Art. 24(5); docs/abuse.md, "DSA duties"): statements of reasons are
+# sent only when enabled, to the sandbox until the operator switches to production.
+PORTAL_DSA_TDB_ENABLED = env_bool("PORTAL_DSA_TDB_ENABLED", False)
+PORTAL_DSA_TDB_ENVIRONMENT = env_choice("PORTAL_DSA_TDB_ENVIRONMENT", "sandbox", ("sandbox", "production"))
+PORTAL_DSA_TDB_SANDBOX_URL = env_url("PORTAL_DSA_TDB_SANDBOX_URL", "")
+PORTAL_DSA_TDB_PRODUCTION_URL = env_url("PORTAL_DSA_TDB_PRODUCTION_URL", "https://transparency.dsa.ec.europa.eu")
+PORTAL_DSA_TDB_URL = (
+    PORTAL_DSA_TDB_PRODUCTION_URL if PORTAL_DSA_TDB_ENVIRONMENT == "production" else PORTAL_DSA_TDB_SANDBOX_URL
+)
+PORTAL_DSA_TDB_TOKEN = env_str("PORTAL_DSA_TDB_TOKEN", "")
+if PORTAL_DSA_TDB_ENABLED and not (PORTAL_DSA_TDB_URL and PORTAL_DSA_TDB_TOKEN):
+    raise ConfigError(
+        "PORTAL_DSA_TDB_ENABLED: needs PORTAL_DSA_TDB_TOKEN and the "
+        f"PORTAL_DSA_TDB_{PORTAL_DSA_TDB_ENVIRONMENT.upper()}_URL of the database"
+    )
+PORTAL_DSA_TDB_TIMEOUT = env_float("PORTAL_DSA_TDB_TIMEOUT", 20.0, minimum=1.0)
+# Decisions wait this long before the first send, so that busy hours go out in batches of 100.
+PORTAL_DSA_TDB_DELAY_SECONDS = env_int("PORTAL_DSA_TDB_DELAY_SECONDS", 60, minimum=0)
+# A sender holds the rows of its call this long; a killed sender's rows are sent again after it.
+PORTAL_DSA_TDB_CLAIM_SECONDS = env_int("PORTAL_DSA_TDB_CLAIM_SECONDS", 300, minimum=1)
+if PORTAL_DSA_TDB_CLAIM_SECONDS <= PORTAL_DSA_TDB_TIMEOUT:
+    raise ConfigError("PORTAL_DSA_TDB_CLAIM_SECONDS: must be longer than PORTAL_DSA_TDB_TIMEOUT, or a slow call "
+                      "would be sent twice at once")
+PORTAL_DSA_TDB_CONTENT_TYPES = env_list("PORTAL_DSA_TDB_CONTENT_TYPES", ["CONTENT_TYPE_OTHER"])
+_tdb_unknown_types = sorted(set(PORTAL_DSA_TDB_CONTENT_TYPES) - set(_dsa_vocabulary.CONTENT_TYPES))
+if _tdb_unknown_types or not PORTAL_DSA_TDB_CONTENT_TYPES:
+    raise ConfigError(f"PORTAL_DSA_TDB_CONTENT_TYPES: unknown {', '.join(_tdb_unknown_types) or '(empty)'}; "
+                      f"choose from {', '.join(_dsa_vocabulary.CONTENT_TYPES)}")
+PORTAL_DSA_TDB_CONTENT_TYPE_OTHER = env_str("PORTAL_DSA_TDB_CONTENT_TYPE_OTHER", "User content in the app")
 
 # --- Django ---------------------------------------------------------------------
 INSTALLED_APPS = [

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
@@ -15,6 +14,7 @@ from abuse_app.models import (
     Decision,
     Notice,
 )
+from abuse_app.services.authorities import refuse_no_action_after_notification
 from abuse_app.services.errors import AbuseError
 from abuse_app.services.webhooks import webhook_queue
 from portal import mail
@@ -71,7 +71,7 @@ def appeal_file(
     return appeal
 
 
-def appeal_decide(*, appeal: Appeal, actor: Any, outcome: str, reasons: str, new_action: str = "") -> Appeal:
+def appeal_decide(*, appeal: Appeal, actor: User, outcome: str, reasons: str, new_action: str = "") -> Appeal:
     """Decide an appeal. Refused when ``actor`` took the original decision (also a database check)."""
     if outcome not in (Appeal.Status.UPHELD, Appeal.Status.OVERTURNED):
         raise AbuseError(_("Choose whether the decision is upheld or overturned."))
@@ -79,6 +79,8 @@ def appeal_decide(*, appeal: Appeal, actor: Any, outcome: str, reasons: str, new
         raise AbuseError(_("Give the reasons for the outcome; the appellant will read them."))
     if outcome == Appeal.Status.OVERTURNED and not new_action:
         raise AbuseError(_("When overturning, say what should happen now (the host app is told)."))
+    if outcome == Appeal.Status.OVERTURNED:
+        refuse_no_action_after_notification(appeal.decision.case, new_action)
     if not getattr(actor, "is_authenticated", False):
         raise PermissionDenied("appeals are decided by people")
     with transaction.atomic():

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -18,8 +19,10 @@ from abuse_app.models import (
     Decision,
     Notice,
 )
+from abuse_app.services.authorities import refuse_no_action_after_notification
 from abuse_app.services.errors import AbuseError
 from abuse_app.services.reporters import reporters_record_unfounded
+from abuse_app.services.transparency_db import statement_submission_queue
 from abuse_app.services.webhooks import webhook_queue
 from portal import mail, tokens
 
@@ -28,7 +31,7 @@ def _locked(case: Case) -> Case:
     return Case.objects.select_for_update().get(pk=case.pk)
 
 
-def case_assign(*, case: Case, assignee: Any, actor: Any) -> Case:
+def case_assign(*, case: Case, assignee: User | None, actor: User) -> Case:
     with transaction.atomic():
         case = _locked(case)
         data = {"assignee": assignee.get_username() if assignee else ""}
@@ -43,7 +46,7 @@ def case_assign(*, case: Case, assignee: Any, actor: Any) -> Case:
     return case
 
 
-def case_add_note(*, case: Case, author: Any, body: str) -> CaseNote:
+def case_add_note(*, case: Case, author: User, body: str) -> CaseNote:
     body = body.strip()
     if not body:
         raise AbuseError(_("The note is empty."))
@@ -53,7 +56,7 @@ def case_add_note(*, case: Case, author: Any, body: str) -> CaseNote:
     return note
 
 
-def case_place_legal_hold(*, case: Case, actor: Any, days: int, reason: str) -> Case:
+def case_place_legal_hold(*, case: Case, actor: User, days: int, reason: str) -> Case:
     with transaction.atomic():
         case = _locked(case)
         until = timezone.now() + timedelta(days=days)
@@ -72,7 +75,7 @@ def case_place_legal_hold(*, case: Case, actor: Any, days: int, reason: str) -> 
 def case_decide(
     *,
     case: Case,
-    actor: Any,
+    actor: User,
     action: str,
     ground: str,
     legal_reference: str,
@@ -104,6 +107,7 @@ def case_decide(
         raise AbuseError(_("Name the law or the terms' clause the decision relies on."))
     if not facts.strip():
         raise AbuseError(_("Describe the facts and circumstances the decision relies on."))
+    refuse_no_action_after_notification(case, action)
     if manifestly_unfounded and action != Decision.Action.NONE:
         raise AbuseError(_("Only a decision to take no action can find the notices manifestly unfounded."))
     decider = actor if getattr(actor, "is_authenticated", False) else None
@@ -163,6 +167,7 @@ def case_decide(
                 },
             )
         webhook_queue("abuse.decision", case, decision_payload(decision, target_token))
+        statement_submission_queue(decision)
         if manifestly_unfounded:
             reporters_record_unfounded(notices, actor)
     return decision
@@ -190,7 +195,7 @@ def _notify_reporters_of_decision(case: Case, decision: Decision, notices: list[
         )
 
 
-def decision_payload(decision: Decision, target_token: str | None) -> dict:
+def decision_payload(decision: Decision, target_token: str | None) -> dict[str, Any]:
     """What the host app is told. Never the reporters, their notices or anything identifying them."""
     case = decision.case
     kind, _sep, value = case.target_key.partition(":")
@@ -219,7 +224,7 @@ def decision_payload(decision: Decision, target_token: str | None) -> dict:
     return payload
 
 
-def _statement_in_default_language(decision: Decision) -> dict:
+def _statement_in_default_language(decision: Decision) -> dict[str, Any]:
     # The host app stores and forwards it; the moderator's admin language must not leak in.
     with translation.override(settings.LANGUAGE_CODE):
         return decision.statement()

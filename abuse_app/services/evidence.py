@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime
-from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,7 +18,7 @@ from abuse_app.services.errors import AbuseError
 from portal import audit
 
 
-def evidence_open(*, evidence: Evidence, actor: Any):
+def evidence_open(*, evidence: Evidence, actor: User) -> FieldFile:
     """Open a stored file for a staff member; every access is audited."""
     if evidence.purged_at or not evidence.file:
         raise AbuseError(
@@ -31,10 +32,11 @@ def evidence_open(*, evidence: Evidence, actor: Any):
         actor=actor,
         data={"evidence": evidence.pk, "sha256": evidence.sha256},
     )
-    return evidence.file.open("rb")
+    handle: FieldFile = evidence.file.open("rb")  # django-stubs types a FileField's value as Any
+    return handle
 
 
-def evidence_reveal(*, evidence: Evidence, case_id: int, actor: Any) -> None:
+def evidence_reveal(*, evidence: Evidence, case_id: int, actor: User) -> None:
     """A moderator un-blurs a child-safety preview: recorded on the case, once per click."""
     audit.record(
         subject_type="abuse_case",

@@ -27,7 +27,8 @@ from abuse_app.services.reporters import reporter_check
 from abuse_app.targets import Target
 from portal import audit, mail, tokens
 from portal import sealed as sealed_text
-from portal.models import AuditEvent
+from portal.audit import Actor
+from portal.models import ApiKey, AuditEvent
 
 
 @dataclass
@@ -57,7 +58,9 @@ class Submitted:
         return reverse("abuse-status", args=[self.status_token])
 
 
-def notice_submit(data: NoticeInput, *, ip: str, channel: str = Notice.Channel.WEB, api_key: Any = None) -> Submitted:
+def notice_submit(
+    data: NoticeInput, *, ip: str, channel: str = Notice.Channel.WEB, api_key: ApiKey | None = None
+) -> Submitted:
     """Store a validated notice, group it into cases, and acknowledge it.
 
     ``data`` has passed the form's validation (locations parsed, files sniffed).
@@ -97,8 +100,8 @@ def _store_notice(
     data: NoticeInput,
     ip: str,
     channel: str,
-    api_key: Any,
-    actor: Any,
+    api_key: ApiKey | None,
+    actor: Actor,
     raw_token: str,
     now: datetime,
     stored: list[str],
@@ -206,7 +209,7 @@ def notice_acknowledge(*, notice_id: int, sealed_token: str) -> bool:
     return True
 
 
-def _join_case(notice: Notice, target: Target, actor: Any) -> Case:
+def _join_case(notice: Notice, target: Target, actor: Actor) -> Case:
     """Add the notice to the open case about ``target``, opening one if there is none."""
     priority, sla = CATEGORY_POLICY[Category(notice.category)]
     received = notice.received_at

@@ -4,10 +4,11 @@ and the retention purge of their names and e-mails."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,6 +37,7 @@ def reporter_check(*, email: str, ip: str, channel: str) -> None:
     now = timezone.now()
     keys = _standing_keys(email, ip if channel != Notice.Channel.HOST_APP else "")
     for standing in ReporterStanding.objects.active_for(keys, now):
+        assert standing.suspended_until is not None  # active_for selects running suspensions only
         if standing.is_address:
             raise NoticeRefused(
                 _(
@@ -83,11 +85,29 @@ def reporter_check(*, email: str, ip: str, channel: str) -> None:
             )
 
 
-def reporters_record_unfounded(notices: list[Notice], actor: Any) -> None:
+def _count_unfounded(standing: ReporterStanding, *, is_address: bool, now: datetime) -> str:
+    """Count one more unfounded notice on ``standing`` (unsaved); the audit action it earns, if any."""
+    suspend_after = settings.PORTAL_ABUSE_UNFOUNDED_SUSPEND_AFTER
+    standing.unfounded_count += 1
+    if is_address:
+        # An address is shared (NAT, mobile carriers, offices): it only ever gets a short
+        # cooldown, never a warning or a suspension that would hit everyone behind it.
+        if standing.unfounded_count >= suspend_after:
+            standing.suspended_until = now + timedelta(hours=settings.PORTAL_ABUSE_IP_COOLDOWN_HOURS)
+            return "abuse.address_cooldown"
+    elif standing.warned_at and standing.unfounded_count >= suspend_after:
+        standing.suspended_at = now
+        standing.suspended_until = now + timedelta(days=settings.PORTAL_ABUSE_SUSPENSION_DAYS)
+        return "abuse.reporter_suspended"
+    elif not standing.warned_at and standing.unfounded_count >= settings.PORTAL_ABUSE_UNFOUNDED_WARN_AFTER:
+        standing.warned_at = now
+        return "abuse.reporter_warned"
+    return ""
+
+
+def reporters_record_unfounded(notices: list[Notice], actor: User) -> None:
     """DSA Art. 23: warn a reporter after repeated manifestly unfounded notices, then suspend them."""
     now = timezone.now()
-    warn_after = settings.PORTAL_ABUSE_UNFOUNDED_WARN_AFTER
-    suspend_after = settings.PORTAL_ABUSE_UNFOUNDED_SUSPEND_AFTER
     for notice in notices:
         if notice.channel == Notice.Channel.HOST_APP and not notice.reporter_email:
             continue  # nobody to hold to account: the host app relayed it
@@ -101,21 +121,7 @@ def reporters_record_unfounded(notices: list[Notice], actor: Any) -> None:
             standing, _created = ReporterStanding.objects.select_for_update().get_or_create(key=key)
             if label and not standing.label:
                 standing.label = label
-            standing.unfounded_count += 1
-            action = ""
-            if key.startswith("ip:"):
-                # An address is shared (NAT, mobile carriers, offices): it only ever gets a short
-                # cooldown, never a warning or a suspension that would hit everyone behind it.
-                if standing.unfounded_count >= suspend_after:
-                    standing.suspended_until = now + timedelta(hours=settings.PORTAL_ABUSE_IP_COOLDOWN_HOURS)
-                    action = "abuse.address_cooldown"
-            elif standing.warned_at and standing.unfounded_count >= suspend_after:
-                standing.suspended_at = now
-                standing.suspended_until = now + timedelta(days=settings.PORTAL_ABUSE_SUSPENSION_DAYS)
-                action = "abuse.reporter_suspended"
-            elif not standing.warned_at and standing.unfounded_count >= warn_after:
-                standing.warned_at = now
-                action = "abuse.reporter_warned"
+            action = _count_unfounded(standing, is_address=key.startswith("ip:"), now=now)
             standing.save()
             audit.record(
                 subject_type="abuse_reporter",
@@ -137,7 +143,7 @@ def reporters_record_unfounded(notices: list[Notice], actor: Any) -> None:
                 )
 
 
-def reporters_lift_suspensions(*, standings: Any, actor: Any) -> int:
+def reporters_lift_suspensions(*, standings: QuerySet[ReporterStanding], actor: User) -> int:
     """End the running suspensions (or cooldowns) among ``standings``; each one audited."""
     now = timezone.now()
     lifted = 0

@@ -6,7 +6,7 @@ import statistics
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 
 from abuse_app.models import (
     Appeal,
@@ -16,12 +16,12 @@ from abuse_app.models import (
 )
 
 
-def _count_by(queryset, field_name: str) -> dict:
+def _count_by(queryset: QuerySet[Any], field_name: str) -> dict[str, int]:
     rows = queryset.values(field_name).annotate(n=Count("id")).order_by(field_name)
     return {row[field_name]: row["n"] for row in rows}
 
 
-def transparency_figures(start: datetime, end: datetime) -> dict:
+def transparency_figures(start: datetime, end: datetime) -> dict[str, Any]:
     notices = Notice.objects.filter(received_at__gte=start, received_at__lt=end)
     decisions = Decision.objects.filter(decided_at__gte=start, decided_at__lt=end)
     appeals = Appeal.objects.filter(filed_at__gte=start, filed_at__lt=end)
@@ -59,7 +59,7 @@ def transparency_figures(start: datetime, end: datetime) -> dict:
 MAX_STATEMENTS = 1000
 
 
-def transparency_statements(start: datetime, end: datetime) -> dict:
+def transparency_statements(start: datetime, end: datetime) -> dict[str, Any]:
     """The statements of reasons of the period (oldest first, at most ``MAX_STATEMENTS``),
     each with its case's reference and category and nothing about anyone's identity."""
     decisions = Decision.objects.filter(decided_at__gte=start, decided_at__lt=end)
@@ -71,7 +71,7 @@ def transparency_statements(start: datetime, end: datetime) -> dict:
     return {"total": total, "truncated": total > len(items), "items": items}
 
 
-def transparency_rows(figures: dict) -> list[tuple[str, str, Any]]:
+def transparency_rows(figures: dict[str, Any]) -> list[tuple[str, str, Any]]:
     """Flatten the figures to (section, key, value) rows for the CSV export."""
     rows: list[tuple[str, str, Any]] = []
     for section in ("notices", "decisions", "appeals"):

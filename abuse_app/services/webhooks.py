@@ -11,7 +11,9 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from abuse_app.models import (
@@ -23,7 +25,7 @@ from portal import audit, tokens
 log = logging.getLogger(__name__)
 
 
-def webhook_queue(event: str, case: Case | None, payload: dict) -> WebhookDelivery:
+def webhook_queue(event: str, case: Case | None, payload: dict[str, Any]) -> WebhookDelivery:
     delivery = WebhookDelivery.objects.create(
         event=event,
         case=case,
@@ -37,7 +39,7 @@ def webhook_queue(event: str, case: Case | None, payload: dict) -> WebhookDelive
     return delivery
 
 
-def webhook_signed_body(payload: dict) -> tuple[bytes, dict[str, str]]:
+def webhook_signed_body(payload: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
     timestamp = str(int(timezone.now().timestamp()))
     body = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
     signature = tokens.hmac_sign(timestamp.encode() + b"." + body)
@@ -94,7 +96,7 @@ def webhook_deliver(delivery_id: int) -> WebhookDelivery:
     return delivery
 
 
-def webhooks_retry(*, deliveries: Any, actor: Any) -> int:
+def webhooks_retry(*, deliveries: QuerySet[WebhookDelivery], actor: User) -> int:
     """Queue failed ``deliveries`` again from attempt zero (and nudge pending ones); returns the failed count."""
     from abuse_app.tasks import deliver_webhook
 

@@ -24,9 +24,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from string import Formatter
+from types import TracebackType
 from typing import Any
 
 from requests_app.stores.base import (
@@ -57,6 +59,27 @@ def _safe_value(value: str) -> bool:
     )
 
 
+def _template_problems(template: Any) -> list[str]:
+    """What is wrong with one entry of ``paths`` (nothing: an empty list)."""
+    if not isinstance(template, str) or not template.strip():
+        return ["must be a non-empty text"]
+    try:
+        names = _fields(template)
+    except ValueError as exc:
+        return [f"{template!r}: broken {{placeholder}}: {exc}"]
+    problems = []
+    if not names:
+        problems.append(f"{template!r} names no identity, e.g. {{user_id}}; it would match everyone")
+    problems += [
+        f"{{{name}}} is not an identity kind (lowercase, e.g. {{user_id}})" for name in names if not KIND_RE.match(name)
+    ]
+    if template.startswith("/") or ".." in Path(template).parts:
+        problems.append(f"{template!r} must stay inside root (no leading / and no ..)")
+    if "*" in template[:-1]:
+        problems.append("* is allowed only at the very end (a file-name prefix)")
+    return problems
+
+
 class FilesStore(Store):
     kind = "files"
 
@@ -71,28 +94,7 @@ class FilesStore(Store):
             errors.append(("paths", 'required: a list like ["avatars/{user_id}/", "voice/{user_id}.wav"]'))
             paths = []
         for i, template in enumerate(paths):
-            where = f"paths[{i}]"
-            if not isinstance(template, str) or not template.strip():
-                errors.append((where, "must be a non-empty text"))
-                continue
-            try:
-                names = _fields(template)
-            except ValueError as exc:
-                errors.append((where, f"{template!r}: broken {{placeholder}}: {exc}"))
-                continue
-            if not names:
-                errors.append(
-                    (where, f"{template!r} names no identity, e.g. {{user_id}}; it would match everyone")
-                )
-            for name in names:
-                if not KIND_RE.match(name):
-                    errors.append(
-                        (where, f"{{{name}}} is not an identity kind (lowercase, e.g. {{user_id}})")
-                    )
-            if template.startswith("/") or ".." in Path(template).parts:
-                errors.append((where, f"{template!r} must stay inside root (no leading / and no ..)"))
-            if "*" in template[:-1]:
-                errors.append((where, "* is allowed only at the very end (a file-name prefix)"))
+            errors += [(f"paths[{i}]", message) for message in _template_problems(template)]
         for text_field in ("label",):
             if text_field in config and (not isinstance(config[text_field], str) or len(config[text_field]) > 200):
                 errors.append((text_field, "a short text (at most 200 characters)"))
@@ -104,7 +106,7 @@ class FilesStore(Store):
 
     @property
     def category(self) -> str:
-        return self.config.get("category", "")
+        return str(self.config.get("category", ""))
 
     @property
     def root(self) -> Path:
@@ -179,26 +181,20 @@ class FilesStore(Store):
                     for name in sorted(files):
                         yield Path(dirpath) / name
 
-    def _guard(self, doing: str):
-        store = self
-
-        class _Guard:
-            def __enter__(self):
-                return self
-
-            def __exit__(self, exc_type, exc, tb):
-                if isinstance(exc, PermissionError):
-                    raise PermanentStoreError(
-                        f'store "{store.name}": {doing}: permission denied on a file under '
-                        f"{store.root}; give the worker's user access"
-                    ) from exc
-                if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
-                    raise TransientStoreError(
-                        f'store "{store.name}": {doing}: {exc.strerror or type(exc).__name__}'
-                    ) from exc
-                return False
-
-        return _Guard()
+    @contextmanager
+    def _guard(self, doing: str) -> Iterator[None]:
+        """Turn OS errors into store errors that tell staff what to fix; a missing file is no error here."""
+        try:
+            yield
+        except PermissionError as exc:
+            raise PermanentStoreError(
+                f'store "{self.name}": {doing}: permission denied on a file under '
+                f"{self.root}; give the worker's user access"
+            ) from exc
+        except FileNotFoundError:
+            raise
+        except OSError as exc:
+            raise TransientStoreError(f'store "{self.name}": {doing}: {exc.strerror or type(exc).__name__}') from exc
 
     # --- operations --------------------------------------------------------------
     def discover(self, subject: Subject) -> Discovery:
@@ -244,6 +240,8 @@ class FilesStore(Store):
         return Outcome(erased=erased, detail={"files": erased})
 
 
-def _ignore_missing(function, path, exc_info):
+def _ignore_missing(
+    function: Callable[..., object], path: str, exc_info: tuple[type[BaseException], BaseException, TracebackType]
+) -> None:
     if not issubclass(exc_info[0], FileNotFoundError):
         raise exc_info[1]

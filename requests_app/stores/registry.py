@@ -57,7 +57,10 @@ _cache: dict[str, tuple[float, Loaded]] = {}
 
 def store_class(kind: str) -> type[Store]:
     module_name, _, class_name = KINDS[kind].rpartition(".")
-    return getattr(importlib.import_module(module_name), class_name)
+    cls = getattr(importlib.import_module(module_name), class_name)
+    if not (isinstance(cls, type) and issubclass(cls, Store)):
+        raise TypeError(f'store kind "{kind}": {KINDS[kind]} is not a Store subclass')
+    return cls
 
 
 def kind_for_service() -> dict[str, str]:
@@ -85,14 +88,16 @@ def with_ledger_store(stores: list[Store]) -> list[Store]:
 
 def _interpolate(value: Any, missing: list[str]) -> Any:
     if isinstance(value, str):
-        def replace(match: re.Match) -> str:
-            name, default = match.group(1), match.group(2)
+        def replace(match: re.Match[str]) -> str:
+            name: str = match.group(1)
+            default: str | None = match.group(2)
+            whole: str = match.group(0)
             if name in os.environ:
                 return os.environ[name]
             if default is not None:
                 return default
             missing.append(name)
-            return match.group(0)
+            return whole
         return VAR_RE.sub(replace, value)
     if isinstance(value, list):
         return [_interpolate(item, missing) for item in value]
@@ -114,48 +119,53 @@ def parse(text: str, source: str) -> Loaded:
         return Loaded([], [f"{source}: 'store' must be an array of tables: write [[store]], not [store]"], {})
     seen: set[str] = set()
     for index, table in enumerate(tables, start=1):
-        name = table.get("name")
-        label = f'store "{name}"' if isinstance(name, str) and name else f"store #{index}"
-        kind = table.get("kind")
-        if not isinstance(name, str) or not NAME_RE.match(name):
-            errors.append(f'{source}: {label}: field "name": required; lowercase letters, digits, - and _')
-            continue
-        if name in seen:
-            errors.append(f'{source}: {label}: field "name": used by another store; names must be unique')
-            continue
-        seen.add(name)
-        if kind not in KINDS:
-            errors.append(f'{source}: {label}: field "kind": {kind!r} is not one of {", ".join(sorted(KINDS))}')
-            continue
-        label = f'store "{name}" ({kind})'
-        missing: list[str] = []
-        config = _interpolate({k: v for k, v in table.items() if k not in ("name", "kind")}, missing)
-        if missing:
-            for var in dict.fromkeys(missing):
-                field = _field_using(table, var)
-                errors.append(f'{source}: {label}: field "{field}": ${{{var}}} is not set in the environment')
-            continue
-        cls = store_class(kind)
-        # Every kind takes ``label``: the words of the access package for this store.
-        words = config.pop("label", None)
-        if words is not None and (not isinstance(words, str) or not words.strip() or len(words) > 200):
-            errors.append(f'{source}: {label}: field "label": a short text (at most 200 characters)')
-            continue
-        try:
-            problems = cls.config_errors(config)
-        except Exception:  # a kind's validator tripping over a value of the wrong type (a number for a URL)
-            odd = [key for key, value in config.items() if not isinstance(value, str | list | dict)]
-            problems = [(odd[0] if odd else "?", "has the wrong type; write text in quotes (see the example "
-                         "stores file in docs/examples/stores.toml)")]
-        if problems:
-            errors.extend(f'{source}: {label}: field "{field}": {message}' for field, message in problems)
-            continue
-        stores.append(cls(name, {**config, "label": words.strip()} if words else config))
+        store, problems = _store_from_table(table, index, source, seen)
+        errors += problems
+        if store is not None:
+            stores.append(store)
     errors.extend(_dependency_errors(stores, source))
     return Loaded(with_ledger_store(stores), errors, data)
 
 
-def _field_using(table: dict, var: str, prefix: str = "") -> str:
+def _store_from_table(table: Any, index: int, source: str, seen: set[str]) -> tuple[Store | None, list[str]]:
+    """One [[store]] table as a store, or the messages that say why it is not one (``seen``: names so far)."""
+    if not isinstance(table, dict):
+        return None, [f"{source}: store #{index}: must be a table: write [[store]] with name = … and kind = …"]
+    name = table.get("name")
+    label = f'store "{name}"' if isinstance(name, str) and name else f"store #{index}"
+    kind = table.get("kind")
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        return None, [f'{source}: {label}: field "name": required; lowercase letters, digits, - and _']
+    if name in seen:
+        return None, [f'{source}: {label}: field "name": used by another store; names must be unique']
+    seen.add(name)
+    if kind not in KINDS:
+        return None, [f'{source}: {label}: field "kind": {kind!r} is not one of {", ".join(sorted(KINDS))}']
+    label = f'store "{name}" ({kind})'
+    missing: list[str] = []
+    config = _interpolate({k: v for k, v in table.items() if k not in ("name", "kind")}, missing)
+    if missing:
+        return None, [
+            f'{source}: {label}: field "{_field_using(table, var)}": ${{{var}}} is not set in the environment'
+            for var in dict.fromkeys(missing)
+        ]
+    cls = store_class(kind)
+    # Every kind takes ``label``: the words of the access package for this store.
+    words = config.pop("label", None)
+    if words is not None and (not isinstance(words, str) or not words.strip() or len(words) > 200):
+        return None, [f'{source}: {label}: field "label": a short text (at most 200 characters)']
+    try:
+        problems = cls.config_errors(config)
+    except Exception:  # a kind's validator tripping over a value of the wrong type (a number for a URL)
+        odd = [key for key, value in config.items() if not isinstance(value, str | list | dict)]
+        problems = [(odd[0] if odd else "?", "has the wrong type; write text in quotes (see the example "
+                     "stores file in docs/examples/stores.toml)")]
+    if problems:
+        return None, [f'{source}: {label}: field "{field}": {message}' for field, message in problems]
+    return cls(name, {**config, "label": words.strip()} if words else config), []
+
+
+def _field_using(table: dict[str, Any], var: str, prefix: str = "") -> str:
     for key, value in table.items():
         path = f"{prefix}{key}"
         if isinstance(value, str) and "${" + var in value:
@@ -237,7 +247,7 @@ def discovery_order(stores: list[Store]) -> list[Store]:
     return ordered
 
 
-def load(path: str | os.PathLike | None = None) -> Loaded:
+def load(path: str | os.PathLike[str] | None = None) -> Loaded:
     path = Path(path or settings.PORTAL_STORES_FILE)
     # The identifiers the form asks for are part of what makes a file valid.
     key = f"{path}|{','.join(sorted(identity_kinds_from_requests()))}"
@@ -275,7 +285,7 @@ _coverage_cache: dict[str, tuple[float, float, list[str]]] = {}
 COVERAGE_CACHE_SECONDS = 300
 
 
-def cached_coverage_warnings(path: str | os.PathLike | None = None) -> list[str]:
+def cached_coverage_warnings(path: str | os.PathLike[str] | None = None) -> list[str]:
     """coverage_warnings for /healthz: at most one look at the databases every five minutes."""
     import time
 
@@ -296,11 +306,11 @@ def cached_coverage_warnings(path: str | os.PathLike | None = None) -> list[str]
     return warnings
 
 
-def config_errors(path: str | os.PathLike | None = None) -> list[str]:
+def config_errors(path: str | os.PathLike[str] | None = None) -> list[str]:
     return load(path).errors
 
 
-def stores(path: str | os.PathLike | None = None) -> list[Store]:
+def stores(path: str | os.PathLike[str] | None = None) -> list[Store]:
     loaded = load(path)
     if loaded.errors:
         raise StoresConfigError(loaded.errors)

@@ -405,7 +405,7 @@ class SqlStore(Store):
         finally:
             conn.close()
 
-    def _error(self, exc: Exception, doing: str, table: str | None = None):
+    def _error(self, exc: Exception, doing: str, table: str | None = None) -> PermanentStoreError | TransientStoreError:
         where = f'store "{self.name}"' + (f', table "{table}"' if table else "")
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         first_line = re.sub(r"\(.*?\)=\(.*?\)", "(…)", first_line)  # values in constraint messages
@@ -433,10 +433,10 @@ class SqlStore(Store):
         discovery read. ``fresh=True`` (discovery, check_stores, /healthz) always
         looks again: a table added since must be seen by the coverage check.
         """
-        cached = getattr(conn, "_portal_schema", None)
+        cached: sql_schema.Schema | None = getattr(conn, "_portal_schema", None)
         if cached is not None and not fresh:
             return cached
-        kept = getattr(self, "_kept_schema", None)
+        kept: tuple[float, sql_schema.Schema] | None = getattr(self, "_kept_schema", None)
         if not fresh and kept is not None and time.monotonic() - kept[0] < INTROSPECTION_TTL:
             conn._portal_schema = kept[1]
             return kept[1]
@@ -800,7 +800,7 @@ class SqlStore(Store):
 
     def _read_provided(
         self, conn: Any, subject: Subject, table: Table, provided: dict[str, str]
-    ) -> dict[str, set]:
+    ) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {kind: set() for kind in provided}
         cols = ", ".join(self._q(conn, c) for c in provided.values())
         with conn.cursor() as cursor:
@@ -992,7 +992,7 @@ def _mysql_driver() -> None:
         import MySQLdb  # noqa: F401
     except ImportError:
         try:
-            import pymysql  # type: ignore[import-untyped]
+            import pymysql
         except ImportError:
             return  # Django's own error then says "Did you install mysqlclient?"
         pymysql.install_as_MySQLdb()

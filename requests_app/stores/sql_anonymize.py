@@ -35,7 +35,7 @@ def key_only(schema: Schema, table: str, keys: Iterable[str]) -> bool:
     return all(column.name in linked for column in schema.columns.get(table, []))
 
 
-def config_errors(where: str, match: dict, anonymize: dict, author: Any) -> list[tuple[str, str]]:
+def config_errors(where: str, match: dict[str, Any], anonymize: dict[str, Any], author: Any) -> list[tuple[str, str]]:
     """(field, message) for an anonymize that could touch another person's part of a row."""
     authors = [author] if isinstance(author, str) else author
     if author is not None and (

@@ -22,6 +22,7 @@ predicate discovery uses, so no id is read into Python) and, when the providing 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.db import DatabaseError, InterfaceError
@@ -105,6 +106,32 @@ def _person_select(
     return names, exprs, params
 
 
+def _record(
+    row: Sequence[Any],
+    columns: list[str],
+    people: list[str],
+    position: dict[str, int],
+    jsonable: Callable[[Any], Any],
+) -> dict[str, Any]:
+    """One exported row: the table's columns, then for each person column (``_person_select``) its
+    (is it the subject, what to show) pair. The subject's own id is left out, another person's shown
+    only as what ``_person_select`` allows, else withheld. ``jsonable`` is ``sql._jsonable`` (that
+    module imports this one)."""
+    width = len(columns)
+    record = {
+        c: v if v is None or type(v) in _PLAIN else jsonable(v) for c, v in zip(columns, row[:width], strict=True)
+    }
+    for i, name in enumerate(people):
+        if name not in position or record.get(name) is None:
+            continue
+        is_mine, shown = row[width + 2 * i], row[width + 2 * i + 1]
+        if is_mine:
+            del record[name]
+        else:
+            record[name] = jsonable(shown) if shown not in (None, "") else WITHHELD
+    return record
+
+
 def export(store: SqlStore, subject: Subject, sink: ExportSink) -> Outcome:
     from requests_app.stores.sql import EXPORT_CHUNK, _autocommit_quietly, _jsonable, _rollback_quietly
 
@@ -144,19 +171,7 @@ def export(store: SqlStore, subject: Subject, sink: ExportSink) -> Outcome:
                                     declare(columns)  # the package's CSV and HTML rows follow in this pass
                                 while rows := cursor.fetchmany(EXPORT_CHUNK):
                                     for row in rows:
-                                        record = {
-                                            c: v if v is None or type(v) in _PLAIN else _jsonable(v)
-                                            for c, v in zip(columns, row[:width], strict=True)
-                                        }
-                                        for i, name in enumerate(people):
-                                            if name not in position or record.get(name) is None:
-                                                continue
-                                            is_mine, shown = row[width + 2 * i], row[width + 2 * i + 1]
-                                            if is_mine:
-                                                del record[name]
-                                            else:
-                                                record[name] = _jsonable(shown) if shown not in (None, "") else WITHHELD
-                                        writer.write(record)
+                                        writer.write(_record(row, columns, people, position, _jsonable))
                                     count += len(rows)
                     outcome.detail["tables"][table.name] = count
                     outcome.exported += count

@@ -134,7 +134,7 @@ def test_a_record_refused_for_good_is_kept_aside_and_the_rest_is_sent(portal, tm
     proxy, key = portal
     client = PortalClient(proxy.url, key, tmp_path / "outbox.sqlite3", autoflush=False)
     base = {"service": "blob", "account": "devstoreaccount1", "resource_kind": "blob",
-            "parent_ids": {"container": "c"}, "subject_kind": "user_id", "purpose": "profile-photos",
+            "parent_ids": {"container": "media"}, "subject_kind": "user_id", "purpose": "profile-photos",
             "payload_kind": "image"}
     client.outbox.add({**base, "client_id": "pc-ok", "resource_id": "a.jpg", "subject_value": "42"})
     # consent withdrawn (or never given) by the time the record is flushed

@@ -116,7 +116,7 @@ def test_reporter_and_reported_person_appeal_from_the_browser(new_page, decided_
     reporter.locator("a[href*='/appeal/']").first.click()
     reporter.get_by_label("Why should the decision change?").fill("The photo is still online at a second address.")
     reporter.get_by_role("button", name="Send appeal").click()
-    assert "Status of your appeal" in reporter.locator("main").inner_text()
+    assert "Appeal sent" in reporter.locator("main").inner_text()
 
     target = new_page()
     target.goto(decided_world.paths["abuse-target-decision"])

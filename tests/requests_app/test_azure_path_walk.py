@@ -11,6 +11,7 @@ from __future__ import annotations
 from urllib.parse import unquote
 
 import pytest
+from django.db import connection
 
 from requests_app.stores.azure import ids
 from requests_app.stores.azure.blob import AzureBlobStore
@@ -41,6 +42,11 @@ HOSTILE = [
     "../../internal/admin?drop=all#",
     "",
 ]
+
+
+def stored_hostile() -> list[str]:
+    """The hostile ids a ledger row can hold: PostgreSQL text cannot hold NUL, so there no row has it."""
+    return [bad for bad in HOSTILE if not ("\x00" in bad and connection.vendor == "postgresql")]
 
 
 def run_all(store, subj) -> dict:
@@ -111,7 +117,7 @@ def test_face_hostile_ids_never_leave_their_item(fake_face, kind, position):
         "face_list": "plain",
         "large_face_list": "recent-faces",
     }
-    for bad in HOSTILE:
+    for bad in stored_hostile():
         ids_ = {"resource_id": GUID, **parents, position: bad}
         row("face", fake_face.url, kind, ids_.pop("resource_id"), parents=ids_)
     store = AzureFaceStore("face", {"endpoint": fake_face.url, "key": fake_face.key, "max_tps": 1000})
@@ -121,7 +127,7 @@ def test_face_hostile_ids_never_leave_their_item(fake_face, kind, position):
     assert fake_face.lists["largefacelists"]["recent-faces"] == {list_face: "7"}
     assert other_list_face in fake_face.lists["facelists"]["plain"] and faces
     outcome = result["outcome"]
-    assert len(outcome.ledger.failed) == len(HOSTILE) and outcome.left
+    assert len(outcome.ledger.failed) == len(stored_hostile()) and outcome.left
     assert not outcome.ledger.erased and not outcome.ledger.gone
 
 
@@ -144,7 +150,7 @@ def test_face_good_row_beside_hostile_ones_deletes_only_its_item(fake_face):
 def test_speech_hostile_ids_never_leave_their_item(fake_speech, kind):
     mine = fake_speech.add_transcription() if kind == "transcription" else fake_speech.add_dataset()
     others = {c: set(items) for c, items in fake_speech.items.items()}
-    for bad in HOSTILE:
+    for bad in stored_hostile():
         row("speech", fake_speech.url, kind, bad)
     row("speech", fake_speech.url, kind, mine)
     store = AzureSpeechStore("speech", {"endpoint": fake_speech.url, "key": fake_speech.key, "max_tps": 1000})
@@ -155,14 +161,14 @@ def test_speech_hostile_ids_never_leave_their_item(fake_speech, kind):
     assert {c: set(items) for c, items in fake_speech.items.items()} == {
         c: items - {mine} for c, items in others.items()
     }
-    assert len(outcome.ledger.failed) == len(HOSTILE) and outcome.left
+    assert len(outcome.ledger.failed) == len(stored_hostile()) and outcome.left
 
 
 # --- Video Indexer ----------------------------------------------------------------------------------
 def test_video_indexer_hostile_ids_never_leave_their_item(fake_vi):
     mine = fake_vi.add_video(external_id="")
     other = fake_vi.add_video(external_id="")
-    for bad in HOSTILE:
+    for bad in stored_hostile():
         row("video_indexer", fake_vi.account_id, "video", bad)
     row("video_indexer", fake_vi.account_id, "video", mine)
     store = AzureVideoIndexerStore("videos", video_indexer_config(fake_vi))
@@ -175,7 +181,7 @@ def test_video_indexer_hostile_ids_never_leave_their_item(fake_vi):
         ),
     )
     assert mine not in fake_vi.videos and other in fake_vi.videos
-    assert len(outcome.ledger.failed) == len(HOSTILE) and outcome.left
+    assert len(outcome.ledger.failed) == len(stored_hostile()) and outcome.left
 
 
 # --- Blob (the SDK builds the URL: names are checked before it is asked) ------------------------------
@@ -192,7 +198,7 @@ def test_blob_hostile_names_are_never_sent(kind):
     )
     # "?x=1" and "#" are legal blob names (the SDK quotes them inside the container): not walked here.
     legal = {"?x=1", "#"} if kind == "blob" else set()
-    hostile = [bad for bad in HOSTILE if bad not in legal]
+    hostile = [bad for bad in stored_hostile() if bad not in legal]
     hostile += ["users/42/../../other/x.jpg", "users/42/", "a.", "..\\x"]
     for bad in hostile:
         row("blob", "devstoreaccount1", kind, bad, parents={"container": "media"} if kind == "blob" else None)

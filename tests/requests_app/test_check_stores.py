@@ -78,6 +78,12 @@ def test_every_mistake_is_named():
         assert any(e.startswith(fragment) for e in errors), f"missing: {fragment}\n" + "\n".join(errors)
 
 
+def test_a_store_entry_that_is_not_a_table_is_named_not_a_crash():
+    assert errors_of('store = ["app-db"]') == [
+        "stores.toml: store #1: must be a table: write [[store]] with name = … and kind = …"
+    ]
+
+
 def test_sql_tables_depending_in_a_circle_are_refused():
     text = """
 [[store]]

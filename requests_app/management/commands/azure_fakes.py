@@ -12,9 +12,10 @@ from __future__ import annotations
 import argparse
 import signal
 import threading
+from collections.abc import Callable
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 def _port(value: str) -> int:
@@ -28,7 +29,7 @@ def _port(value: str) -> int:
     return port
 
 
-def _at_least(minimum: float):
+def _at_least(minimum: float) -> Callable[[str], float]:
     def parse(value: str) -> float:
         try:
             number = float(value)
@@ -44,7 +45,7 @@ def _at_least(minimum: float):
 class Command(BaseCommand):
     help = "Run local fakes of Azure AI Face, Video Indexer and Speech (for demos; never for production)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--port", type=_port, default=7101, help="First port (Face); VI and Speech use the next two."
         )

@@ -11,8 +11,9 @@ The draft is checked with the same validator as the real file before it is writt
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from requests_app.stores import registry
 from requests_app.stores.base import StoreError
@@ -23,7 +24,7 @@ from requests_app.stores.sql_draft import DraftError, draft
 class Command(BaseCommand):
     help = "Draft the sql store of a stores file from a database's schema (review it before use)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--url", required=True, help="Database URL, e.g. postgres://user:pass@host/app.")
         parser.add_argument(
             "--subject-table", required=True, help="The table of accounts (people), e.g. accounts_user."
@@ -32,7 +33,16 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="app-db", help='The store\'s name (default "app-db").')
         parser.add_argument("--force", action="store_true", help="Overwrite --out if it exists.")
 
-    def handle(self, *args, url, subject_table, out=None, name="app-db", force=False, **options):
+    def handle(
+        self,
+        *args: Any,
+        url: str,
+        subject_table: str,
+        out: str | None = None,
+        name: str = "app-db",
+        force: bool = False,
+        **options: Any,
+    ) -> None:
         problems = [
             message
             for field, message in SqlStore.config_errors(

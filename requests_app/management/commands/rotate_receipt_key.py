@@ -9,6 +9,8 @@ to every web and worker machine.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
@@ -19,7 +21,7 @@ from requests_app.engine import receipt_keys
 class Command(BaseCommand):
     help = "Retire the current Ed25519 receipt signing key (keeping its public half) and create a new one."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             old_kid, new_kid = receipt_keys.rotate()
         except receipt_keys.KeyFileError as exc:

@@ -31,9 +31,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, BinaryIO, ClassVar, cast
+from types import TracebackType
+from typing import Any, BinaryIO, ClassVar, Literal, cast
 
 from azure.core.exceptions import (
     ClientAuthenticationError,
@@ -111,7 +113,7 @@ class CallCounter:
     def __init__(self) -> None:
         self.calls = 0
 
-    def __call__(self, request) -> None:  # azure-storage's raw_request_hook: once per attempt
+    def __call__(self, request: object) -> None:  # azure-storage's raw_request_hook: once per attempt
         self.calls += 1
 
 
@@ -316,7 +318,12 @@ class AzureBlobStore(AzureStore):
         return found
 
     def _collect(
-        self, found, container_name: str, prefix: str, include: list[str], only: set[str] | None
+        self,
+        found: dict[str, dict[str, list[Any]]],
+        container_name: str,
+        prefix: str,
+        include: list[str],
+        only: set[str] | None,
     ) -> None:
         try:
             for blob in self.container(container_name).list_blobs(
@@ -519,14 +526,16 @@ class AzureBlobStore(AzureStore):
         return Discovery(found=still, detail={"blobs": still, "calls": self.counter.calls})
 
     # --- errors -----------------------------------------------------------------------------------
-    def _errors(self, what: str):
+    def _errors(self, what: str) -> AbstractContextManager[object]:
         store = self
 
         class _Mapper:
-            def __enter__(self):
+            def __enter__(self) -> _Mapper:
                 return self
 
-            def __exit__(self, exc_type, exc, tb):
+            def __exit__(
+                self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+            ) -> Literal[False]:
                 if exc is None or isinstance(exc, TransientStoreError | PermanentStoreError):
                     return False
                 where = f'store "{store.name}" (azure_blob: {what})'

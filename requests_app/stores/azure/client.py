@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from azure.core import PipelineClient
 from azure.core.exceptions import AzureError, ServiceRequestError, ServiceResponseError
+from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import (
     BearerTokenCredentialPolicy,
     ContentDecodePolicy,
@@ -46,21 +47,21 @@ logger = logging.getLogger(__name__)
 MAX_IN_CALL_WAIT = 10.0
 
 
-class PortalRetryPolicy(RetryPolicy):
-    def is_retry(self, settings, response):  # type: ignore[override]
+class PortalRetryPolicy(RetryPolicy[HttpRequest, HttpResponse]):
+    def is_retry(self, settings: dict[str, Any], response: PipelineResponse[Any, Any]) -> bool:
         retry_after = self.get_retry_after(response)
         if retry_after is not None and retry_after > MAX_IN_CALL_WAIT:
             return False
         return super().is_retry(settings, response)
 
 
-class RateLimitPolicy(SansIOHTTPPolicy):
+class RateLimitPolicy(SansIOHTTPPolicy[HttpRequest, HttpResponse]):
     """Take a token from the service's shared bucket before every attempt."""
 
     def __init__(self, bucket: ratelimit.Bucket | None):
         self.bucket = bucket
 
-    def on_request(self, request):  # type: ignore[override]
+    def on_request(self, request: PipelineRequest[HttpRequest]) -> None:
         if self.bucket is None:
             return
         try:
@@ -72,23 +73,25 @@ class RateLimitPolicy(SansIOHTTPPolicy):
             )
 
 
-class MetricsPolicy(SansIOHTTPPolicy):
+class MetricsPolicy(SansIOHTTPPolicy[HttpRequest, HttpResponse]):
     """Count every attempt and every 429 per service (Prometheus /metrics, summed across processes)."""
 
     def __init__(self, service: str):
         self.service = service
 
-    def on_response(self, request, response):  # type: ignore[override]
+    def on_response(
+        self, request: PipelineRequest[HttpRequest], response: PipelineResponse[HttpRequest, HttpResponse]
+    ) -> None:
         from portal import metrics
 
         metrics.azure_call(self.service, response.http_response.status_code)
 
 
-class KeyPolicy(SansIOHTTPPolicy):
+class KeyPolicy(SansIOHTTPPolicy[HttpRequest, HttpResponse]):
     def __init__(self, header: str, key: str):
         self.header, self.key = header, key
 
-    def on_request(self, request):  # type: ignore[override]
+    def on_request(self, request: PipelineRequest[HttpRequest]) -> None:
         request.http_request.headers[self.header] = self.key
 
 
@@ -109,7 +112,7 @@ class AzureRestClient:
         key_header: str = "Ocp-Apim-Subscription-Key",
         credential: Any = None,
         scopes: tuple[str, ...] = (),
-        auth_policy: SansIOHTTPPolicy | None = None,
+        auth_policy: SansIOHTTPPolicy[HttpRequest, HttpResponse] | None = None,
         bucket: ratelimit.Bucket | None = None,
         retry_total: int = 4,
         backoff: float = 0.5,
@@ -137,7 +140,7 @@ class AzureRestClient:
         if auth is not None:
             policies.append(auth)
         policies += [ContentDecodePolicy(), logging_policy, NetworkTraceLoggingPolicy(logging_enable=False)]
-        self._client: Any = PipelineClient(self.base_url, policies=policies)
+        self._client: PipelineClient[HttpRequest, HttpResponse] = PipelineClient(self.base_url, policies=policies)
         self._timeout = timeout
         # azure-core refuses bearer tokens over plain http; allowed only for local fakes.
         self._options = (

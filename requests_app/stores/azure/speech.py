@@ -94,7 +94,7 @@ class AzureSpeechStore(AzureStore):
 
     @property
     def version(self) -> str:
-        return self.config.get("api_version", "2024-11-15")
+        return str(self.config.get("api_version", "2024-11-15"))
 
     @property
     def client(self) -> AzureRestClient:

@@ -33,6 +33,8 @@ import re
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
+from azure.core.rest import HttpResponse
+
 from requests_app.stores.azure import ids
 from requests_app.stores.azure.client import AzureRestClient
 from requests_app.stores.azure.common import (
@@ -67,6 +69,20 @@ ARM_NAME_RE = re.compile(r"^[A-Za-z0-9_().-]{1,90}$")  # ARM names: no '/', noth
 LIST_PAGE = 1000  # the most videos List Videos returns per call
 
 
+def _arm_errors(config: dict[str, Any]) -> list[tuple[str, str]]:
+    """The Azure Resource Manager names that generate access tokens: required without ``access_token``."""
+    errors: list[tuple[str, str]] = []
+    if not config.get("access_token"):
+        for field in ("subscription_id", "resource_group", "account_name"):
+            if not config.get(field):
+                errors.append((field, "required to generate access tokens through ARM"))
+    for field in ("subscription_id", "resource_group", "account_name"):
+        value = config.get(field)
+        if value and (not isinstance(value, str) or not ARM_NAME_RE.fullmatch(value)):
+            errors.append((field, "must be an Azure resource name (letters, digits, '-', '_', '.', '(', ')')"))
+    return errors
+
+
 class AzureVideoIndexerStore(AzureStore):
     kind = "azure_video_indexer"
     services: ClassVar[frozenset[str]] = frozenset({"video_indexer"})
@@ -81,22 +97,13 @@ class AzureVideoIndexerStore(AzureStore):
         ):
             if not isinstance(config.get(field), str) or not config.get(field):
                 errors.append((field, f"required: {what}"))
-        if not config.get("access_token"):
-            for field in ("subscription_id", "resource_group", "account_name"):
-                if not config.get(field):
-                    errors.append((field, "required to generate access tokens through ARM"))
+        errors += _arm_errors(config)
         if isinstance(config.get("location"), str) and not LOCATION_RE.fullmatch(config["location"]):
             errors.append(("location", "must be an Azure region name such as westeurope (or trial)"))
         if isinstance(config.get("account_id"), str) and not ACCOUNT_ID_RE.fullmatch(config["account_id"]):
             errors.append(
                 ("account_id", "must be the Video Indexer account id (a GUID: letters, digits, '-')")
             )
-        for field in ("subscription_id", "resource_group", "account_name"):
-            value = config.get(field)
-            if value and (not isinstance(value, str) or not ARM_NAME_RE.fullmatch(value)):
-                errors.append(
-                    (field, "must be an Azure resource name (letters, digits, '-', '_', '.', '(', ')')")
-                )
         str_list(config, "external_ids", errors)
         str_list(config, "ledger_accounts", errors)
         if config.get("delete", "video") not in ("video", "source_file"):
@@ -131,7 +138,7 @@ class AzureVideoIndexerStore(AzureStore):
             )
         return self._client
 
-    def _send(self, method: str, path: str, **kwargs: Any):
+    def _send(self, method: str, path: str, **kwargs: Any) -> HttpResponse:
         """A call; on 401 the access token is renewed once (it may have expired)."""
         try:
             return self.client.send(method, path, **kwargs)

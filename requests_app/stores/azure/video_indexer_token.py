@@ -14,7 +14,9 @@ import threading
 import time
 from typing import Any
 
+from azure.core.pipeline import PipelineRequest
 from azure.core.pipeline.policies import SansIOHTTPPolicy
+from azure.core.rest import HttpRequest, HttpResponse
 
 from requests_app.stores.azure import ids
 from requests_app.stores.azure.auth import ARM_SCOPE, entra_credential
@@ -49,7 +51,7 @@ class AccessTokenProvider:
 
     def token(self, force: bool = False) -> str:
         if self.config.get("access_token"):
-            return self.config["access_token"]
+            return str(self.config["access_token"])
         with self._lock:
             if force or not self._token or time.monotonic() > self._expires - RENEW_BEFORE:
                 self._token = self._generate()
@@ -80,19 +82,19 @@ class AccessTokenProvider:
             )
         self.generated += 1
         token = self._arm_client().json(response).get("accessToken")
-        if not token:
+        if not isinstance(token, str) or not token:
             raise PermanentStoreError(
                 f'store "{self.store}" (azure_video_indexer): ARM returned no access token'
             )
         return token
 
 
-class AccessTokenPolicy(SansIOHTTPPolicy):
+class AccessTokenPolicy(SansIOHTTPPolicy[HttpRequest, HttpResponse]):
     """Put the current Video Indexer access token on each attempt (a renewed one after a 401)."""
 
     def __init__(self, provider: AccessTokenProvider):
         self.provider = provider
 
-    def on_request(self, request):  # type: ignore[override]
+    def on_request(self, request: PipelineRequest[HttpRequest]) -> None:
         force = bool(request.context.get("renew_token"))
         request.http_request.headers["Authorization"] = f"Bearer {self.provider.token(force=force)}"

@@ -25,7 +25,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-Route = tuple[str, re.Pattern, Callable[..., "Reply"]]
+# (method, path pattern, handler) as a fake declares it; Route is the same with the pattern compiled.
+RouteSpec = tuple[str, str, Callable[..., "Reply"]]
+Route = tuple[str, re.Pattern[str], Callable[..., "Reply"]]
 
 
 class Reply:
@@ -145,7 +147,7 @@ class FakeAzureServer:
         return (self.requests - 1) / (self.last_at - self.first_at)
 
     # --- to override -------------------------------------------------------------
-    def routes(self) -> list[tuple[str, str, Callable[..., Reply]]]:
+    def routes(self) -> list[RouteSpec]:
         return []
 
     def authorised(self, request: FakeRequest) -> Reply | None:

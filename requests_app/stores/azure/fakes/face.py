@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from requests_app.stores.azure.fakes.base import FakeAzureServer, FakeRequest, Reply, page
+from requests_app.stores.azure.fakes.base import FakeAzureServer, FakeRequest, Reply, RouteSpec, page
 
 API = "/face/v1.2"
 ID = r"[A-Za-z0-9_\-]+"
@@ -87,7 +87,7 @@ class FakeFace(FakeAzureServer):
             )
         return None
 
-    def routes(self):
+    def routes(self) -> list[RouteSpec]:
         groups = r"(?P<kind>persongroups|largepersongroups)/(?P<group>" + ID + ")"
         lists = r"(?P<kind>facelists|largefacelists)/(?P<list_id>" + ID + ")"
         return [

@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 from urllib.parse import urlencode
 
-from requests_app.stores.azure.fakes.base import FakeAzureServer, FakeRequest, Reply
+from requests_app.stores.azure.fakes.base import FakeAzureServer, FakeRequest, Reply, RouteSpec
 
 API_VERSION = "2024-11-15"
 ID = r"[A-Za-z0-9\-]+"
@@ -57,7 +57,7 @@ class FakeSpeech(FakeAzureServer):
             )
         return None
 
-    def routes(self):
+    def routes(self) -> list[RouteSpec]:
         prefix = r"/speechtotext(?:/v3\.[12])?/(?P<collection>transcriptions|datasets)"
         return [
             ("GET", prefix, self.list_items),

@@ -15,7 +15,7 @@ import itertools
 import uuid
 from typing import Any
 
-from requests_app.stores.azure.fakes.base import FakeAzureServer, FakeRequest, Reply
+from requests_app.stores.azure.fakes.base import FakeAzureServer, FakeRequest, Reply, RouteSpec
 
 ARM = (
     r"/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.VideoIndexer/"
@@ -61,7 +61,7 @@ class FakeVideoIndexer(FakeAzureServer):
             return Reply(429, {"statusCode": 429, "message": message})
         return Reply(status, {"ErrorType": code, "Message": message})
 
-    def routes(self):
+    def routes(self) -> list[RouteSpec]:
         base = rf"/{self.location}/Accounts/{self.account_id}/Videos"
         return [
             ("POST", ARM, self.generate_token),
