@@ -67,7 +67,7 @@ def clean_permission(data: Any, name: Any) -> tuple[bytes, str]:
     )
 
 
-def request_submit_by_agent(*, kind: str, consumer_email: str, jurisdiction: str, identifiers: dict | None,
+def request_submit_by_agent(*, kind: str, consumer_email: str, jurisdiction: str, identifiers: dict[str, Any] | None,
                             language: str, agent_name: Any, agent_email: Any, agent_organisation: Any = "",
                             permission: Any, permission_name: Any = "", ip: str = "") -> PrivacyRequest:
     """File the request at the consumer's address (unverified) with the agent and the permission recorded."""

@@ -15,9 +15,6 @@ JSON error (``portal.api_errors``), never a 5xx.
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 from django.conf import settings
 from django.utils.translation import get_language
 from drf_spectacular.types import OpenApiTypes
@@ -36,7 +33,8 @@ from rest_framework.views import APIView
 
 from portal.api_keys import HasScope, api_key_of
 from portal.throttles import AtomicThrottleMixin, HostAppThrottle
-from requests_app import agents, services
+from requests_app import api_agents, services
+from requests_app.api_agents import AgentSerializer
 from requests_app.models import PrivacyRequest, StatusLink, StoreTask
 
 Kind = PrivacyRequest.Kind
@@ -112,27 +110,6 @@ class RequestCreateSerializer(serializers.Serializer):
 
     def validate_language(self, value):
         return services.clean_language(value)
-
-
-class AgentSerializer(serializers.Serializer):
-    """An authorized agent filing for the consumer named by ``email`` (requests_app/agents.py)."""
-
-    name = serializers.CharField(max_length=200)
-    email = serializers.CharField(max_length=320, help_text="The agent's address: it gets a status link only.")
-    organisation = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    permission = serializers.CharField(help_text="The consumer's signed permission, base64 (PDF, PNG or JPEG, ≤ 3 MB).")
-    permission_filename = serializers.CharField(max_length=200, required=False, allow_blank=True)
-
-    def validate_permission(self, value):
-        try:
-            data = base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError):
-            raise serializers.ValidationError("Send the signed permission as base64.") from None
-        try:
-            agents.clean_permission(data, "")
-        except services.RequestError as exc:
-            raise serializers.ValidationError(str(exc)) from None
-        return data
 
 
 class PublicRequestSerializer(RequestCreateSerializer):
@@ -295,7 +272,7 @@ class PrivacyRequestCreateView(APIView):
         data = serializer.validated_data
         try:
             if data.get("agent"):
-                return self._agent(request, data)
+                return api_agents.file_by_agent(data, ip=PublicThrottle().get_ident(request))
             privacy_request = services.request_submit(
                 kind=data["kind"],
                 email=data["email"],
@@ -312,26 +289,6 @@ class PrivacyRequestCreateView(APIView):
                 "reference": privacy_request.reference,
                 "detail": "We sent an e-mail with a confirmation link to the address given. Nothing happens "
                 "until the link in it is used.",
-            },
-            status=status.HTTP_202_ACCEPTED,
-        )
-
-    def _agent(self, request, data):
-        agent = data["agent"]
-        privacy_request = agents.request_submit_by_agent(
-            kind=data["kind"], consumer_email=data["email"],
-            jurisdiction=data.get("jurisdiction") or settings.PORTAL_DEFAULT_JURISDICTION,
-            identifiers=data.get("identifiers") or {},
-            language=data.get("language") or get_language() or settings.LANGUAGE_CODE,
-            agent_name=agent["name"], agent_email=agent["email"], agent_organisation=agent.get("organisation", ""),
-            permission=agent["permission"], permission_name=agent.get("permission_filename", ""),
-            ip=PublicThrottle().get_ident(request),
-        )
-        return Response(
-            {
-                "reference": privacy_request.reference,
-                "detail": "We e-mailed the consumer a confirmation link and the agent a status link. Nothing "
-                "happens until the consumer confirms and staff have checked the permission.",
             },
             status=status.HTTP_202_ACCEPTED,
         )

@@ -342,6 +342,26 @@ def _record_received(request: PrivacyRequest, *, actor: Any, ip: str = "") -> No
     )
 
 
+def _point_to_open(existing: PrivacyRequest, *, channel: str, ip: str) -> PrivacyRequest:
+    """A repeat while ``existing`` is open: linked to it (audited, e-mailed), never a second request."""
+    # The old confirmation link stops working now (the queue e-mails a fresh one). A confirmed
+    # request has none, but is written all the same: a known address costs the same work,
+    # query for query, as an unknown one (one write to the request row, one audit event).
+    existing.verify_token_hash = ""
+    fields = ["verify_token_hash"]
+    if existing.status == Status.UNVERIFIED:  # the fresh link's time starts now, as it would have
+        existing.verify_expires_at = _verify_link_deadline()
+        fields.append("verify_expires_at")
+    existing.save(update_fields=fields)
+    existing.note(
+        actor="requester",
+        action="request.duplicate_submitted",
+        data={"channel": channel, "ip_hash": tokens.pseudonymise(ip)} if ip else {"channel": channel},
+    )
+    _email_requester_later(existing, "request_duplicate")
+    return existing
+
+
 def request_submit(
     *,
     kind: str,
@@ -371,22 +391,7 @@ def request_submit(
     with transaction.atomic():
         existing = _open_duplicate(kind=kind, email=email)
         if existing is not None:
-            # The old confirmation link stops working now (the queue e-mails a fresh one). A confirmed
-            # request has none, but is written all the same: a known address costs the same work,
-            # query for query, as an unknown one (one write to the request row, one audit event).
-            existing.verify_token_hash = ""
-            fields = ["verify_token_hash"]
-            if existing.status == Status.UNVERIFIED:  # the fresh link's time starts now, as it would have
-                existing.verify_expires_at = _verify_link_deadline()
-                fields.append("verify_expires_at")
-            existing.save(update_fields=fields)
-            existing.note(
-                actor="requester",
-                action="request.duplicate_submitted",
-                data={"channel": channel, "ip_hash": tokens.pseudonymise(ip)} if ip else {"channel": channel},
-            )
-            _email_requester_later(existing, "request_duplicate")
-            return existing
+            return _point_to_open(existing, channel=channel, ip=ip)
         recent = _recent_access(kind=kind, email=email)
         if recent is not None:
             return _answer_repeat(recent, actor="requester", channel=channel)

@@ -12,6 +12,8 @@ history entry, Referer header or later access-log line.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -117,51 +119,50 @@ def purpose_page(request: HttpRequest, slug: str) -> HttpResponse:
             return redirect(request.path)
     if request.method == "POST" and subject is not None:
         action = request.POST.get("action")
+        if action == "grant" and signal and request.POST.get("gpc_override") != "1":
+            # A choice that conflicts with the signal is asked about first, never taken silently.
+            return _page(request, purpose, notice, subject, "", gpc_signal=True, confirm_override=True)
         try:
-            if action == "grant" and signal and request.POST.get("gpc_override") != "1":
-                # A choice that conflicts with the signal is asked about first, never taken silently.
-                return _page(request, purpose, notice, subject, "", gpc_signal=True, confirm_override=True)
-            if action == "grant":
-                if notice is None or str(notice.version) != request.POST.get("notice_version"):
-                    raise consent.ConsentError(
-                        _("The notice changed while the page was open; read it again.")
-                    )
-                consent.grant(
-                    purpose=purpose,
-                    subject_kind=subject["kind"],
-                    subject_value=subject["value"],
-                    method=Consent.Method.WEB,
-                    actor="requester:consent page",
-                    ip=client_ip(request),
-                    user_agent=request.META.get("HTTP_USER_AGENT", ""),
-                    gpc_confirmed=bool(signal),
-                )
-                messages.success(
-                    request, _("Thank you. Your consent is recorded; you can withdraw it here at any time.")
-                )
-            elif action == "withdraw":
-                _count, privacy_request = consent.withdraw(
-                    purpose=purpose,
-                    subject_kind=subject["kind"],
-                    subject_value=subject["value"],
-                    method=Consent.Method.WEB,
-                    actor="requester:consent page",
-                    email=subject["email"],
-                    language=getattr(request, "LANGUAGE_CODE", "en"),
-                )
-                text = _(
-                    "Your consent is withdrawn. Nothing more will be sent to Microsoft for this purpose."
-                )
-                if privacy_request:
-                    text += " " + _(
-                        "What was already sent is being deleted (reference %(ref)s); you will get a "
-                        "receipt by e-mail."
-                    ) % {"ref": privacy_request.reference}
-                messages.success(request, text)
+            _choose(request, purpose, notice, subject, action, gpc_confirmed=bool(signal))
             return redirect(request.path)
         except consent.ConsentError as exc:
             error = str(exc)
     return _page(request, purpose, notice, subject, error, gpc_signal=signal)
+
+
+def _choose(request: HttpRequest, purpose: ConsentPurpose, notice: Any, subject: dict, action: Any, *,
+            gpc_confirmed: bool) -> None:
+    """The person's own choice on the page: grant (for the notice they read) or withdraw."""
+    if action == "grant":
+        if notice is None or str(notice.version) != request.POST.get("notice_version"):
+            raise consent.ConsentError(_("The notice changed while the page was open; read it again."))
+        consent.grant(
+            purpose=purpose,
+            subject_kind=subject["kind"],
+            subject_value=subject["value"],
+            method=Consent.Method.WEB,
+            actor="requester:consent page",
+            ip=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            gpc_confirmed=gpc_confirmed,
+        )
+        messages.success(request, _("Thank you. Your consent is recorded; you can withdraw it here at any time."))
+    elif action == "withdraw":
+        _count, privacy_request = consent.withdraw(
+            purpose=purpose,
+            subject_kind=subject["kind"],
+            subject_value=subject["value"],
+            method=Consent.Method.WEB,
+            actor="requester:consent page",
+            email=subject["email"],
+            language=getattr(request, "LANGUAGE_CODE", "en"),
+        )
+        text = _("Your consent is withdrawn. Nothing more will be sent to Microsoft for this purpose.")
+        if privacy_request:
+            text += " " + _(
+                "What was already sent is being deleted (reference %(ref)s); you will get a receipt by e-mail."
+            ) % {"ref": privacy_request.reference}
+        messages.success(request, text)
 
 
 def _honour_gpc(request: HttpRequest, purposes: list[ConsentPurpose], subject: dict) -> None:
