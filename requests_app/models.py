@@ -7,17 +7,19 @@ checks the state machine and writes the audit event in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from portal import audit, references
-from portal.models import AuditEvent
+from portal.transitions import InvalidTransition as InvalidTransition  # this app's refusal (engine, services)
+from portal.transitions import Transitions
 
 
 def new_reference() -> str:
@@ -25,11 +27,45 @@ def new_reference() -> str:
     return references.new_reference("PR")
 
 
-class InvalidTransition(Exception):
-    """A status change the state machine does not allow (message is for people)."""
+class PrivacyRequestQuerySet(models.QuerySet):
+    """The questions asked of privacy requests, each written once."""
+
+    def open(self) -> PrivacyRequestQuerySet:
+        """Not yet closed: waiting for confirmation, review, the run, or staff."""
+        return self.filter(status__in=PrivacyRequest.OPEN_STATUSES)
+
+    def awaiting_review(self) -> PrivacyRequestQuerySet:
+        """Confirmed by the requester, not yet approved or denied by staff."""
+        return self.filter(status=PrivacyRequest.Status.VERIFIED)
+
+    def with_deadline(self) -> PrivacyRequestQuerySet:
+        """Requests whose legal deadline still runs, annotated with ``effective_due`` (extension or first)."""
+        return self.filter(status__in=PrivacyRequest.DEADLINE_STATUSES).annotate(
+            effective_due=Coalesce("extended_due_at", "due_at", output_field=models.DateTimeField())
+        )
+
+    def due_within(self, period: timedelta, now: datetime | None = None) -> PrivacyRequestQuerySet:
+        """Requests with a running deadline that falls before ``now + period`` (overdue ones included)."""
+        return self.with_deadline().filter(effective_due__lt=(now or timezone.now()) + period)
+
+    def overdue(self, now: datetime | None = None) -> PrivacyRequestQuerySet:
+        """Requests with a running deadline that has passed."""
+        return self.with_deadline().filter(effective_due__lt=now or timezone.now())
+
+    def unconfirmed_since(self, cutoff: datetime) -> PrivacyRequestQuerySet:
+        """Never confirmed, and the last confirmation link ran out at or before ``cutoff``."""
+        return self.filter(status=PrivacyRequest.Status.UNVERIFIED, verify_expires_at__lte=cutoff)
+
+    def pii_kept_after_close(self, cutoff: datetime) -> PrivacyRequestQuerySet:
+        """Closed before ``cutoff`` with the requester's personal data still in the row."""
+        return self.filter(closed_at__lt=cutoff, pii_purged_at__isnull=True)
+
+    def locked(self, pk: int) -> PrivacyRequest:
+        """The request row, locked until the surrounding transaction ends (call inside ``atomic``)."""
+        return self.select_for_update().get(pk=pk)
 
 
-class PrivacyRequest(models.Model):
+class PrivacyRequest(Transitions, models.Model):
     class Kind(models.TextChoices):
         ACCESS = "access", "Access (a copy of my data)"
         DELETION = "deletion", "Deletion"
@@ -58,7 +94,7 @@ class PrivacyRequest(models.Model):
         STAFF = "staff", "Staff"
 
     S = Status
-    TRANSITIONS: dict[str, set[str]] = {
+    TRANSITIONS: ClassVar[dict[str, set[str]]] = {
         S.UNVERIFIED: {S.VERIFIED, S.EXPIRED, S.CANCELED},
         S.VERIFIED: {S.APPROVED, S.DENIED, S.CANCELED},
         S.APPROVED: {S.RUNNING, S.DENIED, S.CANCELED},
@@ -71,6 +107,11 @@ class PrivacyRequest(models.Model):
     }
     OPEN_STATUSES = (S.UNVERIFIED, S.VERIFIED, S.APPROVED, S.RUNNING, S.NEEDS_ATTENTION)
     CLOSED_STATUSES = (S.COMPLETED, S.DENIED, S.EXPIRED, S.CANCELED)
+    # Statuses in which the legal deadline runs: staff may extend it and are reminded of it.
+    DEADLINE_STATUSES = (S.VERIFIED, S.APPROVED, S.RUNNING, S.NEEDS_ATTENTION)
+    AUDIT_SUBJECT = "privacy_request"
+    NOUN = "request"
+    invalid_transition = InvalidTransition
 
     reference = models.CharField(max_length=16, unique=True, default=new_reference, editable=False)
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -108,6 +149,8 @@ class PrivacyRequest(models.Model):
     receipt = models.JSONField(null=True, blank=True)
     receipt_signature = models.CharField(max_length=128, blank=True)  # Ed25519 hex; 64 for HMAC (v1)
 
+    objects = PrivacyRequestQuerySet.as_manager()
+
     class Meta:
         ordering = ["-received_at"]
         indexes = [
@@ -133,34 +176,11 @@ class PrivacyRequest(models.Model):
         due = self.effective_due_at
         return bool(due and self.is_open and due < timezone.now())
 
-    def transition(self, to: str, *, actor: Any, action: str, reason: str = "",
-                   data: dict[str, Any] | None = None, **fields: Any) -> None:
-        """Move to status ``to`` (checked), set ``fields``, save, and audit — one step.
-
-        Call inside ``transaction.atomic`` on a row locked with select_for_update.
-        """
-        if to not in self.TRANSITIONS[self.status]:
-            raise InvalidTransition(
-                f"A request that is “{self.get_status_display().lower()}” cannot become "
-                f"“{self.Status(to).label.lower()}”."
-            )
-        previous = self.status
-        self.status = to
-        for name, value in fields.items():
-            setattr(self, name, value)
+    def transition_fields(self, to: str) -> dict[str, Any]:
+        """Closing a request stamps ``closed_at`` (the retention clock starts then), once."""
         if to in self.CLOSED_STATUSES and self.closed_at is None:
-            self.closed_at = timezone.now()
-        self.save()
-        audit.record(subject_type="privacy_request", subject_id=self.pk, action=action, actor=actor,
-                     from_status=previous, to_status=to, reason=reason, data=data)
-
-    def note(self, *, actor: Any, action: str, reason: str = "", data: dict[str, Any] | None = None) -> None:
-        """Audit something that happened without a status change (assign, extend, download...)."""
-        audit.record(subject_type="privacy_request", subject_id=self.pk, action=action, actor=actor,
-                     from_status=self.status, to_status=self.status, reason=reason, data=data)
-
-    def timeline(self) -> QuerySet[AuditEvent]:
-        return audit.timeline("privacy_request", self.pk)
+            return {"closed_at": timezone.now()}
+        return {}
 
 
 @dataclass(frozen=True)
@@ -197,6 +217,12 @@ class StoreTaskQuerySet(models.QuerySet["StoreTask"]):
             ],
         )
 
+    def reset_for_retry(self) -> int:
+        """Failed and waiting tasks start again with a fresh budget of attempts (staff pressed retry)."""
+        return self.filter(status__in=[StoreTask.Status.FAILED, StoreTask.Status.PENDING]).update(
+            status=StoreTask.Status.PENDING, attempts=0, next_attempt_at=None, dispatched_at=None, heartbeat_at=None
+        )
+
 
 class StoreTask(models.Model):
     """One (request, store, phase) unit of work. The row, not the broker message, is the truth."""
@@ -213,6 +239,15 @@ class StoreTask(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped"
+
+    # Failed → pending happens in bulk when staff retry (StoreTaskQuerySet.reset_for_retry).
+    TRANSITIONS: dict[str, set[str]] = {
+        Status.PENDING: {Status.RUNNING},
+        Status.RUNNING: {Status.SUCCEEDED, Status.FAILED, Status.PENDING},
+        Status.SUCCEEDED: set(),
+        Status.FAILED: set(),
+        Status.SKIPPED: set(),
+    }
 
     request = models.ForeignKey(PrivacyRequest, on_delete=models.CASCADE, related_name="store_tasks")
     store = models.CharField(max_length=64)
@@ -245,6 +280,40 @@ class StoreTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id}/{self.store}/{self.phase}"
+
+    # The status changes only through the methods below, each saving what it changed (and the result
+    # fields the caller names in ``also``). Call them on a row locked with select_for_update.
+    def start_attempt(self, *, now: datetime) -> None:
+        """A worker claims this pending task: running, one attempt more, heartbeat now."""
+        self._move(self.Status.RUNNING, attempts=self.attempts + 1, started_at=self.started_at or now,
+                   heartbeat_at=now)
+
+    def succeed(self, *, now: datetime, also: Iterable[str] = ()) -> None:
+        """The store did its part; ``also`` names the result fields the caller set (counts, detail...)."""
+        self._move(self.Status.SUCCEEDED, also, finished_at=now, heartbeat_at=now, next_attempt_at=None)
+
+    def fail(self, *, now: datetime, error: str, also: Iterable[str] = ()) -> None:
+        """Given up on: no attempt is left, or the error is one no retry mends."""
+        self._move(self.Status.FAILED, also, finished_at=now, last_error=error[:2000])
+
+    def retry_later(self, *, at: datetime | None, error: str, dispatched_at: datetime | None = None,
+                    also: Iterable[str] = ()) -> None:
+        """Back to pending, to run again at ``at`` (None: when the sweep hands it out again)."""
+        fields: dict[str, Any] = {"next_attempt_at": at, "last_error": error[:2000]}
+        if dispatched_at is not None:
+            fields["dispatched_at"] = dispatched_at
+        self._move(self.Status.PENDING, also, **fields)
+
+    def _move(self, to: str, also: Iterable[str] = (), **fields: Any) -> None:
+        if to not in self.TRANSITIONS[self.status]:
+            raise InvalidTransition(
+                f"Store task {self}: a task that is “{self.get_status_display().lower()}” cannot become "
+                f"“{self.Status(to).label.lower()}”."
+            )
+        self.status = to
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.save(update_fields=sorted({"status", *fields, *also}))
 
 
 class SubjectIdentity(models.Model):
