@@ -73,13 +73,17 @@ class Transitions:
     ) -> None:
         """Audit something that happened without a status change (assign, extend, download...).
 
-        The event carries the current status on both sides unless told otherwise.
+        The event carries the current status on both sides. A caller that records a change made
+        outside ``transition()`` (a case's creation: ``to_status`` only) gives the sides itself;
+        a side it leaves out is then empty.
         """
+        if from_status is None and to_status is None:
+            from_status = to_status = self.status
         self._record(
             action=action,
             actor=actor,
-            from_status=self.status if from_status is None else from_status,
-            to_status=self.status if to_status is None else to_status,
+            from_status=from_status or "",
+            to_status=to_status or "",
             reason=reason,
             data=data,
         )

@@ -19,11 +19,11 @@ person can fix raise :class:`RequestError` (or the model's ``InvalidTransition``
 with a message written for them; callers show it as it is.
 
 New code imports the topic modules. The re-exports below are a façade for the
-entry points (views, admin, API, forms, consent) that still import
-``requests_app.services``; it goes once they import the topic modules.
+entry points (views, admin, API, forms, consent, engine.finish) that still
+import ``requests_app.services``: exactly the names they use today. It goes
+once they import the topic modules.
 """
 
-from requests_app.models import InvalidTransition
 from requests_app.services.dashboard import dashboard_figures
 from requests_app.services.decisions import (
     CANCELABLE_STATUSES,
@@ -46,7 +46,6 @@ from requests_app.services.intake import (
 from requests_app.services.links import (
     find_by_status_token,
     find_by_verify_token,
-    issue_status_link,
     issue_status_token,
     request_links_later,
     revoke_status_links,
@@ -67,14 +66,12 @@ __all__ = [
     "DEADLINE_STATUSES",
     "DUE_SOON_DAYS",
     "IDENTIFIER_MAX_LENGTH",
-    "InvalidTransition",
     "RequestError",
     "clean_identifiers",
     "clean_language",
     "dashboard_figures",
     "find_by_status_token",
     "find_by_verify_token",
-    "issue_status_link",
     "issue_status_token",
     "normalise_email",
     "privacy_officer_emails",

@@ -56,6 +56,13 @@ def test_note_records_the_current_status_on_both_sides():
     assert list(request.timeline()) == [event]
 
 
+def test_note_with_one_side_given_records_that_change():
+    request = _request(Status.UNVERIFIED)
+    request.note(actor="system:test", action="request.imported", to_status=Status.UNVERIFIED)
+    event = AuditEvent.objects.get()
+    assert (event.from_status, event.to_status) == ("", "unverified")
+
+
 def test_queryset_open_awaiting_review_and_deadlines():
     with time_machine.travel(NOW, tick=False):
         overdue = _request(Status.RUNNING, due_in_days=-1)
