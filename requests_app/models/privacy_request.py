@@ -7,7 +7,9 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 
 from portal import references
@@ -19,7 +21,7 @@ def new_reference() -> str:
     return references.new_reference("PR")
 
 
-class PrivacyRequestQuerySet(models.QuerySet):
+class PrivacyRequestQuerySet(models.QuerySet["PrivacyRequest"]):
     """The questions asked of privacy requests, each written once."""
 
     def open(self) -> PrivacyRequestQuerySet:
@@ -38,11 +40,15 @@ class PrivacyRequestQuerySet(models.QuerySet):
 
     def due_within(self, period: timedelta, now: datetime | None = None) -> PrivacyRequestQuerySet:
         """Requests with a running deadline that falls before ``now + period`` (overdue ones included)."""
-        return self.with_deadline().filter(effective_due__lt=(now or timezone.now()) + period)
+        return self._due_before((now or timezone.now()) + period)
 
     def overdue(self, now: datetime | None = None) -> PrivacyRequestQuerySet:
         """Requests with a running deadline that has passed."""
-        return self.with_deadline().filter(effective_due__lt=now or timezone.now())
+        return self._due_before(now or timezone.now())
+
+    def _due_before(self, when: datetime) -> PrivacyRequestQuerySet:
+        # A lookup on the annotation as an expression: the type checker knows only the model's fields.
+        return self.with_deadline().filter(LessThan(F("effective_due"), when))
 
     def unconfirmed_since(self, cutoff: datetime) -> PrivacyRequestQuerySet:
         """Never confirmed, and the last confirmation link ran out at or before ``cutoff``."""
@@ -175,8 +181,8 @@ class PrivacyRequest(Transitions, models.Model):
         return {}
 
 
-class StatusLinkQuerySet(models.QuerySet):
-    def active(self):
+class StatusLinkQuerySet(models.QuerySet["StatusLink"]):
+    def active(self) -> StatusLinkQuerySet:
         return self.filter(revoked_at__isnull=True)
 
 

@@ -88,7 +88,7 @@ def _received_per_week(now: datetime, weeks: int) -> list[tuple[datetime, int]]:
 def dashboard_figures(*, now: datetime | None = None, weeks: int = 12) -> Dashboard:
     now = now or timezone.now()
     overdue = PrivacyRequest.objects.overdue(now=now).count()
-    due_week = PrivacyRequest.objects.due_within(timedelta(days=7), now=now).filter(effective_due__gte=now).count()
+    due_week = PrivacyRequest.objects.due_within(timedelta(days=7), now=now).count() - overdue  # not yet overdue
     median_30, completed_30 = _median_days(now - timedelta(days=30))
     median_90, completed_90 = _median_days(now - timedelta(days=90))
     return Dashboard(
