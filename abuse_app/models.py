@@ -17,19 +17,17 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from portal import audit
-from portal.audit import Actor
-from portal.models import AuditEvent
 from portal.references import new_reference
+from portal.transitions import InvalidTransition, Transitions
 
 
 def notice_reference() -> str:
@@ -153,6 +151,10 @@ class Notice(models.Model):
         return self.category == Category.MINORS
 
 
+class InvalidCaseTransition(InvalidTransition):
+    """A status change the case's state machine does not allow."""
+
+
 class CaseQuerySet(models.QuerySet["Case"]):
     def open(self) -> CaseQuerySet:
         return self.filter(status__in=Case.OPEN_STATUSES)
@@ -190,7 +192,7 @@ class CaseQuerySet(models.QuerySet["Case"]):
         )
 
 
-class Case(models.Model):
+class Case(Transitions, models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("New")
         IN_REVIEW = "in_review", _("In review")
@@ -200,13 +202,17 @@ class Case(models.Model):
 
     OPEN_STATUSES = (Status.OPEN, Status.IN_REVIEW)
     # A closed case is appealed again when the other side appeals within the window.
-    TRANSITIONS: dict[str, set[str]] = {
+    TRANSITIONS: ClassVar[dict[str, set[str]]] = {
         Status.OPEN: {Status.IN_REVIEW, Status.DECIDED},
         Status.IN_REVIEW: {Status.DECIDED},
         Status.DECIDED: {Status.APPEALED},
         Status.APPEALED: {Status.APPEALED, Status.CLOSED},
         Status.CLOSED: {Status.APPEALED},
     }
+    # Status changes and notes go through portal.transitions (one behaviour with privacy requests).
+    AUDIT_SUBJECT = "abuse_case"
+    NOUN = "case"
+    invalid_transition = InvalidCaseTransition
 
     reference = models.CharField(max_length=16, unique=True, default=case_reference, editable=False)
     target_key = models.CharField(
@@ -266,63 +272,6 @@ class Case(models.Model):
     @property
     def latest_decision(self) -> Decision | None:
         return self.decisions.order_by("-decided_at", "-id").first()
-
-    def transition(
-        self, to: str, *, actor: Actor, action: str, reason: str = "", data: dict[str, Any] | None = None, **fields: Any
-    ) -> None:
-        """Move to status ``to`` (checked), set ``fields``, save, and audit — one step.
-
-        Call inside ``transaction.atomic`` on a row locked with select_for_update.
-        """
-        if to not in self.TRANSITIONS[self.status]:
-            raise InvalidCaseTransition(
-                f"A case that is “{self.get_status_display().lower()}” cannot become "
-                f"“{self.Status(to).label.lower()}”."
-            )
-        previous = self.status
-        self.status = to
-        for name, value in fields.items():
-            setattr(self, name, value)
-        self.save(update_fields=["status", *fields])
-        audit.record(
-            subject_type="abuse_case",
-            subject_id=self.pk,
-            action=action,
-            actor=actor,
-            from_status=previous,
-            to_status=to,
-            reason=reason,
-            data=data,
-        )
-
-    def note(
-        self,
-        *,
-        actor: Actor,
-        action: str,
-        reason: str = "",
-        data: dict[str, Any] | None = None,
-        from_status: str = "",
-        to_status: str = "",
-    ) -> None:
-        """Audit something that happened to the case without a status change."""
-        audit.record(
-            subject_type="abuse_case",
-            subject_id=self.pk,
-            action=action,
-            actor=actor,
-            from_status=from_status,
-            to_status=to_status,
-            reason=reason,
-            data=data,
-        )
-
-    def timeline(self) -> QuerySet[AuditEvent]:
-        return audit.timeline("abuse_case", self.pk)
-
-
-class InvalidCaseTransition(Exception):
-    """A status change the case's state machine does not allow."""
 
 
 class CaseNote(models.Model):
@@ -706,4 +655,5 @@ class WebhookDelivery(models.Model):
 
 
 # DSA duties outside the portal (Transparency Database, Art. 18): their own module, abuse_app models.
-from abuse_app.dsa.models import AuthorityNotification, StatementSubmission  # noqa: E402, F401
+from abuse_app.dsa.models import AuthorityNotification as AuthorityNotification  # noqa: E402
+from abuse_app.dsa.models import StatementSubmission as StatementSubmission  # noqa: E402

@@ -48,7 +48,7 @@ def purge_reporters() -> int:
 
 
 @shared_task(name="abuse.send_statements", bind=True, acks_late=True, max_retries=12)
-def send_statements(self) -> int:
+def send_statements(self: Task[[], int]) -> int:
     """Send due statements of reasons to the DSA Transparency Database (100 per call); backoff on 5xx."""
     try:
         return transparency_db.statements_send_due().sent

@@ -74,10 +74,13 @@ def _queued_mail_runs_in_process(request, monkeypatch):
         return
     import importlib
 
+    # apply_async, not delay: services enqueue some of them by name (a signature), which calls it directly.
     for path in QUEUED_MAIL_TASKS:
         module, name = path.split(":")
         task = getattr(importlib.import_module(module), name)
-        monkeypatch.setattr(task, "delay", lambda *args, _task=task, **kwargs: _task.apply(args, kwargs).get())
+        monkeypatch.setattr(
+            task, "apply_async", lambda args=None, kwargs=None, _task=task, **options: _task.apply(args, kwargs).get()
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -72,23 +72,24 @@ def build_world() -> World:
     from abuse_app.models import Case, WebhookDelivery
     from portal import roles, tokens
     from requests_app import consent
-    from requests_app import services as requests
     from requests_app.models import AccessPackage, ConsentPurpose
+    from requests_app.services.intake import request_submit
+    from requests_app.services.links import issue_status_token
 
     world = World()
     mail.outbox.clear()
     cache.clear()  # rate limits of earlier tests (per IP, per e-mail) must not refuse these submissions
     with _committed():
-        request = requests.request_submit(kind="deletion", email="alice@example.com", jurisdiction="gdpr",
+        request = request_submit(kind="deletion", email="alice@example.com", jurisdiction="gdpr",
                                           identifiers={}, language="en", channel="web", ip="10.0.0.1")
     verify = next(m for m in re.findall(r"https?://\S+", mail.outbox[-1].body) if "/requests/verify/" in m)
     world.paths["request-verify"] = verify.split("testserver", 1)[-1]
-    world.paths["request-status"] = reverse("request-status", args=[requests.issue_status_token(request)])
+    world.paths["request-status"] = reverse("request-status", args=[issue_status_token(request)])
     world.request_reference = request.reference
 
     # A finished access request's package (the engine's result, made directly).
     with _committed():
-        done = requests.request_submit(kind="access", email="bob@example.org", jurisdiction="gdpr",
+        done = request_submit(kind="access", email="bob@example.org", jurisdiction="gdpr",
                                        identifiers={}, language="en", channel="web", ip="10.0.0.2")
     root = Path(settings.PORTAL_PRIVATE_ROOT)
     (root / "packages").mkdir(parents=True, exist_ok=True)

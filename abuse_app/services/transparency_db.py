@@ -144,7 +144,7 @@ def _claim(now: datetime) -> list[StatementSubmission]:
 
 
 def _backoff(attempts: int) -> int:
-    base = min(MAX_BACKOFF_SECONDS, 30 * 2 ** max(0, attempts - 1))
+    base = int(min(MAX_BACKOFF_SECONDS, 30 * 2 ** max(0, attempts - 1)))
     return base + random.randint(0, max(1, base // 10))  # noqa: S311 (jitter, not security)
 
 
@@ -183,7 +183,7 @@ def _release(rows: list[StatementSubmission], *, error: str, delay: int) -> None
         )
 
 
-def _payloads(rows: list[StatementSubmission], report: SendReport) -> list[tuple[StatementSubmission, dict]]:
+def _payloads(rows: list[StatementSubmission], report: SendReport) -> list[tuple[StatementSubmission, dict[str, Any]]]:
     """Build each row's statement; a row that cannot be sent (or would leak personal data) fails."""
     ready = []
     for row in rows:
@@ -228,7 +228,7 @@ def statements_send_due() -> SendReport:
 
 
 def _apply(
-    outcome: Outcome, ready: list[tuple[StatementSubmission, dict]], client: TransparencyDatabaseClient,
+    outcome: Outcome, ready: list[tuple[StatementSubmission, dict[str, Any]]], client: TransparencyDatabaseClient,
     report: SendReport,
 ) -> None:  # fmt: skip
     rows = [row for row, _payload in ready]

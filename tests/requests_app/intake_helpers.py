@@ -8,8 +8,8 @@ from urllib.parse import urlparse
 from django.core import mail
 from django.test import TestCase
 
-from requests_app import services
 from requests_app.models import PrivacyRequest
+from requests_app.services.intake import request_submit, request_verify
 
 # The fixture lives in this package's conftest.py; re-exported for modules that still import it from here.
 from tests.requests_app.conftest import fresh_rate_limits as fresh_rate_limits
@@ -52,7 +52,7 @@ def submit(
     """Submit through the service; returns (request, verify token) read from the e-mail it sent."""
     mail.outbox.clear()
     with committed():
-        request = services.request_submit(
+        request = request_submit(
             kind=kind,
             email=email,
             jurisdiction=jurisdiction,
@@ -70,4 +70,4 @@ def verified(
     """A confirmed request (deletion by default, which is not auto-approved)."""
     request, token = submit(email=email, kind=kind, jurisdiction=jurisdiction)
     with committed():
-        return services.request_verify(token=token)
+        return request_verify(token=token)

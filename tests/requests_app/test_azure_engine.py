@@ -14,9 +14,9 @@ import pytest
 from django.test import override_settings
 
 from requests_app import consent, ledger
-from requests_app import services as request_services
 from requests_app.engine import services as engine
 from requests_app.models import Consent, PrivacyRequest, StoreTask, Transmission
+from requests_app.services.decisions import request_close_with_exceptions
 from requests_app.status_words import status_explanation
 from tests.requests_app.azure_helpers import purpose
 
@@ -173,7 +173,7 @@ def test_speaker_recognition_rows_leave_the_request_needing_attention_with_the_l
     row = Transmission.objects.get()
     assert row.deleted_at is None and "needs a request to Microsoft" in row.deletion_note
 
-    request_services.request_close_with_exceptions(
+    request_close_with_exceptions(
         request=request, actor="staff:alice", reason="Asked Microsoft support on 2026-12-04 (case 123)"
     )
     request.refresh_from_db()

@@ -8,8 +8,11 @@ from django.conf import settings as django_settings
 from django.core import mail
 from django.utils import timezone
 
-from requests_app import deadlines, services
+from requests_app import deadlines
 from requests_app.models import PrivacyRequest, new_reference
+from requests_app.services.decisions import request_extend
+from requests_app.services.schedule import deadline_reminders_send
+from requests_app.services.validation import RequestError
 from tests.helpers import wait_until
 from tests.requests_app.intake_helpers import committed, verified
 
@@ -54,23 +57,23 @@ def test_due_date_stored_at_verification_and_never_recomputed():
 
 def test_extension_uses_stored_due_date(officer):
     request = verified(jurisdiction="ccpa")
-    request = services.request_extend(request=request, actor=officer, reason="Complex")
+    request = request_extend(request=request, actor=officer, reason="Complex")
     assert request.extended_due_at - request.due_at == timedelta(days=45)
     assert request.effective_due_at == request.extended_due_at
 
 
 def test_extension_reason_required(officer):
     request = verified()
-    with pytest.raises(services.RequestError, match="reason is required"):
-        services.request_extend(request=request, actor=officer, reason="   ")
+    with pytest.raises(RequestError, match="reason is required"):
+        request_extend(request=request, actor=officer, reason="   ")
 
 
 def test_extension_refused_for_unverified():
     from tests.requests_app.intake_helpers import submit
 
     request, _ = submit()
-    with pytest.raises(services.RequestError, match="Only a confirmed, open request"):
-        services.request_extend(request=request, actor=None, reason="x")
+    with pytest.raises(RequestError, match="Only a confirmed, open request"):
+        request_extend(request=request, actor=None, reason="x")
 
 
 def _due(days, **fields):
@@ -92,7 +95,7 @@ def test_reminders_go_to_assignee_or_privacy_officers(officer, admin_user):
     closed = _due(-5, status="completed")
     extended = _due(-1, extended_due_at=timezone.now() + timedelta(days=50))
     with committed():
-        sent = services.send_deadline_reminders()
+        sent = deadline_reminders_send()
     assert sent == 2
     by_recipient = {m.to[0]: m for m in mail.outbox}
     assert set(by_recipient) == {admin_user.email, officer.email}
@@ -109,7 +112,7 @@ def test_reminders_go_to_assignee_or_privacy_officers(officer, admin_user):
 def test_reminders_without_officers_go_to_operator_contact():
     _due(1)
     with committed():
-        services.send_deadline_reminders()
+        deadline_reminders_send()
     assert mail.outbox[0].to == [django_settings.PORTAL_OPERATOR_CONTACT]
 
 

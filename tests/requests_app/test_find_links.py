@@ -15,8 +15,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from requests_app import services
 from requests_app.models import AccessPackage, PrivacyRequest
+from requests_app.services.links import request_send_links
 from tests.requests_app.intake_helpers import committed, verified
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
@@ -126,7 +126,7 @@ def test_find_for_an_unknown_address_sends_nothing(client):
     with committed():
         _find(client, UNKNOWN)
     assert not mail.outbox
-    assert services.request_send_links(email=UNKNOWN) == 0
+    assert request_send_links(email=UNKNOWN) == 0
 
 
 def test_find_is_limited_per_address_whatever_the_client_address(client, settings):
@@ -144,8 +144,12 @@ def test_the_address_crosses_the_broker_sealed(client, monkeypatch):
     from requests_app import tasks
 
     sent = []
-    real_delay = tasks.send_links.delay
-    monkeypatch.setattr(tasks.send_links, "delay", lambda *args: sent.append(args) or real_delay(*args))
+    real_apply_async = tasks.send_links.apply_async
+    monkeypatch.setattr(
+        tasks.send_links,
+        "apply_async",
+        lambda args=None, kwargs=None, **options: sent.append(tuple(args)) or real_apply_async(args, kwargs, **options),
+    )
     verified(email=KNOWN)
     mail.outbox.clear()
     with committed():

@@ -4,9 +4,9 @@
 import pytest
 from django.core import mail
 
-from requests_app import services
 from requests_app.engine.services import run_local
 from requests_app.models import PrivacyRequest
+from requests_app.services.links import issue_status_token
 from tests.requests_app.intake_helpers import committed, verified
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_rate_limits")]
@@ -28,6 +28,6 @@ def test_access_request_says_whether_anything_was_found(client, demo, email, not
     [message] = mail.outbox
     assert ("found nothing about you" in message.body) is nothing
     assert ("/requests/download/" in message.body) is not nothing
-    html = client.get(f"/requests/status/{services.issue_status_token(request)}/").content.decode()
+    html = client.get(f"/requests/status/{issue_status_token(request)}/").content.decode()
     assert ("found nothing about you" in html) is nothing
     assert ("Download my data" in html) is not nothing

@@ -6,8 +6,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from portal.models import AuditEvent
-from requests_app import services
 from requests_app.models import InvalidTransition, PrivacyRequest, StoreTask
+from requests_app.services.decisions import request_approve, request_assign, request_cancel, request_retry
+from requests_app.services.intake import request_file_verified, request_submit, request_verify
+from requests_app.services.validation import RequestError
 from tests.requests_app.intake_helpers import committed, submit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
@@ -15,7 +17,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits"
 
 def _submit(email="alice@example.com", kind="deletion"):
     with committed():
-        return services.request_submit(
+        return request_submit(
             kind=kind,
             email=email,
             jurisdiction="gdpr",
@@ -40,7 +42,7 @@ def test_duplicate_open_request_points_to_existing_one():
 
 def test_duplicate_of_confirmed_request_has_no_verify_link():
     request, token = submit(kind="deletion")
-    services.request_verify(token=token)
+    request_verify(token=token)
     mail.outbox.clear()
     _submit()
     assert "/requests/verify/" not in mail.outbox[0].body
@@ -51,7 +53,7 @@ def test_other_kind_or_closed_request_is_not_a_duplicate(officer):
     deletion = _submit(kind="deletion")
     access = _submit(kind="access")
     assert access.pk != deletion.pk
-    services.request_cancel(request=deletion, actor="requester")
+    request_cancel(request=deletion, actor="requester")
     assert _submit(kind="deletion").pk != deletion.pk
 
 
@@ -71,7 +73,7 @@ def test_new_and_duplicate_submissions_do_the_same_work():
 def test_consent_withdrawal_is_approved_at_once_by_default(api_key):
     key, _raw = api_key("consents:write", name="consent center")
     with committed():
-        request = services.request_file_verified(
+        request = request_file_verified(
             kind="deletion", email="alice@example.com", identifiers={"user_id": "42"}, jurisdiction="gdpr",
             channel="consent_withdrawal", actor=key, scope_purpose="face-login",
         )
@@ -83,7 +85,7 @@ def test_file_verified_for_consent_withdrawal_scoped_and_audited(api_key, settin
     settings.PORTAL_AUTO_APPROVE = ["access"]  # staff approve withdrawals in this deployment
     key, _raw = api_key("consents:write", name="consent center")
     with committed():
-        request = services.request_file_verified(
+        request = request_file_verified(
             kind="deletion",
             email="alice@example.com",
             identifiers={"user_id": "42"},
@@ -96,7 +98,7 @@ def test_file_verified_for_consent_withdrawal_scoped_and_audited(api_key, settin
     event = AuditEvent.objects.get(subject_id=str(request.pk), action="request.verified")
     assert event.actor_type == "host_app" and "consent center" in event.reason
     # a second withdrawal for another purpose is a separate request; the same purpose is reused
-    other = services.request_file_verified(
+    other = request_file_verified(
         kind="deletion",
         email="alice@example.com",
         identifiers={},
@@ -105,7 +107,7 @@ def test_file_verified_for_consent_withdrawal_scoped_and_audited(api_key, settin
         actor=key,
         scope_purpose="voice",
     )
-    same = services.request_file_verified(
+    same = request_file_verified(
         kind="deletion",
         email="alice@example.com",
         identifiers={},
@@ -120,7 +122,7 @@ def test_file_verified_for_consent_withdrawal_scoped_and_audited(api_key, settin
 
 def test_file_verified_confirms_a_waiting_duplicate():
     waiting, _token = submit(kind="access")
-    request = services.request_file_verified(
+    request = request_file_verified(
         kind="access",
         email="alice@example.com",
         identifiers={},
@@ -133,7 +135,7 @@ def test_file_verified_confirms_a_waiting_duplicate():
 
 def test_file_verified_consent_withdrawal_auto_approval_opt_in(settings):
     settings.PORTAL_AUTO_APPROVE = ["access", "consent_withdrawal"]
-    request = services.request_file_verified(
+    request = request_file_verified(
         kind="deletion",
         email="alice@example.com",
         identifiers={},
@@ -163,13 +165,13 @@ def test_submit_bad_input_raises_readable_error(kwargs, message):
         "identifiers": {},
         "language": "en",
     }
-    with pytest.raises(services.RequestError, match=message):
-        services.request_submit(**{**args, **kwargs})
+    with pytest.raises(RequestError, match=message):
+        request_submit(**{**args, **kwargs})
 
 
 def test_emails_in_requesters_language():
     with committed():
-        services.request_submit(
+        request_submit(
             kind="access", email="a@example.com", jurisdiction="gdpr", identifiers={}, language="de-DE"
         )
     assert PrivacyRequest.objects.get().language == "de"
@@ -177,22 +179,22 @@ def test_emails_in_requesters_language():
 
 def test_approve_twice_is_an_invalid_transition(officer):
     request, token = submit(kind="deletion")
-    request = services.request_verify(token=token)
-    services.request_approve(request=request, actor=officer)
+    request = request_verify(token=token)
+    request_approve(request=request, actor=officer)
     with pytest.raises(InvalidTransition):
-        services.request_approve(request=request, actor=officer)
+        request_approve(request=request, actor=officer)
 
 
 def test_assign_refuses_non_staff(officer, django_user_model):
     request, _ = submit()
     outsider = django_user_model.objects.create_user("outsider", password="x" * 20)
-    with pytest.raises(services.RequestError, match="not an active staff member"):
-        services.request_assign(request=request, actor=officer, assignee=outsider)
+    with pytest.raises(RequestError, match="not an active staff member"):
+        request_assign(request=request, actor=officer, assignee=outsider)
 
 
 def test_retry_calls_engine_for_needs_attention(officer):
     request, token = submit(kind="deletion")
-    request = services.request_verify(token=token)
+    request = request_verify(token=token)
     PrivacyRequest.objects.filter(pk=request.pk).update(
         status="needs_attention", attention_reason="store down"
     )
@@ -206,7 +208,7 @@ def test_retry_calls_engine_for_needs_attention(officer):
         last_error="connection refused",
     )
     request.refresh_from_db()
-    request = services.request_retry(request=request, actor=officer)
+    request = request_retry(request=request, actor=officer)
     assert request.status == "running"
     task.refresh_from_db()
     assert task.status == "pending" and task.attempts == 0
@@ -215,5 +217,5 @@ def test_retry_calls_engine_for_needs_attention(officer):
 
 def test_retry_refused_unless_needs_attention(officer):
     request, _ = submit()
-    with pytest.raises(services.RequestError, match="Only a request that needs attention"):
-        services.request_retry(request=request, actor=officer)
+    with pytest.raises(RequestError, match="Only a request that needs attention"):
+        request_retry(request=request, actor=officer)

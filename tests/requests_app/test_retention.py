@@ -7,8 +7,9 @@ from django.utils import timezone
 
 from portal import tokens
 from portal.models import AuditEvent
-from requests_app import services
 from requests_app.models import PrivacyRequest, SubjectIdentity, new_reference
+from requests_app.services.intake import request_resend_verification
+from requests_app.services.schedule import UNVERIFIED_KEEP_DAYS, request_expire_unverified, requests_purge_closed_pii
 from tests.requests_app.intake_helpers import submit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
@@ -30,9 +31,9 @@ def _closed(days_ago, status="completed", **fields):
 def test_unverified_request_expires_after_link_and_grace_and_is_purged():
     request, _token = submit()
     fresh, _ = submit(email="bob@example.org")
-    link_ran_out = timezone.now() - timedelta(days=services.UNVERIFIED_KEEP_DAYS, minutes=1)
+    link_ran_out = timezone.now() - timedelta(days=UNVERIFIED_KEEP_DAYS, minutes=1)
     PrivacyRequest.objects.filter(pk=request.pk).update(verify_expires_at=link_ran_out)
-    assert services.request_expire_unverified() == 1
+    assert request_expire_unverified() == 1
     request.refresh_from_db()
     assert request.status == "expired" and request.closed_at is not None
     assert request.email == "" and request.identifiers == {} and request.pii_purged_at is not None
@@ -44,8 +45,8 @@ def test_unverified_request_expires_after_link_and_grace_and_is_purged():
 def test_link_expired_recently_still_resendable():
     request, _token = submit()
     PrivacyRequest.objects.filter(pk=request.pk).update(verify_expires_at=timezone.now() - timedelta(hours=1))
-    assert services.request_expire_unverified() == 0
-    services.request_resend_verification(request=request)
+    assert request_expire_unverified() == 0
+    request_resend_verification(request=request)
     request.refresh_from_db()
     assert request.verify_expires_at > timezone.now()
 
@@ -63,7 +64,7 @@ def test_closed_requests_purged_after_retention(settings):
     SubjectIdentity.objects.create(request=old, kind="user_id", value="4711", source="app-db")
     email = old.email
     old.note(actor="system", action="request.completed_note")
-    assert services.purge_closed_requests_pii() == 1
+    assert requests_purge_closed_pii() == 1
     old.refresh_from_db()
     assert old.email == "" and old.identifiers == {} and old.pii_purged_at is not None
     assert old.status == "completed" and old.reference  # the row (counts) stays
@@ -75,7 +76,7 @@ def test_closed_requests_purged_after_retention(settings):
     recent.refresh_from_db()
     open_old.refresh_from_db()
     assert recent.email and open_old.email
-    assert services.purge_closed_requests_pii() == 0  # idempotent
+    assert requests_purge_closed_pii() == 0  # idempotent
 
 
 def _purge_queries(rows: int) -> int:
@@ -85,7 +86,7 @@ def _purge_queries(rows: int) -> int:
     for _ in range(rows):
         _closed(800)
     with CaptureQueriesContext(connection) as queries:
-        assert services.purge_closed_requests_pii(batch_size=1000) == rows
+        assert requests_purge_closed_pii(batch_size=1000) == rows
     return len(queries)
 
 

@@ -6,8 +6,10 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from requests_app import services
 from requests_app.models import PrivacyRequest, StoreTask
+from requests_app.services.decisions import request_deny, request_extend
+from requests_app.services.intake import request_verify
+from requests_app.services.links import issue_status_token
 from tests.requests_app.intake_helpers import (
     committed,
     status_path,
@@ -25,7 +27,7 @@ def _without_secrets(content: bytes) -> str:
 
 def _status_url(request):
     if not hasattr(request, "_test_status_token"):
-        request._test_status_token = services.issue_status_token(request)
+        request._test_status_token = issue_status_token(request)
     return f"/requests/status/{request._test_status_token}/"
 
 
@@ -44,7 +46,7 @@ def test_status_link_from_email_shows_state_and_timeline(client):
 def test_status_page_after_verify_shows_due_date_and_no_staff_names(client, officer):
     request = verified()
     with committed():
-        services.request_extend(request=request, actor=officer, reason="Many systems to search.")
+        request_extend(request=request, actor=officer, reason="Many systems to search.")
     request.refresh_from_db()
     html = client.get(_status_url(request)).content.decode()
     assert 'id="due"' in html and "(extended)" in html
@@ -56,10 +58,10 @@ def test_status_page_after_verify_shows_due_date_and_no_staff_names(client, offi
 def test_each_email_has_its_own_random_link_and_all_keep_working(client, officer):
     request, _token = submit(kind="deletion")
     first = status_path(mail.outbox[0])
-    request = services.request_verify(token=_token)
+    request = request_verify(token=_token)
     mail.outbox.clear()
     with committed():
-        services.request_deny(request=request, actor=officer, reason="Not our data.")
+        request_deny(request=request, actor=officer, reason="Not our data.")
     later = status_path(mail.outbox[0])
     assert later != first
     for path in (first, later):
@@ -70,7 +72,7 @@ def test_each_email_has_its_own_random_link_and_all_keep_working(client, officer
 
 def test_status_link_tokens_are_random_not_derived_from_the_reference(settings):
     request, _token = submit()
-    a, b = services.issue_status_token(request), services.issue_status_token(request)
+    a, b = issue_status_token(request), issue_status_token(request)
     assert a != b and a.startswith("ps_") and len(a) == 46
     assert request.status_links.active().count() == 3  # the e-mail's, and these two
     assert not any(link.token_hash in (a, b) for link in request.status_links.all())  # only hashes kept
@@ -78,7 +80,7 @@ def test_status_link_tokens_are_random_not_derived_from_the_reference(settings):
 
 def test_staff_revokes_one_status_link_and_only_that_one_stops(client, officer):
     request, _token = submit()
-    keep, drop = services.issue_status_token(request), services.issue_status_token(request)
+    keep, drop = issue_status_token(request), issue_status_token(request)
     from portal.tokens import hash_token
 
     staff = Client()

@@ -14,9 +14,9 @@ from django.core.management.base import CommandError
 from django.test import TestCase
 
 from portal.models import AuditEvent
-from requests_app import services as intake
 from requests_app.engine import receipt, services
 from requests_app.models import AccessPackage, PrivacyRequest
+from requests_app.services.intake import request_file_verified, request_verify
 from requests_app.stores import registry
 from requests_app.stores.base import Subject
 from tests.conftest import ALICE
@@ -302,21 +302,21 @@ def test_a_typed_in_identifier_holds_auto_approval_for_staff(stores_file, settin
     settings.PORTAL_AUTO_APPROVE = ["access", "deletion"]
     request, token = submit(kind="deletion", identifiers={"username": "alice"})
     with committed():
-        request = intake.request_verify(token=token)
+        request = request_verify(token=token)
     assert request.status == PrivacyRequest.Status.VERIFIED
     held = AuditEvent.objects.get(subject_id=str(request.pk), action="request.auto_approval_held")
     assert "username" in held.reason and "does not prove" in held.reason
     # Without the identifier, the same request is approved at once.
     plain, token = submit(email="carol@example.net", kind="deletion")
     with committed():
-        assert intake.request_verify(token=token).status == PrivacyRequest.Status.APPROVED
+        assert request_verify(token=token).status == PrivacyRequest.Status.APPROVED
 
 
 def test_an_identifier_vouched_for_by_the_host_app_is_approved_automatically(stores_file, settings):
     username_file(stores_file)
     settings.PORTAL_AUTO_APPROVE = ["access", "deletion"]
     with committed():
-        request = intake.request_file_verified(
+        request = request_file_verified(
             kind="deletion",
             email=ALICE,
             identifiers={"username": "alice"},

@@ -8,8 +8,9 @@ from django.test import Client
 from django.utils import timezone
 
 from portal.models import AuditEvent
-from requests_app import services
 from requests_app.models import PrivacyRequest
+from requests_app.services.intake import request_verify
+from requests_app.services.validation import RequestError
 from tests.requests_app.intake_helpers import (
     committed,
     status_path,
@@ -131,9 +132,9 @@ def test_verify_post_without_csrf_refused():
 
 
 def test_verify_service_rejects_unknown_and_used_tokens():
-    with pytest.raises(services.RequestError):
-        services.request_verify(token="pv_nope")
+    with pytest.raises(RequestError):
+        request_verify(token="pv_nope")
     _request, token = submit()
-    services.request_verify(token=token)
-    with pytest.raises(services.RequestError):
-        services.request_verify(token=token)
+    request_verify(token=token)
+    with pytest.raises(RequestError):
+        request_verify(token=token)

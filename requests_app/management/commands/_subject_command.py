@@ -8,9 +8,10 @@ from typing import Any
 from django.core.management.base import CommandError, OutputWrapper
 
 from portal.email_address import is_valid_email_address
-from requests_app import services as request_services
 from requests_app.engine import cli, finish, services
 from requests_app.models import PrivacyRequest
+from requests_app.services.intake import request_file_approved
+from requests_app.services.validation import RequestError
 from requests_app.stores import registry
 
 
@@ -30,8 +31,8 @@ def clean_email(value: str) -> str:
 
 def create_request(kind: str, email: str, command: str, reason: str) -> PrivacyRequest:
     try:
-        return request_services.request_file_approved(kind=kind, email=email, actor=actor(command), reason=reason)
-    except request_services.RequestError as exc:
+        return request_file_approved(kind=kind, email=email, actor=actor(command), reason=reason)
+    except RequestError as exc:
         raise CommandError(f"--email: {exc}")
 
 
