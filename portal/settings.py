@@ -425,11 +425,8 @@ CELERY_BEAT_SCHEDULER = "portal.celery.HeartbeatScheduler"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = False
 
-from abuse_app.schedule import BEAT_SCHEDULE as _ABUSE_BEAT  # noqa: E402
-from portal.schedule import BEAT_SCHEDULE as _PORTAL_BEAT  # noqa: E402
-from requests_app.schedule import BEAT_SCHEDULE as _REQUESTS_BEAT  # noqa: E402
-
-CELERY_BEAT_SCHEDULE = {**_PORTAL_BEAT, **_REQUESTS_BEAT, **_ABUSE_BEAT}
+# No CELERY_BEAT_SCHEDULE here: settings import no app. The kernel's entries and those the apps
+# register from AppConfig.ready() live in portal.schedule; HeartbeatScheduler reads them at start.
 
 # --- Logging ----------------------------------------------------------------------
 LOGGING = {
