@@ -194,7 +194,7 @@ class AbuseReportSerializer(serializers.Serializer):
         return fields
 
 
-class _FormData(dict):
+class _FormData(dict[str, Any]):
     """A form's fields as a dict that still answers ``getlist`` (repeated ``locations``)."""
 
     def __init__(self, querydict: Any, cleaned: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db.models import Count, Min
 from django.utils import timezone
 
-from portal import health
+from portal import health, startup
 from requests_app.engine import receipt_keys
 from requests_app.models import PrivacyRequest, StoreTask
 from requests_app.stores import registry
@@ -93,8 +93,6 @@ def receipt_key_requirement() -> str | None:
 
 
 def register() -> None:
-    from portal import startup
-
     startup.require(receipt_key_requirement)
     health.register("stores_config", stores_config)
     health.register("receipt_key", receipt_key)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
@@ -143,9 +144,6 @@ class CaseAdmin(admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "assigned_to":
-            from django.contrib.auth import get_user_model
-            from django.db.models import Q
-
             kwargs["queryset"] = (
                 get_user_model()
                 .objects.filter(is_active=True, is_staff=True)

@@ -36,6 +36,7 @@ from requests_app.admin.request_decisions import DECISIONS, DecisionsMixin
 from requests_app.admin.request_lists import AssigneeFilter, CappedCountPaginator, DeadlineFilter
 from requests_app.admin.store_tasks import StoreTaskInline
 from requests_app.engine import receipt
+from requests_app.engine.finish import leftovers
 from requests_app.models import PrivacyRequest
 
 REFERENCE_RE = re.compile(r"^PR-?[0-9A-Z]{4}-?[0-9A-Z]{4}$")
@@ -318,8 +319,6 @@ class PrivacyRequestAdmin(DecisionsMixin, DashboardMixin, admin.ModelAdmin):
         return [(name, DECISIONS[name][0]) for name in names]
 
     def _left(self, obj: PrivacyRequest) -> list[dict[str, Any]]:
-        from requests_app.engine.finish import leftovers
-
         if obj.kind != PrivacyRequest.Kind.DELETION:
             return []
         if obj.status == PrivacyRequest.Status.COMPLETED and obj.receipt:
