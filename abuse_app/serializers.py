@@ -12,6 +12,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
@@ -44,6 +46,7 @@ class Text(serializers.CharField):
         return str(super().to_internal_value(data))
 
 
+@extend_schema_field(serializers.ListField(child=serializers.CharField()))
 class Locations(serializers.Field):
     """A list of web addresses or content ids, or one newline-separated string; returned as that string."""
 
@@ -71,6 +74,7 @@ class Locations(serializers.Field):
         return value
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
 class GoodFaith(serializers.Field):
     """The reporter's statement of good faith: "on" when given (the form's checkbox), else empty."""
 
@@ -81,6 +85,7 @@ class GoodFaith(serializers.Field):
         return value == "on"
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class AccountId(serializers.Field):
     """An id of the host app (text or a number): at most 200 printable characters."""
 
@@ -104,6 +109,7 @@ class AccountId(serializers.Field):
         return value
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class ContentId(AccountId):
     """The reported content's id, in a form ``targets.parse_location`` understands."""
 
@@ -116,6 +122,7 @@ class ContentId(AccountId):
         return value
 
 
+@extend_schema_field(OpenApiTypes.OBJECT)
 class Snapshot(serializers.Field):
     """The content as it was (JSON; a string that is not JSON is kept as text): at most 64 KiB, no NUL."""
 
