@@ -13,8 +13,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/v1/", include("requests_app.api_urls")),
-    path("api/v1/", include("abuse_app.api_urls")),
     path("", include("requests_app.urls")),
     path("", include("abuse_app.urls")),
     path("", include("portal.site_urls")),
