@@ -1,6 +1,30 @@
 from django.apps import AppConfig
+from django.conf import settings
+
+from abuse_app.dsa import vocabulary
+from abuse_app.schedule import BEAT_SCHEDULE
+from portal import schedule
+from portal.config import ConfigError
 
 
 class AbuseAppConfig(AppConfig):
     name = "abuse_app"
     verbose_name = "Abuse reports"
+
+    def ready(self) -> None:
+        # In ready(): the tasks module imports models, which need the app registry filled. Importing
+        # it registers the tasks that services send by name (portal.celery.enqueue) in every process.
+        from abuse_app import tasks  # noqa: F401
+
+        schedule.register(BEAT_SCHEDULE)
+        check_content_types(settings.PORTAL_DSA_TDB_CONTENT_TYPES)
+
+
+def check_content_types(chosen: list[str]) -> None:
+    """A bad PORTAL_DSA_TDB_CONTENT_TYPES stops every process at start-up, naming the variable."""
+    unknown = sorted(set(chosen) - set(vocabulary.CONTENT_TYPES))
+    if unknown or not chosen:
+        raise ConfigError(
+            f"PORTAL_DSA_TDB_CONTENT_TYPES: unknown {', '.join(unknown) or '(empty)'}; "
+            f"choose from {', '.join(vocabulary.CONTENT_TYPES)}"
+        )

@@ -9,6 +9,7 @@ leaves nothing behind.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 from dataclasses import dataclass
 
@@ -74,8 +75,6 @@ class _Utf8Check:
     """Incremental check that a stream is UTF-8 text without binary control bytes."""
 
     def __init__(self) -> None:
-        import codecs
-
         self.decoder = codecs.getincrementaldecoder("utf-8")()
         self.ok = True
 

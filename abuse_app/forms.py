@@ -9,7 +9,7 @@ from django.utils.translation import ngettext
 
 from abuse_app import evidence, targets
 from abuse_app.models import ILLEGAL_CONTENT_CATEGORIES, Appeal, Category, Decision
-from abuse_app.services import NoticeInput
+from abuse_app.services import NoticeInput, decision_problems
 from portal.email_address import EmailFormField
 
 
@@ -282,19 +282,22 @@ class DecisionForm(forms.Form):
         ground = "" if data.get("ground") == GROUND_NONE else data.get("ground")
         if "ground" in data:
             data["ground"] = ground
-        if action and action != Decision.Action.NONE and "ground" in data and not ground:
-            self.add_error("ground", _("An action needs a ground: illegal content or the terms of service."))
-        if ground and not (data.get("legal_reference") or "").strip():
-            self.add_error("legal_reference", _("Name the law or the terms' clause."))
-        if data.get("manifestly_unfounded") and action != Decision.Action.NONE:
-            self.add_error(
-                "manifestly_unfounded",
-                _("Only a decision to take no action can find notices manifestly unfounded."),
-            )
         if data.get("duration") == "until" and not data.get("restricted_until"):
             self.add_error("restricted_until", _("Give the last day of the restriction, or choose indefinite."))
         if data.get("duration") != "until":
             data["restricted_until"] = None
+        if action:  # the service's rules, each problem next to its field (unless the field has one)
+            problems = decision_problems(
+                action=action,
+                ground=ground or "",
+                legal_reference=data.get("legal_reference") or "",
+                facts=data.get("facts") or "",
+                manifestly_unfounded=bool(data.get("manifestly_unfounded")),
+                restricted_until=data.get("restricted_until"),
+            )
+            for field, message in problems.items():
+                if field not in self.errors:
+                    self.add_error(field, message)
         return data
 
     def decide_kwargs(self) -> dict:

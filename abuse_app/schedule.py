@@ -1,6 +1,6 @@
-"""Beat entries of this app (merged into CELERY_BEAT_SCHEDULE in settings).
+"""Beat entries of this app (registered with portal.schedule in AppConfig.ready).
 
-Kept free of model imports: settings import it before apps are ready.
+Kept free of model imports (beat entries only).
 """
 
 from typing import Any

@@ -1,8 +1,19 @@
-from django.urls import path
+"""Every URL of abuse reports: the public pages and the API under ``api/v1/``.
+
+``portal/urls.py`` includes this module at the root (the kernel names apps only as strings).
+"""
+
+from django.urls import URLPattern, URLResolver, include, path
 
 from abuse_app import views
+from abuse_app.api import AbuseReportView
 
-urlpatterns = [
+api_patterns: list[URLPattern | URLResolver] = [
+    path("abuse-reports/", AbuseReportView.as_view(), name="api-abuse-reports"),
+]
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("api/v1/", include(api_patterns)),
     path("report/", views.report, name="abuse-report"),
     path("report/received/", views.received, name="abuse-received"),
     path("report/status/<str:token>/", views.status, name="abuse-status"),

@@ -71,7 +71,7 @@ def report(request):
         form = ReportForm(child_safety_lane=lane, initial={"category": category} if category else {})
     return render(
         request,
-        "abuse/report.html",
+        "abuse_app/report.html",
         {
             "form": form,
             "lane": lane,
@@ -93,7 +93,7 @@ def received(request):
     status_path = reverse("abuse-status", args=[receipt["token"]])
     response = render(
         request,
-        "abuse/received.html",
+        "abuse_app/received.html",
         {
             "reference": receipt["reference"],
             "status_url": mail.absolute(status_path),
@@ -129,7 +129,7 @@ def status(request, token: str):
     notice = services.notice_get_by_token(token)
     if notice is None:
         raise Http404
-    response = render(request, "abuse/status.html", {**_status_context(notice), "token": token})
+    response = render(request, "abuse_app/status.html", {**_status_context(notice), "token": token})
     response["Cache-Control"] = "no-store"
     return response
 
@@ -186,7 +186,7 @@ def _appeal(request, *, decision: Decision, appellant: str, notice: Notice | Non
     just_sent = appeal is not None and request.session.pop(APPEAL_SENT_SESSION_KEY, None) == appeal.pk
     response = render(
         request,
-        "abuse/appeal.html",
+        "abuse_app/appeal.html",
         {
             "decision": decision,
             "case": decision.case,
@@ -276,7 +276,7 @@ def transparency(request):
     query = f"from={figures['period']['from']}&to={figures['period']['to']}"
     return render(
         request,
-        "abuse/transparency.html",
+        "abuse_app/transparency.html",
         {
             "figures": figures,
             "error": error,

@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from portal import ratelimit
+from portal import ratelimit, two_factor
 
 # Password guesses from one address across many usernames (django-axes locks a
 # username+address pair; this stops spraying one password over many accounts).
@@ -50,13 +50,9 @@ class PortalAdminSite(admin.AdminSite):
         return shown
 
     def has_permission(self, request: HttpRequest) -> bool:
-        from portal import two_factor
-
         return super().has_permission(request) and not two_factor.needs_verification(request.user)
 
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        from portal import two_factor
-
         next_url = request.POST.get("next") or request.GET.get("next") or ""
         if request.method == "GET" and two_factor.needs_verification(request.user):
             return redirect(two_factor.next_step_url(request.user, next_url))

@@ -8,8 +8,9 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal"
 
     def ready(self) -> None:
+        # Imported in ready(): these modules import models, which need the app registry filled.
         from portal import (
-            checks,  # noqa: F401  (registers system checks)
+            audit_chain,  # noqa: F401  (connects the post_save receiver that seals events)
             roles,
         )
         from portal import logging as portal_logging

@@ -26,14 +26,17 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+from django.utils import timezone
 
-if TYPE_CHECKING:
-    from portal.models import AuditEvent
+from portal import audit, mail
+from portal.models import AuditEvent
 
 logger = logging.getLogger("portal.audit")
 
@@ -72,8 +75,6 @@ def _lock() -> None:
 
 def seal(batch_size: int = 1000) -> int:
     """Chain every committed, unsealed event (oldest id first); returns how many were sealed."""
-    from portal.models import AuditEvent
-
     sealed = 0
     while True:
         with transaction.atomic():
@@ -102,6 +103,14 @@ def seal_after_commit() -> None:
     transaction.on_commit(_seal_quietly)
 
 
+@receiver(post_save, sender=AuditEvent, dispatch_uid="portal.audit_chain.seal")
+def _seal_new_event(sender: type[AuditEvent], instance: AuditEvent, created: bool, raw: bool = False,
+                    **kwargs: Any) -> None:
+    """Every event written (``AuditEvent.save``) is sealed once its transaction commits."""
+    if created and not raw:
+        seal_after_commit()
+
+
 def _seal_quietly() -> None:
     try:
         seal()
@@ -124,12 +133,6 @@ class ChainReport:
 
 def verify(anchor: tuple[int, str] | None = None) -> ChainReport:
     """Walk the chain from the first event; stop at the first broken link and say which and why."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from portal.models import AuditEvent
-
     prev, expected_seq, checked, anchor_seen = GENESIS, 1, 0, anchor is None
     events = AuditEvent.objects.filter(seq__isnull=False).order_by("seq")
     for event in events.iterator(chunk_size=5000):
@@ -168,8 +171,6 @@ def verify(anchor: tuple[int, str] | None = None) -> ChainReport:
 
 def anchor() -> ChainReport:
     """Seal, then send the head of the chain to the operator's log and e-mail (daily beat job)."""
-    from portal import audit, mail
-
     seal()
     report = verify()
     line = (f"audit anchor: seq {report.head_seq} head {report.head_hash} events {report.checked} "

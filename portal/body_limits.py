@@ -30,6 +30,8 @@ from django.shortcuts import render
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 
+from portal.input_limits import max_json_bytes
+
 View = Callable[..., Any]
 Limit = int | Callable[[], int]
 DEFAULT_MAX_FORM_BYTES = 1024 * 1024
@@ -71,8 +73,6 @@ def body_limit(request: HttpRequest) -> int:
     limit = _declared_limit(match.func) if match is not None else None
     if limit is None:
         if request.path_info.startswith("/api/"):
-            from portal.input_limits import max_json_bytes
-
             return max_json_bytes()
         return max_form_bytes()
     return limit() if callable(limit) else int(limit)

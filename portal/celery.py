@@ -18,6 +18,8 @@ from celery import Celery
 from celery.beat import PersistentScheduler
 from celery.signals import worker_init, worker_ready
 
+from portal import schedule
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 app = Celery("portal")
@@ -31,7 +33,7 @@ logger = logging.getLogger(__name__)
 @worker_init.connect
 def _refuse_to_start_if_unmet(**kwargs: Any) -> None:
     """A production worker without what it needs (the receipt key...) exits before taking any message."""
-    from portal import startup
+    from portal import startup  # this module loads with the portal package, before Django's apps
 
     startup.refuse_to_start_if_unmet("celery worker")
 
@@ -43,6 +45,22 @@ def route_task(name: str, args: Any, kwargs: Any, options: Any, task: Any = None
     return {"queue": "default"}
 
 
+def enqueue(name: str, *args: Any) -> None:
+    """Send the task registered as ``name`` (e.g. ``abuse.deliver_webhook``) with ``args``.
+
+    By name, so that a services module need not import the tasks module that imports it (an import
+    circle). The app's ``AppConfig.ready()`` imports its tasks module, so the name is registered in
+    every process; ``delay`` keeps routing, eager mode and tests' patches of ``task.delay``.
+    """
+    try:
+        task = app.tasks[name]
+    except KeyError:
+        raise LookupError(
+            f"no Celery task is registered as {name!r}: does its app's ready() import its tasks module?"
+        ) from None
+    task.delay(*args)
+
+
 class HeartbeatScheduler(PersistentScheduler):
     """The default beat scheduler, plus a row in the database saying beat is alive.
 
@@ -51,13 +69,19 @@ class HeartbeatScheduler(PersistentScheduler):
     """
 
     _last_beat = 0.0
+    app: Celery  # set by celery.beat.Scheduler.__init__ (its stubs do not declare it)
+
+    def setup_schedule(self) -> None:
+        """Schedule the entries of ``portal.schedule`` (the kernel's and those the apps registered)."""
+        self.app.conf.beat_schedule = {**schedule.entries(), **(self.app.conf.beat_schedule or {})}
+        super().setup_schedule()
 
     def tick(self, *args: Any, **kwargs: Any) -> float:
         now = time.monotonic()
         if now - self._last_beat >= 10:
             self._last_beat = now
             try:
-                from portal.models import Heartbeat
+                from portal.models import Heartbeat  # models need the app registry; this module loads first
 
                 Heartbeat.record("beat")
             except Exception:  # beat must keep scheduling even if the database blips
@@ -72,6 +96,7 @@ def queue_depth(queue: str) -> int | None:
     ``_size`` (which honours Redis' ``global_keyprefix``); AMQP brokers answer a
     passive declare, "no such queue" meaning empty.
     """
+    # Only AMQP brokers need these: a worker on Redis or the filesystem never loads amqp.
     from amqp.exceptions import NotFound  # type: ignore[attr-defined]
     from kombu.exceptions import OperationalError
 

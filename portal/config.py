@@ -149,7 +149,7 @@ def env_rate(name: str, default: str, *, drf: bool = False) -> str:
         if not _DRF_RATE.match(raw):
             raise ConfigError(f"{name}: {raw!r} is not a rate; expected e.g. 20/hour, 600/minute or 5/second")
         return raw
-    from portal.ratelimit import parse_rate
+    from portal.ratelimit import parse_rate  # settings import this module; ratelimit loads Django's HTTP layer
 
     try:
         parse_rate(raw)

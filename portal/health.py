@@ -17,6 +17,10 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from portal import task_failures
+from portal.celery import app
+from portal.models import Heartbeat
+
 logger = logging.getLogger(__name__)
 HEARTBEAT_MAX_AGE = timedelta(seconds=60)
 MAIL_CHECK_CACHE_SECONDS = 60
@@ -41,8 +45,6 @@ def _check_database() -> dict[str, Any]:
 
 
 def _check_broker() -> dict[str, Any]:
-    from portal.celery import app
-
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
@@ -53,8 +55,6 @@ def _check_broker() -> dict[str, Any]:
 
 
 def _check_heartbeat(name: str) -> dict[str, Any]:
-    from portal.models import Heartbeat
-
     try:
         beat = Heartbeat.objects.filter(name=name).first()
     except Exception as exc:
@@ -63,24 +63,6 @@ def _check_heartbeat(name: str) -> dict[str, Any]:
         return {"ok": False, "error": "never seen"}
     age = (timezone.now() - beat.at).total_seconds()
     return {"ok": age <= HEARTBEAT_MAX_AGE.total_seconds(), "last_seen_seconds_ago": round(age, 1)}
-
-
-def _check_stores() -> dict[str, Any]:
-    from requests_app.stores import registry
-
-    try:
-        errors = registry.config_errors()
-    except Exception as exc:  # a broken loader must not take the health page down
-        return {"ok": False, "error": type(exc).__name__}
-    result: dict[str, Any] = {"ok": not errors, **({"errors": errors} if errors else {})}
-    try:
-        # A warning, not a failure: the portal works, but a table may be left out of requests.
-        warnings = registry.cached_coverage_warnings()
-    except Exception as exc:
-        warnings = [f"coverage check failed: {type(exc).__name__}"]
-    if warnings:
-        result["warnings"] = warnings
-    return result
 
 
 def _smtp_reachable(host: str, port: int) -> dict[str, Any]:
@@ -123,8 +105,6 @@ def _check_mail() -> dict[str, Any]:
 
 def _check_repeated_failures() -> dict[str, Any]:
     """Red when one task failed the same way PORTAL_HEALTH_REPEATED_FAILURES times in the last hour."""
-    from portal import task_failures
-
     repeated = task_failures.repeated(minimum=settings.PORTAL_HEALTH_REPEATED_FAILURES)
     return {"ok": not repeated, **({"failing": repeated} if repeated else {})}
 
@@ -143,7 +123,6 @@ def all_checks() -> dict[str, dict[str, Any]]:
         "broker": _check_broker(),
         "worker": _check_heartbeat("worker"),
         "beat": _check_heartbeat("beat"),
-        "stores_config": _check_stores(),
         "mail": _run(_check_mail),
         "repeated_failures": _run(_check_repeated_failures),
     }

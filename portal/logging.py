@@ -21,6 +21,10 @@ import logging
 import re
 from typing import Any
 
+from django.apps import apps
+
+from portal import schedule
+
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 _PATTERNS = [
     (_EMAIL, "[email]"),
@@ -104,10 +108,7 @@ _CELERY_TASK_LOGGERS = {"celery.app.trace", "celery.worker.strategy", "celery.be
 
 def routine_task_names() -> frozenset[str]:
     """Tasks beat sends every few seconds or minutes (heartbeat, engine sweep): bookkeeping, not news."""
-    from django.conf import settings
-
-    schedule = getattr(settings, "CELERY_BEAT_SCHEDULE", {})
-    return frozenset(entry["task"] for entry in schedule.values()
+    return frozenset(entry["task"] for entry in schedule.entries().values()
                      if isinstance(entry.get("schedule"), int | float) and entry["schedule"] < 3600)
 
 
@@ -123,10 +124,13 @@ class QuietRoutineTasks(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.name not in _CELERY_TASK_LOGGERS or record.levelno != logging.INFO:
             return True
-        if self._names is None:
-            self._names = routine_task_names()
+        names = self._names
+        if names is None:
+            names = routine_task_names()
+            if apps.ready:  # logging starts before the apps; once ready, every beat entry is known
+                self._names = names
         message = record.getMessage()
-        if not any(name in message for name in self._names):
+        if not any(name in message for name in names):
             return True
         record.levelno, record.levelname = logging.DEBUG, "DEBUG"
         return logging.getLogger().isEnabledFor(logging.DEBUG)

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.conf import settings
@@ -27,11 +26,15 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from portal import ratelimit
+from portal.celery import QUEUES, queue_depth
+from portal.health import all_checks
+from portal.models import Heartbeat, MetricCounter
+
 logger = logging.getLogger(__name__)
 
 # Upper bounds (seconds) of the store-task duration histogram.
 DURATION_BUCKETS = (0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0)
-DEADLINE_WINDOW = timedelta(days=7)
 
 
 # --- recording (any process) --------------------------------------------------------------
@@ -41,8 +44,6 @@ def _labels(labels: dict[str, str]) -> str:
 
 def add(name: str, amount: float = 1.0, **labels: str) -> None:
     """Add ``amount`` to a counter (created on first use). Safe to call from any process."""
-    from portal.models import MetricCounter
-
     key = _labels(labels)
     try:
         if not MetricCounter.objects.filter(name=name, labels=key).update(value=F("value") + amount):
@@ -72,6 +73,25 @@ def azure_call(service: str, status: int | None) -> None:
 
 
 # --- reading (at scrape time) ---------------------------------------------------------------
+# What the apps add from their AppConfig.ready() (the kernel imports no app):
+# - a collector yields metric families at scrape time (it must not raise for lack of data);
+# - a failure check is a /healthz check whose result lists ``failing`` groups, counted in
+#   ``portal_repeated_task_failures``.
+Collector = Callable[[], Iterator[Any]]
+COLLECTORS: list[Collector] = []
+FAILURE_CHECKS: list[str] = []
+
+
+def register_collector(collect: Collector) -> None:
+    if collect not in COLLECTORS:
+        COLLECTORS.append(collect)
+
+
+def register_failure_check(check_name: str) -> None:
+    if check_name not in FAILURE_CHECKS:
+        FAILURE_CHECKS.append(check_name)
+
+
 def _parse(labels: str) -> dict[str, str]:
     return dict(pair.split("=", 1) for pair in labels.split(",") if "=" in pair)
 
@@ -80,54 +100,14 @@ class PortalCollector:
     """Reads every figure from the database and the broker when Prometheus scrapes."""
 
     def collect(self) -> Iterator[Any]:
-        yield from self._requests()
+        for collect in COLLECTORS:
+            yield from collect()
         yield from self._counters()
         yield from self._queues()
         yield from self._heartbeats()
         yield from self._health()
 
-    def _requests(self) -> Iterator[Any]:
-        from django.db.models import Count
-        from django.db.models.functions import Coalesce
-
-        from requests_app.models import PrivacyRequest
-
-        by_state = GaugeMetricFamily(
-            "portal_privacy_requests", "Privacy requests by state and kind.", labels=["state", "kind"]
-        )
-        counts = {
-            (row["status"], row["kind"]): row["n"]
-            for row in PrivacyRequest.objects.values("status", "kind").annotate(n=Count("id")).order_by()
-        }
-        for state in PrivacyRequest.Status.values:
-            for kind in PrivacyRequest.Kind.values:
-                by_state.add_metric([state, kind], counts.get((state, kind), 0))
-        yield by_state
-        due = GaugeMetricFamily(
-            "portal_privacy_requests_due_within_7_days",
-            "Open privacy requests whose deadline (extended if extended) is within 7 days or past.",
-            labels=["kind"],
-        )
-        overdue = GaugeMetricFamily(
-            "portal_privacy_requests_overdue", "Open privacy requests past their deadline.", labels=["kind"]
-        )
-        now = timezone.now()
-        open_requests = PrivacyRequest.objects.filter(status__in=PrivacyRequest.OPEN_STATUSES).annotate(
-            deadline=Coalesce("extended_due_at", "due_at")
-        )
-        soon = dict(
-            open_requests.filter(deadline__lte=now + DEADLINE_WINDOW).values_list("kind").annotate(n=Count("id"))
-        )
-        late = dict(open_requests.filter(deadline__lt=now).values_list("kind").annotate(n=Count("id")))
-        for kind in PrivacyRequest.Kind.values:
-            due.add_metric([kind], soon.get(kind, 0))
-            overdue.add_metric([kind], late.get(kind, 0))
-        yield due
-        yield overdue
-
     def _counters(self) -> Iterator[Any]:
-        from portal.models import MetricCounter
-
         rows = [(name, _parse(labels), value) for name, labels, value in
                 MetricCounter.objects.values_list("name", "labels", "value")]
         retries = CounterMetricFamily(
@@ -165,8 +145,6 @@ class PortalCollector:
         yield from (durations, retries, calls, throttled)
 
     def _queues(self) -> Iterator[Any]:
-        from portal.celery import QUEUES, queue_depth
-
         depth = GaugeMetricFamily(
             "portal_queue_depth", "Messages waiting in each Celery queue (-1: the broker did not answer).",
             labels=["queue"],
@@ -177,8 +155,6 @@ class PortalCollector:
         yield depth
 
     def _heartbeats(self) -> Iterator[Any]:
-        from portal.models import Heartbeat
-
         age = GaugeMetricFamily(
             "portal_heartbeat_age_seconds",
             "Seconds since beat / a worker last proved alive (+Inf: never).",
@@ -194,24 +170,17 @@ class PortalCollector:
 
     def _health(self) -> Iterator[Any]:
         """The /healthz checks as gauges, so an alert can fire on the same truth the page tells."""
-        from portal.health import all_checks
-
         checks = all_checks()
         ok = GaugeMetricFamily("portal_health_check_ok", "1 if the /healthz check passes, else 0.", labels=["check"])
         for name, result in sorted(checks.items()):
             ok.add_metric([name], 1 if result.get("ok") else 0)
         yield ok
-        oldest = GaugeMetricFamily(
-            "portal_oldest_running_request_seconds", "Age of the oldest running privacy request (0: none)."
-        )
-        oldest.add_metric([], float(checks.get("running_requests", {}).get("oldest_running_seconds") or 0))
-        yield oldest
         repeated = GaugeMetricFamily(
             "portal_repeated_task_failures",
             "Groups of identical failures in the last hour at or above PORTAL_HEALTH_REPEATED_FAILURES.",
             labels=["check"],
         )
-        for name in ("repeated_failures", "store_task_failures"):
+        for name in ("repeated_failures", *FAILURE_CHECKS):
             repeated.add_metric([name], len(checks.get(name, {}).get("failing", [])))
         yield repeated
 
@@ -234,8 +203,6 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
 
     An address that keeps sending wrong tokens is refused (429) for the rest of the window.
     """
-    from portal import ratelimit
-
     expected = getattr(settings, "PORTAL_METRICS_TOKEN", "")
     if not expected:
         return HttpResponse("Metrics are off: set PORTAL_METRICS_TOKEN to turn them on.\n", status=404,

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django_otp.models import Device
 
 from portal import tokens
+from portal.policy import render_policy
 
 
 class AuditEvent(models.Model):
@@ -56,10 +57,7 @@ class AuditEvent(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise PermissionError("audit events are append-only")
-        super().save(*args, **kwargs)
-        from portal import audit_chain
-
-        audit_chain.seal_after_commit()
+        super().save(*args, **kwargs)  # portal.audit_chain seals it after the commit (post_save)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("audit events are append-only")
@@ -212,8 +210,6 @@ class PolicyVersion(models.Model):
         self.refresh_from_db()
 
     def render(self) -> str:
-        from portal.policy import render_policy
-
         return render_policy(self.body)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import Group, Permission
 from django.db.models.signals import post_migrate
 
 PRIVACY_OFFICERS = "Privacy officers"
@@ -41,8 +42,6 @@ ROLE_APPS = {
 
 
 def sync_roles(**kwargs: Any) -> None:
-    from django.contrib.auth.models import Group, Permission
-
     for role, grants in ROLE_APPS.items():
         group, _ = Group.objects.get_or_create(name=role)
         perms: list[Permission] = []

@@ -167,7 +167,6 @@ PORTAL_ABUSE_DISPUTE_URL = env_str(
     "PORTAL_ABUSE_DISPUTE_URL", "https://digital-strategy.ec.europa.eu/en/policies/dsa-out-court-dispute-settlement"
 )
 PORTAL_ABUSE_COURTS = env_str("PORTAL_ABUSE_COURTS", "")
-from abuse_app.dsa import vocabulary as _dsa_vocabulary  # noqa: E402  (plain lists, no Django)
 
 # DSA Transparency Database (Art. 24(5); docs/abuse.md, "DSA duties"): statements of reasons are
 # sent only when enabled, to the sandbox until the operator switches to production.
@@ -192,11 +191,9 @@ PORTAL_DSA_TDB_CLAIM_SECONDS = env_int("PORTAL_DSA_TDB_CLAIM_SECONDS", 300, mini
 if PORTAL_DSA_TDB_CLAIM_SECONDS <= PORTAL_DSA_TDB_TIMEOUT:
     raise ConfigError("PORTAL_DSA_TDB_CLAIM_SECONDS: must be longer than PORTAL_DSA_TDB_TIMEOUT, or a slow call "
                       "would be sent twice at once")
+# Checked against the database's vocabulary when abuse_app starts (AbuseAppConfig.ready): the
+# kernel imports no app.
 PORTAL_DSA_TDB_CONTENT_TYPES = env_list("PORTAL_DSA_TDB_CONTENT_TYPES", ["CONTENT_TYPE_OTHER"])
-_tdb_unknown_types = sorted(set(PORTAL_DSA_TDB_CONTENT_TYPES) - set(_dsa_vocabulary.CONTENT_TYPES))
-if _tdb_unknown_types or not PORTAL_DSA_TDB_CONTENT_TYPES:
-    raise ConfigError(f"PORTAL_DSA_TDB_CONTENT_TYPES: unknown {', '.join(_tdb_unknown_types) or '(empty)'}; "
-                      f"choose from {', '.join(_dsa_vocabulary.CONTENT_TYPES)}")
 PORTAL_DSA_TDB_CONTENT_TYPE_OTHER = env_str("PORTAL_DSA_TDB_CONTENT_TYPE_OTHER", "User content in the app")
 
 # --- Django ---------------------------------------------------------------------
@@ -470,11 +467,8 @@ CELERY_BEAT_SCHEDULER = "portal.celery.HeartbeatScheduler"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = False
 
-from abuse_app.schedule import BEAT_SCHEDULE as _ABUSE_BEAT  # noqa: E402
-from portal.schedule import BEAT_SCHEDULE as _PORTAL_BEAT  # noqa: E402
-from requests_app.schedule import BEAT_SCHEDULE as _REQUESTS_BEAT  # noqa: E402
-
-CELERY_BEAT_SCHEDULE = {**_PORTAL_BEAT, **_REQUESTS_BEAT, **_ABUSE_BEAT}
+# No CELERY_BEAT_SCHEDULE here: settings import no app. The kernel's entries and those the apps
+# register from AppConfig.ready() live in portal.schedule; HeartbeatScheduler reads them at start.
 
 # --- Logging ----------------------------------------------------------------------
 LOGGING = {

@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from django.db.models import Count
 from django.utils import timezone
 
+from portal.models import TaskFailure
+
 logger = logging.getLogger(__name__)
 
 KEEP = timedelta(days=7)
@@ -26,8 +28,6 @@ def describe(exc: BaseException) -> str:
 
 def record(task: str, subject: object, exc: BaseException) -> None:
     """Keep one failed run; never raises (the caller is already handling a failure)."""
-    from portal.models import TaskFailure
-
     try:
         now = timezone.now()
         TaskFailure.objects.create(task=task, subject=str(subject)[:64], error=describe(exc), at=now)
@@ -37,15 +37,11 @@ def record(task: str, subject: object, exc: BaseException) -> None:
 
 
 def count(task: str, subject: object, *, since: datetime) -> int:
-    from portal.models import TaskFailure
-
     return TaskFailure.objects.filter(task=task, subject=str(subject)[:64], at__gte=since).count()
 
 
 def repeated(*, minimum: int, now: datetime | None = None) -> list[dict[str, object]]:
     """Each (task, error) that failed at least ``minimum`` times in the last hour, most frequent first."""
-    from portal.models import TaskFailure
-
     since = (now or timezone.now()) - WINDOW
     rows = (
         TaskFailure.objects.filter(at__gte=since)

@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from portal import audit_chain
 from portal.models import Heartbeat
 
 
@@ -12,14 +13,10 @@ def record_worker_heartbeat() -> None:
 @shared_task(name="portal.audit_seal", acks_late=True)
 def audit_seal() -> int:
     """Chain audit events a process wrote but could not seal (killed between commit and seal)."""
-    from portal import audit_chain
-
     return audit_chain.seal()
 
 
 @shared_task(name="portal.audit_anchor", acks_late=True)
 def audit_anchor() -> bool:
     """Once a day: the head of the audit chain to the operator's log and e-mail."""
-    from portal import audit_chain
-
     return audit_chain.anchor().ok

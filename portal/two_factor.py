@@ -35,6 +35,7 @@ import io
 import secrets
 from base64 import b32encode, b64encode
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -46,12 +47,14 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portal import audit
+from portal import audit, mail, tokens
+from portal.models import EnrolmentInvite, PasskeyDevice
 
 BACKUP_CODE_COUNT = 10
 _BACKUP_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: easy to copy by hand
@@ -91,13 +94,6 @@ SESSION_INVITE = "portal_2fa_invite"
 
 def issue_invite(*, user: Any, actor: Any, hours: int | None = None) -> str:
     """A new single-use invite for ``user`` (earlier unused ones are canceled); returns the raw token."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from portal import tokens
-    from portal.models import EnrolmentInvite
-
     hours = hours or settings.PORTAL_2FA_INVITE_HOURS
     now = timezone.now()
     with transaction.atomic():
@@ -113,15 +109,10 @@ def issue_invite(*, user: Any, actor: Any, hours: int | None = None) -> str:
 
 
 def invite_url(token: str) -> str:
-    from portal import mail
-
     return mail.absolute(reverse("two-factor-invite", args=[token]))
 
 
 def find_invite(token: str) -> Any:
-    from portal import tokens
-    from portal.models import EnrolmentInvite
-
     if not isinstance(token, str) or not token.strip().startswith("ei_") or len(token) > 100:
         return None
     invite = EnrolmentInvite.objects.filter(token_hash=tokens.hash_token(token.strip())).first()
@@ -134,8 +125,6 @@ def remember_invite(request: HttpRequest, invite: Any) -> None:
 
 
 def session_invite(request: HttpRequest) -> Any:
-    from portal.models import EnrolmentInvite
-
     pk = request.session.get(SESSION_INVITE)
     invite = EnrolmentInvite.objects.filter(pk=pk).first() if pk else None
     if invite is None or not invite.usable or invite.user_id != request.user.pk:
@@ -185,8 +174,6 @@ def confirm_enrolment(request: HttpRequest, device: TOTPDevice, token: str) -> l
         return None
     invite = session_invite(request)
     if invite is not None:
-        from django.utils import timezone
-
         type(invite).objects.filter(pk=invite.pk, used_at__isnull=True).update(used_at=timezone.now())
         request.session.pop(SESSION_INVITE, None)
     TOTPDevice.objects.filter(user=request.user, confirmed=True).delete()  # one authenticator per person
@@ -280,8 +267,6 @@ def verify(request: HttpRequest, token: str) -> bool:
 
 def throttled_seconds(user: Any) -> int:
     """Seconds until django-otp's exponential back-off lets this user try a code again (0 = now)."""
-    from django.utils import timezone
-
     wait = 0
     for device in [*TOTPDevice.objects.filter(user=user, confirmed=True),
                    *StaticDevice.objects.filter(user=user, confirmed=True)]:
@@ -309,8 +294,6 @@ def reset_second_factor(*, user: Any, actor: Any, reason: str = "") -> int:
         raise CannotResetOwnFactor("You cannot reset your own second factor; ask another admin.")
     removed: int = TOTPDevice.objects.filter(user=user).delete()[1].get("otp_totp.TOTPDevice", 0)
     StaticDevice.objects.filter(user=user).delete()
-    from portal.models import PasskeyDevice
-
     PasskeyDevice.objects.filter(user=user).delete()
     audit.record(subject_type="user", subject_id=user.pk, action="2fa.reset", actor=actor, reason=reason,
                  data={"username": user.get_username(), "authenticators_removed": removed})

@@ -1,13 +1,21 @@
 from django.apps import AppConfig
 
+from portal import schedule
+from requests_app.schedule import BEAT_SCHEDULE
+
 
 class RequestsAppConfig(AppConfig):
     name = "requests_app"
     verbose_name = "Privacy requests"
 
     def ready(self) -> None:
-        # The transmission ledger's section of access packages ("what this app sent to Microsoft").
-        from requests_app import health, ledger
+        # Imported here, not at the top: these modules import models, which need the app registry
+        # (Django imports apps.py while it is still being filled).
+        from requests_app import checks, health, ledger, metrics
 
+        # The transmission ledger's section of access packages ("what this app sent to Microsoft").
         ledger.register_package_section()
         health.register()
+        checks.register_checks()
+        metrics.register()
+        schedule.register(BEAT_SCHEDULE)

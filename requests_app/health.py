@@ -14,9 +14,27 @@ from django.conf import settings
 from django.db.models import Count, Min
 from django.utils import timezone
 
-from portal import health
+from portal import health, startup
 from requests_app.engine import receipt_keys
 from requests_app.models import PrivacyRequest, StoreTask
+from requests_app.stores import registry
+
+
+def stores_config() -> dict[str, Any]:
+    """The stores file loads (red if not); tables it may leave out of requests are warnings."""
+    try:
+        errors = registry.config_errors()
+    except Exception as exc:  # a broken loader must not take the health page down
+        return {"ok": False, "error": type(exc).__name__}
+    result: dict[str, Any] = {"ok": not errors, **({"errors": errors} if errors else {})}
+    try:
+        # A warning, not a failure: the portal works, but a table may be left out of requests.
+        warnings = registry.cached_coverage_warnings()
+    except Exception as exc:
+        warnings = [f"coverage check failed: {type(exc).__name__}"]
+    if warnings:
+        result["warnings"] = warnings
+    return result
 
 
 def receipt_key() -> dict[str, Any]:
@@ -75,9 +93,8 @@ def receipt_key_requirement() -> str | None:
 
 
 def register() -> None:
-    from portal import startup
-
     startup.require(receipt_key_requirement)
+    health.register("stores_config", stores_config)
     health.register("receipt_key", receipt_key)
     health.register("running_requests", running_requests)
     health.register("store_task_failures", store_task_failures)

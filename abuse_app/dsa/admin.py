@@ -194,7 +194,7 @@ def transparency_report_view(request: Any) -> HttpResponse:
     form = ReportPeriodForm(request.GET or None)
     if not form.is_valid():
         context = {"form": form, "title": _("DSA transparency report")}
-        return render(request, "abuse/admin/transparency_report.html", context)
+        return render(request, "abuse_app/admin/transparency_report.html", context)
     report = build_report(*period(form.cleaned_data["first"], form.cleaned_data["last"]))
     name = f"dsa-transparency-report-{form.cleaned_data['first']}-{form.cleaned_data['last']}"
     if form.cleaned_data["format"] == "csv":

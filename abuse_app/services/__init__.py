@@ -13,8 +13,8 @@ One module per part of the work, with ``entity_action`` names:
 
 Every function that changes state runs in one transaction and writes the audit
 trail in it (status changes through ``Case.transition``); e-mails and Celery
-messages go out only after the commit. ``from abuse_app import services`` and the
-older short names (``services.decide``…) keep working: they are re-exported here.
+messages go out only after the commit. ``from abuse_app import services`` gives
+every name below (re-exported here).
 """
 
 from abuse_app.services.appeals import appeal_decide, appeal_file
@@ -24,6 +24,7 @@ from abuse_app.services.cases import (
     case_decide,
     case_place_legal_hold,
     decision_payload,
+    decision_problems,
 )
 from abuse_app.services.errors import AbuseError, NoticeRefused
 from abuse_app.services.evidence import evidence_open, evidence_purge, evidence_reveal
@@ -51,27 +52,6 @@ from abuse_app.services.webhooks import (
     webhooks_retry,
 )
 
-# The short names callers used before the split.
-submit_notice = notice_submit
-notice_by_token = notice_get_by_token
-decision_by_target_token = decision_get_by_target_token
-check_reporter = reporter_check
-lift_suspensions = reporters_lift_suspensions
-purge_reporter_identities = reporter_identities_purge
-assign = case_assign
-add_note = case_add_note
-place_legal_hold = case_place_legal_hold
-decide = case_decide
-file_appeal = appeal_file
-decide_appeal = appeal_decide
-open_evidence = evidence_open
-purge_evidence = evidence_purge
-queue_webhook = webhook_queue
-signed_body = webhook_signed_body
-deliver = webhook_deliver
-retry_webhook_deliveries = webhooks_retry
-redeliver_stale_webhooks = webhooks_redeliver_stale
-
 __all__ = [
     "MAX_WEBHOOK_ATTEMPTS",
     "AbuseError",
@@ -79,42 +59,24 @@ __all__ = [
     "NoticeRefused",
     "Submitted",
     "TransientWebhookError",
-    "add_note",
     "appeal_decide",
     "appeal_file",
-    "assign",
     "case_add_note",
     "case_assign",
     "case_decide",
     "case_place_legal_hold",
-    "check_reporter",
-    "decide",
-    "decide_appeal",
-    "decision_by_target_token",
     "decision_get_by_target_token",
     "decision_payload",
-    "deliver",
+    "decision_problems",
     "evidence_open",
     "evidence_reveal",
     "evidence_purge",
-    "file_appeal",
-    "lift_suspensions",
-    "notice_by_token",
     "notice_acknowledge",
     "notice_get_by_token",
     "notice_submit",
-    "open_evidence",
-    "place_legal_hold",
-    "purge_evidence",
-    "purge_reporter_identities",
-    "queue_webhook",
-    "redeliver_stale_webhooks",
     "reporter_check",
     "reporter_identities_purge",
     "reporters_lift_suspensions",
-    "retry_webhook_deliveries",
-    "signed_body",
-    "submit_notice",
     "transparency_figures",
     "transparency_rows",
     "transparency_statements",

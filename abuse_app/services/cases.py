@@ -72,6 +72,43 @@ def case_place_legal_hold(*, case: Case, actor: User, days: int, reason: str) ->
     return case
 
 
+def decision_problems(
+    *,
+    action: str,
+    ground: str,
+    legal_reference: str,
+    facts: str,
+    manifestly_unfounded: bool = False,
+    restricted_until: date | None = None,
+) -> dict[str, str]:
+    """What stops a decision from being recorded, by field name; empty when nothing does.
+
+    The one source of the decision rules: the decision form shows each problem next to its field,
+    ``case_decide`` refuses with the first (API, tasks and any other caller).
+    """
+    problems: dict[str, str] = {}
+    if action not in Decision.Action.values:
+        problems["action"] = _("Choose an action: what happens to the reported content or account.")
+    elif action != Decision.Action.NONE and not ground:
+        problems["ground"] = _(
+            "Say on which ground: illegal content (with the law) or the terms of service (with the clause)."
+        )
+    if ground and not legal_reference.strip():
+        problems["legal_reference"] = _("Name the law or the terms' clause the decision relies on.")
+    if not facts.strip():
+        problems["facts"] = _("Describe the facts and circumstances the decision relies on.")
+    if manifestly_unfounded and action != Decision.Action.NONE:
+        problems["manifestly_unfounded"] = _(
+            "Only a decision to take no action can find the notices manifestly unfounded."
+        )
+    restricts = action in RESTRICTING_ACTIONS
+    if restricts and restricted_until is not None and restricted_until <= timezone.localdate():
+        problems["restricted_until"] = _(
+            "The restriction must end after today; leave the date empty for an indefinite restriction."
+        )
+    return problems
+
+
 def case_decide(
     *,
     case: Case,
@@ -97,19 +134,13 @@ def case_decide(
     territorial_scope = territorial_scope.strip() or (settings.PORTAL_ABUSE_TERRITORIAL_SCOPE if restricts else "")
     if not restricts:
         territorial_scope, restricted_until = "", None
-    if restricted_until is not None and restricted_until <= timezone.localdate():
-        raise AbuseError(_("The restriction must end after today; leave the date empty for an indefinite restriction."))
-    if action != Decision.Action.NONE and not ground:
-        raise AbuseError(
-            _("Say on which ground: illegal content (with the law) or the terms of service (with the clause).")
-        )
-    if ground and not legal_reference.strip():
-        raise AbuseError(_("Name the law or the terms' clause the decision relies on."))
-    if not facts.strip():
-        raise AbuseError(_("Describe the facts and circumstances the decision relies on."))
+    problems = decision_problems(
+        action=action, ground=ground, legal_reference=legal_reference, facts=facts,
+        manifestly_unfounded=manifestly_unfounded, restricted_until=restricted_until,
+    )
+    if problems:
+        raise AbuseError(next(iter(problems.values())))
     refuse_no_action_after_notification(case, action)
-    if manifestly_unfounded and action != Decision.Action.NONE:
-        raise AbuseError(_("Only a decision to take no action can find the notices manifestly unfounded."))
     decider = actor if getattr(actor, "is_authenticated", False) else None
     if decider is None and not automated:
         raise AbuseError(_("A decision not taken by a person must be marked as automated."))

@@ -28,7 +28,10 @@ from abuse_app.targets import Target
 from portal import audit, mail, tokens
 from portal import sealed as sealed_text
 from portal.audit import Actor
+from portal.celery import enqueue
 from portal.models import ApiKey, AuditEvent
+
+ACKNOWLEDGE_TASK = "abuse.send_notice_acknowledgement"  # abuse_app.tasks, sent by name (no import circle)
 
 
 @dataclass
@@ -164,10 +167,8 @@ def _acknowledge_later(notice_id: int, raw_token: str) -> None:
     Only the token's hash is stored, so the e-mail's link must travel with the
     message: sealed, so that the broker never holds a usable link.
     """
-    from abuse_app import tasks
-
     sealed = sealed_text.seal("abuse status token", raw_token)
-    transaction.on_commit(lambda: tasks.send_notice_acknowledgement.delay(notice_id, sealed))
+    transaction.on_commit(lambda: enqueue(ACKNOWLEDGE_TASK, notice_id, sealed))
 
 
 def notice_acknowledge(*, notice_id: int, sealed_token: str) -> bool:

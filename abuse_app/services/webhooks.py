@@ -21,6 +21,9 @@ from abuse_app.models import (
     WebhookDelivery,
 )
 from portal import audit, tokens
+from portal.celery import enqueue
+
+DELIVER_TASK = "abuse.deliver_webhook"  # abuse_app.tasks.deliver_webhook, sent by name (no import circle)
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +36,7 @@ def webhook_queue(event: str, case: Case | None, payload: dict[str, Any]) -> Web
         status=WebhookDelivery.Status.PENDING if settings.PORTAL_ABUSE_WEBHOOK_URL else WebhookDelivery.Status.SKIPPED,
     )
     if delivery.status == WebhookDelivery.Status.PENDING:
-        from abuse_app.tasks import deliver_webhook
-
-        transaction.on_commit(lambda: deliver_webhook.delay(delivery.pk))
+        transaction.on_commit(functools.partial(enqueue, DELIVER_TASK, delivery.pk))
     return delivery
 
 
@@ -98,8 +99,6 @@ def webhook_deliver(delivery_id: int) -> WebhookDelivery:
 
 def webhooks_retry(*, deliveries: QuerySet[WebhookDelivery], actor: User) -> int:
     """Queue failed ``deliveries`` again from attempt zero (and nudge pending ones); returns the failed count."""
-    from abuse_app.tasks import deliver_webhook
-
     with transaction.atomic():
         failed = list(
             deliveries.select_for_update().filter(status=WebhookDelivery.Status.FAILED).values_list("pk", flat=True)
@@ -109,7 +108,7 @@ def webhooks_retry(*, deliveries: QuerySet[WebhookDelivery], actor: User) -> int
             audit.record(subject_type="abuse_webhook", subject_id=pk, action="abuse.webhook_retried", actor=actor)
         pending = list(deliveries.filter(status=WebhookDelivery.Status.PENDING).values_list("pk", flat=True))
         for pk in pending:
-            transaction.on_commit(functools.partial(deliver_webhook.delay, pk))
+            transaction.on_commit(functools.partial(enqueue, DELIVER_TASK, pk))
     return len(failed)
 
 
@@ -118,9 +117,7 @@ def webhooks_redeliver_stale(older_than: timedelta = timedelta(hours=2)) -> int:
 
     The host app may get a call twice; the payload's decision_id/appeal_id let it ignore repeats.
     """
-    from abuse_app.tasks import deliver_webhook
-
     stale = list(WebhookDelivery.objects.stale(older_than).values_list("pk", flat=True)[:500])
     for pk in stale:
-        deliver_webhook.delay(pk)
+        enqueue(DELIVER_TASK, pk)
     return len(stale)

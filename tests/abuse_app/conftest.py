@@ -104,4 +104,4 @@ def submit(
         reporter_email=email,
         **extra,
     )
-    return services.submit_notice(data, ip=ip, channel=channel)
+    return services.notice_submit(data, ip=ip, channel=channel)

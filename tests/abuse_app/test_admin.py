@@ -139,7 +139,7 @@ def test_case_timeline_shows_reasons_of_decisions_and_appeals(moderator, moderat
 
     submit()
     case = Case.objects.get()
-    decision = services.decide(
+    decision = services.case_decide(
         case=case,
         actor=moderator,
         action="remove_content",
@@ -147,8 +147,8 @@ def test_case_timeline_shows_reasons_of_decisions_and_appeals(moderator, moderat
         legal_reference="Terms §4.2",
         facts="Faces shown without consent.",
     )
-    appeal = services.file_appeal(decision=decision, appellant="target", statement="It is my own face.")
-    services.decide_appeal(appeal=appeal, actor=moderator2, outcome="upheld", reasons="The others did not agree.")
+    appeal = services.appeal_file(decision=decision, appellant="target", statement="It is my own face.")
+    services.appeal_decide(appeal=appeal, actor=moderator2, outcome="upheld", reasons="The others did not agree.")
     html = staff_client(moderator).get(f"/admin/abuse_app/case/{case.pk}/change/").content.decode()
     timeline = html[html.index("Timeline") :]
     assert "Terms §4.2" in timeline and "Faces shown without consent." in timeline

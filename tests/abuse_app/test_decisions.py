@@ -22,7 +22,7 @@ def _decide(case, moderator, **overrides):
         "facts": "The photo shows a person who did not agree to face matching.",
     }
     kwargs.update(overrides)
-    return services.decide(case=case, actor=moderator, **kwargs)
+    return services.case_decide(case=case, actor=moderator, **kwargs)
 
 
 def test_decision_notifies_reporters_and_host_app_without_leaking_reporter(
@@ -39,7 +39,7 @@ def test_decision_notifies_reporters_and_host_app_without_leaking_reporter(
     assert "Terms §4.2" in mail.outbox[0].body and "did not agree" in mail.outbox[0].body
     # The host app gets a signed call telling it what to do.
     delivery = WebhookDelivery.objects.get()
-    services.deliver(delivery.pk)
+    services.webhook_deliver(delivery.pk)
     delivery.refresh_from_db()
     assert delivery.status == WebhookDelivery.Status.DELIVERED
     call = webhook.calls[0]
@@ -112,9 +112,9 @@ def test_webhook_503_retried_with_retry_after_then_delivered(moderator, webhook)
     _decide(Case.objects.get(), moderator)
     delivery = WebhookDelivery.objects.get()
     with pytest.raises(services.TransientWebhookError) as exc:
-        services.deliver(delivery.pk)
+        services.webhook_deliver(delivery.pk)
     assert exc.value.retry_after == 7
-    assert services.deliver(delivery.pk).status == WebhookDelivery.Status.DELIVERED
+    assert services.webhook_deliver(delivery.pk).status == WebhookDelivery.Status.DELIVERED
     assert len(webhook.calls) == 2
 
 
@@ -122,7 +122,7 @@ def test_webhook_400_fails_for_good_with_error_shown(moderator, webhook):
     webhook.statuses = [400]
     submit()
     _decide(Case.objects.get(), moderator)
-    delivery = services.deliver(WebhookDelivery.objects.get().pk)
+    delivery = services.webhook_deliver(WebhookDelivery.objects.get().pk)
     assert delivery.status == WebhookDelivery.Status.FAILED
     assert "HTTP 400" in delivery.last_error
 
@@ -175,7 +175,7 @@ def test_appeal_by_target_decided_by_another_moderator(
     assert mail.outbox[-1].to == ["target@example.net"]
     # The original moderator may not decide it: service, admin and database all refuse.
     with pytest.raises(services.AbuseError, match="Another moderator"):
-        services.decide_appeal(
+        services.appeal_decide(
             appeal=appeal, actor=moderator, outcome="overturned", reasons="x", new_action="none"
         )
     admin = staff_client(moderator)
@@ -226,7 +226,7 @@ def test_appeal_by_reporter_from_status_page(client, moderator):
     assert "Pending" in client.get(submitted.status_url).content.decode()
     # A second appeal on the same decision by the same reporter is refused.
     with pytest.raises(services.AbuseError, match="already appealed"):
-        services.file_appeal(
+        services.appeal_file(
             decision=decision, appellant="reporter", notice=submitted.notice, statement="again"
         )
 
@@ -241,7 +241,7 @@ def test_appeal_after_six_months_refused(moderator, settings):
     Decision.objects.filter(pk=decision.pk).update(decided_at=timezone.now() - timedelta(days=185))
     decision.refresh_from_db()
     with pytest.raises(services.AbuseError, match="time to appeal"):
-        services.file_appeal(
+        services.appeal_file(
             decision=decision, appellant="reporter", notice=submitted.notice, statement="late"
         )
 

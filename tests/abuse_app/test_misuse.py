@@ -19,7 +19,7 @@ def _unfounded(moderator, n: int, email="troll@example.com"):
     for i in range(n):
         submit(email=email, locations=f"https://app.example.com/item/{i}-{email}", ip=f"203.0.113.{i + 1}")
         case = Case.objects.filter(status="open").get(target_display__endswith=f"{i}-{email}")
-        services.decide(
+        services.case_decide(
             case=case,
             actor=moderator,
             action="none",
@@ -64,7 +64,7 @@ def test_misuse_warned_then_suspended_and_audited(
 def test_misuse_not_counted_for_decisions_with_action(moderator):
     submit()
     with pytest.raises(services.AbuseError, match="no action"):
-        services.decide(
+        services.case_decide(
             case=Case.objects.get(),
             actor=moderator,
             action="remove_content",
@@ -102,7 +102,7 @@ def test_address_gets_only_a_short_cooldown_never_a_suspension(client, moderator
         for i in range(2):  # anonymous notices (no e-mail) from one shared address
             submit(email="", name="", locations=f"https://app.example.com/nat/{i}", ip="198.51.100.99")
             case = Case.objects.open().get(target_display__endswith=f"/nat/{i}")
-            services.decide(
+            services.case_decide(
                 case=case, actor=moderator, action="none", ground="", legal_reference="",
                 facts="A recipe.", manifestly_unfounded=True,
             )
@@ -127,7 +127,7 @@ def test_suspension_by_email_does_not_block_the_address(client, moderator, setti
         for i in range(2):
             submit(email="troll@example.com", locations=f"https://app.example.com/t/{i}", ip="198.51.100.5")
             case = Case.objects.open().get(target_display__endswith=f"/t/{i}")
-            services.decide(
+            services.case_decide(
                 case=case, actor=moderator, action="none", ground="", legal_reference="",
                 facts="A recipe.", manifestly_unfounded=True,
             )

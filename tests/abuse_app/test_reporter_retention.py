@@ -35,7 +35,7 @@ def _retention(settings):
 
 
 def _decide(case, moderator):
-    return services.decide(
+    return services.case_decide(
         case=case, actor=moderator, action="none", ground="", legal_reference="", facts="Nothing wrong."
     )
 
@@ -50,7 +50,7 @@ def _decided_notice(moderator, location="https://app.example.com/r/1", email="al
 def test_purge_blanks_identity_after_window_and_retention_keeps_pseudonym(moderator):
     notice = _decided_notice(moderator)
     with time_machine.travel(BEFORE_DUE, tick=False):
-        assert services.purge_reporter_identities() == 0
+        assert services.reporter_identities_purge() == 0
     with time_machine.travel(AFTER_DUE, tick=False):
         assert purge_reporters() == 1
         assert purge_reporters() == 0  # idempotent
@@ -68,12 +68,12 @@ def test_purge_keeps_open_cases_pending_appeals_and_legal_holds(moderator, moder
         submit(locations="https://app.example.com/open", email="open@example.com")
         held = submit(locations="https://app.example.com/held", email="held@example.com")
         _decide(held.cases[0], moderator)
-        services.place_legal_hold(case=held.cases[0], actor=moderator, days=400, reason="police request")
+        services.case_place_legal_hold(case=held.cases[0], actor=moderator, days=400, reason="police request")
         appealed = submit(locations="https://app.example.com/appealed", email="appeal@example.com")
         decision = _decide(appealed.cases[0], moderator)
-        services.file_appeal(decision=decision, appellant="reporter", notice=appealed.notice, statement="No.")
+        services.appeal_file(decision=decision, appellant="reporter", notice=appealed.notice, statement="No.")
     with time_machine.travel(AFTER_DUE, tick=False):
-        assert services.purge_reporter_identities() == 0
+        assert services.reporter_identities_purge() == 0
     assert Notice.objects.exclude(reporter_email="").count() == 3
 
 
@@ -81,31 +81,31 @@ def test_purge_waits_for_retention_after_a_late_appeal_decision(moderator, moder
     with time_machine.travel(DECIDED, tick=False):
         submitted = submit(email="late@example.com")
         decision = _decide(submitted.cases[0], moderator)
-        appeal = services.file_appeal(
+        appeal = services.appeal_file(
             decision=decision, appellant="reporter", notice=submitted.notice, statement="Please look again."
         )
     with time_machine.travel(datetime(2026, 9, 1, tzinfo=UTC), tick=False):
-        services.decide_appeal(appeal=appeal, actor=moderator2, outcome="upheld", reasons="Still fine.")
+        services.appeal_decide(appeal=appeal, actor=moderator2, outcome="upheld", reasons="Still fine.")
     with time_machine.travel(AFTER_DUE, tick=False):  # 36 days after the appeal decision
-        assert services.purge_reporter_identities() == 0
+        assert services.reporter_identities_purge() == 0
     with time_machine.travel(datetime(2026, 12, 1, tzinfo=UTC), tick=False):
-        assert services.purge_reporter_identities() == 1
+        assert services.reporter_identities_purge() == 1
     assert Appeal.objects.get().contact_email == ""
 
 
 def test_purge_blanks_target_appellant_contact(moderator, moderator2):
     with time_machine.travel(DECIDED, tick=False):
         submitted = submit()
-        decision = services.decide(
+        decision = services.case_decide(
             case=submitted.cases[0], actor=moderator, action="remove_content", ground="terms",
             legal_reference="§1", facts="x",
         )
-        appeal = services.file_appeal(
+        appeal = services.appeal_file(
             decision=decision, appellant="target", statement="Mine.", contact_email="owner@example.net"
         )
-        services.decide_appeal(appeal=appeal, actor=moderator2, outcome="upheld", reasons="Stays.")
+        services.appeal_decide(appeal=appeal, actor=moderator2, outcome="upheld", reasons="Stays.")
     with time_machine.travel(AFTER_DUE, tick=False):
-        services.purge_reporter_identities()
+        services.reporter_identities_purge()
     assert Appeal.objects.get().contact_email == ""
     assert AuditEvent.objects.filter(action="abuse.appellant_contact_purged").count() == 1
 
@@ -114,12 +114,12 @@ def test_misuse_history_survives_the_purge(moderator, settings):
     settings.PORTAL_ABUSE_UNFOUNDED_WARN_AFTER = 5
     with time_machine.travel(DECIDED, tick=False):
         submitted = submit(email="troll@example.com")
-        services.decide(
+        services.case_decide(
             case=submitted.cases[0], actor=moderator, action="none", ground="", legal_reference="",
             facts="A recipe.", manifestly_unfounded=True,
         )
     with time_machine.travel(AFTER_DUE, tick=False):
-        services.purge_reporter_identities()
+        services.reporter_identities_purge()
     submitted.notice.refresh_from_db()
     assert ReporterStanding.objects.filter(key=submitted.notice.reporter_pseudonym).exists()
 
@@ -138,5 +138,5 @@ def test_purge_batches_updates_one_audit_insert_per_notice(moderator, django_ass
     for i in range(6):
         _decided_notice(moderator, location=f"https://app.example.com/q/{i}", email=f"r{i}@example.com")
     with time_machine.travel(AFTER_DUE, tick=False), django_assert_max_num_queries(16):
-        assert services.purge_reporter_identities() == 6
+        assert services.reporter_identities_purge() == 6
     assert Case.objects.count() == 6

@@ -22,7 +22,7 @@ def _case_with_evidence(client, location):
 
 
 def _decided_long_ago(case, moderator, days=200):
-    decision = services.decide(
+    decision = services.case_decide(
         case=case,
         actor=moderator,
         action="remove_content",
@@ -59,7 +59,7 @@ def test_purge_deletes_only_evidence_past_appeal_window(
 
 def test_purge_never_touches_child_safety_or_legal_hold(client, moderator):
     held = _case_with_evidence(client, "https://app.example.com/held")
-    services.place_legal_hold(case=held, actor=moderator, days=365, reason="police request")
+    services.case_place_legal_hold(case=held, actor=moderator, days=365, reason="police request")
     _decided_long_ago(held, moderator)
     # A child-safety notice joining a case that already had evidence puts it all under hold.
     joined = _case_with_evidence(client, "https://app.example.com/joined")
@@ -76,7 +76,7 @@ def test_purge_never_touches_child_safety_or_legal_hold(client, moderator):
     joined.refresh_from_db()
     assert joined.is_child_safety and joined.legal_hold_until
     _decided_long_ago(joined, moderator, days=400)
-    assert services.purge_evidence(now=timezone.now()) == 0
+    assert services.evidence_purge(now=timezone.now()) == 0
     assert Evidence.objects.filter(purged_at__isnull=True).count() == 2
 
 
@@ -91,7 +91,7 @@ def test_purge_command_dry_run_counts_without_deleting(client, moderator):
 def test_purged_evidence_download_explains_why(client, moderator, staff_client):
     case = _case_with_evidence(client, "https://app.example.com/gone")
     _decided_long_ago(case, moderator)
-    services.purge_evidence()
+    services.evidence_purge()
     evidence = Evidence.objects.get()
     response = staff_client(moderator).get(
         f"/admin/abuse_app/notice/evidence/{evidence.pk}/download/", follow=True

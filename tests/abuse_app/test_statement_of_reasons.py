@@ -43,7 +43,7 @@ def decided(redress_settings, moderator, django_capture_on_commit_callbacks):
         submitted = submit(email="alice@example.com")
         mail.outbox.clear()
         with django_capture_on_commit_callbacks(execute=True):
-            decision = services.decide(
+            decision = services.case_decide(
                 case=Case.objects.get(),
                 actor=moderator,
                 action="suspend_account",
@@ -129,7 +129,7 @@ def _assert_statement_data(statement: dict) -> None:
 
 def test_webhook_payload_carries_every_element(webhook, decided):
     delivery = WebhookDelivery.objects.get()
-    services.deliver(delivery.pk)
+    services.webhook_deliver(delivery.pk)
     sent = webhook.calls[0]["json"]
     _assert_statement_data(sent["statement_of_reasons"])
     assert "alice" not in webhook.calls[0]["body"].decode().lower()
@@ -149,11 +149,11 @@ def test_indefinite_restriction_and_no_action_say_so(redress_settings, moderator
         submit(locations="https://app.example.com/a")
         submit(locations="https://app.example.com/b")
         first, second = Case.objects.order_by("id")
-        indefinite = services.decide(
+        indefinite = services.case_decide(
             case=first, actor=moderator, action="remove_content", ground="illegal",
             legal_reference="GDPR Art. 9", facts="Biometric data without consent.",
         )
-        nothing = services.decide(
+        nothing = services.case_decide(
             case=second, actor=moderator, action="none", ground="", legal_reference="", facts="Fine.",
         )
     assert indefinite.territorial_scope == "EU/EEA"  # the operator's default
@@ -169,7 +169,7 @@ def test_restriction_ending_in_the_past_refused_with_message(redress_settings, m
     with time_machine.travel(NOW, tick=False):
         submit()
         with pytest.raises(services.AbuseError, match="must end after today"):
-            services.decide(
+            services.case_decide(
                 case=Case.objects.get(), actor=moderator, action="restrict_account", ground="terms",
                 legal_reference="§1", facts="x", restricted_until=date(2026, 3, 2),
             )
@@ -209,12 +209,12 @@ def test_appeal_outcome_email_keeps_external_redress_without_a_second_internal_a
 ):
     _submitted, decision = decided
     with time_machine.travel(NOW, tick=False):
-        appeal = services.file_appeal(
+        appeal = services.appeal_file(
             decision=decision, appellant="target", statement="Mine.", contact_email="owner@example.net"
         )
         mail.outbox.clear()
         with django_capture_on_commit_callbacks(execute=True):
-            services.decide_appeal(appeal=appeal, actor=moderator2, outcome="upheld", reasons="Stays.")
+            services.appeal_decide(appeal=appeal, actor=moderator2, outcome="upheld", reasons="Stays.")
     [message] = [m for m in mail.outbox if m.to == ["owner@example.net"]]
     for body in (message.body, message.alternatives[0][0]):
         assert "Art. 21" in body and "the courts of Dublin" in body and "Terms §4.2" in body

@@ -28,7 +28,7 @@ def _history(moderator, moderator2):
     submit(category="privacy", locations="https://a.example/2", email="b@example.com")
     submit(category="spam", locations="https://a.example/3", email="c@example.com", channel="api")
     cases = list(Case.objects.order_by("id"))
-    first = services.decide(
+    first = services.case_decide(
         case=cases[0],
         actor=moderator,
         action="remove_content",
@@ -36,7 +36,7 @@ def _history(moderator, moderator2):
         legal_reference="GDPR Art. 6",
         facts="No consent.",
     )
-    services.decide(
+    services.case_decide(
         case=cases[1],
         actor=moderator,
         action="none",
@@ -46,8 +46,8 @@ def _history(moderator, moderator2):
         automated=True,
     )
     Decision.objects.filter(pk=first.pk).update(decided_at=cases[0].first_received_at + timedelta(hours=10))
-    appeal = services.file_appeal(decision=first, appellant="target", statement="Mine.")
-    services.decide_appeal(
+    appeal = services.appeal_file(decision=first, appellant="target", statement="Mine.")
+    services.appeal_decide(
         appeal=appeal, actor=moderator2, outcome=Appeal.Status.UPHELD, reasons="Still no consent."
     )
 
@@ -108,7 +108,7 @@ def test_transparency_counts_people_suspended_not_keys(client, moderator, settin
     with time_machine.travel(datetime(2026, 7, 1, 9, 0, tzinfo=UTC), tick=False):
         for i in range(2):
             submit(email="troll@example.com", locations=f"https://a.example/u/{i}", ip="198.51.100.4")
-            services.decide(
+            services.case_decide(
                 case=Case.objects.open().get(target_display__endswith=f"/u/{i}"),
                 actor=moderator,
                 action="none",

@@ -142,10 +142,10 @@ UNLIMITED_BY_DESIGN = {
     "portal.views.home", "portal.views.privacy_policy", "portal.views.privacy_policy_version",
     "portal.views.favicon", "portal.health.healthz", "django.views.i18n.set_language",
     "django.contrib.auth.views.view",  # the 2FA page's logout button
-    "requests_app.views.request_submitted", "requests_app.views_consent.overview",
+    "requests_app.views.public.request_submitted", "requests_app.views.consent.overview",
     "abuse_app.views.received",
-    "requests_app.views_receipts.public_keys",  # a small public file, cacheable, no lookup
-    "requests_app.views_consent.gpc_well_known",  # /.well-known/gpc.json: a constant, cacheable, no lookup
+    "requests_app.views.receipts.public_keys",  # a small public file, cacheable, no lookup
+    "requests_app.views.consent.gpc_well_known",  # /.well-known/gpc.json: a constant, cacheable, no lookup
     "abuse_app.views.report",  # limited per address and e-mail inside abuse_app.services
 }
 

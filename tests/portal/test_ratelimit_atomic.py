@@ -84,7 +84,7 @@ def test_parallel_processes_admit_exactly_the_limit(backend):
 
 
 def test_public_api_throttle_admits_exactly_twenty_per_hour(backend, settings):
-    from requests_app.api import PublicThrottle
+    from requests_app.api.privacy_requests import PublicThrottle
 
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
         **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "public": "20/hour"}}

@@ -58,7 +58,7 @@ def staffed_world(moderator, moderator2):
 
 def _values(model, pattern: URLPattern) -> list[dict[str, str]]:
     """Keyword arguments for a custom URL: an existing object (and a missing one), each named choice."""
-    from requests_app.admin import DECISIONS
+    from requests_app.admin.request_decisions import DECISIONS
 
     names = set(pattern.pattern.regex.groupindex)
     if not names:

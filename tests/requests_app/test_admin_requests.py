@@ -295,7 +295,7 @@ def test_resolve_by_hand_requires_what_was_done(staff_client, officer):
 
 
 def test_changelist_count_is_capped_for_huge_lists(staff_client, officer, monkeypatch):
-    from requests_app.admin import CappedCountPaginator
+    from requests_app.admin.request_lists import CappedCountPaginator
 
     monkeypatch.setattr(CappedCountPaginator, "CAP", 5)
     for _ in range(7):

@@ -8,6 +8,7 @@ from django.conf import settings as django_settings
 from django.core import mail
 from django.utils import timezone
 
+from portal import schedule
 from requests_app import deadlines
 from requests_app.models import PrivacyRequest, new_reference
 from requests_app.services.decisions import request_extend
@@ -117,8 +118,7 @@ def test_reminders_without_officers_go_to_operator_contact():
 
 
 def test_intake_beat_entries_registered():
-    schedule = django_settings.CELERY_BEAT_SCHEDULE
-    tasks = {entry["task"] for entry in schedule.values()}
+    tasks = {entry["task"] for entry in schedule.entries().values()}
     assert {"requests.expire_unverified", "requests.purge_closed_pii", "requests.deadline_reminders"} <= tasks
 
 

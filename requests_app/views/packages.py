@@ -1,4 +1,4 @@
-"""Public views of the engine: the access-package download, and store callbacks (webhook kind)."""
+"""The access-package download (the secret link from the e-mail), and serving a package."""
 
 from __future__ import annotations
 
@@ -13,15 +13,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
-from rest_framework.decorators import api_view, authentication_classes, parser_classes, permission_classes
-from rest_framework.parsers import BaseParser
-from rest_framework.response import Response
 
 from portal import tokens
-from portal.api_errors import api_error
 from portal.ratelimit import client_ip, hit, ratelimit, token_guard
 from requests_app.engine import reauth
 from requests_app.models import AccessPackage
@@ -139,48 +132,3 @@ def serve_package(request, pkg: AccessPackage):
         filename=f"{pkg.request.reference}-data.zip",
         content_type="application/zip",
     )
-
-
-class RawBodyParser(BaseParser):
-    """Keeps the exact bytes: the signature covers them."""
-
-    media_type = "*/*"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        return stream.read() if stream else b""
-
-
-@extend_schema(
-    operation_id="store_callback",
-    tags=["Store callbacks"],
-    summary="The host app's signed answer to a webhook store request",
-    request={"application/json": OpenApiTypes.OBJECT},
-    responses={200: OpenApiTypes.OBJECT, 400: OpenApiResponse(description="Bad signature or body."),
-               404: OpenApiResponse(description="Unknown store or task.")},
-)
-@api_view(["POST"])
-@authentication_classes([])
-@permission_classes([])
-@parser_classes([RawBodyParser])
-def store_callback(request, store: str):
-    """The host app's signed answer to a webhook store request (see docs/webhook-protocol.md)."""
-    from requests_app.engine import callbacks
-
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-        return api_error(
-            "too_large",
-            f"The callback body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 2**20} MB; "
-            "answer the call with 200 and the result instead.",
-            fields={},
-            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-        )
-    body = request.data if isinstance(request.data, bytes) else b""
-    try:
-        result = callbacks.handle_callback(store, body, request.headers)
-    except callbacks.CallbackError as exc:
-        return api_error(exc.code, str(exc), fields={}, status=exc.status)
-    return Response(result, status=status.HTTP_200_OK)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.admin import ReadOnlyAdmin
 from requests_app import consent
+from requests_app.ledger import known_services
 from requests_app.models import AzureScan, Consent, ConsentNotice, ConsentPurpose, Transmission
 
 
@@ -54,8 +55,6 @@ class PurposeForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from requests_app.ledger import known_services
-
         labels = dict(Transmission.Service.choices)
         self.fields["services"].choices = [
             (name, labels.get(name, name)) for name in sorted(known_services(), key=lambda n: str(labels.get(n, n)))

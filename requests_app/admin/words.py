@@ -15,7 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal import audit
+from requests_app.engine import services as engine
 from requests_app.models import PrivacyRequest
+from requests_app.stores import registry
+from requests_app.stores.base import StoreError
 
 ACTION_WORDS: dict[str, Any] = {
     "request.received": _("Request received"),
@@ -81,10 +84,6 @@ class ApprovalPreview:
 
 def approval_preview(request: PrivacyRequest, *, actor: Any) -> ApprovalPreview:
     """Discovery only, through the engine's own steps (the dry run of ``erase_subject``); nothing changes."""
-    from requests_app.engine import services as engine
-    from requests_app.stores import registry
-    from requests_app.stores.base import StoreError
-
     deletion = request.kind == PrivacyRequest.Kind.DELETION
     grace = int(settings.PORTAL_DELETION_GRACE_HOURS) if deletion else 0
     preview = ApprovalPreview(runs_at=timezone.now() + timedelta(hours=grace), grace_hours=grace)

@@ -27,7 +27,7 @@ Kind = PrivacyRequest.Kind
 Status = PrivacyRequest.Status
 
 
-def _ip_rate() -> str:
+def ip_rate() -> str:
     return settings.PORTAL_REQUEST_RATE
 
 
@@ -57,7 +57,7 @@ def _request_form_page(request, kind: str, form_class, submit, extra: dict | Non
 
 
 @require_http_methods(["GET", "POST"])
-@ratelimit("request-form", _ip_rate)
+@ratelimit("request-form", ip_rate)
 @ratelimit("request-form-email", _email_rate, key=_posted_email)
 def request_new(request, kind: str):
     return _request_form_page(request, kind, forms.RequestForm, lambda form: services.request_submit(
@@ -77,7 +77,7 @@ def _agent_body_limit() -> int:
 
 @allows_body(_agent_body_limit)
 @require_http_methods(["GET", "POST"])
-@ratelimit("request-form", _ip_rate)
+@ratelimit("request-form", ip_rate)
 @ratelimit("request-form-email", _email_rate, key=_posted_email)
 def request_new_by_agent(request, kind: str):
     """An authorized agent files for a named consumer; the consumer confirms by e-mail (requests_app/agents.py)."""
@@ -110,18 +110,18 @@ def request_submitted(request):
     )
 
 
-def _invalid_link(request, what: str):
+def invalid_link(request, what: str):
     return render(request, "requests_app/link_invalid.html", {"what": what}, status=404)
 
 
 @require_http_methods(["GET", "POST"])
 @token_guard("request-verify")
-@ratelimit("request-verify", _ip_rate)
+@ratelimit("request-verify", ip_rate)
 def request_verify(request, token: str):
     """GET shows one button (mail scanners follow GET links); only the POST confirms."""
     privacy_request = services.find_by_verify_token(token)
     if privacy_request is None or privacy_request.status != Status.UNVERIFIED:
-        return _invalid_link(request, "verify")
+        return invalid_link(request, "verify")
     if services.verify_link_expired(privacy_request):
         if request.method == "POST" and request.POST.get("action") == "resend":
             services.request_resend_verification(request=privacy_request)
@@ -145,11 +145,11 @@ def request_verify(request, token: str):
 
 @require_http_methods(["GET", "POST"])
 @token_guard("request-status")
-@ratelimit("request-status", _ip_rate)
+@ratelimit("request-status", ip_rate)
 def request_status(request, token: str):
     privacy_request = services.find_by_status_token(token)
     if privacy_request is None:
-        return _invalid_link(request, "status")
+        return invalid_link(request, "status")
     if request.method == "POST":
         action = request.POST.get("action")
         try:
@@ -194,7 +194,7 @@ def request_status(request, token: str):
 
 
 @require_http_methods(["GET", "POST"])
-@ratelimit("request-find", _ip_rate)
+@ratelimit("request-find", ip_rate)
 @ratelimit("request-find-email", _email_rate, key=_posted_email)
 def request_find(request):
     """ "I lost my link": the same answer whether or not the address has requests."""

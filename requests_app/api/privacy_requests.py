@@ -33,8 +33,9 @@ from rest_framework.views import APIView
 
 from portal.api_keys import HasScope, api_key_of
 from portal.throttles import AtomicThrottleMixin, HostAppThrottle
-from requests_app import api_agents, services
-from requests_app.api_agents import AgentSerializer
+from requests_app import services
+from requests_app.api import agents as api_agents
+from requests_app.api.agents import AgentSerializer
 from requests_app.models import PrivacyRequest, StatusLink, StoreTask
 
 Kind = PrivacyRequest.Kind

@@ -18,9 +18,9 @@ from django.views.decorators.http import require_http_methods
 from portal.ratelimit import ratelimit, token_guard
 from requests_app import agents, services
 from requests_app.engine import receipt
-from requests_app.engine.views import serve_package
 from requests_app.models import PrivacyRequest
-from requests_app.views import _invalid_link, _ip_rate
+from requests_app.views.packages import serve_package
+from requests_app.views.public import invalid_link, ip_rate
 
 Status = PrivacyRequest.Status
 
@@ -28,7 +28,7 @@ Status = PrivacyRequest.Status
 @never_cache
 @require_http_methods(["GET", "POST"])
 @token_guard("request-status")
-@ratelimit("request-status", _ip_rate)
+@ratelimit("request-status", ip_rate)
 def request_status_download(request, token: str):
     """The download step of a completed access request, reached from its status page.
 
@@ -39,19 +39,19 @@ def request_status_download(request, token: str):
     package = getattr(privacy_request, "package", None) if privacy_request else None
     if (privacy_request is None or package is None or privacy_request.status != Status.COMPLETED
             or agents.is_agent_link(token)):  # an agent follows the status, never downloads the data
-        return _invalid_link(request, "status")
+        return invalid_link(request, "status")
     return serve_package(request, package)
 
 
 @require_http_methods(["GET"])
 @token_guard("request-status")
-@ratelimit("request-status", _ip_rate)
+@ratelimit("request-status", ip_rate)
 def request_status_receipt(request, token: str, fmt: str):
     """The signed deletion receipt of a completed request, as JSON (to verify) or HTML (to read)."""
     privacy_request = services.find_by_status_token(token)
     if (privacy_request is None or privacy_request.status != Status.COMPLETED
             or not privacy_request.receipt or not privacy_request.receipt_signature):
-        return _invalid_link(request, "status")
+        return invalid_link(request, "status")
     document, signature = privacy_request.receipt, privacy_request.receipt_signature
     name = f"receipt-{privacy_request.reference}"
     if fmt == "json":

@@ -55,7 +55,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         consent_email.request_link(email=form.cleaned_data["email"],
                                    language=getattr(request, "LANGUAGE_CODE", "en"))
-        return render(request, "consent/link_sent.html", {"email": form.cleaned_data["email"]})
+        return render(request, "requests_app/consent/link_sent.html", {"email": form.cleaned_data["email"]})
     purposes = list(ConsentPurpose.objects.filter(active=True).order_by("title"))
     link = _latest_link(request)
     choices = None
@@ -70,7 +70,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             except consent.ConsentError as exc:
                 error = str(exc)
         choices = [(purpose, consent.check(link.subject_kind, link.subject_value, purpose.slug)) for purpose in mine]
-    return render(request, "consent/overview.html",
+    return render(request, "requests_app/consent/overview.html",
                   {"purposes": purposes, "choices": choices, "form": form, "error": error, "gpc_signal": signal},
                   status=400 if error or form.errors else 200)
 
@@ -208,7 +208,7 @@ def _page(request, purpose, notice, subject, error, *, gpc_signal=False, confirm
     current = consent.check(subject["kind"], subject["value"], purpose.slug) if subject else None
     return render(
         request,
-        "consent/purpose.html",
+        "requests_app/consent/purpose.html",
         {"purpose": purpose, "notice": notice, "error": error, "current": current,
          "has_subject": subject is not None, "gpc_signal": gpc_signal, "confirm_override": confirm_override,
          # a sale/sharing consent still live: static/js/gpc.js reports navigator.globalPrivacyControl

@@ -1,0 +1,18 @@
+"""What several abuse admin pages share: short dates, the evidence session key, previewable types."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django.utils.html import format_html
+
+
+def short_time(moment) -> str:
+    """A compact local time for narrow list columns; it may wrap between day and time only."""
+    if not moment:
+        return "—"
+    local = timezone.localtime(moment)
+    return format_html('<span class="abuse-day">{}</span> {}', local.strftime("%Y-%m-%d"), local.strftime("%H:%M"))
+
+
+REVEALED_SESSION_KEY = "abuse_revealed_evidence"
+PREVIEW_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
