@@ -157,20 +157,25 @@ def exercise(agent: DrpAgent, body: bytes) -> DrpRequest:
         email = intake.normalise_email(email)
     except intake.RequestError:
         raise MessageRefused('The identity claims need "email": a valid e-mail address of the consumer.') from None
-    try:
-        with transaction.atomic():
-            drp = DrpRequest.objects.create(
-                agent=agent, agent_request_id=agent_request_id, exercise=kind, drp_version=claims["drp.version"],
-                regime=jurisdiction if jurisdiction == "ccpa" else "", status_callback=callback,
-            )
-            _remember(message, agent, "exercise", drp)
-    except IntegrityError:
-        original = DrpRequest.objects.filter(agent=agent, agent_request_id=agent_request_id).first()
-        raise ReplayRefused(original) from None
     from requests_app.drp import fulfil
 
-    fulfil.start(drp, email=email, email_verified=claims.get("email_verified") is True, jurisdiction=jurisdiction)
-    queue_callback(drp)
+    # One transaction: a failure while filing leaves no half-made request and no remembered message,
+    # so the agent may send the same message again.
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                drp = DrpRequest.objects.create(
+                    agent=agent, agent_request_id=agent_request_id, exercise=kind,
+                    drp_version=claims["drp.version"], regime=jurisdiction if jurisdiction == "ccpa" else "",
+                    status_callback=callback,
+                )
+                _remember(message, agent, "exercise", drp)
+        except IntegrityError:
+            original = DrpRequest.objects.filter(agent=agent, agent_request_id=agent_request_id).first()
+            raise ReplayRefused(original) from None
+        fulfil.start(drp, email=email, email_verified=claims.get("email_verified") is True,
+                     jurisdiction=jurisdiction)
+        queue_callback(drp)
     return drp
 
 
