@@ -27,6 +27,10 @@ ACTION_WORDS: dict[str, Any] = {
     "abuse.reporter_purged": _("Reporter's details deleted (retention)"),
     "abuse.appellant_contact_purged": _("Appellant's e-mail deleted (retention)"),
     "abuse.webhook_retried": _("Host app notification sent again"),
+    "abuse.authorities_notified": _("Authorities notified (DSA Art. 18)"),
+    "abuse.sor_resend": _("Statement of reasons queued again for the Transparency Database"),
+    "abuse.sor_refused": _("Statement of reasons refused by the Transparency Database"),
+    "abuse.sor_token_refused": _("Transparency Database refused the token"),
 }
 
 

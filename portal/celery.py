@@ -45,7 +45,7 @@ def route_task(name: str, args: Any, kwargs: Any, options: Any, task: Any = None
     return {"queue": "default"}
 
 
-def enqueue(name: str, *args: Any) -> None:
+def enqueue(name: str, *args: Any, countdown: float | None = None) -> None:
     """Send the task registered as ``name`` (e.g. ``abuse.deliver_webhook``) with ``args``.
 
     By name, so that a services module need not import the tasks module that imports it (an import
@@ -58,7 +58,10 @@ def enqueue(name: str, *args: Any) -> None:
         raise LookupError(
             f"no Celery task is registered as {name!r}: does its app's ready() import its tasks module?"
         ) from None
-    task.delay(*args)
+    if countdown is None:
+        task.delay(*args)
+    else:
+        task.apply_async(args, countdown=countdown)
 
 
 class HeartbeatScheduler(PersistentScheduler):

@@ -36,9 +36,12 @@ from abuse_app.dsa.client import Outcome, TransparencyDatabaseClient
 from abuse_app.dsa.vocabulary import MAX_STATEMENTS_PER_CALL
 from abuse_app.models import Decision, StatementSubmission
 from portal import audit, mail
+from portal.celery import enqueue
 from portal.models import AuditEvent
 
 log = logging.getLogger(__name__)
+
+SEND_TASK = "abuse.send_statements"  # abuse_app.tasks, sent by name (no import circle)
 
 MAX_BACKOFF_SECONDS = 3600
 
@@ -71,9 +74,8 @@ def statement_submission_queue(decision: Decision) -> StatementSubmission:
         next_attempt_at=timezone.now() + timedelta(seconds=settings.PORTAL_DSA_TDB_DELAY_SECONDS),
     )
     if required and settings.PORTAL_DSA_TDB_ENABLED:
-        from abuse_app.tasks import send_statements
-
-        transaction.on_commit(lambda: send_statements.apply_async(countdown=settings.PORTAL_DSA_TDB_DELAY_SECONDS))
+        delay = settings.PORTAL_DSA_TDB_DELAY_SECONDS
+        transaction.on_commit(lambda: enqueue(SEND_TASK, countdown=delay))
     return submission
 
 
@@ -289,7 +291,5 @@ def statements_resend(*, submissions: QuerySet[StatementSubmission], actor: Any)
                 data={"decision": submission.decision_id, "puid": submission.puid},
             )
         if failed and settings.PORTAL_DSA_TDB_ENABLED:
-            from abuse_app.tasks import send_statements
-
-            transaction.on_commit(send_statements.delay)
+            transaction.on_commit(lambda: enqueue(SEND_TASK))
     return len(failed)

@@ -66,8 +66,8 @@ def test_notified_case_cannot_be_closed_with_no_action(liaison, moderator2):
     case = _case()
     _notify(case, liaison)
     with pytest.raises(AbuseError, match="cannot be closed with no action"):
-        services.decide(case=case, actor=moderator2, action="none", ground="", legal_reference="", facts="Fine.")
-    decision = services.decide(
+        services.case_decide(case=case, actor=moderator2, action="none", ground="", legal_reference="", facts="Fine.")
+    decision = services.case_decide(
         case=case, actor=moderator2, action="remove_content", ground="illegal", legal_reference="§ 241 StGB",
         facts="Threat to kill.",
     )
@@ -106,7 +106,7 @@ def test_case_page_timeline_shows_the_notification(liaison, staff_client):
     case = _case()
     _notify(case, liaison, authority="LKA Berlin")
     page = staff_client(liaison).get(f"/admin/abuse_app/case/{case.pk}/change/").content.decode()
-    assert "abuse.authorities_notified" in page and "Art. 18 notification to LKA Berlin" in page
+    assert "Authorities notified (DSA Art. 18)" in page and "Art. 18 notification to LKA Berlin" in page
 
 
 def test_notification_is_sealed_in_the_audit_hash_chain(liaison):

@@ -30,7 +30,7 @@ def _notice_and_decision(moderator, *, category, channel, target, hours, **decis
         submit(category=category, channel=channel, locations=f"https://app.example.com/{target}", name="", email="")
     case = Case.objects.get(target_key__endswith=target)
     with time_machine.travel(datetime(2026, 3, 5, 9, tzinfo=UTC) + timedelta(hours=hours), tick=False):
-        return services.decide(case=case, actor=moderator, facts="Facts.", **decision)
+        return services.case_decide(case=case, actor=moderator, facts="Facts.", **decision)
 
 
 @pytest.fixture

@@ -50,7 +50,7 @@ def decide_many(moderator, count: int, **overrides) -> list[Decision]:
             "legal_reference": "Terms §4.2 (write to legal@example.com)",
             "facts": "Jane Doe (jane@example.org, 203.0.113.9) posted the photo of Alice Reporter.",
         }
-        decisions.append(services.decide(case=case, actor=moderator, **{**kwargs, **overrides}))
+        decisions.append(services.case_decide(case=case, actor=moderator, **{**kwargs, **overrides}))
     return decisions
 
 

@@ -18,7 +18,8 @@ KNOWN = [
     {
         "requests_app.consent", "requests_app.consent_email", "requests_app.engine",
         "requests_app.engine.finish", "requests_app.engine.services", "requests_app.engine.tasks",
-        "requests_app.services", "requests_app.tasks",
+        "requests_app.services", "requests_app.services.decisions", "requests_app.services.intake",
+        "requests_app.tasks",
     },
 ]
 
