@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -259,6 +259,11 @@ class Store(ABC):
     services: ClassVar[frozenset[str]] = frozenset()
     # True for the one kind that is handed the ledger rows no other store covers (azure_ledger).
     ledger_catch_all: ClassVar[bool] = False
+    # True for kinds whose work may finish later: they raise ``Deferred`` and the answer comes in a
+    # signed callback (``engine.callbacks``) through ``callback_problem``/``callback_result``.
+    answers_by_callback: ClassVar[bool] = False
+    # True for kinds that can run ``[[retention]]`` policies (``retention_tables``, ``erase_older_than``).
+    runs_retention: ClassVar[bool] = False
 
     def __init__(self, name: str, config: dict[str, Any]):
         self.name = name
@@ -327,6 +332,26 @@ class Store(ABC):
         Only kinds that hold data sent to Azure scan; the others have nothing to report.
         """
         return iter(())
+
+    # --- callbacks (answers_by_callback) ---------------------------------------
+    def callback_problem(self, body: bytes, headers: Mapping[str, str]) -> str | None:
+        """Why a callback body is not from the host app (bad signature), or None."""
+        return f"store kind {self.kind!r} takes no callbacks"
+
+    def callback_result(
+        self, action: str, answer: dict[str, Any], sink: ExportSink | None = None
+    ) -> Discovery | Outcome:
+        """The result of a deferred operation answered by callback; raises store errors like a call."""
+        raise PermanentStoreError(f'store "{self.name}": kind {self.kind!r} takes no callbacks')
+
+    # --- retention (runs_retention) ---------------------------------------------
+    def retention_tables(self) -> set[str]:
+        """What a ``[[retention]]`` policy may name as ``table`` for this store."""
+        return set()
+
+    def erase_older_than(self, table_name: str, column: str, cutoff: datetime) -> int:
+        """Retention: delete the items of ``table_name`` whose ``column`` is older than ``cutoff``."""
+        raise PermanentStoreError(f'store "{self.name}": kind {self.kind!r} runs no retention policies')
 
     @property
     def label(self) -> str:

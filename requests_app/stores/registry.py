@@ -70,6 +70,11 @@ def kind_for_service() -> dict[str, str]:
     return found
 
 
+def retention_kinds() -> list[str]:
+    """The store kinds that can run ``[[retention]]`` policies (``Store.runs_retention``)."""
+    return sorted(kind for kind in KINDS if store_class(kind).runs_retention)
+
+
 LEDGER_KIND = "azure_ledger"
 LEDGER_NAME = "azure-ledger"
 

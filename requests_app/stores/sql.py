@@ -276,6 +276,7 @@ def _table_errors(index: int, raw: Any) -> list[tuple[str, str]]:
 
 class SqlStore(Store):
     kind = "sql"
+    runs_retention = True
 
     def __init__(self, name: str, config: dict[str, Any]):
         super().__init__(name, config)
@@ -944,6 +945,9 @@ class SqlStore(Store):
                     f"{parent} instead of deleting it"
                 )
         return found
+
+    def retention_tables(self) -> set[str]:
+        return {t.name for t in self.tables}
 
     def erase_older_than(self, table_name: str, column: str, cutoff: Any) -> int:
         """Retention: delete rows of one configured table whose ``column`` is older than ``cutoff``.

@@ -82,6 +82,7 @@ def check_signature(
 
 class WebhookStore(Store):
     kind = "webhook"
+    answers_by_callback = True
 
     @classmethod
     def config_errors(cls, config: dict[str, Any]) -> list[tuple[str, str]]:

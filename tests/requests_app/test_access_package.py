@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import TestCase
 
-from requests_app.engine import services
+from requests_app.engine import local
 from requests_app.models import AccessPackage
 from tests.requests_app.engine_fixtures import *  # noqa: F403
 
@@ -43,7 +43,7 @@ def labelled(stores_file: Path) -> None:
 def package_of(stores_file, approved_request) -> zipfile.ZipFile:
     labelled(stores_file)
     with TestCase.captureOnCommitCallbacks(execute=True):
-        request = services.run_local(approved_request("access"))
+        request = local.run_local(approved_request("access"))
     assert request.status == "completed", request.attention_reason
     package = AccessPackage.objects.get(request=request)
     return zipfile.ZipFile(Path(django_settings.PORTAL_PRIVATE_ROOT) / package.path)

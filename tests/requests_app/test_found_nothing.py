@@ -5,7 +5,7 @@ import pytest
 from django.core import mail
 
 from requests_app import services
-from requests_app.engine.services import run_local
+from requests_app.engine.local import run_local
 from requests_app.models import PrivacyRequest
 from tests.requests_app.intake_helpers import committed, verified
 

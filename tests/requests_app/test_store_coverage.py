@@ -15,7 +15,7 @@ from django.test import TestCase
 
 from portal.models import AuditEvent
 from requests_app import services as intake
-from requests_app.engine import receipt, services
+from requests_app.engine import local, receipt
 from requests_app.models import AccessPackage, PrivacyRequest
 from requests_app.stores import registry
 from requests_app.stores.base import Subject
@@ -47,7 +47,7 @@ def with_tables(path: Path, snippet: str) -> None:
 
 def run(request):
     with TestCase.captureOnCommitCallbacks(execute=True):
-        return services.run_local(request)
+        return local.run_local(request)
 
 
 def invoices(host):
