@@ -12,7 +12,7 @@ rows — one connection, the six SELECTs a developer who knows the schema writes
 one deflated ZIP — in a fresh process too, interleaved with the portal's run.
 ``hand_ratio_<size>`` = portal seconds ÷ hand seconds; the target at 100k is
 ≤ 2× (the portal also writes an HTML page per table and index.html, and
-replaces other people's ids). Median of BENCH_ROUNDS rounds (1 with --quick). Extra PACKAGE_SECTIONS (the Azure
+replaces other people's ids). Median of BENCH_ROUNDS rounds (1 with --quick). Registered package sections (the Azure
 ledger section) are left out: they need the portal database and stream the same way.
 """
 
@@ -43,7 +43,7 @@ from requests_app.models import PrivacyRequest, StoreTask
 from requests_app.stores import registry
 from requests_app.stores.base import Subject
 
-package.PACKAGE_SECTIONS.clear()
+package.unregister_section("microsoft")
 store = registry.parse(STORE_TOML.format(url={url!r}), "bench.toml").stores[0]
 request = PrivacyRequest(pk={pk}, reference="PR-BENCH-{pk}", kind="access", language="en")
 task = StoreTask(request=request, store="app-db", store_kind="sql", phase="export")

@@ -13,22 +13,19 @@ ZIP layout::
     <store>/<table>.csv        the same rows for a spreadsheet
     <store>/<table>.json       the same rows, machine-readable (GDPR Art. 20): one JSON array
     <store>/files/...          files found for the subject
-    <section>/...              extra sections (see PACKAGE_SECTIONS)
+    <section>/...              extra sections (see register_section)
 
 The HTML and CSV copies are written from the staged JSON while it is copied,
 one line (one record) at a time: memory stays flat for them too.
 
-Extension point — ``PACKAGE_SECTIONS``: a list of callables
-``section(request, sink) -> dict | None`` appended to by other parts of the app
-(the Azure ledger adds "what this app sent to Microsoft"). ``sink`` is an
-``ExportSink`` writing under the section's folder in the ZIP (``sink.records(name)``
-and ``sink.add_file(arcname, fileobj)``, streaming). Return
-``{"title": ..., "text": ..., "count": n}`` to get a paragraph in index.html
-(``text`` is plain words for the requester), or None to add nothing. Set a
-``folder`` attribute on the callable to choose the folder name (default: its
-``__name__``). Example::
-
-    from requests_app.engine.package import PACKAGE_SECTIONS
+Extension point — ``register_section(folder, build)``: other parts of the app
+add a section from their ``AppConfig.ready()`` (the ledger adds "what this app
+sent to Microsoft"); the engine owns the registry and imports none of them.
+``build(request, sink) -> dict | None`` gets an ``ExportSink`` writing under
+``folder`` in the ZIP (``sink.records(name)`` and ``sink.add_file(arcname,
+fileobj)``, streaming). Return ``{"title": ..., "text": ..., "count": n}`` to
+get a paragraph in index.html (``text`` is plain words for the requester), or
+None to add nothing. Example::
 
     def sent_to_microsoft(request, sink):
         with sink.records("transmissions") as out:
@@ -36,8 +33,8 @@ and ``sink.add_file(arcname, fileobj)``, streaming). Return
                 out.write(row)
         return {"title": "What this app sent to Microsoft", "text": "...", "count": n}
 
-    sent_to_microsoft.folder = "microsoft"
-    PACKAGE_SECTIONS.append(sent_to_microsoft)
+    # in the app's AppConfig.ready():
+    package.register_section("microsoft", sent_to_microsoft)
 """
 
 from __future__ import annotations
@@ -60,11 +57,26 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-from requests_app.stores.base import CATEGORIES, humanise
+from requests_app.stores.base import CATEGORIES, ExportSink, humanise
 from requests_app.stores.sql_export import WITHHELD
 
-PackageSection = Callable[[Any, Any], "dict[str, Any] | None"]
-PACKAGE_SECTIONS: list[PackageSection] = []
+SectionBuilder = Callable[[Any, ExportSink], "dict[str, Any] | None"]
+_SECTIONS: dict[str, SectionBuilder] = {}  # folder → builder, in the order registered
+
+
+def register_section(folder: str, build: SectionBuilder) -> None:
+    """Add a section to every access package, under ``folder`` (once per folder: a second call replaces it)."""
+    _SECTIONS[safe_name(folder)] = build
+
+
+def unregister_section(folder: str) -> None:
+    """Leave a section out of the packages built from now on (benchmarks measuring the stores alone)."""
+    _SECTIONS.pop(safe_name(folder), None)
+
+
+def sections() -> list[tuple[str, SectionBuilder]]:
+    """The registered sections: (folder, builder)."""
+    return list(_SECTIONS.items())
 
 CHUNK = 1024 * 1024
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -185,7 +197,7 @@ class StagingSink:
 
 
 class ZipSink:
-    """ExportSink writing straight into an open ZIP under ``prefix/`` (for PACKAGE_SECTIONS)."""
+    """ExportSink writing straight into an open ZIP under ``prefix/`` (for registered sections)."""
 
     def __init__(self, archive: zipfile.ZipFile, prefix: str):
         self.archive, self.prefix = archive, safe_name(prefix)
@@ -508,11 +520,10 @@ def build_package(request, tasks) -> tuple[Path, int, str]:
                     }
                 )
             stores.append(entry)
-        for section in PACKAGE_SECTIONS:
-            folder_name = getattr(section, "folder", getattr(section, "__name__", "section"))
-            summary = section(request, ZipSink(archive, folder_name))
+        for folder_name, build in _SECTIONS.items():
+            summary = build(request, ZipSink(archive, folder_name))
             if summary:
-                sections.append({**summary, "folder": safe_name(folder_name)})
+                sections.append({**summary, "folder": folder_name})
         now = timezone.localtime(timezone.now())
         index = render_to_string(
             "requests_app/package_index.html",

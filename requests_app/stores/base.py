@@ -259,6 +259,9 @@ class Store(ABC):
     services: ClassVar[frozenset[str]] = frozenset()
     # True for the one kind that is handed the ledger rows no other store covers (azure_ledger).
     ledger_catch_all: ClassVar[bool] = False
+    # Ledger service → the ``resource_kind`` values its rows may have (the ledger refuses others);
+    # a service of ``services`` not named here takes any kind.
+    resource_kinds: ClassVar[dict[str, frozenset[str]]] = {}
     # True for kinds whose work may finish later: they raise ``Deferred`` and the answer comes in a
     # signed callback (``engine.callbacks``) through ``callback_problem``/``callback_result``.
     answers_by_callback: ClassVar[bool] = False

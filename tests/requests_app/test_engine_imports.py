@@ -43,3 +43,25 @@ def test_phase_modules_import_project_modules_at_the_top_only():
             if node not in top and name.startswith(("requests_app", "portal", "abuse_app")):
                 late.append(f"{phase}.py:{node.lineno} {name}")
     assert late == []
+
+
+def test_the_ledger_does_not_import_the_engine():
+    """The engine asks the ledger for rows; the ledger's package section is registered from
+    ``RequestsAppConfig.ready()``, so the ledger never needs the engine back."""
+    import requests_app.ledger
+
+    folder = Path(requests_app.ledger.__file__).parent
+    offenders = [
+        f"{path.name}: {name}"
+        for path in folder.glob("*.py")
+        for _, name in _imports(ast.parse(path.read_text()))
+        if name.startswith("requests_app.engine")
+    ]
+    assert offenders == []
+
+
+def test_the_ledger_section_is_registered_with_the_package():
+    from requests_app import ledger
+    from requests_app.engine import package
+
+    assert ("microsoft", ledger.sent_to_microsoft) in package.sections()

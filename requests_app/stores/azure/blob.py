@@ -118,6 +118,10 @@ class CallCounter:
 class AzureBlobStore(AzureStore):
     kind = "azure_blob"
     services: ClassVar[frozenset[str]] = frozenset({"blob", "media_services"})
+    resource_kinds: ClassVar[dict[str, frozenset[str]]] = {
+        "blob": frozenset({"blob", "container"}),
+        "media_services": frozenset({"asset", "container"}),
+    }
     service_label = "Azure Blob Storage"
 
     @classmethod

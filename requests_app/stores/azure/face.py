@@ -131,6 +131,8 @@ class FaceItem:
 class AzureFaceStore(AzureStore):
     kind = "azure_face"
     services: ClassVar[frozenset[str]] = frozenset({"face"})
+    # A detection is recorded too: Azure keeps its faceId 24 hours, nothing to delete.
+    resource_kinds: ClassVar[dict[str, frozenset[str]]] = {"face": frozenset({*ROW_PATHS, "detection"})}
     service_label = "Azure AI Face"
 
     @classmethod

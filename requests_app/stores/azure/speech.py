@@ -49,6 +49,7 @@ MAX_PAGES = 10_000
 class AzureSpeechStore(AzureStore):
     kind = "azure_speech"
     services: ClassVar[frozenset[str]] = frozenset({"speech"})
+    resource_kinds: ClassVar[dict[str, frozenset[str]]] = {"speech": frozenset(COLLECTION_OF)}
     service_label = "Azure AI Speech"
 
     @classmethod

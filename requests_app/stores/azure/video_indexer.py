@@ -70,6 +70,7 @@ LIST_PAGE = 1000  # the most videos List Videos returns per call
 class AzureVideoIndexerStore(AzureStore):
     kind = "azure_video_indexer"
     services: ClassVar[frozenset[str]] = frozenset({"video_indexer"})
+    resource_kinds: ClassVar[dict[str, frozenset[str]]] = {"video_indexer": frozenset({"video"})}
     service_label = "Azure AI Video Indexer"
 
     @classmethod
