@@ -230,8 +230,8 @@ def _record_outcome(task: StoreTask, result: Outcome) -> None:
     task.detail = {
         **{k: v for k, v in task.detail.items() if k != "awaiting_callback"},
         **result.detail,
-        "manual_steps": result.manual_steps,
-        "left": result.left,
+        "manual_steps": [step.as_dict() for step in result.manual_steps],
+        "left": [item.as_dict() for item in result.left],
         "retention": [item.as_dict() for item in result.retention],
     }
 

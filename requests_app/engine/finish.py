@@ -24,6 +24,7 @@ from requests_app.engine import package, receipt
 from requests_app.engine.dispatch import DB_ERRORS, FINISH_REQUEST
 from requests_app.models import AccessPackage, PrivacyRequest, StoreTask, SubjectIdentity
 from requests_app.status_words import found_nothing
+from requests_app.stores.base import LeftItem
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +47,9 @@ def leftovers(tasks: list[StoreTask]) -> list[dict[str, Any]]:
         if task.phase != StoreTask.Phase.ERASE:
             continue
         detail = task.detail or {}
-        for item in detail.get("left") or []:
-            left.append({"store": task.store, **item})
+        for stored in detail.get("left") or []:
+            if isinstance(stored, dict):  # written by execute from LeftItem.as_dict
+                left.append({"store": task.store, **LeftItem.from_dict(stored).as_dict()})
     return left
 
 

@@ -206,6 +206,41 @@ RETENTION_TEXTS: dict[str, str] = {
 }
 
 
+@dataclass(frozen=True)
+class ManualStep:
+    """Something a person does by hand: an item with no deletion API (a retired Azure service), or a
+    host app's own declared process ("paper invoices shredded within 30 days"). Shown on the receipt."""
+
+    what: str
+    how: str
+    ids: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """As kept in the task's detail and signed into the receipt (``ids`` only when there are some)."""
+        return {"what": self.what, **({"ids": list(self.ids)} if self.ids else {}), "how": self.how}
+
+
+@dataclass(frozen=True)
+class LeftItem:
+    """Items an erasure found but did not delete, and why: the request then needs attention."""
+
+    what: str
+    why: str
+    ids: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """As kept in the task's detail (``engine.finish.leftovers`` reads it back with ``from_dict``)."""
+        return {"what": self.what, "ids": list(self.ids), "why": self.why}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LeftItem:
+        return cls(
+            what=str(data.get("what", "")),
+            why=str(data.get("why", "")),
+            ids=tuple(str(i) for i in data.get("ids") or ()),
+        )
+
+
 @dataclass
 class Outcome:
     """What an export or erase did, for the receipt and the admin."""
@@ -214,12 +249,8 @@ class Outcome:
     erased: int = 0
     anonymised: int = 0
     detail: dict[str, Any] = field(default_factory=dict)
-    # Items that could not be deleted by API and need a manual step (e.g. a
-    # retired Azure service): each {"what": ..., "ids": [...], "how": ...}.
-    manual_steps: list[dict[str, Any]] = field(default_factory=list)
-    # Items found but not erased (each {"what": ..., "ids": [...], "why": ...}): the request is then
-    # not completed but needs attention.
-    left: list[dict[str, Any]] = field(default_factory=list)
+    manual_steps: list[ManualStep] = field(default_factory=list)
+    left: list[LeftItem] = field(default_factory=list)
     ledger: LedgerResult = field(default_factory=LedgerResult)
     # What Microsoft still holds after this erase, and until when (Azure kinds): the receipt says so.
     retention: list[Retention] = field(default_factory=list)

@@ -37,6 +37,7 @@ from requests_app.stores.base import (
     Deferred,
     Discovery,
     ExportSink,
+    ManualStep,
     Outcome,
     PermanentStoreError,
     Store,
@@ -321,11 +322,11 @@ def outcome_from(answer: dict[str, Any]) -> Outcome:
     )
 
 
-def _manual_steps(answer: dict[str, Any]) -> list[dict[str, Any]]:
+def _manual_steps(answer: dict[str, Any]) -> list[ManualStep]:
     steps = answer.get("manual_steps") or []
     return [
-        {"what": str(s.get("what", ""))[:200], "how": str(s.get("how", ""))[:500]}
-        for s in steps
+        ManualStep(what=str(s.get("what", ""))[:200], how=str(s.get("how", ""))[:500])
+        for s in (steps if isinstance(steps, list) else [])
         if isinstance(s, dict)
     ][:50]
 

@@ -164,8 +164,8 @@ def test_ledger_row_for_unconfigured_account_is_left_with_the_store_to_add(fake_
     subj = execute.with_ledger(catch_all, subject(), [store, catch_all])
     outcome = catch_all.erase(subj)
     assert list(outcome.ledger.failed) == [other.pk]
-    assert "other.cognitiveservices.azure.com" in outcome.left[0]["why"]
-    assert 'kind = "azure_face"' in outcome.left[0]["why"]
+    assert "other.cognitiveservices.azure.com" in outcome.left[0].why
+    assert 'kind = "azure_face"' in outcome.left[0].why
 
 
 def test_purpose_scoped_erasure_touches_only_that_purpose(fake_face):
