@@ -38,7 +38,7 @@ import json, resource, sys, time
 sys.path.insert(0, {here!r})
 from _hostapp import STORE_TOML, setup_django
 setup_django()
-from requests_app.engine import package
+from requests_app.engine import package, package_sinks
 from requests_app.models import PrivacyRequest, StoreTask
 from requests_app.stores import registry
 from requests_app.stores.base import Subject
@@ -49,13 +49,13 @@ request = PrivacyRequest(pk={pk}, reference="PR-BENCH-{pk}", kind="access", lang
 task = StoreTask(request=request, store="app-db", store_kind="sql", phase="export")
 baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 started = time.perf_counter()
-with package.StagingSink.for_task(task, store) as sink:
+with package_sinks.StagingSink.for_task(task, store) as sink:
     outcome = store.export(Subject(identities={{"email": {{"alice@example.com"}}}}), sink)
 task.detail = outcome.detail
 path, size, _ = package.build_package(request, [task])
 seconds = time.perf_counter() - started
 path.unlink()
-package.remove_staging(request.pk)
+package_sinks.remove_staging(request.pk)
 print(json.dumps({{"peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "baseline_kb": baseline,
                   "rows": outcome.exported, "zip_bytes": size, "seconds": seconds}}))
 """

@@ -15,7 +15,7 @@ from typing import Any
 
 from portal.input_limits import InputRefused, load_json
 from requests_app.engine.execute import complete, fail
-from requests_app.engine.package import StagingSink
+from requests_app.engine.package_sinks import StagingSink
 from requests_app.models import StoreTask
 from requests_app.stores import registry
 from requests_app.stores.base import Discovery, Outcome, PermanentStoreError, TransientStoreError

@@ -52,7 +52,7 @@ from requests_app.engine.dispatch import (
     send_store_task,
     stale_after,
 )
-from requests_app.engine.package import StagingSink
+from requests_app.engine.package_sinks import StagingSink
 from requests_app.engine.plan import subject_for
 from requests_app.models import PrivacyRequest, StoreTask, SubjectIdentity
 from requests_app.stores import registry

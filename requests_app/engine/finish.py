@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from portal import mail, task_failures, tokens
 from portal.models import TaskFailure
-from requests_app.engine import package, receipt
+from requests_app.engine import package, package_sinks, receipt
 from requests_app.engine.dispatch import DB_ERRORS, FINISH_REQUEST
 from requests_app.models import AccessPackage, PrivacyRequest, StoreTask, SubjectIdentity
 from requests_app.status_words import found_nothing
@@ -255,7 +255,7 @@ def _finish_access(request, tasks, manual_reason, actor) -> str:
                 },
                 language=locked.language,
             )
-        transaction.on_commit(lambda: package.remove_staging(request.pk))
+        transaction.on_commit(lambda: package_sinks.remove_staging(request.pk))
     return "completed"
 
 

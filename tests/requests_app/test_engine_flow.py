@@ -201,7 +201,7 @@ def test_expire_packages_deletes_the_file(stores_file, approved_request, setting
 
 
 def test_staging_is_removed_after_the_package_is_built(stores_file, approved_request, settings):
-    from requests_app.engine.package import staging_root
+    from requests_app.engine.package_sinks import staging_root
 
     request = run(approved_request("access"))
     assert not staging_root(request.pk).exists()
