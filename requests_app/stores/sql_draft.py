@@ -110,6 +110,25 @@ def url_for_file(url: str) -> tuple[str, str]:
 
 
 def draft(schema: Schema, subject_table: str, url: str, store_name: str = "app-db") -> str:
+    subject, email = _subject_and_email(schema, subject_table)
+    depth = _reached(schema, subject)
+    tables = {name: DraftTable(name, d) for name, d in depth.items()}
+    tables[subject].match[email] = "email"
+    tables[subject].category = "contact"
+    depends = _link(schema, tables, depth)
+    _add_tables_found_by_email(schema, tables, subject)
+    # Parents before children: a child's match may drop the link through an anonymised parent.
+    for name in TopologicalSorter({name: depends.get(name, set()) for name in tables}).static_order():
+        if name != subject:
+            _suggest_erase(schema, tables[name], tables)
+    _drop_unused_provides(tables)
+    for table in tables.values():
+        _annotate(schema, table)
+    return _render(schema, tables, subject, email, url, store_name)
+
+
+def _subject_and_email(schema: Schema, subject_table: str) -> tuple[str, str]:
+    """The subject table as the database names it, and its e-mail column."""
     subject = schema.resolve(subject_table)
     if subject is None:
         known = ", ".join(sorted(schema.columns)[:40]) or "none"
@@ -123,8 +142,11 @@ def draft(schema: Schema, subject_table: str, url: str, store_name: str = "app-d
             f"--subject-table: {subject} has no e-mail column (a text column whose name contains "
             f"'email'); its columns are {', '.join(c.name for c in columns)}"
         )
+    return subject, email
 
-    # Breadth-first along foreign keys pointing *at* reached tables: who hangs off the account.
+
+def _reached(schema: Schema, subject: str) -> dict[str, int]:
+    """Breadth-first along foreign keys pointing *at* reached tables: who hangs off the account."""
     depth = {subject: 0}
     queue = [subject]
     while queue:
@@ -133,53 +155,65 @@ def draft(schema: Schema, subject_table: str, url: str, store_name: str = "app-d
             if fk.table not in depth and IDENT.match(fk.table):
                 depth[fk.table] = depth[parent] + 1
                 queue.append(fk.table)
+    return depth
 
-    kinds: dict[tuple[str, str], str] = {}
-    used_kinds: set[str] = set()
 
-    def kind_for(table: str, column: str) -> str:
-        if (table, column) in kinds:
-            return kinds[(table, column)]
-        key = schema.primary_keys.get(table, [])
+class _Kinds:
+    """One identity kind per providing column (``photo_id``, ``user_email``), each name used once."""
+
+    def __init__(self, schema: Schema):
+        self.schema = schema
+        self.kinds: dict[tuple[str, str], str] = {}
+        self.used: set[str] = set()
+
+    def of(self, table: str, column: str) -> str:
+        if (table, column) in self.kinds:
+            return self.kinds[(table, column)]
+        key = self.schema.primary_keys.get(table, [])
         base = _singular(table.split(".")[-1].split("_")[-1].lower())
         kind = f"{base}_id" if key == [column] else f"{base}_{column.lower()}"
-        if kind in used_kinds or kind == "email" or not re.match(r"^[a-z][a-z0-9_]*$", kind):
+        if kind in self.used or kind == "email" or not re.match(r"^[a-z][a-z0-9_]*$", kind):
             kind = re.sub(r"[^a-z0-9_]", "_", f"{table.split('.')[-1].lower()}_{column.lower()}")
-        kinds[(table, column)] = kind
-        used_kinds.add(kind)
+        self.kinds[(table, column)] = kind
+        self.used.add(kind)
         return kind
 
-    tables = {name: DraftTable(name, d) for name, d in depth.items()}
-    tables[subject].match[email] = "email"
-    tables[subject].category = "contact"
-    depends: dict[str, set[str]] = {name: set() for name in tables}  # table → tables it matches through
 
-    def reaches(start: str, goal: str) -> bool:
-        seen, stack = set(), [start]
-        while stack:
-            node = stack.pop()
-            if node == goal:
-                return True
-            if node not in seen:
-                seen.add(node)
-                stack.extend(depends.get(node, ()))
-        return False
+def _reaches(depends: dict[str, set[str]], start: str, goal: str) -> bool:
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        node = stack.pop()
+        if node == goal:
+            return True
+        if node not in seen:
+            seen.add(node)
+            stack.extend(depends.get(node, ()))
+    return False
 
+
+def _link(schema: Schema, tables: dict[str, DraftTable], depth: dict[str, int]) -> dict[str, set[str]]:
+    """Match each reached table through its foreign keys; returns table → tables it matches through."""
+    kinds = _Kinds(schema)
+    depends: dict[str, set[str]] = {name: set() for name in tables}
     links = [fk for fk in schema.foreign_keys if fk.table in tables and fk.ref_table in tables]
     for fk in sorted(links, key=lambda f: (depth[f.ref_table], f.table, f.column)):
         child, referenced = tables[fk.table], tables[fk.ref_table]
         if fk.table == fk.ref_table:
             child.comments.append(f"{fk.column} points to another row of this table: not used to match")
             continue
-        if reaches(fk.ref_table, fk.table):
+        if _reaches(depends, fk.ref_table, fk.table):
             child.comments.append(f"{fk} is not used to match (it would make the tables depend in a circle)")
             continue
-        kind = kind_for(fk.ref_table, fk.ref_column)
+        kind = kinds.of(fk.ref_table, fk.ref_column)
         child.match[fk.column] = kind
         referenced.provides[kind] = fk.ref_column
         depends[fk.table].add(fk.ref_table)
+    return depends
 
-    # Tables with no foreign-key path but an e-mail column: found by the e-mail.
+
+def _add_tables_found_by_email(schema: Schema, tables: dict[str, DraftTable], subject: str) -> None:
+    """Tables with no foreign-key path but an e-mail column: found by the e-mail."""
     for name, cols in sorted(schema.columns.items()):
         if name in tables or not IDENT.match(name):
             continue
@@ -189,27 +223,28 @@ def draft(schema: Schema, subject_table: str, url: str, store_name: str = "app-d
             extra.comments.append(f"no foreign key to {subject}; found by its e-mail column {found}")
             tables[name] = extra
 
-    # Parents before children: a child's match may drop the link through an anonymised parent.
-    for name in TopologicalSorter({name: depends.get(name, set()) for name in tables}).static_order():
-        if name != subject:
-            _suggest_erase(schema, tables[name], tables)
-    _drop_unused_provides(tables)
-    for table in tables.values():
-        cols = schema.columns[table.name]
-        flagged = personal_columns(cols)
-        if flagged:
-            table.comments.append("personal-looking columns: " + ", ".join(flagged))
-        blobs = [c.name for c in cols if BLOB_HINT.search(c.name.lower()) and c.family == "text"]
-        if blobs:
-            table.comments.append(
-                f'provides = {{ blob_name = "{blobs[0]}" }} if an azure_blob or files store holds these files'
-            )
-        if not table.category:
-            lowered = table.name.lower()
-            table.category = next((c for c, pattern in CATEGORY_HINTS if pattern.search(lowered)), "")
-        if not schema.primary_keys.get(table.name) and not schema.column(table.name, "id"):
-            table.comments.append('no primary key: export is unordered; set key = "column" for retention')
 
+def _annotate(schema: Schema, table: DraftTable) -> None:
+    """Comments a reviewer needs (personal-looking columns, file names, no key) and a category guess."""
+    cols = schema.columns[table.name]
+    flagged = personal_columns(cols)
+    if flagged:
+        table.comments.append("personal-looking columns: " + ", ".join(flagged))
+    blobs = [c.name for c in cols if BLOB_HINT.search(c.name.lower()) and c.family == "text"]
+    if blobs:
+        table.comments.append(
+            f'provides = {{ blob_name = "{blobs[0]}" }} if an azure_blob or files store holds these files'
+        )
+    if not table.category:
+        lowered = table.name.lower()
+        table.category = next((c for c, pattern in CATEGORY_HINTS if pattern.search(lowered)), "")
+    if not schema.primary_keys.get(table.name) and not schema.column(table.name, "id"):
+        table.comments.append('no primary key: export is unordered; set key = "column" for retention')
+
+
+def _render(
+    schema: Schema, tables: dict[str, DraftTable], subject: str, email: str, url: str, store_name: str
+) -> str:
     file_url, url_note = url_for_file(url)
     out = [
         f"# Drafted by manage.py draft_stores from the schema of {_safe_url(url)}.",
