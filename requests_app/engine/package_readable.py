@@ -177,29 +177,46 @@ def write_readable_copies(archive: zipfile.ZipFile, source: Path, arcbase: str, 
     """
     scratch = source.parent / META
     scratch.mkdir(exist_ok=True)
-    done = scratch / f"{source.stem}.readable.json"
     csv_path, rows_path = scratch / f"{source.stem}.csv", scratch / f"{source.stem}.rows.html"
+    names, total = _scratch_rows(source, scratch, meta, csv_path, rows_path)
+    archive.write(csv_path, f"{arcbase}.csv")
+    head = _page_head(arcbase, meta, names, total)
+    with archive.open(f"{arcbase}.html", "w", force_zip64=True) as out, open(rows_path, "rb") as rows:
+        out.write("".join(head).encode())
+        shutil.copyfileobj(rows, out, CHUNK)
+        out.write(b"</tbody></table></body></html>\n")
+    csv_path.unlink()
+    rows_path.unlink()
+
+
+def _scratch_rows(
+    source: Path, scratch: Path, meta: dict[str, Any], csv_path: Path, rows_path: Path
+) -> tuple[list[str], int]:
+    """The scratch CSV and HTML rows (written by the export, or now from the JSON): (columns, rows)."""
+    done = scratch / f"{source.stem}.readable.json"
     if done.exists() and csv_path.exists() and rows_path.exists():
         written = json.loads(done.read_text(encoding="utf-8"))
-        names, total = list(written["names"]), int(written["total"])
-    else:
-        sidecar = scratch / f"{source.stem}.columns.json"
-        if sidecar.exists():
-            columns = json.loads(sidecar.read_text(encoding="utf-8"))
-        else:  # staged by an older version: one extra pass for the header
-            seen: dict[str, None] = {}
-            for record in _records(source):
-                seen.update(dict.fromkeys(record))
-            columns = list(seen)
-        readable = ReadableWriter(scratch, source.stem, meta, columns)
-        try:
-            for record in _records(source):
-                readable.write(record)
-        finally:
-            readable.close()
-        names, total = readable.names, readable.total
+        return list(written["names"]), int(written["total"])
+    sidecar = scratch / f"{source.stem}.columns.json"
+    if sidecar.exists():
+        columns = json.loads(sidecar.read_text(encoding="utf-8"))
+    else:  # staged by an older version: one extra pass for the header
+        seen: dict[str, None] = {}
+        for record in _records(source):
+            seen.update(dict.fromkeys(record))
+        columns = list(seen)
+    readable = ReadableWriter(scratch, source.stem, meta, columns)
+    try:
+        for record in _records(source):
+            readable.write(record)
+    finally:
+        readable.close()
+    return readable.names, readable.total
+
+
+def _page_head(arcbase: str, meta: dict[str, Any], names: list[str], total: int) -> list[str]:
+    """The HTML page up to its first row: title, descriptions, the note on long tables, the header."""
     labels = meta.get("columns", {})
-    archive.write(csv_path, f"{arcbase}.csv")
     title = meta.get("label") or humanise(PurePosixPath(arcbase).name)
     head = [
         '<!doctype html><html><head><meta charset="utf-8">'
@@ -234,9 +251,4 @@ def write_readable_copies(archive: zipfile.ZipFile, source: Path, arcbase: str, 
         label = column_label(name, meta)
         head.append(f'<th scope="col" title="{escape(name)}">{escape(label)}</th>')
     head.append("</tr></thead><tbody>\n")
-    with archive.open(f"{arcbase}.html", "w", force_zip64=True) as out, open(rows_path, "rb") as rows:
-        out.write("".join(head).encode())
-        shutil.copyfileobj(rows, out, CHUNK)
-        out.write(b"</tbody></table></body></html>\n")
-    csv_path.unlink()
-    rows_path.unlink()
+    return head
