@@ -37,6 +37,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from portal import mail
+from portal.input_limits import InputRefused, load_json
 from requests_app.engine import receipt_keys
 from requests_app.engine.receipt_keys import PublicKey
 
@@ -171,8 +172,6 @@ def parse(raw: bytes | str) -> dict[str, Any]:
             raise ReceiptFormatError("This is not a receipt: the file is not UTF-8 text.") from None
     if not raw.strip():
         raise ReceiptFormatError("Paste the contents of receipt-PR-….json, or choose the file.")
-    from portal.input_limits import InputRefused, load_json
-
     try:
         data = load_json(raw)  # bounded depth and numbers: a pasted "[[[[…" must not recurse into a 500
     except InputRefused as exc:

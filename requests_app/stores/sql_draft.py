@@ -374,15 +374,7 @@ def _suggest_shared(
         column = schema.column(table.name, name)
         if name not in overwrite and column is not None and name not in primary:
             overwrite[name] = "__NULL__" if column.nullable else ""
-    content: dict[str, str] = {}
-    for column in schema.columns[table.name]:
-        name = column.name.lower()
-        if column.name in overwrite or column.name in table.match or column.name in primary or column.family != "text":
-            continue
-        if PERSONAL[5][1].search(name) or "email" in name:
-            content[column.name] = "__NULL__" if column.nullable else ""
-        elif FREE_TEXT_NAMES.search(name):
-            content[column.name] = "[deleted]"
+    content = _words_to_blank(schema, table, overwrite, primary)
     author = ""
     if len(table.match) > 1:
         authors = [c for c in link_columns if AUTHOR_HINT.search(c.lower())]
@@ -417,6 +409,22 @@ def _suggest_shared(
             "other people need these rows (replies, threads): they stay, but nothing in them points to "
             "the person any more"
         )
+
+
+def _words_to_blank(
+    schema: Schema, table: DraftTable, overwrite: dict[str, str], primary: set[str]
+) -> dict[str, str]:
+    """Text columns holding the person's words or contact details: column → what replaces them."""
+    content: dict[str, str] = {}
+    for column in schema.columns[table.name]:
+        name = column.name.lower()
+        if column.name in overwrite or column.name in table.match or column.name in primary or column.family != "text":
+            continue
+        if PERSONAL[5][1].search(name) or "email" in name:
+            content[column.name] = "__NULL__" if column.nullable else ""
+        elif FREE_TEXT_NAMES.search(name):
+            content[column.name] = "[deleted]"
+    return content
 
 
 def _safe_url(url: str) -> str:
