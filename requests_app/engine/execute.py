@@ -137,15 +137,14 @@ def operate(store: Store, task: StoreTask, subject: Subject) -> Discovery | Outc
     if found.found:
         raise TransientStoreError(
             f'store "{store.name}": still finds {found.found} item(s) after erasure '
-            f"({_short_detail(found.detail)}); trying again"
+            f"({_short_detail(found)}); trying again"
         )
     return found
 
 
-def _short_detail(detail: dict[str, Any]) -> str:
-    tables = detail.get("tables") if isinstance(detail, dict) else None
-    if isinstance(tables, dict):
-        return ", ".join(f"{k}: {v}" for k, v in tables.items() if v) or "no detail"
+def _short_detail(found: Discovery) -> str:
+    if found.tables:
+        return ", ".join(f"{k}: {v}" for k, v in found.tables.items() if v) or "no detail"
     return "no detail"
 
 
@@ -210,7 +209,7 @@ def complete(task_id: int, attempt: int | None, result: Discovery | Outcome) -> 
 
 
 def _record_discovery(request: PrivacyRequest, task: StoreTask, result: Discovery) -> None:
-    detail = dict(result.detail)
+    detail = result.as_dict()
     if task.phase == PH.VERIFY:
         task.verified_gone = result.found == 0
         detail = {"verify": detail}

@@ -114,13 +114,55 @@ class Subject:
         return self.identities.get(kind, set())
 
 
+@dataclass(frozen=True)
+class CoverageGap:
+    """A table the stores file does not declare that may hold the subject's data (sql kinds)."""
+
+    table: str
+    why: str
+    counted: bool = False  # whether the subject's rows there were asked for
+    rows: int | None = None  # the subject's rows there; None when they could not be counted
+    blocks_erasure: bool = False  # rows there would stop a deletion of a declared table
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"table": self.table, "why": self.why}
+        if self.counted:
+            out["rows"] = self.rows
+        if self.blocks_erasure:
+            out["blocks_erasure"] = True
+        return out
+
+
 @dataclass
 class Discovery:
-    """What a store found. ``detail`` holds counts per table/item kind — never personal data."""
+    """What a store found: counts only, never personal data.
+
+    ``counts`` per item kind ("files", "blobs", "person"...), ``tables`` rows per table
+    (sql, webhook), ``not_covered`` the tables the stores file leaves out (sql), ``note``
+    a sentence for staff. ``as_dict`` is how the engine keeps it on the task.
+    """
 
     found: int = 0
     provides: dict[str, set[str]] = field(default_factory=dict)
-    detail: dict[str, Any] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    tables: dict[str, int] = field(default_factory=dict)
+    not_covered: list[CoverageGap] = field(default_factory=list)
+    note: str = ""
+
+    def summary(self) -> dict[str, int]:
+        """What a person reads: the rows per table when the store has tables, else the counts per kind."""
+        return self.tables or self.counts
+
+    def as_dict(self) -> dict[str, Any]:
+        """Flat, as kept in ``StoreTask.detail`` and read by the receipt, the package and the admin."""
+        out: dict[str, Any] = dict(self.counts)
+        if self.tables:
+            out["tables"] = dict(self.tables)
+        if self.not_covered:
+            out["not_covered"] = [gap.as_dict() for gap in self.not_covered]
+        if self.note:
+            out["note"] = self.note
+        return out
 
 
 @dataclass

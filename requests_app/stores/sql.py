@@ -59,6 +59,7 @@ from django.db.utils import ConnectionHandler, load_backend
 from portal.config import env
 from requests_app.stores import sql_anonymize, sql_coverage, sql_discover, sql_erase, sql_export, sql_schema
 from requests_app.stores.base import (
+    CoverageGap,
     Discovery,
     ExportSink,
     Outcome,
@@ -262,8 +263,8 @@ class SqlStore(Store):
             self.schema(conn, fresh=True)
             return [gap.message() for gap in self.coverage(conn)]
 
-    def not_covered(self, conn: Any, subject: Subject | None = None) -> list[dict[str, Any]]:
-        """Coverage gaps as plain data (no personal data): table, why, and the subject's rows there."""
+    def not_covered(self, conn: Any, subject: Subject | None = None) -> list[CoverageGap]:
+        """Coverage gaps (no personal data): table, why, and the subject's rows there."""
         return sql_coverage.not_covered(self, conn, subject)
 
     def _integer_columns(self, conn: Any) -> dict[str, set[str]]:

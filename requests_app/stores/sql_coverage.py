@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import DatabaseError, InterfaceError
 
-from requests_app.stores.base import Subject
+from requests_app.stores.base import CoverageGap, Subject
 from requests_app.stores.sql_config import Table, rollback_quietly
 
 if TYPE_CHECKING:
@@ -119,20 +119,21 @@ def gap_predicate(
     )
 
 
-def not_covered(store: SqlStore, conn: Any, subject: Subject | None = None) -> list[dict[str, Any]]:
-    """Coverage gaps as plain data (no personal data): table, why, and the subject's rows there."""
-    out: list[dict[str, Any]] = []
+def not_covered(store: SqlStore, conn: Any, subject: Subject | None = None) -> list[CoverageGap]:
+    """Coverage gaps (no personal data): table, why, and, for a subject, their rows there."""
+    out: list[CoverageGap] = []
     for gap in coverage(store, conn):
-        entry: dict[str, Any] = {"table": gap.table, "why": gap.message()}
-        if subject is not None:
-            try:
-                entry["rows"] = gap_rows(store, conn, subject, gap)
-            except (DatabaseError, InterfaceError):
-                # A least-privilege user may not read tables outside the file: say "unknown".
-                if not conn.get_autocommit():
-                    rollback_quietly(conn)
-                entry["rows"] = None
-            if gap.parent and not gap.removes_itself and entry["rows"] != 0:
-                entry["blocks_erasure"] = True
-        out.append(entry)
+        if subject is None:
+            out.append(CoverageGap(gap.table, gap.message()))
+            continue
+        rows: int | None
+        try:
+            rows = gap_rows(store, conn, subject, gap)
+        except (DatabaseError, InterfaceError):
+            # A least-privilege user may not read tables outside the file: say "unknown".
+            if not conn.get_autocommit():
+                rollback_quietly(conn)
+            rows = None
+        blocks = bool(gap.parent and not gap.removes_itself and rows != 0)
+        out.append(CoverageGap(gap.table, gap.message(), counted=True, rows=rows, blocks_erasure=blocks))
     return out

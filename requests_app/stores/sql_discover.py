@@ -38,13 +38,13 @@ def _count(store: SqlStore, conn: Any, subject: Subject, table: Table, *, pendin
 
 
 def discover(store: SqlStore, subject: Subject) -> Discovery:
-    result = Discovery(detail={"tables": {}})
+    result = Discovery()
     try:
         with store.connect() as conn:
             store.schema(conn, fresh=True)  # every request looks at the schema again (coverage)
             for table in store.tables:
                 count = _count(store, conn, subject, table)
-                result.detail["tables"][table.name] = count
+                result.tables[table.name] = count
                 result.found += count
                 provided = dict(table.provides)
                 if count and provided:
@@ -52,7 +52,7 @@ def discover(store: SqlStore, subject: Subject) -> Discovery:
                         result.provides.setdefault(kind, set()).update(values)
             # Every request looks again: a table added to the app since the file was
             # written must show up on the receipt or in the package, not be left out silently.
-            result.detail["not_covered"] = store.not_covered(conn, subject)
+            result.not_covered = store.not_covered(conn, subject)
     except (DatabaseError, InterfaceError) as exc:
         raise store._error(exc, "discovery") from exc
     return result
@@ -78,14 +78,14 @@ def _read_provided(
 
 
 def verify_gone(store: SqlStore, subject: Subject) -> Discovery:
-    result = Discovery(detail={"tables": {}})
+    result = Discovery()
     try:
         with store.connect() as conn:
             for table in store.tables:
                 if table.mode == "keep":
                     continue
                 count = _count(store, conn, subject, table, pending_only=True)
-                result.detail["tables"][table.name] = count
+                result.tables[table.name] = count
                 result.found += count
     except (DatabaseError, InterfaceError) as exc:
         raise store._error(exc, "verification") from exc

@@ -290,8 +290,25 @@ def discovery_from(answer: dict[str, Any], allowed: set[str]) -> Discovery:
         if kind in allowed and isinstance(values, list):
             provides[kind] = {str(v) for v in values if v not in (None, "")}
     raw_detail = answer.get("detail")
-    detail = raw_detail if isinstance(raw_detail, dict) else {}
-    return Discovery(found=int(answer.get("found", 0)), provides=provides, detail=_counts_only(detail))
+    detail = _counts_only(raw_detail if isinstance(raw_detail, dict) else {})
+    tables = detail.pop("tables", {})
+    return Discovery(
+        found=int(answer.get("found", 0)),
+        provides=provides,
+        counts=_flat_counts(detail),
+        tables=_flat_counts(tables) if isinstance(tables, dict) else {},
+    )
+
+
+def _flat_counts(numbers: dict[str, Any], prefix: str = "") -> dict[str, int]:
+    """Nested numbers as one level: {"orders": {"open": 2}} → {"orders.open": 2}."""
+    out: dict[str, int] = {}
+    for key, value in numbers.items():
+        if isinstance(value, dict):
+            out.update(_flat_counts(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = int(value)
+    return out
 
 
 def export_from(answer: dict[str, Any], sink: ExportSink) -> Outcome:

@@ -451,7 +451,7 @@ def test_a_least_privilege_user_gets_unknown_counts_not_a_failed_discovery(pg_ho
         loaded = registry.parse(STORES_TOML.format(url=url, media=tmp_path, extra=""), "stores.toml")
         store = next(s for s in loaded.stores if s.name == "app-db")
         found = store.discover(Subject(identities={"email": {ALICE}}))
-        assert found.detail["not_covered"] == [
+        assert [gap.as_dict() for gap in found.not_covered] == [
             {
                 "table": "billing_invoice",
                 "why": "billing_invoice.user_id references accounts_user.id but is not declared",
@@ -459,7 +459,7 @@ def test_a_least_privilege_user_gets_unknown_counts_not_a_failed_discovery(pg_ho
                 "blocks_erasure": True,
             }
         ]
-        assert found.detail["tables"]["accounts_user"] == 1
+        assert found.tables["accounts_user"] == 1
     finally:
         add(pg_host, f"DROP OWNED BY {role}", f"DROP ROLE {role}")
 

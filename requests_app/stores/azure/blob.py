@@ -284,7 +284,7 @@ class AzureBlobStore(AzureStore):
         return Discovery(
             found=blobs,
             provides={"blob_name": {n.split("/", 1)[1] for n in names}} if names else {},
-            detail=detail,
+            counts=detail,
         )
 
     def export(self, subject: Subject, sink: ExportSink) -> Outcome:
@@ -371,7 +371,7 @@ class AzureBlobStore(AzureStore):
             self._plan(subject), subject, exact_by_listing=True, erased=subject.erased_ledger
         )
         still = sum(len(names) for names in found.values())
-        return Discovery(found=still, detail={"blobs": still, "calls": self.counter.calls})
+        return Discovery(found=still, counts={"blobs": still, "calls": self.counter.calls})
 
     # --- errors -----------------------------------------------------------------------------------
     def _errors(self, what: str):

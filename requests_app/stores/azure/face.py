@@ -310,7 +310,7 @@ class AzureFaceStore(AzureStore):
             if item.kind in ("person", "large_person", "directory_person"):
                 person_ids.add(item.path.rsplit("/", 1)[-1])
         return Discovery(
-            found=found, provides={"face_person_id": person_ids} if person_ids else {}, detail=detail
+            found=found, provides={"face_person_id": person_ids} if person_ids else {}, counts=detail
         )
 
     def export(self, subject: Subject, sink: ExportSink) -> Outcome:
@@ -379,7 +379,7 @@ class AzureFaceStore(AzureStore):
                 still += 1
         if still:
             found.found += still
-            found.detail["deleted_but_still_readable"] = still
+            found.counts["deleted_but_still_readable"] = still
         return found
 
     def _delete(self, item: FaceItem) -> bool:

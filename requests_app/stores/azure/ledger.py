@@ -63,7 +63,7 @@ class AzureLedgerStore(Store):
             detail[row.service] = detail.get(row.service, 0) + 1
         if unreachable:
             detail["unreachable"] = len(unreachable)
-        return Discovery(found=len(manual) + len(unreachable), detail=detail)
+        return Discovery(found=len(manual) + len(unreachable), counts=detail)
 
     def export(self, subject: Subject, sink: ExportSink) -> Outcome:
         return Outcome()  # the ledger section of the access package lists every row
@@ -101,7 +101,7 @@ class AzureLedgerStore(Store):
     def verify_gone(self, subject: Subject) -> Discovery:
         # Nothing here was deleted by the portal: the account of the erase lists every row as left.
         manual, unreachable = self._split(subject)
-        return Discovery(found=0, detail={"manual_items_pending": len(manual), "unreachable": len(unreachable)})
+        return Discovery(found=0, counts={"manual_items_pending": len(manual), "unreachable": len(unreachable)})
 
 
 def _describe(row: LedgerRow) -> str:

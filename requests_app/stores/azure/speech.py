@@ -193,7 +193,7 @@ class AzureSpeechStore(AzureStore):
         detail: dict[str, int] = {"ledger_unsafe_ids": len(unsafe)} if unsafe else {}
         for collection, _ in present:
             detail[collection] = detail.get(collection, 0) + 1
-        return Discovery(found=len(present) + len(unsafe), detail=detail)
+        return Discovery(found=len(present) + len(unsafe), counts=detail)
 
     def export(self, subject: Subject, sink: ExportSink) -> Outcome:
         rows, tagged, _ = self._items(subject)
