@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import service_unavailable
-from tests.e2e.shots import CHROMIUM_ARGS, DESKTOP, MAX_SHOT_HEIGHT, PHONE, SCREENSHOTS, nearly_same
+from tests.e2e.shots import CHROMIUM_ARGS, DESKTOP, MAX_SHOT_HEIGHT, PHONE, SCREENSHOTS, save_screenshot
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -178,7 +178,6 @@ def screenshot() -> Callable:
     """
 
     def _shot(page, name: str) -> None:
-        from PIL import Image
 
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         original = page.viewport_size
@@ -186,19 +185,7 @@ def screenshot() -> Callable:
             page.set_viewport_size(size)
             height = min(page.evaluate("document.documentElement.scrollHeight"), MAX_SHOT_HEIGHT)
             path = SCREENSHOTS / f"{name}-{label}.png"
-            previous, previous_bytes = None, b""
-            if path.exists():
-                previous_bytes = path.read_bytes()
-                with Image.open(path) as committed:
-                    previous = committed.copy()
-            page.screenshot(path=str(path), full_page=True, scale="css", animations="disabled", caret="hide",
-                            clip={"x": 0, "y": 0, "width": size["width"], "height": height})
-            with Image.open(path) as image:
-                small = image.convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT)
-            if previous is not None and nearly_same(previous, small):
-                path.write_bytes(previous_bytes)  # only a reference or a date changed: keep the committed file
-            else:
-                small.save(path, optimize=True)
+            save_screenshot(page, path, size["width"], height)
         if original:
             page.set_viewport_size(original)
 

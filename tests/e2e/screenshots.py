@@ -21,7 +21,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from tests.e2e.shots import CHROMIUM_ARGS, DESKTOP, MAX_SHOT_HEIGHT, PHONE, SCREENSHOTS, nearly_same
+from tests.e2e.shots import CHROMIUM_ARGS, DESKTOP, MAX_SHOT_HEIGHT, PHONE, SCREENSHOTS, save_screenshot
 from tests.e2e.stack import Stack, link, text
 from tests.e2e.walks import (
     ALICE,
@@ -63,7 +63,6 @@ class Camera:
         return _shot
 
     def save(self, page, name: str) -> None:
-        from PIL import Image
 
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         original = page.viewport_size
@@ -73,19 +72,7 @@ class Camera:
             if name in FULL:
                 height = min(max(page.evaluate("document.documentElement.scrollHeight"), height), MAX_SHOT_HEIGHT)
             path = SCREENSHOTS / f"{name}-{label}.png"
-            previous, previous_bytes = None, b""
-            if path.exists():
-                previous_bytes = path.read_bytes()
-                with Image.open(path) as committed:
-                    previous = committed.convert("RGB")
-            page.screenshot(path=str(path), scale="css", animations="disabled", caret="hide", full_page=True,
-                            clip={"x": 0, "y": 0, "width": size["width"], "height": height})
-            with Image.open(path) as image:
-                small = image.convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT)
-            if previous is not None and nearly_same(previous, small):
-                path.write_bytes(previous_bytes)  # only a reference or a date changed: keep the committed file
-            else:
-                small.save(path, optimize=True)
+            save_screenshot(page, path, size["width"], height)
             self.saved.append(path)
         if original:
             page.set_viewport_size(original)

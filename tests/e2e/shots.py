@@ -31,3 +31,23 @@ def nearly_same(a, b) -> bool:
         lambda value: 255 if value > 48 else 0)
     changed = diff.histogram()[255]
     return changed <= 0.02 * a.size[0] * a.size[1]
+
+
+def save_screenshot(page, path: Path, width: int, height: int) -> None:
+    """The top ``height`` CSS px of the page, 64 colours; the committed file stays if ``nearly_same``."""
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    previous, previous_bytes = None, b""
+    if path.exists():
+        previous_bytes = path.read_bytes()
+        with Image.open(path) as committed:
+            previous = committed.convert("RGB")
+    page.screenshot(path=str(path), full_page=True, scale="css", animations="disabled", caret="hide",
+                    clip={"x": 0, "y": 0, "width": width, "height": height})
+    with Image.open(path) as image:
+        small = image.convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT)
+    if previous is not None and nearly_same(previous, small):
+        path.write_bytes(previous_bytes)  # only a reference or a date changed: keep the committed file
+    else:
+        small.save(path, optimize=True)
