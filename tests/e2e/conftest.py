@@ -178,7 +178,6 @@ def screenshot() -> Callable:
     """
 
     def _shot(page, name: str) -> None:
-
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         original = page.viewport_size
         for label, size in (("phone", PHONE), ("desktop", DESKTOP)):

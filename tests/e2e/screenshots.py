@@ -22,7 +22,7 @@ import zipfile
 from pathlib import Path
 
 from tests.e2e.shots import CHROMIUM_ARGS, DESKTOP, MAX_SHOT_HEIGHT, PHONE, SCREENSHOTS, save_screenshot
-from tests.e2e.stack import Stack, link, text
+from tests.e2e.stack import Stack, StackError, link, text
 from tests.e2e.walks import (
     ALICE,
     BOB,
@@ -93,6 +93,8 @@ def access(stack: Stack, new_page, camera: Camera, work: Path) -> None:
     shot = camera.shot("access", other)
     shot("code")
     code = re.search(r"(?m)^\s+(\d{6})\s*$", text(stack.mailbox.wait(ALICE, r"(?m)^\s+\d{6}\s*$", stack=stack)))
+    if code is None:
+        raise StackError("the download-code e-mail carries no six-digit code")
     other.locator("#download-code").fill(code.group(1))
     other.locator("main form:has(input[value=check_code]) button:not([form])").click()
     other.wait_for_load_state()
