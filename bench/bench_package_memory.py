@@ -12,7 +12,7 @@ rows — one connection, the six SELECTs a developer who knows the schema writes
 one deflated ZIP — in a fresh process too, interleaved with the portal's run.
 ``hand_ratio_<size>`` = portal seconds ÷ hand seconds; the target at 100k is
 ≤ 2× (the portal also writes an HTML page per table and index.html, and
-replaces other people's ids). Median of BENCH_ROUNDS rounds (1 with --quick). Extra PACKAGE_SECTIONS (the Azure
+replaces other people's ids). Median of BENCH_ROUNDS rounds (1 with --quick). Registered package sections (the Azure
 ledger section) are left out: they need the portal database and stream the same way.
 """
 
@@ -38,24 +38,24 @@ import json, resource, sys, time
 sys.path.insert(0, {here!r})
 from _hostapp import STORE_TOML, setup_django
 setup_django()
-from requests_app.engine import package
+from requests_app.engine import package, package_sinks
 from requests_app.models import PrivacyRequest, StoreTask
 from requests_app.stores import registry
 from requests_app.stores.base import Subject
 
-package.PACKAGE_SECTIONS.clear()
+package.unregister_section("microsoft")
 store = registry.parse(STORE_TOML.format(url={url!r}), "bench.toml").stores[0]
 request = PrivacyRequest(pk={pk}, reference="PR-BENCH-{pk}", kind="access", language="en")
 task = StoreTask(request=request, store="app-db", store_kind="sql", phase="export")
 baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 started = time.perf_counter()
-with package.StagingSink.for_task(task, store) as sink:
+with package_sinks.StagingSink.for_task(task, store) as sink:
     outcome = store.export(Subject(identities={{"email": {{"alice@example.com"}}}}), sink)
 task.detail = outcome.detail
 path, size, _ = package.build_package(request, [task])
 seconds = time.perf_counter() - started
 path.unlink()
-package.remove_staging(request.pk)
+package_sinks.remove_staging(request.pk)
 print(json.dumps({{"peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "baseline_kb": baseline,
                   "rows": outcome.exported, "zip_bytes": size, "seconds": seconds}}))
 """

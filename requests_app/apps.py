@@ -12,9 +12,10 @@ class RequestsAppConfig(AppConfig):
         # Imported here, not at the top: these modules import models, which need the app registry
         # (Django imports apps.py while it is still being filled).
         from requests_app import checks, health, ledger, metrics
+        from requests_app.engine import package
 
         # The transmission ledger's section of access packages ("what this app sent to Microsoft").
-        ledger.register_package_section()
+        package.register_section(ledger.section.FOLDER, ledger.sent_to_microsoft)
         health.register()
         checks.register_checks()
         metrics.register()

@@ -4,7 +4,7 @@ The host app's own link (``consent.subject_link``) is one way in; a person who a
 portal has none. So the consent page asks for an e-mail address and the worker:
 
 1. resolves the address to the host app's ids through the stores file, with the engine's own
-   discovery (``engine.services.discover_all``: the same steps a deletion's discovery takes);
+   discovery (``engine.local.discover_all``: the same steps a deletion's discovery takes);
 2. issues one random consent link per id found (``consent.issue_link``), single-use — it is
    swapped for a session on the first visit, see ``open_emailed_link`` — and expiring after
    ``consent.LINK_MAX_AGE``, for every active purpose;

@@ -108,8 +108,7 @@ def approval_preview(request: PrivacyRequest, *, actor: Any) -> ApprovalPreview:
         if isinstance(result, StoreError):
             preview.findings.append(StoreFinding(label, store.kind, None, error=str(result)[:300]))
             continue
-        counts = result.detail.get("tables") or {k: v for k, v in result.detail.items() if isinstance(v, int)}
-        detail = ", ".join(f"{k}: {v}" for k, v in counts.items() if v)
+        detail = ", ".join(f"{k}: {v}" for k, v in result.summary().items() if v)
         preview.findings.append(StoreFinding(label, store.kind, result.found, detail=detail))
     audit.record(
         subject_type="privacy_request",

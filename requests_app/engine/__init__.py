@@ -1,4 +1,4 @@
-"""The execution engine: plan → discover → export/erase → verify → finish.
+"""The execution engine: plan → dispatch → execute → sweep → finish.
 
 Entry points used by the rest of the app (services, admin, API, beat):
 
@@ -15,52 +15,15 @@ Entry points used by the rest of the app (services, admin, API, beat):
   exceptions; the receipt and the requester's page say what was left.
 - ``run_local(request)``: drive a request to its end in this process (commands).
 
-The workflow lives in ``services``; the Celery tasks in ``tasks``; the package
-in ``package`` (extension point ``PACKAGE_SECTIONS``); the receipt in ``receipt``.
+The workflow lives in the phase modules ``plan``, ``dispatch``, ``execute``,
+``sweep``, ``local`` and ``finish``; the Celery tasks in ``tasks``; the package
+in ``package`` (extension point ``package.register_section``); the receipt in
+``receipt``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from requests_app.engine.local import run_local
+from requests_app.engine.plan import close_with_exceptions, resolve_manually, retry, schedule_start
 
-
-def schedule_start(request: Any) -> None:
-    from requests_app.engine import services
-
-    services.schedule_start(request)
-
-
-def retry(request: Any, actor: Any) -> int:
-    from requests_app.engine import services
-
-    return services.retry(request, actor)
-
-
-def resolve_manually(request: Any, actor: Any, reason: str) -> None:
-    from requests_app.engine import services
-
-    services.resolve_manually(request, actor, reason)
-
-
-def close_with_exceptions(request: Any, actor: Any, reason: str) -> None:
-    from requests_app.engine import services
-
-    services.close_with_exceptions(request, actor, reason)
-
-
-def run_local(request: Any, progress: Any = None) -> Any:
-    from requests_app.engine import services
-
-    return services.run_local(request, progress)
-
-
-def download_path(token: str) -> str:
-    """The requester's secret download link (path only)."""
-    from django.urls import NoReverseMatch, reverse
-
-    for name in ("requests_app:package-download", "package-download"):
-        try:
-            return reverse(name, args=[token])
-        except NoReverseMatch:
-            continue
-    return f"/requests/download/{token}/"
+__all__ = ["close_with_exceptions", "resolve_manually", "retry", "run_local", "schedule_start"]

@@ -14,12 +14,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from portal.input_limits import InputRefused, load_json
-from requests_app.engine import services
-from requests_app.engine.package import StagingSink
+from requests_app.engine.execute import complete, fail
+from requests_app.engine.package_sinks import StagingSink
 from requests_app.models import StoreTask
 from requests_app.stores import registry
 from requests_app.stores.base import Discovery, Outcome, PermanentStoreError, TransientStoreError
-from requests_app.stores.webhook import WebhookStore
 
 
 class CallbackError(Exception):
@@ -33,7 +32,7 @@ def handle_callback(store_name: str, body: bytes, headers: Mapping[str, str]) ->
         store = registry.get(store_name)
     except (KeyError, registry.StoresConfigError):
         raise CallbackError(f'No webhook store named "{store_name}" is configured.', 404, "not_found")
-    if not isinstance(store, WebhookStore):
+    if not store.answers_by_callback:
         raise CallbackError(f'Store "{store_name}" is not a webhook store.', 404, "not_found")
     problem = store.callback_problem(body, headers)
     if problem:
@@ -61,7 +60,7 @@ def handle_callback(store_name: str, body: bytes, headers: Mapping[str, str]) ->
         else:
             result = store.callback_result(action, answer)
     except (PermanentStoreError, TransientStoreError) as exc:
-        outcome = services.fail(
+        outcome = fail(
             task.pk,
             task.attempts,
             str(exc),
@@ -69,4 +68,4 @@ def handle_callback(store_name: str, body: bytes, headers: Mapping[str, str]) ->
             retry_after=getattr(exc, "retry_after", None),
         )
         return {"ok": True, "task": task.pk, "result": outcome}
-    return {"ok": True, "task": task.pk, "result": services.complete(task.pk, None, result)}
+    return {"ok": True, "task": task.pk, "result": complete(task.pk, None, result)}

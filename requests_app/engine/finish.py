@@ -14,12 +14,17 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from portal import mail, task_failures, tokens
-from requests_app.engine import download_path, package, receipt
+from portal.models import TaskFailure
+from requests_app.engine import package, package_sinks, receipt
+from requests_app.engine.dispatch import DB_ERRORS, FINISH_REQUEST
 from requests_app.models import AccessPackage, PrivacyRequest, StoreTask, SubjectIdentity
 from requests_app.status_words import found_nothing
+from requests_app.stores.base import LeftItem
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +47,9 @@ def leftovers(tasks: list[StoreTask]) -> list[dict[str, Any]]:
         if task.phase != StoreTask.Phase.ERASE:
             continue
         detail = task.detail or {}
-        for item in detail.get("left") or []:
-            left.append({"store": task.store, **item})
+        for stored in detail.get("left") or []:
+            if isinstance(stored, dict):  # written by execute from LeftItem.as_dict
+                left.append({"store": task.store, **LeftItem.from_dict(stored).as_dict()})
     return left
 
 
@@ -58,7 +64,17 @@ def describe_leftovers(left: list[dict[str, Any]]) -> str:
     )
 
 
-FINISH_TASK = "requests.engine.finish"
+FINISH_TASK = FINISH_REQUEST
+
+
+def download_path(token: str) -> str:
+    """The requester's secret download link (path only)."""
+    for name in ("requests_app:package-download", "package-download"):
+        try:
+            return reverse(name, args=[token])
+        except NoReverseMatch:
+            continue
+    return f"/requests/download/{token}/"
 
 
 class FinishRetry(Exception):
@@ -76,8 +92,6 @@ def finish_or_give_up(request_id: int) -> str:
 
     A database blip is not counted: it propagates for the task's own retry.
     """
-    from requests_app.engine.tasks import DB_ERRORS
-
     if _retry_not_due(request_id):
         return "retry scheduled"
     try:
@@ -97,8 +111,6 @@ def backoff_seconds(failures: int) -> int:
 def _retry_not_due(request_id: int) -> bool:
     """True while the backoff after the last failure runs: the sweeper, which re-sends the finish
     of every idle running request, must not turn the backoff into a retry every sweep."""
-    from portal.models import TaskFailure
-
     recent = list(TaskFailure.objects.filter(task=FINISH_TASK, subject=str(request_id))
                   .order_by("-at").values_list("at", flat=True)[:50])
     if not recent:
@@ -141,8 +153,8 @@ def _after_failure(request_id: int, exc: Exception) -> str:
 
 
 def _tell_staff(request: PrivacyRequest, reason: str) -> None:
-    from django.urls import reverse
-
+    # requests_app.services imports the engine (to start requests): importing it back at the top
+    # would close a circle. It goes when the privacy officers' addresses move below both.
     from requests_app.services import privacy_officer_emails
 
     mail.send(
@@ -243,7 +255,7 @@ def _finish_access(request, tasks, manual_reason, actor) -> str:
                 },
                 language=locked.language,
             )
-        transaction.on_commit(lambda: package.remove_staging(request.pk))
+        transaction.on_commit(lambda: package_sinks.remove_staging(request.pk))
     return "completed"
 
 
@@ -279,8 +291,6 @@ def _finish_deletion(request, tasks, manual_reason, actor, left: list[dict[str, 
 def expire_packages(now=None) -> int:
     """Delete package files that expired or used up their downloads (beat)."""
     now = now or timezone.now()
-    from django.db.models import F, Q
-
     expired = AccessPackage.objects.filter(deleted_at__isnull=True).filter(
         Q(expires_at__lte=now) | Q(download_count__gte=F("max_downloads"))
     )

@@ -38,6 +38,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from portal import mail
+from portal.input_limits import InputRefused, load_json
 from requests_app.engine import receipt_keys
 from requests_app.engine.receipt_keys import PublicKey
 
@@ -73,47 +74,8 @@ def build(
 ) -> dict[str, Any]:
     by_store: dict[str, dict[str, Any]] = {}
     for task in tasks:
-        entry = by_store.setdefault(
-            task.store,
-            {
-                "store": task.store,
-                "kind": task.store_kind,
-                "found": 0,
-                "found_by_table": {},
-                "erased": 0,
-                "anonymised": 0,
-                "erased_at": None,
-                "verified_gone": None,
-                "verified_at": None,
-                "manual_steps": [],
-                "not_covered": [],
-                "status": "done",
-            },
-        )
-        detail = task.detail or {}
-        if task.phase == "discover":
-            entry["found"] = task.found_count
-            entry["found_by_table"] = detail.get("tables", {})
-            # Tables the stores file does not declare: named, never silently left out.
-            entry["not_covered"] = [
-                {"table": gap["table"], "why": gap["why"], "rows": gap.get("rows")}
-                for gap in detail.get("not_covered", [])
-            ]
-        elif task.phase == "erase":
-            entry["erased"], entry["anonymised"] = task.erased_count, task.anonymised_count
-            entry["erased_at"] = _iso(task.finished_at) if task.status == "succeeded" else None
-            entry["manual_steps"] = detail.get("manual_steps", [])
-            entry["left"] = detail.get("left", [])
-            entry["already_gone"] = detail.get("ledger_already_gone", 0)
-            # What Microsoft still holds after the deletion, and until when (Azure kinds).
-            entry["retention"] = detail.get("retention", [])
-        elif task.phase == "verify":
-            entry["verified_gone"] = task.verified_gone if task.status == "succeeded" else None
-            entry["verified_at"] = _iso(task.finished_at) if task.status == "succeeded" else None
-        if task.status not in ("succeeded", "skipped"):
-            entry["status"] = "resolved manually" if manual_reason else task.status
-        if task.status == "failed":
-            entry["last_error"] = task.last_error[:500]
+        entry = by_store.setdefault(task.store, _empty_entry(task))
+        _add_task(entry, task, manual_reason)
     return {
         "receipt_version": VERSION,
         "reference": request.reference,
@@ -134,6 +96,50 @@ def build(
         "completed_with_exceptions": {"reason": manual_reason, "left": left} if left is not None else None,
         "stores": list(by_store.values()),
     }
+
+
+def _empty_entry(task: StoreTask) -> dict[str, Any]:
+    return {
+        "store": task.store,
+        "kind": task.store_kind,
+        "found": 0,
+        "found_by_table": {},
+        "erased": 0,
+        "anonymised": 0,
+        "erased_at": None,
+        "verified_gone": None,
+        "verified_at": None,
+        "manual_steps": [],
+        "not_covered": [],
+        "status": "done",
+    }
+
+
+def _add_task(entry: dict[str, Any], task: StoreTask, manual_reason: str | None) -> None:
+    """What one task of the store adds to its receipt entry."""
+    detail = task.detail or {}
+    if task.phase == "discover":
+        entry["found"] = task.found_count
+        entry["found_by_table"] = detail.get("tables", {})
+        # Tables the stores file does not declare: named, never silently left out.
+        entry["not_covered"] = [
+            {"table": gap["table"], "why": gap["why"], "rows": gap.get("rows")} for gap in detail.get("not_covered", [])
+        ]
+    elif task.phase == "erase":
+        entry["erased"], entry["anonymised"] = task.erased_count, task.anonymised_count
+        entry["erased_at"] = _iso(task.finished_at) if task.status == "succeeded" else None
+        entry["manual_steps"] = detail.get("manual_steps", [])
+        entry["left"] = detail.get("left", [])
+        entry["already_gone"] = detail.get("ledger_already_gone", 0)
+        # What Microsoft still holds after the deletion, and until when (Azure kinds).
+        entry["retention"] = detail.get("retention", [])
+    elif task.phase == "verify":
+        entry["verified_gone"] = task.verified_gone if task.status == "succeeded" else None
+        entry["verified_at"] = _iso(task.finished_at) if task.status == "succeeded" else None
+    if task.status not in ("succeeded", "skipped"):
+        entry["status"] = "resolved manually" if manual_reason else task.status
+    if task.status == "failed":
+        entry["last_error"] = task.last_error[:500]
 
 
 def sign(receipt: dict[str, Any]) -> tuple[dict[str, Any], str]:
@@ -167,8 +173,6 @@ def parse(raw: bytes | str) -> dict[str, Any]:
             raise ReceiptFormatError("This is not a receipt: the file is not UTF-8 text.") from None
     if not raw.strip():
         raise ReceiptFormatError("Paste the contents of receipt-PR-….json, or choose the file.")
-    from portal.input_limits import InputRefused, load_json
-
     try:
         data = load_json(raw)  # bounded depth and numbers: a pasted "[[[[…" must not recurse into a 500
     except InputRefused as exc:

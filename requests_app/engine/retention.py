@@ -1,4 +1,7 @@
-"""Operator-defined retention per store table, run nightly by beat with the SQL store's own code.
+"""Operator-defined retention per store table, run nightly by beat with the store's own code.
+
+Which kinds can (``Store.runs_retention``: today "sql") and how they delete is the
+store's business; this module reads the policies, checks them and audits each run.
 
 In the stores file (top-level, beside the stores)::
 
@@ -23,7 +26,6 @@ from django.utils import timezone
 from portal import audit
 from requests_app.stores import registry
 from requests_app.stores.base import StoreError
-from requests_app.stores.sql import SqlStore
 
 logger = logging.getLogger(__name__)
 
@@ -44,11 +46,10 @@ def policy_errors(loaded: registry.Loaded | None = None) -> list[str]:
         store = stores.get(str(policy.get("store")))
         if store is None:
             errors.append(f'{label}: field "store": {policy.get("store")!r} is not a store in this file')
-        elif not isinstance(store, SqlStore):
-            errors.append(
-                f'{label}: field "store": retention works on stores of kind "sql", not {store.kind!r}'
-            )
-        elif policy.get("table") not in {t.name for t in store.tables}:
+        elif not store.runs_retention:
+            kinds = " or ".join(f'"{kind}"' for kind in registry.retention_kinds())
+            errors.append(f'{label}: field "store": retention works on stores of kind {kinds}, not {store.kind!r}')
+        elif policy.get("table") not in store.retention_tables():
             errors.append(
                 f'{label}: field "table": {policy.get("table")!r} is not a table of store "{store.name}"'
             )
@@ -70,8 +71,7 @@ def run_all(now: datetime | None = None) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
     stores = {s.name: s for s in loaded.stores}
     for policy in loaded.extra.get("retention", []):
-        store = stores[policy["store"]]
-        assert isinstance(store, SqlStore)  # checked by policy_errors
+        store = stores[policy["store"]]  # a store that runs retention: checked by policy_errors
         cutoff = now - timedelta(days=policy["older_than_days"])
         subject_id = f"{policy['store']}.{policy['table']}"
         data = {

@@ -1,4 +1,4 @@
-"""Celery tasks of the engine: thin wrappers around ``services`` (load row → service → save).
+"""Celery tasks of the engine: thin wrappers around the phase modules (plan, execute, sweep, finish).
 
 A database blip (lock timeout, lost connection) retries the message with
 backoff; every step re-checks the rows, so a retry never repeats work.
@@ -8,7 +8,10 @@ backoff; every step re-checks the rows, so a retry never repeats work.
 and rate-limited). ``azure.run_store_task`` stays registered for messages
 queued before that change.
 
-Starting a request and running a store task go through ``services.run_chain``:
+The engine never imports this module: it sends messages by the names defined in
+``dispatch`` (``RUN_STORE_TASK``...), so the tasks may import the engine freely.
+
+Starting a request and running a store task go through ``execute.run_chain``:
 the next step, if it belongs to a queue this worker consumes, runs here without
 a broker round trip (``consumed_queues``).
 """
@@ -19,11 +22,13 @@ from typing import Any
 
 from celery import shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
 
-from requests_app.engine import finish, retention, services
-
-DB_ERRORS = (OperationalError, InterfaceError)
+from portal.celery import QUEUES
+from requests_app.engine import finish, retention
+from requests_app.engine import sweep as sweeper
+from requests_app.engine.dispatch import DB_ERRORS, FINISH_REQUEST, RUN_STORE_TASK, START_REQUEST
+from requests_app.engine.execute import execute_task, run_chain
+from requests_app.engine.plan import start
 
 # Options of every task whose work must not be lost: redelivered if the worker dies,
 # retried with backoff on a database blip.
@@ -41,28 +46,26 @@ RELIABLE: dict[str, Any] = {
 
 def consumed_queues(task: Any) -> frozenset[str]:
     """The queues this worker process takes messages from (``-Q``; every queue if not limited)."""
-    from portal.celery import QUEUES
-
     chosen = frozenset(task.app.amqp.queues.consume_from or ()) & frozenset(QUEUES)
     return chosen or frozenset(QUEUES)
 
 
-@shared_task(name="stores.run_store_task", bind=True, **RELIABLE)
+@shared_task(name=RUN_STORE_TASK, bind=True, **RELIABLE)
 def run_store_task(self, task_id: int) -> str:
-    return services.run_chain(lambda: services.execute_task(task_id), consumed_queues(self))
+    return run_chain(lambda: execute_task(task_id), consumed_queues(self))
 
 
 @shared_task(name="azure.run_store_task", bind=True, **RELIABLE)
 def run_azure_store_task(self, task_id: int) -> str:
-    return services.run_chain(lambda: services.execute_task(task_id), consumed_queues(self))
+    return run_chain(lambda: execute_task(task_id), consumed_queues(self))
 
 
-@shared_task(name="requests.engine.start", bind=True, **RELIABLE)
+@shared_task(name=START_REQUEST, bind=True, **RELIABLE)
 def start_request(self, request_id: int) -> bool:
-    return services.run_chain(lambda: services.start(request_id), consumed_queues(self))
+    return run_chain(lambda: start(request_id), consumed_queues(self))
 
 
-@shared_task(name="requests.engine.finish", bind=True, **RELIABLE)
+@shared_task(name=FINISH_REQUEST, bind=True, **RELIABLE)
 def finish_request(self, request_id: int) -> str:
     """Bounded: after ``PORTAL_FINISH_MAX_ATTEMPTS`` failures the request goes to staff (see finish)."""
     try:
@@ -74,12 +77,12 @@ def finish_request(self, request_id: int) -> str:
 
 @shared_task(name="requests.engine.dispatch_due", acks_late=True, ignore_result=True)
 def dispatch_due() -> int:
-    return services.dispatch_due()
+    return sweeper.dispatch_due()
 
 
 @shared_task(name="requests.engine.sweep", acks_late=True, ignore_result=True)
 def sweep() -> dict:
-    return services.sweep()
+    return sweeper.sweep()
 
 
 @shared_task(name="requests.engine.expire_packages", acks_late=True, ignore_result=True)

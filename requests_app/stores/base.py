@@ -22,13 +22,38 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, BinaryIO, ClassVar, Protocol
 
 from django.utils.translation import gettext_noop
+
+from requests_app.stores.results import (
+    RETENTION_TEXTS as RETENTION_TEXTS,
+)
+from requests_app.stores.results import (
+    CoverageGap as CoverageGap,
+)
+from requests_app.stores.results import (
+    Discovery as Discovery,
+)
+from requests_app.stores.results import (
+    LedgerResult as LedgerResult,
+)
+from requests_app.stores.results import (
+    LeftItem as LeftItem,
+)
+from requests_app.stores.results import (
+    ManualStep as ManualStep,
+)
+from requests_app.stores.results import (
+    Outcome as Outcome,
+)
+from requests_app.stores.results import (
+    Retention as Retention,
+)
 
 
 class StoreError(Exception):
@@ -114,117 +139,6 @@ class Subject:
         return self.identities.get(kind, set())
 
 
-@dataclass
-class Discovery:
-    """What a store found. ``detail`` holds counts per table/item kind — never personal data."""
-
-    found: int = 0
-    provides: dict[str, set[str]] = field(default_factory=dict)
-    detail: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class LedgerResult:
-    """What happened to the ``Subject.ledger`` rows a store was handed (ids of ``LedgerRow``).
-
-    The engine turns ``erased`` and ``gone`` rows into tombstones (with the
-    ``notes`` given), keeps ``failed`` and ``manual`` rows live and lists them
-    in the request's account of what was left.
-    """
-
-    erased: list[int] = field(default_factory=list)  # deleted by this call
-    gone: list[int] = field(default_factory=list)  # already gone (404) or never stored (expired)
-    failed: dict[int, str] = field(default_factory=dict)  # found but not deleted: id → why
-    manual: dict[int, str] = field(default_factory=dict)  # no deletion API: id → what to do
-    notes: dict[int, str] = field(default_factory=dict)  # tombstone note per erased/gone id
-
-    def merge(self, other: LedgerResult) -> None:
-        self.erased += other.erased
-        self.gone += other.gone
-        self.failed.update(other.failed)
-        self.manual.update(other.manual)
-        self.notes.update(other.notes)
-
-
-@dataclass(frozen=True)
-class Retention:
-    """What Microsoft still holds after a store deleted something, and until when.
-
-    ``code`` names one of ``RETENTION_TEXTS`` (the receipt, the e-mail and the
-    status page render it in the requester's language); ``count`` is how many
-    items it covers; ``until`` the last day Microsoft may still hold a copy
-    (blob soft delete: deletion day + the account's retention days), ``days``
-    that retention. Signed into the receipt as plain values.
-    """
-
-    code: str
-    count: int = 0
-    until: date | None = None
-    days: int | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "count": self.count,
-            "until": self.until.isoformat() if self.until else None,
-            "days": self.days,
-        }
-
-
-# What a Retention code says (gettext_noop: translated where it is shown, in the reader's language).
-RETENTION_TEXTS: dict[str, str] = {
-    "soft_deleted": gettext_noop(
-        "deleted; Microsoft purges its soft-deleted copy by %(until)s (this storage account keeps deleted "
-        "files %(days)s days)"
-    ),
-    "container_soft_delete": gettext_noop(
-        "folder deleted; if container soft delete is on for the storage account, Microsoft keeps a "
-        "recoverable copy for the days set there"
-    ),
-    "deleted_no_soft_delete": gettext_noop(
-        "deleted; soft delete is off for this storage account, so Microsoft keeps no recoverable copy"
-    ),
-    "soft_delete_unknown": gettext_noop(
-        "deleted; if soft delete is on for the storage account, Microsoft keeps a recoverable copy for "
-        "up to 365 days (the portal could not read the account's setting)"
-    ),
-    "face_deleted": gettext_noop("deleted through Azure AI Face; the face templates went with each person"),
-    "detection_expired": gettext_noop(
-        "photo checks: Azure AI Face keeps a detection for at most 24 hours, then discards it by itself"
-    ),
-    "speech_deleted": gettext_noop(
-        "deleted through Azure AI Speech, together with the result files Microsoft stored for each "
-        "transcription"
-    ),
-    "video_deleted": gettext_noop(
-        "deleted through Azure AI Video Indexer, with the insights Microsoft derived from the video"
-    ),
-    "video_source_only": gettext_noop(
-        "video file deleted; Azure AI Video Indexer keeps the insights derived from it (the app is "
-        "configured so)"
-    ),
-}
-
-
-@dataclass
-class Outcome:
-    """What an export or erase did, for the receipt and the admin."""
-
-    exported: int = 0
-    erased: int = 0
-    anonymised: int = 0
-    detail: dict[str, Any] = field(default_factory=dict)
-    # Items that could not be deleted by API and need a manual step (e.g. a
-    # retired Azure service): each {"what": ..., "ids": [...], "how": ...}.
-    manual_steps: list[dict[str, Any]] = field(default_factory=list)
-    # Items found but not erased (each {"what": ..., "ids": [...], "why": ...}): the request is then
-    # not completed but needs attention.
-    left: list[dict[str, Any]] = field(default_factory=list)
-    ledger: LedgerResult = field(default_factory=LedgerResult)
-    # What Microsoft still holds after this erase, and until when (Azure kinds): the receipt says so.
-    retention: list[Retention] = field(default_factory=list)
-
-
 class JsonArrayWriter(Protocol):
     def write(self, record: dict[str, Any]) -> None: ...
 
@@ -259,6 +173,14 @@ class Store(ABC):
     services: ClassVar[frozenset[str]] = frozenset()
     # True for the one kind that is handed the ledger rows no other store covers (azure_ledger).
     ledger_catch_all: ClassVar[bool] = False
+    # Ledger service → the ``resource_kind`` values its rows may have (the ledger refuses others);
+    # a service of ``services`` not named here takes any kind.
+    resource_kinds: ClassVar[dict[str, frozenset[str]]] = {}
+    # True for kinds whose work may finish later: they raise ``Deferred`` and the answer comes in a
+    # signed callback (``engine.callbacks``) through ``callback_problem``/``callback_result``.
+    answers_by_callback: ClassVar[bool] = False
+    # True for kinds that can run ``[[retention]]`` policies (``retention_tables``, ``erase_older_than``).
+    runs_retention: ClassVar[bool] = False
 
     def __init__(self, name: str, config: dict[str, Any]):
         self.name = name
@@ -271,9 +193,7 @@ class Store(ABC):
         """Validate a (already interpolated) store table: return [(field, what is wrong), ...]."""
 
     @classmethod
-    def ledger_id_errors(
-        cls, resource_kind: str, resource_id: str, parent_ids: dict[str, str]
-    ) -> dict[str, list[str]]:
+    def ledger_id_errors(cls, resource_kind: str, resource_id: str, parent_ids: dict[str, str]) -> dict[str, list[str]]:
         """What is wrong with a ledger row's ids for this kind: ``{"resource_id": [why]}``; {} if fine.
 
         The ledger asks the kind that deletes a service's rows before recording
@@ -327,6 +247,26 @@ class Store(ABC):
         Only kinds that hold data sent to Azure scan; the others have nothing to report.
         """
         return iter(())
+
+    # --- callbacks (answers_by_callback) ---------------------------------------
+    def callback_problem(self, body: bytes, headers: Mapping[str, str]) -> str | None:
+        """Why a callback body is not from the host app (bad signature), or None."""
+        return f"store kind {self.kind!r} takes no callbacks"
+
+    def callback_result(
+        self, action: str, answer: dict[str, Any], sink: ExportSink | None = None
+    ) -> Discovery | Outcome:
+        """The result of a deferred operation answered by callback; raises store errors like a call."""
+        raise PermanentStoreError(f'store "{self.name}": kind {self.kind!r} takes no callbacks')
+
+    # --- retention (runs_retention) ---------------------------------------------
+    def retention_tables(self) -> set[str]:
+        """What a ``[[retention]]`` policy may name as ``table`` for this store."""
+        return set()
+
+    def erase_older_than(self, table_name: str, column: str, cutoff: datetime) -> int:
+        """Retention: delete the items of ``table_name`` whose ``column`` is older than ``cutoff``."""
+        raise PermanentStoreError(f'store "{self.name}": kind {self.kind!r} runs no retention policies')
 
     @property
     def label(self) -> str:

@@ -208,7 +208,7 @@ class FilesStore(Store):
                     size += path.stat().st_size
                 except FileNotFoundError:
                     continue
-        return Discovery(found=count, detail={"files": count, "bytes": size})
+        return Discovery(found=count, counts={"files": count, "bytes": size})
 
     def export(self, subject: Subject, sink: ExportSink) -> Outcome:
         self.check_connection()

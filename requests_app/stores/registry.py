@@ -73,6 +73,20 @@ def kind_for_service() -> dict[str, str]:
     return found
 
 
+def resource_kinds() -> dict[str, frozenset[str]]:
+    """Ledger service → the resource kinds its rows may have, as the store kinds declare them."""
+    found: dict[str, frozenset[str]] = {}
+    for kind in KINDS:
+        for service, kinds in store_class(kind).resource_kinds.items():
+            found[service] = found.get(service, frozenset()) | kinds
+    return found
+
+
+def retention_kinds() -> list[str]:
+    """The store kinds that can run ``[[retention]]`` policies (``Store.runs_retention``)."""
+    return sorted(kind for kind in KINDS if store_class(kind).runs_retention)
+
+
 LEDGER_KIND = "azure_ledger"
 LEDGER_NAME = "azure-ledger"
 

@@ -28,11 +28,12 @@ from typing import TYPE_CHECKING, Any
 from django.db import DatabaseError, InterfaceError
 
 from requests_app.stores.base import ExportSink, Outcome, Subject
+from requests_app.stores.sql_config import EXPORT_CHUNK, Table, autocommit_quietly, jsonable, rollback_quietly
 
 if TYPE_CHECKING:
-    from requests_app.stores.sql import SqlStore, Table
+    from requests_app.stores.sql import SqlStore
 
-_PLAIN = frozenset({str, int, float, bool})  # values JSON takes as they are (no _jsonable call per cell)
+_PLAIN = frozenset({str, int, float, bool})  # values JSON takes as they are (no jsonable call per cell)
 WITHHELD = "another member"  # stable token in the JSON; the readable copies translate it
 
 
@@ -54,11 +55,7 @@ def person_columns(store: SqlStore, table: Table, schema: Any = None) -> dict[st
     from foreign keys pointing at a person kind's providing column.
     """
     kinds = person_kinds(store)
-    found = {
-        column: kind
-        for column, kind in table.match.items()
-        if kind in kinds and kinds[kind] is not table
-    }
+    found = {column: kind for column, kind in table.match.items() if kind in kinds and kinds[kind] is not table}
     if schema is not None:
         resolved = schema.resolve(table.name)
         for kind, provider in kinds.items():
@@ -75,7 +72,6 @@ def _person_select(
     store: SqlStore, conn: Any, table: Table, subject: Subject, batch: dict[str, list[str]], schema: Any
 ) -> tuple[list[str], list[str], list[Any]]:
     """(person columns, extra SELECT expressions, their parameters) for one statement."""
-    from requests_app.stores.sql import Table as TableCls
 
     q = store._q
     columns = person_columns(store, table, schema)
@@ -85,7 +81,7 @@ def _person_select(
     params: list[Any] = []
     for column, kind in sorted(columns.items()):
         provider = kinds[kind]
-        one = TableCls({"name": table.name, "match": {column: kind}})
+        one = Table({"name": table.name, "match": {column: kind}})
         mine = store._predicate(conn, one, subject, batch)
         col = f"portal_t.{q(conn, column)}"
         if mine is None:
@@ -133,8 +129,6 @@ def _record(
 
 
 def export(store: SqlStore, subject: Subject, sink: ExportSink) -> Outcome:
-    from requests_app.stores.sql import EXPORT_CHUNK, _autocommit_quietly, _jsonable, _rollback_quietly
-
     outcome = Outcome(detail={"tables": {}})
     table_name = None
     try:
@@ -171,14 +165,13 @@ def export(store: SqlStore, subject: Subject, sink: ExportSink) -> Outcome:
                                     declare(columns)  # the package's CSV and HTML rows follow in this pass
                                 while rows := cursor.fetchmany(EXPORT_CHUNK):
                                     for row in rows:
-                                        writer.write(_record(row, columns, people, position, _jsonable))
+                                        writer.write(_record(row, columns, people, position, jsonable))
                                     count += len(rows)
                     outcome.detail["tables"][table.name] = count
                     outcome.exported += count
             finally:
-                _rollback_quietly(conn)  # read-only: nothing to keep
-                _autocommit_quietly(conn)
+                rollback_quietly(conn)  # read-only: nothing to keep
+                autocommit_quietly(conn)
     except (DatabaseError, InterfaceError) as exc:
         raise store._error(exc, "export", table_name) from exc
     return outcome
-

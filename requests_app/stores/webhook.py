@@ -37,6 +37,7 @@ from requests_app.stores.base import (
     Deferred,
     Discovery,
     ExportSink,
+    ManualStep,
     Outcome,
     PermanentStoreError,
     Store,
@@ -82,6 +83,7 @@ def check_signature(
 
 class WebhookStore(Store):
     kind = "webhook"
+    answers_by_callback = True
 
     @classmethod
     def config_errors(cls, config: dict[str, Any]) -> list[tuple[str, str]]:
@@ -288,8 +290,25 @@ def discovery_from(answer: dict[str, Any], allowed: set[str]) -> Discovery:
         if kind in allowed and isinstance(values, list):
             provides[kind] = {str(v) for v in values if v not in (None, "")}
     raw_detail = answer.get("detail")
-    detail = raw_detail if isinstance(raw_detail, dict) else {}
-    return Discovery(found=int(answer.get("found", 0)), provides=provides, detail=_counts_only(detail))
+    detail = _counts_only(raw_detail if isinstance(raw_detail, dict) else {})
+    tables = detail.pop("tables", {})
+    return Discovery(
+        found=int(answer.get("found", 0)),
+        provides=provides,
+        counts=_flat_counts(detail),
+        tables=_flat_counts(tables) if isinstance(tables, dict) else {},
+    )
+
+
+def _flat_counts(numbers: dict[str, Any], prefix: str = "") -> dict[str, int]:
+    """Nested numbers as one level: {"orders": {"open": 2}} → {"orders.open": 2}."""
+    out: dict[str, int] = {}
+    for key, value in numbers.items():
+        if isinstance(value, dict):
+            out.update(_flat_counts(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = int(value)
+    return out
 
 
 def export_from(answer: dict[str, Any], sink: ExportSink) -> Outcome:
@@ -320,11 +339,11 @@ def outcome_from(answer: dict[str, Any]) -> Outcome:
     )
 
 
-def _manual_steps(answer: dict[str, Any]) -> list[dict[str, Any]]:
+def _manual_steps(answer: dict[str, Any]) -> list[ManualStep]:
     steps = answer.get("manual_steps") or []
     return [
-        {"what": str(s.get("what", ""))[:200], "how": str(s.get("how", ""))[:500]}
-        for s in steps
+        ManualStep(what=str(s.get("what", ""))[:200], how=str(s.get("how", ""))[:500])
+        for s in (steps if isinstance(steps, list) else [])
         if isinstance(s, dict)
     ][:50]
 

@@ -16,7 +16,7 @@ import requests
 from privacy_portal_client import ConsentRefused, PortalClient
 
 from requests_app import azure_scan, consent
-from requests_app.engine import services as engine
+from requests_app.engine import local
 from requests_app.models import Consent, PrivacyRequest, Transmission
 from tests.clients.test_routes import vi_token
 from tests.requests_app.azure_helpers import purpose
@@ -148,7 +148,7 @@ def test_ledger_complete_by_construction_and_deletion_erases_everything(
 
     request = PrivacyRequest.objects.create(kind="deletion", status=PrivacyRequest.Status.APPROVED,
                                             email=USERS["42"], verified_at=_now(), approved_at=_now())
-    request = engine.run_local(request, sleep=lambda seconds: None)
+    request = local.run_local(request, sleep=lambda seconds: None)
     assert request.status == PrivacyRequest.Status.COMPLETED, request.attention_reason
 
     container = BlobServiceClient.from_connection_string(azurite.connection_string).get_container_client(stores)

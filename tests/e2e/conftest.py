@@ -20,17 +20,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import service_unavailable
+from tests.e2e.shots import CHROMIUM_ARGS, DESKTOP, MAX_SHOT_HEIGHT, PHONE, SCREENSHOTS, save_screenshot
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-SCREENSHOTS = ROOT / "docs" / "screenshots"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
-MAX_SHOT_HEIGHT = 1800
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-]
 
 
 def pytest_collection_modifyitems(items):
@@ -175,20 +168,6 @@ def check_a11y(axe_source) -> Callable:
     return _check
 
 
-def _nearly_same(a, b) -> bool:
-    """Same size and under 2% of the pixels clearly different (a reference number, a date).
-
-    Small colour shifts from the palette reduction are ignored.
-    """
-    from PIL import ImageChops
-
-    if a.size != b.size:
-        return False
-    diff = ImageChops.difference(a.convert("RGB"), b.convert("RGB")).convert("L").point(
-        lambda value: 255 if value > 48 else 0)
-    changed = diff.histogram()[255]
-    return changed <= 0.02 * a.size[0] * a.size[1]
-
 
 @pytest.fixture
 def screenshot() -> Callable:
@@ -199,27 +178,13 @@ def screenshot() -> Callable:
     """
 
     def _shot(page, name: str) -> None:
-        from PIL import Image
-
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         original = page.viewport_size
         for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
             page.set_viewport_size(size)
             height = min(page.evaluate("document.documentElement.scrollHeight"), MAX_SHOT_HEIGHT)
             path = SCREENSHOTS / f"{name}-{label}.png"
-            previous, previous_bytes = None, b""
-            if path.exists():
-                previous_bytes = path.read_bytes()
-                with Image.open(path) as committed:
-                    previous = committed.copy()
-            page.screenshot(path=str(path), full_page=True, scale="css", animations="disabled", caret="hide",
-                            clip={"x": 0, "y": 0, "width": size["width"], "height": height})
-            with Image.open(path) as image:
-                small = image.convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT)
-            if previous is not None and _nearly_same(previous, small):
-                path.write_bytes(previous_bytes)  # only a reference or a date changed: keep the committed file
-            else:
-                small.save(path, optimize=True)
+            save_screenshot(page, path, size["width"], height)
         if original:
             page.set_viewport_size(original)
 

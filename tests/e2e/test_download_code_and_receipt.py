@@ -12,7 +12,7 @@ import pytest
 from django.core import mail
 from django.test import TestCase
 
-from requests_app.engine import receipt, services
+from requests_app.engine import local, receipt
 from requests_app.models import PrivacyRequest
 from tests.e2e.conftest import DESKTOP, PHONE
 from tests.e2e.test_privacy_requests import ALICE, _link_from_mail, host_stores  # noqa: F401
@@ -36,7 +36,7 @@ def test_a_wrong_code_is_an_error_at_the_field(new_page, live_server, host_store
     request = PrivacyRequest.objects.create(kind="access", status="approved", email=ALICE, verified_at=now,
                                             approved_at=now)
     with TestCase.captureOnCommitCallbacks(execute=True):
-        services.run_local(request)
+        local.run_local(request)
     page = new_page(viewport=viewport)
     page.goto(_link_from_mail(mail.outbox, re.escape(live_server.url) + r"/requests/download/\S+"))
     page.get_by_role("button", name="E-mail me a code").click()

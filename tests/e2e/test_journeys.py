@@ -22,15 +22,24 @@ import pytest
 
 from tests.e2e.conftest import DESKTOP, PHONE
 from tests.e2e.stack import Stack, link, text
+from tests.e2e.walks import (
+    ALICE,
+    BOB,
+    CAROL,
+    NOBODY,
+    OFFICER,
+    OFFICER_PASSWORD,
+    ONCALL,
+    approve_in_admin,
+    file_request,
+    look,
+    submit,
+    wait_for_state,
+)
 
-ALICE, BOB, CAROL = "alice@example.com", "bob@example.org", "carol@example.net"  # the demo host app's people
-NOBODY = "dora@example.net"  # no account in the demo host app: a deletion that finds nothing
-OFFICER, OFFICER_PASSWORD = "officer", "journey-officer-Pa55word!"
-ONCALL = "oncall@example.com"
 # (language, the size the person uses): en on a computer, de and fr on a phone.
 LANGUAGES = [("en", DESKTOP), ("de", PHONE), ("fr", PHONE)]
 LOCALES = {"en": "en-GB", "de": "de-DE", "fr": "fr-FR"}
-WORK_TIMEOUT = 90  # seconds for the worker to finish a request (a bound, never an expectation)
 
 
 @pytest.fixture(scope="session")
@@ -107,51 +116,12 @@ def journey(browser, stack, request) -> Iterator[Callable]:
         assert posted[name] < 400, f"the browser's POST to {name!r} was answered {posted[name]}"
 
 
-def look(page, *, lang: str | None = None) -> None:
-    """The page is in the person's language and scrolls sideways at neither size."""
-    expected = lang or page.journey_lang
-    assert page.locator("html").get_attribute("lang") == expected, f"{page.url} is not in {expected}"
-    original = page.viewport_size
-    for size in (PHONE, DESKTOP):
-        page.set_viewport_size(size)
-        width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-        assert width[0] <= width[1], f"{page.url} scrolls sideways at {size['width']} px: {width[0]} > {width[1]}"
-    page.set_viewport_size(original)
 
 
-def submit(page, form: str = "main form") -> None:
-    page.locator(f"{form} button[type=submit]").first.click()
-    page.wait_for_load_state()
 
 
-def wait_for_state(page, stack: Stack, state: str) -> None:
-    """Reload the status page (as a person does) until the request reaches ``state``."""
-    page.wait_for_function(
-        "state => { const s = document.querySelector('#state'); if (s && s.dataset.status === state) return true;"
-        " if (!window.__reloading) { window.__reloading = true; setTimeout(() => location.reload(), 700); }"
-        " return false; }",
-        arg=state, timeout=WORK_TIMEOUT * 1000, polling=300)
-    assert page.locator("#state").get_attribute("data-status") == state, stack.tail()
 
 
-def file_request(page, stack: Stack, kind: str, address: str) -> str:
-    """Home → the form → the confirmation e-mail → confirm; returns the status page's URL."""
-    page.goto(stack.url + "/")
-    look(page)
-    page.locator(f"a.choice#{kind}").click()
-    look(page)
-    page.locator("input[name=email]").fill(address)
-    page.locator("input[name=confirm]").check()
-    submit(page, "main form.stacked")
-    assert "/requests/submitted/" in page.url
-    look(page)
-    confirm = stack.mailbox.wait(address, r"/requests/verify/", stack=stack)
-    page.goto(link(confirm, stack.url, "/requests/verify/"))
-    look(page)
-    submit(page)
-    assert "/requests/status/" in page.url
-    look(page)
-    return page.url
 
 
 def test_worker_emails_link_to_the_web(stack):
@@ -284,20 +254,6 @@ def test_child_safety_report(journey, stack, lang, size):
     look(page)
 
 
-def approve_in_admin(browser_page, stack: Stack, reference: str) -> None:
-    """A privacy officer signs in to the admin and approves the request (English, desktop)."""
-    page = browser_page
-    page.goto(f"{stack.url}/admin/login/?next=/admin/")
-    page.locator("#id_username").fill(OFFICER)
-    page.locator("#id_password").fill(OFFICER_PASSWORD)
-    page.locator("form input[type=submit], form button[type=submit]").last.click()
-    page.wait_for_load_state()
-    assert "/admin/login/" not in page.url, "the officer could not sign in"
-    page.goto(f"{stack.url}/admin/requests_app/privacyrequest/?q={reference}")
-    page.get_by_role("link", name=reference).first.click()
-    page.locator("a.pr-decision-approve").click()
-    page.locator("#content-main form input[type=submit], #content-main form button[type=submit]").first.click()
-    page.wait_for_load_state()
 
 
 @pytest.mark.submits("request-new-deletion", "request-verify", "receipt-verify")

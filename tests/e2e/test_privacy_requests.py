@@ -7,7 +7,7 @@ import zipfile
 import pytest
 
 from requests_app.demo import write_stores
-from requests_app.engine.services import run_local
+from requests_app.engine.local import run_local
 from requests_app.models import PrivacyRequest
 
 ALICE = "alice@example.com"

@@ -106,9 +106,9 @@ def until_done(operation, attempts: int = 50) -> Any:
 
 def handed(store: Store, subj: Subject) -> Subject:
     """The subject as the engine hands it to ``store``: with the ledger rows it must delete."""
-    from requests_app.engine import services
+    from requests_app.engine import execute
 
-    return services.with_ledger(store, subj, [store])
+    return execute.with_ledger(store, subj, [store])
 
 
 def erase_and_verify(store: Store, subj: Subject) -> tuple[Outcome, Discovery]:

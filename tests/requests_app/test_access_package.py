@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import TestCase
 
-from requests_app.engine import services
+from requests_app.engine import local
 from requests_app.models import AccessPackage
 from tests.requests_app.engine_fixtures import *  # noqa: F403
 
@@ -43,7 +43,7 @@ def labelled(stores_file: Path) -> None:
 def package_of(stores_file, approved_request) -> zipfile.ZipFile:
     labelled(stores_file)
     with TestCase.captureOnCommitCallbacks(execute=True):
-        request = services.run_local(approved_request("access"))
+        request = local.run_local(approved_request("access"))
     assert request.status == "completed", request.attention_reason
     package = AccessPackage.objects.get(request=request)
     return zipfile.ZipFile(Path(django_settings.PORTAL_PRIVATE_ROOT) / package.path)
@@ -112,9 +112,9 @@ url = "sqlite:///x.sqlite3"
 
 
 def test_a_long_table_page_says_the_csv_and_json_hold_the_rest(stores_file, approved_request, monkeypatch):
-    from requests_app.engine import package
+    from requests_app.engine import package_readable
 
-    monkeypatch.setattr(package, "HTML_ROWS_MAX", 2)
+    monkeypatch.setattr(package_readable, "HTML_ROWS_MAX", 2)
     archive = package_of(stores_file, approved_request)
     page = archive.read("app-db/media_photo.html").decode()
     assert page.count("<tr><td>") == 2
@@ -186,16 +186,16 @@ label = ""
 
 
 def test_sql_rows_are_written_into_json_csv_and_html_in_one_pass(stores_file, approved_request, monkeypatch):
-    from requests_app.engine import package
+    from requests_app.engine import package_readable
 
     read_back = []
-    original = package._records
+    original = package_readable._records
 
     def spy(path):
         read_back.append(path.name)
         return original(path)
 
-    monkeypatch.setattr(package, "_records", spy)
+    monkeypatch.setattr(package_readable, "_records", spy)
     archive = package_of(stores_file, approved_request)
     assert read_back == []  # the SQL export declared its columns: no second pass over the JSON
     assert "<td>alice photo 1</td>" in archive.read("app-db/media_photo.html").decode()
@@ -203,16 +203,16 @@ def test_sql_rows_are_written_into_json_csv_and_html_in_one_pass(stores_file, ap
 
 
 def test_a_sink_that_does_not_declare_columns_gets_its_copies_from_the_json(tmp_path):
-    from requests_app.engine import package
+    from requests_app.engine import package_readable, package_sinks
 
-    sink = package.StagingSink(tmp_path / "hook")  # no configured store: nothing written beside the JSON
+    sink = package_sinks.StagingSink(tmp_path / "hook")  # no configured store: nothing written beside the JSON
     (tmp_path / "hook").mkdir()
     with sink.records("orders") as writer:
         writer.write({"id": 7, "item": "=SUM(A1)", "buyer_id": "another member"})
         writer.write({"id": 8, "item": "tea", "extra": "late key"})
     meta = {"label": "Your orders", "columns": {}, "people": ["buyer_id"], "hidden": ["id"]}
     with zipfile.ZipFile(tmp_path / "out.zip", "w") as archive:
-        package._write_readable_copies(archive, tmp_path / "hook" / "orders.json", "hook/orders", meta)
+        package_readable.write_readable_copies(archive, tmp_path / "hook" / "orders.json", "hook/orders", meta)
     with zipfile.ZipFile(tmp_path / "out.zip") as archive:
         rows = list(csv.reader(io.StringIO(archive.read("hook/orders.csv").decode("utf-8-sig"))))
         page = archive.read("hook/orders.html").decode()

@@ -1,6 +1,6 @@
 """The Azure kinds under the execution engine: consent withdrawal, throttling storms, manual steps, packages.
 
-Requests are driven with ``engine.services.run_local`` — the same claim/run/record
+Requests are driven with ``engine.local.run_local`` — the same claim/run/record
 code the Celery workers run — with backoff waits skipped.
 """
 
@@ -14,7 +14,8 @@ import pytest
 from django.test import override_settings
 
 from requests_app import consent, ledger
-from requests_app.engine import services as engine
+from requests_app.engine import local
+from requests_app.engine import sweep as sweeper
 from requests_app.models import Consent, PrivacyRequest, StoreTask, Transmission
 from requests_app.services.decisions import request_close_with_exceptions
 from requests_app.status_words import status_explanation
@@ -102,7 +103,7 @@ def record_speaker_profile(profile: str) -> None:
 
 
 def run(request: PrivacyRequest) -> PrivacyRequest:
-    return engine.run_local(request, sleep=lambda seconds: None)
+    return local.run_local(request, sleep=lambda seconds: None)
 
 
 @override_settings(PORTAL_AUTO_APPROVE=["access", "consent_withdrawal"])
@@ -251,7 +252,7 @@ def test_a_real_worker_erases_azure_data_on_the_azure_queue(
     send(fake_face, fake_speech, "42", p.slug)
     fake_face.fail_next(429, 2, retry_after=0)
     request = approved_request(identifiers={"user_id": "42"})
-    engine.dispatch_due()
+    sweeper.dispatch_due()
     assert wait_until(lambda: _status(request) == "completed", timeout=60)
     assert not fake_face.groups["persongroups"]["app-users"]["persons"]
     assert not fake_speech.items["transcriptions"]

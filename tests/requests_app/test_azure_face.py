@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from requests_app.engine import services
+from requests_app.engine import execute
 from requests_app.models import Transmission
 from requests_app.stores.azure.face import AzureFaceStore
 from requests_app.stores.azure.ledger import AzureLedgerStore
@@ -161,11 +161,11 @@ def test_ledger_row_for_unconfigured_account_is_left_with_the_store_to_add(fake_
     store = make_store(fake_face)
     catch_all = AzureLedgerStore("azure-ledger", {})
     assert handed(store, subject()).ledger == []
-    subj = services.with_ledger(catch_all, subject(), [store, catch_all])
+    subj = execute.with_ledger(catch_all, subject(), [store, catch_all])
     outcome = catch_all.erase(subj)
     assert list(outcome.ledger.failed) == [other.pk]
-    assert "other.cognitiveservices.azure.com" in outcome.left[0]["why"]
-    assert 'kind = "azure_face"' in outcome.left[0]["why"]
+    assert "other.cognitiveservices.azure.com" in outcome.left[0].why
+    assert 'kind = "azure_face"' in outcome.left[0].why
 
 
 def test_purpose_scoped_erasure_touches_only_that_purpose(fake_face):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from requests_app.engine import services as engine
+from requests_app.engine import local
 from requests_app.models import PrivacyRequest, Transmission
 from tests.requests_app.azure_helpers import row
 
@@ -65,7 +65,7 @@ def test_hostile_ledger_rows_delete_nothing_of_anyone_else(stores, fake_face, fa
     row("speech", fake_speech.url, "transcription", "../../internal/admin?drop=all#")
     row("speech", fake_speech.url, "transcription", "3fa85f64-5717-4562-b3fc-2c963f66afa6%2F..")
 
-    request = engine.run_local(approved_request(identifiers={"user_id": "42"}), sleep=lambda seconds: None)
+    request = local.run_local(approved_request(identifiers={"user_id": "42"}), sleep=lambda seconds: None)
 
     assert set(fake_face.lists["largefacelists"]["recent-faces"]) == others_faces
     assert bob in fake_face.groups["persongroups"]["app-users"]["persons"]

@@ -2,7 +2,7 @@
 
 A Face person id kept in the host database (``face_person_id``), and persons
 tagged in the host app's own ``userData`` format (``user_data = "user:{user_id}"``).
-Requests are driven with ``engine.services.run_local`` — the same
+Requests are driven with ``engine.local.run_local`` — the same
 claim/run/record code (``execute_task``) the Celery workers run.
 """
 
@@ -16,7 +16,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from requests_app.engine import services as engine
+from requests_app.engine import local
 from requests_app.models import PrivacyRequest
 from tests.fakes.fixtures import _fresh_rate_limiter, fake_face  # noqa: F401
 
@@ -76,7 +76,7 @@ def test_host_db_face_id_and_user_data_template_are_erased_through_the_workers(h
     add_user(host_with_face_ids, 42, ALICE, untagged)
     add_user(host_with_face_ids, 7, "bob@example.org")
 
-    request = engine.run_local(approved(), sleep=lambda seconds: None)
+    request = local.run_local(approved(), sleep=lambda seconds: None)
 
     assert request.status == PrivacyRequest.Status.COMPLETED, request.attention_reason
     persons = fake_face.groups["persongroups"]["app-users"]["persons"]
@@ -97,7 +97,7 @@ def test_dry_run_and_worker_run_make_the_same_discovery_calls(host_with_face_ids
     assert len(fake_face.groups["persongroups"]["app-users"]["persons"]) == 2  # nothing changed
 
     fake_face.reset_counters()
-    request = engine.run_local(approved(), sleep=lambda seconds: None)
+    request = local.run_local(approved(), sleep=lambda seconds: None)
     worker_calls = list(fake_face.calls)
 
     assert request.status == PrivacyRequest.Status.COMPLETED, request.attention_reason

@@ -138,7 +138,7 @@ def test_stores_file_ids_that_would_climb_are_config_errors():
 def test_a_real_deletion_signs_the_retention_into_the_receipt_and_mails_it(
     tmp_path, settings, fake_face, approved_request, mailoutbox
 ):
-    from requests_app.engine import services as engine
+    from requests_app.engine import local
     from requests_app.models import PrivacyRequest
 
     stores = tmp_path / "stores.toml"
@@ -149,7 +149,7 @@ def test_a_real_deletion_signs_the_retention_into_the_receipt_and_mails_it(
     settings.PORTAL_STORES_FILE = str(stores)
     person, _ = fake_face.add_person("app-users")
     row("face", fake_face.url, "person", person, parents={"person_group": "app-users"})
-    request = engine.run_local(approved_request(identifiers={"user_id": "42"}), sleep=lambda seconds: None)
+    request = local.run_local(approved_request(identifiers={"user_id": "42"}), sleep=lambda seconds: None)
     request.refresh_from_db()
     assert request.status == PrivacyRequest.Status.COMPLETED, request.attention_reason
     face = next(store for store in request.receipt["stores"] if store["store"] == "face")

@@ -39,7 +39,7 @@ def seeded(fake_speech):
 
 def test_discover_follows_next_link(fake_speech, seeded):
     found = (store := make_store(fake_speech)).discover(handed(store, subject()))
-    assert found.found == 4 and found.detail == {"transcriptions": 3, "datasets": 1}
+    assert found.found == 4 and found.counts == {"transcriptions": 3, "datasets": 1}
 
 
 def test_export_lists_items(fake_speech, seeded):

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import TestCase
 
-from requests_app.engine import services
+from requests_app.engine import local
 from requests_app.models import PrivacyRequest
 from requests_app.stores import registry
 from tests.requests_app.engine_fixtures import scripted_host
@@ -28,7 +28,7 @@ def erase(email: str, **identifiers: str) -> PrivacyRequest:
         kind="deletion", status="approved", email=email, verified_at=now, approved_at=now, identifiers=identifiers
     )
     with TestCase.captureOnCommitCallbacks(execute=True):
-        return services.run_local(request)
+        return local.run_local(request)
 
 
 def dump(path: Path) -> dict[str, list[tuple]]:

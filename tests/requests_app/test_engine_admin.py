@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import TestCase
 
-from requests_app.engine import services
+from requests_app.engine import local
 from tests.requests_app.webhook_hostapp import HostApp, stores_toml
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +19,7 @@ def failed_request(tmp_path, settings, approved_request):
     settings.PORTAL_STORES_FILE = str(path)
     app.fail_next = [(400, {})]
     with TestCase.captureOnCommitCallbacks(execute=True):
-        request = services.run_local(approved_request())
+        request = local.run_local(approved_request())
     yield request
     app.stop()
 

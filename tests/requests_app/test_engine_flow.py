@@ -18,8 +18,10 @@ from django.test import TestCase
 from django.utils import timezone
 
 from portal.models import AuditEvent
-from requests_app.engine import receipt, services
+from requests_app.engine import local, receipt
+from requests_app.engine import plan as planning
 from requests_app.models import AccessPackage, PrivacyRequest, StoreTask, SubjectIdentity
+from requests_app.stores import registry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
@@ -27,7 +29,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits"
 def run(request):
     """Run to the end; on-commit work (e-mails, staging clean-up) runs as it would after a real commit."""
     with TestCase.captureOnCommitCallbacks(execute=True):
-        return services.run_local(request)
+        return local.run_local(request)
 
 
 def test_deletion_completes_and_is_exact(stores_file, host_db, media_root, approved_request):
@@ -84,7 +86,7 @@ def test_user_id_is_discovered_before_the_files_store_runs(stores_file, approved
     order = []
     request = approved_request("deletion")
     with TestCase.captureOnCommitCallbacks(execute=True):
-        services.run_local(request, progress=lambda task, outcome: order.append((task.store, task.phase)))
+        local.run_local(request, progress=lambda task, outcome: order.append((task.store, task.phase)))
     assert order.index(("app-db", "discover")) < order.index(("uploads", "discover"))
     assert order.index(("uploads", "discover")) < order.index(("app-db", "erase"))
     assert order.index(("app-db", "erase")) < order.index(("app-db", "verify"))
@@ -199,7 +201,7 @@ def test_expire_packages_deletes_the_file(stores_file, approved_request, setting
 
 
 def test_staging_is_removed_after_the_package_is_built(stores_file, approved_request, settings):
-    from requests_app.engine.package import staging_root
+    from requests_app.engine.package_sinks import staging_root
 
     request = run(approved_request("access"))
     assert not staging_root(request.pk).exists()
@@ -281,7 +283,7 @@ def test_ledger_store_is_planned_only_when_the_ledger_could_name_the_subject(sto
     from tests.requests_app.azure_helpers import row as transmission
 
     def planned(request):
-        services.plan(request, services.registry.load().stores)
+        planning.plan(request, registry.load().stores)
         return {t.store for t in request.store_tasks.all()}
 
     # Rows of someone else, recorded by e-mail (a kind the subject is known by now): cannot be theirs.
@@ -298,5 +300,5 @@ def test_ledger_rows_by_an_id_not_known_yet_keep_the_ledger_store(stores_file, a
     # Recorded by user_id: only discovery can tell whose it is, so the store stays in the plan.
     transmission("face", "https://face.example", "person", "p-3", subject="99", subject_kind="user_id")
     request = approved_request("access")
-    services.plan(request, services.registry.load().stores)
+    planning.plan(request, registry.load().stores)
     assert request.store_tasks.filter(store="azure-ledger").exists()

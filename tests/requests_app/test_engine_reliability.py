@@ -12,7 +12,9 @@ from django.utils import timezone
 
 from portal.models import AuditEvent
 from requests_app.demo import write_stores
-from requests_app.engine import retention, services
+from requests_app.engine import dispatch, execute, local, retention
+from requests_app.engine import plan as planning
+from requests_app.engine import sweep as sweeper
 from requests_app.models import PrivacyRequest, StoreTask
 from tests.helpers import wait_until
 
@@ -36,7 +38,7 @@ def published():
 def started(approved_request, kind="deletion", **fields):
     request = approved_request(kind, **fields)
     with TestCase.captureOnCommitCallbacks(execute=False):
-        services.start(request.pk)
+        planning.start(request.pk)
     request.refresh_from_db()
     return request
 
@@ -64,14 +66,14 @@ def test_start_plans_one_task_per_store_and_phase_and_hands_out_discovery(stores
 
 def test_start_twice_plans_once(stores_file, approved_request):
     request = started(approved_request)
-    assert services.start(request.pk) is False
+    assert planning.start(request.pk) is False
     assert request.store_tasks.count() == 6  # app-db, uploads × 3 (an empty ledger: no ledger store)
 
 
 def test_store_tasks_are_enqueued_on_the_stores_queue_after_commit(stores_file, approved_request, published):
     request = approved_request()
     with TestCase.captureOnCommitCallbacks(execute=True):
-        services.start(request.pk)
+        planning.start(request.pk)
     assert published == [("stores.run_store_task", "stores")]
 
 
@@ -79,14 +81,14 @@ def test_azure_kinds_go_to_the_azure_queue(approved_request, published, db):
     request = approved_request()
     task = StoreTask.objects.create(request=request, store="faces", store_kind="azure_face", phase="erase")
     with TestCase.captureOnCommitCallbacks(execute=True):
-        services.enqueue(task)
+        dispatch.enqueue(task)
     assert published == [("stores.run_store_task", "azure")]
 
 
 def test_a_duplicate_message_for_a_finished_task_does_nothing(stores_file, approved_request):
-    request = services.run_local(approved_request())
+    request = local.run_local(approved_request())
     task = request.store_tasks.get(store="app-db", phase="erase")
-    assert services.execute_task(task.pk) == "skipped"
+    assert execute.execute_task(task.pk) == "skipped"
     task.refresh_from_db()
     assert task.attempts == 1
 
@@ -95,7 +97,7 @@ def test_an_early_duplicate_of_a_retry_waits_for_its_countdown(stores_file, appr
     request = started(approved_request)
     task = request.store_tasks.get(store="app-db", phase="discover")
     StoreTask.objects.filter(pk=task.pk).update(next_attempt_at=timezone.now() + timedelta(minutes=5))
-    assert services.execute_task(task.pk) == "skipped"
+    assert execute.execute_task(task.pk) == "skipped"
 
 
 def test_a_result_from_a_superseded_attempt_is_ignored(stores_file, approved_request):
@@ -103,15 +105,15 @@ def test_a_result_from_a_superseded_attempt_is_ignored(stores_file, approved_req
 
     request = started(approved_request)
     task = request.store_tasks.get(store="app-db", phase="discover")
-    _, first = services.claim(task.pk)
+    _, first = execute.claim(task.pk)
     # the worker went quiet; the sweeper hands the task to another worker
     StoreTask.objects.filter(pk=task.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
     with TestCase.captureOnCommitCallbacks(execute=False):
-        services.sweep()
-    _, second = services.claim(task.pk)
+        sweeper.sweep()
+    _, second = execute.claim(task.pk)
     assert (first, second) == (1, 2)
-    assert services.complete(task.pk, first, Discovery(found=999)) == "superseded"
-    assert services.complete(task.pk, second, Discovery(found=11)) == "succeeded"
+    assert execute.complete(task.pk, first, Discovery(found=999)) == "superseded"
+    assert execute.complete(task.pk, second, Discovery(found=11)) == "succeeded"
     task.refresh_from_db()
     assert task.found_count == 11
 
@@ -119,10 +121,10 @@ def test_a_result_from_a_superseded_attempt_is_ignored(stores_file, approved_req
 def test_sweep_redispatches_a_task_whose_worker_died(stores_file, approved_request, published):
     request = started(approved_request)
     task = request.store_tasks.get(store="app-db", phase="discover")
-    services.claim(task.pk)
+    execute.claim(task.pk)
     StoreTask.objects.filter(pk=task.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=10))
     with TestCase.captureOnCommitCallbacks(execute=True):
-        counts = services.sweep()
+        counts = sweeper.sweep()
     task.refresh_from_db()
     assert counts["stale"] == 1
     assert task.status == ST.PENDING
@@ -133,9 +135,9 @@ def test_sweep_redispatches_a_task_whose_worker_died(stores_file, approved_reque
 def test_sweep_leaves_a_task_with_a_fresh_heartbeat_alone(stores_file, approved_request, published):
     request = started(approved_request)
     task = request.store_tasks.get(store="app-db", phase="discover")
-    services.claim(task.pk)
+    execute.claim(task.pk)
     with TestCase.captureOnCommitCallbacks(execute=True):
-        assert services.sweep()["stale"] == 0
+        assert sweeper.sweep()["stale"] == 0
     task.refresh_from_db()
     assert task.status == ST.RUNNING and published == []
 
@@ -146,7 +148,7 @@ def test_sweep_redispatches_a_message_the_broker_lost(stores_file, approved_requ
         dispatched_at=timezone.now() - timedelta(minutes=10)
     )
     with TestCase.captureOnCommitCallbacks(execute=True):
-        assert services.sweep()["lost"] == 1
+        assert sweeper.sweep()["lost"] == 1
     assert published == [("stores.run_store_task", "stores")]
 
 
@@ -154,10 +156,10 @@ def test_a_worker_killed_too_often_needs_attention(stores_file, approved_request
     settings.PORTAL_STORE_TASK_MAX_ATTEMPTS = 1
     request = started(approved_request)
     task = request.store_tasks.get(store="app-db", phase="discover")
-    services.claim(task.pk)
+    execute.claim(task.pk)
     StoreTask.objects.filter(pk=task.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=10))
     with TestCase.captureOnCommitCallbacks(execute=True):
-        services.sweep()
+        sweeper.sweep()
     request.refresh_from_db()
     assert request.status == PrivacyRequest.Status.NEEDS_ATTENTION
     assert "worker stopped" in request.attention_reason
@@ -167,7 +169,7 @@ def test_dispatch_due_respects_the_grace_period(stores_file, approved_request):
     later = approved_request(run_after=timezone.now() + timedelta(hours=1))
     due = approved_request(email="bob@example.org", run_after=timezone.now() - timedelta(seconds=1))
     with TestCase.captureOnCommitCallbacks(execute=False):
-        assert services.dispatch_due() == 1
+        assert sweeper.dispatch_due() == 1
     later.refresh_from_db()
     due.refresh_from_db()
     assert (later.status, due.status) == ("approved", "running")
@@ -176,11 +178,11 @@ def test_dispatch_due_respects_the_grace_period(stores_file, approved_request):
 def test_schedule_start_enqueues_only_when_due(stores_file, approved_request, published):
     later = approved_request(run_after=timezone.now() + timedelta(hours=1))
     with TestCase.captureOnCommitCallbacks(execute=True):
-        services.schedule_start(later)
+        planning.schedule_start(later)
     assert published == []
     now = approved_request(email="bob@example.org")
     with TestCase.captureOnCommitCallbacks(execute=True):
-        services.schedule_start(now)
+        planning.schedule_start(now)
     assert published == [("requests.engine.start", "default")]
 
 
@@ -189,14 +191,14 @@ def test_broken_stores_file_needs_attention_naming_the_error(tmp_path, settings,
     path.write_text('[[store]]\nname = "app-db"\nkind = "sql"\n')
     settings.PORTAL_STORES_FILE = str(path)
     request = approved_request()
-    services.start(request.pk)
+    planning.start(request.pk)
     request.refresh_from_db()
     assert request.status == PrivacyRequest.Status.NEEDS_ATTENTION
     assert 'store "app-db" (sql): field "url"' in request.attention_reason
 
 
 def test_consent_withdrawal_only_discovers_in_the_apps_own_stores(stores_file, host_db, approved_request):
-    request = services.run_local(approved_request(scope_purpose="face-login"))
+    request = local.run_local(approved_request(scope_purpose="face-login"))
     assert request.status == PrivacyRequest.Status.COMPLETED
     # the app's own stores only discover; the ledger store erases what was sent under the purpose
     assert set(request.store_tasks.exclude(store="azure-ledger").values_list("phase", flat=True)) == {"discover"}
@@ -208,8 +210,8 @@ def test_resolve_manually_closes_with_a_receipt_saying_so(tmp_path, settings, ap
     path.write_text('[[store]]\nname = "app-db"\nkind = "sql"\n')
     settings.PORTAL_STORES_FILE = str(path)
     request = approved_request()
-    services.start(request.pk)
-    services.resolve_manually(request, officer, "Deleted by hand in the database console.")
+    planning.start(request.pk)
+    planning.resolve_manually(request, officer, "Deleted by hand in the database console.")
     request.refresh_from_db()
     assert request.status == PrivacyRequest.Status.COMPLETED
     assert request.receipt["resolved_manually"] == "Deleted by hand in the database console."
@@ -263,7 +265,7 @@ def test_a_real_worker_runs_a_deletion_to_the_end(
     host_db = sqlite_host
     settings.PORTAL_STORES_FILE = str(write_stores(tmp_path / "stores.toml", sqlite_host, media_root))
     request = approved_request()
-    services.dispatch_due()
+    sweeper.dispatch_due()
     assert wait_until(lambda: status_of(request) == "completed", timeout=60)
     assert host_db.rows("SELECT id FROM accounts_user ORDER BY id") == [(2,), (3,)]
 
@@ -276,10 +278,10 @@ def test_a_worker_runs_the_next_steps_itself_without_broker_round_trips(
     settings.PORTAL_STORES_FILE = str(write_stores(tmp_path / "stores.toml", sqlite_host, media_root))
     ledger_row_of_someone_by_user_id()  # keeps the ledger store (azure queue) in the plan
     request = approved_request()
-    services.dispatch_due()  # starts here, in the test: one discovery message per store (they run in parallel)
+    sweeper.dispatch_due()  # starts here, in the test: one discovery message per store (they run in parallel)
     assert wait_until(lambda: status_of(request) == "completed", timeout=60)
     kinds = dict(StoreTask.objects.filter(request=request).values_list("store", "store_kind"))
-    own = [k for k in kinds.values() if services.queue_for(k) == "stores"]
+    own = [k for k in kinds.values() if dispatch.queue_for(k) == "stores"]
     # one discovery message per host-app store; the ledger store's steps live on the azure
     # queue, so a hand-off to it from a stores-queue step is a message too (its discovery and its erase)
     assert [m for m in published if m[1] == "stores"] == [("stores.run_store_task", "stores")] * len(own)
@@ -293,7 +295,7 @@ ALL_QUEUES = frozenset({"default", "stores", "azure"})
 @pytest.mark.django_db(transaction=True)
 def test_steps_for_a_queue_this_worker_does_not_consume_go_by_message(stores_file, approved_request, published):
     request = approved_request()
-    services.run_chain(lambda: services.start(request.pk), frozenset({"default"}))
+    execute.run_chain(lambda: planning.start(request.pk), frozenset({"default"}))
     handed_out = request.store_tasks.filter(dispatched_at__isnull=False).count()
     assert handed_out >= 1
     assert published == [("stores.run_store_task", "stores")] * handed_out
@@ -303,8 +305,8 @@ def test_steps_for_a_queue_this_worker_does_not_consume_go_by_message(stores_fil
 @pytest.mark.django_db(transaction=True)
 def test_a_kept_step_not_run_is_handed_back_to_the_broker(stores_file, approved_request, published, monkeypatch):
     request = approved_request()
-    monkeypatch.setattr(services, "chain_budget", lambda: 0)  # the budget is spent at once
-    services.run_chain(lambda: services.start(request.pk), ALL_QUEUES)
+    monkeypatch.setattr(execute, "chain_budget", lambda: 0)  # the budget is spent at once
+    execute.run_chain(lambda: planning.start(request.pk), ALL_QUEUES)
     handed_out = request.store_tasks.filter(dispatched_at__isnull=False).count()
     # one discovery was kept, not run, and handed back: every task handed out has its message
     assert handed_out >= 1
@@ -316,19 +318,19 @@ def test_a_kept_step_not_run_is_handed_back_to_the_broker(stores_file, approved_
 def test_a_hand_out_that_rolls_back_is_not_kept(stores_file, approved_request, published, monkeypatch):
     request = approved_request()
     with TestCase.captureOnCommitCallbacks(execute=False):
-        services.start(request.pk)
+        planning.start(request.pk)
     published.clear()
     task = request.store_tasks.filter(phase="discover").first()
     ran: list[int] = []
-    monkeypatch.setattr(services, "execute_task", ran.append)
+    monkeypatch.setattr(execute, "execute_task", ran.append)
 
     def step_whose_commit_fails():
         try:
             with transaction.atomic():
-                services.enqueue(task)
+                dispatch.enqueue(task)
                 raise OperationalError("connection lost at commit")
         except OperationalError:
             pass
 
-    services.run_chain(step_whose_commit_fails, ALL_QUEUES)
+    execute.run_chain(step_whose_commit_fails, ALL_QUEUES)
     assert ran == [] and published == []

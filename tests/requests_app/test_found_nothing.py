@@ -4,7 +4,7 @@
 import pytest
 from django.core import mail
 
-from requests_app.engine.services import run_local
+from requests_app.engine.local import run_local
 from requests_app.models import PrivacyRequest
 from requests_app.services.links import issue_status_token
 from tests.requests_app.intake_helpers import committed, verified

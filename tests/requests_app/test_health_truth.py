@@ -13,7 +13,8 @@ from django.test import TestCase
 from django.utils import timezone
 
 from portal.models import Heartbeat, TaskFailure
-from requests_app.engine import finish, receipt_keys, services
+from requests_app.engine import finish, receipt_keys
+from requests_app.engine import sweep as sweeper
 from requests_app.engine import tasks as engine_tasks
 from requests_app.models import PrivacyRequest
 
@@ -126,7 +127,7 @@ def test_a_finish_that_keeps_failing_needs_attention_and_emails_staff_once(setti
     # Later messages (a duplicate, the sweeper) find it no longer running: no more attempts, no more mail.
     with TestCase.captureOnCommitCallbacks(execute=True):
         assert engine_tasks.finish_request.apply(args=(request.pk,)).get() == "nothing to do"
-        services.sweep()
+        sweeper.sweep()
     assert len(mail.outbox) == 1
     assert TaskFailure.objects.filter(subject=str(request.pk)).count() == 3
 

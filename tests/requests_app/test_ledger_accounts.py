@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from requests_app import ledger
 from requests_app.stores import registry
+from requests_app.stores.azure.common import normalise_account
 
 
 def store(kind: str, name: str, config: dict):
@@ -33,7 +33,7 @@ VIDEO = store("azure_video_indexer", "videos", {"location": "westeurope", "accou
 
 
 def matches(azure_store, account: str) -> bool:
-    return ledger.normalise_account(account) in azure_store.accounts()
+    return normalise_account(account) in azure_store.accounts()
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ import pytest
 from django.core import mail
 from django.test import Client, TestCase
 
-from requests_app.engine import services as engine
+from requests_app.engine import local
 from requests_app.models import PrivacyRequest
 from tests.requests_app.azure_helpers import purpose
 
@@ -104,7 +104,7 @@ def test_no_email_phone_or_token_in_any_log_after_the_flows(stores_file, api_key
     # The engine runs it; the access package link from the e-mail is opened and used.
     mail.outbox.clear()
     with TestCase.captureOnCommitCallbacks(execute=True):
-        engine.run_local(request)
+        local.run_local(request)
     download = next(p for p in _paths(mail.outbox[-1]) if "/requests/download/" in p)
     issued.update(TOKEN.findall(download))
     client.get(download)

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import pytest
 
 from requests_app import ledger
-from requests_app.engine import services
+from requests_app.engine import dispatch, execute
 from requests_app.stores import registry
 from requests_app.stores.base import Discovery, ExportSink, Outcome, Store, Subject
 from tests.requests_app.azure_helpers import purpose
@@ -56,10 +56,10 @@ def test_a_new_kind_gets_its_ledger_rows_queue_and_tombstones_without_other_chan
     )
     store = translator_kind
     catch_all = registry.store_class("azure_ledger")("azure-ledger", {})
-    subject = services.with_ledger(store, Subject(identities={"user_id": {"42"}}), [store, catch_all])
+    subject = execute.with_ledger(store, Subject(identities={"user_id": {"42"}}), [store, catch_all])
     assert [row.resource_id for row in subject.ledger] == ["doc-1"]
-    assert services.with_ledger(catch_all, Subject(identities={"user_id": {"42"}}), [store, catch_all]).ledger == []
-    assert services.queue_for("azure_translator") == "azure"
+    assert execute.with_ledger(catch_all, Subject(identities={"user_id": {"42"}}), [store, catch_all]).ledger == []
+    assert dispatch.queue_for("azure_translator") == "azure"
     ledger.record_result(store.erase(subject).ledger, None)
     recorded.transmission.refresh_from_db()
     assert recorded.transmission.deleted_at is not None

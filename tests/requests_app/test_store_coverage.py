@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 from django.test import TestCase
 
 from portal.models import AuditEvent
-from requests_app.engine import receipt, services
+from requests_app.engine import local, receipt
 from requests_app.models import AccessPackage, PrivacyRequest
 from requests_app.services.intake import request_file_verified, request_verify
 from requests_app.stores import registry
@@ -47,7 +47,7 @@ def with_tables(path: Path, snippet: str) -> None:
 
 def run(request):
     with TestCase.captureOnCommitCallbacks(execute=True):
-        return services.run_local(request)
+        return local.run_local(request)
 
 
 def invoices(host):
@@ -451,7 +451,7 @@ def test_a_least_privilege_user_gets_unknown_counts_not_a_failed_discovery(pg_ho
         loaded = registry.parse(STORES_TOML.format(url=url, media=tmp_path, extra=""), "stores.toml")
         store = next(s for s in loaded.stores if s.name == "app-db")
         found = store.discover(Subject(identities={"email": {ALICE}}))
-        assert found.detail["not_covered"] == [
+        assert [gap.as_dict() for gap in found.not_covered] == [
             {
                 "table": "billing_invoice",
                 "why": "billing_invoice.user_id references accounts_user.id but is not declared",
@@ -459,7 +459,7 @@ def test_a_least_privilege_user_gets_unknown_counts_not_a_failed_discovery(pg_ho
                 "blocks_erasure": True,
             }
         ]
-        assert found.detail["tables"]["accounts_user"] == 1
+        assert found.tables["accounts_user"] == 1
     finally:
         add(pg_host, f"DROP OWNED BY {role}", f"DROP ROLE {role}")
 

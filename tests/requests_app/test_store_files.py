@@ -37,7 +37,7 @@ class FileSink:
 def test_discover_counts_folders_files_and_prefixes(media_root):
     found = store(media_root).discover(alice())
     assert found.found == 4  # two avatars (one in a subfolder), the voice file, one export
-    assert found.detail["files"] == 4
+    assert found.counts["files"] == 4
 
 
 def test_prefix_does_not_match_other_users_with_longer_ids(media_root):

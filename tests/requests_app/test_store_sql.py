@@ -46,7 +46,7 @@ class ListSink:
 
 def test_discover_counts_rows_and_provides_user_id(host_db, tmp_path):
     found = sql_store(host_db, tmp_path).discover(alice())
-    assert found.detail["tables"] == {
+    assert found.tables == {
         "accounts_user": 1,
         "accounts_profile": 1,
         "media_photo": 3,
@@ -135,7 +135,7 @@ url = "{host_db.url}"
     assert store.verify_gone(alice()).found == 0
     with host_db.cursor() as c:
         c.execute("UPDATE forum_comment SET body = 'written meanwhile' WHERE id = 2")
-    assert store.verify_gone(alice()).detail["tables"] == {"forum_comment": 1}
+    assert store.verify_gone(alice()).tables == {"forum_comment": 1}
 
 
 def test_erase_statement_count_does_not_grow_with_rows(host_db, tmp_path):

@@ -17,7 +17,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import TestCase
 
-from requests_app.engine import services
+from requests_app.engine import local
 from requests_app.models import PrivacyRequest
 from requests_app.stores import registry
 from requests_app.stores.base import PermanentStoreError, Subject
@@ -135,7 +135,7 @@ def erase(email: str) -> PrivacyRequest:
         kind="deletion", status="approved", email=email, verified_at=now, approved_at=now
     )
     with TestCase.captureOnCommitCallbacks(execute=True):
-        return services.run_local(request)
+        return local.run_local(request)
 
 
 def use(path: Path, text: str, settings) -> None:

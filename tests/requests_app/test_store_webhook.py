@@ -8,7 +8,8 @@ import time
 import pytest
 from django.test import TestCase
 
-from requests_app.engine import services
+from requests_app.engine import dispatch, local
+from requests_app.engine import plan as planning
 from requests_app.models import PrivacyRequest, StoreTask
 from requests_app.stores import registry, webhook
 from requests_app.stores.base import PermanentStoreError, Subject, TransientStoreError
@@ -45,7 +46,7 @@ def alice():
 
 def run(request, **kwargs):
     with TestCase.captureOnCommitCallbacks(execute=True):
-        return services.run_local(request, **kwargs)
+        return local.run_local(request, **kwargs)
 
 
 def test_discover_sends_signed_identities_and_reads_the_answer(hostapp):
@@ -113,10 +114,10 @@ def test_transient_error_backs_off_honouring_retry_after(hook_stores, hostapp, a
 def test_backoff_grows_exponentially_with_jitter(settings):
     settings.PORTAL_STORE_TASK_BACKOFF_SECONDS = 10
     for attempt, ceiling in ((1, 10), (2, 20), (3, 40), (4, 80)):
-        delays = {services.backoff_seconds(attempt) for _ in range(20)}
+        delays = {dispatch.backoff_seconds(attempt) for _ in range(20)}
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
         assert len(delays) > 1  # jitter
-    assert services.backoff_seconds(1, retry_after=120) == 120
+    assert dispatch.backoff_seconds(1, retry_after=120) == 120
 
 
 def test_permanent_error_needs_attention_with_the_error_shown(hook_stores, hostapp, approved_request):
@@ -133,7 +134,7 @@ def test_permanent_error_needs_attention_with_the_error_shown(hook_stores, hosta
 def test_retry_after_a_permanent_error_completes(hook_stores, hostapp, approved_request, officer):
     hostapp.fail_next = [(400, {})]
     request = run(approved_request("deletion"))
-    services.retry(request, officer)
+    planning.retry(request, officer)
     request = run(request)
     assert request.status == PrivacyRequest.Status.COMPLETED
     actions = list(request.timeline().values_list("action", flat=True))

@@ -16,7 +16,9 @@ from django.conf import settings
 from django.test import TestCase
 
 from portal.celery import app
-from requests_app.engine import services
+from requests_app.engine import execute
+from requests_app.engine import plan as planning
+from requests_app.engine import sweep as sweeper
 from requests_app.models import StoreTask
 from requests_app.schedule import BEAT_SCHEDULE
 from tests.requests_app.engine_fixtures import *  # noqa: F403
@@ -58,7 +60,7 @@ def first_sweep_that_hands_out(task: StoreTask, published: list, until: float = 
             time_machine.travel(T0 + timedelta(seconds=elapsed), tick=False),
             TestCase.captureOnCommitCallbacks(execute=True),
         ):
-            services.sweep()
+            sweeper.sweep()
         if published:
             return elapsed
     return float("inf")
@@ -68,7 +70,7 @@ def handed_out(approved_request) -> StoreTask:
     with time_machine.travel(T0, tick=False):
         request = approved_request()
         with TestCase.captureOnCommitCallbacks(execute=False):  # the message is lost
-            services.start(request.pk)
+            planning.start(request.pk)
     return request.store_tasks.get(store="app-db", phase="discover")
 
 
@@ -80,7 +82,7 @@ def test_shipped_defaults_promise_a_minute():
 def test_a_killed_worker_s_task_runs_again_within_a_minute(stores_file, approved_request, published, empty_queues):
     task = handed_out(approved_request)
     with time_machine.travel(T0, tick=False):
-        services.claim(task.pk)  # the worker started it, beat once, then was killed
+        execute.claim(task.pk)  # the worker started it, beat once, then was killed
     after = first_sweep_that_hands_out(task, published)
     assert settings.PORTAL_STORE_TASK_STALE_SECONDS < after <= 60
     task.refresh_from_db()
@@ -90,14 +92,14 @@ def test_a_killed_worker_s_task_runs_again_within_a_minute(stores_file, approved
 def test_a_task_whose_worker_still_beats_is_never_handed_out_again(stores_file, approved_request, published):
     task = handed_out(approved_request)
     with time_machine.travel(T0, tick=False):
-        _, attempt = services.claim(task.pk)
+        _, attempt = execute.claim(task.pk)
     elapsed = 0.0
     while elapsed < 3600:  # an hour-long store operation, beating as the heartbeat thread does
         elapsed += SWEEP
         with time_machine.travel(T0 + timedelta(seconds=elapsed), tick=False):
             StoreTask.objects.filter(pk=task.pk).update(heartbeat_at=T0 + timedelta(seconds=elapsed - 5))
             with TestCase.captureOnCommitCallbacks(execute=True):
-                services.sweep()
+                sweeper.sweep()
     assert published == []
     task.refresh_from_db()
     assert (task.status, task.attempts) == (ST.RUNNING, attempt)

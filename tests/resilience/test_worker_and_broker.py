@@ -261,7 +261,7 @@ def test_broker_restart_with_tasks_queued_loses_none(rig, media_root):
         for email in ("alice@example.com", "nobody@example.com", "ghost@example.org")
     ]
     ids = ",".join(str(r.pk) for r in requests)
-    rig.shell(f"from requests_app.engine import services\nfor pk in [{ids}]: services.start(pk)")
+    rig.shell(f"from requests_app.engine import plan\nfor pk in [{ids}]: plan.start(pk)")
     assert StoreTask.objects.filter(request__in=requests, dispatched_at__isnull=False).count() >= 3
     assert all(r.store_tasks.filter(status="pending").exists() for r in requests)
 

@@ -69,12 +69,10 @@ class Command(BaseCommand):
                 rows.append([store.name, store.kind, "error", str(found)[:100]])
                 bar.step(f"{store.name} · error")
                 return
-            detail = found.detail.get("tables") or {k: v for k, v in found.detail.items() if isinstance(v, int)}
-            rows.append(
-                [store.name, store.kind, found.found, ", ".join(f"{k}: {v}" for k, v in detail.items() if v) or "-"]
-            )
-            for gap in found.detail.get("not_covered", []):
-                warnings.append(_not_covered_line(store.name, gap))
+            detail = ", ".join(f"{k}: {v}" for k, v in found.summary().items() if v) or "-"
+            rows.append([store.name, store.kind, found.found, detail])
+            for gap in found.not_covered:
+                warnings.append(_not_covered_line(store.name, gap.as_dict()))
             bar.step(f"{store.name} · found {found.found}")
 
         services.discover_all({"email": {email}}, progress=show)

@@ -32,8 +32,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
-from datetime import timedelta
 from types import TracebackType
 from typing import Any, BinaryIO, ClassVar, Literal, cast
 
@@ -45,16 +43,22 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 from azure.storage.blob import BlobServiceClient, ContainerClient
-from django.utils import timezone
 
-from requests_app.stores.azure import ids
-from requests_app.stores.azure.auth import auth_config_errors, entra_credential
+from requests_app.stores.azure import blob_plan, ids
+from requests_app.stores.azure.auth import entra_credential
+from requests_app.stores.azure.blob_delete import delete_batch, soft_delete_retention
+from requests_app.stores.azure.blob_plan import (
+    BATCH,
+    LIST_PAGE,
+    CallCounter,
+    Plan,
+    row_problem,
+)
 from requests_app.stores.azure.common import (
     AzureStore,
     expand,
     placeholders,
     report_unsafe,
-    str_list,
     template_identity,
 )
 from requests_app.stores.base import (
@@ -71,103 +75,18 @@ from requests_app.stores.base import (
 )
 
 
-def _supported_api_versions() -> list[str]:
-    """The versions the installed azure-storage-blob accepts (it refuses others with a bare ValueError)."""
-    try:
-        from azure.storage.blob._serialize import _SUPPORTED_API_VERSIONS
-    except ImportError:  # pragma: no cover - a future release moved it: the SDK will judge
-        return []
-    return list(_SUPPORTED_API_VERSIONS)
-
-
-SUPPORTED_API_VERSIONS = _supported_api_versions()
-
-BATCH = 256  # the Blob service's limit of sub-requests per batch
-LIST_PAGE = 5000  # the most names List Blobs returns per call
-
-
-@dataclass
-class Plan:
-    """Where to look for the subject's blobs, and which ledger rows each one settles."""
-
-    exact: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    prefixes: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    containers: set[str] = field(default_factory=set)
-    rows_by_blob: dict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(list))
-    rows_by_container: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
-    unsafe: list[tuple[LedgerRow, str]] = field(default_factory=list)  # rows never sent to Azure
-
-
-def row_problem(row: LedgerRow, default_container: str) -> str | None:
-    """Why a blob/container row cannot be sent (a name Azure refuses, or one that climbs); None if fine."""
-    if row.resource_kind == "blob":
-        return ids.container_problem(
-            row.parent_ids.get("container", default_container)
-        ) or ids.blob_name_problem(row.resource_id)
-    return ids.container_problem(row.resource_id)
-
-
-class CallCounter:
-    """Counts HTTP calls (each retry too) — for the receipt detail and the benchmark."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def __call__(self, request: object) -> None:  # azure-storage's raw_request_hook: once per attempt
-        self.calls += 1
-
-
 class AzureBlobStore(AzureStore):
     kind = "azure_blob"
     services: ClassVar[frozenset[str]] = frozenset({"blob", "media_services"})
+    resource_kinds: ClassVar[dict[str, frozenset[str]]] = {
+        "blob": frozenset({"blob", "container"}),
+        "media_services": frozenset({"asset", "container"}),
+    }
     service_label = "Azure Blob Storage"
 
     @classmethod
     def config_errors(cls, config: dict[str, Any]) -> list[tuple[str, str]]:
-        errors: list[tuple[str, str]] = []
-        version = config.get("api_version")
-        if version is not None and SUPPORTED_API_VERSIONS and version not in SUPPORTED_API_VERSIONS:
-            errors.append(
-                (
-                    "api_version",
-                    f"{version!r} is not a storage API version this portal's azure-storage-blob speaks; "
-                    f"use one of {', '.join(SUPPORTED_API_VERSIONS[-6:])} (newest last; older ones back to "
-                    f"{SUPPORTED_API_VERSIONS[0]} work too), or leave it out for the newest",
-                )
-            )
-        if not config.get("connection_string") and not config.get("account_url"):
-            errors.append(("connection_string", 'set connection_string, or account_url with auth = "entra"'))
-        if config.get("account_url") and not config.get("connection_string"):
-            errors += [e for e in auth_config_errors({**config, "auth": "entra"}) if e[0] != "key"]
-        if (
-            config.get("connection_string")
-            and "AccountName=" not in config["connection_string"]
-            and "BlobEndpoint=" not in config["connection_string"]
-        ):
-            errors.append(
-                ("connection_string", "not a storage connection string (AccountName=...;AccountKey=...)")
-            )
-        if not isinstance(config.get("container", ""), str) or (
-            config.get("container") and ids.container_problem(config["container"])
-        ):
-            errors.append(("container", "must be a container name (3-63 lower-case letters, digits, '-')"))
-        blobs = str_list(config, "blobs", errors)
-        containers = str_list(config, "containers", errors)
-        str_list(config, "ledger_accounts", errors)
-        if blobs and not config.get("container"):
-            errors.append(("container", "required when blobs are listed"))
-        tags = config.get("tags", {})
-        if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
-            errors.append(("tags", 'must be a table of tag name = pattern, e.g. { owner = "{user_id}" }'))
-        for name, patterns in (("blobs", blobs), ("containers", containers)):
-            for pattern in patterns:
-                if not placeholders([pattern]):
-                    errors.append(
-                        (name, f"{pattern!r} names no identity (e.g. {{user_id}}); it would match everyone")
-                    )
-        if not isinstance(config.get("versions", False), bool):
-            errors.append(("versions", "must be true or false"))
-        return errors
+        return blob_plan.config_errors(config)
 
     def __init__(self, name: str, config: dict[str, Any]):
         super().__init__(name, config)
@@ -372,7 +291,7 @@ class AzureBlobStore(AzureStore):
         return Discovery(
             found=blobs,
             provides={"blob_name": {n.split("/", 1)[1] for n in names}} if names else {},
-            detail=detail,
+            counts=detail,
         )
 
     def export(self, subject: Subject, sink: ExportSink) -> Outcome:
@@ -424,7 +343,7 @@ class AzureBlobStore(AzureStore):
             for container_name, items in targets.items():
                 container = self.container(container_name)
                 for chunk in batched(list(items), BATCH):
-                    for (name, version), deleted in self._delete_batch(container, container_name, chunk):
+                    for (name, version), deleted in delete_batch(self.name, container, container_name, chunk):
                         outcome.erased += deleted
                         if version is None:
                             row_ids = plan.rows_by_blob.get((container_name, name), [])
@@ -440,7 +359,7 @@ class AzureBlobStore(AzureStore):
                     if c == container_name:
                         outcome.ledger.erased += row_ids  # deleted with their container
         if outcome.erased:  # one more call: the account's soft-delete policy
-            outcome.retention.append(self._soft_delete(outcome.erased))
+            outcome.retention.append(soft_delete_retention(self.service_client, outcome.erased))
         if plan.containers:
             outcome.retention.append(Retention("container_soft_delete", count=len(plan.containers)))
         outcome.detail = {
@@ -451,70 +370,6 @@ class AzureBlobStore(AzureStore):
         }
         return outcome
 
-    def _soft_delete(self, count: int) -> Retention:
-        """What the account's blob soft delete keeps of ``count`` deleted blobs, and until when.
-
-        Read from the blob service properties (``DeleteRetentionPolicy``): a
-        soft-deleted blob is purged when its retention days have passed, so
-        the last day Microsoft holds it is today + days. An identity that may
-        not read the properties (a data-only role) gets the honest "up to 365
-        days if soft delete is on".
-        """
-        try:
-            policy = self.service_client.get_service_properties().get("delete_retention_policy")
-        except (HttpResponseError, ServiceRequestError, ServiceResponseError):
-            return Retention("soft_delete_unknown", count=count)
-        if policy is None or not policy.enabled or not policy.days:
-            return Retention("deleted_no_soft_delete", count=count)
-        days = int(policy.days)
-        return Retention(
-            "soft_deleted", count=count, until=timezone.now().date() + timedelta(days=days), days=days
-        )
-
-    def _delete_batch(
-        self, container: ContainerClient, container_name: str, chunk: list[tuple[str, str | None]]
-    ) -> list[tuple[tuple[str, str | None], int]]:
-        """Delete up to 256 blobs in one call: [(item, 1 if deleted now / 0 if already gone)]."""
-        requests = [{"name": name, "version_id": version} if version else name for name, version in chunk]
-        responses = list(
-            container.delete_blobs(*requests, delete_snapshots="include", raise_on_any_failure=False)
-        )
-        results: list[tuple[tuple[str, str | None], int]] = []
-        for item, response in zip(chunk, responses, strict=False):  # sub-responses come in request order
-            status = response.status_code
-            if status == 202:
-                results.append((item, 1))
-            elif status == 404:
-                results.append((item, 0))  # already gone (or the container is): success
-            elif status == 429 or status >= 500:
-                raise TransientStoreError(
-                    f'store "{self.name}" (azure_blob): container "{container_name}": '
-                    f"a batch delete answered {status}; retrying later"
-                )
-            elif status == 400 and len(responses) == 1:
-                raise PermanentStoreError(
-                    f'store "{self.name}" (azure_blob): container "{container_name}": '
-                    f"the batch delete was refused (400): {response.reason}"
-                )
-            elif status in (401, 403):
-                raise PermanentStoreError(
-                    f'store "{self.name}" (azure_blob): not allowed to delete in container '
-                    f'"{container_name}" ({status}); grant "Storage Blob Data Contributor" or '
-                    "fix the connection string"
-                )
-            elif status == 409:
-                raise TransientStoreError(
-                    f'store "{self.name}" (azure_blob): container "{container_name}": a blob is '
-                    "leased or busy (409); retrying later",
-                    retry_after=60,
-                )
-            else:
-                raise PermanentStoreError(
-                    f'store "{self.name}" (azure_blob): container "{container_name}": '
-                    f"delete answered {status} {response.reason}"
-                )
-        return results
-
     def verify_gone(self, subject: Subject) -> Discovery:
         # What the configuration and the live ledger still find, plus the blobs this request
         # deleted (they must not be listed any more) — by listing, not one call per blob.
@@ -523,7 +378,7 @@ class AzureBlobStore(AzureStore):
             self._plan(subject), subject, exact_by_listing=True, erased=subject.erased_ledger
         )
         still = sum(len(names) for names in found.values())
-        return Discovery(found=still, detail={"blobs": still, "calls": self.counter.calls})
+        return Discovery(found=still, counts={"blobs": still, "calls": self.counter.calls})
 
     # --- errors -----------------------------------------------------------------------------------
     def _errors(self, what: str) -> AbstractContextManager[object]:

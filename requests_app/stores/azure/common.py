@@ -10,7 +10,7 @@ from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 from requests_app.stores.azure import ids, ratelimit
-from requests_app.stores.base import LedgerRow, Outcome, Store, Subject
+from requests_app.stores.base import LedgerRow, LeftItem, Outcome, Store, Subject
 
 T = TypeVar("T")
 
@@ -192,11 +192,11 @@ def report_unsafe(outcome: Outcome, unsafe: list[tuple[LedgerRow, str]]) -> None
     for row, reason in unsafe:
         outcome.ledger.failed[row.id] = f"{UNSAFE_WHY} ({reason})"
     outcome.left.append(
-        {
-            "what": f"{len(unsafe)} ledger item(s) with an id that is not safe to send",
-            "ids": [f"{row.resource_kind} {row.resource_id[:80]!r}" for row, _ in unsafe],
-            "why": UNSAFE_WHY,
-        }
+        LeftItem(
+            what=f"{len(unsafe)} ledger item(s) with an id that is not safe to send",
+            ids=tuple(f"{row.resource_kind} {row.resource_id[:80]!r}" for row, _ in unsafe),
+            why=UNSAFE_WHY,
+        )
     )
     outcome.detail["ledger_unsafe_ids"] = len(unsafe)
 

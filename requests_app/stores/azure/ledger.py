@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from requests_app.stores.base import Discovery, ExportSink, LedgerRow, Outcome, Store, Subject
+from requests_app.stores.base import Discovery, ExportSink, LedgerRow, LeftItem, ManualStep, Outcome, Store, Subject
 
 SERVICE_LABELS = {"speaker_recognition": "Speaker Recognition", "other": "Other Azure AI service"}
 MANUAL = {
@@ -63,7 +63,7 @@ class AzureLedgerStore(Store):
             detail[row.service] = detail.get(row.service, 0) + 1
         if unreachable:
             detail["unreachable"] = len(unreachable)
-        return Discovery(found=len(manual) + len(unreachable), detail=detail)
+        return Discovery(found=len(manual) + len(unreachable), counts=detail)
 
     def export(self, subject: Subject, sink: ExportSink) -> Outcome:
         return Outcome()  # the ledger section of the access package lists every row
@@ -76,9 +76,9 @@ class AzureLedgerStore(Store):
             if rows:
                 outcome.ledger.manual.update({row.id: MANUAL_NOTE for row in rows})
                 what = f"{SERVICE_LABELS[service]}: {len(rows)} item(s)"
-                ids = [_describe(row) for row in rows]
-                outcome.manual_steps.append({"what": what, "ids": ids, "how": how})
-                outcome.left.append({"what": what + " with no deletion API", "ids": ids, "why": how})
+                ids = tuple(_describe(row) for row in rows)
+                outcome.manual_steps.append(ManualStep(what=what, ids=ids, how=how))
+                outcome.left.append(LeftItem(what=what + " with no deletion API", ids=ids, why=how))
         groups: dict[tuple[str, str, str], list[LedgerRow]] = {}
         for row in unreachable:
             groups.setdefault((row.service, row.account, row.store_kind), []).append(row)
@@ -90,18 +90,18 @@ class AzureLedgerStore(Store):
             )
             outcome.ledger.failed.update({row.id: why for row in rows})
             outcome.left.append(
-                {
-                    "what": f"{service}: {len(rows)} ledger item(s) known but unreachable",
-                    "ids": [_describe(row) for row in rows],
-                    "why": why,
-                }
+                LeftItem(
+                    what=f"{service}: {len(rows)} ledger item(s) known but unreachable",
+                    ids=tuple(_describe(row) for row in rows),
+                    why=why,
+                )
             )
         return outcome
 
     def verify_gone(self, subject: Subject) -> Discovery:
         # Nothing here was deleted by the portal: the account of the erase lists every row as left.
         manual, unreachable = self._split(subject)
-        return Discovery(found=0, detail={"manual_items_pending": len(manual), "unreachable": len(unreachable)})
+        return Discovery(found=0, counts={"manual_items_pending": len(manual), "unreachable": len(unreachable)})
 
 
 def _describe(row: LedgerRow) -> str:

@@ -49,6 +49,7 @@ MAX_PAGES = 10_000
 class AzureSpeechStore(AzureStore):
     kind = "azure_speech"
     services: ClassVar[frozenset[str]] = frozenset({"speech"})
+    resource_kinds: ClassVar[dict[str, frozenset[str]]] = {"speech": frozenset(COLLECTION_OF)}
     service_label = "Azure AI Speech"
 
     @classmethod
@@ -192,7 +193,7 @@ class AzureSpeechStore(AzureStore):
         detail: dict[str, int] = {"ledger_unsafe_ids": len(unsafe)} if unsafe else {}
         for collection, _ in present:
             detail[collection] = detail.get(collection, 0) + 1
-        return Discovery(found=len(present) + len(unsafe), detail=detail)
+        return Discovery(found=len(present) + len(unsafe), counts=detail)
 
     def export(self, subject: Subject, sink: ExportSink) -> Outcome:
         rows, tagged, _ = self._items(subject)

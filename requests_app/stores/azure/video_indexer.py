@@ -86,6 +86,7 @@ def _arm_errors(config: dict[str, Any]) -> list[tuple[str, str]]:
 class AzureVideoIndexerStore(AzureStore):
     kind = "azure_video_indexer"
     services: ClassVar[frozenset[str]] = frozenset({"video_indexer"})
+    resource_kinds: ClassVar[dict[str, frozenset[str]]] = {"video_indexer": frozenset({"video"})}
     service_label = "Azure AI Video Indexer"
 
     @classmethod
@@ -235,7 +236,7 @@ class AzureVideoIndexerStore(AzureStore):
         return Discovery(
             found=len(present) + len(unsafe),
             provides={"video_id": present} if present else {},
-            detail={"videos": len(present)},
+            counts={"videos": len(present)},
         )
 
     def export(self, subject: Subject, sink: ExportSink) -> Outcome:
@@ -297,7 +298,7 @@ class AzureVideoIndexerStore(AzureStore):
 
     def verify_gone(self, subject: Subject) -> Discovery:
         if self.config.get("delete", "video") == "source_file":
-            return Discovery(found=0, detail={"note": "source files deleted; insights kept by configuration"})
+            return Discovery(found=0, note="source files deleted; insights kept by configuration")
         subject = without_unsafe(subject, _video_of)
         found = self.discover(subject)
         found.found += sum(1 for row in subject.erased_ledger if self._exists(_video_of(row)) is not None)

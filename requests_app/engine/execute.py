@@ -1,0 +1,339 @@
+"""Running one store task: claim it, run the store operation, record the result.
+
+- ``execute_task`` claims a pending task (status → running, attempts + 1),
+  runs the store operation outside any transaction while a heartbeat thread
+  keeps ``heartbeat_at`` fresh, then records the result — only if the claim is
+  still its own (``attempts`` unchanged).
+- Errors: ``TransientStoreError`` (and unknown exceptions) back off
+  exponentially with jitter via ``countdown``, honouring ``retry_after``;
+  ``PermanentStoreError`` or exhausted attempts fail the task and move the
+  request to needs_attention with the error.
+- ``run_chain`` (what the Celery tasks call): when a step hands out a task
+  whose queue this worker consumes, the worker keeps one such task and runs it
+  next, after the commit, instead of a broker round trip; so does ``finish``.
+  The kept task was handed out like any other (``dispatched_at``, then claimed)
+  and is kept only once that hand-out commits, so a worker killed in between
+  leaves a pending task the sweeper sends again. Other tasks handed out at the
+  same time still go through the broker, to run in parallel on other workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from portal import metrics
+from requests_app import ledger
+from requests_app.engine import finish as finishing
+from requests_app.engine import task_state
+from requests_app.engine.dispatch import (
+    ACTOR,
+    PH,
+    PR,
+    ST,
+    Chain,
+    advance,
+    backoff_seconds,
+    current_chain,
+    enqueue,
+    local_run,
+    locked,
+    locked_task,
+    max_attempts,
+    send_finish,
+    send_store_task,
+    stale_after,
+)
+from requests_app.engine.package_sinks import StagingSink
+from requests_app.engine.plan import subject_for
+from requests_app.models import PrivacyRequest, StoreTask, SubjectIdentity
+from requests_app.stores import registry
+from requests_app.stores.base import (
+    Deferred,
+    Discovery,
+    Outcome,
+    PermanentStoreError,
+    Store,
+    Subject,
+    TransientStoreError,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class _HeartbeatThread(threading.Thread):
+    """Keeps ``heartbeat_at`` fresh while a store operation runs (own DB connection)."""
+
+    def __init__(self, task_id: int, attempt: int):
+        super().__init__(daemon=True, name=f"heartbeat-{task_id}")
+        self.task_id, self.attempt = task_id, attempt
+        self.stopped = threading.Event()
+        # six beats per stale period: a slow database may miss a few before anyone takes it for dead
+        self.interval = max(0.3, stale_after().total_seconds() / 6)
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(self.interval):
+                try:
+                    StoreTask.objects.filter(pk=self.task_id, status=ST.RUNNING, attempts=self.attempt).update(
+                        heartbeat_at=timezone.now()
+                    )
+                except Exception:  # a missed beat is fine; the next one may work
+                    logger.warning("heartbeat for store task %s not recorded", self.task_id, exc_info=True)
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=5)
+
+
+# --- claim, run ---------------------------------------------------------------------------
+def claim(task_id: int) -> tuple[StoreTask, int] | None:
+    with transaction.atomic():
+        request_id = StoreTask.objects.filter(pk=task_id).values_list("request_id", flat=True).first()
+        if request_id is None:
+            return None
+        request = locked(request_id)
+        task = StoreTask.objects.select_for_update().get(pk=task_id)
+        now = timezone.now()
+        if task.status != ST.PENDING or request.status != PR.RUNNING:
+            return None  # done, failed, or somebody else is running it
+        if task.next_attempt_at and task.next_attempt_at > now + timedelta(seconds=2) and not local_run.get():
+            return None  # an early duplicate; the message with the countdown will come
+        task_state.claimed(task, now)
+        task.request = request
+        return task, task.attempts
+
+
+def with_ledger(store: Store, subject: Subject, stores: list[Store]) -> Subject:
+    """Hand a store the ledger rows it must delete (and, for verify, those it deleted)."""
+    subject.ledger = ledger.rows_for(store, subject, stores)
+    subject.erased_ledger = ledger.erased_rows_for(store, subject)
+    return subject
+
+
+def operate(store: Store, task: StoreTask, subject: Subject) -> Discovery | Outcome:
+    with_ledger(store, subject, registry.stores())
+    if task.phase == PH.DISCOVER:
+        return store.discover(subject)
+    if task.phase == PH.EXPORT:
+        with StagingSink.for_task(task, store) as sink:
+            return store.export(subject, sink)
+    if task.phase == PH.ERASE:
+        outcome = store.erase(subject)
+        # The engine, not the store, turns what was deleted into tombstones.
+        outcome.detail = {**outcome.detail, **ledger.record_result(outcome.ledger, task.pk)}
+        return outcome
+    found = store.verify_gone(subject)
+    if found.found:
+        raise TransientStoreError(
+            f'store "{store.name}": still finds {found.found} item(s) after erasure '
+            f"({_short_detail(found)}); trying again"
+        )
+    return found
+
+
+def _short_detail(found: Discovery) -> str:
+    if found.tables:
+        return ", ".join(f"{k}: {v}" for k, v in found.tables.items() if v) or "no detail"
+    return "no detail"
+
+
+def execute_task(task_id: int) -> str:
+    """Claim, run and record one store task. Returns what happened (for logs and commands)."""
+    claimed = claim(task_id)
+    if claimed is None:
+        return "skipped"
+    task, attempt = claimed
+    try:
+        store = registry.get(task.store)
+    except registry.StoresConfigError as exc:
+        return fail(task_id, attempt, "The stores file has errors: " + "; ".join(exc.errors[:3]), permanent=True)
+    except KeyError:
+        return fail(
+            task_id,
+            attempt,
+            f'Store "{task.store}" is no longer in the stores file; add it back, or resolve this request manually.',
+            permanent=True,
+        )
+    subject = subject_for(task.request, task)
+    started = time.monotonic()
+    outcome = _run(store, task, subject, attempt)
+    metrics.observe_store_task(task.store, task.phase, time.monotonic() - started, outcome)
+    return outcome
+
+
+def _run(store: Store, task: StoreTask, subject: Subject, attempt: int) -> str:
+    task_id = task.pk
+    heartbeat = _HeartbeatThread(task_id, attempt)
+    heartbeat.start()
+    try:
+        result = operate(store, task, subject)
+    except Deferred as exc:
+        return defer(task_id, attempt, exc)
+    except PermanentStoreError as exc:
+        return fail(task_id, attempt, str(exc), permanent=True)
+    except TransientStoreError as exc:
+        return fail(task_id, attempt, str(exc), retry_after=exc.retry_after)
+    except Exception as exc:  # unknown errors are treated as transient (see stores.base)
+        logger.warning("store task %s: %s", task_id, type(exc).__name__, exc_info=True)
+        return fail(task_id, attempt, f'store "{task.store}": unexpected {type(exc).__name__}; see the worker log')
+    finally:
+        heartbeat.stop()
+    return complete(task_id, attempt, result)
+
+
+# --- recording the result -------------------------------------------------------------------
+def complete(task_id: int, attempt: int | None, result: Discovery | Outcome) -> str:
+    """Record a store's result; ``attempt=None`` accepts it for whatever attempt is running (callbacks)."""
+    with transaction.atomic():
+        request, task = locked_task(task_id)
+        if task.status != ST.RUNNING or (attempt is not None and task.attempts != attempt):
+            return "superseded"
+        if isinstance(result, Discovery):
+            _record_discovery(request, task, result)
+        else:
+            _record_outcome(task, result)
+        task_state.succeeded(task, timezone.now())
+        advance(request)
+    return "succeeded"
+
+
+def _record_discovery(request: PrivacyRequest, task: StoreTask, result: Discovery) -> None:
+    detail = result.as_dict()
+    if task.phase == PH.VERIFY:
+        task.verified_gone = result.found == 0
+        detail = {"verify": detail}
+    else:
+        task.found_count = result.found
+        _persist_identities(request, task.store, result.provides)
+        detail["provided_kinds"] = sorted(k for k, v in result.provides.items() if v)
+    task.detail = {**task.detail, **detail}
+
+
+def _record_outcome(task: StoreTask, result: Outcome) -> None:
+    task.exported_count, task.erased_count, task.anonymised_count = (
+        result.exported,
+        result.erased,
+        result.anonymised,
+    )
+    task.detail = {
+        **{k: v for k, v in task.detail.items() if k != "awaiting_callback"},
+        **result.detail,
+        "manual_steps": [step.as_dict() for step in result.manual_steps],
+        "left": [item.as_dict() for item in result.left],
+        "retention": [item.as_dict() for item in result.retention],
+    }
+
+
+def needed_kinds() -> set[str]:
+    """Identity kinds worth keeping: those a store uses, and those the ledger records subjects by."""
+    loaded = registry.load()
+    used = set().union(*(s.uses for s in loaded.stores)) if loaded.stores else set()
+    return used | ledger.subject_kinds()
+
+
+def kept_identities(provides: dict[str, set[str]], wanted: set[str]) -> dict[str, set[str]]:
+    """The provided identities the engine keeps for later stores (workers and dry runs alike)."""
+    return {
+        kind: {value for value in values if value and len(value) <= 512}
+        for kind, values in provides.items()
+        if kind in wanted
+    }
+
+
+def _persist_identities(request: PrivacyRequest, source: str, provides: dict[str, set[str]]) -> None:
+    rows = [
+        SubjectIdentity(request=request, kind=kind, value=value, source=source)
+        for kind, values in kept_identities(provides, needed_kinds()).items()
+        for value in values
+    ]
+    SubjectIdentity.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+
+
+def fail(task_id: int, attempt: int, message: str, *, permanent: bool = False, retry_after: float | None = None) -> str:
+    with transaction.atomic():
+        request, task = locked_task(task_id)
+        if task.status != ST.RUNNING or task.attempts != attempt:
+            return "superseded"
+        now = timezone.now()
+        if permanent or task.attempts >= max_attempts():
+            task_state.failed(task, now, message)
+            if request.status == PR.RUNNING:
+                why = "" if permanent else f" (gave up after {task.attempts} attempts)"
+                request.transition(
+                    PR.NEEDS_ATTENTION,
+                    actor=ACTOR,
+                    action="execution_failed",
+                    attention_reason=f'Store "{task.store}", {task.get_phase_display().lower()}: {message}{why}',
+                    data={"store": task.store, "phase": task.phase, "task": task.pk},
+                )
+            return "failed"
+        delay = backoff_seconds(task.attempts, retry_after)
+        task_state.retrying(task, now, message, now + timedelta(seconds=delay))
+        enqueue(task, countdown=delay)
+    return "retrying"
+
+
+def defer(task_id: int, attempt: int, exc: Deferred) -> str:
+    with transaction.atomic():
+        _, task = locked_task(task_id)
+        if task.status != ST.RUNNING or task.attempts != attempt:
+            return "superseded"
+        task.detail = {**task.detail, "awaiting_callback": True}
+        task.next_attempt_at = timezone.now() + timedelta(seconds=exc.wait_seconds)
+        task.save(update_fields=["detail", "next_attempt_at"])
+    return "deferred"
+
+
+# --- one worker running the next steps itself -------------------------------------------
+def chain_budget() -> float:
+    """Seconds a worker keeps running kept steps before it hands the rest to the broker."""
+    return getattr(settings, "CELERY_TASK_SOFT_TIME_LIMIT", 600) / 4
+
+
+def run_chain(first: Callable[[], Any], queues: frozenset[str]) -> Any:
+    """Run ``first`` (start a request, or run a store task), then what it handed to this worker.
+
+    Steps kept while the budget lasts run here; the rest (and anything kept when
+    an error stops the chain) is sent through the broker.
+    """
+    chain = Chain(queues)
+    token = current_chain.set(chain)
+    started = time.monotonic()
+    try:
+        result = first()
+        while time.monotonic() - started < chain_budget():
+            if chain.next_task is not None:
+                task_id, chain.next_task, chain.keeping = chain.next_task, None, False
+                execute_task(task_id)
+            elif chain.finish is not None:
+                request_id, chain.finish = chain.finish, None
+                try:
+                    finishing.finish_or_give_up(request_id)
+                except finishing.FinishRetry as exc:
+                    send_finish(request_id, countdown=exc.countdown)
+            else:
+                break
+        return result
+    finally:
+        current_chain.reset(token)
+        _hand_back(chain)
+
+
+def _hand_back(chain: Chain) -> None:
+    """Send what the chain kept but did not run (budget spent, or an error) through the broker."""
+    if chain.next_task is not None:
+        kind = StoreTask.objects.filter(pk=chain.next_task).values_list("store_kind", flat=True).first() or ""
+        send_store_task(chain.next_task, kind)
+    if chain.finish is not None:
+        send_finish(chain.finish)
