@@ -3,7 +3,7 @@
 Roles are defined by app, not by model, so a model added later is covered
 without touching this file:
 
-- Privacy officers: everything in requests_app (requests, consent, ledger).
+- Privacy officers: everything in requests_app (requests, consent, ledger) and drp (its agents).
 - Moderators: everything in abuse_app.
 - Auditors: read-only everywhere, including the audit trail.
 - Portal admins: everything in the portal's own apps, API keys included.
@@ -30,12 +30,12 @@ LIAISONS = "Law-enforcement liaisons"
 RESTRICTED = {"notify_authorities", "add_authoritynotification"}
 
 ROLE_APPS = {
-    PRIVACY_OFFICERS: {"requests_app": "all", "portal.auditevent": "view"},
+    PRIVACY_OFFICERS: {"requests_app": "all", "drp": "all", "portal.auditevent": "view"},
     MODERATORS: {"abuse_app": "all", "portal.auditevent": "view"},
-    AUDITORS: {"requests_app": "view", "abuse_app": "view", "portal": "view"},
+    AUDITORS: {"requests_app": "view", "drp": "view", "abuse_app": "view", "portal": "view"},
     # Staff accounts too (to reset a colleague's second factor), but never superuser status:
     # see portal.admin_users.
-    ADMINS: {"requests_app": "all", "abuse_app": "all", "portal": "all", "auth.user": "all",
+    ADMINS: {"requests_app": "all", "drp": "all", "abuse_app": "all", "portal": "all", "auth.user": "all",
              "auth.group": "view", "axes": "all"},
     LIAISONS: {"abuse_app.authoritynotification": "all"},
 }

@@ -11,6 +11,7 @@ CELERY_BROKER_URL and EMAIL_URL to run on PostgreSQL, Redis/RabbitMQ and SMTP.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -83,8 +84,20 @@ PORTAL_VERIFY_LINK_HOURS = env_int("PORTAL_VERIFY_LINK_HOURS", 72, minimum=1)
 PORTAL_AUTO_APPROVE = env_list("PORTAL_AUTO_APPROVE", ["access", "consent_withdrawal"])
 PORTAL_DELETION_GRACE_HOURS = env_int("PORTAL_DELETION_GRACE_HOURS", 0, minimum=0)
 PORTAL_PACKAGE_DAYS = env_int("PORTAL_PACKAGE_DAYS", 7, minimum=1)
+# A repeat access request this many days after one completed is answered with that package while it is
+# still downloadable, instead of running again (0: always run again).
+PORTAL_REPEAT_ACCESS_DAYS = env_int("PORTAL_REPEAT_ACCESS_DAYS", 30, minimum=0)
 PORTAL_PACKAGE_MAX_DOWNLOADS = env_int("PORTAL_PACKAGE_MAX_DOWNLOADS", 5, minimum=1)
 PORTAL_REQUEST_RETENTION_DAYS = env_int("PORTAL_REQUEST_RETENTION_DAYS", 730, minimum=1)
+# Data Rights Protocol (requests_app/drp): the business id agents address (empty: DRP endpoints answer 404),
+# and whether status callbacks may go to plain http:// (only for a local test agent).
+PORTAL_DRP_BUSINESS_ID = env_str("PORTAL_DRP_BUSINESS_ID", "")
+PORTAL_DRP_ALLOW_HTTP_CALLBACKS = env_bool("PORTAL_DRP_ALLOW_HTTP_CALLBACKS", DEBUG)
+# Global Privacy Control (requests_app/gpc.py): "lastUpdate" of /.well-known/gpc.json, the day the operator
+# last changed how the site honours the signal.
+PORTAL_GPC_LAST_UPDATE = env_str("PORTAL_GPC_LAST_UPDATE", "2026-12-07")
+if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", PORTAL_GPC_LAST_UPDATE):
+    raise ConfigError("PORTAL_GPC_LAST_UPDATE: expected a date as YYYY-MM-DD")
 # Privacy-request forms (web): submissions per client IP, and per e-mail address entered.
 PORTAL_REQUEST_RATE = env_rate("PORTAL_REQUEST_RATE", "10/hour")
 PORTAL_REQUEST_EMAIL_RATE = env_rate("PORTAL_REQUEST_EMAIL_RATE", "5/day")
@@ -202,6 +215,7 @@ INSTALLED_APPS = [
     "csp",
     "portal",
     "requests_app",
+    "requests_app.drp",
     "abuse_app",
 ]
 

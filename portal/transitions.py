@@ -56,6 +56,19 @@ class Transitions:
             setattr(self, name, value)
         self.save(update_fields=["status", *fields])
         self._record(action=action, actor=actor, from_status=previous, to_status=to, reason=reason, data=data)
+        for listener in getattr(type(self), "_transition_listeners", ()):
+            listener(self, previous, to)
+
+    @classmethod
+    def register_transition_listener(cls, listener: Any) -> None:
+        """Call ``listener(obj, previous, to)`` after every transition of this model, inside its transaction.
+
+        Apps register from ``AppConfig.ready()`` (the Data Rights Protocol tells agents of status changes);
+        keep listeners cheap: they run in every transition of the model.
+        """
+        listeners = list(getattr(cls, "_transition_listeners", ()))
+        if listener not in listeners:
+            cls._transition_listeners = [*listeners, listener]  # type: ignore[attr-defined]  # per model class
 
     def transition_fields(self, to: str) -> dict[str, Any]:
         """Fields a move to ``to`` sets besides those the caller gives (override: e.g. ``closed_at``)."""

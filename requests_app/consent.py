@@ -111,6 +111,7 @@ def grant(
     ip: str = "",
     user_agent: str = "",
     notice_version: int | None = None,
+    gpc_confirmed: bool = False,
 ) -> Consent:
     kind, value = _clean_subject(subject_kind, subject_value)
     notice = purpose.current_notice()
@@ -124,7 +125,7 @@ def grant(
         )
     with transaction.atomic():
         existing = check(kind, value, purpose.slug)
-        if existing and existing.notice_id == notice.pk:
+        if existing and existing.notice_id == notice.pk and existing.gpc_confirmed >= gpc_confirmed:
             return existing
         consent = Consent.objects.create(
             subject_kind=kind,
@@ -135,13 +136,15 @@ def grant(
             method=method,
             ip_hash=tokens.pseudonymise(ip) if ip else "",
             user_agent=(user_agent or "")[:300],
+            gpc_confirmed=gpc_confirmed,
         )
         audit.record(
             subject_type="consent",
             subject_id=consent.pk,
             action="consent.granted",
             actor=actor,
-            data={"purpose": purpose.slug, "notice_version": notice.version, "method": method},
+            data={"purpose": purpose.slug, "notice_version": notice.version, "method": method,
+                  **({"gpc_confirmed": True} if gpc_confirmed else {})},
         )
     return consent
 

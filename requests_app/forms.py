@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from portal.email_address import EmailFormField
-from requests_app import services
+from requests_app import agents, services
 from requests_app.models import PrivacyRequest
 
 JURISDICTION_CHOICES = [
@@ -94,6 +94,42 @@ class RequestForm(forms.Form):
 
     def identifiers(self) -> dict[str, str]:
         return {name: self.cleaned_data.get(f"id_{name}", "") for name in self.identifier_names}
+
+
+class AgentRequestForm(RequestForm):
+    """The same request, filed by an authorized agent for a named consumer (requests_app/agents.py)."""
+
+    agent_name = forms.CharField(label=_("Your name (the agent)"), max_length=200)
+    agent_email = EmailFormField(label=_("Your e-mail address (the agent)"), max_length=254,
+                                 help_text=_("We send you a status link. You never receive the consumer's data."))
+    agent_organisation = forms.CharField(label=_("Your organisation, if any"), max_length=200, required=False)
+    permission = forms.FileField(
+        label=_("The consumer's signed permission"),
+        help_text=_("A PDF, PNG or JPEG of the permission the consumer signed for you, at most 3 MB."),
+        error_messages={"required": _("Attach the consumer's signed permission.")},
+    )
+
+    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+        super().__init__(*args, kind=kind, **kwargs)
+        self.fields["email"].label = _("The consumer's e-mail address")
+        self.fields["email"].help_text = _(
+            "The consumer confirms the request from this address before anything happens; any copy of "
+            "their data is sent there.")
+        self.fields["confirm"].label = _(
+            "I am authorized by the consumer to make this request for them, as the attached permission shows.")
+        self.fields["confirm"].error_messages["required"] = _("Tick the box to confirm you are authorized.")
+        self.fields["confirm"] = self.fields.pop("confirm")
+
+    def clean_permission(self) -> tuple[bytes, str]:
+        upload = self.cleaned_data["permission"]
+        if upload.size > agents.MAX_PERMISSION_BYTES:
+            raise forms.ValidationError(_("The signed permission is larger than 3 MB."))
+        try:
+            agents.clean_permission(upload.read(), upload.name)
+        except services.RequestError as exc:
+            raise forms.ValidationError(str(exc))
+        upload.seek(0)
+        return upload
 
 
 class FindRequestsForm(forms.Form):

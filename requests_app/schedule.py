@@ -31,6 +31,9 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # Azure resources whose subject the ledger does not cover (read-only; results in the admin)
     "requests-azure-scan": {"task": "azure.scan", "schedule": crontab(hour=4, minute=15, day_of_week=0),
                             "options": {"expires": 12 * 3600}},
+    # DRP replay records of messages that expired (requests_app/drp): the expiry check refuses them anyway
+    "drp-forget-expired-messages": {"task": "drp.forget_expired_messages", "schedule": 3600.0,
+                                    "options": {"expires": 1800}},
     "requests-deadline-reminders": {"task": "requests.deadline_reminders",
                                     "schedule": crontab(hour=7, minute=0), "options": {"expires": 6 * 3600}},
 }

@@ -80,6 +80,12 @@ ACTION_WORDS: dict[str, Words] = {
     "request.duplicate_submitted": lambda e: _(
         "You asked again while this request was open; we pointed you here instead of starting a second one."
     ),
+    "request.repeat_answered": lambda e: _(
+        "You asked for a copy again; the copy from this request can still be downloaded, so we pointed you here "
+        "instead of collecting everything a second time."
+    ),
+    "request.agent_filed": lambda e: _("An authorized agent filed this request on your behalf."),
+    "drp.received": lambda e: _("An authorized agent asked for this through the Data Rights Protocol."),
     "request.verified": lambda e: _("Your request was confirmed."),
     "request.approved": lambda e: _("Your request was approved."),
     "request.denied": lambda e: _("Your request was denied: %(reason)s") % {"reason": e.reason},

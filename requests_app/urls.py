@@ -35,6 +35,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("requests/new/access/", public.request_new, {"kind": "access"}, name="request-new-access"),
     path("requests/new/deletion/", public.request_new, {"kind": "deletion"}, name="request-new-deletion"),
     path("requests/new/<slug:kind>/", public.request_new, name="request-new"),
+    # An authorized agent files for a named consumer (requests_app/agents.py).
+    path("requests/new/<slug:kind>/agent/", public.request_new_by_agent, name="request-new-agent"),
     path("requests/submitted/", public.request_submitted, name="request-submitted"),
     path("requests/verify/<str:token>/", public.request_verify, name="request-verify"),
     path("requests/status/<str:token>/", public.request_status, name="request-status"),
@@ -52,5 +54,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # Anyone checks a deletion receipt against the published Ed25519 keys.
     path("receipts/verify/", receipts.verify, name="receipt-verify"),
     path(".well-known/privacy-receipt-keys.json", receipts.public_keys, name="receipt-public-keys"),
+    # Global Privacy Control is honoured (requests_app/gpc.py).
+    path(".well-known/gpc.json", consent.gpc_well_known, name="gpc-well-known"),
+    # The Data Rights Protocol's endpoints for authorized agents; their api_base is <site>/drp.
+    path("drp/", include("requests_app.drp.urls")),
     path("consent/", include(consent_patterns)),
 ]

@@ -6,9 +6,10 @@
 - ``store_tasks``: the execution engine's store tasks (inline and changelist);
 - ``links``: status, consent and access-package links (inline and changelists);
 - ``azure``: consent purposes and notices, consents, the transmission ledger, Azure scans;
+- ``agents``: requests filed by an authorized agent, with the consumer's signed permission;
 - ``words``: how the timeline and the approval preview say things.
 """
 
-from requests_app.admin import azure, links, privacy_requests, store_tasks
+from requests_app.admin import agents, azure, links, privacy_requests, store_tasks
 
-__all__ = ["azure", "links", "privacy_requests", "store_tasks"]
+__all__ = ["agents", "azure", "links", "privacy_requests", "store_tasks"]

@@ -51,7 +51,7 @@ class PurposeForm(forms.ModelForm):
 
     class Meta:
         model = ConsentPurpose
-        fields = ("slug", "title", "services", "requires_consent", "active")
+        fields = ("slug", "title", "services", "requires_consent", "sale_or_sharing", "active")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -66,8 +66,8 @@ class PurposeForm(forms.ModelForm):
 @admin.register(ConsentPurpose)
 class ConsentPurposeAdmin(admin.ModelAdmin):
     form = PurposeForm
-    list_display = ("title", "slug", "requires_consent", "active")
-    list_filter = ("active", "requires_consent")
+    list_display = ("title", "slug", "requires_consent", "sale_or_sharing", "active")
+    list_filter = ("active", "requires_consent", "sale_or_sharing")
     search_fields = ("slug", "title")
     inlines = [NoticeInline]
 

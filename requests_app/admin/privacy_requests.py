@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 
 from requests_app import services
 from requests_app.admin import words as admin_words
+from requests_app.admin.agents import AgentFilingInline
 from requests_app.admin.dashboard import DashboardMixin
 from requests_app.admin.links import StatusLinkInline
 from requests_app.admin.request_decisions import DECISIONS, DecisionsMixin
@@ -67,7 +68,7 @@ class PrivacyRequestAdmin(DecisionsMixin, DashboardMixin, admin.ModelAdmin):
     date_hierarchy = None
     ordering = ["-received_at"]
     actions = ["approve", "deny", "extend", "assign_me", "assign", "retry", "resolve", "cancel"]
-    inlines = [StoreTaskInline, StatusLinkInline]
+    inlines = [AgentFilingInline, StoreTaskInline, StatusLinkInline]
     change_form_template = "admin/requests_app/privacyrequest/change_form.html"
     change_list_template = "admin/requests_app/privacyrequest/change_list.html"
     readonly_fields = [

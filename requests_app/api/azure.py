@@ -27,7 +27,7 @@ from portal.api_keys import HasScope, api_key_of
 from portal.email_address import EmailSerializerField
 from portal.pagination import PagePagination
 from portal.throttles import HostAppThrottle
-from requests_app import consent, ledger
+from requests_app import consent, gpc, ledger
 from requests_app.models import Consent, ConsentNotice, ConsentPurpose
 
 
@@ -245,6 +245,10 @@ class ConsentCheckView(APIView):
             OpenApiParameter("subject_kind", str, default="user_id"),
             OpenApiParameter("subject", str, required=True),
             OpenApiParameter("purpose", str, required=True),
+            OpenApiParameter("gpc", bool, description=(
+                "true when the end user's browser sent Global Privacy Control (Sec-GPC: 1): a purpose marked "
+                "sale/sharing is withdrawn first (and what was sent under it erased), so the answer is false.")),
+            OpenApiParameter("email", str, description="Where the erasure receipt goes, if gpc withdraws."),
         ],
         responses={200: CONSENT_STATE, 400: ERROR},
     )
@@ -263,6 +267,21 @@ class ConsentCheckView(APIView):
                 "Give subject and purpose, e.g. ?subject_kind=user_id&subject=42&purpose=x.",
                 fields=missing,
             )
+        signal = request.query_params.get("gpc", "false")
+        if signal not in ("true", "false", "1", "0"):
+            return api_error("invalid", "gpc must be true or false.", fields={"gpc": ["Use true or false."]})
+        if signal in ("true", "1"):
+            key = api_key_of(request)
+            if key is None or not key.has_scope("consents:write"):
+                # the signal withdraws a consent: a read-only key may not cause that
+                return api_error("forbidden", "gpc=true withdraws consent: this API key needs the "
+                                 "'consents:write' scope too.", status=403)
+            try:
+                gpc.honour(purposes=gpc.sale_purposes().filter(slug=purpose), subject_kind=kind,
+                           subject_value=subject, email=request.query_params.get("email", ""),
+                           actor=key)
+            except consent.ConsentError as exc:
+                return _consent_error(exc)
         row = consent.check(kind, subject, purpose)
         return Response(_consent_json(row))
 

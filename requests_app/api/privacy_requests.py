@@ -34,6 +34,8 @@ from rest_framework.views import APIView
 from portal.api_keys import HasScope, api_key_of
 from portal.throttles import AtomicThrottleMixin, HostAppThrottle
 from requests_app import services
+from requests_app.api import agents as api_agents
+from requests_app.api.agents import AgentSerializer
 from requests_app.models import PrivacyRequest, StatusLink, StoreTask
 
 Kind = PrivacyRequest.Kind
@@ -112,6 +114,9 @@ class RequestCreateSerializer(serializers.Serializer):
 
 
 class PublicRequestSerializer(RequestCreateSerializer):
+    agent = AgentSerializer(required=False, help_text=(
+        "Only when an authorized agent files for the consumer: the consumer still confirms by e-mail, "
+        "staff check the permission, and any copy of the data goes to the consumer."))
     confirm = serializers.BooleanField(
         help_text="true: the requester read what will happen (deletion cannot be undone).",
         error_messages={"required": "Set “confirm” to true once the requester has read what will happen."},
@@ -267,6 +272,8 @@ class PrivacyRequestCreateView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
+            if data.get("agent"):
+                return api_agents.file_by_agent(data, ip=PublicThrottle().get_ident(request))
             privacy_request = services.request_submit(
                 kind=data["kind"],
                 email=data["email"],

@@ -11,6 +11,7 @@ sent to Azure, the orphan scans). Import them from here, as Django does.
 """
 
 from portal.transitions import InvalidTransition
+from requests_app.models.agents import AgentFiling
 from requests_app.models.consent import Consent, ConsentLink, ConsentNotice, ConsentPurpose
 from requests_app.models.execution import AccessPackage, Progress, StoreTask, StoreTaskQuerySet, SubjectIdentity
 from requests_app.models.ledger import AzureScan, Transmission
@@ -24,6 +25,7 @@ from requests_app.models.privacy_request import (
 
 __all__ = [
     "AccessPackage",
+    "AgentFiling",
     "AzureScan",
     "Consent",
     "ConsentLink",

@@ -18,6 +18,9 @@ class ConsentPurpose(models.Model):
     title = models.CharField(max_length=200)
     services = models.JSONField(default=list, help_text="Azure services used, e.g. ['face'].")
     requires_consent = models.BooleanField(default=True, help_text="Off only for purposes with another legal basis.")
+    sale_or_sharing = models.BooleanField(
+        default=False, help_text="Sale, sharing or targeted advertising: Global Privacy Control and DRP opt-outs "
+        "withdraw it (CCPA, 11 CCR §7025).")
     active = models.BooleanField(default=True)
 
     def __str__(self) -> str:
@@ -48,6 +51,8 @@ class Consent(models.Model):
     class Method(models.TextChoices):
         WEB = "web", "Web page"
         API = "api", "Host app API"
+        GPC = "gpc", "Global Privacy Control signal"
+        DRP = "drp", "Data Rights Protocol agent"
 
     subject_kind = models.CharField(max_length=64, default="user_id")
     subject_value = models.CharField(max_length=512)
@@ -60,6 +65,9 @@ class Consent(models.Model):
     withdrawn_method = models.CharField(max_length=8, choices=Method.choices, blank=True)
     ip_hash = models.CharField(max_length=64, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
+    # Granted after the page said the browser's Global Privacy Control signal asks otherwise (11 CCR
+    # §7025(c)(3)): the person's explicit choice, which the same signal then no longer withdraws.
+    gpc_confirmed = models.BooleanField(default=False)
 
     class Meta:
         indexes = [models.Index(fields=["subject_kind", "subject_value", "purpose", "withdrawn_at"])]

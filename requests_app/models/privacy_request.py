@@ -92,6 +92,8 @@ class PrivacyRequest(Transitions, models.Model):
         HOST_APP = "host_app", "Host app (authenticated user)"
         CONSENT_WITHDRAWAL = "consent_withdrawal", "Consent withdrawn"
         STAFF = "staff", "Staff"
+        DRP = "drp", "Data Rights Protocol agent"
+        AGENT = "agent", "Authorized agent (form or API)"
 
     S = Status
     TRANSITIONS: ClassVar[dict[str, set[str]]] = {
@@ -203,6 +205,7 @@ class StatusLink(models.Model):
         VERIFIED = "verified", "after confirming"
         API = "api", "host app API"
         LEGACY = "legacy", "HMAC-derived (before random links)"
+        AGENT = "agent", "the authorized agent's (status only, never the data)"
 
     request = models.ForeignKey(PrivacyRequest, on_delete=models.CASCADE, related_name="status_links")
     token_hash = models.CharField(max_length=64, unique=True)

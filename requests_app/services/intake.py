@@ -9,6 +9,7 @@ cannot tell the two cases apart.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -96,6 +97,9 @@ def request_submit(
         if existing is not None:
             _submitted_again(existing, channel=channel, ip=ip)
             return existing
+        recent = _recent_access(kind=kind, email=email)
+        if recent is not None:
+            return _answer_repeat(recent, actor="requester", channel=channel)
         request = PrivacyRequest(
             kind=kind,
             email=email,
@@ -134,6 +138,29 @@ def _submitted_again(existing: PrivacyRequest, *, channel: str, ip: str) -> None
     email_requester_later(existing, "request_duplicate")
 
 
+def _recent_access(*, kind: str, email: str, scope_purpose: str = "") -> PrivacyRequest | None:
+    """A completed access request of this address whose package can still be downloaded, completed within
+    ``PORTAL_REPEAT_ACCESS_DAYS``: a repeat is answered with it instead of running again."""
+    days = settings.PORTAL_REPEAT_ACCESS_DAYS
+    if kind != Kind.ACCESS or scope_purpose or not days:
+        return None
+    recent = (
+        PrivacyRequest.objects.select_related("package")
+        .filter(kind=kind, email=email, scope_purpose="", status=Status.COMPLETED,
+                completed_at__gte=timezone.now() - timedelta(days=days), package__isnull=False)
+        .order_by("-completed_at")
+        .first()
+    )
+    package = getattr(recent, "package", None)
+    return recent if package is not None and package.is_available else None
+
+
+def _answer_repeat(request: PrivacyRequest, *, actor: Any, channel: str) -> PrivacyRequest:
+    request.note(actor=actor, action="request.repeat_answered", data={"channel": channel})
+    email_requester_later(request, "request_repeat_access")
+    return request
+
+
 def request_resend_verification(*, request: PrivacyRequest) -> PrivacyRequest:
     """Send a new confirmation link (the old one stops working). Only while unverified."""
     with transaction.atomic():
@@ -149,6 +176,8 @@ def request_resend_verification(*, request: PrivacyRequest) -> PrivacyRequest:
 
 
 def _auto_approves(request: PrivacyRequest) -> bool:
+    if request.channel == Channel.AGENT:
+        return False  # staff check the consumer's signed permission first (requests_app/agents.py)
     policy = set(settings.PORTAL_AUTO_APPROVE)
     return request.kind in policy or (request.channel == Channel.CONSENT_WITHDRAWAL and "consent_withdrawal" in policy)
 
@@ -253,6 +282,9 @@ def request_file_verified(
             else:
                 existing.note(actor=actor, action="request.duplicate_submitted", data={"channel": channel})
             return existing
+        recent = _recent_access(kind=kind, email=email, scope_purpose=scope_purpose)
+        if recent is not None:
+            return _answer_repeat(recent, actor=actor, channel=channel)
         request = PrivacyRequest.objects.create(
             kind=kind,
             email=email,

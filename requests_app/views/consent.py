@@ -12,16 +12,19 @@ history entry, Referer header or later access-log line.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods
 
 from portal.ratelimit import client_ip, ratelimit
-from requests_app import consent, consent_email, forms
+from requests_app import consent, consent_email, forms, gpc
 from requests_app.models import Consent, ConsentLink, ConsentPurpose
 
 
@@ -56,11 +59,19 @@ def overview(request: HttpRequest) -> HttpResponse:
     purposes = list(ConsentPurpose.objects.filter(active=True).order_by("title"))
     link = _latest_link(request)
     choices = None
+    signal = False
     if link is not None:
-        choices = [(purpose, consent.check(link.subject_kind, link.subject_value, purpose.slug))
-                   for purpose in purposes if purpose.slug in link.purposes]
+        mine = [purpose for purpose in purposes if purpose.slug in link.purposes]
+        signal = gpc.signal_in(request) and any(purpose.sale_or_sharing for purpose in mine)
+        if signal and request.method == "GET":
+            try:
+                _honour_gpc(request, mine, {"kind": link.subject_kind, "value": link.subject_value,
+                                            "email": link.email})
+            except consent.ConsentError as exc:
+                error = str(exc)
+        choices = [(purpose, consent.check(link.subject_kind, link.subject_value, purpose.slug)) for purpose in mine]
     return render(request, "requests_app/consent/overview.html",
-                  {"purposes": purposes, "choices": choices, "form": form, "error": error},
+                  {"purposes": purposes, "choices": choices, "form": form, "error": error, "gpc_signal": signal},
                   status=400 if error or form.errors else 200)
 
 
@@ -97,49 +108,80 @@ def purpose_page(request: HttpRequest, slug: str) -> HttpResponse:
     subject = {"kind": link.subject_kind, "value": link.subject_value, "email": link.email} if link else None
     if request.method == "POST" and subject is None and not error:
         error = _("This consent link is not valid. Open the consent page from the app.")
+    # Global Privacy Control: the header, or navigator.globalPrivacyControl reported by static/js/gpc.js.
+    signal = purpose.sale_or_sharing and (gpc.signal_in(request) or request.POST.get("gpc") == "1")
+    if signal and subject is not None and (request.method == "GET" or request.POST.get("action") == "gpc"):
+        try:
+            _honour_gpc(request, [purpose], subject)
+        except consent.ConsentError as exc:
+            error = str(exc)
+        if request.method == "POST":
+            return redirect(request.path)
     if request.method == "POST" and subject is not None:
         action = request.POST.get("action")
+        if action == "grant" and signal and request.POST.get("gpc_override") != "1":
+            # A choice that conflicts with the signal is asked about first, never taken silently.
+            return _page(request, purpose, notice, subject, "", gpc_signal=True, confirm_override=True)
         try:
-            if action == "grant":
-                if notice is None or str(notice.version) != request.POST.get("notice_version"):
-                    raise consent.ConsentError(
-                        _("The notice changed while the page was open; read it again.")
-                    )
-                consent.grant(
-                    purpose=purpose,
-                    subject_kind=subject["kind"],
-                    subject_value=subject["value"],
-                    method=Consent.Method.WEB,
-                    actor="requester:consent page",
-                    ip=client_ip(request),
-                    user_agent=request.META.get("HTTP_USER_AGENT", ""),
-                )
-                messages.success(
-                    request, _("Thank you. Your consent is recorded; you can withdraw it here at any time.")
-                )
-            elif action == "withdraw":
-                _count, privacy_request = consent.withdraw(
-                    purpose=purpose,
-                    subject_kind=subject["kind"],
-                    subject_value=subject["value"],
-                    method=Consent.Method.WEB,
-                    actor="requester:consent page",
-                    email=subject["email"],
-                    language=getattr(request, "LANGUAGE_CODE", "en"),
-                )
-                text = _(
-                    "Your consent is withdrawn. Nothing more will be sent to Microsoft for this purpose."
-                )
-                if privacy_request:
-                    text += " " + _(
-                        "What was already sent is being deleted (reference %(ref)s); you will get a "
-                        "receipt by e-mail."
-                    ) % {"ref": privacy_request.reference}
-                messages.success(request, text)
+            _choose(request, purpose, notice, subject, action, gpc_confirmed=bool(signal))
             return redirect(request.path)
         except consent.ConsentError as exc:
             error = str(exc)
-    return _page(request, purpose, notice, subject, error)
+    return _page(request, purpose, notice, subject, error, gpc_signal=signal)
+
+
+def _choose(request: HttpRequest, purpose: ConsentPurpose, notice: Any, subject: dict, action: Any, *,
+            gpc_confirmed: bool) -> None:
+    """The person's own choice on the page: grant (for the notice they read) or withdraw."""
+    if action == "grant":
+        if notice is None or str(notice.version) != request.POST.get("notice_version"):
+            raise consent.ConsentError(_("The notice changed while the page was open; read it again."))
+        consent.grant(
+            purpose=purpose,
+            subject_kind=subject["kind"],
+            subject_value=subject["value"],
+            method=Consent.Method.WEB,
+            actor="requester:consent page",
+            ip=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            gpc_confirmed=gpc_confirmed,
+        )
+        messages.success(request, _("Thank you. Your consent is recorded; you can withdraw it here at any time."))
+    elif action == "withdraw":
+        _count, privacy_request = consent.withdraw(
+            purpose=purpose,
+            subject_kind=subject["kind"],
+            subject_value=subject["value"],
+            method=Consent.Method.WEB,
+            actor="requester:consent page",
+            email=subject["email"],
+            language=getattr(request, "LANGUAGE_CODE", "en"),
+        )
+        text = _("Your consent is withdrawn. Nothing more will be sent to Microsoft for this purpose.")
+        if privacy_request:
+            text += " " + _(
+                "What was already sent is being deleted (reference %(ref)s); you will get a receipt by e-mail."
+            ) % {"ref": privacy_request.reference}
+        messages.success(request, text)
+
+
+def _honour_gpc(request: HttpRequest, purposes: list[ConsentPurpose], subject: dict) -> None:
+    for done in gpc.honour(purposes=purposes, subject_kind=subject["kind"], subject_value=subject["value"],
+                           email=subject["email"], language=getattr(request, "LANGUAGE_CODE", "en")):
+        if done.erasure:
+            messages.success(request, _(
+                "What was already sent to Microsoft for this purpose is being deleted (reference %(ref)s); "
+                "you will get a receipt by e-mail."
+            ) % {"ref": done.erasure.reference})
+
+
+@require_http_methods(["GET", "HEAD"])
+@cache_control(max_age=3600, public=True)
+def gpc_well_known(request: HttpRequest) -> JsonResponse:
+    """``/.well-known/gpc.json``: this site honours Global Privacy Control."""
+    response = JsonResponse(gpc.well_known())
+    response["Access-Control-Allow-Origin"] = "*"  # public by design, read by browsers and crawlers
+    return response
 
 
 _SESSION_KEY = "consent_links"
@@ -162,12 +204,14 @@ def _session_link(request, slug: str):
     return None, error
 
 
-def _page(request, purpose, notice, subject, error):
+def _page(request, purpose, notice, subject, error, *, gpc_signal=False, confirm_override=False):
     current = consent.check(subject["kind"], subject["value"], purpose.slug) if subject else None
     return render(
         request,
         "requests_app/consent/purpose.html",
         {"purpose": purpose, "notice": notice, "error": error, "current": current,
-         "has_subject": subject is not None},
+         "has_subject": subject is not None, "gpc_signal": gpc_signal, "confirm_override": confirm_override,
+         # a sale/sharing consent still live: static/js/gpc.js reports navigator.globalPrivacyControl
+         "gpc_pending": bool(purpose.sale_or_sharing and current and not gpc_signal)},
         status=400 if error else 200,
     )

@@ -16,8 +16,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from portal.body_limits import MULTIPART_OVERHEAD, allows_body, max_form_bytes
 from portal.ratelimit import client_ip, ratelimit, token_guard
-from requests_app import forms, services
+from requests_app import agents, forms, services
 from requests_app.engine import reauth
 from requests_app.models import InvalidTransition, PrivacyRequest, StatusLink, StoreTask
 from requests_app.status_words import found_nothing, public_timeline, status_explanation, store_lines
@@ -38,32 +39,60 @@ def _posted_email(request) -> str:
     return (request.POST.get("email") or "").strip().lower()[:254]
 
 
-@require_http_methods(["GET", "POST"])
-@ratelimit("request-form", ip_rate)
-@ratelimit("request-form-email", _email_rate, key=_posted_email)
-def request_new(request, kind: str):
+def _request_form_page(request, kind: str, form_class, submit, extra: dict | None = None):
+    """The request form's GET and POST, shared by the consumer's form and the agent's (``submit(form)``)."""
     if kind not in Kind.values:
         raise Http404("unknown request kind")
-    form = forms.RequestForm(request.POST or None, kind=kind)
+    form = form_class(request.POST or None, request.FILES or None, kind=kind)
     if request.method == "POST" and form.is_valid():
         try:
-            privacy_request = services.request_submit(
-                kind=kind,
-                email=form.cleaned_data["email"],
-                jurisdiction=form.cleaned_data["jurisdiction"],
-                identifiers=form.identifiers(),
-                language=get_language() or settings.LANGUAGE_CODE,
-                channel=PrivacyRequest.Channel.WEB,
-                ip=client_ip(request),
-            )
+            privacy_request = submit(form)
         except services.RequestError as exc:
             form.add_error(None, str(exc))
         else:
             request.session["submitted_request"] = {"reference": privacy_request.reference, "kind": kind}
             return redirect("request-submitted")
-    return render(
-        request, "requests_app/new.html", {"form": form, "kind": kind, "is_deletion": kind == Kind.DELETION}
-    )
+    return render(request, "requests_app/new.html",
+                  {"form": form, "kind": kind, "is_deletion": kind == Kind.DELETION, **(extra or {})})
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit("request-form", ip_rate)
+@ratelimit("request-form-email", _email_rate, key=_posted_email)
+def request_new(request, kind: str):
+    return _request_form_page(request, kind, forms.RequestForm, lambda form: services.request_submit(
+        kind=kind,
+        email=form.cleaned_data["email"],
+        jurisdiction=form.cleaned_data["jurisdiction"],
+        identifiers=form.identifiers(),
+        language=get_language() or settings.LANGUAGE_CODE,
+        channel=PrivacyRequest.Channel.WEB,
+        ip=client_ip(request),
+    ))
+
+
+def _agent_body_limit() -> int:
+    return agents.MAX_PERMISSION_BYTES + max_form_bytes() + MULTIPART_OVERHEAD
+
+
+@allows_body(_agent_body_limit)
+@require_http_methods(["GET", "POST"])
+@ratelimit("request-form", ip_rate)
+@ratelimit("request-form-email", _email_rate, key=_posted_email)
+def request_new_by_agent(request, kind: str):
+    """An authorized agent files for a named consumer; the consumer confirms by e-mail (requests_app/agents.py)."""
+
+    def submit(form):
+        upload = form.cleaned_data["permission"]
+        return agents.request_submit_by_agent(
+            kind=kind, consumer_email=form.cleaned_data["email"],
+            jurisdiction=form.cleaned_data["jurisdiction"], identifiers=form.identifiers(),
+            language=get_language() or settings.LANGUAGE_CODE, agent_name=form.cleaned_data["agent_name"],
+            agent_email=form.cleaned_data["agent_email"], agent_organisation=form.cleaned_data["agent_organisation"],
+            permission=upload.read(), permission_name=upload.name, ip=client_ip(request),
+        )
+
+    return _request_form_page(request, kind, forms.AgentRequestForm, submit, {"is_agent": True})
 
 
 def request_submitted(request):
@@ -140,7 +169,9 @@ def request_status(request, token: str):
     progress = StoreTask.objects.filter(request=privacy_request).progress()
     completed = privacy_request.status == Status.COMPLETED
     nothing = completed and found_nothing(privacy_request)
-    package = getattr(privacy_request, "package", None) if completed and not nothing else None
+    # An authorized agent's link shows the status only: the data goes to the consumer (requests_app/agents.py).
+    agent_view = agents.is_agent_link(token)
+    package = getattr(privacy_request, "package", None) if completed and not nothing and not agent_view else None
     return render(
         request,
         "requests_app/status.html",

@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from portal.ratelimit import ratelimit, token_guard
-from requests_app import services
+from requests_app import agents, services
 from requests_app.engine import receipt
 from requests_app.models import PrivacyRequest
 from requests_app.views.packages import serve_package
@@ -37,7 +37,8 @@ def request_status_download(request, token: str):
     """
     privacy_request = services.find_by_status_token(token)
     package = getattr(privacy_request, "package", None) if privacy_request else None
-    if privacy_request is None or package is None or privacy_request.status != Status.COMPLETED:
+    if (privacy_request is None or package is None or privacy_request.status != Status.COMPLETED
+            or agents.is_agent_link(token)):  # an agent follows the status, never downloads the data
         return invalid_link(request, "status")
     return serve_package(request, package)
 

@@ -4,6 +4,7 @@ import pytest
 
 from requests_app import consent, ledger
 from requests_app.models import Consent, ConsentPurpose, PrivacyRequest
+from tests.requests_app.azure_helpers import face_store_toml
 
 NOTICE = ("We send the photos you upload to Microsoft's Face service to find the faces in them and to "
           "recognise you in new photos. We keep a face template for as long as you keep this feature on.")
@@ -52,3 +53,46 @@ def test_consent_grant_and_withdraw(page, live_server, face_purpose, check_a11y,
     assert page.get_by_role("button", name="I agree").is_visible()
     # Withdrawal starts the erasure of what was sent to Microsoft under this purpose.
     assert PrivacyRequest.objects.filter(kind="deletion", email="alice@example.com").exists()
+
+
+@pytest.fixture
+def face_store(tmp_path, settings, fake_face):
+    path = tmp_path / "stores.toml"
+    path.write_text(face_store_toml(fake_face) + '\n[[store]]\nname = "azure-ledger"\nkind = "azure_ledger"\n')
+    settings.PORTAL_STORES_FILE = str(path)
+    settings.PORTAL_STORE_TASK_BACKOFF_SECONDS = 0.01
+    return path
+
+
+@pytest.mark.submits("consent-purpose")
+def test_gpc_signal_withdraws_a_sale_purpose_and_erases_its_azure_data(page, live_server, face_store, fake_face):
+    from requests_app.engine import services as engine
+
+    ads = ConsentPurpose.objects.create(slug="ad-personalisation", title="Personalised ads from your photos",
+                                        services=["face"], sale_or_sharing=True)
+    consent.publish_notice(purpose=ads, text="We share what Face finds in your photos with ad partners.",
+                           actor="system")
+    consent.grant(purpose=ads, subject_kind="user_id", subject_value="1", method="api", actor=None)
+    person, _ = fake_face.add_person("app-users", user_data="")
+    ledger.record_transmission(client_id="ads-1", service="face", account=fake_face.url, resource_kind="person",
+                               resource_id=person, parent_ids={"person_group": "app-users"}, subject_value="1",
+                               purpose="ad-personalisation", payload_kind="image")
+    # The browser's Global Privacy Control setting, as chromium sends it with every request.
+    page.set_extra_http_headers({"Accept-Language": "en-GB,en;q=0.9", "Sec-GPC": "1"})
+
+    link = consent.subject_link("ad-personalisation", "user_id", "1", email="alice@example.com")
+    page.goto(link.replace("http://testserver", live_server.url))
+
+    assert page.get_by_text("Your browser asked us not to sell or share your data; we honoured it.").is_visible()
+    withdrawn = Consent.objects.get(purpose=ads)
+    assert withdrawn.withdrawn_method == "gpc"
+    erasure = PrivacyRequest.objects.get(kind="deletion", scope_purpose="ad-personalisation")
+    engine.run_local(erasure, sleep=lambda seconds: None)
+    erasure.refresh_from_db()
+    assert erasure.status == PrivacyRequest.Status.COMPLETED, erasure.attention_reason
+    assert person not in fake_face.groups["persongroups"]["app-users"]["persons"]
+
+    # Agreeing now conflicts with the signal: the page asks before recording anything.
+    page.get_by_role("button", name="I agree").click()
+    assert page.get_by_role("button", name="Yes, allow it anyway").is_visible()
+    assert Consent.objects.filter(purpose=ads, withdrawn_at__isnull=True).count() == 0

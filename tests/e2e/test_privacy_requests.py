@@ -125,3 +125,29 @@ def test_german_deletion_request_with_german_email(new_page, outbox, live_server
     page.get_by_role("button", name="Meine Anfrage bestätigen").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Ihre Löschanfrage"
     check_a11y(page, context="German status page")
+
+
+@pytest.mark.submits("request-new-agent")
+def test_authorized_agent_files_for_a_consumer_who_then_confirms(page, outbox, live_server, tmp_path):
+    permission = tmp_path / "signed-permission.pdf"
+    permission.write_bytes(b"%PDF-1.7\n% signed by Alice for Rights Helpers Inc.\n")
+    page.goto("/requests/new/access/")
+    page.get_by_role("link", name="Use the agent form").click()
+    assert page.url.endswith("/requests/new/access/agent/")
+
+    page.get_by_label("The consumer's e-mail address").fill(ALICE)
+    page.get_by_label("Your name (the agent)").fill("Rights Helpers Inc.")
+    page.get_by_label("Your e-mail address (the agent)").fill("agent@helpers.example")
+    page.get_by_label("The consumer's signed permission").set_input_files(str(permission))
+    page.locator("input[name=confirm]").check()
+    page.locator("form.stacked button[type=submit]").click()
+    assert "/requests/submitted/" in page.url
+
+    request = PrivacyRequest.objects.get(email=ALICE)
+    assert request.channel == "agent" and request.status == "unverified"
+    # The consumer, not the agent, confirms: the link goes to the consumer's address only.
+    assert all("/requests/verify/" not in m.body for m in outbox if "agent@helpers.example" in m.to)
+    page.goto(_link_from_mail(outbox, re.escape(live_server.url) + r"/requests/verify/\S+"))
+    page.get_by_role("button", name="Confirm my request").click()
+    request.refresh_from_db()
+    assert request.verified_at is not None and request.status == "verified"  # staff check the permission

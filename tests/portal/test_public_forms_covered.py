@@ -15,7 +15,9 @@ from pathlib import Path
 from tests.public_world import public_patterns
 
 E2E = Path(__file__).resolve().parents[1] / "e2e"
-NOT_PUBLIC = ("api/", "account/")  # the host app's API (test_hostile_input.py), staff second factor
+# The host app's API (test_hostile_input.py), staff second factor, the Data Rights Protocol's signed
+# machine-to-machine endpoints (tests/requests_app/test_drp.py).
+NOT_PUBLIC = ("api/", "account/", "drp/")
 # URL names served by the same view and form as another, already submitted, pattern.
 SAME_FORM_AS = {"request-new": "request-new-access"}  # /requests/new/<kind>/ for the kinds above
 

@@ -145,6 +145,7 @@ UNLIMITED_BY_DESIGN = {
     "requests_app.views.public.request_submitted", "requests_app.views.consent.overview",
     "abuse_app.views.received",
     "requests_app.views.receipts.public_keys",  # a small public file, cacheable, no lookup
+    "requests_app.views.consent.gpc_well_known",  # /.well-known/gpc.json: a constant, cacheable, no lookup
     "abuse_app.views.report",  # limited per address and e-mail inside abuse_app.services
 }
 

@@ -138,3 +138,18 @@ def video_indexer_config(fake: Any, **config: Any) -> dict[str, Any]:
         "max_tps": 1000,
         **config,
     }
+
+
+def face_store_toml(fake: Any, *, person_groups: str = '["app-users"]') -> str:
+    """A stores-file table of an ``azure_face`` store on the Face fake, fast retries, matched by e-mail."""
+    return f"""
+[[store]]
+name = "face"
+kind = "azure_face"
+endpoint = "{fake.url}"
+key = "{fake.key}"
+person_groups = {person_groups}
+match = "email"  # the registry requires needed kinds to be provided; e-mail always is
+max_tps = 1000
+retry_backoff = 0.01
+"""

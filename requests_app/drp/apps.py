@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class DrpConfig(AppConfig):
+    name = "requests_app.drp"
+    label = "drp"
+    verbose_name = "Data Rights Protocol"
+
+    def ready(self) -> None:
+        # Status callbacks: a DRP request's agent hears of every status change of its privacy request.
+        from requests_app.drp import services
+        from requests_app.models import PrivacyRequest
+
+        PrivacyRequest.register_transition_listener(services.on_privacy_request_transition)
