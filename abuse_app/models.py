@@ -701,3 +701,7 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} #{self.pk}"
+
+
+# The CyberTipline report of a child-safety case (its own module; defined after Case).
+from abuse_app.cybertipline.models import CyberTiplineReport  # noqa: E402,F401

@@ -15,4 +15,10 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": 15 * 60.0,
         "options": {"expires": 10 * 60},
     },
+    # Reports whose backoff is over, whose message was lost or whose worker died (lease lapsed).
+    "abuse-cybertipline-sweep": {
+        "task": "abuse.cybertipline_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
 }

@@ -37,3 +37,7 @@ def purge_evidence() -> int:
 def purge_reporters() -> int:
     """Blank reporters' names and e-mails once their cases and appeal windows are closed (retention)."""
     return services.reporter_identities_purge()
+
+
+# CyberTipline submission tasks live beside their models; imported so the worker registers them.
+from abuse_app.cybertipline.tasks import advance_cybertipline_report, sweep_cybertipline_reports  # noqa: E402,F401

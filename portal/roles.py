@@ -4,7 +4,10 @@ Roles are defined by app, not by model, so a model added later is covered
 without touching this file:
 
 - Privacy officers: everything in requests_app (requests, consent, ledger).
-- Moderators: everything in abuse_app.
+- Moderators: everything in abuse_app, except child-safety material (below).
+- Child-safety moderators: what moderators have, plus the restricted permissions: seeing
+  child-safety evidence and reporting cases to NCMEC's CyberTipline. A dedicated role, so
+  the fewest people are exposed to such material.
 - Auditors: read-only everywhere, including the audit trail.
 - Portal admins: everything in the portal's own apps, API keys included.
 
@@ -19,17 +22,24 @@ from django.db.models.signals import post_migrate
 
 PRIVACY_OFFICERS = "Privacy officers"
 MODERATORS = "Moderators"
+CHILD_SAFETY_MODERATORS = "Child-safety moderators"
 AUDITORS = "Auditors"
 ADMINS = "Portal admins"
 
 ROLE_APPS = {
     PRIVACY_OFFICERS: {"requests_app": "all", "portal.auditevent": "view"},
     MODERATORS: {"abuse_app": "all", "portal.auditevent": "view"},
+    CHILD_SAFETY_MODERATORS: {"abuse_app": "all", "portal.auditevent": "view"},
     AUDITORS: {"requests_app": "view", "abuse_app": "view", "portal": "view"},
     # Staff accounts too (to reset a colleague's second factor), but never superuser status:
     # see portal.admin_users.
     ADMINS: {"requests_app": "all", "abuse_app": "all", "portal": "all", "auth.user": "all",
              "auth.group": "view", "axes": "all"},
+}
+
+# Permissions only the roles named here get, whatever their app-wide grants say.
+RESTRICTED: dict[str, set[str]] = {
+    "abuse_app.handle_child_safety": {CHILD_SAFETY_MODERATORS},
 }
 
 
@@ -47,7 +57,8 @@ def sync_roles(**kwargs: Any) -> None:
             if level == "view":
                 qs = qs.filter(codename__startswith="view_")
             perms.extend(p for p in qs
-                         if not (p.content_type.model == "auditevent" and not p.codename.startswith("view_")))
+                         if not (p.content_type.model == "auditevent" and not p.codename.startswith("view_"))
+                         and role in RESTRICTED.get(f"{p.content_type.app_label}.{p.codename}", {role}))
         group.permissions.set(perms)
 
 
