@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 from abuse_app import services
 from abuse_app.forms import AppealDecisionForm, DecisionForm, NoteForm
 from abuse_app.models import Appeal, Case, Decision, Evidence, Notice, ReporterStanding, WebhookDelivery
+from abuse_app.services.child_safety import may_see_evidence
 from portal import audit
 from portal.admin import ReadOnlyAdmin
 
@@ -315,6 +316,8 @@ class NoticeAdmin(ReadOnlyAdmin):
         if not request.user.has_perm("abuse_app.view_evidence"):
             raise PermissionDenied(_("Only moderators and auditors may download evidence."))
         evidence = get_object_or_404(Evidence, pk=pk)
+        if not may_see_evidence(request.user, evidence):
+            raise PermissionDenied(_("This is child-safety evidence: only child-safety moderators may see it."))
         try:
             handle = services.evidence_open(evidence=evidence, actor=request.user)
         except services.AbuseError as exc:
@@ -570,3 +573,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
             )
             % {"n": count},
         )
+
+
+# The child-safety lane (CyberTipline reports, blurred previews): its own module.
+from abuse_app import admin_child_safety  # noqa: E402,F401

@@ -133,12 +133,29 @@ def cybertipline(settings):
         submission._SCHEMAS.clear()
 
 
-def child_safety_case(client, location: str = "https://app.example.com/p/9", account_id: str = "user-42"):
+def real_png(size: int = 64) -> bytes:
+    """A decodable checkerboard PNG (sharp edges: blurring it changes it a lot)."""
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", (size, size), (255, 255, 255))
+    for x in range(size):
+        for y in range(size):
+            if (x // 4 + y // 4) % 2:
+                image.putpixel((x, y), (200, 20, 20))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def child_safety_case(client, location: str = "https://app.example.com/p/9", account_id: str = "user-42",
+                      content: bytes = PNG):
     """A case with an evidence file (from an earlier notice) that a child-safety notice then joined."""
     from abuse_app.models import Case
 
     client.post("/report/", report_data(category="illegal", law="§184b StGB", locations=location,
-                                        evidence=[upload("shot.png", PNG)]))
+                                        evidence=[upload("shot.png", content)]))
     client.post(
         "/report/?lane=child-safety",
         {"lane": "child-safety", "category": "minors", "locations": location,

@@ -1,0 +1,150 @@
+"""Admin for the child-safety lane: CyberTipline reports, confirming a case, blurred evidence previews.
+
+Its own module (imported at the end of ``abuse_app.admin``) so the entry points can move into an
+``admin/`` package without untangling it. Every view checks the restricted permission
+``abuse_app.handle_child_safety`` where child-safety material is concerned (403 otherwise).
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from abuse_app.cybertipline.models import CyberTiplineReport, IncidentType, IndustryClassification
+from abuse_app.models import Case, Evidence
+from abuse_app.services import AbuseError, child_safety, exposure
+
+
+class ConfirmReportableForm(forms.Form):
+    incident_type = forms.ChoiceField(label=_("Incident type"), choices=IncidentType.choices)
+    industry_classification = forms.ChoiceField(
+        label=_("Industry classification of the files"), choices=IndustryClassification.choices, required=False
+    )
+    escalate_reason = forms.CharField(
+        label=_("Escalate to high priority: why"), required=False, max_length=500,
+        help_text=_("Only when a child may be in imminent danger; NCMEC triages these first."),
+    )
+    confirmed = forms.BooleanField(
+        label=_("I have reviewed this case and it is apparent child sexual exploitation to be reported."),
+        error_messages={
+            "required": _("Tick the confirmation: a report goes to NCMEC and cannot be undone once finished.")
+        },
+    )
+
+
+def _require_role(request: HttpRequest) -> None:
+    if not child_safety.may_handle_child_safety(request.user):
+        raise PermissionDenied(_("Only child-safety moderators may see child-safety material or report it."))
+
+
+def _evidence_for(request: HttpRequest, pk: int) -> Evidence:
+    if not request.user.has_perm("abuse_app.view_evidence"):
+        raise PermissionDenied(_("Only moderators and auditors may see evidence."))
+    evidence = get_object_or_404(Evidence.objects.select_related("notice"), pk=pk)
+    if not child_safety.may_see_evidence(request.user, evidence):
+        raise PermissionDenied(_("This is child-safety evidence: only child-safety moderators may see it."))
+    return evidence
+
+
+@admin.register(CyberTiplineReport)
+class CyberTiplineReportAdmin(admin.ModelAdmin):
+    list_display = ["case", "status", "ncmec_report_id", "environment", "attempts", "confirmed_by", "confirmed_at",
+                    "finished_at", "staff_told_at"]
+    list_filter = ["status", "environment"]
+    search_fields = ["ncmec_report_id", "case__reference"]
+    list_select_related = ["case", "confirmed_by"]
+    actions = ["retract"]
+    readonly_fields = [f.name for f in CyberTiplineReport._meta.fields]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return child_safety.may_handle_child_safety(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return child_safety.may_handle_child_safety(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # reports are made by confirming a case
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # the report's contents are kept under the legal hold
+
+    def get_actions(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+        actions = super().get_actions(request)
+        if not child_safety.may_handle_child_safety(request.user):
+            actions.pop("retract", None)
+        return actions
+
+    @admin.action(description=_("Retract the selected reports (only before they are finished)"))
+    def retract(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
+        for report in queryset:
+            try:
+                child_safety.cybertipline_retract(report=report, actor=request.user)
+            except AbuseError as exc:
+                messages.error(request, f"{report}: {exc}")
+            else:
+                messages.success(request, _("%(report)s: retraction queued.") % {"report": report})
+
+    def get_urls(self):  # type: ignore[no-untyped-def]
+        view = self.admin_site.admin_view
+        return [
+            path("confirm/<int:case_pk>/", view(self.confirm_view), name="abuse_app_case_cybertipline_confirm"),
+            path("evidence/<int:pk>/preview.png", view(self.preview_view), name="abuse_app_evidence_preview"),
+            path("evidence/<int:pk>/reveal/", view(require_POST(self.reveal_view)), name="abuse_app_evidence_reveal"),
+            *super().get_urls(),
+        ]
+
+    def confirm_view(self, request: HttpRequest, case_pk: int) -> HttpResponse:
+        _require_role(request)
+        case = get_object_or_404(Case, pk=case_pk)
+        form = ConfirmReportableForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                report = child_safety.case_confirm_reportable(
+                    case=case, actor=request.user, incident_type=form.cleaned_data["incident_type"],
+                    escalate_reason=form.cleaned_data["escalate_reason"],
+                    industry_classification=form.cleaned_data["industry_classification"],
+                )
+            except AbuseError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Confirmed: report %(pk)s is being sent to the CyberTipline.")
+                                 % {"pk": report.pk})
+                return HttpResponseRedirect(reverse("admin:abuse_app_case_change", args=[case.pk]))
+        return render(request, "abuse/admin/cybertipline_confirm.html", {
+            **self.admin_site.each_context(request), "opts": Case._meta, "case": case, "form": form,
+            "files": len(child_safety.case_evidence(case)),
+            "title": _("Report case %(ref)s to the CyberTipline") % {"ref": case.reference},
+        })
+
+    def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        evidence = _evidence_for(request, pk)
+        if not exposure.previewable(evidence):
+            raise PermissionDenied(_("This file has no preview; download it (the download is logged)."))
+        revealed = pk in exposure.revealed_ids(request.session)
+        try:
+            png = exposure.render_preview(evidence, revealed=revealed)
+        except (OSError, ValueError):  # Pillow: unreadable or truncated image
+            return HttpResponse(_("This image cannot be previewed; download it (the download is logged)."),
+                                status=404, content_type="text/plain; charset=utf-8")
+        response = HttpResponse(png, content_type="image/png")
+        response["Cache-Control"] = "no-store, private"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    def reveal_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        evidence = _evidence_for(request, pk)
+        exposure.evidence_reveal(evidence=evidence, actor=request.user, session=request.session)
+        back = request.POST.get("next", "")
+        if not back.startswith("/admin/"):
+            back = reverse("admin:abuse_app_notice_change", args=[evidence.notice_id])
+        return HttpResponseRedirect(f"{back}#evidence-{pk}")
+
