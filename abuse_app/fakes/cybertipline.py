@@ -159,11 +159,14 @@ class FakeCyberTipline:
             self.arrived[route].set()
             self._holds[route].wait(timeout=60)
         status, payload, ctype = self._respond(http, route, body)
-        http.send_response(status)
-        http.send_header("Content-Type", ctype)
-        http.send_header("Content-Length", str(len(payload)))
-        http.end_headers()
-        http.wfile.write(payload)
+        try:
+            http.send_response(status)
+            http.send_header("Content-Type", ctype)
+            http.send_header("Content-Length", str(len(payload)))
+            http.end_headers()
+            http.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the caller is gone (a killed worker): what it asked for is done all the same
 
     def _respond(self, http: BaseHTTPRequestHandler, route: str, body: bytes) -> tuple[int, bytes, str]:
         xml_type = "application/xml; charset=utf-8"
