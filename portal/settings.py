@@ -162,6 +162,11 @@ PORTAL_CYBERTIPLINE_MAX_TRIES = env_int("PORTAL_CYBERTIPLINE_MAX_TRIES", 9, mini
 PORTAL_CYBERTIPLINE_GIVE_UP_DAYS = env_int("PORTAL_CYBERTIPLINE_GIVE_UP_DAYS", 30, minimum=1)
 PORTAL_CYBERTIPLINE_BACKOFF_SECONDS = env_int("PORTAL_CYBERTIPLINE_BACKOFF_SECONDS", 60, minimum=1)
 PORTAL_CYBERTIPLINE_LEASE_SECONDS = env_int("PORTAL_CYBERTIPLINE_LEASE_SECONDS", 300, minimum=10)
+# The identity kind (stores file) of the host app's account ids: a reported account's id is held
+# under it, with its e-mail addresses, so privacy deletions withhold the account's data (legal hold).
+PORTAL_CYBERTIPLINE_ACCOUNT_ID_KIND = env_str("PORTAL_CYBERTIPLINE_ACCOUNT_ID_KIND", "user_id")
+# Stores whose data a legal hold withholds from privacy deletions (empty: every store).
+PORTAL_LEGAL_HOLD_STORES = env_list("PORTAL_LEGAL_HOLD_STORES", [])
 if PORTAL_CYBERTIPLINE_URL:
     if not PORTAL_CYBERTIPLINE_URL.startswith(("https://", "http://")):
         raise ConfigError("PORTAL_CYBERTIPLINE_URL: expected the API's https base URL, e.g. "

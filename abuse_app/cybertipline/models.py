@@ -9,6 +9,8 @@ which counts as done.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping, Set
 from datetime import datetime
 
 from django.conf import settings
@@ -136,3 +138,38 @@ class CyberTiplineReport(models.Model):
 
     def can_become(self, to: str) -> bool:
         return to in self.TRANSITIONS[self.status]
+
+
+def identity_digest(kind: str, value: str) -> str:
+    """How a held identity is stored and looked up: never the identifier itself."""
+    return hashlib.sha256(f"{kind}\x00{value.strip().lower()}".encode()).hexdigest()
+
+
+class HeldIdentity(models.Model):
+    """An identifier of a reported account, preserved as long as its case's legal hold lasts.
+
+    Privacy deletions of a subject with any of these identities withhold what the hold covers
+    (``portal.legal_holds``); extending the case's hold extends these too.
+    """
+
+    case = models.ForeignKey("abuse_app.Case", on_delete=models.CASCADE, related_name="held_identities")
+    kind = models.CharField(max_length=40, help_text="The identity kind of the stores file, e.g. user_id or email.")
+    digest = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "digest"], name="abuse_held_identity_once_per_case")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} held by {self.case_id}"
+
+
+def held_until(identities: Mapping[str, Set[str]], now: datetime) -> datetime | None:
+    """The ``portal.legal_holds`` source of abuse_app: the latest hold of a case holding any identity."""
+    digests = [identity_digest(kind, value) for kind, values in identities.items() for value in values]
+    if not digests:
+        return None
+    end: datetime | None = HeldIdentity.objects.filter(
+        digest__in=digests, case__legal_hold_until__gt=now
+    ).aggregate(end=models.Max("case__legal_hold_until"))["end"]
+    return end

@@ -18,7 +18,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from abuse_app.cybertipline import accounts
-from abuse_app.cybertipline.models import CyberTiplineReport, IncidentType, IndustryClassification
+from abuse_app.cybertipline.models import (
+    CyberTiplineReport,
+    HeldIdentity,
+    IncidentType,
+    IndustryClassification,
+    identity_digest,
+)
 from abuse_app.cybertipline.xml import ReportContent, Reporter, report_xml
 from abuse_app.models import Case, Evidence
 from abuse_app.services.errors import AbuseError
@@ -128,6 +134,7 @@ def case_confirm_reportable(
         if case.legal_hold_until is None or case.legal_hold_until < hold_until:
             case.legal_hold_until = hold_until
             case.save(update_fields=["legal_hold_until"])
+        held = _hold_account(case, content)
         case.note(
             actor=actor,
             action="abuse.cybertipline_confirmed",
@@ -138,12 +145,25 @@ def case_confirm_reportable(
                 "files": len(report.files),
                 "escalated": bool(report.escalate_reason),
                 "legal_hold_until": hold_until.isoformat(),
+                "held_identities": held,
             },
         )
         from abuse_app.cybertipline.tasks import advance_cybertipline_report
 
         transaction.on_commit(lambda: advance_cybertipline_report.delay(report.pk))
     return report
+
+
+def _hold_account(case: Case, content: ReportContent) -> int:
+    """Preserve the reported account's identifiers the report used for as long as the case is held."""
+    person = content.person
+    if person is None:
+        return 0
+    pairs = {(settings.PORTAL_CYBERTIPLINE_ACCOUNT_ID_KIND, person.esp_identifier)}
+    pairs |= {("email", email) for email in person.emails}
+    rows = [HeldIdentity(case=case, kind=kind, digest=identity_digest(kind, value)) for kind, value in pairs if value]
+    HeldIdentity.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
 
 
 def cybertipline_retract(*, report: CyberTiplineReport, actor: Any) -> CyberTiplineReport:

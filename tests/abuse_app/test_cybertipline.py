@@ -62,6 +62,13 @@ def test_report_built_from_case_validates_against_the_fake_xsd(client, cs_modera
         assert fragment in report.report_xml
     case.refresh_from_db()
     assert case.legal_hold_until >= timezone.now() + timedelta(days=364)
+    # The account's id and e-mail are held (hashed) for privacy deletions: portal.legal_holds answers.
+    from abuse_app.cybertipline.models import HeldIdentity
+    from portal import legal_holds
+
+    assert HeldIdentity.objects.filter(case=case).count() == 2
+    assert legal_holds.held_until({"email": {"SAM@example.net"}}) == case.legal_hold_until
+    assert legal_holds.held_until({"user_id": {"someone-else"}}) is None
 
 
 def test_moderator_without_the_role_cannot_confirm(client, moderator, cybertipline):
