@@ -705,3 +705,4 @@ class WebhookDelivery(models.Model):
 
 # The CyberTipline report of a child-safety case (its own module; defined after Case).
 from abuse_app.cybertipline.models import CyberTiplineReport  # noqa: E402,F401
+from abuse_app.hashmatch.models import BankedHash, HashBank  # noqa: E402,F401

@@ -165,6 +165,11 @@ PORTAL_CYBERTIPLINE_LEASE_SECONDS = env_int("PORTAL_CYBERTIPLINE_LEASE_SECONDS",
 # The identity kind (stores file) of the host app's account ids: a reported account's id is held
 # under it, with its e-mail addresses, so privacy deletions withhold the account's data (legal hold).
 PORTAL_CYBERTIPLINE_ACCOUNT_ID_KIND = env_str("PORTAL_CYBERTIPLINE_ACCOUNT_ID_KIND", "user_id")
+# Hash matching of media before it goes to Azure (POST /api/v1/media-checks/; docs/abuse.md).
+PORTAL_HASH_MATCH_MAX_DISTANCE = env_int("PORTAL_HASH_MATCH_MAX_DISTANCE", 31, minimum=0)
+PORTAL_HASH_INDEX_REFRESH_SECONDS = env_int("PORTAL_HASH_INDEX_REFRESH_SECONDS", 30, minimum=1)
+if PORTAL_HASH_MATCH_MAX_DISTANCE > 64:
+    raise ConfigError("PORTAL_HASH_MATCH_MAX_DISTANCE: at most 64 of PDQ's 256 bits (31 is the usual threshold)")
 # Stores whose data a legal hold withholds from privacy deletions (empty: every store).
 PORTAL_LEGAL_HOLD_STORES = env_list("PORTAL_LEGAL_HOLD_STORES", [])
 if PORTAL_CYBERTIPLINE_URL:

@@ -148,6 +148,24 @@ def _run(report: CyberTiplineReport) -> None:
         return
     api.finish(report.ncmec_report_id)
     _end(report, ST.FINISHED, "abuse.cybertipline_finished", finished_at=timezone.now(), last_error="")
+    _bank_reported_files(report, evidence)
+
+
+def _bank_reported_files(report: CyberTiplineReport, evidence: dict[int, Evidence]) -> None:
+    """Reported files join the hash bank of confirmed cases, so a copy sent later is caught."""
+    from abuse_app.services import hash_matching
+
+    pairs: list[tuple[str, str]] = []
+    for entry in report.files:
+        pairs.append(("md5", entry["md5"]))
+        item = evidence[entry["evidence"]]
+        if item.content_type.startswith("image/"):
+            with item.file.open("rb") as handle:
+                pdq = hash_matching.pdq_of_image(handle.read())
+            if pdq:
+                pairs.append(("pdq", pdq))
+    if pairs:
+        hash_matching.bank_add_hashes(pairs, label=f"CyberTipline {report.ncmec_report_id}")
 
 
 def _file_details(report: CyberTiplineReport, entry: dict[str, Any], item: Evidence) -> FileDetails:

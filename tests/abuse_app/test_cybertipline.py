@@ -96,6 +96,10 @@ def test_confirmed_case_goes_submit_upload_fileinfo_finish(client, cs_moderator,
     assert f'<originalFileHash hashType="MD5">{report.files[0]["md5"]}</originalFileHash>' in details
     finished = AuditEvent.objects.get(action="abuse.cybertipline_finished", subject_id=str(case.pk))
     assert finished.data["cybertipline_report_id"] == report.ncmec_report_id
+    # The reported file joins the bank of confirmed cases: a later copy is caught by /media-checks/.
+    from abuse_app.hashmatch.models import BankedHash
+
+    assert BankedHash.objects.filter(bank__name="confirmed-cases", kind="md5", value=report.files[0]["md5"]).exists()
 
 
 def test_exactly_once_under_30_percent_5xx_and_lost_replies(client, cs_moderator, cybertipline):
