@@ -202,3 +202,16 @@ def test_fake_refuses_wrong_credentials_and_invalid_xml(cybertipline):
         good.submit("<report><incidentSummary/></report>")
     with pytest.raises(RefusedError, match="4110"):
         good.submit("<report>")
+
+
+def test_check_command_reports_credentials_and_schema(cybertipline, settings):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("check_cybertipline", stdout=out)
+    assert "Remote User : esp-user" in out.getvalue() and "(test)" in out.getvalue()
+    settings.PORTAL_CYBERTIPLINE_PASSWORD = "wrong"
+    with pytest.raises(CommandError, match="code 2000.*PORTAL_CYBERTIPLINE_PASSWORD"):
+        call_command("check_cybertipline")
