@@ -45,6 +45,7 @@ from django.utils.translation import gettext as _
 from portal import audit, audit_chain, mail, roles, tokens
 from portal.models import AuditEvent
 from requests_app import deadlines, engine
+from requests_app.engine import legal_hold
 from requests_app.models import InvalidTransition, PrivacyRequest, StatusLink, SubjectIdentity
 from requests_app.stores.base import StoreError
 
@@ -788,6 +789,7 @@ def purge_closed_requests_pii(*, now: datetime | None = None, batch_size: int = 
     while True:
         ids = list(
             PrivacyRequest.objects.filter(closed_at__lt=cutoff, pii_purged_at__isnull=True)
+            .exclude(legal_hold.awaiting_release())  # its e-mail is needed to finish what a hold withheld
             .order_by("pk")
             .values_list("pk", flat=True)[:batch_size]
         )

@@ -24,6 +24,7 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from portal import legal_holds
@@ -65,6 +66,15 @@ def receipt_fields(detail: dict[str, Any]) -> dict[str, Any]:
     if not withheld_detail(detail):
         return {}
     return {"withheld": BASIS, "erased_at": None, "verified_gone": None, "verified_at": None}
+
+
+def awaiting_release() -> Exists:
+    """Requests with withheld data no follow-up deletion has taken over yet (kept from the PII purge)."""
+    return Exists(
+        StoreTask.objects.filter(request=OuterRef("pk"), phase=PH.ERASE, detail__withheld__basis=BASIS).exclude(
+            detail__withheld__has_key="continued_by"
+        )
+    )
 
 
 def has_withheld(request: PrivacyRequest) -> bool:

@@ -90,3 +90,18 @@ def test_hold_extended_upward_keeps_withholding(sqlite_stores, approved_request)
         follow_up = run(PrivacyRequest.objects.order_by("-pk").first())
     stores = {s["store"]: s for s in follow_up.receipt["stores"]}
     assert stores["uploads"]["withheld"] == "legal_obligation"  # asked again: still held
+
+
+def test_retention_purge_keeps_the_email_until_the_follow_up_is_filed(sqlite_stores, approved_request, settings):
+    settings.PORTAL_REQUEST_RETENTION_DAYS = 30
+    hold_account("1")
+    request = run(approved_request("deletion"))
+    with time_machine.travel(timezone.now() + timedelta(days=200), tick=False):
+        request_services.purge_closed_requests_pii()
+    request.refresh_from_db()
+    assert request.email and request.pii_purged_at is None  # still needed to finish the deletion
+    with time_machine.travel(timezone.now() + timedelta(days=366), tick=False):
+        assert legal_hold.release_withheld() == 1
+        request_services.purge_closed_requests_pii()
+    request.refresh_from_db()
+    assert request.pii_purged_at is not None
