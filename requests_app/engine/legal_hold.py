@@ -105,10 +105,12 @@ def release_withheld(*, now: datetime | None = None) -> int:
                 kind="deletion", email=original.email, actor="system:legal-hold",
                 reason=f"Completes {original.reference}: data withheld under a legal obligation that has ended.",
             )
+            # Same person, same scope: a consent withdrawal's follow-up erases only that purpose's data.
             follow_up.identifiers = original.identifiers
             follow_up.language = original.language
             follow_up.jurisdiction = original.jurisdiction
-            follow_up.save(update_fields=["identifiers", "language", "jurisdiction"])
+            follow_up.scope_purpose = original.scope_purpose
+            follow_up.save(update_fields=["identifiers", "language", "jurisdiction", "scope_purpose"])
             for task in tasks:
                 task.detail["withheld"]["continued_by"] = follow_up.reference
                 task.save(update_fields=["detail"])

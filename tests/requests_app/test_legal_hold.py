@@ -74,6 +74,7 @@ def test_hold_over_a_year_on_a_follow_up_deletion_completes_it(sqlite_stores, me
         assert legal_hold.release_withheld() == 0  # once
         follow_up = PrivacyRequest.objects.exclude(pk=request.pk).get()
         assert request.reference in follow_up.decision_reason
+        assert (follow_up.email, follow_up.scope_purpose) == (request.email, request.scope_purpose)
         follow_up = run(follow_up)
     assert follow_up.status == PrivacyRequest.Status.COMPLETED
     assert not (media_root / "avatars" / "1").exists()
