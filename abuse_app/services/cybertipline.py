@@ -82,7 +82,7 @@ def _end(report: CyberTiplineReport, to: str, action: str, *, reason: str = "", 
             action=action,
             from_status=previous,
             to_status=to,
-            reason=reason,
+            reason=reason or (f"CyberTipline report {report.ncmec_report_id}" if report.ncmec_report_id else ""),
             data={"report": report.pk, "cybertipline_report_id": report.ncmec_report_id or None,
                   "attempts": report.attempts},
         )
@@ -122,6 +122,7 @@ def _run(report: CyberTiplineReport) -> None:
         _save(report, "ncmec_report_id", "status")
         report.case.note(
             actor="system:cybertipline", action="abuse.cybertipline_opened",
+            reason=f"CyberTipline report {report.ncmec_report_id}",
             data={"report": report.pk, "cybertipline_report_id": report.ncmec_report_id},
         )
     evidence = {e.pk: e for e in Evidence.objects.filter(pk__in=[f["evidence"] for f in report.files])}

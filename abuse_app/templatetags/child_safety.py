@@ -33,3 +33,10 @@ def exposure_today(context: dict[str, Any]) -> dict[str, Any]:
     user = context["request"].user
     shown = user.has_perm("portal.view_auditevent") or child_safety.may_handle_child_safety(user)
     return {"shown": shown, "rows": exposure.exposure_by_moderator() if shown else []}
+
+
+@register.inclusion_tag("abuse/admin/_cybertipline_reports.html", takes_context=True)
+def cybertipline_reports(context: dict[str, Any], case: Case) -> dict[str, Any]:
+    """The case's CyberTipline reports (status, report id), for the child-safety role only."""
+    shown = child_safety.may_handle_child_safety(context["request"].user) and case.is_child_safety
+    return {"shown": shown, "reports": list(case.cybertipline_reports.all()) if shown else []}

@@ -111,3 +111,6 @@ def test_confirm_form_reports_the_case(client, cs_moderator, cybertipline):
     report = CyberTiplineReport.objects.get(case=case)
     assert report.confirmed_by == cs_moderator and report.industry_classification == "B2"
     assert Case.objects.get(pk=case.pk).legal_hold_until
+    CyberTiplineReport.objects.filter(pk=report.pk).update(ncmec_report_id="4564654", status="finished")
+    page = browser.get(f"/admin/abuse_app/case/{case.pk}/change/").content.decode()
+    assert "Report 4564654" in page and "Reported (finished)" in page
