@@ -96,15 +96,16 @@ class CyberTiplineReportAdmin(admin.ModelAdmin):
     def get_urls(self):  # type: ignore[no-untyped-def]
         view = self.admin_site.admin_view
         return [
-            path("confirm/<int:case_pk>/", view(self.confirm_view), name="abuse_app_case_cybertipline_confirm"),
+            path("confirm/<int:pk>/", view(self.confirm_view), name="abuse_app_case_cybertipline_confirm"),
             path("evidence/<int:pk>/preview.png", view(self.preview_view), name="abuse_app_evidence_preview"),
             path("evidence/<int:pk>/reveal/", view(require_POST(self.reveal_view)), name="abuse_app_evidence_reveal"),
             *super().get_urls(),
         ]
 
-    def confirm_view(self, request: HttpRequest, case_pk: int) -> HttpResponse:
+    def confirm_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Confirm case ``pk`` as reportable (the URL names the case, not a report)."""
         _require_role(request)
-        case = get_object_or_404(Case, pk=case_pk)
+        case = get_object_or_404(Case, pk=pk)
         form = ConfirmReportableForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
