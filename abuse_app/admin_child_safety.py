@@ -10,13 +10,16 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from abuse_app.cybertipline.models import CyberTiplineReport, IncidentType, IndustryClassification
+from abuse_app.hashmatch.models import HashBank
 from abuse_app.models import Case, Evidence
 from abuse_app.services import AbuseError, child_safety, exposure
 
@@ -149,3 +152,50 @@ class CyberTiplineReportAdmin(admin.ModelAdmin):
             back = reverse("admin:abuse_app_notice_change", args=[evidence.notice_id])
         return HttpResponseRedirect(f"{back}#evidence-{pk}")
 
+
+
+@admin.register(HashBank)
+class HashBankAdmin(admin.ModelAdmin):
+    """Hash banks (hashes only). Import with ``manage.py import_hash_bank``; switch a bank off here."""
+
+    list_display = ["name", "source", "active", "hash_count", "updated_at"]
+    list_filter = ["source", "active"]
+    search_fields = ["name"]
+    readonly_fields = ["name", "source", "active", "created_at", "updated_at"]
+    actions = ["switch_on", "switch_off"]
+
+    def get_queryset(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+        return super().get_queryset(request).annotate(n=Count("hashes"))
+
+    @admin.display(description=_("Hashes"), ordering="n")
+    def hash_count(self, obj: HashBank) -> int:
+        return int(getattr(obj, "n", 0))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return child_safety.may_handle_child_safety(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return child_safety.may_handle_child_safety(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # banks come from files and from reported cases
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return child_safety.may_handle_child_safety(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # switch a bank off instead: what matched stays explainable
+
+    def _switch(self, request: HttpRequest, queryset, active: bool) -> None:  # type: ignore[no-untyped-def]
+        # updated_at tells every web process to reload its index.
+        changed = queryset.update(active=active, updated_at=timezone.now())
+        messages.success(request, _("%(n)d bank(s) switched %(state)s.")
+                         % {"n": changed, "state": _("on") if active else _("off")})
+
+    @admin.action(description=_("Switch the selected banks on"), permissions=["change"])
+    def switch_on(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
+        self._switch(request, queryset, True)
+
+    @admin.action(description=_("Switch the selected banks off (no longer matched)"), permissions=["change"])
+    def switch_off(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
+        self._switch(request, queryset, False)

@@ -133,3 +133,16 @@ def test_inactive_bank_is_not_matched():
     hash_matching.bank_import_csv(name="old", text="kind,hash\nmd5,0123456789abcdef0123456789abcdef\n")
     HashBank.objects.update(active=False)
     assert hash_matching.find_matches(md5="0123456789abcdef0123456789abcdef") == []
+
+
+def test_switching_a_bank_off_in_admin_stops_its_matches(cs_moderator):
+    from tests.abuse_app.test_child_safety_access import logged_in
+
+    hash_matching.bank_import_csv(name="known", text="kind,hash\nmd5,0123456789abcdef0123456789abcdef\n")
+    assert hash_matching.find_matches(md5="0123456789abcdef0123456789abcdef")
+    bank = HashBank.objects.get()
+    browser = logged_in(cs_moderator)
+    assert '<td class="field-hash_count">1</td>' in browser.get("/admin/abuse_app/hashbank/").content.decode()
+    browser.post("/admin/abuse_app/hashbank/", {"action": "switch_off", "_selected_action": [bank.pk]})
+    hash_matching.forget_index()  # another process would notice within PORTAL_HASH_INDEX_REFRESH_SECONDS
+    assert hash_matching.find_matches(md5="0123456789abcdef0123456789abcdef") == []

@@ -30,7 +30,7 @@ def _ids(sections):
 REQUESTS = _sections("requests_app")
 ABUSE = _sections("abuse_app")
 # Sections only the child-safety role opens (tests/abuse_app/test_child_safety_access.py covers them).
-CHILD_SAFETY_ONLY = {"abuse_app.cybertiplinereport"}
+CHILD_SAFETY_ONLY = {"abuse_app.cybertiplinereport", "abuse_app.hashbank"}
 ABUSE_OPEN = [(m, a) for m, a in ABUSE if _ids([(m, a)])[0] not in CHILD_SAFETY_ONLY]
 
 
