@@ -53,6 +53,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from portal import metrics
+from requests_app.engine import legal_hold
 from requests_app.models import PrivacyRequest, StoreTask, SubjectIdentity
 from requests_app.stores import registry
 from requests_app.stores.base import (
@@ -458,6 +459,9 @@ def with_ledger(store: Store, subject: Subject, stores: list[Store]) -> Subject:
 
 
 def operate(store: Store, task: StoreTask, subject: Subject) -> Discovery | Outcome:
+    held = legal_hold.withheld(task, subject)  # a legal hold keeps this store's data: erase nothing
+    if held is not None:
+        return held
     with_ledger(store, subject, registry.stores())
     if task.phase == PH.DISCOVER:
         return store.discover(subject)
