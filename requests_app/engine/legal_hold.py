@@ -10,28 +10,24 @@ erases:
   something and is one the holds cover (``PORTAL_LEGAL_HOLD_STORES``, empty: all), the
   step does nothing and records ``{"withheld": {...}}``: the receipt and the request's page
   say "withheld under a legal obligation" — never why, never what was reported.
-- ``release_withheld()`` (beat, daily): when the hold has ended, files a follow-up deletion
-  request for the same person that completes what was withheld (a completed request stays
-  completed; its receipt stays true), with its own receipt.
+- ``requests_app.services.legal_hold.release_withheld()`` (beat, daily): when the hold has
+  ended, files a follow-up deletion request for the same person that completes what was
+  withheld (a completed request stays completed; its receipt stays true), with its own
+  receipt. A services module: filing a request is the services' job, and the engine imports
+  no services module back (tests/portal/test_import_graph.py).
 """
 
 from __future__ import annotations
 
-import logging
-from datetime import datetime
 from typing import Any
 
-from celery import shared_task
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
 
 from portal import legal_holds
 from requests_app.models import PrivacyRequest, StoreTask
 from requests_app.stores.base import Discovery, Outcome, Subject
 
-log = logging.getLogger(__name__)
 PH = StoreTask.Phase
 BASIS = "legal_obligation"  # GDPR Art. 17(3)(b); the only reason ever shown outside staff pages
 
@@ -79,49 +75,3 @@ def awaiting_release() -> Exists:
 
 def has_withheld(request: PrivacyRequest) -> bool:
     return any(withheld_detail(d or {}) for d in request.store_tasks.values_list("detail", flat=True))
-
-
-def release_withheld(*, now: datetime | None = None) -> int:
-    """File a follow-up deletion for every completed request whose withheld data is no longer held."""
-    from requests_app.engine import services as engine
-    from requests_app.services.intake import request_file_approved
-
-    now = now or timezone.now()
-    released = 0
-    candidates = StoreTask.objects.filter(
-        phase=PH.ERASE, request__kind=PrivacyRequest.Kind.DELETION, request__status=PrivacyRequest.Status.COMPLETED,
-        detail__withheld__basis=BASIS,
-    ).exclude(detail__withheld__has_key="continued_by").select_related("request")
-    for request_id in sorted({t.request_id for t in candidates}):
-        tasks = [t for t in candidates if t.request_id == request_id]
-        if any(datetime.fromisoformat(t.detail["withheld"]["until"]) > now for t in tasks):
-            continue
-        original = tasks[0].request
-        if not original.email:
-            log.warning("request %s: withheld data released, but its e-mail was purged; staff must act", request_id)
-            continue
-        with transaction.atomic():
-            follow_up = request_file_approved(
-                kind="deletion", email=original.email, actor="system:legal-hold",
-                reason=f"Completes {original.reference}: data withheld under a legal obligation that has ended.",
-            )
-            # Same person, same scope: a consent withdrawal's follow-up erases only that purpose's data.
-            follow_up.identifiers = original.identifiers
-            follow_up.language = original.language
-            follow_up.jurisdiction = original.jurisdiction
-            follow_up.scope_purpose = original.scope_purpose
-            follow_up.save(update_fields=["identifiers", "language", "jurisdiction", "scope_purpose"])
-            for task in tasks:
-                task.detail["withheld"]["continued_by"] = follow_up.reference
-                task.save(update_fields=["detail"])
-            original.note(actor="system:legal-hold", action="legal_hold_released",
-                          data={"follow_up": follow_up.reference})
-            engine.schedule_start(follow_up)
-        released += 1
-    return released
-
-
-@shared_task(name="requests.release_withheld", acks_late=True)
-def release_withheld_task() -> int:
-    """Daily: complete the deletions whose data a legal hold kept, once the hold has ended."""
-    return release_withheld()

@@ -14,8 +14,9 @@ from abuse_app.cybertipline.models import HeldIdentity, identity_digest
 from abuse_app.models import Case
 from requests_app import services as request_services
 from requests_app.demo import write_stores
-from requests_app.engine import legal_hold, receipt, services
+from requests_app.engine import receipt, services
 from requests_app.models import PrivacyRequest
+from requests_app.services.legal_hold import release_withheld
 from requests_app.services.schedule import requests_purge_closed_pii
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
@@ -68,11 +69,11 @@ def test_hold_over_a_year_on_a_follow_up_deletion_completes_it(sqlite_stores, me
     request = run(approved_request("deletion"))
     assert (media_root / "avatars" / "1" / "me.png").exists()
     assert sqlite_stores.rows("SELECT id FROM accounts_user WHERE id = 1") == [(1,)]  # every held store kept
-    assert legal_hold.release_withheld() == 0  # still held
+    assert release_withheld() == 0  # still held
 
     with time_machine.travel(timezone.now() + timedelta(days=366), tick=False):
-        assert legal_hold.release_withheld() == 1
-        assert legal_hold.release_withheld() == 0  # once
+        assert release_withheld() == 1
+        assert release_withheld() == 0  # once
         follow_up = PrivacyRequest.objects.exclude(pk=request.pk).get()
         assert request.reference in follow_up.decision_reason
         assert (follow_up.email, follow_up.scope_purpose) == (request.email, request.scope_purpose)
@@ -88,7 +89,7 @@ def test_hold_extended_upward_keeps_withholding(sqlite_stores, approved_request)
     run(approved_request("deletion"))
     Case.objects.filter(pk=case.pk).update(legal_hold_until=timezone.now() + timedelta(days=800))
     with time_machine.travel(timezone.now() + timedelta(days=366), tick=False):
-        assert legal_hold.release_withheld() == 1  # the task's recorded end passed: try again
+        assert release_withheld() == 1  # the task's recorded end passed: try again
         follow_up = run(PrivacyRequest.objects.order_by("-pk").first())
     stores = {s["store"]: s for s in follow_up.receipt["stores"]}
     assert stores["uploads"]["withheld"] == "legal_obligation"  # asked again: still held
@@ -103,7 +104,7 @@ def test_retention_purge_keeps_the_email_until_the_follow_up_is_filed(sqlite_sto
     request.refresh_from_db()
     assert request.email and request.pii_purged_at is None  # still needed to finish the deletion
     with time_machine.travel(timezone.now() + timedelta(days=366), tick=False):
-        assert legal_hold.release_withheld() == 1
+        assert release_withheld() == 1
         requests_purge_closed_pii()
     request.refresh_from_db()
     assert request.pii_purged_at is not None
