@@ -19,13 +19,15 @@ def evidence_previews(context: dict[str, Any], case: Case, part: str = "previews
     request = context["request"]
     allowed = child_safety.may_see_case_evidence(request.user, case)
     items = []
+    if not case.is_child_safety:  # other lanes: the decision page's previews, as they are
+        return {"shown": False, "part": part}
     if allowed:
         revealed = exposure.revealed_ids(request.session)
         for evidence in Evidence.objects.filter(notice__cases=case).order_by("pk").distinct():
             items.append({"evidence": evidence, "previewable": exposure.previewable(evidence),
                           "revealed": evidence.pk in revealed})
-    return {"allowed": allowed, "items": items, "case": case, "next": request.get_full_path(), "part": part,
-            "csrf_token": context.get("csrf_token")}
+    return {"shown": True, "allowed": allowed, "items": items, "case": case, "next": request.get_full_path(),
+            "part": part, "csrf_token": context.get("csrf_token")}
 
 
 @register.inclusion_tag("abuse_app/admin/_exposure_today.html", takes_context=True)

@@ -67,7 +67,11 @@ def test_moderator_without_the_role_gets_403_on_child_safety_evidence(client, mo
 def test_other_evidence_stays_open_to_moderators(client, moderator):
     client.post("/report/", report_data(locations="https://app.example.com/x", evidence=[upload("a.png", real_png())]))
     evidence = Evidence.objects.get()
-    assert logged_in(moderator).get(preview_url(evidence)).status_code == 200
+    browser = logged_in(moderator)
+    assert browser.get(preview_url(evidence)).status_code == 200
+    # Other lanes keep the decision page's previews only: no blurred section on the case page.
+    case = Case.objects.get()
+    assert 'id="evidence-previews"' not in browser.get(f"/admin/abuse_app/case/{case.pk}/change/").content.decode()
 
 
 def test_preview_is_blurred_until_revealed_and_the_reveal_is_audited(client, cs_moderator):
