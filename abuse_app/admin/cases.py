@@ -82,6 +82,7 @@ def _notices_with_evidence(request, case: Case) -> list[dict]:
                     and bool(item.file)
                     and item.content_type in PREVIEW_TYPES,
                     "blurred": case.is_child_safety and item.pk not in revealed,
+                    "restricted": not allowed,
                 }
                 for item in notice.evidence.all()
             ],

@@ -86,7 +86,8 @@ def test_child_safety_preview_blurred_until_revealed_and_reveal_audited(
     reveal = reverse("admin:abuse_app_case_reveal", args=[case.pk])
     # The lane is the child-safety role's: other moderators get no preview and cannot reveal.
     other = staff_client(moderator)
-    assert "abuse-preview" not in other.get(_decide_url(case)).content.decode()
+    refused_page = other.get(_decide_url(case)).content.decode()
+    assert "abuse-preview" not in refused_page and "restricted to child-safety moderators" in refused_page
     assert other.post(reveal, {"evidence": png.pk}).status_code == 403
     moderator = cs_moderator
     admin = staff_client(moderator)
