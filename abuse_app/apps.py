@@ -3,7 +3,7 @@ from django.conf import settings
 
 from abuse_app.dsa import vocabulary
 from abuse_app.schedule import BEAT_SCHEDULE
-from portal import schedule
+from portal import legal_holds, schedule
 from portal.config import ConfigError
 
 
@@ -15,9 +15,12 @@ class AbuseAppConfig(AppConfig):
         # In ready(): the tasks module imports models, which need the app registry filled. Importing
         # it registers the tasks that services send by name (portal.celery.enqueue) in every process.
         from abuse_app import tasks  # noqa: F401
+        from abuse_app.cybertipline.models import held_until
 
         schedule.register(BEAT_SCHEDULE)
         check_content_types(settings.PORTAL_DSA_TDB_CONTENT_TYPES)
+        # Privacy deletions ask portal.legal_holds before erasing; reported accounts answer here.
+        legal_holds.register(held_until)
 
 
 def check_content_types(chosen: list[str]) -> None:

@@ -654,6 +654,10 @@ class WebhookDelivery(models.Model):
         return f"{self.event} #{self.pk}"
 
 
-# DSA duties outside the portal (Transparency Database, Art. 18): their own module, abuse_app models.
+# Models in their own modules, still abuse_app models: the CyberTipline report of a child-safety
+# case, the hash banks, and the DSA duties outside the portal (Transparency Database, Art. 18).
+from abuse_app.cybertipline.models import CyberTiplineReport as CyberTiplineReport  # noqa: E402
 from abuse_app.dsa.models import AuthorityNotification as AuthorityNotification  # noqa: E402
 from abuse_app.dsa.models import StatementSubmission as StatementSubmission  # noqa: E402
+from abuse_app.hashmatch.models import BankedHash as BankedHash  # noqa: E402
+from abuse_app.hashmatch.models import HashBank as HashBank  # noqa: E402

@@ -26,4 +26,10 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": DSA_TDB_SWEEP_SECONDS,
         "options": {"expires": DSA_TDB_SWEEP_SECONDS * 0.8},
     },
+    # Reports whose backoff is over, whose message was lost or whose worker died (lease lapsed).
+    "abuse-cybertipline-sweep": {
+        "task": "abuse.cybertipline_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
 }

@@ -54,3 +54,7 @@ def send_statements(self: Task[[], int]) -> int:
         return transparency_db.statements_send_due().sent
     except transparency_db.TransientSubmissionError as exc:
         raise self.retry(countdown=exc.retry_in, exc=exc)
+
+
+# CyberTipline submission tasks live beside their models; imported so the worker registers them.
+from abuse_app.cybertipline.tasks import advance_cybertipline_report, sweep_cybertipline_reports  # noqa: E402,F401

@@ -7,9 +7,11 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from abuse_app import views
 from abuse_app.api import AbuseReportView
+from abuse_app.hashmatch.api import MediaCheckView
 
 api_patterns: list[URLPattern | URLResolver] = [
     path("abuse-reports/", AbuseReportView.as_view(), name="api-abuse-reports"),
+    path("media-checks/", MediaCheckView.as_view(), name="api-media-checks"),
 ]
 
 urlpatterns: list[URLPattern | URLResolver] = [

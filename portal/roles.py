@@ -4,7 +4,10 @@ Roles are defined by app, not by model, so a model added later is covered
 without touching this file:
 
 - Privacy officers: everything in requests_app (requests, consent, ledger) and drp (its agents).
-- Moderators: everything in abuse_app.
+- Moderators: everything in abuse_app, except child-safety material (below).
+- Child-safety moderators: what moderators have, plus the restricted permissions: seeing
+  child-safety evidence and reporting cases to NCMEC's CyberTipline. A dedicated role, so
+  the fewest people are exposed to such material.
 - Auditors: read-only everywhere, including the audit trail.
 - Portal admins: everything in the portal's own apps, API keys included.
 - Law-enforcement liaisons: notify authorities (DSA Art. 18). Moderators get this role
@@ -22,16 +25,19 @@ from django.db.models.signals import post_migrate
 
 PRIVACY_OFFICERS = "Privacy officers"
 MODERATORS = "Moderators"
+CHILD_SAFETY_MODERATORS = "Child-safety moderators"
 AUDITORS = "Auditors"
 ADMINS = "Portal admins"
 LIAISONS = "Law-enforcement liaisons"
 
 # Granted only by naming them (a model grant), never by an app-wide "all".
-RESTRICTED = {"notify_authorities", "add_authoritynotification"}
+RESTRICTED = {"notify_authorities", "add_authoritynotification", "handle_child_safety"}
 
 ROLE_APPS = {
     PRIVACY_OFFICERS: {"requests_app": "all", "drp": "all", "portal.auditevent": "view"},
     MODERATORS: {"abuse_app": "all", "portal.auditevent": "view"},
+    CHILD_SAFETY_MODERATORS: {"abuse_app": "all", "portal.auditevent": "view",
+                              "abuse_app.cybertiplinereport": "all"},
     AUDITORS: {"requests_app": "view", "drp": "view", "abuse_app": "view", "portal": "view"},
     # Staff accounts too (to reset a colleague's second factor), but never superuser status:
     # see portal.admin_users.

@@ -195,6 +195,45 @@ if PORTAL_DSA_TDB_CLAIM_SECONDS <= PORTAL_DSA_TDB_TIMEOUT:
 # kernel imports no app.
 PORTAL_DSA_TDB_CONTENT_TYPES = env_list("PORTAL_DSA_TDB_CONTENT_TYPES", ["CONTENT_TYPE_OTHER"])
 PORTAL_DSA_TDB_CONTENT_TYPE_OTHER = env_str("PORTAL_DSA_TDB_CONTENT_TYPE_OTHER", "User content in the app")
+# NCMEC CyberTipline reports of confirmed child-safety cases (abuse_app/cybertipline; docs/abuse.md).
+# Off unless the API's base URL is set: https://exttest.cybertip.org/ispws (test) or .../ispws on
+# report.cybertip.org (production, after registering as an ESP with NCMEC).
+PORTAL_CYBERTIPLINE_URL = env_str("PORTAL_CYBERTIPLINE_URL", "").rstrip("/")
+PORTAL_CYBERTIPLINE_USERNAME = env_str("PORTAL_CYBERTIPLINE_USERNAME", "")
+PORTAL_CYBERTIPLINE_PASSWORD = env_str("PORTAL_CYBERTIPLINE_PASSWORD", "")
+PORTAL_CYBERTIPLINE_ENVIRONMENT = env_str("PORTAL_CYBERTIPLINE_ENVIRONMENT", "test")
+PORTAL_CYBERTIPLINE_REPORTER_EMAIL = env_str("PORTAL_CYBERTIPLINE_REPORTER_EMAIL", PORTAL_OPERATOR_CONTACT)
+PORTAL_CYBERTIPLINE_REPORTER_FIRST_NAME = env_str("PORTAL_CYBERTIPLINE_REPORTER_FIRST_NAME", "")
+PORTAL_CYBERTIPLINE_REPORTER_LAST_NAME = env_str("PORTAL_CYBERTIPLINE_REPORTER_LAST_NAME", "")
+PORTAL_CYBERTIPLINE_LEGAL_URL = env_str("PORTAL_CYBERTIPLINE_LEGAL_URL", "")
+PORTAL_CYBERTIPLINE_TERMS = env_str("PORTAL_CYBERTIPLINE_TERMS", "")
+PORTAL_CYBERTIPLINE_MAX_TRIES = env_int("PORTAL_CYBERTIPLINE_MAX_TRIES", 9, minimum=1)
+PORTAL_CYBERTIPLINE_GIVE_UP_DAYS = env_int("PORTAL_CYBERTIPLINE_GIVE_UP_DAYS", 30, minimum=1)
+PORTAL_CYBERTIPLINE_BACKOFF_SECONDS = env_int("PORTAL_CYBERTIPLINE_BACKOFF_SECONDS", 60, minimum=1)
+PORTAL_CYBERTIPLINE_LEASE_SECONDS = env_int("PORTAL_CYBERTIPLINE_LEASE_SECONDS", 300, minimum=10)
+# The identity kind (stores file) of the host app's account ids: a reported account's id is held
+# under it, with its e-mail addresses, so privacy deletions withhold the account's data (legal hold).
+PORTAL_CYBERTIPLINE_ACCOUNT_ID_KIND = env_str("PORTAL_CYBERTIPLINE_ACCOUNT_ID_KIND", "user_id")
+# Hash matching of media before it goes to Azure (POST /api/v1/media-checks/; docs/abuse.md).
+PORTAL_HASH_MATCH_MAX_DISTANCE = env_int("PORTAL_HASH_MATCH_MAX_DISTANCE", 31, minimum=0)
+PORTAL_HASH_INDEX_REFRESH_SECONDS = env_int("PORTAL_HASH_INDEX_REFRESH_SECONDS", 30, minimum=1)
+if PORTAL_HASH_MATCH_MAX_DISTANCE > 64:
+    raise ConfigError("PORTAL_HASH_MATCH_MAX_DISTANCE: at most 64 of PDQ's 256 bits (31 is the usual threshold)")
+# Stores whose data a legal hold withholds from privacy deletions (empty: every store).
+PORTAL_LEGAL_HOLD_STORES = env_list("PORTAL_LEGAL_HOLD_STORES", [])
+if PORTAL_CYBERTIPLINE_URL:
+    if not PORTAL_CYBERTIPLINE_URL.startswith(("https://", "http://")):
+        raise ConfigError("PORTAL_CYBERTIPLINE_URL: expected the API's https base URL, e.g. "
+                          "https://exttest.cybertip.org/ispws")
+    if not (PORTAL_CYBERTIPLINE_USERNAME and PORTAL_CYBERTIPLINE_PASSWORD):
+        raise ConfigError("PORTAL_CYBERTIPLINE_USERNAME and PORTAL_CYBERTIPLINE_PASSWORD: required when "
+                          "PORTAL_CYBERTIPLINE_URL is set (the credentials NCMEC issued)")
+if PORTAL_CYBERTIPLINE_ENVIRONMENT not in {"test", "production"}:
+    raise ConfigError("PORTAL_CYBERTIPLINE_ENVIRONMENT: must be test or production")
+if PORTAL_CYBERTIPLINE_MAX_TRIES > 9:
+    raise ConfigError("PORTAL_CYBERTIPLINE_MAX_TRIES: at most 9 (fewer than 10 tries, then staff are told)")
+if PORTAL_CYBERTIPLINE_GIVE_UP_DAYS > 30:
+    raise ConfigError("PORTAL_CYBERTIPLINE_GIVE_UP_DAYS: at most 30 (report as soon as reasonably possible)")
 
 # --- Django ---------------------------------------------------------------------
 INSTALLED_APPS = [

@@ -36,4 +36,7 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
                                     "options": {"expires": 1800}},
     "requests-deadline-reminders": {"task": "requests.deadline_reminders",
                                     "schedule": crontab(hour=7, minute=0), "options": {"expires": 6 * 3600}},
+    # deletions whose data a legal hold withheld are completed once the hold has ended
+    "requests-release-withheld": {"task": "requests.release_withheld", "schedule": crontab(hour=4, minute=45),
+                                  "options": {"expires": 6 * 3600}},
 }

@@ -18,6 +18,7 @@ from abuse_app.admin.common import PREVIEW_TYPES, REVEALED_SESSION_KEY, short_ti
 from abuse_app.dsa.admin import has_notify_authorities_permission, notify_authorities
 from abuse_app.forms import DecisionForm, NoteForm
 from abuse_app.models import Case, Evidence, Notice
+from abuse_app.services.child_safety import may_see_case_evidence
 from portal import audit
 
 
@@ -68,6 +69,7 @@ def _notices_with_evidence(request, case: Case) -> list[dict]:
     the preview stays greyscale and blurred until the moderator reveals it (audited too).
     """
     revealed = set(request.session.get(REVEALED_SESSION_KEY, []))
+    allowed = may_see_case_evidence(request.user, case)  # the lane is for its role only
     notices = case.notices.prefetch_related("evidence").order_by("received_at")
     return [
         {
@@ -75,8 +77,12 @@ def _notices_with_evidence(request, case: Case) -> list[dict]:
             "evidence": [
                 {
                     "file": item,
-                    "preview": not item.purged_at and bool(item.file) and item.content_type in PREVIEW_TYPES,
+                    "preview": allowed
+                    and not item.purged_at
+                    and bool(item.file)
+                    and item.content_type in PREVIEW_TYPES,
                     "blurred": case.is_child_safety and item.pk not in revealed,
+                    "restricted": not allowed,
                 }
                 for item in notice.evidence.all()
             ],
@@ -242,14 +248,20 @@ class CaseAdmin(admin.ModelAdmin):
         )
 
     def reveal_view(self, request, pk: int):
-        """Un-blur one child-safety preview (POSTed ``evidence`` id) for this session; audited on the case."""
+        """Un-blur one child-safety preview (POSTed ``evidence`` id) for this session; audited on the case.
+
+        Back to the decision page, or to the admin page named by ``next`` (the case page's previews).
+        """
         if not request.user.has_perm("abuse_app.view_evidence"):
             raise PermissionDenied(_("Only moderators and auditors may look at evidence."))
-        decide_url = reverse("admin:abuse_app_case_decide", args=[pk])
+        if not may_see_case_evidence(request.user, get_object_or_404(Case, pk=pk)):
+            raise PermissionDenied(_("This is child-safety evidence: only child-safety moderators may see it."))
+        back = request.POST.get("next", "")
+        decide_url = back if back.startswith("/admin/") else reverse("admin:abuse_app_case_decide", args=[pk])
         evidence_pk = request.POST.get("evidence", "")
         if request.method != "POST" or not evidence_pk.isdigit():
             return HttpResponseRedirect(decide_url)
-        evidence = get_object_or_404(Evidence, pk=int(evidence_pk), notice__cases__pk=pk)
+        evidence = get_object_or_404(Evidence.objects.distinct(), pk=int(evidence_pk), notice__cases__pk=pk)
         services.evidence_reveal(evidence=evidence, case_id=pk, actor=request.user)
         revealed = set(request.session.get(REVEALED_SESSION_KEY, []))
         revealed.add(evidence.pk)

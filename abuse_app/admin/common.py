@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.utils import timezone
 from django.utils.html import format_html
 
+from abuse_app.services import exposure
+
 
 def short_time(moment) -> str:
     """A compact local time for narrow list columns; it may wrap between day and time only."""
@@ -14,5 +16,5 @@ def short_time(moment) -> str:
     return format_html('<span class="abuse-day">{}</span> {}', local.strftime("%Y-%m-%d"), local.strftime("%H:%M"))
 
 
-REVEALED_SESSION_KEY = "abuse_revealed_evidence"
-PREVIEW_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+REVEALED_SESSION_KEY = exposure.SESSION_KEY
+PREVIEW_TYPES = frozenset(exposure.PREVIEW_TYPES)

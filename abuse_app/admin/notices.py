@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -15,7 +15,18 @@ from abuse_app import services
 from abuse_app.admin.common import PREVIEW_TYPES
 from abuse_app.dsa.admin import StatementSubmissionInline
 from abuse_app.models import Decision, Evidence, Notice
+from abuse_app.services import child_safety, exposure
 from portal.admin import ReadOnlyAdmin
+
+
+def _evidence_for(request, pk: int) -> Evidence:
+    """The evidence ``pk`` if this staff member may see it: a role, and the child-safety role for that lane."""
+    if not request.user.has_perm("abuse_app.view_evidence"):
+        raise PermissionDenied(_("Only moderators and auditors may download evidence."))
+    evidence = get_object_or_404(Evidence.objects.select_related("notice"), pk=pk)
+    if not child_safety.may_see_evidence(request.user, evidence):
+        raise PermissionDenied(_("This is child-safety evidence: only child-safety moderators may see it."))
+    return evidence
 
 
 class EvidenceInline(admin.TabularInline):
@@ -85,14 +96,31 @@ class NoticeAdmin(ReadOnlyAdmin):
         ]
 
     def evidence_preview(self, request, pk: int):
-        """An image shown inline on the decision page: the same checks and audit as a download."""
-        return self.evidence_download(request, pk, inline=True)
+        """An image shown inline on the decision page: the same checks and audit as a download.
+
+        Child-safety evidence is rendered on the server instead: greyscale, and blurred until this
+        session revealed it (``cases.reveal_view``, audited), so the clear picture never reaches
+        the browser before the click.
+        """
+        evidence = _evidence_for(request, pk)
+        if not child_safety.is_child_safety_evidence(evidence):
+            return self.evidence_download(request, pk, inline=True)
+        if not exposure.previewable(evidence):
+            raise Http404(_("This file has no preview; download it (the download is logged)."))
+        revealed = evidence.pk in exposure.revealed_ids(request.session)
+        try:
+            png = exposure.render_preview(evidence, revealed=revealed)
+        except (OSError, ValueError):  # Pillow: unreadable or truncated image
+            return HttpResponse(_("This image cannot be previewed; download it (the download is logged)."),
+                                status=404, content_type="text/plain; charset=utf-8")
+        response = HttpResponse(png, content_type="image/png")
+        response["Cache-Control"] = "no-store, private"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
     def evidence_download(self, request, pk: int, inline: bool = False):
         """Staff-only, permission-checked, audited; a download (or, for images only, an inline preview)."""
-        if not request.user.has_perm("abuse_app.view_evidence"):
-            raise PermissionDenied(_("Only moderators and auditors may download evidence."))
-        evidence = get_object_or_404(Evidence, pk=pk)
+        evidence = _evidence_for(request, pk)
         if inline and evidence.content_type not in PREVIEW_TYPES:
             raise Http404(_("Only images can be previewed; download other files."))
         try:

@@ -9,7 +9,11 @@ One module per part of the work, with ``entity_action`` names:
 - ``appeals``: ``appeal_file``, ``appeal_decide``;
 - ``evidence``: ``evidence_open``, ``evidence_reveal``, ``evidence_purge``;
 - ``webhooks``: ``webhook_queue``, ``webhook_deliver``, ``webhooks_retry``, ``webhooks_redeliver_stale``;
-- ``transparency``: figures, statements of reasons, CSV rows.
+- ``transparency``: figures, statements of reasons, CSV rows;
+- ``child_safety``: who may see child-safety material, ``case_confirm_reportable``, ``cybertipline_retract``;
+- ``cybertipline``: ``cybertipline_advance`` (submit → upload → fileinfo → finish), ``cybertipline_sweep``;
+- ``exposure``: blurred evidence previews, audited reveals, exposure counts per moderator;
+- ``hash_matching``: ``media_check``, ``bank_import_csv``, the PDQ/MD5 index.
 
 Every function that changes state runs in one transaction and writes the audit
 trail in it (status changes through ``Case.transition``); e-mails and Celery

@@ -33,7 +33,7 @@ from django.utils import timezone
 from portal import metrics
 from requests_app import ledger
 from requests_app.engine import finish as finishing
-from requests_app.engine import task_state
+from requests_app.engine import legal_hold, task_state
 from requests_app.engine.dispatch import (
     ACTOR,
     PH,
@@ -122,6 +122,9 @@ def with_ledger(store: Store, subject: Subject, stores: list[Store]) -> Subject:
 
 
 def operate(store: Store, task: StoreTask, subject: Subject) -> Discovery | Outcome:
+    held = legal_hold.withheld(task, subject)  # a legal hold keeps this store's data: erase nothing
+    if held is not None:
+        return held
     with_ledger(store, subject, registry.stores())
     if task.phase == PH.DISCOVER:
         return store.discover(subject)

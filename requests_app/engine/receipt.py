@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 
 from portal import mail
 from portal.input_limits import InputRefused, load_json
-from requests_app.engine import receipt_keys
+from requests_app.engine import legal_hold, receipt_keys
 from requests_app.engine.receipt_keys import PublicKey
 
 if TYPE_CHECKING:
@@ -136,6 +136,7 @@ def _add_task(entry: dict[str, Any], task: StoreTask, manual_reason: str | None)
     elif task.phase == "verify":
         entry["verified_gone"] = task.verified_gone if task.status == "succeeded" else None
         entry["verified_at"] = _iso(task.finished_at) if task.status == "succeeded" else None
+    entry.update(legal_hold.receipt_fields(detail))  # withheld under a legal obligation
     if task.status not in ("succeeded", "skipped"):
         entry["status"] = "resolved manually" if manual_reason else task.status
     if task.status == "failed":

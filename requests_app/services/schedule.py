@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from portal import audit, audit_chain, mail, roles, tokens
 from portal.models import AuditEvent
+from requests_app.engine import legal_hold
 from requests_app.models import PrivacyRequest, SubjectIdentity
 
 Status = PrivacyRequest.Status
@@ -94,7 +95,10 @@ def requests_purge_closed_pii(*, now: datetime | None = None, batch_size: int = 
     total = 0
     while True:
         ids = list(
-            PrivacyRequest.objects.pii_kept_after_close(cutoff).order_by("pk").values_list("pk", flat=True)[:batch_size]
+            PrivacyRequest.objects.pii_kept_after_close(cutoff)
+            .exclude(legal_hold.awaiting_release())  # its e-mail is needed to finish what a hold withheld
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
         )
         if not ids:
             return total

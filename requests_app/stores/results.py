@@ -46,6 +46,8 @@ class Discovery:
     tables: dict[str, int] = field(default_factory=dict)
     not_covered: list[CoverageGap] = field(default_factory=list)
     note: str = ""
+    # Set by the engine, not by stores: e.g. {"withheld": …} when a legal hold keeps the data.
+    engine_detail: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> dict[str, int]:
         """What a person reads: the rows per table when the store has tables, else the counts per kind."""
@@ -60,6 +62,7 @@ class Discovery:
             out["not_covered"] = [gap.as_dict() for gap in self.not_covered]
         if self.note:
             out["note"] = self.note
+        out.update(self.engine_detail)
         return out
 
 

@@ -105,3 +105,64 @@ def submit(
         **extra,
     )
     return services.notice_submit(data, ip=ip, channel=channel)
+
+
+@pytest.fixture
+def cs_moderator(db):
+    """Cora: a child-safety moderator (the only role that sees child-safety evidence or reports it)."""
+    from portal import roles
+    from tests.conftest import _staff
+
+    return _staff("cora", roles.CHILD_SAFETY_MODERATORS)
+
+
+@pytest.fixture
+def cybertipline(settings):
+    """The fake CyberTipline API, with the portal's settings pointing at it."""
+    from abuse_app.fakes.cybertipline import FakeCyberTipline
+    from abuse_app.services import cybertipline as submission
+
+    with FakeCyberTipline() as fake:
+        settings.PORTAL_CYBERTIPLINE_URL = fake.url
+        settings.PORTAL_CYBERTIPLINE_USERNAME = fake.username
+        settings.PORTAL_CYBERTIPLINE_PASSWORD = fake.password
+        settings.PORTAL_CYBERTIPLINE_REPORTER_EMAIL = "safety@example.com"
+        settings.PORTAL_CYBERTIPLINE_LEGAL_URL = "https://example.com/terms"
+        submission._SCHEMAS.clear()
+        yield fake
+        submission._SCHEMAS.clear()
+
+
+def real_png(size: int = 64) -> bytes:
+    """A decodable checkerboard PNG (sharp edges: blurring it changes it a lot)."""
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", (size, size), (255, 255, 255))
+    for x in range(size):
+        for y in range(size):
+            if (x // 4 + y // 4) % 2:
+                image.putpixel((x, y), (200, 20, 20))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def child_safety_case(client, location: str = "https://app.example.com/p/9", account_id: str = "user-42",
+                      content: bytes = PNG):
+    """A case with an evidence file (from an earlier notice) that a child-safety notice then joined."""
+    from abuse_app.models import Case
+
+    client.post("/report/", report_data(category="illegal", law="§184b StGB", locations=location,
+                                        evidence=[upload("shot.png", content)]))
+    client.post(
+        "/report/?lane=child-safety",
+        {"lane": "child-safety", "category": "minors", "locations": location,
+         "explanation": "A child is shown.", "good_faith": "on"},
+    )
+    case = Case.objects.get(target_display=location)
+    assert case.is_child_safety
+    Case.objects.filter(pk=case.pk).update(target_account_id=account_id)
+    case.refresh_from_db()
+    return case

@@ -77,14 +77,22 @@ def test_preview_refuses_files_that_are_not_images(client, moderator, staff_clie
     assert staff_client(moderator).get(reverse("admin:abuse_app_evidence_preview", args=[pdf.pk])).status_code == 404
 
 
-def test_child_safety_preview_blurred_until_revealed_and_reveal_audited(client, moderator, staff_client):
+def test_child_safety_preview_blurred_until_revealed_and_reveal_audited(
+    client, moderator, cs_moderator, staff_client
+):
     case = _case_with_evidence(client, upload("shot.png", PNG))
     Case.objects.filter(pk=case.pk).update(is_child_safety=True, legal_hold_until=timezone.now() + timedelta(days=9))
     png = Evidence.objects.get()
+    reveal = reverse("admin:abuse_app_case_reveal", args=[case.pk])
+    # The lane is the child-safety role's: other moderators get no preview and cannot reveal.
+    other = staff_client(moderator)
+    refused_page = other.get(_decide_url(case)).content.decode()
+    assert "abuse-preview" not in refused_page and "restricted to child-safety moderators" in refused_page
+    assert other.post(reveal, {"evidence": png.pk}).status_code == 403
+    moderator = cs_moderator
     admin = staff_client(moderator)
     assert "abuse-preview-blurred" in admin.get(_decide_url(case)).content.decode()
 
-    reveal = reverse("admin:abuse_app_case_reveal", args=[case.pk])
     assert admin.post(reveal, {"evidence": png.pk}).status_code == 302
     event = AuditEvent.objects.get(action="abuse.evidence_revealed")
     assert event.subject_id == str(case.pk) and event.data["evidence"] == png.pk and event.actor == moderator

@@ -137,9 +137,14 @@ def test_report_decide_read_appeal(new_page, live_server, moderator, outbox, loc
     assert Appeal.objects.get().notice == notice
 
 
-def test_child_safety_preview_blurred_until_revealed(new_page, live_server, moderator):
+def test_child_safety_preview_blurred_until_revealed(new_page, live_server):
     """The child-safety lane takes no uploads from the public form; evidence may still reach a case
-    (a notice through the API joins it), so the preview is blurred and grey until revealed."""
+    (a notice through the API joins it), so the preview is blurred and grey until revealed. Only
+    child-safety moderators see it (tests/e2e/test_child_safety.py: the others are refused)."""
+    from portal import roles
+    from tests.conftest import _staff
+
+    moderator = _staff("cora", roles.CHILD_SAFETY_MODERATORS)
     Client().post("/report/", report_data(evidence=[SimpleUploadedFile("shot.png", _png(), "image/png")]))
     case = Case.objects.get()
     Case.objects.filter(pk=case.pk).update(is_child_safety=True, legal_hold_until=timezone.now() + timedelta(days=9))

@@ -29,6 +29,9 @@ def _ids(sections):
 
 REQUESTS = _sections("requests_app")
 ABUSE = _sections("abuse_app")
+# Sections only the child-safety role opens (tests/abuse_app/test_child_safety_access.py covers them).
+CHILD_SAFETY_ONLY = {"abuse_app.cybertiplinereport", "abuse_app.hashbank"}
+ABUSE_OPEN = [(m, a) for m, a in ABUSE if _ids([(m, a)])[0] not in CHILD_SAFETY_ONLY]
 
 
 def test_role_groups_exist_after_migrate(db):
@@ -46,7 +49,7 @@ def test_privacy_officer_cannot_open_abuse_sections(staff_client, officer, model
     assert staff_client(officer).get(_changelist(model)).status_code == 403
 
 
-@pytest.mark.parametrize("model, model_admin", ABUSE, ids=_ids(ABUSE))
+@pytest.mark.parametrize("model, model_admin", ABUSE_OPEN, ids=_ids(ABUSE_OPEN))
 def test_moderator_works_in_abuse_sections(staff_client, moderator, model, model_admin):
     assert staff_client(moderator).get(_changelist(model)).status_code == 200
 
@@ -56,13 +59,25 @@ def test_moderator_cannot_open_requests_sections(staff_client, moderator, model,
     assert staff_client(moderator).get(_changelist(model)).status_code == 403
 
 
-@pytest.mark.parametrize("model, model_admin", REQUESTS + ABUSE + _sections("portal"),
-                         ids=_ids(REQUESTS + ABUSE + _sections("portal")))
+@pytest.mark.parametrize("model, model_admin", REQUESTS + ABUSE_OPEN + _sections("portal"),
+                         ids=_ids(REQUESTS + ABUSE_OPEN + _sections("portal")))
 def test_auditor_views_every_section_and_can_add_nothing(staff_client, auditor, model, model_admin):
     client = staff_client(auditor)
     assert client.get(_changelist(model)).status_code == 200
     assert client.get(_changelist(model) + "add/").status_code == 403
     assert client.post(_changelist(model) + "add/", {}).status_code == 403
+
+
+@pytest.mark.parametrize("persona", ["moderator", "auditor", "officer"])
+def test_child_safety_sections_refuse_everyone_without_the_role(db, request, staff_client, persona):
+    from portal.roles import CHILD_SAFETY_MODERATORS
+    from tests.conftest import _staff
+
+    cora = _staff("cora", CHILD_SAFETY_MODERATORS)
+    for model, _admin in ABUSE:
+        if _ids([(model, _admin)])[0] in CHILD_SAFETY_ONLY:
+            assert staff_client(request.getfixturevalue(persona)).get(_changelist(model)).status_code == 403
+            assert staff_client(cora).get(_changelist(model)).status_code == 200
 
 
 def test_auditor_holds_only_view_permissions(auditor):
@@ -116,6 +131,10 @@ def test_staff_without_a_role_sees_nothing(staff_client, db):
 def test_role_names_in_the_migration_match_the_roles_module():
     import importlib
 
-    names = set(importlib.import_module("portal.migrations.0006_role_groups").ROLE_NAMES)
-    names |= set(importlib.import_module("abuse_app.migrations.0004_law_enforcement_liaisons_role").ROLE_NAMES)
+    migrations = [
+        "portal.migrations.0006_role_groups",
+        "abuse_app.migrations.0004_law_enforcement_liaisons_role",
+        "abuse_app.migrations.0006_child_safety_moderators_role",
+    ]
+    names = {name for m in migrations for name in importlib.import_module(m).ROLE_NAMES}
     assert names == set(roles.ROLE_APPS)
