@@ -123,7 +123,7 @@ def test_reporter_and_reported_person_appeal_from_the_browser(new_page, decided_
     target.get_by_label("Why should the decision change?").fill("The person in the photo is me; I posted it.")
     target.get_by_label(re.compile("Your e-mail")).fill("target@example.net")
     target.get_by_role("button", name="Send appeal").click()
-    assert "Status of your appeal" in target.locator("main").inner_text()
+    assert "Appeal sent" in target.locator("main").inner_text()
 
     assert sorted(Appeal.objects.values_list("appellant", flat=True)) == ["reporter", "target"]
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.test import TestCase
+from django.utils import translation
 
 from requests_app.engine import local
 from requests_app.models import AccessPackage
@@ -211,7 +212,7 @@ def test_a_sink_that_does_not_declare_columns_gets_its_copies_from_the_json(tmp_
         writer.write({"id": 7, "item": "=SUM(A1)", "buyer_id": "another member"})
         writer.write({"id": 8, "item": "tea", "extra": "late key"})
     meta = {"label": "Your orders", "columns": {}, "people": ["buyer_id"], "hidden": ["id"]}
-    with zipfile.ZipFile(tmp_path / "out.zip", "w") as archive:
+    with zipfile.ZipFile(tmp_path / "out.zip", "w") as archive, translation.override("en"):
         package_readable.write_readable_copies(archive, tmp_path / "hook" / "orders.json", "hook/orders", meta)
     with zipfile.ZipFile(tmp_path / "out.zip") as archive:
         rows = list(csv.reader(io.StringIO(archive.read("hook/orders.csv").decode("utf-8-sig"))))

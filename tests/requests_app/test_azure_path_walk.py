@@ -45,8 +45,11 @@ HOSTILE = [
 
 
 def stored_hostile() -> list[str]:
-    """The hostile ids a ledger row can hold: PostgreSQL text cannot hold NUL, so there no row has it."""
-    return [bad for bad in HOSTILE if not ("\x00" in bad and connection.vendor == "postgresql")]
+    """The hostile ids a ledger row can hold. PostgreSQL refuses NUL in text and values longer than the
+    column (512), so no such row can exist there; the ledger API test still refuses both."""
+    if connection.vendor != "postgresql":
+        return list(HOSTILE)
+    return [bad for bad in HOSTILE if "\x00" not in bad and len(bad) <= 512]
 
 
 def run_all(store, subj) -> dict:

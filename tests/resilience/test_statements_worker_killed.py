@@ -59,7 +59,7 @@ def test_worker_killed_mid_batch_sends_every_statement_once(worker_env, moderato
         for i in range(130):
             submit(email=f"r{i}@example.com", ip=f"198.51.100.{i % 250}", locations=f"https://app.example.com/x/{i}")
         for case in Case.objects.all():
-            services.decide(case=case, actor=moderator, action="remove_content", ground="terms",
+            services.case_decide(case=case, actor=moderator, action="remove_content", ground="terms",
                             legal_reference="Terms 4", facts="Facts.")
         release = fake.hold_next_response()
         worker = start_worker(env, log)
