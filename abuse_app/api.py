@@ -79,12 +79,8 @@ class AbuseReportView(APIView):
         request={"application/json": AbuseReportRequest, "multipart/form-data": AbuseReportRequest},
         responses={
             201: ReportResponse,
-            400: OpenApiResponse(
-                description="Invalid fields: error.fields names each field and what to fix."
-            ),
-            403: OpenApiResponse(
-                description="The API key lacks the abuse:write scope, or the reporter is suspended."
-            ),
+            400: OpenApiResponse(description="Invalid fields: error.fields names each field and what to fix."),
+            403: OpenApiResponse(description="The API key lacks the abuse:write scope, or the reporter is suspended."),
             429: OpenApiResponse(description="Too many reports from this IP or e-mail; see retry_after."),
         },
         examples=[
@@ -145,9 +141,7 @@ class AbuseReportView(APIView):
                 "cases": [c.reference for c in submitted.cases],
                 "child_safety": child_safety,
                 "hotline": (
-                    f"{hotline.hotline_text()} {settings.PORTAL_CHILD_SAFETY_HOTLINE_URL}"
-                    if child_safety
-                    else None
+                    f"{hotline.hotline_text()} {settings.PORTAL_CHILD_SAFETY_HOTLINE_URL}" if child_safety else None
                 ),
             },
             status=status.HTTP_201_CREATED,

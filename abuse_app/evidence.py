@@ -117,10 +117,7 @@ def check_file(upload: UploadedFile) -> CheckedFile:
     max_bytes = settings.PORTAL_ABUSE_EVIDENCE_MAX_BYTES
     if upload.size is not None and upload.size > max_bytes:
         raise ValidationError(
-            _(
-                "“%(name)s” is %(size)s; each file may be at most %(max)s. "
-                "Send a smaller file or a link instead."
-            )
+            _("“%(name)s” is %(size)s; each file may be at most %(max)s. Send a smaller file or a link instead.")
             % {"name": name, "size": filesizeformat(upload.size), "max": filesizeformat(max_bytes)}
         )
     upload.seek(0)
@@ -174,10 +171,7 @@ def check_files(uploads: list[UploadedFile]) -> list[CheckedFile]:
     max_files = settings.PORTAL_ABUSE_EVIDENCE_MAX_FILES
     if len(uploads) > max_files:
         raise ValidationError(
-            _(
-                "You attached %(count)d files; at most %(max)d are accepted. "
-                "Remove some, or send links instead."
-            )
+            _("You attached %(count)d files; at most %(max)d are accepted. Remove some, or send links instead.")
             % {"count": len(uploads), "max": max_files}
         )
     checked, errors = [], []

@@ -43,8 +43,7 @@ class ReportForm(forms.Form):
         required=False,
         max_length=300,
         help_text=_(
-            "For illegal content: the law or legal provision, as far as you know it "
-            "(e.g. “GDPR Art. 6”, “§ 186 StGB”)."
+            "For illegal content: the law or legal provision, as far as you know it (e.g. “GDPR Art. 6”, “§ 186 StGB”)."
         ),
     )
     locations = forms.CharField(
@@ -52,17 +51,13 @@ class ReportForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=20 * 700,
         help_text=_("The exact web address(es), one per line, or the content id shown in the app."),
-        error_messages={
-            "required": _("Tell us where the content is: at least one web address or content id.")
-        },
+        error_messages={"required": _("Tell us where the content is: at least one web address or content id.")},
     )
     explanation = forms.CharField(
         label=_("What happened?"),
         widget=forms.Textarea,
         max_length=5000,
-        help_text=_(
-            "Explain why this content is abusive or illegal. Do not include more personal data than needed."
-        ),
+        help_text=_("Explain why this content is abusive or illegal. Do not include more personal data than needed."),
         error_messages={"required": _("Please explain what happened and why you report it.")},
     )
     evidence = MultipleFileField(
@@ -75,19 +70,13 @@ class ReportForm(forms.Form):
         label=_("Your e-mail"),
         required=False,
         max_length=254,
-        help_text=_(
-            "We use it only to confirm receipt and tell you the decision. The reported person never sees it."
-        ),
-        error_messages={
-            "invalid": _("This e-mail address looks incomplete; check it or leave the field empty.")
-        },
+        help_text=_("We use it only to confirm receipt and tell you the decision. The reported person never sees it."),
+        error_messages={"invalid": _("This e-mail address looks incomplete; check it or leave the field empty.")},
     )
     good_faith = forms.BooleanField(
         label=_("I believe in good faith that the information in this report is accurate and complete."),
         error_messages={
-            "required": _(
-                "Please confirm that you make this report in good faith; we cannot process it otherwise."
-            )
+            "required": _("Please confirm that you make this report in good faith; we cannot process it otherwise.")
         },
     )
 
@@ -114,11 +103,7 @@ class ReportForm(forms.Form):
         if self.child_safety_lane and category and category != Category.MINORS:
             self.add_error("category", _("This form is only for reports about harm to minors."))
         if category == Category.MINORS:
-            if (
-                self.files.getlist("evidence")
-                if hasattr(self.files, "getlist")
-                else self.files.get("evidence")
-            ):
+            if self.files.getlist("evidence") if hasattr(self.files, "getlist") else self.files.get("evidence"):
                 self.add_error(
                     "evidence",
                     _(
@@ -220,9 +205,7 @@ class DecisionForm(forms.Form):
         label=_("Law or terms clause"),
         required=False,
         max_length=300,
-        help_text=_(
-            "For illegal content the law (e.g. “GDPR Art. 9”); for terms, the clause (e.g. “Terms §4.2”)."
-        ),
+        help_text=_("For illegal content the law (e.g. “GDPR Art. 9”); for terms, the clause (e.g. “Terms §4.2”)."),
     )
     facts = forms.CharField(
         label=_("Facts and circumstances"),
@@ -270,9 +253,7 @@ class DecisionForm(forms.Form):
         ),
     )
     manifestly_unfounded = forms.BooleanField(
-        label=_(
-            "The notices were manifestly unfounded (counts towards warning and suspending the reporters)"
-        ),
+        label=_("The notices were manifestly unfounded (counts towards warning and suspending the reporters)"),
         required=False,
     )
 
@@ -333,6 +314,4 @@ class AppealDecisionForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    body = forms.CharField(
-        label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
-    )
+    body = forms.CharField(label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)

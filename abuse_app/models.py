@@ -105,9 +105,7 @@ class Notice(models.Model):
     law = models.CharField(max_length=300, blank=True, help_text="The law the reporter says is broken.")
     locations = models.JSONField(default=list, help_text="URLs or content ids exactly as reported.")
     explanation = models.TextField()
-    good_faith = models.BooleanField(
-        help_text="The reporter confirmed the notice is accurate and in good faith."
-    )
+    good_faith = models.BooleanField(help_text="The reporter confirmed the notice is accurate and in good faith.")
     # Reporter personal data: optional, never asked in the child-safety lane, never sent to the target.
     reporter_name = models.CharField(max_length=200, blank=True)
     reporter_email = models.EmailField(max_length=254, blank=True)
@@ -118,9 +116,7 @@ class Notice(models.Model):
     content_id = models.CharField(max_length=200, blank=True)
     target_account_id = models.CharField(max_length=200, blank=True)
     snapshot = models.JSONField(null=True, blank=True)
-    api_key = models.ForeignKey(
-        "portal.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    api_key = models.ForeignKey("portal.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
@@ -187,9 +183,7 @@ class CaseQuerySet(models.QuerySet["Case"]):
         (or last appeal decision) ended after ``closed_before``."""
         now = now or timezone.now()
         window_start = closed_before - timedelta(days=settings.PORTAL_ABUSE_APPEAL_DAYS)
-        return self._unsettled(now, window_start) | self.filter(
-            decisions__appeals__decided_at__gt=closed_before
-        )
+        return self._unsettled(now, window_start) | self.filter(decisions__appeals__decided_at__gt=closed_before)
 
 
 class Case(Transitions, models.Model):
@@ -278,9 +272,7 @@ class CaseNote(models.Model):
     """An internal note by staff. Never shown outside admin, never edited."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     body = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -299,9 +291,7 @@ def evidence_path(instance: Evidence, filename: str) -> str:
 class EvidenceQuerySet(models.QuerySet["Evidence"]):
     def purgeable(self, now: datetime | None = None) -> EvidenceQuerySet:
         """Evidence no case or appeal can need any more (see ``CaseQuerySet.needing_evidence``)."""
-        return self.filter(purged_at__isnull=True).exclude(
-            notice__cases__in=Case.objects.needing_evidence(now)
-        )
+        return self.filter(purged_at__isnull=True).exclude(notice__cases__in=Case.objects.needing_evidence(now))
 
 
 class Evidence(models.Model):
@@ -371,9 +361,7 @@ class Decision(models.Model):
     class Meta:
         ordering = ["-decided_at", "-id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(action="none") | ~Q(ground=""), name="abuse_decision_action_has_ground"
-            ),
+            models.CheckConstraint(condition=Q(action="none") | ~Q(ground=""), name="abuse_decision_action_has_ground"),
             models.CheckConstraint(
                 condition=Q(ground="") | ~Q(legal_reference=""), name="abuse_decision_ground_has_reference"
             ),
@@ -475,9 +463,10 @@ class Decision(models.Model):
             "duration": (
                 None
                 if not self.restricts
-                else {"indefinite": self.restricted_until is None, "until": (
-                    self.restricted_until.isoformat() if self.restricted_until else None
-                )}
+                else {
+                    "indefinite": self.restricted_until is None,
+                    "until": (self.restricted_until.isoformat() if self.restricted_until else None),
+                }
             ),
             "facts": self.facts,
             "automated_detection": self.automated_detection,
@@ -621,9 +610,7 @@ def mask_email(email: str) -> str:
 class WebhookDeliveryQuerySet(models.QuerySet["WebhookDelivery"]):
     def stale(self, older_than: timedelta, now: datetime | None = None) -> WebhookDeliveryQuerySet:
         """Pending deliveries older than ``older_than``: their Celery message was lost."""
-        return self.filter(
-            status=WebhookDelivery.Status.PENDING, created_at__lt=(now or timezone.now()) - older_than
-        )
+        return self.filter(status=WebhookDelivery.Status.PENDING, created_at__lt=(now or timezone.now()) - older_than)
 
 
 class WebhookDelivery(models.Model):

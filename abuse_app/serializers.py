@@ -173,7 +173,8 @@ class AbuseReportSerializer(serializers.Serializer):
         required=False, allow_null=True, help_text="Host app only: the content owner's account."
     )
     snapshot = Snapshot(
-        required=False, allow_null=True,
+        required=False,
+        allow_null=True,
         help_text="Host app only: the content as it was when reported (JSON, at most 64 KiB).",
     )
 

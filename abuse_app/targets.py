@@ -90,10 +90,7 @@ def parse_location(raw: str) -> Target:
         return Target(key=f"url:{url}"[:600], display=url[:600])
     if not CONTENT_ID.match(value):
         raise ValidationError(
-            _(
-                "“%(value)s” is neither a web address (https://…) nor a content id "
-                "(letters, digits and . _ : / -)."
-            )
+            _("“%(value)s” is neither a web address (https://…) nor a content id (letters, digits and . _ : / -).")
             % {"value": value[:80]}
         )
     return Target(key=f"content:{value}", display=value)

@@ -17,9 +17,7 @@ def send_notice_acknowledgement(notice_id: int, sealed_token: str) -> bool:
     return services.notice_acknowledge(notice_id=notice_id, sealed_token=sealed_token)
 
 
-@shared_task(
-    name="abuse.deliver_webhook", bind=True, acks_late=True, max_retries=services.MAX_WEBHOOK_ATTEMPTS
-)
+@shared_task(name="abuse.deliver_webhook", bind=True, acks_late=True, max_retries=services.MAX_WEBHOOK_ATTEMPTS)
 def deliver_webhook(self: Task[[int], str], delivery_id: int) -> str:
     """Tell the host app about a decision; retried with exponential backoff and jitter."""
     try:

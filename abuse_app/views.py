@@ -227,7 +227,9 @@ def _period(request) -> tuple[datetime, datetime, str | None]:
         EARLIEST_REPORT_DAY <= end_day <= LATEST_REPORT_DAY
     ):
         error = _("Dates must lie between %(first)s and %(last)s. Showing the last 12 months instead.") % {
-            "first": EARLIEST_REPORT_DAY.isoformat(), "last": LATEST_REPORT_DAY.isoformat()}
+            "first": EARLIEST_REPORT_DAY.isoformat(),
+            "last": LATEST_REPORT_DAY.isoformat(),
+        }
         start_day, end_day = default
     if end_day < start_day:
         error = _("The end date is before the start date. Showing the last 12 months instead.")
@@ -254,7 +256,9 @@ def transparency(request):
     if error and fmt in ("json", "csv"):
         # A program asked for a period: answer its mistake instead of silently sending another period.
         message = _("from and to must be dates like 2025-01-31 between %(first)s and %(last)s, from not after to.") % {
-            "first": EARLIEST_REPORT_DAY.isoformat(), "last": LATEST_REPORT_DAY.isoformat()}
+            "first": EARLIEST_REPORT_DAY.isoformat(),
+            "last": LATEST_REPORT_DAY.isoformat(),
+        }
         return JsonResponse({"error": {"code": "invalid_period", "message": message}}, status=400)
     if fmt == "json":
         # The statements of reasons themselves (DSA Art. 17, 24(5)), without anything about reporters.

@@ -1,11 +1,11 @@
 """Processes for bench_azure's rate figure: the Face fake on its own, and erasing workers.
 
-    python bench/_azure_processes.py fake <tps> <latency> <persons>
-        starts the Face fake, adds <persons> persons, prints {"url", "key", "persons"} as one
-        JSON line, then answers "stats" lines on stdin with the fake's counters (JSON); exits on EOF.
-    python bench/_azure_processes.py worker <url> <key> <tps> <person id>...
-        erases those persons through AzureFaceStore (rows handed in as the engine does) and
-        prints {"erased": n, "seconds": s}; the rate limiter is the shared Redis bucket.
+python bench/_azure_processes.py fake <tps> <latency> <persons>
+    starts the Face fake, adds <persons> persons, prints {"url", "key", "persons"} as one
+    JSON line, then answers "stats" lines on stdin with the fake's counters (JSON); exits on EOF.
+python bench/_azure_processes.py worker <url> <key> <tps> <person id>...
+    erases those persons through AzureFaceStore (rows handed in as the engine does) and
+    prints {"erased": n, "seconds": s}; the rate limiter is the shared Redis bucket.
 """
 
 from __future__ import annotations
@@ -56,8 +56,14 @@ def worker(url: str, key: str, tps: str, *persons: str) -> None:
     assert ratelimit.redis_url(), "the two-worker figure needs CACHE_URL=redis://… (the shared bucket)"
     store = AzureFaceStore("face", {"endpoint": url, "key": key, "max_tps": float(tps)})
     rows = [
-        LedgerRow(id=i, service="face", account=url, resource_kind="person", resource_id=person,
-                  parent_ids={"person_group": "app-users"})
+        LedgerRow(
+            id=i,
+            service="face",
+            account=url,
+            resource_kind="person",
+            resource_id=person,
+            parent_ids={"person_group": "app-users"},
+        )
         for i, person in enumerate(persons, start=1)
     ]
     started = time.perf_counter()

@@ -28,8 +28,7 @@ STORE_TOML = demo.SQL_STORE_TOML
 HAND_WRITTEN_ERASURE = [
     "DELETE FROM social_follow WHERE follower_id = 1 OR followee_id = 1",
     "UPDATE forum_comment SET author_id = NULL, author_name = '', body = '[removed]' WHERE author_id = 1",
-    "DELETE FROM media_photo_likes WHERE user_id = 1 "
-    "OR photo_id IN (SELECT id FROM media_photo WHERE owner_id = 1)",
+    "DELETE FROM media_photo_likes WHERE user_id = 1 OR photo_id IN (SELECT id FROM media_photo WHERE owner_id = 1)",
     "DELETE FROM media_photo WHERE owner_id = 1",
     "DELETE FROM accounts_profile WHERE user_id = 1",
     "DELETE FROM accounts_user WHERE id = 1",
@@ -122,13 +121,11 @@ def populate(schema: str, rows: int, others: int = 50_000) -> None:
         # likes of alice's photos by other users (half) and alice's likes of others' photos (half)
         half = s["likes"] // 2
         c.execute(
-            "INSERT INTO media_photo_likes SELECT g, 1 + (g - 1) %% %s, 2 + g %% 1000 "
-            "FROM generate_series(1, %s) g",
+            "INSERT INTO media_photo_likes SELECT g, 1 + (g - 1) %% %s, 2 + g %% 1000 FROM generate_series(1, %s) g",
             [max(s["photos"], 1), half],
         )
         c.execute(
-            "INSERT INTO media_photo_likes SELECT 1000000 + g, 10000001 + g %% %s, 1 "
-            "FROM generate_series(1, %s) g",
+            "INSERT INTO media_photo_likes SELECT 1000000 + g, 10000001 + g %% %s, 1 FROM generate_series(1, %s) g",
             [others // 4, s["likes"] - half],
         )
         c.execute(
@@ -137,8 +134,7 @@ def populate(schema: str, rows: int, others: int = 50_000) -> None:
             [others // 4, others // 4],
         )
         c.execute(
-            "INSERT INTO forum_comment SELECT g, 1, 'alice', 'hello ' || g, now() "
-            "FROM generate_series(1, %s) g",
+            "INSERT INTO forum_comment SELECT g, 1, 'alice', 'hello ' || g, now() FROM generate_series(1, %s) g",
             [s["comments"]],
         )
         c.execute(
@@ -147,9 +143,7 @@ def populate(schema: str, rows: int, others: int = 50_000) -> None:
             [others // 4],
         )
         half = s["follows"] // 2
-        c.execute(
-            "INSERT INTO social_follow SELECT g, 1, 2 + g %% 2000 FROM generate_series(1, %s) g", [half]
-        )
+        c.execute("INSERT INTO social_follow SELECT g, 1, 2 + g %% 2000 FROM generate_series(1, %s) g", [half])
         c.execute(
             "INSERT INTO social_follow SELECT 1000000 + g, 2 + g %% 2000, 1 FROM generate_series(1, %s) g",
             [s["follows"] - half],
@@ -193,25 +187,42 @@ def populate_many(schema: str, subjects: int, rows: int, background: int = 2000)
             "ELSE 'user' || g || '@example.org' END, 'user' || g, now() FROM generate_series(1, %s) g",
             [subjects, last_bg],
         )
-        c.execute("INSERT INTO accounts_profile SELECT g, g, 'bio', '+1 555' FROM generate_series(1, %s) g",
-                  [last_bg])
+        c.execute("INSERT INTO accounts_profile SELECT g, g, 'bio', '+1 555' FROM generate_series(1, %s) g", [last_bg])
         photos = subjects * s["photos"]
-        c.execute("INSERT INTO media_photo SELECT g, 1 + (g - 1) / %s, 'p/' || g || '.jpg', 'c', now() "
-                  "FROM generate_series(1, %s) g", [max(s["photos"], 1), photos])
-        c.execute("INSERT INTO media_photo SELECT 100000000 + g, %s + g %% %s, 'x.jpg', 'c', now() "
-                  "FROM generate_series(1, %s) g", [first_bg, background, background * 5])
+        c.execute(
+            "INSERT INTO media_photo SELECT g, 1 + (g - 1) / %s, 'p/' || g || '.jpg', 'c', now() "
+            "FROM generate_series(1, %s) g",
+            [max(s["photos"], 1), photos],
+        )
+        c.execute(
+            "INSERT INTO media_photo SELECT 100000000 + g, %s + g %% %s, 'x.jpg', 'c', now() "
+            "FROM generate_series(1, %s) g",
+            [first_bg, background, background * 5],
+        )
         # likes of the subjects' photos by background users (erased with the photos)
-        c.execute("INSERT INTO media_photo_likes SELECT g, 1 + (g - 1) %% %s, %s + g %% %s "
-                  "FROM generate_series(1, %s) g", [max(photos, 1), first_bg, background, subjects * s["likes"]])
-        c.execute("INSERT INTO forum_comment SELECT g, 1 + (g - 1) / %s, 'someone', 'hello', now() "
-                  "FROM generate_series(1, %s) g", [max(s["comments"], 1), subjects * s["comments"]])
-        c.execute("INSERT INTO forum_comment SELECT 100000000 + g, %s + g %% %s, 'someone', 'hi', now() "
-                  "FROM generate_series(1, %s) g", [first_bg, background, background * 5])
-        c.execute("INSERT INTO social_follow SELECT g, 1 + (g - 1) / %s, %s + g %% %s "
-                  "FROM generate_series(1, %s) g", [max(s["follows"], 1), first_bg, background,
-                                                     subjects * s["follows"]])
-        c.execute("INSERT INTO social_follow SELECT 100000000 + g, %s + g %% %s, %s + (g + 7) %% %s "
-                  "FROM generate_series(1, %s) g", [first_bg, background, first_bg, background, background * 5])
+        c.execute(
+            "INSERT INTO media_photo_likes SELECT g, 1 + (g - 1) %% %s, %s + g %% %s FROM generate_series(1, %s) g",
+            [max(photos, 1), first_bg, background, subjects * s["likes"]],
+        )
+        c.execute(
+            "INSERT INTO forum_comment SELECT g, 1 + (g - 1) / %s, 'someone', 'hello', now() "
+            "FROM generate_series(1, %s) g",
+            [max(s["comments"], 1), subjects * s["comments"]],
+        )
+        c.execute(
+            "INSERT INTO forum_comment SELECT 100000000 + g, %s + g %% %s, 'someone', 'hi', now() "
+            "FROM generate_series(1, %s) g",
+            [first_bg, background, background * 5],
+        )
+        c.execute(
+            "INSERT INTO social_follow SELECT g, 1 + (g - 1) / %s, %s + g %% %s FROM generate_series(1, %s) g",
+            [max(s["follows"], 1), first_bg, background, subjects * s["follows"]],
+        )
+        c.execute(
+            "INSERT INTO social_follow SELECT 100000000 + g, %s + g %% %s, %s + (g + 7) %% %s "
+            "FROM generate_series(1, %s) g",
+            [first_bg, background, first_bg, background, background * 5],
+        )
     conn.commit()
     conn.autocommit = True
     conn.execute("ANALYZE")

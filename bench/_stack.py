@@ -103,9 +103,10 @@ class Stack:
         admin.execute(f'CREATE DATABASE "{self.db_name}"')
         admin.close()
         self.redis = subprocess.Popen(
-            ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         wait_for(lambda: _answers_ping(self.redis_port), 10, "redis-server start")
         self.manage("migrate", "--noinput", "-v", "0")
@@ -154,24 +155,38 @@ class Stack:
         return env
 
     def manage(self, *args: str) -> str:
-        result = subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True,
-                                text=True, timeout=600)
+        result = subprocess.run(
+            [PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=600
+        )
         if result.returncode:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
         return result.stdout
 
     def api_key(self) -> str:
-        code = ("from portal.models import ApiKey; key, raw = ApiKey.issue(name='bench', "
-                "scopes=['requests:write', 'requests:read']); print(raw)")
+        code = (
+            "from portal.models import ApiKey; key, raw = ApiKey.issue(name='bench', "
+            "scopes=['requests:write', 'requests:read']); print(raw)"
+        )
         return self.manage("shell", "-c", code).strip().splitlines()[-1]
 
     # --- processes ---------------------------------------------------------------------
     def start_web(self, workers: int = 2) -> str:
         port = free_port()
         self.web = subprocess.Popen(
-            [str(Path(PYTHON).with_name("gunicorn")), "portal.wsgi:application", "-w", str(workers),
-             "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
-            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=open(self.workdir / "web.log", "ab"),  # noqa: SIM115 - the child keeps it
+            [
+                str(Path(PYTHON).with_name("gunicorn")),
+                "portal.wsgi:application",
+                "-w",
+                str(workers),
+                "-b",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.workdir / "web.log", "ab"),  # noqa: SIM115 - the child keeps it
             start_new_session=True,
         )
         self.web_url = f"http://127.0.0.1:{port}"
@@ -188,10 +203,31 @@ class Stack:
     def start_workers(self, concurrency: int, queues: str = "default,stores,azure") -> None:
         self.stop_workers()
         self.workers = subprocess.Popen(
-            [str(Path(PYTHON).with_name("celery")), "-A", "portal", "worker", "--pool", "prefork",
-             "-c", str(concurrency), "-Q", queues, "--without-gossip", "--without-mingle",
-             "--without-heartbeat", "--prefetch-multiplier", "1", "-l", "WARNING", "-n", f"bench{concurrency}@%h"],
-            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=open(self.workdir / "worker.log", "ab"),  # noqa: SIM115
+            [
+                str(Path(PYTHON).with_name("celery")),
+                "-A",
+                "portal",
+                "worker",
+                "--pool",
+                "prefork",
+                "-c",
+                str(concurrency),
+                "-Q",
+                queues,
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--prefetch-multiplier",
+                "1",
+                "-l",
+                "WARNING",
+                "-n",
+                f"bench{concurrency}@%h",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.workdir / "worker.log", "ab"),  # noqa: SIM115
             start_new_session=True,
         )
 
@@ -200,8 +236,10 @@ class Stack:
         code = "from portal.celery import app; import sys; sys.exit(0 if app.control.ping(timeout=1.0) else 1)"
 
         def ready() -> bool:
-            return subprocess.run([PYTHON, "-c", code], cwd=ROOT, env=self.env, capture_output=True,
-                                  timeout=60).returncode == 0
+            return (
+                subprocess.run([PYTHON, "-c", code], cwd=ROOT, env=self.env, capture_output=True, timeout=60).returncode
+                == 0
+            )
 
         wait_for(ready, 90, "Celery workers ready", interval=0.5)
 
@@ -228,8 +266,9 @@ class Stack:
         headers = {"Content-Type": "application/json"}
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        request = urllib.request.Request(self.web_url + path, data=json.dumps(body).encode(), headers=headers,
-                                         method="POST")
+        request = urllib.request.Request(
+            self.web_url + path, data=json.dumps(body).encode(), headers=headers, method="POST"
+        )
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
                 return response.status, json.loads(response.read() or b"{}")
@@ -264,11 +303,14 @@ class Stack:
             if pending:
                 time.sleep(0.02)
         if pending:
-            raise RuntimeError(f"{len(pending)} request(s) not closed within {timeout:.0f} s; "
-                               f"see {self.workdir / 'worker.log'}")
+            raise RuntimeError(
+                f"{len(pending)} request(s) not closed within {timeout:.0f} s; see {self.workdir / 'worker.log'}"
+            )
         bad = {r: v[0] for r, v in found.items() if v[0] != "completed"}
         if bad:
-            reasons = self.query("SELECT reference, attention_reason FROM requests_app_privacyrequest "
-                                 "WHERE reference = ANY(%s) LIMIT 3", (list(bad),))
+            reasons = self.query(
+                "SELECT reference, attention_reason FROM requests_app_privacyrequest WHERE reference = ANY(%s) LIMIT 3",
+                (list(bad),),
+            )
             raise RuntimeError(f"{len(bad)} request(s) need attention: {reasons}")
         return found

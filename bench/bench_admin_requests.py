@@ -94,15 +94,21 @@ def _fill(rows: int, assignee_id: int) -> float:
             status = open_names[i % 5] if is_open else closed_names[i % 6]
             received = now - timedelta(days=(i % 30) if is_open else (i % 730))
             done = received + timedelta(days=i % 30)
-            batch.append(PrivacyRequest(
-                reference=f"PR-{digits[:4]}-{digits[4:]}", kind="access" if i % 3 == 0 else "deletion",
-                status=status, jurisdiction="ccpa" if i % 4 == 0 else "gdpr", email=f"person{i}@example.com",
-                received_at=received, verified_at=received,
-                due_at=now + timedelta(days=(i % 60) - 20) if status in open_names[1:] else None,
-                assigned_to_id=assignee_id if i % 5 == 0 else None,
-                completed_at=done if status == "completed" else None,
-                closed_at=None if is_open else done,
-            ))
+            batch.append(
+                PrivacyRequest(
+                    reference=f"PR-{digits[:4]}-{digits[4:]}",
+                    kind="access" if i % 3 == 0 else "deletion",
+                    status=status,
+                    jurisdiction="ccpa" if i % 4 == 0 else "gdpr",
+                    email=f"person{i}@example.com",
+                    received_at=received,
+                    verified_at=received,
+                    due_at=now + timedelta(days=(i % 60) - 20) if status in open_names[1:] else None,
+                    assigned_to_id=assignee_id if i % 5 == 0 else None,
+                    completed_at=done if status == "completed" else None,
+                    closed_at=None if is_open else done,
+                )
+            )
             if len(batch) == 5000:
                 PrivacyRequest.objects.bulk_create(batch)
                 batch = []
@@ -134,8 +140,7 @@ def _submit_timings(n: int) -> tuple[float, float]:
 
     def once(email: str) -> float:
         started = time.perf_counter()
-        request_submit(kind="access", email=email, jurisdiction="gdpr", identifiers={},
-                                language="en")
+        request_submit(kind="access", email=email, jurisdiction="gdpr", identifiers={}, language="en")
         return time.perf_counter() - started
 
     for i in range(10):  # warm caches (templates, statements) for both paths

@@ -140,7 +140,9 @@ def bench_face_two_workers(persons: int = 300, tps: int = 10, latency: float = 0
     script = str(ROOT / "bench" / "_azure_processes.py")
     fake = subprocess.Popen(
         [sys.executable, script, "fake", str(tps), str(latency), str(persons)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert fake.stdout and fake.stdin
@@ -153,7 +155,9 @@ def bench_face_two_workers(persons: int = 300, tps: int = 10, latency: float = 0
         workers = [
             subprocess.Popen(
                 [sys.executable, script, "worker", info["url"], info["key"], str(tps), *half],
-                stdout=subprocess.PIPE, text=True, env={**os.environ},
+                stdout=subprocess.PIPE,
+                text=True,
+                env={**os.environ},
             )
             for half in halves
         ]
@@ -205,9 +209,16 @@ def bench_blob_ledger(blobs: int = 600) -> dict:
             container.upload_blob(name, b"x" * 64)
             rows.append(
                 Transmission(
-                    client_id=f"bench-blob-{i}", service="blob", account=server.blob_endpoint,
-                    resource_kind="blob", resource_id=name, parent_ids={"container": "ledgered"},
-                    subject_value="42", purpose="bench", payload_kind="image", sent_at=timezone.now(),
+                    client_id=f"bench-blob-{i}",
+                    service="blob",
+                    account=server.blob_endpoint,
+                    resource_kind="blob",
+                    resource_id=name,
+                    parent_ids={"container": "ledgered"},
+                    subject_value="42",
+                    purpose="bench",
+                    payload_kind="image",
+                    sent_at=timezone.now(),
                 )
             )
         Transmission.objects.bulk_create(rows)

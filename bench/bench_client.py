@@ -41,8 +41,9 @@ N = 300 if QUICK else 2000
 def _client(workdir: Path, fsync: bool = True) -> Any:
     from privacy_portal_client import PortalClient
 
-    client = PortalClient("http://127.0.0.1:9", "pk_bench", workdir / f"outbox-{fsync}.sqlite3", autoflush=False,
-                          fsync=fsync)
+    client = PortalClient(
+        "http://127.0.0.1:9", "pk_bench", workdir / f"outbox-{fsync}.sqlite3", autoflush=False, fsync=fsync
+    )
     far = time.monotonic() + 10**6  # a warm cache: what every call after a subject's first one sees
     client.consent._purposes = (far, {"face-verification": {"requires_consent": True}})
     client.consent._answers[("user_id", "42", "face-verification")] = (far, True)
@@ -81,17 +82,25 @@ def _pipeline_samples(client: Any, with_policy: bool) -> list[float]:
     samples = []
     with client.subject(user_id="42", purpose="face-verification"):
         for n in range(N):
-            request = HttpRequest("PUT", f"https://acct.blob.core.windows.net/photos/users/42/{n}.jpg",
-                                  headers={"x-ms-version": "2025-07-05", "x-ms-blob-type": "BlockBlob",
-                                           "Content-Type": "image/jpeg", "Content-Length": "183211"})
+            request = HttpRequest(
+                "PUT",
+                f"https://acct.blob.core.windows.net/photos/users/42/{n}.jpg",
+                headers={
+                    "x-ms-version": "2025-07-05",
+                    "x-ms-blob-type": "BlockBlob",
+                    "Content-Type": "image/jpeg",
+                    "Content-Length": "183211",
+                },
+            )
             started = time.perf_counter()
             pipeline.run(request)
             samples.append(time.perf_counter() - started)
     return samples
 
 
-def _hook_samples(client: Any, url: str, headers: dict[str, str], body: bytes, method: str,
-                  clock: Any = time.perf_counter) -> list[float]:
+def _hook_samples(
+    client: Any, url: str, headers: dict[str, str], body: bytes, method: str, clock: Any = time.perf_counter
+) -> list[float]:
     samples = []
     with client.subject(user_id="42", purpose="face-verification"):
         for _ in range(N):
@@ -107,8 +116,16 @@ def _outbox_samples(workdir: Path, synchronous: str) -> list[float]:
 
     outbox = Outbox(workdir / f"outbox-{synchronous}.sqlite3")
     outbox._db.execute(f"PRAGMA synchronous={synchronous}")
-    record = {"service": "blob", "account": "acct", "resource_kind": "blob", "resource_id": "users/42/a.jpg",
-              "subject_kind": "user_id", "subject_value": "42", "purpose": "p", "payload_kind": "image"}
+    record = {
+        "service": "blob",
+        "account": "acct",
+        "resource_kind": "blob",
+        "resource_id": "users/42/a.jpg",
+        "subject_kind": "user_id",
+        "subject_value": "42",
+        "purpose": "p",
+        "payload_kind": "image",
+    }
     samples = []
     for _ in range(N):
         item = {**record, "client_id": "pc-" + uuid.uuid4().hex}
@@ -138,15 +155,33 @@ def run() -> dict:
         figures["policy_added_fsync_off_us_p50"] = round(nofsync_p50 - bare_p50, 1)
         figures["policy_added_fsync_off_us_p99"] = round(nofsync_p99 - bare_p99, 1)
         quick.outbox.close()
-        blob = _hook_samples(client, "https://acct.blob.core.windows.net/photos/users/42/a.jpg",
-                             {"x-ms-version": "2025-07-05", "x-ms-blob-type": "BlockBlob"}, b"", "PUT")
-        face = _hook_samples(client, "https://f.cognitiveservices.azure.com/face/v1.2/persongroups/app-users/persons",
-                             {}, json.dumps({"personId": str(uuid.uuid4())}).encode(), "POST")
-        blob_cpu = _hook_samples(client, "https://acct.blob.core.windows.net/photos/users/42/a.jpg",
-                                 {"x-ms-version": "2025-07-05", "x-ms-blob-type": "BlockBlob"}, b"", "PUT",
-                                 clock=time.thread_time)
-        for name, samples in (("hooks_put_blob", blob), ("hooks_face_person", face),
-                              ("hooks_put_blob_cpu_only", blob_cpu)):
+        blob = _hook_samples(
+            client,
+            "https://acct.blob.core.windows.net/photos/users/42/a.jpg",
+            {"x-ms-version": "2025-07-05", "x-ms-blob-type": "BlockBlob"},
+            b"",
+            "PUT",
+        )
+        face = _hook_samples(
+            client,
+            "https://f.cognitiveservices.azure.com/face/v1.2/persongroups/app-users/persons",
+            {},
+            json.dumps({"personId": str(uuid.uuid4())}).encode(),
+            "POST",
+        )
+        blob_cpu = _hook_samples(
+            client,
+            "https://acct.blob.core.windows.net/photos/users/42/a.jpg",
+            {"x-ms-version": "2025-07-05", "x-ms-blob-type": "BlockBlob"},
+            b"",
+            "PUT",
+            clock=time.thread_time,
+        )
+        for name, samples in (
+            ("hooks_put_blob", blob),
+            ("hooks_face_person", face),
+            ("hooks_put_blob_cpu_only", blob_cpu),
+        ):
             p50, p99 = _percentiles(samples)
             figures[f"{name}_us_p50"], figures[f"{name}_us_p99"] = round(p50, 1), round(p99, 1)
         for mode in ("FULL", "NORMAL"):

@@ -93,25 +93,30 @@ def hand_erase(schema: str) -> float:
 
 def portal_erase(stack: Stack, key: str) -> tuple[float, dict]:
     started = time.time()
-    status, body = stack.post_json("/api/v1/privacy-requests/", {"kind": "deletion", "email": "alice@example.com"},
-                                   key)
+    status, body = stack.post_json("/api/v1/privacy-requests/", {"kind": "deletion", "email": "alice@example.com"}, key)
     posted = time.time() - started
     assert status == 201, (status, body)
     reference = body["reference"]
-    (_, _, engine_started, completed), = stack.wait_closed([reference], timeout=600).values()
-    (count, first_task, last_task, busy, erased, anonymised), = stack.query(
+    ((_, _, engine_started, completed),) = stack.wait_closed([reference], timeout=600).values()
+    ((count, first_task, last_task, busy, erased, anonymised),) = stack.query(
         "SELECT count(*), extract(epoch from min(t.started_at)), extract(epoch from max(t.finished_at)), "
         "sum(extract(epoch from t.finished_at - t.started_at)), sum(erased_count), sum(anonymised_count) "
         "FROM requests_app_storetask t JOIN requests_app_privacyrequest r ON r.id = t.request_id "
-        "WHERE r.reference = %s", (reference,))
+        "WHERE r.reference = %s",
+        (reference,),
+    )
     # where the time goes: POST and hand-over to a worker; planning; store work and the
     # steps between the tasks; finish (receipt, e-mail)
     return completed - started, {
-        "api_post_s": posted, "to_engine_start_s": engine_started - started,
+        "api_post_s": posted,
+        "to_engine_start_s": engine_started - started,
         "start_to_first_task_s": float(first_task) - engine_started,
-        "store_tasks_busy_s": float(busy), "between_tasks_s": float(last_task) - float(first_task) - float(busy),
-        "finish_s": completed - float(last_task), "store_tasks": count,
-        "rows_erased": erased, "rows_anonymised": anonymised,
+        "store_tasks_busy_s": float(busy),
+        "between_tasks_s": float(last_task) - float(first_task) - float(busy),
+        "finish_s": completed - float(last_task),
+        "store_tasks": count,
+        "rows_erased": erased,
+        "rows_anonymised": anonymised,
     }
 
 
@@ -126,8 +131,10 @@ def end_to_end(stack: Stack, host: HostSchema, key: str) -> dict:
     populate(host.name, 1_000)
     portal_erase(stack, key)
     print("\n  Erasure of one subject, end to end (API POST → worker → completed) vs hand-written SQL")
-    print(f"  {'child rows':>10} {'portal e2e':>11} {'hand SQL':>9} {'ratio':>6} {'added':>9}   "
-          "breakdown: POST+hand-over / plan / store work / between steps / finish")
+    print(
+        f"  {'child rows':>10} {'portal e2e':>11} {'hand SQL':>9} {'ratio':>6} {'added':>9}   "
+        "breakdown: POST+hand-over / plan / store work / between steps / finish"
+    )
     for rows in SIZES:
         e2e_times, hand_times, detail, found = [], [], {}, 0
         for _ in range(ROUNDS):
@@ -150,10 +157,20 @@ def end_to_end(stack: Stack, host: HostSchema, key: str) -> dict:
             "hand_sql_all_rounds_s": [round(t, 3) for t in hand_times],
             **{k: (round(v, 3) if isinstance(v, float) else v) for k, v in detail.items()},
         }
-        print(f"  {found:>10} {e2e:>10.3f}s {hand:>8.3f}s {e2e / hand:>5.1f}x {(e2e - hand) * 1000:>7.0f}ms   "
-              + " / ".join(f"{detail[k] * 1000:.0f}" for k in ("to_engine_start_s", "start_to_first_task_s",
-                                                              "store_tasks_busy_s", "between_tasks_s", "finish_s"))
-              + f" ms ({detail['store_tasks']} store tasks, last round)")
+        print(
+            f"  {found:>10} {e2e:>10.3f}s {hand:>8.3f}s {e2e / hand:>5.1f}x {(e2e - hand) * 1000:>7.0f}ms   "
+            + " / ".join(
+                f"{detail[k] * 1000:.0f}"
+                for k in (
+                    "to_engine_start_s",
+                    "start_to_first_task_s",
+                    "store_tasks_busy_s",
+                    "between_tasks_s",
+                    "finish_s",
+                )
+            )
+            + f" ms ({detail['store_tasks']} store tasks, last round)"
+        )
     stack.stop_workers()
     return results
 
@@ -169,8 +186,9 @@ def throughput(stack: Stack, host: HostSchema, key: str) -> dict:
         populate_many(host.name, THROUGHPUT_N, 1_000)
         references = []
         for i in range(1, THROUGHPUT_N + 1):
-            status, body = stack.post_json("/api/v1/privacy-requests/",
-                                           {"kind": "deletion", "email": f"subject{i}@example.com"}, key)
+            status, body = stack.post_json(
+                "/api/v1/privacy-requests/", {"kind": "deletion", "email": f"subject{i}@example.com"}, key
+            )
             assert status == 201, (status, body)
             references.append(body["reference"])
         started = time.time()
@@ -183,12 +201,18 @@ def throughput(stack: Stack, host: HostSchema, key: str) -> dict:
         p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)]
         base = base or per_minute
         results[f"{count}_workers"] = {
-            "requests": THROUGHPUT_N, "requests_per_minute": round(per_minute, 1),
-            "latency_p50_s": round(p50, 3), "latency_p99_s": round(p99, 3), "latency_max_s": round(latencies[-1], 3),
-            "max_over_median": round(latencies[-1] / p50, 2), "speedup_vs_1": round(per_minute / base, 2),
+            "requests": THROUGHPUT_N,
+            "requests_per_minute": round(per_minute, 1),
+            "latency_p50_s": round(p50, 3),
+            "latency_p99_s": round(p99, 3),
+            "latency_max_s": round(latencies[-1], 3),
+            "max_over_median": round(latencies[-1] / p50, 2),
+            "speedup_vs_1": round(per_minute / base, 2),
         }
-        print(f"  {count:>7} {per_minute:>8.1f} {p50:>7.2f}s {p99:>7.2f}s {latencies[-1]:>7.2f}s "
-              f"{latencies[-1] / p50:>7.1f} {per_minute / base:>7.2f}x")
+        print(
+            f"  {count:>7} {per_minute:>8.1f} {p50:>7.2f}s {p99:>7.2f}s {latencies[-1]:>7.2f}s "
+            f"{latencies[-1] / p50:>7.1f} {per_minute / base:>7.2f}x"
+        )
     stack.stop_workers()
     return results
 
@@ -251,15 +275,31 @@ def intake(stack: Stack, key: str) -> dict:
         return "POST", "/bench/bare", b"x=1", {"Content-Type": "application/x-www-form-urlencoded"}, (200,)
 
     def form(n, i):
-        body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "email": f"f{run_id}-{n}-{i}@example.com",
-                                       "jurisdiction": "gdpr", "confirm": "on"})
-        return "POST", "/requests/new/deletion/", body, {
-            "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}, (302,)
+        body = urllib.parse.urlencode(
+            {
+                "csrfmiddlewaretoken": token,
+                "email": f"f{run_id}-{n}-{i}@example.com",
+                "jurisdiction": "gdpr",
+                "confirm": "on",
+            }
+        )
+        return (
+            "POST",
+            "/requests/new/deletion/",
+            body,
+            {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+            (302,),
+        )
 
     def api(n, i):
         body = json.dumps({"kind": "access", "email": f"a{run_id}-{n}-{i}@example.com"})
-        return "POST", "/api/v1/privacy-requests/", body, {
-            "Content-Type": "application/json", "Authorization": f"Bearer {key}"}, (201,)
+        return (
+            "POST",
+            "/api/v1/privacy-requests/",
+            body,
+            {"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+            (201,),
+        )
 
     results: dict = {}
     print(f"\n  Intake: {CLIENTS} clients, {INTAKE_SECONDS:.0f} s each, gunicorn with 2 sync workers")
@@ -268,8 +308,12 @@ def intake(stack: Stack, key: str) -> dict:
     for name, make in (("bare Django view", bare), ("public form POST", form), ("host-app API POST", api)):
         rate, ok, bad = _load(url, make, INTAKE_SECONDS)
         base = base or rate
-        results[name] = {"requests_per_second": round(rate, 1), "ratio_to_bare": round(rate / base, 2),
-                         "ok": ok, "refused_or_failed": bad}
+        results[name] = {
+            "requests_per_second": round(rate, 1),
+            "ratio_to_bare": round(rate / base, 2),
+            "ok": ok,
+            "refused_or_failed": bad,
+        }
         print(f"  {name:<28} {rate:>7.1f} {rate / base:>7.0%} {bad:>8}")
     return results
 

@@ -90,18 +90,14 @@ print(json.dumps({{"seconds": seconds, "rows": rows, "peak_kb": resource.getrusa
 def hand_export(schema: str, target: Path) -> dict:
     """The hand-written JSON + CSV ZIP of the same rows, in a fresh process (same start-up as the portal's)."""
     code = HAND.format(here=str(HERE), schema=schema, target=str(target))
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=HERE.parent
-    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=HERE.parent)
     target.unlink(missing_ok=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def measure(url: str, pk: int) -> dict:
     code = CHILD.format(here=str(HERE), url=url, pk=pk)
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=HERE.parent
-    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=HERE.parent)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 

@@ -15,8 +15,15 @@ import statistics
 import time
 
 PAGES = [
-    "/", "/privacy/", "/privacy/v/1/", "/requests/new/access/", "/requests/new/deletion/", "/requests/find/",
-    "/consent/", "/report/", "/transparency/",
+    "/",
+    "/privacy/",
+    "/privacy/v/1/",
+    "/requests/new/access/",
+    "/requests/new/deletion/",
+    "/requests/find/",
+    "/consent/",
+    "/report/",
+    "/transparency/",
 ]
 
 

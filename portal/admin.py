@@ -73,8 +73,13 @@ class ApiKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic only i
             super().save_model(request, obj, form, change)
             return
         # The form already applied issue_key's checks (clean_name, scopes from the choices, future expiry).
-        key, raw = api_keys.issue_key(name=obj.name, scopes=form.cleaned_data["scopes"], actor=request.user,
-                                      expires_at=form.cleaned_data.get("expires_at"), created_by=request.user)
+        key, raw = api_keys.issue_key(
+            name=obj.name,
+            scopes=form.cleaned_data["scopes"],
+            actor=request.user,
+            expires_at=form.cleaned_data.get("expires_at"),
+            created_by=request.user,
+        )
         obj.pk = key.pk
         obj.refresh_from_db()
         messages.warning(request, f"Copy this key now; it will not be shown again: {raw}")
@@ -119,8 +124,15 @@ class PolicyVersionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic
 
     def get_fields(self, request: HttpRequest, obj: PolicyVersion | None = None) -> tuple[str, ...]:
         if obj is not None and obj.is_published:
-            return ("version", "language", "effective_date", "summary_of_changes", "published_at",
-                    "published_by", "preview")
+            return (
+                "version",
+                "language",
+                "effective_date",
+                "summary_of_changes",
+                "published_at",
+                "published_by",
+                "preview",
+            )
         return ("version", "language", "effective_date", "summary_of_changes", "body", "preview")
 
     def get_readonly_fields(self, request: HttpRequest, obj: PolicyVersion | None = None) -> tuple[str, ...]:
@@ -145,8 +157,13 @@ class PolicyVersionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic
         count = 0
         for policy in queryset.filter(published_at__isnull=True):
             policy.publish(actor=request.user)
-            audit.record(subject_type="privacy_policy", subject_id=policy.pk, action="policy.published",
-                         actor=request.user, data={"version": policy.version, "language": policy.language})
+            audit.record(
+                subject_type="privacy_policy",
+                subject_id=policy.pk,
+                action="policy.published",
+                actor=request.user,
+                data={"version": policy.version, "language": policy.language},
+            )
             count += 1
         if count:
             messages.success(request, f"Published {count} version(s); each is shown from its effective date.")
@@ -161,6 +178,11 @@ class PolicyVersionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic
         for policy in queryset.order_by("version"):
             latest_per_language[policy.language] = policy
         for policy in latest_per_language.values():
-            PolicyVersion.objects.create(version=next_version, language=policy.language, body=policy.body,
-                                         effective_date=timezone.localdate(), summary_of_changes="")
+            PolicyVersion.objects.create(
+                version=next_version,
+                language=policy.language,
+                body=policy.body,
+                effective_date=timezone.localdate(),
+                summary_of_changes="",
+            )
         messages.success(request, f"Created draft version {next_version}. Edit it, then publish it.")

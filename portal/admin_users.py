@@ -63,14 +63,17 @@ class StaffUserAdmin(UserAdmin):  # type: ignore[type-arg]  # generic only in dj
     def second_factor(self, obj: Any) -> bool:
         return bool(getattr(obj, "has_2fa", False))
 
-    @admin.action(description=_("Issue a second-factor invite (shown once; needed to set up an authenticator)"),
-                  permissions=["change"])
+    @admin.action(
+        description=_("Issue a second-factor invite (shown once; needed to set up an authenticator)"),
+        permissions=["change"],
+    )
     def issue_second_factor_invite(self, request: HttpRequest, queryset: QuerySet[Any]) -> TemplateResponse | None:
         issued = []
         for user in queryset[:20]:
             if user.is_superuser and not request.user.is_superuser:
-                messages.error(request, _("Only a superuser can invite a superuser (%(name)s).")
-                               % {"name": user.get_username()})
+                messages.error(
+                    request, _("Only a superuser can invite a superuser (%(name)s).") % {"name": user.get_username()}
+                )
                 continue
             if user.pk == request.user.pk:
                 messages.error(request, _("You cannot invite yourself; ask another admin."))
@@ -79,19 +82,31 @@ class StaffUserAdmin(UserAdmin):  # type: ignore[type-arg]  # generic only in dj
             issued.append({"user": user, "url": two_factor.invite_url(token)})
         if not issued:
             return None
-        return TemplateResponse(request, "admin/portal/second_factor_invites.html", {
-            **self.admin_site.each_context(request), "title": _("Second-factor invites"), "issued": issued,
-            "hours": settings.PORTAL_2FA_INVITE_HOURS, "opts": self.model._meta,
-        })
+        return TemplateResponse(
+            request,
+            "admin/portal/second_factor_invites.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Second-factor invites"),
+                "issued": issued,
+                "hours": settings.PORTAL_2FA_INVITE_HOURS,
+                "opts": self.model._meta,
+            },
+        )
 
-    @admin.action(description=_("Reset second factor (lost phone): the user sets it up again at next login"),
-                  permissions=["change"])
+    @admin.action(
+        description=_("Reset second factor (lost phone): the user sets it up again at next login"),
+        permissions=["change"],
+    )
     def reset_second_factor(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         done = 0
         for user in queryset:
             if user.is_superuser and not request.user.is_superuser:
-                messages.error(request, _("Only a superuser can reset a superuser's second factor "
-                                          "(%(name)s).") % {"name": user.get_username()})
+                messages.error(
+                    request,
+                    _("Only a superuser can reset a superuser's second factor (%(name)s).")
+                    % {"name": user.get_username()},
+                )
                 continue
             try:
                 two_factor.reset_second_factor(user=user, actor=request.user, reason="admin action")
@@ -100,7 +115,11 @@ class StaffUserAdmin(UserAdmin):  # type: ignore[type-arg]  # generic only in dj
                 continue
             done += 1
         if done:
-            messages.success(request, _(
-                "Second factor reset for %(count)s account(s). Each needs a new second-factor invite (the "
-                "action above) to set up an authenticator again; hand it over through a channel you trust."
-            ) % {"count": done})
+            messages.success(
+                request,
+                _(
+                    "Second factor reset for %(count)s account(s). Each needs a new second-factor invite (the "
+                    "action above) to set up an authenticator again; hand it over through a channel you trust."
+                )
+                % {"count": done},
+            )

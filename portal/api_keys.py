@@ -65,8 +65,11 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-c
     name = "apiKey"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
-        return {"type": "http", "scheme": "bearer",
-                "description": "A host-app API key created in the admin or with `manage.py api_key create`."}
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A host-app API key created in the admin or with `manage.py api_key create`.",
+        }
 
 
 def api_key_of(request: Request) -> ApiKey | None:
@@ -81,8 +84,11 @@ class HasScope(permissions.BasePermission):  # type: ignore[misc]  # DRF ships n
 
     @classmethod
     def for_(cls, scope: str) -> type[HasScope]:
-        return type(f"HasScope_{scope.replace(':', '_')}", (cls,), {"scope": scope,
-                    "message": f"This API key lacks the '{scope}' scope."})
+        return type(
+            f"HasScope_{scope.replace(':', '_')}",
+            (cls,),
+            {"scope": scope, "message": f"This API key lacks the '{scope}' scope."},
+        )
 
     def has_permission(self, request: Request, view: Any) -> bool:
         key = api_key_of(request)
@@ -127,8 +133,9 @@ def clean_name(name: str) -> str:
     return name
 
 
-def issue_key(*, name: str, scopes: list[str], actor: Any, expires_at: datetime | None = None,
-              created_by: Any = None) -> tuple[ApiKey, str]:
+def issue_key(
+    *, name: str, scopes: list[str], actor: Any, expires_at: datetime | None = None, created_by: Any = None
+) -> tuple[ApiKey, str]:
     """Check, create and audit a key; returns (row, the raw key to show once — never stored or logged)."""
     name = clean_name(name)
     scopes = clean_scopes(scopes)
@@ -148,7 +155,12 @@ def revoke_key(key: ApiKey, *, actor: Any) -> bool:
     with transaction.atomic():
         changed = ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
         if changed:
-            audit.record(subject_type="api_key", subject_id=key.pk, action="api_key.revoked", actor=actor,
-                         data={"prefix": key.prefix})
+            audit.record(
+                subject_type="api_key",
+                subject_id=key.pk,
+                action="api_key.revoked",
+                actor=actor,
+                data={"prefix": key.prefix},
+            )
     key.refresh_from_db(fields=["revoked_at"])
     return bool(changed)

@@ -34,11 +34,26 @@ def actor_fields(actor: Actor) -> dict[str, Any]:
     return {"actor_type": AuditEvent.ActorType.SYSTEM, "actor_label": str(actor)}
 
 
-def record(*, subject_type: str, subject_id: Any, action: str, actor: Actor = None, from_status: str = "",
-           to_status: str = "", reason: str = "", data: dict[str, Any] | None = None) -> AuditEvent:
+def record(
+    *,
+    subject_type: str,
+    subject_id: Any,
+    action: str,
+    actor: Actor = None,
+    from_status: str = "",
+    to_status: str = "",
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
     return AuditEvent.objects.create(
-        subject_type=subject_type, subject_id=str(subject_id), action=action, from_status=from_status,
-        to_status=to_status, reason=reason, data=data or {}, **actor_fields(actor),
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        data=data or {},
+        **actor_fields(actor),
     )
 
 

@@ -88,8 +88,7 @@ def seal(batch_size: int = 1000) -> int:
                 event.seq = seq
                 event.prev_hash = prev
                 event.hash = prev = event_hash(prev, event)
-                AuditEvent.objects.filter(pk=event.pk).update(seq=event.seq, prev_hash=event.prev_hash,
-                                                              hash=event.hash)
+                AuditEvent.objects.filter(pk=event.pk).update(seq=event.seq, prev_hash=event.prev_hash, hash=event.hash)
         sealed += len(pending)
         if len(pending) < batch_size:
             return sealed
@@ -104,8 +103,9 @@ def seal_after_commit() -> None:
 
 
 @receiver(post_save, sender=AuditEvent, dispatch_uid="portal.audit_chain.seal")
-def _seal_new_event(sender: type[AuditEvent], instance: AuditEvent, created: bool, raw: bool = False,
-                    **kwargs: Any) -> None:
+def _seal_new_event(
+    sender: type[AuditEvent], instance: AuditEvent, created: bool, raw: bool = False, **kwargs: Any
+) -> None:
     """Every event written (``AuditEvent.save``) is sealed once its transaction commits."""
     if created and not raw:
         seal_after_commit()
@@ -131,41 +131,71 @@ class ChainReport:
     unsealed_stale: int = 0
 
 
+def _link_problem(event: AuditEvent, prev: str, expected_seq: int) -> str:
+    """Why ``event`` does not continue the chain after ``prev`` (empty when it does)."""
+    where = (
+        f"event seq {event.seq} (id {event.pk}, {event.action} on {event.subject_type} "
+        f"{event.subject_id}, {event.at:%Y-%m-%d %H:%M:%S})"
+    )
+    if event.seq != expected_seq:
+        return f"seq {expected_seq} is missing before {where}: an event was deleted"
+    if event.prev_hash != prev:
+        return f"{where} does not link to the event before it: an event before it was changed, removed or reordered"
+    if event_hash(prev, event) != event.hash:
+        return f"{where} was changed after it was written (its content no longer matches its hash)"
+    return ""
+
+
 def verify(anchor: tuple[int, str] | None = None) -> ChainReport:
     """Walk the chain from the first event; stop at the first broken link and say which and why."""
     prev, expected_seq, checked, anchor_seen = GENESIS, 1, 0, anchor is None
     events = AuditEvent.objects.filter(seq__isnull=False).order_by("seq")
     for event in events.iterator(chunk_size=5000):
-        where = f"event seq {event.seq} (id {event.pk}, {event.action} on {event.subject_type} " \
-                f"{event.subject_id}, {event.at:%Y-%m-%d %H:%M:%S})"
-        if event.seq != expected_seq:
-            return ChainReport(False, checked, expected_seq - 1, prev,
-                               f"seq {expected_seq} is missing before {where}: an event was deleted")
-        if event.prev_hash != prev:
-            return ChainReport(False, checked, expected_seq - 1, prev,
-                               f"{where} does not link to the event before it: an event before it was "
-                               "changed, removed or reordered")
-        if event_hash(prev, event) != event.hash:
-            return ChainReport(False, checked, expected_seq - 1, prev,
-                               f"{where} was changed after it was written (its content no longer matches "
-                               "its hash)")
+        problem = _link_problem(event, prev, expected_seq)
+        if problem:
+            return ChainReport(False, checked, expected_seq - 1, prev, problem)
         if anchor and event.seq == anchor[0]:
             if event.hash != anchor[1]:
-                return ChainReport(False, checked, event.seq, event.hash,
-                                   f"the chain at seq {anchor[0]} differs from the anchor "
-                                   f"({anchor[1][:16]}…): the trail was rewritten since the anchor was sent")
+                return ChainReport(
+                    False,
+                    checked,
+                    event.seq,
+                    event.hash,
+                    f"the chain at seq {anchor[0]} differs from the anchor "
+                    f"({anchor[1][:16]}…): the trail was rewritten since the anchor was sent",
+                )
             anchor_seen = True
         prev, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
+    return _end_of_chain(anchor, anchor_seen, checked, expected_seq, prev)
+
+
+def _end_of_chain(
+    anchor: tuple[int, str] | None, anchor_seen: bool, checked: int, expected_seq: int, prev: str
+) -> ChainReport:
+    """The verdict once every sealed event linked: the anchor reached, and nothing left unsealed."""
     stale = AuditEvent.objects.filter(
-        seq__isnull=True, at__lt=timezone.now() - timedelta(seconds=STALE_UNSEALED_SECONDS)).count()
+        seq__isnull=True, at__lt=timezone.now() - timedelta(seconds=STALE_UNSEALED_SECONDS)
+    ).count()
     if anchor is not None and not anchor_seen:
-        return ChainReport(False, checked, expected_seq - 1, prev,
-                           f"the anchor's seq {anchor[0]} is beyond the end of the chain (seq {expected_seq - 1}): "
-                           "events were deleted since the anchor was sent", stale)
+        return ChainReport(
+            False,
+            checked,
+            expected_seq - 1,
+            prev,
+            f"the anchor's seq {anchor[0]} is beyond the end of the chain (seq {expected_seq - 1}): "
+            "events were deleted since the anchor was sent",
+            stale,
+        )
     if stale:
-        return ChainReport(False, checked, expected_seq - 1, prev,
-                           f"{stale} event(s) older than {STALE_UNSEALED_SECONDS // 60} minutes are not in the "
-                           "chain (is the beat process running?)", stale)
+        return ChainReport(
+            False,
+            checked,
+            expected_seq - 1,
+            prev,
+            f"{stale} event(s) older than {STALE_UNSEALED_SECONDS // 60} minutes are not in the "
+            "chain (is the beat process running?)",
+            stale,
+        )
     return ChainReport(True, checked, expected_seq - 1, prev)
 
 
@@ -173,11 +203,19 @@ def anchor() -> ChainReport:
     """Seal, then send the head of the chain to the operator's log and e-mail (daily beat job)."""
     seal()
     report = verify()
-    line = (f"audit anchor: seq {report.head_seq} head {report.head_hash} events {report.checked} "
-            f"chain {'intact' if report.ok else 'BROKEN: ' + report.problem}")
+    line = (
+        f"audit anchor: seq {report.head_seq} head {report.head_hash} events {report.checked} "
+        f"chain {'intact' if report.ok else 'BROKEN: ' + report.problem}"
+    )
     (logger.info if report.ok else logger.error)(line)
-    mail.send("audit_anchor", settings.PORTAL_AUDIT_ANCHOR_EMAIL, {"report": report,
-                                                                     "base_url": settings.PORTAL_BASE_URL})
-    audit.record(subject_type="audit", subject_id=report.head_seq, action="audit.anchor", actor="system:beat",
-                 data={"seq": report.head_seq, "hash": report.head_hash, "ok": report.ok})
+    mail.send(
+        "audit_anchor", settings.PORTAL_AUDIT_ANCHOR_EMAIL, {"report": report, "base_url": settings.PORTAL_BASE_URL}
+    )
+    audit.record(
+        subject_type="audit",
+        subject_id=report.head_seq,
+        action="audit.anchor",
+        actor="system:beat",
+        data={"seq": report.head_seq, "hash": report.head_hash, "ok": report.ok},
+    )
     return report

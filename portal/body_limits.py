@@ -50,9 +50,11 @@ def evidence_body_limit() -> int:
 
 def allows_body(limit: Limit) -> Callable[[Any], Any]:
     """Mark a view function or an APIView class as taking bodies up to ``limit`` bytes."""
+
     def mark(view: Any) -> Any:
         view.portal_max_body = limit
         return view
+
     return mark
 
 
@@ -110,8 +112,7 @@ class BodyLimitMiddleware:
 
 def too_large(request: HttpRequest, limit: int) -> HttpResponse:
     megabytes = f"{limit / 2**20:.1f}".removesuffix(".0")
-    message = _("The request is larger than this page accepts (at most %(size)s MB); send less.") % {
-        "size": megabytes}
+    message = _("The request is larger than this page accepts (at most %(size)s MB); send less.") % {"size": megabytes}
     return refuse(request, 413, message, code="too_large")
 
 

@@ -147,9 +147,7 @@ def load_json(raw: bytes | str, *, max_bytes: int | None = None, max_depth: int 
     max_bytes = max_json_bytes() if max_bytes is None else max_bytes
     max_depth = max_json_depth() if max_depth is None else max_depth
     if len(raw) > max_bytes:
-        raise InputRefused(
-            _("The body is larger than %(n)d bytes; send less.") % {"n": max_bytes}, code="too_large"
-        )
+        raise InputRefused(_("The body is larger than %(n)d bytes; send less.") % {"n": max_bytes}, code="too_large")
     if isinstance(raw, bytes):
         try:
             text = raw.decode("utf-8")
@@ -160,15 +158,14 @@ def load_json(raw: bytes | str, *, max_bytes: int | None = None, max_depth: int 
     else:
         text = raw
     try:
-        value = json.loads(
-            text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant
-        )
+        value = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
     except InputRefused:
         raise
     except RecursionError:
         # The C decoder stops itself at the interpreter's recursion limit (~1000 levels).
-        raise InputRefused(_("The JSON body is nested more than %(n)d levels deep.") % {"n": max_depth},
-                           code="too_deep")
+        raise InputRefused(
+            _("The JSON body is nested more than %(n)d levels deep.") % {"n": max_depth}, code="too_deep"
+        )
     except ValueError as exc:
         raise InputRefused(_("The body is not valid JSON: %(error)s.") % {"error": exc}, code="invalid_json")
     too_deep, fields = _walk(value, max_depth)
@@ -237,8 +234,9 @@ def _form_fields_problem(request: HttpRequest, content_type: str) -> str | None:
     texts += [(key, [upload.name or "" for upload in uploads]) for key, uploads in request.FILES.lists()]
     for key, values in texts:
         if any(_INVALID_UTF8.search(text) for text in (key, *values)):
-            return _("The form field %(field)s is not valid UTF-8.") % {"field": key.encode("utf-8", "replace")
-                                                                          .decode("utf-8")[:80]}
+            return _("The form field %(field)s is not valid UTF-8.") % {
+                "field": key.encode("utf-8", "replace").decode("utf-8")[:80]
+            }
         if bad_text(key) or any(bad_text(value) for value in values):
             return _(
                 "A form field contains a control character (such as NUL); only tab, line feed and "

@@ -28,15 +28,27 @@ from portal import schedule
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 _PATTERNS = [
     (_EMAIL, "[email]"),
-    (re.compile(r"(?i)(bearer|api-key|apikey|ocp-apim-subscription-key|authorization)"
-                r"([\"']?\s*[:=]?\s*[\"']?)(?!\[secret\])[^\s\"',}]+"), r"\1\2[secret]"),
+    (
+        re.compile(
+            r"(?i)(bearer|api-key|apikey|ocp-apim-subscription-key|authorization)"
+            r"([\"']?\s*[:=]?\s*[\"']?)(?!\[secret\])[^\s\"',}]+"
+        ),
+        r"\1\2[secret]",
+    ),
     # Portal tokens: a short lowercase prefix (pk_, ps_, pv_, st_, dl_...) and a long random tail.
     (re.compile(r"\b[a-z]{2,3}_(?=[A-Za-z0-9_\-]*[A-Z0-9])[A-Za-z0-9_\-]{20,}"), "[token]"),
-    (re.compile(r"(?i)(token|sig|signature|key|secret|password|sas|code|subject|invite|otp)=([^&\s\"']+)"),
-     r"\1=[secret]"),
+    (
+        re.compile(r"(?i)(token|sig|signature|key|secret|password|sas|code|subject|invite|otp)=([^&\s\"']+)"),
+        r"\1=[secret]",
+    ),
     # Every URL path that carries a secret, whatever the token looks like (old or future formats).
-    (re.compile(r"(/(?:requests/(?:status|verify|download)|report/(?:status|decision)|account/2fa/invite)/)"
-                r"(?!\[token\])[^/\s?#\"']+"), r"\1[token]"),
+    (
+        re.compile(
+            r"(/(?:requests/(?:status|verify|download)|report/(?:status|decision)|account/2fa/invite)/)"
+            r"(?!\[token\])[^/\s?#\"']+"
+        ),
+        r"\1[token]",
+    ),
     # Phone numbers: international form, or grouped digits; not plain figures like durations.
     (re.compile(r"\+\d[\d \-]{7,}\d|\b\d{2,5}[ \-]\d{3,4}[ \-]\d{3,6}\b"), "[phone]"),
 ]
@@ -108,8 +120,11 @@ _CELERY_TASK_LOGGERS = {"celery.app.trace", "celery.worker.strategy", "celery.be
 
 def routine_task_names() -> frozenset[str]:
     """Tasks beat sends every few seconds or minutes (heartbeat, engine sweep): bookkeeping, not news."""
-    return frozenset(entry["task"] for entry in schedule.entries().values()
-                     if isinstance(entry.get("schedule"), int | float) and entry["schedule"] < 3600)
+    return frozenset(
+        entry["task"]
+        for entry in schedule.entries().values()
+        if isinstance(entry.get("schedule"), int | float) and entry["schedule"] < 3600
+    )
 
 
 class QuietRoutineTasks(logging.Filter):

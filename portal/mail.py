@@ -56,9 +56,13 @@ def render_text(template_name: str, context: dict[str, Any]) -> str:
 
 
 def render(name: str, context: dict[str, Any], language: str | None = None) -> tuple[str, str, str]:
-    ctx = {"base_url": settings.PORTAL_BASE_URL, "app_name": settings.PORTAL_APP_NAME,
-           "operator_name": settings.PORTAL_OPERATOR_NAME, "operator_contact": settings.PORTAL_OPERATOR_CONTACT,
-           **context}
+    ctx = {
+        "base_url": settings.PORTAL_BASE_URL,
+        "app_name": settings.PORTAL_APP_NAME,
+        "operator_name": settings.PORTAL_OPERATOR_NAME,
+        "operator_contact": settings.PORTAL_OPERATOR_CONTACT,
+        **context,
+    }
     with translation.override(language or settings.LANGUAGE_CODE):
         subject = " ".join(render_text(f"email/{name}.subject.txt", ctx).split())
         text = render_text(f"email/{name}.txt", ctx)
@@ -66,8 +70,13 @@ def render(name: str, context: dict[str, Any], language: str | None = None) -> t
     return subject, text, html
 
 
-def _message(name: str, to: list[str] | str, context: dict[str, Any], language: str | None,
-             attachments: list[tuple[str, bytes, str]] | None) -> EmailMultiAlternatives:
+def _message(
+    name: str,
+    to: list[str] | str,
+    context: dict[str, Any],
+    language: str | None,
+    attachments: list[tuple[str, bytes, str]] | None,
+) -> EmailMultiAlternatives:
     recipients = [to] if isinstance(to, str) else list(to)
     subject, text, html = render(name, context, language)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, recipients)
@@ -77,14 +86,24 @@ def _message(name: str, to: list[str] | str, context: dict[str, Any], language: 
     return message
 
 
-def send(name: str, to: list[str] | str, context: dict[str, Any], language: str | None = None,
-         attachments: list[tuple[str, bytes, str]] | None = None) -> None:
+def send(
+    name: str,
+    to: list[str] | str,
+    context: dict[str, Any],
+    language: str | None = None,
+    attachments: list[tuple[str, bytes, str]] | None = None,
+) -> None:
     message = _message(name, to, context, language, attachments)
     transaction.on_commit(message.send)
 
 
-def send_now(name: str, to: list[str] | str, context: dict[str, Any], language: str | None = None,
-             attachments: list[tuple[str, bytes, str]] | None = None) -> None:
+def send_now(
+    name: str,
+    to: list[str] | str,
+    context: dict[str, Any],
+    language: str | None = None,
+    attachments: list[tuple[str, bytes, str]] | None = None,
+) -> None:
     """Render and send at once, raising if the transport refuses.
 
     For queue tasks that send inside their transaction: a failed send rolls back

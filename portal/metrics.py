@@ -108,19 +108,22 @@ class PortalCollector:
         yield from self._health()
 
     def _counters(self) -> Iterator[Any]:
-        rows = [(name, _parse(labels), value) for name, labels, value in
-                MetricCounter.objects.values_list("name", "labels", "value")]
+        rows = [
+            (name, _parse(labels), value)
+            for name, labels, value in MetricCounter.objects.values_list("name", "labels", "value")
+        ]
         retries = CounterMetricFamily(
             "portal_store_task_retries", "Store-task runs that will be retried (transient errors).", labels=["store"]
         )
         calls = CounterMetricFamily(
             "portal_azure_calls", "HTTP attempts to Azure services, retries included.", labels=["service"]
         )
-        throttled = CounterMetricFamily(
-            "portal_azure_throttled", "Azure answers 429 (throttled).", labels=["service"]
-        )
-        simple = {"store_task_retries": (retries, "store"), "azure_calls": (calls, "service"),
-                  "azure_throttled": (throttled, "service")}
+        throttled = CounterMetricFamily("portal_azure_throttled", "Azure answers 429 (throttled).", labels=["service"])
+        simple = {
+            "store_task_retries": (retries, "store"),
+            "azure_calls": (calls, "service"),
+            "azure_throttled": (throttled, "service"),
+        }
         buckets: dict[tuple[str, str], dict[str, float]] = {}
         sums: dict[tuple[str, str], float] = {}
         for name, labels, value in rows:
@@ -133,7 +136,8 @@ class PortalCollector:
             elif name == "store_task_seconds_sum":
                 sums[(labels.get("store", ""), labels.get("phase", ""))] = value
         durations = HistogramMetricFamily(
-            "portal_store_task_duration_seconds", "How long one run of a store task took.",
+            "portal_store_task_duration_seconds",
+            "How long one run of a store task took.",
             labels=["store", "phase"],
         )
         for key in sorted(set(buckets) | set(sums)):
@@ -146,7 +150,8 @@ class PortalCollector:
 
     def _queues(self) -> Iterator[Any]:
         depth = GaugeMetricFamily(
-            "portal_queue_depth", "Messages waiting in each Celery queue (-1: the broker did not answer).",
+            "portal_queue_depth",
+            "Messages waiting in each Celery queue (-1: the broker did not answer).",
             labels=["queue"],
         )
         for queue in QUEUES:
@@ -166,7 +171,6 @@ class PortalCollector:
             at = seen.get(name)
             age.add_metric([name], (now - at).total_seconds() if at else float("inf"))
         yield age
-
 
     def _health(self) -> Iterator[Any]:
         """The /healthz checks as gauges, so an alert can fire on the same truth the page tells."""
@@ -205,16 +209,22 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     """
     expected = getattr(settings, "PORTAL_METRICS_TOKEN", "")
     if not expected:
-        return HttpResponse("Metrics are off: set PORTAL_METRICS_TOKEN to turn them on.\n", status=404,
-                            content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            "Metrics are off: set PORTAL_METRICS_TOKEN to turn them on.\n",
+            status=404,
+            content_type="text/plain; charset=utf-8",
+        )
     ip = ratelimit.client_ip(request) or "-"
     guessing = ratelimit.peek("tokenfail:metrics", ip, ratelimit.TOKEN_FAILURE_RATE)
     if not guessing.allowed:
         return ratelimit.too_many(request, guessing.retry_after)
     if not _token_ok(request, expected):
         ratelimit.hit("tokenfail:metrics", ip, ratelimit.TOKEN_FAILURE_RATE)
-        response = HttpResponse("Send the metrics token: Authorization: Bearer <PORTAL_METRICS_TOKEN>.\n",
-                                status=401, content_type="text/plain; charset=utf-8")
+        response = HttpResponse(
+            "Send the metrics token: Authorization: Bearer <PORTAL_METRICS_TOKEN>.\n",
+            status=401,
+            content_type="text/plain; charset=utf-8",
+        )
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
     if request.method not in ("GET", "HEAD"):

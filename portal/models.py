@@ -31,10 +31,12 @@ class AuditEvent(models.Model):
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor_type = models.CharField(max_length=16, choices=ActorType.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
-    actor_label = models.CharField(max_length=150, blank=True,
-                                   help_text="Who, when not a staff user (API key name, task).")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(
+        max_length=150, blank=True, help_text="Who, when not a staff user (API key name, task)."
+    )
     subject_type = models.CharField(max_length=40)
     subject_id = models.CharField(max_length=64)
     action = models.CharField(max_length=60)
@@ -85,8 +87,9 @@ class ApiKey(models.Model):
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     scopes = models.JSONField(default=list)
     created_at = models.DateTimeField(default=timezone.now)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     last_used_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: the key does not expire.")
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -103,8 +106,14 @@ class ApiKey(models.Model):
     ) -> tuple[ApiKey, str]:
         """Create a key; returns (row, the raw key to show once)."""
         raw = tokens.new_token("pk")
-        key = cls.objects.create(name=name, prefix=raw[3:11], key_hash=tokens.hash_token(raw), scopes=list(scopes),
-                                 created_by=created_by, expires_at=expires_at)
+        key = cls.objects.create(
+            name=name,
+            prefix=raw[3:11],
+            key_hash=tokens.hash_token(raw),
+            scopes=list(scopes),
+            created_by=created_by,
+            expires_at=expires_at,
+        )
         return key, raw
 
     @property
@@ -165,14 +174,18 @@ class PolicyVersion(models.Model):
     version = models.PositiveIntegerField(help_text="1, 2, 3… The same number in each language of a version.")
     language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
     effective_date = models.DateField(help_text="The day this version takes effect.")
-    summary_of_changes = models.CharField(max_length=300, blank=True,
-                                          help_text="One line for the list of versions, e.g. 'Added Speech'.")
-    body = models.TextField(help_text="Markdown: ## headings, paragraphs, - lists, [links](https://…). "
-                                      "Placeholders: {app_name}, {operator_name}, {operator_contact}.")
+    summary_of_changes = models.CharField(
+        max_length=300, blank=True, help_text="One line for the list of versions, e.g. 'Added Speech'."
+    )
+    body = models.TextField(
+        help_text="Markdown: ## headings, paragraphs, - lists, [links](https://…). "
+        "Placeholders: {app_name}, {operator_name}, {operator_contact}."
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
-    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                     on_delete=models.SET_NULL, related_name="+", editable=False)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
 
     objects = PolicyVersionQuerySet.as_manager()
 
@@ -206,7 +219,8 @@ class PolicyVersion(models.Model):
         if self.is_published:
             return
         PolicyVersion.objects.filter(pk=self.pk, published_at__isnull=True).update(
-            published_at=timezone.now(), published_by=actor)
+            published_at=timezone.now(), published_by=actor
+        )
         self.refresh_from_db()
 
     def render(self) -> str:

@@ -57,12 +57,18 @@ def registration_options(request: HttpRequest) -> str:
     rp_id, _origin = _rp(request)
     user: Any = request.user
     options = generate_registration_options(
-        rp_id=rp_id, rp_name="Privacy & abuse portal", user_name=user.get_username(),
-        user_id=str(user.pk).encode(), user_display_name=user.get_full_name() or user.get_username(),
+        rp_id=rp_id,
+        rp_name="Privacy & abuse portal",
+        user_name=user.get_username(),
+        user_id=str(user.pk).encode(),
+        user_display_name=user.get_full_name() or user.get_username(),
         authenticator_selection=AuthenticatorSelectionCriteria(
-            resident_key=ResidentKeyRequirement.PREFERRED, user_verification=UserVerificationRequirement.PREFERRED),
-        exclude_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(d.credential_id))
-                             for d in PasskeyDevice.objects.filter(user=user)],
+            resident_key=ResidentKeyRequirement.PREFERRED, user_verification=UserVerificationRequirement.PREFERRED
+        ),
+        exclude_credentials=[
+            PublicKeyCredentialDescriptor(id=base64url_to_bytes(d.credential_id))
+            for d in PasskeyDevice.objects.filter(user=user)
+        ],
     )
     request.session[SESSION_REGISTER] = bytes_to_base64url(options.challenge)
     return str(options_to_json(options))
@@ -74,26 +80,41 @@ def register(request: HttpRequest, credential: dict[str, Any], name: str) -> Pas
         raise PasskeyError("Start again: the passkey request expired or was already used.")
     rp_id, origin = _rp(request)
     try:
-        verified = verify_registration_response(credential=credential, expected_challenge=base64url_to_bytes(challenge),
-                                                expected_rp_id=rp_id, expected_origin=origin)
+        verified = verify_registration_response(
+            credential=credential,
+            expected_challenge=base64url_to_bytes(challenge),
+            expected_rp_id=rp_id,
+            expected_origin=origin,
+        )
     except (InvalidRegistrationResponse, ValueError, KeyError, TypeError) as exc:
         raise PasskeyError(f"The passkey could not be registered: {exc}") from None
     device = PasskeyDevice.objects.create(
-        user=request.user, name=(name or "passkey").strip()[:64], confirmed=True,
-        credential_id=bytes_to_base64url(verified.credential_id), public_key=verified.credential_public_key,
+        user=request.user,
+        name=(name or "passkey").strip()[:64],
+        confirmed=True,
+        credential_id=bytes_to_base64url(verified.credential_id),
+        public_key=verified.credential_public_key,
         sign_count=verified.sign_count,
     )
-    audit.record(subject_type="user", subject_id=request.user.pk, action="2fa.passkey_added", actor=request.user,
-                 data={"passkey": device.name})
+    audit.record(
+        subject_type="user",
+        subject_id=request.user.pk,
+        action="2fa.passkey_added",
+        actor=request.user,
+        data={"passkey": device.name},
+    )
     return cast(PasskeyDevice, device)
 
 
 def authentication_options(request: HttpRequest) -> str:
     rp_id, _origin = _rp(request)
     options = generate_authentication_options(
-        rp_id=rp_id, user_verification=UserVerificationRequirement.PREFERRED,
-        allow_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(d.credential_id))
-                           for d in PasskeyDevice.objects.filter(user=request.user, confirmed=True)],
+        rp_id=rp_id,
+        user_verification=UserVerificationRequirement.PREFERRED,
+        allow_credentials=[
+            PublicKeyCredentialDescriptor(id=base64url_to_bytes(d.credential_id))
+            for d in PasskeyDevice.objects.filter(user=request.user, confirmed=True)
+        ],
     )
     request.session[SESSION_LOGIN] = bytes_to_base64url(options.challenge)
     return str(options_to_json(options))
@@ -107,15 +128,22 @@ def authenticate(request: HttpRequest, credential: dict[str, Any]) -> PasskeyDev
     raw_id = credential.get("rawId") or credential.get("id") if isinstance(credential, dict) else None
     rp_id, origin = _rp(request)
     with transaction.atomic():
-        device = PasskeyDevice.objects.select_for_update().filter(
-            user=request.user, confirmed=True, credential_id=str(raw_id or "")).first()
+        device = (
+            PasskeyDevice.objects.select_for_update()
+            .filter(user=request.user, confirmed=True, credential_id=str(raw_id or ""))
+            .first()
+        )
         if device is None:
             raise PasskeyError("This passkey is not registered for your account.")
         try:
             verified = verify_authentication_response(
-                credential=credential, expected_challenge=base64url_to_bytes(challenge), expected_rp_id=rp_id,
-                expected_origin=origin, credential_public_key=bytes(device.public_key),
-                credential_current_sign_count=device.sign_count)
+                credential=credential,
+                expected_challenge=base64url_to_bytes(challenge),
+                expected_rp_id=rp_id,
+                expected_origin=origin,
+                credential_public_key=bytes(device.public_key),
+                credential_current_sign_count=device.sign_count,
+            )
         except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError) as exc:
             raise PasskeyError(f"The passkey did not verify: {exc}") from None
         device.sign_count = verified.new_sign_count

@@ -32,15 +32,25 @@ from portal.tokens import pseudonymise
 
 View = Callable[..., HttpResponse]
 
-_UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600,
-          "d": 86400, "day": 86400}
+_UNITS = {
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "m": 60,
+    "min": 60,
+    "minute": 60,
+    "h": 3600,
+    "hour": 3600,
+    "d": 86400,
+    "day": 86400,
+}
 
 
 _RATE_RE = re.compile(r"\s*([0-9]+)\s*/\s*([0-9]*)\s*([A-Za-z]+)\s*", re.ASCII)
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
-    """"20/hour" → (20, 3600). Also "5/10m"."""
+    """ "20/hour" → (20, 3600). Also "5/10m"."""
     match = _RATE_RE.fullmatch(rate)
     seconds = _UNITS.get(match.group(3).lower()) if match else None
     multiplier = int(match.group(2) or 1) if match else 0
@@ -119,9 +129,11 @@ def ratelimit(
                 if not decision.allowed:
                     return too_many(request, decision.retry_after)
             return view(request, *args, **kwargs)
+
         # Marker checked by tests/portal/test_ratelimit.py (every public page is limited).
         wrapped.portal_rate_limited = True  # type: ignore[attr-defined]
         return wrapped
+
     return decorator
 
 
@@ -133,6 +145,7 @@ def token_guard(name: str) -> Callable[[View], View]:
 
     A client IP that produced too many 404s is refused (429) for the rest of the window.
     """
+
     def decorator(view: View) -> View:
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -146,6 +159,8 @@ def token_guard(name: str) -> Callable[[View], View]:
             if response.status_code != 404:
                 release(f"tokenfail:{name}", ip, TOKEN_FAILURE_RATE, reserved)
             return response
+
         wrapped.portal_rate_limited = True  # type: ignore[attr-defined]
         return wrapped
+
     return decorator

@@ -36,13 +36,19 @@ RESTRICTED = {"notify_authorities", "add_authoritynotification", "handle_child_s
 ROLE_APPS = {
     PRIVACY_OFFICERS: {"requests_app": "all", "drp": "all", "portal.auditevent": "view"},
     MODERATORS: {"abuse_app": "all", "portal.auditevent": "view"},
-    CHILD_SAFETY_MODERATORS: {"abuse_app": "all", "portal.auditevent": "view",
-                              "abuse_app.cybertiplinereport": "all"},
+    CHILD_SAFETY_MODERATORS: {"abuse_app": "all", "portal.auditevent": "view", "abuse_app.cybertiplinereport": "all"},
     AUDITORS: {"requests_app": "view", "drp": "view", "abuse_app": "view", "portal": "view"},
     # Staff accounts too (to reset a colleague's second factor), but never superuser status:
     # see portal.admin_users.
-    ADMINS: {"requests_app": "all", "drp": "all", "abuse_app": "all", "portal": "all", "auth.user": "all",
-             "auth.group": "view", "axes": "all"},
+    ADMINS: {
+        "requests_app": "all",
+        "drp": "all",
+        "abuse_app": "all",
+        "portal": "all",
+        "auth.user": "all",
+        "auth.group": "view",
+        "axes": "all",
+    },
     LIAISONS: {"abuse_app.authoritynotification": "all"},
 }
 
@@ -60,8 +66,9 @@ def sync_roles(**kwargs: Any) -> None:
                 qs = qs.filter(codename__startswith="view_")
             if not model:
                 qs = qs.exclude(codename__in=RESTRICTED)
-            perms.extend(p for p in qs
-                         if not (p.content_type.model == "auditevent" and not p.codename.startswith("view_")))
+            perms.extend(
+                p for p in qs if not (p.content_type.model == "auditevent" and not p.codename.startswith("view_"))
+            )
         group.permissions.set(perms)
 
 

@@ -131,23 +131,45 @@ if not DEBUG and not PORTAL_REQUIRE_2FA:
 # Abuse reports (abuse_app; docs/abuse.md).
 # Empty: the built-in pointer to national hotlines, translated (abuse_app/hotline.py); a text set here is shown as is.
 PORTAL_CHILD_SAFETY_HOTLINE_TEXT = env_str("PORTAL_CHILD_SAFETY_HOTLINE_TEXT", "")
-PORTAL_CHILD_SAFETY_HOTLINE_URL = env_str("PORTAL_CHILD_SAFETY_HOTLINE_URL",
-                                          "https://www.inhope.org/EN#hotlineReferral")
+PORTAL_CHILD_SAFETY_HOTLINE_URL = env_str(
+    "PORTAL_CHILD_SAFETY_HOTLINE_URL", "https://www.inhope.org/EN#hotlineReferral"
+)
 PORTAL_ABUSE_WEBHOOK_URL = env_str("PORTAL_ABUSE_WEBHOOK_URL", "")
 if PORTAL_ABUSE_WEBHOOK_URL and not PORTAL_ABUSE_WEBHOOK_URL.startswith(("https://", "http://")):
     raise ConfigError("PORTAL_ABUSE_WEBHOOK_URL: expected an http(s) URL of the host app's endpoint")
 PORTAL_ABUSE_EVIDENCE_MAX_BYTES = env_int("PORTAL_ABUSE_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 PORTAL_ABUSE_EVIDENCE_MAX_FILES = env_int("PORTAL_ABUSE_EVIDENCE_MAX_FILES", 5, minimum=0)
-PORTAL_ABUSE_EVIDENCE_TYPES = env_list("PORTAL_ABUSE_EVIDENCE_TYPES", [
-    "image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf", "text/plain",
-    "video/mp4", "video/quicktime", "video/webm",
-])
-_ABUSE_KNOWN_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf", "text/plain",
-                      "video/mp4", "video/quicktime", "video/webm"}
+PORTAL_ABUSE_EVIDENCE_TYPES = env_list(
+    "PORTAL_ABUSE_EVIDENCE_TYPES",
+    [
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/webp",
+        "application/pdf",
+        "text/plain",
+        "video/mp4",
+        "video/quicktime",
+        "video/webm",
+    ],
+)
+_ABUSE_KNOWN_TYPES = {
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+    "text/plain",
+    "video/mp4",
+    "video/quicktime",
+    "video/webm",
+}
 _abuse_unknown_types = sorted(set(PORTAL_ABUSE_EVIDENCE_TYPES) - _ABUSE_KNOWN_TYPES)
 if _abuse_unknown_types:
-    raise ConfigError(f"PORTAL_ABUSE_EVIDENCE_TYPES: unknown {', '.join(_abuse_unknown_types)}; "
-                      f"choose from {', '.join(sorted(_ABUSE_KNOWN_TYPES))}")
+    raise ConfigError(
+        f"PORTAL_ABUSE_EVIDENCE_TYPES: unknown {', '.join(_abuse_unknown_types)}; "
+        f"choose from {', '.join(sorted(_ABUSE_KNOWN_TYPES))}"
+    )
 PORTAL_ABUSE_IP_RATE = env_rate("PORTAL_ABUSE_IP_RATE", "20/day")  # notices per IP (form and API together)
 PORTAL_ABUSE_EMAIL_RATE = env_rate("PORTAL_ABUSE_EMAIL_RATE", "10/day")  # notices per reporter e-mail
 PORTAL_ABUSE_APPEAL_DAYS = env_int("PORTAL_ABUSE_APPEAL_DAYS", 184, minimum=183)  # DSA Art. 20: >= 6 months
@@ -189,8 +211,10 @@ PORTAL_DSA_TDB_DELAY_SECONDS = env_int("PORTAL_DSA_TDB_DELAY_SECONDS", 60, minim
 # A sender holds the rows of its call this long; a killed sender's rows are sent again after it.
 PORTAL_DSA_TDB_CLAIM_SECONDS = env_int("PORTAL_DSA_TDB_CLAIM_SECONDS", 300, minimum=1)
 if PORTAL_DSA_TDB_CLAIM_SECONDS <= PORTAL_DSA_TDB_TIMEOUT:
-    raise ConfigError("PORTAL_DSA_TDB_CLAIM_SECONDS: must be longer than PORTAL_DSA_TDB_TIMEOUT, or a slow call "
-                      "would be sent twice at once")
+    raise ConfigError(
+        "PORTAL_DSA_TDB_CLAIM_SECONDS: must be longer than PORTAL_DSA_TDB_TIMEOUT, or a slow call "
+        "would be sent twice at once"
+    )
 # Checked against the database's vocabulary when abuse_app starts (AbuseAppConfig.ready): the
 # kernel imports no app.
 PORTAL_DSA_TDB_CONTENT_TYPES = env_list("PORTAL_DSA_TDB_CONTENT_TYPES", ["CONTENT_TYPE_OTHER"])
@@ -223,11 +247,14 @@ if PORTAL_HASH_MATCH_MAX_DISTANCE > 64:
 PORTAL_LEGAL_HOLD_STORES = env_list("PORTAL_LEGAL_HOLD_STORES", [])
 if PORTAL_CYBERTIPLINE_URL:
     if not PORTAL_CYBERTIPLINE_URL.startswith(("https://", "http://")):
-        raise ConfigError("PORTAL_CYBERTIPLINE_URL: expected the API's https base URL, e.g. "
-                          "https://exttest.cybertip.org/ispws")
+        raise ConfigError(
+            "PORTAL_CYBERTIPLINE_URL: expected the API's https base URL, e.g. https://exttest.cybertip.org/ispws"
+        )
     if not (PORTAL_CYBERTIPLINE_USERNAME and PORTAL_CYBERTIPLINE_PASSWORD):
-        raise ConfigError("PORTAL_CYBERTIPLINE_USERNAME and PORTAL_CYBERTIPLINE_PASSWORD: required when "
-                          "PORTAL_CYBERTIPLINE_URL is set (the credentials NCMEC issued)")
+        raise ConfigError(
+            "PORTAL_CYBERTIPLINE_USERNAME and PORTAL_CYBERTIPLINE_PASSWORD: required when "
+            "PORTAL_CYBERTIPLINE_URL is set (the credentials NCMEC issued)"
+        )
 if PORTAL_CYBERTIPLINE_ENVIRONMENT not in {"test", "production"}:
     raise ConfigError("PORTAL_CYBERTIPLINE_ENVIRONMENT: must be test or production")
 if PORTAL_CYBERTIPLINE_MAX_TRIES > 9:
@@ -356,8 +383,10 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                "OPTIONS": {"location": str(PORTAL_PRIVATE_ROOT), "base_url": "/never-served/"}},
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(PORTAL_PRIVATE_ROOT), "base_url": "/never-served/"},
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 if env_bool("PORTAL_PLAIN_STATIC", False):
@@ -513,12 +542,17 @@ CELERY_TASK_ALWAYS_EAGER = False
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_personal_data": {"()": "portal.logging.RedactPersonalData"},
-                "quiet_routine_tasks": {"()": "portal.logging.QuietRoutineTasks"}},
+    "filters": {
+        "redact_personal_data": {"()": "portal.logging.RedactPersonalData"},
+        "quiet_routine_tasks": {"()": "portal.logging.QuietRoutineTasks"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain",
-                    "filters": ["redact_personal_data", "quiet_routine_tasks"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_personal_data", "quiet_routine_tasks"],
+        },
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {

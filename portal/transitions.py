@@ -105,8 +105,9 @@ class Transitions:
         """This object's audit events, oldest first."""
         return audit.timeline(self.AUDIT_SUBJECT, self.pk)
 
-    def _record(self, *, action: str, actor: Any, from_status: str, to_status: str, reason: str,
-                data: dict[str, Any] | None) -> None:
+    def _record(
+        self, *, action: str, actor: Any, from_status: str, to_status: str, reason: str, data: dict[str, Any] | None
+    ) -> None:
         audit.record(
             subject_type=self.AUDIT_SUBJECT,
             subject_id=self.pk,

@@ -44,9 +44,7 @@ def compile_catalogue(po: Path, *, use_msgfmt: bool | None = None) -> str:
     try:
         import polib  # type: ignore[import-untyped]  # no stubs published
     except ImportError:
-        raise TranslationsError(
-            f"{po}: cannot compile: install GNU gettext (msgfmt) or polib (pip install polib)"
-        )
+        raise TranslationsError(f"{po}: cannot compile: install GNU gettext (msgfmt) or polib (pip install polib)")
     try:
         polib.pofile(str(po)).save_as_mofile(str(mo))
     except (OSError, ValueError) as exc:

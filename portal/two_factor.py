@@ -98,13 +98,22 @@ def issue_invite(*, user: Any, actor: Any, hours: int | None = None) -> str:
     now = timezone.now()
     with transaction.atomic():
         EnrolmentInvite.objects.filter(user=user, used_at__isnull=True, canceled_at__isnull=True).update(
-            canceled_at=now)
+            canceled_at=now
+        )
         token = tokens.new_token("ei")
-        EnrolmentInvite.objects.create(user=user, token_hash=tokens.hash_token(token),
-                                       created_by_label=audit.actor_fields(actor)["actor_label"][:150],
-                                       expires_at=now + timedelta(hours=hours))
-        audit.record(subject_type="user", subject_id=user.pk, action="2fa.invite_issued", actor=actor,
-                     data={"username": user.get_username(), "hours": hours})
+        EnrolmentInvite.objects.create(
+            user=user,
+            token_hash=tokens.hash_token(token),
+            created_by_label=audit.actor_fields(actor)["actor_label"][:150],
+            expires_at=now + timedelta(hours=hours),
+        )
+        audit.record(
+            subject_type="user",
+            subject_id=user.pk,
+            action="2fa.invite_issued",
+            actor=actor,
+            data={"username": user.get_username(), "hours": hours},
+        )
     return token
 
 
@@ -154,7 +163,7 @@ def pending_device(user: Any) -> TOTPDevice:
 def secret_for_display(device: TOTPDevice) -> str:
     """The base32 secret in groups of four, for typing into an app by hand."""
     raw = b32encode(device.bin_key).decode().rstrip("=")
-    return " ".join(raw[i:i + 4] for i in range(0, len(raw), 4))
+    return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
 
 
 def qr_code_data_uri(device: TOTPDevice) -> str:
@@ -202,8 +211,7 @@ def hash_backup_code(code: str, secret: str | None = None) -> str:
 
 def issue_backup_codes(user: Any) -> list[str]:
     """Replace the user's backup codes with ten new ones; return them (the only time they exist in clear)."""
-    device, _ = StaticDevice.objects.get_or_create(user=user, name=BACKUP_DEVICE_NAME,
-                                                   defaults={"confirmed": True})
+    device, _ = StaticDevice.objects.get_or_create(user=user, name=BACKUP_DEVICE_NAME, defaults={"confirmed": True})
     device.token_set.all().delete()
     codes = []
     for _ in range(BACKUP_CODE_COUNT):
@@ -257,8 +265,13 @@ def verify(request: HttpRequest, token: str) -> bool:
     elif token:
         device = _verify_backup_code(user, token)
         if device is not None:
-            audit.record(subject_type="user", subject_id=user.pk, action="2fa.backup_code_used", actor=user,
-                         data={"remaining": remaining_backup_codes(user)})
+            audit.record(
+                subject_type="user",
+                subject_id=user.pk,
+                action="2fa.backup_code_used",
+                actor=user,
+                data={"remaining": remaining_backup_codes(user)},
+            )
     if device is None:
         return False
     otp_login(request, device)
@@ -268,8 +281,10 @@ def verify(request: HttpRequest, token: str) -> bool:
 def throttled_seconds(user: Any) -> int:
     """Seconds until django-otp's exponential back-off lets this user try a code again (0 = now)."""
     wait = 0
-    for device in [*TOTPDevice.objects.filter(user=user, confirmed=True),
-                   *StaticDevice.objects.filter(user=user, confirmed=True)]:
+    for device in [
+        *TOTPDevice.objects.filter(user=user, confirmed=True),
+        *StaticDevice.objects.filter(user=user, confirmed=True),
+    ]:
         allowed, info = device.verify_is_allowed()
         if not allowed and info and info.get("locked_until"):
             wait = max(wait, int((info["locked_until"] - timezone.now()).total_seconds()) + 1)
@@ -295,8 +310,14 @@ def reset_second_factor(*, user: Any, actor: Any, reason: str = "") -> int:
     removed: int = TOTPDevice.objects.filter(user=user).delete()[1].get("otp_totp.TOTPDevice", 0)
     StaticDevice.objects.filter(user=user).delete()
     PasskeyDevice.objects.filter(user=user).delete()
-    audit.record(subject_type="user", subject_id=user.pk, action="2fa.reset", actor=actor, reason=reason,
-                 data={"username": user.get_username(), "authenticators_removed": removed})
+    audit.record(
+        subject_type="user",
+        subject_id=user.pk,
+        action="2fa.reset",
+        actor=actor,
+        reason=reason,
+        data={"username": user.get_username(), "authenticators_removed": removed},
+    )
     return removed
 
 

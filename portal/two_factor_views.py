@@ -22,15 +22,26 @@ from portal.ratelimit import ratelimit, token_guard
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label=_("Code"), max_length=32, strip=True,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True,
-                                      "spellcheck": "false", "autocapitalize": "off"}),
+        label=_("Code"),
+        max_length=32,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "text",
+                "autofocus": True,
+                "spellcheck": "false",
+                "autocapitalize": "off",
+            }
+        ),
     )
 
 
 class InviteForm(forms.Form):
     invite = forms.CharField(
-        label=_("Invite code"), max_length=100, strip=True,
+        label=_("Invite code"),
+        max_length=100,
+        strip=True,
         help_text=_("The code at the end of the invite link an admin gave you (it starts with “ei_”)."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "off"}),
     )
@@ -42,8 +53,9 @@ def _by_user(request: HttpRequest) -> str:
 
 def _safe_next(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                   require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return reverse("admin:index")
 
@@ -82,12 +94,24 @@ def setup(request: HttpRequest) -> HttpResponse:
             request.session[two_factor.SESSION_FRESH_CODES] = codes
             query = urlencode({"next": _safe_next(request)})
             return redirect(f"{reverse('two-factor-backup-codes')}?{query}")
-        form.add_error("code", _("That code did not match. Check that the clock on your phone is right and "
-                                 "type the code the app shows now (it changes every 30 seconds)."))
-    return render(request, "two_factor/setup.html", _context(
-        request, form=form, title=_("Set up two-step verification"),
-        qr_code=two_factor.qr_code_data_uri(device), secret=two_factor.secret_for_display(device),
-    ))
+        form.add_error(
+            "code",
+            _(
+                "That code did not match. Check that the clock on your phone is right and "
+                "type the code the app shows now (it changes every 30 seconds)."
+            ),
+        )
+    return render(
+        request,
+        "two_factor/setup.html",
+        _context(
+            request,
+            form=form,
+            title=_("Set up two-step verification"),
+            qr_code=two_factor.qr_code_data_uri(device),
+            secret=two_factor.secret_for_display(device),
+        ),
+    )
 
 
 def _invite_needed(request: HttpRequest) -> HttpResponse:
@@ -98,10 +122,19 @@ def _invite_needed(request: HttpRequest) -> HttpResponse:
         if invite is not None and invite.user_id == request.user.pk:
             two_factor.remember_invite(request, invite)
             return redirect(f"{reverse('two-factor-setup')}?{urlencode({'next': _safe_next(request)})}")
-        form.add_error("invite", _("This invite code is not valid for your account, was used already, or has "
-                                   "expired. Ask an admin for a new invite."))
-    return render(request, "two_factor/invite_needed.html", _context(
-        request, form=form, title=_("Set up two-step verification")), status=403 if form.errors else 200)
+        form.add_error(
+            "invite",
+            _(
+                "This invite code is not valid for your account, was used already, or has "
+                "expired. Ask an admin for a new invite."
+            ),
+        )
+    return render(
+        request,
+        "two_factor/invite_needed.html",
+        _context(request, form=form, title=_("Set up two-step verification")),
+        status=403 if form.errors else 200,
+    )
 
 
 @never_cache
@@ -111,8 +144,12 @@ def invite(request: HttpRequest, token: str) -> HttpResponse:
     """The admin's invite link: remembered in the session, then on to login or enrolment (token off the URL)."""
     found = two_factor.find_invite(token)
     if found is None:
-        return render(request, "two_factor/invite_invalid.html", _context(
-            request, title=_("This invite does not work")), status=404)
+        return render(
+            request,
+            "two_factor/invite_invalid.html",
+            _context(request, title=_("This invite does not work")),
+            status=404,
+        )
     two_factor.remember_invite(request, found)
     if not request.user.is_authenticated:
         # After the password, the admin login sends a staff member without a device to enrolment.
@@ -134,20 +171,31 @@ def verify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         wait = two_factor.throttled_seconds(request.user)
         if wait:
-            form.add_error("code", _("Too many wrong codes. Wait %(seconds)s seconds, then try again.")
-                           % {"seconds": wait})
+            form.add_error(
+                "code", _("Too many wrong codes. Wait %(seconds)s seconds, then try again.") % {"seconds": wait}
+            )
         elif two_factor.verify(request, form.cleaned_data["code"]):
             remaining = two_factor.remaining_backup_codes(request.user)
             if remaining <= 3:
-                messages.warning(request, _("Only %(count)s backup codes left: make new ones under "
-                                            "“Backup codes”.") % {"count": remaining})
+                messages.warning(
+                    request,
+                    _("Only %(count)s backup codes left: make new ones under “Backup codes”.") % {"count": remaining},
+                )
             return redirect(_safe_next(request))
         else:
-            form.add_error("code", _("That code is not right. Type the six digits your authenticator app "
-                                     "shows now, or one of your backup codes. Lost your phone? Ask another "
-                                     "admin to reset your second factor."))
-    return render(request, "two_factor/verify.html", _context(
-        request, form=form, title=_("Two-step verification"), has_passkey=passkeys.has_passkey(request.user)))
+            form.add_error(
+                "code",
+                _(
+                    "That code is not right. Type the six digits your authenticator app "
+                    "shows now, or one of your backup codes. Lost your phone? Ask another "
+                    "admin to reset your second factor."
+                ),
+            )
+    return render(
+        request,
+        "two_factor/verify.html",
+        _context(request, form=form, title=_("Two-step verification"), has_passkey=passkeys.has_passkey(request.user)),
+    )
 
 
 @never_cache
@@ -162,14 +210,20 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
     codes = request.session.pop(two_factor.SESSION_FRESH_CODES, None)
     if request.method == "POST":
         codes = two_factor.issue_backup_codes(request.user)
-        audit.record(subject_type="user", subject_id=request.user.pk,
-                                action="2fa.backup_codes_renewed", actor=request.user)
-    return render(request, "two_factor/backup_codes.html", _context(
-        request, title=_("Backup codes"), codes=codes,
-        remaining=two_factor.remaining_backup_codes(request.user)))
+        audit.record(
+            subject_type="user", subject_id=request.user.pk, action="2fa.backup_codes_renewed", actor=request.user
+        )
+    return render(
+        request,
+        "two_factor/backup_codes.html",
+        _context(
+            request, title=_("Backup codes"), codes=codes, remaining=two_factor.remaining_backup_codes(request.user)
+        ),
+    )
 
 
 # --- Passkeys (portal/passkeys.py) ---------------------------------------------------------------
+
 
 def _json_error(message: str, status: int = 400) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)

@@ -12,15 +12,20 @@ from portal.models import PolicyVersion
 
 def home(request: HttpRequest) -> HttpResponse:
     # The flows live in other apps; resolve their URLs by name, with the documented paths as fallback.
-    return render(request, "home.html", {
-        "access_url": _first_url("request-new-access", default="/requests/new/access/"),
-        "deletion_url": _first_url("request-new-deletion", default="/requests/new/deletion/"),
-        "consent_url": _first_url("consent-overview", "consent-index", "consent-list", default="/consent/"),
-        "resend_url": _first_url("request-resend", "request-resend-verification", default=""),
-    })
+    return render(
+        request,
+        "home.html",
+        {
+            "access_url": _first_url("request-new-access", default="/requests/new/access/"),
+            "deletion_url": _first_url("request-new-deletion", default="/requests/new/deletion/"),
+            "consent_url": _first_url("consent-overview", "consent-index", "consent-list", default="/consent/"),
+            "resend_url": _first_url("request-resend", "request-resend-verification", default=""),
+        },
+    )
 
 
-def _policy_context(request: HttpRequest, policy: PolicyVersion | None, in_force: PolicyVersion | None
+def _policy_context(
+    request: HttpRequest, policy: PolicyVersion | None, in_force: PolicyVersion | None
 ) -> dict[str, Any]:
     language = (translation.get_language() or "en")[:2]
     fields = ("version", "language", "effective_date", "summary_of_changes")
@@ -28,8 +33,7 @@ def _policy_context(request: HttpRequest, policy: PolicyVersion | None, in_force
     by_version: dict[int, PolicyVersion] = {}
     for version in PolicyVersion.objects.published().only(*fields).order_by("-version"):
         chosen = by_version.get(version.version)
-        if chosen is None or version.language == language or (chosen.language != language and
-                                                              version.language == "en"):
+        if chosen is None or version.language == language or (chosen.language != language and version.language == "en"):
             by_version[version.version] = version
     versions = list(by_version.values())
     today = timezone.localdate()

@@ -43,8 +43,7 @@ def clean_agent(*, name: Any, email: Any, organisation: Any, consumer_email: str
         raise services.RequestError(_("The agent's e-mail address: %(error)s") % {"error": exc}) from None
     if agent_email == consumer_email:
         raise services.RequestError(
-            _("The agent's e-mail address is the consumer's: a consumer files for themselves without the "
-              "agent fields.")
+            _("The agent's e-mail address is the consumer's: a consumer files for themselves without the agent fields.")
         )
     organisation = organisation.strip() if isinstance(organisation, str) else ""
     if len(organisation) > 200:
@@ -67,31 +66,58 @@ def clean_permission(data: Any, name: Any) -> tuple[bytes, str]:
     )
 
 
-def request_submit_by_agent(*, kind: str, consumer_email: str, jurisdiction: str, identifiers: dict[str, Any] | None,
-                            language: str, agent_name: Any, agent_email: Any, agent_organisation: Any = "",
-                            permission: Any, permission_name: Any = "", ip: str = "") -> PrivacyRequest:
+def request_submit_by_agent(
+    *,
+    kind: str,
+    consumer_email: str,
+    jurisdiction: str,
+    identifiers: dict[str, Any] | None,
+    language: str,
+    agent_name: Any,
+    agent_email: Any,
+    agent_organisation: Any = "",
+    permission: Any,
+    permission_name: Any = "",
+    ip: str = "",
+) -> PrivacyRequest:
     """File the request at the consumer's address (unverified) with the agent and the permission recorded."""
     consumer = services.normalise_email(consumer_email)
-    agent = clean_agent(name=agent_name, email=agent_email, organisation=agent_organisation,
-                        consumer_email=consumer)
+    agent = clean_agent(name=agent_name, email=agent_email, organisation=agent_organisation, consumer_email=consumer)
     data, extension = clean_permission(permission, permission_name)
     digest = hashlib.sha256(data).hexdigest()
     with transaction.atomic():
-        request = services.request_submit(kind=kind, email=consumer, jurisdiction=jurisdiction,
-                                          identifiers=identifiers, language=language,
-                                          channel=PrivacyRequest.Channel.AGENT, ip=ip)
+        request = services.request_submit(
+            kind=kind,
+            email=consumer,
+            jurisdiction=jurisdiction,
+            identifiers=identifiers,
+            language=language,
+            channel=PrivacyRequest.Channel.AGENT,
+            ip=ip,
+        )
         if not AgentFiling.objects.filter(request=request).exists():
-            filing = AgentFiling(request=request, permission_sha256=digest,
-                                 permission_name=str(permission_name or "")[:200], **agent)
+            filing = AgentFiling(
+                request=request, permission_sha256=digest, permission_name=str(permission_name or "")[:200], **agent
+            )
             filing.permission.save(f"{request.reference}{extension}", ContentFile(data), save=False)
             filing.save()
-        request.note(actor=f"system:authorized agent {agent['agent_name']}", action="request.agent_filed",
-                     data={"agent_email_hash": tokens.pseudonymise(agent["agent_email"]),
-                           "permission_sha256": digest})
+        request.note(
+            actor=f"system:authorized agent {agent['agent_name']}",
+            action="request.agent_filed",
+            data={"agent_email_hash": tokens.pseudonymise(agent["agent_email"]), "permission_sha256": digest},
+        )
         status_url = services.status_url(request, origin=StatusLink.Origin.AGENT)
-        mail.send("request_agent_filed", agent["agent_email"],
-                  {"reference": request.reference, "kind": request.kind, "status_url": status_url,
-                   "agent_name": agent["agent_name"]}, language=request.language)
+        mail.send(
+            "request_agent_filed",
+            agent["agent_email"],
+            {
+                "reference": request.reference,
+                "kind": request.kind,
+                "status_url": status_url,
+                "agent_name": agent["agent_name"],
+            },
+            language=request.language,
+        )
     return request
 
 

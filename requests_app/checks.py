@@ -28,8 +28,13 @@ def receipt_key_file_exists(app_configs: Any, **kwargs: Any) -> list[CheckMessag
     try:
         receipt_keys.signing_key()
     except receipt_keys.KeyFileError as exc:
-        return [Error(str(exc), id="portal.E002",
-                      hint="manage.py rotate_receipt_key creates the file; see docs/configuration.md.")]
+        return [
+            Error(
+                str(exc),
+                id="portal.E002",
+                hint="manage.py rotate_receipt_key creates the file; see docs/configuration.md.",
+            )
+        ]
     return []
 
 

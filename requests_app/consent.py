@@ -119,8 +119,7 @@ def grant(
         raise ConsentError(_("This purpose has no notice yet; publish one in the admin first."), "purpose")
     if notice_version is not None and notice_version != notice.version:
         raise ConsentError(
-            _("The notice changed (now version %(v)d); show the new text and ask again.")
-            % {"v": notice.version},
+            _("The notice changed (now version %(v)d); show the new text and ask again.") % {"v": notice.version},
             "notice_version",
         )
     with transaction.atomic():
@@ -143,8 +142,12 @@ def grant(
             subject_id=consent.pk,
             action="consent.granted",
             actor=actor,
-            data={"purpose": purpose.slug, "notice_version": notice.version, "method": method,
-                  **({"gpc_confirmed": True} if gpc_confirmed else {})},
+            data={
+                "purpose": purpose.slug,
+                "notice_version": notice.version,
+                "method": method,
+                **({"gpc_confirmed": True} if gpc_confirmed else {}),
+            },
         )
     return consent
 
@@ -201,8 +204,9 @@ def withdraw(
 
 
 # --- the consent link for the public page ---------------------------------------------------
-def issue_link(*, purposes: list[str], subject_kind: str, subject_value: str, email: str = "",
-               actor: Any = None) -> str:
+def issue_link(
+    *, purposes: list[str], subject_kind: str, subject_value: str, email: str = "", actor: Any = None
+) -> str:
     """A new random consent-link token for one subject and these purposes (only its hash is kept)."""
     kind, value = _clean_subject(subject_kind, subject_value)
     slugs = [get_purpose(slug).slug for slug in purposes]
@@ -210,19 +214,25 @@ def issue_link(*, purposes: list[str], subject_kind: str, subject_value: str, em
         raise ConsentError(_("Name at least one purpose."), "purpose")
     token = tokens.new_token("cl")
     ConsentLink.objects.create(
-        token_hash=tokens.hash_token(token), subject_kind=kind, subject_value=value, email=email or "",
-        purposes=slugs, expires_at=timezone.now() + timedelta(seconds=LINK_MAX_AGE),
+        token_hash=tokens.hash_token(token),
+        subject_kind=kind,
+        subject_value=value,
+        email=email or "",
+        purposes=slugs,
+        expires_at=timezone.now() + timedelta(seconds=LINK_MAX_AGE),
         issued_by=audit.actor_fields(actor)["actor_label"][:150],
     )
     return token
 
 
-def subject_link(purpose_slug: str, subject_kind: str, subject_value: str, email: str = "",
-                 *, actor: Any = None) -> str:
+def subject_link(
+    purpose_slug: str, subject_kind: str, subject_value: str, email: str = "", *, actor: Any = None
+) -> str:
     from django.urls import reverse
 
-    token = issue_link(purposes=[purpose_slug], subject_kind=subject_kind, subject_value=subject_value,
-                       email=email, actor=actor)
+    token = issue_link(
+        purposes=[purpose_slug], subject_kind=subject_kind, subject_value=subject_value, email=email, actor=actor
+    )
     return mail.absolute(f"{reverse('consent-purpose', args=[purpose_slug])}?subject={token}")
 
 
@@ -236,13 +246,9 @@ def find_link(token: str, purpose_slug: str) -> ConsentLink:
 
 def check_link(link: ConsentLink | None, purpose_slug: str) -> ConsentLink:
     if link is None:
-        raise ConsentError(
-            _("This consent link is not valid. Open the consent page from the app."), "subject"
-        )
+        raise ConsentError(_("This consent link is not valid. Open the consent page from the app."), "subject")
     if link.revoked_at is not None or link.expires_at <= timezone.now():
-        raise ConsentError(
-            _("This consent link has expired. Open the consent page again from the app."), "subject"
-        )
+        raise ConsentError(_("This consent link has expired. Open the consent page again from the app."), "subject")
     if purpose_slug not in link.purposes:
         raise ConsentError(
             _("This consent link was made for another purpose. Open this purpose's page from the app."),
@@ -257,7 +263,12 @@ def revoke_links(links, *, actor: Any) -> int:
         if link.revoked_at is None:
             link.revoked_at = timezone.now()
             link.save(update_fields=["revoked_at"])
-            audit.record(subject_type="consent_link", subject_id=link.pk, action="consent_link.revoked",
-                         actor=actor, data={"purposes": link.purposes})
+            audit.record(
+                subject_type="consent_link",
+                subject_id=link.pk,
+                action="consent_link.revoked",
+                actor=actor,
+                data={"purposes": link.purposes},
+            )
             count += 1
     return count

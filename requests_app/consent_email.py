@@ -69,8 +69,9 @@ def send_link(email: str, language: str) -> int:
     ids = subject_ids(email) if purposes else []
     links = []
     for value in ids:
-        token = consent.issue_link(purposes=purposes, subject_kind=SUBJECT_KIND, subject_value=value,
-                                   email=email, actor=EMAIL_ACTOR)
+        token = consent.issue_link(
+            purposes=purposes, subject_kind=SUBJECT_KIND, subject_value=value, email=email, actor=EMAIL_ACTOR
+        )
         links.append(mail.absolute(f"/consent/?subject={token}"))
     hours = consent.LINK_MAX_AGE // 3600
     if links:
@@ -93,14 +94,16 @@ def open_emailed_link(token: str) -> ConsentLink:
         link = ConsentLink.objects.filter(token_hash=tokens.hash_token(token)).first()
     if link is None:
         raise consent.ConsentError(
-            _("This consent link is not valid. Ask for a new one on the consent page."), "subject")
+            _("This consent link is not valid. Ask for a new one on the consent page."), "subject"
+        )
     if link.revoked_at is not None or link.expires_at <= timezone.now():
         raise consent.ConsentError(
-            _("This consent link has expired. Ask for a new one on the consent page."), "subject")
+            _("This consent link has expired. Ask for a new one on the consent page."), "subject"
+        )
     if link.issued_by == EMAIL_ISSUER:
-        used = ConsentLink.objects.filter(pk=link.pk, last_used_at__isnull=True).update(
-            last_used_at=timezone.now())
+        used = ConsentLink.objects.filter(pk=link.pk, last_used_at__isnull=True).update(last_used_at=timezone.now())
         if not used:
             raise consent.ConsentError(
-                _("This consent link was already used. Ask for a new one on the consent page."), "subject")
+                _("This consent link was already used. Ask for a new one on the consent page."), "subject"
+            )
     return link

@@ -160,9 +160,7 @@ class HostDb:
             comment_rows = [(i, 1, "alice", f"alice says {i}", now) for i in range(1, comments + 1)]
             comment_rows += [(100000, 2, "bob", "bob says hi", now)]
             c.executemany(f"INSERT INTO forum_comment VALUES ({p}, {p}, {p}, {p}, {p})", comment_rows)
-            c.executemany(
-                f"INSERT INTO social_follow VALUES ({p}, {p}, {p})", [(1, 1, 2), (2, 2, 1), (3, 2, 3)]
-            )
+            c.executemany(f"INSERT INTO social_follow VALUES ({p}, {p}, {p})", [(1, 1, 2), (2, 2, 1), (3, 2, 3)])
 
     def drop(self) -> None:
         with self.cursor() as cursor:

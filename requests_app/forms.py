@@ -100,8 +100,11 @@ class AgentRequestForm(RequestForm):
     """The same request, filed by an authorized agent for a named consumer (requests_app/agents.py)."""
 
     agent_name = forms.CharField(label=_("Your name (the agent)"), max_length=200)
-    agent_email = EmailFormField(label=_("Your e-mail address (the agent)"), max_length=254,
-                                 help_text=_("We send you a status link. You never receive the consumer's data."))
+    agent_email = EmailFormField(
+        label=_("Your e-mail address (the agent)"),
+        max_length=254,
+        help_text=_("We send you a status link. You never receive the consumer's data."),
+    )
     agent_organisation = forms.CharField(label=_("Your organisation, if any"), max_length=200, required=False)
     permission = forms.FileField(
         label=_("The consumer's signed permission"),
@@ -114,9 +117,11 @@ class AgentRequestForm(RequestForm):
         self.fields["email"].label = _("The consumer's e-mail address")
         self.fields["email"].help_text = _(
             "The consumer confirms the request from this address before anything happens; any copy of "
-            "their data is sent there.")
+            "their data is sent there."
+        )
         self.fields["confirm"].label = _(
-            "I am authorized by the consumer to make this request for them, as the attached permission shows.")
+            "I am authorized by the consumer to make this request for them, as the attached permission shows."
+        )
         self.fields["confirm"].error_messages["required"] = _("Tick the box to confirm you are authorized.")
         self.fields["confirm"] = self.fields.pop("confirm")
 

@@ -40,8 +40,16 @@ class Honoured:
     erasure: PrivacyRequest | None
 
 
-def honour(*, purposes: Any, subject_kind: str, subject_value: str, email: str = "",
-           jurisdiction: str = "ccpa", language: str = "en", actor: Any = ACTOR) -> list[Honoured]:
+def honour(
+    *,
+    purposes: Any,
+    subject_kind: str,
+    subject_value: str,
+    email: str = "",
+    jurisdiction: str = "ccpa",
+    language: str = "en",
+    actor: Any = ACTOR,
+) -> list[Honoured]:
     """Opt the subject out of every sale/sharing purpose among ``purposes`` that still has their consent.
 
     Only live consents are withdrawn, so a page reloaded with the signal on records nothing twice; a
@@ -54,8 +62,14 @@ def honour(*, purposes: Any, subject_kind: str, subject_value: str, email: str =
         if live is None or live.gpc_confirmed:
             continue  # nothing to opt out of, or the person chose this after being told of the conflict
         withdrawn, request = consent.withdraw(
-            purpose=purpose, subject_kind=subject_kind, subject_value=subject_value, method=Consent.Method.GPC,
-            actor=actor, email=email, jurisdiction=jurisdiction, language=language,
+            purpose=purpose,
+            subject_kind=subject_kind,
+            subject_value=subject_value,
+            method=Consent.Method.GPC,
+            actor=actor,
+            email=email,
+            jurisdiction=jurisdiction,
+            language=language,
         )
         done.append(Honoured(purpose.slug, withdrawn, request))
     return done

@@ -49,9 +49,9 @@ def receipt_key() -> dict[str, Any]:
 
 
 def oldest_running_seconds(now=None) -> float | None:
-    started = PrivacyRequest.objects.filter(status=PrivacyRequest.Status.RUNNING).aggregate(
-        oldest=Min("started_at")
-    )["oldest"]
+    started = PrivacyRequest.objects.filter(status=PrivacyRequest.Status.RUNNING).aggregate(oldest=Min("started_at"))[
+        "oldest"
+    ]
     return None if started is None else ((now or timezone.now()) - started).total_seconds()
 
 
@@ -83,8 +83,10 @@ def receipt_key_requirement() -> str | None:
     if settings.PORTAL_RECEIPT_KEY_CREATE_ON_FIRST_USE:
         return None  # debug: created when the first receipt is signed
     if not receipt_keys.path().exists():
-        return (f"PORTAL_RECEIPT_KEY_FILE={receipt_keys.path()}: no receipt signing key file; "
-                "create it once with `manage.py rotate_receipt_key` and give every machine the same file")
+        return (
+            f"PORTAL_RECEIPT_KEY_FILE={receipt_keys.path()}: no receipt signing key file; "
+            "create it once with `manage.py rotate_receipt_key` and give every machine the same file"
+        )
     try:
         receipt_keys.signing_key()
     except receipt_keys.KeyFileError as exc:

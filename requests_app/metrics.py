@@ -45,9 +45,7 @@ def deadlines() -> Iterator[Any]:
     open_requests = PrivacyRequest.objects.filter(status__in=PrivacyRequest.OPEN_STATUSES).annotate(
         deadline=Coalesce("extended_due_at", "due_at")
     )
-    soon = dict(
-        open_requests.filter(deadline__lte=now + DEADLINE_WINDOW).values_list("kind").annotate(n=Count("id"))
-    )
+    soon = dict(open_requests.filter(deadline__lte=now + DEADLINE_WINDOW).values_list("kind").annotate(n=Count("id")))
     late = dict(open_requests.filter(deadline__lt=now).values_list("kind").annotate(n=Count("id")))
     for kind in PrivacyRequest.Kind.values:
         due.add_metric([kind], soon.get(kind, 0))

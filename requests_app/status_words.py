@@ -36,20 +36,15 @@ def status_explanation(request: PrivacyRequest) -> str:
             else _("We are collecting your data from every place we keep it.")
         ),
         Status.NEEDS_ATTENTION: _(
-            "Part of the work needs a person to look at it. Our team has been told; you do "
-            "not need to do anything."
+            "Part of the work needs a person to look at it. Our team has been told; you do not need to do anything."
         ),
         Status.COMPLETED: (
             _("Done: your data has been deleted. Your receipt is below; we also e-mailed it to you.")
             if deletion
             else _("Done: your copy is ready. Download it below or with the link we e-mailed you.")
         ),
-        Status.DENIED: _(
-            "We could not carry out this request. The reason is below and in the e-mail we sent."
-        ),
-        Status.EXPIRED: _(
-            "This request expired because it was never confirmed. You can make a new one at any time."
-        ),
+        Status.DENIED: _("We could not carry out this request. The reason is below and in the e-mail we sent."),
+        Status.EXPIRED: _("This request expired because it was never confirmed. You can make a new one at any time."),
         Status.CANCELED: _("This request was canceled. Nothing was changed in your data."),
     }
     if request.status == Status.COMPLETED and found_nothing(request):

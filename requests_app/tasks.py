@@ -49,8 +49,14 @@ def azure_scan() -> int:
     return scanning.run().pk
 
 
-@shared_task(name="consent.send_link", acks_late=True, ignore_result=True,
-             autoretry_for=(Exception,), retry_backoff=30, max_retries=3)
+@shared_task(
+    name="consent.send_link",
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(Exception,),
+    retry_backoff=30,
+    max_retries=3,
+)
 def send_consent_link(email: str, language: str) -> int:
     """E-mail a consent link to an address typed on the consent page (requests_app.consent_email)."""
     return consent_email.send_link(email, language)

@@ -14,10 +14,12 @@ consent_patterns: list[URLPattern | URLResolver] = [
 ]
 
 api_patterns: list[URLPattern | URLResolver] = [
-    path("privacy-requests/", privacy_requests.PrivacyRequestCreateView.as_view(),
-         name="api-privacy-request-create"),
-    path("privacy-requests/<str:reference>/", privacy_requests.PrivacyRequestDetailView.as_view(),
-         name="api-privacy-request-detail"),
+    path("privacy-requests/", privacy_requests.PrivacyRequestCreateView.as_view(), name="api-privacy-request-create"),
+    path(
+        "privacy-requests/<str:reference>/",
+        privacy_requests.PrivacyRequestDetailView.as_view(),
+        name="api-privacy-request-detail",
+    ),
     # Signed callbacks of webhook stores (docs/webhook-protocol.md).
     path("store-callbacks/<slug:store>/", store_callbacks.store_callback, name="store-callback"),
     # The transmission ledger and consent.
@@ -40,12 +42,19 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("requests/submitted/", public.request_submitted, name="request-submitted"),
     path("requests/verify/<str:token>/", public.request_verify, name="request-verify"),
     path("requests/status/<str:token>/", public.request_status, name="request-status"),
-    path("requests/status/<str:token>/download/", status.request_status_download,
-         name="request-status-download"),
-    path("requests/status/<str:token>/receipt.json", status.request_status_receipt, {"fmt": "json"},
-         name="request-status-receipt-json"),
-    path("requests/status/<str:token>/receipt.html", status.request_status_receipt, {"fmt": "html"},
-         name="request-status-receipt-html"),
+    path("requests/status/<str:token>/download/", status.request_status_download, name="request-status-download"),
+    path(
+        "requests/status/<str:token>/receipt.json",
+        status.request_status_receipt,
+        {"fmt": "json"},
+        name="request-status-receipt-json",
+    ),
+    path(
+        "requests/status/<str:token>/receipt.html",
+        status.request_status_receipt,
+        {"fmt": "html"},
+        name="request-status-receipt-html",
+    ),
     path("requests/find/", public.request_find, name="request-find"),
     # the home page's "send me my link again"
     path("requests/resend/", public.request_find, name="request-resend"),

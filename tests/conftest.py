@@ -64,8 +64,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 # The e-mail tasks that intake hands to the queue (on_commit). Tests without a real worker run them
 # in-process when they are enqueued — the task's own code, as a worker would — so a test that reads
 # mail.outbox after an intake keeps working; tests with ``celery_worker`` go through the broker.
-QUEUED_MAIL_TASKS = ("requests_app.tasks:send_links", "requests_app.tasks:send_requester_mail",
-                     "abuse_app.tasks:send_notice_acknowledgement")
+QUEUED_MAIL_TASKS = (
+    "requests_app.tasks:send_links",
+    "requests_app.tasks:send_requester_mail",
+    "abuse_app.tasks:send_notice_acknowledgement",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -103,8 +106,9 @@ def _frozen_clock_audit():
 
     when = parse_datetime(FROZEN_AT.replace("Z", "+00:00"))
     if when is None or when.tzinfo is None:
-        pytest.fail(f"PORTAL_TEST_FROZEN_AT={FROZEN_AT!r}: expected an ISO date-time with zone, "
-                    "e.g. 2028-02-29T23:59:59Z")
+        pytest.fail(
+            f"PORTAL_TEST_FROZEN_AT={FROZEN_AT!r}: expected an ISO date-time with zone, e.g. 2028-02-29T23:59:59Z"
+        )
     with time_machine.travel(when, tick=True):
         yield
 
@@ -135,8 +139,11 @@ def bob_email() -> str:
 def _staff(username: str, role: str | None, superuser: bool = False):
     roles.sync_roles()
     user = get_user_model().objects.create_user(
-        username=username, email=f"{username}@staff.example", password="correct horse battery staple",
-        is_staff=True, is_superuser=superuser,
+        username=username,
+        email=f"{username}@staff.example",
+        password="correct horse battery staple",
+        is_staff=True,
+        is_superuser=superuser,
     )
     if role:
         user.groups.add(Group.objects.get(name=role))
@@ -208,6 +215,7 @@ def celery_worker(transactional_db):
                     pass  # the queue does not exist yet
     except Exception as exc:
         service_unavailable(f"Celery broker {app.conf.broker_url!r} ({type(exc).__name__})")
-    with start_worker(app, pool="solo", perform_ping_check=False, queues=list(QUEUES), shutdown_timeout=30,
-                      loglevel="WARNING") as worker:
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, queues=list(QUEUES), shutdown_timeout=30, loglevel="WARNING"
+    ) as worker:
         yield worker

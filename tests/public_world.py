@@ -80,8 +80,15 @@ def build_world() -> World:
     mail.outbox.clear()
     cache.clear()  # rate limits of earlier tests (per IP, per e-mail) must not refuse these submissions
     with _committed():
-        request = request_submit(kind="deletion", email="alice@example.com", jurisdiction="gdpr",
-                                          identifiers={}, language="en", channel="web", ip="10.0.0.1")
+        request = request_submit(
+            kind="deletion",
+            email="alice@example.com",
+            jurisdiction="gdpr",
+            identifiers={},
+            language="en",
+            channel="web",
+            ip="10.0.0.1",
+        )
     verify = next(m for m in re.findall(r"https?://\S+", mail.outbox[-1].body) if "/requests/verify/" in m)
     world.paths["request-verify"] = verify.split("testserver", 1)[-1]
     world.paths["request-status"] = reverse("request-status", args=[issue_status_token(request)])
@@ -89,21 +96,32 @@ def build_world() -> World:
 
     # A finished access request's package (the engine's result, made directly).
     with _committed():
-        done = request_submit(kind="access", email="bob@example.org", jurisdiction="gdpr",
-                                       identifiers={}, language="en", channel="web", ip="10.0.0.2")
+        done = request_submit(
+            kind="access",
+            email="bob@example.org",
+            jurisdiction="gdpr",
+            identifiers={},
+            language="en",
+            channel="web",
+            ip="10.0.0.2",
+        )
     root = Path(settings.PORTAL_PRIVATE_ROOT)
     (root / "packages").mkdir(parents=True, exist_ok=True)
     (root / "packages" / f"{done.pk}.zip").write_bytes(b"PK\x05\x06" + b"\x00" * 18)
     download = tokens.new_token("dl")
-    AccessPackage.objects.create(request=done, path=f"packages/{done.pk}.zip", size_bytes=22,
-                                 expires_at=timezone.now() + timedelta(days=7),
-                                 download_token_hash=tokens.hash_token(download))
+    AccessPackage.objects.create(
+        request=done,
+        path=f"packages/{done.pk}.zip",
+        size_bytes=22,
+        expires_at=timezone.now() + timedelta(days=7),
+        download_token_hash=tokens.hash_token(download),
+    )
     world.paths["package-download"] = reverse("package-download", args=[download])
 
-    purpose, _ = ConsentPurpose.objects.get_or_create(slug="face-tagging", defaults={
-        "title": "Face tagging", "services": ["face"]})
-    consent.publish_notice(purpose=purpose, text="We send your photos to Microsoft's Face service.",
-                           actor="system")
+    purpose, _ = ConsentPurpose.objects.get_or_create(
+        slug="face-tagging", defaults={"title": "Face tagging", "services": ["face"]}
+    )
+    consent.publish_notice(purpose=purpose, text="We send your photos to Microsoft's Face service.", actor="system")
     link = consent.subject_link("face-tagging", "user_id", "1", email="alice@example.com")
     world.paths["consent-purpose"] = link.split("testserver", 1)[-1]
 
@@ -112,10 +130,16 @@ def build_world() -> World:
 
     from tests.abuse_app.conftest import PNG
 
-    form = ReportForm({"category": "privacy", "locations": "https://app.example.com/photos/1",
-                       "explanation": "My photo is used without consent.", "reporter_email": "carol@example.net",
-                       "good_faith": "on"},
-                      MultiValueDict({"evidence": [SimpleUploadedFile("shot.png", PNG, "image/png")]}))
+    form = ReportForm(
+        {
+            "category": "privacy",
+            "locations": "https://app.example.com/photos/1",
+            "explanation": "My photo is used without consent.",
+            "reporter_email": "carol@example.net",
+            "good_faith": "on",
+        },
+        MultiValueDict({"evidence": [SimpleUploadedFile("shot.png", PNG, "image/png")]}),
+    )
     assert form.is_valid(), form.errors
     with _committed():
         submitted = abuse.notice_submit(form.to_input(language="en"), ip="10.0.0.3")
@@ -125,8 +149,14 @@ def build_world() -> World:
     moderator.groups.add(Group.objects.get(name=roles.MODERATORS))
     case = Case.objects.get(notices=submitted.notice)
     with _committed():
-        decision = abuse.case_decide(case=case, actor=moderator, action="remove_content", ground="terms",
-                                legal_reference="Terms §4.2", facts="The photo shows a person who did not agree.")
+        decision = abuse.case_decide(
+            case=case,
+            actor=moderator,
+            action="remove_content",
+            ground="terms",
+            legal_reference="Terms §4.2",
+            facts="The photo shows a person who did not agree.",
+        )
     world.decision_id = decision.pk
     world.paths["abuse-appeal"] = reverse("abuse-appeal", args=[submitted.status_token, decision.pk])
     payload = WebhookDelivery.objects.filter(event="abuse.decision").latest("pk").payload

@@ -34,8 +34,9 @@ if os.environ.get("CACHE_URL"):
 PORTAL_REDIS_KEY_PREFIX = f"t{RUN_NAME}"
 if CELERY_BROKER_URL.startswith(("redis", "rediss")):  # noqa: F405
     # Queues of their own: a worker of another run (or xdist worker) must not take our messages.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {  # noqa: F405
-        **CELERY_BROKER_TRANSPORT_OPTIONS, "global_keyprefix": f"t{RUN_NAME}:",  # noqa: F405
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405
+        "global_keyprefix": f"t{RUN_NAME}:",  # noqa: F405
     }
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405

@@ -73,14 +73,10 @@ class AppealAdmin(admin.ModelAdmin):
     def decide_view(self, request, pk: int):
         if not request.user.has_perm("abuse_app.change_appeal"):
             raise PermissionDenied(_("Only moderators may decide appeals; your account has no moderator role."))
-        appeal = get_object_or_404(
-            Appeal.objects.select_related("decision__case", "decision__decided_by"), pk=pk
-        )
+        appeal = get_object_or_404(Appeal.objects.select_related("decision__case", "decision__decided_by"), pk=pk)
         if appeal.original_decider_id == request.user.pk:
             # Art. 20(6) DSA: the complaint is decided by someone other than the original decider.
-            raise PermissionDenied(
-                _("You took the original decision. Another moderator must decide this appeal.")
-            )
+            raise PermissionDenied(_("You took the original decision. Another moderator must decide this appeal."))
         form = AppealDecisionForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:

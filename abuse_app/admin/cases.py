@@ -121,6 +121,7 @@ class CaseAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ["abuse_app/admin.css"]}
+
     fields = [
         "reference",
         "target_display",
@@ -207,9 +208,7 @@ class CaseAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path(
-                "<int:pk>/decide/", self.admin_site.admin_view(self.decide_view), name="abuse_app_case_decide"
-            ),
+            path("<int:pk>/decide/", self.admin_site.admin_view(self.decide_view), name="abuse_app_case_decide"),
             path("<int:pk>/note/", self.admin_site.admin_view(self.note_view), name="abuse_app_case_note"),
             path(
                 "<int:pk>/reveal/",
@@ -230,9 +229,7 @@ class CaseAdmin(admin.ModelAdmin):
             except services.AbuseError as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(
-                    request, _("Decision recorded; the reporters and the host app are being told.")
-                )
+                messages.success(request, _("Decision recorded; the reporters and the host app are being told."))
                 return HttpResponseRedirect(reverse("admin:abuse_app_case_change", args=[case.pk]))
         return render(
             request,
@@ -299,9 +296,7 @@ class CaseAdmin(admin.ModelAdmin):
     def place_legal_hold(self, request, queryset):
         cases = list(queryset)
         for case in cases:
-            services.case_place_legal_hold(
-                case=case, actor=request.user, days=365, reason="placed from the case list"
-            )
+            services.case_place_legal_hold(case=case, actor=request.user, days=365, reason="placed from the case list")
         messages.success(
             request,
             ngettext(

@@ -29,7 +29,9 @@ class ConfirmReportableForm(forms.Form):
         label=_("Industry classification of the files"), choices=IndustryClassification.choices, required=False
     )
     escalate_reason = forms.CharField(
-        label=_("Escalate to high priority: why"), required=False, max_length=500,
+        label=_("Escalate to high priority: why"),
+        required=False,
+        max_length=500,
         help_text=_("Only when a child may be in imminent danger; NCMEC triages these first."),
     )
     confirmed = forms.BooleanField(
@@ -47,8 +49,17 @@ def _require_role(request: HttpRequest) -> None:
 
 @admin.register(CyberTiplineReport)
 class CyberTiplineReportAdmin(admin.ModelAdmin):
-    list_display = ["case", "status", "ncmec_report_id", "environment", "attempts", "confirmed_by", "confirmed_at",
-                    "finished_at", "staff_told_at"]
+    list_display = [
+        "case",
+        "status",
+        "ncmec_report_id",
+        "environment",
+        "attempts",
+        "confirmed_by",
+        "confirmed_at",
+        "finished_at",
+        "staff_told_at",
+    ]
     list_filter = ["status", "environment"]
     search_fields = ["ncmec_report_id", "case__reference"]
     list_select_related = ["case", "confirmed_by"]
@@ -101,21 +112,31 @@ class CyberTiplineReportAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 report = child_safety.case_confirm_reportable(
-                    case=case, actor=request.user, incident_type=form.cleaned_data["incident_type"],
+                    case=case,
+                    actor=request.user,
+                    incident_type=form.cleaned_data["incident_type"],
                     escalate_reason=form.cleaned_data["escalate_reason"],
                     industry_classification=form.cleaned_data["industry_classification"],
                 )
             except AbuseError as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, _("Confirmed: report %(pk)s is being sent to the CyberTipline.")
-                                 % {"pk": report.pk})
+                messages.success(
+                    request, _("Confirmed: report %(pk)s is being sent to the CyberTipline.") % {"pk": report.pk}
+                )
                 return HttpResponseRedirect(reverse("admin:abuse_app_case_change", args=[case.pk]))
-        return render(request, "abuse_app/admin/cybertipline_confirm.html", {
-            **self.admin_site.each_context(request), "opts": Case._meta, "case": case, "form": form,
-            "files": len(child_safety.case_evidence(case)),
-            "title": _("Report case %(ref)s to the CyberTipline") % {"ref": case.reference},
-        })
+        return render(
+            request,
+            "abuse_app/admin/cybertipline_confirm.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": Case._meta,
+                "case": case,
+                "form": form,
+                "files": len(child_safety.case_evidence(case)),
+                "title": _("Report case %(ref)s to the CyberTipline") % {"ref": case.reference},
+            },
+        )
 
 
 @admin.register(HashBank)
@@ -153,8 +174,9 @@ class HashBankAdmin(admin.ModelAdmin):
     def _switch(self, request: HttpRequest, queryset, active: bool) -> None:  # type: ignore[no-untyped-def]
         # updated_at tells every web process to reload its index.
         changed = queryset.update(active=active, updated_at=timezone.now())
-        messages.success(request, _("%(n)d bank(s) switched %(state)s.")
-                         % {"n": changed, "state": _("on") if active else _("off")})
+        messages.success(
+            request, _("%(n)d bank(s) switched %(state)s.") % {"n": changed, "state": _("on") if active else _("off")}
+        )
 
     @admin.action(description=_("Switch the selected banks on"), permissions=["change"])
     def switch_on(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]

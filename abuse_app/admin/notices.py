@@ -111,8 +111,11 @@ class NoticeAdmin(ReadOnlyAdmin):
         try:
             png = exposure.render_preview(evidence, revealed=revealed)
         except (OSError, ValueError):  # Pillow: unreadable or truncated image
-            return HttpResponse(_("This image cannot be previewed; download it (the download is logged)."),
-                                status=404, content_type="text/plain; charset=utf-8")
+            return HttpResponse(
+                _("This image cannot be previewed; download it (the download is logged)."),
+                status=404,
+                content_type="text/plain; charset=utf-8",
+            )
         response = HttpResponse(png, content_type="image/png")
         response["Cache-Control"] = "no-store, private"
         response["X-Content-Type-Options"] = "nosniff"

@@ -38,8 +38,6 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         count = services.webhooks_retry(deliveries=queryset, actor=request.user)
         messages.success(
             request,
-            ngettext(
-                "%(n)d failed delivery queued again.", "%(n)d failed deliveries queued again.", count
-            )
+            ngettext("%(n)d failed delivery queued again.", "%(n)d failed deliveries queued again.", count)
             % {"n": count},
         )

@@ -94,13 +94,15 @@ class CyberTiplineClient:
     def upload(self, report_id: str, filename: str, content: bytes) -> Answer:
         boundary = secrets.token_hex(16)
         safe_name = "".join(c for c in filename if c.isalnum() or c in "._-") or "file"
-        body = b"".join([
-            f'--{boundary}\r\nContent-Disposition: form-data; name="id"\r\n\r\n{report_id}\r\n'.encode(),
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{safe_name}"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n".encode(),
-            content,
-            f"\r\n--{boundary}--\r\n".encode(),
-        ])
+        body = b"".join(
+            [
+                f'--{boundary}\r\nContent-Disposition: form-data; name="id"\r\n\r\n{report_id}\r\n'.encode(),
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{safe_name}"\r\n'
+                "Content-Type: application/octet-stream\r\n\r\n".encode(),
+                content,
+                f"\r\n--{boundary}--\r\n".encode(),
+            ]
+        )
         call = "POST /upload"
         answer = self._answer(call, self._call("POST", "/upload", body, f"multipart/form-data; boundary={boundary}"))
         if not answer.file_id:
@@ -112,12 +114,8 @@ class CyberTiplineClient:
 
     def finish(self, report_id: str) -> Answer:
         form = urlencode({"id": report_id}).encode()
-        return self._answer(
-            "POST /finish", self._call("POST", "/finish", form, "application/x-www-form-urlencoded")
-        )
+        return self._answer("POST /finish", self._call("POST", "/finish", form, "application/x-www-form-urlencoded"))
 
     def retract(self, report_id: str) -> Answer:
         form = urlencode({"id": report_id}).encode()
-        return self._answer(
-            "POST /retract", self._call("POST", "/retract", form, "application/x-www-form-urlencoded")
-        )
+        return self._answer("POST /retract", self._call("POST", "/retract", form, "application/x-www-form-urlencoded"))

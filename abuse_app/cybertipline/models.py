@@ -30,14 +30,17 @@ class IncidentType(models.TextChoices):
     CHILD_SEX_TOURISM = "Child Sex Tourism", _("Child sex tourism")
     CHILD_SEXUAL_MOLESTATION = "Child Sexual Molestation", _("Child sexual molestation")
     MISLEADING_DOMAIN = "Misleading Domain Name", _("Misleading domain name")
-    MISLEADING_WORDS = "Misleading Words or Digital Images on the Internet", _(
-        "Misleading words or digital images on the internet"
+    MISLEADING_WORDS = (
+        "Misleading Words or Digital Images on the Internet",
+        _("Misleading words or digital images on the internet"),
     )
-    ONLINE_ENTICEMENT = "Online Enticement of Children for Sexual Acts", _(
-        "Online enticement of children for sexual acts"
+    ONLINE_ENTICEMENT = (
+        "Online Enticement of Children for Sexual Acts",
+        _("Online enticement of children for sexual acts"),
     )
-    UNSOLICITED_OBSCENE = "Unsolicited Obscene Material Sent to a Child", _(
-        "Unsolicited obscene material sent to a child"
+    UNSOLICITED_OBSCENE = (
+        "Unsolicited Obscene Material Sent to a Child",
+        _("Unsolicited obscene material sent to a child"),
     )
 
 
@@ -89,9 +92,7 @@ class CyberTiplineReport(models.Model):
         max_length=2, choices=IndustryClassification.choices, blank=True, default=""
     )
     report_xml = models.TextField(help_text="The report exactly as built and sent (kept under the legal hold).")
-    confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     confirmed_at = models.DateTimeField(default=timezone.now)
     ncmec_report_id = models.CharField(max_length=20, blank=True, db_index=True)
     # Per evidence file: {"evidence": pk, "file_id": "...", "md5": "...", "details_sent": bool}.
@@ -169,7 +170,7 @@ def held_until(identities: Mapping[str, Set[str]], now: datetime) -> datetime | 
     digests = [identity_digest(kind, value) for kind, values in identities.items() for value in values]
     if not digests:
         return None
-    end: datetime | None = HeldIdentity.objects.filter(
-        digest__in=digests, case__legal_hold_until__gt=now
-    ).aggregate(end=models.Max("case__legal_hold_until"))["end"]
+    end: datetime | None = HeldIdentity.objects.filter(digest__in=digests, case__legal_hold_until__gt=now).aggregate(
+        end=models.Max("case__legal_hold_until")
+    )["end"]
     return end

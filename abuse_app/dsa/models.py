@@ -39,9 +39,7 @@ class StatementSubmission(models.Model):
         FAILED = "failed", _("Refused; needs staff")
         NOT_REQUIRED = "not_required", _("Not required (nothing was restricted)")
 
-    decision = models.OneToOneField(
-        "abuse_app.Decision", on_delete=models.PROTECT, related_name="sor_submission"
-    )
+    decision = models.OneToOneField("abuse_app.Decision", on_delete=models.PROTECT, related_name="sor_submission")
     puid = models.CharField(
         max_length=500, unique=True, help_text="The platform's unique id of the statement: the decision's reference."
     )

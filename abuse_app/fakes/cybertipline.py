@@ -152,7 +152,7 @@ class FakeCyberTipline:
         path = urlsplit(http.path).path
         length = int(http.headers.get("Content-Length") or 0)
         body = http.rfile.read(length) if length else b""
-        route = path[len(PREFIX):] if path.startswith(PREFIX) else path
+        route = path[len(PREFIX) :] if path.startswith(PREFIX) else path
         with self.lock:
             self.calls.append(f"{http.command} {route}")
         if route in self._holds:

@@ -140,9 +140,14 @@ def validate(statement: Any) -> dict[str, list[str]]:
     if "CONTENT_TYPE_OTHER" in (s.get("content_type") or []) and not present("content_type_other"):
         error("content_type_other", "The content type other field is required when content is other.")
     if "DECISION_VISIBILITY_OTHER" in (s.get("decision_visibility") or []) and not present("decision_visibility_other"):
-        error("decision_visibility_other", "The decision visibility other field is required when decision visibility is other.")  # noqa: E501
+        error(
+            "decision_visibility_other",
+            "The decision visibility other field is required when decision visibility is other.",
+        )  # noqa: E501
     if s.get("decision_monetary") == "DECISION_MONETARY_OTHER" and not present("decision_monetary_other"):
-        error("decision_monetary_other", "The decision monetary other field is required when decision monetary is other.")  # noqa: E501
+        error(
+            "decision_monetary_other", "The decision monetary other field is required when decision monetary is other."
+        )  # noqa: E501
     return errors
 
 

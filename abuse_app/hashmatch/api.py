@@ -26,18 +26,24 @@ class MediaCheckView(APIView):
         operation_id="media_checks_create",
         tags=["Abuse reports"],
         summary="Check an image's PDQ and/or MD5 hash against the hash banks (host app, scope abuse:write)",
-        request=inline_serializer("MediaCheckRequest", {
-            "pdq": serializers.CharField(required=False, help_text="PDQ hash, 64 hex characters"),
-            "md5": serializers.CharField(required=False, help_text="MD5 of the file, 32 hex characters"),
-            "content_id": serializers.CharField(required=False),
-            "target_account_id": serializers.CharField(required=False),
-        }),
+        request=inline_serializer(
+            "MediaCheckRequest",
+            {
+                "pdq": serializers.CharField(required=False, help_text="PDQ hash, 64 hex characters"),
+                "md5": serializers.CharField(required=False, help_text="MD5 of the file, 32 hex characters"),
+                "content_id": serializers.CharField(required=False),
+                "target_account_id": serializers.CharField(required=False),
+            },
+        ),
         responses={
-            200: inline_serializer("MediaCheckResponse", {
-                "match": serializers.BooleanField(),
-                "matches": serializers.ListField(child=serializers.DictField()),
-                "cases": serializers.ListField(child=serializers.CharField(), required=False),
-            }),
+            200: inline_serializer(
+                "MediaCheckResponse",
+                {
+                    "match": serializers.BooleanField(),
+                    "matches": serializers.ListField(child=serializers.DictField()),
+                    "cases": serializers.ListField(child=serializers.CharField(), required=False),
+                },
+            ),
             400: OpenApiResponse(description="A hash is not hex of the right length, or neither was sent."),
             401: OpenApiResponse(description="No valid API key."),
             403: OpenApiResponse(description="The API key lacks the abuse:write scope."),
@@ -56,9 +62,12 @@ class MediaCheckView(APIView):
         if errors:
             raise exceptions.ValidationError(errors)
         result = hash_matching.media_check(
-            pdq=hashes.get(HashKind.PDQ, ""), md5=hashes.get(HashKind.MD5, ""),
-            content_id=texts.get("content_id", ""), account_id=texts.get("target_account_id", ""),
-            api_key=key, ip=client_ip(request) or "",
+            pdq=hashes.get(HashKind.PDQ, ""),
+            md5=hashes.get(HashKind.MD5, ""),
+            content_id=texts.get("content_id", ""),
+            account_id=texts.get("target_account_id", ""),
+            api_key=key,
+            ip=client_ip(request) or "",
         )
         return Response(result, status=status.HTTP_200_OK)
 

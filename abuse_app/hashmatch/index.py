@@ -17,7 +17,7 @@ import numpy.typing as npt
 CHUNKS = 16
 EXACT_LIMIT = 2 * CHUNKS - 1  # 31: the largest distance the chunk search is exact for
 FLIPS = np.array([0] + [1 << b for b in range(16)], dtype=np.uint32)
-CHUNK_OFFSETS = (np.arange(CHUNKS, dtype=np.uint32) << 16)
+CHUNK_OFFSETS = np.arange(CHUNKS, dtype=np.uint32) << 16
 
 
 @dataclass(frozen=True)
@@ -33,9 +33,11 @@ class PdqIndex:
         chunks = self.hashes.view(">u2").reshape(-1, CHUNKS).astype(np.uint16)
         # Per chunk, the hash positions grouped by chunk value (a bucket table): ``offsets[c * 65536 + v]``
         # is where the positions whose chunk c equals v start in ``positions``. A probe is two lookups.
-        self.positions = np.concatenate(
-            [np.argsort(chunks[:, c], kind="stable").astype(np.uint32) for c in range(CHUNKS)]
-        ) if len(chunks) else np.zeros(0, dtype=np.uint32)
+        self.positions = (
+            np.concatenate([np.argsort(chunks[:, c], kind="stable").astype(np.uint32) for c in range(CHUNKS)])
+            if len(chunks)
+            else np.zeros(0, dtype=np.uint32)
+        )
         counts = np.concatenate([np.bincount(chunks[:, c], minlength=1 << 16) for c in range(CHUNKS)])
         self.offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
 

@@ -135,8 +135,12 @@ def case_decide(
     if not restricts:
         territorial_scope, restricted_until = "", None
     problems = decision_problems(
-        action=action, ground=ground, legal_reference=legal_reference, facts=facts,
-        manifestly_unfounded=manifestly_unfounded, restricted_until=restricted_until,
+        action=action,
+        ground=ground,
+        legal_reference=legal_reference,
+        facts=facts,
+        manifestly_unfounded=manifestly_unfounded,
+        restricted_until=restricted_until,
     )
     if problems:
         raise AbuseError(next(iter(problems.values())))

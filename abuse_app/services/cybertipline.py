@@ -88,8 +88,11 @@ def _end(report: CyberTiplineReport, to: str, action: str, *, reason: str = "", 
             from_status=previous,
             to_status=to,
             reason=reason or (f"CyberTipline report {report.ncmec_report_id}" if report.ncmec_report_id else ""),
-            data={"report": report.pk, "cybertipline_report_id": report.ncmec_report_id or None,
-                  "attempts": report.attempts},
+            data={
+                "report": report.pk,
+                "cybertipline_report_id": report.ncmec_report_id or None,
+                "attempts": report.attempts,
+            },
         )
 
 
@@ -126,7 +129,8 @@ def _run(report: CyberTiplineReport) -> None:
         report.status = ST.OPEN
         _save(report, "ncmec_report_id", "status")
         report.case.note(
-            actor="system:cybertipline", action="abuse.cybertipline_opened",
+            actor="system:cybertipline",
+            action="abuse.cybertipline_opened",
             reason=f"CyberTipline report {report.ncmec_report_id}",
             data={"report": report.pk, "cybertipline_report_id": report.ncmec_report_id},
         )
@@ -192,8 +196,13 @@ def _retract(api: CyberTiplineClient, report: CyberTiplineReport) -> None:
     if report.ncmec_report_id:
         answer = api.retract(report.ncmec_report_id)
         if answer.response_code == ALREADY_FINISHED:
-            _end(report, ST.FINISHED, "abuse.cybertipline_finished", finished_at=timezone.now(),
-                 reason="The retraction came after the report was finished; it stands.")
+            _end(
+                report,
+                ST.FINISHED,
+                "abuse.cybertipline_finished",
+                finished_at=timezone.now(),
+                reason="The retraction came after the report was finished; it stands.",
+            )
             return
     _end(report, ST.RETRACTED, "abuse.cybertipline_retracted", retracted_at=timezone.now())
 
@@ -222,8 +231,11 @@ def _try_later(report: CyberTiplineReport, error: str) -> None:
 
 
 def _reopen(report: CyberTiplineReport, error: str) -> None:
-    report.case.note(actor="system:cybertipline", action="abuse.cybertipline_dropped_by_ncmec",
-                     data={"report": report.pk, "cybertipline_report_id": report.ncmec_report_id})
+    report.case.note(
+        actor="system:cybertipline",
+        action="abuse.cybertipline_dropped_by_ncmec",
+        data={"report": report.pk, "cybertipline_report_id": report.ncmec_report_id},
+    )
     report.ncmec_report_id, report.status = "", ST.QUEUED
     for entry in report.files:
         entry.update(file_id="", md5="", details_sent=False)
@@ -242,8 +254,12 @@ def _tell_staff(report: CyberTiplineReport, error: str) -> None:
         mail.send(
             "abuse_cybertipline_failed",
             settings.PORTAL_ONCALL_EMAIL,
-            {"case": report.case, "report": report, "error": error,
-             "admin_url": mail.absolute(reverse("admin:abuse_app_case_change", args=[report.case_id]))},
+            {
+                "case": report.case,
+                "report": report,
+                "error": error,
+                "admin_url": mail.absolute(reverse("admin:abuse_app_case_change", args=[report.case_id])),
+            },
         )
 
 

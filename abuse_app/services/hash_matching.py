@@ -100,8 +100,9 @@ def find_matches(*, pdq: str = "", md5: str = "") -> list[dict[str, Any]]:
     return found
 
 
-def media_check(*, pdq: str = "", md5: str = "", content_id: str = "", account_id: str = "",
-                api_key: Any = None, ip: str = "") -> dict[str, Any]:
+def media_check(
+    *, pdq: str = "", md5: str = "", content_id: str = "", account_id: str = "", api_key: Any = None, ip: str = ""
+) -> dict[str, Any]:
     """Match, and on a match open a child-safety case about the content and account (no image kept)."""
     matches = find_matches(pdq=pdq, md5=md5)
     if not matches:
@@ -154,7 +155,7 @@ def bank_import_csv(
     label_col = col.get("label")
     entries: dict[tuple[str, str], str] = {}
     for number, row in enumerate(rows[1:] if has_header else rows, start=2 if has_header else 1):
-        kind = (row[kind_col].strip().lower() if kind_col is not None and kind_col < len(row) else default_kind)
+        kind = row[kind_col].strip().lower() if kind_col is not None and kind_col < len(row) else default_kind
         kind = {"video_md5": "md5", "pdq_hash": "pdq"}.get(kind, kind)
         try:
             if kind not in HEX_LENGTH:
@@ -170,7 +171,8 @@ def bank_import_csv(
         before = bank.hashes.count()
         BankedHash.objects.bulk_create(
             [BankedHash(bank=bank, kind=k, value=v, label=label) for (k, v), label in entries.items()],
-            ignore_conflicts=True, batch_size=5000,
+            ignore_conflicts=True,
+            batch_size=5000,
         )
         result.added = bank.hashes.count() - before
         result.already = len(entries) - result.added

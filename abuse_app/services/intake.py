@@ -182,8 +182,9 @@ def notice_acknowledge(*, notice_id: int, sealed_token: str) -> bool:
         notice = Notice.objects.select_for_update().filter(pk=notice_id).first()
         if notice is None:
             return False
-        done = AuditEvent.objects.filter(subject_type="abuse_notice", subject_id=str(notice_id),
-                                         action="abuse.acknowledgement_sent")
+        done = AuditEvent.objects.filter(
+            subject_type="abuse_notice", subject_id=str(notice_id), action="abuse.acknowledgement_sent"
+        )
         if done.exists():
             return False
         cases = list(notice.cases.all())
@@ -191,8 +192,11 @@ def notice_acknowledge(*, notice_id: int, sealed_token: str) -> bool:
             mail.send_now(
                 "abuse_received",
                 notice.reporter_email,
-                {"notice": notice, "status_url": mail.absolute(reverse("abuse-status", args=[raw_token])),
-                 "cases": cases},
+                {
+                    "notice": notice,
+                    "status_url": mail.absolute(reverse("abuse-status", args=[raw_token])),
+                    "cases": cases,
+                },
                 notice.language,
             )
         if notice.category == Category.MINORS:
@@ -205,8 +209,13 @@ def notice_acknowledge(*, notice_id: int, sealed_token: str) -> bool:
                     "admin_urls": [mail.absolute(reverse("admin:abuse_app_case_change", args=[c.pk])) for c in cases],
                 },
             )
-        audit.record(subject_type="abuse_notice", subject_id=notice.pk, action="abuse.acknowledgement_sent",
-                     actor="system:mail", data={"reporter": bool(notice.reporter_email)})
+        audit.record(
+            subject_type="abuse_notice",
+            subject_id=notice.pk,
+            action="abuse.acknowledgement_sent",
+            actor="system:mail",
+            data={"reporter": bool(notice.reporter_email)},
+        )
     return True
 
 

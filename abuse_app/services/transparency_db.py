@@ -99,9 +99,7 @@ def _token_fingerprint() -> str:
 
 def _halted() -> bool:
     """Whether the database refused the current token (sending waits for a new one)."""
-    return AuditEvent.objects.filter(
-        action="abuse.sor_token_refused", data__token=_token_fingerprint()
-    ).exists()
+    return AuditEvent.objects.filter(action="abuse.sor_token_refused", data__token=_token_fingerprint()).exists()
 
 
 def _halt(error: str) -> None:
@@ -246,8 +244,12 @@ def _apply(
     elif outcome.kind == "existing":
         for row in rows:
             if row.puid in outcome.existing:
-                _mark_sent(row, _existing_statement(client, row.puid, outcome.existing[row.puid]), now,
-                           note="Already in the database (sent before; the answer to that call was lost).")
+                _mark_sent(
+                    row,
+                    _existing_statement(client, row.puid, outcome.existing[row.puid]),
+                    now,
+                    note="Already in the database (sent before; the answer to that call was lost).",
+                )
                 report.already_there += 1
         _release([r for r in rows if r.puid not in outcome.existing], error="", delay=0)
     elif outcome.kind == "invalid":

@@ -24,10 +24,22 @@ def evidence_previews(context: dict[str, Any], case: Case, part: str = "previews
     if allowed:
         revealed = exposure.revealed_ids(request.session)
         for evidence in Evidence.objects.filter(notice__cases=case).order_by("pk").distinct():
-            items.append({"evidence": evidence, "previewable": exposure.previewable(evidence),
-                          "revealed": evidence.pk in revealed})
-    return {"shown": True, "allowed": allowed, "items": items, "case": case, "next": request.get_full_path(),
-            "part": part, "csrf_token": context.get("csrf_token")}
+            items.append(
+                {
+                    "evidence": evidence,
+                    "previewable": exposure.previewable(evidence),
+                    "revealed": evidence.pk in revealed,
+                }
+            )
+    return {
+        "shown": True,
+        "allowed": allowed,
+        "items": items,
+        "case": case,
+        "next": request.get_full_path(),
+        "part": part,
+        "csrf_token": context.get("csrf_token"),
+    }
 
 
 @register.inclusion_tag("abuse_app/admin/_exposure_today.html", takes_context=True)

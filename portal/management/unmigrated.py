@@ -25,7 +25,9 @@ def missing_tables(exc: BaseException) -> str | None:
             match = _MISSING_TABLE.search(str(current))
             if match:
                 table = match.group(1) or match.group(2)
-                return (f"The portal's database has no table {table}: it has not been set up yet. "
-                        "Run `python manage.py migrate` first (make run does it for you).")
+                return (
+                    f"The portal's database has no table {table}: it has not been set up yet. "
+                    "Run `python manage.py migrate` first (make run does it for you)."
+                )
         current = current.__cause__ or current.__context__
     return None

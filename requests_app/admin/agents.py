@@ -58,13 +58,22 @@ class AgentFilingAdmin(ReadOnlyAdmin):
         return _permission_link(obj)
 
     def get_urls(self) -> list[Any]:
-        return [path("<int:pk>/permission/", self.admin_site.admin_view(self.permission_view),
-                     name="requests_app_agentfiling_permission"), *super().get_urls()]
+        return [
+            path(
+                "<int:pk>/permission/",
+                self.admin_site.admin_view(self.permission_view),
+                name="requests_app_agentfiling_permission",
+            ),
+            *super().get_urls(),
+        ]
 
     def permission_view(self, request: HttpRequest, pk: int) -> HttpResponseBase:
         filing = AgentFiling.objects.select_related("request").filter(pk=pk).first()
         if filing is None or not self.has_view_permission(request, filing) or not filing.permission:
             raise Http404
         filing.request.note(actor=request.user, action="request.agent_permission_viewed")
-        return FileResponse(filing.permission.open("rb"), as_attachment=True,
-                            filename=filing.permission_name or filing.permission.name.rsplit("/", 1)[-1])
+        return FileResponse(
+            filing.permission.open("rb"),
+            as_attachment=True,
+            filename=filing.permission_name or filing.permission.name.rsplit("/", 1)[-1],
+        )

@@ -124,7 +124,11 @@ class AzureScanAdmin(ReadOnlyAdmin):
             return "—"
         return format_html(
             "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
-            _("store"), _("what"), _("where"), _("subject"), _("why"),
+            _("store"),
+            _("what"),
+            _("where"),
+            _("subject"),
+            _("why"),
             format_html_join(
                 "",
                 "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}={}</td><td>{}</td></tr>",

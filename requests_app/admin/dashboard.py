@@ -26,8 +26,7 @@ class DashboardMixin(_AdminBase):
     def dashboard_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied(
-                _("The privacy requests dashboard is for privacy officers and auditors; your account has "
-                  "neither role.")
+                _("The privacy requests dashboard is for privacy officers and auditors; your account has neither role.")
             )
         figures = services.dashboard_figures()
         peak = max([n for _week, n in figures.weeks] + [1])

@@ -56,10 +56,12 @@ class StatusLinkAdmin(_LinkAdmin):
         total = 0
         for privacy_request in {link.request for link in queryset.select_related("request")}:
             links = [link for link in queryset if link.request_id == privacy_request.pk]
-            total += services.revoke_status_links(privacy_request, actor=request.user, links=links,
-                                                  reason="revoked by staff in the admin")
-        self.message_user(request, ngettext("%(n)d link revoked.", "%(n)d links revoked.", total) % {"n": total},
-                          messages.SUCCESS)
+            total += services.revoke_status_links(
+                privacy_request, actor=request.user, links=links, reason="revoked by staff in the admin"
+            )
+        self.message_user(
+            request, ngettext("%(n)d link revoked.", "%(n)d links revoked.", total) % {"n": total}, messages.SUCCESS
+        )
 
 
 @admin.register(AccessPackage)
@@ -85,12 +87,20 @@ class AccessPackageAdmin(_LinkAdmin):
         for package in queryset.select_related("request"):
             if package.is_available:
                 AccessPackage.objects.filter(pk=package.pk).update(expires_at=now, code_hash="")
-                package.request.note(actor=request.user, action="package_link_revoked",
-                                     reason="revoked by staff in the admin")
+                package.request.note(
+                    actor=request.user, action="package_link_revoked", reason="revoked by staff in the admin"
+                )
                 total += 1
-        self.message_user(request, ngettext("%(n)d link revoked; the file is deleted within the hour.",
-                                            "%(n)d links revoked; the files are deleted within the hour.", total)
-                          % {"n": total}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext(
+                "%(n)d link revoked; the file is deleted within the hour.",
+                "%(n)d links revoked; the files are deleted within the hour.",
+                total,
+            )
+            % {"n": total},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(ConsentLink)
@@ -106,8 +116,9 @@ class ConsentLinkAdmin(_LinkAdmin):
         if not self.has_change_permission(request):
             raise PermissionDenied
         total = consent.revoke_links(queryset, actor=request.user)
-        self.message_user(request, ngettext("%(n)d link revoked.", "%(n)d links revoked.", total) % {"n": total},
-                          messages.SUCCESS)
+        self.message_user(
+            request, ngettext("%(n)d link revoked.", "%(n)d links revoked.", total) % {"n": total}, messages.SUCCESS
+        )
 
 
 class StatusLinkInline(admin.TabularInline):

@@ -104,7 +104,12 @@ class PrivacyRequestAdmin(DecisionsMixin, DashboardMixin, admin.ModelAdmin):
             None,
             {
                 "fields": [
-                    "reference", "kind", "status", "attention_reason", "left_items", "decision_reason",
+                    "reference",
+                    "kind",
+                    "status",
+                    "attention_reason",
+                    "left_items",
+                    "decision_reason",
                     "assigned_to",
                 ]
             },
@@ -164,9 +169,7 @@ class PrivacyRequestAdmin(DecisionsMixin, DashboardMixin, admin.ModelAdmin):
 
     @admin.display(description=_("status"), ordering="status")
     def status_column(self, obj):
-        return format_html(
-            '<span class="pr-status pr-status-{}">{}</span>', obj.status, obj.get_status_display()
-        )
+        return format_html('<span class="pr-status pr-status-{}">{}</span>', obj.status, obj.get_status_display())
 
     @admin.display(description=_("first deadline"))
     def first_due(self, obj):
@@ -180,9 +183,7 @@ class PrivacyRequestAdmin(DecisionsMixin, DashboardMixin, admin.ModelAdmin):
         if due is None:
             return "—"
         label = timezone.localtime(due).strftime("%Y-%m-%d")
-        extended = (
-            format_html(' <span class="pr-extended">{}</span>', _("extended")) if obj.extended_due_at else ""
-        )
+        extended = format_html(' <span class="pr-extended">{}</span>', _("extended")) if obj.extended_due_at else ""
         if obj.status not in services.DEADLINE_STATUSES:
             return format_html('<span class="pr-due">{}</span>{}', label, extended)
         now = timezone.now()

@@ -149,7 +149,6 @@ DECISION_HELP = {
 }
 
 
-
 class DecisionsMixin(_AdminBase):
     """List actions and detail-page buttons of ``PrivacyRequestAdmin``: one runner for both."""
 
@@ -224,9 +223,7 @@ class DecisionsMixin(_AdminBase):
     def deny(self, request, queryset):
         return self._list_action(request, queryset, "deny")
 
-    @admin.action(
-        description=_("Extend the deadline of selected requests (reason required)…"), permissions=["change"]
-    )
+    @admin.action(description=_("Extend the deadline of selected requests (reason required)…"), permissions=["change"])
     def extend(self, request, queryset):
         return self._list_action(request, queryset, "extend")
 
@@ -242,9 +239,7 @@ class DecisionsMixin(_AdminBase):
     def retry(self, request, queryset):
         return self._list_action(request, queryset, "retry")
 
-    @admin.action(
-        description=_("Resolve selected requests by hand (say what was done)…"), permissions=["change"]
-    )
+    @admin.action(description=_("Resolve selected requests by hand (say what was done)…"), permissions=["change"])
     def resolve(self, request, queryset):
         return self._list_action(request, queryset, "resolve")
 

@@ -73,4 +73,3 @@ class AssigneeFilter(admin.SimpleListFilter):
         if self.value() == "none":
             return queryset.filter(assigned_to__isnull=True)
         return queryset
-

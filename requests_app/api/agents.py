@@ -43,12 +43,17 @@ def file_by_agent(data: dict[str, Any], *, ip: str) -> Response:
     """File the validated public request for the consumer; raises ``services.RequestError`` like intake."""
     agent = data["agent"]
     privacy_request = agents.request_submit_by_agent(
-        kind=data["kind"], consumer_email=data["email"],
+        kind=data["kind"],
+        consumer_email=data["email"],
         jurisdiction=data.get("jurisdiction") or settings.PORTAL_DEFAULT_JURISDICTION,
         identifiers=data.get("identifiers") or {},
         language=data.get("language") or get_language() or settings.LANGUAGE_CODE,
-        agent_name=agent["name"], agent_email=agent["email"], agent_organisation=agent.get("organisation", ""),
-        permission=agent["permission"], permission_name=agent.get("permission_filename", ""), ip=ip,
+        agent_name=agent["name"],
+        agent_email=agent["email"],
+        agent_organisation=agent.get("organisation", ""),
+        permission=agent["permission"],
+        permission_name=agent.get("permission_filename", ""),
+        ip=ip,
     )
     return Response(
         {

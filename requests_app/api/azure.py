@@ -142,9 +142,7 @@ class ConsentInput(serializers.Serializer):
     notice_version = serializers.IntegerField(required=False, min_value=1)
     email = EmailSerializerField(required=False, allow_blank=True)
     jurisdiction = serializers.ChoiceField(choices=["gdpr", "ccpa", "other"], required=False)
-    ip = serializers.IPAddressField(
-        required=False, help_text="The end user's IP (stored only as a keyed hash)."
-    )
+    ip = serializers.IPAddressField(required=False, help_text="The end user's IP (stored only as a keyed hash).")
     user_agent = serializers.CharField(required=False, max_length=300, allow_blank=True)
 
 
@@ -245,9 +243,14 @@ class ConsentCheckView(APIView):
             OpenApiParameter("subject_kind", str, default="user_id"),
             OpenApiParameter("subject", str, required=True),
             OpenApiParameter("purpose", str, required=True),
-            OpenApiParameter("gpc", bool, description=(
-                "true when the end user's browser sent Global Privacy Control (Sec-GPC: 1): a purpose marked "
-                "sale/sharing is withdrawn first (and what was sent under it erased), so the answer is false.")),
+            OpenApiParameter(
+                "gpc",
+                bool,
+                description=(
+                    "true when the end user's browser sent Global Privacy Control (Sec-GPC: 1): a purpose marked "
+                    "sale/sharing is withdrawn first (and what was sent under it erased), so the answer is false."
+                ),
+            ),
             OpenApiParameter("email", str, description="Where the erasure receipt goes, if gpc withdraws."),
         ],
         responses={200: CONSENT_STATE, 400: ERROR},
@@ -274,12 +277,19 @@ class ConsentCheckView(APIView):
             key = api_key_of(request)
             if key is None or not key.has_scope("consents:write"):
                 # the signal withdraws a consent: a read-only key may not cause that
-                return api_error("forbidden", "gpc=true withdraws consent: this API key needs the "
-                                 "'consents:write' scope too.", status=403)
+                return api_error(
+                    "forbidden",
+                    "gpc=true withdraws consent: this API key needs the 'consents:write' scope too.",
+                    status=403,
+                )
             try:
-                gpc.honour(purposes=gpc.sale_purposes().filter(slug=purpose), subject_kind=kind,
-                           subject_value=subject, email=request.query_params.get("email", ""),
-                           actor=key)
+                gpc.honour(
+                    purposes=gpc.sale_purposes().filter(slug=purpose),
+                    subject_kind=kind,
+                    subject_value=subject,
+                    email=request.query_params.get("email", ""),
+                    actor=key,
+                )
             except consent.ConsentError as exc:
                 return _consent_error(exc)
         row = consent.check(kind, subject, purpose)
@@ -307,8 +317,9 @@ class ConsentLinkView(APIView):
         d = form.validated_data
         try:
             consent.get_purpose(d["purpose"])
-            url = consent.subject_link(d["purpose"], d["subject_kind"], d["subject"], d.get("email", ""),
-                                       actor=api_key_of(request))
+            url = consent.subject_link(
+                d["purpose"], d["subject_kind"], d["subject"], d.get("email", ""), actor=api_key_of(request)
+            )
         except consent.ConsentError as exc:
             return _consent_error(exc)
         return Response({"url": url, "expires_in": consent.LINK_MAX_AGE}, status=status.HTTP_201_CREATED)
@@ -325,8 +336,15 @@ class ConsentPurposeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ConsentPurpose
-        fields = ["slug", "title", "active", "requires_consent", "notice_version", "notice_sha256",
-                  "notice_published_at"]
+        fields = [
+            "slug",
+            "title",
+            "active",
+            "requires_consent",
+            "notice_version",
+            "notice_sha256",
+            "notice_published_at",
+        ]
 
     def get_notice_sha256(self, obj) -> str | None:
         text = obj.notice_text

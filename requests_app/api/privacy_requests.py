@@ -114,9 +114,13 @@ class RequestCreateSerializer(serializers.Serializer):
 
 
 class PublicRequestSerializer(RequestCreateSerializer):
-    agent = AgentSerializer(required=False, help_text=(
-        "Only when an authorized agent files for the consumer: the consumer still confirms by e-mail, "
-        "staff check the permission, and any copy of the data goes to the consumer."))
+    agent = AgentSerializer(
+        required=False,
+        help_text=(
+            "Only when an authorized agent files for the consumer: the consumer still confirms by e-mail, "
+            "staff check the permission, and any copy of the data goes to the consumer."
+        ),
+    )
     confirm = serializers.BooleanField(
         help_text="true: the requester read what will happen (deletion cannot be undone).",
         error_messages={"required": "Set “confirm” to true once the requester has read what will happen."},
@@ -128,9 +132,7 @@ class PublicRequestSerializer(RequestCreateSerializer):
 
     def validate_confirm(self, value):
         if value is not True:
-            raise serializers.ValidationError(
-                "Set “confirm” to true once the requester has read what will happen."
-            )
+            raise serializers.ValidationError("Set “confirm” to true once the requester has read what will happen.")
         return value
 
 
@@ -149,9 +151,7 @@ class AcceptedSerializer(serializers.Serializer):
 
 
 class ProgressSerializer(serializers.Serializer):
-    steps_total = serializers.IntegerField(
-        help_text="Store steps planned by the engine (0 before it starts)."
-    )
+    steps_total = serializers.IntegerField(help_text="Store steps planned by the engine (0 before it starts).")
     steps_done = serializers.IntegerField()
     steps_failed = serializers.IntegerField()
 
@@ -233,12 +233,8 @@ class PrivacyRequestCreateView(APIView):
         ),
         request=PublicRequestSerializer,
         responses={
-            202: OpenApiResponse(
-                AcceptedSerializer, description="Public: accepted, confirmation e-mail sent."
-            ),
-            201: OpenApiResponse(
-                HostAppCreatedSerializer, description="Host app: request filed and confirmed."
-            ),
+            202: OpenApiResponse(AcceptedSerializer, description="Public: accepted, confirmation e-mail sent."),
+            201: OpenApiResponse(HostAppCreatedSerializer, description="Host app: request filed and confirmed."),
             400: OpenApiResponse(ERROR_RESPONSE, description="Invalid input; `fields` says which and why."),
             401: OpenApiResponse(ERROR_RESPONSE, description="Unknown or revoked API key."),
             403: OpenApiResponse(ERROR_RESPONSE, description="The API key lacks `requests:write`."),

@@ -28,8 +28,11 @@ class RawBodyParser(BaseParser):
     tags=["Store callbacks"],
     summary="The host app's signed answer to a webhook store request",
     request={"application/json": OpenApiTypes.OBJECT},
-    responses={200: OpenApiTypes.OBJECT, 400: OpenApiResponse(description="Bad signature or body."),
-               404: OpenApiResponse(description="Unknown store or task.")},
+    responses={
+        200: OpenApiTypes.OBJECT,
+        400: OpenApiResponse(description="Bad signature or body."),
+        404: OpenApiResponse(description="Unknown store or task."),
+    },
 )
 @api_view(["POST"])
 @authentication_classes([])

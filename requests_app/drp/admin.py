@@ -21,8 +21,9 @@ from requests_app.drp.models import DrpAgent, DrpRequest
 
 class ImportForm(forms.Form):
     directory_json = forms.CharField(
-        label=_("Service directory JSON"), widget=forms.Textarea(attrs={"rows": 14, "cols": 100}),
-        help_text=_("One agent entry of the DRP service directory, a list of them, or {\"agents\": [...]}."),
+        label=_("Service directory JSON"),
+        widget=forms.Textarea(attrs={"rows": 14, "cols": 100}),
+        help_text=_('One agent entry of the DRP service directory, a list of them, or {"agents": [...]}.'),
     )
 
 
@@ -38,13 +39,19 @@ class DrpAgentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         if not change:
             obj.admitted_by = request.user.get_username()
         super().save_model(request, obj, form, change)
-        audit.record(subject_type="drp_agent", subject_id=obj.pk, actor=request.user,
-                     action="drp.agent_updated" if change else "drp.agent_admitted",
-                     data={"agent_id": obj.agent_id, "active": obj.active, "fields": list(form.changed_data)})
+        audit.record(
+            subject_type="drp_agent",
+            subject_id=obj.pk,
+            actor=request.user,
+            action="drp.agent_updated" if change else "drp.agent_admitted",
+            data={"agent_id": obj.agent_id, "active": obj.active, "fields": list(form.changed_data)},
+        )
 
     def get_urls(self) -> list[Any]:
-        return [path("import/", self.admin_site.admin_view(self.import_view), name="drp_drpagent_import"),
-                *super().get_urls()]
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="drp_drpagent_import"),
+            *super().get_urls(),
+        ]
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_add_permission(request):
@@ -56,11 +63,16 @@ class DrpAgentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             except directory.DirectoryError as exc:
                 form.add_error("directory_json", str(exc))
             else:
-                self.message_user(request, _("Admitted or updated %(n)d agent(s).") % {"n": len(agents)},
-                                  messages.SUCCESS)
+                self.message_user(
+                    request, _("Admitted or updated %(n)d agent(s).") % {"n": len(agents)}, messages.SUCCESS
+                )
                 return redirect("admin:drp_drpagent_changelist")
-        context = {**self.admin_site.each_context(request), "form": form, "opts": self.model._meta,
-                   "title": _("Import agents from the DRP service directory")}
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "opts": self.model._meta,
+            "title": _("Import agents from the DRP service directory"),
+        }
         return TemplateResponse(request, "admin/drp/drpagent/import.html", context)
 
 

@@ -39,7 +39,9 @@ def deliver(drp_id: int, seq: int, payload: dict[str, Any]) -> str:
         return "superseded"
     body = json.dumps(payload).encode()
     request = urllib.request.Request(  # noqa: S310 (https, or http when the operator allows it)
-        drp.status_callback, data=body, method="POST",
+        drp.status_callback,
+        data=body,
+        method="POST",
         headers={"Content-Type": "application/json", "User-Agent": "privacy-portal-drp/1.0"},
     )
     try:

@@ -16,8 +16,15 @@ from django.db import transaction
 from portal import audit
 from requests_app.drp.models import DrpAgent, validate_agent_id, validate_verify_key
 
-STRING_FIELDS = ("id", "name", "verify_key", "web_url", "identity_assurance_url", "technical_contact",
-                 "business_contact")
+STRING_FIELDS = (
+    "id",
+    "name",
+    "verify_key",
+    "web_url",
+    "identity_assurance_url",
+    "technical_contact",
+    "business_contact",
+)
 URL_FIELDS = ("web_url", "identity_assurance_url")
 
 
@@ -35,7 +42,7 @@ def _entries(text: str) -> list[dict[str, Any]]:
     if isinstance(data, dict):
         data = [data]
     if not isinstance(data, list) or not data or not all(isinstance(e, dict) for e in data):
-        raise DirectoryError("Expected an agent entry, a list of them, or {\"agents\": [...]}.")
+        raise DirectoryError('Expected an agent entry, a list of them, or {"agents": [...]}.')
     return data
 
 
@@ -67,15 +74,22 @@ def import_agents(text: str, *, actor: Any) -> list[DrpAgent]:
             agent, created = DrpAgent.objects.update_or_create(
                 agent_id=entry["id"],
                 defaults={
-                    "name": entry["name"][:200], "verify_key": entry["verify_key"], "web_url": entry["web_url"],
+                    "name": entry["name"][:200],
+                    "verify_key": entry["verify_key"],
+                    "web_url": entry["web_url"],
                     "identity_assurance_url": entry["identity_assurance_url"],
                     "technical_contact": entry["technical_contact"][:254],
-                    "business_contact": entry["business_contact"][:254], "active": True,
+                    "business_contact": entry["business_contact"][:254],
+                    "active": True,
                     "admitted_by": audit.actor_fields(actor).get("actor_label", "")[:150],
                 },
             )
-            audit.record(subject_type="drp_agent", subject_id=agent.pk, actor=actor,
-                         action="drp.agent_admitted" if created else "drp.agent_updated",
-                         data={"agent_id": agent.agent_id, "source": "directory import"})
+            audit.record(
+                subject_type="drp_agent",
+                subject_id=agent.pk,
+                actor=actor,
+                action="drp.agent_admitted" if created else "drp.agent_updated",
+                data={"agent_id": agent.agent_id, "source": "directory import"},
+            )
             agents.append(agent)
     return agents

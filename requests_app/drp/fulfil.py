@@ -35,8 +35,12 @@ def start(drp: DrpRequest, *, email: str, email_verified: bool, jurisdiction: st
     if drp.exercise == Exercise.SALE_OPT_OUT:
         _opt_out(drp, email=email)
     elif drp.exercise == Exercise.SALE_OPT_IN:
-        _finish(drp, "denied", "claim_not_covered", _(
-            "Consent to sale or sharing is given by the consumer on the consent page, not through an agent."))
+        _finish(
+            drp,
+            "denied",
+            "claim_not_covered",
+            _("Consent to sale or sharing is given by the consumer on the consent page, not through an agent."),
+        )
     else:
         _file(drp, email=email, email_verified=email_verified, jurisdiction=jurisdiction)
 
@@ -51,12 +55,22 @@ def _file(drp: DrpRequest, *, email: str, email_verified: bool, jurisdiction: st
         with transaction.atomic():
             if email_verified:
                 pr = intake.request_file_verified(
-                    kind=drp.exercise, email=email, identifiers=None, jurisdiction=jurisdiction,
-                    channel=PrivacyRequest.Channel.DRP, actor=_actor(drp),
+                    kind=drp.exercise,
+                    email=email,
+                    identifiers=None,
+                    jurisdiction=jurisdiction,
+                    channel=PrivacyRequest.Channel.DRP,
+                    actor=_actor(drp),
                 )
             else:
-                pr = intake.request_submit(kind=drp.exercise, email=email, jurisdiction=jurisdiction,
-                                           identifiers=None, language="en", channel=PrivacyRequest.Channel.DRP)
+                pr = intake.request_submit(
+                    kind=drp.exercise,
+                    email=email,
+                    jurisdiction=jurisdiction,
+                    identifiers=None,
+                    language="en",
+                    channel=PrivacyRequest.Channel.DRP,
+                )
             linked = pr.received_at < drp.received_at
             drp.privacy_request = pr
             if linked:
@@ -65,8 +79,11 @@ def _file(drp: DrpRequest, *, email: str, email_verified: bool, jurisdiction: st
                     "recently with its copy still available to the consumer; it is carried out once."
                 )
             drp.save(update_fields=["privacy_request", "processing_details"])
-            pr.note(actor=_actor(drp), action="drp.received",
-                    data={"agent": drp.agent.agent_id, "request_id": str(drp.request_id), "linked": linked})
+            pr.note(
+                actor=_actor(drp),
+                action="drp.received",
+                data={"agent": drp.agent.agent_id, "request_id": str(drp.request_id), "linked": linked},
+            )
     except intake.RequestError as exc:
         _finish(drp, "denied", "other", str(exc))
 
@@ -79,13 +96,26 @@ def _opt_out(drp: DrpRequest, *, email: str) -> None:
     withdrawn = 0
     for purpose in purposes:
         for kind, value in sorted(subjects):
-            count, _request = consent.withdraw(purpose=purpose, subject_kind=kind, subject_value=value,
-                                               method="drp", actor=_actor(drp), email=email, jurisdiction="ccpa")
+            count, _request = consent.withdraw(
+                purpose=purpose,
+                subject_kind=kind,
+                subject_value=value,
+                method="drp",
+                actor=_actor(drp),
+                email=email,
+                jurisdiction="ccpa",
+            )
             withdrawn += count
-    _finish(drp, "fulfilled", "", _(
-        "Opted out of sale and sharing: %(purposes)d purpose(s) marked as sale or sharing, "
-        "%(withdrawn)d consent(s) withdrawn; data sent to Microsoft under them is being erased."
-    ) % {"purposes": len(purposes), "withdrawn": withdrawn})
+    _finish(
+        drp,
+        "fulfilled",
+        "",
+        _(
+            "Opted out of sale and sharing: %(purposes)d purpose(s) marked as sale or sharing, "
+            "%(withdrawn)d consent(s) withdrawn; data sent to Microsoft under them is being erased."
+        )
+        % {"purposes": len(purposes), "withdrawn": withdrawn},
+    )
 
 
 def details(drp: DrpRequest, state: str) -> str:

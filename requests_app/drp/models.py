@@ -43,11 +43,18 @@ def validate_verify_key(value: str) -> None:
 class DrpAgent(models.Model):
     """An authorized agent staff admitted (one entry of the DRP service directory)."""
 
-    agent_id = models.CharField(max_length=64, unique=True, validators=[validate_agent_id],
-                                help_text="The directory's “id”; the agent signs it as “agent-id”.")
+    agent_id = models.CharField(
+        max_length=64,
+        unique=True,
+        validators=[validate_agent_id],
+        help_text="The directory's “id”; the agent signs it as “agent-id”.",
+    )
     name = models.CharField(max_length=200)
-    verify_key = models.CharField(max_length=64, validators=[validate_verify_key],
-                                  help_text="Base64 Ed25519 public key (the directory's “verify_key”).")
+    verify_key = models.CharField(
+        max_length=64,
+        validators=[validate_verify_key],
+        help_text="Base64 Ed25519 public key (the directory's “verify_key”).",
+    )
     web_url = models.URLField(blank=True)
     identity_assurance_url = models.URLField(blank=True)
     technical_contact = models.CharField(max_length=254, blank=True)
@@ -99,8 +106,9 @@ class DrpRequest(models.Model):
     drp_version = models.CharField(max_length=8)
     regime = models.CharField(max_length=16, blank=True)
     # Several DRP requests may share one privacy request: a repeat while one is open is linked to it.
-    privacy_request = models.ForeignKey(PrivacyRequest, null=True, blank=True, on_delete=models.SET_NULL,
-                                        related_name="drp_requests")
+    privacy_request = models.ForeignKey(
+        PrivacyRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="drp_requests"
+    )
     status_callback = models.URLField(max_length=2000, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
     # For exercises without a privacy request (opt-out/opt-in) and for revocation: the final word.
@@ -118,8 +126,11 @@ class DrpRequest(models.Model):
         verbose_name = "DRP request"
         ordering = ["-received_at"]
         constraints = [
-            models.UniqueConstraint(fields=["agent", "agent_request_id"], condition=~models.Q(agent_request_id=""),
-                                    name="drp_unique_agent_request_id"),
+            models.UniqueConstraint(
+                fields=["agent", "agent_request_id"],
+                condition=~models.Q(agent_request_id=""),
+                name="drp_unique_agent_request_id",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from portal import audit, tokens
+from portal.celery import enqueue
 from requests_app import services as intake
 from requests_app.drp.messages import MessageRefused, SignedMessage, check_claims, decode, verify
 from requests_app.drp.models import DrpAgent, DrpMessage, DrpRequest, DrpToken
@@ -64,8 +65,11 @@ def agent_for_token(authorization: str) -> DrpAgent:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise MessageRefused("Send the pairwise token as “Authorization: Bearer <token>” (POST /v1/agent/{id}).", 401)
-    row = (DrpToken.objects.select_related("agent")
-           .filter(token_hash=tokens.hash_token(token.strip()), revoked_at__isnull=True).first())
+    row = (
+        DrpToken.objects.select_related("agent")
+        .filter(token_hash=tokens.hash_token(token.strip()), revoked_at__isnull=True)
+        .first()
+    )
     if row is None or not row.agent.active:
         raise MessageRefused("This bearer token is unknown or revoked; pair again.", 403)
     return row.agent
@@ -78,8 +82,9 @@ def _check_enabled() -> None:
 
 def _remember(message: SignedMessage, agent: DrpAgent, kind: str, request: DrpRequest | None = None) -> None:
     """Record the message so it is never accepted twice (raises IntegrityError on a replay)."""
-    DrpMessage.objects.create(digest=message.digest, agent=agent, kind=kind, request=request,
-                              expires_at=message.expires_at)
+    DrpMessage.objects.create(
+        digest=message.digest, agent=agent, kind=kind, request=request, expires_at=message.expires_at
+    )
 
 
 # --- §2.05 pairing ------------------------------------------------------------------------------
@@ -99,14 +104,24 @@ def pair(agent_id: str, body: bytes) -> dict[str, str]:
             _remember(message, agent, "pair")
             agent.tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
             DrpToken.objects.create(agent=agent, token_hash=tokens.hash_token(token))
-            audit.record(subject_type="drp_agent", subject_id=agent.pk, action="drp.paired",
-                         actor=agent_actor(agent), data={"drp_version": message.claims.get("drp.version")})
+            audit.record(
+                subject_type="drp_agent",
+                subject_id=agent.pk,
+                action="drp.paired",
+                actor=agent_actor(agent),
+                data={"drp_version": message.claims.get("drp.version")},
+            )
     except IntegrityError:
         raise PairingRefused("replayed pairing message") from None
     except MessageRefused as exc:
         if agent is not None:
-            audit.record(subject_type="drp_agent", subject_id=agent.pk, action="drp.pairing_refused",
-                         actor=agent_actor(agent), reason=str(exc))
+            audit.record(
+                subject_type="drp_agent",
+                subject_id=agent.pk,
+                action="drp.pairing_refused",
+                actor=agent_actor(agent),
+                reason=str(exc),
+            )
         raise PairingRefused(str(exc)) from None
     return {"agent-id": agent.agent_id, "token": token}
 
@@ -130,8 +145,11 @@ def _claims_for_intake(claims: dict[str, Any]) -> tuple[str, str, str]:
     """(exercise, jurisdiction, agent_request_id) from the claims, refusing what we do not support."""
     exercise = EXERCISES.get(claims.get("exercise"))  # type: ignore[arg-type]
     if exercise is None:
-        raise MessageRefused(f"Unsupported rights action {str(claims.get('exercise'))[:40]!r}; supported: "
-                             + ", ".join(sorted(EXERCISES)) + ".")
+        raise MessageRefused(
+            f"Unsupported rights action {str(claims.get('exercise'))[:40]!r}; supported: "
+            + ", ".join(sorted(EXERCISES))
+            + "."
+        )
     regime = claims.get("regime") or ""
     if regime not in ("", "ccpa"):
         raise MessageRefused(f'Unsupported "regime" {str(regime)[:20]!r}: leave it out or send "ccpa".')
@@ -165,16 +183,18 @@ def exercise(agent: DrpAgent, body: bytes) -> DrpRequest:
         try:
             with transaction.atomic():
                 drp = DrpRequest.objects.create(
-                    agent=agent, agent_request_id=agent_request_id, exercise=kind,
-                    drp_version=claims["drp.version"], regime=jurisdiction if jurisdiction == "ccpa" else "",
+                    agent=agent,
+                    agent_request_id=agent_request_id,
+                    exercise=kind,
+                    drp_version=claims["drp.version"],
+                    regime=jurisdiction if jurisdiction == "ccpa" else "",
                     status_callback=callback,
                 )
                 _remember(message, agent, "exercise", drp)
         except IntegrityError:
             original = DrpRequest.objects.filter(agent=agent, agent_request_id=agent_request_id).first()
             raise ReplayRefused(original) from None
-        fulfil.start(drp, email=email, email_verified=claims.get("email_verified") is True,
-                     jurisdiction=jurisdiction)
+        fulfil.start(drp, email=email, email_verified=claims.get("email_verified") is True, jurisdiction=jurisdiction)
         queue_callback(drp)
     return drp
 
@@ -205,8 +225,9 @@ def revoke(agent: DrpAgent, request_id: str, body: bytes) -> DrpRequest:
     drp = find(agent, request_id)
     claims = verify(decode(body), agent.verify_key_bytes).claims
     if "agent-id" in claims or "business-id" in claims:  # agents that sign the envelope claims too
-        check_claims(SignedMessage(claims={"drp.version": drp.drp_version, **claims}, digest=""),
-                     agent_id=agent.agent_id)
+        check_claims(
+            SignedMessage(claims={"drp.version": drp.drp_version, **claims}, digest=""), agent_id=agent.agent_id
+        )
     reason = claims.get("reason") or ""
     if not isinstance(reason, str):
         raise MessageRefused('"reason" must be a string.')
@@ -215,13 +236,14 @@ def revoke(agent: DrpAgent, request_id: str, body: bytes) -> DrpRequest:
         raise MessageRefused(f"The request is already {current}; it can no longer be revoked.", 409, fatal=False)
     pr = drp.privacy_request
     if pr is not None and pr.status not in intake.CANCELABLE_STATUSES:
-        raise MessageRefused("The request is already being carried out; it can no longer be revoked.", 409,
-                             fatal=False)
+        raise MessageRefused("The request is already being carried out; it can no longer be revoked.", 409, fatal=False)
     with transaction.atomic():
         drp.revoked_at, drp.revoke_reason = timezone.now(), reason[:500]
         drp.save(update_fields=["revoked_at", "revoke_reason"])
-        shared = pr is not None and (pr.channel != PrivacyRequest.Channel.DRP or pr.drp_requests.exclude(
-            pk=drp.pk).filter(revoked_at__isnull=True).exists())
+        shared = pr is not None and (
+            pr.channel != PrivacyRequest.Channel.DRP
+            or pr.drp_requests.exclude(pk=drp.pk).filter(revoked_at__isnull=True).exists()
+        )
         if pr is not None and not shared:
             intake.request_cancel(request=pr, actor=agent_actor(agent))  # the listener queues the callback
         else:
@@ -244,8 +266,11 @@ def status_pair(drp: DrpRequest) -> tuple[str, str]:
 
 def status_object(drp: DrpRequest) -> dict[str, Any]:
     state, reason = status_pair(drp)
-    body: dict[str, Any] = {"request_id": str(drp.request_id), "status": state,
-                            "received_at": drp.received_at.isoformat()}
+    body: dict[str, Any] = {
+        "request_id": str(drp.request_id),
+        "status": state,
+        "received_at": drp.received_at.isoformat(),
+    }
     if reason:
         body["reason"] = reason
     if drp.agent_request_id:
@@ -269,9 +294,8 @@ def queue_callback(drp: DrpRequest) -> None:
     with transaction.atomic():
         DrpRequest.objects.filter(pk=drp.pk).update(callback_seq=F("callback_seq") + 1)
         seq = DrpRequest.objects.values_list("callback_seq", flat=True).get(pk=drp.pk)
-    from requests_app.drp.tasks import send_status_callback
-
-    transaction.on_commit(functools.partial(send_status_callback.delay, drp.pk, seq, payload))
+    # By name (drp.tasks imports this module); DrpConfig.ready() imports the tasks module.
+    transaction.on_commit(functools.partial(enqueue, "drp.send_status_callback", drp.pk, seq, payload))
 
 
 def on_privacy_request_transition(request: PrivacyRequest, previous: str, to: str) -> None:

@@ -7,13 +7,21 @@ from typing import Any
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from requests_app.drp import callbacks
+from requests_app.drp import callbacks, services
 
 MAX_ATTEMPTS = 8
 
 
-@shared_task(name="drp.send_status_callback", bind=True, acks_late=True, reject_on_worker_lost=True,
-             ignore_result=True, autoretry_for=(OperationalError, InterfaceError), retry_backoff=5, max_retries=8)
+@shared_task(
+    name="drp.send_status_callback",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=5,
+    max_retries=8,
+)
 def send_status_callback(self: Any, drp_id: int, seq: int, payload: dict[str, Any]) -> str:
     try:
         return callbacks.deliver(drp_id, seq, payload)
@@ -26,6 +34,4 @@ def send_status_callback(self: Any, drp_id: int, seq: int, payload: dict[str, An
 
 @shared_task(name="drp.forget_expired_messages", ignore_result=True)
 def forget_expired_messages() -> int:
-    from requests_app.drp import services
-
     return services.forget_expired_messages()

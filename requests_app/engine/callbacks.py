@@ -45,9 +45,7 @@ def handle_callback(store_name: str, body: bytes, headers: Mapping[str, str]) ->
         raise CallbackError('"task" is required: the task number from the portal\'s call.', 400, "invalid")
     task = StoreTask.objects.filter(pk=answer["task"], store=store.name).first()
     if task is None:
-        raise CallbackError(
-            f'Task {answer["task"]} does not belong to store "{store.name}".', 404, "not_found"
-        )
+        raise CallbackError(f'Task {answer["task"]} does not belong to store "{store.name}".', 404, "not_found")
     if task.status != StoreTask.Status.RUNNING or "awaiting_callback" not in (task.detail or {}):
         return {"ok": True, "task": task.pk, "result": "ignored: the task is not waiting for a callback"}
     action = str(task.phase)

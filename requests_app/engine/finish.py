@@ -54,9 +54,7 @@ def leftovers(tasks: list[StoreTask]) -> list[dict[str, Any]]:
 
 
 def describe_leftovers(left: list[dict[str, Any]]) -> str:
-    items = "; ".join(
-        f'store "{item["store"]}": {item["what"]} — {item["why"]}' for item in left[:10]
-    )
+    items = "; ".join(f'store "{item["store"]}": {item["what"]} — {item["why"]}' for item in left[:10])
     more = f" (and {len(left) - 10} more)" if len(left) > 10 else ""
     return (
         f"The erasure left {len(left)} thing(s) it could not delete: {items}{more}. "
@@ -111,8 +109,11 @@ def backoff_seconds(failures: int) -> int:
 def _retry_not_due(request_id: int) -> bool:
     """True while the backoff after the last failure runs: the sweeper, which re-sends the finish
     of every idle running request, must not turn the backoff into a retry every sweep."""
-    recent = list(TaskFailure.objects.filter(task=FINISH_TASK, subject=str(request_id))
-                  .order_by("-at").values_list("at", flat=True)[:50])
+    recent = list(
+        TaskFailure.objects.filter(task=FINISH_TASK, subject=str(request_id))
+        .order_by("-at")
+        .values_list("at", flat=True)[:50]
+    )
     if not recent:
         return False  # the usual case: one indexed look-up
     request = PrivacyRequest.objects.filter(pk=request_id).first()
@@ -146,8 +147,13 @@ def _after_failure(request_id: int, exc: Exception) -> str:
         locked = PrivacyRequest.objects.select_for_update().get(pk=request_id)
         if locked.status != PR.RUNNING:
             return "nothing to do"  # another run already gave up (or finished): one e-mail only
-        locked.transition(PR.NEEDS_ATTENTION, actor=ACTOR, action="finish_failed", attention_reason=reason,
-                          data={"failures": failures})
+        locked.transition(
+            PR.NEEDS_ATTENTION,
+            actor=ACTOR,
+            action="finish_failed",
+            attention_reason=reason,
+            data={"failures": failures},
+        )
         _tell_staff(locked, reason)
     return "needs attention"
 
@@ -160,22 +166,21 @@ def _tell_staff(request: PrivacyRequest, reason: str) -> None:
     mail.send(
         "staff_request_stuck",
         privacy_officer_emails(),
-        {"reference": request.reference, "reason": reason,
-         "admin_url": mail.absolute(reverse("admin:requests_app_privacyrequest_change", args=[request.pk]))},
+        {
+            "reference": request.reference,
+            "reason": reason,
+            "admin_url": mail.absolute(reverse("admin:requests_app_privacyrequest_change", args=[request.pk])),
+        },
     )
 
 
-def finish(
-    request_id: int, *, manual_reason: str | None = None, actor: Any = ACTOR, exceptions: bool = False
-) -> str:
+def finish(request_id: int, *, manual_reason: str | None = None, actor: Any = ACTOR, exceptions: bool = False) -> str:
     request = PrivacyRequest.objects.get(pk=request_id)
     allowed = (PR.NEEDS_ATTENTION,) if manual_reason else (PR.RUNNING,)
     if request.status not in allowed:
         return "nothing to do"
     tasks = list(request.store_tasks.order_by("id"))
-    if not manual_reason and not all(
-        t.status in (StoreTask.Status.SUCCEEDED, StoreTask.Status.SKIPPED) for t in tasks
-    ):
+    if not manual_reason and not all(t.status in (StoreTask.Status.SUCCEEDED, StoreTask.Status.SKIPPED) for t in tasks):
         return "not done yet"
     if request.kind == PrivacyRequest.Kind.ACCESS:
         return _finish_access(request, tasks, manual_reason, actor)
@@ -266,7 +271,11 @@ def _finish_deletion(request, tasks, manual_reason, actor, left: list[dict[str, 
         if locked.status not in ((PR.NEEDS_ATTENTION,) if manual_reason else (PR.RUNNING,)):
             return "nothing to do"
         _close(
-            locked, manual_reason, actor, exceptions=left is not None, receipt=document,
+            locked,
+            manual_reason,
+            actor,
+            exceptions=left is not None,
+            receipt=document,
             receipt_signature=signature,
         )
         if locked.email and NOTIFY.get():

@@ -38,8 +38,9 @@ def remember_verified(session, request_pk: int) -> None:
 
 
 def is_cleared(session, pkg: AccessPackage) -> bool:
-    return pkg.pk in session.get(SESSION_CLEARED_PACKAGES, []) or \
-        pkg.request_id in session.get(SESSION_VERIFIED_REQUESTS, [])
+    return pkg.pk in session.get(SESSION_CLEARED_PACKAGES, []) or pkg.request_id in session.get(
+        SESSION_VERIFIED_REQUESTS, []
+    )
 
 
 def _clear(session, pkg: AccessPackage) -> None:
@@ -59,16 +60,22 @@ def send_code(pkg: AccessPackage) -> bool:
     code = f"{secrets.randbelow(10**6):06d}"
     with transaction.atomic():
         AccessPackage.objects.filter(pk=pkg.pk).update(
-            code_hash=_hash(pkg, code), code_attempts=0,
-            code_expires_at=timezone.now() + timedelta(minutes=CODE_MINUTES))
+            code_hash=_hash(pkg, code),
+            code_attempts=0,
+            code_expires_at=timezone.now() + timedelta(minutes=CODE_MINUTES),
+        )
         pkg.request.note(actor="requester:download link", action="package_code_sent")
-        mail.send("request_download_code", email, {"reference": pkg.request.reference, "code": code,
-                                                   "minutes": CODE_MINUTES}, language=pkg.request.language)
+        mail.send(
+            "request_download_code",
+            email,
+            {"reference": pkg.request.reference, "code": code, "minutes": CODE_MINUTES},
+            language=pkg.request.language,
+        )
     return True
 
 
 def check_code(session, pkg: AccessPackage, code: str) -> str:
-    """"ok" (session cleared), "wrong", "expired" (or no code sent) or "locked" (too many tries)."""
+    """ "ok" (session cleared), "wrong", "expired" (or no code sent) or "locked" (too many tries)."""
     code = "".join(ch for ch in (code or "") if ch.isdigit())[:6]
     with transaction.atomic():
         row = AccessPackage.objects.select_for_update().get(pk=pkg.pk)

@@ -188,8 +188,20 @@ def parse(raw: bytes | str) -> dict[str, Any]:
     return data
 
 
-def check(document: dict[str, Any], *, public_keys: list[PublicKey],
-          hmac_keys: list[str] | None = None) -> Verdict:
+def _shape_problem(document: dict[str, Any], alg: Any) -> str:
+    """Why the file cannot be a receipt we signed, before any key is looked at (empty when it can)."""
+    extra = sorted(set(document) - {"receipt", "signature"})
+    if extra:
+        return _("Changed: the file has fields a receipt never has (%(fields)s).") % {"fields": ", ".join(extra)}
+    if alg != ALG:
+        return _("Changed: the receipt names the algorithm %(alg)s; receipts are signed with %(ours)s.") % {
+            "alg": repr(alg),
+            "ours": ALG,
+        }
+    return ""
+
+
+def check(document: dict[str, Any], *, public_keys: list[PublicKey], hmac_keys: list[str] | None = None) -> Verdict:
     """Is this parsed receipt file genuine and unchanged?
 
     ``public_keys`` are the published Ed25519 keys; ``hmac_keys`` the operator's
@@ -199,37 +211,52 @@ def check(document: dict[str, Any], *, public_keys: list[PublicKey],
     receipt, signature = document.get("receipt"), document.get("signature")
     if not isinstance(receipt, dict):
         return Verdict(False, _("Changed: the file holds no receipt."))
-    facts: dict[str, Any] = {"reference": _text(receipt.get("reference")),
-                             "completed_at": _text(receipt.get("completed_at"))}
+    facts: dict[str, Any] = {
+        "reference": _text(receipt.get("reference")),
+        "completed_at": _text(receipt.get("completed_at")),
+    }
     if "alg" not in receipt:
         return _check_legacy(document, receipt, signature, hmac_keys, facts)
     alg, kid = receipt.get("alg"), _text(receipt.get("kid"))
-    extra = sorted(set(document) - {"receipt", "signature"})
-    if extra:
-        return Verdict(False, _("Changed: the file has fields a receipt never has (%(fields)s).")
-                       % {"fields": ", ".join(extra)},
-                       alg=_text(alg), kid=kid, **facts)
-    if alg != ALG:
-        return Verdict(False, _("Changed: the receipt names the algorithm %(alg)s; receipts are signed with %(ours)s.")
-                       % {"alg": repr(alg), "ours": ALG},
-                       alg=_text(alg), kid=kid, **facts)
+    shape = _shape_problem(document, alg)
+    if shape:
+        return Verdict(False, shape, alg=_text(alg), kid=kid, **facts)
     if not isinstance(signature, str) or not _ED25519_SIGNATURE.fullmatch(signature):
-        return Verdict(False, _("Changed: the signature is not 128 lowercase hexadecimal digits."),
-                       alg=ALG, kid=kid, **facts)
+        return Verdict(
+            False, _("Changed: the signature is not 128 lowercase hexadecimal digits."), alg=ALG, kid=kid, **facts
+        )
     key = next((k for k in public_keys if k.kid == kid), None)
     if key is None:
-        return Verdict(False, _("Not verified: key %(kid)s is not among the published receipt keys (%(keys)s). "
-                                "The receipt was changed, or comes from another operator.")
-                       % {"kid": repr(kid), "keys": ", ".join(k.kid for k in public_keys) or _("none")},
-                       alg=ALG, kid=kid, **facts)
+        return Verdict(
+            False,
+            _(
+                "Not verified: key %(kid)s is not among the published receipt keys (%(keys)s). "
+                "The receipt was changed, or comes from another operator."
+            )
+            % {"kid": repr(kid), "keys": ", ".join(k.kid for k in public_keys) or _("none")},
+            alg=ALG,
+            kid=kid,
+            **facts,
+        )
     try:
         key.verifier().verify(bytes.fromhex(signature), canonical(receipt))
     except (InvalidSignature, ValueError):
-        return Verdict(False, _("Changed: the signature does not match this receipt; something in it was altered "
-                                "after it was signed."), alg=ALG, kid=kid, key=key, **facts)
-    return Verdict(True, _("Genuine: signed with %(alg)s key %(kid)s and not changed since.")
-                   % {"alg": ALG, "kid": kid},
-                   alg=ALG, kid=kid, key=key, **facts)
+        return Verdict(
+            False,
+            _("Changed: the signature does not match this receipt; something in it was altered after it was signed."),
+            alg=ALG,
+            kid=kid,
+            key=key,
+            **facts,
+        )
+    return Verdict(
+        True,
+        _("Genuine: signed with %(alg)s key %(kid)s and not changed since.") % {"alg": ALG, "kid": kid},
+        alg=ALG,
+        kid=kid,
+        key=key,
+        **facts,
+    )
 
 
 def _check_legacy(document, receipt, signature, hmac_keys, facts) -> Verdict:
@@ -238,25 +265,55 @@ def _check_legacy(document, receipt, signature, hmac_keys, facts) -> Verdict:
     extra = sorted(set(document) - {"receipt", "signature", "algorithm"})
     kid = _text(receipt.get("key_id"))
     if extra or algorithm != LEGACY_ALGORITHM:
-        return Verdict(False, _("Changed: the receipt names no algorithm, or an unknown one (%(alg)s).")
-                       % {"alg": repr(algorithm)},
-                       alg=_text(algorithm), kid=kid, **facts)
+        return Verdict(
+            False,
+            _("Changed: the receipt names no algorithm, or an unknown one (%(alg)s).") % {"alg": repr(algorithm)},
+            alg=_text(algorithm),
+            kid=kid,
+            **facts,
+        )
     if not isinstance(signature, str) or not _HMAC_SIGNATURE.fullmatch(signature):
-        return Verdict(False, _("Changed: the signature is not 64 lowercase hexadecimal digits."),
-                       alg=LEGACY_ALGORITHM, kid=kid, **facts)
+        return Verdict(
+            False,
+            _("Changed: the signature is not 64 lowercase hexadecimal digits."),
+            alg=LEGACY_ALGORITHM,
+            kid=kid,
+            **facts,
+        )
     if hmac_keys is None:
-        return Verdict(False, _("Not verified here: this is an older receipt signed with HMAC-SHA256, which only the "
-                                "operator can check (on its /receipts/verify/ page or with manage.py "
-                                "verify_receipt on its server)."), alg=LEGACY_ALGORITHM, kid=kid, **facts)
+        return Verdict(
+            False,
+            _(
+                "Not verified here: this is an older receipt signed with HMAC-SHA256, which only the "
+                "operator can check (on its /receipts/verify/ page or with manage.py "
+                "verify_receipt on its server)."
+            ),
+            alg=LEGACY_ALGORITHM,
+            kid=kid,
+            **facts,
+        )
     payload = canonical(receipt)
     for key in hmac_keys:
         expected = hmac.new(key.encode(), payload, hashlib.sha256).hexdigest()
         if hmac.compare_digest(expected, signature):
-            return Verdict(True, _("Genuine: an older receipt signed with HMAC-SHA256 (key id %(kid)s) and not "
-                                   "changed since.") % {"kid": legacy_key_id(key)},
-                           alg=LEGACY_ALGORITHM, kid=legacy_key_id(key), **facts)
-    return Verdict(False, _("Changed: the signature does not match this receipt (or it was signed with a key "
-                            "this operator no longer has)."), alg=LEGACY_ALGORITHM, kid=kid, **facts)
+            return Verdict(
+                True,
+                _("Genuine: an older receipt signed with HMAC-SHA256 (key id %(kid)s) and not changed since.")
+                % {"kid": legacy_key_id(key)},
+                alg=LEGACY_ALGORITHM,
+                kid=legacy_key_id(key),
+                **facts,
+            )
+    return Verdict(
+        False,
+        _(
+            "Changed: the signature does not match this receipt (or it was signed with a key "
+            "this operator no longer has)."
+        ),
+        alg=LEGACY_ALGORITHM,
+        kid=kid,
+        **facts,
+    )
 
 
 def _text(value) -> str | None:
@@ -280,16 +337,18 @@ def signed_document(receipt: dict[str, Any], signature: str) -> dict[str, Any]:
 
 
 def as_json(receipt: dict[str, Any], signature: str) -> bytes:
-    return json.dumps(
-        signed_document(receipt, signature), indent=2, sort_keys=True, ensure_ascii=False
-    ).encode()
+    return json.dumps(signed_document(receipt, signature), indent=2, sort_keys=True, ensure_ascii=False).encode()
 
 
 def as_html(receipt: dict[str, Any], signature: str, language: str | None = None) -> str:
     with translation.override(language or settings.LANGUAGE_CODE):
         return render_to_string(
             "requests_app/receipt.html",
-            {"receipt": receipt, "signature": signature, "algorithm": receipt.get("alg", LEGACY_ALGORITHM),
-             "key_id": receipt.get("kid") or receipt.get("key_id"),
-             "verify_url": mail.absolute("/receipts/verify/")},
+            {
+                "receipt": receipt,
+                "signature": signature,
+                "algorithm": receipt.get("alg", LEGACY_ALGORITHM),
+                "key_id": receipt.get("kid") or receipt.get("key_id"),
+                "verify_url": mail.absolute("/receipts/verify/"),
+            },
         )

@@ -52,8 +52,13 @@ class PublicKey:
     retired: str | None
 
     def as_json(self) -> dict[str, Any]:
-        return {"kid": self.kid, "alg": ALG, "public_key": self.public_key, "created": self.created,
-                "retired": self.retired}
+        return {
+            "kid": self.kid,
+            "alg": ALG,
+            "public_key": self.public_key,
+            "created": self.created,
+            "retired": self.retired,
+        }
 
     def verifier(self) -> Ed25519PublicKey:
         return Ed25519PublicKey.from_public_bytes(base64.b64decode(self.public_key, validate=True))
@@ -120,11 +125,14 @@ def _read(*, create: bool) -> dict[str, Any]:
     except ValueError:
         raise KeyFileError(f"{target}: the receipt signing key file is not valid JSON") from None
     keys = data.get("keys") if isinstance(data, dict) else None
-    if not isinstance(keys, list) or not keys or not all(
-        isinstance(k, dict) and {"kid", "public_key", "created"} <= k.keys() for k in keys
+    if (
+        not isinstance(keys, list)
+        or not keys
+        or not all(isinstance(k, dict) and {"kid", "public_key", "created"} <= k.keys() for k in keys)
     ):
-        raise KeyFileError(f'{target}: expected {{"keys": [{{"kid", "public_key", "private_key", "created", '
-                           '"retired"}, ...]}')
+        raise KeyFileError(
+            f'{target}: expected {{"keys": [{{"kid", "public_key", "private_key", "created", "retired"}}, ...]}}'
+        )
     return data
 
 
@@ -154,8 +162,10 @@ def signing_key() -> tuple[str, Ed25519PrivateKey]:
     data = _read(create=_may_create())
     current = [k for k in data["keys"] if not k.get("retired") and k.get("private_key")]
     if len(current) != 1:
-        raise KeyFileError(f"{path()}: expected exactly one key with a private key and no 'retired' date, "
-                           f"found {len(current)}; run `manage.py rotate_receipt_key` to add a fresh one")
+        raise KeyFileError(
+            f"{path()}: expected exactly one key with a private key and no 'retired' date, "
+            f"found {len(current)}; run `manage.py rotate_receipt_key` to add a fresh one"
+        )
     entry = current[0]
     return entry["kid"], Ed25519PrivateKey.from_private_bytes(base64.b64decode(entry["private_key"]))
 

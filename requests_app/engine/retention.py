@@ -50,9 +50,7 @@ def policy_errors(loaded: registry.Loaded | None = None) -> list[str]:
             kinds = " or ".join(f'"{kind}"' for kind in registry.retention_kinds())
             errors.append(f'{label}: field "store": retention works on stores of kind {kinds}, not {store.kind!r}')
         elif policy.get("table") not in store.retention_tables():
-            errors.append(
-                f'{label}: field "table": {policy.get("table")!r} is not a table of store "{store.name}"'
-            )
+            errors.append(f'{label}: field "table": {policy.get("table")!r} is not a table of store "{store.name}"')
         column = policy.get("column")
         if not isinstance(column, str) or not column.replace("_", "").isalnum():
             errors.append(f'{label}: field "column": required, the date/time column to compare')

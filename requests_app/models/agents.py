@@ -19,8 +19,11 @@ class AgentFiling(models.Model):
     agent_name = models.CharField(max_length=200)
     agent_email = models.EmailField(max_length=254)
     agent_organisation = models.CharField(max_length=200, blank=True)
-    permission = models.FileField(upload_to="agent-permissions/%Y/%m/", max_length=300,
-                                  help_text="The consumer's signed permission (PDF or image), private.")
+    permission = models.FileField(
+        upload_to="agent-permissions/%Y/%m/",
+        max_length=300,
+        help_text="The consumer's signed permission (PDF or image), private.",
+    )
     permission_name = models.CharField(max_length=200, blank=True, help_text="The file name as uploaded.")
     permission_sha256 = models.CharField(max_length=64)
     filed_at = models.DateTimeField(default=timezone.now)

@@ -19,8 +19,10 @@ class ConsentPurpose(models.Model):
     services = models.JSONField(default=list, help_text="Azure services used, e.g. ['face'].")
     requires_consent = models.BooleanField(default=True, help_text="Off only for purposes with another legal basis.")
     sale_or_sharing = models.BooleanField(
-        default=False, help_text="Sale, sharing or targeted advertising: Global Privacy Control and DRP opt-outs "
-        "withdraw it (CCPA, 11 CCR §7025).")
+        default=False,
+        help_text="Sale, sharing or targeted advertising: Global Privacy Control and DRP opt-outs "
+        "withdraw it (CCPA, 11 CCR §7025).",
+    )
     active = models.BooleanField(default=True)
 
     def __str__(self) -> str:
@@ -81,8 +83,13 @@ class Consent(models.Model):
         self.withdrawn_at = at or timezone.now()
         self.withdrawn_method = method
         self.save(update_fields=["withdrawn_at", "withdrawn_method"])
-        audit.record(subject_type="consent", subject_id=self.pk, action="consent.withdrawn", actor=actor,
-                     data={"purpose": self.purpose.slug, "method": method})
+        audit.record(
+            subject_type="consent",
+            subject_id=self.pk,
+            action="consent.withdrawn",
+            actor=actor,
+            data={"purpose": self.purpose.slug, "method": method},
+        )
 
 
 class ConsentLink(models.Model):

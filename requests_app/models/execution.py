@@ -116,8 +116,7 @@ class StoreTask(models.Model):
     # fields the caller names in ``also``). Call them on a row locked with select_for_update.
     def start_attempt(self, *, now: datetime) -> None:
         """A worker claims this pending task: running, one attempt more, heartbeat now."""
-        self._move(self.Status.RUNNING, attempts=self.attempts + 1, started_at=self.started_at or now,
-                   heartbeat_at=now)
+        self._move(self.Status.RUNNING, attempts=self.attempts + 1, started_at=self.started_at or now, heartbeat_at=now)
 
     def succeed(self, *, now: datetime, also: Iterable[str] = ()) -> None:
         """The store did its part; ``also`` names the result fields the caller set (counts, detail...)."""
@@ -127,8 +126,9 @@ class StoreTask(models.Model):
         """Given up on: no attempt is left, or the error is one no retry mends."""
         self._move(self.Status.FAILED, also, finished_at=now, last_error=error[:2000])
 
-    def retry_later(self, *, at: datetime | None, error: str, dispatched_at: datetime | None = None,
-                    also: Iterable[str] = ()) -> None:
+    def retry_later(
+        self, *, at: datetime | None, error: str, dispatched_at: datetime | None = None, also: Iterable[str] = ()
+    ) -> None:
         """Back to pending, to run again at ``at`` (None: when the sweep hands it out again)."""
         fields: dict[str, Any] = {"next_attempt_at": at, "last_error": error[:2000]}
         if dispatched_at is not None:

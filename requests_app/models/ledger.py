@@ -32,12 +32,14 @@ class Transmission(models.Model):
         TEXT = "text", "Text"
         OTHER = "other", "Other"
 
-    client_id = models.CharField(max_length=128, unique=True,
-                                 help_text="The host app's id for this record (idempotency).")
+    client_id = models.CharField(
+        max_length=128, unique=True, help_text="The host app's id for this record (idempotency)."
+    )
     service = models.CharField(max_length=24, choices=Service.choices)
     account = models.CharField(max_length=300, help_text="Endpoint, storage account or Video Indexer account.")
-    resource_kind = models.CharField(max_length=40,
-                                     help_text="e.g. person, persisted_face, blob, video, transcription.")
+    resource_kind = models.CharField(
+        max_length=40, help_text="e.g. person, persisted_face, blob, video, transcription."
+    )
     resource_id = models.CharField(max_length=512)
     parent_ids = models.JSONField(default=dict, blank=True, help_text="e.g. {'person_group': 'app-users'}.")
     subject_kind = models.CharField(max_length=64, default="user_id")
@@ -51,8 +53,9 @@ class Transmission(models.Model):
     recorded_at = models.DateTimeField(default=timezone.now)
     deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
     deleted_by_task = models.ForeignKey(StoreTask, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    deletion_note = models.CharField(max_length=300, blank=True,
-                                     help_text="e.g. 'no deletion API: request through Microsoft support'.")
+    deletion_note = models.CharField(
+        max_length=300, blank=True, help_text="e.g. 'no deletion API: request through Microsoft support'."
+    )
 
     class Meta:
         indexes = [models.Index(fields=["subject_kind", "subject_value", "deleted_at"])]
@@ -72,8 +75,9 @@ class AzureScan(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     scanned = models.PositiveIntegerField(default=0, help_text="Resources matching a subject pattern.")
-    orphans = models.JSONField(default=list, blank=True,
-                               help_text="[{store, what, where, identity_kind, identity_value, why}]")
+    orphans = models.JSONField(
+        default=list, blank=True, help_text="[{store, what, where, identity_kind, identity_value, why}]"
+    )
     errors = models.JSONField(default=list, blank=True, help_text="[{store, error}] for stores that failed.")
 
     class Meta:

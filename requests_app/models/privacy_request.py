@@ -138,8 +138,13 @@ class PrivacyRequest(Transitions, models.Model):
     completed_at = models.DateTimeField(null=True, blank=True, db_index=True)
     closed_at = models.DateTimeField(null=True, blank=True, db_index=True)
     pii_purged_at = models.DateTimeField(null=True, blank=True)
-    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="assigned_privacy_requests")
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_privacy_requests",
+    )
     decision_reason = models.TextField(blank=True)
     attention_reason = models.TextField(blank=True, help_text="Why the request needs staff (shown in admin).")
 

@@ -48,9 +48,7 @@ def _median_days(since: datetime) -> tuple[float | None, int]:
     completed = PrivacyRequest.objects.filter(completed_at__gte=since, status=Status.COMPLETED)
     rows = completed.values_list("received_at", "verified_at", "completed_at")
     days = [
-        (done - (verified or received)).total_seconds() / 86400
-        for received, verified, done in rows
-        if done is not None
+        (done - (verified or received)).total_seconds() / 86400 for received, verified, done in rows if done is not None
     ]
     return (round(statistics.median(days), 1) if days else None), len(days)
 

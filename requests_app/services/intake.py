@@ -146,8 +146,14 @@ def _recent_access(*, kind: str, email: str, scope_purpose: str = "") -> Privacy
         return None
     recent = (
         PrivacyRequest.objects.select_related("package")
-        .filter(kind=kind, email=email, scope_purpose="", status=Status.COMPLETED,
-                completed_at__gte=timezone.now() - timedelta(days=days), package__isnull=False)
+        .filter(
+            kind=kind,
+            email=email,
+            scope_purpose="",
+            status=Status.COMPLETED,
+            completed_at__gte=timezone.now() - timedelta(days=days),
+            package__isnull=False,
+        )
         .order_by("-completed_at")
         .first()
     )

@@ -27,10 +27,16 @@ def release_withheld(*, now: datetime | None = None) -> int:
     """File a follow-up deletion for every completed request whose withheld data is no longer held."""
     now = now or timezone.now()
     released = 0
-    candidates = StoreTask.objects.filter(
-        phase=StoreTask.Phase.ERASE, request__kind=PrivacyRequest.Kind.DELETION,
-        request__status=PrivacyRequest.Status.COMPLETED, detail__withheld__basis=legal_hold.BASIS,
-    ).exclude(detail__withheld__has_key="continued_by").select_related("request")
+    candidates = (
+        StoreTask.objects.filter(
+            phase=StoreTask.Phase.ERASE,
+            request__kind=PrivacyRequest.Kind.DELETION,
+            request__status=PrivacyRequest.Status.COMPLETED,
+            detail__withheld__basis=legal_hold.BASIS,
+        )
+        .exclude(detail__withheld__has_key="continued_by")
+        .select_related("request")
+    )
     for request_id in sorted({t.request_id for t in candidates}):
         tasks = [t for t in candidates if t.request_id == request_id]
         if any(datetime.fromisoformat(t.detail["withheld"]["until"]) > now for t in tasks):
@@ -47,7 +53,9 @@ def release_withheld(*, now: datetime | None = None) -> int:
 def _file_follow_up(original: PrivacyRequest, tasks: list[StoreTask]) -> None:
     with transaction.atomic():
         follow_up = request_file_approved(
-            kind="deletion", email=original.email, actor="system:legal-hold",
+            kind="deletion",
+            email=original.email,
+            actor="system:legal-hold",
             reason=f"Completes {original.reference}: data withheld under a legal obligation that has ended.",
         )
         # Same person, same scope: a consent withdrawal's follow-up erases only that purpose's data.

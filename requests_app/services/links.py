@@ -73,12 +73,7 @@ def revoke_status_links(
 def find_by_status_token(token: str) -> PrivacyRequest | None:
     if not token.startswith("ps_") or len(token) > 100:
         return None
-    link = (
-        StatusLink.objects.active()
-        .select_related("request")
-        .filter(token_hash=tokens.hash_token(token))
-        .first()
-    )
+    link = StatusLink.objects.active().select_related("request").filter(token_hash=tokens.hash_token(token)).first()
     if link is None:
         return None
     now = timezone.now()

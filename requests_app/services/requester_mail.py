@@ -21,8 +21,9 @@ from requests_app.models import PrivacyRequest, StatusLink
 from requests_app.services.links import LazyStatusUrl, new_verify_link
 from requests_app.services.queue import SEND_REQUESTER_MAIL, enqueue_on_commit
 
-QUEUED_TEMPLATES = frozenset({"request_received", "request_duplicate", "request_verify_again", "request_verified",
-                              "request_repeat_access"})
+QUEUED_TEMPLATES = frozenset(
+    {"request_received", "request_duplicate", "request_verify_again", "request_verified", "request_repeat_access"}
+)
 _WITH_VERIFY_LINK = frozenset({"request_received", "request_duplicate", "request_verify_again"})
 
 

@@ -60,8 +60,7 @@ def clean_identifiers(raw: Any, *, allowed: list[str] | None) -> dict[str, str]:
         text = str(value).strip()
         if len(text) > limit:
             raise RequestError(
-                _("The value of “%(name)s” is too long (at most %(limit)s characters).")
-                % {"name": key, "limit": limit}
+                _("The value of “%(name)s” is too long (at most %(limit)s characters).") % {"name": key, "limit": limit}
             )
         if text:
             cleaned[key] = text

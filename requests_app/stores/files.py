@@ -50,13 +50,7 @@ def _fields(template: str) -> list[str]:
 
 
 def _safe_value(value: str) -> bool:
-    return (
-        bool(value)
-        and "/" not in value
-        and "\\" not in value
-        and "\x00" not in value
-        and value not in (".", "..")
-    )
+    return bool(value) and "/" not in value and "\\" not in value and "\x00" not in value and value not in (".", "..")
 
 
 def _template_problems(template: Any) -> list[str]:
@@ -161,11 +155,7 @@ class FilesStore(Store):
                 folder = path.parent if not relative[:-1].endswith("/") else path
                 if folder.is_dir():
                     for entry in sorted(folder.iterdir()):
-                        if (
-                            entry.name.startswith(prefix)
-                            and entry not in seen
-                            and (entry.is_file() or entry.is_dir())
-                        ):
+                        if entry.name.startswith(prefix) and entry not in seen and (entry.is_file() or entry.is_dir()):
                             seen.add(entry)
                             yield ("dir" if entry.is_dir() else "file"), entry
             elif path.is_file() and path not in seen:

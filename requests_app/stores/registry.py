@@ -102,6 +102,7 @@ def with_ledger_store(stores: list[Store]) -> list[Store]:
 
 def _interpolate(value: Any, missing: list[str]) -> Any:
     if isinstance(value, str):
+
         def replace(match: re.Match[str]) -> str:
             name: str = match.group(1)
             default: str | None = match.group(2)
@@ -112,6 +113,7 @@ def _interpolate(value: Any, missing: list[str]) -> Any:
                 return default
             missing.append(name)
             return whole
+
         return VAR_RE.sub(replace, value)
     if isinstance(value, list):
         return [_interpolate(item, missing) for item in value]
@@ -172,8 +174,12 @@ def _store_from_table(table: Any, index: int, source: str, seen: set[str]) -> tu
         problems = cls.config_errors(config)
     except Exception:  # a kind's validator tripping over a value of the wrong type (a number for a URL)
         odd = [key for key, value in config.items() if not isinstance(value, str | list | dict)]
-        problems = [(odd[0] if odd else "?", "has the wrong type; write text in quotes (see the example "
-                     "stores file in docs/examples/stores.toml)")]
+        problems = [
+            (
+                odd[0] if odd else "?",
+                "has the wrong type; write text in quotes (see the example stores file in docs/examples/stores.toml)",
+            )
+        ]
     if problems:
         return None, [f'{source}: {label}: field "{field}": {message}' for field, message in problems]
     return cls(name, {**config, "label": words.strip()} if words else config), []
@@ -212,7 +218,7 @@ def _dependency_errors(stores: list[Store], source: str) -> list[str]:
         if unknown:
             errors.append(
                 f'{source}: store "{store.name}" ({store.kind}): needs identity kind(s) '
-                f'{", ".join(sorted(unknown))} that no store provides and the request form does not ask '
+                f"{', '.join(sorted(unknown))} that no store provides and the request form does not ask "
                 f'for (add a "provides" mapping, add the kind to PORTAL_EXTRA_IDENTIFIERS, or fix the name)'
             )
     return errors

@@ -60,9 +60,7 @@ def signed_headers(secret: str, body: bytes, now: float | None = None) -> dict[s
     return {"X-Portal-Timestamp": timestamp, "X-Portal-Signature": signature(secret, timestamp, body)}
 
 
-def check_signature(
-    secret: str, body: bytes, headers: Mapping[str, str], now: float | None = None
-) -> str | None:
+def check_signature(secret: str, body: bytes, headers: Mapping[str, str], now: float | None = None) -> str | None:
     """None if the signature and timestamp are good, else what is wrong (for the error message)."""
     timestamp = headers.get("X-Portal-Timestamp") or ""
     given = headers.get("X-Portal-Signature") or ""
@@ -73,9 +71,7 @@ def check_signature(
     except ValueError:
         return "X-Portal-Timestamp is not a Unix time in seconds"
     if age > MAX_SKEW_SECONDS:
-        return (
-            f"X-Portal-Timestamp is {int(age)} s away from our clock (at most {MAX_SKEW_SECONDS} s allowed)"
-        )
+        return f"X-Portal-Timestamp is {int(age)} s away from our clock (at most {MAX_SKEW_SECONDS} s allowed)"
     if not hmac.compare_digest(signature(secret, timestamp, body), given):
         return "X-Portal-Signature does not match (wrong secret, or the body was changed)"
     return None
@@ -91,14 +87,8 @@ class WebhookStore(Store):
         url = config.get("url")
         parsed = urlparse(url) if isinstance(url, str) else None
         if parsed is None or parsed.scheme not in ("http", "https") or not parsed.netloc:
-            errors.append(
-                ("url", "required: the host app's endpoint, e.g. https://app.example.com/privacy-hook")
-            )
-        elif (
-            parsed.scheme == "http"
-            and not settings.DEBUG
-            and parsed.hostname not in ("127.0.0.1", "localhost")
-        ):
+            errors.append(("url", "required: the host app's endpoint, e.g. https://app.example.com/privacy-hook"))
+        elif parsed.scheme == "http" and not settings.DEBUG and parsed.hostname not in ("127.0.0.1", "localhost"):
             errors.append(("url", "must use https outside development (the body carries personal data)"))
         secret = config.get("secret")
         if not isinstance(secret, str) or len(secret) < 32:
@@ -123,12 +113,8 @@ class WebhookStore(Store):
                 not isinstance(value, int | float) or isinstance(value, bool) or not low <= value <= high
             ):
                 errors.append((key, f"seconds, between {low} and {high}"))
-        for extra in sorted(
-            set(config) - {"url", "secret", "identities", "provides", "timeout", "callback_wait"}
-        ):
-            errors.append(
-                (extra, "unknown field; expected url, secret, identities, provides, timeout, callback_wait")
-            )
+        for extra in sorted(set(config) - {"url", "secret", "identities", "provides", "timeout", "callback_wait"}):
+            errors.append((extra, "unknown field; expected url, secret, identities, provides, timeout, callback_wait"))
         return errors
 
     @property
@@ -174,18 +160,14 @@ class WebhookStore(Store):
             detail = _short(exc.read(2000))
             retry_after = _retry_after(exc.headers.get("Retry-After"))
             if status == 429 or status >= 500:
-                raise TransientStoreError(
-                    f"{where}: the host app answered {status}{detail}", retry_after
-                ) from exc
+                raise TransientStoreError(f"{where}: the host app answered {status}{detail}", retry_after) from exc
             raise PermanentStoreError(
                 f"{where}: the host app refused with {status}{detail}; check the url, the "
                 "secret and the app's webhook handler"
             ) from exc
         except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise TransientStoreError(
-                f"{where}: cannot reach {urlparse(self.config['url']).netloc}: {reason}"
-            ) from exc
+            raise TransientStoreError(f"{where}: cannot reach {urlparse(self.config['url']).netloc}: {reason}") from exc
         if len(raw) > MAX_RESPONSE_BYTES:
             raise PermanentStoreError(
                 f"{where}: the answer is larger than {MAX_RESPONSE_BYTES // 2**20} MB; "
@@ -271,13 +253,9 @@ def validate_answer(answer: Any, action: str, where: str) -> dict[str, Any]:
             )
         raise PermanentStoreError(f"{where}: the host app reports: {message}")
     if answer.get("status") != "done":
-        raise PermanentStoreError(
-            f'{where}: "status" must be "done" or "error", got {answer.get("status")!r}'
-        )
+        raise PermanentStoreError(f'{where}: "status" must be "done" or "error", got {answer.get("status")!r}')
     for key in ("found", "exported", "erased", "anonymised"):
-        if key in answer and (
-            not isinstance(answer[key], int) or isinstance(answer[key], bool) or answer[key] < 0
-        ):
+        if key in answer and (not isinstance(answer[key], int) or isinstance(answer[key], bool) or answer[key] < 0):
             raise PermanentStoreError(f'{where}: "{key}" must be a whole number ≥ 0')
     if action == "export" and not isinstance(answer.get("records", {}), dict):
         raise PermanentStoreError(f'{where}: "records" must be an object of name → list of rows')

@@ -20,6 +20,8 @@ def withheld_notice(request: PrivacyRequest) -> SafeString | str:
     return format_html(
         '<p class="notice" id="withheld"><strong>{}</strong> {}</p>',
         _("Some of your data is withheld under a legal obligation."),
-        _("The law requires us to keep it for now (GDPR Art. 17(3)(b)); everything else was erased. "
-          "We will erase it when the obligation ends and send you a new receipt."),
+        _(
+            "The law requires us to keep it for now (GDPR Art. 17(3)(b)); everything else was erased. "
+            "We will erase it when the obligation ends and send you a new receipt."
+        ),
     )

@@ -53,8 +53,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             return redirect(request.path)
     form = forms.ConsentLinkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        consent_email.request_link(email=form.cleaned_data["email"],
-                                   language=getattr(request, "LANGUAGE_CODE", "en"))
+        consent_email.request_link(email=form.cleaned_data["email"], language=getattr(request, "LANGUAGE_CODE", "en"))
         return render(request, "requests_app/consent/link_sent.html", {"email": form.cleaned_data["email"]})
     purposes = list(ConsentPurpose.objects.filter(active=True).order_by("title"))
     link = _latest_link(request)
@@ -65,19 +64,24 @@ def overview(request: HttpRequest) -> HttpResponse:
         signal = gpc.signal_in(request) and any(purpose.sale_or_sharing for purpose in mine)
         if signal and request.method == "GET":
             try:
-                _honour_gpc(request, mine, {"kind": link.subject_kind, "value": link.subject_value,
-                                            "email": link.email})
+                _honour_gpc(
+                    request, mine, {"kind": link.subject_kind, "value": link.subject_value, "email": link.email}
+                )
             except consent.ConsentError as exc:
                 error = str(exc)
         choices = [(purpose, consent.check(link.subject_kind, link.subject_value, purpose.slug)) for purpose in mine]
-    return render(request, "requests_app/consent/overview.html",
-                  {"purposes": purposes, "choices": choices, "form": form, "error": error, "gpc_signal": signal},
-                  status=400 if error or form.errors else 200)
+    return render(
+        request,
+        "requests_app/consent/overview.html",
+        {"purposes": purposes, "choices": choices, "form": form, "error": error, "gpc_signal": signal},
+        status=400 if error or form.errors else 200,
+    )
 
 
 def _remember(request: HttpRequest, link: ConsentLink) -> None:
-    request.session[_SESSION_KEY] = [link.pk, *[pk for pk in request.session.get(_SESSION_KEY, [])
-                                                 if pk != link.pk]][:10]
+    request.session[_SESSION_KEY] = [link.pk, *[pk for pk in request.session.get(_SESSION_KEY, []) if pk != link.pk]][
+        :10
+    ]
 
 
 def _latest_link(request: HttpRequest) -> ConsentLink | None:
@@ -130,8 +134,9 @@ def purpose_page(request: HttpRequest, slug: str) -> HttpResponse:
     return _page(request, purpose, notice, subject, error, gpc_signal=signal)
 
 
-def _choose(request: HttpRequest, purpose: ConsentPurpose, notice: Any, subject: dict, action: Any, *,
-            gpc_confirmed: bool) -> None:
+def _choose(
+    request: HttpRequest, purpose: ConsentPurpose, notice: Any, subject: dict, action: Any, *, gpc_confirmed: bool
+) -> None:
     """The person's own choice on the page: grant (for the notice they read) or withdraw."""
     if action == "grant":
         if notice is None or str(notice.version) != request.POST.get("notice_version"):
@@ -166,13 +171,22 @@ def _choose(request: HttpRequest, purpose: ConsentPurpose, notice: Any, subject:
 
 
 def _honour_gpc(request: HttpRequest, purposes: list[ConsentPurpose], subject: dict) -> None:
-    for done in gpc.honour(purposes=purposes, subject_kind=subject["kind"], subject_value=subject["value"],
-                           email=subject["email"], language=getattr(request, "LANGUAGE_CODE", "en")):
+    for done in gpc.honour(
+        purposes=purposes,
+        subject_kind=subject["kind"],
+        subject_value=subject["value"],
+        email=subject["email"],
+        language=getattr(request, "LANGUAGE_CODE", "en"),
+    ):
         if done.erasure:
-            messages.success(request, _(
-                "What was already sent to Microsoft for this purpose is being deleted (reference %(ref)s); "
-                "you will get a receipt by e-mail."
-            ) % {"ref": done.erasure.reference})
+            messages.success(
+                request,
+                _(
+                    "What was already sent to Microsoft for this purpose is being deleted (reference %(ref)s); "
+                    "you will get a receipt by e-mail."
+                )
+                % {"ref": done.erasure.reference},
+            )
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -209,9 +223,16 @@ def _page(request, purpose, notice, subject, error, *, gpc_signal=False, confirm
     return render(
         request,
         "requests_app/consent/purpose.html",
-        {"purpose": purpose, "notice": notice, "error": error, "current": current,
-         "has_subject": subject is not None, "gpc_signal": gpc_signal, "confirm_override": confirm_override,
-         # a sale/sharing consent still live: static/js/gpc.js reports navigator.globalPrivacyControl
-         "gpc_pending": bool(purpose.sale_or_sharing and current and not gpc_signal)},
+        {
+            "purpose": purpose,
+            "notice": notice,
+            "error": error,
+            "current": current,
+            "has_subject": subject is not None,
+            "gpc_signal": gpc_signal,
+            "confirm_override": confirm_override,
+            # a sale/sharing consent still live: static/js/gpc.js reports navigator.globalPrivacyControl
+            "gpc_pending": bool(purpose.sale_or_sharing and current and not gpc_signal),
+        },
         status=400 if error else 200,
     )

@@ -25,22 +25,14 @@ logger = logging.getLogger(__name__)
 def _package(token: str) -> AccessPackage:
     if len(token) > 100:
         raise Http404
-    pkg = (
-        AccessPackage.objects.select_related("request")
-        .filter(download_token_hash=tokens.hash_token(token))
-        .first()
-    )
+    pkg = AccessPackage.objects.select_related("request").filter(download_token_hash=tokens.hash_token(token)).first()
     if pkg is None:
         raise Http404
     return pkg
 
 
 def _gone(request, pkg: AccessPackage):
-    reason = (
-        "downloads"
-        if pkg.download_count >= pkg.max_downloads and pkg.expires_at > timezone.now()
-        else "expired"
-    )
+    reason = "downloads" if pkg.download_count >= pkg.max_downloads and pkg.expires_at > timezone.now() else "expired"
     return render(request, "requests_app/package_gone.html", {"reason": reason}, status=410)
 
 
@@ -48,8 +40,13 @@ def _download_page(request, pkg: AccessPackage, *, status: int = 200, **context)
     return render(
         request,
         "requests_app/package_download.html",
-        {"package": pkg, "downloads_left": pkg.max_downloads - pkg.download_count,
-         "cleared": reauth.is_cleared(request.session, pkg), "code_minutes": reauth.CODE_MINUTES, **context},
+        {
+            "package": pkg,
+            "downloads_left": pkg.max_downloads - pkg.download_count,
+            "cleared": reauth.is_cleared(request.session, pkg),
+            "code_minutes": reauth.CODE_MINUTES,
+            **context,
+        },
         status=status,
     )
 
@@ -85,25 +82,50 @@ def serve_package(request, pkg: AccessPackage):
         return _download_page(request, pkg)
     action = request.POST.get("action", "download")
     if action == "send_code":
-        if not hit(f"package-code:{pkg.pk}", "-", "3/hour").allowed:
-            return _download_page(request, pkg, status=429, error=_(
-                "We already sent three codes this hour. Use the newest one, or try again later."))
-        if not reauth.send_code(pkg):
-            return _download_page(request, pkg, status=409, error=_(
-                "We can no longer reach the address this request was confirmed with. Please contact us."))
-        return _download_page(request, pkg, code_sent=True)
+        return _send_code(request, pkg)
     if action == "check_code":
-        outcome = reauth.check_code(request.session, pkg, request.POST.get("code", ""))
-        if outcome != "ok":
-            # A wrong code is an error at the field (GOV.UK: summary + inline); an expired or
-            # locked code needs a new one, so the page offers that instead of the field.
-            return _download_page(request, pkg, status=400, code_sent=outcome == "wrong",
-                                  error_field="code" if outcome == "wrong" else "",
-                                  error=_CODE_ERRORS[outcome] % {"minutes": reauth.CODE_MINUTES})
-        return _download_page(request, pkg)
+        return _check_code(request, pkg)
     if not reauth.is_cleared(request.session, pkg):
-        return _download_page(request, pkg, status=403, error=_(
-            "First confirm it is you: we e-mail you a code."))
+        return _download_page(request, pkg, status=403, error=_("First confirm it is you: we e-mail you a code."))
+    return _download(request, pkg)
+
+
+def _send_code(request, pkg: AccessPackage):
+    if not hit(f"package-code:{pkg.pk}", "-", "3/hour").allowed:
+        return _download_page(
+            request,
+            pkg,
+            status=429,
+            error=_("We already sent three codes this hour. Use the newest one, or try again later."),
+        )
+    if not reauth.send_code(pkg):
+        return _download_page(
+            request,
+            pkg,
+            status=409,
+            error=_("We can no longer reach the address this request was confirmed with. Please contact us."),
+        )
+    return _download_page(request, pkg, code_sent=True)
+
+
+def _check_code(request, pkg: AccessPackage):
+    outcome = reauth.check_code(request.session, pkg, request.POST.get("code", ""))
+    if outcome != "ok":
+        # A wrong code is an error at the field (GOV.UK: summary + inline); an expired or
+        # locked code needs a new one, so the page offers that instead of the field.
+        return _download_page(
+            request,
+            pkg,
+            status=400,
+            code_sent=outcome == "wrong",
+            error_field="code" if outcome == "wrong" else "",
+            error=_CODE_ERRORS[outcome] % {"minutes": reauth.CODE_MINUTES},
+        )
+    return _download_page(request, pkg)
+
+
+def _download(request, pkg: AccessPackage):
+    """The ZIP itself, counted atomically and audited; a missing file or spent link is "gone"."""
     path = Path(settings.PORTAL_PRIVATE_ROOT) / pkg.path
     try:
         handle = open(path, "rb")  # noqa: SIM115 - FileResponse closes it

@@ -52,23 +52,31 @@ def _request_form_page(request, kind: str, form_class, submit, extra: dict | Non
         else:
             request.session["submitted_request"] = {"reference": privacy_request.reference, "kind": kind}
             return redirect("request-submitted")
-    return render(request, "requests_app/new.html",
-                  {"form": form, "kind": kind, "is_deletion": kind == Kind.DELETION, **(extra or {})})
+    return render(
+        request,
+        "requests_app/new.html",
+        {"form": form, "kind": kind, "is_deletion": kind == Kind.DELETION, **(extra or {})},
+    )
 
 
 @require_http_methods(["GET", "POST"])
 @ratelimit("request-form", ip_rate)
 @ratelimit("request-form-email", _email_rate, key=_posted_email)
 def request_new(request, kind: str):
-    return _request_form_page(request, kind, forms.RequestForm, lambda form: services.request_submit(
-        kind=kind,
-        email=form.cleaned_data["email"],
-        jurisdiction=form.cleaned_data["jurisdiction"],
-        identifiers=form.identifiers(),
-        language=get_language() or settings.LANGUAGE_CODE,
-        channel=PrivacyRequest.Channel.WEB,
-        ip=client_ip(request),
-    ))
+    return _request_form_page(
+        request,
+        kind,
+        forms.RequestForm,
+        lambda form: services.request_submit(
+            kind=kind,
+            email=form.cleaned_data["email"],
+            jurisdiction=form.cleaned_data["jurisdiction"],
+            identifiers=form.identifiers(),
+            language=get_language() or settings.LANGUAGE_CODE,
+            channel=PrivacyRequest.Channel.WEB,
+            ip=client_ip(request),
+        ),
+    )
 
 
 def _agent_body_limit() -> int:
@@ -85,11 +93,17 @@ def request_new_by_agent(request, kind: str):
     def submit(form):
         upload = form.cleaned_data["permission"]
         return agents.request_submit_by_agent(
-            kind=kind, consumer_email=form.cleaned_data["email"],
-            jurisdiction=form.cleaned_data["jurisdiction"], identifiers=form.identifiers(),
-            language=get_language() or settings.LANGUAGE_CODE, agent_name=form.cleaned_data["agent_name"],
-            agent_email=form.cleaned_data["agent_email"], agent_organisation=form.cleaned_data["agent_organisation"],
-            permission=upload.read(), permission_name=upload.name, ip=client_ip(request),
+            kind=kind,
+            consumer_email=form.cleaned_data["email"],
+            jurisdiction=form.cleaned_data["jurisdiction"],
+            identifiers=form.identifiers(),
+            language=get_language() or settings.LANGUAGE_CODE,
+            agent_name=form.cleaned_data["agent_name"],
+            agent_email=form.cleaned_data["agent_email"],
+            agent_organisation=form.cleaned_data["agent_organisation"],
+            permission=upload.read(),
+            permission_name=upload.name,
+            ip=client_ip(request),
         )
 
     return _request_form_page(request, kind, forms.AgentRequestForm, submit, {"is_agent": True})
@@ -125,17 +139,13 @@ def request_verify(request, token: str):
     if services.verify_link_expired(privacy_request):
         if request.method == "POST" and request.POST.get("action") == "resend":
             services.request_resend_verification(request=privacy_request)
-            return render(
-                request, "requests_app/verify_resent.html", {"reference": privacy_request.reference}
-            )
+            return render(request, "requests_app/verify_resent.html", {"reference": privacy_request.reference})
         return render(request, "requests_app/verify_expired.html", {"req": privacy_request}, status=410)
     if request.method == "POST":
         try:
             privacy_request = services.request_verify(token=token)
         except services.RequestError as exc:
-            return render(
-                request, "requests_app/verify.html", {"req": privacy_request, "error": str(exc)}, status=409
-            )
+            return render(request, "requests_app/verify.html", {"req": privacy_request, "error": str(exc)}, status=409)
         reauth.remember_verified(request.session, privacy_request.pk)  # this browser may download later
         messages.success(request, _("Thank you: your request is confirmed."))
         token = services.issue_status_token(privacy_request, origin=StatusLink.Origin.VERIFIED)
@@ -158,9 +168,7 @@ def request_status(request, token: str):
                 messages.success(request, _("Your request is canceled. Nothing was changed in your data."))
             elif action == "resend":
                 services.request_resend_verification(request=privacy_request)
-                messages.success(
-                    request, _("We sent a new confirmation link. Links sent earlier no longer work.")
-                )
+                messages.success(request, _("We sent a new confirmation link. Links sent earlier no longer work."))
             else:
                 messages.error(request, _("That action is not available on this page."))
         except (services.RequestError, InvalidTransition) as exc:

@@ -34,6 +34,12 @@ def verify(request):
     verdict = None
     if request.method == "POST" and form.is_valid():
         verdict = receipt.check_here(form.cleaned_data["document"])
-    return render(request, "requests_app/receipt_verify.html", {
-        "form": form, "verdict": verdict, "keys": receipt_keys.public_keys(),
-    })
+    return render(
+        request,
+        "requests_app/receipt_verify.html",
+        {
+            "form": form,
+            "verdict": verdict,
+            "keys": receipt_keys.public_keys(),
+        },
+    )

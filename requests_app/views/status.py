@@ -37,8 +37,12 @@ def request_status_download(request, token: str):
     """
     privacy_request = services.find_by_status_token(token)
     package = getattr(privacy_request, "package", None) if privacy_request else None
-    if (privacy_request is None or package is None or privacy_request.status != Status.COMPLETED
-            or agents.is_agent_link(token)):  # an agent follows the status, never downloads the data
+    if (
+        privacy_request is None
+        or package is None
+        or privacy_request.status != Status.COMPLETED
+        or agents.is_agent_link(token)
+    ):  # an agent follows the status, never downloads the data
         return invalid_link(request, "status")
     return serve_package(request, package)
 
@@ -49,8 +53,12 @@ def request_status_download(request, token: str):
 def request_status_receipt(request, token: str, fmt: str):
     """The signed deletion receipt of a completed request, as JSON (to verify) or HTML (to read)."""
     privacy_request = services.find_by_status_token(token)
-    if (privacy_request is None or privacy_request.status != Status.COMPLETED
-            or not privacy_request.receipt or not privacy_request.receipt_signature):
+    if (
+        privacy_request is None
+        or privacy_request.status != Status.COMPLETED
+        or not privacy_request.receipt
+        or not privacy_request.receipt_signature
+    ):
         return invalid_link(request, "status")
     document, signature = privacy_request.receipt, privacy_request.receipt_signature
     name = f"receipt-{privacy_request.reference}"
@@ -62,8 +70,10 @@ def request_status_receipt(request, token: str, fmt: str):
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
     # The receipt is one self-contained file (it is also an e-mail attachment), styled by its own
     # <style> element: allow exactly those styles by hash, nothing else inline.
-    hashes = [f"'sha256-{base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()}'"
-              for css in re.findall(r"<style>(.*?)</style>", html, flags=re.S)]
+    hashes = [
+        f"'sha256-{base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()}'"
+        for css in re.findall(r"<style>(.*?)</style>", html, flags=re.S)
+    ]
     if hashes:
         response._csp_update = {"style-src": hashes}  # type: ignore[attr-defined]
     return response

@@ -13,11 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x01" * 64
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
-EXE = (
-    b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"
-    + b"\x00" * 64
-    + b"This program cannot be run"
-)
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64 + b"This program cannot be run"
 
 
 @pytest.fixture(autouse=True)
@@ -149,17 +145,25 @@ def real_png(size: int = 64) -> bytes:
     return out.getvalue()
 
 
-def child_safety_case(client, location: str = "https://app.example.com/p/9", account_id: str = "user-42",
-                      content: bytes = PNG):
+def child_safety_case(
+    client, location: str = "https://app.example.com/p/9", account_id: str = "user-42", content: bytes = PNG
+):
     """A case with an evidence file (from an earlier notice) that a child-safety notice then joined."""
     from abuse_app.models import Case
 
-    client.post("/report/", report_data(category="illegal", law="§184b StGB", locations=location,
-                                        evidence=[upload("shot.png", content)]))
+    client.post(
+        "/report/",
+        report_data(category="illegal", law="§184b StGB", locations=location, evidence=[upload("shot.png", content)]),
+    )
     client.post(
         "/report/?lane=child-safety",
-        {"lane": "child-safety", "category": "minors", "locations": location,
-         "explanation": "A child is shown.", "good_faith": "on"},
+        {
+            "lane": "child-safety",
+            "category": "minors",
+            "locations": location,
+            "explanation": "A child is shown.",
+            "good_faith": "on",
+        },
     )
     case = Case.objects.get(target_display=location)
     assert case.is_child_safety

@@ -104,10 +104,7 @@ def test_auditor_reads_cases_but_cannot_decide_or_download(client, auditor, staf
     assert admin.get("/admin/abuse_app/case/").status_code == 200
     page = admin.get(f"/admin/abuse_app/case/{case.pk}/change/").content.decode()
     assert reverse("admin:abuse_app_case_decide", args=[case.pk]) not in page
-    assert (
-        admin.post(f"/admin/abuse_app/case/{case.pk}/decide/", {"action": "none", "facts": "x"}).status_code
-        == 403
-    )
+    assert admin.post(f"/admin/abuse_app/case/{case.pk}/decide/", {"action": "none", "facts": "x"}).status_code == 403
     # Reading is their job, so they may open evidence, and that is logged like anyone's access.
     assert admin.get(reverse("admin:abuse_app_evidence_download", args=[evidence.pk])).status_code == 200
     assert AuditEvent.objects.filter(action="abuse.evidence_viewed", actor=auditor).exists()
@@ -163,9 +160,7 @@ def test_bulk_actions_say_what_they_did_in_a_sentence(moderator, staff_client):
     submit(locations="https://app.example.com/2")
     client = staff_client(moderator)
     ids = list(Case.objects.values_list("pk", flat=True))
-    response = client.post(
-        "/admin/abuse_app/case/", {"action": "assign_to_me", "_selected_action": ids}, follow=True
-    )
+    response = client.post("/admin/abuse_app/case/", {"action": "assign_to_me", "_selected_action": ids}, follow=True)
     assert "2 cases assigned to you." in response.content.decode()
     response = client.post(
         "/admin/abuse_app/case/", {"action": "place_legal_hold", "_selected_action": ids[:1]}, follow=True
@@ -183,9 +178,7 @@ def test_webhook_retry_action_goes_through_the_service(
 
     settings.PORTAL_ABUSE_WEBHOOK_URL = "http://127.0.0.1:9/hook"
     failed = WebhookDelivery.objects.create(event="abuse.decision", payload={}, status="failed", attempts=8)
-    with mock.patch("abuse_app.tasks.deliver_webhook.delay") as delay, django_capture_on_commit_callbacks(
-        execute=True
-    ):
+    with mock.patch("abuse_app.tasks.deliver_webhook.delay") as delay, django_capture_on_commit_callbacks(execute=True):
         response = staff_client(moderator).post(
             "/admin/abuse_app/webhookdelivery/",
             {"action": "retry", "_selected_action": [failed.pk]},

@@ -126,9 +126,7 @@ def test_api_host_app_reports_not_limited_by_its_server_ip(api, api_key, setting
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     for i in range(4):
         assert (
-            api.post(
-                URL, body(reporter_email=None, content_id=f"c-{i}", locations=None), format="json"
-            ).status_code
+            api.post(URL, body(reporter_email=None, content_id=f"c-{i}", locations=None), format="json").status_code
             == 201
         )
 

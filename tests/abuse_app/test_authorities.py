@@ -68,7 +68,11 @@ def test_notified_case_cannot_be_closed_with_no_action(liaison, moderator2):
     with pytest.raises(AbuseError, match="cannot be closed with no action"):
         services.case_decide(case=case, actor=moderator2, action="none", ground="", legal_reference="", facts="Fine.")
     decision = services.case_decide(
-        case=case, actor=moderator2, action="remove_content", ground="illegal", legal_reference="§ 241 StGB",
+        case=case,
+        actor=moderator2,
+        action="remove_content",
+        ground="illegal",
+        legal_reference="§ 241 StGB",
         facts="Threat to kill.",
     )
     assert StatementSubmission.objects.get(decision=decision).status == "pending"
@@ -80,10 +84,18 @@ def test_admin_add_form_records_notification(liaison, staff_client):
     url = f"/admin/abuse_app/authoritynotification/add/?case={case.pk}"
     page = client.get(url)
     assert page.status_code == 200 and case.reference.encode() in page.content
-    response = client.post(url, {
-        "case": case.pk, "recipient": "europol", "member_state": "", "authority": "Europol EC3",
-        "channel": "SIENA", "authority_reference": "", "notice_text": "",
-    })
+    response = client.post(
+        url,
+        {
+            "case": case.pk,
+            "recipient": "europol",
+            "member_state": "",
+            "authority": "Europol EC3",
+            "channel": "SIENA",
+            "authority_reference": "",
+            "notice_text": "",
+        },
+    )
     assert response.status_code == 302, response.content[:2000]
     assert AuthorityNotification.objects.get().authority == "Europol EC3"
 
@@ -94,10 +106,18 @@ def test_moderator_without_role_gets_no_add_form(moderator, staff_client):
 
 def test_admin_form_names_a_bad_member_state(liaison, staff_client):
     case = _case()
-    response = staff_client(liaison).post("/admin/abuse_app/authoritynotification/add/", {
-        "case": case.pk, "recipient": "member_state", "member_state": "XX", "authority": "Police",
-        "channel": "e-mail", "authority_reference": "", "notice_text": "",
-    })
+    response = staff_client(liaison).post(
+        "/admin/abuse_app/authoritynotification/add/",
+        {
+            "case": case.pk,
+            "recipient": "member_state",
+            "member_state": "XX",
+            "authority": "Police",
+            "channel": "e-mail",
+            "authority_reference": "",
+            "notice_text": "",
+        },
+    )
     assert response.status_code == 200 and b"two-letter code of an EU member state" in response.content
     assert not AuthorityNotification.objects.exists()
 

@@ -110,8 +110,9 @@ def test_confirm_form_reports_the_case(client, cs_moderator, cybertipline):
     url = f"/admin/abuse_app/cybertiplinereport/confirm/{case.pk}/"
     refused = browser.post(url, {"incident_type": "Child Sex Tourism"})
     assert "Tick the confirmation" in refused.content.decode() and not CyberTiplineReport.objects.exists()
-    response = browser.post(url, {"incident_type": "Child Sex Tourism", "industry_classification": "B2",
-                                  "confirmed": "on"})
+    response = browser.post(
+        url, {"incident_type": "Child Sex Tourism", "industry_classification": "B2", "confirmed": "on"}
+    )
     assert response.status_code == 302
     report = CyberTiplineReport.objects.get(case=case)
     assert report.confirmed_by == cs_moderator and report.industry_classification == "B2"

@@ -43,8 +43,9 @@ def run_until_settled(report, limit: int = 20) -> CyberTiplineReport:
 @pytest.fixture
 def account_source():
     def lookup(account_id):
-        return ReportedPerson(screen_name="sam_1", emails=("sam@example.net",),
-                              ip_events=(IpEvent("203.0.113.7", "Upload"),))
+        return ReportedPerson(
+            screen_name="sam_1", emails=("sam@example.net",), ip_events=(IpEvent("203.0.113.7", "Upload"),)
+        )
 
     accounts.register_account_source(lookup)
     yield lookup
@@ -55,10 +56,16 @@ def test_report_built_from_case_validates_against_the_fake_xsd(client, cs_modera
     case = child_safety_case(client)
     report = confirm(case, cs_moderator, escalate_reason="The child may be in danger now.")
     assert validate(report.report_xml, XSD_PATH.read_text()) == []
-    for fragment in ("<espIdentifier>user-42</espIdentifier>", "<screenName>sam_1</screenName>",
-                     "<email>sam@example.net</email>", "<ipAddress>203.0.113.7</ipAddress>",
-                     "<url>https://app.example.com/p/9</url>", "<escalateToHighPriority>",
-                     "<incidentDateTime>", "<legalURL>https://example.com/terms</legalURL>"):
+    for fragment in (
+        "<espIdentifier>user-42</espIdentifier>",
+        "<screenName>sam_1</screenName>",
+        "<email>sam@example.net</email>",
+        "<ipAddress>203.0.113.7</ipAddress>",
+        "<url>https://app.example.com/p/9</url>",
+        "<escalateToHighPriority>",
+        "<incidentDateTime>",
+        "<legalURL>https://example.com/terms</legalURL>",
+    ):
         assert fragment in report.report_xml
     case.refresh_from_db()
     assert case.legal_hold_until >= timezone.now() + timedelta(days=364)
@@ -115,8 +122,7 @@ def test_exactly_once_under_30_percent_5xx_and_lost_replies(client, cs_moderator
     assert all(r.attempts < 10 for r in settled)
 
 
-def test_try_killed_mid_way_resumes_after_the_lease_without_resending(client, cs_moderator, cybertipline,
-                                                                        monkeypatch):
+def test_try_killed_mid_way_resumes_after_the_lease_without_resending(client, cs_moderator, cybertipline, monkeypatch):
     report = confirm(child_safety_case(client), cs_moderator)
 
     class Killed(BaseException):
@@ -137,8 +143,9 @@ def test_try_killed_mid_way_resumes_after_the_lease_without_resending(client, cs
     assert len(cybertipline.finished()) == 1
 
 
-def test_gives_up_after_nine_tries_and_tells_staff_once(client, cs_moderator, cybertipline,
-                                                        django_capture_on_commit_callbacks):
+def test_gives_up_after_nine_tries_and_tells_staff_once(
+    client, cs_moderator, cybertipline, django_capture_on_commit_callbacks
+):
     cybertipline.fail_next(503, count=100)
     report = confirm(child_safety_case(client), cs_moderator)
     with django_capture_on_commit_callbacks(execute=True):
@@ -153,9 +160,7 @@ def test_gives_up_after_nine_tries_and_tells_staff_once(client, cs_moderator, cy
 
 def test_report_breaking_the_schema_is_never_sent(client, cs_moderator, cybertipline):
     report = confirm(child_safety_case(client), cs_moderator)
-    CyberTiplineReport.objects.filter(pk=report.pk).update(
-        report_xml=report.report_xml.replace(CSAM, "Something else")
-    )
+    CyberTiplineReport.objects.filter(pk=report.pk).update(report_xml=report.report_xml.replace(CSAM, "Something else"))
     assert submission.cybertipline_advance(report.pk) == ST.REJECTED
     assert "POST /submit" not in cybertipline.calls
     report.refresh_from_db()

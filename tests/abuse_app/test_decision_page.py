@@ -77,9 +77,7 @@ def test_preview_refuses_files_that_are_not_images(client, moderator, staff_clie
     assert staff_client(moderator).get(reverse("admin:abuse_app_evidence_preview", args=[pdf.pk])).status_code == 404
 
 
-def test_child_safety_preview_blurred_until_revealed_and_reveal_audited(
-    client, moderator, cs_moderator, staff_client
-):
+def test_child_safety_preview_blurred_until_revealed_and_reveal_audited(client, moderator, cs_moderator, staff_client):
     case = _case_with_evidence(client, upload("shot.png", PNG))
     Case.objects.filter(pk=case.pk).update(is_child_safety=True, legal_hold_until=timezone.now() + timedelta(days=9))
     png = Evidence.objects.get()

@@ -175,9 +175,7 @@ def test_appeal_by_target_decided_by_another_moderator(
     assert mail.outbox[-1].to == ["target@example.net"]
     # The original moderator may not decide it: service, admin and database all refuse.
     with pytest.raises(services.AbuseError, match="Another moderator"):
-        services.appeal_decide(
-            appeal=appeal, actor=moderator, outcome="overturned", reasons="x", new_action="none"
-        )
+        services.appeal_decide(appeal=appeal, actor=moderator, outcome="overturned", reasons="x", new_action="none")
     admin = staff_client(moderator)
     refused = admin.post(
         f"/admin/abuse_app/appeal/{appeal.pk}/decide/", {"outcome": "upheld", "reasons": "I was right."}
@@ -198,10 +196,7 @@ def test_appeal_by_target_decided_by_another_moderator(
     appeal.refresh_from_db()
     assert appeal.status == "overturned" and appeal.decided_by == moderator2
     assert Case.objects.get().status == Case.Status.CLOSED
-    assert (
-        mail.outbox[-1].to == ["target@example.net"]
-        and "The uploader is the person shown." in mail.outbox[-1].body
-    )
+    assert mail.outbox[-1].to == ["target@example.net"] and "The uploader is the person shown." in mail.outbox[-1].body
     outcome = WebhookDelivery.objects.get(event="abuse.appeal_decided").payload
     assert outcome["outcome"] == "overturned" and outcome["new_action"] == "none"
     assert submitted.notice.reference not in json.dumps(outcome)
@@ -226,9 +221,7 @@ def test_appeal_by_reporter_from_status_page(client, moderator):
     assert "Pending" in client.get(submitted.status_url).content.decode()
     # A second appeal on the same decision by the same reporter is refused.
     with pytest.raises(services.AbuseError, match="already appealed"):
-        services.appeal_file(
-            decision=decision, appellant="reporter", notice=submitted.notice, statement="again"
-        )
+        services.appeal_file(decision=decision, appellant="reporter", notice=submitted.notice, statement="again")
 
 
 def test_appeal_after_six_months_refused(moderator, settings):
@@ -241,9 +234,7 @@ def test_appeal_after_six_months_refused(moderator, settings):
     Decision.objects.filter(pk=decision.pk).update(decided_at=timezone.now() - timedelta(days=185))
     decision.refresh_from_db()
     with pytest.raises(services.AbuseError, match="time to appeal"):
-        services.appeal_file(
-            decision=decision, appellant="reporter", notice=submitted.notice, statement="late"
-        )
+        services.appeal_file(decision=decision, appellant="reporter", notice=submitted.notice, statement="late")
 
 
 def test_appeal_link_of_another_decision_is_404(client, moderator):

@@ -37,20 +37,57 @@ def _notice_and_decision(moderator, *, category, channel, target, hours, **decis
 def seeded_march(moderator, moderator2):
     with _at(27, month=2):
         submit(category="privacy", locations="https://app.example.com/february", name="", email="")
-    privacy = _notice_and_decision(moderator, category="privacy", channel="web", target="a", hours=10,
-                                   action="remove_content", ground="terms", legal_reference="Terms 4")
-    _notice_and_decision(moderator, category="harassment", channel="trusted_flagger", target="b", hours=20,
-                         action="suspend_account", ground="illegal", legal_reference="§ 238 StGB")
-    _notice_and_decision(moderator, category="spam", channel="web", target="c", hours=30,
-                         action="none", ground="", legal_reference="")
-    defamation = _notice_and_decision(moderator, category="defamation", channel="api", target="d", hours=40,
-                                      action="restrict_account", ground="illegal", legal_reference="§ 186 StGB")
-    Appeal.objects.create(decision=privacy, appellant="target", statement="No.", status="overturned",
-                          new_action="none", filed_at=datetime(2026, 3, 20, 9, tzinfo=UTC),
-                          decided_at=datetime(2026, 3, 22, 9, tzinfo=UTC), decided_by=moderator2,
-                          original_decider=moderator)
-    Appeal.objects.create(decision=defamation, appellant="reporter", statement="More.",
-                          filed_at=datetime(2026, 3, 25, 9, tzinfo=UTC), original_decider=moderator)
+    privacy = _notice_and_decision(
+        moderator,
+        category="privacy",
+        channel="web",
+        target="a",
+        hours=10,
+        action="remove_content",
+        ground="terms",
+        legal_reference="Terms 4",
+    )
+    _notice_and_decision(
+        moderator,
+        category="harassment",
+        channel="trusted_flagger",
+        target="b",
+        hours=20,
+        action="suspend_account",
+        ground="illegal",
+        legal_reference="§ 238 StGB",
+    )
+    _notice_and_decision(
+        moderator, category="spam", channel="web", target="c", hours=30, action="none", ground="", legal_reference=""
+    )
+    defamation = _notice_and_decision(
+        moderator,
+        category="defamation",
+        channel="api",
+        target="d",
+        hours=40,
+        action="restrict_account",
+        ground="illegal",
+        legal_reference="§ 186 StGB",
+    )
+    Appeal.objects.create(
+        decision=privacy,
+        appellant="target",
+        statement="No.",
+        status="overturned",
+        new_action="none",
+        filed_at=datetime(2026, 3, 20, 9, tzinfo=UTC),
+        decided_at=datetime(2026, 3, 22, 9, tzinfo=UTC),
+        decided_by=moderator2,
+        original_decider=moderator,
+    )
+    Appeal.objects.create(
+        decision=defamation,
+        appellant="reporter",
+        statement="More.",
+        filed_at=datetime(2026, 3, 25, 9, tzinfo=UTC),
+        original_decider=moderator,
+    )
     march = datetime(2026, 3, 12, tzinfo=UTC)
     ReporterStanding.objects.create(key="email:abc", suspended_at=march, suspended_until=march + timedelta(days=30))
     ReporterStanding.objects.create(key="ip:def", suspended_at=march, suspended_until=march + timedelta(hours=1))
@@ -59,12 +96,20 @@ def seeded_march(moderator, moderator2):
 
 EXPECTED = [
     (r.NOTICES, "Notices received", "total", 4),
-    (r.NOTICES, "Notices received by type of alleged illegal content",
-     "STATEMENT_CATEGORY_DATA_PROTECTION_AND_PRIVACY_VIOLATIONS", 1),
+    (
+        r.NOTICES,
+        "Notices received by type of alleged illegal content",
+        "STATEMENT_CATEGORY_DATA_PROTECTION_AND_PRIVACY_VIOLATIONS",
+        1,
+    ),
     (r.NOTICES, "Notices received by type of alleged illegal content", "STATEMENT_CATEGORY_CYBER_VIOLENCE", 1),
     (r.NOTICES, "Notices received by type of alleged illegal content", "STATEMENT_CATEGORY_SCAMS_AND_FRAUD", 1),
-    (r.NOTICES, "Notices received by type of alleged illegal content",
-     "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH", 1),
+    (
+        r.NOTICES,
+        "Notices received by type of alleged illegal content",
+        "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
+        1,
+    ),
     (r.NOTICES, "Notices received by type of alleged illegal content", "STATEMENT_CATEGORY_PROTECTION_OF_MINORS", 0),
     (r.NOTICES, "Notices submitted by trusted flaggers", "", 1),
     (r.NOTICES, "Actions taken on notices", "on the basis of the law", 2),

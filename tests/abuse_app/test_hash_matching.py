@@ -74,8 +74,9 @@ def test_index_finds_exactly_what_brute_force_finds():
 def test_csv_import_keeps_good_lines_and_names_bad_ones(tmp_path):
     good_pdq, good_md5 = "f" * 64, "0123456789abcdef0123456789abcdef"
     path = tmp_path / "bank.csv"
-    path.write_text(f"signal_type,signal,label\npdq,{good_pdq},A1\nvideo_md5,{good_md5.upper()},\n"
-                    "pdq,not-hex,\nsha1,abc,\n")
+    path.write_text(
+        f"signal_type,signal,label\npdq,{good_pdq},A1\nvideo_md5,{good_md5.upper()},\npdq,not-hex,\nsha1,abc,\n"
+    )
     out, err = StringIO(), StringIO()
     call_command("import_hash_bank", "ncmec", str(path), stdout=out, stderr=err)
     assert "2 added, 0 already there, 2 refused" in out.getvalue()
@@ -96,8 +97,9 @@ def test_api_match_opens_a_child_safety_case_and_keeps_no_image(host):
     known = hash_matching.pdq_of_image(encoded(picture(3)))
     hash_matching.bank_import_csv(name="known", text=f"kind,hash,label\npdq,{known},A2\n")
     near = hash_matching.pdq_of_image(encoded(picture(3).resize((256, 256)), "JPEG", quality=70))
-    response = host.post("/api/v1/media-checks/", {"pdq": near, "content_id": "photo-991",
-                                                  "target_account_id": "user-7"}, format="json")
+    response = host.post(
+        "/api/v1/media-checks/", {"pdq": near, "content_id": "photo-991", "target_account_id": "user-7"}, format="json"
+    )
     assert response.status_code == 200 and response.json()["match"] is True
     [match] = response.json()["matches"]
     assert match["bank"] == "known" and match["label"] == "A2" and match["distance"] <= 31

@@ -36,8 +36,7 @@ def test_report_form_intake_query_count_and_no_mail_before_the_queue(
 QUERIES = 15
 
 
-def test_the_acknowledgement_is_sent_once_with_the_status_link(client, django_capture_on_commit_callbacks,
-                                                              monkeypatch):
+def test_the_acknowledgement_is_sent_once_with_the_status_link(client, django_capture_on_commit_callbacks, monkeypatch):
     sent_args = []
     real_delay = abuse_tasks.send_notice_acknowledgement.delay
 

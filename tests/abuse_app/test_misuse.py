@@ -30,9 +30,7 @@ def _unfounded(moderator, n: int, email="troll@example.com"):
         )
 
 
-def test_misuse_warned_then_suspended_and_audited(
-    client, moderator, settings, django_capture_on_commit_callbacks
-):
+def test_misuse_warned_then_suspended_and_audited(client, moderator, settings, django_capture_on_commit_callbacks):
     settings.PORTAL_ABUSE_UNFOUNDED_WARN_AFTER = 2
     settings.PORTAL_ABUSE_UNFOUNDED_SUSPEND_AFTER = 3
     settings.PORTAL_ABUSE_SUSPENSION_DAYS = 30
@@ -53,9 +51,7 @@ def test_misuse_warned_then_suspended_and_audited(
     ).exists()
     # Further notices from that e-mail are refused with a clear message; nothing stored.
     before = Notice.objects.count()
-    response = client.post(
-        "/report/", report_data(reporter_email="troll@example.com"), REMOTE_ADDR="192.0.2.200"
-    )
+    response = client.post("/report/", report_data(reporter_email="troll@example.com"), REMOTE_ADDR="192.0.2.200")
     assert response.status_code == 400
     assert "not processing new reports from you until" in response.content.decode()
     assert Notice.objects.count() == before
@@ -103,8 +99,13 @@ def test_address_gets_only_a_short_cooldown_never_a_suspension(client, moderator
             submit(email="", name="", locations=f"https://app.example.com/nat/{i}", ip="198.51.100.99")
             case = Case.objects.open().get(target_display__endswith=f"/nat/{i}")
             services.case_decide(
-                case=case, actor=moderator, action="none", ground="", legal_reference="",
-                facts="A recipe.", manifestly_unfounded=True,
+                case=case,
+                actor=moderator,
+                action="none",
+                ground="",
+                legal_reference="",
+                facts="A recipe.",
+                manifestly_unfounded=True,
             )
         standing = ReporterStanding.objects.get(key="ip:" + tokens.pseudonymise("198.51.100.99"))
         assert standing.suspended_until == start + timedelta(hours=1)
@@ -128,8 +129,13 @@ def test_suspension_by_email_does_not_block_the_address(client, moderator, setti
             submit(email="troll@example.com", locations=f"https://app.example.com/t/{i}", ip="198.51.100.5")
             case = Case.objects.open().get(target_display__endswith=f"/t/{i}")
             services.case_decide(
-                case=case, actor=moderator, action="none", ground="", legal_reference="",
-                facts="A recipe.", manifestly_unfounded=True,
+                case=case,
+                actor=moderator,
+                action="none",
+                ground="",
+                legal_reference="",
+                facts="A recipe.",
+                manifestly_unfounded=True,
             )
     with time_machine.travel(datetime(2026, 5, 4, 13, 0, tzinfo=UTC), tick=False):
         assert ReporterStanding.objects.get(key__startswith="email:").is_suspended

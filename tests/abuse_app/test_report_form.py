@@ -34,9 +34,7 @@ def test_report_url_is_named_abuse_report_and_linked_from_pages(client):
     assert 'href="/report/"' in client.get("/").content.decode()
 
 
-def test_report_ordinary_full_path_receipt_email_case_and_status(
-    client, settings, django_capture_on_commit_callbacks
-):
+def test_report_ordinary_full_path_receipt_email_case_and_status(client, settings, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(URL, report_data(evidence=[upload("shot.png", PNG, "image/png")]))
     assert response.status_code == 302
@@ -85,9 +83,7 @@ def test_report_child_safety_lane_page_carries_the_minors_category(client):
     assert re.search(r'<input type="hidden" name="category" value="minors"', html), html
 
 
-def test_report_child_safety_full_path_priority_oncall_legal_hold(
-    client, settings, django_capture_on_commit_callbacks
-):
+def test_report_child_safety_full_path_priority_oncall_legal_hold(client, settings, django_capture_on_commit_callbacks):
     settings.PORTAL_ONCALL_EMAIL = "pager@example.com"
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(

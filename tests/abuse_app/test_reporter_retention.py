@@ -97,8 +97,12 @@ def test_purge_blanks_target_appellant_contact(moderator, moderator2):
     with time_machine.travel(DECIDED, tick=False):
         submitted = submit()
         decision = services.case_decide(
-            case=submitted.cases[0], actor=moderator, action="remove_content", ground="terms",
-            legal_reference="§1", facts="x",
+            case=submitted.cases[0],
+            actor=moderator,
+            action="remove_content",
+            ground="terms",
+            legal_reference="§1",
+            facts="x",
         )
         appeal = services.appeal_file(
             decision=decision, appellant="target", statement="Mine.", contact_email="owner@example.net"
@@ -115,8 +119,13 @@ def test_misuse_history_survives_the_purge(moderator, settings):
     with time_machine.travel(DECIDED, tick=False):
         submitted = submit(email="troll@example.com")
         services.case_decide(
-            case=submitted.cases[0], actor=moderator, action="none", ground="", legal_reference="",
-            facts="A recipe.", manifestly_unfounded=True,
+            case=submitted.cases[0],
+            actor=moderator,
+            action="none",
+            ground="",
+            legal_reference="",
+            facts="A recipe.",
+            manifestly_unfounded=True,
         )
     with time_machine.travel(AFTER_DUE, tick=False):
         services.reporter_identities_purge()

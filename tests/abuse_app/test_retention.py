@@ -35,9 +35,7 @@ def _decided_long_ago(case, moderator, days=200):
     Case.objects.filter(pk=case.pk).update(decided_at=old)
 
 
-def test_purge_deletes_only_evidence_past_appeal_window(
-    client, moderator, django_capture_on_commit_callbacks
-):
+def test_purge_deletes_only_evidence_past_appeal_window(client, moderator, django_capture_on_commit_callbacks):
     old = _case_with_evidence(client, "https://app.example.com/old")
     recent = _case_with_evidence(client, "https://app.example.com/recent")
     _case_with_evidence(client, "https://app.example.com/open")
@@ -93,7 +91,5 @@ def test_purged_evidence_download_explains_why(client, moderator, staff_client):
     _decided_long_ago(case, moderator)
     services.evidence_purge()
     evidence = Evidence.objects.get()
-    response = staff_client(moderator).get(
-        f"/admin/abuse_app/notice/evidence/{evidence.pk}/download/", follow=True
-    )
+    response = staff_client(moderator).get(f"/admin/abuse_app/notice/evidence/{evidence.pk}/download/", follow=True)
     assert "was deleted on" in response.content.decode()

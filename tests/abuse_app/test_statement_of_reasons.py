@@ -150,11 +150,20 @@ def test_indefinite_restriction_and_no_action_say_so(redress_settings, moderator
         submit(locations="https://app.example.com/b")
         first, second = Case.objects.order_by("id")
         indefinite = services.case_decide(
-            case=first, actor=moderator, action="remove_content", ground="illegal",
-            legal_reference="GDPR Art. 9", facts="Biometric data without consent.",
+            case=first,
+            actor=moderator,
+            action="remove_content",
+            ground="illegal",
+            legal_reference="GDPR Art. 9",
+            facts="Biometric data without consent.",
         )
         nothing = services.case_decide(
-            case=second, actor=moderator, action="none", ground="", legal_reference="", facts="Fine.",
+            case=second,
+            actor=moderator,
+            action="none",
+            ground="",
+            legal_reference="",
+            facts="Fine.",
         )
     assert indefinite.territorial_scope == "EU/EEA"  # the operator's default
     assert indefinite.statement()["duration"] == {"indefinite": True, "until": None}
@@ -170,8 +179,13 @@ def test_restriction_ending_in_the_past_refused_with_message(redress_settings, m
         submit()
         with pytest.raises(services.AbuseError, match="must end after today"):
             services.case_decide(
-                case=Case.objects.get(), actor=moderator, action="restrict_account", ground="terms",
-                legal_reference="§1", facts="x", restricted_until=date(2026, 3, 2),
+                case=Case.objects.get(),
+                actor=moderator,
+                action="restrict_account",
+                ground="terms",
+                legal_reference="§1",
+                facts="x",
+                restricted_until=date(2026, 3, 2),
             )
 
 

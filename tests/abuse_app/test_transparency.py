@@ -47,9 +47,7 @@ def _history(moderator, moderator2):
     )
     Decision.objects.filter(pk=first.pk).update(decided_at=cases[0].first_received_at + timedelta(hours=10))
     appeal = services.appeal_file(decision=first, appellant="target", statement="Mine.")
-    services.appeal_decide(
-        appeal=appeal, actor=moderator2, outcome=Appeal.Status.UPHELD, reasons="Still no consent."
-    )
+    services.appeal_decide(appeal=appeal, actor=moderator2, outcome=Appeal.Status.UPHELD, reasons="Still no consent.")
 
 
 def test_transparency_figures_count_notices_decisions_appeals(history):
@@ -69,9 +67,7 @@ def _day_range(day):
     from datetime import datetime, time
 
     tz = timezone.get_current_timezone()
-    return datetime.combine(day, time.min, tzinfo=tz), datetime.combine(
-        day + timedelta(days=1), time.min, tzinfo=tz
-    )
+    return datetime.combine(day, time.min, tzinfo=tz), datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
 
 
 def test_transparency_page_json_and_csv(client, history):
@@ -131,9 +127,25 @@ def test_transparency_numbers_right_aligned(client, history):
 # Every date parameter a person (or a fuzzer) can send: the page answers 200 with a form error, the
 # machine formats a 400 naming the rule; never a 500 (9999-12-31 overflowed "the day after").
 _ODD_DATES = [
-    "9999-12-31", "0001-01-01", "1999-12-31", "2100-01-01", "2026-02-30", "2026-13-01", "-2026-01-01",
-    "+2026-01-01", "20260101x", "2026-W01-1", "2026-01-01T00:00", "9" * 40, "", " ", "2026-01-01\u0660",
-    "%00", "2026-01-01\n", "0000-00-00", "2026-1-1",
+    "9999-12-31",
+    "0001-01-01",
+    "1999-12-31",
+    "2100-01-01",
+    "2026-02-30",
+    "2026-13-01",
+    "-2026-01-01",
+    "+2026-01-01",
+    "20260101x",
+    "2026-W01-1",
+    "2026-01-01T00:00",
+    "9" * 40,
+    "",
+    " ",
+    "2026-01-01\u0660",
+    "%00",
+    "2026-01-01\n",
+    "0000-00-00",
+    "2026-1-1",
 ]
 
 

@@ -183,9 +183,9 @@ def test_invalid_statement_fails_alone_and_the_rest_go(fake, moderator):
     assert {sor.puid_for(d) for d in good} == set(fake.statements)
     # Staff fix it and resend.
     Decision.objects.filter(pk=bad.pk).update(restricted_until=None)
-    assert services.transparency_db.statements_resend(
-        submissions=StatementSubmission.objects.all(), actor=moderator
-    ) == 1
+    assert (
+        services.transparency_db.statements_resend(submissions=StatementSubmission.objects.all(), actor=moderator) == 1
+    )
     assert tdb.statements_send_due().sent == 1
 
 
@@ -203,8 +203,13 @@ def test_disabled_by_default_sends_nothing(settings, moderator):
 
 
 def test_every_payload_is_free_of_personal_data(fake, moderator):
-    decisions = decide_many(moderator, 6) + decide_many(moderator, 2, action="suspend_account", ground="illegal",
-                                                       legal_reference="§ 201a StGB, see https://x.example/jane")
+    decisions = decide_many(moderator, 6) + decide_many(
+        moderator,
+        2,
+        action="suspend_account",
+        ground="illegal",
+        legal_reference="§ 201a StGB, see https://x.example/jane",
+    )
     tdb.statements_send_due()
     assert len(fake.received) == 8
     known = ["jane", "Jane Doe", "Alice", "Bob", "example.com", "example.org", "198.51.100", "203.0.113"]

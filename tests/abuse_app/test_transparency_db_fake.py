@@ -36,7 +36,9 @@ def fake():
 
 def call(fake, method, path, body=None, token=None):
     request = urllib.request.Request(
-        fake.url + path, method=method, data=json.dumps(body).encode() if body is not None else None,
+        fake.url + path,
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
         headers={"Authorization": f"Bearer {token or fake.token}", "Content-Type": "application/json"},
     )
     try:
@@ -58,8 +60,18 @@ def test_bad_token_is_401(fake):
 
 @pytest.mark.parametrize(
     "field",
-    ["decision_ground", "content_type", "category", "content_date", "application_date", "decision_facts",
-     "source_type", "automated_detection", "automated_decision", "puid"],
+    [
+        "decision_ground",
+        "content_type",
+        "category",
+        "content_date",
+        "application_date",
+        "decision_facts",
+        "source_type",
+        "automated_detection",
+        "automated_decision",
+        "puid",
+    ],
 )
 def test_required_field_missing_is_422(fake, field):
     status, body = call(fake, "POST", "/api/v1/statement", {k: v for k, v in GOOD.items() if k != field})

@@ -26,10 +26,18 @@ pytestmark = pytest.mark.django_db
         ("defamation", "terms", "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH", ["KEYWORD_DEFAMATION"]),
         ("illegal", "illegal", "STATEMENT_CATEGORY_NOT_SPECIFIED_NOTICE", None),
         ("illegal", "terms", "STATEMENT_CATEGORY_OTHER_VIOLATION_TC", None),
-        ("ai_misuse", "illegal", "STATEMENT_CATEGORY_DATA_PROTECTION_AND_PRIVACY_VIOLATIONS",
-         ["KEYWORD_BIOMETRIC_DATA_BREACH"]),
-        ("ai_misuse", "terms", "STATEMENT_CATEGORY_DATA_PROTECTION_AND_PRIVACY_VIOLATIONS",
-         ["KEYWORD_BIOMETRIC_DATA_BREACH"]),
+        (
+            "ai_misuse",
+            "illegal",
+            "STATEMENT_CATEGORY_DATA_PROTECTION_AND_PRIVACY_VIOLATIONS",
+            ["KEYWORD_BIOMETRIC_DATA_BREACH"],
+        ),
+        (
+            "ai_misuse",
+            "terms",
+            "STATEMENT_CATEGORY_DATA_PROTECTION_AND_PRIVACY_VIOLATIONS",
+            ["KEYWORD_BIOMETRIC_DATA_BREACH"],
+        ),
         ("spam", "illegal", "STATEMENT_CATEGORY_SCAMS_AND_FRAUD", None),
         ("spam", "terms", "STATEMENT_CATEGORY_SCAMS_AND_FRAUD", None),
         ("other", "illegal", "STATEMENT_CATEGORY_NOT_SPECIFIED_NOTICE", None),
@@ -55,10 +63,18 @@ def test_every_portal_category_is_mapped():
 @pytest.mark.parametrize(
     ("action", "field", "value", "end_field"),
     [
-        ("remove_content", "decision_visibility", ["DECISION_VISIBILITY_CONTENT_REMOVED"],
-         "end_date_visibility_restriction"),
-        ("restrict_account", "decision_provision", "DECISION_PROVISION_PARTIAL_SUSPENSION",
-         "end_date_service_restriction"),
+        (
+            "remove_content",
+            "decision_visibility",
+            ["DECISION_VISIBILITY_CONTENT_REMOVED"],
+            "end_date_visibility_restriction",
+        ),
+        (
+            "restrict_account",
+            "decision_provision",
+            "DECISION_PROVISION_PARTIAL_SUSPENSION",
+            "end_date_service_restriction",
+        ),
         ("suspend_account", "decision_account", "DECISION_ACCOUNT_SUSPENDED", "end_date_account_restriction"),
     ],
 )

@@ -27,8 +27,11 @@ class CreatingFace(FakeFace):
             ("POST", f"{API}/{GROUPS}/persons/(?P<person>{ID})/persistedfaces", self.add_person_face),
             ("POST", f"{API}/{LISTS}/persistedfaces", self.add_face_to_list),
             ("POST", f"{API}/persons", self.create_directory_person),
-            ("POST", f"{API}/persons/(?P<person>{ID})/recognitionModel/(?P<model>{ID})/persistedfaces",
-             self.add_directory_face),
+            (
+                "POST",
+                f"{API}/persons/(?P<person>{ID})/recognitionModel/(?P<model>{ID})/persistedfaces",
+                self.add_directory_face,
+            ),
             ("POST", f"{API}/detect", self.detect),
             ("PATCH", f"{API}/{GROUPS}/persons/(?P<person>{ID})", self.update_person),
             ("PATCH", f"{API}/persons/(?P<person>{ID})", self.update_directory_person),
@@ -41,8 +44,12 @@ class CreatingFace(FakeFace):
             return self._group_missing(kind)
         body = request.body or {}
         person_id = str(uuid.uuid4())
-        found["persons"][person_id] = {"personId": person_id, "name": body.get("name", ""),
-                                       "userData": body.get("userData", ""), "persistedFaceIds": []}
+        found["persons"][person_id] = {
+            "personId": person_id,
+            "name": body.get("name", ""),
+            "userData": body.get("userData", ""),
+            "persistedFaceIds": [],
+        }
         return Reply(200, {"personId": person_id})
 
     def add_person_face(self, request: FakeRequest, kind: str, group: str, person: str) -> Reply:
@@ -88,8 +95,9 @@ class CreatingFace(FakeFace):
         return Reply(202, headers={"Operation-Location": f"{API}/operations/{uuid.uuid4()}"})
 
     def detect(self, request: FakeRequest) -> Reply:
-        return Reply(200, [{"faceId": str(uuid.uuid4()), "faceRectangle": {"top": 1, "left": 1, "width": 9,
-                                                                             "height": 9}}])
+        return Reply(
+            200, [{"faceId": str(uuid.uuid4()), "faceRectangle": {"top": 1, "left": 1, "width": 9, "height": 9}}]
+        )
 
 
 class CreatingSpeech(FakeSpeech):
@@ -99,16 +107,22 @@ class CreatingSpeech(FakeSpeech):
             ("POST", r"/speechtotext/v3\.[12]/transcriptions", self.submit),
             ("POST", r"/speechtotext/datasets", self.create_dataset),
             ("POST", r"/speechtotext/datasets:upload", self.create_dataset),
-            ("PATCH", r"/speechtotext(?:/v3\.[12])?/(?P<collection>transcriptions|datasets)/(?P<item>[A-Za-z0-9\-]+)",
-             self.update),
+            (
+                "PATCH",
+                r"/speechtotext(?:/v3\.[12])?/(?P<collection>transcriptions|datasets)/(?P<item>[A-Za-z0-9\-]+)",
+                self.update,
+            ),
             *super().routes(),
         ]
 
     def _create(self, collection: str, request: FakeRequest) -> Reply:
         body: dict[str, Any] = request.body or {}
         item_id = self.add(collection, body.get("customProperties") or {}, body.get("displayName", "item"))
-        return Reply(201, self.items[collection][item_id],
-                     {"Location": f"{self.url}/speechtotext/{collection}/{item_id}?api-version={API_VERSION}"})
+        return Reply(
+            201,
+            self.items[collection][item_id],
+            {"Location": f"{self.url}/speechtotext/{collection}/{item_id}?api-version={API_VERSION}"},
+        )
 
     def submit(self, request: FakeRequest) -> Reply:
         return self._create("transcriptions", request)

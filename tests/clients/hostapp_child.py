@@ -16,8 +16,9 @@ from privacy_portal_client import PortalClient
 outbox, portal_url, api_key, connection_string, container = sys.argv[1:6]
 assert "django" not in sys.modules
 client = PortalClient(portal_url, api_key, outbox, autoflush=False)
-blobs = BlobServiceClient.from_connection_string(connection_string,
-                                                 _additional_pipeline_policies=[client.azure_policy()])
+blobs = BlobServiceClient.from_connection_string(
+    connection_string, _additional_pipeline_policies=[client.azure_policy()]
+)
 with client.subject(user_id="42", purpose="profile-photos"):
     blobs.get_blob_client(container, "users/42/killed.jpg").upload_blob(b"photo")
 print("uploaded", flush=True)  # the Azure call has returned; nothing was flushed

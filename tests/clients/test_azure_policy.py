@@ -18,8 +18,10 @@ def blobs(azurite, open_client):
     from azure.storage.blob import BlobServiceClient
 
     service = BlobServiceClient.from_connection_string(
-        azurite.connection_string, _additional_pipeline_policies=[open_client.azure_policy()],
-        max_single_put_size=1024, max_block_size=512,
+        azurite.connection_string,
+        _additional_pipeline_policies=[open_client.azure_policy()],
+        max_single_put_size=1024,
+        max_block_size=512,
     )
     container = service.get_container_client(f"c{id(open_client) % 10**8}")
     container.create_container()
@@ -99,8 +101,12 @@ def test_per_call_policy_on_an_azure_core_client_reads_the_id_from_the_answer(op
     from azure.core.rest import HttpRequest
 
     client = PipelineClient(creating_face.url, per_call_policies=[open_client.azure_policy()])
-    request = HttpRequest("POST", f"{creating_face.url}/face/v1.2/persongroups/app-users/persons",
-                          json={"name": "a"}, headers={"Ocp-Apim-Subscription-Key": creating_face.key})
+    request = HttpRequest(
+        "POST",
+        f"{creating_face.url}/face/v1.2/persongroups/app-users/persons",
+        json={"name": "a"},
+        headers={"Ocp-Apim-Subscription-Key": creating_face.key},
+    )
     with open_client.subject(user_id="42", purpose="face-verification"):
         answer = client.send_request(request)
     [record] = outbox_records(open_client)

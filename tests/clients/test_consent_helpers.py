@@ -25,14 +25,12 @@ class Clock:
 def portal(live_server, api_key, settings):
     settings.PORTAL_BASE_URL = live_server.url
     verify = purpose("face-verification")
-    consent.grant(purpose=verify, subject_kind="user_id", subject_value="42", method=Consent.Method.API,
-                  actor=None)
+    consent.grant(purpose=verify, subject_kind="user_id", subject_value="42", method=Consent.Method.API, actor=None)
     purpose("fraud-checks", requires_consent=False)
     _, raw = api_key("transmissions:write", "consents:read", "consents:write")
     proxy = SwitchableProxy(int(live_server.url.rsplit(":", 1)[1]))
     clock = Clock()
-    client = PortalClient(proxy.url, raw, ":memory:",
-                          autoflush=False, consent_ttl=30, clock=clock)
+    client = PortalClient(proxy.url, raw, ":memory:", autoflush=False, consent_ttl=30, clock=clock)
     yield client, proxy, clock, verify
     proxy.close()
 
@@ -47,8 +45,14 @@ def test_has_consent_asks_the_portal(portal):
 def test_answers_are_cached_briefly(portal):
     client, _, clock, verify = portal
     assert client.has_consent("42", "face-verification")
-    consent.withdraw(purpose=verify, subject_kind="user_id", subject_value="42", method=Consent.Method.API,
-                     actor=None, email="alice@example.com")
+    consent.withdraw(
+        purpose=verify,
+        subject_kind="user_id",
+        subject_value="42",
+        method=Consent.Method.API,
+        actor=None,
+        email="alice@example.com",
+    )
     clock.now += 29
     assert client.has_consent("42", "face-verification")  # still the cached answer
     clock.now += 2

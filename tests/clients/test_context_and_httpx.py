@@ -15,8 +15,11 @@ PERSONS = "/face/v1.2/persongroups/app-users/persons"
 
 
 def test_httpx_transport_records_and_refuses(open_client, creating_face, monkeypatch):
-    http = httpx.Client(transport=open_client.httpx_transport(), base_url=creating_face.url,
-                        headers={"Ocp-Apim-Subscription-Key": creating_face.key})
+    http = httpx.Client(
+        transport=open_client.httpx_transport(),
+        base_url=creating_face.url,
+        headers={"Ocp-Apim-Subscription-Key": creating_face.key},
+    )
     with open_client.subject(user_id="42", purpose="face-verification"):
         person = http.post(PERSONS, json={"name": "a"}).json()["personId"]
     [record] = outbox_records(open_client)
@@ -33,8 +36,11 @@ def test_httpx_transport_records_and_refuses(open_client, creating_face, monkeyp
 def test_async_tasks_each_keep_their_subject(open_client, creating_face):
     async def create(user_id: str) -> str:
         with open_client.subject(user_id=user_id, purpose="face-verification"):
-            async with httpx.AsyncClient(transport=open_client.httpx_async_transport(), base_url=creating_face.url,
-                                         headers={"Ocp-Apim-Subscription-Key": creating_face.key}) as http:
+            async with httpx.AsyncClient(
+                transport=open_client.httpx_async_transport(),
+                base_url=creating_face.url,
+                headers={"Ocp-Apim-Subscription-Key": creating_face.key},
+            ) as http:
                 await asyncio.sleep(0)  # interleave the tasks
                 return (await http.post(PERSONS, json={"name": user_id})).json()["personId"]
 
@@ -84,6 +90,8 @@ def test_the_package_imports_without_django():
     import subprocess
     import sys
 
-    code = ("import sys, privacy_portal_client; "
-            "assert not any(m == 'django' or m.startswith('django.') for m in sys.modules), 'django imported'")
+    code = (
+        "import sys, privacy_portal_client; "
+        "assert not any(m == 'django' or m.startswith('django.') for m in sys.modules), 'django imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, env={"PATH": "/usr/bin"})

@@ -99,8 +99,7 @@ kind = "azure_ledger"
 def portal_client(live_server, api_key, tmp_path):
     verify = purpose("face-verification")
     for user in USERS:
-        consent.grant(purpose=verify, subject_kind="user_id", subject_value=user, method=Consent.Method.API,
-                      actor=None)
+        consent.grant(purpose=verify, subject_kind="user_id", subject_value=user, method=Consent.Method.API, actor=None)
     _, raw = api_key("transmissions:write", "consents:read")
     client = PortalClient(live_server.url, raw, tmp_path / "outbox.sqlite3", autoflush=False)
     yield client
@@ -111,25 +110,40 @@ def send_everything(client, azurite, container, face, speech, vi, user):
     """What the host app does for one user; not a line of ledger code."""
     from azure.storage.blob import BlobServiceClient
 
-    blobs = BlobServiceClient.from_connection_string(azurite.connection_string,
-                                                     _additional_pipeline_policies=[client.azure_policy()])
+    blobs = BlobServiceClient.from_connection_string(
+        azurite.connection_string, _additional_pipeline_policies=[client.azure_policy()]
+    )
     session = requests.Session()
     session.mount("http://", client.requests_adapter())
     http = httpx.Client(transport=client.httpx_transport())
     face_headers = {"Ocp-Apim-Subscription-Key": face.key}
     with client.subject(user_id=user, purpose="face-verification"):
         blobs.get_blob_client(container, f"users/{user}/selfie.jpg").upload_blob(b"\xff\xd8 a face")
-        person = session.post(f"{face.url}/face/v1.2/persongroups/app-users/persons", headers=face_headers,
-                              json={"name": "someone", "userData": f"user:{user}"}).json()["personId"]
-        session.post(f"{face.url}/face/v1.2/persongroups/app-users/persons/{person}/persistedfaces",
-                     headers=face_headers, json={"url": "https://example.com/selfie.jpg"}).raise_for_status()
-        http.post(f"{speech.url}/speechtotext/transcriptions:submit", params={"api-version": "2024-11-15"},
-                  headers={"Ocp-Apim-Subscription-Key": speech.key},
-                  json={"contentUrls": ["https://example.com/a.wav"], "locale": "en-US", "displayName": "note",
-                        "customProperties": {"user_id": user}}).raise_for_status()
-        session.post(f"{vi.url}/{vi.location}/Accounts/{vi.account_id}/Videos",
-                     params={"name": "clip", "externalId": f"user-{user}-clip.mp4",
-                             "accessToken": vi_token(vi)}).raise_for_status()
+        person = session.post(
+            f"{face.url}/face/v1.2/persongroups/app-users/persons",
+            headers=face_headers,
+            json={"name": "someone", "userData": f"user:{user}"},
+        ).json()["personId"]
+        session.post(
+            f"{face.url}/face/v1.2/persongroups/app-users/persons/{person}/persistedfaces",
+            headers=face_headers,
+            json={"url": "https://example.com/selfie.jpg"},
+        ).raise_for_status()
+        http.post(
+            f"{speech.url}/speechtotext/transcriptions:submit",
+            params={"api-version": "2024-11-15"},
+            headers={"Ocp-Apim-Subscription-Key": speech.key},
+            json={
+                "contentUrls": ["https://example.com/a.wav"],
+                "locale": "en-US",
+                "displayName": "note",
+                "customProperties": {"user_id": user},
+            },
+        ).raise_for_status()
+        session.post(
+            f"{vi.url}/{vi.location}/Accounts/{vi.account_id}/Videos",
+            params={"name": "clip", "externalId": f"user-{user}-clip.mp4", "accessToken": vi_token(vi)},
+        ).raise_for_status()
 
 
 def test_ledger_complete_by_construction_and_deletion_erases_everything(
@@ -146,8 +160,13 @@ def test_ledger_complete_by_construction_and_deletion_erases_everything(
     before = azure_scan.run()
     assert before.errors == [] and before.scanned == 8 and before.orphans == []
 
-    request = PrivacyRequest.objects.create(kind="deletion", status=PrivacyRequest.Status.APPROVED,
-                                            email=USERS["42"], verified_at=_now(), approved_at=_now())
+    request = PrivacyRequest.objects.create(
+        kind="deletion",
+        status=PrivacyRequest.Status.APPROVED,
+        email=USERS["42"],
+        verified_at=_now(),
+        approved_at=_now(),
+    )
     request = local.run_local(request, sleep=lambda seconds: None)
     assert request.status == PrivacyRequest.Status.COMPLETED, request.attention_reason
 

@@ -26,8 +26,9 @@ HERE = Path(__file__).resolve().parent
 def portal(live_server, api_key, settings):
     settings.PORTAL_BASE_URL = live_server.url
     for slug in ("profile-photos", "face-verification"):
-        consent.grant(purpose=purpose(slug), subject_kind="user_id", subject_value="42",
-                      method=Consent.Method.API, actor=None)
+        consent.grant(
+            purpose=purpose(slug), subject_kind="user_id", subject_value="42", method=Consent.Method.API, actor=None
+        )
     _, raw = api_key("transmissions:write", "consents:read", "consents:write")
     proxy = SwitchableProxy(int(live_server.url.rsplit(":", 1)[1]))
     yield proxy, raw
@@ -48,8 +49,9 @@ def container(azurite):
 def blob_service(azurite, client):
     from azure.storage.blob import BlobServiceClient
 
-    return BlobServiceClient.from_connection_string(azurite.connection_string,
-                                                    _additional_pipeline_policies=[client.azure_policy()])
+    return BlobServiceClient.from_connection_string(
+        azurite.connection_string, _additional_pipeline_policies=[client.azure_policy()]
+    )
 
 
 def test_records_reach_the_ledger_once_however_often_they_are_sent(portal, azurite, container, tmp_path):
@@ -62,9 +64,9 @@ def test_records_reach_the_ledger_once_however_often_they_are_sent(portal, azuri
     sent_records = [record for _, record in client.outbox.due(100)]
     assert client.flush().sent == 3
     rows = Transmission.objects.order_by("resource_id")
-    assert [(r.service, r.resource_kind, r.resource_id, r.parent_ids, r.subject_value, r.purpose)
-            for r in rows] == [("blob", "blob", f"users/42/{n}.jpg", {"container": container}, "42",
-                                "profile-photos") for n in range(3)]
+    assert [(r.service, r.resource_kind, r.resource_id, r.parent_ids, r.subject_value, r.purpose) for r in rows] == [
+        ("blob", "blob", f"users/42/{n}.jpg", {"container": container}, "42", "profile-photos") for n in range(3)
+    ]
     assert all(r.consent_id for r in rows)
     for record in sent_records:  # the portal's answer was lost: the same records go again
         client.outbox.add(record)
@@ -74,8 +76,7 @@ def test_records_reach_the_ledger_once_however_often_they_are_sent(portal, azuri
 
 def test_portal_down_for_100_uploads_then_up_makes_100_rows(portal, azurite, container, tmp_path):
     proxy, key = portal
-    client = PortalClient(proxy.url, key, tmp_path / "outbox.sqlite3", autoflush=False, consent_ttl=3600,
-                          batch_size=40)
+    client = PortalClient(proxy.url, key, tmp_path / "outbox.sqlite3", autoflush=False, consent_ttl=3600, batch_size=40)
     blobs = blob_service(azurite, client)
     assert client.may_send(Subject("user_id", "42", "profile-photos"))  # consent cached while the portal is up
     proxy.up = False
@@ -97,9 +98,18 @@ def test_a_killed_process_loses_nothing(portal, azurite, container, tmp_path):
     proxy, key = portal
     outbox = tmp_path / "outbox.sqlite3"
     child = subprocess.Popen(
-        [sys.executable, str(HERE / "hostapp_child.py"), str(outbox), proxy.url, key,
-         azurite.connection_string, container],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            str(HERE / "hostapp_child.py"),
+            str(outbox),
+            proxy.url,
+            key,
+            azurite.connection_string,
+            container,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "PYTHONPATH": ""},
     )
     try:
@@ -113,8 +123,11 @@ def test_a_killed_process_loses_nothing(portal, azurite, container, tmp_path):
     restarted = PortalClient(proxy.url, key, outbox, autoflush=False)
     assert restarted.flush().sent == 1
     row = Transmission.objects.get()
-    assert (row.resource_id, row.parent_ids, row.subject_value) == ("users/42/killed.jpg", {"container": container},
-                                                                     "42")
+    assert (row.resource_id, row.parent_ids, row.subject_value) == (
+        "users/42/killed.jpg",
+        {"container": container},
+        "42",
+    )
 
 
 def test_the_background_flusher_sends_and_a_last_flush_runs_on_close(portal, azurite, container, tmp_path):
@@ -133,9 +146,15 @@ def test_the_background_flusher_sends_and_a_last_flush_runs_on_close(portal, azu
 def test_a_record_refused_for_good_is_kept_aside_and_the_rest_is_sent(portal, tmp_path):
     proxy, key = portal
     client = PortalClient(proxy.url, key, tmp_path / "outbox.sqlite3", autoflush=False)
-    base = {"service": "blob", "account": "devstoreaccount1", "resource_kind": "blob",
-            "parent_ids": {"container": "media"}, "subject_kind": "user_id", "purpose": "profile-photos",
-            "payload_kind": "image"}
+    base = {
+        "service": "blob",
+        "account": "devstoreaccount1",
+        "resource_kind": "blob",
+        "parent_ids": {"container": "media"},
+        "subject_kind": "user_id",
+        "purpose": "profile-photos",
+        "payload_kind": "image",
+    }
     client.outbox.add({**base, "client_id": "pc-ok", "resource_id": "a.jpg", "subject_value": "42"})
     # consent withdrawn (or never given) by the time the record is flushed
     client.outbox.add({**base, "client_id": "pc-no", "resource_id": "b.jpg", "subject_value": "7"})
@@ -150,9 +169,18 @@ def test_a_record_refused_for_good_is_kept_aside_and_the_rest_is_sent(portal, tm
 def test_a_revoked_key_keeps_the_records_for_later(portal, tmp_path):
     proxy, _ = portal
     client = PortalClient(proxy.url, "pk_revoked", tmp_path / "outbox.sqlite3", autoflush=False)
-    client.outbox.add({"client_id": "pc-1", "service": "blob", "account": "a", "resource_kind": "blob",
-                       "resource_id": "x", "subject_value": "42", "purpose": "profile-photos",
-                       "payload_kind": "image"})
+    client.outbox.add(
+        {
+            "client_id": "pc-1",
+            "service": "blob",
+            "account": "a",
+            "resource_kind": "blob",
+            "resource_id": "x",
+            "subject_value": "42",
+            "purpose": "profile-photos",
+            "payload_kind": "image",
+        }
+    )
     result = client.flush()
     assert result.sent == 0 and result.pending == 1 and "401" in result.error
 

@@ -91,8 +91,12 @@ def new_page(browser, live_server, settings, request) -> Iterator[Callable]:
             posted.setdefault(name, response.status)
 
     def _make(locale: str = "en-GB", viewport: dict | None = None):
-        context = browser.new_context(locale=locale, viewport=viewport or DESKTOP, base_url=live_server.url,
-                                      extra_http_headers={"Accept-Language": f"{locale},{locale[:2]};q=0.9"})
+        context = browser.new_context(
+            locale=locale,
+            viewport=viewport or DESKTOP,
+            base_url=live_server.url,
+            extra_http_headers={"Accept-Language": f"{locale},{locale[:2]};q=0.9"},
+        )
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()
@@ -166,7 +170,6 @@ def check_a11y(axe_source) -> Callable:
         return result
 
     return _check
-
 
 
 @pytest.fixture

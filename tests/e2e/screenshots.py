@@ -45,9 +45,11 @@ STEPS = {
     "officer": ("2fa", "dashboard", "approve"),
 }
 FULL = {"access-package", "report-decide", "officer-approve"}  # the whole page matters here
-TOTP_CODE = ("from django_otp.oath import TOTP; from django_otp.plugins.otp_totp.models import TOTPDevice as D; "
-             "d = D.objects.filter(user__username='officer', confirmed=False).latest('pk'); "
-             "print(f'{TOTP(d.bin_key, d.step, d.t0, d.digits, d.drift).token():06d}')")
+TOTP_CODE = (
+    "from django_otp.oath import TOTP; from django_otp.plugins.otp_totp.models import TOTPDevice as D; "
+    "d = D.objects.filter(user__username='officer', confirmed=False).latest('pk'); "
+    "print(f'{TOTP(d.bin_key, d.step, d.t0, d.digits, d.drift).token():06d}')"
+)
 
 
 class Camera:
@@ -60,10 +62,10 @@ class Camera:
         def _shot(step: str) -> None:
             if step in STEPS[journey]:
                 self.save(page, f"{journey}-{step}")
+
         return _shot
 
     def save(self, page, name: str) -> None:
-
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         original = page.viewport_size
         for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
@@ -122,8 +124,10 @@ def deletion_approved_by_officer(stack: Stack, new_page, camera: Camera, work: P
     admin_login(officer, stack)
     officer.goto(invite)
     officer.wait_for_url("**/account/2fa/setup/**")
-    officer.evaluate("document.querySelectorAll('main img, #content img, svg, code, .secret')"
-                     ".forEach(el => el.style.filter = 'blur(6px)')")  # the enrolment secret is not for a picture
+    officer.evaluate(
+        "document.querySelectorAll('main img, #content img, svg, code, .secret')"
+        ".forEach(el => el.style.filter = 'blur(6px)')"
+    )  # the enrolment secret is not for a picture
     shot("2fa")
     officer.fill("#id_code", stack.manage("shell", "-c", TOTP_CODE).strip().splitlines()[-1])
     officer.click("input[type=submit]")
@@ -187,7 +191,8 @@ def report(stack: Stack, new_page, camera: Camera) -> None:
     reporter.locator("textarea[name=locations]").fill("https://app.example/posts/2231")
     reporter.locator("textarea[name=explanation]").fill("This post publishes my home address and threatens me.")
     reporter.locator("input[type=file][name=evidence]").set_input_files(
-        files=[{"name": "screenshot.png", "mimeType": "image/png", "buffer": evidence_png()}])
+        files=[{"name": "screenshot.png", "mimeType": "image/png", "buffer": evidence_png()}]
+    )
     reporter.locator("input[name=reporter_email]").fill(REPORTER)
     reporter.locator("input[name=good_faith]").check()
     shot("form")
@@ -248,14 +253,25 @@ def main() -> int:
         print(f"Starting `make run` on {stack.url} (log: {stack.log}) …", flush=True)
         stack.start()
         try:
-            stack.manage("createsuperuser", "--noinput", "--username", OFFICER, "--email", "officer@example.com",
-                         env={"DJANGO_SUPERUSER_PASSWORD": OFFICER_PASSWORD})
+            stack.manage(
+                "createsuperuser",
+                "--noinput",
+                "--username",
+                OFFICER,
+                "--email",
+                "officer@example.com",
+                env={"DJANGO_SUPERUSER_PASSWORD": OFFICER_PASSWORD},
+            )
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
 
                 def new_page():
-                    context = browser.new_context(locale="en-GB", viewport=DESKTOP, accept_downloads=True,
-                                                  extra_http_headers={"Accept-Language": "en-GB,en;q=0.9"})
+                    context = browser.new_context(
+                        locale="en-GB",
+                        viewport=DESKTOP,
+                        accept_downloads=True,
+                        extra_http_headers={"Accept-Language": "en-GB,en;q=0.9"},
+                    )
                     context.set_default_timeout(20_000)
                     return context.new_page()
 

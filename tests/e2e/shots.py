@@ -13,8 +13,14 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 MAX_SHOT_HEIGHT = 1800
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
 ]
 
 
@@ -27,8 +33,11 @@ def nearly_same(a, b) -> bool:
 
     if a.size != b.size:
         return False
-    diff = ImageChops.difference(a.convert("RGB"), b.convert("RGB")).convert("L").point(
-        lambda value: 255 if value > 48 else 0)
+    diff = (
+        ImageChops.difference(a.convert("RGB"), b.convert("RGB"))
+        .convert("L")
+        .point(lambda value: 255 if value > 48 else 0)
+    )
     changed = diff.histogram()[255]
     return changed <= 0.02 * a.size[0] * a.size[1]
 
@@ -43,8 +52,14 @@ def save_screenshot(page, path: Path, width: int, height: int) -> None:
         previous_bytes = path.read_bytes()
         with Image.open(path) as committed:
             previous = committed.convert("RGB")
-    page.screenshot(path=str(path), full_page=True, scale="css", animations="disabled", caret="hide",
-                    clip={"x": 0, "y": 0, "width": width, "height": height})
+    page.screenshot(
+        path=str(path),
+        full_page=True,
+        scale="css",
+        animations="disabled",
+        caret="hide",
+        clip={"x": 0, "y": 0, "width": width, "height": height},
+    )
     with Image.open(path) as image:
         small = image.convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT)
     if previous is not None and nearly_same(previous, small):

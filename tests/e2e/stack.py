@@ -31,10 +31,27 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SEPARATOR = "\n" + "-" * 79 + "\n"
 # What the test process carries that must not reach the stack: it runs on its own defaults.
-_FOREIGN = ("DJANGO_", "PORTAL_", "CELERY_", "DATABASE_URL", "CACHE_URL", "REDIS_URL", "EMAIL_URL", "SECRET_KEY",
-            "ALLOWED_HOSTS", "MAKEFLAGS", "MAKELEVEL", "MFLAGS", "PORT")
-LIMITS = {"PORTAL_REQUEST_RATE": "1000/hour", "PORTAL_REQUEST_EMAIL_RATE": "1000/day",
-          "PORTAL_ABUSE_IP_RATE": "1000/day", "PORTAL_ABUSE_EMAIL_RATE": "1000/day"}
+_FOREIGN = (
+    "DJANGO_",
+    "PORTAL_",
+    "CELERY_",
+    "DATABASE_URL",
+    "CACHE_URL",
+    "REDIS_URL",
+    "EMAIL_URL",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "MAKEFLAGS",
+    "MAKELEVEL",
+    "MFLAGS",
+    "PORT",
+)
+LIMITS = {
+    "PORTAL_REQUEST_RATE": "1000/hour",
+    "PORTAL_REQUEST_EMAIL_RATE": "1000/day",
+    "PORTAL_ABUSE_IP_RATE": "1000/day",
+    "PORTAL_ABUSE_EMAIL_RATE": "1000/day",
+}
 
 
 def free_port() -> int:
@@ -62,8 +79,14 @@ class Stack:
         self.var.mkdir(parents=True, exist_ok=True)
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
-                ["make", "--no-print-directory", "run", f"PORT={self.port}"], cwd=ROOT, env=self.env,
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+                ["make", "--no-print-directory", "run", f"PORT={self.port}"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -87,8 +110,14 @@ class Stack:
 
     def manage(self, *args: str, env: dict[str, str] | None = None) -> str:
         """A management command with the stack's settings, as an operator runs it beside `make run`."""
-        done = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "manage.py", *args], cwd=ROOT,
-                              env={**self.env, **(env or {})}, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "python"), "manage.py", *args],
+            cwd=ROOT,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if done.returncode:
             raise StackError(f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
         return done.stdout
@@ -126,8 +155,9 @@ class Mailbox:
                 found.append(((path.name, index), message))  # type: ignore[arg-type]
         return found
 
-    def wait(self, to: str, pattern: str, timeout: float = 90, stack: Stack | None = None,
-             attachments: bool = False) -> EmailMessage:
+    def wait(
+        self, to: str, pattern: str, timeout: float = 90, stack: Stack | None = None, attachments: bool = False
+    ) -> EmailMessage:
         """The next message to ``to`` whose text matches ``pattern`` (a regular expression).
 
         ``attachments=True``: only a message that carries files (a receipt, not the e-mails before it).
@@ -145,8 +175,9 @@ class Mailbox:
             if time.monotonic() > deadline:
                 seen = [(str(m["To"]), str(m["Subject"])) for _, m in self.messages()]
                 log = stack.tail() if stack else ""
-                raise StackError(f"no e-mail to {to} matching {pattern!r} within {timeout:.0f} s; "
-                                 f"mail so far: {seen}\n{log}")
+                raise StackError(
+                    f"no e-mail to {to} matching {pattern!r} within {timeout:.0f} s; mail so far: {seen}\n{log}"
+                )
             time.sleep(0.3)
 
 

@@ -27,7 +27,8 @@ def test_abuse_report_with_evidence_from_home(page, check_a11y, screenshot):
     page.get_by_label("Where is it?").fill("https://app.example/posts/42")
     page.get_by_label("What happened?").fill("This post publishes my home address and threatens me.")
     page.locator("input[type=file][name=evidence]").set_input_files(
-        files=[{"name": "screenshot.png", "mimeType": "image/png", "buffer": _png_bytes()}])
+        files=[{"name": "screenshot.png", "mimeType": "image/png", "buffer": _png_bytes()}]
+    )
     page.get_by_label("Your e-mail").fill("reporter@example.net")
     page.locator("input[name=good_faith]").check()
     page.get_by_role("button", name="Send report").click()

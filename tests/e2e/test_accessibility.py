@@ -7,9 +7,19 @@ from tests.e2e.conftest import DESKTOP, PHONE
 from tests.portal.policy import ensure_default_policy
 
 PUBLIC_PAGES = [
-    "/", "/privacy/", "/privacy/v/1/", "/requests/new/access/", "/requests/new/deletion/", "/requests/find/",
-    "/consent/", "/report/", "/report/?lane=child-safety", "/transparency/",
-    "/requests/verify/not-a-real-token/", "/requests/status/not-a-real-token/", "/no-such-page/",
+    "/",
+    "/privacy/",
+    "/privacy/v/1/",
+    "/requests/new/access/",
+    "/requests/new/deletion/",
+    "/requests/find/",
+    "/consent/",
+    "/report/",
+    "/report/?lane=child-safety",
+    "/transparency/",
+    "/requests/verify/not-a-real-token/",
+    "/requests/status/not-a-real-token/",
+    "/no-such-page/",
 ]
 
 

@@ -6,14 +6,15 @@ from requests_app import consent, ledger
 from requests_app.models import Consent, ConsentPurpose, PrivacyRequest
 from tests.requests_app.azure_helpers import face_store_toml
 
-NOTICE = ("We send the photos you upload to Microsoft's Face service to find the faces in them and to "
-          "recognise you in new photos. We keep a face template for as long as you keep this feature on.")
+NOTICE = (
+    "We send the photos you upload to Microsoft's Face service to find the faces in them and to "
+    "recognise you in new photos. We keep a face template for as long as you keep this feature on."
+)
 
 
 @pytest.fixture
 def face_purpose(transactional_db):
-    purpose = ConsentPurpose.objects.create(slug="face-tagging", title="Face tagging in photos",
-                                            services=["face"])
+    purpose = ConsentPurpose.objects.create(slug="face-tagging", title="Face tagging in photos", services=["face"])
     consent.publish_notice(purpose=purpose, text=NOTICE, actor="system")
     return purpose
 
@@ -41,11 +42,17 @@ def test_consent_grant_and_withdraw(page, live_server, face_purpose, check_a11y,
     check_a11y(page, context="consent granted")
 
     # The host app sends Alice's photo to Face under this consent (recorded in the ledger).
-    ledger.record_transmission(client_id="upload-1", service="face", account="https://face.example",
-                               resource_kind="person", resource_id="0e3c8d4a-5f1b-4a7e-9c2d-1b2a3c4d5e6f",
-                               subject_value="1",
-                               purpose="face-tagging", payload_kind="image",
-                               parent_ids={"person_group": "users"})
+    ledger.record_transmission(
+        client_id="upload-1",
+        service="face",
+        account="https://face.example",
+        resource_kind="person",
+        resource_id="0e3c8d4a-5f1b-4a7e-9c2d-1b2a3c4d5e6f",
+        subject_value="1",
+        purpose="face-tagging",
+        payload_kind="image",
+        parent_ids={"person_group": "users"},
+    )
 
     page.get_by_role("button", name="Withdraw my consent").click()
     granted.refresh_from_db()
@@ -68,15 +75,25 @@ def face_store(tmp_path, settings, fake_face):
 def test_gpc_signal_withdraws_a_sale_purpose_and_erases_its_azure_data(page, live_server, face_store, fake_face):
     from requests_app.engine import services as engine
 
-    ads = ConsentPurpose.objects.create(slug="ad-personalisation", title="Personalised ads from your photos",
-                                        services=["face"], sale_or_sharing=True)
-    consent.publish_notice(purpose=ads, text="We share what Face finds in your photos with ad partners.",
-                           actor="system")
+    ads = ConsentPurpose.objects.create(
+        slug="ad-personalisation", title="Personalised ads from your photos", services=["face"], sale_or_sharing=True
+    )
+    consent.publish_notice(
+        purpose=ads, text="We share what Face finds in your photos with ad partners.", actor="system"
+    )
     consent.grant(purpose=ads, subject_kind="user_id", subject_value="1", method="api", actor=None)
     person, _ = fake_face.add_person("app-users", user_data="")
-    ledger.record_transmission(client_id="ads-1", service="face", account=fake_face.url, resource_kind="person",
-                               resource_id=person, parent_ids={"person_group": "app-users"}, subject_value="1",
-                               purpose="ad-personalisation", payload_kind="image")
+    ledger.record_transmission(
+        client_id="ads-1",
+        service="face",
+        account=fake_face.url,
+        resource_kind="person",
+        resource_id=person,
+        parent_ids={"person_group": "app-users"},
+        subject_value="1",
+        purpose="ad-personalisation",
+        payload_kind="image",
+    )
     # The browser's Global Privacy Control setting, as chromium sends it with every request.
     page.set_extra_http_headers({"Accept-Language": "en-GB,en;q=0.9", "Sec-GPC": "1"})
 

@@ -33,8 +33,9 @@ def test_a_wrong_code_is_an_error_at_the_field(new_page, live_server, host_store
     from django.utils import timezone
 
     now = timezone.now()
-    request = PrivacyRequest.objects.create(kind="access", status="approved", email=ALICE, verified_at=now,
-                                            approved_at=now)
+    request = PrivacyRequest.objects.create(
+        kind="access", status="approved", email=ALICE, verified_at=now, approved_at=now
+    )
     with TestCase.captureOnCommitCallbacks(execute=True):
         local.run_local(request)
     page = new_page(viewport=viewport)
@@ -74,21 +75,41 @@ def test_a_wrong_code_is_an_error_at_the_field(new_page, live_server, host_store
 def signed(settings, tmp_path, transactional_db):
     settings.PORTAL_RECEIPT_KEY_FILE = str(tmp_path / "receipt-signing-keys.json")
     settings.PORTAL_RECEIPT_KEY_CREATE_ON_FIRST_USE = True
-    return receipt.sign({
-        "receipt_version": 2, "reference": "PR-7KQ2-M9XD", "kind": "deletion",
-        "received_at": "2026-11-30T09:12:03.112233+00:00",
-        "completed_at": "2026-12-07T00:21:44.781855+00:00",
-        "issued_by": {"app": "Example App", "operator": "Example Ltd"},
-        "stores": [
-            {"store": "app-db", "kind": "sql", "status": "done", "found": 11, "erased": 9, "anonymised": 2,
-             "found_by_table": {"accounts_user": 1, "media_photo": 3, "forum_comment": 2},
-             "erased_at": "2026-12-07T00:21:40.000001+00:00", "verified_gone": True,
-             "verified_at": "2026-12-07T00:21:44.781855+00:00"},
-            {"store": "uploads", "kind": "files", "status": "done", "found": 2, "erased": 2, "anonymised": 0,
-             "erased_at": "2026-12-07T00:21:41+00:00", "verified_gone": True,
-             "verified_at": "2026-12-07T00:21:44+00:00"},
-        ],
-    })
+    return receipt.sign(
+        {
+            "receipt_version": 2,
+            "reference": "PR-7KQ2-M9XD",
+            "kind": "deletion",
+            "received_at": "2026-11-30T09:12:03.112233+00:00",
+            "completed_at": "2026-12-07T00:21:44.781855+00:00",
+            "issued_by": {"app": "Example App", "operator": "Example Ltd"},
+            "stores": [
+                {
+                    "store": "app-db",
+                    "kind": "sql",
+                    "status": "done",
+                    "found": 11,
+                    "erased": 9,
+                    "anonymised": 2,
+                    "found_by_table": {"accounts_user": 1, "media_photo": 3, "forum_comment": 2},
+                    "erased_at": "2026-12-07T00:21:40.000001+00:00",
+                    "verified_gone": True,
+                    "verified_at": "2026-12-07T00:21:44.781855+00:00",
+                },
+                {
+                    "store": "uploads",
+                    "kind": "files",
+                    "status": "done",
+                    "found": 2,
+                    "erased": 2,
+                    "anonymised": 0,
+                    "erased_at": "2026-12-07T00:21:41+00:00",
+                    "verified_gone": True,
+                    "verified_at": "2026-12-07T00:21:44+00:00",
+                },
+            ],
+        }
+    )
 
 
 @SIZES
@@ -102,8 +123,10 @@ def test_receipt_html_reads_on_a_phone_with_human_times(new_page, signed, viewpo
     if viewport is PHONE:
         # Each store is a card with labelled lines, not a six-column table squeezed to 390 px.
         assert page.locator("table.stores thead").evaluate("el => el.getBoundingClientRect().height") <= 1
-        labels = page.locator("table.stores tbody tr").first.locator("td").evaluate_all(
-            "cells => cells.map(td => getComputedStyle(td, '::before').content)"
+        labels = (
+            page.locator("table.stores tbody tr")
+            .first.locator("td")
+            .evaluate_all("cells => cells.map(td => getComputedStyle(td, '::before').content)")
         )
         assert '"Deleted"' in labels, labels
 

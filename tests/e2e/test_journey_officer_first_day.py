@@ -23,8 +23,6 @@ def _code(device: TOTPDevice) -> str:
     return f"{TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token():06d}"
 
 
-
-
 @pytest.fixture
 def demo_stores(tmp_path, settings, sqlite_host, media_root):
     settings.PORTAL_STORES_FILE = str(write_stores(tmp_path / "stores.toml", sqlite_host, media_root))
@@ -38,7 +36,10 @@ def _require_2fa(settings):
 
 def test_privacy_officer_first_day(new_page, officer, demo_stores):
     request = PrivacyRequest.objects.create(
-        kind="deletion", status="verified", email=ALICE, verified_at=timezone.now(),
+        kind="deletion",
+        status="verified",
+        email=ALICE,
+        verified_at=timezone.now(),
         due_at=timezone.now() + timedelta(days=3),
     )
     page = new_page(viewport=DESKTOP)

@@ -44,17 +44,19 @@ def _png() -> bytes:
     return out.getvalue()
 
 
-
-
 def _staff_page(new_page, live_server, user):
     client = Client()
     login_staff(client, user)
     page = new_page(viewport=DESKTOP)
-    page.context.add_cookies([{
-        "name": settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        "url": live_server.url,
-    }])
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
     return page
 
 

@@ -48,8 +48,15 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     running = Stack(tmp_path_factory.mktemp("journeys") / "var").start()
     try:
         # A privacy officer's account, made the way the README says (createsuperuser).
-        running.manage("createsuperuser", "--noinput", "--username", OFFICER, "--email", "officer@example.com",
-                       env={"DJANGO_SUPERUSER_PASSWORD": OFFICER_PASSWORD})
+        running.manage(
+            "createsuperuser",
+            "--noinput",
+            "--username",
+            OFFICER,
+            "--email",
+            "officer@example.com",
+            env={"DJANGO_SUPERUSER_PASSWORD": OFFICER_PASSWORD},
+        )
         yield running
     finally:
         running.stop()
@@ -79,8 +86,12 @@ def journey(browser, stack, request) -> Iterator[Callable]:
         locale = LOCALES[lang]
         # fr arrives with an English browser and picks French with the site's language switch.
         header = "en-GB,en;q=0.9" if lang == "fr" else f"{locale},{lang};q=0.9"
-        context = browser.new_context(locale=locale, viewport=size or DESKTOP, accept_downloads=True,
-                                      extra_http_headers={"Accept-Language": header})
+        context = browser.new_context(
+            locale=locale,
+            viewport=size or DESKTOP,
+            accept_downloads=True,
+            extra_http_headers={"Accept-Language": header},
+        )
         context.set_default_timeout(15_000)
         contexts.append(context)
         page = context.new_page()
@@ -114,14 +125,6 @@ def journey(browser, stack, request) -> Iterator[Callable]:
     for name in marker.args if marker else ():
         assert name in posted, f"the journey says it submits {name!r} but the browser never POSTed to it"
         assert posted[name] < 400, f"the browser's POST to {name!r} was answered {posted[name]}"
-
-
-
-
-
-
-
-
 
 
 def test_worker_emails_link_to_the_web(stack):
@@ -254,11 +257,12 @@ def test_child_safety_report(journey, stack, lang, size):
     look(page)
 
 
-
-
 @pytest.mark.submits("request-new-deletion", "request-verify", "receipt-verify")
-@pytest.mark.parametrize(("lang", "size", "address"), [(*LANGUAGES[0], BOB), (*LANGUAGES[1], CAROL),
-                                                        (*LANGUAGES[2], NOBODY)], ids=["en", "de", "fr"])
+@pytest.mark.parametrize(
+    ("lang", "size", "address"),
+    [(*LANGUAGES[0], BOB), (*LANGUAGES[1], CAROL), (*LANGUAGES[2], NOBODY)],
+    ids=["en", "de", "fr"],
+)
 def test_deletion_with_staff_approval_to_verified_receipt(journey, stack, lang, size, address, tmp_path):
     """(b) Deletion → a privacy officer approves in the admin → receipt on the status page → verified.
 

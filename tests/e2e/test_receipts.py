@@ -11,11 +11,15 @@ from requests_app.engine import receipt
 def signed_receipt(settings, tmp_path, transactional_db) -> bytes:
     settings.PORTAL_RECEIPT_KEY_FILE = str(tmp_path / "receipt-signing-keys.json")
     settings.PORTAL_RECEIPT_KEY_CREATE_ON_FIRST_USE = True
-    document, signature = receipt.sign({
-        "receipt_version": 2, "reference": "PR-7KQ2-M9XD", "kind": "deletion",
-        "completed_at": "2026-12-01T10:00:00+00:00",
-        "stores": [{"store": "app-db", "found": 11, "erased": 9, "anonymised": 2, "verified_gone": True}],
-    })
+    document, signature = receipt.sign(
+        {
+            "receipt_version": 2,
+            "reference": "PR-7KQ2-M9XD",
+            "kind": "deletion",
+            "completed_at": "2026-12-01T10:00:00+00:00",
+            "stores": [{"store": "app-db", "found": 11, "erased": 9, "anonymised": 2, "verified_gone": True}],
+        }
+    )
     return receipt.as_json(document, signature)
 
 

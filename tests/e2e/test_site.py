@@ -38,8 +38,10 @@ def test_home_skip_link_is_first_and_focus_visible(page):
 def test_privacy_policy_accessible_with_microsoft_links_and_screenshot(page, policy, check_a11y, screenshot):
     page.goto("/privacy/")
     assert page.get_by_role("heading", level=1).inner_text().startswith("Privacy policy of")
-    assert page.get_by_role("link", name="Microsoft Privacy Statement").first.get_attribute(
-        "href") == "https://privacy.microsoft.com/privacystatement"
+    assert (
+        page.get_by_role("link", name="Microsoft Privacy Statement").first.get_attribute("href")
+        == "https://privacy.microsoft.com/privacystatement"
+    )
     assert page.locator('a[href="https://msrc.microsoft.com/report/abuse"]').count() >= 1
     check_a11y(page)
     screenshot(page, "privacy-policy")

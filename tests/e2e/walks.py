@@ -49,7 +49,10 @@ def wait_for_state(page, stack: Stack, state: str) -> None:
         "state => { const s = document.querySelector('#state'); if (s && s.dataset.status === state) return true;"
         " if (!window.__reloading) { window.__reloading = true; setTimeout(() => location.reload(), 700); }"
         " return false; }",
-        arg=state, timeout=WORK_TIMEOUT * 1000, polling=300)
+        arg=state,
+        timeout=WORK_TIMEOUT * 1000,
+        polling=300,
+    )
     assert page.locator("#state").get_attribute("data-status") == state, stack.tail()
 
 

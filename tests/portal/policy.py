@@ -14,7 +14,12 @@ def ensure_default_policy() -> PolicyVersion:
     """Version 1 in every shipped language, as the migrations leave it; returns the English one."""
     for language, body in DEFAULT_POLICY.items():
         if not PolicyVersion.objects.filter(version=1, language=language).exists():
-            PolicyVersion.objects.create(version=1, language=language, effective_date=timezone.localdate(),
-                                         summary_of_changes="First version.", body=body,
-                                         published_at=timezone.now())
+            PolicyVersion.objects.create(
+                version=1,
+                language=language,
+                effective_date=timezone.localdate(),
+                summary_of_changes="First version.",
+                body=body,
+                published_at=timezone.now(),
+            )
     return PolicyVersion.objects.get(version=1, language="en")

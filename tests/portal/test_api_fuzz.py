@@ -45,10 +45,12 @@ def api_schema(db, keep_test_connection):
 
     # The coverage phase (hundreds of boundary cases per operation) is left to manual runs:
     # `schemathesis run` against a dev server. CI runs the schema's examples plus bounded fuzzing.
-    config = SchemathesisConfig.from_dict({
-        "phases": {"coverage": {"enabled": False}, "stateful": {"enabled": False}},
-        "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
-    })
+    config = SchemathesisConfig.from_dict(
+        {
+            "phases": {"coverage": {"enabled": False}, "stateful": {"enabled": False}},
+            "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
+        }
+    )
     return schemathesis.openapi.from_wsgi("/api/schema/?format=json", application, config=config)
 
 
@@ -62,9 +64,17 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.filter_too_much, HealthCheck.data_too_large])
+@settings(
+    max_examples=MAX_EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
+)
 def test_api_operation_survives_fuzzing(case, host_app_key):
     if case.media_type in FORM_TYPES and not isinstance(case.body, dict | NotSet):
         # A form body is always key=value pairs; the test client cannot even encode a non-object.

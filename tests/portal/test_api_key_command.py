@@ -183,8 +183,9 @@ def test_admin_refuses_a_duplicate_active_name(staff_client, admin_user):
 
 def test_admin_creates_through_the_same_service(staff_client, admin_user):
     client = staff_client(admin_user)
-    response = client.post("/admin/portal/apikey/add/", {"name": "from-admin", "scopes": ["consents:read"]},
-                           follow=True)
+    response = client.post(
+        "/admin/portal/apikey/add/", {"name": "from-admin", "scopes": ["consents:read"]}, follow=True
+    )
     assert response.status_code == 200
     key = ApiKey.objects.get(name="from-admin")
     event = AuditEvent.objects.get(action="api_key.created")

@@ -17,8 +17,17 @@ pytestmark = pytest.mark.django_db
 
 def _events(n: int = 5) -> list[AuditEvent]:
     with time_machine.travel("2026-12-01 10:00:00+00:00", tick=False):
-        events = [audit.record(subject_type="privacy_request", subject_id=i, action="request.received",
-                               actor="requester", to_status="unverified", data={"n": i}) for i in range(n)]
+        events = [
+            audit.record(
+                subject_type="privacy_request",
+                subject_id=i,
+                action="request.received",
+                actor="requester",
+                to_status="unverified",
+                data={"n": i},
+            )
+            for i in range(n)
+        ]
     audit_chain.seal()
     return events
 
@@ -43,13 +52,18 @@ def test_verify_audit_catches_an_edited_row_and_names_it(capsys):
     call_command("verify_audit")
     assert "OK: 5 event(s)" in capsys.readouterr().out
     _raw_update(events[2].pk, reason="nothing happened here")
-    with pytest.raises(CommandError, match=rf"BROKEN after 2 good event\(s\): event seq 3 \(id {events[2].pk}, "
-                                           r"request.received.*was changed after it was written"):
+    with pytest.raises(
+        CommandError,
+        match=rf"BROKEN after 2 good event\(s\): event seq 3 \(id {events[2].pk}, "
+        r"request.received.*was changed after it was written",
+    ):
         call_command("verify_audit")
 
 
-@pytest.mark.parametrize("field, value", [("action", "request.canceled"), ("actor_label", "someone else"),
-                                          ("data", {"n": 99}), ("subject_id", "77")])
+@pytest.mark.parametrize(
+    "field, value",
+    [("action", "request.canceled"), ("actor_label", "someone else"), ("data", {"n": 99}), ("subject_id", "77")],
+)
 def test_any_edited_field_breaks_the_chain(field, value):
     events = _events()
     _raw_update(events[1].pk, **{field: value})
@@ -124,8 +138,13 @@ def test_concurrent_writers_and_sealers_keep_one_chain():
         try:
             for i in range(10):
                 with TestCase.captureOnCommitCallbacks(execute=True):
-                    audit.record(subject_type="privacy_request", subject_id=n, action="request.noted",
-                                 actor="system", data={"i": i})
+                    audit.record(
+                        subject_type="privacy_request",
+                        subject_id=n,
+                        action="request.noted",
+                        actor="system",
+                        data={"i": i},
+                    )
                 audit_chain.seal()
         finally:
             connections.close_all()

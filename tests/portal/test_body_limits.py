@@ -69,8 +69,11 @@ def _clean_cache():
 def test_declared_oversize_api_body_is_413_without_reading(settings):
     stream = UnreadableInput()
     status, headers, content = call_wsgi(
-        "POST", "/api/v1/privacy-requests/", stream,
-        CONTENT_TYPE="application/json", CONTENT_LENGTH=str(settings.PORTAL_MAX_JSON_BYTES + 1),
+        "POST",
+        "/api/v1/privacy-requests/",
+        stream,
+        CONTENT_TYPE="application/json",
+        CONTENT_LENGTH=str(settings.PORTAL_MAX_JSON_BYTES + 1),
     )
     assert status == 413
     assert stream.reads == 0
@@ -80,8 +83,11 @@ def test_declared_oversize_api_body_is_413_without_reading(settings):
 def test_declared_oversize_form_body_is_413_without_reading(settings):
     stream = UnreadableInput()
     status, _headers, content = call_wsgi(
-        "POST", "/requests/find/", stream,
-        CONTENT_TYPE="application/x-www-form-urlencoded", CONTENT_LENGTH=str(settings.PORTAL_MAX_FORM_BYTES + 1),
+        "POST",
+        "/requests/find/",
+        stream,
+        CONTENT_TYPE="application/x-www-form-urlencoded",
+        CONTENT_LENGTH=str(settings.PORTAL_MAX_FORM_BYTES + 1),
     )
     assert status == 413
     assert stream.reads == 0
@@ -91,13 +97,19 @@ def test_declared_oversize_form_body_is_413_without_reading(settings):
 def test_report_form_takes_evidence_sized_bodies_other_forms_do_not(settings):
     """The report form's limit is the evidence limit: a 20 MB declared body is not refused up front."""
     length = str(10 * 1024 * 1024)
-    status, _h, _c = call_wsgi("POST", "/requests/find/", UnreadableInput(),
-                               CONTENT_TYPE="multipart/form-data; boundary=x", CONTENT_LENGTH=length)
+    status, _h, _c = call_wsgi(
+        "POST",
+        "/requests/find/",
+        UnreadableInput(),
+        CONTENT_TYPE="multipart/form-data; boundary=x",
+        CONTENT_LENGTH=length,
+    )
     assert status == 413
     # No CSRF cookie: refused by the CSRF check, still without reading the body.
     stream = UnreadableInput()
-    status, _h, _c = call_wsgi("POST", "/report/", stream,
-                               CONTENT_TYPE="multipart/form-data; boundary=x", CONTENT_LENGTH=length)
+    status, _h, _c = call_wsgi(
+        "POST", "/report/", stream, CONTENT_TYPE="multipart/form-data; boundary=x", CONTENT_LENGTH=length
+    )
     assert status == 403
     assert stream.reads == 0
 
@@ -124,7 +136,11 @@ def test_oversize_upload_is_413_and_never_reaches_the_temp_dir(settings, tmp_pat
     payload = encode_multipart(BOUNDARY, {"category": "privacy", "evidence": big})
     stream = CountingInput(payload)
     status, _headers, content = call_wsgi(
-        "POST", "/report/", stream, CONTENT_TYPE=MULTIPART_CONTENT, CONTENT_LENGTH=str(len(payload)),
+        "POST",
+        "/report/",
+        stream,
+        CONTENT_TYPE=MULTIPART_CONTENT,
+        CONTENT_LENGTH=str(len(payload)),
     )
     assert status == 413, content[:300]
     assert stream.bytes_read == 0
@@ -140,8 +156,12 @@ def test_chunked_body_is_cut_off_at_the_limit(settings):
     settings.PORTAL_MAX_FORM_BYTES = 16 * 1024
     stream = CountingInput(b"a=" + b"b" * 100_000)
     status, _headers, _content = call_wsgi(
-        "POST", "/requests/find/", stream, CONTENT_TYPE="application/x-www-form-urlencoded",
-        HTTP_TRANSFER_ENCODING="chunked", **{"wsgi.input_terminated": True},
+        "POST",
+        "/requests/find/",
+        stream,
+        CONTENT_TYPE="application/x-www-form-urlencoded",
+        HTTP_TRANSFER_ENCODING="chunked",
+        **{"wsgi.input_terminated": True},
     )
     assert status == 413
     assert stream.bytes_read == 16 * 1024 + 1
@@ -150,8 +170,12 @@ def test_chunked_body_is_cut_off_at_the_limit(settings):
 def test_chunked_body_within_the_limit_reaches_the_view(settings):
     stream = CountingInput(b"email=a%40example.com")
     status, _headers, _content = call_wsgi(
-        "POST", "/requests/find/", stream, CONTENT_TYPE="application/x-www-form-urlencoded",
-        HTTP_TRANSFER_ENCODING="chunked", **{"wsgi.input_terminated": True},
+        "POST",
+        "/requests/find/",
+        stream,
+        CONTENT_TYPE="application/x-www-form-urlencoded",
+        HTTP_TRANSFER_ENCODING="chunked",
+        **{"wsgi.input_terminated": True},
     )
     assert status == 403  # read (within the limit), then the CSRF check: no cookie
     assert stream.bytes_read == len(b"email=a%40example.com")
@@ -160,15 +184,20 @@ def test_chunked_body_within_the_limit_reaches_the_view(settings):
 @pytest.mark.parametrize("length", ["abc", "-5", "1e9"])
 def test_bad_content_length_is_a_400(length):
     status, _headers, _content = call_wsgi(
-        "POST", "/api/v1/privacy-requests/", UnreadableInput(), CONTENT_TYPE="application/json", CONTENT_LENGTH=length,
+        "POST",
+        "/api/v1/privacy-requests/",
+        UnreadableInput(),
+        CONTENT_TYPE="application/json",
+        CONTENT_LENGTH=length,
     )
     assert status == 400
 
 
 def _multipart_with_raw_field(name: str, raw: bytes) -> bytes:
     return (
-        f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n".encode()
-        + raw + f"\r\n--{BOUNDARY}--\r\n".encode()
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+        + raw
+        + f"\r\n--{BOUNDARY}--\r\n".encode()
     )
 
 

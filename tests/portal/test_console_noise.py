@@ -27,9 +27,11 @@ def test_routine_beat_tasks_are_lowered_to_debug():
     assert {"portal.record_worker_heartbeat", "requests.engine.sweep"} <= routine
     assert "requests.engine.run_retention" not in routine  # daily: worth a line
     quiet = QuietRoutineTasks()
-    for logger, text in [("celery.app.trace", "Task requests.engine.sweep[1-2] succeeded in 0.01s: None"),
-                         ("celery.worker.strategy", "Task portal.record_worker_heartbeat[3] received"),
-                         ("celery.beat", "Scheduler: Sending due task engine-sweep (requests.engine.sweep)")]:
+    for logger, text in [
+        ("celery.app.trace", "Task requests.engine.sweep[1-2] succeeded in 0.01s: None"),
+        ("celery.worker.strategy", "Task portal.record_worker_heartbeat[3] received"),
+        ("celery.beat", "Scheduler: Sending due task engine-sweep (requests.engine.sweep)"),
+    ]:
         record = _record(logger, text)
         assert quiet.filter(record) is False
         assert record.levelno == logging.DEBUG
@@ -39,12 +41,22 @@ def test_routine_beat_tasks_are_lowered_to_debug():
 
 
 def test_commands_on_a_never_migrated_database_say_migrate_in_one_line(tmp_path):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings", "PORTAL_VAR_DIR": str(tmp_path),
-           "DJANGO_DEBUG": "true"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "PORTAL_VAR_DIR": str(tmp_path),
+        "DJANGO_DEBUG": "true",
+    }
     for name in ("DATABASE_URL", "CACHE_URL", "CELERY_BROKER_URL"):
         env.pop(name, None)
-    done = subprocess.run([sys.executable, "manage.py", "erase_subject", "--email", "ann@example.com"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "erase_subject", "--email", "ann@example.com"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1
     assert "Traceback" not in done.stderr and "AXES" not in done.stderr
     assert done.stderr.strip().splitlines() == [
@@ -70,8 +82,9 @@ def test_graceful_passes_one_sigterm_to_its_command_only(tmp_path):
         time.sleep(0.3)  # a second signal, if any, would arrive now
         open({str(log)!r}, "w").write(",".join(map(str, got)))
     """)
-    launcher = subprocess.Popen([sys.executable, "-m", "portal.graceful", sys.executable, "-c", child],
-                                cwd=ROOT, start_new_session=True)
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "portal.graceful", sys.executable, "-c", child], cwd=ROOT, start_new_session=True
+    )
     try:
         for _ in range(200):
             if log.exists() and log.read_text() == "ready":
@@ -86,7 +99,8 @@ def test_graceful_passes_one_sigterm_to_its_command_only(tmp_path):
     assert log.read_text() == str(int(signal.SIGTERM))
 
 
-@pytest.mark.parametrize("line", [line for line in (ROOT / "Procfile").read_text().splitlines()
-                                  if line.startswith("worker:")])
+@pytest.mark.parametrize(
+    "line", [line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("worker:")]
+)
 def test_procfile_worker_runs_under_graceful(line):
     assert "-m portal.graceful" in line

@@ -18,12 +18,34 @@ from portal.email_address import is_valid_email_address
 
 pytestmark = pytest.mark.django_db
 
-VALID = ["alice@example.com", "a.b+c@sub.example.co.uk", "x@localhost", "o'neil@example.com",
-         "!#$%&'*+/=?^_`{|}~-@example.com", "a@b-c.example"]
-INVALID = ['"<script>alert(1)</script>"@example.com', '"=HYPERLINK(1)"@example.com', '"a b"@example.com',
-           "a@[127.0.0.1]", "a b@example.com", "a@-example.com", "a@example-.com", "a@exa_mple.com",
-           "@example.com", "a@", "a@@example.com", "ä@example.com", "a@exämple.com", "a\n@example.com",
-           "a@" + "x" * 64 + ".com", "a" * 250 + "@e.com", "a@example.com\n", "a@.example.com"]
+VALID = [
+    "alice@example.com",
+    "a.b+c@sub.example.co.uk",
+    "x@localhost",
+    "o'neil@example.com",
+    "!#$%&'*+/=?^_`{|}~-@example.com",
+    "a@b-c.example",
+]
+INVALID = [
+    '"<script>alert(1)</script>"@example.com',
+    '"=HYPERLINK(1)"@example.com',
+    '"a b"@example.com',
+    "a@[127.0.0.1]",
+    "a b@example.com",
+    "a@-example.com",
+    "a@example-.com",
+    "a@exa_mple.com",
+    "@example.com",
+    "a@",
+    "a@@example.com",
+    "ä@example.com",
+    "a@exämple.com",
+    "a\n@example.com",
+    "a@" + "x" * 64 + ".com",
+    "a" * 250 + "@e.com",
+    "a@example.com\n",
+    "a@.example.com",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -48,23 +70,37 @@ MESSAGE = "characters e-mail forms do not accept"
 
 
 def test_report_form_refuses_a_quoted_local_part(client):
-    response = client.post("/report/", {"category": "privacy", "locations": "https://app.example.com/p/1",
-                                        "explanation": "x", "reporter_name": "A", "reporter_email": QUOTED,
-                                        "good_faith": "on"})
+    response = client.post(
+        "/report/",
+        {
+            "category": "privacy",
+            "locations": "https://app.example.com/p/1",
+            "explanation": "x",
+            "reporter_name": "A",
+            "reporter_email": QUOTED,
+            "good_faith": "on",
+        },
+    )
     assert MESSAGE in response.content.decode()
 
 
 def test_abuse_api_refuses_a_quoted_local_part(client):
-    body = {"category": "harassment", "locations": ["https://app.example.com/u/42"], "explanation": "x",
-            "good_faith": True, "reporter_email": QUOTED}
+    body = {
+        "category": "harassment",
+        "locations": ["https://app.example.com/u/42"],
+        "explanation": "x",
+        "good_faith": True,
+        "reporter_email": QUOTED,
+    }
     response = client.post("/api/v1/abuse-reports/", json.dumps(body), content_type="application/json")
     assert response.status_code == 400
     assert MESSAGE in response.content.decode()
 
 
 def test_privacy_request_form_and_api_refuse_a_quoted_local_part(client):
-    page = client.post("/requests/new/access/", {"email": QUOTED, "jurisdiction": "gdpr", "confirm": "on",
-                                                 "id_username": "alice1"})
+    page = client.post(
+        "/requests/new/access/", {"email": QUOTED, "jurisdiction": "gdpr", "confirm": "on", "id_username": "alice1"}
+    )
     assert MESSAGE in page.content.decode()
     body = {"kind": "access", "email": QUOTED, "jurisdiction": "gdpr", "identifiers": {"username": "alice1"}}
     api = client.post("/api/v1/privacy-requests/", json.dumps(body), content_type="application/json")
@@ -79,9 +115,9 @@ def test_text_part_is_not_html_escaped(settings, tmp_path):
     (folder / "probe.txt").write_text("Reason: {{ reason }}\nLink: {{ base_url }}/x")
     (folder / "probe.html").write_text("<p>{{ reason }}</p>")
     settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
-    subject, text, html = mail.render("probe", {"reason": 'Links "here" <b> & \'there\''})
-    assert subject == 'Re: Links "here" <b> & \'there\''
-    assert 'Reason: Links "here" <b> & \'there\'' in text
+    subject, text, html = mail.render("probe", {"reason": "Links \"here\" <b> & 'there'"})
+    assert subject == "Re: Links \"here\" <b> & 'there'"
+    assert "Reason: Links \"here\" <b> & 'there'" in text
     assert "&quot;" not in text and "&lt;" not in text and "&amp;" not in text
     assert "&quot;here&quot; &lt;b&gt; &amp;" in html
 
@@ -89,10 +125,16 @@ def test_text_part_is_not_html_escaped(settings, tmp_path):
 def test_abuse_api_status_url_ignores_the_host_header(client, settings):
     settings.PORTAL_BASE_URL = "https://portal.example.org"
     settings.ALLOWED_HOSTS = ["*"]
-    body = {"category": "harassment", "locations": ["https://app.example.com/u/42"], "explanation": "x",
-            "good_faith": True, "reporter_email": "alice@example.com"}
-    response = client.post("/api/v1/abuse-reports/", json.dumps(body), content_type="application/json",
-                           HTTP_HOST="evil.example")
+    body = {
+        "category": "harassment",
+        "locations": ["https://app.example.com/u/42"],
+        "explanation": "x",
+        "good_faith": True,
+        "reporter_email": "alice@example.com",
+    }
+    response = client.post(
+        "/api/v1/abuse-reports/", json.dumps(body), content_type="application/json", HTTP_HOST="evil.example"
+    )
     assert response.status_code == 201, response.content
     assert response.json()["status_url"].startswith("https://portal.example.org/report/status/")
 
@@ -100,10 +142,16 @@ def test_abuse_api_status_url_ignores_the_host_header(client, settings):
 def test_no_absolute_url_is_built_from_the_request():
     """One helper (portal.mail.absolute) builds absolute URLs, from PORTAL_BASE_URL."""
     root = Path(__file__).resolve().parents[2]
-    offenders = [str(path.relative_to(root)) for app in ("portal", "requests_app", "abuse_app")
-                 for path in (root / app).rglob("*.py") if path.name not in ("settings.py", "mail.py")
-                 and any(built in path.read_text() for built in ("build_absolute_uri", "PORTAL_BASE_URL +",
-                                                                 "{settings.PORTAL_BASE_URL}"))]
+    offenders = [
+        str(path.relative_to(root))
+        for app in ("portal", "requests_app", "abuse_app")
+        for path in (root / app).rglob("*.py")
+        if path.name not in ("settings.py", "mail.py")
+        and any(
+            built in path.read_text()
+            for built in ("build_absolute_uri", "PORTAL_BASE_URL +", "{settings.PORTAL_BASE_URL}")
+        )
+    ]
     assert offenders == []
 
 

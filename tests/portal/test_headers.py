@@ -45,7 +45,8 @@ def test_every_public_page_keeps_the_one_referrer_policy(client, db):
             checked.append(pattern.name)
             assert response["Referrer-Policy"] == "same-origin", pattern.name
     assert {"abuse-status", "abuse-appeal", "abuse-target-decision", "request-status", "consent-purpose"} <= set(
-        checked)
+        checked
+    )
 
 
 @pytest.mark.parametrize("url", ["/", "/privacy/", "/admin/login/", "/api/docs/"])
@@ -78,11 +79,17 @@ insecure = Client().get("/privacy/", HTTP_HOST="portal.example")
 print("REDIRECT", insecure.status_code, insecure.get("Location", ""))
 """
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL")}
-    env.update(DJANGO_SETTINGS_MODULE="portal.settings", DJANGO_DEBUG="false", ALLOWED_HOSTS="portal.example",
-               SECRET_KEY="k" * 20 + "production-like-secret-for-this-test-0123456789",
-               PORTAL_VAR_DIR=str(tmp_path), PORTAL_PLAIN_STATIC="true")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=120)
+    env.update(
+        DJANGO_SETTINGS_MODULE="portal.settings",
+        DJANGO_DEBUG="false",
+        ALLOWED_HOSTS="portal.example",
+        SECRET_KEY="k" * 20 + "production-like-secret-for-this-test-0123456789",
+        PORTAL_VAR_DIR=str(tmp_path),
+        PORTAL_PLAIN_STATIC="true",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     out = result.stdout
     assert "STATUS 200" in out, out + result.stderr[-3000:]
     assert "H Strict-Transport-Security = max-age=31536000; includeSubDomains; preload" in out

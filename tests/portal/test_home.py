@@ -11,8 +11,13 @@ def test_home_names_app_operator_and_four_choices(client, settings):
     html = client.get("/").content.decode()
     assert "Your data at Snapster" in html and "Snap GmbH" in html
     assert 'href="mailto:privacy@snap.example"' in html
-    for text in ("Get a copy of my data", "Delete my data", "Manage my consent", "Report abuse",
-                 "Check a request I made"):
+    for text in (
+        "Get a copy of my data",
+        "Delete my data",
+        "Manage my consent",
+        "Report abuse",
+        "Check a request I made",
+    ):
         assert text in html
     assert not re.search(r'class="choice"[^>]*href="#', html)  # every choice leads to a real page
 

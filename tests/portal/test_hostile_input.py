@@ -29,8 +29,21 @@ pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 PATTERNS = public_patterns()
 NESTED_ARRAY = "[" * 5000 + "]" * 5000
 NESTED_OBJECT = '{"a":' * 5000 + "1" + "}" * 5000
-QUERY_NAMES = ["subject", "subject_kind", "purpose", "from", "to", "format", "lane", "category", "next",
-               "page", "q", "language", "reference"]
+QUERY_NAMES = [
+    "subject",
+    "subject_kind",
+    "purpose",
+    "from",
+    "to",
+    "format",
+    "lane",
+    "category",
+    "next",
+    "page",
+    "q",
+    "language",
+    "reference",
+]
 LIMIT = 64 * 1024  # the size limits are lowered for the test: the mechanism, not the megabytes
 
 
@@ -102,12 +115,17 @@ def _bodies(fields: list[str]) -> list[tuple[str, bytes | str]]:
     form_nested = "&".join(f"{name}={'%5B' * 5000}{'%5D' * 5000}" for name in fields[:5])
     form_nested += "&receipt=" + "%5B" * 5000 + "%5D" * 5000
     boundary = "XyZ"
-    multipart = "".join(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\na\x00b\r\n' for name in fields
-    ) + f"--{boundary}--\r\n"
-    multipart_bad = "".join(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n' for name in fields[:3]
-    ).encode() + b"\xff\xfe\x00" + f"\r\n--{boundary}--\r\n".encode()
+    multipart = (
+        "".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\na\x00b\r\n' for name in fields)
+        + f"--{boundary}--\r\n"
+    )
+    multipart_bad = (
+        "".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n' for name in fields[:3]
+        ).encode()
+        + b"\xff\xfe\x00"
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     return [
         ("application/json", NESTED_ARRAY),
         ("application/json", NESTED_OBJECT),
@@ -155,8 +173,11 @@ def _queries() -> list[str]:
 
 
 def _tracebacks(records) -> list[str]:
-    return [f"{r.name}: {r.getMessage()[:200]}" for r in records
-            if r.exc_info or "Traceback" in r.getMessage() or r.levelno >= logging.ERROR]
+    return [
+        f"{r.name}: {r.getMessage()[:200]}"
+        for r in records
+        if r.exc_info or "Traceback" in r.getMessage() or r.levelno >= logging.ERROR
+    ]
 
 
 @pytest.mark.parametrize("route, pattern", PATTERNS, ids=[p.name or r for r, p in PATTERNS])
@@ -203,8 +224,17 @@ def _api(client, bearer, path, body, content_type="application/json"):
     return client.generic("POST", path, body, content_type=content_type, HTTP_AUTHORIZATION=f"Bearer {bearer}")
 
 
-@pytest.mark.parametrize("path", ["/api/v1/privacy-requests/", "/api/v1/abuse-reports/", "/api/v1/transmissions/",
-                                  "/api/v1/consents/", "/api/v1/consents/withdraw/", "/api/v1/consents/links/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/privacy-requests/",
+        "/api/v1/abuse-reports/",
+        "/api/v1/transmissions/",
+        "/api/v1/consents/",
+        "/api/v1/consents/withdraw/",
+        "/api/v1/consents/links/",
+    ],
+)
 def test_nested_json_is_400_saying_how_deep(client, bearer, path, caplog):
     response = _api(client, bearer, path, NESTED_ARRAY)
     assert response.status_code == 400
@@ -217,24 +247,33 @@ def test_oversized_json_is_400_naming_the_limit(client, bearer, settings):
     settings.PORTAL_MAX_JSON_BYTES = 2048
     response = _api(client, bearer, "/api/v1/privacy-requests/", json.dumps({"email": "a" * 5000}))
     assert response.status_code == 400
-    assert response.json()["error"] == {"code": "too_large",
-                                        "message": "The body is larger than 2048 bytes; send less."}
+    assert response.json()["error"] == {
+        "code": "too_large",
+        "message": "The body is larger than 2048 bytes; send less.",
+    }
 
 
-@pytest.mark.parametrize("body, message", [
-    (b'{"email": "\xff"}', "not valid UTF-8"),
-    (f'{{"size_bytes": {2**70}}}', "must fit in 64 bits"),
-    ('{"size_bytes": 1e400}', "too large to be represented"),
-    ('{"size_bytes": NaN}', "NaN is not a JSON number"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (b'{"email": "\xff"}', "not valid UTF-8"),
+        (f'{{"size_bytes": {2**70}}}', "must fit in 64 bits"),
+        ('{"size_bytes": 1e400}', "too large to be represented"),
+        ('{"size_bytes": NaN}', "NaN is not a JSON number"),
+    ],
+)
 def test_unreadable_json_is_400_saying_why(client, bearer, body, message):
     response = _api(client, bearer, "/api/v1/transmissions/", body)
     assert response.status_code == 400 and message in response.json()["error"]["message"]
 
 
 def test_nul_in_json_field_is_400_on_that_field(client, bearer):
-    response = _api(client, bearer, "/api/v1/privacy-requests/",
-                    json.dumps({"kind": "access", "email": "a\u0000@example.com", "jurisdiction": "gdpr"}))
+    response = _api(
+        client,
+        bearer,
+        "/api/v1/privacy-requests/",
+        json.dumps({"kind": "access", "email": "a\u0000@example.com", "jurisdiction": "gdpr"}),
+    )
     assert response.status_code == 400
     assert list(response.json()["error"]["fields"]) == ["email"]
     assert "control character" in response.json()["error"]["fields"]["email"][0]
@@ -249,10 +288,13 @@ def test_nul_in_a_lookup_path_is_404_and_in_a_query_400(client, api_key):
     assert client.get("/report/status/st_%00/").status_code == 404
 
 
-@pytest.mark.parametrize("body, content_type", [
-    ("email=alice%00%40example.com&confirm=on", "application/x-www-form-urlencoded"),
-    ("email=%ff%fe&confirm=on", "application/x-www-form-urlencoded"),
-])
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        ("email=alice%00%40example.com&confirm=on", "application/x-www-form-urlencoded"),
+        ("email=%ff%fe&confirm=on", "application/x-www-form-urlencoded"),
+    ],
+)
 def test_public_form_with_nul_or_bad_utf8_is_a_400_page_saying_why(client, body, content_type):
     response = client.generic("POST", "/requests/new/deletion/", body, content_type=content_type)
     assert response.status_code == 400

@@ -13,31 +13,37 @@ from portal.logging import RedactPersonalData, redact
 SECRET_TOKEN = "st_StntmIsD-V1RvZn_5seppROsa66PK_dEMLxAmvkZq-g"
 
 
-@pytest.mark.parametrize("text, leaked", [
-    ("verification sent to alice@example.com", "alice@example.com"),
-    ("Authorization: Bearer pk_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "pk_abcdefghijklmnop"),
-    (f"GET /requests/status/{SECRET_TOKEN}/ 200", SECRET_TOKEN),
-    ("GET /blob?sv=2024&sig=AbCdEf%2B123&se=2026 403", "AbCdEf%2B123"),
-    ("Ocp-Apim-Subscription-Key: 0123456789abcdef0123456789abcdef", "0123456789abcdef0123456789abcdef"),
-    ("call +49 170 1234567 now", "170 1234567"),
-    ("client 81.2.69.142 refused", "81.2.69.142"),
-    ("client 2a00:1450:4001:81b::200e refused", "2a00:1450:4001:81b::200e"),
-    ("verify?code=123456&next=/", "123456"),
-    ("GET /requests/verify/pv_Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZmdo/ 200", "pv_Zm9vYmFyYmF6cXV4"),
-    ("GET /requests/status/ps_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcd/ 200", "ps_AbCdEfGhIjKl"),
-])
+@pytest.mark.parametrize(
+    "text, leaked",
+    [
+        ("verification sent to alice@example.com", "alice@example.com"),
+        ("Authorization: Bearer pk_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "pk_abcdefghijklmnop"),
+        (f"GET /requests/status/{SECRET_TOKEN}/ 200", SECRET_TOKEN),
+        ("GET /blob?sv=2024&sig=AbCdEf%2B123&se=2026 403", "AbCdEf%2B123"),
+        ("Ocp-Apim-Subscription-Key: 0123456789abcdef0123456789abcdef", "0123456789abcdef0123456789abcdef"),
+        ("call +49 170 1234567 now", "170 1234567"),
+        ("client 81.2.69.142 refused", "81.2.69.142"),
+        ("client 2a00:1450:4001:81b::200e refused", "2a00:1450:4001:81b::200e"),
+        ("verify?code=123456&next=/", "123456"),
+        ("GET /requests/verify/pv_Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZmdo/ 200", "pv_Zm9vYmFyYmF6cXV4"),
+        ("GET /requests/status/ps_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcd/ 200", "ps_AbCdEfGhIjKl"),
+    ],
+)
 def test_redact_removes_personal_data_and_secrets(text, leaked):
     assert leaked not in redact(text)
 
 
-@pytest.mark.parametrize("text", [
-    "erased 1500 rows in 0.42 s",
-    "due 2026-11-22 at 12:30:45",
-    "request PR-7KQ2-M9XD moved to approved",
-    "redis at 127.0.0.1:6379 and db at 10.0.0.5",
-    "store app-db: 3 tables, attempt 2 of 5",
-    "task requests_app.run_store_task_for_request done",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "erased 1500 rows in 0.42 s",
+        "due 2026-11-22 at 12:30:45",
+        "request PR-7KQ2-M9XD moved to approved",
+        "redis at 127.0.0.1:6379 and db at 10.0.0.5",
+        "store app-db: 3 tables, attempt 2 of 5",
+        "task requests_app.run_store_task_for_request done",
+    ],
+)
 def test_redact_keeps_operational_figures(text):
     assert redact(text) == text
 
@@ -53,8 +59,16 @@ def _capture(logger_name: str) -> tuple[logging.Logger, io.StringIO, logging.Han
     return logger, stream, handler
 
 
-@pytest.mark.parametrize("logger_name", ["celery.task.requests_app.tasks", "celery.app.trace",
-                                         "gunicorn.error", "requests_app.services", "abuse_app.services"])
+@pytest.mark.parametrize(
+    "logger_name",
+    [
+        "celery.task.requests_app.tasks",
+        "celery.app.trace",
+        "gunicorn.error",
+        "requests_app.services",
+        "abuse_app.services",
+    ],
+)
 def test_every_logger_is_redacted_even_with_its_own_handler(logger_name):
     logger, stream, handler = _capture(logger_name)
     try:
@@ -83,7 +97,7 @@ def test_tracebacks_are_redacted():
     logger, stream, handler = _capture("portal.test")
     try:
         try:
-            raise ValueError('duplicate key value violates unique constraint: Key (email)=(bob@example.org)')
+            raise ValueError("duplicate key value violates unique constraint: Key (email)=(bob@example.org)")
         except ValueError:
             logger.exception("insert failed")
     finally:
@@ -105,9 +119,11 @@ def test_celery_worker_process_installs_redaction():
     import subprocess
     import sys
 
-    code = ("import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'tests.settings'); "
-            "from portal.celery import app; app.loader.import_default_modules(); import logging; "
-            "print(getattr(logging.getLogRecordFactory(), 'portal_redacting', False))")
+    code = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'tests.settings'); "
+        "from portal.celery import app; app.loader.import_default_modules(); import logging; "
+        "print(getattr(logging.getLogRecordFactory(), 'portal_redacting', False))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip().endswith("True"), result.stderr[-2000:]
 

@@ -63,14 +63,22 @@ def test_an_address_guessing_tokens_is_refused_even_with_the_right_one_later(cli
 
 def test_requests_by_state_and_kind_and_deadlines(client, token):
     with time_machine.travel(NOW, tick=False):
-        PrivacyRequest.objects.create(kind="deletion", status="running", email="a@example.com",
-                                      due_at=NOW + timedelta(days=3))
-        PrivacyRequest.objects.create(kind="deletion", status="needs_attention", email="b@example.com",
-                                      due_at=NOW - timedelta(days=1))
-        PrivacyRequest.objects.create(kind="access", status="verified", email="c@example.com",
-                                      due_at=NOW + timedelta(days=2), extended_due_at=NOW + timedelta(days=60))
-        PrivacyRequest.objects.create(kind="access", status="completed", email="d@example.com",
-                                      due_at=NOW - timedelta(days=9))
+        PrivacyRequest.objects.create(
+            kind="deletion", status="running", email="a@example.com", due_at=NOW + timedelta(days=3)
+        )
+        PrivacyRequest.objects.create(
+            kind="deletion", status="needs_attention", email="b@example.com", due_at=NOW - timedelta(days=1)
+        )
+        PrivacyRequest.objects.create(
+            kind="access",
+            status="verified",
+            email="c@example.com",
+            due_at=NOW + timedelta(days=2),
+            extended_due_at=NOW + timedelta(days=60),
+        )
+        PrivacyRequest.objects.create(
+            kind="access", status="completed", email="d@example.com", due_at=NOW - timedelta(days=9)
+        )
         families = scrape(client)
     states = families["portal_privacy_requests"]
     assert value(states, "portal_privacy_requests", state="running", kind="deletion") == 1

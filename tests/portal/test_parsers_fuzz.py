@@ -17,16 +17,36 @@ from hypothesis.provisional import urls
 
 from requests_app.stores import registry
 
-FUZZ = settings(max_examples=100, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=100, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 # --- The stores file ---------------------------------------------------------------------------------
 
-_scalars = st.one_of(st.text(max_size=20), st.integers(-5, 10**6), st.booleans(),
-                     st.lists(st.text(max_size=10), max_size=3))
-_field_names = st.sampled_from(["url", "root", "paths", "container", "connection_string", "endpoint", "key",
-                                "blobs", "person_groups", "match", "provides", "erase", "table", "timeout",
-                                "name", "kind", "x"])
+_scalars = st.one_of(
+    st.text(max_size=20), st.integers(-5, 10**6), st.booleans(), st.lists(st.text(max_size=10), max_size=3)
+)
+_field_names = st.sampled_from(
+    [
+        "url",
+        "root",
+        "paths",
+        "container",
+        "connection_string",
+        "endpoint",
+        "key",
+        "blobs",
+        "person_groups",
+        "match",
+        "provides",
+        "erase",
+        "table",
+        "timeout",
+        "name",
+        "kind",
+        "x",
+    ]
+)
 
 
 def _toml_value(value) -> str:
@@ -47,8 +67,9 @@ def stores_files(draw) -> str:
         name = draw(st.one_of(st.sampled_from(["app-db", "uploads", "face", "blobs"]), st.text(max_size=12)))
         lines.append(f"name = {_toml_value(name)}")
         lines.append(f"kind = {_toml_value(draw(st.sampled_from([*registry.KINDS, 'nosql', ''])))}")
-        for field, value in draw(st.dictionaries(_field_names.filter(lambda f: f not in ("name", "kind")),
-                                                 _scalars, max_size=5)).items():
+        for field, value in draw(
+            st.dictionaries(_field_names.filter(lambda f: f not in ("name", "kind")), _scalars, max_size=5)
+        ).items():
             lines.append(f"{field} = {_toml_value(value)}")
     return "\n".join(lines) + "\n"
 

@@ -14,8 +14,12 @@ def shipped(db):
 
 def _publish(version, *, days_from_today=0, language="en", body="## Changed\n\nNew text for {app_name}."):
     policy = PolicyVersion.objects.create(
-        version=version, language=language, body=body, summary_of_changes=f"Change {version}",
-        effective_date=timezone.localdate() + datetime.timedelta(days=days_from_today))
+        version=version,
+        language=language,
+        body=body,
+        summary_of_changes=f"Change {version}",
+        effective_date=timezone.localdate() + datetime.timedelta(days=days_from_today),
+    )
     policy.publish()
     return policy
 
@@ -52,8 +56,7 @@ def test_policy_future_version_is_announced_not_in_force(client, shipped):
 
 
 def test_policy_draft_is_not_shown_and_its_url_is_404(client, shipped):
-    PolicyVersion.objects.create(version=2, language="en", body="secret draft",
-                                 effective_date=timezone.localdate())
+    PolicyVersion.objects.create(version=2, language="en", body="secret draft", effective_date=timezone.localdate())
     assert "secret draft" not in client.get("/privacy/").content.decode()
     assert client.get("/privacy/v/2/").status_code == 404
     assert client.get("/privacy/v/99/").status_code == 404
@@ -68,7 +71,7 @@ def test_published_policy_cannot_be_changed_or_deleted(shipped):
 
 
 def test_policy_body_html_is_escaped_and_unsafe_links_dropped(client, shipped):
-    _publish(2, body='<script>alert(1)</script>\n\n[x](javascript:alert(1)) ![img](https://tracker.example/p.gif)')
+    _publish(2, body="<script>alert(1)</script>\n\n[x](javascript:alert(1)) ![img](https://tracker.example/p.gif)")
     html = client.get("/privacy/").content.decode()
     assert "<script>alert" not in html
     assert "&lt;script&gt;" in html
@@ -100,10 +103,8 @@ def test_policy_newer_english_version_wins_over_older_translation(client, shippe
 
 def test_admin_publish_action_freezes_and_audits(admin_user, staff_client, shipped):
     client = staff_client(admin_user)
-    draft = PolicyVersion.objects.create(version=2, language="en", body="draft",
-                                         effective_date=timezone.localdate())
-    response = client.post("/admin/portal/policyversion/",
-                           {"action": "publish", "_selected_action": [draft.pk]})
+    draft = PolicyVersion.objects.create(version=2, language="en", body="draft", effective_date=timezone.localdate())
+    response = client.post("/admin/portal/policyversion/", {"action": "publish", "_selected_action": [draft.pk]})
     assert response.status_code == 302
     draft.refresh_from_db()
     assert draft.is_published and draft.published_by == admin_user
@@ -114,8 +115,7 @@ def test_admin_publish_action_freezes_and_audits(admin_user, staff_client, shipp
 
 def test_admin_copy_as_new_draft_takes_next_version(admin_user, staff_client, shipped):
     client = staff_client(admin_user)
-    client.post("/admin/portal/policyversion/",
-                {"action": "copy_as_new_draft", "_selected_action": [shipped.pk]})
+    client.post("/admin/portal/policyversion/", {"action": "copy_as_new_draft", "_selected_action": [shipped.pk]})
     draft = PolicyVersion.objects.get(version=2)
     assert draft.body == shipped.body and not draft.is_published
     assert client.get(f"/admin/portal/policyversion/{draft.pk}/change/").status_code == 200

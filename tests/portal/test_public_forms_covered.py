@@ -30,16 +30,24 @@ def _handles_post(callback) -> bool:
 
 
 def public_post_forms() -> set[str]:
-    return {pattern.name for route, pattern in public_patterns()
-            if not route.startswith(NOT_PUBLIC) and _handles_post(pattern.callback)}
+    return {
+        pattern.name
+        for route, pattern in public_patterns()
+        if not route.startswith(NOT_PUBLIC) and _handles_post(pattern.callback)
+    }
 
 
 def submitted_in_browser_tests() -> set[str]:
     names: set[str] = set()
     for module in E2E.glob("test_*.py"):
         for node in ast.walk(ast.parse(module.read_text())):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "submits"
-                    and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "mark"):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "submits"
+                and isinstance(node.func.value, ast.Attribute)
+                and node.func.value.attr == "mark"
+            ):
                 names.update(arg.value for arg in node.args if isinstance(arg, ast.Constant))
     return names
 
@@ -47,14 +55,15 @@ def submitted_in_browser_tests() -> set[str]:
 def test_public_post_forms_are_found():
     # The walk itself works: these forms exist and handle POST.
     assert {"request-new-access", "abuse-report", "abuse-appeal", "consent-purpose", "set_language"} <= (
-        public_post_forms())
+        public_post_forms()
+    )
 
 
 def test_every_public_form_is_submitted_by_a_browser_test():
     missing = public_post_forms() - submitted_in_browser_tests() - set(SAME_FORM_AS)
     assert not missing, (
-        "public forms without a browser test (add one in tests/e2e/ with "
-        f"@pytest.mark.submits(...)): {sorted(missing)}")
+        f"public forms without a browser test (add one in tests/e2e/ with @pytest.mark.submits(...)): {sorted(missing)}"
+    )
 
 
 def test_browser_tests_name_only_real_forms():

@@ -91,9 +91,10 @@ class _Throttled(APIView):
 
 @pytest.mark.usefixtures("one_rate_window")
 def test_drf_throttle_answers_with_the_json_error_and_retry_after(settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
-                               "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
-                                                          "anon": "2/minute"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "anon": "2/minute"},
+    }
     AnonRateThrottle.THROTTLE_RATES = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
     try:
         view = _Throttled.as_view()
@@ -112,8 +113,11 @@ def test_drf_throttle_answers_with_the_json_error_and_retry_after(settings):
         AnonRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
 
 
-@given(count=st.integers(min_value=0, max_value=10**6), n=st.integers(min_value=1, max_value=999),
-       unit=st.sampled_from(sorted(ratelimit._UNITS)))
+@given(
+    count=st.integers(min_value=0, max_value=10**6),
+    n=st.integers(min_value=1, max_value=999),
+    unit=st.sampled_from(sorted(ratelimit._UNITS)),
+)
 def test_parse_rate_reads_every_documented_form(count, n, unit):
     assert ratelimit.parse_rate(f"{count}/{unit}") == (count, ratelimit._UNITS[unit])
     assert ratelimit.parse_rate(f"{count}/{n}{unit}") == (count, ratelimit._UNITS[unit] * n)
@@ -139,10 +143,15 @@ def test_parse_rate_either_parses_or_raises_value_error_naming_the_rate(text):
 
 # Public pages that take no input worth limiting (or limit inside their service, named here).
 UNLIMITED_BY_DESIGN = {
-    "portal.views.home", "portal.views.privacy_policy", "portal.views.privacy_policy_version",
-    "portal.views.favicon", "portal.health.healthz", "django.views.i18n.set_language",
+    "portal.views.home",
+    "portal.views.privacy_policy",
+    "portal.views.privacy_policy_version",
+    "portal.views.favicon",
+    "portal.health.healthz",
+    "django.views.i18n.set_language",
     "django.contrib.auth.views.view",  # the 2FA page's logout button
-    "requests_app.views.public.request_submitted", "requests_app.views.consent.overview",
+    "requests_app.views.public.request_submitted",
+    "requests_app.views.consent.overview",
     "abuse_app.views.received",
     "requests_app.views.receipts.public_keys",  # a small public file, cacheable, no lookup
     "requests_app.views.consent.gpc_well_known",  # /.well-known/gpc.json: a constant, cacheable, no lookup

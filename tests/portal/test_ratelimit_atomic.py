@@ -1,4 +1,4 @@
-""""20/hour" means 20, with parallel clients and across the hour boundary (portal/ratelimit_store.py).
+""" "20/hour" means 20, with parallel clients and across the hour boundary (portal/ratelimit_store.py).
 
 Before: with 4 parallel clients the public API throttle let 21-25 calls through and token_guard
 21-23 (read, then write); fixed windows let 2x the limit through across a boundary. Each backend
@@ -35,15 +35,24 @@ def _redis_cache(settings) -> None:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
     except Exception as exc:
         service_unavailable(f"Redis at {REDIS_URL} ({type(exc).__name__})")
-    settings.CACHES = {"default": {"BACKEND": "tests.cache.RunRedisCache", "LOCATION": REDIS_URL,
-                                   "KEY_PREFIX": f"t-atomic-{uuid.uuid4().hex}"}}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "tests.cache.RunRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"t-atomic-{uuid.uuid4().hex}",
+        }
+    }
 
 
 @pytest.fixture(params=["locmem", "file", pytest.param("redis", marks=pytest.mark.services)])
 def backend(request, settings, tmp_path):
     if request.param == "file":
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                                       "LOCATION": str(tmp_path / "cache")}}
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                "LOCATION": str(tmp_path / "cache"),
+            }
+        }
     elif request.param == "redis":
         _redis_cache(settings)
     settings.VAR_DIR = tmp_path
@@ -86,8 +95,10 @@ def test_parallel_processes_admit_exactly_the_limit(backend):
 def test_public_api_throttle_admits_exactly_twenty_per_hour(backend, settings):
     from requests_app.api.privacy_requests import PublicThrottle
 
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "public": "20/hour"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "public": "20/hour"},
+    }
     factory = APIRequestFactory()
 
     def call() -> bool:

@@ -15,8 +15,11 @@ from portal.models import AuditEvent
 
 
 def _sections(app_label: str):
-    return [(model, model_admin) for model, model_admin in admin.site._registry.items()
-            if model._meta.app_label == app_label]
+    return [
+        (model, model_admin)
+        for model, model_admin in admin.site._registry.items()
+        if model._meta.app_label == app_label
+    ]
 
 
 def _changelist(model) -> str:
@@ -36,7 +39,11 @@ ABUSE_OPEN = [(m, a) for m, a in ABUSE if _ids([(m, a)])[0] not in CHILD_SAFETY_
 
 def test_role_groups_exist_after_migrate(db):
     assert set(Group.objects.values_list("name", flat=True)) >= {
-        roles.PRIVACY_OFFICERS, roles.MODERATORS, roles.AUDITORS, roles.ADMINS}
+        roles.PRIVACY_OFFICERS,
+        roles.MODERATORS,
+        roles.AUDITORS,
+        roles.ADMINS,
+    }
 
 
 @pytest.mark.parametrize("model, model_admin", REQUESTS, ids=_ids(REQUESTS))
@@ -59,8 +66,11 @@ def test_moderator_cannot_open_requests_sections(staff_client, moderator, model,
     assert staff_client(moderator).get(_changelist(model)).status_code == 403
 
 
-@pytest.mark.parametrize("model, model_admin", REQUESTS + ABUSE_OPEN + _sections("portal"),
-                         ids=_ids(REQUESTS + ABUSE_OPEN + _sections("portal")))
+@pytest.mark.parametrize(
+    "model, model_admin",
+    REQUESTS + ABUSE_OPEN + _sections("portal"),
+    ids=_ids(REQUESTS + ABUSE_OPEN + _sections("portal")),
+)
 def test_auditor_views_every_section_and_can_add_nothing(staff_client, auditor, model, model_admin):
     client = staff_client(auditor)
     assert client.get(_changelist(model)).status_code == 200

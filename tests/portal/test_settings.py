@@ -14,8 +14,9 @@ def _manage(*args, **env):
     full_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
     full_env.update(env)
     full_env["DJANGO_SETTINGS_MODULE"] = "portal.settings"
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_bad_database_url_stops_with_one_line_naming_the_variable():
@@ -32,8 +33,11 @@ def test_production_without_secret_key_names_it():
     assert "SECRET_KEY" in result.stderr
 
 
-_PRODUCTION = {"DJANGO_DEBUG": "false", "SECRET_KEY": "x" * 30 + "y" * 30 + "random-enough-0123456789",
-               "ALLOWED_HOSTS": "portal.example"}
+_PRODUCTION = {
+    "DJANGO_DEBUG": "false",
+    "SECRET_KEY": "x" * 30 + "y" * 30 + "random-enough-0123456789",
+    "ALLOWED_HOSTS": "portal.example",
+}
 
 
 def test_production_check_deploy_has_no_warnings(tmp_path):
@@ -99,8 +103,19 @@ def _literal(node):
     """The value of a default made only of literals and arithmetic (``20 * 1024 * 1024``), else a KeyError."""
     import ast
 
-    allowed = (ast.Expression, ast.Constant, ast.List, ast.Tuple, ast.BinOp, ast.UnaryOp, ast.Mult, ast.Add,
-               ast.Sub, ast.USub, ast.Load)
+    allowed = (
+        ast.Expression,
+        ast.Constant,
+        ast.List,
+        ast.Tuple,
+        ast.BinOp,
+        ast.UnaryOp,
+        ast.Mult,
+        ast.Add,
+        ast.Sub,
+        ast.USub,
+        ast.Load,
+    )
     if not all(isinstance(n, allowed) for n in ast.walk(ast.Expression(node))):
         raise KeyError("not a literal")
     return eval(compile(ast.Expression(node), "settings.py", "eval"), {"__builtins__": {}})  # literals only
@@ -112,8 +127,13 @@ def _code_defaults() -> dict[str, str]:
 
     found: dict[str, set[str]] = {}
     for node in ast.walk(ast.parse((ROOT / "portal" / "settings.py").read_text())):
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id.startswith("env_")
-                and len(node.args) >= 2 and isinstance(node.args[0], ast.Constant)):
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id.startswith("env_")
+            and len(node.args) >= 2
+            and isinstance(node.args[0], ast.Constant)
+        ):
             continue
         try:
             value = _literal(node.args[1])

@@ -26,9 +26,19 @@ from tests.public_world import build_world
 pytestmark = pytest.mark.django_db
 PERSONAS = ["officer", "moderator", "moderator2", "auditor", "admin_user", "no_role"]
 DJANGO_VIEWS = {"changelist", "add", "history", "delete", "change", "autocomplete"}
-SAMPLE_POST = {"reason": "Checked by the staff walk.", "body": "A note from the walk.", "outcome": "upheld",
-               "reasons": "The decision stands.", "new_action": "", "action": "none", "ground": "",
-               "legal_reference": "", "facts": "Nothing to act on.", "assignee": "", "apply": "1"}
+SAMPLE_POST = {
+    "reason": "Checked by the staff walk.",
+    "body": "A note from the walk.",
+    "outcome": "upheld",
+    "reasons": "The decision stands.",
+    "new_action": "",
+    "action": "none",
+    "ground": "",
+    "legal_reference": "",
+    "facts": "Nothing to act on.",
+    "assignee": "",
+    "apply": "1",
+}
 
 
 def _custom_urls(model_admin) -> list[URLPattern]:
@@ -42,8 +52,9 @@ def _registry():
 
 @pytest.fixture
 def no_role(db):
-    return get_user_model().objects.create_user(username="nora", email="nora@staff.example",
-                                                password="correct horse battery staple", is_staff=True)
+    return get_user_model().objects.create_user(
+        username="nora", email="nora@staff.example", password="correct horse battery staple", is_staff=True
+    )
 
 
 @pytest.fixture
@@ -51,8 +62,13 @@ def staffed_world(moderator, moderator2):
     world = build_world()
     decision = Decision.objects.get(pk=world.decision_id)
     # An appeal the original decider may not decide (another world moderator took the decision).
-    abuse.appeal_file(decision=decision, appellant=Appeal.Appellant.TARGET, notice=None,
-                      statement="It was me in the photo.", contact_email="")
+    abuse.appeal_file(
+        decision=decision,
+        appellant=Appeal.Appellant.TARGET,
+        notice=None,
+        statement="It was me in the photo.",
+        contact_email="",
+    )
     return world
 
 
@@ -137,15 +153,18 @@ def test_admin_actions_never_500(client, staffed_world, persona, request, admin_
 def test_original_moderator_opening_the_appeal_gets_a_403_saying_why(client, moderator, moderator2):
     world = build_world()
     decision = Decision.objects.get(pk=world.decision_id)
-    appeal = abuse.appeal_file(decision=decision, appellant=Appeal.Appellant.TARGET, notice=None,
-                               statement="It was me.", contact_email="")
+    appeal = abuse.appeal_file(
+        decision=decision, appellant=Appeal.Appellant.TARGET, notice=None, statement="It was me.", contact_email=""
+    )
     login_staff(client, decision.decided_by)
-    for response in (client.get(f"/admin/abuse_app/appeal/{appeal.pk}/decide/"),
-                     client.post(f"/admin/abuse_app/appeal/{appeal.pk}/decide/", {"outcome": "upheld",
-                                                                                  "reasons": "I was right."})):
+    for response in (
+        client.get(f"/admin/abuse_app/appeal/{appeal.pk}/decide/"),
+        client.post(f"/admin/abuse_app/appeal/{appeal.pk}/decide/", {"outcome": "upheld", "reasons": "I was right."}),
+    ):
         assert response.status_code == 403
         assert "You took the original decision. Another moderator must decide this appeal." in (
-            response.content.decode())
+            response.content.decode()
+        )
     appeal.refresh_from_db()
     assert appeal.status == Appeal.Status.PENDING
 

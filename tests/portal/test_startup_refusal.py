@@ -10,9 +10,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCTION = {"DJANGO_SETTINGS_MODULE": "portal.settings", "DJANGO_DEBUG": "false",
-              "SECRET_KEY": "k" * 20 + "production-like-secret-for-this-test-0123456789",
-              "ALLOWED_HOSTS": "portal.example", "PORTAL_PLAIN_STATIC": "true"}
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "portal.settings",
+    "DJANGO_DEBUG": "false",
+    "SECRET_KEY": "k" * 20 + "production-like-secret-for-this-test-0123456789",
+    "ALLOWED_HOSTS": "portal.example",
+    "PORTAL_PLAIN_STATIC": "true",
+}
 
 
 def _run(args: list[str], var_dir: Path, **extra: str) -> subprocess.CompletedProcess[str]:
@@ -25,11 +29,16 @@ def _refusals(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if "refuses to start" in line]
 
 
-@pytest.mark.parametrize("args, process", [
-    ([sys.executable, "-m", "celery", "-A", "portal", "worker", "-P", "solo", "--loglevel=WARNING"],
-     "celery worker"),
-    ([sys.executable, "-c", "import portal.wsgi"], "web"),
-])
+@pytest.mark.parametrize(
+    "args, process",
+    [
+        (
+            [sys.executable, "-m", "celery", "-A", "portal", "worker", "-P", "solo", "--loglevel=WARNING"],
+            "celery worker",
+        ),
+        ([sys.executable, "-c", "import portal.wsgi"], "web"),
+    ],
+)
 def test_production_process_without_receipt_key_refuses_to_start(tmp_path, args, process):
     result = _run(args, tmp_path)
     assert result.returncode != 0

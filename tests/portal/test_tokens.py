@@ -120,6 +120,7 @@ def test_signature_over_a_changed_payload_fails(settings):
 
 # --- The e-mailed links of a privacy request: replay, expiry, guessing -----------------------------
 
+
 def _submit(django_capture_on_commit_callbacks, mailoutbox, email="alice@example.com"):
     import re
 
@@ -131,8 +132,7 @@ def _submit(django_capture_on_commit_callbacks, mailoutbox, email="alice@example
     return request, re.search(r"/requests/verify/(pv_[\w-]+)/", body).group(1)
 
 
-def test_verification_link_cannot_be_replayed(client, db, django_capture_on_commit_callbacks,
-                                                mailoutbox):
+def test_verification_link_cannot_be_replayed(client, db, django_capture_on_commit_callbacks, mailoutbox):
     request, token = _submit(django_capture_on_commit_callbacks, mailoutbox)
     first = client.post(f"/requests/verify/{token}/")
     assert first.status_code == 302
@@ -142,8 +142,7 @@ def test_verification_link_cannot_be_replayed(client, db, django_capture_on_comm
     assert request.status != "unverified"
 
 
-def test_expired_verification_link_does_not_verify(client, db, django_capture_on_commit_callbacks,
-                                                    mailoutbox):
+def test_expired_verification_link_does_not_verify(client, db, django_capture_on_commit_callbacks, mailoutbox):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -168,8 +167,7 @@ def test_verification_token_is_stored_only_as_hash(db, django_capture_on_commit_
 
 
 @pytest.mark.usefixtures("one_rate_window")
-def test_guessing_status_links_locks_the_address_out(client, db, django_capture_on_commit_callbacks,
-                                                     mailoutbox):
+def test_guessing_status_links_locks_the_address_out(client, db, django_capture_on_commit_callbacks, mailoutbox):
     from django.core.cache import cache
 
     from portal.ratelimit import TOKEN_FAILURE_RATE, parse_rate

@@ -55,8 +55,7 @@ def test_compiled_catalog_matches_the_po_file(language):
     mo_path = LOCALE / language / "LC_MESSAGES" / "django.mo"
     assert mo_path.exists(), f"run manage.py compile_translations ({mo_path} missing)"
     compiled = {e.msgid: e.msgstr for e in polib.mofile(str(mo_path)) if not e.msgid_plural}
-    stale = [e.msgid for e in po.translated_entries()
-             if not e.msgid_plural and compiled.get(e.msgid) != e.msgstr]
+    stale = [e.msgid for e in po.translated_entries() if not e.msgid_plural and compiled.get(e.msgid) != e.msgstr]
     assert not stale, f"{language}: .mo is older than .po for {len(stale)} entries; run compile_translations"
 
 
@@ -79,8 +78,7 @@ def test_pure_python_fallback_compiles_what_msgfmt_compiles(language, tmp_path):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("language", "phrase"),
-                         [("de", "Meine Daten löschen"), ("fr", "Supprimer mes données")])
+@pytest.mark.parametrize(("language", "phrase"), [("de", "Meine Daten löschen"), ("fr", "Supprimer mes données")])
 def test_home_page_in_the_browser_language(client, language, phrase):
     html = client.get("/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
     assert phrase in html
@@ -89,10 +87,17 @@ def test_home_page_in_the_browser_language(client, language, phrase):
 
 @pytest.mark.parametrize(("language", "phrase"), [("de", "Guten Tag,"), ("fr", "Bonjour,")])
 def test_emails_render_in_the_requesters_language(language, phrase):
-    subject, text, html = mail.render("request_received", {
-        "kind": "deletion", "reference": "PR-TEST-0001", "verify_hours": 72,
-        "verify_url": "https://portal.example/v", "status_url": "https://portal.example/s",
-    }, language)
+    subject, text, html = mail.render(
+        "request_received",
+        {
+            "kind": "deletion",
+            "reference": "PR-TEST-0001",
+            "verify_hours": 72,
+            "verify_url": "https://portal.example/v",
+            "status_url": "https://portal.example/s",
+        },
+        language,
+    )
     assert phrase in text
     assert "PR-TEST-0001" in subject
     assert "Please confirm" not in subject

@@ -22,8 +22,9 @@ def current_code(device: TOTPDevice) -> str:
 
 
 def password_login(client, user, next_url="/admin/"):
-    return client.post(f"/admin/login/?next={next_url}", {"username": user.username, "password": PASSWORD,
-                                                          "next": next_url})
+    return client.post(
+        f"/admin/login/?next={next_url}", {"username": user.username, "password": PASSWORD, "next": next_url}
+    )
 
 
 def invited(client, user, admin=None) -> str:
@@ -95,8 +96,7 @@ def test_enrolment_with_right_code_confirms_and_shows_backup_codes_once(client, 
     assert client.get("/admin/").status_code == 200
     again = client.get(reverse("two-factor-backup-codes")).content.decode()
     assert codes[0] not in again
-    assert AuditEvent.objects.filter(subject_type="user", subject_id=str(officer.pk),
-                                     action="2fa.enrolled").exists()
+    assert AuditEvent.objects.filter(subject_type="user", subject_id=str(officer.pk), action="2fa.enrolled").exists()
 
 
 def test_enrolment_with_wrong_code_says_what_to_check(client, officer):
@@ -201,8 +201,7 @@ def test_admin_resets_a_colleagues_second_factor_and_it_is_audited(staff_client,
     TOTPDevice.objects.create(user=officer, name="authenticator", confirmed=True)
     two_factor.issue_backup_codes(officer)
     client = staff_client(admin_user)
-    response = client.post("/admin/auth/user/", {"action": "reset_second_factor",
-                                                 "_selected_action": [officer.pk]})
+    response = client.post("/admin/auth/user/", {"action": "reset_second_factor", "_selected_action": [officer.pk]})
     assert response.status_code == 302
     assert not TOTPDevice.objects.filter(user=officer).exists()
     assert not StaticToken.objects.filter(device__user=officer).exists()
@@ -223,9 +222,17 @@ def test_portal_admin_cannot_reset_or_edit_a_superuser(staff_client, admin_user,
     client = staff_client(portal_admin)
     client.post("/admin/auth/user/", {"action": "reset_second_factor", "_selected_action": [admin_user.pk]})
     assert TOTPDevice.objects.filter(user=admin_user).exists()
-    response = client.post(f"/admin/auth/user/{portal_admin.pk}/change/", {
-        "username": "pat", "is_superuser": "on", "is_staff": "on", "is_active": "on",
-        "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00"})
+    response = client.post(
+        f"/admin/auth/user/{portal_admin.pk}/change/",
+        {
+            "username": "pat",
+            "is_superuser": "on",
+            "is_staff": "on",
+            "is_active": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+        },
+    )
     portal_admin.refresh_from_db()
     assert not portal_admin.is_superuser, response.status_code
     assert client.get(f"/admin/auth/user/{admin_user.pk}/change/").status_code in (200, 403)
@@ -274,8 +281,7 @@ def test_invite_link_opened_before_login_leads_through_login_to_enrolment(client
     response = client.get(reverse("two-factor-invite", args=[token]))
     assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
     assert token not in response["Location"]
-    login = client.post(response["Location"], {"username": officer.username, "password": PASSWORD,
-                                               "next": "/admin/"})
+    login = client.post(response["Location"], {"username": officer.username, "password": PASSWORD, "next": "/admin/"})
     assert login["Location"].startswith(reverse("two-factor-setup"))
     assert client.get(login["Location"]).content.decode().count("data:image/svg+xml") == 1
 
@@ -327,8 +333,9 @@ def test_a_new_invite_cancels_the_old_one(client, officer):
 
 def test_admin_issues_an_invite_shown_once_and_audited(staff_client, admin_user, officer):
     client = staff_client(admin_user)
-    response = client.post("/admin/auth/user/", {"action": "issue_second_factor_invite",
-                                                 "_selected_action": [officer.pk]})
+    response = client.post(
+        "/admin/auth/user/", {"action": "issue_second_factor_invite", "_selected_action": [officer.pk]}
+    )
     page = response.content.decode()
     url = re.search(r'<code class="invite-url">([^<]+)</code>', page).group(1)
     assert "/account/2fa/invite/ei_" in url and "shown only this once" in page
@@ -354,8 +361,9 @@ def test_passkey_endpoints_refuse_unverified_sessions_and_bad_input(client, offi
     assert response.status_code == 400 and "no passkey" in response.json()["error"]
     response = client.post(reverse("passkey-login"), "not json", content_type="application/json")
     assert response.status_code == 400 and "not JSON" in response.json()["error"]
-    response = client.post(reverse("passkey-login"), json.dumps({"credential": {"id": "x"}}),
-                           content_type="application/json")
+    response = client.post(
+        reverse("passkey-login"), json.dumps({"credential": {"id": "x"}}), content_type="application/json"
+    )
     assert response.status_code == 400 and "Start again" in response.json()["error"]
     assert client.get("/admin/").status_code == 302  # still not verified
 

@@ -28,23 +28,33 @@ ROOT = Path(settings.BASE_DIR)
 LANGUAGES = ["de", "fr"]
 # The same list docs/site.md ("After changing or adding texts") gives to makemessages.
 IGNORED = [".venv", "node_modules", "var", "docs", "bench", "tests", "clients"]
-MAKEMESSAGES = (".venv/bin/python manage.py makemessages -l de -l fr --no-obsolete "
-                + " ".join(f"--ignore {name}" for name in IGNORED))
-HOW_TO_FIX = (f"Run\n    {MAKEMESSAGES}\nthen translate these entries (and remove their '#, fuzzy' line) in "
-              "locale/de/LC_MESSAGES/django.po and locale/fr/LC_MESSAGES/django.po, then run\n"
-              "    .venv/bin/python manage.py compile_translations\n"
-              "(see docs/site.md, 'After changing or adding texts')")
+MAKEMESSAGES = ".venv/bin/python manage.py makemessages -l de -l fr --no-obsolete " + " ".join(
+    f"--ignore {name}" for name in IGNORED
+)
+HOW_TO_FIX = (
+    f"Run\n    {MAKEMESSAGES}\nthen translate these entries (and remove their '#, fuzzy' line) in "
+    "locale/de/LC_MESSAGES/django.po and locale/fr/LC_MESSAGES/django.po, then run\n"
+    "    .venv/bin/python manage.py compile_translations\n"
+    "(see docs/site.md, 'After changing or adding texts')"
+)
 SOURCE_SUFFIXES = {".py", ".html", ".txt"}  # what makemessages reads (its default extensions: html, txt, py)
 LONG_ENOUGH = 20  # shorter msgids ("Status", "E-mail") may well be the same word in German or French
 
 
 def _copy_sources(target: Path) -> None:
     """The files makemessages reads, and the catalogues; nothing else (fast: no .venv, no .git)."""
+
     def ignore(directory: str, names: list[str]) -> list[str]:
         top = Path(directory) == ROOT
-        return [name for name in names
-                if name.startswith(".") or name == "__pycache__" or (top and name in IGNORED)
-                or (Path(directory, name).is_file() and Path(name).suffix not in SOURCE_SUFFIXES | {".po"})]
+        return [
+            name
+            for name in names
+            if name.startswith(".")
+            or name == "__pycache__"
+            or (top and name in IGNORED)
+            or (Path(directory, name).is_file() and Path(name).suffix not in SOURCE_SUFFIXES | {".po"})
+        ]
+
     shutil.copytree(ROOT, target, ignore=ignore)
 
 
@@ -57,20 +67,21 @@ def _fresh_catalogues(tmp_path: Path) -> dict[str, polib.POFile]:
     os.chdir(tree)
     try:
         with override_settings(LOCALE_PATHS=[str(tree / "locale")]):
-            call_command("makemessages", locale=LANGUAGES, ignore_patterns=IGNORED, no_obsolete=True,
-                         verbosity=0)
+            call_command("makemessages", locale=LANGUAGES, ignore_patterns=IGNORED, no_obsolete=True, verbosity=0)
     finally:
         os.chdir(cwd)
-    return {language: polib.pofile(str(tree / "locale" / language / "LC_MESSAGES" / "django.po"))
-            for language in LANGUAGES}
+    return {
+        language: polib.pofile(str(tree / "locale" / language / "LC_MESSAGES" / "django.po")) for language in LANGUAGES
+    }
 
 
 def test_every_text_in_code_and_templates_is_translated(tmp_path):
     fresh = _fresh_catalogues(tmp_path)
     problems = []
     for language, catalogue in fresh.items():
-        committed = {(e.msgctxt, e.msgid) for e in
-                     polib.pofile(str(ROOT / "locale" / language / "LC_MESSAGES" / "django.po"))}
+        committed = {
+            (e.msgctxt, e.msgid) for e in polib.pofile(str(ROOT / "locale" / language / "LC_MESSAGES" / "django.po"))
+        }
         for entry in catalogue:
             if entry.obsolete:
                 continue
@@ -84,8 +95,13 @@ def test_every_text_in_code_and_templates_is_translated(tmp_path):
                 continue
             where = ", ".join(f"{path}:{line}" for path, line in entry.occurrences[:2])
             problems.append(f"  {language}: {why}: {entry.msgid!r} ({where})")
-    assert not problems, (f"{len(problems)} catalogue entries are not ready:\n" + "\n".join(problems[:60])
-                          + ("\n  …" if len(problems) > 60 else "") + "\n" + HOW_TO_FIX)
+    assert not problems, (
+        f"{len(problems)} catalogue entries are not ready:\n"
+        + "\n".join(problems[:60])
+        + ("\n  …" if len(problems) > 60 else "")
+        + "\n"
+        + HOW_TO_FIX
+    )
 
 
 class _ReadableText(HTMLParser):
@@ -143,8 +159,11 @@ def _english_sentences(language: str) -> list[str]:
     for entry in catalogue:
         if entry.obsolete:
             continue
-        translations = [] if not entry.translated() else (
-            list(entry.msgstr_plural.values()) if entry.msgid_plural else [entry.msgstr])
+        translations = (
+            []
+            if not entry.translated()
+            else (list(entry.msgstr_plural.values()) if entry.msgid_plural else [entry.msgstr])
+        )
         for source in filter(None, (entry.msgid, entry.msgid_plural)):
             for piece in _SPLIT.split(source):
                 piece = " ".join(piece.split()).strip(" .,:;")
@@ -160,11 +179,14 @@ def _assert_no_english(language: str, texts: dict[str, str]) -> None:
         for sentence in sentences:
             if sentence in text:
                 found.setdefault(sentence, []).append(where)
-    lines = [f"  {sentence!r} on {', '.join(places[:3])}{' …' if len(places) > 3 else ''}"
-             for sentence, places in found.items()]
-    assert not found, (f"{language}: {len(found)} English texts left:\n" + "\n".join(lines) + "\n"
-                       "Is the text wrapped in {% translate %}/gettext, and its entry translated and compiled? "
-                       + HOW_TO_FIX)
+    lines = [
+        f"  {sentence!r} on {', '.join(places[:3])}{' …' if len(places) > 3 else ''}"
+        for sentence, places in found.items()
+    ]
+    assert not found, (
+        f"{language}: {len(found)} English texts left:\n" + "\n".join(lines) + "\n"
+        "Is the text wrapped in {% translate %}/gettext, and its entry translated and compiled? " + HOW_TO_FIX
+    )
 
 
 PUBLIC_PAGES = [
@@ -199,22 +221,45 @@ def test_public_pages_have_no_english_left(client, language):
 
 # Everything any request or abuse e-mail template asks for; a value the template does not use is ignored.
 EMAIL_CONTEXT = {
-    "kind": "deletion", "kind_label": "deletion", "reference": "PR-TEST-0001", "verify_hours": 72,
-    "verify_url": "https://portal.example/v", "status_url": "https://portal.example/s",
-    "download_url": "https://portal.example/d", "receipt_url": "https://portal.example/r",
-    "verify_receipt_url": "https://portal.example/receipts/verify/", "consent_url": "https://portal.example/c",
-    "hours": 48, "minutes": 15, "max_downloads": 5, "code": "123456", "code_minutes": 15,
-    "due_at": "2027-01-06", "deadline": "2027-01-06", "days": 30,
-    "extended_until": "2027-03-06", "reason": "Unclear identity", "links": [("PR-TEST-0001", "https://portal.example/s")],
-    "requests": [], "found_nothing": False, "expires_at": "2027-01-13", "case": "AC-TEST-0001",
-    "case_reference": "AR-TEST-0001", "notice_reference": "AR-TEST-0001", "decision": "removed",
-    "appeal_url": "https://portal.example/a", "content_url": "https://snapster.example/p/1",
+    "kind": "deletion",
+    "kind_label": "deletion",
+    "reference": "PR-TEST-0001",
+    "verify_hours": 72,
+    "verify_url": "https://portal.example/v",
+    "status_url": "https://portal.example/s",
+    "download_url": "https://portal.example/d",
+    "receipt_url": "https://portal.example/r",
+    "verify_receipt_url": "https://portal.example/receipts/verify/",
+    "consent_url": "https://portal.example/c",
+    "hours": 48,
+    "minutes": 15,
+    "max_downloads": 5,
+    "code": "123456",
+    "code_minutes": 15,
+    "due_at": "2027-01-06",
+    "deadline": "2027-01-06",
+    "days": 30,
+    "extended_until": "2027-03-06",
+    "reason": "Unclear identity",
+    "links": [("PR-TEST-0001", "https://portal.example/s")],
+    "requests": [],
+    "found_nothing": False,
+    "expires_at": "2027-01-13",
+    "case": "AC-TEST-0001",
+    "case_reference": "AR-TEST-0001",
+    "notice_reference": "AR-TEST-0001",
+    "decision": "removed",
+    "appeal_url": "https://portal.example/a",
+    "content_url": "https://snapster.example/p/1",
 }
 
 
 def _email_names() -> list[str]:
-    return sorted(p.name.removesuffix(".subject.txt") for p in (ROOT / "templates" / "email").glob("*.subject.txt")
-                  if p.name.startswith(("request_", "abuse_", "consent_")) and "oncall" not in p.name)
+    return sorted(
+        p.name.removesuffix(".subject.txt")
+        for p in (ROOT / "templates" / "email").glob("*.subject.txt")
+        if p.name.startswith(("request_", "abuse_", "consent_")) and "oncall" not in p.name
+    )
 
 
 @pytest.mark.django_db
@@ -236,8 +281,9 @@ def _completed(kind: str, found: int, email: str):
 
     request = verified(email=email, kind=kind)
     PrivacyRequest.objects.filter(pk=request.pk).update(status="completed")
-    StoreTask.objects.create(request=request, store="app-db", store_kind="sql", phase="discover",
-                             status="succeeded", found_count=found)
+    StoreTask.objects.create(
+        request=request, store="app-db", store_kind="sql", phase="discover", status="succeeded", found_count=found
+    )
     return request
 
 
@@ -265,8 +311,9 @@ def test_status_download_and_receipt_pages_have_no_english_left(client, language
     page("status, deletion running", f"/requests/status/{services.issue_status_token(open_deletion)}/")
 
     access = _completed("access", 3, "access@example.com")
-    AccessPackage.objects.create(request=access, path="x.zip", download_token_hash="h",
-                                 expires_at=timezone.now() + timedelta(days=1))
+    AccessPackage.objects.create(
+        request=access, path="x.zip", download_token_hash="h", expires_at=timezone.now() + timedelta(days=1)
+    )
     status = f"/requests/status/{services.issue_status_token(access)}/"
     page("status, access completed", status)
     page("download-code step", f"{status}download/")
@@ -287,23 +334,34 @@ def test_status_download_and_receipt_pages_have_no_english_left(client, language
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_child_safety_report_receipt_and_status_have_no_english_left(client, language):
     """The reporter's pages after sending a report in the child-safety lane (the INHOPE pointer)."""
-    response = client.post("/report/?lane=child-safety", {
-        "lane": "child-safety", "category": "minors", "locations": "https://app.example.com/v/9",
-        "explanation": "A video exploiting a child.", "good_faith": "on",
-    }, HTTP_ACCEPT_LANGUAGE=language)
+    response = client.post(
+        "/report/?lane=child-safety",
+        {
+            "lane": "child-safety",
+            "category": "minors",
+            "locations": "https://app.example.com/v/9",
+            "explanation": "A video exploiting a child.",
+            "good_faith": "on",
+        },
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
     assert response.status_code == 302, "the child-safety report was not accepted"
     received = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE=language).content.decode()
     status = re.search(r'/report/status/[^/"]+/', received)
     assert status, "the receipt page links to no status page"
-    texts = {"report received (child safety)": _readable(received),
-             "report status (child safety)": _readable(client.get(status.group(0),
-                                                                  HTTP_ACCEPT_LANGUAGE=language).content.decode())}
+    texts = {
+        "report received (child safety)": _readable(received),
+        "report status (child safety)": _readable(
+            client.get(status.group(0), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        ),
+    }
     assert "INHOPE" in texts["report received (child safety)"], "the hotline pointer is missing"
     _assert_no_english(language, texts)
 
 
-ATTRIBUTION = ('<a lang="en" href="https://azure.microsoft.com/products/ai-services/">'
-               "using Microsoft Cognitive Services</a>")
+ATTRIBUTION = (
+    '<a lang="en" href="https://azure.microsoft.com/products/ai-services/">using Microsoft Cognitive Services</a>'
+)
 
 
 @pytest.mark.django_db

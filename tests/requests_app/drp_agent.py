@@ -34,14 +34,26 @@ class DrpAgentClient:
 
     def directory_entry(self) -> dict[str, str]:
         """This agent's entry in the DRP service directory (§3.05.1)."""
-        return {"id": self.agent_id, "name": "Test Agent", "verify_key": self.verify_key_b64,
-                "web_url": "https://agent.example/", "technical_contact": "tech@agent.example"}
+        return {
+            "id": self.agent_id,
+            "name": "Test Agent",
+            "verify_key": self.verify_key_b64,
+            "web_url": "https://agent.example/",
+            "technical_contact": "tech@agent.example",
+        }
 
-    def envelope(self, *, issued_at: datetime | None = None, ttl: timedelta = timedelta(minutes=5),
-                 **claims: Any) -> dict[str, Any]:
+    def envelope(
+        self, *, issued_at: datetime | None = None, ttl: timedelta = timedelta(minutes=5), **claims: Any
+    ) -> dict[str, Any]:
         issued = issued_at or timezone.now()
-        return {"agent-id": self.agent_id, "business-id": self.business_id, "issued-at": issued.isoformat(),
-                "expires-at": (issued + ttl).isoformat(), "drp.version": self.version, **claims}
+        return {
+            "agent-id": self.agent_id,
+            "business-id": self.business_id,
+            "issued-at": issued.isoformat(),
+            "expires-at": (issued + ttl).isoformat(),
+            "drp.version": self.version,
+            **claims,
+        }
 
     def sign(self, claims: dict[str, Any]) -> bytes:
         return base64.b64encode(self.key.sign(json.dumps(claims).encode()))

@@ -64,9 +64,7 @@ def submit(
     return request, token_of(verify_path(mail.outbox[-1]))
 
 
-def verified(
-    email: str = "alice@example.com", kind: str = "deletion", jurisdiction: str = "gdpr"
-) -> PrivacyRequest:
+def verified(email: str = "alice@example.com", kind: str = "deletion", jurisdiction: str = "gdpr") -> PrivacyRequest:
     """A confirmed request (deletion by default, which is not auto-approved)."""
     request, token = submit(email=email, kind=kind, jurisdiction=jurisdiction)
     with committed():

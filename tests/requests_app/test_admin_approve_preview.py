@@ -38,8 +38,11 @@ def test_approve_page_lists_per_store_counts_and_grace_end(sqlite_stores, staff_
 def test_timeline_in_plain_words(staff_client, officer):
     obj = _verified_deletion()
     AuditEvent.objects.create(
-        subject_type="privacy_request", subject_id=str(obj.pk), action="request.verified",
-        from_status="unverified", to_status="verified",
+        subject_type="privacy_request",
+        subject_id=str(obj.pk),
+        action="request.verified",
+        from_status="unverified",
+        to_status="verified",
     )
     html = staff_client(officer).get(f"/admin/requests_app/privacyrequest/{obj.pk}/change/").content.decode()
     assert "Confirmed by the requester" in html

@@ -31,9 +31,7 @@ def test_changing_notice_text_publishes_a_new_version(staff_client, officer):
         },
     )
     assert response.status_code == 302, response.content[:2000]
-    versions = list(
-        ConsentNotice.objects.filter(purpose=p).order_by("version").values_list("version", "text")
-    )
+    versions = list(ConsentNotice.objects.filter(purpose=p).order_by("version").values_list("version", "text"))
     assert versions[0][0] == 1 and versions[0][1].startswith("Your photo")
     assert versions[1] == (2, "We now also keep the photo for 30 days.")
 
@@ -60,10 +58,16 @@ def test_new_purpose_gets_notice_version_1(staff_client, officer):
 
 def _new_purpose_form(**fields):
     return {
-        "slug": "faces", "title": "Face matching", "requires_consent": "on", "active": "on",
+        "slug": "faces",
+        "title": "Face matching",
+        "requires_consent": "on",
+        "active": "on",
         "notice_text": "Your photo is sent to Microsoft Azure AI Face.",
-        "notices-TOTAL_FORMS": "0", "notices-INITIAL_FORMS": "0",
-        "notices-MIN_NUM_FORMS": "0", "notices-MAX_NUM_FORMS": "1000", **fields,
+        "notices-TOTAL_FORMS": "0",
+        "notices-INITIAL_FORMS": "0",
+        "notices-MIN_NUM_FORMS": "0",
+        "notices-MAX_NUM_FORMS": "1000",
+        **fields,
     }
 
 

@@ -145,9 +145,7 @@ def test_deny_requires_reason_and_emails_requester(staff_client, officer):
     assert obj.status == "denied" and obj.decision_reason == "We hold no data linked to this address."
     (message,) = mail.outbox
     assert "We hold no data linked to this address." in message.body
-    assert AuditEvent.objects.get(subject_id=str(obj.pk), action="request.denied").reason.startswith(
-        "We hold"
-    )
+    assert AuditEvent.objects.get(subject_id=str(obj.pk), action="request.denied").reason.startswith("We hold")
 
 
 def test_list_action_deny_shows_intermediate_form_then_applies(staff_client, officer):
@@ -274,9 +272,7 @@ def test_dashboard_figures(staff_client, officer):
 
 
 def test_needs_attention_shows_attention_reason_retry_and_resolve(staff_client, officer):
-    obj = _row(
-        status="needs_attention", attention_reason="Store “face”: key rejected (401). Fix the key, retry."
-    )
+    obj = _row(status="needs_attention", attention_reason="Store “face”: key rejected (401). Fix the key, retry.")
     html = staff_client(officer).get(f"{CHANGELIST}{obj.pk}/change/").content.decode()
     assert "key rejected (401)" in html
     assert f"{obj.pk}/decide/retry/" in html and f"{obj.pk}/decide/resolve/" in html

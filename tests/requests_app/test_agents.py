@@ -24,8 +24,14 @@ def file_by_agent(kind="access", permission=PDF):
     mail.outbox.clear()
     with committed():
         return agents.request_submit_by_agent(
-            kind=kind, consumer_email=ALICE, jurisdiction="ccpa", identifiers=None, language="en",
-            agent_name="Rights Helpers Inc.", agent_email=AGENT, permission=permission,
+            kind=kind,
+            consumer_email=ALICE,
+            jurisdiction="ccpa",
+            identifiers=None,
+            language="en",
+            agent_name="Rights Helpers Inc.",
+            agent_email=AGENT,
+            permission=permission,
             permission_name="permission.pdf",
         )
 
@@ -56,8 +62,10 @@ def test_confirmed_agent_request_is_held_for_staff_to_check_the_permission():
     assert request.status == "verified"  # access auto-approves for everyone else, not for agents
 
 
-@pytest.mark.parametrize("permission, error", [(b"", "Attach"), (b"MZ\x90\x00 not a pdf", "PDF, PNG or JPEG"),
-                                               (b"%PDF-" + b"0" * (3 * 1024 * 1024), "3 MB")])
+@pytest.mark.parametrize(
+    "permission, error",
+    [(b"", "Attach"), (b"MZ\x90\x00 not a pdf", "PDF, PNG or JPEG"), (b"%PDF-" + b"0" * (3 * 1024 * 1024), "3 MB")],
+)
 def test_permission_must_be_a_small_pdf_or_image(permission, error):
     with pytest.raises(services.RequestError, match=error):
         file_by_agent(permission=permission)
@@ -66,8 +74,16 @@ def test_permission_must_be_a_small_pdf_or_image(permission, error):
 
 def test_agent_may_not_be_the_consumer():
     with pytest.raises(services.RequestError, match="consumer's"):
-        agents.request_submit_by_agent(kind="access", consumer_email=ALICE, jurisdiction="ccpa", identifiers=None,
-                                       language="en", agent_name="Me", agent_email=ALICE, permission=PDF)
+        agents.request_submit_by_agent(
+            kind="access",
+            consumer_email=ALICE,
+            jurisdiction="ccpa",
+            identifiers=None,
+            language="en",
+            agent_name="Me",
+            agent_email=ALICE,
+            permission=PDF,
+        )
 
 
 def test_agent_link_shows_status_but_never_the_package(client, stores_file, officer):
@@ -89,12 +105,20 @@ def test_agent_link_shows_status_but_never_the_package(client, stores_file, offi
 
 def test_web_form_for_agents(client):
     upload = __import__("django.core.files.uploadedfile", fromlist=["x"]).SimpleUploadedFile(
-        "permission.pdf", PDF, content_type="application/pdf")
+        "permission.pdf", PDF, content_type="application/pdf"
+    )
     with committed():
-        response = client.post("/requests/new/deletion/agent/", {
-            "email": ALICE, "jurisdiction": "ccpa", "confirm": "on", "agent_name": "Rights Helpers Inc.",
-            "agent_email": AGENT, "permission": upload,
-        })
+        response = client.post(
+            "/requests/new/deletion/agent/",
+            {
+                "email": ALICE,
+                "jurisdiction": "ccpa",
+                "confirm": "on",
+                "agent_name": "Rights Helpers Inc.",
+                "agent_email": AGENT,
+                "permission": upload,
+            },
+        )
 
     assert response.status_code == 302
     assert PrivacyRequest.objects.get().channel == "agent" and AgentFiling.objects.exists()
@@ -102,11 +126,21 @@ def test_web_form_for_agents(client):
 
 def test_api_takes_the_agent_and_the_permission(client):
     with committed():
-        response = client.post("/api/v1/privacy-requests/", {
-            "kind": "access", "email": ALICE, "confirm": True,
-            "agent": {"name": "Rights Helpers Inc.", "email": AGENT,
-                      "permission": base64.b64encode(PDF).decode(), "permission_filename": "p.pdf"},
-        }, content_type="application/json")
+        response = client.post(
+            "/api/v1/privacy-requests/",
+            {
+                "kind": "access",
+                "email": ALICE,
+                "confirm": True,
+                "agent": {
+                    "name": "Rights Helpers Inc.",
+                    "email": AGENT,
+                    "permission": base64.b64encode(PDF).decode(),
+                    "permission_filename": "p.pdf",
+                },
+            },
+            content_type="application/json",
+        )
 
     assert response.status_code == 202, response.content
     assert AgentFiling.objects.get().request.channel == "agent"
@@ -114,10 +148,16 @@ def test_api_takes_the_agent_and_the_permission(client):
 
 
 def test_api_refuses_a_permission_that_is_not_a_document(client):
-    response = client.post("/api/v1/privacy-requests/", {
-        "kind": "access", "email": ALICE, "confirm": True,
-        "agent": {"name": "X", "email": AGENT, "permission": base64.b64encode(b"hello").decode()},
-    }, content_type="application/json")
+    response = client.post(
+        "/api/v1/privacy-requests/",
+        {
+            "kind": "access",
+            "email": ALICE,
+            "confirm": True,
+            "agent": {"name": "X", "email": AGENT, "permission": base64.b64encode(b"hello").decode()},
+        },
+        content_type="application/json",
+    )
 
     assert response.status_code == 400 and "permission" in str(response.json())
     assert not PrivacyRequest.objects.exists()

@@ -51,9 +51,12 @@ def test_version_listed_is_the_one_grant_accepts(client, api_key):
     _, raw = api_key("consents:read", "consents:write")
     version = get(client, raw).json()["results"][0]["notice_version"]
 
-    granted = client.post("/api/v1/consents/", {"purpose": "face-verification", "subject": "42",
-                                                "notice_version": version},
-                          content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    granted = client.post(
+        "/api/v1/consents/",
+        {"purpose": "face-verification", "subject": "42", "notice_version": version},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+    )
 
     assert granted.status_code == 201 and granted.json()["notice_version"] == version == 2
 
@@ -64,8 +67,15 @@ def test_inactive_purpose_and_purpose_without_notice_are_listed(client, api_key)
 
     (result,) = get(client, raw).json()["results"]
 
-    assert result == {"slug": "old-purpose", "title": "Old", "active": False, "requires_consent": True,
-                      "notice_version": None, "notice_sha256": None, "notice_published_at": None}
+    assert result == {
+        "slug": "old-purpose",
+        "title": "Old",
+        "active": False,
+        "requires_consent": True,
+        "notice_version": None,
+        "notice_sha256": None,
+        "notice_published_at": None,
+    }
 
 
 def test_paginated_with_page_size(client, api_key):

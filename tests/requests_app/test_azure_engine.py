@@ -113,9 +113,7 @@ def test_withdrawn_consent_erases_that_subject_and_purpose_only(
     verify, other = purpose("face-verification"), purpose("voice-notes")
     for user in ("42", "7"):
         for p in (verify, other):
-            consent.grant(
-                purpose=p, subject_kind="user_id", subject_value=user, method=Consent.Method.API, actor=None
-            )
+            consent.grant(purpose=p, subject_kind="user_id", subject_value=user, method=Consent.Method.API, actor=None)
             send(fake_face, fake_speech, user, p.slug)
     with django_capture_on_commit_callbacks(execute=True):
         _, request = consent.withdraw(
@@ -162,9 +160,7 @@ def test_deletion_survives_429_storm_and_5xx_with_nothing_lost(
     assert all(t.verified_gone for t in StoreTask.objects.filter(request=request, phase="verify"))
 
 
-def test_speaker_recognition_rows_leave_the_request_needing_attention_with_the_list(
-    azure_stores, approved_request
-):
+def test_speaker_recognition_rows_leave_the_request_needing_attention_with_the_list(azure_stores, approved_request):
     record_speaker_profile("prof-1")
     request = run(approved_request(identifiers={"user_id": "42"}))
     # Something left: not "completed", but needs_attention with the list.
@@ -187,10 +183,8 @@ def test_speaker_recognition_rows_leave_the_request_needing_attention_with_the_l
     assert "1 item(s) could not be deleted" in status_explanation(request)
 
 
-def test_the_ledger_is_honoured_when_the_stores_file_does_not_name_it(
-    azure_stores, approved_request
-):
-    azure_stores.write_text(azure_stores.read_text().split("[[store]]\nname = \"azure-ledger\"")[0])
+def test_the_ledger_is_honoured_when_the_stores_file_does_not_name_it(azure_stores, approved_request):
+    azure_stores.write_text(azure_stores.read_text().split('[[store]]\nname = "azure-ledger"')[0])
     record_speaker_profile("prof-2")
     request = run(approved_request(identifiers={"user_id": "42"}))
     assert "azure-ledger" in set(request.store_tasks.values_list("store", flat=True))
@@ -226,10 +220,7 @@ def test_access_package_says_what_was_sent_to_microsoft(
     with zipfile.ZipFile(Path(settings.PORTAL_PRIVATE_ROOT) / request.package.path) as archive:
         items = json.loads(archive.read("microsoft/what-this-app-sent-to-microsoft.json"))
         index = archive.read("index.html").decode()
-    assert (
-        len(items) == 2
-        and "sent an image to Microsoft" in items[0]["what_happened"] + items[1]["what_happened"]
-    )
+    assert len(items) == 2 and "sent an image to Microsoft" in items[0]["what_happened"] + items[1]["what_happened"]
     assert "What this app sent to Microsoft" in index
 
 

@@ -73,11 +73,7 @@ def test_erase_deletes_subject_only_and_tombstones_ledger(fake_face, seeded):
     assert set(persons) == {seeded["bob"]}
     assert set(fake_face.lists["largefacelists"]["lookalikes"]) == {seeded["bob_list_face"]}
     tomb = Transmission.objects.get(resource_id=seeded["large"])
-    assert (
-        tomb.deleted_at is not None
-        and tomb.subject_value.startswith("pseudonym:")
-        and tomb.subject_value != "42"
-    )
+    assert tomb.deleted_at is not None and tomb.subject_value.startswith("pseudonym:") and tomb.subject_value != "42"
 
 
 def test_repeat_erase_is_a_noop(fake_face, seeded):
@@ -149,9 +145,7 @@ def test_person_directory_delete_polls_operation(fake_face):
 
 
 def test_wrong_key_is_permanent_and_names_the_store(fake_face, seeded):
-    store = AzureFaceStore(
-        "face", {"endpoint": fake_face.url, "key": "wrong", "person_groups": ["app-users"]}
-    )
+    store = AzureFaceStore("face", {"endpoint": fake_face.url, "key": "wrong", "person_groups": ["app-users"]})
     with pytest.raises(PermanentStoreError, match='store "face".*key'):
         store.discover(handed(store, subject()))
 

@@ -82,9 +82,7 @@ def test_item_path_quotes_one_segment_and_keeps_the_depth():
     assert ids.item_path("facelists/{}/persistedfaces/{}", "l", GUID).count("/") == 3
 
 
-@pytest.mark.parametrize(
-    "path", ["persongroups/../x", "persons/", "a//b", "a/%2e%2e/b", "a?x", "a#b", "a\\b"]
-)
+@pytest.mark.parametrize("path", ["persongroups/../x", "persons/", "a//b", "a/%2e%2e/b", "a?x", "a#b", "a\\b"])
 def test_client_refuses_a_path_that_could_climb(fake_face, path):
     store = AzureFaceStore("face", {"endpoint": fake_face.url, "key": fake_face.key})
     with pytest.raises(ids.UnsafeIdError):
@@ -102,9 +100,7 @@ def test_client_refuses_a_link_outside_its_endpoint(fake_face):
 
 
 # --- Face: every resource kind, every id position -----------------------------------------------
-FACE_POSITIONS = [
-    (kind, position) for kind, (_, keys) in ROW_PATHS.items() for position in ("resource_id", *keys)
-]
+FACE_POSITIONS = [(kind, position) for kind, (_, keys) in ROW_PATHS.items() for position in ("resource_id", *keys)]
 
 
 @pytest.mark.parametrize(("kind", "position"), FACE_POSITIONS)

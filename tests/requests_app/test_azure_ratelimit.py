@@ -61,7 +61,8 @@ def test_redis_keys_carry_the_test_runs_prefix(settings):
     import redis
 
     assert settings.PORTAL_REDIS_KEY_PREFIX.startswith("t") and os.environ["PORTAL_TEST_RUN_ID"] in (
-        settings.PORTAL_REDIS_KEY_PREFIX)
+        settings.PORTAL_REDIS_KEY_PREFIX
+    )
     limiter = redis_limiters(1)[0]
     bucket = ratelimit.Bucket(key=f"test:{uuid.uuid4().hex}", rate=10)
     limiter.reserve(bucket, max_wait=5)

@@ -72,9 +72,7 @@ def test_video_indexer_deletes_insights_and_says_so(fake_vi):
 def test_speech_and_face_state_what_went_with_the_item(fake_speech, fake_face):
     transcription = fake_speech.add_transcription()
     row("speech", fake_speech.url, "transcription", transcription)
-    speech = AzureSpeechStore(
-        "speech", {"endpoint": fake_speech.url, "key": fake_speech.key, "max_tps": 1000}
-    )
+    speech = AzureSpeechStore("speech", {"endpoint": fake_speech.url, "key": fake_speech.key, "max_tps": 1000})
     assert speech.erase(handed(speech, subject())).retention == [Retention("speech_deleted", count=1)]
     person, _ = fake_face.add_person("app-users")
     row("face", fake_face.url, "person", person, parents={"person_group": "app-users"})
@@ -106,10 +104,7 @@ def test_receipt_mail_and_status_page_partial_say_when_microsoft_purges():
 
 
 def test_partial_is_empty_without_retention():
-    assert (
-        render_to_string("requests_app/_microsoft_retention.html", {"receipt": {"stores": [{}]}}).strip()
-        == ""
-    )
+    assert render_to_string("requests_app/_microsoft_retention.html", {"receipt": {"stores": [{}]}}).strip() == ""
 
 
 def test_retention_as_dict_is_plain_for_the_signed_receipt():

@@ -62,15 +62,12 @@ def test_every_mistake_is_named():
         'stores.toml: store "app-db" (sql): field "table[1] (media_photo).match.owner_id": '
         "'User-Id' is not an "
         "identity kind",
-        'stores.toml: store "app-db" (sql): field "table[1] (media_photo).erase": '
-        '\'shred\': use "delete", "keep"',
-        'stores.toml: store "app-db" (sql): field "table[2] (forum_comment).erase.anonymize.body": '
-        "a single value",
+        'stores.toml: store "app-db" (sql): field "table[1] (media_photo).erase": \'shred\': use "delete", "keep"',
+        'stores.toml: store "app-db" (sql): field "table[2] (forum_comment).erase.anonymize.body": a single value',
         'stores.toml: store "uploads" (files): field "root": ${MEDIA_ROOT_THAT_IS_NOT_SET} is not set in the '
         "environment",
         'stores.toml: store "hook" (webhook): field "url": required: the host app\'s endpoint',
-        'stores.toml: store "hook" (webhook): field "secret": required: a shared random secret '
-        "of at least 32",
+        'stores.toml: store "hook" (webhook): field "secret": required: a shared random secret of at least 32',
         'stores.toml: store "Bad Name": field "name": required; lowercase letters, digits, - and _',
         'stores.toml: store "mystery": field "kind": \'mongodb\' is not one of',
     ]
@@ -128,9 +125,7 @@ def test_the_shipped_example_is_valid(settings):
 
 
 @pytest.mark.django_db
-def test_check_stores_passes_on_a_good_file_and_reaches_each_store(
-    tmp_path, settings, sqlite_host, media_root, capsys
-):
+def test_check_stores_passes_on_a_good_file_and_reaches_each_store(tmp_path, settings, sqlite_host, media_root, capsys):
     settings.PORTAL_STORES_FILE = str(write_stores(tmp_path / "stores.toml", sqlite_host, media_root))
     call_command("check_stores")
     out = capsys.readouterr().out

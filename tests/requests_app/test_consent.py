@@ -33,12 +33,8 @@ def test_grant_check_withdraw_through_api(client, api_key):
     )
     assert granted.status_code == 201 and granted.json()["notice_version"] == 1
     record = Consent.objects.get()
-    assert (
-        record.ip_hash and "203.0.113.9" not in record.ip_hash and record.notice_text.startswith("Your photo")
-    )
-    check = api(
-        client, raw, "get", "/api/v1/consents/check?subject_kind=user_id&subject=42&purpose=face-verification"
-    )
+    assert record.ip_hash and "203.0.113.9" not in record.ip_hash and record.notice_text.startswith("Your photo")
+    check = api(client, raw, "get", "/api/v1/consents/check?subject_kind=user_id&subject=42&purpose=face-verification")
     assert check.json()["consented"] is True
     withdrawn = api(
         client, raw, "post", "/api/v1/consents/withdraw/", {"purpose": "face-verification", "subject": "42"}
@@ -66,9 +62,7 @@ def test_grant_for_outdated_notice_is_refused(client, api_key):
     p = purpose()
     consent.publish_notice(purpose=p, text="A new text.", actor=None)
     _, raw = api_key("consents:write")
-    response = api(
-        client, raw, "post", "/api/v1/consents/", {"purpose": p.slug, "subject": "42", "notice_version": 1}
-    )
+    response = api(client, raw, "post", "/api/v1/consents/", {"purpose": p.slug, "subject": "42", "notice_version": 1})
     assert response.status_code == 400 and "notice_version" in response.json()["error"]["fields"]
 
 
@@ -87,9 +81,7 @@ def test_withdraw_with_sent_data_files_scoped_erasure(client, api_key):
     consent.grant(purpose=p, subject_kind="user_id", subject_value="42", method="api", actor=None)
     row("face", "https://x.cognitiveservices.azure.com", "person", "p1", purpose_slug=p.slug)
     _, raw = api_key("consents:write")
-    missing_email = api(
-        client, raw, "post", "/api/v1/consents/withdraw/", {"purpose": p.slug, "subject": "42"}
-    )
+    missing_email = api(client, raw, "post", "/api/v1/consents/withdraw/", {"purpose": p.slug, "subject": "42"})
     assert missing_email.status_code == 400 and "email" in missing_email.json()["error"]["fields"]
     response = api(
         client,
@@ -175,9 +167,7 @@ def test_old_signed_consent_links_are_refused_clearly(client):
 def test_consent_page_refuses_forged_token(client):
     p = purpose()
     assert client.get(f"/consent/{p.slug}/?subject=cl_forged").status_code == 400
-    response = client.post(
-        f"/consent/{p.slug}/", {"subject": "forged", "action": "grant", "notice_version": "1"}
-    )
+    response = client.post(f"/consent/{p.slug}/", {"subject": "forged", "action": "grant", "notice_version": "1"})
     assert response.status_code == 400
     assert not Consent.objects.exists()
 
@@ -198,9 +188,7 @@ def test_overview_lists_active_purposes(client):
 def test_link_api_returns_signed_url(client, api_key):
     purpose()
     _, raw = api_key("consents:write")
-    response = api(
-        client, raw, "post", "/api/v1/consents/links/", {"purpose": "face-verification", "subject": "42"}
-    )
+    response = api(client, raw, "post", "/api/v1/consents/links/", {"purpose": "face-verification", "subject": "42"})
     url = response.json()["url"]
     assert url.startswith("http://testserver/consent/face-verification/?subject=cl_")
     link = ConsentLink.objects.get(token_hash=tokens.hash_token(_token(url)))

@@ -41,8 +41,9 @@ def test_unknown_address_gets_no_link(demo, django_capture_on_commit_callbacks):
 
 
 @pytest.mark.parametrize("email", ["alice@example.com", "nobody@example.net"])
-def test_the_page_answers_the_same_for_any_address(client, demo, monkeypatch, email,
-                                                   django_capture_on_commit_callbacks):
+def test_the_page_answers_the_same_for_any_address(
+    client, demo, monkeypatch, email, django_capture_on_commit_callbacks
+):
     queued = []
     monkeypatch.setattr(tasks.send_consent_link, "delay", lambda *args: queued.append(args))
     with django_capture_on_commit_callbacks(execute=True):

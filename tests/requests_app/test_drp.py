@@ -52,8 +52,7 @@ class CallbackReceiver:
 
     def wait_for(self, status: str, timeout: float = 30) -> dict[str, Any]:
         with self.changed:
-            found = self.changed.wait_for(
-                lambda: any(r["status"] == status for r in self.received), timeout=timeout)
+            found = self.changed.wait_for(lambda: any(r["status"] == status for r in self.received), timeout=timeout)
         assert found, f"no {status} callback; got {[r['status'] for r in self.received]}"
         return next(r for r in self.received if r["status"] == status)
 
@@ -249,8 +248,9 @@ def test_expired_message_is_refused(paired):
 
 
 def test_a_window_longer_than_ten_minutes_is_refused(paired):
-    response = paired.exercise("deletion", email=ALICE, **{"expires-at": (
-        timezone.now() + timedelta(minutes=30)).isoformat()})
+    response = paired.exercise(
+        "deletion", email=ALICE, **{"expires-at": (timezone.now() + timedelta(minutes=30)).isoformat()}
+    )
 
     assert response.status_code == 400 and "10 minutes" in response.json()["message"]
 
@@ -289,12 +289,15 @@ def test_drp_is_off_without_a_business_id(agent, settings):
 # --- admission ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("entry, error", [
-    ({"id": "A", "name": "A", "verify_key": "not base64!"}, "base64"),
-    ({"id": "A", "name": "A", "verify_key": "AAAA"}, "32 bytes"),
-    ({"id": "A", "verify_key": "A" * 43 + "="}, "“name” is required"),
-    ({"id": "A", "name": "A", "verify_key": "A" * 43 + "=", "web_url": "http://x"}, "https"),
-])
+@pytest.mark.parametrize(
+    "entry, error",
+    [
+        ({"id": "A", "name": "A", "verify_key": "not base64!"}, "base64"),
+        ({"id": "A", "name": "A", "verify_key": "AAAA"}, "32 bytes"),
+        ({"id": "A", "verify_key": "A" * 43 + "="}, "“name” is required"),
+        ({"id": "A", "name": "A", "verify_key": "A" * 43 + "=", "web_url": "http://x"}, "https"),
+    ],
+)
 def test_directory_import_names_the_bad_field(db, entry, error):
     with pytest.raises(directory.DirectoryError, match=error):
         directory.import_agents(json.dumps([entry]), actor="system:test")
@@ -312,15 +315,15 @@ def test_staff_import_agents_in_the_admin(staff_client, officer, client):
     assert AuditEvent.objects.filter(action="drp.agent_admitted").exists()
 
 
-
 # --- callbacks and housekeeping ----------------------------------------------------------------
 
 
 def test_callback_5xx_is_retried_and_an_older_status_never_overwrites_a_newer(paired, monkeypatch):
     from requests_app.drp import callbacks
 
-    drp = DrpRequest.objects.get(request_id=paired.exercise(
-        "deletion", email=ALICE, callback="https://agent.example/cb").json()["request_id"])
+    drp = DrpRequest.objects.get(
+        request_id=paired.exercise("deletion", email=ALICE, callback="https://agent.example/cb").json()["request_id"]
+    )
     sent: list[int] = []
 
     class Answer:
@@ -341,8 +344,9 @@ def test_callback_5xx_is_retried_and_an_older_status_never_overwrites_a_newer(pa
             return b""
 
     answers = iter([503, 200, 200])
-    monkeypatch.setattr(callbacks.urllib.request, "urlopen",
-                        lambda request, timeout: (sent.append(1), Answer(next(answers)))[1])
+    monkeypatch.setattr(
+        callbacks.urllib.request, "urlopen", lambda request, timeout: (sent.append(1), Answer(next(answers)))[1]
+    )
 
     with pytest.raises(callbacks.TransientCallbackError):
         callbacks.deliver(drp.pk, 2, {"status": "fulfilled"})
@@ -351,8 +355,9 @@ def test_callback_5xx_is_retried_and_an_older_status_never_overwrites_a_newer(pa
     assert len(sent) == 2
 
 
-def test_a_denied_request_is_called_back_with_the_reason(paired, officer, django_capture_on_commit_callbacks,
-                                                         monkeypatch):
+def test_a_denied_request_is_called_back_with_the_reason(
+    paired, officer, django_capture_on_commit_callbacks, monkeypatch
+):
     from requests_app.drp import tasks
 
     queued: list[dict] = []
@@ -376,7 +381,6 @@ def test_expired_replay_records_are_forgotten(paired):
     assert seen == 2 and drp_services.forget_expired_messages() == 0
     assert drp_services.forget_expired_messages(now=timezone.now() + timedelta(hours=2)) == seen
     assert not DrpMessage.objects.exists()
-
 
 
 def test_pairing_is_rate_limited_per_address(agent):

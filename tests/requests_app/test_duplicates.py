@@ -21,18 +21,22 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits"
 
 def completed_access(*, package_days: int = 7, completed_days_ago: int = 1) -> PrivacyRequest:
     done = timezone.now() - timedelta(days=completed_days_ago)
-    request = PrivacyRequest.objects.create(kind="access", email=ALICE, status="completed", completed_at=done,
-                                            verified_at=done, closed_at=done)
-    AccessPackage.objects.create(request=request, path="packages/x.zip", expires_at=done + timedelta(days=package_days),
-                                 download_token_hash=tokens.hash_token("pd_x"))
+    request = PrivacyRequest.objects.create(
+        kind="access", email=ALICE, status="completed", completed_at=done, verified_at=done, closed_at=done
+    )
+    AccessPackage.objects.create(
+        request=request,
+        path="packages/x.zip",
+        expires_at=done + timedelta(days=package_days),
+        download_token_hash=tokens.hash_token("pd_x"),
+    )
     return request
 
 
 def submit(kind: str = "access") -> PrivacyRequest:
     mail.outbox.clear()
     with committed():
-        return services.request_submit(kind=kind, email=ALICE, jurisdiction="gdpr", identifiers=None,
-                                       language="en")
+        return services.request_submit(kind=kind, email=ALICE, jurisdiction="gdpr", identifiers=None, language="en")
 
 
 def test_repeat_access_within_the_window_is_answered_with_the_existing_package():
@@ -48,8 +52,9 @@ def test_repeat_access_within_the_window_is_answered_with_the_existing_package()
 def test_repeat_access_by_the_host_app_is_answered_the_same_way():
     earlier = completed_access()
 
-    again = services.request_file_verified(kind="access", email=ALICE, identifiers=None, jurisdiction="gdpr",
-                                           channel="host_app", actor="system:test")
+    again = services.request_file_verified(
+        kind="access", email=ALICE, identifiers=None, jurisdiction="gdpr", channel="host_app", actor="system:test"
+    )
 
     assert again.pk == earlier.pk
 

@@ -157,9 +157,7 @@ def test_access_email_links_to_the_download_page(stores_file, approved_request, 
 
 def test_download_is_audited_and_limited(stores_file, approved_request, client, settings):
     request = run(approved_request("access"))
-    path = next(w for w in mail.outbox[0].body.split() if "/requests/download/" in w).replace(
-        "http://testserver", ""
-    )
+    path = next(w for w in mail.outbox[0].body.split() if "/requests/download/" in w).replace("http://testserver", "")
     AccessPackage.objects.filter(request=request).update(max_downloads=1)
 
     _clear_with_code(client, path)
@@ -173,9 +171,7 @@ def test_download_is_audited_and_limited(stores_file, approved_request, client, 
 
 def test_expired_download_shows_a_friendly_page(stores_file, approved_request, client):
     request = run(approved_request("access"))
-    path = next(w for w in mail.outbox[0].body.split() if "/requests/download/" in w).replace(
-        "http://testserver", ""
-    )
+    path = next(w for w in mail.outbox[0].body.split() if "/requests/download/" in w).replace("http://testserver", "")
     AccessPackage.objects.filter(request=request).update(expires_at=timezone.now())
     response = client.get(path)
     assert response.status_code == 410
@@ -267,13 +263,15 @@ def test_the_browser_that_confirmed_the_request_needs_no_code(stores_file, appro
     assert client.post(path).status_code == 200
 
 
-def test_staff_revokes_a_download_link_and_it_stops_at_once(stores_file, approved_request, client, staff_client,
-                                                            officer):
+def test_staff_revokes_a_download_link_and_it_stops_at_once(
+    stores_file, approved_request, client, staff_client, officer
+):
     request = run(approved_request("access"))
     path = _download_path()
     package = AccessPackage.objects.get(request=request)
-    response = staff_client(officer).post("/admin/requests_app/accesspackage/",
-                                          {"action": "revoke", "_selected_action": [package.pk]})
+    response = staff_client(officer).post(
+        "/admin/requests_app/accesspackage/", {"action": "revoke", "_selected_action": [package.pk]}
+    )
     assert response.status_code == 302
     assert client.get(path).status_code == 410
     assert request.timeline().filter(action="package_link_revoked").exists()

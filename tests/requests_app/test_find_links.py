@@ -33,13 +33,23 @@ def generous_limits(settings):
 def _completed(email: str = KNOWN, **fields) -> PrivacyRequest:
     now = timezone.now()
     values = {"kind": "access", **fields}
-    return PrivacyRequest.objects.create(status=PrivacyRequest.Status.COMPLETED, email=email,
-                                         verified_at=now, approved_at=now, completed_at=now, **values)
+    return PrivacyRequest.objects.create(
+        status=PrivacyRequest.Status.COMPLETED,
+        email=email,
+        verified_at=now,
+        approved_at=now,
+        completed_at=now,
+        **values,
+    )
 
 
 def _package(request: PrivacyRequest, **fields) -> AccessPackage:
-    values = {"path": f"packages/{request.pk}.zip", "expires_at": timezone.now() + timedelta(days=7),
-              "download_token_hash": "x" * 64, **fields}
+    values = {
+        "path": f"packages/{request.pk}.zip",
+        "expires_at": timezone.now() + timedelta(days=7),
+        "download_token_hash": "x" * 64,
+        **fields,
+    }
     return AccessPackage.objects.create(request=request, **values)
 
 

@@ -1,6 +1,5 @@
 """An address with no data: "we found nothing about you", not an empty ZIP behind a code (issue 19)."""
 
-
 import pytest
 from django.core import mail
 

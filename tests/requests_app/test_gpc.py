@@ -92,8 +92,7 @@ def test_agreeing_against_the_signal_is_asked_first_then_kept(client, ads):
     asked = client.post("/consent/ads/", {"action": "grant", "notice_version": "1"}, HTTP_SEC_GPC="1")
 
     assert "allow it anyway" in asked.content.decode() and not Consent.objects.exists()
-    client.post("/consent/ads/", {"action": "grant", "notice_version": "1", "gpc_override": "1"},
-                HTTP_SEC_GPC="1")
+    client.post("/consent/ads/", {"action": "grant", "notice_version": "1", "gpc_override": "1"}, HTTP_SEC_GPC="1")
     assert Consent.objects.get().gpc_confirmed is True
     client.get("/consent/ads/", HTTP_SEC_GPC="1")  # the same signal does not undo the person's own choice
     assert Consent.objects.get().withdrawn_at is None
@@ -150,8 +149,9 @@ def test_overview_with_sec_gpc_withdraws_every_sale_purpose_of_the_link(client, 
     login = purpose("face-verification")
     granted(ads)
     granted(login)
-    link = consent.issue_link(purposes=["ads", "face-verification"], subject_kind="user_id", subject_value="42",
-                              email="alice@example.com")
+    link = consent.issue_link(
+        purposes=["ads", "face-verification"], subject_kind="user_id", subject_value="42", email="alice@example.com"
+    )
     client.get(f"/consent/?subject={link}")
 
     response = client.get("/consent/", HTTP_SEC_GPC="1")

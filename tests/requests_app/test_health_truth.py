@@ -44,8 +44,15 @@ def _checks(client):
 def _running(**fields) -> PrivacyRequest:
     """A deletion with nothing left to run: the next step is finishing (signing the receipt)."""
     now = timezone.now()
-    return PrivacyRequest.objects.create(kind="deletion", status=PR.RUNNING, email="alice@example.com",
-                                         verified_at=now, approved_at=now, started_at=now, **fields)
+    return PrivacyRequest.objects.create(
+        kind="deletion",
+        status=PR.RUNNING,
+        email="alice@example.com",
+        verified_at=now,
+        approved_at=now,
+        started_at=now,
+        **fields,
+    )
 
 
 def test_healthz_is_red_without_the_receipt_key_naming_the_command(client, alive, no_key):
@@ -97,8 +104,9 @@ def test_healthz_is_red_when_a_task_fails_the_same_way_repeatedly(client, alive,
     settings.PORTAL_HEALTH_REPEATED_FAILURES = 3
     for _ in range(3):
         TaskFailure.objects.create(task="requests.engine.finish", subject="1", error="KeyFileError: no key")
-    TaskFailure.objects.create(task="requests.engine.finish", subject="1", error="KeyFileError: no key",
-                               at=timezone.now() - timedelta(hours=2))  # outside the hour: not counted
+    TaskFailure.objects.create(
+        task="requests.engine.finish", subject="1", error="KeyFileError: no key", at=timezone.now() - timedelta(hours=2)
+    )  # outside the hour: not counted
     status, checks = _checks(client)
     assert status == 503
     assert checks["repeated_failures"]["failing"] == [
@@ -140,8 +148,10 @@ def test_a_finish_is_not_tried_again_before_its_backoff_is_over(settings, no_key
         finish.finish_or_give_up(request.pk)
     with time_machine.travel(start + timedelta(seconds=10), tick=False):
         assert finish.finish_or_give_up(request.pk) == "retry scheduled"
-    with time_machine.travel(start + timedelta(seconds=finish.backoff_seconds(1)), tick=False), \
-            pytest.raises(finish.FinishRetry):
+    with (
+        time_machine.travel(start + timedelta(seconds=finish.backoff_seconds(1)), tick=False),
+        pytest.raises(finish.FinishRetry),
+    ):
         finish.finish_or_give_up(request.pk)
     assert TaskFailure.objects.filter(subject=str(request.pk)).count() == 2
 
@@ -159,5 +169,7 @@ def test_metrics_tell_the_same_truth_as_healthz(client, settings, no_key):
     assert value(families["portal_health_check_ok"], "portal_health_check_ok", check="receipt_key") == 0
     assert value(families["portal_health_check_ok"], "portal_health_check_ok", check="database") == 1
     assert value(families["portal_oldest_running_request_seconds"], "portal_oldest_running_request_seconds") >= 600
-    assert value(families["portal_repeated_task_failures"], "portal_repeated_task_failures",
-                 check="repeated_failures") == 1
+    assert (
+        value(families["portal_repeated_task_failures"], "portal_repeated_task_failures", check="repeated_failures")
+        == 1
+    )

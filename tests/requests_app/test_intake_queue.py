@@ -65,29 +65,32 @@ def test_host_app_api_intake_sends_its_e_mail_through_the_queue(client, api_key,
     # status change with its audit event), the start handed to the engine, and the look-up of a recent
     # access package that would answer a repeat (services._recent_access).
     with django_assert_num_queries(15):
-        callbacks = _enqueued(lambda: client.post(API, body, content_type="application/json",
-                                                  HTTP_AUTHORIZATION=f"Bearer {raw}"))
+        callbacks = _enqueued(
+            lambda: client.post(API, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}")
+        )
     assert _mail_hand_offs(callbacks) == 1 and not mail.outbox
 
 
 @pytest.mark.django_db
 def test_the_queued_e_mail_is_sent_once_however_often_the_task_runs():
     with committed():
-        request = request_submit(kind="access", email="alice@example.com", jurisdiction="gdpr",
-                                          identifiers={}, language="en")
+        request = request_submit(
+            kind="access", email="alice@example.com", jurisdiction="gdpr", identifiers={}, language="en"
+        )
     assert len(mail.outbox) == 1
     sent = AuditEvent.objects.get(subject_id=str(request.pk), action="request.mail_sent")
-    assert request_tasks.send_requester_mail.apply(
-        args=(request.pk, "request_received", sent.data["key"])
-    ).get() is False
+    assert (
+        request_tasks.send_requester_mail.apply(args=(request.pk, "request_received", sent.data["key"])).get() is False
+    )
     assert len(mail.outbox) == 1
 
 
 @pytest.mark.django_db
 def test_a_failed_send_leaves_no_link_and_no_record_so_the_retry_sends_it(monkeypatch):
     with TestCase.captureOnCommitCallbacks(execute=False):
-        request = request_submit(kind="access", email="alice@example.com", jurisdiction="gdpr",
-                                          identifiers={}, language="en")
+        request = request_submit(
+            kind="access", email="alice@example.com", jurisdiction="gdpr", identifiers={}, language="en"
+        )
     real_send = mail.EmailMessage.send
 
     def refuse(self, *args, **kwargs):

@@ -74,8 +74,13 @@ def test_consent_withdrawal_is_approved_at_once_by_default(api_key):
     key, _raw = api_key("consents:write", name="consent center")
     with committed():
         request = request_file_verified(
-            kind="deletion", email="alice@example.com", identifiers={"user_id": "42"}, jurisdiction="gdpr",
-            channel="consent_withdrawal", actor=key, scope_purpose="face-login",
+            kind="deletion",
+            email="alice@example.com",
+            identifiers={"user_id": "42"},
+            jurisdiction="gdpr",
+            channel="consent_withdrawal",
+            actor=key,
+            scope_purpose="face-login",
         )
     request.refresh_from_db()
     assert request.status in ("approved", "running", "completed")
@@ -171,9 +176,7 @@ def test_submit_bad_input_raises_readable_error(kwargs, message):
 
 def test_emails_in_requesters_language():
     with committed():
-        request_submit(
-            kind="access", email="a@example.com", jurisdiction="gdpr", identifiers={}, language="de-DE"
-        )
+        request_submit(kind="access", email="a@example.com", jurisdiction="gdpr", identifiers={}, language="de-DE")
     assert PrivacyRequest.objects.get().language == "de"
 
 
@@ -195,9 +198,7 @@ def test_assign_refuses_non_staff(officer, django_user_model):
 def test_retry_calls_engine_for_needs_attention(officer):
     request, token = submit(kind="deletion")
     request = request_verify(token=token)
-    PrivacyRequest.objects.filter(pk=request.pk).update(
-        status="needs_attention", attention_reason="store down"
-    )
+    PrivacyRequest.objects.filter(pk=request.pk).update(status="needs_attention", attention_reason="store down")
     task = StoreTask.objects.create(
         request=request,
         store="app-db",

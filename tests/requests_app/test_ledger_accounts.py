@@ -19,16 +19,24 @@ VI_ID = "7b1f0c52-5a3e-4b7e-9a3c-2f4d8e6a9b10"
 
 FACE = store("azure_face", "face", {"endpoint": "https://myface.cognitiveservices.azure.com", "key": "k"})
 SPEECH = store("azure_speech", "speech", {"endpoint": "https://westeurope.api.cognitive.microsoft.com", "key": "k"})
-BLOB = store("azure_blob", "media", {
-    "connection_string": f"DefaultEndpointsProtocol=https;AccountName=mediaacct;AccountKey={KEY};"
-                         "EndpointSuffix=core.windows.net",
-    "container": "media",
-})
-AZURITE = store("azure_blob", "media", {
-    "connection_string": f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={KEY};"
-                         "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;",
-    "container": "media",
-})
+BLOB = store(
+    "azure_blob",
+    "media",
+    {
+        "connection_string": f"DefaultEndpointsProtocol=https;AccountName=mediaacct;AccountKey={KEY};"
+        "EndpointSuffix=core.windows.net",
+        "container": "media",
+    },
+)
+AZURITE = store(
+    "azure_blob",
+    "media",
+    {
+        "connection_string": f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={KEY};"
+        "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;",
+        "container": "media",
+    },
+)
 VIDEO = store("azure_video_indexer", "videos", {"location": "westeurope", "account_id": VI_ID, "access_token": "t"})
 
 
@@ -73,8 +81,11 @@ def test_documented_non_matches(azure_store, account):
 
 
 def test_ledger_accounts_adds_another_spelling():
-    videos = store("azure_video_indexer", "videos", {"location": "westeurope", "account_id": VI_ID,
-                                                     "access_token": "t", "ledger_accounts": ["my-vi-account"]})
+    videos = store(
+        "azure_video_indexer",
+        "videos",
+        {"location": "westeurope", "account_id": VI_ID, "access_token": "t", "ledger_accounts": ["my-vi-account"]},
+    )
     assert matches(videos, "my-vi-account") and matches(videos, VI_ID)
 
 
@@ -84,7 +95,7 @@ def _documented_examples() -> list[dict]:
     from pathlib import Path
 
     text = (Path(__file__).resolve().parents[2] / "docs" / "azure.md").read_text()
-    section = text[text.index("### The `account` of a ledger row"):text.index("## Retired services")]
+    section = text[text.index("### The `account` of a ledger row") : text.index("## Retired services")]
     return [json.loads(body) for body in re.findall(r"-d '(\{.*?\})'", section, re.S)]
 
 
@@ -98,7 +109,8 @@ def test_documented_example_posts_are_accepted_and_match_a_store(client, api_key
     _, raw = api_key("transmissions:write")
     for example in examples:
         purpose(example["purpose"], requires_consent=False)
-        response = client.post("/api/v1/transmissions/", example, content_type="application/json",
-                               HTTP_AUTHORIZATION=f"Bearer {raw}")
+        response = client.post(
+            "/api/v1/transmissions/", example, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}"
+        )
         assert response.status_code == 201, response.json()
         assert matches(stores[example["service"]], example["account"]), example["service"]

@@ -37,9 +37,7 @@ def item(n: int = 1, subject: str = "42", purpose_slug: str = "face-verification
 @pytest.fixture
 def consented():
     p = purpose()
-    consent.grant(
-        purpose=p, subject_kind="user_id", subject_value="42", method=Consent.Method.API, actor=None
-    )
+    consent.grant(purpose=p, subject_kind="user_id", subject_value="42", method=Consent.Method.API, actor=None)
     return p
 
 

@@ -31,8 +31,14 @@ def sqlite_stores(tmp_path, settings, sqlite_host, media_root):
 def hold_account(user_id: str, days: int = 365) -> Case:
     """What confirming a CyberTipline report leaves behind: a held case and the account's id, hashed."""
     now = timezone.now()
-    case = Case.objects.create(target_key=f"content:{user_id}", target_display=user_id, category="minors",
-                               is_child_safety=True, sla_due_at=now, legal_hold_until=now + timedelta(days=days))
+    case = Case.objects.create(
+        target_key=f"content:{user_id}",
+        target_display=user_id,
+        category="minors",
+        is_child_safety=True,
+        sla_due_at=now,
+        legal_hold_until=now + timedelta(days=days),
+    )
     HeldIdentity.objects.create(case=case, kind="user_id", digest=identity_digest("user_id", user_id))
     return case
 

@@ -62,9 +62,17 @@ class AccessLoggedClient(Client):
         response = super().request(**environ)
         query = environ.get("QUERY_STRING", "")
         line = f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']}{'?' + query if query else ''} HTTP/1.1"
-        atoms = {"h": "203.0.113.7", "l": "-", "u": "-", "t": datetime.now().strftime("[%d/%b/%Y:%H:%M:%S +0000]"),
-                 "r": line, "s": response.status_code, "b": response.get("Content-Length", "-"),
-                 "f": environ.get("HTTP_REFERER", self.referer), "a": "Mozilla/5.0"}
+        atoms = {
+            "h": "203.0.113.7",
+            "l": "-",
+            "u": "-",
+            "t": datetime.now().strftime("[%d/%b/%Y:%H:%M:%S +0000]"),
+            "r": line,
+            "s": response.status_code,
+            "b": response.get("Content-Length", "-"),
+            "f": environ.get("HTTP_REFERER", self.referer),
+            "a": "Mozilla/5.0",
+        }
         logging.getLogger("gunicorn.access").info(ACCESS_FORMAT, atoms)
         self.referer = f"http://testserver{environ['PATH_INFO']}{'?' + query if query else ''}"
         return response
@@ -76,8 +84,10 @@ def _paths(message) -> list[str]:
 
 def _submit_and_follow(client: Client, issued: set[str]) -> PrivacyRequest:
     with TestCase.captureOnCommitCallbacks(execute=True):
-        client.post("/requests/new/access/", {"email": EMAIL, "jurisdiction": "gdpr", "id_username": "alice",
-                                              "id_phone": PHONE, "confirm": "on"})
+        client.post(
+            "/requests/new/access/",
+            {"email": EMAIL, "jurisdiction": "gdpr", "id_username": "alice", "id_phone": PHONE, "confirm": "on"},
+        )
     verify = next(p for p in _paths(mail.outbox[-1]) if "/requests/verify/" in p)
     client.get(verify)
     with TestCase.captureOnCommitCallbacks(execute=True):
@@ -114,9 +124,12 @@ def test_no_email_phone_or_token_in_any_log_after_the_flows(stores_file, api_key
     purpose()
     api_key_row, raw_key = api_key("consents:write")
     issued.add(raw_key)
-    link = client.post("/api/v1/consents/links/", {"purpose": "face-verification", "subject": "4242",
-                                                   "email": "consent.subject@example.com"},
-                       content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw_key}").json()["url"]
+    link = client.post(
+        "/api/v1/consents/links/",
+        {"purpose": "face-verification", "subject": "4242", "email": "consent.subject@example.com"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {raw_key}",
+    ).json()["url"]
     issued.update(TOKEN.findall(link))
     client.get(link.replace("http://testserver", ""))
     client.post("/consent/face-verification/", {"action": "grant", "notice_version": "1"})
@@ -131,6 +144,7 @@ def test_no_email_phone_or_token_in_any_log_after_the_flows(stores_file, api_key
     assert any("subject=[secret]" in line for line in access)
     assert len(issued) >= 6
     text = "\n".join(lines)
-    leaks = [secret for secret in [EMAIL, "consent.subject@example.com", PHONE, "170 1234567", *issued]
-             if secret in text]
+    leaks = [
+        secret for secret in [EMAIL, "consent.subject@example.com", PHONE, "170 1234567", *issued] if secret in text
+    ]
     assert leaks == [], f"found in the logs: {leaks}"

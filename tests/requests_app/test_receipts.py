@@ -28,8 +28,19 @@ SAMPLE = {
     "completed_at": "2026-12-01T10:00:00+00:00",
     "issued_by": {"operator": "Exämple Ltd", "app": "Example App", "contact": "privacy@example.com"},
     "resolved_manually": None,
-    "stores": [{"store": "app-db", "kind": "sql", "found": 11, "found_by_table": {"accounts_user": 1},
-                "erased": 9, "anonymised": 2, "verified_gone": True, "manual_steps": [], "status": "done"}],
+    "stores": [
+        {
+            "store": "app-db",
+            "kind": "sql",
+            "found": 11,
+            "found_by_table": {"accounts_user": 1},
+            "erased": 9,
+            "anonymised": 2,
+            "verified_gone": True,
+            "manual_steps": [],
+            "status": "done",
+        }
+    ],
 }
 
 
@@ -77,18 +88,21 @@ def test_every_one_byte_change_of_the_file_fails_verification(key_file):
         except receipt.ReceiptFormatError:
             continue  # no longer a receipt at all: not accepted either
         if verdict.genuine:
-            accepted.append((position, raw[max(0, position - 20):position + 20]))
+            accepted.append((position, raw[max(0, position - 20) : position + 20]))
     assert accepted == []
 
 
-@pytest.mark.parametrize("edit", [
-    lambda d: d["receipt"].__setitem__("alg", "SHA756"),
-    lambda d: d["receipt"].__setitem__("alg", "HMAC-SHA256"),
-    lambda d: d["receipt"].pop("alg"),
-    lambda d: d.__setitem__("algorithm", "Ed25519"),
-    lambda d: d["receipt"].__setitem__("kid", "0" * 16),
-    lambda d: d.__setitem__("signature", d["signature"].upper()),
-])
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda d: d["receipt"].__setitem__("alg", "SHA756"),
+        lambda d: d["receipt"].__setitem__("alg", "HMAC-SHA256"),
+        lambda d: d["receipt"].pop("alg"),
+        lambda d: d.__setitem__("algorithm", "Ed25519"),
+        lambda d: d["receipt"].__setitem__("kid", "0" * 16),
+        lambda d: d.__setitem__("signature", d["signature"].upper()),
+    ],
+)
 def test_changing_the_algorithm_or_key_fails(key_file, edit):
     document = json.loads(_signed_file())
     edit(document)
@@ -184,8 +198,13 @@ def test_standalone_verifier_in_the_docs_works(key_file, tmp_path):
     (tmp_path / "keys.json").write_text(json.dumps(receipt_keys.public_document()))
 
     def run():
-        return subprocess.run([sys.executable, "verify.py", "receipt.json", "keys.json"], cwd=tmp_path,
-                              capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [sys.executable, "verify.py", "receipt.json", "keys.json"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     good = run()
     assert good.returncode == 0 and good.stdout.startswith("GENUINE: PR-7KQ2-M9XD"), good.stderr
@@ -236,12 +255,15 @@ def test_verify_page_says_changed(client, key_file):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("posted, message", [
-    ({"receipt": ""}, "Paste the receipt"),
-    ({"receipt": "hello"}, "not valid JSON"),
-    ({"receipt": "[1]"}, "expected {"),
-    ({"receipt": '{"receipt": {}}'}, "expected {"),
-])
+@pytest.mark.parametrize(
+    "posted, message",
+    [
+        ({"receipt": ""}, "Paste the receipt"),
+        ({"receipt": "hello"}, "not valid JSON"),
+        ({"receipt": "[1]"}, "expected {"),
+        ({"receipt": '{"receipt": {}}'}, "expected {"),
+    ],
+)
 def test_verify_page_explains_bad_input(client, key_file, posted, message):
     response = client.post(reverse("receipt-verify"), posted)
     assert response.status_code == 200
@@ -253,8 +275,10 @@ def test_verify_page_explains_bad_input(client, key_file, posted, message):
 def test_verify_page_refuses_both_paste_and_upload(client, key_file):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    response = client.post(reverse("receipt-verify"), {
-        "receipt": _signed_file().decode(), "file": SimpleUploadedFile("r.json", _signed_file())})
+    response = client.post(
+        reverse("receipt-verify"),
+        {"receipt": _signed_file().decode(), "file": SimpleUploadedFile("r.json", _signed_file())},
+    )
     assert "not both" in response.content.decode()
 
 
@@ -268,9 +292,14 @@ def _completed_with_receipt(raw: bytes):
     from requests_app.models import PrivacyRequest
 
     document = json.loads(raw)
-    return PrivacyRequest.objects.create(kind="deletion", email="", status="completed",
-                                         reference=document["receipt"]["reference"],
-                                         receipt=document["receipt"], receipt_signature=document["signature"])
+    return PrivacyRequest.objects.create(
+        kind="deletion",
+        email="",
+        status="completed",
+        reference=document["receipt"]["reference"],
+        receipt=document["receipt"],
+        receipt_signature=document["signature"],
+    )
 
 
 def test_admin_shows_the_receipt_checked_now_with_a_download(staff_client, auditor, key_file):

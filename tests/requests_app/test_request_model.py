@@ -81,8 +81,9 @@ def test_queryset_open_awaiting_review_and_deadlines():
 
 
 def _task(status=StoreTask.Status.PENDING):
-    return StoreTask.objects.create(request=_request(Status.RUNNING), store="db", store_kind="sql", phase="erase",
-                                    status=status)
+    return StoreTask.objects.create(
+        request=_request(Status.RUNNING), store="db", store_kind="sql", phase="erase", status=status
+    )
 
 
 def test_store_task_runs_then_succeeds_saving_the_named_result_fields():

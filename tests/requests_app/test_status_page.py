@@ -150,8 +150,9 @@ def test_progress_from_store_tasks(client):
 def _completed(kind, found):
     request = verified(kind=kind)
     PrivacyRequest.objects.filter(pk=request.pk).update(status="completed")
-    StoreTask.objects.create(request=request, store="app-db", store_kind="sql", phase="discover",
-                             status="succeeded", found_count=found)
+    StoreTask.objects.create(
+        request=request, store="app-db", store_kind="sql", phase="discover", status="succeeded", found_count=found
+    )
     return request
 
 
@@ -168,11 +169,12 @@ def test_completed_access_shows_the_download_while_the_package_is_valid(client):
     from requests_app.models import AccessPackage
 
     request = _completed("access", 3)
-    package = AccessPackage.objects.create(request=request, path="x.zip", download_token_hash="h",
-                                           expires_at=timezone.now() + timedelta(days=1))
+    package = AccessPackage.objects.create(
+        request=request, path="x.zip", download_token_hash="h", expires_at=timezone.now() + timedelta(days=1)
+    )
     url = _status_url(request)
     html = client.get(url).content.decode()
-    assert "Download my data" in html and f'{url}download/' in html
+    assert "Download my data" in html and f"{url}download/" in html
     step = client.get(f"{url}download/")
     assert step.status_code == 200 and b'value="send_code"' in step.content
     AccessPackage.objects.filter(pk=package.pk).update(expires_at=timezone.now() - timedelta(days=1))

@@ -49,8 +49,14 @@ def test_a_new_kind_gets_its_ledger_rows_queue_and_tombstones_without_other_chan
     [recorded] = ledger.record_many(
         [
             {
-                "client_id": "t-1", "service": "translator", "account": "westeurope", "resource_kind": "document",
-                "resource_id": "doc-1", "subject_value": "42", "purpose": "texts", "payload_kind": "text",
+                "client_id": "t-1",
+                "service": "translator",
+                "account": "westeurope",
+                "resource_kind": "document",
+                "resource_id": "doc-1",
+                "subject_value": "42",
+                "purpose": "texts",
+                "payload_kind": "text",
             }
         ]
     )
@@ -70,8 +76,14 @@ def test_an_unknown_service_is_refused_naming_the_known_ones():
         ledger.record_many(
             [
                 {
-                    "client_id": "t-2", "service": "translator", "account": "x", "resource_kind": "document",
-                    "resource_id": "d", "subject_value": "42", "purpose": "texts", "payload_kind": "text",
+                    "client_id": "t-2",
+                    "service": "translator",
+                    "account": "x",
+                    "resource_kind": "document",
+                    "resource_id": "d",
+                    "subject_value": "42",
+                    "purpose": "texts",
+                    "payload_kind": "text",
                 }
             ]
         )

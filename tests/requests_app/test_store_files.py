@@ -105,11 +105,9 @@ def test_config_errors_name_the_field(config, field, message):
 
 
 def test_files_store_needs_the_identities_in_its_paths():
-    loaded = registry.parse(
-        '[[store]]\nname = "u"\nkind = "files"\nroot = "/x"\npaths = ["a/{user_id}"]\n', "s.toml"
-    )
+    loaded = registry.parse('[[store]]\nname = "u"\nkind = "files"\nroot = "/x"\npaths = ["a/{user_id}"]\n', "s.toml")
     assert loaded.errors == [
         's.toml: store "u" (files): needs identity kind(s) user_id that no store provides and the '
         'request form does not ask for (add a "provides" mapping, add the kind to '
-        'PORTAL_EXTRA_IDENTIFIERS, or fix the name)'
+        "PORTAL_EXTRA_IDENTIFIERS, or fix the name)"
     ]

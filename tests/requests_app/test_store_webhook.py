@@ -58,9 +58,7 @@ def test_discover_sends_signed_identities_and_reads_the_answer(hostapp):
 
 
 def test_wrong_secret_is_a_permanent_error(hostapp):
-    with pytest.raises(
-        PermanentStoreError, match=r'store "app-hook" \(discover\): the host app refused with 401'
-    ):
+    with pytest.raises(PermanentStoreError, match=r'store "app-hook" \(discover\): the host app refused with 401'):
         store_for(hostapp, secret="x" * 40).discover(alice())
 
 
@@ -96,9 +94,7 @@ def test_deletion_through_the_webhook_completes_with_manual_steps(hook_stores, h
     assert ALICE not in hostapp.users and "bob@example.org" in hostapp.users
     [store] = [s for s in request.receipt["stores"] if s["store"] == "app-hook"]
     assert store["erased"] == 3 and store["verified_gone"] is True
-    assert store["manual_steps"] == [
-        {"what": "paper invoices", "how": "shredded by accounting within 30 days"}
-    ]
+    assert store["manual_steps"] == [{"what": "paper invoices", "how": "shredded by accounting within 30 days"}]
 
 
 def test_transient_error_backs_off_honouring_retry_after(hook_stores, hostapp, approved_request):
@@ -162,9 +158,7 @@ def test_access_through_the_webhook_exports_records(hook_stores, hostapp, approv
 def _post_callback(client, store, payload, secret=SECRET, **headers):
     body = json.dumps(payload).encode()
     signed = {**webhook.signed_headers(secret, body), **headers}
-    return client.post(
-        f"/api/v1/store-callbacks/{store}/", body, content_type="application/json", headers=signed
-    )
+    return client.post(f"/api/v1/store-callbacks/{store}/", body, content_type="application/json", headers=signed)
 
 
 def test_callback_mode_waits_then_completes(hook_stores, hostapp, approved_request, client):

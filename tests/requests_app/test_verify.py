@@ -88,9 +88,7 @@ def test_replayed_link_is_refused(client):
 
 def test_expired_link_refused_and_offers_new_one(client):
     request, token = submit()
-    PrivacyRequest.objects.filter(pk=request.pk).update(
-        verify_expires_at=timezone.now() - timedelta(minutes=1)
-    )
+    PrivacyRequest.objects.filter(pk=request.pk).update(verify_expires_at=timezone.now() - timedelta(minutes=1))
     response = client.get(_url(token))
     assert response.status_code == 410
     assert "expired" in response.content.decode()

@@ -37,9 +37,25 @@ ROOT = Path(__file__).resolve().parents[2]
 def start_worker(env: dict, log: Path) -> subprocess.Popen:
     celery = str(Path(sys.executable).with_name("celery"))
     return subprocess.Popen(
-        [celery, "-A", "portal", "worker", "--pool", "solo", "--queues", "default", "--without-gossip",
-         "--without-mingle", "--loglevel", "INFO"],
-        cwd=ROOT, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            celery,
+            "-A",
+            "portal",
+            "worker",
+            "--pool",
+            "solo",
+            "--queues",
+            "default",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "INFO",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=open(log, "ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 
@@ -52,8 +68,14 @@ def kill(process: subprocess.Popen) -> None:
 def sweep(env: dict) -> str:
     """The beat's sweep, run in a process that talks to the worker's broker."""
     code = "from abuse_app.services.cybertipline import cybertipline_sweep; print(cybertipline_sweep())"
-    result = subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout.strip().splitlines()[-1]
 

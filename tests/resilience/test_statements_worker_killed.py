@@ -52,15 +52,25 @@ def worker_env(tmp_path):
 def test_worker_killed_mid_batch_sends_every_statement_once(worker_env, moderator, settings, tmp_path):
     log = tmp_path / "worker.log"
     with FakeTransparencyDatabase() as fake:
-        env = {**worker_env, "PORTAL_DSA_TDB_ENABLED": "true", "PORTAL_DSA_TDB_SANDBOX_URL": fake.url,
-               "PORTAL_DSA_TDB_TOKEN": fake.token}
+        env = {
+            **worker_env,
+            "PORTAL_DSA_TDB_ENABLED": "true",
+            "PORTAL_DSA_TDB_SANDBOX_URL": fake.url,
+            "PORTAL_DSA_TDB_TOKEN": fake.token,
+        }
         settings.PORTAL_DSA_TDB_ENABLED = False  # this process only decides; the worker sends
         settings.PORTAL_DSA_TDB_DELAY_SECONDS = 0
         for i in range(130):
             submit(email=f"r{i}@example.com", ip=f"198.51.100.{i % 250}", locations=f"https://app.example.com/x/{i}")
         for case in Case.objects.all():
-            services.case_decide(case=case, actor=moderator, action="remove_content", ground="terms",
-                            legal_reference="Terms 4", facts="Facts.")
+            services.case_decide(
+                case=case,
+                actor=moderator,
+                action="remove_content",
+                ground="terms",
+                legal_reference="Terms 4",
+                facts="Facts.",
+            )
         release = fake.hold_next_response()
         worker = start_worker(env, log)
         try:
@@ -68,9 +78,9 @@ def test_worker_killed_mid_batch_sends_every_statement_once(worker_env, moderato
             kill(worker)  # SIGKILL while the database holds the first batch's answer
             release.set()
             worker = start_worker(env, log)
-            assert wait_until(
-                lambda: not StatementSubmission.objects.exclude(status="sent").exists(), timeout=90
-            ), log.read_text()[-3000:]
+            assert wait_until(lambda: not StatementSubmission.objects.exclude(status="sent").exists(), timeout=90), (
+                log.read_text()[-3000:]
+            )
         finally:
             kill(worker)
         assert len(fake.statements) == 130

@@ -168,16 +168,19 @@ class Rig:
             # of pg_stat_activity, taken before the erasure blocked, for ever.
             cursor.execute("SELECT pg_stat_clear_snapshot()")
             cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND datname = current_database()"
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
             )
             return cursor.fetchone()[0] > 0
 
     def shell(self, code: str) -> None:
         """Run engine code in a separate process that talks to this rig's broker (and no worker)."""
         result = subprocess.run(
-            [sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=self.env,
-            capture_output=True, text=True, timeout=120,
+            [sys.executable, "manage.py", "shell", "-c", code],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert result.returncode == 0, result.stderr[-2000:]
 
@@ -219,10 +222,7 @@ def assert_exact_erasure(request, host, media_root) -> None:
     assert host.rows("SELECT owner_id, COUNT(*) FROM media_photo GROUP BY owner_id") == [(2, 2)]
     assert host.rows("SELECT id FROM media_photo_likes") == [(3,)]
     assert host.rows("SELECT id FROM social_follow") == [(3,)]
-    assert (
-        host.scalar("SELECT COUNT(*) FROM forum_comment WHERE author_id IS NULL AND body = '[removed]'")
-        == 300
-    )
+    assert host.scalar("SELECT COUNT(*) FROM forum_comment WHERE author_id IS NULL AND body = '[removed]'") == 300
     assert host.rows("SELECT author_id, body FROM forum_comment WHERE id = 100000") == [(2, "bob says hi")]
     # the killed attempt's work was rolled back, not added
     app_db = next(s for s in request.receipt["stores"] if s["store"] == "app-db")

@@ -25,5 +25,7 @@ class Command(BaseCommand):
             raise CommandError(f"{exc}. Check PORTAL_CYBERTIPLINE_USERNAME and PORTAL_CYBERTIPLINE_PASSWORD.")
         except TransientApiError as exc:
             raise CommandError(f"{settings.PORTAL_CYBERTIPLINE_URL} did not answer properly ({exc}); try again.")
-        self.stdout.write(f"{settings.PORTAL_CYBERTIPLINE_URL} ({settings.PORTAL_CYBERTIPLINE_ENVIRONMENT}): "
-                          f"{answer.description}; schema {len(schema)} characters.")
+        self.stdout.write(
+            f"{settings.PORTAL_CYBERTIPLINE_URL} ({settings.PORTAL_CYBERTIPLINE_ENVIRONMENT}): "
+            f"{answer.description}; schema {len(schema)} characters."
+        )

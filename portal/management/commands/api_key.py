@@ -84,8 +84,9 @@ class Command(BaseCommand):
         )
         actions.add_parser("list", help="Every key: name, prefix, scopes, created, last used, expiry, revoked.")
         revoke = actions.add_parser("revoke", help="Revoke a key by its name or prefix.")
-        revoke.add_argument("key", metavar="NAME_OR_PREFIX", help="The key's name, its 8-character prefix, "
-                            "or the whole key.")
+        revoke.add_argument(
+            "key", metavar="NAME_OR_PREFIX", help="The key's name, its 8-character prefix, or the whole key."
+        )
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         getattr(self, f"handle_{action}")(**options)
@@ -99,9 +100,7 @@ class Command(BaseCommand):
             )
         except api_keys.ApiKeyError as exc:
             raise CommandError(str(exc)) from exc
-        expiry = (
-            f"expires {timezone.localtime(key.expires_at):%Y-%m-%d %H:%M %Z}" if key.expires_at else "no expiry"
-        )
+        expiry = f"expires {timezone.localtime(key.expires_at):%Y-%m-%d %H:%M %Z}" if key.expires_at else "no expiry"
         self.stderr.write(
             f"Created API key '{key.name}' (prefix {key.prefix}), scopes {', '.join(key.scopes)}, {expiry}.\n"
             "Copy it now: only its hash is stored and it will not be shown again. "
@@ -135,9 +134,11 @@ class Command(BaseCommand):
     def handle_revoke(self, *, key: str, **options: Any) -> None:
         target = self._find(key.strip())
         if api_keys.revoke_key(target, actor=shell_actor()):
-            self.stdout.write(self.style.SUCCESS(
-                f"Revoked API key '{target.name}' (prefix {target.prefix}). Calls with it now get 401."
-            ))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Revoked API key '{target.name}' (prefix {target.prefix}). Calls with it now get 401."
+                )
+            )
         else:
             self.stdout.write(
                 f"API key '{target.name}' (prefix {target.prefix}) was already revoked on "

@@ -19,8 +19,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
-        parser.add_argument("--hours", type=int, default=None, help="Valid for this many hours "
-                                                                     "(default PORTAL_2FA_INVITE_HOURS).")
+        parser.add_argument(
+            "--hours", type=int, default=None, help="Valid for this many hours (default PORTAL_2FA_INVITE_HOURS)."
+        )
 
     def handle(self, *args: Any, username: str, hours: int | None = None, **options: Any) -> None:
         user = get_user_model().objects.filter(username=username).first()
@@ -29,5 +30,6 @@ class Command(BaseCommand):
         if hours is not None and hours < 1:
             raise CommandError("--hours: at least 1")
         token = two_factor.issue_invite(user=user, actor="system:manage.py invite_second_factor", hours=hours)
-        self.stdout.write(f"Invite for {username} (works once; earlier invites are canceled):\n"
-                          f"{two_factor.invite_url(token)}")
+        self.stdout.write(
+            f"Invite for {username} (works once; earlier invites are canceled):\n{two_factor.invite_url(token)}"
+        )

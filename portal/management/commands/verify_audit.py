@@ -35,6 +35,9 @@ class Command(BaseCommand):
         report = audit_chain.verify(anchor=parsed)
         if not report.ok:
             raise CommandError(f"BROKEN after {report.checked} good event(s): {report.problem}")
-        self.stdout.write(self.style.SUCCESS(
-            f"OK: {report.checked} event(s) chained, head seq {report.head_seq} hash {report.head_hash}"
-            + (f"; matches the anchor at seq {parsed[0]}" if parsed else "")))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"OK: {report.checked} event(s) chained, head seq {report.head_seq} hash {report.head_hash}"
+                + (f"; matches the anchor at seq {parsed[0]}" if parsed else "")
+            )
+        )

@@ -39,14 +39,10 @@ def create_request(kind: str, email: str, command: str, reason: str) -> PrivacyR
 def run(request: PrivacyRequest, stdout: OutputWrapper, notify: bool) -> PrivacyRequest:
     loaded = registry.load()
     if loaded.errors:
-        raise CommandError(
-            "The stores file has errors; run manage.py check_stores:\n" + "\n".join(loaded.errors)
-        )
+        raise CommandError("The stores file has errors; run manage.py check_stores:\n" + "\n".join(loaded.errors))
     services.seed_identities(request)  # plan() seeds them too (idempotent); the skip below needs them now
     total = sum(
-        len(services.phases_for(request, s))
-        for s in loaded.stores
-        if not services.cannot_hold_anything(request, s)
+        len(services.phases_for(request, s)) for s in loaded.stores if not services.cannot_hold_anything(request, s)
     )
     bar = cli.ProgressBar(stdout, total)
     token = finish.NOTIFY.set(notify)

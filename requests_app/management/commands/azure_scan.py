@@ -34,7 +34,7 @@ class Command(BaseCommand):
                 cli.table(
                     ["store", "what", "where", "subject", "why"],
                     [
-                        [o["store"], o["what"], o["where"], f'{o["identity_kind"]}={o["identity_value"]}', o["why"]]
+                        [o["store"], o["what"], o["where"], f"{o['identity_kind']}={o['identity_value']}", o["why"]]
                         for o in scan.orphans
                     ],
                 )

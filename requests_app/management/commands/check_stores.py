@@ -28,9 +28,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--file", help="Stores file to check (default: PORTAL_STORES_FILE).")
-        parser.add_argument(
-            "--no-connect", action="store_true", help="Only validate; do not connect to stores."
-        )
+        parser.add_argument("--no-connect", action="store_true", help="Only validate; do not connect to stores.")
 
     def handle(self, *args: Any, file: str | None = None, no_connect: bool = False, **options: Any) -> None:
         path = file or settings.PORTAL_STORES_FILE

@@ -28,12 +28,20 @@ from requests_app.models import ConsentPurpose
 
 # The consent purposes of the demo host app: what it would send to Microsoft, and why.
 DEMO_PURPOSES = [
-    ("face-tagging", "Face tagging in photos", ["face"],
-     "We send the photos you upload to Microsoft's Face service to find the faces in them and to "
-     "recognise you in new photos. We keep a face template for as long as you keep this feature on."),
-    ("voice-note-transcripts", "Transcripts of your voice notes", ["speech"],
-     "We send the voice notes you record to Microsoft's Speech service, which writes down what you "
-     "said so you can search your notes. Microsoft does not keep the recordings after transcribing them."),
+    (
+        "face-tagging",
+        "Face tagging in photos",
+        ["face"],
+        "We send the photos you upload to Microsoft's Face service to find the faces in them and to "
+        "recognise you in new photos. We keep a face template for as long as you keep this feature on.",
+    ),
+    (
+        "voice-note-transcripts",
+        "Transcripts of your voice notes",
+        ["speech"],
+        "We send the voice notes you record to Microsoft's Speech service, which writes down what you "
+        "said so you can search your notes. Microsoft does not keep the recordings after transcribing them.",
+    ),
 ]
 
 

@@ -67,6 +67,4 @@ class Command(BaseCommand):
             action="package_exported_by_command",
             data={"bytes": package.size_bytes, "sha256": package.sha256},
         )
-        self.stdout.write(
-            self.style.SUCCESS(f"{request.reference}: wrote {target} ({package.size_bytes} bytes).")
-        )
+        self.stdout.write(self.style.SUCCESS(f"{request.reference}: wrote {target} ({package.size_bytes} bytes)."))

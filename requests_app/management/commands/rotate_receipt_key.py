@@ -29,15 +29,26 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"{receipt_keys.path()}: cannot write the key file ({exc.strerror})")
         try:
-            audit.record(subject_type="receipt_key", subject_id=new_kid, action="receipt_key.rotated",
-                         actor="system:manage.py rotate_receipt_key", data={"retired": old_kid, "current": new_kid})
+            audit.record(
+                subject_type="receipt_key",
+                subject_id=new_kid,
+                action="receipt_key.rotated",
+                actor="system:manage.py rotate_receipt_key",
+                data={"retired": old_kid, "current": new_kid},
+            )
         except DatabaseError as exc:  # the key file is what matters; say plainly what was not recorded
             self.stderr.write(f"Note: the rotation was not written to the audit trail (database: {exc}).")
         if old_kid:
-            self.stdout.write(self.style.SUCCESS(
-                f"Retired key {old_kid} (its public half stays published) and created key {new_kid} in "
-                f"{receipt_keys.path()}. Copy this file to every web and worker machine."))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Retired key {old_kid} (its public half stays published) and created key {new_kid} in "
+                    f"{receipt_keys.path()}. Copy this file to every web and worker machine."
+                )
+            )
         else:
-            self.stdout.write(self.style.SUCCESS(
-                f"Created the first receipt signing key {new_kid} in {receipt_keys.path()}. Give every web "
-                "and worker machine this file (PORTAL_RECEIPT_KEY_FILE) and back it up."))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Created the first receipt signing key {new_kid} in {receipt_keys.path()}. Give every web "
+                    "and worker machine this file (PORTAL_RECEIPT_KEY_FILE) and back it up."
+                )
+            )

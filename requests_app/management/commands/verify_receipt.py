@@ -32,10 +32,15 @@ def load_public_keys(path: str) -> list[PublicKey]:
             raise CommandError(f"{path}: not a JSON file")
     keys = data.get("keys") if isinstance(data, dict) else None
     if not isinstance(keys, list) or not all(isinstance(k, dict) and "kid" in k and "public_key" in k for k in keys):
-        raise CommandError(f'{path}: expected the public key list {{"keys": [{{"kid", "public_key", ...}}]}} '
-                           "from /.well-known/privacy-receipt-keys.json")
-    return [PublicKey(str(k["kid"]), str(k["public_key"]), str(k.get("created", "")), k.get("retired"))
-            for k in keys if k.get("alg", receipt.ALG) == receipt.ALG]
+        raise CommandError(
+            f'{path}: expected the public key list {{"keys": [{{"kid", "public_key", ...}}]}} '
+            "from /.well-known/privacy-receipt-keys.json"
+        )
+    return [
+        PublicKey(str(k["kid"]), str(k["public_key"]), str(k.get("created", "")), k.get("retired"))
+        for k in keys
+        if k.get("alg", receipt.ALG) == receipt.ALG
+    ]
 
 
 class Command(BaseCommand):
@@ -43,12 +48,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", nargs="?", help="receipt-<reference>.json")
-        parser.add_argument("--keys", help="Verify offline against this saved public key list only "
-                                           "(/.well-known/privacy-receipt-keys.json).")
+        parser.add_argument(
+            "--keys",
+            help="Verify offline against this saved public key list only (/.well-known/privacy-receipt-keys.json).",
+        )
         parser.add_argument("--reference", help="Check the receipt stored on this request instead.")
 
     def handle(
-        self, *args: Any, file: str | None = None, keys: str | None = None, reference: str | None = None,
+        self,
+        *args: Any,
+        file: str | None = None,
+        keys: str | None = None,
+        reference: str | None = None,
         **options: Any,
     ) -> None:
         if bool(file) == bool(reference):

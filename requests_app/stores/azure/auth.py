@@ -59,7 +59,5 @@ def auth_config_errors(config: dict[str, Any], *, key_allowed: bool = True) -> l
     elif config.get("client_secret") or config.get("client_id"):
         for field in ("tenant_id", "client_id", "client_secret"):
             if not config.get(field):
-                errors.append(
-                    (field, "required for a service principal (tenant_id, client_id, client_secret)")
-                )
+                errors.append((field, "required for a service principal (tenant_id, client_id, client_secret)"))
     return errors

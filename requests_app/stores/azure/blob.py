@@ -118,9 +118,7 @@ class AzureBlobStore(AzureStore):
             if self.config.get("api_version"):
                 options["api_version"] = self.config["api_version"]
             if self.config.get("connection_string"):
-                self._service = BlobServiceClient.from_connection_string(
-                    self.config["connection_string"], **options
-                )
+                self._service = BlobServiceClient.from_connection_string(self.config["connection_string"], **options)
             else:
                 self._service = BlobServiceClient(
                     self.config["account_url"], credential=entra_credential(self.config), **options
@@ -131,9 +129,7 @@ class AzureBlobStore(AzureStore):
         return self.service_client.get_container_client(name)
 
     @classmethod
-    def ledger_id_errors(
-        cls, resource_kind: str, resource_id: str, parent_ids: dict[str, str]
-    ) -> dict[str, list[str]]:
+    def ledger_id_errors(cls, resource_kind: str, resource_id: str, parent_ids: dict[str, str]) -> dict[str, list[str]]:
         """Blob names by Azure's naming rules (never climbing out of the container); container names."""
         if resource_kind == "blob":
             errors = ids.problems({"resource_id": ids.blob_name_problem}, {"resource_id": resource_id})
@@ -374,9 +370,7 @@ class AzureBlobStore(AzureStore):
         # What the configuration and the live ledger still find, plus the blobs this request
         # deleted (they must not be listed any more) — by listing, not one call per blob.
         # Rows with unsafe names were never sent; erase reported them as left (not counted again here).
-        found = self._listing(
-            self._plan(subject), subject, exact_by_listing=True, erased=subject.erased_ledger
-        )
+        found = self._listing(self._plan(subject), subject, exact_by_listing=True, erased=subject.erased_ledger)
         still = sum(len(names) for names in found.values())
         return Discovery(found=still, counts={"blobs": still, "calls": self.counter.calls})
 
@@ -400,9 +394,7 @@ class AzureBlobStore(AzureStore):
                         "the role assignment, then retry"
                     ) from exc
                 if isinstance(exc, ServiceRequestError | ServiceResponseError):
-                    raise TransientStoreError(
-                        f"{where}: the storage account did not answer; retrying later"
-                    ) from exc
+                    raise TransientStoreError(f"{where}: the storage account did not answer; retrying later") from exc
                 if isinstance(exc, HttpResponseError):
                     status = exc.status_code or 0
                     code = getattr(exc, "error_code", "") or ""
@@ -412,9 +404,7 @@ class AzureBlobStore(AzureStore):
                             "and the role assignment, then retry"
                         ) from exc
                     if status == 429 or status >= 500 or status in (408, 409):
-                        raise TransientStoreError(
-                            f"{where}: Azure answered {status} {code}; retrying later"
-                        ) from exc
+                        raise TransientStoreError(f"{where}: Azure answered {status} {code}; retrying later") from exc
                     raise PermanentStoreError(f"{where}: Azure answered {status} {code}") from exc
                 return False
 

@@ -131,9 +131,7 @@ class AzureRestClient:
             RequestIdPolicy(),
             HeadersPolicy({"Accept": "application/json"}),
             UserAgentPolicy(sdk_moniker="privacy-abuse-portal"),
-            PortalRetryPolicy(
-                retry_total=retry_total, retry_backoff_factor=backoff, retry_backoff_max=8, timeout=600
-            ),
+            PortalRetryPolicy(retry_total=retry_total, retry_backoff_factor=backoff, retry_backoff_max=8, timeout=600),
             RateLimitPolicy(bucket),
             MetricsPolicy(service),
         ]
@@ -170,9 +168,8 @@ class AzureRestClient:
     def _under_endpoint(self, link: str) -> bool:
         """Whether a link Azure sent points below this client's base URL (host compared case-blind)."""
         base, target = urlsplit(self.base_url), urlsplit(link)
-        return (
-            (target.scheme, target.netloc.lower()) == (base.scheme, base.netloc.lower())
-            and target.path.startswith(base.path.rstrip("/") + "/")
+        return (target.scheme, target.netloc.lower()) == (base.scheme, base.netloc.lower()) and target.path.startswith(
+            base.path.rstrip("/") + "/"
         )
 
     def send(
@@ -196,9 +193,7 @@ class AzureRestClient:
                 f'store "{self.store}": {self.service} did not answer ({type(exc).__name__}); retrying later'
             )
         except AzureError as exc:
-            raise TransientStoreError(
-                f'store "{self.store}": {self.service} call failed: {type(exc).__name__}'
-            )
+            raise TransientStoreError(f'store "{self.store}": {self.service} call failed: {type(exc).__name__}')
         if response.status_code < 300 or response.status_code == 404:
             return response
         raise self.error_for(response, what)

@@ -104,9 +104,7 @@ def str_list(config: dict[str, Any], field: str, errors: list[tuple[str, str]]) 
     return value
 
 
-def positive_number(
-    config: dict[str, Any], field: str, default: float, errors: list[tuple[str, str]]
-) -> float:
+def positive_number(config: dict[str, Any], field: str, default: float, errors: list[tuple[str, str]]) -> float:
     value = config.get(field, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         errors.append((field, f"must be a number above 0 (default {default})"))
@@ -128,11 +126,7 @@ def normalise_account(value: str) -> str:
     if ".blob.core." in host:
         return host.split(".", 1)[0]
     path = parts.path.strip("/")
-    if (
-        path
-        and parts.hostname in ("127.0.0.1", "localhost")
-        and not path.startswith(("face", "speechtotext"))
-    ):
+    if path and parts.hostname in ("127.0.0.1", "localhost") and not path.startswith(("face", "speechtotext")):
         return path.split("/")[0]
     return host or path
 
@@ -160,9 +154,7 @@ class AzureStore(Store):
 
     def bucket(self, default_tps: float) -> ratelimit.Bucket:
         tps = float(self.config.get("max_tps", default_tps))
-        return ratelimit.bucket_for(
-            self.kind, sorted(self.accounts())[0] if self.accounts() else self.name, tps
-        )
+        return ratelimit.bucket_for(self.kind, sorted(self.accounts())[0] if self.accounts() else self.name, tps)
 
 
 UNSAFE_WHY = (

@@ -129,9 +129,7 @@ class AzureFaceStore(AzureStore):
         if self._client is None:
             auth_entra = self.config.get("auth") == "entra" or not self.config.get("key")
             self._client = AzureRestClient(
-                base_url=self.config["endpoint"].rstrip("/")
-                + "/face/"
-                + self.config.get("api_version", "v1.2"),
+                base_url=self.config["endpoint"].rstrip("/") + "/face/" + self.config.get("api_version", "v1.2"),
                 store=self.name,
                 service=self.service_label,
                 key=None if auth_entra else self.config["key"],
@@ -143,9 +141,7 @@ class AzureFaceStore(AzureStore):
         return self._client
 
     @classmethod
-    def ledger_id_errors(
-        cls, resource_kind: str, resource_id: str, parent_ids: dict[str, str]
-    ) -> dict[str, list[str]]:
+    def ledger_id_errors(cls, resource_kind: str, resource_id: str, parent_ids: dict[str, str]) -> dict[str, list[str]]:
         return id_errors(resource_kind, resource_id, parent_ids)
 
     def check_connection(self) -> None:
@@ -309,9 +305,7 @@ class AzureFaceStore(AzureStore):
             detail[item.kind] = detail.get(item.kind, 0) + 1
             if item.kind in ("person", "large_person", "directory_person"):
                 person_ids.add(item.path.rsplit("/", 1)[-1])
-        return Discovery(
-            found=found, provides={"face_person_id": person_ids} if person_ids else {}, counts=detail
-        )
+        return Discovery(found=found, provides={"face_person_id": person_ids} if person_ids else {}, counts=detail)
 
     def export(self, subject: Subject, sink: ExportSink) -> Outcome:
         rows, extra, unsafe = self._inventory(subject)
@@ -333,9 +327,7 @@ class AzureFaceStore(AzureStore):
                 )
                 count += 1
             for item in extra:
-                writer.write(
-                    {"kind": item.kind, "path": item.path, "stored_by_microsoft": _safe(self._read(item))}
-                )
+                writer.write({"kind": item.kind, "path": item.path, "stored_by_microsoft": _safe(self._read(item))})
                 count += 1
         return Outcome(exported=count, detail={"items": count})
 
@@ -414,4 +406,3 @@ class AzureFaceStore(AzureStore):
             f'store "{self.name}" (azure_face): a directory person deletion is still running; checking again later',
             retry_after=30,
         )
-

@@ -119,9 +119,7 @@ def segment(value: object, what: str = "id") -> str:
     if len(value) > MAX_SEGMENT:
         raise UnsafeIdError(f"{what} is {len(value)} characters long (at most {MAX_SEGMENT}); refused")
     if SEGMENT_FORBIDDEN & set(value) or _has_control(value):
-        raise UnsafeIdError(
-            f"{what} {value[:80]!r} holds '/', '\\', '?', '#', '%' or a control character; refused"
-        )
+        raise UnsafeIdError(f"{what} {value[:80]!r} holds '/', '\\', '?', '#', '%' or a control character; refused")
     return quote(value, safe="")
 
 

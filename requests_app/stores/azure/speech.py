@@ -117,9 +117,7 @@ class AzureSpeechStore(AzureStore):
         return self._client
 
     @classmethod
-    def ledger_id_errors(
-        cls, resource_kind: str, resource_id: str, parent_ids: dict[str, str]
-    ) -> dict[str, list[str]]:
+    def ledger_id_errors(cls, resource_kind: str, resource_id: str, parent_ids: dict[str, str]) -> dict[str, list[str]]:
         """Speech transcriptions and datasets are GUIDs (Speech to text REST 2024-11-15 / v3.2)."""
         return ids.problems({"resource_id": ids.guid_problem}, {"resource_id": resource_id})
 
@@ -182,9 +180,7 @@ class AzureSpeechStore(AzureStore):
         return rows, self._tagged(subject) - set(rows), unsafe
 
     def _read(self, collection: str, item_id: str) -> dict[str, Any] | None:
-        response = self.client.send(
-            "GET", _path(collection, item_id), params=self._params(), what=f"read {collection}"
-        )
+        response = self.client.send("GET", _path(collection, item_id), params=self._params(), what=f"read {collection}")
         return self.client.json(response) if response.status_code == 200 else None
 
     def discover(self, subject: Subject) -> Discovery:
@@ -222,9 +218,7 @@ class AzureSpeechStore(AzureStore):
         outcome = Outcome()
         for collection, item_id in [*rows, *sorted(tagged)]:
             # 204 also when the item is already gone: Speech does not say which
-            self.client.send(
-                "DELETE", _path(collection, item_id), params=self._params(), what=f"delete {collection}"
-            )
+            self.client.send("DELETE", _path(collection, item_id), params=self._params(), what=f"delete {collection}")
             outcome.erased += 1
             outcome.ledger.erased += rows.get((collection, item_id), [])
         outcome.detail = {"items": outcome.erased}

@@ -102,9 +102,7 @@ class AzureVideoIndexerStore(AzureStore):
         if isinstance(config.get("location"), str) and not LOCATION_RE.fullmatch(config["location"]):
             errors.append(("location", "must be an Azure region name such as westeurope (or trial)"))
         if isinstance(config.get("account_id"), str) and not ACCOUNT_ID_RE.fullmatch(config["account_id"]):
-            errors.append(
-                ("account_id", "must be the Video Indexer account id (a GUID: letters, digits, '-')")
-            )
+            errors.append(("account_id", "must be the Video Indexer account id (a GUID: letters, digits, '-')"))
         str_list(config, "external_ids", errors)
         str_list(config, "ledger_accounts", errors)
         if config.get("delete", "video") not in ("video", "source_file"):
@@ -150,9 +148,7 @@ class AzureVideoIndexerStore(AzureStore):
             return self.client.send(method, path, **kwargs)
 
     @classmethod
-    def ledger_id_errors(
-        cls, resource_kind: str, resource_id: str, parent_ids: dict[str, str]
-    ) -> dict[str, list[str]]:
+    def ledger_id_errors(cls, resource_kind: str, resource_id: str, parent_ids: dict[str, str]) -> dict[str, list[str]]:
         """Video Indexer video ids are 10 letters or digits (e.g. ``3a2e55f3d8``)."""
         return ids.problems({"resource_id": ids.video_id_problem}, {"resource_id": resource_id})
 
@@ -160,9 +156,7 @@ class AzureVideoIndexerStore(AzureStore):
         self._send("GET", "Videos", params={"pageSize": 1}, what="check")
 
     # --- finding -------------------------------------------------------------------------------
-    def _video_ids(
-        self, subject: Subject
-    ) -> tuple[dict[str, list[int]], set[str], list[tuple[LedgerRow, str]]]:
+    def _video_ids(self, subject: Subject) -> tuple[dict[str, list[int]], set[str], list[tuple[LedgerRow, str]]]:
         """(ledger video id → row ids, other video ids found for the subject, rows with unsafe ids)."""
         rows: dict[str, list[int]] = {}
         safe, unsafe = split_unsafe(subject.ledger, _video_of)
@@ -204,9 +198,7 @@ class AzureVideoIndexerStore(AzureStore):
         """Every video of the account: ``GET /Videos?pageSize=&skip=`` (List Videos) until ``nextPage.done``."""
         skip = 0
         while True:
-            response = self._send(
-                "GET", "Videos", params={"pageSize": LIST_PAGE, "skip": skip}, what="list videos"
-            )
+            response = self._send("GET", "Videos", params={"pageSize": LIST_PAGE, "skip": skip}, what="list videos")
             body = self.client.json(response)
             yield from body.get("results", [])
             page = body.get("nextPage") or {}
@@ -265,9 +257,7 @@ class AzureVideoIndexerStore(AzureStore):
         report_unsafe(outcome, unsafe)
         for video in [*rows, *sorted(others)]:
             if source_only:
-                response = self._send(
-                    "DELETE", _path("Videos/{}/SourceFile", video), what="delete source file"
-                )
+                response = self._send("DELETE", _path("Videos/{}/SourceFile", video), what="delete source file")
             else:  # Delete Video keeps the insights unless asked: deleteInsights=true removes them too
                 response = self._send(
                     "DELETE",
@@ -282,9 +272,7 @@ class AzureVideoIndexerStore(AzureStore):
             else:
                 outcome.ledger.gone += ids
             if source_only:
-                outcome.ledger.notes.update(
-                    dict.fromkeys(ids, "source file deleted; insights kept by configuration")
-                )
+                outcome.ledger.notes.update(dict.fromkeys(ids, "source file deleted; insights kept by configuration"))
         outcome.detail = {
             **outcome.detail,
             "videos": outcome.erased,

@@ -83,9 +83,7 @@ class AccessTokenProvider:
         self.generated += 1
         token = self._arm_client().json(response).get("accessToken")
         if not isinstance(token, str) or not token:
-            raise PermanentStoreError(
-                f'store "{self.store}" (azure_video_indexer): ARM returned no access token'
-            )
+            raise PermanentStoreError(f'store "{self.store}" (azure_video_indexer): ARM returned no access token')
         return token
 
 

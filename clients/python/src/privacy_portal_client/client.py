@@ -78,8 +78,9 @@ class PortalClient:
             atexit.register(self.close)
 
     # --- the host app's side ------------------------------------------------------------------
-    def subject(self, *, purpose: str, payload_kind: str | None = None,
-                **identity: Any) -> AbstractContextManager[context.Subject]:
+    def subject(
+        self, *, purpose: str, payload_kind: str | None = None, **identity: Any
+    ) -> AbstractContextManager[context.Subject]:
         return context.subject(purpose=purpose, payload_kind=payload_kind, **identity)
 
     bind = staticmethod(context.bind)
@@ -101,8 +102,9 @@ class PortalClient:
             return False
         return not needed or self.consent.has_consent(subject.kind, subject.value, subject.purpose)
 
-    def consent_link(self, user: context.Subject | str, purpose: str | None = None, *, email: str = "",
-                     subject_kind: str = "user_id") -> str:
+    def consent_link(
+        self, user: context.Subject | str, purpose: str | None = None, *, email: str = "", subject_kind: str = "user_id"
+    ) -> str:
         """A link to the portal's consent page for this user and purpose (valid an hour)."""
         if isinstance(user, context.Subject):
             return self.api.consent_link(user.kind, user.value, purpose or user.purpose, email)
@@ -147,8 +149,9 @@ class PortalClient:
         return AsyncRecordingTransport(self, **kwargs)
 
     # --- what the integrations call ----------------------------------------------------------------
-    def before_send(self, method: str, url: str, headers: Mapping[str, Any],
-                    size_bytes: int | None = None) -> Pending | None:
+    def before_send(
+        self, method: str, url: str, headers: Mapping[str, Any], size_bytes: int | None = None
+    ) -> Pending | None:
         """Called before a request goes out: None (nothing to record) or what to record; raises to refuse."""
         found = routes.match(method, url, headers)
         if found is None:
@@ -224,4 +227,3 @@ def _subject_parts(subject: context.Subject | str, purpose: str | None) -> tuple
     if purpose is None:
         raise TypeError("has_consent(user_id, purpose): name the purpose")
     return "user_id", str(subject), purpose
-

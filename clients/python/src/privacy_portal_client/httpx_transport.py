@@ -1,7 +1,7 @@
 """For ``httpx`` calls to the Azure REST APIs: a transport wrapping httpx's own.
 
-    httpx.Client(transport=client.httpx_transport())
-    httpx.AsyncClient(transport=client.httpx_async_transport())
+httpx.Client(transport=client.httpx_transport())
+httpx.AsyncClient(transport=client.httpx_async_transport())
 """
 
 from __future__ import annotations

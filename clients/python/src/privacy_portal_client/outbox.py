@@ -124,9 +124,17 @@ class Outbox:
 class Flusher:
     """Sends the outbox to the portal: ``flush()`` now, or ``start()`` a daemon thread that does it."""
 
-    def __init__(self, outbox: Outbox, api: PortalApi, *, batch_size: int = 500, interval: float = 1.0,
-                 max_backoff: float = 300.0, rng: random.Random | None = None,
-                 sleep: Callable[[float], Any] | None = None):
+    def __init__(
+        self,
+        outbox: Outbox,
+        api: PortalApi,
+        *,
+        batch_size: int = 500,
+        interval: float = 1.0,
+        max_backoff: float = 300.0,
+        rng: random.Random | None = None,
+        sleep: Callable[[float], Any] | None = None,
+    ):
         self.outbox, self.api = outbox, api
         self.batch_size = max(1, min(batch_size, MAX_BATCH))
         self.interval, self.max_backoff = interval, max_backoff
@@ -251,7 +259,10 @@ def _reason(reply: Any, index: int | None) -> str:
         return f"HTTP {reply.status}"
     message = str(error.get("message", ""))
     if index is not None:
-        details = [f"{k}: {'; '.join(map(str, v))}" for k, v in (error.get("fields") or {}).items()
-                   if k.startswith(f"items[{index}]")]
+        details = [
+            f"{k}: {'; '.join(map(str, v))}"
+            for k, v in (error.get("fields") or {}).items()
+            if k.startswith(f"items[{index}]")
+        ]
         message += " " + " ".join(details)
     return f"{error.get('code', reply.status)}: {message}".strip()

@@ -79,8 +79,9 @@ class PortalApi:
         return self.call("POST", "/api/v1/transmissions/", {"items": items})
 
     def consent_state(self, kind: str, value: str, purpose: str) -> bool:
-        reply = self.call("GET", "/api/v1/consents/check", query={"subject_kind": kind, "subject": value,
-                                                                  "purpose": purpose})
+        reply = self.call(
+            "GET", "/api/v1/consents/check", query={"subject_kind": kind, "subject": value, "purpose": purpose}
+        )
         if reply.status != 200 or not isinstance(reply.body, dict):
             raise PortalError(_message(reply, "consent check"), reply.status, reply.body)
         return reply.body.get("consented") is True
@@ -115,10 +116,22 @@ class ConsentCache:
     (someone who has just consented is not refused for long); purposes ``purposes_ttl``. Errors are never
     cached and count as *no consent* (fail closed)."""
 
-    def __init__(self, api: PortalApi, *, ttl: float = 30.0, negative_ttl: float = 2.0,
-                 purposes_ttl: float = 300.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        api: PortalApi,
+        *,
+        ttl: float = 30.0,
+        negative_ttl: float = 2.0,
+        purposes_ttl: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.api, self.ttl, self.negative_ttl, self.purposes_ttl, self.clock = (
-            api, ttl, negative_ttl, purposes_ttl, clock)
+            api,
+            ttl,
+            negative_ttl,
+            purposes_ttl,
+            clock,
+        )
         self._answers: dict[tuple[str, str, str], tuple[float, bool]] = {}
         self._purposes: tuple[float, dict[str, dict[str, Any]]] | None = None
         self._lock = threading.Lock()

@@ -1,7 +1,7 @@
 """For plain ``requests`` calls to the Azure REST APIs: a transport adapter.
 
-    session = requests.Session()
-    session.mount("https://", client.requests_adapter())
+session = requests.Session()
+session.mount("https://", client.requests_adapter())
 """
 
 from __future__ import annotations

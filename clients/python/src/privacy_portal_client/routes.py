@@ -77,50 +77,115 @@ def _speech(operation: str, method: str, path: str, kind: str, rid: str = "self"
 
 ROUTES: tuple[Route, ...] = (
     # --- Face v1.2: PersonGroup -------------------------------------------------------------------
-    _face("PersonGroup Person - Create", "POST", rf"/persongroups/(?P<group>{NAME})/persons",
-          "person", "json:personId", person_group="group"),
-    _face("PersonGroup Person - Update", "PATCH", rf"/persongroups/(?P<group>{NAME})/persons/(?P<person>{ID})",
-          "person", "path:person", person_group="group"),
-    _face("PersonGroup Person - Add Face", "POST",
-          rf"/persongroups/(?P<group>{NAME})/persons/(?P<person>{ID})/persistedfaces",
-          "persisted_face", "json:persistedFaceId", person_group="group", person="person"),
+    _face(
+        "PersonGroup Person - Create",
+        "POST",
+        rf"/persongroups/(?P<group>{NAME})/persons",
+        "person",
+        "json:personId",
+        person_group="group",
+    ),
+    _face(
+        "PersonGroup Person - Update",
+        "PATCH",
+        rf"/persongroups/(?P<group>{NAME})/persons/(?P<person>{ID})",
+        "person",
+        "path:person",
+        person_group="group",
+    ),
+    _face(
+        "PersonGroup Person - Add Face",
+        "POST",
+        rf"/persongroups/(?P<group>{NAME})/persons/(?P<person>{ID})/persistedfaces",
+        "persisted_face",
+        "json:persistedFaceId",
+        person_group="group",
+        person="person",
+    ),
     # --- Face v1.2: LargePersonGroup --------------------------------------------------------------
-    _face("LargePersonGroup Person - Create", "POST", rf"/largepersongroups/(?P<group>{NAME})/persons",
-          "large_person", "json:personId", large_person_group="group"),
-    _face("LargePersonGroup Person - Update", "PATCH",
-          rf"/largepersongroups/(?P<group>{NAME})/persons/(?P<person>{ID})",
-          "large_person", "path:person", large_person_group="group"),
-    _face("LargePersonGroup Person - Add Face", "POST",
-          rf"/largepersongroups/(?P<group>{NAME})/persons/(?P<person>{ID})/persistedfaces",
-          "large_persisted_face", "json:persistedFaceId", large_person_group="group", person="person"),
+    _face(
+        "LargePersonGroup Person - Create",
+        "POST",
+        rf"/largepersongroups/(?P<group>{NAME})/persons",
+        "large_person",
+        "json:personId",
+        large_person_group="group",
+    ),
+    _face(
+        "LargePersonGroup Person - Update",
+        "PATCH",
+        rf"/largepersongroups/(?P<group>{NAME})/persons/(?P<person>{ID})",
+        "large_person",
+        "path:person",
+        large_person_group="group",
+    ),
+    _face(
+        "LargePersonGroup Person - Add Face",
+        "POST",
+        rf"/largepersongroups/(?P<group>{NAME})/persons/(?P<person>{ID})/persistedfaces",
+        "large_persisted_face",
+        "json:persistedFaceId",
+        large_person_group="group",
+        person="person",
+    ),
     # --- Face v1.2: FaceList / LargeFaceList ------------------------------------------------------
-    _face("FaceList - Add Face", "POST", rf"/facelists/(?P<list>{NAME})/persistedfaces",
-          "face_list_face", "json:persistedFaceId", face_list="list"),
-    _face("LargeFaceList - Add Face", "POST", rf"/largefacelists/(?P<list>{NAME})/persistedfaces",
-          "large_face_list_face", "json:persistedFaceId", large_face_list="list"),
+    _face(
+        "FaceList - Add Face",
+        "POST",
+        rf"/facelists/(?P<list>{NAME})/persistedfaces",
+        "face_list_face",
+        "json:persistedFaceId",
+        face_list="list",
+    ),
+    _face(
+        "LargeFaceList - Add Face",
+        "POST",
+        rf"/largefacelists/(?P<list>{NAME})/persistedfaces",
+        "large_face_list_face",
+        "json:persistedFaceId",
+        large_face_list="list",
+    ),
     # --- Face v1.2: PersonDirectory (a face is deleted with its person: the person is the record) ---
     _face("PersonDirectory Person - Create", "POST", r"/persons", "directory_person", "json:personId"),
-    _face("PersonDirectory Person - Update", "PATCH", rf"/persons/(?P<person>{ID})",
-          "directory_person", "path:person"),
-    _face("PersonDirectory Person - Add Face", "POST",
-          rf"/persons/(?P<person>{ID})/recognitionModel/(?P<model>recognition_0[1-4])/persistedfaces",
-          "directory_person", "path:person"),
+    _face("PersonDirectory Person - Update", "PATCH", rf"/persons/(?P<person>{ID})", "directory_person", "path:person"),
+    _face(
+        "PersonDirectory Person - Add Face",
+        "POST",
+        rf"/persons/(?P<person>{ID})/recognitionModel/(?P<model>recognition_0[1-4])/persistedfaces",
+        "directory_person",
+        "path:person",
+    ),
     # --- Speech to text 2024-11-15 (and v3.x) -----------------------------------------------------
     _speech("Transcriptions - Submit", "POST", r"/transcriptions:submit", "transcription"),
     _speech("Transcriptions - Create (v3.x)", "POST", r"/transcriptions", "transcription"),
-    _speech("Transcriptions - Update", "PATCH", rf"/transcriptions/(?P<item>{ID})", "transcription",
-            "path:item"),
+    _speech("Transcriptions - Update", "PATCH", rf"/transcriptions/(?P<item>{ID})", "transcription", "path:item"),
     _speech("Datasets - Create", "POST", r"/datasets", "dataset"),
     _speech("Datasets - Upload", "POST", r"/datasets(?::upload|/upload)", "dataset"),
     _speech("Datasets - Update", "PATCH", rf"/datasets/(?P<item>{ID})", "dataset", "path:item"),
     # --- Video Indexer ----------------------------------------------------------------------------
-    Route("Videos - Upload Video", "video_indexer", "POST",
-          r"/(?P<location>[A-Za-z0-9\-]{1,64})/Accounts/(?P<account>[A-Za-z0-9\-]{1,64})/Videos",
-          "video", "json:id", "video", id_format=VIDEO_ID, account_group="account"),
-    Route("Videos - Update Video Index", "video_indexer", "PATCH",
-          r"/(?P<location>[A-Za-z0-9\-]{1,64})/Accounts/(?P<account>[A-Za-z0-9\-]{1,64})/Videos/"
-          r"(?P<video>[A-Za-z0-9]{1,64})/Index",
-          "video", "path:video", "video", id_format=VIDEO_ID, account_group="account"),
+    Route(
+        "Videos - Upload Video",
+        "video_indexer",
+        "POST",
+        r"/(?P<location>[A-Za-z0-9\-]{1,64})/Accounts/(?P<account>[A-Za-z0-9\-]{1,64})/Videos",
+        "video",
+        "json:id",
+        "video",
+        id_format=VIDEO_ID,
+        account_group="account",
+    ),
+    Route(
+        "Videos - Update Video Index",
+        "video_indexer",
+        "PATCH",
+        r"/(?P<location>[A-Za-z0-9\-]{1,64})/Accounts/(?P<account>[A-Za-z0-9\-]{1,64})/Videos/"
+        r"(?P<video>[A-Za-z0-9]{1,64})/Index",
+        "video",
+        "path:video",
+        "video",
+        id_format=VIDEO_ID,
+        account_group="account",
+    ),
 )
 
 BLOB_OPERATIONS = {
@@ -174,8 +239,9 @@ def match(method: str, url: str, headers: Mapping[str, Any]) -> Match | None:
         account = groups[route.account_group] if route.account_group else endpoint
         parents = {name: groups[group] for name, group in route.parents.items()}
         rid = groups[route.resource_id[5:]] if not route.id_from_response else ""
-        return Match(route.operation, route.service, account, route.resource_kind, route.payload_kind,
-                     rid, parents, route)
+        return Match(
+            route.operation, route.service, account, route.resource_kind, route.payload_kind, rid, parents, route
+        )
     return None
 
 
@@ -216,8 +282,9 @@ def _blob(method: str, parts: Any, headers: Mapping[str, Any]) -> Match | None:
         return None
     container, name = segments[0], "/".join(segments[1:])
     content_type = _header(headers, "x-ms-blob-content-type") or _header(headers, "content-type")
-    return Match(BLOB_OPERATIONS[comp], "blob", account, "blob", payload_kind_of(content_type),
-                 name, {"container": container})
+    return Match(
+        BLOB_OPERATIONS[comp], "blob", account, "blob", payload_kind_of(content_type), name, {"container": container}
+    )
 
 
 def payload_kind_of(content_type: str) -> str:

@@ -96,9 +96,7 @@ class FakeAzureServer:
         self._routes = [(m, re.compile("^" + p + "$"), h) for m, p, h in self.routes()]
         self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"fake-{self.service}", daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.serve_forever, name=f"fake-{self.service}", daemon=True)
         self._thread.start()
         return self
 

@@ -57,9 +57,7 @@ class FakeFace(FakeAzureServer):
     def add_list_face(self, list_id: str, user_data: str = "", large: bool = False) -> str:
         face_id = str(uuid.uuid4())
         with self.lock:
-            self.lists["largefacelists" if large else "facelists"].setdefault(list_id, {})[face_id] = (
-                user_data
-            )
+            self.lists["largefacelists" if large else "facelists"].setdefault(list_id, {})[face_id] = user_data
         return face_id
 
     def add_directory_person(self, user_data: str = "", name: str = "person") -> str:
@@ -72,9 +70,7 @@ class FakeFace(FakeAzureServer):
         self.groups["largepersongroups" if large else "persongroups"][group_id]["training"] = training
 
     def person_count(self) -> int:
-        return sum(len(g["persons"]) for kind in self.groups.values() for g in kind.values()) + len(
-            self.directory
-        )
+        return sum(len(g["persons"]) for kind in self.groups.values() for g in kind.values()) + len(self.directory)
 
     def face_count(self) -> int:
         return sum(len(faces) for kind in self.lists.values() for faces in kind.values())
@@ -82,9 +78,7 @@ class FakeFace(FakeAzureServer):
     # --- contract ------------------------------------------------------------------------
     def authorised(self, request: FakeRequest) -> Reply | None:
         if request.headers.get("ocp-apim-subscription-key") != self.key:
-            return self.error(
-                401, "401", "Access denied due to invalid subscription key or wrong API endpoint."
-            )
+            return self.error(401, "401", "Access denied due to invalid subscription key or wrong API endpoint.")
         return None
 
     def routes(self) -> list[RouteSpec]:
@@ -152,11 +146,7 @@ class FakeFace(FakeAzureServer):
         return Reply(200, found["persons"][person])
 
     def _training_conflict(self, kind: str) -> Reply:
-        code = (
-            "LargePersonGroupTrainingNotFinished"
-            if kind.startswith("large")
-            else "PersonGroupTrainingNotFinished"
-        )
+        code = "LargePersonGroupTrainingNotFinished" if kind.startswith("large") else "PersonGroupTrainingNotFinished"
         return self.error(409, code, "Person group is under training.")
 
     def delete_person(self, request: FakeRequest, kind: str, group: str, person: str) -> Reply:
@@ -179,9 +169,7 @@ class FakeFace(FakeAzureServer):
             return self.error(404, "PersistedFaceNotFound", "Persisted face is not found.")
         return Reply(200, {"persistedFaceId": face, "userData": ""})
 
-    def delete_person_face(
-        self, request: FakeRequest, kind: str, group: str, person: str, face: str
-    ) -> Reply:
+    def delete_person_face(self, request: FakeRequest, kind: str, group: str, person: str, face: str) -> Reply:
         found = self._group(kind, group)
         record = found["persons"].get(person) if found else None
         if record is None:
@@ -221,9 +209,7 @@ class FakeFace(FakeAzureServer):
         if faces is None or kind != "largefacelists":
             return self._list_missing(kind)
         items = [{"persistedFaceId": f, "userData": u} for f, u in faces.items()]
-        return Reply(
-            200, page(items, request.query.get("start"), request.query.get("top"), "persistedFaceId")
-        )
+        return Reply(200, page(items, request.query.get("start"), request.query.get("top"), "persistedFaceId"))
 
     def get_list_face(self, request: FakeRequest, kind: str, list_id: str, face: str) -> Reply:
         faces = self.lists[kind].get(list_id)

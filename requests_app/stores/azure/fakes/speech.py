@@ -26,9 +26,7 @@ class FakeSpeech(FakeAzureServer):
         self.key = key
         self.items: dict[str, dict[str, dict[str, Any]]] = {"transcriptions": {}, "datasets": {}}
 
-    def add(
-        self, collection: str, custom_properties: dict[str, str] | None = None, name: str = "item"
-    ) -> str:
+    def add(self, collection: str, custom_properties: dict[str, str] | None = None, name: str = "item") -> str:
         item_id = str(uuid.uuid4())
         with self.lock:
             self.items[collection][item_id] = {
@@ -52,9 +50,7 @@ class FakeSpeech(FakeAzureServer):
         if request.headers.get("ocp-apim-subscription-key") != self.key:
             return self.error(401, "Unauthorized", "Access denied due to invalid subscription key.")
         if "/v3." not in request.path and request.query.get("api-version") != API_VERSION:
-            return self.error(
-                400, "InvalidApiVersion", "The api-version query parameter is missing or unsupported."
-            )
+            return self.error(400, "InvalidApiVersion", "The api-version query parameter is missing or unsupported.")
         return None
 
     def routes(self) -> list[RouteSpec]:

@@ -26,9 +26,7 @@ ARM = (
 class FakeVideoIndexer(FakeAzureServer):
     service = "video_indexer"
 
-    def __init__(
-        self, location: str = "trial", account_id: str = "acct-1", arm_token: str = "arm-token", **knobs: Any
-    ):
+    def __init__(self, location: str = "trial", account_id: str = "acct-1", arm_token: str = "arm-token", **knobs: Any):
         super().__init__(**knobs)
         self.location = location
         self.account_id = account_id
