@@ -200,3 +200,16 @@ def outbox():
     from django.core import mail
 
     return mail.outbox
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Every browser test submits from 127.0.0.1: start each from empty rate-limit counters.
+
+    Only this run's keys go (tests.cache.RunRedisCache.clear); the limits themselves are tested in
+    tests/portal/test_ratelimit*.py.
+    """
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -51,6 +51,10 @@ LIMITS = {
     "PORTAL_REQUEST_EMAIL_RATE": "1000/day",
     "PORTAL_ABUSE_IP_RATE": "1000/day",
     "PORTAL_ABUSE_EMAIL_RATE": "1000/day",
+    # The demo host app has one person with data to request a copy of (alice), and every language
+    # walks journey (a) as a first request. Within PORTAL_REPEAT_ACCESS_DAYS a repeat is answered
+    # with the existing package instead — that path is tested in tests/requests_app/test_duplicates.py.
+    "PORTAL_REPEAT_ACCESS_DAYS": "0",
 }
 
 
