@@ -31,22 +31,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
-from types import TracebackType
-from typing import Any, BinaryIO, ClassVar, Literal, cast
+from typing import Any, BinaryIO, ClassVar, cast
 
 from azure.core.exceptions import (
-    ClientAuthenticationError,
-    HttpResponseError,
     ResourceNotFoundError,
-    ServiceRequestError,
-    ServiceResponseError,
 )
 from azure.storage.blob import BlobServiceClient, ContainerClient
 
 from requests_app.stores.azure import blob_plan, ids
 from requests_app.stores.azure.auth import entra_credential
-from requests_app.stores.azure.blob_delete import delete_batch, soft_delete_retention
+from requests_app.stores.azure.blob_delete import azure_errors, delete_batch, soft_delete_retention
 from requests_app.stores.azure.blob_plan import (
     BATCH,
     LIST_PAGE,
@@ -66,11 +60,9 @@ from requests_app.stores.base import (
     ExportSink,
     LedgerRow,
     Outcome,
-    PermanentStoreError,
     Retention,
     ScanHit,
     Subject,
-    TransientStoreError,
     batched,
 )
 
@@ -144,7 +136,7 @@ class AzureBlobStore(AzureStore):
         return ids.problems({"resource_id": ids.container_problem}, {"resource_id": resource_id})
 
     def check_connection(self) -> None:
-        with self._errors("check"):
+        with azure_errors(self.name, "check"):
             self.service_client.get_service_properties()
 
     # --- finding -------------------------------------------------------------------------
@@ -205,7 +197,7 @@ class AzureBlobStore(AzureStore):
         for row in erased or []:
             if row.resource_kind == "blob" and not row_problem(row, default):
                 exact[row.parent_ids.get("container", default)].add(row.resource_id)
-        with self._errors("list"):
+        with azure_errors(self.name, "list"):
             for container_name in sorted(plan.containers):
                 self._collect(found, container_name, "", include, None)
             for container_name, names in plan.prefixes.items():
@@ -252,7 +244,7 @@ class AzureBlobStore(AzureStore):
     def scan(self) -> Iterator[ScanHit]:
         """Blobs and containers the ``blobs``/``containers`` patterns point at, for everyone (listings only)."""
         default = self.config.get("container", "")
-        with self._errors("scan"):
+        with azure_errors(self.name, "scan"):
             for pattern in self.config.get("blobs", []):
                 if len(placeholders([pattern])) != 1 or not default:
                     continue
@@ -293,7 +285,7 @@ class AzureBlobStore(AzureStore):
     def export(self, subject: Subject, sink: ExportSink) -> Outcome:
         found = self._listing(self._plan(subject), subject, exact_by_listing=True)
         count = 0
-        with sink.records("blobs") as writer, self._errors("export"):
+        with sink.records("blobs") as writer, azure_errors(self.name, "export"):
             for container_name, names in sorted(found.items()):
                 for name in sorted(names):
                     client = self.container(container_name).get_blob_client(name)
@@ -335,7 +327,7 @@ class AzureBlobStore(AzureStore):
                         targets[container_name][(name, version)] = None
         outcome = Outcome()
         report_unsafe(outcome, plan.unsafe)
-        with self._errors("delete"):
+        with azure_errors(self.name, "delete"):
             for container_name, items in targets.items():
                 container = self.container(container_name)
                 for chunk in batched(list(items), BATCH):
@@ -373,39 +365,3 @@ class AzureBlobStore(AzureStore):
         found = self._listing(self._plan(subject), subject, exact_by_listing=True, erased=subject.erased_ledger)
         still = sum(len(names) for names in found.values())
         return Discovery(found=still, counts={"blobs": still, "calls": self.counter.calls})
-
-    # --- errors -----------------------------------------------------------------------------------
-    def _errors(self, what: str) -> AbstractContextManager[object]:
-        store = self
-
-        class _Mapper:
-            def __enter__(self) -> _Mapper:
-                return self
-
-            def __exit__(
-                self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-            ) -> Literal[False]:
-                if exc is None or isinstance(exc, TransientStoreError | PermanentStoreError):
-                    return False
-                where = f'store "{store.name}" (azure_blob: {what})'
-                if isinstance(exc, ClientAuthenticationError):
-                    raise PermanentStoreError(
-                        f"{where}: Azure refused the credentials; check connection_string or "
-                        "the role assignment, then retry"
-                    ) from exc
-                if isinstance(exc, ServiceRequestError | ServiceResponseError):
-                    raise TransientStoreError(f"{where}: the storage account did not answer; retrying later") from exc
-                if isinstance(exc, HttpResponseError):
-                    status = exc.status_code or 0
-                    code = getattr(exc, "error_code", "") or ""
-                    if status in (401, 403):
-                        raise PermanentStoreError(
-                            f"{where}: not allowed ({status} {code}); check the credentials "
-                            "and the role assignment, then retry"
-                        ) from exc
-                    if status == 429 or status >= 500 or status in (408, 409):
-                        raise TransientStoreError(f"{where}: Azure answered {status} {code}; retrying later") from exc
-                    raise PermanentStoreError(f"{where}: Azure answered {status} {code}") from exc
-                return False
-
-        return _Mapper()

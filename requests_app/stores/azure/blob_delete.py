@@ -6,9 +6,16 @@ is handed in for the error messages.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import timedelta
 
-from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
+from azure.core.exceptions import (
+    ClientAuthenticationError,
+    HttpResponseError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
 from azure.storage.blob import BlobServiceClient, ContainerClient
 from django.utils import timezone
 
@@ -75,3 +82,29 @@ def delete_batch(
                 f"delete answered {status} {response.reason}"
             )
     return results
+
+
+@contextlib.contextmanager
+def azure_errors(store: str, what: str) -> Iterator[None]:
+    """Turn the storage SDK's errors into the store contract's: transient ones retry, the rest stop."""
+    where = f'store "{store}" (azure_blob: {what})'
+    try:
+        yield
+    except (TransientStoreError, PermanentStoreError):
+        raise
+    except ClientAuthenticationError as exc:
+        raise PermanentStoreError(
+            f"{where}: Azure refused the credentials; check connection_string or the role assignment, then retry"
+        ) from exc
+    except (ServiceRequestError, ServiceResponseError) as exc:
+        raise TransientStoreError(f"{where}: the storage account did not answer; retrying later") from exc
+    except HttpResponseError as exc:
+        status = exc.status_code or 0
+        code = getattr(exc, "error_code", "") or ""
+        if status in (401, 403):
+            raise PermanentStoreError(
+                f"{where}: not allowed ({status} {code}); check the credentials and the role assignment, then retry"
+            ) from exc
+        if status == 429 or status >= 500 or status in (408, 409):
+            raise TransientStoreError(f"{where}: Azure answered {status} {code}; retrying later") from exc
+        raise PermanentStoreError(f"{where}: Azure answered {status} {code}") from exc

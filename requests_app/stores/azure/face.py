@@ -40,7 +40,6 @@ max_tps = 10
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -63,6 +62,7 @@ from requests_app.stores.azure.face_items import (
     _path,
     _safe,
     id_errors,
+    wait_operation,
 )
 from requests_app.stores.base import (
     Discovery,
@@ -72,7 +72,6 @@ from requests_app.stores.base import (
     Retention,
     ScanHit,
     Subject,
-    TransientStoreError,
 )
 
 
@@ -378,31 +377,5 @@ class AzureFaceStore(AzureStore):
         """Delete one item: True if deleted now, False if it was already gone (404)."""
         response = self.client.send("DELETE", item.path, what=f"delete {item.kind.replace('_', ' ')}")
         if response.status_code == 202:
-            self._wait_operation(response.headers.get("Operation-Location", ""), item)
+            wait_operation(self.client, self.name, response.headers.get("Operation-Location", ""))
         return response.status_code != 404
-
-    def _wait_operation(self, location: str, item: FaceItem) -> None:
-        """Poll a PersonDirectory operation briefly; if still running, the engine retries later."""
-        if not location:
-            return
-        if location.startswith("/face/"):
-            location = location.split("/", 3)[3]
-        elif location.startswith("/"):
-            location = location.lstrip("/")
-        for attempt in range(10):
-            response = self.client.send("GET", location, what="deletion status")
-            if response.status_code == 404:
-                return
-            status = str(self.client.json(response).get("status", "")).lower()
-            if status == "succeeded":
-                return
-            if status == "failed":
-                raise TransientStoreError(
-                    f'store "{self.name}" (azure_face): Face reported the deletion of a '
-                    "directory person as failed; retrying later"
-                )
-            time.sleep(min(0.05 * 2**attempt, 2.0))
-        raise TransientStoreError(
-            f'store "{self.name}" (azure_face): a directory person deletion is still running; checking again later',
-            retry_after=30,
-        )

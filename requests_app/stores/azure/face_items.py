@@ -5,11 +5,13 @@ Moved out of ``face.py`` as it was (the store class stays there).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from requests_app.stores.azure import ids
 from requests_app.stores.azure.auth import auth_config_errors
+from requests_app.stores.azure.client import AzureRestClient
 from requests_app.stores.azure.common import (
     positive_number,
     str_list,
@@ -17,6 +19,7 @@ from requests_app.stores.azure.common import (
 )
 from requests_app.stores.base import (
     LedgerRow,
+    TransientStoreError,
 )
 
 PAGE = 1000
@@ -118,3 +121,30 @@ def config_errors(config: dict[str, Any]) -> list[tuple[str, str]]:
     template_errors("user_data", config.get("user_data"), errors, "user:{user_id}")
     positive_number(config, "max_tps", 10, errors)
     return errors
+
+
+def wait_operation(client: AzureRestClient, store: str, location: str) -> None:
+    """Poll a PersonDirectory deletion (202 + Operation-Location) briefly; still running → retry later."""
+    if not location:
+        return
+    if location.startswith("/face/"):
+        location = location.split("/", 3)[3]
+    elif location.startswith("/"):
+        location = location.lstrip("/")
+    for attempt in range(10):
+        response = client.send("GET", location, what="deletion status")
+        if response.status_code == 404:
+            return
+        status = str(client.json(response).get("status", "")).lower()
+        if status == "succeeded":
+            return
+        if status == "failed":
+            raise TransientStoreError(
+                f'store "{store}" (azure_face): Face reported the deletion of a '
+                "directory person as failed; retrying later"
+            )
+        time.sleep(min(0.05 * 2**attempt, 2.0))
+    raise TransientStoreError(
+        f'store "{store}" (azure_face): a directory person deletion is still running; checking again later',
+        retry_after=30,
+    )
