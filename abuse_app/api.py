@@ -10,10 +10,13 @@ the reported content's id, its owner's account id and a snapshot.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import translation
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
@@ -34,20 +37,28 @@ from portal.throttles import AtomicThrottleMixin
 MAX_SNAPSHOT_BYTES = 64 * 1024
 
 
-class AbuseReportThrottle(AtomicThrottleMixin, SimpleRateThrottle):
+def _rate(scope: str) -> str:
+    """The rate ``scope`` in ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]``, read at every call (tests change it)."""
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    if not isinstance(rates, dict):
+        raise ImproperlyConfigured('REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] must map scopes to rates.')
+    return str(rates[scope])
+
+
+class AbuseReportThrottle(AtomicThrottleMixin, SimpleRateThrottle):  # type: ignore[misc]  # DRF ships no type hints
     """Bounds every call (valid or not): ``public`` rate per IP, ``host_app`` rate per API key."""
 
-    def get_rate(self):
-        return settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["public"]
+    def get_rate(self) -> str:
+        return _rate("public")
 
-    def allow_request(self, request, view):
+    def allow_request(self, request: Request, view: APIView) -> bool:
         key = api_key_of(request)
         self.scope = "host_app" if key else "public"
-        self.rate = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][self.scope]
+        self.rate = _rate(self.scope)
         self.num_requests, self.duration = self.parse_rate(self.rate)
         return super().allow_request(request, view)
 
-    def get_cache_key(self, request, view):
+    def get_cache_key(self, request: Request, view: APIView) -> str:
         key = api_key_of(request)
         ident = f"key{key.pk}" if key else self.get_ident(request)
         return f"throttle_abuse_reports_{self.scope}_{ident}"
@@ -68,9 +79,9 @@ ReportResponse = inline_serializer(
 
 
 @allows_body(evidence_body_limit)  # multipart with evidence files
-class AbuseReportView(APIView):
+class AbuseReportView(APIView):  # type: ignore[misc]  # DRF ships no type hints
     throttle_classes = [AbuseReportThrottle]
-    permission_classes: list = []
+    permission_classes: list[type[BasePermission]] = []
 
     @extend_schema(
         operation_id="abuse_reports_create",
@@ -97,14 +108,14 @@ class AbuseReportView(APIView):
             )
         ],
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         key: ApiKey | None = api_key_of(request)
         if key is not None and not key.has_scope(ApiKey.Scope.ABUSE_WRITE):
             raise exceptions.PermissionDenied("This API key lacks the 'abuse:write' scope.")
         body = AbuseReportSerializer(data=request.data, context={"host_app": key is not None})
         body.is_valid(raise_exception=True)
         extra = body.validated_data
-        files = request.FILES if hasattr(request, "FILES") else {}
+        files = request.FILES if hasattr(request, "FILES") else None
         form = ReportForm(body.form_fields(), files)
         if not form.is_valid():
             raise exceptions.ValidationError({f: list(errors) for f, errors in form.errors.items()})

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, MutableMapping
+from datetime import date
+from typing import Any, TypedDict
+
 from django import forms
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from abuse_app import evidence, targets
+from abuse_app.evidence import CheckedFile
 from abuse_app.models import ILLEGAL_CONTENT_CATEGORIES, Appeal, Category, Decision
 from abuse_app.services import NoticeInput, decision_problems
+from abuse_app.targets import Target
 from portal.email_address import EmailFormField
 
 
@@ -21,7 +29,7 @@ class MultipleFileField(forms.FileField):
     # A hint for the browser's file picker only; the server sniffs every file's content.
     widget = MultipleFileInput(attrs={"accept": "image/*,video/*,application/pdf,text/plain"})
 
-    def clean(self, data, initial=None):
+    def clean(self, data: object, initial: object = None) -> list[UploadedFile]:
         if not data:
             return []
         items = data if isinstance(data, list | tuple) else [data]
@@ -80,8 +88,15 @@ class ReportForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, child_safety_lane: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        data: Mapping[str, object] | None = None,
+        files: MultiValueDict[str, UploadedFile] | None = None,
+        *,
+        child_safety_lane: bool = False,
+        initial: MutableMapping[str, object] | None = None,
+    ) -> None:
+        super().__init__(data, files, initial=initial)
         self.child_safety_lane = child_safety_lane
         if child_safety_lane:
             # URLs only, no identity: the fields are not even offered.
@@ -90,15 +105,16 @@ class ReportForm(forms.Form):
             self.fields["category"].initial = Category.MINORS
             self.fields["category"].widget = forms.HiddenInput()
 
-    def clean_locations(self):
+    def clean_locations(self) -> list[Target]:
         return targets.parse_locations(self.cleaned_data["locations"])
 
-    def clean_evidence(self):
+    def clean_evidence(self) -> list[CheckedFile]:
         files = self.cleaned_data.get("evidence") or []
         return evidence.check_files(files) if files else []
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         category = data.get("category")
         if self.child_safety_lane and category and category != Category.MINORS:
             self.add_error("category", _("This form is only for reports about harm to minors."))
@@ -171,8 +187,8 @@ class AppealForm(forms.Form):
         help_text=_("To tell you the outcome. You can also check this page again."),
     )
 
-    def __init__(self, *args, ask_email: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: Mapping[str, object] | None = None, *, ask_email: bool = False) -> None:
+        super().__init__(data)
         if not ask_email:
             del self.fields["contact_email"]
 
@@ -180,9 +196,24 @@ class AppealForm(forms.Form):
 GROUND_NONE = "none"
 
 
+class DecisionInput(TypedDict):
+    """A valid decision form's data as ``services.case_decide`` takes it (keywords)."""
+
+    action: str
+    ground: str
+    legal_reference: str
+    facts: str
+    territorial_scope: str
+    restricted_until: date | None
+    automated_detection: bool
+    automated: bool
+    target_email: str
+    manifestly_unfounded: bool
+
+
 class DecisionForm(forms.Form):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: Mapping[str, object] | None = None) -> None:
+        super().__init__(data)
         self.fields["territorial_scope"].initial = settings.PORTAL_ABUSE_TERRITORIAL_SCOPE
 
     # No defaults: a moderator chooses both explicitly (a preselected "No action / No violation
@@ -257,8 +288,9 @@ class DecisionForm(forms.Form):
         required=False,
     )
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         action = data.get("action")
         ground = "" if data.get("ground") == GROUND_NONE else data.get("ground")
         if "ground" in data:
@@ -281,11 +313,21 @@ class DecisionForm(forms.Form):
                     self.add_error(field, message)
         return data
 
-    def decide_kwargs(self) -> dict:
-        """The cleaned data as ``services.case_decide`` takes it."""
-        data = dict(self.cleaned_data)
-        data.pop("duration", None)
-        return data
+    def decide_kwargs(self) -> DecisionInput:
+        """The cleaned data as ``services.case_decide`` takes it (all but ``duration``)."""
+        data = self.cleaned_data
+        return DecisionInput(
+            action=data["action"],
+            ground=data["ground"],
+            legal_reference=data["legal_reference"],
+            facts=data["facts"],
+            territorial_scope=data["territorial_scope"],
+            restricted_until=data["restricted_until"],
+            automated_detection=data["automated_detection"],
+            automated=data["automated"],
+            target_email=data["target_email"],
+            manifestly_unfounded=data["manifestly_unfounded"],
+        )
 
 
 class AppealDecisionForm(forms.Form):
@@ -306,8 +348,9 @@ class AppealDecisionForm(forms.Form):
         label=_("New action (when overturned)"), required=False, choices=[("", "—"), *Decision.Action.choices]
     )
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("outcome") == Appeal.Status.OVERTURNED and not data.get("new_action"):
             self.add_error("new_action", _("Say what should happen now that the decision is overturned."))
         return data

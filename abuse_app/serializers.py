@@ -28,7 +28,7 @@ GOOD_FAITH_YES = (True, "true", "True", "1", "on", "yes")
 HOST_APP_FIELDS = ("content_id", "target_account_id", "snapshot")
 
 
-class Text(serializers.CharField):
+class Text(serializers.CharField):  # type: ignore[misc]  # DRF ships no type hints
     """Text, and only text: a number or an object is refused (DRF's CharField would stringify it)."""
 
     default_error_messages = {"not_text": "Must be text."}
@@ -47,7 +47,7 @@ class Text(serializers.CharField):
 
 
 @extend_schema_field(serializers.ListField(child=serializers.CharField()))
-class Locations(serializers.Field):
+class Locations(serializers.Field):  # type: ignore[misc]  # DRF ships no type hints
     """A list of web addresses or content ids, or one newline-separated string; returned as that string."""
 
     default_error_messages = {
@@ -75,7 +75,7 @@ class Locations(serializers.Field):
 
 
 @extend_schema_field(OpenApiTypes.BOOL)
-class GoodFaith(serializers.Field):
+class GoodFaith(serializers.Field):  # type: ignore[misc]  # DRF ships no type hints
     """The reporter's statement of good faith: "on" when given (the form's checkbox), else empty."""
 
     def to_internal_value(self, data: Any) -> str:
@@ -86,7 +86,7 @@ class GoodFaith(serializers.Field):
 
 
 @extend_schema_field(OpenApiTypes.STR)
-class AccountId(serializers.Field):
+class AccountId(serializers.Field):  # type: ignore[misc]  # DRF ships no type hints
     """An id of the host app (text or a number): at most 200 printable characters."""
 
     default_error_messages = {
@@ -123,7 +123,7 @@ class ContentId(AccountId):
 
 
 @extend_schema_field(OpenApiTypes.OBJECT)
-class Snapshot(serializers.Field):
+class Snapshot(serializers.Field):  # type: ignore[misc]  # DRF ships no type hints
     """The content as it was (JSON; a string that is not JSON is kept as text): at most 64 KiB, no NUL."""
 
     default_error_messages = {
@@ -150,7 +150,7 @@ class Snapshot(serializers.Field):
         return value
 
 
-class AbuseReportSerializer(serializers.Serializer):
+class AbuseReportSerializer(serializers.Serializer):  # type: ignore[misc]  # DRF ships no type hints
     """A report: the form's fields (as text) and, from the host app only, what it knows of the content.
 
     ``context["host_app"]`` says whether the caller holds an API key; without one the host-app

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -26,7 +26,7 @@ RECEIPT_SESSION_KEY = "abuse_receipt"
 APPEAL_SENT_SESSION_KEY = "abuse_appeal_sent"
 
 
-def _hotline() -> dict:
+def _hotline() -> dict[str, str]:
     return hotline.hotline()
 
 
@@ -35,7 +35,7 @@ def _hotline() -> dict:
 @allows_body(evidence_body_limit)  # evidence files; every other form gets the small limit
 @ratelimit("abuse-form", "60/hour")
 @require_http_methods(["GET", "POST"])
-def report(request):
+def report(request: HttpRequest) -> HttpResponse:
     lane = request.GET.get("lane") == "child-safety" or request.POST.get("lane") == "child-safety"
     refused = None
     if request.method == "POST":
@@ -53,7 +53,7 @@ def report(request):
                 refused = exc.message
             except ValidationError as exc:
                 for field, messages in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, messages)
+                    form.add_error(field if field in form.fields else None, ValidationError(messages))
             else:
                 request.session[RECEIPT_SESSION_KEY] = {
                     "reference": submitted.notice.reference,
@@ -86,7 +86,7 @@ def report(request):
     )
 
 
-def received(request):
+def received(request: HttpRequest) -> HttpResponse:
     receipt = request.session.pop(RECEIPT_SESSION_KEY, None)
     if not receipt:
         return redirect("abuse-report")
@@ -106,8 +106,8 @@ def received(request):
     return response
 
 
-def _status_context(notice: Notice) -> dict:
-    cases = []
+def _status_context(notice: Notice) -> dict[str, object]:
+    cases: list[dict[str, object]] = []
     for case in notice.cases.order_by("first_received_at"):
         decision = case.latest_decision
         appeal = None
@@ -125,7 +125,7 @@ def _status_context(notice: Notice) -> dict:
 
 
 @token_guard("abuse-status")
-def status(request, token: str):
+def status(request: HttpRequest, token: str) -> HttpResponse:
     notice = services.notice_get_by_token(token)
     if notice is None:
         raise Http404
@@ -136,7 +136,7 @@ def status(request, token: str):
 
 @token_guard("abuse-status")
 @require_http_methods(["GET", "POST"])
-def reporter_appeal(request, token: str, decision_id: int):
+def reporter_appeal(request: HttpRequest, token: str, decision_id: int) -> HttpResponse:
     notice = services.notice_get_by_token(token)
     if notice is None:
         raise Http404
@@ -154,7 +154,7 @@ def reporter_appeal(request, token: str, decision_id: int):
 
 @token_guard("abuse-decision")
 @require_http_methods(["GET", "POST"])
-def target_decision(request, token: str):
+def target_decision(request: HttpRequest, token: str) -> HttpResponse:
     """The reported person's view of a decision (link sent through the host app), with the appeal form."""
     decision = services.decision_get_by_target_token(token)
     if decision is None:
@@ -162,7 +162,9 @@ def target_decision(request, token: str):
     return _appeal(request, decision=decision, appellant=Appeal.Appellant.TARGET, notice=None, back=None)
 
 
-def _appeal(request, *, decision: Decision, appellant: str, notice: Notice | None, back: str | None):
+def _appeal(
+    request: HttpRequest, *, decision: Decision, appellant: str, notice: Notice | None, back: str | None
+) -> HttpResponse:
     existing = decision.appeals.filter(appellant=appellant)
     if notice is not None:
         existing = existing.filter(notice=notice)
@@ -212,7 +214,7 @@ EARLIEST_REPORT_DAY = date(2000, 1, 1)
 LATEST_REPORT_DAY = date(2099, 12, 31)
 
 
-def _period(request) -> tuple[datetime, datetime, str | None]:
+def _period(request: HttpRequest) -> tuple[datetime, datetime, str | None]:
     """The ?from=YYYY-MM-DD&to=YYYY-MM-DD period (inclusive days); the last 12 months by default."""
     today = timezone.localdate()
     default = (today - timedelta(days=365), today)
@@ -241,7 +243,7 @@ def _period(request) -> tuple[datetime, datetime, str | None]:
 
 
 @ratelimit("abuse-transparency", "120/hour", methods=("GET",))
-def transparency(request):
+def transparency(request: HttpRequest) -> HttpResponse:
     start, end, error = _period(request)
     figures = services.transparency_figures(start, end)
     labels = {
@@ -274,7 +276,7 @@ def transparency(request):
         writer.writerows(services.transparency_rows(figures))
         return response
 
-    def labelled(counts: dict, kind: str) -> list[tuple[str, int]]:
+    def labelled(counts: dict[str, int], kind: str) -> list[tuple[str, int]]:
         return [(str(labels[kind].get(key, key)), value) for key, value in counts.items()]
 
     query = f"from={figures['period']['from']}&to={figures['period']['to']}"

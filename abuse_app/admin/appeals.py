@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from abuse_app import services
+from abuse_app.admin.common import staff_user
 from abuse_app.forms import AppealDecisionForm
 from abuse_app.models import Appeal
 
+if TYPE_CHECKING:  # ModelAdmin is generic in django-stubs only: at run time it takes no parameters
+    AppealAdminBase = admin.ModelAdmin[Appeal]
+else:
+    AppealAdminBase = admin.ModelAdmin
+
 
 @admin.register(Appeal)
-class AppealAdmin(admin.ModelAdmin):
+class AppealAdmin(AppealAdminBase):
     list_display = [
         "__str__",
         "case_link",
@@ -32,23 +40,25 @@ class AppealAdmin(admin.ModelAdmin):
     list_select_related = ["decision__case", "original_decider", "decided_by"]
     change_form_template = "abuse_app/admin/appeal_change_form.html"
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Appeal | None = None) -> list[str]:
         return [f.name for f in Appeal._meta.fields]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Appeal | None = None) -> bool:
         return False
 
     @admin.display(description=_("Case"))
-    def case_link(self, obj):
+    def case_link(self, obj: Appeal) -> str:
         case = obj.decision.case
         return format_html(
             '<a href="{}">{}</a>', reverse("admin:abuse_app_case_change", args=[case.pk]), case.reference
         )
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, object] | None = None
+    ) -> HttpResponse:
         appeal = self.get_object(request, object_id)
         extra_context = extra_context or {}
         if appeal is not None:
@@ -60,7 +70,7 @@ class AppealAdmin(admin.ModelAdmin):
             extra_context["same_moderator"] = appeal.original_decider_id == request.user.pk
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         return [
             path(
                 "<int:pk>/decide/",
@@ -70,7 +80,7 @@ class AppealAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def decide_view(self, request, pk: int):
+    def decide_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         if not request.user.has_perm("abuse_app.change_appeal"):
             raise PermissionDenied(_("Only moderators may decide appeals; your account has no moderator role."))
         appeal = get_object_or_404(Appeal.objects.select_related("decision__case", "decision__decided_by"), pk=pk)
@@ -82,7 +92,7 @@ class AppealAdmin(admin.ModelAdmin):
             try:
                 services.appeal_decide(
                     appeal=appeal,
-                    actor=request.user,
+                    actor=staff_user(request),
                     outcome=form.cleaned_data["outcome"],
                     reasons=form.cleaned_data["reasons"],
                     new_action=form.cleaned_data.get("new_action", ""),

@@ -7,20 +7,30 @@ decision page's (``notices.evidence_preview``, ``cases.reveal_view``), restricte
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from abuse_app.admin.common import staff_user
 from abuse_app.cybertipline.models import CyberTiplineReport, IncidentType, IndustryClassification
 from abuse_app.hashmatch.models import HashBank
 from abuse_app.models import Case
 from abuse_app.services import AbuseError, child_safety
+
+if TYPE_CHECKING:  # ModelAdmin is generic in django-stubs only: at run time it takes no parameters
+    CyberTiplineReportAdminBase = admin.ModelAdmin[CyberTiplineReport]
+    HashBankAdminBase = admin.ModelAdmin[HashBank]
+else:
+    CyberTiplineReportAdminBase = HashBankAdminBase = admin.ModelAdmin
 
 
 class ConfirmReportableForm(forms.Form):
@@ -48,7 +58,7 @@ def _require_role(request: HttpRequest) -> None:
 
 
 @admin.register(CyberTiplineReport)
-class CyberTiplineReportAdmin(admin.ModelAdmin):
+class CyberTiplineReportAdmin(CyberTiplineReportAdminBase):
     list_display = [
         "case",
         "status",
@@ -81,23 +91,23 @@ class CyberTiplineReportAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False  # the report's contents are kept under the legal hold
 
-    def get_actions(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+    def get_actions(self, request: HttpRequest) -> dict[str, tuple[Callable[..., str], str, str] | None]:
         actions = super().get_actions(request)
         if not child_safety.may_handle_child_safety(request.user):
             actions.pop("retract", None)
         return actions
 
     @admin.action(description=_("Retract the selected reports (only before they are finished)"))
-    def retract(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
+    def retract(self, request: HttpRequest, queryset: QuerySet[CyberTiplineReport]) -> None:
         for report in queryset:
             try:
-                child_safety.cybertipline_retract(report=report, actor=request.user)
+                child_safety.cybertipline_retract(report=report, actor=staff_user(request))
             except AbuseError as exc:
                 messages.error(request, f"{report}: {exc}")
             else:
                 messages.success(request, _("%(report)s: retraction queued.") % {"report": report})
 
-    def get_urls(self):  # type: ignore[no-untyped-def]
+    def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view
         return [
             path("confirm/<int:pk>/", view(self.confirm_view), name="abuse_app_case_cybertipline_confirm"),
@@ -113,7 +123,7 @@ class CyberTiplineReportAdmin(admin.ModelAdmin):
             try:
                 report = child_safety.case_confirm_reportable(
                     case=case,
-                    actor=request.user,
+                    actor=staff_user(request),
                     incident_type=form.cleaned_data["incident_type"],
                     escalate_reason=form.cleaned_data["escalate_reason"],
                     industry_classification=form.cleaned_data["industry_classification"],
@@ -140,7 +150,7 @@ class CyberTiplineReportAdmin(admin.ModelAdmin):
 
 
 @admin.register(HashBank)
-class HashBankAdmin(admin.ModelAdmin):
+class HashBankAdmin(HashBankAdminBase):
     """Hash banks (hashes only). Import with ``manage.py import_hash_bank``; switch a bank off here."""
 
     list_display = ["name", "source", "active", "hash_count", "updated_at"]
@@ -149,7 +159,7 @@ class HashBankAdmin(admin.ModelAdmin):
     readonly_fields = ["name", "source", "active", "created_at", "updated_at"]
     actions = ["switch_on", "switch_off"]
 
-    def get_queryset(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+    def get_queryset(self, request: HttpRequest) -> QuerySet[HashBank]:
         return super().get_queryset(request).annotate(n=Count("hashes"))
 
     @admin.display(description=_("Hashes"), ordering="n")
@@ -171,7 +181,7 @@ class HashBankAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False  # switch a bank off instead: what matched stays explainable
 
-    def _switch(self, request: HttpRequest, queryset, active: bool) -> None:  # type: ignore[no-untyped-def]
+    def _switch(self, request: HttpRequest, queryset: QuerySet[HashBank], active: bool) -> None:
         # updated_at tells every web process to reload its index.
         changed = queryset.update(active=active, updated_at=timezone.now())
         messages.success(
@@ -179,9 +189,9 @@ class HashBankAdmin(admin.ModelAdmin):
         )
 
     @admin.action(description=_("Switch the selected banks on"), permissions=["change"])
-    def switch_on(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
+    def switch_on(self, request: HttpRequest, queryset: QuerySet[HashBank]) -> None:
         self._switch(request, queryset, True)
 
     @admin.action(description=_("Switch the selected banks off (no longer matched)"), permissions=["change"])
-    def switch_off(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
+    def switch_off(self, request: HttpRequest, queryset: QuerySet[HashBank]) -> None:
         self._switch(request, queryset, False)

@@ -2,24 +2,39 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypedDict
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.db.models import Count, QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from abuse_app import services
-from abuse_app.admin.common import PREVIEW_TYPES
+from abuse_app.admin.common import PREVIEW_TYPES, staff_user
 from abuse_app.dsa.admin import StatementSubmissionInline
 from abuse_app.models import Decision, Evidence, Notice
 from abuse_app.services import child_safety, exposure
 from portal.admin import ReadOnlyAdmin
 
+if TYPE_CHECKING:  # the inline is generic in django-stubs only: at run time it takes no parameters
+    from django_stubs_ext import WithAnnotations
 
-def _evidence_for(request, pk: int) -> Evidence:
+    EvidenceInlineBase = admin.TabularInline[Evidence, Notice]
+else:
+    EvidenceInlineBase = admin.TabularInline
+
+
+class EvidenceCount(TypedDict):
+    """What ``NoticeAdmin.get_queryset`` annotates on each notice."""
+
+    evidence_count: int
+
+
+def _evidence_for(request: HttpRequest, pk: int) -> Evidence:
     """The evidence ``pk`` if this staff member may see it: a role, and the child-safety role for that lane."""
     if not request.user.has_perm("abuse_app.view_evidence"):
         raise PermissionDenied(_("Only moderators and auditors may download evidence."))
@@ -29,18 +44,18 @@ def _evidence_for(request, pk: int) -> Evidence:
     return evidence
 
 
-class EvidenceInline(admin.TabularInline):
+class EvidenceInline(EvidenceInlineBase):
     model = Evidence
     fields = ("original_name", "content_type", "size", "sha256", "uploaded_at", "purged_at", "download")
     readonly_fields = fields
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Notice | None = None) -> bool:
         return False
 
     @admin.display(description=_("File"))
-    def download(self, obj):
+    def download(self, obj: Evidence) -> str:
         if obj.purged_at or not obj.pk:
             return "—"
         return format_html(
@@ -70,17 +85,18 @@ class NoticeAdmin(ReadOnlyAdmin):
     exclude = ["status_token_hash"]
     show_full_result_count = False
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(evidence_count=Count("evidence"))
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WithAnnotations[Notice, EvidenceCount]]:
+        notices: QuerySet[Notice] = super().get_queryset(request)  # ReadOnlyAdmin is not generic
+        return notices.annotate(evidence_count=Count("evidence"))
 
     @admin.display(description=_("Evidence"), ordering="evidence_count")
-    def evidence_count(self, obj):
+    def evidence_count(self, obj: WithAnnotations[Notice, EvidenceCount]) -> int:
         return obj.evidence_count
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Notice | None = None) -> list[str]:
         return [f.name for f in Notice._meta.fields if f.name != "status_token_hash"]
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         return [
             path(
                 "evidence/<int:pk>/download/",
@@ -95,7 +111,7 @@ class NoticeAdmin(ReadOnlyAdmin):
             *super().get_urls(),
         ]
 
-    def evidence_preview(self, request, pk: int):
+    def evidence_preview(self, request: HttpRequest, pk: int) -> HttpResponseBase:
         """An image shown inline on the decision page: the same checks and audit as a download.
 
         Child-safety evidence is rendered on the server instead: greyscale, and blurred until this
@@ -121,13 +137,13 @@ class NoticeAdmin(ReadOnlyAdmin):
         response["X-Content-Type-Options"] = "nosniff"
         return response
 
-    def evidence_download(self, request, pk: int, inline: bool = False):
+    def evidence_download(self, request: HttpRequest, pk: int, inline: bool = False) -> HttpResponseBase:
         """Staff-only, permission-checked, audited; a download (or, for images only, an inline preview)."""
         evidence = _evidence_for(request, pk)
         if inline and evidence.content_type not in PREVIEW_TYPES:
             raise Http404(_("Only images can be previewed; download other files."))
         try:
-            handle = services.evidence_open(evidence=evidence, actor=request.user)
+            handle = services.evidence_open(evidence=evidence, actor=staff_user(request))
         except services.AbuseError as exc:
             messages.error(request, str(exc))
             return HttpResponseRedirect(reverse("admin:abuse_app_notice_change", args=[evidence.notice_id]))
@@ -178,5 +194,5 @@ class DecisionAdmin(ReadOnlyAdmin):
     date_hierarchy = "decided_at"
     inlines = [StatementSubmissionInline]
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Decision | None = None) -> list[str]:
         return [f.name for f in Decision._meta.fields if f.name != "target_token_hash"]

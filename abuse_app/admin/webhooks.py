@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from abuse_app import services
+from abuse_app.admin.common import staff_user
 from abuse_app.models import WebhookDelivery
+
+if TYPE_CHECKING:  # ModelAdmin is generic in django-stubs only: at run time it takes no parameters
+    WebhookDeliveryAdminBase = admin.ModelAdmin[WebhookDelivery]
+else:
+    WebhookDeliveryAdminBase = admin.ModelAdmin
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(WebhookDeliveryAdminBase):
     list_display = ["__str__", "case", "status", "attempts", "last_error", "created_at", "delivered_at"]
     list_filter = ["status", "event"]
     list_select_related = ["case"]
@@ -27,15 +37,15 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     ]
     actions = ["retry"]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: WebhookDelivery | None = None) -> bool:
         return False
 
     @admin.action(description=_("Send the selected deliveries again"), permissions=["change"])
-    def retry(self, request, queryset):
-        count = services.webhooks_retry(deliveries=queryset, actor=request.user)
+    def retry(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
+        count = services.webhooks_retry(deliveries=queryset, actor=staff_user(request))
         messages.success(
             request,
             ngettext("%(n)d failed delivery queued again.", "%(n)d failed deliveries queued again.", count)

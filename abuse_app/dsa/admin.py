@@ -6,25 +6,36 @@ submission through ``StatementSubmissionInline``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import path
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from abuse_app.dsa.vocabulary import EU_COUNTRY_CODES
-from abuse_app.models import AuthorityNotification, Case, StatementSubmission
+from abuse_app.models import AuthorityNotification, Case, Decision, StatementSubmission
 from abuse_app.services import authorities
 from abuse_app.services.errors import AbuseError
 from abuse_app.services.transparency_db import statements_resend
 
-SUBMISSION_FIELDS: list[Any] = ["status", "puid", "uuid", "link", "attempts", "last_error", "endpoint", "sent_at"]
+if TYPE_CHECKING:  # generic in django-stubs only: at run time these classes take no parameters
+    StatementSubmissionInlineBase = admin.StackedInline[StatementSubmission, Decision]
+    StatementSubmissionAdminBase = admin.ModelAdmin[StatementSubmission]
+    AuthorityNotificationFormBase = forms.ModelForm[AuthorityNotification]
+    AuthorityNotificationAdminBase = admin.ModelAdmin[AuthorityNotification]
+else:
+    StatementSubmissionInlineBase = admin.StackedInline
+    StatementSubmissionAdminBase = AuthorityNotificationAdminBase = admin.ModelAdmin
+    AuthorityNotificationFormBase = forms.ModelForm
+
+SUBMISSION_FIELDS = ("status", "puid", "uuid", "link", "attempts", "last_error", "endpoint", "sent_at")
 
 
 def _link(obj: StatementSubmission) -> str:
@@ -33,7 +44,7 @@ def _link(obj: StatementSubmission) -> str:
     return format_html('<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>', obj.permalink, obj.permalink)
 
 
-class StatementSubmissionInline(admin.StackedInline):
+class StatementSubmissionInline(StatementSubmissionInlineBase):
     model = StatementSubmission
     fields = SUBMISSION_FIELDS
     readonly_fields = SUBMISSION_FIELDS
@@ -45,12 +56,12 @@ class StatementSubmissionInline(admin.StackedInline):
     def link(self, obj: StatementSubmission) -> str:
         return _link(obj)
 
-    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Decision | None = None) -> bool:
         return False
 
 
 @admin.register(StatementSubmission)
-class StatementSubmissionAdmin(admin.ModelAdmin):
+class StatementSubmissionAdmin(StatementSubmissionAdminBase):
     list_display = ["puid", "decision", "status", "attempts", "uuid", "link", "sent_at", "last_error"]
     list_filter = ["status", "endpoint"]
     search_fields = ["puid", "uuid", "decision__case__reference"]
@@ -63,18 +74,18 @@ class StatementSubmissionAdmin(admin.ModelAdmin):
     def link(self, obj: StatementSubmission) -> str:
         return _link(obj)
 
-    def get_urls(self) -> list[Any]:
+    def get_urls(self) -> list[URLPattern]:
         report = self.admin_site.admin_view(transparency_report_view)
         return [path("transparency-report/", report, name="abuse_app_transparency_report"), *super().get_urls()]
 
-    def has_add_permission(self, request: Any) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: StatementSubmission | None = None) -> bool:
         return False
 
     @admin.action(description=_("Send the selected failed statements again"), permissions=["change"])
-    def resend(self, request: Any, queryset: Any) -> None:
+    def resend(self, request: HttpRequest, queryset: QuerySet[StatementSubmission]) -> None:
         count = statements_resend(submissions=queryset, actor=request.user)
         messages.success(
             request,
@@ -83,7 +94,7 @@ class StatementSubmissionAdmin(admin.ModelAdmin):
         )
 
 
-class AuthorityNotificationForm(forms.ModelForm):
+class AuthorityNotificationForm(AuthorityNotificationFormBase):
     include_reporter = forms.BooleanField(
         required=False,
         label=_("Include the reporters' names and e-mails"),
@@ -114,7 +125,7 @@ class AuthorityNotificationForm(forms.ModelForm):
 
 
 @admin.register(AuthorityNotification)
-class AuthorityNotificationAdmin(admin.ModelAdmin):
+class AuthorityNotificationAdmin(AuthorityNotificationAdminBase):
     """Art. 18: the add form is the "notify authorities" action (open it from a case: ?case=<id>)."""
 
     form = AuthorityNotificationForm
@@ -124,16 +135,18 @@ class AuthorityNotificationAdmin(admin.ModelAdmin):
     list_select_related = ["case", "sent_by"]
     raw_id_fields = ["case"]
 
-    def has_add_permission(self, request: Any) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(authorities.PERMISSION)
 
-    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: AuthorityNotification | None = None) -> bool:
         return False  # a record of what was sent: never edited
 
-    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: AuthorityNotification | None = None) -> bool:
         return False
 
-    def save_model(self, request: Any, obj: AuthorityNotification, form: Any, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: AuthorityNotification, form: AuthorityNotificationForm, change: bool
+    ) -> None:
         if change:
             raise PermissionDenied
         data = form.cleaned_data
@@ -154,14 +167,13 @@ class AuthorityNotificationAdmin(admin.ModelAdmin):
 
 
 @admin.action(description=_("Notify authorities (DSA Art. 18)"), permissions=["notify_authorities"])
-def notify_authorities(modeladmin: Any, request: Any, queryset: Any) -> Any:
+def notify_authorities(
+    modeladmin: admin.ModelAdmin[Case], request: HttpRequest, queryset: QuerySet[Case]
+) -> HttpResponseRedirect | None:
     """From the case list: open the Art. 18 form for the (one) selected case.
 
     The case admin offers it only to users for whom ``has_notify_authorities_permission`` holds.
     """
-    from django.http import HttpResponseRedirect
-    from django.urls import reverse
-
     if queryset.count() != 1:
         messages.error(request, _("Select exactly one case to notify authorities about."))
         return None
@@ -169,8 +181,8 @@ def notify_authorities(modeladmin: Any, request: Any, queryset: Any) -> Any:
     return HttpResponseRedirect(f"{url}?case={queryset.get().pk}")
 
 
-def has_notify_authorities_permission(request: Any) -> bool:
-    return bool(request.user.has_perm(authorities.PERMISSION))
+def has_notify_authorities_permission(request: HttpRequest) -> bool:
+    return request.user.has_perm(authorities.PERMISSION)
 
 
 class ReportPeriodForm(forms.Form):
@@ -185,7 +197,7 @@ class ReportPeriodForm(forms.Form):
         return data
 
 
-def transparency_report_view(request: Any) -> HttpResponse:
+def transparency_report_view(request: HttpRequest) -> HttpResponse:
     """Admin → Statement of reasons submissions → transparency report: pick a period, download."""
     from abuse_app.dsa.report import build_report, period, report_csv, report_xlsx
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
-class StatementSubmissionQuerySet(models.QuerySet):
+class StatementSubmissionQuerySet(models.QuerySet["StatementSubmission"]):
     def due(self, now: datetime | None = None) -> StatementSubmissionQuerySet:
         """Pending submissions whose retry time has come and that no sender holds right now."""
         now = now or timezone.now()

@@ -185,7 +185,7 @@ def report_xlsx(report: Report) -> bytes:
     from openpyxl.styles import Font
 
     book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
+    book.remove(book.active)
     for section in dict.fromkeys(row[0] for row in report.rows):
         sheet = book.create_sheet(section.split(" (")[0][:31].replace("/", "-"))
         sheet.append([section])

@@ -251,7 +251,7 @@ class FakeCyberTipline:
             return 400, _answer(4200, "Malformed file submittal: multipart/form-data expected")
         message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {ctype}\r\n\r\n".encode() + body)
         fields: dict[str, tuple[str | None, bytes]] = {}
-        for part in message.iter_parts():  # type: ignore[attr-defined]
+        for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
             payload = part.get_payload(decode=True)
             fields[str(name)] = (part.get_filename(), payload if isinstance(payload, bytes) else b"")

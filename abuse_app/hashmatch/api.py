@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,8 +20,8 @@ from portal.models import ApiKey
 from portal.ratelimit import client_ip
 
 
-class MediaCheckView(APIView):
-    permission_classes: list[Any] = []
+class MediaCheckView(APIView):  # type: ignore[misc]  # DRF ships no type hints
+    permission_classes: list[type[BasePermission]] = []
 
     @extend_schema(
         operation_id="media_checks_create",
