@@ -27,7 +27,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal import audit, mail, tokens
-from portal.audit import Actor
 from requests_app.models import (
     Consent,
     ConsentLink,
@@ -55,7 +54,7 @@ def get_purpose(slug: Any, *, active_only: bool = True) -> ConsentPurpose:
     return purpose
 
 
-def publish_notice(*, purpose: ConsentPurpose, text: str, actor: Actor) -> ConsentNotice:
+def publish_notice(*, purpose: ConsentPurpose, text: str, actor: Any) -> ConsentNotice:
     """A new notice version. Published versions are never edited: consent records point at the text shown."""
     text = (text or "").strip()
     if not text:
@@ -108,7 +107,7 @@ def grant(
     subject_kind: str,
     subject_value: str,
     method: str,
-    actor: Actor,
+    actor: Any,
     ip: str = "",
     user_agent: str = "",
     notice_version: int | None = None,
@@ -159,7 +158,7 @@ def withdraw(
     subject_kind: str,
     subject_value: str,
     method: str,
-    actor: Actor,
+    actor: Any,
     email: str = "",
     jurisdiction: str = "",
     language: str = "en",
@@ -206,7 +205,7 @@ def withdraw(
 
 # --- the consent link for the public page ---------------------------------------------------
 def issue_link(
-    *, purposes: list[str], subject_kind: str, subject_value: str, email: str = "", actor: Actor = None
+    *, purposes: list[str], subject_kind: str, subject_value: str, email: str = "", actor: Any = None
 ) -> str:
     """A new random consent-link token for one subject and these purposes (only its hash is kept)."""
     kind, value = _clean_subject(subject_kind, subject_value)
@@ -227,7 +226,7 @@ def issue_link(
 
 
 def subject_link(
-    purpose_slug: str, subject_kind: str, subject_value: str, email: str = "", *, actor: Actor = None
+    purpose_slug: str, subject_kind: str, subject_value: str, email: str = "", *, actor: Any = None
 ) -> str:
     from django.urls import reverse
 
@@ -258,7 +257,7 @@ def check_link(link: ConsentLink | None, purpose_slug: str) -> ConsentLink:
     return link
 
 
-def revoke_links(links, *, actor: Actor) -> int:
+def revoke_links(links, *, actor: Any) -> int:
     count = 0
     for link in links:
         if link.revoked_at is None:

@@ -14,7 +14,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from portal import audit
-from portal.audit import Actor
 from requests_app.drp.models import DrpAgent, validate_agent_id, validate_verify_key
 
 STRING_FIELDS = (
@@ -66,7 +65,7 @@ def _check(entry: dict[str, Any], n: int) -> dict[str, str]:
     return {name: entry.get(name, "") for name in STRING_FIELDS}
 
 
-def import_agents(text: str, *, actor: Actor) -> list[DrpAgent]:
+def import_agents(text: str, *, actor: audit.Actor) -> list[DrpAgent]:
     """Create or update (and admit) every agent in the JSON; all or nothing."""
     checked = [_check(entry, n) for n, entry in enumerate(_entries(text), start=1)]
     agents = []

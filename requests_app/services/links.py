@@ -23,7 +23,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal import audit, mail, sealed, tokens
-from portal.audit import Actor
 from requests_app.models import AccessPackage, PrivacyRequest, StatusLink
 from requests_app.services.queue import SEND_LINKS, enqueue_on_commit
 from requests_app.services.validation import normalise_email
@@ -58,7 +57,7 @@ class LazyStatusUrl:
 
 
 def revoke_status_links(
-    request: PrivacyRequest, *, actor: Actor, reason: str, links: Iterable[StatusLink] | None = None
+    request: PrivacyRequest, *, actor: audit.Actor, reason: str, links: Iterable[StatusLink] | None = None
 ) -> int:
     """Revoke these (or all active) status links of a request; audited. Returns how many."""
     qs = StatusLink.objects.active().filter(request=request)

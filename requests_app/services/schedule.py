@@ -17,7 +17,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal import audit, audit_chain, mail, roles, tokens
-from portal.audit import Actor
 from portal.models import AuditEvent
 from requests_app.engine import legal_hold
 from requests_app.models import PrivacyRequest, SubjectIdentity
@@ -60,7 +59,7 @@ def request_expire_unverified(*, now: datetime | None = None) -> int:
     return expired
 
 
-def _purge_pii(ids: list[int], *, actor: Actor) -> None:
+def _purge_pii(ids: list[int], *, actor: audit.Actor) -> None:
     """Blank requester data of these requests; the audit keeps a keyed hash of the e-mail."""
     now = timezone.now()
     rows = list(PrivacyRequest.objects.filter(pk__in=ids, pii_purged_at__isnull=True).values_list("pk", "email"))
