@@ -25,12 +25,13 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from portal import ratelimit_store
 from portal.tokens import pseudonymise
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]  # a page, or a file streamed (FileResponse)
 
 _UNITS = {
     "s": 1,
@@ -121,7 +122,7 @@ def ratelimit(
 ) -> Callable[[View], View]:
     def decorator(view: View) -> View:
         @functools.wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if request.method in methods:
                 actual_rate = rate() if callable(rate) else rate
                 identity = key(request) if callable(key) else client_ip(request)
@@ -148,7 +149,7 @@ def token_guard(name: str) -> Callable[[View], View]:
 
     def decorator(view: View) -> View:
         @functools.wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             ip = client_ip(request) or "-"
             # Reserve a failure before the lookup and give it back when the token was good:
             # parallel guesses cannot all pass a check made before any of them was counted.

@@ -22,6 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from portal.audit import Actor
 from requests_app import consent
 from requests_app.models import Consent, ConsentPurpose, PrivacyRequest
 
@@ -48,7 +49,7 @@ def honour(
     email: str = "",
     jurisdiction: str = "ccpa",
     language: str = "en",
-    actor: Any = ACTOR,
+    actor: Actor = ACTOR,
 ) -> list[Honoured]:
     """Opt the subject out of every sale/sharing purpose among ``purposes`` that still has their consent.
 

@@ -65,7 +65,7 @@ def _check(entry: dict[str, Any], n: int) -> dict[str, str]:
     return {name: entry.get(name, "") for name in STRING_FIELDS}
 
 
-def import_agents(text: str, *, actor: Any) -> list[DrpAgent]:
+def import_agents(text: str, *, actor: audit.Actor) -> list[DrpAgent]:
     """Create or update (and admit) every agent in the JSON; all or nothing."""
     checked = [_check(entry, n) for n, entry in enumerate(_entries(text), start=1)]
     agents = []

@@ -167,7 +167,7 @@ def _id_errors(service: str, resource_kind: str, resource_id: str, item: dict[st
 
 
 # --- recording a batch ------------------------------------------------------------
-def record_many(items: list[dict[str, Any]], *, actor: Any = None) -> list[Recorded]:
+def record_many(items: list[dict[str, Any]], *, actor: audit.Actor = None) -> list[Recorded]:
     """Record up to 1,000 transmissions at once, all or nothing.
 
     Idempotent on ``client_id``: sending the same record again returns the
@@ -283,7 +283,7 @@ def record_transmission(
     size_bytes: int | None = None,
     sha256: str = "",
     sent_at: datetime | None = None,
-    actor: Any = None,
+    actor: audit.Actor = None,
 ) -> Transmission:
     """Record one transmission (for host apps that install our Django apps). See ``record_many``."""
     item = {
@@ -330,7 +330,7 @@ def _active_consents(
     return found
 
 
-def _audit_refusal(refused: list[dict[str, Any]], actor: Any) -> None:
+def _audit_refusal(refused: list[dict[str, Any]], actor: audit.Actor) -> None:
     """Audit and log a refusal with purposes and counts only — never who the subject is."""
     by_purpose: dict[str, int] = {}
     for d in refused:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.db import models
 from django.utils import timezone
@@ -78,7 +77,7 @@ class Consent(models.Model):
         state = "withdrawn" if self.withdrawn_at else "granted"
         return f"{self.purpose_id}: {state} {self.granted_at:%Y-%m-%d}"
 
-    def withdraw(self, *, method: str, actor: Any, at: datetime | None = None) -> None:
+    def withdraw(self, *, method: str, actor: audit.Actor, at: datetime | None = None) -> None:
         """Mark withdrawn, save and audit — one step (inside the caller's transaction)."""
         self.withdrawn_at = at or timezone.now()
         self.withdrawn_method = method

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.audit import Actor
 from requests_app import deadlines, engine
 from requests_app.models import PrivacyRequest
 from requests_app.services.requester_mail import email_requester
@@ -29,7 +30,7 @@ DEADLINE_STATUSES = PrivacyRequest.DEADLINE_STATUSES
 CANCELABLE_STATUSES = (Status.UNVERIFIED, Status.VERIFIED, Status.APPROVED)
 
 
-def approve_locked(request: PrivacyRequest, *, actor: Any, reason: str = "") -> None:
+def approve_locked(request: PrivacyRequest, *, actor: Actor, reason: str = "") -> None:
     """Approve a request whose row the caller holds locked, and schedule its run after the grace period."""
     now = timezone.now()
     grace = settings.PORTAL_DELETION_GRACE_HOURS if request.kind == PrivacyRequest.Kind.DELETION else 0
@@ -44,7 +45,7 @@ def approve_locked(request: PrivacyRequest, *, actor: Any, reason: str = "") -> 
     engine.schedule_start(request)
 
 
-def request_approve(*, request: PrivacyRequest, actor: Any) -> PrivacyRequest:
+def request_approve(*, request: PrivacyRequest, actor: Actor) -> PrivacyRequest:
     with transaction.atomic():
         request = PrivacyRequest.objects.locked(request.pk)
         approve_locked(request, actor=actor)
@@ -60,7 +61,7 @@ def _required_reason(reason: Any, what: str) -> str:
     return text
 
 
-def request_deny(*, request: PrivacyRequest, actor: Any, reason: str) -> PrivacyRequest:
+def request_deny(*, request: PrivacyRequest, actor: Actor, reason: str) -> PrivacyRequest:
     reason = _required_reason(reason, _("deny a request"))
     with transaction.atomic():
         request = PrivacyRequest.objects.locked(request.pk)
@@ -92,7 +93,7 @@ def _check_extendable(request: PrivacyRequest) -> datetime:
     return request.due_at
 
 
-def request_extend(*, request: PrivacyRequest, actor: Any, reason: str) -> PrivacyRequest:
+def request_extend(*, request: PrivacyRequest, actor: Actor, reason: str) -> PrivacyRequest:
     """Extend the deadline once (GDPR +2 months, CCPA +45 days), within the first period; requester told."""
     reason = _required_reason(reason, _("extend the deadline"))
     with transaction.atomic():
@@ -118,7 +119,7 @@ def request_extend(*, request: PrivacyRequest, actor: Any, reason: str) -> Priva
     return request
 
 
-def request_assign(*, request: PrivacyRequest, actor: Any, assignee: Any) -> PrivacyRequest:
+def request_assign(*, request: PrivacyRequest, actor: Actor, assignee: Any) -> PrivacyRequest:
     if assignee is not None and not (assignee.is_active and assignee.is_staff):
         raise RequestError(
             _("%(user)s is not an active staff member; choose someone who can sign in to the admin.")
@@ -140,7 +141,7 @@ def request_assign(*, request: PrivacyRequest, actor: Any, assignee: Any) -> Pri
     return request
 
 
-def request_cancel(*, request: PrivacyRequest, actor: Any) -> PrivacyRequest:
+def request_cancel(*, request: PrivacyRequest, actor: Actor) -> PrivacyRequest:
     """Requester or staff cancels while nothing has started running."""
     with transaction.atomic():
         request = PrivacyRequest.objects.locked(request.pk)
@@ -160,7 +161,7 @@ def request_cancel(*, request: PrivacyRequest, actor: Any) -> PrivacyRequest:
     return request
 
 
-def request_retry(*, request: PrivacyRequest, actor: Any) -> PrivacyRequest:
+def request_retry(*, request: PrivacyRequest, actor: Actor) -> PrivacyRequest:
     """Run the failed store tasks of a request in ``needs_attention`` again (the engine does the work)."""
     with transaction.atomic():
         request = PrivacyRequest.objects.locked(request.pk)
@@ -177,7 +178,7 @@ def request_retry(*, request: PrivacyRequest, actor: Any) -> PrivacyRequest:
     return request
 
 
-def request_resolve_manually(*, request: PrivacyRequest, actor: Any, reason: str) -> PrivacyRequest:
+def request_resolve_manually(*, request: PrivacyRequest, actor: Actor, reason: str) -> PrivacyRequest:
     """Staff finished by hand what the engine could not (needs_attention → completed); the receipt says so."""
     reason = _required_reason(reason, _("resolve a request by hand"))
     return _close_needing_attention(
@@ -187,7 +188,7 @@ def request_resolve_manually(*, request: PrivacyRequest, actor: Any, reason: str
     )
 
 
-def request_close_with_exceptions(*, request: PrivacyRequest, actor: Any, reason: str) -> PrivacyRequest:
+def request_close_with_exceptions(*, request: PrivacyRequest, actor: Actor, reason: str) -> PrivacyRequest:
     """Staff close a deletion whose erasure left items (listed on the request): completed with exceptions."""
     reason = _required_reason(reason, _("close a request with exceptions"))
     return _close_needing_attention(

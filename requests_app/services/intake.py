@@ -48,7 +48,7 @@ def _open_duplicate(*, kind: str, email: str, scope_purpose: str = "") -> Privac
     )
 
 
-def _record_received(request: PrivacyRequest, *, actor: Any, ip: str = "") -> None:
+def _record_received(request: PrivacyRequest, *, actor: audit.Actor, ip: str = "") -> None:
     data: dict[str, Any] = {"channel": request.channel, "kind": request.kind, "jurisdiction": request.jurisdiction}
     if ip:
         data["ip_hash"] = tokens.pseudonymise(ip)
@@ -161,7 +161,7 @@ def _recent_access(*, kind: str, email: str, scope_purpose: str = "") -> Privacy
     return recent if package is not None and package.is_available else None
 
 
-def _answer_repeat(request: PrivacyRequest, *, actor: Any, channel: str) -> PrivacyRequest:
+def _answer_repeat(request: PrivacyRequest, *, actor: audit.Actor, channel: str) -> PrivacyRequest:
     request.note(actor=actor, action="request.repeat_answered", data={"channel": channel})
     email_requester_later(request, "request_repeat_access")
     return request
@@ -202,7 +202,7 @@ def unproven_identifiers(request: PrivacyRequest) -> list[str]:
     return sorted(kind for kind in request.identifiers if kind in used)
 
 
-def _verify_locked(request: PrivacyRequest, *, actor: Any, reason: str = "") -> None:
+def _verify_locked(request: PrivacyRequest, *, actor: audit.Actor, reason: str = "") -> None:
     now = timezone.now()
     request.transition(
         Status.VERIFIED,
@@ -261,7 +261,7 @@ def request_file_verified(
     identifiers: dict[str, Any] | None,
     jurisdiction: str,
     channel: str,
-    actor: Any,
+    actor: audit.Actor,
     scope_purpose: str = "",
     language: str = "en",
 ) -> PrivacyRequest:
@@ -306,7 +306,7 @@ def request_file_verified(
     return request
 
 
-def request_file_approved(*, kind: str, email: str, actor: Any, reason: str) -> PrivacyRequest:
+def request_file_approved(*, kind: str, email: str, actor: audit.Actor, reason: str) -> PrivacyRequest:
     """A request staff received outside the portal (letter, phone), filed as approved and not scheduled.
 
     For ``manage.py erase_subject`` / ``export_subject``, which run it at once in

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -58,7 +57,7 @@ class LazyStatusUrl:
 
 
 def revoke_status_links(
-    request: PrivacyRequest, *, actor: Any, reason: str, links: Iterable[StatusLink] | None = None
+    request: PrivacyRequest, *, actor: audit.Actor, reason: str, links: Iterable[StatusLink] | None = None
 ) -> int:
     """Revoke these (or all active) status links of a request; audited. Returns how many."""
     qs = StatusLink.objects.active().filter(request=request)

@@ -59,7 +59,7 @@ def request_expire_unverified(*, now: datetime | None = None) -> int:
     return expired
 
 
-def _purge_pii(ids: list[int], *, actor: Any) -> None:
+def _purge_pii(ids: list[int], *, actor: audit.Actor) -> None:
     """Blank requester data of these requests; the audit keeps a keyed hash of the e-mail."""
     now = timezone.now()
     rows = list(PrivacyRequest.objects.filter(pk__in=ids, pii_purged_at__isnull=True).values_list("pk", "email"))

@@ -12,7 +12,7 @@ history entry, Referer header or later access-log line.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from django.conf import settings
 from django.contrib import messages
@@ -25,14 +25,22 @@ from django.views.decorators.http import require_http_methods
 
 from portal.ratelimit import client_ip, ratelimit
 from requests_app import consent, consent_email, forms, gpc
-from requests_app.models import Consent, ConsentLink, ConsentPurpose
+from requests_app.models import Consent, ConsentLink, ConsentNotice, ConsentPurpose
+
+
+class Subject(TypedDict):
+    """Whose consent a link decides: the host app's subject, and the address the link was for."""
+
+    kind: str
+    value: str
+    email: str
 
 
 def _email_rate() -> str:
     return settings.PORTAL_REQUEST_EMAIL_RATE
 
 
-def _posted_email(request) -> str:
+def _posted_email(request: HttpRequest) -> str:
     return (request.POST.get("email") or "").strip().lower()[:254]
 
 
@@ -64,9 +72,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         signal = gpc.signal_in(request) and any(purpose.sale_or_sharing for purpose in mine)
         if signal and request.method == "GET":
             try:
-                _honour_gpc(
-                    request, mine, {"kind": link.subject_kind, "value": link.subject_value, "email": link.email}
-                )
+                _honour_gpc(request, mine, _subject(link))
             except consent.ConsentError as exc:
                 error = str(exc)
         choices = [(purpose, consent.check(link.subject_kind, link.subject_value, purpose.slug)) for purpose in mine]
@@ -102,14 +108,9 @@ def purpose_page(request: HttpRequest, slug: str) -> HttpResponse:
     notice = purpose.current_notice()
     token = request.GET.get("subject", "")
     if token and request.method == "GET":
-        try:
-            link = consent.check_link(consent_email.open_emailed_link(token), purpose.slug)
-        except consent.ConsentError as exc:
-            return _page(request, purpose, notice, None, str(exc))
-        _remember(request, link)
-        return redirect(request.path)
+        return _open_link(request, purpose, notice, token)
     link, error = _session_link(request, purpose.slug)
-    subject = {"kind": link.subject_kind, "value": link.subject_value, "email": link.email} if link else None
+    subject = _subject(link) if link else None
     if request.method == "POST" and subject is None and not error:
         error = _("This consent link is not valid. Open the consent page from the app.")
     # Global Privacy Control: the header, or navigator.globalPrivacyControl reported by static/js/gpc.js.
@@ -122,20 +123,43 @@ def purpose_page(request: HttpRequest, slug: str) -> HttpResponse:
         if request.method == "POST":
             return redirect(request.path)
     if request.method == "POST" and subject is not None:
-        action = request.POST.get("action")
-        if action == "grant" and signal and request.POST.get("gpc_override") != "1":
-            # A choice that conflicts with the signal is asked about first, never taken silently.
-            return _page(request, purpose, notice, subject, "", gpc_signal=True, confirm_override=True)
-        try:
-            _choose(request, purpose, notice, subject, action, gpc_confirmed=bool(signal))
-            return redirect(request.path)
-        except consent.ConsentError as exc:
-            error = str(exc)
+        return _post_choice(request, purpose, notice, subject, signal=signal)
     return _page(request, purpose, notice, subject, error, gpc_signal=signal)
 
 
+def _open_link(request: HttpRequest, purpose: ConsentPurpose, notice: ConsentNotice | None, token: str) -> HttpResponse:
+    """The link from the app or the e-mail, opened: into the session, then to the bare page URL."""
+    try:
+        link = consent.check_link(consent_email.open_emailed_link(token), purpose.slug)
+    except consent.ConsentError as exc:
+        return _page(request, purpose, notice, None, str(exc))
+    _remember(request, link)
+    return redirect(request.path)
+
+
+def _post_choice(
+    request: HttpRequest, purpose: ConsentPurpose, notice: ConsentNotice | None, subject: Subject, *, signal: bool
+) -> HttpResponse:
+    """A grant or withdrawal posted by the person the link is for."""
+    action = request.POST.get("action")
+    if action == "grant" and signal and request.POST.get("gpc_override") != "1":
+        # A choice that conflicts with the signal is asked about first, never taken silently.
+        return _page(request, purpose, notice, subject, "", gpc_signal=True, confirm_override=True)
+    try:
+        _choose(request, purpose, notice, subject, action, gpc_confirmed=signal)
+    except consent.ConsentError as exc:
+        return _page(request, purpose, notice, subject, str(exc), gpc_signal=signal)
+    return redirect(request.path)
+
+
 def _choose(
-    request: HttpRequest, purpose: ConsentPurpose, notice: Any, subject: dict, action: Any, *, gpc_confirmed: bool
+    request: HttpRequest,
+    purpose: ConsentPurpose,
+    notice: ConsentNotice | None,
+    subject: Subject,
+    action: str | None,
+    *,
+    gpc_confirmed: bool,
 ) -> None:
     """The person's own choice on the page: grant (for the notice they read) or withdraw."""
     if action == "grant":
@@ -170,7 +194,7 @@ def _choose(
         messages.success(request, text)
 
 
-def _honour_gpc(request: HttpRequest, purposes: list[ConsentPurpose], subject: dict) -> None:
+def _honour_gpc(request: HttpRequest, purposes: list[ConsentPurpose], subject: Subject) -> None:
     for done in gpc.honour(
         purposes=purposes,
         subject_kind=subject["kind"],
@@ -201,7 +225,11 @@ def gpc_well_known(request: HttpRequest) -> JsonResponse:
 _SESSION_KEY = "consent_links"
 
 
-def _session_link(request, slug: str):
+def _subject(link: ConsentLink) -> Subject:
+    return {"kind": link.subject_kind, "value": link.subject_value, "email": link.email}
+
+
+def _session_link(request: HttpRequest, slug: str) -> tuple[ConsentLink | None, str]:
     """(the usable consent link this browser opened for this purpose, or None; an error if it lapsed)."""
     ids = request.session.get(_SESSION_KEY, [])
     if not ids:
@@ -218,7 +246,16 @@ def _session_link(request, slug: str):
     return None, error
 
 
-def _page(request, purpose, notice, subject, error, *, gpc_signal=False, confirm_override=False):
+def _page(
+    request: HttpRequest,
+    purpose: ConsentPurpose,
+    notice: ConsentNotice | None,
+    subject: Subject | None,
+    error: str,
+    *,
+    gpc_signal: bool = False,
+    confirm_override: bool = False,
+) -> HttpResponse:
     current = consent.check(subject["kind"], subject["value"], purpose.slug) if subject else None
     return render(
         request,

@@ -8,7 +8,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -31,12 +32,12 @@ def _package(token: str) -> AccessPackage:
     return pkg
 
 
-def _gone(request, pkg: AccessPackage):
+def _gone(request: HttpRequest, pkg: AccessPackage) -> HttpResponse:
     reason = "downloads" if pkg.download_count >= pkg.max_downloads and pkg.expires_at > timezone.now() else "expired"
     return render(request, "requests_app/package_gone.html", {"reason": reason}, status=410)
 
 
-def _download_page(request, pkg: AccessPackage, *, status: int = 200, **context):
+def _download_page(request: HttpRequest, pkg: AccessPackage, *, status: int = 200, **context: object) -> HttpResponse:
     return render(
         request,
         "requests_app/package_download.html",
@@ -61,7 +62,7 @@ _CODE_ERRORS = {
 @never_cache
 @token_guard("package-download")
 @ratelimit("package-download", "30/hour")
-def package_download(request, token: str):
+def package_download(request: HttpRequest, token: str) -> HttpResponseBase:
     """GET: a page with a button (link scanners in mail clients must not use up downloads). POST: the ZIP.
 
     The ZIP needs a cleared session (requests_app/engine/reauth.py): the POST actions
@@ -74,7 +75,7 @@ def package_download(request, token: str):
     return serve_package(request, pkg)
 
 
-def serve_package(request, pkg: AccessPackage):
+def serve_package(request: HttpRequest, pkg: AccessPackage) -> HttpResponseBase:
     """The download page and its actions for a package found by the caller (e-mailed link, status page)."""
     if not pkg.is_available:
         return _gone(request, pkg)
@@ -90,7 +91,7 @@ def serve_package(request, pkg: AccessPackage):
     return _download(request, pkg)
 
 
-def _send_code(request, pkg: AccessPackage):
+def _send_code(request: HttpRequest, pkg: AccessPackage) -> HttpResponse:
     if not hit(f"package-code:{pkg.pk}", "-", "3/hour").allowed:
         return _download_page(
             request,
@@ -108,7 +109,7 @@ def _send_code(request, pkg: AccessPackage):
     return _download_page(request, pkg, code_sent=True)
 
 
-def _check_code(request, pkg: AccessPackage):
+def _check_code(request: HttpRequest, pkg: AccessPackage) -> HttpResponse:
     outcome = reauth.check_code(request.session, pkg, request.POST.get("code", ""))
     if outcome != "ok":
         # A wrong code is an error at the field (GOV.UK: summary + inline); an expired or
@@ -124,7 +125,7 @@ def _check_code(request, pkg: AccessPackage):
     return _download_page(request, pkg)
 
 
-def _download(request, pkg: AccessPackage):
+def _download(request: HttpRequest, pkg: AccessPackage) -> HttpResponseBase:
     """The ZIP itself, counted atomically and audited; a missing file or spent link is "gone"."""
     path = Path(settings.PORTAL_PRIVATE_ROOT) / pkg.path
     try:

@@ -7,9 +7,12 @@ misses from one address lock it out) and every POST is rate limited.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -25,6 +28,7 @@ from requests_app.status_words import found_nothing, public_timeline, status_exp
 
 Kind = PrivacyRequest.Kind
 Status = PrivacyRequest.Status
+Form = TypeVar("Form", bound=forms.RequestForm)
 
 
 def ip_rate() -> str:
@@ -35,11 +39,17 @@ def _email_rate() -> str:
     return settings.PORTAL_REQUEST_EMAIL_RATE
 
 
-def _posted_email(request) -> str:
+def _posted_email(request: HttpRequest) -> str:
     return (request.POST.get("email") or "").strip().lower()[:254]
 
 
-def _request_form_page(request, kind: str, form_class, submit, extra: dict | None = None):
+def _request_form_page(
+    request: HttpRequest,
+    kind: str,
+    form_class: type[Form],
+    submit: Callable[[Form], PrivacyRequest],
+    extra: dict[str, object] | None = None,
+) -> HttpResponse:
     """The request form's GET and POST, shared by the consumer's form and the agent's (``submit(form)``)."""
     if kind not in Kind.values:
         raise Http404("unknown request kind")
@@ -62,7 +72,7 @@ def _request_form_page(request, kind: str, form_class, submit, extra: dict | Non
 @require_http_methods(["GET", "POST"])
 @ratelimit("request-form", ip_rate)
 @ratelimit("request-form-email", _email_rate, key=_posted_email)
-def request_new(request, kind: str):
+def request_new(request: HttpRequest, kind: str) -> HttpResponse:
     return _request_form_page(
         request,
         kind,
@@ -87,10 +97,10 @@ def _agent_body_limit() -> int:
 @require_http_methods(["GET", "POST"])
 @ratelimit("request-form", ip_rate)
 @ratelimit("request-form-email", _email_rate, key=_posted_email)
-def request_new_by_agent(request, kind: str):
+def request_new_by_agent(request: HttpRequest, kind: str) -> HttpResponse:
     """An authorized agent files for a named consumer; the consumer confirms by e-mail (requests_app/agents.py)."""
 
-    def submit(form):
+    def submit(form: forms.AgentRequestForm) -> PrivacyRequest:
         upload = form.cleaned_data["permission"]
         return agents.request_submit_by_agent(
             kind=kind,
@@ -109,7 +119,7 @@ def request_new_by_agent(request, kind: str):
     return _request_form_page(request, kind, forms.AgentRequestForm, submit, {"is_agent": True})
 
 
-def request_submitted(request):
+def request_submitted(request: HttpRequest) -> HttpResponse:
     submitted = request.session.get("submitted_request")
     if not submitted:
         return redirect("home")
@@ -124,14 +134,14 @@ def request_submitted(request):
     )
 
 
-def invalid_link(request, what: str):
+def invalid_link(request: HttpRequest, what: str) -> HttpResponse:
     return render(request, "requests_app/link_invalid.html", {"what": what}, status=404)
 
 
 @require_http_methods(["GET", "POST"])
 @token_guard("request-verify")
 @ratelimit("request-verify", ip_rate)
-def request_verify(request, token: str):
+def request_verify(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows one button (mail scanners follow GET links); only the POST confirms."""
     privacy_request = services.find_by_verify_token(token)
     if privacy_request is None or privacy_request.status != Status.UNVERIFIED:
@@ -156,7 +166,7 @@ def request_verify(request, token: str):
 @require_http_methods(["GET", "POST"])
 @token_guard("request-status")
 @ratelimit("request-status", ip_rate)
-def request_status(request, token: str):
+def request_status(request: HttpRequest, token: str) -> HttpResponse:
     privacy_request = services.find_by_status_token(token)
     if privacy_request is None:
         return invalid_link(request, "status")
@@ -204,7 +214,7 @@ def request_status(request, token: str):
 @require_http_methods(["GET", "POST"])
 @ratelimit("request-find", ip_rate)
 @ratelimit("request-find-email", _email_rate, key=_posted_email)
-def request_find(request):
+def request_find(request: HttpRequest) -> HttpResponse:
     """ "I lost my link": the same answer whether or not the address has requests."""
     form = forms.FindRequestsForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -7,7 +7,7 @@ without trusting the operator's word.
 
 from __future__ import annotations
 
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods
@@ -21,7 +21,7 @@ RECEIPT_VERIFY_RATE = "60/hour"
 
 @require_GET
 @cache_control(max_age=300, public=True)
-def public_keys(request):
+def public_keys(request: HttpRequest) -> JsonResponse:
     response = JsonResponse(receipt_keys.public_document(), json_dumps_params={"indent": 2})
     response["Access-Control-Allow-Origin"] = "*"  # public by design: other sites and tools may fetch it
     return response
@@ -29,7 +29,7 @@ def public_keys(request):
 
 @require_http_methods(["GET", "POST"])
 @ratelimit("receipt-verify", RECEIPT_VERIFY_RATE)
-def verify(request):
+def verify(request: HttpRequest) -> HttpResponse:
     form = ReceiptVerifyForm(request.POST or None, request.FILES or None)
     verdict = None
     if request.method == "POST" and form.is_valid():

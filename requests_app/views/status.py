@@ -11,7 +11,8 @@ import base64
 import hashlib
 import re
 
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -29,7 +30,7 @@ Status = PrivacyRequest.Status
 @require_http_methods(["GET", "POST"])
 @token_guard("request-status")
 @ratelimit("request-status", ip_rate)
-def request_status_download(request, token: str):
+def request_status_download(request: HttpRequest, token: str) -> HttpResponseBase:
     """The download step of a completed access request, reached from its status page.
 
     The same page and the same code check as the e-mailed download link (``serve_package``):
@@ -50,7 +51,7 @@ def request_status_download(request, token: str):
 @require_http_methods(["GET"])
 @token_guard("request-status")
 @ratelimit("request-status", ip_rate)
-def request_status_receipt(request, token: str, fmt: str):
+def request_status_receipt(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
     """The signed deletion receipt of a completed request, as JSON (to verify) or HTML (to read)."""
     privacy_request = services.find_by_status_token(token)
     if (
@@ -75,5 +76,6 @@ def request_status_receipt(request, token: str, fmt: str):
         for css in re.findall(r"<style>(.*?)</style>", html, flags=re.S)
     ]
     if hashes:
+        # django-csp reads this attribute off the response; HttpResponse does not declare it.
         response._csp_update = {"style-src": hashes}  # type: ignore[attr-defined]
     return response
