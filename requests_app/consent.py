@@ -35,6 +35,7 @@ from requests_app.models import (
     PrivacyRequest,
     Transmission,
 )
+from requests_app.services.intake import request_file_verified
 
 LINK_MAX_AGE = 3600
 
@@ -164,8 +165,6 @@ def withdraw(
     language: str = "en",
 ) -> tuple[int, PrivacyRequest | None]:
     """Withdraw; if Azure data was sent under the purpose, file its erasure. Returns (withdrawn, request)."""
-    from requests_app import services
-
     kind, value = _clean_subject(subject_kind, subject_value)
     now = timezone.now()
     with transaction.atomic():
@@ -190,7 +189,7 @@ def withdraw(
                     ),
                     "email",
                 )
-            request = services.request_file_verified(
+            request = request_file_verified(
                 kind="deletion",
                 email=email,
                 identifiers={kind: value},

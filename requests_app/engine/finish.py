@@ -23,6 +23,7 @@ from portal.models import TaskFailure
 from requests_app.engine import package, package_sinks, receipt
 from requests_app.engine.dispatch import DB_ERRORS, FINISH_REQUEST
 from requests_app.models import AccessPackage, PrivacyRequest, StoreTask, SubjectIdentity
+from requests_app.staff import privacy_officer_emails
 from requests_app.status_words import found_nothing
 from requests_app.stores.base import LeftItem
 
@@ -159,10 +160,6 @@ def _after_failure(request_id: int, exc: Exception) -> str:
 
 
 def _tell_staff(request: PrivacyRequest, reason: str) -> None:
-    # requests_app.services imports the engine (to start requests): importing it back at the top
-    # would close a circle. It goes when the privacy officers' addresses move below both.
-    from requests_app.services import privacy_officer_emails
-
     mail.send(
         "staff_request_stuck",
         privacy_officer_emails(),

@@ -65,3 +65,15 @@ def test_the_ledger_section_is_registered_with_the_package():
     from requests_app.engine import package
 
     assert ("microsoft", ledger.sent_to_microsoft) in package.sections()
+
+
+def test_the_engine_does_not_import_the_request_services():
+    """Services start the engine; the engine never calls them back (the officers' addresses it needs
+    live below both, in ``requests_app.staff``), so the two cannot form an import circle."""
+    offenders = [
+        f"{path.name}: {name}"
+        for path in ENGINE.glob("*.py")
+        for _, name in _imports(ast.parse(path.read_text()))
+        if name.startswith(("requests_app.services", "requests_app.tasks", "requests_app.consent"))
+    ]
+    assert offenders == []
