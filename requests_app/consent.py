@@ -12,7 +12,7 @@ for one by e-mail on ``/consent/`` (``requests_app.consent_email``: single-use l
 
 Withdrawal starts the erasure of the Azure data sent under that purpose: a
 verified deletion request scoped to the purpose (``scope_purpose``), filed
-through ``requests_app.services.request_file_verified`` — the same engine,
+through ``requests_app.services.intake.request_file_verified`` — the same engine,
 audited, receipt e-mailed. It runs at once when ``PORTAL_AUTO_APPROVE``
 contains ``consent_withdrawal``; otherwise a privacy officer approves it.
 """
