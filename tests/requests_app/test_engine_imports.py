@@ -10,7 +10,7 @@ from pathlib import Path
 import requests_app.engine
 
 ENGINE = Path(requests_app.engine.__file__).parent
-PHASES = ("plan", "dispatch", "execute", "sweep", "local", "task_state", "callbacks", "retention")
+PHASES = ("plan", "dispatch", "execute", "sweep", "local", "callbacks", "retention")
 
 
 def _imports(tree: ast.AST) -> list[tuple[ast.AST, str]]:
