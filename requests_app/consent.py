@@ -19,6 +19,7 @@ contains ``consent_withdrawal``; otherwise a privacy officer approves it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -256,7 +257,7 @@ def check_link(link: ConsentLink | None, purpose_slug: str) -> ConsentLink:
     return link
 
 
-def revoke_links(links, *, actor: Any) -> int:
+def revoke_links(links: Iterable[ConsentLink], *, actor: Any) -> int:
     count = 0
     for link in links:
         if link.revoked_at is None:

@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -67,6 +67,7 @@ from requests_app.stores.base import (
 )
 
 logger = logging.getLogger(__name__)
+Result = TypeVar("Result")  # what the first step of a chain returns (run_chain hands it back)
 
 
 class _HeartbeatThread(threading.Thread):
@@ -308,7 +309,7 @@ def chain_budget() -> float:
     return getattr(settings, "CELERY_TASK_SOFT_TIME_LIMIT", 600) / 4
 
 
-def run_chain(first: Callable[[], Any], queues: frozenset[str]) -> Any:
+def run_chain(first: Callable[[], Result], queues: frozenset[str]) -> Result:
     """Run ``first`` (start a request, or run a store task), then what it handed to this worker.
 
     Steps kept while the budget lasts run here; the rest (and anything kept when

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +104,7 @@ def finish_or_give_up(request_id: int) -> str:
 
 
 def backoff_seconds(failures: int) -> int:
-    return min(3600, 30 * 2 ** max(0, failures - 1))
+    return min(3600, 30 * (1 << max(0, failures - 1)))  # 30 s doubling, at most an hour
 
 
 def _retry_not_due(request_id: int) -> bool:
@@ -219,7 +219,7 @@ def _close(
     SubjectIdentity.objects.filter(request=request).delete()
 
 
-def _finish_access(request, tasks, manual_reason, actor) -> str:
+def _finish_access(request: PrivacyRequest, tasks: list[StoreTask], manual_reason: str | None, actor: Any) -> str:
     path, size, sha256 = package.build_package(request, tasks)
     raw_token = tokens.new_token("dl")
     with transaction.atomic():
@@ -261,7 +261,13 @@ def _finish_access(request, tasks, manual_reason, actor) -> str:
     return "completed"
 
 
-def _finish_deletion(request, tasks, manual_reason, actor, left: list[dict[str, Any]] | None = None) -> str:
+def _finish_deletion(
+    request: PrivacyRequest,
+    tasks: list[StoreTask],
+    manual_reason: str | None,
+    actor: Any,
+    left: list[dict[str, Any]] | None = None,
+) -> str:
     document, signature = receipt.sign(receipt.build(request, tasks, manual_reason, left=left))
     with transaction.atomic():
         locked = PrivacyRequest.objects.select_for_update().get(pk=request.pk)
@@ -294,7 +300,7 @@ def _finish_deletion(request, tasks, manual_reason, actor, left: list[dict[str, 
     return "completed"
 
 
-def expire_packages(now=None) -> int:
+def expire_packages(now: datetime | None = None) -> int:
     """Delete package files that expired or used up their downloads (beat)."""
     now = now or timezone.now()
     expired = AccessPackage.objects.filter(deleted_at__isnull=True).filter(

@@ -259,7 +259,13 @@ def check(document: dict[str, Any], *, public_keys: list[PublicKey], hmac_keys: 
     )
 
 
-def _check_legacy(document, receipt, signature, hmac_keys, facts) -> Verdict:
+def _check_legacy(
+    document: dict[str, Any],
+    receipt: dict[str, Any],
+    signature: Any,
+    hmac_keys: list[str] | None,
+    facts: dict[str, Any],
+) -> Verdict:
     # Version 1 did not sign the algorithm name, so only the exact name it used is accepted.
     algorithm = document.get("algorithm")
     extra = sorted(set(document) - {"receipt", "signature", "algorithm"})
@@ -316,7 +322,7 @@ def _check_legacy(document, receipt, signature, hmac_keys, facts) -> Verdict:
     )
 
 
-def _text(value) -> str | None:
+def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
