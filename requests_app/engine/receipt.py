@@ -298,18 +298,16 @@ def _check_legacy(
             kid=kid,
             **facts,
         )
-    payload = canonical(receipt)
-    for key in hmac_keys:
-        expected = hmac.new(key.encode(), payload, hashlib.sha256).hexdigest()
-        if hmac.compare_digest(expected, signature):
-            return Verdict(
-                True,
-                _("Genuine: an older receipt signed with HMAC-SHA256 (key id %(kid)s) and not changed since.")
-                % {"kid": legacy_key_id(key)},
-                alg=LEGACY_ALGORITHM,
-                kid=legacy_key_id(key),
-                **facts,
-            )
+    key = _hmac_key_that_signed(canonical(receipt), signature, hmac_keys)
+    if key is not None:
+        return Verdict(
+            True,
+            _("Genuine: an older receipt signed with HMAC-SHA256 (key id %(kid)s) and not changed since.")
+            % {"kid": legacy_key_id(key)},
+            alg=LEGACY_ALGORITHM,
+            kid=legacy_key_id(key),
+            **facts,
+        )
     return Verdict(
         False,
         _(
@@ -320,6 +318,14 @@ def _check_legacy(
         kid=kid,
         **facts,
     )
+
+
+def _hmac_key_that_signed(payload: bytes, signature: str, hmac_keys: list[str]) -> str | None:
+    for key in hmac_keys:
+        expected = hmac.new(key.encode(), payload, hashlib.sha256).hexdigest()
+        if hmac.compare_digest(expected, signature):
+            return key
+    return None
 
 
 def _text(value: Any) -> str | None:
