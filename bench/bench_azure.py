@@ -36,7 +36,7 @@ def _django() -> None:
 def bench_face(persons: int = 500, tps: int = 10, latency: float = 0.02) -> dict:
     from django.utils import timezone
 
-    from requests_app.engine import services
+    from requests_app.engine.execute import with_ledger
     from requests_app.models import ConsentPurpose, Transmission
     from requests_app.stores.azure import ratelimit
     from requests_app.stores.azure.face import AzureFaceStore
@@ -66,7 +66,7 @@ def bench_face(persons: int = 500, tps: int = 10, latency: float = 0.02) -> dict
             )
         Transmission.objects.bulk_create(rows)
         store = AzureFaceStore("face", {"endpoint": fake.url, "key": fake.key, "max_tps": tps})
-        subject = services.with_ledger(store, Subject(identities={"user_id": {"bench-subject"}}), [store])
+        subject = with_ledger(store, Subject(identities={"user_id": {"bench-subject"}}), [store])
         fake.reset_counters()
         started = time.perf_counter()
         outcome = store.erase(subject)
@@ -189,7 +189,7 @@ def bench_blob_ledger(blobs: int = 600) -> dict:
     from django.utils import timezone
 
     from requests_app import ledger
-    from requests_app.engine import services
+    from requests_app.engine.execute import with_ledger
     from requests_app.models import ConsentPurpose, Transmission
     from requests_app.stores.azure.blob import AzureBlobStore
     from requests_app.stores.base import Subject
@@ -225,7 +225,7 @@ def bench_blob_ledger(blobs: int = 600) -> dict:
         store = AzureBlobStore("blobs", {"connection_string": server.connection_string})
 
         def subject() -> Subject:
-            return services.with_ledger(store, Subject(identities={"user_id": {"42"}}), [store])
+            return with_ledger(store, Subject(identities={"user_id": {"42"}}), [store])
 
         store.counter.calls = 0
         found = store.discover(subject())

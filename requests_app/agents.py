@@ -25,8 +25,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from portal import mail, tokens
-from requests_app import services
 from requests_app.models import AgentFiling, PrivacyRequest, StatusLink
+from requests_app.services import links
+from requests_app.services.intake import request_submit
+from requests_app.services.validation import RequestError, normalise_email
 
 MAX_PERMISSION_BYTES = 3 * 1024 * 1024  # base64 in a JSON body stays under PORTAL_MAX_JSON_BYTES
 # Recognised by their first bytes, not by the name or the browser's Content-Type.
@@ -36,31 +38,31 @@ PERMISSION_SIGNATURES = {b"%PDF-": ".pdf", b"\x89PNG\r\n\x1a\n": ".png", b"\xff\
 def clean_agent(*, name: Any, email: Any, organisation: Any, consumer_email: str) -> dict[str, str]:
     name = name.strip() if isinstance(name, str) else ""
     if not name or len(name) > 200:
-        raise services.RequestError(_("Enter the agent's name (at most 200 characters)."))
+        raise RequestError(_("Enter the agent's name (at most 200 characters)."))
     try:
-        agent_email = services.normalise_email(email)
-    except services.RequestError as exc:
-        raise services.RequestError(_("The agent's e-mail address: %(error)s") % {"error": exc}) from None
+        agent_email = normalise_email(email)
+    except RequestError as exc:
+        raise RequestError(_("The agent's e-mail address: %(error)s") % {"error": exc}) from None
     if agent_email == consumer_email:
-        raise services.RequestError(
+        raise RequestError(
             _("The agent's e-mail address is the consumer's: a consumer files for themselves without the agent fields.")
         )
     organisation = organisation.strip() if isinstance(organisation, str) else ""
     if len(organisation) > 200:
-        raise services.RequestError(_("The agent's organisation: at most 200 characters."))
+        raise RequestError(_("The agent's organisation: at most 200 characters."))
     return {"agent_name": name, "agent_email": agent_email, "agent_organisation": organisation}
 
 
 def clean_permission(data: Any, name: Any) -> tuple[bytes, str]:
     """(the bytes, the extension) of the signed permission; refuses anything but a PDF, PNG or JPEG."""
     if not isinstance(data, bytes) or not data:
-        raise services.RequestError(_("Attach the consumer's signed permission (PDF, PNG or JPEG)."))
+        raise RequestError(_("Attach the consumer's signed permission (PDF, PNG or JPEG)."))
     if len(data) > MAX_PERMISSION_BYTES:
-        raise services.RequestError(_("The signed permission is larger than 3 MB."))
+        raise RequestError(_("The signed permission is larger than 3 MB."))
     for magic, extension in PERMISSION_SIGNATURES.items():
         if data.startswith(magic):
             return data, extension
-    raise services.RequestError(
+    raise RequestError(
         _("The signed permission must be a PDF, PNG or JPEG file (“%(name)s” is none of these).")
         % {"name": str(name or "")[:80]}
     )
@@ -81,12 +83,12 @@ def request_submit_by_agent(
     ip: str = "",
 ) -> PrivacyRequest:
     """File the request at the consumer's address (unverified) with the agent and the permission recorded."""
-    consumer = services.normalise_email(consumer_email)
+    consumer = normalise_email(consumer_email)
     agent = clean_agent(name=agent_name, email=agent_email, organisation=agent_organisation, consumer_email=consumer)
     data, extension = clean_permission(permission, permission_name)
     digest = hashlib.sha256(data).hexdigest()
     with transaction.atomic():
-        request = services.request_submit(
+        request = request_submit(
             kind=kind,
             email=consumer,
             jurisdiction=jurisdiction,
@@ -106,7 +108,7 @@ def request_submit_by_agent(
             action="request.agent_filed",
             data={"agent_email_hash": tokens.pseudonymise(agent["agent_email"]), "permission_sha256": digest},
         )
-        status_url = services.status_url(request, origin=StatusLink.Origin.AGENT)
+        status_url = links.status_url(request, origin=StatusLink.Origin.AGENT)
         mail.send(
             "request_agent_filed",
             agent["agent_email"],

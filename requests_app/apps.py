@@ -10,8 +10,9 @@ class RequestsAppConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here, not at the top: these modules import models, which need the app registry
-        # (Django imports apps.py while it is still being filled).
-        from requests_app import checks, health, ledger, legal_hold_tasks, metrics  # noqa: F401 (tasks: registered)
+        # (Django imports apps.py while it is still being filled). Importing the tasks modules
+        # registers the tasks that code sends by name (portal.celery.enqueue) in every process.
+        from requests_app import checks, health, ledger, legal_hold_tasks, metrics, tasks  # noqa: F401
         from requests_app.engine import package
 
         # The transmission ledger's section of access packages ("what this app sent to Microsoft").

@@ -12,13 +12,14 @@ for one by e-mail on ``/consent/`` (``requests_app.consent_email``: single-use l
 
 Withdrawal starts the erasure of the Azure data sent under that purpose: a
 verified deletion request scoped to the purpose (``scope_purpose``), filed
-through ``requests_app.services.request_file_verified`` — the same engine,
+through ``requests_app.services.intake.request_file_verified`` — the same engine,
 audited, receipt e-mailed. It runs at once when ``PORTAL_AUTO_APPROVE``
 contains ``consent_withdrawal``; otherwise a privacy officer approves it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -35,6 +36,7 @@ from requests_app.models import (
     PrivacyRequest,
     Transmission,
 )
+from requests_app.services.intake import request_file_verified
 
 LINK_MAX_AGE = 3600
 
@@ -164,8 +166,6 @@ def withdraw(
     language: str = "en",
 ) -> tuple[int, PrivacyRequest | None]:
     """Withdraw; if Azure data was sent under the purpose, file its erasure. Returns (withdrawn, request)."""
-    from requests_app import services
-
     kind, value = _clean_subject(subject_kind, subject_value)
     now = timezone.now()
     with transaction.atomic():
@@ -190,7 +190,7 @@ def withdraw(
                     ),
                     "email",
                 )
-            request = services.request_file_verified(
+            request = request_file_verified(
                 kind="deletion",
                 email=email,
                 identifiers={kind: value},
@@ -257,7 +257,7 @@ def check_link(link: ConsentLink | None, purpose_slug: str) -> ConsentLink:
     return link
 
 
-def revoke_links(links, *, actor: Any) -> int:
+def revoke_links(links: Iterable[ConsentLink], *, actor: Any) -> int:
     count = 0
     for link in links:
         if link.revoked_at is None:

@@ -22,15 +22,18 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal import mail
+from portal import celery, mail, tokens
 from requests_app import consent
+from requests_app.engine.local import discover_all
 from requests_app.models import ConsentLink, ConsentPurpose
+from requests_app.stores.base import Discovery
 
 logger = logging.getLogger(__name__)
 
 SUBJECT_KIND = "user_id"  # the id consents are recorded under (Consent.subject_kind's default)
 EMAIL_ACTOR = "system:consent e-mail"  # who issues the e-mailed links (audit actor)
 EMAIL_ISSUER = "consent e-mail"  # their ConsentLink.issued_by: such links are single-use
+SEND_LINK = "consent.send_link"  # the task in requests_app.tasks (sent by name: it imports this module)
 MAX_LINKS = 5  # one address with more accounts than this is not a person's
 
 
@@ -40,20 +43,15 @@ class LookupFailed(Exception):
 
 def request_link(*, email: str, language: str) -> None:
     """Queue the lookup and e-mail (after the transaction commits); the same for any address."""
-    from requests_app import tasks
-
     address = email.strip()
-    transaction.on_commit(lambda: tasks.send_consent_link.delay(address, language), robust=True)
+    transaction.on_commit(lambda: celery.enqueue(SEND_LINK, address, language), robust=True)
 
 
 def subject_ids(email: str) -> list[str]:
     """The host app's ids (``SUBJECT_KIND``) of this address, by discovery over the stores file."""
-    from requests_app.engine import services as engine
-    from requests_app.stores.base import Discovery
-
     found: set[str] = set()
     failed = []
-    for store, result in engine.discover_all({"email": {email}}):
+    for store, result in discover_all({"email": {email}}):
         if isinstance(result, Discovery):
             found |= {str(value) for value in result.provides.get(SUBJECT_KIND, set())}
         else:
@@ -89,8 +87,6 @@ def open_emailed_link(token: str) -> ConsentLink:
     """
     link = None
     if isinstance(token, str) and token.startswith("cl_") and len(token) < 100:
-        from portal import tokens
-
         link = ConsentLink.objects.filter(token_hash=tokens.hash_token(token)).first()
     if link is None:
         raise consent.ConsentError(

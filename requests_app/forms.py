@@ -9,8 +9,9 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from portal.email_address import EmailFormField
-from requests_app import agents, services
+from requests_app import agents
 from requests_app.models import PrivacyRequest
+from requests_app.services.validation import IDENTIFIER_MAX_LENGTH, RequestError, normalise_email
 
 JURISDICTION_CHOICES = [
     ("gdpr", _("GDPR — I am in the EU, the EEA or the UK")),
@@ -63,7 +64,7 @@ class RequestForm(forms.Form):
             self.fields[f"id_{name}"] = forms.CharField(
                 label=identifier_label(name),
                 required=False,
-                max_length=services.IDENTIFIER_MAX_LENGTH,
+                max_length=IDENTIFIER_MAX_LENGTH,
                 help_text=_("Optional. Helps us find data not linked to your e-mail address."),
                 error_messages={"max_length": _("Keep this under %(limit_value)d characters.")},
             )
@@ -88,8 +89,8 @@ class RequestForm(forms.Form):
 
     def clean_email(self) -> str:
         try:
-            return services.normalise_email(self.cleaned_data["email"])
-        except services.RequestError as exc:
+            return normalise_email(self.cleaned_data["email"])
+        except RequestError as exc:
             raise forms.ValidationError(str(exc))
 
     def identifiers(self) -> dict[str, str]:
@@ -131,7 +132,7 @@ class AgentRequestForm(RequestForm):
             raise forms.ValidationError(_("The signed permission is larger than 3 MB."))
         try:
             agents.clean_permission(upload.read(), upload.name)
-        except services.RequestError as exc:
+        except RequestError as exc:
             raise forms.ValidationError(str(exc))
         upload.seek(0)
         return upload

@@ -50,7 +50,7 @@ def azure_scan() -> int:
 
 
 @shared_task(
-    name="consent.send_link",
+    name=consent_email.SEND_LINK,
     acks_late=True,
     ignore_result=True,
     autoretry_for=(Exception,),

@@ -1,4 +1,4 @@
-"""The privacy requests dashboard (figures from ``services.dashboard_figures``), a view of
+"""The privacy requests dashboard (figures from ``dashboard_figures``), a view of
 ``PrivacyRequestAdmin``."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from requests_app import services
+from requests_app.services.dashboard import dashboard_figures
 
 if TYPE_CHECKING:  # the mixin is only ever mixed into a ModelAdmin; mypy checks it as one
     _AdminBase = admin.ModelAdmin
@@ -28,7 +28,7 @@ class DashboardMixin(_AdminBase):
             raise PermissionDenied(
                 _("The privacy requests dashboard is for privacy officers and auditors; your account has neither role.")
             )
-        figures = services.dashboard_figures()
+        figures = dashboard_figures()
         peak = max([n for _week, n in figures.weeks] + [1])
         bar_width, gap, height = 36, 8, 160
         bars = [

@@ -13,8 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from requests_app import consent, services
+from requests_app import consent
 from requests_app.models import AccessPackage, ConsentLink, StatusLink
+from requests_app.services.links import revoke_status_links
 
 
 class _LinkAdmin(admin.ModelAdmin):
@@ -56,7 +57,7 @@ class StatusLinkAdmin(_LinkAdmin):
         total = 0
         for privacy_request in {link.request for link in queryset.select_related("request")}:
             links = [link for link in queryset if link.request_id == privacy_request.pk]
-            total += services.revoke_status_links(
+            total += revoke_status_links(
                 privacy_request, actor=request.user, links=links, reason="revoked by staff in the admin"
             )
         self.message_user(

@@ -28,7 +28,6 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from requests_app import services
 from requests_app.admin import words as admin_words
 from requests_app.admin.agents import AgentFilingInline
 from requests_app.admin.dashboard import DashboardMixin
@@ -39,6 +38,8 @@ from requests_app.admin.store_tasks import StoreTaskInline
 from requests_app.engine import receipt
 from requests_app.engine.finish import leftovers
 from requests_app.models import PrivacyRequest
+from requests_app.services.decisions import CANCELABLE_STATUSES, DEADLINE_STATUSES
+from requests_app.services.schedule import DUE_SOON_DAYS
 
 REFERENCE_RE = re.compile(r"^PR-?[0-9A-Z]{4}-?[0-9A-Z]{4}$")
 
@@ -184,12 +185,12 @@ class PrivacyRequestAdmin(DecisionsMixin, DashboardMixin, admin.ModelAdmin):
             return "—"
         label = timezone.localtime(due).strftime("%Y-%m-%d")
         extended = format_html(' <span class="pr-extended">{}</span>', _("extended")) if obj.extended_due_at else ""
-        if obj.status not in services.DEADLINE_STATUSES:
+        if obj.status not in DEADLINE_STATUSES:
             return format_html('<span class="pr-due">{}</span>{}', label, extended)
         now = timezone.now()
         if due < now:
             css, title = "pr-due pr-overdue", _("Overdue")
-        elif due < now + timedelta(days=services.DUE_SOON_DAYS):
+        elif due < now + timedelta(days=DUE_SOON_DAYS):
             css, title = "pr-due pr-due-soon", _("Due within 7 days")
         else:
             css, title = "pr-due", ""
@@ -304,7 +305,7 @@ class PrivacyRequestAdmin(DecisionsMixin, DashboardMixin, admin.ModelAdmin):
         if obj.status in (S.VERIFIED, S.APPROVED):
             names.append("deny")
         if (
-            obj.status in services.DEADLINE_STATUSES
+            obj.status in DEADLINE_STATUSES
             and obj.extended_due_at is None
             and obj.due_at
             and obj.due_at > timezone.now()
@@ -316,7 +317,7 @@ class PrivacyRequestAdmin(DecisionsMixin, DashboardMixin, admin.ModelAdmin):
             names += ["retry", "resolve"]
             if self._left(obj):
                 names.append("close_with_exceptions")
-        if obj.status in services.CANCELABLE_STATUSES:
+        if obj.status in CANCELABLE_STATUSES:
             names.append("cancel")
         return [(name, DECISIONS[name][0]) for name in names]
 

@@ -17,9 +17,19 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from requests_app import services
 from requests_app.admin import words as admin_words
 from requests_app.models import InvalidTransition
+from requests_app.services.decisions import (
+    request_approve,
+    request_assign,
+    request_cancel,
+    request_close_with_exceptions,
+    request_deny,
+    request_extend,
+    request_resolve_manually,
+    request_retry,
+)
+from requests_app.services.validation import RequestError
 
 if TYPE_CHECKING:  # the mixin is only ever mixed into a ModelAdmin; mypy checks it as one
     _AdminBase = admin.ModelAdmin
@@ -66,39 +76,39 @@ class AssignForm(forms.Form):
 
 # name → (label, form class or None, service call)
 def _run_approve(request, obj, data):
-    return services.request_approve(request=obj, actor=request.user)
+    return request_approve(request=obj, actor=request.user)
 
 
 def _run_deny(request, obj, data):
-    return services.request_deny(request=obj, actor=request.user, reason=data["reason"])
+    return request_deny(request=obj, actor=request.user, reason=data["reason"])
 
 
 def _run_extend(request, obj, data):
-    return services.request_extend(request=obj, actor=request.user, reason=data["reason"])
+    return request_extend(request=obj, actor=request.user, reason=data["reason"])
 
 
 def _run_assign(request, obj, data):
-    return services.request_assign(request=obj, actor=request.user, assignee=data["assignee"])
+    return request_assign(request=obj, actor=request.user, assignee=data["assignee"])
 
 
 def _run_assign_me(request, obj, data):
-    return services.request_assign(request=obj, actor=request.user, assignee=request.user)
+    return request_assign(request=obj, actor=request.user, assignee=request.user)
 
 
 def _run_retry(request, obj, data):
-    return services.request_retry(request=obj, actor=request.user)
+    return request_retry(request=obj, actor=request.user)
 
 
 def _run_resolve(request, obj, data):
-    return services.request_resolve_manually(request=obj, actor=request.user, reason=data["reason"])
+    return request_resolve_manually(request=obj, actor=request.user, reason=data["reason"])
 
 
 def _run_close_with_exceptions(request, obj, data):
-    return services.request_close_with_exceptions(request=obj, actor=request.user, reason=data["reason"])
+    return request_close_with_exceptions(request=obj, actor=request.user, reason=data["reason"])
 
 
 def _run_cancel(request, obj, data):
-    return services.request_cancel(request=obj, actor=request.user)
+    return request_cancel(request=obj, actor=request.user)
 
 
 DECISIONS = {
@@ -159,7 +169,7 @@ class DecisionsMixin(_AdminBase):
             try:
                 runner(request, obj, data)
                 done += 1
-            except (services.RequestError, InvalidTransition) as exc:
+            except (RequestError, InvalidTransition) as exc:
                 errors.append(f"{obj.reference}: {exc}")
         return done, errors
 

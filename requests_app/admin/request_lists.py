@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from requests_app import services
+from requests_app.services.decisions import DEADLINE_STATUSES
+from requests_app.services.schedule import DUE_SOON_DAYS
 
 
 def _due_q(*, before=None, after=None) -> Q:
@@ -52,11 +53,11 @@ class DeadlineFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         now = timezone.now()
-        open_ = queryset.filter(status__in=services.DEADLINE_STATUSES)
+        open_ = queryset.filter(status__in=DEADLINE_STATUSES)
         if self.value() == "overdue":
             return open_.filter(_due_q(before=now))
         if self.value() == "soon":
-            return open_.filter(_due_q(after=now, before=now + timedelta(days=services.DUE_SOON_DAYS)))
+            return open_.filter(_due_q(after=now, before=now + timedelta(days=DUE_SOON_DAYS)))
         return queryset
 
 

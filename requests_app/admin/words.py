@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal import audit
-from requests_app.engine import services as engine
+from requests_app.engine.local import discover_all
 from requests_app.models import PrivacyRequest
 from requests_app.stores import registry
 from requests_app.stores.base import StoreError
@@ -99,7 +99,7 @@ def approval_preview(request: PrivacyRequest, *, actor: Any) -> ApprovalPreview:
         preview.error = str(_("The requester's details were already deleted; nothing can be looked up."))
         return preview
     try:
-        results = engine.discover_all(identities)
+        results = discover_all(identities)
     except registry.StoresConfigError as exc:
         preview.error = str(_("The stores file has errors (run manage.py check_stores): %(e)s") % {"e": exc})
         return preview

@@ -15,7 +15,8 @@ from django.utils.translation import get_language
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from requests_app import agents, services
+from requests_app import agents
+from requests_app.services.validation import RequestError
 
 
 class AgentSerializer(serializers.Serializer):
@@ -34,13 +35,13 @@ class AgentSerializer(serializers.Serializer):
             raise serializers.ValidationError("Send the signed permission as base64.") from None
         try:
             agents.clean_permission(data, "")
-        except services.RequestError as exc:
+        except RequestError as exc:
             raise serializers.ValidationError(str(exc)) from None
         return data
 
 
 def file_by_agent(data: dict[str, Any], *, ip: str) -> Response:
-    """File the validated public request for the consumer; raises ``services.RequestError`` like intake."""
+    """File the validated public request for the consumer; raises ``RequestError`` like intake."""
     agent = data["agent"]
     privacy_request = agents.request_submit_by_agent(
         kind=data["kind"],

@@ -33,10 +33,12 @@ from rest_framework.views import APIView
 
 from portal.api_keys import HasScope, api_key_of
 from portal.throttles import AtomicThrottleMixin, HostAppThrottle
-from requests_app import services
 from requests_app.api import agents as api_agents
 from requests_app.api.agents import AgentSerializer
 from requests_app.models import PrivacyRequest, StatusLink, StoreTask
+from requests_app.services import links
+from requests_app.services.intake import request_file_verified, request_submit
+from requests_app.services.validation import RequestError, clean_identifiers, clean_language, normalise_email
 
 Kind = PrivacyRequest.Kind
 
@@ -48,13 +50,13 @@ class PublicThrottle(AtomicThrottleMixin, AnonRateThrottle):
 
 
 def _service_errors():
-    """Turn a services.RequestError into a field error of this serializer."""
+    """Turn a RequestError into a field error of this serializer."""
 
     def wrap(func):
         def inner(self, value):
             try:
                 return func(self, value)
-            except services.RequestError as exc:
+            except RequestError as exc:
                 raise serializers.ValidationError(str(exc))
 
         inner.__name__ = func.__name__
@@ -103,14 +105,14 @@ class RequestCreateSerializer(serializers.Serializer):
 
     @_service_errors()
     def validate_email(self, value):
-        return services.normalise_email(value)
+        return normalise_email(value)
 
     @_service_errors()
     def validate_identifiers(self, value):
-        return services.clean_identifiers(value, allowed=self.allowed_identifiers)
+        return clean_identifiers(value, allowed=self.allowed_identifiers)
 
     def validate_language(self, value):
-        return services.clean_language(value)
+        return clean_language(value)
 
 
 class PublicRequestSerializer(RequestCreateSerializer):
@@ -196,7 +198,7 @@ class HostAppCreatedSerializer(RequestStatusSerializer):
         fields = [*RequestStatusSerializer.Meta.fields, "status_url"]
 
     def get_status_url(self, obj) -> str:
-        return services.status_url(obj, origin=StatusLink.Origin.API)
+        return links.status_url(obj, origin=StatusLink.Origin.API)
 
 
 ERROR_RESPONSE = inline_serializer(
@@ -270,7 +272,7 @@ class PrivacyRequestCreateView(APIView):
         try:
             if data.get("agent"):
                 return api_agents.file_by_agent(data, ip=PublicThrottle().get_ident(request))
-            privacy_request = services.request_submit(
+            privacy_request = request_submit(
                 kind=data["kind"],
                 email=data["email"],
                 jurisdiction=data.get("jurisdiction") or settings.PORTAL_DEFAULT_JURISDICTION,
@@ -279,7 +281,7 @@ class PrivacyRequestCreateView(APIView):
                 channel=PrivacyRequest.Channel.API,
                 ip=PublicThrottle().get_ident(request),
             )
-        except services.RequestError as exc:
+        except RequestError as exc:
             raise exceptions.ValidationError({"non_field_errors": [str(exc)]})
         return Response(
             {
@@ -297,7 +299,7 @@ class PrivacyRequestCreateView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            privacy_request = services.request_file_verified(
+            privacy_request = request_file_verified(
                 kind=data["kind"],
                 email=data["email"],
                 identifiers=data.get("identifiers") or {},
@@ -307,7 +309,7 @@ class PrivacyRequestCreateView(APIView):
                 scope_purpose=data.get("scope_purpose") or "",
                 language=data.get("language") or settings.LANGUAGE_CODE,
             )
-        except services.RequestError as exc:
+        except RequestError as exc:
             raise exceptions.ValidationError({"non_field_errors": [str(exc)]})
         privacy_request.refresh_from_db()
         return Response(HostAppCreatedSerializer(privacy_request).data, status=status.HTTP_201_CREATED)

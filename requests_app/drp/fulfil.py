@@ -20,9 +20,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from requests_app import consent
-from requests_app import services as intake
 from requests_app.drp.models import DrpRequest
 from requests_app.models import ConsentLink, ConsentPurpose, PrivacyRequest
+from requests_app.services.intake import request_file_verified, request_submit
+from requests_app.services.validation import RequestError
 
 Exercise = DrpRequest.Exercise
 
@@ -54,7 +55,7 @@ def _file(drp: DrpRequest, *, email: str, email_verified: bool, jurisdiction: st
     try:
         with transaction.atomic():
             if email_verified:
-                pr = intake.request_file_verified(
+                pr = request_file_verified(
                     kind=drp.exercise,
                     email=email,
                     identifiers=None,
@@ -63,7 +64,7 @@ def _file(drp: DrpRequest, *, email: str, email_verified: bool, jurisdiction: st
                     actor=_actor(drp),
                 )
             else:
-                pr = intake.request_submit(
+                pr = request_submit(
                     kind=drp.exercise,
                     email=email,
                     jurisdiction=jurisdiction,
@@ -84,7 +85,7 @@ def _file(drp: DrpRequest, *, email: str, email_verified: bool, jurisdiction: st
                 action="drp.received",
                 data={"agent": drp.agent.agent_id, "request_id": str(drp.request_id), "linked": linked},
             )
-    except intake.RequestError as exc:
+    except RequestError as exc:
         _finish(drp, "denied", "other", str(exc))
 
 

@@ -21,10 +21,11 @@ from django.utils import timezone
 
 from portal import audit, tokens
 from portal.celery import enqueue
-from requests_app import services as intake
 from requests_app.drp.messages import MessageRefused, SignedMessage, check_claims, decode, verify
 from requests_app.drp.models import DrpAgent, DrpMessage, DrpRequest, DrpToken
 from requests_app.models import PrivacyRequest
+from requests_app.services.decisions import CANCELABLE_STATUSES, request_cancel
+from requests_app.services.validation import RequestError, normalise_email
 
 Status = PrivacyRequest.Status
 EXERCISES = {  # v1.0 spells "sale:opt-out"; earlier drafts and agents "sale:opt_out": both are accepted
@@ -172,8 +173,8 @@ def exercise(agent: DrpAgent, body: bytes) -> DrpRequest:
     callback = _callback_url(claims.get("status_callback"))
     email = claims.get("email")
     try:
-        email = intake.normalise_email(email)
-    except intake.RequestError:
+        email = normalise_email(email)
+    except RequestError:
         raise MessageRefused('The identity claims need "email": a valid e-mail address of the consumer.') from None
     from requests_app.drp import fulfil
 
@@ -235,7 +236,7 @@ def revoke(agent: DrpAgent, request_id: str, body: bytes) -> DrpRequest:
     if current in FINAL:
         raise MessageRefused(f"The request is already {current}; it can no longer be revoked.", 409, fatal=False)
     pr = drp.privacy_request
-    if pr is not None and pr.status not in intake.CANCELABLE_STATUSES:
+    if pr is not None and pr.status not in CANCELABLE_STATUSES:
         raise MessageRefused("The request is already being carried out; it can no longer be revoked.", 409, fatal=False)
     with transaction.atomic():
         drp.revoked_at, drp.revoke_reason = timezone.now(), reason[:500]
@@ -245,7 +246,7 @@ def revoke(agent: DrpAgent, request_id: str, body: bytes) -> DrpRequest:
             or pr.drp_requests.exclude(pk=drp.pk).filter(revoked_at__isnull=True).exists()
         )
         if pr is not None and not shared:
-            intake.request_cancel(request=pr, actor=agent_actor(agent))  # the listener queues the callback
+            request_cancel(request=pr, actor=agent_actor(agent))  # the listener queues the callback
         else:
             queue_callback(drp)
     return drp

@@ -18,7 +18,7 @@ from requests_app.engine.execute import complete, fail
 from requests_app.engine.package_sinks import StagingSink
 from requests_app.models import StoreTask
 from requests_app.stores import registry
-from requests_app.stores.base import Discovery, Outcome, PermanentStoreError, TransientStoreError
+from requests_app.stores.base import Discovery, Outcome, PermanentStoreError, Store, TransientStoreError
 
 
 class CallbackError(Exception):
@@ -28,21 +28,8 @@ class CallbackError(Exception):
 
 
 def handle_callback(store_name: str, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
-    try:
-        store = registry.get(store_name)
-    except (KeyError, registry.StoresConfigError):
-        raise CallbackError(f'No webhook store named "{store_name}" is configured.', 404, "not_found")
-    if not store.answers_by_callback:
-        raise CallbackError(f'Store "{store_name}" is not a webhook store.', 404, "not_found")
-    problem = store.callback_problem(body, headers)
-    if problem:
-        raise CallbackError(f"Signature check failed: {problem}.", 401, "bad_signature")
-    try:
-        answer = load_json(body)  # the API's limits: size, nesting depth, numbers, control characters
-    except InputRefused as exc:
-        raise CallbackError(f"The body must be JSON within the API's limits: {exc}", 400, exc.code)
-    if not isinstance(answer, dict) or not isinstance(answer.get("task"), int):
-        raise CallbackError('"task" is required: the task number from the portal\'s call.', 400, "invalid")
+    store = _webhook_store(store_name)
+    answer = _signed_answer(store, body, headers)
     task = StoreTask.objects.filter(pk=answer["task"], store=store.name).first()
     if task is None:
         raise CallbackError(f'Task {answer["task"]} does not belong to store "{store.name}".', 404, "not_found")
@@ -67,3 +54,28 @@ def handle_callback(store_name: str, body: bytes, headers: Mapping[str, str]) ->
         )
         return {"ok": True, "task": task.pk, "result": outcome}
     return {"ok": True, "task": task.pk, "result": complete(task.pk, None, result)}
+
+
+def _webhook_store(store_name: str) -> Store:
+    """The configured store of that name, if it answers by callback."""
+    try:
+        store = registry.get(store_name)
+    except (KeyError, registry.StoresConfigError):
+        raise CallbackError(f'No webhook store named "{store_name}" is configured.', 404, "not_found")
+    if not store.answers_by_callback:
+        raise CallbackError(f'Store "{store_name}" is not a webhook store.', 404, "not_found")
+    return store
+
+
+def _signed_answer(store: Store, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
+    """The callback's JSON, once its signature is checked; it names the task it answers."""
+    problem = store.callback_problem(body, headers)
+    if problem:
+        raise CallbackError(f"Signature check failed: {problem}.", 401, "bad_signature")
+    try:
+        answer = load_json(body)  # the API's limits: size, nesting depth, numbers, control characters
+    except InputRefused as exc:
+        raise CallbackError(f"The body must be JSON within the API's limits: {exc}", 400, exc.code)
+    if not isinstance(answer, dict) or not isinstance(answer.get("task"), int):
+        raise CallbackError('"task" is required: the task number from the portal\'s call.', 400, "invalid")
+    return answer

@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -33,7 +33,7 @@ from django.utils import timezone
 from portal import metrics
 from requests_app import ledger
 from requests_app.engine import finish as finishing
-from requests_app.engine import legal_hold, task_state
+from requests_app.engine import legal_hold
 from requests_app.engine.dispatch import (
     ACTOR,
     PH,
@@ -67,6 +67,7 @@ from requests_app.stores.base import (
 )
 
 logger = logging.getLogger(__name__)
+Result = TypeVar("Result")  # what the first step of a chain returns (run_chain hands it back)
 
 
 class _HeartbeatThread(threading.Thread):
@@ -109,7 +110,7 @@ def claim(task_id: int) -> tuple[StoreTask, int] | None:
             return None  # done, failed, or somebody else is running it
         if task.next_attempt_at and task.next_attempt_at > now + timedelta(seconds=2) and not local_run.get():
             return None  # an early duplicate; the message with the countdown will come
-        task_state.claimed(task, now)
+        task.start_attempt(now=now)
         task.request = request
         return task, task.attempts
 
@@ -196,6 +197,10 @@ def _run(store: Store, task: StoreTask, subject: Subject, attempt: int) -> str:
 
 
 # --- recording the result -------------------------------------------------------------------
+# The fields ``_record_discovery`` and ``_record_outcome`` set, saved with the status.
+RESULT_FIELDS = ("detail", "found_count", "verified_gone", "exported_count", "erased_count", "anonymised_count")
+
+
 def complete(task_id: int, attempt: int | None, result: Discovery | Outcome) -> str:
     """Record a store's result; ``attempt=None`` accepts it for whatever attempt is running (callbacks)."""
     with transaction.atomic():
@@ -206,7 +211,7 @@ def complete(task_id: int, attempt: int | None, result: Discovery | Outcome) -> 
             _record_discovery(request, task, result)
         else:
             _record_outcome(task, result)
-        task_state.succeeded(task, timezone.now())
+        task.succeed(now=timezone.now(), also=RESULT_FIELDS)
         advance(request)
     return "succeeded"
 
@@ -270,7 +275,7 @@ def fail(task_id: int, attempt: int, message: str, *, permanent: bool = False, r
             return "superseded"
         now = timezone.now()
         if permanent or task.attempts >= max_attempts():
-            task_state.failed(task, now, message)
+            task.fail(now=now, error=message)
             if request.status == PR.RUNNING:
                 why = "" if permanent else f" (gave up after {task.attempts} attempts)"
                 request.transition(
@@ -282,7 +287,7 @@ def fail(task_id: int, attempt: int, message: str, *, permanent: bool = False, r
                 )
             return "failed"
         delay = backoff_seconds(task.attempts, retry_after)
-        task_state.retrying(task, now, message, now + timedelta(seconds=delay))
+        task.retry_later(at=now + timedelta(seconds=delay), error=message, dispatched_at=now)
         enqueue(task, countdown=delay)
     return "retrying"
 
@@ -304,7 +309,7 @@ def chain_budget() -> float:
     return getattr(settings, "CELERY_TASK_SOFT_TIME_LIMIT", 600) / 4
 
 
-def run_chain(first: Callable[[], Any], queues: frozenset[str]) -> Any:
+def run_chain(first: Callable[[], Result], queues: frozenset[str]) -> Result:
     """Run ``first`` (start a request, or run a store task), then what it handed to this worker.
 
     Steps kept while the budget lasts run here; the rest (and anything kept when

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from portal.models import TaskFailure
 from requests_app.engine import package, package_sinks, receipt
 from requests_app.engine.dispatch import DB_ERRORS, FINISH_REQUEST
 from requests_app.models import AccessPackage, PrivacyRequest, StoreTask, SubjectIdentity
+from requests_app.staff import privacy_officer_emails
 from requests_app.status_words import found_nothing
 from requests_app.stores.base import LeftItem
 
@@ -103,7 +104,7 @@ def finish_or_give_up(request_id: int) -> str:
 
 
 def backoff_seconds(failures: int) -> int:
-    return min(3600, 30 * 2 ** max(0, failures - 1))
+    return min(3600, 30 * (1 << max(0, failures - 1)))  # 30 s doubling, at most an hour
 
 
 def _retry_not_due(request_id: int) -> bool:
@@ -159,10 +160,6 @@ def _after_failure(request_id: int, exc: Exception) -> str:
 
 
 def _tell_staff(request: PrivacyRequest, reason: str) -> None:
-    # requests_app.services imports the engine (to start requests): importing it back at the top
-    # would close a circle. It goes when the privacy officers' addresses move below both.
-    from requests_app.services import privacy_officer_emails
-
     mail.send(
         "staff_request_stuck",
         privacy_officer_emails(),
@@ -222,7 +219,7 @@ def _close(
     SubjectIdentity.objects.filter(request=request).delete()
 
 
-def _finish_access(request, tasks, manual_reason, actor) -> str:
+def _finish_access(request: PrivacyRequest, tasks: list[StoreTask], manual_reason: str | None, actor: Any) -> str:
     path, size, sha256 = package.build_package(request, tasks)
     raw_token = tokens.new_token("dl")
     with transaction.atomic():
@@ -264,7 +261,13 @@ def _finish_access(request, tasks, manual_reason, actor) -> str:
     return "completed"
 
 
-def _finish_deletion(request, tasks, manual_reason, actor, left: list[dict[str, Any]] | None = None) -> str:
+def _finish_deletion(
+    request: PrivacyRequest,
+    tasks: list[StoreTask],
+    manual_reason: str | None,
+    actor: Any,
+    left: list[dict[str, Any]] | None = None,
+) -> str:
     document, signature = receipt.sign(receipt.build(request, tasks, manual_reason, left=left))
     with transaction.atomic():
         locked = PrivacyRequest.objects.select_for_update().get(pk=request.pk)
@@ -297,7 +300,7 @@ def _finish_deletion(request, tasks, manual_reason, actor, left: list[dict[str, 
     return "completed"
 
 
-def expire_packages(now=None) -> int:
+def expire_packages(now: datetime | None = None) -> int:
     """Delete package files that expired or used up their downloads (beat)."""
     now = now or timezone.now()
     expired = AccessPackage.objects.filter(deleted_at__isnull=True).filter(

@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from requests_app.engine import finish as finishing
-from requests_app.engine.dispatch import ACTOR, PH, PR, ST, advance, locked, send_start
+from requests_app.engine.dispatch import ACTOR, PH, PR, advance, locked, send_start
 from requests_app.models import InvalidTransition, PrivacyRequest, StoreTask, SubjectIdentity, Transmission
 from requests_app.stores import registry
 from requests_app.stores.base import PermanentStoreError, Store, Subject
@@ -146,9 +146,7 @@ def retry(request: PrivacyRequest, actor: Any) -> int:
             if loaded.errors:
                 raise PermanentStoreError("The stores file still has errors: " + "; ".join(loaded.errors[:5]))
             plan(request, loaded.stores)
-        reset = request.store_tasks.filter(status__in=[ST.FAILED, ST.PENDING]).update(
-            status=ST.PENDING, attempts=0, next_attempt_at=None, dispatched_at=None, heartbeat_at=None
-        )
+        reset = request.store_tasks.reset_for_retry()
         request.transition(
             PR.RUNNING,
             actor=actor,

@@ -19,6 +19,7 @@ import hmac
 import secrets
 from datetime import timedelta
 
+from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 from django.utils import timezone
 
@@ -31,19 +32,19 @@ SESSION_VERIFIED_REQUESTS = "portal_verified_requests"
 SESSION_CLEARED_PACKAGES = "portal_cleared_packages"
 
 
-def remember_verified(session, request_pk: int) -> None:
+def remember_verified(session: SessionBase, request_pk: int) -> None:
     """The requester confirmed this request in this browser session (the verification POST)."""
     ids = [pk for pk in session.get(SESSION_VERIFIED_REQUESTS, []) if pk != request_pk]
     session[SESSION_VERIFIED_REQUESTS] = [request_pk, *ids][:20]
 
 
-def is_cleared(session, pkg: AccessPackage) -> bool:
+def is_cleared(session: SessionBase, pkg: AccessPackage) -> bool:
     return pkg.pk in session.get(SESSION_CLEARED_PACKAGES, []) or pkg.request_id in session.get(
         SESSION_VERIFIED_REQUESTS, []
     )
 
 
-def _clear(session, pkg: AccessPackage) -> None:
+def _clear(session: SessionBase, pkg: AccessPackage) -> None:
     ids = [pk for pk in session.get(SESSION_CLEARED_PACKAGES, []) if pk != pkg.pk]
     session[SESSION_CLEARED_PACKAGES] = [pkg.pk, *ids][:20]
 
@@ -74,7 +75,7 @@ def send_code(pkg: AccessPackage) -> bool:
     return True
 
 
-def check_code(session, pkg: AccessPackage, code: str) -> str:
+def check_code(session: SessionBase, pkg: AccessPackage, code: str) -> str:
     """ "ok" (session cleared), "wrong", "expired" (or no code sent) or "locked" (too many tries)."""
     code = "".join(ch for ch in (code or "") if ch.isdigit())[:6]
     with transaction.atomic():

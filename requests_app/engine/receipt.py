@@ -259,7 +259,13 @@ def check(document: dict[str, Any], *, public_keys: list[PublicKey], hmac_keys: 
     )
 
 
-def _check_legacy(document, receipt, signature, hmac_keys, facts) -> Verdict:
+def _check_legacy(
+    document: dict[str, Any],
+    receipt: dict[str, Any],
+    signature: Any,
+    hmac_keys: list[str] | None,
+    facts: dict[str, Any],
+) -> Verdict:
     # Version 1 did not sign the algorithm name, so only the exact name it used is accepted.
     algorithm = document.get("algorithm")
     extra = sorted(set(document) - {"receipt", "signature", "algorithm"})
@@ -292,18 +298,16 @@ def _check_legacy(document, receipt, signature, hmac_keys, facts) -> Verdict:
             kid=kid,
             **facts,
         )
-    payload = canonical(receipt)
-    for key in hmac_keys:
-        expected = hmac.new(key.encode(), payload, hashlib.sha256).hexdigest()
-        if hmac.compare_digest(expected, signature):
-            return Verdict(
-                True,
-                _("Genuine: an older receipt signed with HMAC-SHA256 (key id %(kid)s) and not changed since.")
-                % {"kid": legacy_key_id(key)},
-                alg=LEGACY_ALGORITHM,
-                kid=legacy_key_id(key),
-                **facts,
-            )
+    key = _hmac_key_that_signed(canonical(receipt), signature, hmac_keys)
+    if key is not None:
+        return Verdict(
+            True,
+            _("Genuine: an older receipt signed with HMAC-SHA256 (key id %(kid)s) and not changed since.")
+            % {"kid": legacy_key_id(key)},
+            alg=LEGACY_ALGORITHM,
+            kid=legacy_key_id(key),
+            **facts,
+        )
     return Verdict(
         False,
         _(
@@ -316,7 +320,15 @@ def _check_legacy(document, receipt, signature, hmac_keys, facts) -> Verdict:
     )
 
 
-def _text(value) -> str | None:
+def _hmac_key_that_signed(payload: bytes, signature: str, hmac_keys: list[str]) -> str | None:
+    for key in hmac_keys:
+        expected = hmac.new(key.encode(), payload, hashlib.sha256).hexdigest()
+        if hmac.compare_digest(expected, signature):
+            return key
+    return None
+
+
+def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 

@@ -133,7 +133,8 @@ def _read(*, create: bool) -> dict[str, Any]:
         raise KeyFileError(
             f'{target}: expected {{"keys": [{{"kid", "public_key", "private_key", "created", "retired"}}, ...]}}'
         )
-    return data
+    checked: dict[str, Any] = data
+    return checked
 
 
 def _may_create() -> bool:

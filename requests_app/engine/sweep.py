@@ -20,7 +20,6 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from portal.celery import queue_depth
-from requests_app.engine import task_state
 from requests_app.engine.dispatch import (
     ACTOR,
     DONE,
@@ -80,8 +79,6 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
                 continue
             if verdict in counts:
                 counts[verdict] += 1
-                task.dispatched_at = at.now
-                task.save()
                 enqueue(task)
     counts["finished"] = _advance_idle_requests(at)
     return counts
@@ -110,7 +107,7 @@ def _stale_running(request: PrivacyRequest, task: StoreTask, at: _Cutoffs) -> st
     if not waited and (task.heartbeat_at is None or task.heartbeat_at >= at.stale):
         return ""
     if task.attempts >= max_attempts():
-        task_state.failed(task, at.now, "The worker stopped while running this task, too many times.")
+        task.fail(now=at.now, error="The worker stopped while running this task, too many times.")
         request.transition(
             PR.NEEDS_ATTENTION,
             actor=ACTOR,
@@ -118,11 +115,14 @@ def _stale_running(request: PrivacyRequest, task: StoreTask, at: _Cutoffs) -> st
             attention_reason=f'Store "{task.store}", {task.phase}: {task.last_error}',
         )
         return "failed"
-    task_state.back_to_pending(
-        task,
-        "No callback from the store in time; asking again."
+    task.detail = {k: v for k, v in task.detail.items() if k != "awaiting_callback"}
+    task.retry_later(
+        at=None,
+        error="No callback from the store in time; asking again."
         if waited
         else f"The worker stopped while running attempt {task.attempts} (killed or lost); running it again.",
+        dispatched_at=at.now,
+        also=["detail"],
     )
     return "stale"
 
@@ -138,6 +138,8 @@ def _lost_pending(task: StoreTask, at: _Cutoffs) -> str:
     if at.depth(queue_of(task), queue_depth) != 0 and since >= at.long_lost:
         return ""
     task.next_attempt_at = None
+    task.dispatched_at = at.now
+    task.save(update_fields=["next_attempt_at", "dispatched_at"])
     return "lost"
 
 

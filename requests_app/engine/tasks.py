@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
 
 from portal.celery import QUEUES
@@ -51,22 +51,22 @@ def consumed_queues(task: Any) -> frozenset[str]:
 
 
 @shared_task(name=RUN_STORE_TASK, bind=True, **RELIABLE)
-def run_store_task(self, task_id: int) -> str:
+def run_store_task(self: Task[[int], str], task_id: int) -> str:
     return run_chain(lambda: execute_task(task_id), consumed_queues(self))
 
 
 @shared_task(name="azure.run_store_task", bind=True, **RELIABLE)
-def run_azure_store_task(self, task_id: int) -> str:
+def run_azure_store_task(self: Task[[int], str], task_id: int) -> str:
     return run_chain(lambda: execute_task(task_id), consumed_queues(self))
 
 
 @shared_task(name=START_REQUEST, bind=True, **RELIABLE)
-def start_request(self, request_id: int) -> bool:
+def start_request(self: Task[[int], bool], request_id: int) -> bool:
     return run_chain(lambda: start(request_id), consumed_queues(self))
 
 
 @shared_task(name=FINISH_REQUEST, bind=True, **RELIABLE)
-def finish_request(self, request_id: int) -> str:
+def finish_request(self: Task[[int], str], request_id: int) -> str:
     """Bounded: after ``PORTAL_FINISH_MAX_ATTEMPTS`` failures the request goes to staff (see finish)."""
     try:
         return finish.finish_or_give_up(request_id)
@@ -81,7 +81,7 @@ def dispatch_due() -> int:
 
 
 @shared_task(name="requests.engine.sweep", acks_late=True, ignore_result=True)
-def sweep() -> dict:
+def sweep() -> dict[str, int]:
     return sweeper.sweep()
 
 
@@ -91,5 +91,5 @@ def expire_packages() -> int:
 
 
 @shared_task(name="requests.engine.run_retention", acks_late=True, ignore_result=True)
-def run_retention() -> list:
+def run_retention() -> list[dict[str, Any]]:
     return retention.run_all()

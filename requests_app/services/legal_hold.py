@@ -3,8 +3,8 @@
 The engine withholds and records (``requests_app.engine.legal_hold``); this files the
 follow-up deletion for the same person, with the same scope, that completes what was
 withheld. A completed request stays completed and its receipt stays true; the follow-up has
-its own receipt. Not re-exported from ``requests_app.services``: the engine reaches the
-package, and this module reaches the engine (no import circle).
+its own receipt. This module reaches the engine; the engine never reaches back (no import
+circle).
 """
 
 from __future__ import annotations

@@ -11,15 +11,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from portal import audit, audit_chain, mail, roles, tokens
+from portal import audit, audit_chain, mail, tokens
 from portal.models import AuditEvent
 from requests_app.engine import legal_hold
 from requests_app.models import PrivacyRequest, SubjectIdentity
+from requests_app.staff import privacy_officer_emails
 
 Status = PrivacyRequest.Status
 DUE_SOON_DAYS = 7
@@ -105,12 +105,6 @@ def requests_purge_closed_pii(*, now: datetime | None = None, batch_size: int = 
         with transaction.atomic():
             _purge_pii(ids, actor="system:retention")
         total += len(ids)
-
-
-def privacy_officer_emails() -> list[str]:
-    users = get_user_model().objects.filter(is_active=True, groups__name=roles.PRIVACY_OFFICERS).exclude(email="")
-    emails = sorted({u.email for u in users})
-    return emails or [settings.PORTAL_OPERATOR_CONTACT]
 
 
 def deadline_reminders_send(*, now: datetime | None = None) -> int:

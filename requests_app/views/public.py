@@ -21,9 +21,10 @@ from django.views.decorators.http import require_http_methods
 
 from portal.body_limits import MULTIPART_OVERHEAD, allows_body, max_form_bytes
 from portal.ratelimit import client_ip, ratelimit, token_guard
-from requests_app import agents, forms, services
+from requests_app import agents, forms
 from requests_app.engine import reauth
 from requests_app.models import InvalidTransition, PrivacyRequest, StatusLink, StoreTask
+from requests_app.services import decisions, intake, links, validation
 from requests_app.status_words import found_nothing, public_timeline, status_explanation, store_lines
 
 Kind = PrivacyRequest.Kind
@@ -57,7 +58,7 @@ def _request_form_page(
     if request.method == "POST" and form.is_valid():
         try:
             privacy_request = submit(form)
-        except services.RequestError as exc:
+        except validation.RequestError as exc:
             form.add_error(None, str(exc))
         else:
             request.session["submitted_request"] = {"reference": privacy_request.reference, "kind": kind}
@@ -77,7 +78,7 @@ def request_new(request: HttpRequest, kind: str) -> HttpResponse:
         request,
         kind,
         forms.RequestForm,
-        lambda form: services.request_submit(
+        lambda form: intake.request_submit(
             kind=kind,
             email=form.cleaned_data["email"],
             jurisdiction=form.cleaned_data["jurisdiction"],
@@ -143,22 +144,22 @@ def invalid_link(request: HttpRequest, what: str) -> HttpResponse:
 @ratelimit("request-verify", ip_rate)
 def request_verify(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows one button (mail scanners follow GET links); only the POST confirms."""
-    privacy_request = services.find_by_verify_token(token)
+    privacy_request = links.find_by_verify_token(token)
     if privacy_request is None or privacy_request.status != Status.UNVERIFIED:
         return invalid_link(request, "verify")
-    if services.verify_link_expired(privacy_request):
+    if links.verify_link_expired(privacy_request):
         if request.method == "POST" and request.POST.get("action") == "resend":
-            services.request_resend_verification(request=privacy_request)
+            intake.request_resend_verification(request=privacy_request)
             return render(request, "requests_app/verify_resent.html", {"reference": privacy_request.reference})
         return render(request, "requests_app/verify_expired.html", {"req": privacy_request}, status=410)
     if request.method == "POST":
         try:
-            privacy_request = services.request_verify(token=token)
-        except services.RequestError as exc:
+            privacy_request = intake.request_verify(token=token)
+        except validation.RequestError as exc:
             return render(request, "requests_app/verify.html", {"req": privacy_request, "error": str(exc)}, status=409)
         reauth.remember_verified(request.session, privacy_request.pk)  # this browser may download later
         messages.success(request, _("Thank you: your request is confirmed."))
-        token = services.issue_status_token(privacy_request, origin=StatusLink.Origin.VERIFIED)
+        token = links.issue_status_token(privacy_request, origin=StatusLink.Origin.VERIFIED)
         return redirect("request-status", token=token)
     return render(request, "requests_app/verify.html", {"req": privacy_request})
 
@@ -167,21 +168,21 @@ def request_verify(request: HttpRequest, token: str) -> HttpResponse:
 @token_guard("request-status")
 @ratelimit("request-status", ip_rate)
 def request_status(request: HttpRequest, token: str) -> HttpResponse:
-    privacy_request = services.find_by_status_token(token)
+    privacy_request = links.find_by_status_token(token)
     if privacy_request is None:
         return invalid_link(request, "status")
     if request.method == "POST":
         action = request.POST.get("action")
         try:
             if action == "cancel":
-                services.request_cancel(request=privacy_request, actor="requester")
+                decisions.request_cancel(request=privacy_request, actor="requester")
                 messages.success(request, _("Your request is canceled. Nothing was changed in your data."))
             elif action == "resend":
-                services.request_resend_verification(request=privacy_request)
+                intake.request_resend_verification(request=privacy_request)
                 messages.success(request, _("We sent a new confirmation link. Links sent earlier no longer work."))
             else:
                 messages.error(request, _("That action is not available on this page."))
-        except (services.RequestError, InvalidTransition) as exc:
+        except (validation.RequestError, InvalidTransition) as exc:
             messages.error(request, str(exc))
         return redirect(request.path)
     progress = StoreTask.objects.filter(request=privacy_request).progress()
@@ -203,9 +204,9 @@ def request_status(request: HttpRequest, token: str) -> HttpResponse:
             "found_nothing": nothing,
             "package": package,
             "has_receipt": completed and bool(privacy_request.receipt and privacy_request.receipt_signature),
-            "can_cancel": privacy_request.status in services.CANCELABLE_STATUSES,
+            "can_cancel": privacy_request.status in decisions.CANCELABLE_STATUSES,
             "can_resend": privacy_request.status == Status.UNVERIFIED,
-            "link_expired": services.verify_link_expired(privacy_request),
+            "link_expired": links.verify_link_expired(privacy_request),
             "is_deletion": privacy_request.kind == Kind.DELETION,
         },
     )
@@ -219,8 +220,8 @@ def request_find(request: HttpRequest) -> HttpResponse:
     form = forms.FindRequestsForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.request_links_later(email=form.cleaned_data["email"])
-        except services.RequestError as exc:
+            links.request_links_later(email=form.cleaned_data["email"])
+        except validation.RequestError as exc:
             form.add_error("email", str(exc))
         else:
             return render(request, "requests_app/find_sent.html")

@@ -17,9 +17,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from portal.ratelimit import ratelimit, token_guard
-from requests_app import agents, services
+from requests_app import agents
 from requests_app.engine import receipt
 from requests_app.models import PrivacyRequest
+from requests_app.services.links import find_by_status_token
 from requests_app.views.packages import serve_package
 from requests_app.views.public import invalid_link, ip_rate
 
@@ -36,7 +37,7 @@ def request_status_download(request: HttpRequest, token: str) -> HttpResponseBas
     The same page and the same code check as the e-mailed download link (``serve_package``):
     whoever lost the "your data is ready" e-mail still has the status link.
     """
-    privacy_request = services.find_by_status_token(token)
+    privacy_request = find_by_status_token(token)
     package = getattr(privacy_request, "package", None) if privacy_request else None
     if (
         privacy_request is None
@@ -53,7 +54,7 @@ def request_status_download(request: HttpRequest, token: str) -> HttpResponseBas
 @ratelimit("request-status", ip_rate)
 def request_status_receipt(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
     """The signed deletion receipt of a completed request, as JSON (to verify) or HTML (to read)."""
-    privacy_request = services.find_by_status_token(token)
+    privacy_request = find_by_status_token(token)
     if (
         privacy_request is None
         or privacy_request.status != Status.COMPLETED

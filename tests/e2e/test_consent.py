@@ -73,7 +73,7 @@ def face_store(tmp_path, settings, fake_face):
 
 @pytest.mark.submits("consent-purpose")
 def test_gpc_signal_withdraws_a_sale_purpose_and_erases_its_azure_data(page, live_server, face_store, fake_face):
-    from requests_app.engine import services as engine
+    from requests_app.engine.local import run_local
 
     ads = ConsentPurpose.objects.create(
         slug="ad-personalisation", title="Personalised ads from your photos", services=["face"], sale_or_sharing=True
@@ -104,7 +104,7 @@ def test_gpc_signal_withdraws_a_sale_purpose_and_erases_its_azure_data(page, liv
     withdrawn = Consent.objects.get(purpose=ads)
     assert withdrawn.withdrawn_method == "gpc"
     erasure = PrivacyRequest.objects.get(kind="deletion", scope_purpose="ad-personalisation")
-    engine.run_local(erasure, sleep=lambda seconds: None)
+    run_local(erasure, sleep=lambda seconds: None)
     erasure.refresh_from_db()
     assert erasure.status == PrivacyRequest.Status.COMPLETED, erasure.attention_reason
     assert person not in fake_face.groups["persongroups"]["app-users"]["persons"]

@@ -23,23 +23,6 @@ KNOWN = [
         "requests_app.stores.sql_erase",
         "requests_app.stores.sql_export",
     },
-    # Intake and staff decisions start the engine, whose finish and local runs call back into
-    # request services (e-mails, officers' addresses): a registry of finish hooks would end it.
-    {
-        "requests_app.consent",
-        "requests_app.consent_email",
-        "requests_app.engine",
-        "requests_app.engine.execute",
-        "requests_app.engine.finish",
-        "requests_app.engine.local",
-        "requests_app.engine.plan",
-        "requests_app.engine.services",
-        "requests_app.engine.tasks",
-        "requests_app.services",
-        "requests_app.services.decisions",
-        "requests_app.services.intake",
-        "requests_app.tasks",
-    },
 ]
 
 

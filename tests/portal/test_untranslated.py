@@ -296,9 +296,9 @@ def test_status_download_and_receipt_pages_have_no_english_left(client, language
 
     from django.utils import timezone
 
-    from requests_app import services
     from requests_app.engine import receipt
     from requests_app.models import AccessPackage, PrivacyRequest
+    from requests_app.services.links import issue_status_token
 
     def page(name: str, path: str, method: str = "get", **data) -> None:
         response = getattr(client, method)(path, data or None, HTTP_ACCEPT_LANGUAGE=language)
@@ -308,20 +308,20 @@ def test_status_download_and_receipt_pages_have_no_english_left(client, language
     texts: dict[str, str] = {}
     open_deletion = _completed("deletion", 2, "running@example.com")
     PrivacyRequest.objects.filter(pk=open_deletion.pk).update(status="running")
-    page("status, deletion running", f"/requests/status/{services.issue_status_token(open_deletion)}/")
+    page("status, deletion running", f"/requests/status/{issue_status_token(open_deletion)}/")
 
     access = _completed("access", 3, "access@example.com")
     AccessPackage.objects.create(
         request=access, path="x.zip", download_token_hash="h", expires_at=timezone.now() + timedelta(days=1)
     )
-    status = f"/requests/status/{services.issue_status_token(access)}/"
+    status = f"/requests/status/{issue_status_token(access)}/"
     page("status, access completed", status)
     page("download-code step", f"{status}download/")
 
     deletion = _completed("deletion", 2, "deleted@example.com")
     document, signature = receipt.sign({"reference": deletion.reference, "stores": []})
     PrivacyRequest.objects.filter(pk=deletion.pk).update(receipt=document, receipt_signature=signature)
-    status = f"/requests/status/{services.issue_status_token(deletion)}/"
+    status = f"/requests/status/{issue_status_token(deletion)}/"
     page("status, deletion completed", status)
     page("receipt (HTML)", f"{status}receipt.html")
     signed = client.get(f"{status}receipt.json").content.decode()

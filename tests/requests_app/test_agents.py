@@ -8,9 +8,12 @@ import pytest
 from django.core import mail
 
 from portal.models import AuditEvent
-from requests_app import agents, services
-from requests_app.engine import services as engine
+from requests_app import agents
+from requests_app.engine.local import run_local
 from requests_app.models import AgentFiling, PrivacyRequest, StatusLink
+from requests_app.services.decisions import request_approve
+from requests_app.services.intake import request_verify
+from requests_app.services.validation import RequestError
 from tests.conftest import ALICE
 from tests.requests_app.intake_helpers import committed, links_in, path_of, token_of, verify_path
 
@@ -56,7 +59,7 @@ def test_agent_filing_waits_for_the_consumers_own_confirmation():
 def test_confirmed_agent_request_is_held_for_staff_to_check_the_permission():
     request = file_by_agent()
     with committed():
-        services.request_verify(token=token_of(verify_path(mail_to(ALICE)[0])))
+        request_verify(token=token_of(verify_path(mail_to(ALICE)[0])))
 
     request.refresh_from_db()
     assert request.status == "verified"  # access auto-approves for everyone else, not for agents
@@ -67,13 +70,13 @@ def test_confirmed_agent_request_is_held_for_staff_to_check_the_permission():
     [(b"", "Attach"), (b"MZ\x90\x00 not a pdf", "PDF, PNG or JPEG"), (b"%PDF-" + b"0" * (3 * 1024 * 1024), "3 MB")],
 )
 def test_permission_must_be_a_small_pdf_or_image(permission, error):
-    with pytest.raises(services.RequestError, match=error):
+    with pytest.raises(RequestError, match=error):
         file_by_agent(permission=permission)
     assert not PrivacyRequest.objects.exists()
 
 
 def test_agent_may_not_be_the_consumer():
-    with pytest.raises(services.RequestError, match="consumer's"):
+    with pytest.raises(RequestError, match="consumer's"):
         agents.request_submit_by_agent(
             kind="access",
             consumer_email=ALICE,
@@ -90,9 +93,9 @@ def test_agent_link_shows_status_but_never_the_package(client, stores_file, offi
     request = file_by_agent()
     agent_status = path_of(next(u for u in links_in(mail_to(AGENT)[0]) if "/requests/status/" in u))
     with committed():
-        services.request_verify(token=token_of(verify_path(mail_to(ALICE)[0])))
-        services.request_approve(request=request, actor=officer)
-        engine.run_local(PrivacyRequest.objects.get(pk=request.pk))
+        request_verify(token=token_of(verify_path(mail_to(ALICE)[0])))
+        request_approve(request=request, actor=officer)
+        run_local(PrivacyRequest.objects.get(pk=request.pk))
     request.refresh_from_db()
     assert request.status == "completed" and request.package
 

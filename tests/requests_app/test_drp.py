@@ -15,10 +15,10 @@ from django.utils import timezone
 
 from portal.models import AuditEvent
 from requests_app import consent
-from requests_app import services as intake
 from requests_app.drp import directory
 from requests_app.drp.models import DrpAgent, DrpRequest
 from requests_app.models import Consent, ConsentPurpose, PrivacyRequest
+from requests_app.services.decisions import request_approve, request_deny
 from tests.conftest import ALICE
 from tests.requests_app.drp_agent import DrpAgentClient
 
@@ -147,7 +147,7 @@ def test_deletion_becomes_a_privacy_request_and_fulfilled_is_called_back(
     assert receiver.wait_for("in_progress")["request_id"] == body["request_id"]
 
     # Approval hands the request to the worker (the real path: broker → worker → engine → callback task).
-    intake.request_approve(request=pr, actor=officer)
+    request_approve(request=pr, actor=officer)
 
     assert receiver.wait_for("fulfilled", timeout=90)["request_id"] == body["request_id"]
     assert paired.status(body["request_id"]).json()["status"] == "fulfilled"
@@ -365,7 +365,7 @@ def test_a_denied_request_is_called_back_with_the_reason(
     with django_capture_on_commit_callbacks(execute=True):
         body = paired.exercise("deletion", email=ALICE, callback="https://agent.example/cb").json()
         pr = DrpRequest.objects.get(request_id=body["request_id"]).privacy_request
-        intake.request_deny(request=pr, actor=officer, reason="No account with this address.")
+        request_deny(request=pr, actor=officer, reason="No account with this address.")
 
     assert [q["status"] for q in queued] == ["in_progress", "denied"]
     assert queued[-1]["reason"] == "other" and queued[-1]["processing_details"] == "No account with this address."

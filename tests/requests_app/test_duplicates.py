@@ -10,8 +10,8 @@ from django.core import mail
 from django.utils import timezone
 
 from portal import tokens
-from requests_app import services
 from requests_app.models import AccessPackage, PrivacyRequest
+from requests_app.services.intake import request_file_verified, request_submit
 from requests_app.status_words import public_timeline
 from tests.conftest import ALICE
 from tests.requests_app.intake_helpers import committed
@@ -36,7 +36,7 @@ def completed_access(*, package_days: int = 7, completed_days_ago: int = 1) -> P
 def submit(kind: str = "access") -> PrivacyRequest:
     mail.outbox.clear()
     with committed():
-        return services.request_submit(kind=kind, email=ALICE, jurisdiction="gdpr", identifiers=None, language="en")
+        return request_submit(kind=kind, email=ALICE, jurisdiction="gdpr", identifiers=None, language="en")
 
 
 def test_repeat_access_within_the_window_is_answered_with_the_existing_package():
@@ -52,7 +52,7 @@ def test_repeat_access_within_the_window_is_answered_with_the_existing_package()
 def test_repeat_access_by_the_host_app_is_answered_the_same_way():
     earlier = completed_access()
 
-    again = services.request_file_verified(
+    again = request_file_verified(
         kind="access", email=ALICE, identifiers=None, jurisdiction="gdpr", channel="host_app", actor="system:test"
     )
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import requests_app.engine
 
 ENGINE = Path(requests_app.engine.__file__).parent
-PHASES = ("plan", "dispatch", "execute", "sweep", "local", "task_state", "services", "callbacks", "retention")
+PHASES = ("plan", "dispatch", "execute", "sweep", "local", "callbacks", "retention")
 
 
 def _imports(tree: ast.AST) -> list[tuple[ast.AST, str]]:
@@ -65,3 +65,15 @@ def test_the_ledger_section_is_registered_with_the_package():
     from requests_app.engine import package
 
     assert ("microsoft", ledger.sent_to_microsoft) in package.sections()
+
+
+def test_the_engine_does_not_import_the_request_services():
+    """Services start the engine; the engine never calls them back (the officers' addresses it needs
+    live below both, in ``requests_app.staff``), so the two cannot form an import circle."""
+    offenders = [
+        f"{path.name}: {name}"
+        for path in ENGINE.glob("*.py")
+        for _, name in _imports(ast.parse(path.read_text()))
+        if name.startswith(("requests_app.services", "requests_app.tasks", "requests_app.consent"))
+    ]
+    assert offenders == []

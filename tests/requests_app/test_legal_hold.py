@@ -12,11 +12,12 @@ from django.utils import timezone
 
 from abuse_app.cybertipline.models import HeldIdentity, identity_digest
 from abuse_app.models import Case
-from requests_app import services as request_services
 from requests_app.demo import write_stores
-from requests_app.engine import receipt, services
+from requests_app.engine import receipt
+from requests_app.engine.local import run_local
 from requests_app.models import PrivacyRequest
 from requests_app.services.legal_hold import release_withheld
+from requests_app.services.links import status_url
 from requests_app.services.schedule import requests_purge_closed_pii
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
@@ -45,7 +46,7 @@ def hold_account(user_id: str, days: int = 365) -> Case:
 
 def run(request: PrivacyRequest) -> PrivacyRequest:
     with TestCase.captureOnCommitCallbacks(execute=True):
-        return services.run_local(request)
+        return run_local(request)
 
 
 def test_held_store_is_withheld_and_the_rest_erased(sqlite_stores, media_root, approved_request, settings):
@@ -64,7 +65,7 @@ def test_held_store_is_withheld_and_the_rest_erased(sqlite_stores, media_root, a
     html = receipt.as_html(request.receipt, request.receipt_signature)
     assert "Withheld under a legal obligation" in html and "Art. 17(3)(b)" in html
 
-    page = Client().get(request_services.status_url(request)).content.decode()
+    page = Client().get(status_url(request)).content.decode()
     assert "withheld under a legal obligation" in page
     for leak in (case.reference, "CyberTipline", "NCMEC", "child", "minor", "abuse case"):
         assert leak.lower() not in page.lower()

@@ -63,3 +63,13 @@ def test_transitions_mixin_imports_no_app(graph):
     for app in ("requests_app", "abuse_app"):
         chain = graph.find_shortest_chain(importer="portal.transitions", imported=app, as_packages=True)
         assert chain is None, f"portal.transitions reaches {app}: {' → '.join(chain)}"
+
+
+def test_the_package_re_exports_nothing():
+    """Callers import the topic module (``requests_app.services.intake``…), so a name has one home."""
+    body = ast.parse((SERVICES / "__init__.py").read_text()).body
+    assert len(body) == 1 and isinstance(body[0], ast.Expr), "requests_app/services/__init__.py: docstring only"
+
+
+def test_the_engine_has_no_facade():
+    assert not (SERVICES.parent / "engine" / "services.py").exists(), "import the engine's phase modules"

@@ -8,7 +8,9 @@ from typing import Any
 from django.core.management.base import CommandError, OutputWrapper
 
 from portal.email_address import is_valid_email_address
-from requests_app.engine import cli, finish, services
+from requests_app.engine import cli, finish
+from requests_app.engine.local import run_local
+from requests_app.engine.plan import cannot_hold_anything, phases_for, seed_identities
 from requests_app.models import PrivacyRequest
 from requests_app.services.intake import request_file_approved
 from requests_app.services.validation import RequestError
@@ -40,16 +42,12 @@ def run(request: PrivacyRequest, stdout: OutputWrapper, notify: bool) -> Privacy
     loaded = registry.load()
     if loaded.errors:
         raise CommandError("The stores file has errors; run manage.py check_stores:\n" + "\n".join(loaded.errors))
-    services.seed_identities(request)  # plan() seeds them too (idempotent); the skip below needs them now
-    total = sum(
-        len(services.phases_for(request, s)) for s in loaded.stores if not services.cannot_hold_anything(request, s)
-    )
+    seed_identities(request)  # plan() seeds them too (idempotent); the skip below needs them now
+    total = sum(len(phases_for(request, s)) for s in loaded.stores if not cannot_hold_anything(request, s))
     bar = cli.ProgressBar(stdout, total)
     token = finish.NOTIFY.set(notify)
     try:
-        result = services.run_local(
-            request, progress=lambda task, outcome: bar.step(f"{task.store} · {task.phase} · {outcome}")
-        )
+        result = run_local(request, progress=lambda task, outcome: bar.step(f"{task.store} · {task.phase} · {outcome}"))
     finally:
         finish.NOTIFY.reset(token)
         bar.close()

@@ -14,7 +14,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from portal import audit
-from requests_app.engine import cli, services
+from requests_app.engine import cli
+from requests_app.engine.local import discover_all
 from requests_app.management.commands import _subject_command as common
 from requests_app.stores import registry
 from requests_app.stores.base import Discovery, Store, StoreError
@@ -55,7 +56,7 @@ class Command(BaseCommand):
         )
 
     def dry_run(self, email: str, reason: str) -> None:
-        """Discovery only, through the engine's own steps (``services.discover_all``): what workers would find."""
+        """Discovery only, through the engine's own steps (``engine.local.discover_all``): what workers would find."""
         try:
             stores = registry.stores()
         except registry.StoresConfigError as exc:
@@ -75,7 +76,7 @@ class Command(BaseCommand):
                 warnings.append(_not_covered_line(store.name, gap.as_dict()))
             bar.step(f"{store.name} · found {found.found}")
 
-        services.discover_all({"email": {email}}, progress=show)
+        discover_all({"email": {email}}, progress=show)
         bar.close()
         audit.record(
             subject_type="command",
