@@ -97,58 +97,80 @@ def validate(statement: Any) -> dict[str, list[str]]:
     """The database's validation rules for one statement: field → messages (empty when valid)."""
     if not isinstance(statement, dict):
         return {"statement": ["The statement must be an object."]}
-    s = statement
-    errors: dict[str, list[str]] = {}
+    check = _Check(statement)
+    for rules in (_required, _choices, _formats, _conditions):  # the database's order of messages
+        rules(check)
+    return check.errors
 
-    def error(field: str, message: str) -> None:
-        errors.setdefault(field, []).append(message)
 
-    def present(field: str) -> bool:
-        return s.get(field) not in (None, "", [])
+class _Check:
+    """One statement and the messages found so far, by field."""
 
-    if not any(present(f) for f in DECISIONS):
+    def __init__(self, statement: dict[str, Any]) -> None:
+        self.s = statement
+        self.errors: dict[str, list[str]] = {}
+
+    def error(self, field: str, message: str) -> None:
+        self.errors.setdefault(field, []).append(message)
+
+    def present(self, field: str) -> bool:
+        return self.s.get(field) not in (None, "", [])
+
+
+def _required(c: _Check) -> None:
+    if not any(c.present(f) for f in DECISIONS):
         for field in DECISIONS:
             others = " / ".join(_label(o) for o in DECISIONS if o != field)
-            error(field, f"The {_label(field)} field is required when none of {others} are present.")
+            c.error(field, f"The {_label(field)} field is required when none of {others} are present.")
     for field in REQUIRED:
-        if not present(field):
-            error(field, f"The {_label(field)} field is required.")
+        if not c.present(field):
+            c.error(field, f"The {_label(field)} field is required.")
+
+
+def _choices(c: _Check) -> None:
     for field, allowed in {**CHOICES, **{k: val for k, val in DECISIONS.items() if k != "decision_visibility"}}.items():
-        if present(field) and s[field] not in allowed:
-            error(field, f"The selected {_label(field)} is invalid.")
+        if c.present(field) and c.s[field] not in allowed:
+            c.error(field, f"The selected {_label(field)} is invalid.")
     for field, allowed in {**ARRAYS, "decision_visibility": v.DECISION_VISIBILITIES}.items():
-        if not present(field):
+        if not c.present(field):
             continue
-        if not isinstance(s[field], list) or any(item not in allowed for item in s[field]):
-            error(field, f"The selected {_label(field)} is invalid.")
+        if not isinstance(c.s[field], list) or any(item not in allowed for item in c.s[field]):
+            c.error(field, f"The selected {_label(field)} is invalid.")
+
+
+def _formats(c: _Check) -> None:
     for field, limit in MAX_LENGTHS.items():
-        if isinstance(s.get(field), str) and len(s[field]) > limit:
-            error(field, f"The {_label(field)} field must not be greater than {limit} characters.")
+        if isinstance(c.s.get(field), str) and len(c.s[field]) > limit:
+            c.error(field, f"The {_label(field)} field must not be greater than {limit} characters.")
     for field, earliest in DATES.items():
-        if present(field) and not _valid_date(s[field], earliest):
-            error(field, f"The {_label(field)} does not match the format YYYY-MM-DD.")
+        if c.present(field) and not _valid_date(c.s[field], earliest):
+            c.error(field, f"The {_label(field)} does not match the format YYYY-MM-DD.")
     for field in END_DATES:
-        if present(field) and not _valid_date(s[field]):
-            error(field, f"The end date of {field.split('_')[2]} restriction does not match the format YYYY-MM-DD.")
-    if present("puid") and not v.PUID_PATTERN.match(str(s["puid"])):
-        error("puid", "The puid format is invalid.")
-    ground = str(s.get("decision_ground") or "")
-    needs = GROUND_FIELDS.get(ground, ())
-    for field in needs:
-        if not present(field):
-            error(field, f"The {_label(field)} field is required when decision ground is {_label(ground)[15:]}.")
-    if "CONTENT_TYPE_OTHER" in (s.get("content_type") or []) and not present("content_type_other"):
-        error("content_type_other", "The content type other field is required when content is other.")
-    if "DECISION_VISIBILITY_OTHER" in (s.get("decision_visibility") or []) and not present("decision_visibility_other"):
-        error(
+        if c.present(field) and not _valid_date(c.s[field]):
+            c.error(field, f"The end date of {field.split('_')[2]} restriction does not match the format YYYY-MM-DD.")
+    if c.present("puid") and not v.PUID_PATTERN.match(str(c.s["puid"])):
+        c.error("puid", "The puid format is invalid.")
+
+
+def _conditions(c: _Check) -> None:
+    """Fields required by the value of another."""
+    ground = str(c.s.get("decision_ground") or "")
+    for field in GROUND_FIELDS.get(ground, ()):
+        if not c.present(field):
+            c.error(field, f"The {_label(field)} field is required when decision ground is {_label(ground)[15:]}.")
+    if "CONTENT_TYPE_OTHER" in (c.s.get("content_type") or []) and not c.present("content_type_other"):
+        c.error("content_type_other", "The content type other field is required when content is other.")
+    if "DECISION_VISIBILITY_OTHER" in (c.s.get("decision_visibility") or []) and not c.present(
+        "decision_visibility_other"
+    ):
+        c.error(
             "decision_visibility_other",
             "The decision visibility other field is required when decision visibility is other.",
-        )  # noqa: E501
-    if s.get("decision_monetary") == "DECISION_MONETARY_OTHER" and not present("decision_monetary_other"):
-        error(
+        )
+    if c.s.get("decision_monetary") == "DECISION_MONETARY_OTHER" and not c.present("decision_monetary_other"):
+        c.error(
             "decision_monetary_other", "The decision monetary other field is required when decision monetary is other."
-        )  # noqa: E501
-    return errors
+        )
 
 
 class FakeTransparencyDatabase:

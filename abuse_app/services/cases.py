@@ -130,32 +130,21 @@ def case_decide(
     statement of reasons with the appeal link; it is not stored.
     """
     action = Decision.Action(action)
-    restricts = action in RESTRICTING_ACTIONS
-    territorial_scope = territorial_scope.strip() or (settings.PORTAL_ABUSE_TERRITORIAL_SCOPE if restricts else "")
-    if not restricts:
-        territorial_scope, restricted_until = "", None
-    problems = decision_problems(
+    territorial_scope, restricted_until = _scope_and_end(action, territorial_scope, restricted_until)
+    decider = _decider_or_refuse(
+        case,
+        actor,
         action=action,
         ground=ground,
         legal_reference=legal_reference,
         facts=facts,
+        automated=automated,
         manifestly_unfounded=manifestly_unfounded,
         restricted_until=restricted_until,
     )
-    if problems:
-        raise AbuseError(next(iter(problems.values())))
-    refuse_no_action_after_notification(case, action)
-    decider = actor if getattr(actor, "is_authenticated", False) else None
-    if decider is None and not automated:
-        raise AbuseError(_("A decision not taken by a person must be marked as automated."))
     target_token = tokens.new_token("tok")
     with transaction.atomic():
-        case = _locked(case)
-        if not case.is_open:
-            raise AbuseError(
-                _("Case %(ref)s is already decided; an appeal is the way to change the outcome.")
-                % {"ref": case.reference}
-            )
+        case = _locked_open(case)
         decision = Decision.objects.create(
             case=case,
             action=action,
@@ -170,42 +159,101 @@ def case_decide(
             manifestly_unfounded=manifestly_unfounded,
             target_token_hash=tokens.hash_token(target_token),
         )
-        case.transition(
-            Case.Status.DECIDED,
-            actor=actor,
-            action="abuse.decided",
-            decided_at=decision.decided_at,
-            reason=_decision_summary(decision),
-            data={
-                "decision": decision.pk,
-                "action": action,
-                "ground": ground,
-                "legal_reference": decision.legal_reference,
-                "territorial_scope": territorial_scope,
-                "restricted_until": restricted_until.isoformat() if restricted_until else None,
-                "automated_detection": automated_detection,
-                "automated": automated,
-                "manifestly_unfounded": manifestly_unfounded,
-                "target_emailed": bool(target_email),
-            },
-        )
+        _mark_decided(case, decision, actor, target_emailed=bool(target_email))
         notices = list(case.notices.all())
-        _notify_reporters_of_decision(case, decision, notices)
-        if target_email:
-            mail.send(
-                "abuse_decision_target",
-                target_email,
-                {
-                    "case": case,
-                    "decision": decision,
-                    "appeal_url": mail.absolute(reverse("abuse-target-decision", args=[target_token])),
-                },
-            )
-        webhook_queue("abuse.decision", case, decision_payload(decision, target_token))
-        statement_submission_queue(decision)
+        _announce_decision(case, decision, notices, target_email=target_email, target_token=target_token)
         if manifestly_unfounded:
             reporters_record_unfounded(notices, actor)
     return decision
+
+
+def _scope_and_end(action: str, territorial_scope: str, restricted_until: date | None) -> tuple[str, date | None]:
+    """Where and until when the decision restricts: the default scope for a restriction, nothing otherwise."""
+    if action not in RESTRICTING_ACTIONS:
+        return "", None
+    return territorial_scope.strip() or settings.PORTAL_ABUSE_TERRITORIAL_SCOPE, restricted_until
+
+
+def _decider_or_refuse(
+    case: Case,
+    actor: User,
+    *,
+    action: str,
+    ground: str,
+    legal_reference: str,
+    facts: str,
+    automated: bool,
+    manifestly_unfounded: bool,
+    restricted_until: date | None,
+) -> User | None:
+    """The person deciding (None when automated), or AbuseError with the first rule the decision breaks."""
+    problems = decision_problems(
+        action=action,
+        ground=ground,
+        legal_reference=legal_reference,
+        facts=facts,
+        manifestly_unfounded=manifestly_unfounded,
+        restricted_until=restricted_until,
+    )
+    if problems:
+        raise AbuseError(next(iter(problems.values())))
+    refuse_no_action_after_notification(case, action)
+    decider = actor if getattr(actor, "is_authenticated", False) else None
+    if decider is None and not automated:
+        raise AbuseError(_("A decision not taken by a person must be marked as automated."))
+    return decider
+
+
+def _locked_open(case: Case) -> Case:
+    """The case, locked for the decision; AbuseError when it was decided meanwhile."""
+    case = _locked(case)
+    if not case.is_open:
+        raise AbuseError(
+            _("Case %(ref)s is already decided; an appeal is the way to change the outcome.") % {"ref": case.reference}
+        )
+    return case
+
+
+def _mark_decided(case: Case, decision: Decision, actor: User, *, target_emailed: bool) -> None:
+    """The case's status change, with the decision on its timeline and in the audit log."""
+    case.transition(
+        Case.Status.DECIDED,
+        actor=actor,
+        action="abuse.decided",
+        decided_at=decision.decided_at,
+        reason=_decision_summary(decision),
+        data={
+            "decision": decision.pk,
+            "action": decision.action,
+            "ground": decision.ground,
+            "legal_reference": decision.legal_reference,
+            "territorial_scope": decision.territorial_scope,
+            "restricted_until": decision.restricted_until.isoformat() if decision.restricted_until else None,
+            "automated_detection": decision.automated_detection,
+            "automated": decision.automated,
+            "manifestly_unfounded": decision.manifestly_unfounded,
+            "target_emailed": target_emailed,
+        },
+    )
+
+
+def _announce_decision(
+    case: Case, decision: Decision, notices: list[Notice], *, target_email: str, target_token: str
+) -> None:
+    """Tell the reporters, the target (when its address is known), the host app and the Transparency Database."""
+    _notify_reporters_of_decision(case, decision, notices)
+    if target_email:
+        mail.send(
+            "abuse_decision_target",
+            target_email,
+            {
+                "case": case,
+                "decision": decision,
+                "appeal_url": mail.absolute(reverse("abuse-target-decision", args=[target_token])),
+            },
+        )
+    webhook_queue("abuse.decision", case, decision_payload(decision, target_token))
+    statement_submission_queue(decision)
 
 
 def _decision_summary(decision: Decision) -> str:

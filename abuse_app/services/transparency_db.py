@@ -232,33 +232,12 @@ def _apply(
     report: SendReport,
 ) -> None:  # fmt: skip
     rows = [row for row, _payload in ready]
-    now = timezone.now()
     if outcome.kind == "created":
-        for row in rows:
-            statement = outcome.created.get(row.puid)
-            if statement is None:  # a 201 that does not list it: ask again later rather than guess
-                _release([row], error="the database's answer did not list this statement", delay=_backoff(row.attempts))
-                continue
-            _mark_sent(row, statement, now)
-            report.sent += 1
+        _apply_created(outcome, rows, report)
     elif outcome.kind == "existing":
-        for row in rows:
-            if row.puid in outcome.existing:
-                _mark_sent(
-                    row,
-                    _existing_statement(client, row.puid, outcome.existing[row.puid]),
-                    now,
-                    note="Already in the database (sent before; the answer to that call was lost).",
-                )
-                report.already_there += 1
-        _release([r for r in rows if r.puid not in outcome.existing], error="", delay=0)
+        _apply_existing(outcome, rows, client, report)
     elif outcome.kind == "invalid":
-        for index, row in enumerate(rows):
-            if index in outcome.invalid:
-                _fail(row, f"The Transparency Database refused the statement: {outcome.invalid[index]}")
-                report.failed += 1
-        # The whole batch was refused: the valid ones go again at once, without the invalid ones.
-        _release([r for i, r in enumerate(rows) if i not in outcome.invalid], error="", delay=0)
+        _apply_invalid(outcome, rows, report)
     elif outcome.kind == "unauthorised":
         _release(rows, error=outcome.error, delay=0)
         _halt(outcome.error)
@@ -267,6 +246,42 @@ def _apply(
         delay = outcome.retry_after or _backoff(max(r.attempts for r in rows))
         _release(rows, error=outcome.error, delay=delay)
         raise TransientSubmissionError(outcome.error, delay)
+
+
+def _apply_created(outcome: Outcome, rows: list[StatementSubmission], report: SendReport) -> None:
+    now = timezone.now()
+    for row in rows:
+        statement = outcome.created.get(row.puid)
+        if statement is None:  # a 201 that does not list it: ask again later rather than guess
+            _release([row], error="the database's answer did not list this statement", delay=_backoff(row.attempts))
+            continue
+        _mark_sent(row, statement, now)
+        report.sent += 1
+
+
+def _apply_existing(
+    outcome: Outcome, rows: list[StatementSubmission], client: TransparencyDatabaseClient, report: SendReport
+) -> None:
+    now = timezone.now()
+    for row in rows:
+        if row.puid in outcome.existing:
+            _mark_sent(
+                row,
+                _existing_statement(client, row.puid, outcome.existing[row.puid]),
+                now,
+                note="Already in the database (sent before; the answer to that call was lost).",
+            )
+            report.already_there += 1
+    _release([r for r in rows if r.puid not in outcome.existing], error="", delay=0)
+
+
+def _apply_invalid(outcome: Outcome, rows: list[StatementSubmission], report: SendReport) -> None:
+    for index, row in enumerate(rows):
+        if index in outcome.invalid:
+            _fail(row, f"The Transparency Database refused the statement: {outcome.invalid[index]}")
+            report.failed += 1
+    # The whole batch was refused: the valid ones go again at once, without the invalid ones.
+    _release([r for i, r in enumerate(rows) if i not in outcome.invalid], error="", delay=0)
 
 
 def _existing_statement(client: TransparencyDatabaseClient, puid: str, existing: dict[str, Any]) -> dict[str, Any]:

@@ -13,9 +13,14 @@ import argparse
 import signal
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+if TYPE_CHECKING:
+    from requests_app.stores.azure.fakes.face import FakeFace
+    from requests_app.stores.azure.fakes.speech import FakeSpeech
+    from requests_app.stores.azure.fakes.video_indexer import FakeVideoIndexer
 
 
 def _port(value: str) -> int:
@@ -60,22 +65,40 @@ class Command(BaseCommand):
 
         knobs = {"latency": options["latency"], "tps_limit": options["tps"]}
         face, vi, speech = FakeFace(**knobs), FakeVideoIndexer(**knobs), FakeSpeech(**knobs)
-        for offset, fake in enumerate((face, vi, speech)):
-            try:
-                fake.start(port=options["port"] + offset)
-            except OSError as exc:
-                for started in (face, vi, speech)[:offset]:
-                    started.stop()
-                raise CommandError(
-                    f"--port: cannot listen on 127.0.0.1:{options['port'] + offset} "
-                    f"({exc.strerror or exc}); choose another first port, e.g. --port 7201"
-                )
+        _start((face, vi, speech), options["port"])
         if options["seed"]:
             face.add_person("app-users", user_data="1", faces=2)
             face.add_person("app-users", user_data="2")
             vi.add_video(external_id="1")
             speech.add_transcription({"user_id": "1"})
-        self.stdout.write(f"""Azure fakes running (Ctrl-C stops them). Stores-file snippet:
+        self.stdout.write(_snippet(face, vi, speech))
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *a: stop.set())
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+        for fake in (face, vi, speech):
+            fake.stop()
+
+
+def _start(fakes: tuple[FakeFace, FakeVideoIndexer, FakeSpeech], first_port: int) -> None:
+    """Start each fake on its port (the first, then the next two); on a busy port, stop those started."""
+    for offset, fake in enumerate(fakes):
+        try:
+            fake.start(port=first_port + offset)
+        except OSError as exc:
+            for started in fakes[:offset]:
+                started.stop()
+            raise CommandError(
+                f"--port: cannot listen on 127.0.0.1:{first_port + offset} "
+                f"({exc.strerror or exc}); choose another first port, e.g. --port 7201"
+            )
+
+
+def _snippet(face: FakeFace, vi: FakeVideoIndexer, speech: FakeSpeech) -> str:
+    """What the command prints: the stores-file entries that point at the running fakes."""
+    return f"""Azure fakes running (Ctrl-C stops them). Stores-file snippet:
 
 [[store]]
 name = "face"
@@ -107,12 +130,4 @@ custom_property = "user_id"
 [[store]]
 name = "azure-ledger"
 kind = "azure_ledger"
-""")
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *a: stop.set())
-        try:
-            stop.wait()
-        except KeyboardInterrupt:
-            pass
-        for fake in (face, vi, speech):
-            fake.stop()
+"""

@@ -20,7 +20,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from requests_app.engine import retention
 from requests_app.management.commands._files import file_errors
 from requests_app.stores import registry
-from requests_app.stores.base import StoreError
+from requests_app.stores.base import Store, StoreError
 
 
 class Command(BaseCommand):
@@ -32,12 +32,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, file: str | None = None, no_connect: bool = False, **options: Any) -> None:
         path = file or settings.PORTAL_STORES_FILE
-        registry._cache.clear()
-        with file_errors(path, f"give the stores file itself, e.g. {path}/stores.toml"):
-            try:
-                loaded = registry.load(path)
-            except UnicodeDecodeError:
-                raise CommandError(f"{path}: not a text file; a stores file is TOML in UTF-8 (docs/stores.md)")
+        loaded = _load(path)
         problems = list(loaded.errors)
         if not loaded.errors:
             problems += retention.policy_errors(loaded)
@@ -50,27 +45,10 @@ class Command(BaseCommand):
             label = f'store "{store.name}" ({store.kind})'
             if no_connect:
                 self.stdout.write(self.style.SUCCESS(f"  ✓ {label}: configuration valid"))
-                continue
-            try:
-                store.check_connection()
-            except StoreError as exc:
-                failed = True
-                self.stderr.write(self.style.ERROR(f"  ✗ {label}: {exc}"))
-            except Exception as exc:  # a driver error we did not classify: still name the store
-                failed = True
-                self.stderr.write(self.style.ERROR(f"  ✗ {label}: cannot connect: {type(exc).__name__}"))
+            elif self._reachable(store, label):
+                uncovered += self._coverage_gaps(store, label)
             else:
-                self.stdout.write(self.style.SUCCESS(f"  ✓ {label}: configuration valid, reachable"))
-                gaps = getattr(store, "coverage_messages", None)
-                if gaps is None:
-                    continue
-                try:
-                    messages = gaps()
-                except Exception as exc:  # reachable a moment ago; name it and go on
-                    messages = [f"coverage check failed: {exc}"]
-                for message in messages:
-                    uncovered += 1
-                    self.stderr.write(self.style.WARNING(f"  ⚠ {label}: {message}"))
+                failed = True
         if uncovered:
             self.stderr.write(
                 self.style.WARNING(
@@ -82,3 +60,40 @@ class Command(BaseCommand):
         if failed:
             raise CommandError(f"{path}: the stores configuration has problems (see above)")
         self.stdout.write(self.style.SUCCESS(f"All {len(loaded.stores)} store(s) are ready."))
+
+    def _reachable(self, store: Store, label: str) -> bool:
+        """Connect to the store and say how it went."""
+        try:
+            store.check_connection()
+        except StoreError as exc:
+            self.stderr.write(self.style.ERROR(f"  ✗ {label}: {exc}"))
+            return False
+        except Exception as exc:  # a driver error we did not classify: still name the store
+            self.stderr.write(self.style.ERROR(f"  ✗ {label}: cannot connect: {type(exc).__name__}"))
+            return False
+        self.stdout.write(self.style.SUCCESS(f"  ✓ {label}: configuration valid, reachable"))
+        return True
+
+    def _coverage_gaps(self, store: Store, label: str) -> int:
+        """Warn about each table the store may hold personal data in but does not declare; how many."""
+        gaps = getattr(store, "coverage_messages", None)
+        if gaps is None:
+            return 0
+        try:
+            messages = gaps()
+        except Exception as exc:  # reachable a moment ago; name it and go on
+            messages = [f"coverage check failed: {exc}"]
+        for message in messages:
+            self.stderr.write(self.style.WARNING(f"  ⚠ {label}: {message}"))
+        return len(messages)
+
+
+def _load(path: str) -> registry.Loaded:
+    """The stores file read (its errors in it); CommandError when it is no stores file at all."""
+    registry._cache.clear()
+    with file_errors(path, f"give the stores file itself, e.g. {path}/stores.toml"):
+        try:
+            loaded = registry.load(path)
+        except UnicodeDecodeError:
+            raise CommandError(f"{path}: not a text file; a stores file is TOML in UTF-8 (docs/stores.md)")
+    return loaded

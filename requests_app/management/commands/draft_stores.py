@@ -19,6 +19,7 @@ from requests_app.stores import registry
 from requests_app.stores.base import StoreError
 from requests_app.stores.sql import SqlStore
 from requests_app.stores.sql_draft import DraftError, draft
+from requests_app.stores.sql_schema import Schema
 
 
 class Command(BaseCommand):
@@ -43,31 +44,8 @@ class Command(BaseCommand):
         force: bool = False,
         **options: Any,
     ) -> None:
-        problems = [
-            message
-            for field, message in SqlStore.config_errors(
-                {"url": url, "table": [{"name": "x", "match": {"email": "email"}}]}
-            )
-            if field == "url"
-        ]
-        if problems:
-            raise CommandError(f"--url: {problems[0]}")
-        if not registry.NAME_RE.match(name):
-            raise CommandError("--name: lowercase letters, digits, - and _")
-        target = Path(out) if out else None
-        if target is not None:
-            if target.is_dir():
-                raise CommandError(f"--out: {target} is a folder; give a file name like {target / 'stores.toml'}")
-            if not target.parent.exists():
-                raise CommandError(f"--out: the folder {target.parent} does not exist")
-            if target.exists() and not force:
-                raise CommandError(f"--out: {target} exists; use --force to overwrite it")
-        store = SqlStore("draft", {"url": url, "table": []})
-        try:
-            with store.connect() as conn:
-                schema = store.schema(conn)
-        except StoreError as exc:
-            raise CommandError(f"--url: {exc}")
+        target = _checked_arguments(url, name, out, force)
+        schema = _schema(url)
         try:
             text = draft(schema, subject_table, url, name)
         except DraftError as exc:
@@ -87,3 +65,38 @@ class Command(BaseCommand):
                 f"then run manage.py check_stores --file {target}."
             )
         )
+
+
+def _checked_arguments(url: str, name: str, out: str | None, force: bool) -> Path | None:
+    """The file to write (None: print the draft), once --url, --name and --out make sense."""
+    problems = [
+        message
+        for field, message in SqlStore.config_errors(
+            {"url": url, "table": [{"name": "x", "match": {"email": "email"}}]}
+        )
+        if field == "url"
+    ]
+    if problems:
+        raise CommandError(f"--url: {problems[0]}")
+    if not registry.NAME_RE.match(name):
+        raise CommandError("--name: lowercase letters, digits, - and _")
+    target = Path(out) if out else None
+    if target is not None:
+        if target.is_dir():
+            raise CommandError(f"--out: {target} is a folder; give a file name like {target / 'stores.toml'}")
+        if not target.parent.exists():
+            raise CommandError(f"--out: the folder {target.parent} does not exist")
+        if target.exists() and not force:
+            raise CommandError(f"--out: {target} exists; use --force to overwrite it")
+    return target
+
+
+def _schema(url: str) -> Schema:
+    """The database's tables and links, read through a store with no tables of its own."""
+    store = SqlStore("draft", {"url": url, "table": []})
+    try:
+        with store.connect() as conn:
+            schema = store.schema(conn)
+    except StoreError as exc:
+        raise CommandError(f"--url: {exc}")
+    return schema

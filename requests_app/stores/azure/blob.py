@@ -189,33 +189,11 @@ class AzureBlobStore(AzureStore):
         """
         include = ["versions", "tags"] if self.config.get("versions") else ["tags"]
         found: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
-        exact: dict[str, set[str]] = defaultdict(set)
-        if exact_by_listing:
-            for container_name, names in plan.exact.items():
-                exact[container_name] |= names
         default = self.config.get("container", "")
-        for row in erased or []:
-            if row.resource_kind == "blob" and not row_problem(row, default):
-                exact[row.parent_ids.get("container", default)].add(row.resource_id)
+        exact = blob_plan.exact_to_list(plan, erased or [], default, by_listing=exact_by_listing)
         with azure_errors(self.name, "list"):
-            for container_name in sorted(plan.containers):
-                self._collect(found, container_name, "", include, None)
-            for container_name, names in plan.prefixes.items():
-                if container_name in plan.containers:
-                    continue
-                for prefix in sorted(names):
-                    self._collect(found, container_name, prefix, include, None)
-            for container_name, names in exact.items():
-                if container_name in plan.containers:
-                    continue
-                covered = tuple(plan.prefixes.get(container_name, ()))
-                folders: dict[str, set[str]] = defaultdict(set)
-                for name in names:
-                    if covered and name.startswith(covered):
-                        continue  # listed with its configured prefix above
-                    folders[name.rsplit("/", 1)[0] + "/" if "/" in name else name].add(name)
-                for folder, wanted in sorted(folders.items()):
-                    self._collect(found, container_name, folder, include, wanted)
+            for container_name, prefix, wanted in blob_plan.listings(plan, exact):
+                self._collect(found, container_name, prefix, include, wanted)
             for query in self._tag_queries(subject):
                 try:
                     for blob in self.container(default).find_blobs_by_tags(query):
@@ -310,42 +288,11 @@ class AzureBlobStore(AzureStore):
         plan = self._plan(subject)
         # Exact names need no listing (a batch answers 404 for a missing blob) unless versions must go too.
         found = self._listing(plan, subject, exact_by_listing=bool(self.config.get("versions")))
-        targets: dict[str, dict[tuple[str, str | None], None]] = defaultdict(dict)
-        for container_name, names in plan.exact.items():
-            if container_name in plan.containers:
-                continue  # the whole container goes below
-            for name in names:
-                targets[container_name][(name, None)] = None
-        for container_name, listed in found.items():
-            if container_name in plan.containers:
-                continue
-            for name, entries in listed.items():
-                targets[container_name][(name, None)] = None
-                for entry in entries:
-                    version = getattr(entry, "version_id", None)
-                    if version and not getattr(entry, "is_current_version", True):
-                        targets[container_name][(name, version)] = None
         outcome = Outcome()
         report_unsafe(outcome, plan.unsafe)
         with azure_errors(self.name, "delete"):
-            for container_name, items in targets.items():
-                container = self.container(container_name)
-                for chunk in batched(list(items), BATCH):
-                    for (name, version), deleted in delete_batch(self.name, container, container_name, chunk):
-                        outcome.erased += deleted
-                        if version is None:
-                            row_ids = plan.rows_by_blob.get((container_name, name), [])
-                            (outcome.ledger.erased if deleted else outcome.ledger.gone).extend(row_ids)
-            for container_name in sorted(plan.containers):
-                row_ids = plan.rows_by_container.get(container_name, [])
-                try:
-                    self.container(container_name).delete_container()
-                    outcome.ledger.erased += row_ids
-                except ResourceNotFoundError:
-                    outcome.ledger.gone += row_ids
-                for (c, _name), row_ids in plan.rows_by_blob.items():
-                    if c == container_name:
-                        outcome.ledger.erased += row_ids  # deleted with their container
+            self._delete_blobs(plan, blob_plan.delete_targets(plan, found), outcome)
+            self._delete_containers(plan, outcome)
         if outcome.erased:  # one more call: the account's soft-delete policy
             outcome.retention.append(soft_delete_retention(self.service_client, outcome.erased))
         if plan.containers:
@@ -357,6 +304,30 @@ class AzureBlobStore(AzureStore):
             "calls": self.counter.calls,
         }
         return outcome
+
+    def _delete_blobs(self, plan: Plan, targets: dict[str, list[tuple[str, str | None]]], outcome: Outcome) -> None:
+        """Blobs (and versions) by batch; the ledger rows of each current blob settled as erased or gone."""
+        for container_name, items in targets.items():
+            container = self.container(container_name)
+            for chunk in batched(items, BATCH):
+                for (name, version), deleted in delete_batch(self.name, container, container_name, chunk):
+                    outcome.erased += deleted
+                    if version is None:
+                        row_ids = plan.rows_by_blob.get((container_name, name), [])
+                        (outcome.ledger.erased if deleted else outcome.ledger.gone).extend(row_ids)
+
+    def _delete_containers(self, plan: Plan, outcome: Outcome) -> None:
+        """Whole containers, with the ledger rows of the container and of the blobs in it."""
+        for container_name in sorted(plan.containers):
+            row_ids = plan.rows_by_container.get(container_name, [])
+            try:
+                self.container(container_name).delete_container()
+                outcome.ledger.erased += row_ids
+            except ResourceNotFoundError:
+                outcome.ledger.gone += row_ids
+            for (c, _name), row_ids in plan.rows_by_blob.items():
+                if c == container_name:
+                    outcome.ledger.erased += row_ids  # deleted with their container
 
     def verify_gone(self, subject: Subject) -> Discovery:
         # What the configuration and the live ledger still find, plus the blobs this request

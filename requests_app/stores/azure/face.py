@@ -191,33 +191,31 @@ class AzureFaceStore(AzureStore):
         if subject.purpose:
             return []
         values = set().union(*(subject.values(kind) for kind in self._match_kinds()))
-        person_ids = subject.values("face_person_id")
-        found: list[FaceItem] = []
-        for item_kind, path_kind, field in (
-            ("person", "persongroups", "person_groups"),
-            ("large_person", "largepersongroups", "large_person_groups"),
-        ):
-            for group in self.config.get(field, []):
-                if values:
-                    for person in self._paged(_path(path_kind + "/{}/persons", group), "personId"):
-                        if self._matches(person.get("userData"), subject):
-                            path = _path(path_kind + "/{}/persons/{}", group, person["personId"])
-                            found.append(FaceItem(item_kind, path))
-                for person_id in person_ids:
-                    if ids.GUID_RE.fullmatch(person_id) is None:
-                        continue  # another store's value that cannot be a Face person id
-                    path = _path(path_kind + "/{}/persons/{}", group, person_id)
-                    if self.client.send("GET", path, what="person").status_code == 200:
-                        found.append(FaceItem(item_kind, path))
+        found = list(self._group_persons(subject, bool(values), subject.values("face_person_id")))
         if values:
-            for item, user_data in self._listed_faces():
-                if self._matches(user_data, subject):
-                    found.append(item)
+            found += [item for item, user_data in self._listed_faces() if self._matches(user_data, subject)]
             if self.config.get("person_directory"):
                 for person in self._paged("persons", "personId"):
                     if self._matches(person.get("userData"), subject):
                         found.append(FaceItem("directory_person", _path("persons/{}", person["personId"])))
         return list(dict.fromkeys(found))
+
+    def _group_persons(self, subject: Subject, by_user_data: bool, person_ids: set[str]) -> Iterator[FaceItem]:
+        """Persons of the configured groups: those whose userData names the subject, and its person ids."""
+        for item_kind, path_kind, field in (
+            ("person", "persongroups", "person_groups"),
+            ("large_person", "largepersongroups", "large_person_groups"),
+        ):
+            for group in self.config.get(field, []):
+                for person in self._paged(_path(path_kind + "/{}/persons", group), "personId") if by_user_data else ():
+                    if self._matches(person.get("userData"), subject):
+                        yield FaceItem(item_kind, _path(path_kind + "/{}/persons/{}", group, person["personId"]))
+                for person_id in person_ids:
+                    if ids.GUID_RE.fullmatch(person_id) is None:
+                        continue  # another store's value that cannot be a Face person id
+                    path = _path(path_kind + "/{}/persons/{}", group, person_id)
+                    if self.client.send("GET", path, what="person").status_code == 200:
+                        yield FaceItem(item_kind, path)
 
     def _listed_faces(self) -> Iterator[tuple[FaceItem, str | None]]:
         """(item, userData) of every face in the configured FaceLists and LargeFaceLists.
