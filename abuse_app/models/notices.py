@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, cast
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -12,6 +14,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.references import new_reference
+
+if TYPE_CHECKING:
+    from abuse_app.models.cases import Case
+
+
+def _case_model() -> type[Case]:
+    """Case, from the app registry: cases.py imports this module, so importing it back would close a circle."""
+    return cast("type[Case]", apps.get_model("abuse_app", "Case"))
 
 
 def notice_reference() -> str:
@@ -63,8 +73,7 @@ class NoticeQuerySet(models.QuerySet["Notice"]):
         decision), and no case is under legal hold (child-safety cases are, for a year
         at least).
         """
-        from abuse_app.models.cases import Case  # cases.py imports this module: Case is read when called
-
+        Case = _case_model()
         now = now or timezone.now()
         retention = timedelta(days=settings.PORTAL_ABUSE_REPORTER_RETENTION_DAYS)
         return (
@@ -137,8 +146,7 @@ def evidence_path(instance: Evidence, filename: str) -> str:
 class EvidenceQuerySet(models.QuerySet["Evidence"]):
     def purgeable(self, now: datetime | None = None) -> EvidenceQuerySet:
         """Evidence no case or appeal can need any more (see ``CaseQuerySet.needing_evidence``)."""
-        from abuse_app.models.cases import Case
-
+        Case = _case_model()
         return self.filter(purged_at__isnull=True).exclude(notice__cases__in=Case.objects.needing_evidence(now))
 
 

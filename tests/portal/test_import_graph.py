@@ -69,7 +69,8 @@ def circles(graph: grimp.ImportGraph) -> list[set[str]]:
 
 
 def test_no_import_circles_among_project_modules():
-    graph = grimp.build_graph(*PACKAGES)
+    # Imports under ``if TYPE_CHECKING:`` never run: they name a type for mypy, they load nothing.
+    graph = grimp.build_graph(*PACKAGES, exclude_type_checking_imports=True)
     new = [sorted(c) for c in circles(graph) if not any(c <= known for known in KNOWN)]
     assert not new, f"import circles (break them; see docs/architecture.md): {new}"
 
