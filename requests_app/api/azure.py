@@ -328,16 +328,13 @@ class ConsentLinkView(APIView):  # type: ignore[misc]  # DRF ships no type hints
         return Response({"url": url, "expires_in": consent.LINK_MAX_AGE}, status=status.HTTP_201_CREATED)
 
 
-class _CurrentNotice(TypedDict):
-    """What ``ConsentPurposeListView`` annotates each purpose with (its current notice)."""
-
-    notice_version: int | None
-    notice_text: str | None
-    notice_published_at: datetime | None
-
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # each purpose as ConsentPurposeListView annotates it: with its current notice
     from django_stubs_ext import WithAnnotations
+
+    class _CurrentNotice(TypedDict):
+        notice_version: int | None
+        notice_text: str | None
+        notice_published_at: datetime | None
 
     PurposeWithNotice = WithAnnotations[ConsentPurpose, _CurrentNotice]
 else:  # the same rows at run time (drf-spectacular reads these hints, so the name must exist)
