@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -49,14 +48,14 @@ class ConsentError(Exception):
         self.field = field
 
 
-def get_purpose(slug: Any, *, active_only: bool = True) -> ConsentPurpose:
+def get_purpose(slug: object, *, active_only: bool = True) -> ConsentPurpose:
     purpose = ConsentPurpose.objects.filter(slug=str(slug or "")).first()
     if purpose is None or (active_only and not purpose.active):
         raise ConsentError(_("There is no active purpose “%(slug)s”.") % {"slug": str(slug)[:64]}, "purpose")
     return purpose
 
 
-def publish_notice(*, purpose: ConsentPurpose, text: str, actor: Any) -> ConsentNotice:
+def publish_notice(*, purpose: ConsentPurpose, text: str, actor: audit.Actor) -> ConsentNotice:
     """A new notice version. Published versions are never edited: consent records point at the text shown."""
     text = (text or "").strip()
     if not text:
@@ -78,7 +77,7 @@ def publish_notice(*, purpose: ConsentPurpose, text: str, actor: Any) -> Consent
     return notice
 
 
-def _clean_subject(subject_kind: Any, subject_value: Any) -> tuple[str, str]:
+def _clean_subject(subject_kind: object, subject_value: object) -> tuple[str, str]:
     kind = str(subject_kind or "user_id").strip()
     value = str(subject_value or "").strip()
     if not value:
@@ -109,7 +108,7 @@ def grant(
     subject_kind: str,
     subject_value: str,
     method: str,
-    actor: Any,
+    actor: audit.Actor,
     ip: str = "",
     user_agent: str = "",
     notice_version: int | None = None,
@@ -160,7 +159,7 @@ def withdraw(
     subject_kind: str,
     subject_value: str,
     method: str,
-    actor: Any,
+    actor: audit.Actor,
     email: str = "",
     jurisdiction: str = "",
     language: str = "en",
@@ -205,7 +204,7 @@ def withdraw(
 
 # --- the consent link for the public page ---------------------------------------------------
 def issue_link(
-    *, purposes: list[str], subject_kind: str, subject_value: str, email: str = "", actor: Any = None
+    *, purposes: list[str], subject_kind: str, subject_value: str, email: str = "", actor: audit.Actor = None
 ) -> str:
     """A new random consent-link token for one subject and these purposes (only its hash is kept)."""
     kind, value = _clean_subject(subject_kind, subject_value)
@@ -226,7 +225,7 @@ def issue_link(
 
 
 def subject_link(
-    purpose_slug: str, subject_kind: str, subject_value: str, email: str = "", *, actor: Any = None
+    purpose_slug: str, subject_kind: str, subject_value: str, email: str = "", *, actor: audit.Actor = None
 ) -> str:
     from django.urls import reverse
 
@@ -257,7 +256,7 @@ def check_link(link: ConsentLink | None, purpose_slug: str) -> ConsentLink:
     return link
 
 
-def revoke_links(links: Iterable[ConsentLink], *, actor: Any) -> int:
+def revoke_links(links: Iterable[ConsentLink], *, actor: audit.Actor) -> int:
     count = 0
     for link in links:
         if link.revoked_at is None:

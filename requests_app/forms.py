@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
 from portal.email_address import EmailFormField
@@ -126,9 +127,9 @@ class AgentRequestForm(RequestForm):
         self.fields["confirm"].error_messages["required"] = _("Tick the box to confirm you are authorized.")
         self.fields["confirm"] = self.fields.pop("confirm")
 
-    def clean_permission(self) -> tuple[bytes, str]:
-        upload = self.cleaned_data["permission"]
-        if upload.size > agents.MAX_PERMISSION_BYTES:
+    def clean_permission(self) -> UploadedFile:
+        upload: UploadedFile = self.cleaned_data["permission"]
+        if (upload.size or 0) > agents.MAX_PERMISSION_BYTES:  # FileField refuses empty files
             raise forms.ValidationError(_("The signed permission is larger than 3 MB."))
         try:
             agents.clean_permission(upload.read(), upload.name)
@@ -170,8 +171,9 @@ class ReceiptVerifyForm(forms.Form):
         help_text=_("The receipt-PR-….json attachment (not the HTML copy)."),
     )
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         upload, text = data.get("file"), (data.get("receipt") or "").strip()
         if self.errors:
             return data

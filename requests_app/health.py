@@ -7,7 +7,7 @@ failing the same way?
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -48,7 +48,7 @@ def receipt_key() -> dict[str, Any]:
     return {"ok": True, "kid": kid}
 
 
-def oldest_running_seconds(now=None) -> float | None:
+def oldest_running_seconds(now: datetime | None = None) -> float | None:
     started = PrivacyRequest.objects.filter(status=PrivacyRequest.Status.RUNNING).aggregate(oldest=Min("started_at"))[
         "oldest"
     ]

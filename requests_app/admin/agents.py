@@ -7,17 +7,22 @@ download is audited.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.contrib import admin
 from django.http import FileResponse, Http404, HttpRequest
 from django.http.response import HttpResponseBase
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from portal.admin import ReadOnlyAdmin
-from requests_app.models import AgentFiling
+from requests_app.models import AgentFiling, PrivacyRequest
+
+if TYPE_CHECKING:  # StackedInline is generic only in django-stubs, not at run time
+    _Inline = admin.StackedInline[AgentFiling, PrivacyRequest]
+else:
+    _Inline = admin.StackedInline
 
 FIELDS = ("agent_name", "agent_email", "agent_organisation", "filed_at", "permission_link", "permission_sha256")
 
@@ -29,7 +34,7 @@ def _permission_link(obj: AgentFiling) -> str:
     return format_html('<a href="{}">{}</a>', url, obj.permission_name or _("signed permission"))
 
 
-class AgentFilingInline(admin.StackedInline):  # type: ignore[type-arg]
+class AgentFilingInline(_Inline):
     model = AgentFiling
     fields = FIELDS
     readonly_fields = FIELDS
@@ -37,7 +42,7 @@ class AgentFilingInline(admin.StackedInline):  # type: ignore[type-arg]
     extra = 0
     verbose_name = _("Filed by an authorized agent")
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: PrivacyRequest | None = None) -> bool:
         return False
 
     @admin.display(description=_("Signed permission"))
@@ -57,7 +62,7 @@ class AgentFilingAdmin(ReadOnlyAdmin):
     def permission_link(self, obj: AgentFiling) -> str:
         return _permission_link(obj)
 
-    def get_urls(self) -> list[Any]:
+    def get_urls(self) -> list[URLPattern]:
         return [
             path(
                 "<int:pk>/permission/",

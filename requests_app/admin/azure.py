@@ -7,8 +7,11 @@ Consents and the ledger are read-only records.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 from django.contrib import admin
+from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -17,19 +20,28 @@ from requests_app import consent
 from requests_app.ledger import known_services
 from requests_app.models import AzureScan, Consent, ConsentNotice, ConsentPurpose, Transmission
 
+if TYPE_CHECKING:  # the admin classes and ModelForm are generic only in django-stubs
+    _NoticeInline = admin.TabularInline[ConsentNotice, ConsentPurpose]
+    _PurposeForm = forms.ModelForm[ConsentPurpose]
+    _PurposeAdmin = admin.ModelAdmin[ConsentPurpose]
+else:
+    _NoticeInline = admin.TabularInline
+    _PurposeForm = forms.ModelForm
+    _PurposeAdmin = admin.ModelAdmin
 
-class NoticeInline(admin.TabularInline):
+
+class NoticeInline(_NoticeInline):
     model = ConsentNotice
     extra = 0
     fields = ("version", "published_at", "text")
     readonly_fields = fields
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: ConsentPurpose | None = None) -> bool:
         return False
 
 
-class PurposeForm(forms.ModelForm):
+class PurposeForm(_PurposeForm):
     notice_text = forms.CharField(
         label=_("Notice text"),
         widget=forms.Textarea(attrs={"rows": 6}),
@@ -53,25 +65,28 @@ class PurposeForm(forms.ModelForm):
         model = ConsentPurpose
         fields = ("slug", "title", "services", "requires_consent", "sale_or_sharing", "active")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         labels = dict(Transmission.Service.choices)
-        self.fields["services"].choices = [
+        services = self.fields["services"]
+        assert isinstance(services, forms.MultipleChoiceField)  # declared above; ``fields`` holds a copy
+        services.choices = [
             (name, labels.get(name, name)) for name in sorted(known_services(), key=lambda n: str(labels.get(n, n)))
         ]
-        if self.instance.pk and self.instance.current_notice():
-            self.fields["notice_text"].initial = self.instance.current_notice().text
+        notice = self.instance.current_notice() if self.instance.pk else None
+        if notice:
+            self.fields["notice_text"].initial = notice.text
 
 
 @admin.register(ConsentPurpose)
-class ConsentPurposeAdmin(admin.ModelAdmin):
+class ConsentPurposeAdmin(_PurposeAdmin):
     form = PurposeForm
     list_display = ("title", "slug", "requires_consent", "sale_or_sharing", "active")
     list_filter = ("active", "requires_consent", "sale_or_sharing")
     search_fields = ("slug", "title")
     inlines = [NoticeInline]
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: ConsentPurpose, form: PurposeForm, change: bool) -> None:
         super().save_model(request, obj, form, change)
         consent.publish_notice(purpose=obj, text=form.cleaned_data["notice_text"], actor=request.user)
 
@@ -119,7 +134,7 @@ class AzureScanAdmin(ReadOnlyAdmin):
         return len(obj.errors or [])
 
     @admin.display(description=_("Orphans"))
-    def orphan_table(self, obj: AzureScan):
+    def orphan_table(self, obj: AzureScan) -> str:
         if not obj.orphans:
             return "—"
         return format_html(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +16,9 @@ from django.utils.translation import gettext_lazy as _
 from requests_app.services.dashboard import dashboard_figures
 
 if TYPE_CHECKING:  # the mixin is only ever mixed into a ModelAdmin; mypy checks it as one
-    _AdminBase = admin.ModelAdmin
+    from requests_app.models import PrivacyRequest
+
+    _AdminBase = admin.ModelAdmin[PrivacyRequest]
 else:
     _AdminBase = object
 
@@ -23,7 +26,7 @@ else:
 class DashboardMixin(_AdminBase):
     """The dashboard page of ``PrivacyRequestAdmin`` (its URL is in the admin's ``get_urls``)."""
 
-    def dashboard_view(self, request):
+    def dashboard_view(self, request: HttpRequest) -> TemplateResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied(
                 _("The privacy requests dashboard is for privacy officers and auditors; your account has neither role.")

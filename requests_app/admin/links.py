@@ -7,42 +7,60 @@ when a requester says an e-mail went to the wrong person. Revocations are audite
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Generic, TypeVar
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from requests_app import consent
-from requests_app.models import AccessPackage, ConsentLink, StatusLink
+from requests_app.models import AccessPackage, ConsentLink, PrivacyRequest, StatusLink
 from requests_app.services.links import revoke_status_links
 
+_Link = TypeVar("_Link", bound=Model)
 
-class _LinkAdmin(admin.ModelAdmin):
+if TYPE_CHECKING:  # ModelAdmin and TabularInline are generic only in django-stubs
+    from django_stubs_ext import StrOrPromise
+
+    _ModelAdmin = admin.ModelAdmin
+    _Inline = admin.TabularInline[StatusLink, PrivacyRequest]
+else:
+
+    class _ModelAdmin(admin.ModelAdmin, Generic[_Link]):
+        """At run time ModelAdmin takes no type parameter; this lets ``_LinkAdmin[StatusLink]`` work."""
+
+    _Inline = admin.TabularInline
+
+
+class _LinkAdmin(_ModelAdmin[_Link]):
     """Read-only rows; the one change staff make is the revoke action."""
 
     actions = ["revoke"]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: _Link | None = None) -> bool:
         return False
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: _Link | None = None) -> list[str]:
         return [f.name for f in self.model._meta.fields]
 
-    @admin.display(description=_("state"))
-    def state(self, obj):
-        if obj.revoked_at:
-            return _("revoked")
-        if getattr(obj, "expires_at", None) and obj.expires_at <= timezone.now():
-            return _("expired")
-        return _("active")
+
+def _state(obj: StatusLink | ConsentLink) -> StrOrPromise:
+    if obj.revoked_at:
+        return _("revoked")
+    if isinstance(obj, ConsentLink) and obj.expires_at <= timezone.now():  # status links never expire
+        return _("expired")
+    return _("active")
 
 
 @admin.register(StatusLink)
-class StatusLinkAdmin(_LinkAdmin):
+class StatusLinkAdmin(_LinkAdmin[StatusLink]):
     list_display = ["request", "origin", "created_at", "last_used_at", "state", "revoked_by"]
     list_filter = ["origin", ("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["=request__reference"]
@@ -50,8 +68,12 @@ class StatusLinkAdmin(_LinkAdmin):
     list_select_related = ["request"]
     exclude = ["token_hash"]
 
+    @admin.display(description=_("state"))
+    def state(self, obj: StatusLink) -> StrOrPromise:
+        return _state(obj)
+
     @admin.action(description=_("Revoke the selected status links"))
-    def revoke(self, request, queryset):
+    def revoke(self, request: HttpRequest, queryset: QuerySet[StatusLink]) -> None:
         if not self.has_change_permission(request):
             raise PermissionDenied
         total = 0
@@ -66,7 +88,7 @@ class StatusLinkAdmin(_LinkAdmin):
 
 
 @admin.register(AccessPackage)
-class AccessPackageAdmin(_LinkAdmin):
+class AccessPackageAdmin(_LinkAdmin[AccessPackage]):
     """Access packages: staff see size, expiry and downloads, and can revoke the download link at once."""
 
     list_display = ["request", "created_at", "expires_at", "download_count", "max_downloads", "state"]
@@ -77,11 +99,11 @@ class AccessPackageAdmin(_LinkAdmin):
     exclude = ["download_token_hash", "code_hash", "path"]
 
     @admin.display(description=_("state"))
-    def state(self, obj):
+    def state(self, obj: AccessPackage) -> StrOrPromise:
         return _("available") if obj.is_available else _("no longer available")
 
     @admin.action(description=_("Revoke the download link of the selected packages"))
-    def revoke(self, request, queryset):
+    def revoke(self, request: HttpRequest, queryset: QuerySet[AccessPackage]) -> None:
         if not self.has_change_permission(request):
             raise PermissionDenied
         now, total = timezone.now(), 0
@@ -105,15 +127,19 @@ class AccessPackageAdmin(_LinkAdmin):
 
 
 @admin.register(ConsentLink)
-class ConsentLinkAdmin(_LinkAdmin):
+class ConsentLinkAdmin(_LinkAdmin[ConsentLink]):
     list_display = ["subject_kind", "subject_value", "purposes", "created_at", "expires_at", "state", "issued_by"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["=subject_value"]
     search_help_text = _("Exact subject identifier (e.g. the host app's user id).")
     exclude = ["token_hash"]
 
+    @admin.display(description=_("state"))
+    def state(self, obj: ConsentLink) -> StrOrPromise:
+        return _state(obj)
+
     @admin.action(description=_("Revoke the selected consent links"))
-    def revoke(self, request, queryset):
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ConsentLink]) -> None:
         if not self.has_change_permission(request):
             raise PermissionDenied
         total = consent.revoke_links(queryset, actor=request.user)
@@ -122,7 +148,7 @@ class ConsentLinkAdmin(_LinkAdmin):
         )
 
 
-class StatusLinkInline(admin.TabularInline):
+class StatusLinkInline(_Inline):
     model = StatusLink
     extra = 0
     can_delete = False
@@ -132,8 +158,9 @@ class StatusLinkInline(admin.TabularInline):
     verbose_name_plural = _("status links (revoke them under “Status links”)")
     show_change_link = True
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: PrivacyRequest | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    # ``obj`` is the parent request (django-stubs' BaseModelAdmin says a StatusLink; Model covers both).
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False

@@ -17,13 +17,14 @@ dashboard (``dashboard``), and the inlines of store tasks and status links.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
-from django.urls import path, reverse
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -41,15 +42,22 @@ from requests_app.models import PrivacyRequest
 from requests_app.services.decisions import CANCELABLE_STATUSES, DEADLINE_STATUSES
 from requests_app.services.schedule import DUE_SOON_DAYS
 
+if TYPE_CHECKING:  # ModelAdmin is generic only in django-stubs, not at run time
+    from django_stubs_ext import StrOrPromise
+
+    _ModelAdmin = admin.ModelAdmin[PrivacyRequest]
+else:
+    _ModelAdmin = admin.ModelAdmin
+
 REFERENCE_RE = re.compile(r"^PR-?[0-9A-Z]{4}-?[0-9A-Z]{4}$")
 
 
-def _when(moment) -> str:
+def _when(moment: datetime | None) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "—"
 
 
 @admin.register(PrivacyRequest)
-class PrivacyRequestAdmin(DecisionsMixin, DashboardMixin, admin.ModelAdmin):
+class PrivacyRequestAdmin(DecisionsMixin, DashboardMixin, _ModelAdmin):
     list_display = [
         "reference",
         "kind",
@@ -154,32 +162,32 @@ class PrivacyRequestAdmin(DecisionsMixin, DashboardMixin, admin.ModelAdmin):
 
     # --- field labels in people's words ------------------------------------------------------
     @admin.display(description=_("Work starts after (end of the grace period)"))
-    def deletion_starts(self, obj):
+    def deletion_starts(self, obj: PrivacyRequest) -> str:
         return _when(obj.run_after)
 
     @admin.display(description=_("Requester's details deleted on"))
-    def details_deleted(self, obj):
+    def details_deleted(self, obj: PrivacyRequest) -> str:
         return _when(obj.pii_purged_at)
 
     # --- list columns -----------------------------------------------------------------------
     # A short date: with Django's "Dec. 7, 2026, 2:41 p.m." the list ran under the filter panel
     # at 1280 px and hid "due" and "Assigned to".
     @admin.display(description=_("received"), ordering="received_at")
-    def received(self, obj):
+    def received(self, obj: PrivacyRequest) -> str:
         return timezone.localtime(obj.received_at).strftime("%Y-%m-%d")
 
     @admin.display(description=_("status"), ordering="status")
-    def status_column(self, obj):
+    def status_column(self, obj: PrivacyRequest) -> str:
         return format_html('<span class="pr-status pr-status-{}">{}</span>', obj.status, obj.get_status_display())
 
     @admin.display(description=_("first deadline"))
-    def first_due(self, obj):
+    def first_due(self, obj: PrivacyRequest) -> StrOrPromise:
         if not obj.extended_due_at or not obj.due_at:
             return _("not extended")
         return timezone.localtime(obj.due_at).strftime("%Y-%m-%d")
 
     @admin.display(description=_("due"), ordering="due_at")
-    def due_column(self, obj):
+    def due_column(self, obj: PrivacyRequest) -> str:
         due = obj.effective_due_at
         if due is None:
             return "—"
@@ -188,6 +196,7 @@ class PrivacyRequestAdmin(DecisionsMixin, DashboardMixin, admin.ModelAdmin):
         if obj.status not in DEADLINE_STATUSES:
             return format_html('<span class="pr-due">{}</span>{}', label, extended)
         now = timezone.now()
+        title: StrOrPromise
         if due < now:
             css, title = "pr-due pr-overdue", _("Overdue")
         elif due < now + timedelta(days=DUE_SOON_DAYS):
@@ -197,7 +206,7 @@ class PrivacyRequestAdmin(DecisionsMixin, DashboardMixin, admin.ModelAdmin):
         return format_html('<span class="{}" title="{}">{}</span>{}', css, title, label, extended)
 
     @admin.display(description=_("what happened"))
-    def timeline(self, obj):
+    def timeline(self, obj: PrivacyRequest) -> str:
         events = list(obj.timeline())
         if not events:
             return "—"
@@ -228,7 +237,7 @@ class PrivacyRequestAdmin(DecisionsMixin, DashboardMixin, admin.ModelAdmin):
         )
 
     @admin.display(description=_("signed receipt"))
-    def receipt_panel(self, obj):
+    def receipt_panel(self, obj: PrivacyRequest) -> str:
         """The receipt as the requester got it, checked now against the published keys, with a download."""
         if not obj.receipt:
             return "—"
@@ -249,7 +258,7 @@ class PrivacyRequestAdmin(DecisionsMixin, DashboardMixin, admin.ModelAdmin):
             receipt.as_json(obj.receipt, obj.receipt_signature).decode(),
         )
 
-    def receipt_download_view(self, request, object_id):
+    def receipt_download_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied(
                 _("Deletion receipts are for privacy officers and auditors; your account has neither role.")
@@ -262,13 +271,15 @@ class PrivacyRequestAdmin(DecisionsMixin, DashboardMixin, admin.ModelAdmin):
         return response
 
     # --- permissions: requests come from intake; staff decide, never edit or delete -------------
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: PrivacyRequest | None = None) -> bool:
         return False
 
-    def get_search_results(self, request, queryset, search_term):
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[PrivacyRequest], search_term: str
+    ) -> tuple[QuerySet[PrivacyRequest], bool]:
         """Exact, indexed lookups only: a reference, or an e-mail address (stored lower-cased)."""
         term = search_term.strip()
         if not term:
@@ -283,7 +294,13 @@ class PrivacyRequestAdmin(DecisionsMixin, DashboardMixin, admin.ModelAdmin):
             return queryset.filter(reference__startswith=upper), False
         return queryset.none(), False
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         extra_context = {
             **(extra_context or {}),
             "show_save": False,
@@ -297,7 +314,7 @@ class PrivacyRequestAdmin(DecisionsMixin, DashboardMixin, admin.ModelAdmin):
                 extra_context["decisions"] = self._available_decisions(obj)
         return super().changeform_view(request, object_id, form_url, extra_context)
 
-    def _available_decisions(self, obj) -> list[tuple[str, Any]]:
+    def _available_decisions(self, obj: PrivacyRequest) -> list[tuple[str, StrOrPromise]]:
         S = PrivacyRequest.Status
         names = []
         if obj.status == S.VERIFIED:
@@ -329,7 +346,7 @@ class PrivacyRequestAdmin(DecisionsMixin, DashboardMixin, admin.ModelAdmin):
         return leftovers(list(obj.store_tasks.order_by("id")))
 
     @admin.display(description=_("What the erasure left"))
-    def left_items(self, obj: PrivacyRequest):
+    def left_items(self, obj: PrivacyRequest) -> str:
         left = self._left(obj) if obj.pk else []
         if not left:
             return "—"
@@ -346,7 +363,7 @@ class PrivacyRequestAdmin(DecisionsMixin, DashboardMixin, admin.ModelAdmin):
         )
 
     # --- decisions: list actions and detail-page buttons share one runner ----------------------
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         info = self.opts.app_label, self.opts.model_name
         return [
             path(

@@ -4,21 +4,23 @@ function, which checks the transition and writes the audit trail)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from requests_app.admin import words as admin_words
-from requests_app.models import InvalidTransition
+from requests_app.models import InvalidTransition, PrivacyRequest
 from requests_app.services.decisions import (
     request_approve,
     request_assign,
@@ -32,7 +34,9 @@ from requests_app.services.decisions import (
 from requests_app.services.validation import RequestError
 
 if TYPE_CHECKING:  # the mixin is only ever mixed into a ModelAdmin; mypy checks it as one
-    _AdminBase = admin.ModelAdmin
+    from django_stubs_ext import StrOrPromise
+
+    _AdminBase = admin.ModelAdmin[PrivacyRequest]
 else:
     _AdminBase = object
 
@@ -50,7 +54,7 @@ class ReasonForm(forms.Form):
 
 
 class ResolveForm(ReasonForm):
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["reason"].label = _("What was done by hand")
         self.fields["reason"].help_text = _(
@@ -67,51 +71,55 @@ class AssignForm(forms.Form):
         empty_label=_("— nobody (unassign) —"),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = (
-            get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username")
-        )
+        assignee = self.fields["assignee"]
+        assert isinstance(assignee, forms.ModelChoiceField)  # declared above; ``fields`` holds a copy
+        assignee.queryset = get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username")
+
+
+# A decision's service call: (the staff member's request, the privacy request, the form's cleaned data).
+Runner = Callable[[HttpRequest, PrivacyRequest, dict[str, Any]], PrivacyRequest]
 
 
 # name → (label, form class or None, service call)
-def _run_approve(request, obj, data):
+def _run_approve(request: HttpRequest, obj: PrivacyRequest, data: dict[str, Any]) -> PrivacyRequest:
     return request_approve(request=obj, actor=request.user)
 
 
-def _run_deny(request, obj, data):
+def _run_deny(request: HttpRequest, obj: PrivacyRequest, data: dict[str, Any]) -> PrivacyRequest:
     return request_deny(request=obj, actor=request.user, reason=data["reason"])
 
 
-def _run_extend(request, obj, data):
+def _run_extend(request: HttpRequest, obj: PrivacyRequest, data: dict[str, Any]) -> PrivacyRequest:
     return request_extend(request=obj, actor=request.user, reason=data["reason"])
 
 
-def _run_assign(request, obj, data):
+def _run_assign(request: HttpRequest, obj: PrivacyRequest, data: dict[str, Any]) -> PrivacyRequest:
     return request_assign(request=obj, actor=request.user, assignee=data["assignee"])
 
 
-def _run_assign_me(request, obj, data):
+def _run_assign_me(request: HttpRequest, obj: PrivacyRequest, data: dict[str, Any]) -> PrivacyRequest:
     return request_assign(request=obj, actor=request.user, assignee=request.user)
 
 
-def _run_retry(request, obj, data):
+def _run_retry(request: HttpRequest, obj: PrivacyRequest, data: dict[str, Any]) -> PrivacyRequest:
     return request_retry(request=obj, actor=request.user)
 
 
-def _run_resolve(request, obj, data):
+def _run_resolve(request: HttpRequest, obj: PrivacyRequest, data: dict[str, Any]) -> PrivacyRequest:
     return request_resolve_manually(request=obj, actor=request.user, reason=data["reason"])
 
 
-def _run_close_with_exceptions(request, obj, data):
+def _run_close_with_exceptions(request: HttpRequest, obj: PrivacyRequest, data: dict[str, Any]) -> PrivacyRequest:
     return request_close_with_exceptions(request=obj, actor=request.user, reason=data["reason"])
 
 
-def _run_cancel(request, obj, data):
+def _run_cancel(request: HttpRequest, obj: PrivacyRequest, data: dict[str, Any]) -> PrivacyRequest:
     return request_cancel(request=obj, actor=request.user)
 
 
-DECISIONS = {
+DECISIONS: dict[str, tuple[StrOrPromise, type[forms.Form] | None, Runner]] = {
     "approve": (_("Approve"), None, _run_approve),
     "deny": (_("Deny"), ReasonForm, _run_deny),
     "extend": (_("Extend deadline"), ReasonForm, _run_extend),
@@ -162,7 +170,9 @@ DECISION_HELP = {
 class DecisionsMixin(_AdminBase):
     """List actions and detail-page buttons of ``PrivacyRequestAdmin``: one runner for both."""
 
-    def _run(self, request, objects, name: str, data: dict) -> tuple[int, list[str]]:
+    def _run(
+        self, request: HttpRequest, objects: Sequence[PrivacyRequest], name: str, data: dict[str, Any]
+    ) -> tuple[int, list[str]]:
         done, errors = 0, []
         runner = DECISIONS[name][2]
         for obj in objects:
@@ -173,7 +183,7 @@ class DecisionsMixin(_AdminBase):
                 errors.append(f"{obj.reference}: {exc}")
         return done, errors
 
-    def _report(self, request, name: str, done: int, errors: list[str]) -> None:
+    def _report(self, request: HttpRequest, name: str, done: int, errors: list[str]) -> None:
         if done:
             self.message_user(
                 request,
@@ -183,7 +193,15 @@ class DecisionsMixin(_AdminBase):
         for error in errors:
             self.message_user(request, error, messages.ERROR)
 
-    def _decision_page(self, request, name: str, form, objects, *, from_list: bool):
+    def _decision_page(
+        self,
+        request: HttpRequest,
+        name: str,
+        form: forms.Form | None,
+        objects: list[PrivacyRequest],
+        *,
+        from_list: bool,
+    ) -> TemplateResponse:
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -204,7 +222,9 @@ class DecisionsMixin(_AdminBase):
         }
         return TemplateResponse(request, "admin/requests_app/privacyrequest/decision.html", context)
 
-    def _list_action(self, request, queryset, name: str):
+    def _list_action(
+        self, request: HttpRequest, queryset: QuerySet[PrivacyRequest], name: str
+    ) -> TemplateResponse | None:
         form_class = DECISIONS[name][1]
         # Each decision e-mails and audits one request at a time; keep one click to a bounded batch.
         objects = list(queryset.select_related("assigned_to")[: MAX_BATCH + 1])
@@ -226,38 +246,38 @@ class DecisionsMixin(_AdminBase):
         return self._decision_page(request, name, form, objects, from_list=True)
 
     @admin.action(description=_("Approve selected requests"), permissions=["change"])
-    def approve(self, request, queryset):
+    def approve(self, request: HttpRequest, queryset: QuerySet[PrivacyRequest]) -> TemplateResponse | None:
         return self._list_action(request, queryset, "approve")
 
     @admin.action(description=_("Deny selected requests (reason required)…"), permissions=["change"])
-    def deny(self, request, queryset):
+    def deny(self, request: HttpRequest, queryset: QuerySet[PrivacyRequest]) -> TemplateResponse | None:
         return self._list_action(request, queryset, "deny")
 
     @admin.action(description=_("Extend the deadline of selected requests (reason required)…"), permissions=["change"])
-    def extend(self, request, queryset):
+    def extend(self, request: HttpRequest, queryset: QuerySet[PrivacyRequest]) -> TemplateResponse | None:
         return self._list_action(request, queryset, "extend")
 
     @admin.action(description=_("Assign selected requests to me"), permissions=["change"])
-    def assign_me(self, request, queryset):
+    def assign_me(self, request: HttpRequest, queryset: QuerySet[PrivacyRequest]) -> TemplateResponse | None:
         return self._list_action(request, queryset, "assign_me")
 
     @admin.action(description=_("Assign selected requests to…"), permissions=["change"])
-    def assign(self, request, queryset):
+    def assign(self, request: HttpRequest, queryset: QuerySet[PrivacyRequest]) -> TemplateResponse | None:
         return self._list_action(request, queryset, "assign")
 
     @admin.action(description=_("Retry failed steps of selected requests"), permissions=["change"])
-    def retry(self, request, queryset):
+    def retry(self, request: HttpRequest, queryset: QuerySet[PrivacyRequest]) -> TemplateResponse | None:
         return self._list_action(request, queryset, "retry")
 
     @admin.action(description=_("Resolve selected requests by hand (say what was done)…"), permissions=["change"])
-    def resolve(self, request, queryset):
+    def resolve(self, request: HttpRequest, queryset: QuerySet[PrivacyRequest]) -> TemplateResponse | None:
         return self._list_action(request, queryset, "resolve")
 
     @admin.action(description=_("Cancel selected requests"), permissions=["change"])
-    def cancel(self, request, queryset):
+    def cancel(self, request: HttpRequest, queryset: QuerySet[PrivacyRequest]) -> TemplateResponse | None:
         return self._list_action(request, queryset, "cancel")
 
-    def decision_view(self, request, object_id, name):
+    def decision_view(self, request: HttpRequest, object_id: str, name: str) -> HttpResponse:
         if name not in DECISIONS:
             raise Http404(f"No decision called {name!r}.")
         if not self.has_change_permission(request):

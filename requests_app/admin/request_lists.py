@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.contrib import admin
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from requests_app.models import PrivacyRequest
 from requests_app.services.decisions import DEADLINE_STATUSES
 from requests_app.services.schedule import DUE_SOON_DAYS
 
+if TYPE_CHECKING:  # Paginator and ModelAdmin are generic only in django-stubs, not at run time
+    from django_stubs_ext import StrOrPromise
 
-def _due_q(*, before=None, after=None) -> Q:
+    _Paginator = Paginator[PrivacyRequest]
+    _Admin = admin.ModelAdmin[PrivacyRequest]
+else:
+    _Paginator = Paginator
+
+
+def _due_q(*, before: datetime | None = None, after: datetime | None = None) -> Q:
     """Effective due date (extended if extended) compared without an annotation, so indexes apply."""
     q = Q()
     if before is not None:
@@ -25,7 +36,7 @@ def _due_q(*, before=None, after=None) -> Q:
     return q
 
 
-class CappedCountPaginator(Paginator):
+class CappedCountPaginator(_Paginator):
     """Counting every matching row is the slowest part of a changelist on a million rows.
 
     Count at most ``CAP + 1`` rows (``SELECT COUNT(*) FROM (… LIMIT CAP+1)``): pages up to
@@ -37,7 +48,9 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.CAP + 1].count()  # type: ignore[attr-defined]  # a QuerySet here
+        rows = self.object_list
+        assert isinstance(rows, QuerySet)  # the changelist pages a QuerySet
+        return rows[: self.CAP + 1].count()
 
     @property
     def is_capped(self) -> bool:
@@ -48,10 +61,10 @@ class DeadlineFilter(admin.SimpleListFilter):
     title = _("deadline")
     parameter_name = "deadline"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: _Admin) -> list[tuple[str, StrOrPromise]]:
         return [("overdue", _("Overdue")), ("soon", _("Due within 7 days"))]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[PrivacyRequest]) -> QuerySet[PrivacyRequest]:
         now = timezone.now()
         open_ = queryset.filter(status__in=DEADLINE_STATUSES)
         if self.value() == "overdue":
@@ -65,12 +78,12 @@ class AssigneeFilter(admin.SimpleListFilter):
     title = _("assignee")
     parameter_name = "assignee"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: _Admin) -> list[tuple[str, StrOrPromise]]:
         return [("me", _("Assigned to me")), ("none", _("Unassigned"))]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[PrivacyRequest]) -> QuerySet[PrivacyRequest]:
         if self.value() == "me":
-            return queryset.filter(assigned_to=request.user)
+            return queryset.filter(assigned_to_id=request.user.pk)  # staff only: the admin needs a login
         if self.value() == "none":
             return queryset.filter(assigned_to__isnull=True)
         return queryset

@@ -8,16 +8,27 @@ where, and what to do next.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.contrib import admin
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from portal.admin import ReadOnlyAdmin
-from requests_app.models import StoreTask
+from requests_app.models import PrivacyRequest, StoreTask
+
+if TYPE_CHECKING:  # the admin classes are generic only in django-stubs, not at run time
+    from django_stubs_ext import StrOrPromise
+
+    _Inline = admin.TabularInline[StoreTask, PrivacyRequest]
+    _Admin = admin.ModelAdmin[StoreTask]
+else:
+    _Inline = admin.TabularInline
 
 FIELDS = (
     "store",
@@ -41,13 +52,13 @@ FIELDS = (
 INLINE_FIELDS = ("store_label", "phase", "status_badge", "counts", "verified_gone", "notes", "times")
 
 
-def _short_time(value) -> str:
+def _short_time(value: datetime | None) -> str:
     return timezone.localtime(value).strftime("%m-%d %H:%M:%S") if value else ""
 
 
 class _StoreTaskDisplay:
     @admin.display(description=_("status"), ordering="status")
-    def status_badge(self, obj: StoreTask):
+    def status_badge(self, obj: StoreTask) -> str:
         waiting = obj.status == StoreTask.Status.RUNNING and "awaiting_callback" in (obj.detail or {})
         label = _("waiting for the store's callback") if waiting else obj.get_status_display()
         return format_html('<span class="store-task store-task-{}">{}</span>', obj.status, label)
@@ -57,10 +68,10 @@ class _StoreTaskDisplay:
         return f"{obj.found_count} / {obj.exported_count} / {obj.erased_count} / {obj.anonymised_count}"
 
     @admin.display(description=_("last error"))
-    def last_error_text(self, obj: StoreTask):
+    def last_error_text(self, obj: StoreTask) -> str:
         if not obj.last_error:
             return "—"
-        hint: Any = ""
+        hint: StrOrPromise = ""
         if obj.status == StoreTask.Status.FAILED:
             hint = _("Fix the cause, then use “Retry” on the request (or “Resolve by hand”).")
         elif obj.status == StoreTask.Status.PENDING and obj.next_attempt_at:
@@ -68,7 +79,7 @@ class _StoreTaskDisplay:
         return format_html("{}<br><small>{}</small>", obj.last_error, hint)
 
     @admin.display(description=_("manual steps"))
-    def manual_steps(self, obj: StoreTask):
+    def manual_steps(self, obj: StoreTask) -> str:
         steps = (obj.detail or {}).get("manual_steps") or []
         if not steps:
             return "—"
@@ -78,11 +89,11 @@ class _StoreTaskDisplay:
         )
 
     @admin.display(description=_("store"), ordering="store")
-    def store_label(self, obj: StoreTask):
+    def store_label(self, obj: StoreTask) -> str:
         return format_html('{}<br><small class="store-task-kind">{}</small>', obj.store, obj.store_kind)
 
     @admin.display(description=_("notes"))
-    def notes(self, obj: StoreTask):
+    def notes(self, obj: StoreTask) -> str:
         """The last error, manual steps and tables the stores file does not cover, in one cell."""
         parts = []
         if obj.last_error:
@@ -98,7 +109,7 @@ class _StoreTaskDisplay:
         return format_html("<br>".join(["{}"] * len(parts)), *parts)
 
     @admin.display(description=_("when"))
-    def times(self, obj: StoreTask):
+    def times(self, obj: StoreTask) -> str:
         lines = []
         if obj.started_at:
             end = _short_time(obj.finished_at)[6:] if obj.finished_at else "…"
@@ -118,7 +129,7 @@ class _StoreTaskDisplay:
         return _("%(seconds)d s ago") % {"seconds": (timezone.now() - obj.heartbeat_at).total_seconds()}
 
 
-class StoreTaskInline(_StoreTaskDisplay, admin.TabularInline):
+class StoreTaskInline(_StoreTaskDisplay, _Inline):
     model = StoreTask
     extra = 0
     can_delete = False
@@ -129,10 +140,11 @@ class StoreTaskInline(_StoreTaskDisplay, admin.TabularInline):
     verbose_name_plural = _("store tasks (what the engine did in each store)")
     show_change_link = True
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: PrivacyRequest | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    # ``obj`` is the parent request (django-stubs' BaseModelAdmin says a StoreTask; Model covers both).
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -140,14 +152,14 @@ class FailedOrStuckFilter(admin.SimpleListFilter):
     title = _("needs a look")
     parameter_name = "look"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: _Admin) -> list[tuple[str, StrOrPromise]]:
         return [
             ("failed", _("failed")),
             ("retrying", _("retrying after an error")),
             ("waiting", _("waiting for a callback")),
         ]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[StoreTask]) -> QuerySet[StoreTask]:
         if self.value() == "failed":
             return queryset.filter(status=StoreTask.Status.FAILED)
         if self.value() == "retrying":
@@ -179,7 +191,7 @@ class StoreTaskAdmin(_StoreTaskDisplay, ReadOnlyAdmin):
     show_full_result_count = False
 
     @admin.display(description=_("request"), ordering="request__reference")
-    def request_link(self, obj: StoreTask):
+    def request_link(self, obj: StoreTask) -> str:
         url = reverse("admin:requests_app_privacyrequest_change", args=[obj.request_id])
         return format_html('<a href="{}">{}</a>', url, obj.request.reference)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils import timezone
@@ -20,7 +20,10 @@ from requests_app.models import PrivacyRequest
 from requests_app.stores import registry
 from requests_app.stores.base import StoreError
 
-ACTION_WORDS: dict[str, Any] = {
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+ACTION_WORDS: dict[str, StrOrPromise] = {
     "request.received": _("Request received"),
     "request.verification_resent": _("Confirmation link sent again"),
     "request.duplicate_submitted": _("Asked again while open (pointed to this request)"),
@@ -82,7 +85,7 @@ class ApprovalPreview:
         return sum(f.found or 0 for f in self.findings)
 
 
-def approval_preview(request: PrivacyRequest, *, actor: Any) -> ApprovalPreview:
+def approval_preview(request: PrivacyRequest, *, actor: audit.Actor) -> ApprovalPreview:
     """Discovery only, through the engine's own steps (the dry run of ``erase_subject``); nothing changes."""
     deletion = request.kind == PrivacyRequest.Kind.DELETION
     grace = int(settings.PORTAL_DELETION_GRACE_HOURS) if deletion else 0

@@ -19,7 +19,7 @@ from requests_app import agents
 from requests_app.services.validation import RequestError
 
 
-class AgentSerializer(serializers.Serializer):
+class AgentSerializer(serializers.Serializer):  # type: ignore[misc]  # DRF ships no type hints
     """An authorized agent filing for the consumer named by ``email`` (requests_app/agents.py)."""
 
     name = serializers.CharField(max_length=200)
@@ -28,7 +28,7 @@ class AgentSerializer(serializers.Serializer):
     permission = serializers.CharField(help_text="The consumer's signed permission, base64 (PDF, PNG or JPEG, ≤ 3 MB).")
     permission_filename = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
-    def validate_permission(self, value):
+    def validate_permission(self, value: str) -> bytes:
         try:
             data = base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError):

@@ -14,11 +14,14 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypedDict
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -87,7 +90,7 @@ CONSENT_STATE = inline_serializer(
 )
 
 
-class TransmissionsView(APIView):
+class TransmissionsView(APIView):  # type: ignore[misc]  # DRF ships no type hints
     permission_classes = [HasScope.for_("transmissions:write")]
     throttle_classes = [HostAppThrottle]
 
@@ -105,7 +108,7 @@ class TransmissionsView(APIView):
             409: OpenApiResponse(ERROR, "client_id_conflict"),
         },
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         data = request.data
         items = data.get("items") if isinstance(data, dict) and "items" in data else [data]
         try:
@@ -135,7 +138,7 @@ class TransmissionsView(APIView):
         )
 
 
-class ConsentInput(serializers.Serializer):
+class ConsentInput(serializers.Serializer):  # type: ignore[misc]  # DRF ships no type hints
     purpose = serializers.SlugField(max_length=64)
     subject_kind = serializers.RegexField(r"^[a-z][a-z0-9_]{0,63}$", required=False, default="user_id")
     subject = serializers.CharField(max_length=512)
@@ -146,7 +149,7 @@ class ConsentInput(serializers.Serializer):
     user_agent = serializers.CharField(required=False, max_length=300, allow_blank=True)
 
 
-def _consent_json(row: Consent | None) -> dict:
+def _consent_json(row: Consent | None) -> dict[str, Any]:
     if row is None:
         return {"consented": False}
     return {
@@ -157,7 +160,7 @@ def _consent_json(row: Consent | None) -> dict:
     }
 
 
-class ConsentGrantView(APIView):
+class ConsentGrantView(APIView):  # type: ignore[misc]  # DRF ships no type hints
     permission_classes = [HasScope.for_("consents:write")]
     throttle_classes = [HostAppThrottle]
 
@@ -167,7 +170,7 @@ class ConsentGrantView(APIView):
         request=ConsentInput,
         responses={201: CONSENT_STATE, 400: ERROR},
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         form = ConsentInput(data=request.data)
         form.is_valid(raise_exception=True)
         d = form.validated_data
@@ -188,7 +191,7 @@ class ConsentGrantView(APIView):
         return Response(_consent_json(row), status=status.HTTP_201_CREATED)
 
 
-class ConsentWithdrawView(APIView):
+class ConsentWithdrawView(APIView):  # type: ignore[misc]  # DRF ships no type hints
     permission_classes = [HasScope.for_("consents:write")]
     throttle_classes = [HostAppThrottle]
 
@@ -207,7 +210,7 @@ class ConsentWithdrawView(APIView):
             400: ERROR,
         },
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         form = ConsentInput(data=request.data)
         form.is_valid(raise_exception=True)
         d = form.validated_data
@@ -232,7 +235,7 @@ class ConsentWithdrawView(APIView):
         )
 
 
-class ConsentCheckView(APIView):
+class ConsentCheckView(APIView):  # type: ignore[misc]  # DRF ships no type hints
     permission_classes = [HasScope.for_("consents:read")]
     throttle_classes = [HostAppThrottle]
 
@@ -255,7 +258,7 @@ class ConsentCheckView(APIView):
         ],
         responses={200: CONSENT_STATE, 400: ERROR},
     )
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         subject = request.query_params.get("subject", "")
         purpose = request.query_params.get("purpose", "")
         kind = request.query_params.get("subject_kind", "user_id")
@@ -296,7 +299,7 @@ class ConsentCheckView(APIView):
         return Response(_consent_json(row))
 
 
-class ConsentLinkView(APIView):
+class ConsentLinkView(APIView):  # type: ignore[misc]  # DRF ships no type hints
     permission_classes = [HasScope.for_("consents:write")]
     throttle_classes = [HostAppThrottle]
 
@@ -311,7 +314,7 @@ class ConsentLinkView(APIView):
             400: ERROR,
         },
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         form = ConsentInput(data=request.data)
         form.is_valid(raise_exception=True)
         d = form.validated_data
@@ -325,7 +328,20 @@ class ConsentLinkView(APIView):
         return Response({"url": url, "expires_in": consent.LINK_MAX_AGE}, status=status.HTTP_201_CREATED)
 
 
-class ConsentPurposeSerializer(serializers.ModelSerializer):
+if TYPE_CHECKING:  # each purpose as ConsentPurposeListView annotates it: with its current notice
+    from django_stubs_ext import WithAnnotations
+
+    class _CurrentNotice(TypedDict):
+        notice_version: int | None
+        notice_text: str | None
+        notice_published_at: datetime | None
+
+    PurposeWithNotice = WithAnnotations[ConsentPurpose, _CurrentNotice]
+else:  # the same rows at run time (drf-spectacular reads these hints, so the name must exist)
+    PurposeWithNotice = ConsentPurpose
+
+
+class ConsentPurposeSerializer(serializers.ModelSerializer):  # type: ignore[misc]  # DRF ships no type hints
     notice_version = serializers.IntegerField(
         allow_null=True, help_text="The current notice version: send it as notice_version when granting."
     )
@@ -346,12 +362,12 @@ class ConsentPurposeSerializer(serializers.ModelSerializer):
             "notice_published_at",
         ]
 
-    def get_notice_sha256(self, obj) -> str | None:
+    def get_notice_sha256(self, obj: PurposeWithNotice) -> str | None:
         text = obj.notice_text
         return hashlib.sha256(text.encode("utf-8")).hexdigest() if text is not None else None
 
 
-class ConsentPurposeListView(generics.ListAPIView):
+class ConsentPurposeListView(generics.ListAPIView):  # type: ignore[misc]  # DRF ships no type hints
     """Every purpose with its current notice, in one query per page (the notice is a subquery)."""
 
     permission_classes = [HasScope.for_("consents:read")]
@@ -359,7 +375,7 @@ class ConsentPurposeListView(generics.ListAPIView):
     pagination_class = PagePagination
     serializer_class = ConsentPurposeSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[PurposeWithNotice]:
         current = ConsentNotice.objects.filter(purpose=OuterRef("pk")).order_by("-version")
         return ConsentPurpose.objects.annotate(
             notice_version=Subquery(current.values("version")[:1]),
@@ -379,5 +395,6 @@ class ConsentPurposeListView(generics.ListAPIView):
             404: OpenApiResponse(ERROR, "No such page."),
         },
     )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response: Response = super().get(request, *args, **kwargs)
+        return response

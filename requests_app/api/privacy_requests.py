@@ -15,6 +15,9 @@ JSON error (``portal.api_errors``), never a 5xx.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from django.conf import settings
 from django.utils.translation import get_language
 from drf_spectacular.types import OpenApiTypes
@@ -27,11 +30,13 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import exceptions, serializers, status
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from portal.api_keys import HasScope, api_key_of
+from portal.models import ApiKey
 from portal.throttles import AtomicThrottleMixin, HostAppThrottle
 from requests_app.api import agents as api_agents
 from requests_app.api.agents import AgentSerializer
@@ -43,17 +48,23 @@ from requests_app.services.validation import RequestError, clean_identifiers, cl
 Kind = PrivacyRequest.Kind
 
 
-class PublicThrottle(AtomicThrottleMixin, AnonRateThrottle):
+class PublicThrottle(AtomicThrottleMixin, AnonRateThrottle):  # type: ignore[misc]  # DRF ships no type hints
     """Calls without an API key, per client address (rate "public")."""
 
     scope = "public"
 
 
-def _service_errors():
+_Serializer = TypeVar("_Serializer")
+_In = TypeVar("_In")
+_Out = TypeVar("_Out")
+_Validator = Callable[[_Serializer, _In], _Out]
+
+
+def _service_errors() -> Callable[[_Validator[_Serializer, _In, _Out]], _Validator[_Serializer, _In, _Out]]:
     """Turn a RequestError into a field error of this serializer."""
 
-    def wrap(func):
-        def inner(self, value):
+    def wrap(func: _Validator[_Serializer, _In, _Out]) -> _Validator[_Serializer, _In, _Out]:
+        def inner(self: _Serializer, value: _In) -> _Out:
             try:
                 return func(self, value)
             except RequestError as exc:
@@ -80,7 +91,7 @@ EMAIL_ERRORS = {
 JURISDICTION_ERRORS = {"invalid_choice": "Unknown jurisdiction “{input}”; use “gdpr”, “ccpa” or “other”."}
 
 
-class RequestCreateSerializer(serializers.Serializer):
+class RequestCreateSerializer(serializers.Serializer):  # type: ignore[misc]  # DRF ships no type hints
     kind = serializers.ChoiceField(choices=Kind.choices, error_messages=KIND_ERRORS)
     email = serializers.CharField(
         max_length=320, error_messages=EMAIL_ERRORS, help_text="The requester's e-mail address."
@@ -104,14 +115,14 @@ class RequestCreateSerializer(serializers.Serializer):
     allowed_identifiers: list[str] | None = None
 
     @_service_errors()
-    def validate_email(self, value):
+    def validate_email(self, value: str) -> str:
         return normalise_email(value)
 
     @_service_errors()
-    def validate_identifiers(self, value):
+    def validate_identifiers(self, value: object) -> dict[str, str]:
         return clean_identifiers(value, allowed=self.allowed_identifiers)
 
-    def validate_language(self, value):
+    def validate_language(self, value: str) -> str:
         return clean_language(value)
 
 
@@ -128,11 +139,11 @@ class PublicRequestSerializer(RequestCreateSerializer):
         error_messages={"required": "Set “confirm” to true once the requester has read what will happen."},
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.allowed_identifiers = list(settings.PORTAL_EXTRA_IDENTIFIERS)
 
-    def validate_confirm(self, value):
+    def validate_confirm(self, value: bool) -> bool:
         if value is not True:
             raise serializers.ValidationError("Set “confirm” to true once the requester has read what will happen.")
         return value
@@ -147,18 +158,18 @@ class HostAppRequestSerializer(RequestCreateSerializer):
     )
 
 
-class AcceptedSerializer(serializers.Serializer):
+class AcceptedSerializer(serializers.Serializer):  # type: ignore[misc]  # DRF ships no type hints
     reference = serializers.CharField()
     detail = serializers.CharField()
 
 
-class ProgressSerializer(serializers.Serializer):
+class ProgressSerializer(serializers.Serializer):  # type: ignore[misc]  # DRF ships no type hints
     steps_total = serializers.IntegerField(help_text="Store steps planned by the engine (0 before it starts).")
     steps_done = serializers.IntegerField()
     steps_failed = serializers.IntegerField()
 
 
-class RequestStatusSerializer(serializers.ModelSerializer):
+class RequestStatusSerializer(serializers.ModelSerializer):  # type: ignore[misc]  # DRF ships no type hints
     status_display = serializers.CharField(source="get_status_display")
     effective_due_at = serializers.DateTimeField(allow_null=True)
     progress = serializers.SerializerMethodField()
@@ -186,7 +197,7 @@ class RequestStatusSerializer(serializers.ModelSerializer):
         ]
 
     @extend_schema_field(ProgressSerializer)
-    def get_progress(self, obj) -> dict:
+    def get_progress(self, obj: PrivacyRequest) -> dict[str, int]:
         progress = StoreTask.objects.filter(request=obj).progress()
         return {"steps_total": progress.total, "steps_done": progress.done, "steps_failed": progress.failed}
 
@@ -197,7 +208,7 @@ class HostAppCreatedSerializer(RequestStatusSerializer):
     class Meta(RequestStatusSerializer.Meta):
         fields = [*RequestStatusSerializer.Meta.fields, "status_url"]
 
-    def get_status_url(self, obj) -> str:
+    def get_status_url(self, obj: PrivacyRequest) -> str:
         return links.status_url(obj, origin=StatusLink.Origin.API)
 
 
@@ -218,7 +229,7 @@ ERROR_RESPONSE = inline_serializer(
 )
 
 
-class PrivacyRequestCreateView(APIView):
+class PrivacyRequestCreateView(APIView):  # type: ignore[misc]  # DRF ships no type hints
     throttle_classes = [PublicThrottle, HostAppThrottle]
 
     @extend_schema(
@@ -262,7 +273,7 @@ class PrivacyRequestCreateView(APIView):
         ],
         tags=["Privacy requests"],
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         key = api_key_of(request)
         if key is not None:
             return self._host_app(request, key)
@@ -292,7 +303,7 @@ class PrivacyRequestCreateView(APIView):
             status=status.HTTP_202_ACCEPTED,
         )
 
-    def _host_app(self, request, key):
+    def _host_app(self, request: Request, key: ApiKey) -> Response:
         if not key.has_scope("requests:write"):
             raise exceptions.PermissionDenied("This API key lacks the 'requests:write' scope.")
         serializer = HostAppRequestSerializer(data=_object_body(request))
@@ -315,7 +326,7 @@ class PrivacyRequestCreateView(APIView):
         return Response(HostAppCreatedSerializer(privacy_request).data, status=status.HTTP_201_CREATED)
 
 
-class PrivacyRequestDetailView(APIView):
+class PrivacyRequestDetailView(APIView):  # type: ignore[misc]  # DRF ships no type hints
     permission_classes = [HasScope.for_("requests:read")]
     throttle_classes = [HostAppThrottle]
 
@@ -338,14 +349,14 @@ class PrivacyRequestDetailView(APIView):
         },
         tags=["Privacy requests"],
     )
-    def get(self, request, reference: str):
+    def get(self, request: Request, reference: str) -> Response:
         privacy_request = PrivacyRequest.objects.filter(reference=reference.strip().upper()[:16]).first()
         if privacy_request is None:
             raise exceptions.NotFound("No privacy request has this reference. Check it, e.g. PR-7KQ2-M9XD.")
         return Response(RequestStatusSerializer(privacy_request).data)
 
 
-def _object_body(request) -> dict:
+def _object_body(request: Request) -> dict[str, Any]:
     """The body must be an object; anything else (a list, a number, a string) is a 400 naming the problem."""
     data = request.data
     if hasattr(data, "dict"):  # form-encoded QueryDict

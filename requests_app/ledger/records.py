@@ -167,8 +167,8 @@ def _id_errors(service: str, resource_kind: str, resource_id: str, item: dict[st
 
 
 # --- recording a batch ------------------------------------------------------------
-def record_many(items: list[dict[str, Any]], *, actor: audit.Actor = None) -> list[Recorded]:
-    """Record up to 1,000 transmissions at once, all or nothing.
+def record_many(items: object, *, actor: audit.Actor = None) -> list[Recorded]:
+    """Record up to 1,000 transmissions at once, all or nothing (``items`` as the API got it: checked here).
 
     Idempotent on ``client_id``: sending the same record again returns the
     existing row (``created=False``); the same ``client_id`` with different
