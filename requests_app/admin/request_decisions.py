@@ -145,6 +145,9 @@ DONE = {
     "resolve": ngettext_lazy(
         "%(n)d request marked as resolved by hand.", "%(n)d requests marked as resolved by hand.", "n"
     ),
+    "close_with_exceptions": ngettext_lazy(
+        "%(n)d request closed as completed with exceptions.", "%(n)d requests closed as completed with exceptions.", "n"
+    ),
     "cancel": ngettext_lazy("%(n)d request canceled.", "%(n)d requests canceled.", "n"),
 }
 DECISION_HELP = {

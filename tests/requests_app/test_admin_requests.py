@@ -312,3 +312,22 @@ def test_list_action_message_is_a_sentence_with_plural(staff_client, officer):
     messages = [str(m) for m in response.wsgi_request._messages]
     assert "2 requests assigned to you." in messages
     assert not any("(s)" in m for m in messages)
+
+
+def test_every_decision_reports_what_it_did_in_a_sentence():
+    """A decision without its sentence answered 500 after it was saved ("close with exceptions" did)."""
+    from requests_app.admin.request_decisions import DECISIONS, DONE
+
+    assert set(DONE) == set(DECISIONS)
+    for name in DECISIONS:
+        assert "2" in DONE[name] % {"n": 2}
+
+
+def test_close_with_exceptions_from_the_request_page_says_so(staff_client, officer):
+    obj = _row(status="needs_attention", kind="deletion", attention_reason="Speaker Recognition: 1 item(s) left.")
+    response = _decide(staff_client(officer), obj, "close_with_exceptions", {"reason": "Asked Microsoft support."})
+    assert response.status_code == 302
+    obj.refresh_from_db()
+    assert obj.status == "completed" and obj.receipt["completed_with_exceptions"]["reason"].startswith("Asked")
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert "1 request closed as completed with exceptions." in messages
