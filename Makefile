@@ -62,7 +62,7 @@ test: $(STAMP) $(NPM_STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy portal requests_app abuse_app  # strict module by module: [tool.mypy] in pyproject.toml
+	$(VENV)/bin/mypy portal requests_app abuse_app  # strict for all production code: [tool.mypy] in pyproject.toml
 	$(VENV)/bin/mypy --strict clients/python/src  # the host-app client package is strict as a whole
 	$(VENV)/bin/lint-imports --no-logo  # the layering contracts of docs/architecture.md (pyproject.toml)
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
