@@ -134,7 +134,7 @@ def clean_name(name: str) -> str:
 
 
 def issue_key(
-    *, name: str, scopes: list[str], actor: Any, expires_at: datetime | None = None, created_by: Any = None
+    *, name: str, scopes: list[str], actor: audit.Actor, expires_at: datetime | None = None, created_by: Any = None
 ) -> tuple[ApiKey, str]:
     """Check, create and audit a key; returns (row, the raw key to show once — never stored or logged)."""
     name = clean_name(name)
@@ -150,7 +150,7 @@ def issue_key(
     return key, raw
 
 
-def revoke_key(key: ApiKey, *, actor: Any) -> bool:
+def revoke_key(key: ApiKey, *, actor: audit.Actor) -> bool:
     """Revoke and audit; False if it was already revoked (nothing changes then)."""
     with transaction.atomic():
         changed = ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -12,6 +12,9 @@ from django_otp.models import Device
 
 from portal import tokens
 from portal.policy import render_policy
+
+if TYPE_CHECKING:
+    from portal.audit import Actor
 
 
 class AuditEvent(models.Model):
@@ -215,7 +218,7 @@ class PolicyVersion(models.Model):
     def is_published(self) -> bool:
         return self.published_at is not None
 
-    def publish(self, *, actor: Any = None) -> None:
+    def publish(self, *, actor: Actor = None) -> None:
         if self.is_published:
             return
         PolicyVersion.objects.filter(pk=self.pk, published_at__isnull=True).update(

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group, Permission, User
+from django.core.exceptions import PermissionDenied
 from django.db.models.signals import post_migrate
+from django.http import HttpRequest
 
 PRIVACY_OFFICERS = "Privacy officers"
 MODERATORS = "Moderators"
@@ -74,3 +76,13 @@ def sync_roles(**kwargs: Any) -> None:
 
 def connect() -> None:
     post_migrate.connect(sync_roles, dispatch_uid="portal.roles.sync_roles")
+
+
+def staff_user(request: HttpRequest) -> User:
+    """The signed-in staff member behind an admin request, as the services take their actor.
+
+    The admin site lets nobody else in (``AdminSite.admin_view``), so the refusal never happens there.
+    """
+    if not isinstance(request.user, User):
+        raise PermissionDenied
+    return request.user

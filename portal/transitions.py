@@ -41,7 +41,14 @@ class Transitions:
     save: Any
 
     def transition(
-        self, to: str, *, actor: Any, action: str, reason: str = "", data: dict[str, Any] | None = None, **fields: Any
+        self,
+        to: str,
+        *,
+        actor: audit.Actor,
+        action: str,
+        reason: str = "",
+        data: dict[str, Any] | None = None,
+        **fields: Any,
     ) -> None:
         """Move to status ``to`` (checked), set ``fields``, save them, and audit — one step."""
         if to not in self.TRANSITIONS[self.status]:
@@ -77,7 +84,7 @@ class Transitions:
     def note(
         self,
         *,
-        actor: Any,
+        actor: audit.Actor,
         action: str,
         reason: str = "",
         data: dict[str, Any] | None = None,
@@ -106,7 +113,14 @@ class Transitions:
         return audit.timeline(self.AUDIT_SUBJECT, self.pk)
 
     def _record(
-        self, *, action: str, actor: Any, from_status: str, to_status: str, reason: str, data: dict[str, Any] | None
+        self,
+        *,
+        action: str,
+        actor: audit.Actor,
+        from_status: str,
+        to_status: str,
+        reason: str,
+        data: dict[str, Any] | None,
     ) -> None:
         audit.record(
             subject_type=self.AUDIT_SUBJECT,

@@ -92,7 +92,7 @@ def next_step_url(user: Any, next_url: str = "") -> str:
 SESSION_INVITE = "portal_2fa_invite"
 
 
-def issue_invite(*, user: Any, actor: Any, hours: int | None = None) -> str:
+def issue_invite(*, user: Any, actor: audit.Actor, hours: int | None = None) -> str:
     """A new single-use invite for ``user`` (earlier unused ones are canceled); returns the raw token."""
     hours = hours or settings.PORTAL_2FA_INVITE_HOURS
     now = timezone.now()
@@ -299,7 +299,7 @@ class CannotResetOwnFactor(Exception):
 
 
 @transaction.atomic
-def reset_second_factor(*, user: Any, actor: Any, reason: str = "") -> int:
+def reset_second_factor(*, user: Any, actor: audit.Actor, reason: str = "") -> int:
     """Delete every OTP device of ``user`` (lost phone); they enrol again at next login. Audited.
 
     Done by another admin: resetting one's own factor would let a stolen

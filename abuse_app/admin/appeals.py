@@ -13,9 +13,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from abuse_app import services
-from abuse_app.admin.common import staff_user
 from abuse_app.forms import AppealDecisionForm
 from abuse_app.models import Appeal
+from portal.roles import staff_user
 
 if TYPE_CHECKING:  # ModelAdmin is generic in django-stubs only: at run time it takes no parameters
     AppealAdminBase = admin.ModelAdmin[Appeal]

@@ -19,12 +19,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from abuse_app import services, timeline_words
-from abuse_app.admin.common import PREVIEW_TYPES, REVEALED_SESSION_KEY, short_time, staff_user
+from abuse_app.admin.common import PREVIEW_TYPES, REVEALED_SESSION_KEY, short_time
 from abuse_app.dsa.admin import has_notify_authorities_permission, notify_authorities
 from abuse_app.forms import DecisionForm, NoteForm
 from abuse_app.models import Case, CaseQuerySet, Evidence, Notice
 from abuse_app.services.child_safety import may_see_case_evidence
 from portal import audit
+from portal.roles import staff_user
 
 if TYPE_CHECKING:  # ModelAdmin is generic in django-stubs only: at run time it takes no parameters
     from django_stubs_ext import StrOrPromise, WithAnnotations

@@ -20,11 +20,11 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from abuse_app.admin.common import staff_user
 from abuse_app.cybertipline.models import CyberTiplineReport, IncidentType, IndustryClassification
 from abuse_app.hashmatch.models import HashBank
 from abuse_app.models import Case
 from abuse_app.services import AbuseError, child_safety
+from portal.roles import staff_user
 
 if TYPE_CHECKING:  # ModelAdmin is generic in django-stubs only: at run time it takes no parameters
     CyberTiplineReportAdminBase = admin.ModelAdmin[CyberTiplineReport]

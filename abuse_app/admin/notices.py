@@ -14,11 +14,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from abuse_app import services
-from abuse_app.admin.common import PREVIEW_TYPES, staff_user
+from abuse_app.admin.common import PREVIEW_TYPES
 from abuse_app.dsa.admin import StatementSubmissionInline
 from abuse_app.models import Decision, Evidence, Notice
 from abuse_app.services import child_safety, exposure
 from portal.admin import ReadOnlyAdmin
+from portal.roles import staff_user
 
 if TYPE_CHECKING:  # the inline is generic in django-stubs only: at run time it takes no parameters
     from django_stubs_ext import WithAnnotations

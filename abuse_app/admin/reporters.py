@@ -12,8 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from abuse_app import services
-from abuse_app.admin.common import short_time, staff_user
+from abuse_app.admin.common import short_time
 from abuse_app.models import ReporterStanding
+from portal.roles import staff_user
 
 if TYPE_CHECKING:  # ModelAdmin is generic in django-stubs only: at run time it takes no parameters
     from django_stubs_ext import StrOrPromise

@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from abuse_app import services
-from abuse_app.admin.common import staff_user
 from abuse_app.models import WebhookDelivery
+from portal.roles import staff_user
 
 if TYPE_CHECKING:  # ModelAdmin is generic in django-stubs only: at run time it takes no parameters
     WebhookDeliveryAdminBase = admin.ModelAdmin[WebhookDelivery]

@@ -24,6 +24,7 @@ from abuse_app.models import AuthorityNotification, Case, Decision, StatementSub
 from abuse_app.services import authorities
 from abuse_app.services.errors import AbuseError
 from abuse_app.services.transparency_db import statements_resend
+from portal.roles import staff_user
 
 if TYPE_CHECKING:  # generic in django-stubs only: at run time these classes take no parameters
     StatementSubmissionInlineBase = admin.StackedInline[StatementSubmission, Decision]
@@ -86,7 +87,7 @@ class StatementSubmissionAdmin(StatementSubmissionAdminBase):
 
     @admin.action(description=_("Send the selected failed statements again"), permissions=["change"])
     def resend(self, request: HttpRequest, queryset: QuerySet[StatementSubmission]) -> None:
-        count = statements_resend(submissions=queryset, actor=request.user)
+        count = statements_resend(submissions=queryset, actor=staff_user(request))
         messages.success(
             request,
             ngettext("%(n)d failed statement queued again.", "%(n)d failed statements queued again.", count)
@@ -155,7 +156,7 @@ class AuthorityNotificationAdmin(AuthorityNotificationAdminBase):
             text = ""  # the unchanged default: regenerate it with the reporters
         try:
             saved = authorities.authorities_notify(
-                case=data["case"], actor=request.user, recipient=data["recipient"],
+                case=data["case"], actor=staff_user(request), recipient=data["recipient"],
                 member_state=data.get("member_state") or "", authority=data["authority"], channel=data["channel"],
                 include_reporter=bool(data.get("include_reporter")),
                 authority_reference=data.get("authority_reference") or "", notice_text=text,

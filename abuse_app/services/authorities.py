@@ -8,8 +8,7 @@ authority's own channel; the record says which.
 
 from __future__ import annotations
 
-from typing import Any
-
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -46,7 +45,7 @@ def authority_notice_text(case: Case, *, include_reporter: bool = False) -> str:
 
 
 def authorities_notify(
-    *, case: Case, actor: Any, recipient: str, member_state: str, authority: str, channel: str,
+    *, case: Case, actor: User, recipient: str, member_state: str, authority: str, channel: str,
     include_reporter: bool = False, authority_reference: str = "", notice_text: str = "",
 ) -> AuthorityNotification:  # fmt: skip
     """Record an Art. 18 notification on ``case`` (timeline, audit chain). Needs the permission."""

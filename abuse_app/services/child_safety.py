@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -102,7 +103,7 @@ def case_evidence(case: Case) -> list[Evidence]:
 def case_confirm_reportable(
     *,
     case: Case,
-    actor: Any,
+    actor: User,
     incident_type: str,
     escalate_reason: str = "",
     industry_classification: str = "",
@@ -170,7 +171,7 @@ def _hold_account(case: Case, content: ReportContent) -> int:
     return len(rows)
 
 
-def cybertipline_retract(*, report: CyberTiplineReport, actor: Any) -> CyberTiplineReport:
+def cybertipline_retract(*, report: CyberTiplineReport, actor: User) -> CyberTiplineReport:
     """Withdraw a report before it is finished (at NCMEC too, once opened there)."""
     if not may_handle_child_safety(actor):
         raise AbuseError(_("Only child-safety moderators can retract a CyberTipline report."))

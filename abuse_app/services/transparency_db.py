@@ -292,7 +292,7 @@ def _existing_statement(client: TransparencyDatabaseClient, puid: str, existing:
     return body if body.get("uuid") else {}
 
 
-def statements_resend(*, submissions: QuerySet[StatementSubmission], actor: Any) -> int:
+def statements_resend(*, submissions: QuerySet[StatementSubmission], actor: audit.Actor) -> int:
     """Put failed submissions back in the queue (after staff fixed the cause); returns how many."""
     with transaction.atomic():
         failed = list(submissions.select_for_update().filter(status=StatementSubmission.Status.FAILED))
