@@ -23,38 +23,36 @@ predicate discovery uses, so no id is read into Python) and, when the providing 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import DatabaseError, InterfaceError
 
 from requests_app.stores.base import ExportSink, Outcome, Subject
 from requests_app.stores.sql_config import EXPORT_CHUNK, Table, autocommit_quietly, jsonable, rollback_quietly
-
-if TYPE_CHECKING:
-    from requests_app.stores.sql import SqlStore
+from requests_app.stores.sql_session import SqlSession
 
 _PLAIN = frozenset({str, int, float, bool})  # values JSON takes as they are (no jsonable call per cell)
 WITHHELD = "another member"  # stable token in the JSON; the readable copies translate it
 
 
-def person_kinds(store: SqlStore) -> dict[str, Table]:
+def person_kinds(tables: list[Table]) -> dict[str, Table]:
     """Identity kinds that are people's ids → the table providing them (see the module doc)."""
-    internal = set(store.provides)
+    internal = {kind for table in tables for kind in table.provides}
     return {
         kind: table
-        for table in store.tables
+        for table in tables
         for kind in table.provides
         if table.match and not set(table.match.values()) & internal
     }
 
 
-def person_columns(store: SqlStore, table: Table, schema: Any = None) -> dict[str, str]:
+def person_columns(tables: list[Table], table: Table, schema: Any = None) -> dict[str, str]:
     """column → person kind, for the columns of ``table`` that hold people's ids.
 
     From the stores file (match columns of a person kind) and, given the database ``schema``,
     from foreign keys pointing at a person kind's providing column.
     """
-    kinds = person_kinds(store)
+    kinds = person_kinds(tables)
     found = {column: kind for column, kind in table.match.items() if kind in kinds and kinds[kind] is not table}
     if schema is not None:
         resolved = schema.resolve(table.name)
@@ -69,21 +67,21 @@ def person_columns(store: SqlStore, table: Table, schema: Any = None) -> dict[st
 
 
 def _person_select(
-    store: SqlStore, conn: Any, table: Table, subject: Subject, batch: dict[str, list[str]], schema: Any
+    session: SqlSession, table: Table, subject: Subject, batch: dict[str, list[str]]
 ) -> tuple[list[str], list[str], list[Any]]:
     """(person columns, extra SELECT expressions, their parameters) for one statement."""
 
-    q = store._q
-    columns = person_columns(store, table, schema)
-    kinds = person_kinds(store)
+    q = session.q
+    columns = person_columns(session.tables, table, session.schema())
+    kinds = person_kinds(session.tables)
     names: list[str] = []
     exprs: list[str] = []
     params: list[Any] = []
     for column, kind in sorted(columns.items()):
         provider = kinds[kind]
         one = Table({"name": table.name, "match": {column: kind}})
-        mine = store._predicate(conn, one, subject, batch)
-        col = f"portal_t.{q(conn, column)}"
+        mine = session.predicate(one, subject, batch)
+        col = f"portal_t.{q(column)}"
         if mine is None:
             exprs.append("0")
         else:
@@ -93,8 +91,8 @@ def _person_select(
             params.extend(mine[1])
         if provider.shown_as:
             exprs.append(
-                f"(SELECT portal_p.{q(conn, provider.shown_as)} FROM {q(conn, provider.name)} portal_p "
-                f"WHERE portal_p.{q(conn, provider.provides[kind])} = {col})"
+                f"(SELECT portal_p.{q(provider.shown_as)} FROM {q(provider.name)} portal_p "
+                f"WHERE portal_p.{q(provider.provides[kind])} = {col})"
             )
         else:
             exprs.append("NULL")
@@ -128,50 +126,55 @@ def _record(
     return record
 
 
-def export(store: SqlStore, subject: Subject, sink: ExportSink) -> Outcome:
+def export(session: SqlSession, subject: Subject, sink: ExportSink) -> Outcome:
+    """Every table of the store, each read once, in one read-only transaction (see the module doc)."""
     outcome = Outcome(detail={"tables": {}})
-    table_name = None
+    conn = session.conn
+    current: list[str] = []
     try:
-        with store.connect() as conn:
-            # One read-only transaction: PostgreSQL's server-side cursor then needs no WITH HOLD
-            # (which would compute the whole result before the first row) and all tables are
-            # read from the same moment.
-            conn.set_autocommit(False)
-            try:
-                schema = store.schema(conn)
-                for table in store.tables:
-                    table_name = table.name
-                    count = 0
-                    keys = store.keys(conn, table)
-                    order = f" ORDER BY {', '.join('portal_t.' + store._q(conn, k) for k in keys)}" if keys else ""
-                    with sink.records(table.name) as writer:
-                        for batch in store._batches(subject):
-                            pred = store._predicate(conn, table, subject, batch)
-                            if pred is None:
-                                continue
-                            people, exprs, extra = _person_select(store, conn, table, subject, batch, schema)
-                            select = ", ".join(["portal_t.*", *exprs])
-                            with conn.chunked_cursor() as cursor:
-                                cursor.execute(
-                                    f"SELECT {select} FROM {store._q(conn, table.name)} portal_t "
-                                    f"WHERE {pred[0]}{order}",
-                                    [*extra, *pred[1]],
-                                )
-                                width = len(cursor.description) - 2 * len(people)
-                                columns = [c[0] for c in cursor.description[:width]]
-                                position = {name: columns.index(name) for name in people if name in columns}
-                                declare = getattr(writer, "declare", None)
-                                if declare is not None:
-                                    declare(columns)  # the package's CSV and HTML rows follow in this pass
-                                while rows := cursor.fetchmany(EXPORT_CHUNK):
-                                    for row in rows:
-                                        writer.write(_record(row, columns, people, position, jsonable))
-                                    count += len(rows)
-                    outcome.detail["tables"][table.name] = count
-                    outcome.exported += count
-            finally:
-                rollback_quietly(conn)  # read-only: nothing to keep
-                autocommit_quietly(conn)
+        # One read-only transaction: PostgreSQL's server-side cursor then needs no WITH HOLD
+        # (which would compute the whole result before the first row) and all tables are
+        # read from the same moment.
+        conn.set_autocommit(False)
+        try:
+            for table in session.tables:
+                current[:] = [table.name]
+                count = _export_table(session, subject, table, sink)
+                outcome.detail["tables"][table.name] = count
+                outcome.exported += count
+        finally:
+            rollback_quietly(conn)  # read-only: nothing to keep
+            autocommit_quietly(conn)
     except (DatabaseError, InterfaceError) as exc:
-        raise store._error(exc, "export", table_name) from exc
+        raise session.error(exc, "export", current[0] if current else None) from exc
     return outcome
+
+
+def _export_table(session: SqlSession, subject: Subject, table: Table, sink: ExportSink) -> int:
+    """One table's rows into the sink, ``EXPORT_CHUNK`` at a time; returns how many."""
+    count = 0
+    keys = session.keys(table)
+    order = f" ORDER BY {', '.join('portal_t.' + session.q(k) for k in keys)}" if keys else ""
+    with sink.records(table.name) as writer:
+        for batch in session.batches(subject):
+            pred = session.predicate(table, subject, batch)
+            if pred is None:
+                continue
+            people, exprs, extra = _person_select(session, table, subject, batch)
+            select = ", ".join(["portal_t.*", *exprs])
+            with session.conn.chunked_cursor() as cursor:
+                cursor.execute(
+                    f"SELECT {select} FROM {session.q(table.name)} portal_t WHERE {pred[0]}{order}",
+                    [*extra, *pred[1]],
+                )
+                width = len(cursor.description) - 2 * len(people)
+                columns = [c[0] for c in cursor.description[:width]]
+                position = {name: columns.index(name) for name in people if name in columns}
+                declare = getattr(writer, "declare", None)
+                if declare is not None:
+                    declare(columns)  # the package's CSV and HTML rows follow in this pass
+                while rows := cursor.fetchmany(EXPORT_CHUNK):
+                    for row in rows:
+                        writer.write(_record(row, columns, people, position, jsonable))
+                    count += len(rows)
+    return count

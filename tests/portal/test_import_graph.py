@@ -14,15 +14,6 @@ PACKAGES = ("portal", "requests_app", "abuse_app")
 # Circles other branches of issue 25 are taking apart (services and engine split); remove an entry
 # when its circle is gone: the test then also fails if it comes back.
 KNOWN = [
-    # The SQL store and its helper modules: the helpers take the store for its connection and
-    # quoting (a store object handed in would end it).
-    {
-        "requests_app.stores.sql",
-        "requests_app.stores.sql_coverage",
-        "requests_app.stores.sql_discover",
-        "requests_app.stores.sql_erase",
-        "requests_app.stores.sql_export",
-    },
     # Intake and staff decisions start the engine, whose finish and local runs call back into
     # request services (e-mails, officers' addresses): a registry of finish hooks would end it.
     {
