@@ -2,10 +2,13 @@
 
 Set-based: an identity a table provides to another table of the same store is
 never read into Python (the other table's statement uses a subquery); only the
-provided identities other *stores* need are read, ``EXPORT_CHUNK`` rows at a time.
+provided identities the engine keeps (``Subject.wanted``) are read, ``EXPORT_CHUNK``
+rows at a time. The counts of all tables are one statement (per identity batch).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.db import DatabaseError, InterfaceError
 
@@ -14,34 +17,54 @@ from requests_app.stores.base import Discovery, Subject
 from requests_app.stores.sql_config import EXPORT_CHUNK, Table
 from requests_app.stores.sql_session import SqlSession
 
+MAX_PARAMS = 30_000  # bound values per statement (SQLite allows 32,766; PostgreSQL and MySQL 65,535)
 
-def _count(session: SqlSession, subject: Subject, table: Table, *, pending_only: bool = False) -> int:
-    total = 0
+
+def _counts(session: SqlSession, subject: Subject, tables: list[Table], *, pending_only: bool = False) -> list[int]:
+    """The subject's rows in each table: one statement per identity batch for all the tables
+    (``SELECT (SELECT COUNT(*) FROM a WHERE ..), (SELECT COUNT(*) FROM b WHERE ..)``), split
+    only where it would bind more than MAX_PARAMS values.
+
+    ``pending_only``: on anonymised tables, only the rows an erasure would still change (verify).
+    """
+    totals = [0] * len(tables)
     with session.conn.cursor() as cursor:
         for batch in session.batches(subject):
-            pred = session.predicate(table, subject, batch)
-            if pred is None:
-                continue
-            sql, params = pred
-            if pending_only and table.mode == "anonymize":
-                pending = sql_erase.pending(session, table, subject, batch)
-                if pending is None:
+            parts: list[tuple[int, str, list[Any]]] = []
+            for i, table in enumerate(tables):
+                pred = session.predicate(table, subject, batch)
+                if pred is not None and pending_only and table.mode == "anonymize":
+                    pred = sql_erase.pending(session, table, subject, batch)
+                if pred is None:
                     continue
-                sql, params = pending
-            cursor.execute(f"SELECT COUNT(*) FROM {session.q(table.name)} WHERE {sql}", params)
-            total += cursor.fetchone()[0]
-    return total
+                if parts and sum(len(p) for *_, p in parts) + len(pred[1]) > MAX_PARAMS:
+                    _count_together(cursor, parts, totals)
+                    parts = []
+                parts.append((i, f"(SELECT COUNT(*) FROM {session.q(table.name)} WHERE {pred[0]})", pred[1]))
+            _count_together(cursor, parts, totals)
+    return totals
+
+
+def _count_together(cursor: Any, parts: list[tuple[int, str, list[Any]]], totals: list[int]) -> None:
+    if not parts:
+        return
+    cursor.execute("SELECT " + ", ".join(sql for _, sql, _ in parts), [p for *_, ps in parts for p in ps])
+    for (i, _, _), value in zip(parts, cursor.fetchone(), strict=True):
+        totals[i] += int(value or 0)
 
 
 def discover(session: SqlSession, subject: Subject) -> Discovery:
     result = Discovery()
     try:
         session.schema(fresh=True)  # every request looks at the schema again (coverage)
-        for table in session.tables:
-            count = _count(session, subject, table)
+        for table, count in zip(session.tables, _counts(session, subject, session.tables), strict=True):
             result.tables[table.name] = count
             result.found += count
-            provided = dict(table.provides)
+            provided = {
+                kind: column
+                for kind, column in table.provides.items()
+                if subject.wanted is None or kind in subject.wanted
+            }
             if count and provided:
                 for kind, values in _read_provided(session, subject, table, provided).items():
                     result.provides.setdefault(kind, set()).update(values)
@@ -74,11 +97,9 @@ def _read_provided(
 
 def verify_gone(session: SqlSession, subject: Subject) -> Discovery:
     result = Discovery()
+    tables = [t for t in session.tables if t.mode != "keep"]
     try:
-        for table in session.tables:
-            if table.mode == "keep":
-                continue
-            count = _count(session, subject, table, pending_only=True)
+        for table, count in zip(tables, _counts(session, subject, tables, pending_only=True), strict=True):
             result.tables[table.name] = count
             result.found += count
     except (DatabaseError, InterfaceError) as exc:
