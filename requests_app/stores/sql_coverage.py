@@ -46,45 +46,53 @@ def coverage(session: SqlSession) -> list[Gap]:
     schema = session.schema()
     declared = {schema.resolve(t.name) for t in session.tables + session.ignored} - {None}
     active = {r for t in session.tables if (r := schema.resolve(t.name))}
-    signatures: list[tuple[str, str, str, str]] = []  # (column, type family, kind, "table.column")
+    signatures = _signatures(session, schema)
+    gaps: list[Gap] = []
+    for table, columns in schema.columns.items():
+        if table not in declared:
+            gaps.extend(_table_gaps(schema, table, columns, active, signatures))
+    return gaps
+
+
+def _signatures(session: SqlSession, schema: Any) -> list[tuple[str, str, str, str]]:
+    """(column, type family, kind, "table.column") of every declared match column but ``id``."""
+    signatures: list[tuple[str, str, str, str]] = []
     for t in session.tables:
         resolved = schema.resolve(t.name)
         for col, kind in t.match.items():
             column = schema.column(resolved, col) if resolved else None
             if column is not None and col != "id":
                 signatures.append((col, column.family, kind, f"{resolved}.{col}"))
+    return signatures
+
+
+def _table_gaps(
+    schema: Any, table: str, columns: list[Any], active: set[str], signatures: list[tuple[str, str, str, str]]
+) -> list[Gap]:
+    """One undeclared table's links to the subject: foreign keys to declared tables, then look-alike columns."""
     gaps: list[Gap] = []
-    for table, columns in schema.columns.items():
-        if table in declared:
+    seen: set[str] = set()
+    for fk in schema.references(table):
+        if fk.ref_table in active and fk.column not in seen:
+            seen.add(fk.column)
+            gaps.append(
+                Gap(table, str(fk), fk.column, parent=(fk.ref_table, fk.ref_column), removes_itself=fk.removes_itself)
+            )
+    for column in columns:
+        if column.name in seen:
             continue
-        seen: set[str] = set()
-        for fk in schema.references(table):
-            if fk.ref_table in active and fk.column not in seen:
-                seen.add(fk.column)
+        for name, family, kind, source in signatures:
+            if (column.name == name or column.name.endswith("_" + name)) and column.family == family:
+                seen.add(column.name)
                 gaps.append(
                     Gap(
                         table,
-                        str(fk),
-                        fk.column,
-                        parent=(fk.ref_table, fk.ref_column),
-                        removes_itself=fk.removes_itself,
+                        f"{table}.{column.name} looks like {source} (identity kind {kind}, same name and type)",
+                        column.name,
+                        kind=kind,
                     )
                 )
-        for column in columns:
-            if column.name in seen:
-                continue
-            for name, family, kind, source in signatures:
-                if (column.name == name or column.name.endswith("_" + name)) and column.family == family:
-                    seen.add(column.name)
-                    gaps.append(
-                        Gap(
-                            table,
-                            f"{table}.{column.name} looks like {source} (identity kind {kind}, same name and type)",
-                            column.name,
-                            kind=kind,
-                        )
-                    )
-                    break
+                break
     return gaps
 
 
