@@ -388,6 +388,9 @@ def intake(stack: Stack, key: str) -> dict:
 
 def run() -> dict:
     require_services()
+    # Every access round runs again (the stack's processes inherit this): a repeat within
+    # PORTAL_REPEAT_ACCESS_DAYS would be answered with the first package instead.
+    os.environ.setdefault("PORTAL_REPEAT_ACCESS_DAYS", "0")
     host = HostSchema(f"bench_e2e_{os.getpid()}")
     workdir = Path(os.environ.get("TMPDIR", "/tmp")) / f"portal-bench-stores-{os.getpid()}.toml"
     workdir.write_text(STORE_TOML.format(url=host.url))
