@@ -48,7 +48,7 @@ def column_label(name: str, meta: dict[str, Any]) -> str:
     """
     given = meta.get("columns", {}).get(name, {}).get("label")
     if given:
-        return given
+        return str(given)
     if name in meta.get("people", ()) and name.lower().endswith("_id") and len(name) > 3:
         return humanise(name[:-3])
     return humanise(name)

@@ -43,7 +43,7 @@ class _JsonArrayWriter:
     """One JSON array, one record per line; with ``readable`` (a staging sink), the CSV and HTML
     rows are written in the same pass once the exporter ``declare``s its columns."""
 
-    def __init__(self, handle, readable: Callable[[list[str]], ReadableWriter] | None = None):
+    def __init__(self, handle: Any, readable: Callable[[list[str]], ReadableWriter] | None = None):
         self.handle = handle
         self.count = 0
         self.columns: dict[str, None] = {}  # every key seen, in order: the CSV/HTML header
@@ -93,7 +93,7 @@ class StagingSink:
 
     @classmethod
     @contextmanager
-    def for_task(cls, task, store: Any = None) -> Iterator[StagingSink]:
+    def for_task(cls, task: Any, store: Any = None) -> Iterator[StagingSink]:
         """The sink of an export task; ``store`` (the configured store, looked up if not given)
         lends its table words to the CSV and HTML written in the same pass."""
         folder = staging_root(task.request_id) / safe_name(task.store)
