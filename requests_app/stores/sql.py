@@ -65,13 +65,10 @@ from requests_app.stores.base import (
     PermanentStoreError,
     Store,
     Subject,
-    TransientStoreError,
 )
 from requests_app.stores.sql_config import DEFAULT_BATCH, Table, store_config_errors
 from requests_app.stores.sql_coverage import Gap
-from requests_app.stores.sql_session import INTROSPECTION_TTL, SchemaCache, SqlSession, open_connection, store_error
-
-__all__ = ["INTROSPECTION_TTL", "SqlStore"]
+from requests_app.stores.sql_session import SchemaCache, SqlSession, open_connection
 
 KEEP_SECONDS = 120.0  # a request's connection idle longer than this is closed and opened again
 
@@ -202,9 +199,6 @@ class SqlStore(Store):
             kept, self._kept = self._kept, None
         if kept is not None:
             kept.close()
-
-    def _error(self, exc: Exception, doing: str, table: str | None = None) -> PermanentStoreError | TransientStoreError:
-        return store_error(self.name, exc, doing, table)
 
     # --- the database's own schema (for checks, tests and draft_stores) -----------------
     def schema(self, conn: Any, *, fresh: bool = False) -> sql_schema.Schema:
