@@ -1,6 +1,6 @@
 """Through the real path: host-app API POST → gunicorn → Celery worker on Redis → completed.
 
-Three parts, one portal (bench/_stack.py: production settings, its own PostgreSQL
+Four parts, one portal (bench/_stack.py: production settings, its own PostgreSQL
 database, its own redis-server, gunicorn, prefork Celery workers):
 
 1. **Erasure, end to end vs hand-written SQL**, at 1k, 10k and 100k child rows of
@@ -11,11 +11,14 @@ database, its own redis-server, gunicorn, prefork Celery workers):
    waiting. *Hand SQL* is what a developer would write knowing the schema: connect,
    look the user up by e-mail, six set-based statements, commit — the bar.
    Median of ROUNDS rounds on freshly built, analysed data.
-2. **Throughput**: N deletion requests of 1k rows each (distinct subjects), filed
+2. **Access, end to end vs a hand-written ZIP**: the same subject's rows exported through an
+   access request (API POST → worker → package built) against ``_hostapp.hand_export_zip`` (one
+   connection, six SELECTs, each table as JSON and CSV into one deflated ZIP), interleaved.
+3. **Throughput**: N deletion requests of 1k rows each (distinct subjects), filed
    through the API while no worker runs; then 1, 2 and 4 worker processes take
    them. Requests per minute = N ÷ (last completed − workers started); latency of
    one request = its ``started_at`` (engine start) → ``completed_at``.
-3. **Intake**: requests per second of the public form POST and the host-app API
+4. **Intake**: requests per second of the public form POST and the host-app API
    POST, against a bare Django view (same gunicorn, same middleware), closed loop
    with CLIENTS concurrent clients for INTAKE_SECONDS each.
 
@@ -42,6 +45,7 @@ from _hostapp import (  # noqa: E402
     PG_URL,
     STORE_TOML,
     connect,
+    hand_export_zip,
     populate,
     populate_many,
     subject_rows,
@@ -55,7 +59,7 @@ THROUGHPUT_N = int(os.environ.get("BENCH_THROUGHPUT_N", "50" if QUICK else "1000
 WORKER_COUNTS = tuple(int(x) for x in os.environ.get("BENCH_WORKERS", "1,2,4").split(","))
 INTAKE_SECONDS = float(os.environ.get("BENCH_INTAKE_SECONDS", "5" if QUICK else "15"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
-PARTS = os.environ.get("BENCH_PARTS", "erasure,throughput,intake").split(",")
+PARTS = os.environ.get("BENCH_PARTS", "erasure,access,throughput,intake").split(",")
 
 
 # --- the host-app schema, under a fixed name (the stores file names it) -------------------------
@@ -170,6 +174,70 @@ def end_to_end(stack: Stack, host: HostSchema, key: str) -> dict:
                 )
             )
             + f" ms ({detail['store_tasks']} store tasks, last round)"
+        )
+    stack.stop_workers()
+    return results
+
+
+def portal_access(stack: Stack, key: str) -> tuple[float, dict]:
+    """One access request through the API, to its completion (the package built, the e-mail queued)."""
+    started = time.time()
+    status, body = stack.post_json("/api/v1/privacy-requests/", {"kind": "access", "email": "alice@example.com"}, key)
+    assert status == 201, (status, body)
+    reference = body["reference"]
+    ((state, _, engine_started, completed),) = stack.wait_closed([reference], timeout=600).values()
+    assert state == "completed", (reference, state)
+    ((export_busy, exported, last_task),) = stack.query(
+        "SELECT sum(extract(epoch from t.finished_at - t.started_at)) FILTER (WHERE t.phase = 'export'), "
+        "sum(t.exported_count), extract(epoch from max(t.finished_at)) "
+        "FROM requests_app_storetask t JOIN requests_app_privacyrequest r ON r.id = t.request_id "
+        "WHERE r.reference = %s",
+        (reference,),
+    )
+    return completed - started, {
+        "to_engine_start_s": engine_started - started,
+        "export_task_s": float(export_busy or 0),
+        "finish_with_zip_s": completed - float(last_task),
+        "rows_exported": exported,
+    }
+
+
+def access_end_to_end(stack: Stack, host: HostSchema, key: str) -> dict:
+    """Access of one subject, end to end, vs a hand-written JSON + CSV ZIP of the same rows, interleaved."""
+    import tempfile
+
+    results: dict = {}
+    stack.start_workers(1)
+    stack.wait_workers_ready()
+    target = Path(tempfile.gettempdir()) / f"bench-e2e-hand-{os.getpid()}.zip"
+    print("\n  Access of one subject, end to end (API POST → worker → package built) vs a hand-written ZIP")
+    print(
+        f"  {'child rows':>10} {'portal e2e':>11} {'hand ZIP':>9} {'ratio':>6}   breakdown: hand-over / export / finish"
+    )
+    for rows in SIZES:
+        host.reset()
+        populate(host.name, rows)
+        portal_access(stack, key)  # warm: the worker's imports and first connection
+        e2e_times, hand_times, detail, hand_rows = [], [], {}, 0
+        for _ in range(ROUNDS):  # reading changes nothing: the same rows for both, interleaved
+            seconds, hand_rows = hand_export_zip(host.name, target)
+            hand_times.append(seconds)
+            seconds, detail = portal_access(stack, key)
+            e2e_times.append(seconds)
+        e2e, hand = statistics.median(e2e_times), statistics.median(hand_times)
+        results[f"{rows}"] = {
+            "hand_rows": hand_rows,
+            "portal_e2e_s": round(e2e, 3),
+            "hand_zip_s": round(hand, 3),
+            "ratio": round(e2e / hand, 2),
+            "portal_e2e_all_rounds_s": [round(t, 3) for t in e2e_times],
+            "hand_zip_all_rounds_s": [round(t, 3) for t in hand_times],
+            **{k: (round(v, 3) if isinstance(v, float) else v) for k, v in detail.items()},
+        }
+        print(
+            f"  {hand_rows:>10} {e2e:>10.3f}s {hand:>8.3f}s {e2e / hand:>5.1f}x   "
+            + " / ".join(f"{detail[k] * 1000:.0f}" for k in ("to_engine_start_s", "export_task_s", "finish_with_zip_s"))
+            + " ms (last round)"
         )
     stack.stop_workers()
     return results
@@ -320,6 +388,9 @@ def intake(stack: Stack, key: str) -> dict:
 
 def run() -> dict:
     require_services()
+    # Every access round runs again (the stack's processes inherit this): a repeat within
+    # PORTAL_REPEAT_ACCESS_DAYS would be answered with the first package instead.
+    os.environ.setdefault("PORTAL_REPEAT_ACCESS_DAYS", "0")
     host = HostSchema(f"bench_e2e_{os.getpid()}")
     workdir = Path(os.environ.get("TMPDIR", "/tmp")) / f"portal-bench-stores-{os.getpid()}.toml"
     workdir.write_text(STORE_TOML.format(url=host.url))
@@ -330,6 +401,8 @@ def run() -> dict:
             stack.start_web(workers=2)
             if "erasure" in PARTS:
                 figures["erasure_end_to_end"] = end_to_end(stack, host, key)
+            if "access" in PARTS:
+                figures["access_end_to_end"] = access_end_to_end(stack, host, key)
             if "throughput" in PARTS:
                 figures["throughput"] = throughput(stack, host, key)
             if "intake" in PARTS:

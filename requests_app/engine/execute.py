@@ -128,6 +128,7 @@ def operate(store: Store, task: StoreTask, subject: Subject) -> Discovery | Outc
         return held
     with_ledger(store, subject, registry.stores())
     if task.phase == PH.DISCOVER:
+        subject.wanted = needed_kinds()  # a store may leave unread what the engine would drop
         return store.discover(subject)
     if task.phase == PH.EXPORT:
         with StagingSink.for_task(task, store) as sink:

@@ -12,8 +12,10 @@ import json
 import re
 import shutil
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from html import escape as _escape
+from itertools import islice
+from operator import methodcaller
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -46,7 +48,7 @@ def column_label(name: str, meta: dict[str, Any]) -> str:
     """
     given = meta.get("columns", {}).get(name, {}).get("label")
     if given:
-        return given
+        return str(given)
     if name in meta.get("people", ()) and name.lower().endswith("_id") and len(name) > 3:
         return humanise(name[:-3])
     return humanise(name)
@@ -87,6 +89,14 @@ def _spreadsheet_safe(text: str) -> str:
 
 
 _NUMBER = re.compile(r"^-?[0-9]+([.,][0-9]+)?$")
+_starts_formula = methodcaller("startswith", tuple(_FORMULA_START))
+
+
+def _spreadsheet_safe_column(cells: list[str]) -> list[str]:
+    """``_spreadsheet_safe`` over a column, called per cell only when some cell needs a look."""
+    if any(map(_starts_formula, cells)):
+        return [_spreadsheet_safe(cell) for cell in cells]
+    return cells
 
 
 class ReadableWriter:
@@ -128,25 +138,47 @@ class ReadableWriter:
         return _cell(record.get(name))
 
     def write(self, record: dict[str, Any]) -> None:
-        people, get = self.people, record.get
-        cells = [self._cell(name, record) if name in people else _cell(get(name)) for name in self.names]
-        if self.files:
-            cells = [
-                self._in_package(name, cell) if name in self.files else cell
+        self.write_many([record])
+
+    def write_many(self, records: list[dict[str, Any]]) -> None:
+        """A chunk of records, column by column: their CSV rows in one call, their HTML rows while
+        the page has room."""
+        if not records:
+            return
+        columns = [self._column(name, records) for name in self.names]
+        self._csv.writerows(zip(*(_spreadsheet_safe_column(cells) for cells in columns), strict=True))
+        room = max(0, HTML_ROWS_MAX - self.total)
+        if room:
+            self._rows_file.write("".join(map(self._html_row, islice(zip(*columns, strict=True), room))))
+        self.total += len(records)
+
+    def _column(self, name: str, records: list[dict[str, Any]]) -> list[str]:
+        """One column of a chunk as text (the usual all-text or all-integer column without a call per cell)."""
+        if name in self.people:
+            cells = [self._cell(name, record) for record in records]
+        else:
+            values = list(map(methodcaller("get", name), records))
+            kinds = set(map(type, values))
+            if kinds == {str}:
+                cells = values
+            elif kinds == {int}:
+                cells = list(map(str, values))
+            else:
+                cells = list(map(_cell, values))
+        if name in self.files:
+            cells = [self._in_package(name, cell) for cell in cells]
+        return cells
+
+    def _html_row(self, cells: Sequence[str]) -> str:
+        # html.escape, not Django's lazy-aware escape: same output, a third of the cost per cell.
+        return (
+            "<tr>"
+            + "".join(
+                self._file_cell(cell) if name in self.files and cell else f"<td>{_escape(cell)}</td>"
                 for name, cell in zip(self.names, cells, strict=True)
-            ]
-        self._csv.writerow([_spreadsheet_safe(cell) for cell in cells])
-        if self.total < HTML_ROWS_MAX:
-            # html.escape, not Django's lazy-aware escape: same output, a third of the cost per cell.
-            self._rows_file.write(
-                "<tr>"
-                + "".join(
-                    self._file_cell(cell) if name in self.files and cell else f"<td>{_escape(cell)}</td>"
-                    for name, cell in zip(self.names, cells, strict=True)
-                )
-                + "</tr>\n"
             )
-        self.total += 1
+            + "</tr>\n"
+        )
 
     def _in_package(self, name: str, value: str) -> str:
         """Where the file of a ``file`` column is in the ZIP: ``<store>/files/[folder/]<value>``."""

@@ -125,7 +125,8 @@ class Subject:
     ``ledger`` holds the live ledger rows of the subject this store must delete
     (filled by the engine for stores with ``services``); ``erased_ledger`` the
     rows this request already deleted through the store (``verify_gone`` checks
-    they are really gone).
+    they are really gone). ``wanted``: the identity kinds the engine keeps from a
+    discovery's ``provides`` (a store may leave the others unread); None: all.
     """
 
     identities: dict[str, set[str]]
@@ -134,6 +135,7 @@ class Subject:
     task_id: int | None = None
     ledger: list[LedgerRow] = field(default_factory=list)
     erased_ledger: list[LedgerRow] = field(default_factory=list)
+    wanted: set[str] | None = None
 
     def values(self, kind: str) -> set[str]:
         return self.identities.get(kind, set())

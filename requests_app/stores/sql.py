@@ -37,6 +37,11 @@ Erasure runs in one database transaction per store: children first (order from
 the ``provides`` graph plus the database's own foreign keys), then parents. A
 worker killed half-way leaves nothing half-done; the engine runs it again.
 
+One connection per request: the phases of a request (discover, erase, verify;
+or discover, export) share one ``SqlSession`` (``sql_session``), opened at the
+first phase and closed after the last, or when the next request comes; the
+schema its discovery read serves the later phases.
+
 Coverage: the schema (``sql_schema``) is read at every discovery; tables that
 reference declared ones, or have a column shaped like a declared match column,
 but are not declared are reported (``not_covered`` in the discovery detail),
@@ -45,19 +50,13 @@ and a foreign-key failure during erasure names the table that blocked it.
 
 from __future__ import annotations
 
-import re
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from graphlib import CycleError, TopologicalSorter
-from pathlib import Path
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
-from django.db.utils import ConnectionHandler, load_backend
-
-from portal.config import env
-from requests_app.stores import sql_anonymize, sql_coverage, sql_discover, sql_erase, sql_export, sql_schema
+from requests_app.stores import sql_coverage, sql_discover, sql_erase, sql_export, sql_schema
 from requests_app.stores.base import (
     CoverageGap,
     Discovery,
@@ -66,33 +65,33 @@ from requests_app.stores.base import (
     PermanentStoreError,
     Store,
     Subject,
-    TransientStoreError,
 )
-from requests_app.stores.sql_config import (
-    DEFAULT_BATCH,
-    INT_RE,
-    Table,
-    mysql_driver,
-    store_config_errors,
-)
+from requests_app.stores.sql_config import DEFAULT_BATCH, Table, store_config_errors
 from requests_app.stores.sql_coverage import Gap
+from requests_app.stores.sql_session import SchemaCache, SqlSession, open_connection
 
-INTROSPECTION_TTL = 300.0  # seconds a store keeps the schema it read for erase/export/verify (changes are rare)
+KEEP_SECONDS = 120.0  # a request's connection idle longer than this is closed and opened again
 
-_PERMANENT_HINTS = (
-    "no such table",
-    "no such column",
-    "does not exist",
-    "permission denied",
-    "unknown column",
-    "doesn't exist",
-    "access denied",
-    "password authentication failed",
-    "unknown database",
-    "syntax error",
-    "readonly database",
-    "read-only",
-)
+
+class _Kept:
+    """The session a store keeps open between the phases of one request (one per worker thread)."""
+
+    def __init__(self, session: SqlSession, request_id: int, thread: int):
+        self.session, self.request_id, self.thread = session, request_id, thread
+        self.used_at = time.monotonic()
+
+    def fits(self, request_id: int | None) -> bool:
+        return (
+            request_id == self.request_id
+            and threading.get_ident() == self.thread
+            and time.monotonic() - self.used_at < KEEP_SECONDS
+        )
+
+    def close(self) -> None:
+        try:
+            self.session.conn.close()
+        except Exception:  # noqa: BLE001, S110 - already gone: nothing to close
+            pass
 
 
 class SqlStore(Store):
@@ -106,7 +105,9 @@ class SqlStore(Store):
         self.ignored = [t for t in every if t.ignore]
         self.batch_size = int(config.get("batch_size", DEFAULT_BATCH))
         self._internal = {kind: t for t in self.tables for kind in t.provides}  # kind → providing table
-        self._fk_order: list[tuple[str, str]] | None = None
+        self._schemas = SchemaCache()
+        self._kept: _Kept | None = None
+        self._lock = threading.Lock()
 
     # --- configuration -----------------------------------------------------------
     @classmethod
@@ -129,7 +130,7 @@ class SqlStore(Store):
         table = next((t for t in self.tables if t.name == name), None)
         if table is None:
             return {}
-        people = sql_export.person_columns(self, table)
+        people = sql_export.person_columns(self.tables, table)
         # A table found through one person column alone (owner_id) has the subject there in every row.
         always_theirs = [c for c in table.match if c in people] if len(table.match) == 1 else []
         return {
@@ -144,93 +145,77 @@ class SqlStore(Store):
         }
 
     # --- connection --------------------------------------------------------------
+    def _session_on(self, conn: Any) -> SqlSession:
+        return SqlSession(conn, self.name, self.tables, self.ignored, self.batch_size, self._schemas)
+
     @contextmanager
     def connect(self) -> Iterator[Any]:
-        settings_dict = env.db_url_config(self.config["url"])
-        alias = f"store_{self.name}"
-        # The handler fills in every default a DatabaseWrapper expects (it insists on a "default" alias).
-        full = ConnectionHandler({"default": settings_dict}).settings["default"]
-        if "mysql" in full["ENGINE"]:
-            mysql_driver()
-        conn = load_backend(full["ENGINE"]).DatabaseWrapper(full, alias)
-        name = str(full.get("NAME") or "")
-        if conn.vendor == "sqlite" and name != ":memory:" and not name.startswith("file:") and not Path(name).is_file():
-            # SQLite would create an empty database and every later look would find "nothing":
-            # a missing file is a mistake to name, never a place to start.
-            raise PermanentStoreError(f'store "{self.name}": the SQLite database file {name} does not exist')
-        if conn.vendor == "sqlite":
-            # Its feature probe opens transaction.atomic(alias), which looks the alias up in
-            # settings.DATABASES; this connection is not there. Table introspection needs no JSON.
-            conn.features.supports_json_field = False
+        """A connection of its own (check_stores, /healthz, retention, draft_stores), closed after."""
+        conn = open_connection(self.name, self.config["url"])
         try:
-            try:
-                conn.ensure_connection()
-            except Exception as exc:
-                raise self._error(exc, "connecting") from exc
             yield conn
         finally:
             conn.close()
 
-    def _error(self, exc: Exception, doing: str, table: str | None = None) -> PermanentStoreError | TransientStoreError:
-        where = f'store "{self.name}"' + (f', table "{table}"' if table else "")
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        first_line = re.sub(r"\(.*?\)=\(.*?\)", "(…)", first_line)  # values in constraint messages
-        message = f"{where}: {doing} failed: {first_line}"
-        lowered = first_line.lower()
-        if isinstance(exc, IntegrityError):
-            return PermanentStoreError(
-                message + " — another table still references these rows; add it to the stores file "
-                "(erase it first) or let the database cascade"
-            )
-        if any(hint in lowered for hint in _PERMANENT_HINTS):
-            return PermanentStoreError(message + " — check the stores file and the database")
-        if isinstance(exc, OperationalError | InterfaceError):
-            return TransientStoreError(message)
-        if isinstance(exc, DatabaseError):
-            return PermanentStoreError(message)
-        return TransientStoreError(message)
+    @contextmanager
+    def open_session(self) -> Iterator[SqlSession]:
+        """A session on a connection of its own, closed after (checks and retention)."""
+        with self.connect() as conn:
+            yield self._session_on(conn)
 
-    # --- the database's own schema ----------------------------------------------------
-    def schema(self, conn: Any, *, fresh: bool = False) -> sql_schema.Schema:
-        """Tables, columns and keys of the database (three catalogue queries).
+    @contextmanager
+    def session(self, subject: Subject, *, last: bool = False) -> Iterator[SqlSession]:
+        """The request's session: the connection its earlier phases opened, else a new one.
 
-        Read once per connection and kept by this store for INTROSPECTION_TTL
-        seconds, so erase, export and verify of a request reuse what its
-        discovery read. ``fresh=True`` (discovery, check_stores, /healthz) always
-        looks again: a table added since must be seen by the coverage check.
+        Kept open for the request's next phase unless ``last`` (verify, export) or an error
+        left it in doubt; a session of another request is closed first (one per store).
         """
-        cached: sql_schema.Schema | None = getattr(conn, "_portal_schema", None)
-        if cached is not None and not fresh:
-            return cached
-        kept: tuple[float, sql_schema.Schema] | None = getattr(self, "_kept_schema", None)
-        if not fresh and kept is not None and time.monotonic() - kept[0] < INTROSPECTION_TTL:
-            conn._portal_schema = kept[1]
-            return kept[1]
-        schemas = sorted({t.name.split(".")[0] for t in self.tables + self.ignored if "." in t.name})
+        request_id = subject.request_id
+        with self._lock:
+            kept, self._kept = self._kept, None
+        if kept is not None and not (kept.fits(request_id) and kept.session.conn.is_usable()):
+            kept.close()
+            kept = None
+        if kept is None:
+            session = self._session_on(open_connection(self.name, self.config["url"]))
+            kept = _Kept(session, request_id or 0, threading.get_ident())
+        ok = False
         try:
-            cached = sql_schema.read_schema(conn, schemas)
-        except (DatabaseError, InterfaceError) as exc:
-            raise self._error(exc, "reading the database's tables") from exc
-        conn._portal_schema = cached
-        conn._portal_integer_columns = None
-        self._kept_schema = (time.monotonic(), cached)
-        return cached
+            yield kept.session
+            ok = True
+        finally:
+            if ok and not last and request_id is not None and kept.session.conn.get_autocommit():
+                kept.used_at = time.monotonic()
+                with self._lock:
+                    self._kept, previous = kept, self._kept
+                if previous is not None:
+                    previous.close()
+            else:
+                kept.close()
+
+    def close(self) -> None:
+        """Close the connection kept for a request, if any."""
+        with self._lock:
+            kept, self._kept = self._kept, None
+        if kept is not None:
+            kept.close()
+
+    # --- the database's own schema (for checks, tests and draft_stores) -----------------
+    def schema(self, conn: Any, *, fresh: bool = False) -> sql_schema.Schema:
+        """Tables, columns and keys of the database (see ``SqlSession.schema``)."""
+        return self._session_on(conn).schema(fresh=fresh)
 
     def keys(self, conn: Any, table: Table) -> list[str]:
         """The key columns: as declared, else the database's primary key (composite too), else "id"."""
-        if table.declared_key:
-            return table.declared_key
-        schema = self.schema(conn)
-        resolved = schema.resolve(table.name)
-        if resolved and schema.primary_keys.get(resolved):
-            return schema.primary_keys[resolved]
-        if resolved and schema.column(resolved, "id"):
-            return ["id"]
-        return []
+        return self._session_on(conn).keys(table)
+
+    def erase_order(self, conn: Any) -> list[Table]:
+        """Children before parents: the provides graph plus the database's foreign keys."""
+        return self._session_on(conn).erase_order()
 
     def check_connection(self) -> None:
-        with self.connect() as conn:
-            schema = self.schema(conn, fresh=True)
+        with self.open_session() as session:
+            schema = session.schema(fresh=True)
             for table in self.tables:
                 resolved = schema.resolve(table.name)
                 if resolved is None:
@@ -245,144 +230,45 @@ class SqlStore(Store):
                         f'store "{self.name}": table "{table.name}" has no column(s) {", ".join(missing)}; '
                         f"it has {', '.join(sorted(columns))}"
                     )
-            problems = self.anonymize_problems(conn)
+            problems = session.anonymize_problems()
             if problems:
                 raise PermanentStoreError("; ".join(problems))
 
-    def anonymize_problems(self, conn: Any) -> list[str]:
-        """Anonymise settings the database's keys make unsafe (check_stores, and before every erasure)."""
-        return sql_anonymize.schema_problems(self.name, self.tables, self.schema(conn), lambda t: self.keys(conn, t))
-
     def coverage(self, conn: Any) -> list[Gap]:
         """Tables the file does not declare that may hold the subject's data (``sql_coverage``)."""
-        return sql_coverage.coverage(self, conn)
+        return sql_coverage.coverage(self._session_on(conn))
 
     def coverage_messages(self) -> list[str]:
         """One line per coverage gap, for check_stores and /healthz."""
-        with self.connect() as conn:
-            self.schema(conn, fresh=True)
-            return [gap.message() for gap in self.coverage(conn)]
+        with self.open_session() as session:
+            session.schema(fresh=True)
+            return [gap.message() for gap in sql_coverage.coverage(session)]
 
     def not_covered(self, conn: Any, subject: Subject | None = None) -> list[CoverageGap]:
         """Coverage gaps (no personal data): table, why, and the subject's rows there."""
-        return sql_coverage.not_covered(self, conn, subject)
-
-    def _integer_columns(self, conn: Any) -> dict[str, set[str]]:
-        """table → its integer columns, so a value like "abc" is never compared with one (PostgreSQL
-        would refuse the whole statement). From the schema: no query of its own."""
-        cached = getattr(conn, "_portal_integer_columns", None)
-        if cached is None:
-            cached = {
-                table: {c.name for c in columns if c.family == "integer"}
-                for table, columns in self.schema(conn).columns.items()
-            }
-            conn._portal_integer_columns = cached
-        return cached
-
-    # --- SQL building ------------------------------------------------------------
-    @staticmethod
-    def _q(conn: Any, name: str) -> str:
-        return ".".join(conn.ops.quote_name(part) for part in name.split("."))
-
-    def _predicate(
-        self,
-        conn: Any,
-        table: Table,
-        subject: Subject,
-        values_of: dict[str, list[str]],
-        depth: int = 0,
-        only: str | None = None,
-    ) -> tuple[str, list[Any]] | None:
-        """SQL matching the subject's rows of ``table``, or None if it can match nothing.
-
-        Identity kinds provided inside this store become subqueries; others are
-        bound values (already cut to one batch by the caller via ``values_of``).
-        ``only``: the rows where that one match column names the subject.
-        """
-        parts: list[str] = []
-        params: list[Any] = []
-        integer_columns = self._integer_columns(conn).get(self.schema(conn).resolve(table.name) or "", set())
-        for column, kind in table.match.items():
-            if only is not None and column != only:
-                continue
-            col = self._q(conn, column)
-            values = values_of.get(kind, [])
-            if column in integer_columns:
-                values = [v for v in values if INT_RE.match(v)]
-            if kind == "email" and values:
-                parts.append(f"LOWER({col}) IN ({', '.join(['%s'] * len(values))})")
-                params.extend(v.lower() for v in values)
-            elif values:
-                parts.append(f"{col} IN ({', '.join(['%s'] * len(values))})")
-                params.extend(values)
-            provider = self._internal.get(kind)
-            if provider is not None and provider is not table and depth < 10:
-                inner = self._predicate(conn, provider, subject, values_of, depth + 1)
-                if inner is not None:
-                    source = self._q(conn, provider.provides[kind])
-                    parts.append(f"{col} IN (SELECT {source} FROM {self._q(conn, provider.name)} WHERE {inner[0]})")
-                    params.extend(inner[1])
-        if not parts:
-            return None
-        return " OR ".join(f"({p})" for p in parts), params
-
-    def _batches(self, subject: Subject) -> Iterator[dict[str, list[str]]]:
-        """Split the externally known identity values into batches of ``batch_size`` values in total.
-
-        One batch when the subject has few identities (the usual case).
-        """
-        kinds = sorted({k for t in self.tables for k in t.match.values()} | {"email"})
-        pending = [(kind, value) for kind in kinds for value in sorted(subject.values(kind))]
-        if not pending:
-            return
-        for start in range(0, len(pending), self.batch_size):
-            batch: dict[str, list[str]] = {}
-            for kind, value in pending[start : start + self.batch_size]:
-                batch.setdefault(kind, []).append(value)
-            yield batch
-
-    def erase_order(self, conn: Any) -> list[Table]:
-        """Children before parents: the provides graph plus the database's foreign keys."""
-        by_name = {t.name: t for t in self.tables}
-        # graph: table → tables that must be erased BEFORE it (its dependants)
-        before: dict[str, set[str]] = {t.name: set() for t in self.tables}
-        for t in self.tables:
-            for kind in t.match.values():
-                provider = self._internal.get(kind)
-                if provider is not None and provider is not t:
-                    before[provider.name].add(t.name)
-        schema = self.schema(conn)
-        by_schema_name = {schema.resolve(t.name): t for t in self.tables}
-        for fk in schema.foreign_keys:
-            child, parent = by_schema_name.get(fk.table), by_schema_name.get(fk.ref_table)
-            if child is not None and parent is not None and child is not parent:
-                before[parent.name].add(child.name)
-        try:
-            order = list(TopologicalSorter(before).static_order())
-        except CycleError as exc:
-            raise PermanentStoreError(
-                f'store "{self.name}": the tables reference each other in a circle '
-                f"({' → '.join(exc.args[1])}); "
-                "erase cannot pick an order — let the database cascade one side or split the store"
-            ) from exc
-        return [by_name[name] for name in order]
+        return sql_coverage.not_covered(self._session_on(conn), subject)
 
     # --- the four operations -----------------------------------------------------
     def discover(self, subject: Subject) -> Discovery:
-        return sql_discover.discover(self, subject)
+        with self.session(subject) as session:
+            return sql_discover.discover(session, subject)
 
     def verify_gone(self, subject: Subject) -> Discovery:
-        return sql_discover.verify_gone(self, subject)
+        with self.session(subject, last=True) as session:
+            return sql_discover.verify_gone(session, subject)
 
     def export(self, subject: Subject, sink: ExportSink) -> Outcome:
-        return sql_export.export(self, subject, sink)
+        with self.session(subject, last=True) as session:
+            return sql_export.export(session, subject, sink)
 
     def erase(self, subject: Subject) -> Outcome:
-        return sql_erase.erase(self, subject)
+        with self.session(subject) as session:
+            return sql_erase.erase(session, subject)
 
     def retention_tables(self) -> set[str]:
         return {t.name for t in self.tables}
 
     def erase_older_than(self, table_name: str, column: str, cutoff: Any) -> int:
         """Retention: delete rows of one configured table whose ``column`` is older than ``cutoff``."""
-        return sql_erase.erase_older_than(self, table_name, column, cutoff)
+        with self.open_session() as session:
+            return sql_erase.erase_older_than(session, table_name, column, cutoff)

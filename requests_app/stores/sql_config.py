@@ -279,7 +279,7 @@ def mysql_driver() -> None:
         import MySQLdb  # noqa: F401
     except ImportError:
         try:
-            import pymysql  # type: ignore[import-untyped]
+            import pymysql  # untyped: [[tool.mypy.overrides]] for pymysql in pyproject.toml
         except ImportError:
             return  # Django's own error then says "Did you install mysqlclient?"
         pymysql.install_as_MySQLdb()

@@ -8,36 +8,34 @@ blocked it. ``erase_older_than`` runs the operator's retention policies.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import DatabaseError, IntegrityError, InterfaceError
 
 from requests_app.stores.base import Outcome, PermanentStoreError, Subject
 from requests_app.stores.sql_config import Table, autocommit_quietly, rollback_quietly
 from requests_app.stores.sql_coverage import Gap, gap_rows
-
-if TYPE_CHECKING:
-    from requests_app.stores.sql import SqlStore
+from requests_app.stores.sql_session import SqlSession
 
 
 def pending(
-    store: SqlStore, conn: Any, table: Table, subject: Subject, batch: dict[str, list[str]]
+    session: SqlSession, table: Table, subject: Subject, batch: dict[str, list[str]]
 ) -> tuple[str, list[Any]] | None:
     """Rows an erasure of ``table`` would still change: per match column, the rows where that
     column names the subject and one of the columns its plan overwrites still differs."""
     parts: list[str] = []
     params: list[Any] = []
     for column, sets in table.plans():
-        pred = store._predicate(conn, table, subject, batch, only=column)
+        pred = session.predicate(table, subject, batch, only=column)
         if pred is not None:
-            sql, values = not_anonymised(store, conn, sets, *pred)
+            sql, values = not_anonymised(session, sets, *pred)
             parts.append(f"({sql})")
             params.extend(values)
     return (" OR ".join(parts), params) if parts else None
 
 
 def anonymise_update(
-    store: SqlStore, conn: Any, table: Table, subject: Subject, batch: dict[str, list[str]]
+    session: SqlSession, table: Table, subject: Subject, batch: dict[str, list[str]]
 ) -> tuple[str, list[Any]] | None:
     """One UPDATE for the table and batch, each column overwritten only where its own plan matched.
 
@@ -50,35 +48,33 @@ def anonymise_update(
     """
     conditions: dict[str, list[tuple[str, list[Any]]]] = {}  # column → where it is overwritten
     for column, sets in table.plans():
-        pred = store._predicate(conn, table, subject, batch, only=column)
+        pred = session.predicate(table, subject, batch, only=column)
         if pred is not None:
             for target in sets:
                 conditions.setdefault(target, []).append(pred)
-    still = pending(store, conn, table, subject, batch)
+    still = pending(session, table, subject, batch)
     if still is None or not conditions:
         return None
     assignments: list[str] = []
     params: list[Any] = []
     for column in sorted(conditions, key=lambda c: c in table.match):
-        col = store._q(conn, column)
+        col = session.q(column)
         when = " OR ".join(f"({sql})" for sql, _ in conditions[column])
         assignments.append(f"{col} = CASE WHEN {when} THEN %s ELSE {col} END")
         params.extend(value for _, values in conditions[column] for value in values)
         params.append(table.anonymize.get(column))
     return (
-        f"UPDATE {store._q(conn, table.name)} SET {', '.join(assignments)} WHERE {still[0]}",
+        f"UPDATE {session.q(table.name)} SET {', '.join(assignments)} WHERE {still[0]}",
         params + still[1],
     )
 
 
-def not_anonymised(
-    store: SqlStore, conn: Any, sets: dict[str, Any], sql: str, params: list[Any]
-) -> tuple[str, list[Any]]:
-    vendor = conn.vendor
+def not_anonymised(session: SqlSession, sets: dict[str, Any], sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+    vendor = session.vendor
     checks = []
     extra: list[Any] = []
     for column, value in sets.items():
-        col = store._q(conn, column)
+        col = session.q(column)
         if vendor == "postgresql":
             checks.append(f"{col} IS DISTINCT FROM %s" if value is not None else f"{col} IS NOT NULL")
         elif vendor == "mysql":
@@ -90,52 +86,58 @@ def not_anonymised(
     return f"({sql}) AND ({' OR '.join(checks)})", params + extra
 
 
-def erase(store: SqlStore, subject: Subject) -> Outcome:
+def erase(session: SqlSession, subject: Subject) -> Outcome:
+    """One transaction: each table's statement (one per identity batch) in the erase order."""
     outcome = Outcome(detail={"tables": {}, "statements": 0})
-    table_name = None
-    with store.connect() as conn:
-        order = store.erase_order(conn)
-        problems = store.anonymize_problems(conn)
-        if problems:  # refused before any statement: nothing of anyone's is changed
-            raise PermanentStoreError("erasure refused, nothing was changed: " + "; ".join(problems))
-        conn.set_autocommit(False)
-        try:
-            with conn.cursor() as cursor:
-                for table in order:
-                    table_name = table.name
-                    if table.mode != "keep":
-                        _erase_table(store, conn, cursor, subject, table, outcome)
-            conn.commit()
-        except IntegrityError as exc:
-            rollback_quietly(conn)
-            autocommit_quietly(conn)
-            failed = next((t for t in order if t.name == table_name), None)
-            why = blockers(store, conn, subject, failed) if failed else []
-            if not why:
-                raise store._error(exc, "erasure", table_name) from exc
-            raise PermanentStoreError(
-                f'store "{store.name}": erasure stopped and rolled back, nothing was changed: ' + "; ".join(why)
-            ) from exc
-        except (DatabaseError, InterfaceError) as exc:
-            rollback_quietly(conn)
-            raise store._error(exc, "erasure", table_name) from exc
-        except BaseException:
-            rollback_quietly(conn)
+    order = session.erase_order()
+    problems = session.anonymize_problems()
+    if problems:  # refused before any statement: nothing of anyone's is changed
+        raise PermanentStoreError("erasure refused, nothing was changed: " + "; ".join(problems))
+    conn = session.conn
+    current: list[Table] = []  # the table being erased, for the error
+    conn.set_autocommit(False)
+    try:
+        with conn.cursor() as cursor:
+            for table in order:
+                current[:] = [table]
+                if table.mode != "keep":
+                    _erase_table(session, cursor, subject, table, outcome)
+        conn.commit()
+    except BaseException as exc:
+        rollback_quietly(conn)
+        autocommit_quietly(conn)
+        failure = _failure(session, subject, exc, current[0] if current else None)
+        if failure is exc:
             raise
-        finally:
-            autocommit_quietly(conn)
+        raise failure from exc
+    finally:
+        autocommit_quietly(conn)
     return outcome
 
 
-def _erase_table(store: SqlStore, conn: Any, cursor: Any, subject: Subject, table: Table, outcome: Outcome) -> None:
+def _failure(session: SqlSession, subject: Subject, exc: BaseException, failed: Table | None) -> BaseException:
+    """What to raise after a rolled-back erasure: who blocked it, the database's error, or ``exc``."""
+    name = failed.name if failed else None
+    if isinstance(exc, IntegrityError):
+        why = blockers(session, subject, failed) if failed else []
+        if why:
+            return PermanentStoreError(
+                f'store "{session.name}": erasure stopped and rolled back, nothing was changed: ' + "; ".join(why)
+            )
+    if isinstance(exc, DatabaseError | InterfaceError):
+        return session.error(exc, "erasure", name)
+    return exc
+
+
+def _erase_table(session: SqlSession, cursor: Any, subject: Subject, table: Table, outcome: Outcome) -> None:
     """Delete or anonymise the subject's rows of one table, one statement per identity batch."""
     affected = 0
-    for batch in store._batches(subject):
+    for batch in session.batches(subject):
         if table.mode == "delete":
-            pred = store._predicate(conn, table, subject, batch)
-            statement = (f"DELETE FROM {store._q(conn, table.name)} WHERE {pred[0]}", pred[1]) if pred else None
+            pred = session.predicate(table, subject, batch)
+            statement = (f"DELETE FROM {session.q(table.name)} WHERE {pred[0]}", pred[1]) if pred else None
         else:
-            statement = anonymise_update(store, conn, table, subject, batch)
+            statement = anonymise_update(session, table, subject, batch)
         if statement is None:
             continue
         cursor.execute(*statement)
@@ -148,15 +150,15 @@ def _erase_table(store: SqlStore, conn: Any, cursor: Any, subject: Subject, tabl
         outcome.anonymised += affected
 
 
-def blockers(store: SqlStore, conn: Any, subject: Subject, failed: Table) -> list[str]:
+def blockers(session: SqlSession, subject: Subject, failed: Table) -> list[str]:
     """Why deleting ``failed``'s rows hit a foreign key: the tables whose rows still point at them.
 
     Asked after the rollback, so the counts are of rows that exist. A declared
     table blocks when it is kept, or anonymised without clearing the key.
     """
-    schema = store.schema(conn)
+    schema = session.schema()
     parent = schema.resolve(failed.name)
-    declared = {schema.resolve(t.name): t for t in store.tables + store.ignored}
+    declared = {schema.resolve(t.name): t for t in session.tables + session.ignored}
     found: list[str] = []
     if parent is None:
         return found
@@ -172,7 +174,7 @@ def blockers(store: SqlStore, conn: Any, subject: Subject, failed: Table) -> lis
             continue
         gap = Gap(fk.table, str(fk), fk.column, parent=(parent, fk.ref_column))
         try:
-            rows = gap_rows(store, conn, subject, gap)
+            rows = gap_rows(session, subject, gap)
         except (DatabaseError, InterfaceError):
             rows = -1
         if rows == 0:
@@ -199,38 +201,39 @@ def blockers(store: SqlStore, conn: Any, subject: Subject, failed: Table) -> lis
     return found
 
 
-def erase_older_than(store: SqlStore, table_name: str, column: str, cutoff: Any) -> int:
+def erase_older_than(session: SqlSession, table_name: str, column: str, cutoff: Any) -> int:
     """Retention: delete rows of one configured table whose ``column`` is older than ``cutoff``.
 
     Batched by primary key (one DELETE per batch), each batch committed.
     """
-    table = next((t for t in store.tables if t.name == table_name), None)
+    table = next((t for t in session.tables if t.name == table_name), None)
     if table is None:
         raise PermanentStoreError(
-            f'store "{store.name}": retention names table "{table_name}", which is not configured in this store'
+            f'store "{session.name}": retention names table "{table_name}", which is not configured in this store'
         )
     deleted = 0
+    q = session.q
     try:
-        with store.connect() as conn, conn.cursor() as cursor:
-            key_columns = store.keys(conn, table)
+        with session.conn.cursor() as cursor:
+            key_columns = session.keys(table)
             if not key_columns:
                 raise PermanentStoreError(
-                    f'store "{store.name}": table "{table.name}" has no primary key; set key = "column" '
+                    f'store "{session.name}": table "{table.name}" has no primary key; set key = "column" '
                     "(or a list of columns) so retention can delete it in batches"
                 )
-            qt, qc = store._q(conn, table.name), store._q(conn, column)
-            qk = ", ".join(store._q(conn, k) for k in key_columns)
+            qt, qc = q(table.name), q(column)
+            qk = ", ".join(q(k) for k in key_columns)
             # One column: k IN (...); a composite key: (a, b) IN ((..), (..)) — row values.
             target = qk if len(key_columns) == 1 else f"({qk})"
             one = "%s" if len(key_columns) == 1 else f"({', '.join(['%s'] * len(key_columns))})"
             while True:
                 cursor.execute(f"SELECT {qk} FROM {qt} WHERE {qc} < %s ORDER BY {qk}", [cutoff])
-                rows = cursor.fetchmany(store.batch_size)
+                rows = cursor.fetchmany(session.batch_size)
                 if not rows:
                     break
                 params = [value for row in rows for value in row]
                 cursor.execute(f"DELETE FROM {qt} WHERE {target} IN ({', '.join([one] * len(rows))})", params)
                 deleted += max(cursor.rowcount, 0)
     except (DatabaseError, InterfaceError) as exc:
-        raise store._error(exc, "retention", table_name) from exc
+        raise session.error(exc, "retention", table_name) from exc
     return deleted

@@ -22,39 +22,37 @@ predicate discovery uses, so no id is read into Python) and, when the providing 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
 from django.db import DatabaseError, InterfaceError
 
 from requests_app.stores.base import ExportSink, Outcome, Subject
 from requests_app.stores.sql_config import EXPORT_CHUNK, Table, autocommit_quietly, jsonable, rollback_quietly
-
-if TYPE_CHECKING:
-    from requests_app.stores.sql import SqlStore
+from requests_app.stores.sql_session import SqlSession
 
 _PLAIN = frozenset({str, int, float, bool})  # values JSON takes as they are (no jsonable call per cell)
 WITHHELD = "another member"  # stable token in the JSON; the readable copies translate it
 
 
-def person_kinds(store: SqlStore) -> dict[str, Table]:
+def person_kinds(tables: list[Table]) -> dict[str, Table]:
     """Identity kinds that are people's ids → the table providing them (see the module doc)."""
-    internal = set(store.provides)
+    internal = {kind for table in tables for kind in table.provides}
     return {
         kind: table
-        for table in store.tables
+        for table in tables
         for kind in table.provides
         if table.match and not set(table.match.values()) & internal
     }
 
 
-def person_columns(store: SqlStore, table: Table, schema: Any = None) -> dict[str, str]:
+def person_columns(tables: list[Table], table: Table, schema: Any = None) -> dict[str, str]:
     """column → person kind, for the columns of ``table`` that hold people's ids.
 
     From the stores file (match columns of a person kind) and, given the database ``schema``,
     from foreign keys pointing at a person kind's providing column.
     """
-    kinds = person_kinds(store)
+    kinds = person_kinds(tables)
     found = {column: kind for column, kind in table.match.items() if kind in kinds and kinds[kind] is not table}
     if schema is not None:
         resolved = schema.resolve(table.name)
@@ -69,21 +67,21 @@ def person_columns(store: SqlStore, table: Table, schema: Any = None) -> dict[st
 
 
 def _person_select(
-    store: SqlStore, conn: Any, table: Table, subject: Subject, batch: dict[str, list[str]], schema: Any
+    session: SqlSession, table: Table, subject: Subject, batch: dict[str, list[str]]
 ) -> tuple[list[str], list[str], list[Any]]:
     """(person columns, extra SELECT expressions, their parameters) for one statement."""
 
-    q = store._q
-    columns = person_columns(store, table, schema)
-    kinds = person_kinds(store)
+    q = session.q
+    columns = person_columns(session.tables, table, session.schema())
+    kinds = person_kinds(session.tables)
     names: list[str] = []
     exprs: list[str] = []
     params: list[Any] = []
     for column, kind in sorted(columns.items()):
         provider = kinds[kind]
         one = Table({"name": table.name, "match": {column: kind}})
-        mine = store._predicate(conn, one, subject, batch)
-        col = f"portal_t.{q(conn, column)}"
+        mine = session.predicate(one, subject, batch)
+        col = f"portal_t.{q(column)}"
         if mine is None:
             exprs.append("0")
         else:
@@ -93,8 +91,8 @@ def _person_select(
             params.extend(mine[1])
         if provider.shown_as:
             exprs.append(
-                f"(SELECT portal_p.{q(conn, provider.shown_as)} FROM {q(conn, provider.name)} portal_p "
-                f"WHERE portal_p.{q(conn, provider.provides[kind])} = {col})"
+                f"(SELECT portal_p.{q(provider.shown_as)} FROM {q(provider.name)} portal_p "
+                f"WHERE portal_p.{q(provider.provides[kind])} = {col})"
             )
         else:
             exprs.append("NULL")
@@ -102,76 +100,120 @@ def _person_select(
     return names, exprs, params
 
 
-def _record(
-    row: Sequence[Any],
-    columns: list[str],
-    people: list[str],
-    position: dict[str, int],
-    jsonable: Callable[[Any], Any],
-) -> dict[str, Any]:
-    """One exported row: the table's columns, then for each person column (``_person_select``) its
-    (is it the subject, what to show) pair. The subject's own id is left out, another person's shown
-    only as what ``_person_select`` allows, else withheld. ``jsonable`` is ``sql._jsonable`` (that
-    module imports this one)."""
+_NONE_OR_PLAIN = frozenset({type(None), *_PLAIN})
+_MINE = object()  # marks the subject's own id in a person column: the key is left out of the record
+
+
+_NOT_BY_STR = frozenset({type(None), bytes, bytearray, memoryview, dict, list, *_PLAIN})
+
+
+def _plain(values: Sequence[Any]) -> Sequence[Any]:
+    """One column of a chunk as JSON takes it: checked by type set (C speed), converted only if needed
+    (a column of dates or decimals, never NULL, by ``str`` as ``jsonable`` would)."""
+    kinds = set(map(type, values))
+    if kinds <= _NONE_OR_PLAIN:
+        return values
+    if not kinds & _NOT_BY_STR:
+        return list(map(str, values))
+    return [v if v is None or type(v) in _PLAIN else jsonable(v) for v in values]
+
+
+def _person(values: Sequence[Any], mine: Sequence[Any], shown: Sequence[Any]) -> list[Any]:
+    """A person column of a chunk: the subject's own id marked ``_MINE``, another person's shown only
+    as what ``_person_select`` allows (their ``shown_as`` value), else withheld."""
+    return [
+        v if v is None else _MINE if m else (jsonable(n) if n not in (None, "") else WITHHELD)
+        for v, m, n in zip(values, mine, shown, strict=True)
+    ]
+
+
+def _records(
+    rows: Sequence[Sequence[Any]], columns: list[str], people: list[str], position: dict[str, int]
+) -> list[dict[str, Any]]:
+    """One chunk of exported rows as records, column by column (no per-cell Python call in the usual case).
+
+    Each row is the table's columns, then for each person column (``_person_select``) its (is it
+    the subject, what to show) pair. The subject's own id is left out of the record.
+    """
+    if not rows:
+        return []
     width = len(columns)
-    record = {
-        c: v if v is None or type(v) in _PLAIN else jsonable(v) for c, v in zip(columns, row[:width], strict=True)
-    }
+    by_column = list(zip(*rows, strict=True))
+    values: list[Sequence[Any]] = [_plain(by_column[j]) for j in range(width)]
+    partly_mine: list[str] = []
+    keep = list(range(width))
     for i, name in enumerate(people):
-        if name not in position or record.get(name) is None:
+        if name not in position:
             continue
-        is_mine, shown = row[width + 2 * i], row[width + 2 * i + 1]
-        if is_mine:
-            del record[name]
-        else:
-            record[name] = jsonable(shown) if shown not in (None, "") else WITHHELD
-    return record
+        j = position[name]
+        values[j] = _person(values[j], by_column[width + 2 * i], by_column[width + 2 * i + 1])
+        if all(v is _MINE for v in values[j]):
+            keep.remove(j)  # the subject's own id in every row (owner_id on their photos): left out
+        elif any(v is _MINE for v in values[j]):
+            partly_mine.append(name)
+    names = [columns[j] for j in keep]
+    records = [dict(zip(names, row, strict=False)) for row in zip(*(values[j] for j in keep), strict=False)]
+    for name in partly_mine:
+        for record in records:
+            if record[name] is _MINE:
+                del record[name]
+    return records
 
 
-def export(store: SqlStore, subject: Subject, sink: ExportSink) -> Outcome:
+def export(session: SqlSession, subject: Subject, sink: ExportSink) -> Outcome:
+    """Every table of the store, each read once, in one read-only transaction (see the module doc)."""
     outcome = Outcome(detail={"tables": {}})
-    table_name = None
+    conn = session.conn
+    current: list[str] = []
     try:
-        with store.connect() as conn:
-            # One read-only transaction: PostgreSQL's server-side cursor then needs no WITH HOLD
-            # (which would compute the whole result before the first row) and all tables are
-            # read from the same moment.
-            conn.set_autocommit(False)
-            try:
-                schema = store.schema(conn)
-                for table in store.tables:
-                    table_name = table.name
-                    count = 0
-                    keys = store.keys(conn, table)
-                    order = f" ORDER BY {', '.join('portal_t.' + store._q(conn, k) for k in keys)}" if keys else ""
-                    with sink.records(table.name) as writer:
-                        for batch in store._batches(subject):
-                            pred = store._predicate(conn, table, subject, batch)
-                            if pred is None:
-                                continue
-                            people, exprs, extra = _person_select(store, conn, table, subject, batch, schema)
-                            select = ", ".join(["portal_t.*", *exprs])
-                            with conn.chunked_cursor() as cursor:
-                                cursor.execute(
-                                    f"SELECT {select} FROM {store._q(conn, table.name)} portal_t "
-                                    f"WHERE {pred[0]}{order}",
-                                    [*extra, *pred[1]],
-                                )
-                                width = len(cursor.description) - 2 * len(people)
-                                columns = [c[0] for c in cursor.description[:width]]
-                                position = {name: columns.index(name) for name in people if name in columns}
-                                declare = getattr(writer, "declare", None)
-                                if declare is not None:
-                                    declare(columns)  # the package's CSV and HTML rows follow in this pass
-                                while rows := cursor.fetchmany(EXPORT_CHUNK):
-                                    for row in rows:
-                                        writer.write(_record(row, columns, people, position, jsonable))
-                                    count += len(rows)
-                    outcome.detail["tables"][table.name] = count
-                    outcome.exported += count
-            finally:
-                rollback_quietly(conn)  # read-only: nothing to keep
-                autocommit_quietly(conn)
+        # One read-only transaction: PostgreSQL's server-side cursor then needs no WITH HOLD
+        # (which would compute the whole result before the first row) and all tables are
+        # read from the same moment.
+        conn.set_autocommit(False)
+        try:
+            for table in session.tables:
+                current[:] = [table.name]
+                count = _export_table(session, subject, table, sink)
+                outcome.detail["tables"][table.name] = count
+                outcome.exported += count
+        finally:
+            rollback_quietly(conn)  # read-only: nothing to keep
+            autocommit_quietly(conn)
     except (DatabaseError, InterfaceError) as exc:
-        raise store._error(exc, "export", table_name) from exc
+        raise session.error(exc, "export", current[0] if current else None) from exc
     return outcome
+
+
+def _export_table(session: SqlSession, subject: Subject, table: Table, sink: ExportSink) -> int:
+    """One table's rows into the sink, ``EXPORT_CHUNK`` at a time; returns how many."""
+    count = 0
+    keys = session.keys(table)
+    order = f" ORDER BY {', '.join('portal_t.' + session.q(k) for k in keys)}" if keys else ""
+    with sink.records(table.name) as writer:
+        for batch in session.batches(subject):
+            pred = session.predicate(table, subject, batch)
+            if pred is None:
+                continue
+            people, exprs, extra = _person_select(session, table, subject, batch)
+            select = ", ".join(["portal_t.*", *exprs])
+            with session.conn.chunked_cursor() as cursor:
+                cursor.execute(
+                    f"SELECT {select} FROM {session.q(table.name)} portal_t WHERE {pred[0]}{order}",
+                    [*extra, *pred[1]],
+                )
+                width = len(cursor.description) - 2 * len(people)
+                columns = [c[0] for c in cursor.description[:width]]
+                position = {name: columns.index(name) for name in people if name in columns}
+                declare = getattr(writer, "declare", None)
+                if declare is not None:
+                    declare(columns)  # the package's CSV and HTML rows follow in this pass
+                write_many = getattr(writer, "write_many", None)
+                while rows := cursor.fetchmany(EXPORT_CHUNK):
+                    records = _records(rows, columns, people, position)
+                    if write_many is not None:
+                        write_many(records)  # a chunk at a time (the staging sink encodes them together)
+                    else:
+                        for record in records:
+                            writer.write(record)
+                    count += len(rows)
+    return count

@@ -230,3 +230,41 @@ def test_retention_deletes_only_old_rows(host_db, tmp_path):
         c.execute("DELETE FROM media_photo_likes")
     deleted = sql_store(host_db, tmp_path).erase_older_than("media_photo", "created_at", datetime(2021, 1, 1))
     assert deleted == 3  # alice's photo 1 and bob's two
+
+
+def test_a_requests_phases_share_one_connection_closed_after_verify(host_db, tmp_path):
+    store = sql_store(host_db, tmp_path)
+    subject = Subject(identities={"email": {ALICE}}, request_id=41)
+    store.discover(subject)
+    kept = store._kept
+    assert kept is not None  # open for the erasure of the same request
+    connection = kept.session.conn
+    assert store.erase(subject).erased > 0
+    assert store._kept is not None and store._kept.session.conn is connection  # no reconnect
+    assert store.verify_gone(subject).found == 0
+    assert store._kept is None  # the last phase closes it
+    assert connection.connection is None
+
+
+def test_another_request_gets_its_own_connection(host_db, tmp_path):
+    store = sql_store(host_db, tmp_path)
+    store.discover(Subject(identities={"email": {ALICE}}, request_id=1))
+    first = store._kept.session.conn
+    store.discover(Subject(identities={"email": {ALICE}}, request_id=2))
+    assert store._kept.session.conn is not first
+    assert first.connection is None  # the first request's connection was closed
+    store.close()
+    assert store._kept is None
+
+
+def test_without_a_request_nothing_stays_open(host_db, tmp_path):
+    store = sql_store(host_db, tmp_path)
+    store.discover(alice())
+    assert store._kept is None
+
+
+def test_discovery_reads_only_the_identity_kinds_wanted(host_db, tmp_path):
+    subject = Subject(identities={"email": {ALICE}}, wanted={"email", "user_id"})
+    found = sql_store(host_db, tmp_path).discover(subject)
+    assert found.provides == {"user_id": {"1"}}  # photo_id is used only inside the store
+    assert found.found == 11
