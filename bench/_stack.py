@@ -30,6 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 PYTHON = sys.executable
 PG_ADMIN_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+# The table of /bench/one-insert (bench/_bench_urls.py): one row per request, as small as a request row.
+ONE_INSERT_DDL = (
+    "CREATE TABLE bench_one_insert (id bigserial PRIMARY KEY, body text NOT NULL, created_at timestamptz NOT NULL)"
+)
 
 
 class BenchUnavailable(Exception):
@@ -110,6 +114,7 @@ class Stack:
         )
         wait_for(lambda: _answers_ping(self.redis_port), 10, "redis-server start")
         self.manage("migrate", "--noinput", "-v", "0")
+        self.execute(ONE_INSERT_DDL)
         self.manage("collectstatic", "--noinput", "-v", "0")  # production pages need the manifest
         self.manage("rotate_receipt_key")  # production mode: deletion receipts need a signing key
         return self
@@ -148,6 +153,10 @@ class Stack:
             "PORTAL_PUBLIC_RATE": "10000000/hour",
             "PORTAL_API_ANONYMOUS_RATE": "10000000/minute",
             "PORTAL_HOST_APP_RATE": "10000000/minute",
+            "PORTAL_ABUSE_IP_RATE": "10000000/day",
+            "PORTAL_ABUSE_EMAIL_RATE": "10000000/day",
+            # the abuse intake bench plays many reporters, each from its own address (X-Forwarded-For)
+            "NUM_PROXIES": "1",
             "LOG_LEVEL": "WARNING",
         }
         for name in ("HOSTAPP_TEST_DATABASE_URL", "PORTAL_TEST_RUN_ID", "PYTEST_XDIST_WORKER"):
@@ -274,6 +283,13 @@ class Stack:
                 return response.status, json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as exc:
             return exc.code, json.loads(exc.read() or b"{}")
+
+    def execute(self, sql: str, params: tuple = ()) -> None:
+        conn = pg_connect(self.db_url, autocommit=True)
+        try:
+            conn.execute(sql, params)
+        finally:
+            conn.close()
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         conn = pg_connect(self.db_url)

@@ -54,6 +54,7 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "1" if QUICK else "3"))
 THROUGHPUT_N = int(os.environ.get("BENCH_THROUGHPUT_N", "50" if QUICK else "1000"))
 WORKER_COUNTS = tuple(int(x) for x in os.environ.get("BENCH_WORKERS", "1,2,4").split(","))
 INTAKE_SECONDS = float(os.environ.get("BENCH_INTAKE_SECONDS", "5" if QUICK else "15"))
+INTAKE_ROUNDS = int(os.environ.get("BENCH_INTAKE_ROUNDS", "3"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
 PARTS = os.environ.get("BENCH_PARTS", "erasure,throughput,intake").split(",")
 
@@ -218,17 +219,19 @@ def throughput(stack: Stack, host: HostSchema, key: str) -> dict:
 
 
 # --- intake ----------------------------------------------------------------------------------
-def _load(base_url: str, make_request, seconds: float) -> tuple[float, int, int]:
-    """Closed loop, CLIENTS threads, fresh connection per request (gunicorn sync workers close them)."""
+def _load(base_url: str, make_request, seconds: float) -> tuple[int, int, float]:
+    """Closed loop, CLIENTS threads, fresh connection per request (gunicorn sync workers close them).
+    → (answered as expected, refused or failed, elapsed seconds)."""
     host, port = urllib.parse.urlsplit(base_url).netloc.split(":")
     counts = {"ok": 0, "bad": 0}
     lock = threading.Lock()
     stop = time.monotonic() + seconds
+    serial = iter(range(10**9))  # request numbers unique across slices and clients
 
     def client(n: int) -> None:
-        i = 0
         while time.monotonic() < stop:
-            i += 1
+            with lock:
+                i = next(serial)
             method, path, body, headers, good = make_request(n, i)
             conn = http.client.HTTPConnection(host, int(port), timeout=30)
             try:
@@ -245,76 +248,98 @@ def _load(base_url: str, make_request, seconds: float) -> tuple[float, int, int]
         t.start()
     for t in threads:
         t.join()
-    elapsed = time.monotonic() - started
-    return counts["ok"] / elapsed, counts["ok"], counts["bad"]
+    return counts["ok"], counts["bad"], time.monotonic() - started
 
 
-def _form_token(base_url: str) -> tuple[str, str]:
+def _form_token(base_url: str, path: str) -> tuple[str, str]:
     host, port = urllib.parse.urlsplit(base_url).netloc.split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=30)
-    conn.request("GET", "/requests/new/deletion/")
+    conn.request("GET", path)
     response = conn.getresponse()
     html = response.read().decode()
     cookies = [v for k, v in response.getheaders() if k.lower() == "set-cookie" and v.startswith("csrftoken=")]
     conn.close()
     found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
     if response.status != 200 or not cookies or not found:
-        raise RuntimeError(f"the request form did not give a CSRF token: {response.status} {response.getheaders()}")
+        raise RuntimeError(f"{path} did not give a CSRF token: {response.status} {response.getheaders()}")
     cookie, token = cookies[0], found.group(1)
     return cookie.split(";", 1)[0], token
 
 
-def intake(stack: Stack, key: str) -> dict:
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def _intake_endpoints(stack: Stack, key: str) -> dict:
+    """name → make_request(client, serial) → (method, path, body, headers, good statuses)."""
     import json
 
-    url = stack.web_url
-    cookie, token = _form_token(url)
-    run_id = os.getpid()
+    url, run_id = stack.web_url, os.getpid()
+    form_cookie, form_token = _form_token(url, "/requests/new/deletion/")
+    abuse_cookie, abuse_token = _form_token(url, "/report/")
 
-    def bare(n, i):
-        return "POST", "/bench/bare", b"x=1", {"Content-Type": "application/x-www-form-urlencoded"}, (200,)
+    def floor(path):
+        return lambda n, i: ("POST", path, b"x=1", FORM, (200,))
 
     def form(n, i):
-        body = urllib.parse.urlencode(
-            {
-                "csrfmiddlewaretoken": token,
-                "email": f"f{run_id}-{n}-{i}@example.com",
-                "jurisdiction": "gdpr",
-                "confirm": "on",
-            }
-        )
-        return (
-            "POST",
-            "/requests/new/deletion/",
-            body,
-            {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
-            (302,),
-        )
+        fields = {"email": f"f{run_id}-{i}@example.com", "jurisdiction": "gdpr", "confirm": "on"}
+        body = urllib.parse.urlencode({"csrfmiddlewaretoken": form_token, **fields})
+        return "POST", "/requests/new/deletion/", body, {**FORM, "Cookie": form_cookie}, (302,)
 
     def api(n, i):
-        body = json.dumps({"kind": "access", "email": f"a{run_id}-{n}-{i}@example.com"})
-        return (
-            "POST",
-            "/api/v1/privacy-requests/",
-            body,
-            {"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
-            (201,),
-        )
+        body = json.dumps({"kind": "access", "email": f"a{run_id}-{i}@example.com"})
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+        return "POST", "/api/v1/privacy-requests/", body, headers, (201,)
 
+    def abuse(n, i):
+        # many reporters, each from its own address (the bench runs with NUM_PROXIES=1)
+        fields = {
+            "category": "privacy",
+            "locations": f"https://app.example.com/photos/{run_id}-{i}/",
+            "explanation": "My photo is used for face matching without my consent.",
+            "reporter_name": "Alice",
+            "reporter_email": f"r{run_id}-{i}@example.com",
+            "good_faith": "on",
+        }
+        body = urllib.parse.urlencode({"csrfmiddlewaretoken": abuse_token, **fields})
+        forwarded = f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"
+        return "POST", "/report/", body, {**FORM, "Cookie": abuse_cookie, "X-Forwarded-For": forwarded}, (302,)
+
+    return {
+        "bare Django view": floor("/bench/bare"),
+        "one-insert view": floor("/bench/one-insert"),
+        "public form POST": form,
+        "host-app API POST": api,
+        "abuse report POST": abuse,
+    }
+
+
+def intake(stack: Stack, key: str) -> dict:
+    """Each endpoint in turn, INTAKE_ROUNDS slices each, interleaved (all see the same machine)."""
+    endpoints = _intake_endpoints(stack, key)
+    for make in endpoints.values():  # warm-up: imports, templates, connections in both gunicorn workers
+        _load(stack.web_url, make, 1.0)
+    totals = {name: [0, 0, 0.0] for name in endpoints}
+    for _ in range(INTAKE_ROUNDS):
+        for name, make in endpoints.items():
+            ok, bad, elapsed = _load(stack.web_url, make, INTAKE_SECONDS / INTAKE_ROUNDS)
+            totals[name] = [totals[name][0] + ok, totals[name][1] + bad, totals[name][2] + elapsed]
+    rates = {name: ok / elapsed for name, (ok, _bad, elapsed) in totals.items()}
+    bare, floor = rates["bare Django view"], rates["one-insert view"]
+    print(
+        f"\n  Intake: {CLIENTS} clients, {INTAKE_SECONDS:.0f} s each in {INTAKE_ROUNDS} interleaved slices, "
+        "gunicorn with 2 sync workers"
+    )
+    print(f"  {'endpoint':<20} {'req/s':>7} {'vs bare':>8} {'vs one-insert':>14} {'refused':>8}")
     results: dict = {}
-    print(f"\n  Intake: {CLIENTS} clients, {INTAKE_SECONDS:.0f} s each, gunicorn with 2 sync workers")
-    print(f"  {'endpoint':<28} {'req/s':>7} {'vs bare':>8} {'refused':>8}")
-    base = None
-    for name, make in (("bare Django view", bare), ("public form POST", form), ("host-app API POST", api)):
-        rate, ok, bad = _load(url, make, INTAKE_SECONDS)
-        base = base or rate
+    for name, rate in rates.items():
         results[name] = {
             "requests_per_second": round(rate, 1),
-            "ratio_to_bare": round(rate / base, 2),
-            "ok": ok,
-            "refused_or_failed": bad,
+            "ratio_to_bare": round(rate / bare, 2),
+            "ratio_to_one_insert": round(rate / floor, 2),
+            "ok": totals[name][0],
+            "refused_or_failed": totals[name][1],
         }
-        print(f"  {name:<28} {rate:>7.1f} {rate / base:>7.0%} {bad:>8}")
+        print(f"  {name:<20} {rate:>7.1f} {rate / bare:>7.0%} {rate / floor:>13.0%} {totals[name][1]:>8}")
     return results
 
 

@@ -31,6 +31,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from portal import audit_chain
 from portal.api_keys import HasScope, api_key_of
 from portal.throttles import AtomicThrottleMixin, HostAppThrottle
 from requests_app import services
@@ -260,6 +261,7 @@ class PrivacyRequestCreateView(APIView):
         ],
         tags=["Privacy requests"],
     )
+    @audit_chain.sealed_by_queue()  # the worker running its e-mail or start seals its events
     def post(self, request):
         key = api_key_of(request)
         if key is not None:

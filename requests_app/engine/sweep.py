@@ -1,10 +1,11 @@
 """The sweeper and the dispatcher of due requests (beat).
 
-``sweep`` (every 15 s) re-dispatches running tasks whose heartbeat went stale
-(worker killed: 30 s by default) and pending tasks whose message never arrived
-(broker lost it: still pending 30 s after hand-out while their queue is empty,
-or 10 × that whatever the queue holds). Lost work re-runs within a minute; a
-task whose worker still beats is never handed out again. ``dispatch_due``
+``sweep`` (every 2 s) re-dispatches running tasks whose heartbeat went stale
+(worker killed: 6 s by default, six missed beats of one second) and pending
+tasks whose message never arrived (broker lost it: still pending 5 s after
+hand-out while their queue is empty, or 10 × that whatever the queue holds).
+Lost work re-runs within 10 s; a task whose worker still beats is never handed
+out again. ``dispatch_due``
 starts approved requests whose grace period is over.
 """
 
