@@ -99,6 +99,7 @@ class Stack:
         self.web: subprocess.Popen | None = None
         self.web_url = ""
         self.workers: subprocess.Popen | None = None
+        self.others: list[subprocess.Popen] = []  # beat and workers of bench_recovery (spawn)
 
     # --- lifecycle ---------------------------------------------------------------------
     def __enter__(self) -> Stack:
@@ -121,6 +122,8 @@ class Stack:
 
     def __exit__(self, *exc) -> None:
         self.stop_workers()
+        for process in self.others:
+            self._stop(process)
         self._stop(self.web)
         self._stop(self.redis)
         try:
@@ -238,6 +241,37 @@ class Stack:
             stdout=subprocess.DEVNULL,
             stderr=open(self.workdir / "worker.log", "ab"),  # noqa: SIM115
             start_new_session=True,
+        )
+
+    def spawn(self, *args: str) -> subprocess.Popen:
+        """Another Celery process (``"beat"``, or ``"worker", "-Q", ...``), stopped with the stack."""
+        process = subprocess.Popen(
+            [str(Path(PYTHON).with_name("celery")), "-A", "portal", *args, "-l", "WARNING"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.workdir / "worker.log", "ab"),  # noqa: SIM115 - the child keeps it
+            start_new_session=True,
+        )
+        self.others.append(process)
+        return process
+
+    def spawn_worker(self, queues: str, name: str, concurrency: int = 1) -> subprocess.Popen:
+        return self.spawn(
+            "worker",
+            "--pool",
+            "prefork",
+            "-c",
+            str(concurrency),
+            "-Q",
+            queues,
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--prefetch-multiplier",
+            "1",
+            "-n",
+            f"{name}@%h",
         )
 
     def wait_workers_ready(self) -> None:

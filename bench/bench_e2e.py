@@ -15,9 +15,11 @@ database, its own redis-server, gunicorn, prefork Celery workers):
    through the API while no worker runs; then 1, 2 and 4 worker processes take
    them. Requests per minute = N ÷ (last completed − workers started); latency of
    one request = its ``started_at`` (engine start) → ``completed_at``.
-3. **Intake**: requests per second of the public form POST and the host-app API
-   POST, against a bare Django view (same gunicorn, same middleware), closed loop
-   with CLIENTS concurrent clients for INTAKE_SECONDS each.
+3. **Intake**: requests per second of the public form POST, the host-app API
+   POST and the abuse report form POST, against a bare Django view and a view
+   that inserts one row and commits (same gunicorn, same middleware; the target
+   of issue 24 is ≥ 50 % of the one-insert view), closed loop with CLIENTS
+   concurrent clients for INTAKE_SECONDS each, in INTAKE_ROUNDS interleaved slices.
 
 ``--quick`` (BENCH_QUICK=1): one round, N=50, 5 s of intake. Figures from a machine
 that is busy with anything else are noise: run it alone.
