@@ -33,6 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _hostapp import STORE_TOML, connect, populate  # noqa: E402
+from _procs import children  # noqa: E402
 from _stack import Stack, require_services, wait_for  # noqa: E402
 from bench_e2e import HostSchema  # noqa: E402
 
@@ -58,20 +59,6 @@ def _file_deletion(stack: Stack, key: str) -> str:
     return body["reference"]
 
 
-def _pool_children(parent: int) -> list[int]:
-    """The prefork pool processes of a worker (its children, by /proc)."""
-    children = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == parent:
-                children.append(int(entry.name))
-    return children
-
-
 def _waits_on_lock(blocker) -> bool:
     with blocker.cursor() as cursor:
         cursor.execute("SELECT pg_stat_clear_snapshot()")
@@ -89,7 +76,7 @@ def killed_worker(stack: Stack, host: HostSchema, key: str) -> dict:
         reference = _file_deletion(stack, key)
         wait_for(lambda: (_task(stack, reference, "erase") or ("",))[0] == "running", 120, "erase running")
         wait_for(lambda: _waits_on_lock(blocker), 60, "erase waiting on the lock")
-        (child,) = _pool_children(worker.pid)
+        (child,) = children(worker.pid)
         os.kill(child, signal.SIGKILL)
         killed = time.time()
     finally:
