@@ -187,21 +187,22 @@ def _service_cpu(stack: Stack) -> dict[int, float]:
     return {pid: process_cpu([pid]) for pid in [*backends, stack.redis.pid]}
 
 
-def _snapshot(stack: Stack) -> tuple[float, dict[int, float], tuple[float, float]]:
-    """CPU so far: the worker processes, the services (by pid), the machine."""
+def _snapshot(stack: Stack) -> tuple[float, dict[int, float], tuple[float, float], float]:
+    """CPU so far: the worker processes, the services (by pid), the machine; and when."""
     assert stack.workers is not None
-    return process_cpu(tree(stack.workers.pid)), _service_cpu(stack), machine_busy()
+    return process_cpu(tree(stack.workers.pid)), _service_cpu(stack), machine_busy(), time.monotonic()
 
 
-def _cpu_profile(stack: Stack, snapshot: tuple, seconds: float) -> dict:
+def _cpu_profile(stack: Stack, snapshot: tuple) -> dict:
     """Where the CPU went during one run: ms per request of the workers, of PostgreSQL (this
     database's backends) and of Redis, and how many of the machine's cores were busy (anyone's)."""
     assert stack.workers is not None and stack.redis is not None
     n = THROUGHPUT_N
-    workers_before, before, machine_before = snapshot
+    workers_before, before, machine_before, since = snapshot
     after = _service_cpu(stack)
     used = {pid: cpu - before.get(pid, 0.0) for pid, cpu in after.items()}
     busy, total = machine_busy()
+    seconds = time.monotonic() - since
     per_request = {
         "workers_cpu_ms_per_request": (process_cpu(tree(stack.workers.pid)) - workers_before) / n * 1000,
         "postgres_cpu_ms_per_request": sum(v for pid, v in used.items() if pid != stack.redis.pid) / n * 1000,
@@ -235,7 +236,7 @@ def _throughput_run(stack: Stack, host: HostSchema, key: str, count: int) -> dic
     closed = stack.wait_closed(references, timeout=3600)
     last = max(v[3] for v in closed.values())
     first = min(v[2] for v in closed.values())  # the first engine start: the workers are up
-    cpu = _cpu_profile(stack, snapshot, last - first)
+    cpu = _cpu_profile(stack, snapshot)
     latencies = sorted(v[3] - v[2] for v in closed.values())
     p50 = statistics.median(latencies)
     return {
