@@ -132,3 +132,22 @@ def test_a_message_waiting_behind_a_busy_queue_is_not_duplicated_early(
         with app.connection_for_write() as conn:
             conn.default_channel.queue_purge("stores")
     assert after > LOST_CEILING * settings.PORTAL_STORE_TASK_LOST_SECONDS  # only after ten lost periods
+
+
+def test_a_finish_still_building_is_not_sent_twice_but_a_lost_one_is(stores_file, approved_request, published):
+    """All tasks done, request still running: its finish (no heartbeat; a big package takes a while)
+    is sent again only after ``FINISH_IDLE_SECONDS`` without a task finishing."""
+    task = handed_out(approved_request)
+    StoreTask.objects.filter(request=task.request).update(status=ST.SUCCEEDED, finished_at=T0)
+
+    def sweep_at(seconds: float) -> None:
+        with (
+            time_machine.travel(T0 + timedelta(seconds=seconds), tick=False),
+            TestCase.captureOnCommitCallbacks(execute=True),
+        ):
+            sweeper.sweep()
+
+    sweep_at(PROMISE)
+    assert "requests.engine.finish" not in published
+    sweep_at(sweeper.FINISH_IDLE_SECONDS + SWEEP)
+    assert published == ["requests.engine.finish"]
