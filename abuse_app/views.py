@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 from abuse_app import hotline, services
 from abuse_app.forms import ILLEGAL_CATEGORY_VALUES, AppealForm, ReportForm
 from abuse_app.models import Appeal, Category, Decision, Notice
-from portal import mail
+from portal import audit_chain, mail
 from portal.body_limits import allows_body, evidence_body_limit
 from portal.ratelimit import client_ip, ratelimit, token_guard, too_many
 
@@ -35,6 +35,7 @@ def _hotline() -> dict[str, str]:
 @allows_body(evidence_body_limit)  # evidence files; every other form gets the small limit
 @ratelimit("abuse-form", "60/hour")
 @require_http_methods(["GET", "POST"])
+@audit_chain.sealed_by_queue()  # the acknowledgement's worker seals the notice's events
 def report(request: HttpRequest) -> HttpResponse:
     lane = request.GET.get("lane") == "child-safety" or request.POST.get("lane") == "child-safety"
     refused = None

@@ -30,6 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 PYTHON = sys.executable
 PG_ADMIN_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+# The table of /bench/one-insert (bench/_bench_urls.py): one row per request, as small as a request row.
+ONE_INSERT_DDL = (
+    "CREATE TABLE bench_one_insert (id bigserial PRIMARY KEY, body text NOT NULL, created_at timestamptz NOT NULL)"
+)
 
 
 class BenchUnavailable(Exception):
@@ -95,6 +99,7 @@ class Stack:
         self.web: subprocess.Popen | None = None
         self.web_url = ""
         self.workers: subprocess.Popen | None = None
+        self.others: list[subprocess.Popen] = []  # beat and workers of bench_recovery (spawn)
 
     # --- lifecycle ---------------------------------------------------------------------
     def __enter__(self) -> Stack:
@@ -110,12 +115,15 @@ class Stack:
         )
         wait_for(lambda: _answers_ping(self.redis_port), 10, "redis-server start")
         self.manage("migrate", "--noinput", "-v", "0")
+        self.execute(ONE_INSERT_DDL)
         self.manage("collectstatic", "--noinput", "-v", "0")  # production pages need the manifest
         self.manage("rotate_receipt_key")  # production mode: deletion receipts need a signing key
         return self
 
     def __exit__(self, *exc) -> None:
         self.stop_workers()
+        for process in self.others:
+            self._stop(process)
         self._stop(self.web)
         self._stop(self.redis)
         try:
@@ -148,6 +156,10 @@ class Stack:
             "PORTAL_PUBLIC_RATE": "10000000/hour",
             "PORTAL_API_ANONYMOUS_RATE": "10000000/minute",
             "PORTAL_HOST_APP_RATE": "10000000/minute",
+            "PORTAL_ABUSE_IP_RATE": "10000000/day",
+            "PORTAL_ABUSE_EMAIL_RATE": "10000000/day",
+            # the abuse intake bench plays many reporters, each from its own address (X-Forwarded-For)
+            "NUM_PROXIES": "1",
             "LOG_LEVEL": "WARNING",
         }
         for name in ("HOSTAPP_TEST_DATABASE_URL", "PORTAL_TEST_RUN_ID", "PYTEST_XDIST_WORKER"):
@@ -231,6 +243,37 @@ class Stack:
             start_new_session=True,
         )
 
+    def spawn(self, *args: str) -> subprocess.Popen:
+        """Another Celery process (``"beat"``, or ``"worker", "-Q", ...``), stopped with the stack."""
+        process = subprocess.Popen(
+            [str(Path(PYTHON).with_name("celery")), "-A", "portal", *args, "-l", "WARNING"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.workdir / "worker.log", "ab"),  # noqa: SIM115 - the child keeps it
+            start_new_session=True,
+        )
+        self.others.append(process)
+        return process
+
+    def spawn_worker(self, queues: str, name: str, concurrency: int = 1) -> subprocess.Popen:
+        return self.spawn(
+            "worker",
+            "--pool",
+            "prefork",
+            "-c",
+            str(concurrency),
+            "-Q",
+            queues,
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--prefetch-multiplier",
+            "1",
+            "-n",
+            f"{name}@%h",
+        )
+
     def wait_workers_ready(self) -> None:
         """Wait until the workers answer a ping (a request posted now is picked up at once)."""
         code = "from portal.celery import app; import sys; sys.exit(0 if app.control.ping(timeout=1.0) else 1)"
@@ -274,6 +317,13 @@ class Stack:
                 return response.status, json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as exc:
             return exc.code, json.loads(exc.read() or b"{}")
+
+    def execute(self, sql: str, params: tuple = ()) -> None:
+        conn = pg_connect(self.db_url, autocommit=True)
+        try:
+            conn.execute(sql, params)
+        finally:
+            conn.close()
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         conn = pg_connect(self.db_url)

@@ -6,7 +6,9 @@ tests: they never fail on a number; they show it.
 
     python bench/run.py [--quick] [bench_e2e bench_erasure ...]
 
-``--quick`` (or BENCH_QUICK=1) runs fewer rounds and requests. A benchmark whose
+``--quick`` (or BENCH_QUICK=1) runs fewer rounds and requests. The output ends
+with one table of the issue-24 targets (bench/_targets.py): measured value,
+target, ratio, met / NOT met; it is kept in the results too (``targets``). A benchmark whose
 services are missing (PostgreSQL, redis-server) says what it needs and is skipped.
 """
 
@@ -79,6 +81,9 @@ def main() -> int:
             if not isinstance(value, dict):
                 print(f"   {name:<48} {value}")
         results[path.stem] = figures
+    import _targets
+
+    results["targets"] = _targets.as_json(results)  # kept per commit with the figures
     text = json.dumps(results, indent=2, sort_keys=True) + "\n"
     (HERE / "results.json").write_text(text)
     print(f"wrote {HERE / 'results.json'}")
@@ -87,8 +92,9 @@ def main() -> int:
         print(f"wrote {kept} (commit it: a regression then shows against the commit before)")
     if missing:
         print("\nNot measured, a service is missing:\n  " + "\n  ".join(missing))
-        return 2
-    return 0
+    # last: one table of every issue-24 target (bench/_targets.py), whatever ran
+    print("\n" + _targets.table(results), flush=True)
+    return 2 if missing else 0
 
 
 if __name__ == "__main__":

@@ -7,7 +7,10 @@ event, or deleting one, breaks every hash from there on; ``manage.py
 verify_audit`` names the first broken link.
 
 Sealing happens right after the transaction that wrote the events commits
-(``transaction.on_commit``), in a short transaction of its own that holds one
+(``transaction.on_commit``) — except for intake (``sealed_by_queue``: a public
+form or API POST, whose reply must not wait on the one lock every writer
+shares; the message its intake queues runs in a worker that writes its own
+event and seals everything before it) — in a short transaction of its own that holds one
 lock — ``pg_advisory_xact_lock`` on PostgreSQL; SQLite allows one writer at a
 time anyway — and the unique ``seq`` refuses a fork if two sealers ever raced.
 Writing events never waits for that lock, so the audit write inside a request's
@@ -22,9 +25,12 @@ chain against one.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import json
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from typing import Any
@@ -94,8 +100,28 @@ def seal(batch_size: int = 1000) -> int:
             return sealed
 
 
+_BY_QUEUE: contextvars.ContextVar[bool] = contextvars.ContextVar("audit_sealed_by_queue", default=False)
+
+
+@contextlib.contextmanager
+def sealed_by_queue() -> Iterator[None]:
+    """Events written inside are not sealed by this process (a view decorator for intake).
+
+    The next seal anywhere chains them: the worker running the message the intake queues
+    (its e-mail, acknowledgement or start) writes an event and seals every one before it;
+    beat's ``audit-seal`` catches what is left within five minutes.
+    """
+    token = _BY_QUEUE.set(True)
+    try:
+        yield
+    finally:
+        _BY_QUEUE.reset(token)
+
+
 def seal_after_commit() -> None:
     """Seal once the current transaction commits (once per transaction, however many events it wrote)."""
+    if _BY_QUEUE.get():
+        return
     conn = transaction.get_connection()
     if conn.in_atomic_block and any(getattr(entry[1], "portal_audit_seal", False) for entry in conn.run_on_commit):
         return

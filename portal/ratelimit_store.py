@@ -78,12 +78,21 @@ class Hit:
     cost: int = 1
 
 
+# One client per connection pool: Django's ``get_client`` builds a new ``redis.Redis`` (and its table
+# of response callbacks) on every call, and a script registered on each would pile up in ``_scripts``.
+_clients: dict[int, Any] = {}
+
+
 def _redis_client(raw_key: str) -> tuple[Any, str] | None:
     backend = caches["default"]
     if not isinstance(backend, RedisCache):
         return None
     key = backend.make_and_validate_key(raw_key)
-    return backend._cache.get_client(key, write=True), key  # type: ignore[attr-defined]
+    pool = backend._cache._get_connection_pool(write=True)  # type: ignore[attr-defined]
+    client = _clients.get(id(pool))
+    if client is None:  # the client holds its pool, so the id stays this pool's
+        client = _clients[id(pool)] = backend._cache._client(connection_pool=pool)  # type: ignore[attr-defined]
+    return client, key
 
 
 _scripts: dict[tuple[int, str], Any] = {}

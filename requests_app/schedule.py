@@ -10,7 +10,7 @@ from celery.schedules import crontab
 
 from portal.config import env_float
 
-_SWEEP = env_float("PORTAL_ENGINE_SWEEP_SECONDS", 15.0, minimum=0.1)
+_SWEEP = env_float("PORTAL_ENGINE_SWEEP_SECONDS", 2.0, minimum=0.1)
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # approved requests whose grace period is over

@@ -52,9 +52,9 @@ PORTAL_AUDIT_ANCHOR_EMAIL = env_str("PORTAL_AUDIT_ANCHOR_EMAIL", PORTAL_ONCALL_E
 # older than this is taken to be lost (worker killed) and run again; a handed-out
 # task whose message nobody picked up within LOST seconds (its queue empty) is sent
 # again; transient errors are retried this many times with exponential backoff.
-# With the beat sweep every 15 s (PORTAL_ENGINE_SWEEP_SECONDS), lost work re-runs within a minute.
-PORTAL_STORE_TASK_STALE_SECONDS = env_int("PORTAL_STORE_TASK_STALE_SECONDS", 30, minimum=2)
-PORTAL_STORE_TASK_LOST_SECONDS = env_int("PORTAL_STORE_TASK_LOST_SECONDS", 30, minimum=1)
+# With the beat sweep every 2 s (PORTAL_ENGINE_SWEEP_SECONDS), lost work re-runs within 10 s.
+PORTAL_STORE_TASK_STALE_SECONDS = env_int("PORTAL_STORE_TASK_STALE_SECONDS", 6, minimum=2)
+PORTAL_STORE_TASK_LOST_SECONDS = env_int("PORTAL_STORE_TASK_LOST_SECONDS", 5, minimum=1)
 PORTAL_STORE_TASK_MAX_ATTEMPTS = env_int("PORTAL_STORE_TASK_MAX_ATTEMPTS", 6, minimum=1)
 # Finishing a request (package or receipt) is retried with backoff this many times, then staff decide.
 PORTAL_FINISH_MAX_ATTEMPTS = env_int("PORTAL_FINISH_MAX_ATTEMPTS", 5, minimum=1)

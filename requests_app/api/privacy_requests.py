@@ -35,6 +35,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from portal import audit_chain
 from portal.api_keys import HasScope, api_key_of
 from portal.models import ApiKey
 from portal.throttles import AtomicThrottleMixin, HostAppThrottle
@@ -273,6 +274,7 @@ class PrivacyRequestCreateView(APIView):  # type: ignore[misc]  # DRF ships no t
         ],
         tags=["Privacy requests"],
     )
+    @audit_chain.sealed_by_queue()  # the worker running its e-mail or start seals its events
     def post(self, request: Request) -> Response:
         key = api_key_of(request)
         if key is not None:

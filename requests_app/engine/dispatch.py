@@ -72,11 +72,11 @@ def max_attempts() -> int:
 
 
 def stale_after() -> timedelta:
-    return timedelta(seconds=getattr(settings, "PORTAL_STORE_TASK_STALE_SECONDS", 30))
+    return timedelta(seconds=getattr(settings, "PORTAL_STORE_TASK_STALE_SECONDS", 6))
 
 
 def lost_after() -> timedelta:
-    return timedelta(seconds=getattr(settings, "PORTAL_STORE_TASK_LOST_SECONDS", 30))
+    return timedelta(seconds=getattr(settings, "PORTAL_STORE_TASK_LOST_SECONDS", 5))
 
 
 # A handed-out task waits at most this many lost periods behind a busy queue before it is sent again.

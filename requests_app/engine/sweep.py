@@ -1,10 +1,13 @@
 """The sweeper and the dispatcher of due requests (beat).
 
-``sweep`` (every 15 s) re-dispatches running tasks whose heartbeat went stale
-(worker killed: 30 s by default) and pending tasks whose message never arrived
-(broker lost it: still pending 30 s after hand-out while their queue is empty,
-or 10 × that whatever the queue holds). Lost work re-runs within a minute; a
-task whose worker still beats is never handed out again. ``dispatch_due``
+``sweep`` (every 2 s) re-dispatches running tasks whose heartbeat went stale
+(worker killed: 6 s by default, six missed beats of one second) and pending
+tasks whose message never arrived (broker lost it: still pending 5 s after
+hand-out while their queue is empty, or 10 × that whatever the queue holds).
+Lost work re-runs within 10 s; a task whose worker still beats is never handed
+out again. A request whose tasks are all done is finished again only once it
+has been idle for ``FINISH_IDLE_SECONDS``: a finish has no heartbeat, and a big
+access package may take longer than the lost period to build. ``dispatch_due``
 starts approved requests whose grace period is over.
 """
 
@@ -13,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
@@ -40,6 +43,10 @@ from requests_app.models import PrivacyRequest, StoreTask
 
 logger = logging.getLogger(__name__)
 
+# A request all done but not finished (its finish message lost) is sent its finish again after
+# this long without a task finishing; a shorter wait would duplicate finishes still building.
+FINISH_IDLE_SECONDS = 30.0
+
 
 @dataclass
 class _Cutoffs:
@@ -49,11 +56,13 @@ class _Cutoffs:
     stale: datetime
     lost: datetime
     long_lost: datetime
+    finish_idle: datetime
     depths: dict[str, int | None] = field(default_factory=dict)
 
     @classmethod
     def at(cls, now: datetime) -> _Cutoffs:
-        return cls(now, now - stale_after(), now - lost_after(), now - LOST_CEILING * lost_after())
+        finish_idle = now - max(lost_after(), timedelta(seconds=FINISH_IDLE_SECONDS))
+        return cls(now, now - stale_after(), now - lost_after(), now - LOST_CEILING * lost_after(), finish_idle)
 
     def depth(self, queue: str, ask: Callable[[str], int | None]) -> int | None:
         if queue not in self.depths:
@@ -151,7 +160,7 @@ def _advance_idle_requests(at: _Cutoffs) -> int:
     busy = StoreTask.objects.filter(request=OuterRef("pk")).filter(
         Q(status=ST.RUNNING) | Q(status=ST.PENDING, dispatched_at__isnull=False)
     )
-    recent = StoreTask.objects.filter(request=OuterRef("pk"), finished_at__gte=at.lost)
+    recent = StoreTask.objects.filter(request=OuterRef("pk"), finished_at__gte=at.finish_idle)
     idle = PrivacyRequest.objects.filter(status=PR.RUNNING).exclude(Exists(busy)).exclude(Exists(recent))
     finished = 0
     for request_id in idle.values_list("pk", flat=True):

@@ -19,6 +19,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from portal import audit_chain
 from portal.body_limits import MULTIPART_OVERHEAD, allows_body, max_form_bytes
 from portal.ratelimit import client_ip, ratelimit, token_guard
 from requests_app import agents, forms
@@ -73,6 +74,7 @@ def _request_form_page(
 @require_http_methods(["GET", "POST"])
 @ratelimit("request-form", ip_rate)
 @ratelimit("request-form-email", _email_rate, key=_posted_email)
+@audit_chain.sealed_by_queue()  # the e-mail's worker seals the request's events
 def request_new(request: HttpRequest, kind: str) -> HttpResponse:
     return _request_form_page(
         request,
