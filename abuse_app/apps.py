@@ -14,8 +14,8 @@ class AbuseAppConfig(AppConfig):
     def ready(self) -> None:
         # In ready(): the tasks module imports models, which need the app registry filled. Importing
         # it registers the tasks that services send by name (portal.celery.enqueue) in every process.
-        from abuse_app import tasks  # noqa: F401
-        from abuse_app.cybertipline.models import held_until
+        from abuse_app import tasks  # noqa: F401  (tasks import models)
+        from abuse_app.cybertipline.models import held_until  # models need the app registry; apps.py loads first
 
         schedule.register(BEAT_SCHEDULE)
         check_content_types(settings.PORTAL_DSA_TDB_CONTENT_TYPES)

@@ -13,7 +13,7 @@ class PortalConfig(AppConfig):
             audit_chain,  # noqa: F401  (connects the post_save receiver that seals events)
             roles,
         )
-        from portal import logging as portal_logging
+        from portal import logging as portal_logging  # loaded with the hook that installs it
 
         roles.connect()
         portal_logging.install()  # web, Celery worker and beat, gunicorn workers: every record redacted

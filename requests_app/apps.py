@@ -12,8 +12,8 @@ class RequestsAppConfig(AppConfig):
         # Imported here, not at the top: these modules import models, which need the app registry
         # (Django imports apps.py while it is still being filled). Importing the tasks modules
         # registers the tasks that code sends by name (portal.celery.enqueue) in every process.
-        from requests_app import checks, health, ledger, legal_hold_tasks, metrics, tasks  # noqa: F401
-        from requests_app.engine import package
+        from requests_app import checks, health, ledger, legal_hold_tasks, metrics, tasks  # noqa: F401  (models)
+        from requests_app.engine import package  # loads every store: only once apps are loaded
 
         # The transmission ledger's section of access packages ("what this app sent to Microsoft").
         package.register_section(ledger.section.FOLDER, ledger.sent_to_microsoft)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.email_address import EmailFormField
 from requests_app import agents
+from requests_app.engine import receipt
 from requests_app.models import PrivacyRequest
 from requests_app.services.validation import IDENTIFIER_MAX_LENGTH, RequestError, normalise_email
 
@@ -187,8 +188,6 @@ class ReceiptVerifyForm(forms.Form):
             raw = text
         else:
             raise forms.ValidationError(_("Paste the receipt's JSON or choose the receipt file."))
-        from requests_app.engine import receipt
-
         try:
             data["document"] = receipt.parse(raw)
         except receipt.ReceiptFormatError as exc:

@@ -9,7 +9,8 @@ from datetime import datetime
 from django.utils.translation import gettext as _
 
 from portal.models import AuditEvent
-from requests_app.models import PrivacyRequest
+from requests_app.models import PrivacyRequest, StoreTask
+from requests_app.stores import registry
 
 Status = PrivacyRequest.Status
 
@@ -135,8 +136,6 @@ KIND_LABELS: dict[str, Callable[[], str]] = {
 
 
 def _store_label(name: str, kind: str) -> str:
-    from requests_app.stores import registry
-
     try:
         label = getattr(registry.get(name), "label", "")
     except Exception:  # a store renamed or removed since: fall back on words for its kind
@@ -151,8 +150,6 @@ def _store_label(name: str, kind: str) -> str:
 
 def store_lines(request: PrivacyRequest) -> list[StoreLine]:
     """One line per store in plain words: "Your account data: collecting", "…: deleted"."""
-    from requests_app.models import StoreTask
-
     ST, PH = StoreTask.Status, StoreTask.Phase
     deletion = request.kind == PrivacyRequest.Kind.DELETION
     by_store: dict[str, list[StoreTask]] = {}
@@ -180,8 +177,6 @@ def store_lines(request: PrivacyRequest) -> list[StoreLine]:
 
 def found_nothing(request: PrivacyRequest) -> bool:
     """True when every store looked and none found anything about the person."""
-    from requests_app.models import StoreTask
-
     discover = list(request.store_tasks.filter(phase=StoreTask.Phase.DISCOVER).only("status", "found_count"))
     return bool(discover) and all(
         t.status in (StoreTask.Status.SUCCEEDED, StoreTask.Status.SKIPPED) and t.found_count == 0 for t in discover

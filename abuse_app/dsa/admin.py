@@ -19,6 +19,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from abuse_app.dsa.report import build_report, period, report_csv, report_xlsx
 from abuse_app.dsa.vocabulary import EU_COUNTRY_CODES
 from abuse_app.models import AuthorityNotification, Case, Decision, StatementSubmission
 from abuse_app.services import authorities
@@ -200,8 +201,6 @@ class ReportPeriodForm(forms.Form):
 
 def transparency_report_view(request: HttpRequest) -> HttpResponse:
     """Admin → Statement of reasons submissions → transparency report: pick a period, download."""
-    from abuse_app.dsa.report import build_report, period, report_csv, report_xlsx
-
     if not request.user.has_perm("abuse_app.view_decision"):
         raise PermissionDenied
     form = ReportPeriodForm(request.GET or None)

@@ -29,6 +29,7 @@ from abuse_app.cybertipline.client import ALREADY_FINISHED, CyberTiplineClient, 
 from abuse_app.cybertipline.models import CyberTiplineReport
 from abuse_app.cybertipline.xml import Answer, FileDetails, file_details_xml, validate
 from abuse_app.models import Evidence
+from abuse_app.services import hash_matching
 from portal import mail
 from portal.celery import enqueue
 from portal.models import AuditEvent
@@ -163,8 +164,6 @@ def _run(report: CyberTiplineReport) -> None:
 
 def _bank_reported_files(report: CyberTiplineReport, evidence: dict[int, Evidence]) -> None:
     """Reported files join the hash bank of confirmed cases, so a copy sent later is caught."""
-    from abuse_app.services import hash_matching
-
     pairs: list[tuple[str, str]] = []
     for entry in report.files:
         pairs.append(("md5", entry["md5"]))

@@ -26,6 +26,7 @@ from django.utils import timezone
 from abuse_app.hashmatch.index import PdqIndex
 from abuse_app.hashmatch.models import HEX_LENGTH, BankedHash, HashBank, HashKind
 from abuse_app.models import Category, Notice
+from abuse_app.services.intake import NoticeInput, notice_submit
 from abuse_app.targets import parse_location
 
 HEX = re.compile(r"^[0-9a-f]+$")
@@ -107,8 +108,6 @@ def media_check(
     matches = find_matches(pdq=pdq, md5=md5)
     if not matches:
         return {"match": False, "matches": []}
-    from abuse_app.services.intake import NoticeInput, notice_submit
-
     place = content_id or (f"account:{account_id}" if account_id else "unknown-media")
     best = min(matches, key=lambda m: m["distance"])
     submitted = notice_submit(

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from portal import audit, tokens
 from portal.celery import enqueue
+from requests_app.drp import fulfil
 from requests_app.drp.messages import MessageRefused, SignedMessage, check_claims, decode, verify
 from requests_app.drp.models import DrpAgent, DrpMessage, DrpRequest, DrpToken
 from requests_app.models import PrivacyRequest
@@ -176,8 +177,6 @@ def exercise(agent: DrpAgent, body: bytes) -> DrpRequest:
         email = normalise_email(email)
     except RequestError:
         raise MessageRefused('The identity claims need "email": a valid e-mail address of the consumer.') from None
-    from requests_app.drp import fulfil
-
     # One transaction: a failure while filing leaves no half-made request and no remembered message,
     # so the agent may send the same message again.
     with transaction.atomic():
@@ -279,8 +278,6 @@ def status_object(drp: DrpRequest) -> dict[str, Any]:
     pr = drp.privacy_request
     if pr is not None and state == "in_progress" and pr.effective_due_at:
         body["expected_by"] = pr.effective_due_at.isoformat()
-    from requests_app.drp import fulfil
-
     details = drp.processing_details or fulfil.details(drp, state)
     if details:
         body["processing_details"] = details

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from abuse_app.dsa.report import build_report, period, report_csv, report_xlsx
 from abuse_app.management.commands._args import day
 
 
@@ -27,8 +28,6 @@ class Command(BaseCommand):
         parser.add_argument("-o", "--output", help="File to write (CSV: stdout when omitted).")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from abuse_app.dsa.report import build_report, period, report_csv, report_xlsx
-
         if options["last"] < options["first"]:
             raise CommandError(f"--to {options['last']} is before --from {options['first']}")
         report = build_report(*period(options["first"], options["last"]))

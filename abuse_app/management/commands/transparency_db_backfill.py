@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from abuse_app.management.commands._args import day
+from abuse_app.services.transparency_db import statements_backfill
 
 
 class Command(BaseCommand):
@@ -25,8 +26,6 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Only count them.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from abuse_app.services.transparency_db import statements_backfill
-
         since = datetime.combine(options["since"], time.min, tzinfo=timezone.get_current_timezone())
         count = statements_backfill(since=since, dry_run=options["dry_run"])
         verb = "would be queued" if options["dry_run"] else "queued"

@@ -16,6 +16,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from abuse_app.fakes.transparency_db import FakeTransparencyDatabase
+
 
 class Command(BaseCommand):
     help = "Run a local fake of the DSA Transparency Database API (for demos; never for production)."
@@ -30,8 +32,6 @@ class Command(BaseCommand):
         )  # fmt: skip
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from abuse_app.fakes.transparency_db import FakeTransparencyDatabase
-
         if not 0 <= options["fault_rate"] <= 1:
             raise CommandError(f"--fault-rate: give a share from 0 to 1, not {options['fault_rate']}")
         if not 1 <= options["port"] <= 65535:

@@ -13,14 +13,13 @@ import argparse
 import signal
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-if TYPE_CHECKING:
-    from requests_app.stores.azure.fakes.face import FakeFace
-    from requests_app.stores.azure.fakes.speech import FakeSpeech
-    from requests_app.stores.azure.fakes.video_indexer import FakeVideoIndexer
+from requests_app.stores.azure.fakes.face import FakeFace
+from requests_app.stores.azure.fakes.speech import FakeSpeech
+from requests_app.stores.azure.fakes.video_indexer import FakeVideoIndexer
 
 
 def _port(value: str) -> int:
@@ -59,10 +58,6 @@ class Command(BaseCommand):
         parser.add_argument("--seed", action="store_true", help="Create demo data for user_id 1.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from requests_app.stores.azure.fakes.face import FakeFace
-        from requests_app.stores.azure.fakes.speech import FakeSpeech
-        from requests_app.stores.azure.fakes.video_indexer import FakeVideoIndexer
-
         knobs = {"latency": options["latency"], "tps_limit": options["tps"]}
         face, vi, speech = FakeFace(**knobs), FakeVideoIndexer(**knobs), FakeSpeech(**knobs)
         _start((face, vi, speech), options["port"])

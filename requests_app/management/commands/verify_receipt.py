@@ -22,6 +22,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from requests_app.engine import receipt
 from requests_app.engine.receipt_keys import PublicKey
 from requests_app.management.commands._files import file_errors
+from requests_app.models import PrivacyRequest
 
 
 def load_public_keys(path: str) -> list[PublicKey]:
@@ -65,8 +66,6 @@ class Command(BaseCommand):
         if bool(file) == bool(reference):
             raise CommandError("Give either a receipt FILE or --reference PR-XXXX-XXXX.")
         if reference:
-            from requests_app.models import PrivacyRequest
-
             request = PrivacyRequest.objects.filter(reference=reference.strip().upper()).first()
             if request is None or not request.receipt:
                 raise CommandError(f"{reference}: no request with a receipt has this reference")

@@ -48,6 +48,7 @@ from requests_app.stores.azure.blob_plan import (
     Plan,
     row_problem,
 )
+from requests_app.stores.azure.client import MetricsPolicy
 from requests_app.stores.azure.common import (
     AzureStore,
     expand,
@@ -101,8 +102,6 @@ class AzureBlobStore(AzureStore):
     @property
     def service_client(self) -> BlobServiceClient:
         if self._service is None:
-            from requests_app.stores.azure.client import MetricsPolicy
-
             options: dict[str, Any] = {
                 "raw_request_hook": self.counter,
                 "per_retry_policies": [MetricsPolicy("blob")],

@@ -37,6 +37,7 @@ from azure.core.pipeline.policies import (
 )
 from azure.core.rest import HttpRequest, HttpResponse
 
+from portal import metrics
 from requests_app.stores.azure import ids, ratelimit
 from requests_app.stores.base import PermanentStoreError, TransientStoreError
 
@@ -82,8 +83,6 @@ class MetricsPolicy(SansIOHTTPPolicy[HttpRequest, HttpResponse]):
     def on_response(
         self, request: PipelineRequest[HttpRequest], response: PipelineResponse[HttpRequest, HttpResponse]
     ) -> None:
-        from portal import metrics
-
         metrics.azure_call(self.service, response.http_response.status_code)
 
 
