@@ -106,7 +106,9 @@ def test_report_decide_read_appeal(new_page, live_server, moderator, outbox, loc
     staff.wait_for_function("document.querySelector('.abuse-preview img').complete")
     assert staff.evaluate("document.querySelector('.abuse-preview img').naturalWidth") == 64
     assert staff.locator("input[name=action]:checked").count() == 0
-    staff.locator("input[type=submit].default").click()
+    with staff.expect_navigation():  # the page comes back with the errors: wait for it, not the old one
+        staff.locator("input[type=submit].default").click()
+    staff.locator(".abuse-field-error").first.wait_for()
     assert staff.locator(".abuse-field-error").count() >= 2  # action and ground, said at the fields
     staff.locator("input[name=action][value=remove_content]").check()
     staff.locator("input[name=ground][value=terms]").check()
