@@ -22,9 +22,12 @@ chain against one.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from typing import Any
@@ -94,8 +97,32 @@ def seal(batch_size: int = 1000) -> int:
             return sealed
 
 
+# Set inside ``sealing_deferred``: the steps in it only say a seal is wanted, and it seals once at its end.
+_DEFERRED: contextvars.ContextVar[list[bool] | None] = contextvars.ContextVar("audit_seal_deferred", default=None)
+
+
+@contextmanager
+def sealing_deferred() -> Iterator[None]:
+    """Seal once when the block ends, not after each commit inside it (a worker running one
+    request's steps back to back: start, store tasks, finish). The events stay unsealed only
+    while the block runs, within the beat job's bound (it seals leftovers every 5 minutes);
+    the block's end seals even when a step raised."""
+    wanted: list[bool] = []
+    token = _DEFERRED.set(wanted)
+    try:
+        yield
+    finally:
+        _DEFERRED.reset(token)
+        if wanted:
+            seal_after_commit()  # outside a transaction: now
+
+
 def seal_after_commit() -> None:
     """Seal once the current transaction commits (once per transaction, however many events it wrote)."""
+    deferred = _DEFERRED.get()
+    if deferred is not None:
+        deferred.append(True)
+        return
     conn = transaction.get_connection()
     if conn.in_atomic_block and any(getattr(entry[1], "portal_audit_seal", False) for entry in conn.run_on_commit):
         return
