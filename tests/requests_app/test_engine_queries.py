@@ -9,9 +9,10 @@ reason written there.
 from __future__ import annotations
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from portal import audit
 from portal.celery import QUEUES
 from portal.models import AuditEvent
 from requests_app.demo import SQL_STORE_TOML
@@ -56,3 +57,15 @@ def test_one_deletion_runs_in_a_bounded_number_of_queries_and_commits(sql_store_
     # the chain sealed the audit trail once, after its last step: nothing is left unsealed
     assert not AuditEvent.objects.filter(seq__isnull=True).exists()
     assert sum('ORDER BY "portal_auditevent"."seq" DESC' in s for s in statements) == 1
+
+
+def test_a_chain_that_fails_still_seals_what_its_steps_wrote():
+    def step_that_audits_then_fails():
+        with transaction.atomic():
+            audit.record(subject_type="privacy_request", subject_id=1, action="execution_started")
+        assert AuditEvent.objects.filter(seq__isnull=True).exists()  # not yet: the chain seals at its end
+        raise RuntimeError("the store went away")
+
+    with pytest.raises(RuntimeError):
+        execute.run_chain(step_that_audits_then_fails, frozenset(QUEUES))
+    assert AuditEvent.objects.filter(action="execution_started").get().seq is not None
