@@ -118,9 +118,33 @@ def sealed_by_queue() -> Iterator[None]:
         _BY_QUEUE.reset(token)
 
 
+# Set inside ``sealing_deferred``: the steps in it only say a seal is wanted, and it seals once at its end.
+_DEFERRED: contextvars.ContextVar[list[bool] | None] = contextvars.ContextVar("audit_seal_deferred", default=None)
+
+
+@contextlib.contextmanager
+def sealing_deferred() -> Iterator[None]:
+    """Seal once when the block ends, not after each commit inside it (a worker running one
+    request's steps back to back: start, store tasks, finish). The events stay unsealed only
+    while the block runs, within the beat job's bound (it seals leftovers every 5 minutes);
+    the block's end seals even when a step raised."""
+    wanted: list[bool] = []
+    token = _DEFERRED.set(wanted)
+    try:
+        yield
+    finally:
+        _DEFERRED.reset(token)
+        if wanted:
+            seal_after_commit()  # outside a transaction: now
+
+
 def seal_after_commit() -> None:
     """Seal once the current transaction commits (once per transaction, however many events it wrote)."""
     if _BY_QUEUE.get():
+        return
+    deferred = _DEFERRED.get()
+    if deferred is not None:
+        deferred.append(True)
         return
     conn = transaction.get_connection()
     if conn.in_atomic_block and any(getattr(entry[1], "portal_audit_seal", False) for entry in conn.run_on_commit):

@@ -22,6 +22,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import Subquery
 from django.utils import timezone
 
 from portal.celery import app as celery_app
@@ -95,10 +96,21 @@ def locked(request_id: int) -> PrivacyRequest:
     return PrivacyRequest.objects.select_for_update().get(pk=request_id)
 
 
+def locked_request_of(task_id: int) -> PrivacyRequest:
+    """Lock the request of a task, found by the task's id in the same query."""
+    of_task = StoreTask.objects.filter(pk=task_id).values("request_id")[:1]
+    return PrivacyRequest.objects.select_for_update().get(pk=Subquery(of_task))
+
+
 def locked_task(task_id: int) -> tuple[PrivacyRequest, StoreTask]:
-    """Lock a task's request, then the task (the lock order everywhere)."""
-    request = locked(StoreTask.objects.values_list("request_id", flat=True).get(pk=task_id))
-    return request, StoreTask.objects.select_for_update().get(pk=task_id)
+    """Lock a task's request, then the task (the lock order everywhere): one locking query each.
+
+    Raises ``DoesNotExist`` when there is no such task.
+    """
+    request = locked_request_of(task_id)
+    task = StoreTask.objects.select_for_update().get(pk=task_id)
+    task.request = request  # no second read of the request by whoever looks at task.request
+    return request, task
 
 
 # --- what may run now -------------------------------------------------------------------
@@ -126,26 +138,36 @@ def runnable(request: PrivacyRequest, tasks: list[StoreTask], *, handed_out_too:
     return ready
 
 
-def advance(request: PrivacyRequest) -> list[StoreTask]:
+# What ``advance`` reads of the tasks (not ``detail``, the largest column).
+ADVANCE_FIELDS = ("id", "request_id", "store", "store_kind", "phase", "status", "dispatched_at")
+
+
+def advance(request: PrivacyRequest, tasks: list[StoreTask] | None = None) -> list[StoreTask]:
     """Hand out what can run now; hand the request to finish when all is done.
 
     Call inside a transaction holding the request's row lock. Returns the tasks handed out.
+    ``tasks``: all the request's tasks as the caller holds them (read again if not given).
+    They are read without a row lock of their own: every change of a task's status or
+    hand-out happens under its request's row lock, which the caller holds (the heartbeat
+    alone writes without it, and only ``heartbeat_at``). At most one read, and one UPDATE
+    for all the tasks handed out.
     """
     if request.status != PR.RUNNING:
         return []
-    tasks = list(request.store_tasks.select_for_update().order_by("id"))
+    if tasks is None:
+        tasks = list(request.store_tasks.only(*ADVANCE_FIELDS).order_by("id"))
     if tasks and all(t.status in DONE for t in tasks):
         enqueue_finish(request.pk)
         return []
     ready = runnable(request, tasks)
-    now = timezone.now()
-    for task in ready:
-        task.dispatched_at = now
-        task.save(update_fields=["dispatched_at"])
-        enqueue(task)
-    if (
-        not ready
-        and not any(t.status in (ST.PENDING, ST.RUNNING) and t.dispatched_at for t in tasks)
+    if ready:
+        now = timezone.now()
+        StoreTask.objects.filter(pk__in=[t.pk for t in ready]).update(dispatched_at=now)
+        for task in ready:
+            task.dispatched_at = now
+            enqueue(task)
+    elif (
+        not any(t.status in (ST.PENDING, ST.RUNNING) and t.dispatched_at for t in tasks)
         and any(t.status == ST.PENDING for t in tasks)
         and not any(t.status == ST.FAILED for t in tasks)
     ):

@@ -23,17 +23,18 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeVar
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from portal import metrics
+from portal import audit_chain, metrics
 from requests_app import ledger
 from requests_app.engine import finish as finishing
-from requests_app.engine import legal_hold
+from requests_app.engine import legal_hold, results
 from requests_app.engine.dispatch import (
     ACTOR,
     PH,
@@ -45,7 +46,7 @@ from requests_app.engine.dispatch import (
     current_chain,
     enqueue,
     local_run,
-    locked,
+    locked_request_of,
     locked_task,
     max_attempts,
     send_finish,
@@ -54,7 +55,8 @@ from requests_app.engine.dispatch import (
 )
 from requests_app.engine.package_sinks import StagingSink
 from requests_app.engine.plan import subject_for
-from requests_app.models import PrivacyRequest, StoreTask, SubjectIdentity
+from requests_app.engine.results import needed_kinds
+from requests_app.models import PrivacyRequest, StoreTask
 from requests_app.stores import registry
 from requests_app.stores.base import (
     Deferred,
@@ -99,19 +101,18 @@ class _HeartbeatThread(threading.Thread):
 
 # --- claim, run ---------------------------------------------------------------------------
 def claim(task_id: int) -> tuple[StoreTask, int] | None:
+    """Lock the task's request, then the task (one query each), and start an attempt."""
     with transaction.atomic():
-        request_id = StoreTask.objects.filter(pk=task_id).values_list("request_id", flat=True).first()
-        if request_id is None:
+        try:
+            request, task = locked_task(task_id)
+        except (PrivacyRequest.DoesNotExist, StoreTask.DoesNotExist):
             return None
-        request = locked(request_id)
-        task = StoreTask.objects.select_for_update().get(pk=task_id)
         now = timezone.now()
         if task.status != ST.PENDING or request.status != PR.RUNNING:
             return None  # done, failed, or somebody else is running it
         if task.next_attempt_at and task.next_attempt_at > now + timedelta(seconds=2) and not local_run.get():
             return None  # an early duplicate; the message with the countdown will come
         task.start_attempt(now=now)
-        task.request = request
         return task, task.attempts
 
 
@@ -171,137 +172,138 @@ def execute_task(task_id: int) -> str:
             permanent=True,
         )
     subject = subject_for(task.request, task)
-    started = time.monotonic()
-    outcome = _run(store, task, subject, attempt)
-    metrics.observe_store_task(task.store, task.phase, time.monotonic() - started, outcome)
-    return outcome
+    return _run(store, task, subject, attempt, Timing(task.store, task.phase, time.monotonic()))
 
 
-def _run(store: Store, task: StoreTask, subject: Subject, attempt: int) -> str:
+@dataclass(frozen=True)
+class Timing:
+    """One run of a store task, recorded (``metrics.observe_store_task``) in the step that records its result."""
+
+    store: str
+    phase: str
+    started: float  # time.monotonic()
+
+
+def _observe(timing: Timing | None, outcome: str) -> None:
+    """Record the run's metrics inside the caller's transaction: no commit of their own.
+
+    In a savepoint, so a failed write (logged by ``metrics.add``) leaves the step's transaction usable.
+    """
+    if timing is None:
+        return
+    try:
+        with transaction.atomic():
+            metrics.observe_store_task(timing.store, timing.phase, time.monotonic() - timing.started, outcome)
+    except DatabaseError:
+        logger.warning("metrics of a store task run not recorded", exc_info=True)
+
+
+def _run(store: Store, task: StoreTask, subject: Subject, attempt: int, timing: Timing) -> str:
     task_id = task.pk
     heartbeat = _HeartbeatThread(task_id, attempt)
     heartbeat.start()
     try:
         result = operate(store, task, subject)
     except Deferred as exc:
-        return defer(task_id, attempt, exc)
+        return defer(task_id, attempt, exc, timing=timing)
     except PermanentStoreError as exc:
-        return fail(task_id, attempt, str(exc), permanent=True)
+        return fail(task_id, attempt, str(exc), permanent=True, timing=timing)
     except TransientStoreError as exc:
-        return fail(task_id, attempt, str(exc), retry_after=exc.retry_after)
+        return fail(task_id, attempt, str(exc), retry_after=exc.retry_after, timing=timing)
     except Exception as exc:  # unknown errors are treated as transient (see stores.base)
         logger.warning("store task %s: %s", task_id, type(exc).__name__, exc_info=True)
-        return fail(task_id, attempt, f'store "{task.store}": unexpected {type(exc).__name__}; see the worker log')
+        message = f'store "{task.store}": unexpected {type(exc).__name__}; see the worker log'
+        return fail(task_id, attempt, message, timing=timing)
     finally:
         heartbeat.stop()
-    return complete(task_id, attempt, result)
+    return complete(task_id, attempt, result, timing=timing, wanted=subject.wanted)
 
 
 # --- recording the result -------------------------------------------------------------------
-# The fields ``_record_discovery`` and ``_record_outcome`` set, saved with the status.
-RESULT_FIELDS = ("detail", "found_count", "verified_gone", "exported_count", "erased_count", "anonymised_count")
+def complete(
+    task_id: int,
+    attempt: int | None,
+    result: Discovery | Outcome,
+    *,
+    timing: Timing | None = None,
+    wanted: set[str] | None = None,
+) -> str:
+    """Record a store's result; ``attempt=None`` accepts it for whatever attempt is running (callbacks).
 
-
-def complete(task_id: int, attempt: int | None, result: Discovery | Outcome) -> str:
-    """Record a store's result; ``attempt=None`` accepts it for whatever attempt is running (callbacks)."""
+    ``wanted``: the identity kinds worth keeping, when the caller already knows them.
+    """
     with transaction.atomic():
-        request, task = locked_task(task_id)
-        if task.status != ST.RUNNING or (attempt is not None and task.attempts != attempt):
-            return "superseded"
-        if isinstance(result, Discovery):
-            _record_discovery(request, task, result)
-        else:
-            _record_outcome(task, result)
-        task.succeed(now=timezone.now(), also=RESULT_FIELDS)
-        advance(request)
+        outcome = _complete_locked(task_id, attempt, result, wanted)
+        _observe(timing, outcome)
+    return outcome
+
+
+def _complete_locked(task_id: int, attempt: int | None, result: Discovery | Outcome, wanted: set[str] | None) -> str:
+    # The request row, then its tasks (advance reads them all): one locking query each.
+    request = locked_request_of(task_id)
+    tasks = list(request.store_tasks.select_for_update().order_by("id"))
+    task = next(t for t in tasks if t.pk == task_id)
+    if task.status != ST.RUNNING or (attempt is not None and task.attempts != attempt):
+        return "superseded"
+    if isinstance(result, Discovery):
+        results.record_discovery(request, task, result, wanted)
+    else:
+        results.record_outcome(task, result)
+    task.succeed(now=timezone.now(), also=results.RESULT_FIELDS)
+    advance(request, tasks)
     return "succeeded"
 
 
-def _record_discovery(request: PrivacyRequest, task: StoreTask, result: Discovery) -> None:
-    detail = result.as_dict()
-    if task.phase == PH.VERIFY:
-        task.verified_gone = result.found == 0
-        detail = {"verify": detail}
-    else:
-        task.found_count = result.found
-        _persist_identities(request, task.store, result.provides)
-        detail["provided_kinds"] = sorted(k for k, v in result.provides.items() if v)
-    task.detail = {**task.detail, **detail}
-
-
-def _record_outcome(task: StoreTask, result: Outcome) -> None:
-    task.exported_count, task.erased_count, task.anonymised_count = (
-        result.exported,
-        result.erased,
-        result.anonymised,
-    )
-    task.detail = {
-        **{k: v for k, v in task.detail.items() if k != "awaiting_callback"},
-        **result.detail,
-        "manual_steps": [step.as_dict() for step in result.manual_steps],
-        "left": [item.as_dict() for item in result.left],
-        "retention": [item.as_dict() for item in result.retention],
-    }
-
-
-def needed_kinds() -> set[str]:
-    """Identity kinds worth keeping: those a store uses, and those the ledger records subjects by."""
-    loaded = registry.load()
-    used = set().union(*(s.uses for s in loaded.stores)) if loaded.stores else set()
-    return used | ledger.subject_kinds()
-
-
-def kept_identities(provides: dict[str, set[str]], wanted: set[str]) -> dict[str, set[str]]:
-    """The provided identities the engine keeps for later stores (workers and dry runs alike)."""
-    return {
-        kind: {value for value in values if value and len(value) <= 512}
-        for kind, values in provides.items()
-        if kind in wanted
-    }
-
-
-def _persist_identities(request: PrivacyRequest, source: str, provides: dict[str, set[str]]) -> None:
-    rows = [
-        SubjectIdentity(request=request, kind=kind, value=value, source=source)
-        for kind, values in kept_identities(provides, needed_kinds()).items()
-        for value in values
-    ]
-    SubjectIdentity.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
-
-
-def fail(task_id: int, attempt: int, message: str, *, permanent: bool = False, retry_after: float | None = None) -> str:
+def fail(
+    task_id: int,
+    attempt: int,
+    message: str,
+    *,
+    permanent: bool = False,
+    retry_after: float | None = None,
+    timing: Timing | None = None,
+) -> str:
     with transaction.atomic():
-        request, task = locked_task(task_id)
-        if task.status != ST.RUNNING or task.attempts != attempt:
-            return "superseded"
-        now = timezone.now()
-        if permanent or task.attempts >= max_attempts():
-            task.fail(now=now, error=message)
-            if request.status == PR.RUNNING:
-                why = "" if permanent else f" (gave up after {task.attempts} attempts)"
-                request.transition(
-                    PR.NEEDS_ATTENTION,
-                    actor=ACTOR,
-                    action="execution_failed",
-                    attention_reason=f'Store "{task.store}", {task.get_phase_display().lower()}: {message}{why}',
-                    data={"store": task.store, "phase": task.phase, "task": task.pk},
-                )
-            return "failed"
-        delay = backoff_seconds(task.attempts, retry_after)
-        task.retry_later(at=now + timedelta(seconds=delay), error=message, dispatched_at=now)
-        enqueue(task, countdown=delay)
+        outcome = _fail_locked(task_id, attempt, message, permanent, retry_after)
+        _observe(timing, outcome)
+    return outcome
+
+
+def _fail_locked(task_id: int, attempt: int, message: str, permanent: bool, retry_after: float | None) -> str:
+    request, task = locked_task(task_id)
+    if task.status != ST.RUNNING or task.attempts != attempt:
+        return "superseded"
+    now = timezone.now()
+    if permanent or task.attempts >= max_attempts():
+        task.fail(now=now, error=message)
+        if request.status == PR.RUNNING:
+            why = "" if permanent else f" (gave up after {task.attempts} attempts)"
+            request.transition(
+                PR.NEEDS_ATTENTION,
+                actor=ACTOR,
+                action="execution_failed",
+                attention_reason=f'Store "{task.store}", {task.get_phase_display().lower()}: {message}{why}',
+                data={"store": task.store, "phase": task.phase, "task": task.pk},
+            )
+        return "failed"
+    delay = backoff_seconds(task.attempts, retry_after)
+    task.retry_later(at=now + timedelta(seconds=delay), error=message, dispatched_at=now)
+    enqueue(task, countdown=delay)
     return "retrying"
 
 
-def defer(task_id: int, attempt: int, exc: Deferred) -> str:
+def defer(task_id: int, attempt: int, exc: Deferred, *, timing: Timing | None = None) -> str:
     with transaction.atomic():
         _, task = locked_task(task_id)
         if task.status != ST.RUNNING or task.attempts != attempt:
-            return "superseded"
-        task.detail = {**task.detail, "awaiting_callback": True}
-        task.next_attempt_at = timezone.now() + timedelta(seconds=exc.wait_seconds)
-        task.save(update_fields=["detail", "next_attempt_at"])
-    return "deferred"
+            outcome = "superseded"
+        else:
+            task.detail = {**task.detail, "awaiting_callback": True}
+            task.next_attempt_at = timezone.now() + timedelta(seconds=exc.wait_seconds)
+            task.save(update_fields=["detail", "next_attempt_at"])
+            outcome = "deferred"
+        _observe(timing, outcome)
+    return outcome
 
 
 # --- one worker running the next steps itself -------------------------------------------
@@ -319,24 +321,30 @@ def run_chain(first: Callable[[], Result], queues: frozenset[str]) -> Result:
     chain = Chain(queues)
     token = current_chain.set(chain)
     started = time.monotonic()
-    try:
-        result = first()
-        while time.monotonic() - started < chain_budget():
-            if chain.next_task is not None:
-                task_id, chain.next_task, chain.keeping = chain.next_task, None, False
-                execute_task(task_id)
-            elif chain.finish is not None:
-                request_id, chain.finish = chain.finish, None
-                try:
-                    finishing.finish_or_give_up(request_id)
-                except finishing.FinishRetry as exc:
-                    send_finish(request_id, countdown=exc.countdown)
-            else:
-                break
-        return result
-    finally:
-        current_chain.reset(token)
-        _hand_back(chain)
+    # One audit seal for the whole chain, after its last step, not one after each step's commit.
+    with audit_chain.sealing_deferred():
+        try:
+            return _run_steps(chain, first, started)
+        finally:
+            current_chain.reset(token)
+            _hand_back(chain)
+
+
+def _run_steps(chain: Chain, first: Callable[[], Result], started: float) -> Result:
+    result = first()
+    while time.monotonic() - started < chain_budget():
+        if chain.next_task is not None:
+            task_id, chain.next_task, chain.keeping = chain.next_task, None, False
+            execute_task(task_id)
+        elif chain.finish is not None:
+            request_id, chain.finish = chain.finish, None
+            try:
+                finishing.finish_or_give_up(request_id)
+            except finishing.FinishRetry as exc:
+                send_finish(request_id, countdown=exc.countdown)
+        else:
+            break
+    return result
 
 
 def _hand_back(chain: Chain) -> None:

@@ -39,13 +39,14 @@ def withheld(task: StoreTask, subject: Subject) -> Discovery | Outcome | None:
     covered = settings.PORTAL_LEGAL_HOLD_STORES
     if covered and task.store not in covered:
         return None
+    # Whether a hold covers the subject first: usually none does, and that is one query.
+    until = legal_holds.held_until(subject.identities)
+    if until is None:
+        return None
     found = StoreTask.objects.filter(request_id=task.request_id, store=task.store, phase=PH.DISCOVER).values_list(
         "found_count", flat=True
     )
     if not any(found):
-        return None
-    until = legal_holds.held_until(subject.identities)
-    if until is None:
         return None
     detail = {"withheld": {"basis": BASIS, "until": until.isoformat()}}
     return Outcome(detail=detail) if task.phase == PH.ERASE else Discovery(found=0, engine_detail=detail)

@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from requests_app.engine import finish as finishing
 from requests_app.engine.dispatch import DONE, PR, ST, advance, local_run, locked, runnable
-from requests_app.engine.execute import execute_task, kept_identities, needed_kinds, with_ledger
+from requests_app.engine.execute import execute_task, with_ledger
 from requests_app.engine.plan import start
+from requests_app.engine.results import kept_identities, needed_kinds
 from requests_app.models import PrivacyRequest, StoreTask
 from requests_app.stores import registry
 from requests_app.stores.base import Discovery, Store, StoreError, Subject

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from requests_app.engine import finish as finishing
@@ -72,13 +72,13 @@ def cannot_hold_anything(request: PrivacyRequest, store: Store) -> bool:
     """
     if not store.ledger_catch_all:
         return False
-    known: dict[str, set[str]] = {}
-    for kind, value in request.identities.values_list("kind", "value"):
-        known.setdefault(kind, set()).add(value)
-    could_be_theirs = ~Q(subject_kind__in=list(known))
-    for kind, values in known.items():
-        could_be_theirs |= Q(subject_kind=kind, subject_value__in=list(values))
-    return not Transmission.objects.filter(could_be_theirs, deleted_at__isnull=True).exists()
+    identities = SubjectIdentity.objects.filter(request=request)
+    kind_not_known_yet = ~Exists(identities.filter(kind=OuterRef("subject_kind")))
+    recorded_by_a_known_identity = Exists(
+        identities.filter(kind=OuterRef("subject_kind"), value=OuterRef("subject_value"))
+    )
+    could_be_theirs = Transmission.objects.filter(kind_not_known_yet | recorded_by_a_known_identity)
+    return not could_be_theirs.filter(deleted_at__isnull=True).exists()
 
 
 def plan(request: PrivacyRequest, stores: list[Store]) -> None:
