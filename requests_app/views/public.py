@@ -19,7 +19,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from portal import audit_chain
+from portal import audit_chain, receipt_cookie
 from portal.body_limits import MULTIPART_OVERHEAD, allows_body, max_form_bytes
 from portal.ratelimit import client_ip, ratelimit, token_guard
 from requests_app import agents, forms
@@ -31,6 +31,7 @@ from requests_app.status_words import found_nothing, public_timeline, status_exp
 Kind = PrivacyRequest.Kind
 Status = PrivacyRequest.Status
 Form = TypeVar("Form", bound=forms.RequestForm)
+SUBMITTED_COOKIE = "submitted_request"  # the reference the "check your e-mail" page shows (portal.receipt_cookie)
 
 
 def ip_rate() -> str:
@@ -62,8 +63,10 @@ def _request_form_page(
         except validation.RequestError as exc:
             form.add_error(None, str(exc))
         else:
-            request.session["submitted_request"] = {"reference": privacy_request.reference, "kind": kind}
-            return redirect("request-submitted")
+            response = redirect("request-submitted")
+            values = {"reference": privacy_request.reference, "kind": kind}
+            receipt_cookie.remember(response, SUBMITTED_COOKIE, reverse("request-submitted"), values)
+            return response
     return render(
         request,
         "requests_app/new.html",
@@ -123,7 +126,7 @@ def request_new_by_agent(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 def request_submitted(request: HttpRequest) -> HttpResponse:
-    submitted = request.session.get("submitted_request")
+    submitted = receipt_cookie.recall(request, SUBMITTED_COOKIE)
     if not submitted:
         return redirect("home")
     return render(
