@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods
 
 from portal import audit_chain, receipt_cookie
 from portal.body_limits import MULTIPART_OVERHEAD, allows_body, max_form_bytes
-from portal.ratelimit import client_ip, ratelimit, token_guard
+from portal.ratelimit import client_ip, ratelimit, ratelimits, token_guard
 from requests_app import agents, forms
 from requests_app.engine import reauth
 from requests_app.models import InvalidTransition, PrivacyRequest, StatusLink, StoreTask
@@ -75,8 +75,7 @@ def _request_form_page(
 
 
 @require_http_methods(["GET", "POST"])
-@ratelimit("request-form", ip_rate)
-@ratelimit("request-form-email", _email_rate, key=_posted_email)
+@ratelimits(("request-form", ip_rate, "ip"), ("request-form-email", _email_rate, _posted_email))
 @audit_chain.sealed_by_queue()  # the e-mail's worker seals the request's events
 def request_new(request: HttpRequest, kind: str) -> HttpResponse:
     return _request_form_page(
@@ -101,8 +100,7 @@ def _agent_body_limit() -> int:
 
 @allows_body(_agent_body_limit)
 @require_http_methods(["GET", "POST"])
-@ratelimit("request-form", ip_rate)
-@ratelimit("request-form-email", _email_rate, key=_posted_email)
+@ratelimits(("request-form", ip_rate, "ip"), ("request-form-email", _email_rate, _posted_email))
 def request_new_by_agent(request: HttpRequest, kind: str) -> HttpResponse:
     """An authorized agent files for a named consumer; the consumer confirms by e-mail (requests_app/agents.py)."""
 
@@ -218,8 +216,7 @@ def request_status(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@ratelimit("request-find", ip_rate)
-@ratelimit("request-find-email", _email_rate, key=_posted_email)
+@ratelimits(("request-find", ip_rate, "ip"), ("request-find-email", _email_rate, _posted_email))
 def request_find(request: HttpRequest) -> HttpResponse:
     """ "I lost my link": the same answer whether or not the address has requests."""
     form = forms.FindRequestsForm(request.POST or None)
