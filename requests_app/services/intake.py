@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from portal import audit, tokens
 from requests_app import deadlines
-from requests_app.models import PrivacyRequest
+from requests_app.models import AccessPackage, PrivacyRequest
 from requests_app.services.decisions import approve_locked
 from requests_app.services.links import find_by_verify_token, verify_link_deadline, verify_link_expired
 from requests_app.services.requester_mail import email_requester_later
@@ -144,9 +144,10 @@ def _recent_access(*, kind: str, email: str, scope_purpose: str = "") -> Privacy
     days = settings.PORTAL_REPEAT_ACCESS_DAYS
     if kind != Kind.ACCESS or scope_purpose or not days:
         return None
-    recent = (
-        PrivacyRequest.objects.select_related("package")
-        .filter(
+    # Only the newest such request's package is looked at, and only the few columns that say whether it
+    # can still be downloaded: this runs on every access request, and almost never finds one.
+    newest = (
+        PrivacyRequest.objects.filter(
             kind=kind,
             email=email,
             scope_purpose="",
@@ -155,10 +156,26 @@ def _recent_access(*, kind: str, email: str, scope_purpose: str = "") -> Privacy
             package__isnull=False,
         )
         .order_by("-completed_at")
+        .values_list(*_PACKAGE_STATE)
         .first()
     )
-    package = getattr(recent, "package", None)
-    return recent if package is not None and package.is_available else None
+    if newest is None:
+        return None
+    pk, deleted_at, expires_at, download_count, max_downloads = newest
+    package = AccessPackage(
+        deleted_at=deleted_at, expires_at=expires_at, download_count=download_count, max_downloads=max_downloads
+    )
+    return PrivacyRequest.objects.select_related("package").get(pk=pk) if package.is_available else None
+
+
+# The newest completed request's pk and what AccessPackage.is_available reads.
+_PACKAGE_STATE = (
+    "pk",
+    "package__deleted_at",
+    "package__expires_at",
+    "package__download_count",
+    "package__max_downloads",
+)
 
 
 def _answer_repeat(request: PrivacyRequest, *, actor: audit.Actor, channel: str) -> PrivacyRequest:
