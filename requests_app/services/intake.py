@@ -13,11 +13,12 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal import audit, tokens
+from portal import audit, compiled_queries, tokens
 from requests_app import deadlines
 from requests_app.models import AccessPackage, PrivacyRequest
 from requests_app.services.decisions import approve_locked
@@ -41,31 +42,18 @@ AUTO_APPROVER = "system:auto-approval policy"
 def _open_duplicate(*, kind: str, email: str, scope_purpose: str = "") -> PrivacyRequest | None:
     """The oldest open request of this kind, address and scope, locked; the same statement either way.
 
-    Compiling this ORM query cost more than running it (intake runs it on every filing), so its
-    SQL is compiled once per process and database vendor, and run as a raw query.
+    Intake runs it on every filing: compiled once per process (``portal.compiled_queries``).
     """
-    params = [*PrivacyRequest.OPEN_STATUSES, email, kind, scope_purpose]  # the ORM's order (keywords sorted)
-    found = list(PrivacyRequest.objects.raw(_duplicate_sql(connection.vendor, params), params))
-    return found[0] if found else None
+    return compiled_queries.first("intake.open_duplicate", _open_duplicates, kind, email, scope_purpose)
 
 
-_duplicate_sqls: dict[str, str] = {}
-
-
-def _duplicate_sql(vendor: str, params: list[str]) -> str:
-    sql = _duplicate_sqls.get(vendor)
-    if sql is None:
-        query = (
-            PrivacyRequest.objects.open()
-            .select_for_update()
-            .filter(email=params[-3], kind=params[-2], scope_purpose=params[-1])
-            .order_by("received_at")[:1]
-        )
-        sql, compiled = query.query.sql_with_params()
-        if [str(p) for p in compiled] != params:  # the parameters must come in the order _open_duplicate gives
-            raise AssertionError(f"duplicate check: unexpected parameters {compiled!r}")
-        _duplicate_sqls[vendor] = sql
-    return sql
+def _open_duplicates(kind: str, email: str, scope_purpose: str) -> QuerySet[PrivacyRequest]:
+    return (
+        PrivacyRequest.objects.open()
+        .select_for_update()
+        .filter(kind=kind, email=email, scope_purpose=scope_purpose)
+        .order_by("received_at")
+    )
 
 
 def _record_received(request: PrivacyRequest, *, actor: audit.Actor, ip: str = "") -> None:
