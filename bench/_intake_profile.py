@@ -1,7 +1,7 @@
 """Python CPU per intake request under the Django test client (issue 24; not a test).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/wt_i24_intake REDIS=redis://127.0.0.1:6379/4 \
-        .venv/bin/python bench/_intake_profile.py [N] [--profile ENDPOINT]
+        .venv/bin/python bench/_intake_profile.py [N] [--only NAME,...] [--profile NAME]
 
 Same settings as the intake bench (production settings, bench/_bench_urls.py, Redis cache
 and broker, PostgreSQL), one process, no HTTP server: each endpoint N times after a warm-up,
@@ -122,10 +122,11 @@ def main() -> None:
     args = sys.argv[1:]
     n = int(args[0]) if args and args[0].isdigit() else 200
     profile = args[args.index("--profile") + 1] if "--profile" in args else ""
+    only = args[args.index("--only") + 1].split(",") if "--only" in args else []
     calls = endpoints(_prepare())
     serial = 1000
     for name, call in calls.items():
-        if profile and name != profile:
+        if (profile and name != profile) or (only and name not in only):
             continue
         _run(call, serial, 20)  # warm-up: imports, connections, template and URL caches
         serial += 20
