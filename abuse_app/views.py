@@ -17,11 +17,12 @@ from django.views.decorators.http import require_http_methods
 from abuse_app import hotline, services
 from abuse_app.forms import ILLEGAL_CATEGORY_VALUES, AppealForm, ReportForm
 from abuse_app.models import Appeal, Category, Decision, Notice
-from portal import audit_chain, mail
+from portal import audit_chain, mail, receipt_cookie
 from portal.body_limits import allows_body, evidence_body_limit
 from portal.ratelimit import client_ip, ratelimit, token_guard, too_many
 
-RECEIPT_SESSION_KEY = "abuse_receipt"
+# The receipt page's values, in a signed cookie (portal.receipt_cookie), shown once.
+RECEIPT_COOKIE = "abuse_receipt"
 # The appeal just filed from this browser: its page then opens with a confirmation.
 APPEAL_SENT_SESSION_KEY = "abuse_appeal_sent"
 
@@ -56,13 +57,15 @@ def report(request: HttpRequest) -> HttpResponse:
                 for field, messages in exc.message_dict.items():
                     form.add_error(field if field in form.fields else None, ValidationError(messages))
             else:
-                request.session[RECEIPT_SESSION_KEY] = {
+                response = redirect("abuse-received")
+                receipt = {
                     "reference": submitted.notice.reference,
                     "token": submitted.status_token,
                     "child_safety": submitted.notice.is_child_safety,
                     "email": bool(submitted.notice.reporter_email),
                 }
-                return redirect("abuse-received")
+                receipt_cookie.remember(response, RECEIPT_COOKIE, reverse("abuse-received"), receipt)
+                return response
         if form.errors:
             form.note_dropped_files()
     else:
@@ -88,7 +91,7 @@ def report(request: HttpRequest) -> HttpResponse:
 
 
 def received(request: HttpRequest) -> HttpResponse:
-    receipt = request.session.pop(RECEIPT_SESSION_KEY, None)
+    receipt = receipt_cookie.recall(request, RECEIPT_COOKIE)
     if not receipt:
         return redirect("abuse-report")
     status_path = reverse("abuse-status", args=[receipt["token"]])
@@ -104,6 +107,7 @@ def received(request: HttpRequest) -> HttpResponse:
         },
     )
     response["Cache-Control"] = "no-store"
+    receipt_cookie.forget(response, RECEIPT_COOKIE, request.path)  # shown once, as the session's was
     return response
 
 

@@ -11,12 +11,13 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
-from portal import audit, tokens
+from portal import audit, compiled_queries, tokens
 from portal.models import ApiKey
 
 
@@ -33,6 +34,10 @@ class HostApp:
         return f"host app {self.key.name}"
 
 
+def _by_hash(key_hash: str) -> QuerySet[ApiKey]:
+    return ApiKey.objects.filter(key_hash=key_hash).order_by("pk")
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):  # type: ignore[misc]  # DRF ships no type hints
     keyword = "Bearer"
 
@@ -44,7 +49,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):  # type: ignore[m
         if scheme.lower() not in ("bearer", "api-key") or not raw.strip():
             raise exceptions.AuthenticationFailed("Use 'Authorization: Bearer <API key>'.")
         raw = raw.strip()
-        key = ApiKey.objects.filter(key_hash=tokens.hash_token(raw)).first()
+        # Every API call looks its key up: compiled once per process (portal.compiled_queries).
+        key = compiled_queries.first("api_keys.by_hash", _by_hash, tokens.hash_token(raw))
         if key is None or key.revoked_at is not None:
             raise exceptions.AuthenticationFailed("This API key is unknown or has been revoked.")
         if key.is_expired:

@@ -94,6 +94,18 @@ def hit(name: str, identity: str, rate: str, *, cost: int = 1) -> Decision:
     return Decision(taken.allowed, taken.retry_after or 1, taken)
 
 
+def hit_all(limits: list[tuple[str, str, str]]) -> tuple[int, Decision]:
+    """One hit on each ``(name, identity, rate)`` in order, in one atomic step; the first refusal wins.
+
+    → (index of the refusing limit or -1, its decision or an admitting one)."""
+    parsed: list[tuple[str, int, float]] = []
+    for name, identity, rate in limits:
+        limit, period = parse_rate(rate)
+        parsed.append((_key(name, identity), limit, period))
+    index, taken = ratelimit_store.hit_all(parsed)
+    return index, Decision(taken.allowed, taken.retry_after or 1)
+
+
 def release(name: str, identity: str, rate: str, decision: Decision) -> None:
     """Take back a hit that turned out not to count (``token_guard``: the token was good)."""
     if decision.taken is not None:
@@ -113,20 +125,28 @@ def too_many(request: HttpRequest, retry_after: int) -> HttpResponse:
     return response
 
 
+Rate = str | Callable[[], str]
+Key = str | Callable[[HttpRequest], str]
+
+
 def ratelimit(
-    name: str,
-    rate: str | Callable[[], str],
-    *,
-    key: str | Callable[[HttpRequest], str] = "ip",
-    methods: tuple[str, ...] = ("POST",),
+    name: str, rate: Rate, *, key: Key = "ip", methods: tuple[str, ...] = ("POST",)
 ) -> Callable[[View], View]:
+    return ratelimits((name, rate, key), methods=methods)
+
+
+def ratelimits(*limits: tuple[str, Rate, Key], methods: tuple[str, ...] = ("POST",)) -> Callable[[View], View]:
+    """Several limits on one view, counted in one atomic step (``ratelimit_store.hit_all``).
+
+    The same as one ``ratelimit`` decorator per limit, outermost first: the first limit that
+    refuses answers 429, the limits before it keep their hit and those after it are not counted.
+    """
+
     def decorator(view: View) -> View:
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if request.method in methods:
-                actual_rate = rate() if callable(rate) else rate
-                identity = key(request) if callable(key) else client_ip(request)
-                decision = hit(name, identity or "-", actual_rate)
+                _index, decision = hit_all([_limit_of(request, limit) for limit in limits])
                 if not decision.allowed:
                     return too_many(request, decision.retry_after)
             return view(request, *args, **kwargs)
@@ -136,6 +156,12 @@ def ratelimit(
         return wrapped
 
     return decorator
+
+
+def _limit_of(request: HttpRequest, limit: tuple[str, Rate, Key]) -> tuple[str, str, str]:
+    name, rate, key = limit
+    identity = key(request) if callable(key) else client_ip(request)
+    return name, identity or "-", rate() if callable(rate) else rate
 
 
 TOKEN_FAILURE_RATE = "20/15m"

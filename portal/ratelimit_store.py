@@ -61,6 +61,33 @@ redis.call('EXPIRE', key, math.ceil(period) + 1)
 return {1, '0'}
 """
 
+# Several limits in one atomic step, in order (``hit_all``): the first that refuses stops the
+# rest, the ones before it keep their hit, exactly as one ``hit`` per limit would, one after the other.
+_LUA_HIT_ALL = """
+local now = tonumber(ARGV[1])
+local member = ARGV[2]
+for k = 1, #KEYS do
+  local key = KEYS[k]
+  local period = tonumber(ARGV[1 + 2 * k])
+  local limit = tonumber(ARGV[2 + 2 * k])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - period)
+  local count = redis.call('ZCARD', key)
+  if count + 1 > limit then
+    local index = count - limit
+    if index >= count then index = count - 1 end
+    local retry = period
+    if index >= 0 then
+      local entry = redis.call('ZRANGE', key, index, index, 'WITHSCORES')
+      if entry[2] then retry = tonumber(entry[2]) + period - now end
+    end
+    return {k, tostring(retry)}
+  end
+  redis.call('ZADD', key, now, member .. ':1')
+  redis.call('EXPIRE', key, math.ceil(period) + 1)
+end
+return {0, '0'}
+"""
+
 _LUA_RELEASE = """
 local removed = 0
 for i = 1, tonumber(ARGV[2]) do
@@ -143,6 +170,32 @@ def hit(raw_key: str, limit: int, period: float, *, cost: int = 1) -> Hit:
         entries.extend((now, f"{member}:{i}") for i in range(1, cost + 1))
         cache.set(raw_key, entries, timeout=math.ceil(period) + 1)
     return Hit(True, 0, member, cost)
+
+
+def hit_all(limits: list[tuple[str, int, float]]) -> tuple[int, Hit]:
+    """One hit against each ``(raw_key, limit, period)`` in order, as one atomic step where it can be.
+
+    → (index of the limit that refused, or -1; that limit's ``Hit``, or an admitted one). The
+    limits before a refusal keep their hit, those after it are not counted: what ``hit`` on each
+    in turn does, in one Redis round trip (one script) instead of one per limit.
+    """
+    redis = _redis_client(limits[0][0]) if limits else None
+    if redis is None:  # the lock-file store: one hit after the other (each atomic, as before)
+        for index, (raw_key, limit, period) in enumerate(limits):
+            taken = hit(raw_key, limit, period)
+            if not taken.allowed:
+                return index, taken
+        return -1, Hit(True, 0)
+    client, _key = redis
+    backend = caches["default"]
+    keys = [backend.make_and_validate_key(raw_key) for raw_key, _limit, _period in limits]
+    args: list[Any] = [repr(time.time()), secrets.token_hex(8)]
+    for _raw_key, limit, period in limits:
+        args += [period, limit]
+    refused, retry = _script(client, _LUA_HIT_ALL)(keys=keys, args=args)
+    if int(refused):
+        return int(refused) - 1, Hit(False, max(1, math.ceil(float(retry))))
+    return -1, Hit(True, 0)
 
 
 def count(raw_key: str, period: float) -> tuple[int, int]:

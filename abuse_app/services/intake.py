@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,7 +26,7 @@ from abuse_app.models import (
 )
 from abuse_app.services.reporters import reporter_check
 from abuse_app.targets import Target
-from portal import audit, mail, tokens
+from portal import audit, compiled_queries, mail, tokens
 from portal import sealed as sealed_text
 from portal.audit import Actor
 from portal.celery import enqueue
@@ -219,13 +220,17 @@ def notice_acknowledge(*, notice_id: int, sealed_token: str) -> bool:
     return True
 
 
+def _open_cases(target_key: str) -> QuerySet[Case]:
+    return Case.objects.select_for_update().open().filter(target_key=target_key).order_by("pk")
+
+
 def _join_case(notice: Notice, target: Target, actor: Actor) -> Case:
     """Add the notice to the open case about ``target``, opening one if there is none."""
     priority, sla = CATEGORY_POLICY[Category(notice.category)]
     received = notice.received_at
     child_safety = notice.is_child_safety
     hold = received + timedelta(days=settings.PORTAL_ABUSE_LEGAL_HOLD_DAYS) if child_safety else None
-    case = Case.objects.select_for_update().open().filter(target_key=target.key).first()
+    case = compiled_queries.first("abuse.open_case", _open_cases, target.key)  # every notice: compiled once
     if case is None:
         try:
             with transaction.atomic():

@@ -23,6 +23,8 @@ elif CELERY_BROKER_URL.startswith(("redis", "rediss")):
     # A message not acknowledged within this time is delivered again (acks_late
     # means a killed worker's task is re-run). Longer than the longest task.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # kombu's Redis transport with one publishing client per channel, not one per message.
+    CELERY_BROKER_TRANSPORT = "portal.kombu_redis:Transport"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

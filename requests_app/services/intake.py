@@ -14,12 +14,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal import audit, tokens
+from portal import audit, compiled_queries, tokens
 from requests_app import deadlines
-from requests_app.models import PrivacyRequest
+from requests_app.models import AccessPackage, PrivacyRequest
 from requests_app.services.decisions import approve_locked
 from requests_app.services.links import find_by_verify_token, verify_link_deadline, verify_link_expired
 from requests_app.services.requester_mail import email_requester_later
@@ -39,12 +40,19 @@ AUTO_APPROVER = "system:auto-approval policy"
 
 
 def _open_duplicate(*, kind: str, email: str, scope_purpose: str = "") -> PrivacyRequest | None:
+    """The oldest open request of this kind, address and scope, locked; the same statement either way.
+
+    Intake runs it on every filing: compiled once per process (``portal.compiled_queries``).
+    """
+    return compiled_queries.first("intake.open_duplicate", _open_duplicates, kind, email, scope_purpose)
+
+
+def _open_duplicates(kind: str, email: str, scope_purpose: str) -> QuerySet[PrivacyRequest]:
     return (
         PrivacyRequest.objects.open()
         .select_for_update()
         .filter(kind=kind, email=email, scope_purpose=scope_purpose)
         .order_by("received_at")
-        .first()
     )
 
 
@@ -144,9 +152,10 @@ def _recent_access(*, kind: str, email: str, scope_purpose: str = "") -> Privacy
     days = settings.PORTAL_REPEAT_ACCESS_DAYS
     if kind != Kind.ACCESS or scope_purpose or not days:
         return None
-    recent = (
-        PrivacyRequest.objects.select_related("package")
-        .filter(
+    # Only the newest such request's package is looked at, and only the few columns that say whether it
+    # can still be downloaded: this runs on every access request, and almost never finds one.
+    newest = (
+        PrivacyRequest.objects.filter(
             kind=kind,
             email=email,
             scope_purpose="",
@@ -155,10 +164,26 @@ def _recent_access(*, kind: str, email: str, scope_purpose: str = "") -> Privacy
             package__isnull=False,
         )
         .order_by("-completed_at")
+        .values_list(*_PACKAGE_STATE)
         .first()
     )
-    package = getattr(recent, "package", None)
-    return recent if package is not None and package.is_available else None
+    if newest is None:
+        return None
+    pk, deleted_at, expires_at, download_count, max_downloads = newest
+    package = AccessPackage(
+        deleted_at=deleted_at, expires_at=expires_at, download_count=download_count, max_downloads=max_downloads
+    )
+    return PrivacyRequest.objects.select_related("package").get(pk=pk) if package.is_available else None
+
+
+# The newest completed request's pk and what AccessPackage.is_available reads.
+_PACKAGE_STATE = (
+    "pk",
+    "package__deleted_at",
+    "package__expires_at",
+    "package__download_count",
+    "package__max_downloads",
+)
 
 
 def _answer_repeat(request: PrivacyRequest, *, actor: audit.Actor, channel: str) -> PrivacyRequest:

@@ -19,9 +19,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from portal import audit_chain
+from portal import audit_chain, receipt_cookie
 from portal.body_limits import MULTIPART_OVERHEAD, allows_body, max_form_bytes
-from portal.ratelimit import client_ip, ratelimit, token_guard
+from portal.ratelimit import client_ip, ratelimit, ratelimits, token_guard
 from requests_app import agents, forms
 from requests_app.engine import reauth
 from requests_app.models import InvalidTransition, PrivacyRequest, StatusLink, StoreTask
@@ -31,6 +31,7 @@ from requests_app.status_words import found_nothing, public_timeline, status_exp
 Kind = PrivacyRequest.Kind
 Status = PrivacyRequest.Status
 Form = TypeVar("Form", bound=forms.RequestForm)
+SUBMITTED_COOKIE = "submitted_request"  # the reference the "check your e-mail" page shows (portal.receipt_cookie)
 
 
 def ip_rate() -> str:
@@ -62,8 +63,10 @@ def _request_form_page(
         except validation.RequestError as exc:
             form.add_error(None, str(exc))
         else:
-            request.session["submitted_request"] = {"reference": privacy_request.reference, "kind": kind}
-            return redirect("request-submitted")
+            response = redirect("request-submitted")
+            values = {"reference": privacy_request.reference, "kind": kind}
+            receipt_cookie.remember(response, SUBMITTED_COOKIE, reverse("request-submitted"), values)
+            return response
     return render(
         request,
         "requests_app/new.html",
@@ -72,8 +75,7 @@ def _request_form_page(
 
 
 @require_http_methods(["GET", "POST"])
-@ratelimit("request-form", ip_rate)
-@ratelimit("request-form-email", _email_rate, key=_posted_email)
+@ratelimits(("request-form", ip_rate, "ip"), ("request-form-email", _email_rate, _posted_email))
 @audit_chain.sealed_by_queue()  # the e-mail's worker seals the request's events
 def request_new(request: HttpRequest, kind: str) -> HttpResponse:
     return _request_form_page(
@@ -98,8 +100,7 @@ def _agent_body_limit() -> int:
 
 @allows_body(_agent_body_limit)
 @require_http_methods(["GET", "POST"])
-@ratelimit("request-form", ip_rate)
-@ratelimit("request-form-email", _email_rate, key=_posted_email)
+@ratelimits(("request-form", ip_rate, "ip"), ("request-form-email", _email_rate, _posted_email))
 def request_new_by_agent(request: HttpRequest, kind: str) -> HttpResponse:
     """An authorized agent files for a named consumer; the consumer confirms by e-mail (requests_app/agents.py)."""
 
@@ -123,7 +124,7 @@ def request_new_by_agent(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 def request_submitted(request: HttpRequest) -> HttpResponse:
-    submitted = request.session.get("submitted_request")
+    submitted = receipt_cookie.recall(request, SUBMITTED_COOKIE)
     if not submitted:
         return redirect("home")
     return render(
@@ -215,8 +216,7 @@ def request_status(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@ratelimit("request-find", ip_rate)
-@ratelimit("request-find-email", _email_rate, key=_posted_email)
+@ratelimits(("request-find", ip_rate, "ip"), ("request-find-email", _email_rate, _posted_email))
 def request_find(request: HttpRequest) -> HttpResponse:
     """ "I lost my link": the same answer whether or not the address has requests."""
     form = forms.FindRequestsForm(request.POST or None)

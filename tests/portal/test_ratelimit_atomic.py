@@ -156,3 +156,32 @@ def test_cost_over_the_rest_is_refused_whole(backend):
     assert not ratelimit_store.hit(key, 5, 60, cost=3).allowed
     assert ratelimit_store.hit(key, 5, 60, cost=2).allowed
     assert ratelimit_store.count(key, 60)[0] == 5
+
+
+def test_parallel_hits_on_two_limits_admit_exactly_the_tighter_one(backend):
+    """``hit_all`` (two limits in one step): each limit still admits exactly its count under parallel load."""
+    ip, email = f"ip-{uuid.uuid4().hex}", f"email-{uuid.uuid4().hex}"
+
+    def both() -> int:
+        index, decision = ratelimit.hit_all([(ip, "203.0.113.9", "30/hour"), (email, "a@example.com", "20/hour")])
+        return index if not decision.allowed else -1
+
+    results = _in_parallel(both)  # 48 tries: the address admits 30, of which the e-mail admits 20
+    assert (results.count(-1), results.count(1), results.count(0)) == (20, 10, 18)
+    assert ratelimit.peek(ip, "203.0.113.9", "30/hour").allowed is False
+    assert ratelimit.peek(email, "a@example.com", "20/hour").allowed is False
+
+
+def test_two_limits_count_as_one_hit_after_the_other(backend):
+    """The first limit that refuses stops the rest; those before it keep their hit (as two decorators did)."""
+    first, second = f"first-{uuid.uuid4().hex}", f"second-{uuid.uuid4().hex}"
+    limits = [(first, "x", "3/hour"), (second, "y", "1/hour")]
+    with time_machine.travel(datetime(2026, 3, 2, 10, 0, tzinfo=UTC), tick=False):
+        assert ratelimit.hit_all(limits)[1].allowed
+        index, refused = ratelimit.hit_all(limits)  # the second refuses; the first has counted it
+        assert (index, refused.allowed, refused.retry_after) == (1, False, 3600)
+        assert ratelimit.hit_all(limits)[0] == 1
+        index, refused = ratelimit.hit_all(limits)  # the first is full now: the second is not counted
+        assert (index, refused.allowed) == (0, False)
+        assert ratelimit_store.count(ratelimit._key(first, "x"), 3600)[0] == 3
+        assert ratelimit_store.count(ratelimit._key(second, "y"), 3600)[0] == 1
