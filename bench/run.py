@@ -17,7 +17,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -49,38 +51,40 @@ def keep_per_commit(text: str) -> Path | None:
     return path
 
 
-def main() -> int:
-    args = sys.argv[1:]
-    if "--quick" in args:
-        args.remove("--quick")
-        os.environ["BENCH_QUICK"] = "1"
-    only = args
+def run_one(stem: str, out: str) -> int:
+    """Run one benchmark in this (fresh) process and write its figures, as JSON, to ``out``."""
     sys.path.insert(0, str(HERE))
     from _stack import BenchUnavailable
 
-    results: dict[str, dict] = {}
-    missing: list[str] = []
-    for path in sorted(HERE.glob("bench_*.py")):
-        if only and path.stem not in only:
-            continue
-        spec = importlib.util.spec_from_file_location(path.stem, path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        started = time.perf_counter()
-        print(f"== {path.stem}", flush=True)
-        try:
-            figures = module.run()
-        except BenchUnavailable as exc:
-            print(f"   skipped: needs {exc}", flush=True)
-            missing.append(f"{path.stem}: {exc}")
-            results[path.stem] = {"skipped": f"needs {exc}"}
-            continue
-        figures["wall_seconds"] = round(time.perf_counter() - started, 2)
-        for name, value in figures.items():
-            if not isinstance(value, dict):
-                print(f"   {name:<48} {value}")
-        results[path.stem] = figures
+    path = HERE / f"{stem}.py"
+    spec = importlib.util.spec_from_file_location(stem, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    try:
+        figures = module.run()
+    except BenchUnavailable as exc:
+        figures = {"skipped": f"needs {exc}"}
+    Path(out).write_text(json.dumps(figures, default=str))
+    return 0
+
+
+def _in_own_process(stem: str) -> dict:
+    """Each benchmark in a process of its own: Django's test set-up, the app registry and the peak
+    RSS (which a child inherits from its parent across exec) start fresh every time."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        done = subprocess.run([sys.executable, __file__, "--one", stem, out.name], cwd=HERE.parent)
+        text = Path(out.name).read_text() if done.returncode == 0 else ""
+    if not text:
+        print(f"   FAILED (exit {done.returncode}): see its traceback above", flush=True)
+        return {"failed": f"exit {done.returncode}"}
+    figures: dict = json.loads(text)
+    if "skipped" in figures:
+        print(f"   skipped: {figures['skipped']}", flush=True)
+    return figures
+
+
+def _report(results: dict[str, dict], missing: list[str], failed: list[str]) -> None:
     import _targets
 
     results["targets"] = _targets.as_json(results)  # kept per commit with the figures
@@ -94,7 +98,41 @@ def main() -> int:
         print("\nNot measured, a service is missing:\n  " + "\n  ".join(missing))
     # last: one table of every issue-24 target (bench/_targets.py), whatever ran
     print("\n" + _targets.table(results), flush=True)
-    return 2 if missing else 0
+    if failed:
+        print("\nFailed (the table above lacks their figures): " + ", ".join(failed), flush=True)
+
+
+def main() -> int:
+    args = sys.argv[1:]
+    if args[:1] == ["--one"]:
+        return run_one(args[1], args[2])
+    if "--quick" in args:
+        args.remove("--quick")
+        os.environ["BENCH_QUICK"] = "1"
+    only = args
+    sys.path.insert(0, str(HERE))
+
+    results: dict[str, dict] = {}
+    missing: list[str] = []
+    failed: list[str] = []
+    for path in sorted(HERE.glob("bench_*.py")):
+        if only and path.stem not in only:
+            continue
+        started = time.perf_counter()
+        print(f"== {path.stem}", flush=True)
+        figures = _in_own_process(path.stem)
+        results[path.stem] = figures
+        if "failed" in figures:
+            failed.append(path.stem)
+        elif "skipped" in figures:
+            missing.append(f"{path.stem}: {figures['skipped']}")
+        else:
+            figures["wall_seconds"] = round(time.perf_counter() - started, 2)
+            for name, value in figures.items():
+                if not isinstance(value, dict):
+                    print(f"   {name:<48} {value}")
+    _report(results, missing, failed)
+    return 1 if failed else 2 if missing else 0
 
 
 if __name__ == "__main__":
