@@ -19,6 +19,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from portal import mail, task_failures, tokens
+from portal.audit import Actor
 from portal.models import TaskFailure
 from requests_app.engine import package, package_sinks, receipt
 from requests_app.engine.dispatch import DB_ERRORS, FINISH_REQUEST
@@ -171,7 +172,7 @@ def _tell_staff(request: PrivacyRequest, reason: str) -> None:
     )
 
 
-def finish(request_id: int, *, manual_reason: str | None = None, actor: Any = ACTOR, exceptions: bool = False) -> str:
+def finish(request_id: int, *, manual_reason: str | None = None, actor: Actor = ACTOR, exceptions: bool = False) -> str:
     request = PrivacyRequest.objects.get(pk=request_id)
     allowed = (PR.NEEDS_ATTENTION,) if manual_reason else (PR.RUNNING,)
     if request.status not in allowed:
@@ -200,7 +201,7 @@ def finish(request_id: int, *, manual_reason: str | None = None, actor: Any = AC
 
 
 def _close(
-    request: PrivacyRequest, manual_reason: str | None, actor: Any, *, exceptions: bool = False, **fields: Any
+    request: PrivacyRequest, manual_reason: str | None, actor: Actor, *, exceptions: bool = False, **fields: Any
 ) -> None:
     if exceptions:
         action = "completed_with_exceptions"
@@ -219,7 +220,7 @@ def _close(
     SubjectIdentity.objects.filter(request=request).delete()
 
 
-def _finish_access(request: PrivacyRequest, tasks: list[StoreTask], manual_reason: str | None, actor: Any) -> str:
+def _finish_access(request: PrivacyRequest, tasks: list[StoreTask], manual_reason: str | None, actor: Actor) -> str:
     path, size, sha256 = package.build_package(request, tasks)
     raw_token = tokens.new_token("dl")
     with transaction.atomic():
@@ -265,7 +266,7 @@ def _finish_deletion(
     request: PrivacyRequest,
     tasks: list[StoreTask],
     manual_reason: str | None,
-    actor: Any,
+    actor: Actor,
     left: list[dict[str, Any]] | None = None,
 ) -> str:
     document, signature = receipt.sign(receipt.build(request, tasks, manual_reason, left=left))

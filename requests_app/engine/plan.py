@@ -9,12 +9,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from portal.audit import Actor
 from requests_app.engine import finish as finishing
 from requests_app.engine.dispatch import ACTOR, PH, PR, advance, locked, send_start
 from requests_app.models import InvalidTransition, PrivacyRequest, StoreTask, SubjectIdentity, Transmission
@@ -103,7 +102,7 @@ def schedule_start(request: PrivacyRequest) -> None:
         send_start(request.pk)
 
 
-def start(request_id: int, actor: Any = ACTOR) -> bool:
+def start(request_id: int, actor: Actor = ACTOR) -> bool:
     """Plan and start an approved request whose grace period is over. Idempotent."""
     with transaction.atomic():
         request = locked(request_id)
@@ -132,7 +131,7 @@ def start(request_id: int, actor: Any = ACTOR) -> bool:
     return True
 
 
-def retry(request: PrivacyRequest, actor: Any) -> int:
+def retry(request: PrivacyRequest, actor: Actor) -> int:
     """Run a request in needs_attention again: failed tasks get a fresh budget of attempts.
 
     Returns the number of tasks set back to pending.
@@ -158,14 +157,14 @@ def retry(request: PrivacyRequest, actor: Any) -> int:
     return reset
 
 
-def close_with_exceptions(request: PrivacyRequest, actor: Any, reason: str) -> None:
+def close_with_exceptions(request: PrivacyRequest, actor: Actor, reason: str) -> None:
     """Staff accept what an erasure left (listed on the request) and close it; the receipt lists it."""
     if not reason.strip():
         raise ValueError("Say why the request may close with items left; it goes into the audit and the receipt.")
     finishing.finish(request.pk, manual_reason=reason.strip(), actor=actor, exceptions=True)
 
 
-def resolve_manually(request: PrivacyRequest, actor: Any, reason: str) -> None:
+def resolve_manually(request: PrivacyRequest, actor: Actor, reason: str) -> None:
     """Staff closed what the engine could not (e.g. erased by hand). The receipt says so."""
     if not reason.strip():
         raise ValueError("Say what was done by hand; the reason goes into the audit trail and the receipt.")
